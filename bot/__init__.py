@@ -1,0 +1,92 @@
+"""Puente: rights information and safe reporting for temporary foreign workers in Canada.
+
+``create_app`` builds the Flask app from one Settings object; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import logs
+from bot.runtime import Runtime, set_current
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+#: Blueprints of the areas beside the message path, registered if present: (module, attribute).
+BLUEPRINTS: list[tuple[str, str]] = []
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    settings = settings or load_settings()
+    logs.configure(settings.log_level, json_lines=settings.env == "production")
+    runtime = runtime or Runtime.build(settings)
+    settings = runtime.settings
+    set_current(runtime)
+
+    app = Flask(__name__, instance_path=settings.instance_path)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.messages.max_request_bytes,
+        SECRET_KEY=runtime.vault.derive("flask-session").hex(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings.public_base_url and settings.public_base_url.startswith("https")),
+        PUENTE_SETTINGS=settings,
+    )
+    app.extensions["puente"] = runtime
+
+    from bot.routes import bp as webhooks
+
+    app.register_blueprint(webhooks)
+    for module, attribute in BLUEPRINTS:
+        app.register_blueprint(getattr(__import__(module, fromlist=[attribute]), attribute))
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database_down(exc: SQLAlchemyError) -> Response:
+        log.error("database error on %s: %s; answering 503 so the caller retries", _path(), type(exc).__name__)
+        return Response("the service is briefly unavailable; please retry\n", status=503)
+
+    @app.errorhandler(413)
+    def _too_large(exc: Exception) -> Response:
+        log.warning("request to %s refused: body over %s bytes", _path(), settings.messages.max_request_bytes)
+        return Response("request body too large\n", status=413)
+
+    _warn_about(settings)
+    if not settings.redis_url:
+        _start_redriver(runtime)
+    return app
+
+
+def _path() -> str:
+    from flask import request
+
+    return request.path
+
+
+def _warn_about(settings: Settings) -> None:
+    twilio = settings.twilio
+    if twilio.auth_token and not twilio.validate_signatures:
+        log.warning("twilio.validate_signatures is off: anyone can post to the webhook. Turn it on in production.")
+    if not twilio.auth_token:
+        log.warning("no TWILIO_AUTH_TOKEN: webhook signatures cannot be checked; replies go to the console sender")
+
+
+def _start_redriver(runtime: Runtime) -> None:
+    """Without rq, this process re-drives its own unfinished work now and then."""
+    from bot import conversations
+
+    interval = runtime.settings.jobs.redrive_interval_seconds
+    stop = runtime.extras.setdefault("stop", threading.Event())
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                conversations.redrive(runtime)
+            except Exception as exc:
+                log.warning("re-drive failed (%s); will try again", type(exc).__name__)
+
+    threading.Thread(target=loop, name="puente-redrive", daemon=True).start()

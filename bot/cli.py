@@ -1,0 +1,171 @@
+"""The `puente` command: serve, run, worker, db, chat, and the areas' own subcommands."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+
+import click
+
+from bot.errors import ConfigError, PuenteError
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def settings_from(ctx: click.Context, **overrides) -> Settings:
+    try:
+        return load_settings(ctx.find_root().obj.get("config"), **overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class Group(click.Group):
+    """Turns Puente's own errors into one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PuenteError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=Group)
+@click.option("--config", "config", envvar="PUENTE_CONFIG", help="Another config.yaml.")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """Puente: rights information and safe reporting for temporary foreign workers, by SMS and WhatsApp."""
+    ctx.ensure_object(dict)["config"] = config
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, help="Default: PORT or config.yaml's port.")
+@click.option("--workers", type=int, help="Default: WEB_CONCURRENCY, else 2.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) -> None:
+    """Serve the webhook and portal with gunicorn (production settings)."""
+    settings = settings_from(ctx, env="production")
+    from bot.runtime import Runtime
+
+    Runtime.build(settings)  # fail now, in the parent, if the settings cannot start a worker
+    from bot.server import run_gunicorn
+
+    run_gunicorn(settings, host=host, port=port or settings.port,
+                 workers=workers or int(os.environ.get("WEB_CONCURRENCY", 2)), config=ctx.obj.get("config"))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, help="Default: PORT or config.yaml's port.")
+@click.pass_context
+def run(ctx: click.Context, host: str, port: int | None) -> None:
+    """Run the bot on this machine: migrate the database, then serve with the development server."""
+    settings = settings_from(ctx)
+    from bot import create_app, migrate
+
+    migrate.upgrade(settings.database_url)
+    app = create_app(settings)
+    port = port or settings.port
+    click.echo(f"""
+Puente is running on http://{host}:{port}
+  Point your Twilio number's (and WhatsApp sender's) "A message comes in" webhook at
+    {settings.public_base_url or f'http://{host}:{port}'}/webhooks/twilio   (HTTP POST)
+  or talk to the bot in this terminal:  puente chat
+  Replies go to {'Twilio' if settings.twilio.configured else 'this console (no Twilio credentials set)'}.
+""")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run an rq worker (with rq's scheduler for delayed jobs) and the periodic re-drive/purge."""
+    settings = settings_from(ctx)
+    if not settings.redis_url:
+        raise click.ClickException(
+            "worker needs redis_url (REDIS_URL); without Redis, jobs run inside the web process")
+    from bot.worker import run_worker
+
+    run_worker(settings, burst=burst)
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Create or migrate the tables (Alembic)."""
+    settings = settings_from(ctx)
+    from bot import migrate
+
+    migrate.upgrade(settings.database_url, revision)
+    click.echo(f"database at revision {migrate.current(settings.database_url)}")
+
+
+@main.command()
+@click.option("--channel", type=click.Choice(["sms", "whatsapp"]), default="sms", show_default=True)
+@click.option("--number", default="+15550100001", show_default=True, help="The worker's number to pretend.")
+@click.option("--to", "to", default="+15550109999", show_default=True, help="The bot's number.")
+@click.pass_context
+def chat(ctx: click.Context, channel: str, number: str, to: str) -> None:
+    """Talk to the bot in this terminal, through the same webhook pipeline (replies printed here)."""
+    from bot.chat import chat_loop
+
+    settings = settings_from(ctx)
+    chat_loop(settings, channel=channel, number=number, bot_number=to)
+
+
+@main.command()
+@click.pass_context
+def redrive(ctx: click.Context) -> None:
+    """Queue again inbound messages and sends left undone by an outage."""
+    from bot import conversations
+    from bot.runtime import Runtime
+
+    click.echo(conversations.redrive(Runtime.build(settings_from(ctx))))
+
+
+@main.command()
+@click.pass_context
+def purge(ctx: click.Context) -> None:
+    """Erase message text older than messages.retention_days."""
+    from bot import jobs
+    from bot.runtime import Runtime, set_current
+
+    set_current(Runtime.build(settings_from(ctx)))
+    click.echo(jobs.purge())
+
+
+@main.command("secret")
+def secret() -> None:
+    """Print a new random secret key for PUENTE_SECRET_KEY."""
+    click.echo(secrets.token_urlsafe(48))
+
+
+def _attach_area_commands() -> None:
+    """Areas bring their own command groups (nlu, ngo, user, digest ...)."""
+    for module, attribute in AREA_COMMANDS:
+        try:
+            command = getattr(__import__(module, fromlist=[attribute]), attribute)
+        except ImportError as exc:
+            log.debug("commands of %s unavailable: %s", module, exc)
+            continue
+        main.add_command(command)
+
+
+#: (module, attribute) of click commands or groups the areas add to `puente`.
+AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu")]
+
+_attach_area_commands()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

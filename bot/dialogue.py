@@ -1,0 +1,105 @@
+"""One turn of a conversation: NLU, then the flow engine, then words in the worker's language.
+
+Takes data and returns data (pages to send, the new state, effects to apply); the caller owns the
+database and the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import i18n
+from bot.db import utcnow
+from bot.render import render
+from bot.runtime import Runtime
+from flows import Effect, Reply, Turn
+
+#: Twilio Advanced Opt-Out already answered these on SMS; the engine must still see them.
+OPT_OUT_WORDS = {"STOP": "STOP", "START": "START", "HELP": "HELP"}
+PAGES_KEY = "pages"
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    text: str
+    channel: str
+    button: str | None = None
+    media: tuple[Any, ...] = ()
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pages: list[str]
+    state: dict
+    effects: list[Effect]
+    parse: dict
+    language: str
+    confirm_opt_out: bool = False
+    replies: list[Reply] = field(default_factory=list)
+
+
+def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
+    text = OPT_OUT_WORDS.get(turn.opt_out_type or "", turn.text)
+    hint = state.get("language")
+    parse = runtime.interpreter.parse(turn.button or text, language_hint=hint)
+    result = runtime.engine.step(
+        state,
+        Turn(text=text, parse=parse, channel=turn.channel, now=utcnow(),
+             button=turn.button, media=turn.media),
+    )
+    new_state = dict(result.state)
+    language = new_state.get("language") or parse.get("language") or runtime.settings.conversation.default_language
+    kinds = {e.kind for e in result.effects}
+    if "more" in kinds and new_state.get(PAGES_KEY):
+        waiting = list(new_state[PAGES_KEY])
+        pages, new_state[PAGES_KEY] = waiting[:1], waiting[1:]
+    else:
+        pages = render_replies(runtime, result.replies, language, turn.channel)
+        pages, new_state[PAGES_KEY] = pages[:1], pages[1:]
+    # After Twilio's own STOP handling on SMS it blocks our reply; WhatsApp and our own keywords need ours.
+    confirm = "opt_out" in kinds and not (turn.opt_out_type and turn.channel == "sms")
+    return Outcome(pages, new_state, list(result.effects), parse, language, confirm, list(result.replies))
+
+
+def render_replies(runtime: Runtime, replies: list[Reply], language: str, channel: str) -> list[str]:
+    """The replies of one turn as one message, paged for SMS within the segment budget."""
+    if not replies:
+        return []
+    text = "\n\n".join(compose(reply, language) for reply in replies)
+    sms = runtime.settings.sms
+    more = i18n.translator(language).gettext("paging.more") if channel == "sms" else ""
+    return render(text, channel, budget_segments=sms.segment_budget,
+                  transliterate=sms.transliterate, more_hint=more)
+
+
+def compose(reply: Reply, language: str) -> str:
+    """A reply's text with its numbered options, in ``reply.language`` or the worker's language."""
+    tr = i18n.translator(reply.language or language)
+    lines = [tr.gettext(reply.msgid, **_formatted(reply.params, reply.formats))]
+    for option in reply.options:
+        lines.append(f"{option.key}. {tr.gettext(option.msgid, **_formatted(option.params, {}))}")
+    return "\n".join(line for line in lines if line)
+
+
+def _formatted(params: dict, formats: dict) -> dict:
+    """Wrap parameters the flow marked for localization so the translator formats them."""
+    out = dict(params)
+    for name, kind in (formats or {}).items():
+        if name not in out or out[name] is None:
+            continue
+        value = out[name]
+        if kind in ("money", "date"):
+            out[name] = value if isinstance(value, dict) else {kind: value}
+        elif kind == "msgid":
+            out[name] = value if isinstance(value, dict) else {"msgid": value}
+        elif kind in ("province", "language"):
+            out[name] = {"msgid": f"{kind}.{value}".lower()} if isinstance(value, str) else value
+    return out
+
+
+def apology(runtime: Runtime, conversation: Any) -> list[str]:
+    """What the worker gets if handling their message failed: never silence."""
+    language = (conversation.state or {}).get("language") or conversation.language or "es"
+    return render_replies(runtime, [Reply("error.generic")], language, conversation.channel)

@@ -1,0 +1,104 @@
+"""What the bot does with the effects a flow asks for: database writes, routing, analytics.
+
+Each area registers its handlers with :func:`handler`; a handler may return extra replies (as
+pages already rendered) to send after the flow's own, e.g. a case's status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from bot.models import Conversation, InboundMessage, OutboxMessage
+from bot.runtime import Runtime
+from flows import Effect
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Context", Effect], list[str] | None]
+_HANDLERS: dict[str, list[Handler]] = {}
+
+
+@dataclass
+class Context:
+    session: Session
+    runtime: Runtime
+    conversation: Conversation
+    inbound: InboundMessage
+    parse: dict[str, Any]
+    erased: bool = False
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def handler(*kinds: str) -> Callable[[Handler], Handler]:
+    """Register a function to run for effects of these kinds (several per kind, in order)."""
+
+    def register(func: Handler) -> Handler:
+        for kind in kinds:
+            _HANDLERS.setdefault(kind, []).append(func)
+        return func
+
+    return register
+
+
+def apply(context: Context, effects: list[Effect]) -> list[str]:
+    _load_areas()
+    pages: list[str] = []
+    for effect in effects:
+        for func in _HANDLERS.get(effect.kind, ()):
+            pages.extend(func(context, effect) or ())
+            if context.erased:
+                return []
+    return pages
+
+
+def _load_areas() -> None:
+    """Import the modules that register handlers (areas added by later features plug in here)."""
+    for module in AREAS:
+        __import__(module)
+
+
+AREAS: list[str] = []
+
+
+@handler("set_language")
+def _set_language(context: Context, effect: Effect) -> None:
+    language = effect.data.get("language")
+    if language in context.runtime.settings.conversation.languages:
+        context.conversation.language = language
+
+
+@handler("set_province")
+def _set_province(context: Context, effect: Effect) -> None:
+    context.conversation.province = effect.data.get("province")
+
+
+@handler("opt_out")
+def _opt_out(context: Context, effect: Effect) -> None:
+    context.conversation.opted_out = True
+    # Nothing queued for this worker goes out after STOP.
+    for row in context.session.query(OutboxMessage).filter(
+        OutboxMessage.conversation_id == context.conversation.id, OutboxMessage.status == "pending"
+    ):
+        row.status = "cancelled"
+
+
+@handler("opt_in")
+def _opt_in(context: Context, effect: Effect) -> None:
+    context.conversation.opted_out = False
+
+
+@handler("erase_data")
+def _erase(context: Context, effect: Effect) -> None:
+    """Erase the worker's conversation, messages and outbox. Areas holding more (reports) add their own."""
+    session, conversation = context.session, context.conversation
+    session.execute(delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id))
+    session.execute(delete(InboundMessage).where(InboundMessage.conversation_id == conversation.id))
+    session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+    session.expunge_all()
+    context.erased = True

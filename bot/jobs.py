@@ -1,0 +1,57 @@
+"""Background jobs. Each takes ids only (no personal data in Redis) and is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+
+from bot import conversations, outbound
+from bot.db import utcnow
+from bot.models import InboundMessage, NluReview, OutboxMessage
+from bot.runtime import current
+
+log = logging.getLogger(__name__)
+
+
+def process_inbound(inbound_id: int) -> int:
+    """Understand and answer a worker's pending messages (this one and any before it)."""
+    return conversations.process(current(), inbound_id)
+
+
+def send_message(outbox_id: int) -> str:
+    """Send one outbox message (claimed under a lease, never twice)."""
+    return outbound.deliver(current(), outbox_id)
+
+
+def redrive() -> dict[str, int]:
+    """Queue again whatever an outage left undone."""
+    return conversations.redrive(current())
+
+
+def purge() -> dict[str, int]:
+    """Erase message text older than the retention period; the counts stay for the indicators."""
+    runtime = current()
+    cutoff = utcnow() - timedelta(days=runtime.settings.messages.retention_days)
+    with runtime.db.session() as session:
+        inbound = session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
+            .values(body_enc=None, button_enc=None, media=[])
+        ).rowcount
+        outbox = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.created_at < cutoff, OutboxMessage.body_enc.is_not(None),
+                   OutboxMessage.status.not_in(("pending", "sending")))
+            .values(body_enc=None, content_variables_enc=None)
+        ).rowcount
+        review = session.execute(delete(NluReview).where(NluReview.created_at < cutoff)).rowcount
+        for hook in PURGE_HOOKS:
+            hook(session, cutoff)
+    log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
+    return {"inbound": inbound, "outbox": outbox, "review": review}
+
+
+#: Functions (session, cutoff) that areas holding more text (report transcripts) add.
+PURGE_HOOKS: list = []

@@ -1,0 +1,38 @@
+"""What crosses the stages of the message path: frozen dataclasses, no dicts of unknown shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A worker's message as Twilio delivered it, minus the carrier's location fields."""
+
+    message_sid: str
+    channel: str  # "sms" or "whatsapp"
+    sender: str  # the worker's address, e.g. "+15551234567" or "whatsapp:+15551234567"
+    recipient: str  # our number or WhatsApp sender the worker wrote to
+    body: str
+    media: tuple[Media, ...] = ()
+    button_text: str | None = None
+    opt_out_type: str | None = None  # Twilio Advanced Opt-Out: STOP, START or HELP
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One message to send: free text, or an approved template (WhatsApp outside 24 hours)."""
+
+    to: str
+    from_: str
+    body: str | None = None
+    content_sid: str | None = None
+    content_variables: str | None = None
+    media_urls: tuple[str, ...] = field(default=())
+    status_callback: str | None = None

@@ -1,0 +1,117 @@
+"""The message path's tables: conversations, inbound messages, the outbox, the NLU review queue.
+
+No column holds a phone number or message text in clear: numbers appear as an HMAC key plus a
+Fernet token, text only as Fernet tokens that the purge job erases after the retention period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, utcnow
+
+
+class Conversation(Base):
+    """One worker on one channel address, known only by the HMAC of that address."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(64), unique=True)
+    address_enc: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    bot_address: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(5))
+    province: Mapped[str | None] = mapped_column(String(8))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    last_inbound_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    inbound: Mapped[list[InboundMessage]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class InboundMessage(Base):
+    """A message Twilio delivered; MessageSid is unique so a redelivery is processed once."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_conversation_status", "conversation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    body_enc: Mapped[str | None] = mapped_column(Text)
+    button_enc: Mapped[str | None] = mapped_column(Text)
+    media: Mapped[list[Any]] = mapped_column(default=list)
+    opt_out_type: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+
+    conversation: Mapped[Conversation] = relationship(back_populates="inbound")
+
+
+class OutboxMessage(Base):
+    """Every message the bot sends, written here first and sent by a job.
+
+    ``dedupe_key`` makes writing the same reply twice (a retried job) a no-op; the status only moves
+    forward, and ``sending`` with ``claimed_at`` is the lease that prevents two senders at once.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    channel: Mapped[str] = mapped_column(String(16))
+    to_enc: Mapped[str] = mapped_column(Text)
+    from_address: Mapped[str] = mapped_column(String(64))
+    body_enc: Mapped[str | None] = mapped_column(Text)
+    content_sid: Mapped[str | None] = mapped_column(String(64))
+    content_variables_enc: Mapped[str | None] = mapped_column(Text)
+    media_urls: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]
+
+
+class NluReview(Base):
+    """A message the NLU was unsure of, kept (encrypted, for the retention period) for annotators."""
+
+    __tablename__ = "nlu_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    text_enc: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(40))
+    confidence: Mapped[float]
+    language: Mapped[str | None] = mapped_column(String(5))
+
+
+#: Outbox statuses in the order they can be reached; a status callback never moves a message back.
+OUTBOX_PROGRESS = {
+    "pending": 0, "sending": 1, "queued": 2, "accepted": 2, "sent": 3,
+    "delivered": 4, "read": 5, "undelivered": 6, "failed": 6, "cancelled": 6,
+}

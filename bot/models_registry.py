@@ -1,0 +1,13 @@
+"""Imports every area's models so the metadata (migrations, create_all in tests) is complete."""
+
+import importlib
+
+from bot.db import Base
+
+#: Modules defining tables; each area adds its own here.
+MODEL_MODULES = ["bot.models"]
+
+for _module in MODEL_MODULES:
+    importlib.import_module(_module)
+
+metadata = Base.metadata

@@ -1,0 +1,211 @@
+"""The one way a message leaves Puente: an outbox row, then a job that sends it exactly once.
+
+``queue_text`` writes rows (one per SMS page) in the caller's transaction and queues ``send_message``
+after commit. ``deliver`` claims a row (a lease), calls the sender, and records the outcome: retried
+with backoff on a passing failure, failed and visible after the last try, never sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import utcnow
+from bot.errors import SendError
+from bot.messages import OutboundMessage
+from bot.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
+from bot.runtime import Runtime, after_commit
+
+log = logging.getLogger(__name__)
+
+SEND_JOB = "bot.jobs.send_message"
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+def in_whatsapp_window(conversation: Conversation, now: datetime | None = None) -> bool:
+    """Free text reaches a WhatsApp user only within 24 hours of their last message."""
+    if conversation.channel != "whatsapp":
+        return True
+    last = conversation.last_inbound_at
+    return last is not None and (now or utcnow()) - last < WHATSAPP_WINDOW
+
+
+def queue_text(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    pages: list[str],
+    *,
+    kind: str = "reply",
+    dedupe_key: str | None = None,
+    even_if_opted_out: bool = False,
+) -> list[OutboxMessage]:
+    """Write the pages of one reply to the outbox; the send jobs are queued after commit.
+
+    Nothing is written for a worker who opted out (unless this is the opt-out confirmation itself).
+    """
+    if conversation.opted_out and not even_if_opted_out:
+        return []
+    address = runtime.vault.decrypt(conversation.address_enc)
+    rows = []
+    for n, page in enumerate(pages):
+        key = f"{dedupe_key}:{n}" if dedupe_key else None
+        if key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+            continue
+        rows.append(_add(session, runtime, conversation.id, conversation.channel, address,
+                         conversation.bot_address, kind, key, body=page))
+    return rows
+
+
+def queue_template(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    content_sid: str,
+    variables: dict[str, str],
+    *,
+    kind: str = "template",
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """An approved WhatsApp template (ContentSid + ContentVariables), for use outside 24 hours."""
+    if conversation.opted_out:
+        return None
+    if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    address = runtime.vault.decrypt(conversation.address_enc)
+    row = _add(session, runtime, conversation.id, conversation.channel, address,
+               conversation.bot_address, kind, dedupe_key, content_sid=content_sid,
+               content_variables=json.dumps(variables, ensure_ascii=False))
+    return row
+
+
+def queue_to_address(
+    session: Session, runtime: Runtime, address: str, from_address: str, text: str, *,
+    kind: str = "notification", dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """A message to someone who is not a worker in a conversation (an NGO's staff phone)."""
+    if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    channel = "whatsapp" if address.startswith("whatsapp:") else "sms"
+    return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, body=text)
+
+
+def _add(session: Session, runtime: Runtime, conversation_id: int | None, channel: str,
+         address: str, from_address: str, kind: str, dedupe_key: str | None, *,
+         body: str | None = None, content_sid: str | None = None,
+         content_variables: str | None = None) -> OutboxMessage:
+    vault = runtime.vault
+    row = OutboxMessage(
+        conversation_id=conversation_id, channel=channel, kind=kind, dedupe_key=dedupe_key,
+        to_enc=vault.encrypt(address), from_address=from_address,
+        body_enc=vault.encrypt_optional(body), content_sid=content_sid,
+        content_variables_enc=vault.encrypt_optional(content_variables),
+    )
+    session.add(row)
+    session.flush()
+    after_commit(session, SEND_JOB, row.id)
+    return row
+
+
+def deliver(runtime: Runtime, outbox_id: int) -> str:
+    """Send one outbox row if it is due and unclaimed; return what happened (for logs and tests)."""
+    now = utcnow()
+    jobs = runtime.settings.jobs
+    lease_expired = now - timedelta(seconds=jobs.send_lease_seconds)
+    with runtime.db.session() as session:
+        claimed = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == outbox_id,
+                or_(
+                    (OutboxMessage.status == "pending")
+                    & or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease_expired),
+                ),
+            )
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            return "skipped"
+        row = session.get(OutboxMessage, outbox_id)
+        message = _outbound(runtime, row)
+        attempts, created_at = row.attempts, row.created_at
+    try:
+        sid = None
+        if attempts > 1:
+            # An earlier try (timed out, or its worker died) may have reached Twilio before we heard
+            # back: look before sending again, so the worker never gets the message twice.
+            sid = runtime.sender.find_sent(message, created_at, lambda s: _sid_known(runtime, s))
+        sid = sid or runtime.sender.send(message)
+    except SendError as exc:
+        return _record_failure(runtime, outbox_id, attempts, exc)
+    with runtime.db.session() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        row.status, row.twilio_sid, row.sent_at = "sent", sid, utcnow()
+        row.error_code = row.error_message = None
+    log.info("outbox %s sent on attempt %s (%s)", outbox_id, attempts, message_kind(message))
+    return "sent"
+
+
+def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendError) -> str:
+    jobs = runtime.settings.jobs
+    final = not exc.retryable or attempts >= jobs.send_max_attempts
+    with runtime.db.session() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        row.error_code, row.error_message = exc.code, str(exc)[:300]
+        row.claimed_at = None
+        if final:
+            row.status, row.status_at = "failed", utcnow()
+        else:
+            delay = jobs.send_backoff_seconds[min(attempts - 1, len(jobs.send_backoff_seconds) - 1)]
+            row.status, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
+            after_commit(session, SEND_JOB, outbox_id, delay=delay)
+    if final:
+        log.error("outbox %s failed for good after %s attempt(s): %s", outbox_id, attempts, exc)
+        return "failed"
+    log.warning("outbox %s attempt %s failed, will retry: %s", outbox_id, attempts, exc)
+    return "retry"
+
+
+def record_status(runtime: Runtime, sid: str, status: str, error_code: str | None) -> bool:
+    """Apply a Twilio status callback; a status never moves a message backwards."""
+    status = status.lower()
+    if status not in OUTBOX_PROGRESS:
+        return False
+    with runtime.db.session() as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.twilio_sid == sid))
+        if row is None:
+            return False
+        if OUTBOX_PROGRESS[status] >= OUTBOX_PROGRESS.get(row.status, 0):
+            row.status, row.status_at = status, utcnow()
+            if error_code:
+                row.error_code = error_code[:32]
+    return True
+
+
+def _outbound(runtime: Runtime, row: OutboxMessage) -> OutboundMessage:
+    vault = runtime.vault
+    base = runtime.settings.public_base_url
+    callback = f"{base}/webhooks/twilio/status" if base and runtime.settings.twilio.status_callbacks else None
+    return OutboundMessage(
+        to=vault.decrypt(row.to_enc),
+        from_=row.from_address,
+        body=vault.decrypt_optional(row.body_enc),
+        content_sid=row.content_sid,
+        content_variables=vault.decrypt_optional(row.content_variables_enc),
+        status_callback=callback,
+    )
+
+
+def _sid_known(runtime: Runtime, sid: str) -> bool:
+    with runtime.db.session() as session:
+        return session.scalar(select(OutboxMessage.id).where(OutboxMessage.twilio_sid == sid)) is not None
+
+
+def message_kind(message: OutboundMessage) -> str:
+    return "template" if message.content_sid else "text"

@@ -1,0 +1,61 @@
+"""Keys derived from the one secret: HMAC for looking numbers up, Fernet for what must be kept.
+
+A phone number is never stored in clear: conversations are found by ``address_key`` (HMAC-SHA256 of
+the channel address) and the address itself, needed only to send, is encrypted at rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+class Vault:
+    """Derives purpose-bound keys from the secret key, so one leak does not open everything."""
+
+    def __init__(self, secret_key: str):
+        if not secret_key:
+            raise ValueError("Vault needs a secret key")
+        self._secret = secret_key.encode()
+        self._fernet = Fernet(base64.urlsafe_b64encode(self.derive("fernet-v1")))
+        self._address_key = self.derive("address-hmac-v1")
+
+    def derive(self, purpose: str, length: int = 32) -> bytes:
+        """A key for one purpose (HKDF-SHA256 over the secret, the purpose as context)."""
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=b"puente", info=purpose.encode())
+        return hkdf.derive(self._secret)
+
+    def address_key(self, address: str) -> str:
+        """The stable lookup key of a channel address ('+1...' or 'whatsapp:+1...')."""
+        normalized = address.strip().lower().replace(" ", "")
+        return hmac.new(self._address_key, normalized.encode(), hashlib.sha256).hexdigest()
+
+    def keyed_hash(self, purpose: str, value: str) -> str:
+        """A keyed hash for values looked up but never read back (case codes, reporters)."""
+        return hmac.new(self.derive(purpose), value.encode(), hashlib.sha256).hexdigest()
+
+    def encrypt(self, value: str | bytes) -> str:
+        data = value.encode() if isinstance(value, str) else value
+        return self._fernet.encrypt(data).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        return self.decrypt_bytes(token).decode()
+
+    def decrypt_bytes(self, token: str) -> bytes:
+        try:
+            return self._fernet.decrypt(token.encode("ascii"))
+        except InvalidToken:
+            raise ValueError(
+                "stored data cannot be decrypted: the secret key changed since it was written"
+            ) from None
+
+    def encrypt_optional(self, value: str | None) -> str | None:
+        return None if value is None else self.encrypt(value)
+
+    def decrypt_optional(self, token: str | None) -> str | None:
+        return None if token is None else self.decrypt(token)

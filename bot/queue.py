@@ -1,0 +1,108 @@
+"""Where jobs run: rq on Redis when REDIS_URL is set, otherwise a thread in this process.
+
+Both take the job function's dotted name and ids only, so a job's payload never holds personal data
+and the same function runs either way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Protocol
+
+from bot.errors import QueueUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class JobQueue(Protocol):
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None: ...
+
+    def depth(self) -> int: ...
+
+    def ping(self) -> None: ...
+
+
+def resolve(func: str) -> Callable:
+    module, _, name = func.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class RqQueue:
+    def __init__(self, redis_url: str, name: str):
+        import redis
+        from rq import Queue
+
+        self._errors = (redis.exceptions.RedisError, OSError)
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self.queue = Queue(name, connection=self.redis)
+
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None:
+        try:
+            if delay:
+                self.queue.enqueue_in(timedelta(seconds=delay), func, *args)
+            else:
+                self.queue.enqueue(func, *args)
+        except self._errors as exc:
+            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}); the job will be re-driven") from None
+
+    def depth(self) -> int:
+        try:
+            return self.queue.count
+        except self._errors:
+            return -1
+
+    def ping(self) -> None:
+        try:
+            self.redis.ping()
+        except self._errors as exc:
+            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__})") from None
+
+
+class InlineQueue:
+    """Runs jobs on one background thread of this process (or at once, for tests)."""
+
+    def __init__(self, sync: bool = False):
+        self.sync = sync
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="puente-job")
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None:
+        if delay:
+            timer = threading.Timer(delay, self._submit, (func, args))
+            timer.daemon = True
+            timer.start()
+        elif self.sync:
+            self._run(func, args, counted=False)
+        else:
+            self._submit(func, args)
+
+    def _submit(self, func: str, args: tuple) -> None:
+        with self._lock:
+            self._pending += 1
+        self._executor.submit(self._run, func, args, True)
+
+    def _run(self, func: str, args: tuple, counted: bool) -> None:
+        try:
+            resolve(func)(*args)
+        except Exception:
+            # The work is still recorded in the database; the re-driver will queue it again.
+            log.exception("job %s failed; it will be re-driven", func)
+        finally:
+            if counted:
+                with self._lock:
+                    self._pending -= 1
+
+    def depth(self) -> int:
+        return self._pending
+
+    def ping(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)

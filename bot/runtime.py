@@ -1,0 +1,113 @@
+"""Everything a request or a job needs, built once per process from the settings.
+
+The web app keeps it in ``app.extensions["puente"]``; jobs (rq workers or the in-process thread) get
+it from :func:`current`, built from the environment on first use in a bare ``rq worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.privacy import Vault
+from bot.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
+from bot.settings import Settings, ensure_secret_key, load_settings
+from bot.twilio_gateway import Sender, make_sender
+
+log = logging.getLogger(__name__)
+
+_current: Runtime | None = None
+_current_lock = threading.Lock()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    vault: Vault
+    queue: JobQueue
+    sender: Sender
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, *, sender: Sender | None = None) -> Runtime:
+        settings = ensure_secret_key(settings)
+        queue: JobQueue
+        if settings.redis_url:
+            queue = RqQueue(settings.redis_url, settings.jobs.queue_name)
+        else:
+            queue = InlineQueue(sync=settings.jobs.inline_sync)
+        runtime = cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            vault=Vault(settings.secret_key or ""),
+            queue=queue,
+            sender=sender or make_sender(settings.twilio),
+        )
+        runtime._enqueue_after_commit()
+        return runtime
+
+    @cached_property
+    def interpreter(self) -> Any:
+        """The NLU interpreter the settings choose (the embedded one trains on first use)."""
+        import nlu
+
+        nlu_settings = self.settings.nlu
+        return nlu.get_interpreter(
+            backend=nlu_settings.backend,
+            rasa_url=nlu_settings.rasa_url,
+            threshold=nlu_settings.confidence_threshold,
+        )
+
+    @cached_property
+    def engine(self) -> Any:
+        import flows
+
+        return flows.load_engine()
+
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> bool:
+        """Queue a job; False when the queue is down (the database row lets the re-driver retry)."""
+        try:
+            self.queue.enqueue(func, *args, delay=delay)
+            return True
+        except QueueUnavailable as exc:
+            log.warning("could not queue %s: %s", func.rsplit(".", 1)[-1], exc)
+            return False
+
+    def _enqueue_after_commit(self) -> None:
+        """Jobs named in ``session.info['after_commit']`` are queued once the rows they read exist."""
+
+        @event.listens_for(self.db.sessions, "after_commit")
+        def _after_commit(session: Session) -> None:
+            jobs = session.info.pop("after_commit", [])
+            for func, args, delay in jobs:
+                self.enqueue(func, *args, delay=delay)
+
+        @event.listens_for(self.db.sessions, "after_rollback")
+        def _after_rollback(session: Session) -> None:
+            session.info.pop("after_commit", None)
+
+
+def after_commit(session: Session, func: str, *args: int | str, delay: float | None = None) -> None:
+    """Queue a job when this session commits (never for rows that were rolled back)."""
+    session.info.setdefault("after_commit", []).append((func, args, delay))
+
+
+def set_current(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = Runtime.build(load_settings())
+        return _current

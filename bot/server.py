@@ -1,0 +1,44 @@
+"""`puente serve`: gunicorn with production settings; each worker builds its own app after fork."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from bot.settings import Settings
+
+
+class PuenteServer(BaseApplication):
+    def __init__(self, options: dict[str, Any], config: str | None):
+        self.options = options
+        self.config_path = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from bot import create_app
+        from bot.settings import load_settings
+
+        return create_app(load_settings(self.config_path, env="production"))
+
+
+def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int, config: str | None) -> None:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "accesslog": None,  # access logs would hold URLs only, but keep them off by default
+        "errorlog": "-",
+        "loglevel": settings.log_level.lower(),
+        "preload_app": False,
+        "forwarded_allow_ips": "127.0.0.1",
+    }
+    PuenteServer(options, config).run()

@@ -1,0 +1,227 @@
+"""One validated, frozen Settings object built at start from config.yaml and the environment.
+
+Every key has its default and a comment in config.yaml; environment variables override it, either by
+their conventional names (DATABASE_URL, TWILIO_AUTH_TOKEN, ...) or as PUENTE__SECTION__KEY. A wrong key
+or value stops the process with a message naming it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+
+#: Conventional environment variables and the setting each one overrides.
+ENV_KEYS: dict[str, str] = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "PUENTE_SECRET_KEY": "secret_key",
+    "PUBLIC_BASE_URL": "public_base_url",
+    "PORT": "port",
+    "PUENTE_ENV": "env",
+    "TWILIO_ACCOUNT_SID": "twilio.account_sid",
+    "TWILIO_AUTH_TOKEN": "twilio.auth_token",
+    "TWILIO_API_BASE_URL": "twilio.api_base_url",
+}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TwilioSettings(Section):
+    account_sid: str | None = None
+    auth_token: str | None = None
+    api_base_url: str | None = None
+    validate_signatures: bool = True
+    status_callbacks: bool = True
+    timeout_seconds: float = Field(10.0, gt=0)
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_sid and self.auth_token)
+
+
+class JobSettings(Section):
+    queue_name: str = "puente"
+    send_max_attempts: int = Field(5, ge=1)
+    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 30, 120, 600])
+    redrive_after_seconds: float = Field(60, gt=0)
+    redrive_interval_seconds: float = Field(30, gt=0)
+    send_lease_seconds: float = Field(120, gt=0)
+    inline_sync: bool = False
+
+
+class MessageSettings(Section):
+    max_request_bytes: int = Field(64 * 1024, ge=1024)
+    max_body_chars: int = Field(5000, ge=160)
+    retention_days: int = Field(30, ge=1)
+    flood_limit_per_minute: int = Field(20, ge=1)
+
+
+class SmsSettings(Section):
+    segment_budget: int = Field(3, ge=1, le=10)
+    transliterate: bool = False
+
+
+class ConversationSettings(Section):
+    languages: list[Literal["es", "tl", "en"]] = Field(default_factory=lambda: ["es", "tl", "en"])
+    default_language: Literal["es", "tl", "en"] = "es"
+    session_timeout_minutes: int = Field(60, ge=1)
+
+
+class NluSettings(Section):
+    backend: Literal["embedded", "rasa"] = "embedded"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = Field(2.0, gt=0)
+    confidence_threshold: float | None = Field(None, ge=0, le=1)
+    review_queue: bool = True
+
+
+class Settings(Section):
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///instance/puente.db"
+    redis_url: str | None = None
+    secret_key: str | None = None
+    public_base_url: str | None = None
+    port: int = Field(5000, ge=1, le=65535)
+    instance_path: str = "instance"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    twilio: TwilioSettings = TwilioSettings()
+    jobs: JobSettings = JobSettings()
+    messages: MessageSettings = MessageSettings()
+    sms: SmsSettings = SmsSettings()
+    conversation: ConversationSettings = ConversationSettings()
+    nlu: NluSettings = NluSettings()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("must be at least 32 characters (generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A copy with some keys replaced (dotted keys reach into sections), validated again."""
+        data = self.model_dump()
+        for dotted, value in changes.items():
+            _set_dotted(data, dotted.replace("__", "."), value)
+        return _validate(data, "overrides")
+
+
+def load_settings(
+    path: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read config.yaml (or PUENTE_CONFIG / path), apply environment and keyword overrides, validate."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("PUENTE_CONFIG") or DEFAULT_CONFIG)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found (set PUENTE_CONFIG to the right file)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys at the top level")
+    for var, dotted in ENV_KEYS.items():
+        if environ.get(var):
+            _set_dotted(data, dotted, environ[var])
+    for var, value in environ.items():
+        if var.startswith("PUENTE__"):
+            dotted = var[len("PUENTE__"):].lower().replace("__", ".")
+            _set_dotted(data, dotted, yaml.safe_load(value))
+    for dotted, value in overrides.items():
+        _set_dotted(data, dotted.replace("__", "."), value)
+    settings = _validate(data, str(path))
+    return _resolve_paths(settings)
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Production needs PUENTE_SECRET_KEY; development generates one and keeps it in the instance folder."""
+    if settings.secret_key:
+        return settings
+    if settings.env == "production":
+        raise ConfigError(
+            "secret_key is not set: production needs PUENTE_SECRET_KEY (at least 32 characters); "
+            "keep it safe, it protects every stored phone number"
+        )
+    key_file = Path(settings.instance_path) / "secret_key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return settings.with_changes(secret_key=key_file.read_text().strip())
+
+
+def _resolve_paths(settings: Settings) -> Settings:
+    """Relative instance paths and SQLite files live under the project root, wherever we run from."""
+    instance = Path(settings.instance_path)
+    if not instance.is_absolute():
+        instance = PROJECT_ROOT / instance
+    changes: dict[str, Any] = {"instance_path": str(instance)}
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+        db_file = PROJECT_ROOT / url[len("sqlite:///"):]
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        changes["database_url"] = f"sqlite:///{db_file}"
+    return settings.with_changes(**changes)
+
+
+def _set_dotted(data: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for key in parents:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[leaf] = value
+
+
+def _validate(data: dict, source: str) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key{_suggest(error['loc'])}")
+        else:
+            lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _suggest(loc: tuple) -> str:
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,143 @@
+"""The only module that talks to Twilio: send a message, look one up, fetch media.
+
+Two senders share one small interface: TwilioSender (the real `twilio` Client, optionally pointed at a
+Twilio-compatible server through TWILIO_API_BASE_URL) and ConsoleSender (no account needed: prints
+and records, so the bot runs on a laptop).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol, TextIO
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.errors import SendError
+from bot.messages import OutboundMessage
+from bot.settings import TwilioSettings
+
+# The twilio library logs request parameters (numbers, bodies) at INFO: keep it quiet, always.
+logging.getLogger("twilio").setLevel(logging.WARNING)
+
+
+class Sender(Protocol):
+    def send(self, message: OutboundMessage) -> str:
+        """Hand one message to the provider; return its SID or raise SendError."""
+
+    def find_sent(self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]) -> str | None:
+        """The SID of a message Twilio already created for this one after ``since``, not yet ours."""
+
+    def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
+        """Download a worker's media (MMS/WhatsApp) with the account's credentials."""
+
+
+class TwilioSender:
+    def __init__(self, settings: TwilioSettings):
+        self._settings = settings
+        http = TwilioHttpClient(timeout=settings.timeout_seconds, max_retries=0)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=http)
+        if settings.api_base_url:
+            self.client.api.base_url = settings.api_base_url.rstrip("/")
+
+    def send(self, message: OutboundMessage) -> str:
+        kwargs: dict = {"to": message.to, "from_": message.from_}
+        if message.content_sid:
+            kwargs["content_sid"] = message.content_sid
+            if message.content_variables:
+                kwargs["content_variables"] = message.content_variables
+        else:
+            kwargs["body"] = message.body
+        if message.media_urls:
+            kwargs["media_url"] = list(message.media_urls)
+        if message.status_callback:
+            kwargs["status_callback"] = message.status_callback
+        try:
+            return self.client.messages.create(**kwargs).sid
+        except TwilioRestException as exc:
+            # 5xx and 429 pass; other 4xx (bad number, opted out, bad credentials) will not.
+            retryable = exc.status >= 500 or exc.status == 429
+            raise SendError(
+                f"Twilio answered HTTP {exc.status} (error {exc.code})",
+                code=str(exc.code or exc.status),
+                retryable=retryable,
+            ) from None
+        except requests.exceptions.ConnectTimeout:
+            raise SendError("Twilio API connection timed out", code="connect-timeout") from None
+        except requests.exceptions.Timeout:
+            raise SendError("Twilio API did not answer in time", code="timeout") from None
+        except requests.exceptions.RequestException as exc:
+            raise SendError(f"Twilio API unreachable ({type(exc).__name__})", code="network") from None
+
+    def find_sent(self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]) -> str | None:
+        try:
+            found = self.client.messages.list(
+                to=message.to, from_=message.from_, date_sent_after=since - timedelta(days=1), limit=100
+            )
+        except (TwilioRestException, requests.exceptions.RequestException) as exc:
+            raise SendError(f"could not check Twilio for an earlier send ({type(exc).__name__})") from None
+        for item in found:
+            created = item.date_created
+            if created and created < since - timedelta(seconds=5):
+                continue
+            if (item.body or "") == (message.body or "") and not is_known(item.sid):
+                return item.sid
+        return None
+
+    def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
+        auth = (self._settings.account_sid, self._settings.auth_token)
+        with requests.get(url, auth=auth, timeout=self._settings.timeout_seconds, stream=True) as resp:
+            resp.raise_for_status()
+            data = bytearray()
+            for chunk in resp.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes:
+                    raise SendError(f"media larger than {max_bytes} bytes", retryable=False)
+            return bytes(data), resp.headers.get("Content-Type", "application/octet-stream")
+
+
+@dataclass
+class ConsoleSender:
+    """Prints messages instead of sending them (development, `puente chat`), and keeps them."""
+
+    out: TextIO | None = field(default=None)
+    sent: list[OutboundMessage] = field(default_factory=list)
+    quiet: bool = False
+    _ids: itertools.count = field(default_factory=itertools.count)
+
+    def send(self, message: OutboundMessage) -> str:
+        self.sent.append(message)
+        if not self.quiet:
+            text = message.body if message.body is not None else f"[template {message.content_sid}]"
+            print(f"\n[to {mask(message.to)}] {text}", file=self.out or sys.stdout, flush=True)
+        return "SM" + secrets.token_hex(16)
+
+    def find_sent(self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]) -> str | None:
+        return None
+
+    def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
+        raise SendError("media cannot be fetched without Twilio credentials", retryable=False)
+
+
+def make_sender(settings: TwilioSettings) -> Sender:
+    return TwilioSender(settings) if settings.configured else ConsoleSender()
+
+
+def signature_valid(auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
+    """Check X-Twilio-Signature as Twilio computes it (URL + sorted form parameters)."""
+    return bool(signature) and RequestValidator(auth_token).validate(url, params, signature)
+
+
+def mask(address: str) -> str:
+    """An address fit for a developer's screen: channel and last two digits only."""
+    prefix = "whatsapp:" if address.startswith("whatsapp:") else ""
+    return f"{prefix}***{address[-2:]}"
