@@ -1,0 +1,304 @@
+"""The words workers read: gettext catalogs from locales/, one locale-bound Translator per language.
+
+Catalogs load from the ``.po`` files with Babel when first needed (a clean checkout needs no compile
+step); a compiled ``.mo`` is used instead when it is at least as new as its ``.po``. Message ids are
+dotted keys (``topic.wages.answer``) and the ``en`` catalog holds the English text.
+
+``Translator.gettext(msgid, **params)`` fills ``{name}`` placeholders; ``Translator.render(msgid,
+params, formats)`` first localizes the parameters a flow marked (``formats`` of flows.Reply: money,
+date, number, province, language, msgid), e.g. ``{"wage": "money"}`` -> "$17.95". A message
+missing from a language falls back to English; strict mode (tests) raises instead.
+
+The NGO portal uses its own ``portal`` domain in ``en``/``fr``: ``load_catalogs(domain="portal",
+languages=("en", "fr"))``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date as _babel_format_date
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from bot.errors import PuenteError
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+LANGUAGES: tuple[str, ...] = ("es", "tl", "en")
+FALLBACK = "en"
+
+#: Babel locale used to format numbers and dates for each catalog language.
+BABEL_LOCALES: dict[str, str] = {"es": "es_419", "tl": "fil", "en": "en_CA", "fr": "fr_CA"}
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
+
+
+class TranslationError(PuenteError):
+    """A message id or one of its placeholders is missing; names the id, the language and the key."""
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{name}`` placeholders used in ``text``."""
+    return set(_PLACEHOLDER.findall(text))
+
+
+def _babel_locale(lang: str) -> Locale:
+    return Locale.parse(BABEL_LOCALES.get(lang, lang))
+
+
+def format_money(amount: Decimal | str | float, lang: str) -> str:
+    """Canadian dollars as workers read them in ``lang``: ``$17.95``.
+
+    The ``$`` sign is used in every language on purpose: Spanish CLDR locales spell CAD as
+    "CAD17.95", which workers paid in Canada do not see on their pay stubs.
+    """
+    number = format_decimal(Decimal(str(amount)), format="#,##0.00", locale=_babel_locale(lang))
+    return f"${number}"
+
+
+def format_date(value: dt.date | str, lang: str) -> str:
+    """A date spelled out in ``lang`` (e.g. "1 de octubre de 2026"), unambiguous unlike 01/10."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return _babel_format_date(value, format="long", locale=_babel_locale(lang))
+
+
+def _read_catalog(directory: Path, lang: str, domain: str) -> Catalog | None:
+    base = directory / lang / "LC_MESSAGES" / domain
+    po, mo = base.with_suffix(".po"), base.with_suffix(".mo")
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with open(mo, "rb") as fh:
+            return read_mo(fh)
+    if po.exists():
+        with open(po, "rb") as fh:
+            return read_po(fh, locale=None, domain=domain)
+    return None
+
+
+@dataclass(frozen=True)
+class Catalogs:
+    """The messages of one gettext domain, per language: ``{lang: {msgid: text}}``."""
+
+    domain: str
+    messages: Mapping[str, Mapping[str, str]]
+    fallback: str = FALLBACK
+    comments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.messages)
+
+    def text(self, lang: str, msgid: str) -> str | None:
+        """The non-empty translation of ``msgid`` in ``lang``, or None."""
+        return self.messages.get(lang, {}).get(msgid) or None
+
+    def msgids(self) -> set[str]:
+        return {m for texts in self.messages.values() for m in texts}
+
+
+def load_catalogs(
+    directory: str | Path | None = None,
+    domain: str = DOMAIN,
+    languages: Iterable[str] = LANGUAGES,
+) -> Catalogs:
+    """Read every language's catalog for ``domain``; a missing file is an error an operator can fix."""
+    directory = Path(directory) if directory else LOCALES_DIR
+    messages: dict[str, dict[str, str]] = {}
+    comments: dict[str, tuple[str, ...]] = {}
+    for lang in languages:
+        catalog = _read_catalog(directory, lang, domain)
+        if catalog is None:
+            raise TranslationError(f"no catalog for {lang!r} in {directory} (domain {domain!r})")
+        texts = {}
+        for message in catalog:
+            if not message.id or not isinstance(message.id, str):
+                continue
+            if isinstance(message.string, str) and message.string and not message.fuzzy:
+                texts[message.id] = message.string
+            if message.auto_comments and message.id not in comments:
+                comments[message.id] = tuple(message.auto_comments)
+        messages[lang] = texts
+    fallback = FALLBACK if FALLBACK in messages else next(iter(messages))
+    return Catalogs(domain=domain, messages=messages, fallback=fallback, comments=comments)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Messages of one language, with locale-aware formatting of their parameters."""
+
+    lang: str
+    catalogs: Catalogs
+    strict: bool = False
+
+    def text(self, msgid: str) -> str:
+        """The raw catalog text of ``msgid`` (English if this language lacks it, unless strict)."""
+        text = self.catalogs.text(self.lang, msgid)
+        if text is not None:
+            return text
+        if self.strict:
+            raise TranslationError(f"message {msgid!r} has no {self.lang!r} translation")
+        text = self.catalogs.text(self.catalogs.fallback, msgid)
+        if text is None:
+            raise TranslationError(f"unknown message id {msgid!r}")
+        log.warning("message %s has no %s translation; using %s", msgid, self.lang, self.catalogs.fallback)
+        return text
+
+    def has(self, msgid: str) -> bool:
+        return self.catalogs.text(self.lang, msgid) is not None
+
+    def gettext(self, msgid: str, **params: Any) -> str:
+        """``msgid`` in this language with its placeholders filled from ``params``."""
+        text = self.text(msgid)
+        if not placeholders(text):
+            return text
+
+        def fill(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in params:
+                raise TranslationError(f"message {msgid!r} ({self.lang}) needs parameter {name!r}")
+            if params[name] is None and self.strict:
+                raise TranslationError(f"message {msgid!r} ({self.lang}): parameter {name!r} is None")
+            return self.render_value(params[name])
+
+        return _PLACEHOLDER.sub(fill, text)
+
+    __call__ = gettext
+
+    def render(self, msgid: str, params: Mapping[str, Any] | None = None, formats: Mapping[str, str] | None = None) -> str:
+        """A flow reply as text: ``params`` localized per ``formats``, then placeholders filled."""
+        params = dict(params or {})
+        for name, fmt in (formats or {}).items():
+            if name in params:
+                params[name] = self.format_value(params[name], fmt)
+        return self.gettext(msgid, **params)
+
+    def format_value(self, value: Any, fmt: str) -> Any:
+        """One parameter localized: money, date, number, or a province/language/msgid in words.
+
+        A missing value stays None, so only a message that shows it fails (in strict mode).
+        """
+        if value is None or value == "":
+            return value
+        if fmt == "money":
+            return format_money(value, self.lang)
+        if fmt == "date":
+            return format_date(value, self.lang)
+        if fmt == "number":
+            return format_decimal(Decimal(str(value)), locale=_babel_locale(self.lang))
+        if fmt == "province":
+            return self.gettext(f"province.{str(value).upper()}")
+        if fmt == "language":
+            return self.gettext(f"language.{str(value).lower()}")
+        if fmt == "msgid":
+            return self.gettext(str(value))
+        raise TranslationError(f"unknown format {fmt!r}")
+
+    def render_value(self, value: Any) -> str:
+        """A parameter as text when no format was given: Decimal as money, dates spelled out."""
+        if isinstance(value, Decimal):
+            return format_money(value, self.lang)
+        if isinstance(value, dt.date):
+            return format_date(value, self.lang)
+        return "" if value is None else str(value)
+
+
+_loaded: dict[str, Catalogs] = {}
+
+
+def load(directory: str | Path | None = None, domain: str = DOMAIN, languages: Iterable[str] = LANGUAGES) -> Catalogs:
+    """Load (or reload) a domain's catalogs for the process; call once at start."""
+    catalogs = load_catalogs(directory, domain, languages)
+    _loaded[domain] = catalogs
+    return catalogs
+
+
+def _catalogs(domain: str) -> Catalogs:
+    if domain not in _loaded:
+        load(domain=domain, languages=LANGUAGES if domain == DOMAIN else ("en", "fr"))
+    return _loaded[domain]
+
+
+def languages(domain: str = DOMAIN) -> tuple[str, ...]:
+    """The languages a domain has catalogs for (workers: es, tl, en)."""
+    return _catalogs(domain).languages()
+
+
+def translator(lang: str | None, *, domain: str = DOMAIN, strict: bool = False) -> Translator:
+    """A Translator for ``lang``; an unknown or missing language falls back to English."""
+    catalogs = _catalogs(domain)
+    if lang not in catalogs.messages:
+        lang = catalogs.fallback
+    return Translator(lang=lang, catalogs=catalogs, strict=strict)
+
+
+# --- pybabel extraction (referenced from babel.cfg) ---------------------------------------------
+
+MSGID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+
+#: Keys under which flows YAML names a message id (see flows/README.md).
+FLOW_MESSAGE_KEYS = frozenset({"message", "messages", "msgid", "prompt", "reprompt", "label", "say", "text"})
+
+#: Calls whose first argument is a message id in Python code.
+CODE_MESSAGE_CALLS = frozenset({"Reply", "gettext", "_", "reply", "say"})
+
+
+def _yaml_msgids(node: Any, key: str | None = None) -> Iterator[str]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _yaml_msgids(v, str(k))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _yaml_msgids(item, key)
+    elif isinstance(node, str) and key in FLOW_MESSAGE_KEYS and MSGID_RE.match(node):
+        yield node
+
+
+def extract_flows_yaml(fileobj, keywords, comment_tags, options):
+    """Babel extractor for flows/*.yaml: every message id the flows name, with its line number."""
+    import yaml
+
+    source = fileobj.read().decode(options.get("encoding", "utf-8"))
+    found = set(_yaml_msgids(yaml.safe_load(source)))
+    for lineno, line in enumerate(source.splitlines(), 1):
+        for msgid in sorted(found):
+            if re.search(rf"(?<![\w.]){re.escape(msgid)}(?![\w.])", line):
+                yield lineno, None, msgid, []
+                found.discard(msgid)
+    for msgid in sorted(found):
+        yield 0, None, msgid, []
+
+
+def extract_python_msgids(fileobj, keywords, comment_tags, options):
+    """Babel extractor for code: the literal first argument of Reply(...)/gettext(...) calls."""
+    import ast
+
+    source = fileobj.read().decode(options.get("encoding", "utf-8"))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        first = node.args[0]
+        if (
+            name in CODE_MESSAGE_CALLS
+            and isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and MSGID_RE.match(first.value)
+        ):
+            yield node.lineno, None, first.value, []
