@@ -1,11 +1,12 @@
-"""Vetted facts (flows/facts.yaml) as message parameters for one province.
+"""Vetted facts (flows/facts.yaml): looked up by path for the engine, and as message parameters.
 
-Rights answers in locales/ carry placeholders such as ``{wage}``, ``{effective_date}``,
-``{office_name}`` or ``{office_phone}``. ``facts_for(province)`` returns every one of them for a
-province, and ``FORMATS`` says which the renderer must localize (Babel money, dates, the
-province's name); flows may also name a single fact by path (``resolve``). Values stay plain and
-JSON-serializable; where a fact is unverified the value is None and the flow picks a message that
-says where to ask instead (``by_province`` in the topic flows; tests check the two agree).
+Two views of one file. The engine resolves a flow's ``{fact: "minimum_wage.{province}.rate"}``
+params with ``Facts.lookup`` (a missing province key falls back to ``default``). Content code and
+tests use ``facts_for(province)``: every fact placeholder of the rights answers (``{wage}``,
+``{effective_date}``, ``{office_name}``, ``{office_phone}``...) for one province, with ``FORMATS``
+saying which the renderer must localize. Values stay plain and JSON-serializable; an unverified
+fact is None and the topic flow picks a message that says where to ask instead (``by_province``;
+tests check the two agree).
 
 Pure: reads one YAML file, imports nothing from bot/.
 """
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .errors import FlowError
 
 FACTS_FILE = Path(__file__).with_name("facts.yaml")
 
@@ -136,3 +139,51 @@ def phone_numbers(facts: dict[str, Any] | None = None) -> set[str]:
     numbers = {line["phone"] for line in facts["lines"].values()}
     numbers |= {o["phone"] for o in facts["offices"].values() if _verified(o, "phone")}
     return numbers
+
+
+# --- the engine's path lookup -------------------------------------------------------------
+
+_MISSING = object()
+
+
+class Facts:
+    """Read-only view of facts.yaml: `lookup("minimum_wage.{province}.rate", "ON")`."""
+
+    def __init__(self, data: dict | None = None, source: str = "facts.yaml") -> None:
+        self.data = data or {}
+        self.source = source
+
+    @classmethod
+    def load(cls, path: Path) -> Facts:
+        if not path.exists():
+            return cls({}, path.name)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise FlowError(path.name, "", f"cannot read: {exc}") from exc
+        if not isinstance(data, dict):
+            raise FlowError(path.name, "", "must be a mapping")
+        return cls(data, path.name)
+
+    def lookup(self, path: str, province: str | None) -> Any:
+        """The value at `path` ({province} substituted; a missing key falls back to `default`)."""
+        value = self._walk(path, province)
+        return None if value is _MISSING else value
+
+    def resolves(self, path: str, province: str | None) -> bool:
+        value = self._walk(path, province)
+        return value is not _MISSING and not isinstance(value, dict | list)
+
+    def _walk(self, path: str, province: str | None) -> Any:
+        node: Any = self.data
+        for part in path.split("."):
+            key = (province or "default") if part == "{province}" else part
+            if not isinstance(node, dict):
+                return _MISSING
+            if key in node:
+                node = node[key]
+            elif part == "{province}" and "default" in node:
+                node = node["default"]
+            else:
+                return _MISSING
+        return node
