@@ -90,6 +90,20 @@ class NluSettings(Section):
     review_queue: bool = True
 
 
+class PortalSettings(Section):
+    """The NGO staff portal: sessions, login throttling, the relay to workers."""
+
+    idle_timeout_minutes: int = Field(30, ge=1)
+    session_max_hours: int = Field(12, ge=1)
+    login_max_failures: int = Field(5, ge=1)
+    login_lockout_minutes: int = Field(15, ge=1)
+    ip_max_failures: int = Field(20, ge=1)
+    ip_window_minutes: int = Field(15, ge=1)
+    totp_issuer: str = "Puente"
+    notify_email: bool = True
+    default_language: Literal["en", "fr"] = "en"
+
+
 class Settings(Section):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///instance/puente.db"
@@ -105,6 +119,7 @@ class Settings(Section):
     sms: SmsSettings = SmsSettings()
     conversation: ConversationSettings = ConversationSettings()
     nlu: NluSettings = NluSettings()
+    portal: PortalSettings = PortalSettings()
 
     @field_validator("secret_key")
     @classmethod
