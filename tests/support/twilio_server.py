@@ -1,0 +1,416 @@
+"""A Twilio-compatible Messaging API server for tests, staging and load tests.
+
+The real ``twilio`` library talks to it unchanged once pointed at it
+(``client.api.base_url = server.url``, or ``TWILIO_API_BASE_URL`` for the bot):
+it accepts, validates, lists and fetches messages as Twilio's 2010-04-01 API does,
+with Twilio's JSON and error shapes, then plays the delivery out with signed
+status callbacks. Tests can inject faults (``fail_next``, ``delay``) and serve
+media behind basic auth, as Twilio's media URLs are.
+
+In a test::
+
+    with TwilioServer() as twilio:
+        client = twilio.client()
+        client.messages.create(to="+15145550100", from_="+15145550199", body="Hola")
+        assert twilio.wait_for_messages(1)[0].body == "Hola"
+
+Standalone: ``python -m tests.support.twilio_server --port 8999 --auth-token T``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.support.twilio_api import (
+    API_VERSION,
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    CallbackAttempt,
+    SentMessage,
+    TwilioError,
+    callback_params,
+    list_page,
+    new_message,
+    utc_now,
+)
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_ACCOUNT_SID",
+    "DEFAULT_AUTH_TOKEN",
+    "CallbackAttempt",
+    "SentMessage",
+    "TwilioServer",
+    "callback_params",
+]
+
+log = logging.getLogger("twilio_server")
+
+_FAULT_CODES = {429: 20429, 500: 20500, 502: 20500, 503: 20503, 504: 20500}
+
+
+def _mask(address: str | None) -> str:
+    """Enough of an address to follow a log, not enough to identify anyone."""
+    return f"...{address[-4:]}" if address else "-"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class TwilioServer:
+    """A threaded Twilio-compatible server; a context manager that starts and stops it.
+
+    ``numbers``, when given, is the set of sender numbers the account owns;
+    others are refused with Twilio's 21606.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        status_callbacks: bool = True,
+        numbers: set[str] | None = None,
+    ):
+        self.host, self.account_sid, self.auth_token = host, account_sid, auth_token
+        self.status_callbacks = status_callbacks
+        self.numbers = numbers
+        self._lock = threading.Condition()
+        self._messages: list[SentMessage] = []
+        self._by_sid: dict[str, SentMessage] = {}
+        self._generation = 0  # bumped by reset(), so requests held across it are dropped
+        self._callbacks: list[CallbackAttempt] = []
+        self._media: dict[str, tuple[bytes, str]] = {}
+        self._failures: list[int] = []
+        self._delay = 0.0
+        self._undeliverable: dict[str, int] = {}
+        self._stopping = threading.Event()
+        self._server = make_server(
+            host, port, self._wsgi, threaded=True, request_handler=_QuietHandler
+        )
+        self.port = self._server.server_port
+        self._thread: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._urls = Map(
+            [
+                Rule(f"/{API_VERSION}/Accounts/<account>/Messages.json", endpoint="messages"),
+                Rule(f"/{API_VERSION}/Accounts/<account>/Messages/<sid>.json", endpoint="message"),
+                Rule("/media/<path:name>", endpoint="media"),
+                Rule("/_control/<action>", endpoint="control"),
+            ]
+        )
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL to give the twilio client (``client.api.base_url``) or TWILIO_API_BASE_URL."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> TwilioServer:
+        self._stopping.clear()
+        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-callbacks")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="twilio-server", daemon=True
+        )  # a short poll interval makes stop() quick
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # releases requests held by delay()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread (standalone use) until interrupted."""
+        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="twilio-callbacks")
+        try:
+            self._server.serve_forever()
+        finally:
+            self._stopping.set()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> TwilioServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def client(self, **kwargs: Any):
+        """A real ``twilio.rest.Client`` for this account, pointed at this server."""
+        from twilio.rest import Client
+
+        client = Client(self.account_sid, self.auth_token, **kwargs)
+        client.api.base_url = self.url
+        return client
+
+    # -- what tests look at ------------------------------------------------
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        """A snapshot of the accepted messages, oldest first."""
+        with self._lock:
+            return [dataclasses.replace(m) for m in self._messages]
+
+    @property
+    def callbacks(self) -> list[CallbackAttempt]:
+        """Status callbacks posted so far, in order."""
+        with self._lock:
+            return list(self._callbacks)
+
+    def wait_for_messages(self, count: int = 1, timeout: float = 10.0) -> list[SentMessage]:
+        """The messages once at least ``count`` have arrived; TimeoutError otherwise."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: len(self._messages) >= count, timeout):
+                raise TimeoutError(f"{len(self._messages)} of {count} messages after {timeout}s")
+        return self.messages
+
+    def wait_for_callbacks(self, count: int = 1, timeout: float = 10.0) -> list[CallbackAttempt]:
+        """The callback attempts once at least ``count`` were made; TimeoutError otherwise."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: len(self._callbacks) >= count, timeout):
+                raise TimeoutError(f"{len(self._callbacks)} of {count} callbacks after {timeout}s")
+        return self.callbacks
+
+    # -- fault injection ---------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """Answer the next ``n`` API or media requests with ``status`` and a Twilio error body."""
+        with self._lock:
+            self._failures.extend([status] * n)
+
+    def delay(self, seconds: float) -> None:
+        """Hold every API or media request this long before answering (0 to stop)."""
+        with self._lock:
+            self._delay = seconds
+
+    def fail_delivery(self, to: str, error_code: int = 30003) -> None:
+        """Messages to ``to`` are accepted, then end ``undelivered`` with ``error_code``."""
+        with self._lock:
+            self._undeliverable[to] = error_code
+
+    def reset(self) -> None:
+        """Forget messages, callbacks, media and every injected fault."""
+        with self._lock:
+            self._generation += 1
+            self._messages.clear()
+            self._by_sid.clear()
+            self._callbacks.clear()
+            self._media.clear()
+            self._failures.clear()
+            self._undeliverable.clear()
+            self._delay = 0.0
+
+    def add_media(self, name: str, content: bytes, content_type: str = "image/jpeg") -> str:
+        """Serve ``content`` at the returned URL, behind the account's basic auth."""
+        with self._lock:
+            self._media[name] = (content, content_type)
+        return f"{self.url}/media/{name}"
+
+    # -- HTTP --------------------------------------------------------------
+
+    def _wsgi(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            endpoint, args = self._urls.bind_to_environ(environ).match()
+            if endpoint != "control":
+                self._inject_faults()
+            response = getattr(self, f"_on_{endpoint}")(request, **args)
+        except TwilioError as error:
+            response = error.get_response()
+        except HTTPException as error:
+            code = error.code or 500
+            response = TwilioError(code, 20000 + code, error.description or "").get_response()
+        except Exception:  # the edge: answer as Twilio would rather than drop the connection
+            log.exception("error handling %s %s", request.method, request.path)
+            response = TwilioError(
+                500, 20500, "An internal server error has occurred"
+            ).get_response()
+        return response(environ, start_response)
+
+    def _inject_faults(self) -> None:
+        with self._lock:
+            delay, generation = self._delay, self._generation
+            status = self._failures.pop(0) if self._failures else None
+        if delay:
+            self._stopping.wait(delay)
+            if self._stopping.is_set() or generation != self._generation:
+                raise TwilioError(503, 20503, "Service unavailable: request held across a reset")
+        if status is not None:
+            code = _FAULT_CODES.get(status, 20000 + status if status < 1000 else status)
+            raise TwilioError(status, code, f"Injected fault: HTTP {status}")
+
+    def _authenticate(self, request: Request, account: str | None = None) -> None:
+        auth = request.authorization
+        if auth is None or (auth.username, auth.password) != (self.account_sid, self.auth_token):
+            raise TwilioError(401, 20003, "Authenticate")
+        if account is not None and account != self.account_sid:
+            raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
+
+    def _on_messages(self, request: Request, account: str) -> Response:
+        self._authenticate(request, account)
+        if request.method == "POST":
+            return self._create(request)
+        if request.method == "GET":
+            with self._lock:
+                page = list_page(self._messages, request.args, self.account_sid)
+            return Response(json.dumps(page), mimetype="application/json")
+        raise TwilioError(405, 20405, "Method not allowed")
+
+    def _on_message(self, request: Request, account: str, sid: str) -> Response:
+        self._authenticate(request, account)
+        with self._lock:
+            found = self._by_sid.get(sid)
+            payload = found.to_json() if found else None
+        if payload is None:
+            raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
+        return Response(json.dumps(payload), mimetype="application/json")
+
+    def _on_media(self, request: Request, name: str) -> Response:
+        self._authenticate(request)
+        with self._lock:
+            media = self._media.get(name)
+        if media is None:
+            raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
+        return Response(media[0], mimetype=media[1])
+
+    def _on_control(self, request: Request, action: str) -> Response:
+        """Remote faults and inspection, for a standalone server in staging or load tests."""
+        self._authenticate(request)
+        form = request.values
+        if action == "messages" and request.method == "GET":
+            body = [{**m.to_json(), "form": m.form} for m in self.messages]
+            return Response(json.dumps(body), mimetype="application/json")
+        if request.method != "POST":
+            raise TwilioError(405, 20405, "Method not allowed")
+        if action == "reset":
+            self.reset()
+        elif action == "fail_next":
+            self.fail_next(int(form.get("n", 1)), int(form.get("status", 500)))
+        elif action == "delay":
+            self.delay(float(form.get("seconds", 0)))
+        elif action == "fail_delivery":
+            self.fail_delivery(form["to"], int(form.get("error_code", 30003)))
+        elif action == "media":
+            name = form["name"]
+            url = self.add_media(name, request.files["file"].read(), request.files["file"].mimetype)
+            return Response(json.dumps({"url": url}), mimetype="application/json")
+        else:
+            raise TwilioError(404, 20404, f"Unknown control action {action}")
+        return Response(status=204)
+
+    # -- Messages resource -------------------------------------------------
+
+    def _create(self, request: Request) -> Response:
+        message = new_message(request.form, self.account_sid, self.numbers)
+        with self._lock:
+            self._messages.append(message)
+            self._by_sid[message.sid] = message
+            self._lock.notify_all()
+        log.info(
+            "%s %s x%s to %s", message.sid, message.channel, message.num_segments, _mask(message.to)
+        )
+        response = Response(json.dumps(message.to_json()), status=201, mimetype="application/json")
+        # Play the delivery once the 201 has gone out, so the sender knows the sid first.
+        response.call_on_close(lambda: self._schedule_delivery(message.sid))
+        return response
+
+    # -- delivery and status callbacks ------------------------------------
+
+    def _schedule_delivery(self, sid: str) -> None:
+        if self._executor is not None and not self._stopping.is_set():
+            try:
+                self._executor.submit(self._deliver, sid)
+            except RuntimeError:  # executor shut down while the response closed
+                pass
+
+    def _deliver(self, sid: str) -> None:
+        """Move the message to sent, then delivered (or undelivered), posting each status."""
+        for final in (False, True):
+            if self._stopping.is_set():
+                return
+            with self._lock:
+                message = self._by_sid.get(sid)
+                if message is None:  # reset() in between
+                    return
+                error_code = self._undeliverable.get(message.to)
+                status = "sent" if not final else "undelivered" if error_code else "delivered"
+                message.status, message.date_updated = status, utc_now()
+                message.date_sent = message.date_sent or message.date_updated
+                if status == "undelivered":
+                    message.error_code = error_code
+                snapshot = dataclasses.replace(message)
+            if snapshot.status_callback and self.status_callbacks:
+                self._post_callback(snapshot)
+
+    def _post_callback(self, message: SentMessage) -> None:
+        params = callback_params(message)
+        url = message.status_callback or ""
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        headers = {
+            "X-Twilio-Signature": signature,
+            "User-Agent": "TwilioProxy/1.1",
+            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+        }
+        try:
+            reply = requests.post(url, data=params, headers=headers, timeout=15)
+            attempt = CallbackAttempt(url, params, reply.status_code)
+        except requests.RequestException as error:
+            attempt = CallbackAttempt(url, params, None, type(error).__name__)
+        with self._lock:
+            self._callbacks.append(attempt)
+            self._lock.notify_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8999)
+    parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
+    parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN)
+    parser.add_argument(
+        "--numbers", help="comma-separated sender numbers the account owns (default: any)"
+    )
+    parser.add_argument("--no-status-callbacks", action="store_true")
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    numbers = {n.strip() for n in options.numbers.split(",")} if options.numbers else None
+    server = TwilioServer(
+        options.port,
+        host=options.host,
+        account_sid=options.account_sid,
+        auth_token=options.auth_token,
+        status_callbacks=not options.no_status_callbacks,
+        numbers=numbers,
+    )
+    log.info("Twilio-compatible server at %s (account %s)", server.url, server.account_sid)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
