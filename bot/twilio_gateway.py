@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TextIO
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -83,8 +83,11 @@ class TwilioSender:
             found = self.client.messages.list(
                 to=message.to, from_=message.from_, date_sent_after=since - timedelta(days=1), limit=100
             )
-        except (TwilioRestException, requests.exceptions.RequestException) as exc:
-            raise SendError(f"could not check Twilio for an earlier send ({type(exc).__name__})") from None
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            response = exc.args[1] if len(exc.args) > 1 else None  # TwilioException("...", response)
+            status = getattr(exc, "status", None) or getattr(response, "status_code", None)
+            detail = f"HTTP {status}" if status else type(exc).__name__
+            raise SendError(f"could not check Twilio for an earlier send ({detail})", code="lookup") from None
         for item in found:
             created = item.date_created
             if created and created < since - timedelta(seconds=5):

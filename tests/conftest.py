@@ -1,0 +1,152 @@
+"""Shared fixtures: real SQLite and PostgreSQL, real Redis, a Twilio-compatible server, the app.
+
+PostgreSQL (127.0.0.1:5432, database `test`) and Redis (127.0.0.1:6379) must be running: tests that
+need them fail loudly when they are not (`.ci/run` starts them).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot import create_app, migrate
+from bot.runtime import Runtime, set_current
+from bot.settings import Settings, load_settings
+from tests.support.twilio_server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioServer
+from tests.support.webhooks import inbound_params, signed_webhook_post
+
+PG_URL = os.environ.get("PUENTE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PUENTE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+SECRET = "test-secret-key-for-puente-tests-only-0123456789"
+BOT_SMS = "+15550109999"
+BOT_WHATSAPP = "whatsapp:+15550108888"
+PUBLIC_URL = "http://localhost"
+
+
+def fresh_postgres_schema(url: str = PG_URL) -> str:
+    """A new, empty PostgreSQL schema for one test; the URL returned uses it as search_path."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(url: str) -> None:
+    schema = url.rsplit("%3D", 1)[1]
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def twilio_server() -> Iterator[TwilioServer]:
+    with TwilioServer() as server:
+        yield server
+
+
+@pytest.fixture
+def twilio(twilio_server: TwilioServer) -> TwilioServer:
+    twilio_server.reset()
+    return twilio_server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using this runs twice: on a SQLite file and on a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'puente.db'}"
+        migrate.upgrade(url)
+        yield url
+    else:
+        url = fresh_postgres_schema()
+        migrate.upgrade(url)
+        yield url
+        drop_postgres_schema(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'puente.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+    return REDIS_URL
+
+
+def make_settings(tmp_path: Path, database_url: str, twilio: TwilioServer | None = None, **overrides) -> Settings:
+    """Settings for a test: the given database, a fixed secret, Twilio pointed at the fake server."""
+    values = {
+        "database_url": database_url,
+        "secret_key": SECRET,
+        "instance_path": str(tmp_path / "instance"),
+        "public_base_url": PUBLIC_URL,
+        "jobs.inline_sync": True,
+        "jobs.send_backoff_seconds": [0.2, 0.4, 0.8],
+    }
+    if twilio is not None:
+        values |= {
+            "twilio.account_sid": twilio.account_sid,
+            "twilio.auth_token": twilio.auth_token,
+            "twilio.api_base_url": twilio.url,
+            "twilio.timeout_seconds": 3,
+        }
+    values |= {k.replace("__", "."): v for k, v in overrides.items()}
+    return load_settings(environ={}, **values)
+
+
+@dataclass
+class Bot:
+    """The app under test, with the worker's side of a chat: send() posts a signed webhook."""
+
+    app: object
+    runtime: Runtime
+    twilio: TwilioServer | None
+
+    @property
+    def client(self):
+        return self.app.test_client()
+
+    def send(self, body: str, *, sender: str = "+15195550101", to: str | None = None,
+             sid: str | None = None, **extra) -> object:
+        to = to or (BOT_WHATSAPP if sender.startswith("whatsapp:") else BOT_SMS)
+        params = inbound_params(sender, to, body, sid, **extra)
+        token = self.runtime.settings.twilio.auth_token or DEFAULT_AUTH_TOKEN
+        return signed_webhook_post(self.client, "/webhooks/twilio", params, token, PUBLIC_URL)
+
+
+@pytest.fixture
+def make_bot(tmp_path: Path, twilio: TwilioServer) -> Iterator[Callable[..., Bot]]:
+    made: list[Runtime] = []
+
+    def factory(database_url: str, **overrides) -> Bot:
+        settings = make_settings(tmp_path, database_url, twilio, **overrides)
+        runtime = Runtime.build(settings)
+        made.append(runtime)
+        return Bot(create_app(settings, runtime=runtime), runtime, twilio)
+
+    yield factory
+    for runtime in made:
+        runtime.extras.get("stop") and runtime.extras["stop"].set()
+        runtime.db.dispose()
+    set_current(None)
+
+
+__all__ = ["DEFAULT_ACCOUNT_SID", "BOT_SMS", "BOT_WHATSAPP", "make_settings"]
