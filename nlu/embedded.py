@@ -1,0 +1,197 @@
+"""The embedded interpreter: intent, entities and language in process, trained from nlu/data.
+
+Trains in about a second on our data, so a process can train at first use; ``save``/``load``
+keep a trained model in one .npz file, tagged with a fingerprint of the data it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nlu.classifier import LogisticRegression
+from nlu.entities import EntityExtractor
+from nlu.errors import ModelError
+from nlu.features import Featurizer
+from nlu.language import LanguageDetector
+from nlu.normalize import tokens
+from nlu.training_data import Example, TrainingData
+
+log = logging.getLogger(__name__)
+
+FALLBACK = "nlu_fallback"
+CASE_CODE_TOKEN = "casecode"
+MAX_CHARS = 2000  # longer messages are judged on their start; parse time stays bounded
+RANKING_LENGTH = 10
+MODEL_VERSION = 1
+
+
+def classifier_tokens(text: str, entities: Sequence[dict]) -> list[str]:
+    """Tokens the intent classifier sees: case codes become one placeholder word."""
+    pieces, cursor = [], 0
+    for entity in entities:
+        if entity["entity"] == "case_code":
+            pieces += [text[cursor : entity["start"]], f" {CASE_CODE_TOKEN} "]
+            cursor = entity["end"]
+    pieces.append(text[cursor:])
+    return tokens("".join(pieces))
+
+
+def fingerprint(data: TrainingData) -> str:
+    """Hash of the training examples and entity resources, to tell a stale saved model."""
+    digest = hashlib.sha256()
+    for example in data.examples:
+        digest.update(f"{example.intent}\t{example.text}\t{example.language}\n".encode())
+    digest.update(json.dumps([data.synonyms, data.regexes, data.lookups], sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+class EmbeddedInterpreter:
+    """Parses text into Rasa's /model/parse shape plus ``language``. ``parse`` never raises."""
+
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        classifier: LogisticRegression,
+        entities: EntityExtractor,
+        languages: LanguageDetector,
+        threshold: float = 0.0,
+        default_language: str = "es",
+        data_fingerprint: str = "",
+    ) -> None:
+        self.featurizer = featurizer
+        self.classifier = classifier
+        self.entities = entities
+        self.languages = languages
+        self.threshold = threshold
+        self.default_language = default_language
+        self.data_fingerprint = data_fingerprint
+
+    # ------------------------------------------------------------------ training
+    @classmethod
+    def train(
+        cls, data: TrainingData, threshold: float | None = None, l2: float = 1e-4
+    ) -> EmbeddedInterpreter:
+        """Fit every part on ``data``; the fallback threshold is tuned by cross-validation
+        unless given."""
+        if not data.examples:
+            raise ModelError("no training examples")
+        entities = EntityExtractor.from_training_data(data, _known_words(data.examples))
+        texts = [classifier_tokens(e.text, entities.extract(e.text)) for e in data.examples]
+        labels = [e.intent for e in data.examples]
+        featurizer = Featurizer().fit(texts)
+        classifier = LogisticRegression(l2=l2).fit(featurizer.transform(texts), labels)
+        languages = LanguageDetector().fit(
+            (tokens(e.text), e.language) for e in data.examples if e.language
+        )
+        if threshold is None:
+            from nlu.evaluate import tune_threshold  # evaluation imports this module
+
+            threshold = tune_threshold(data, l2=l2) if FALLBACK in labels else 0.0
+        return cls(featurizer, classifier, entities, languages, threshold, data_fingerprint=fingerprint(data))
+
+    # ------------------------------------------------------------------ parsing
+    def parse(self, text: str, language_hint: str | None = None) -> dict:
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        try:
+            return self._parse(text, language_hint)
+        except Exception:  # the edge of the package: a message must never be lost
+            log.exception("embedded NLU failed on a message of %d characters", len(text))
+            return self._result(text, [], [], language_hint or self.default_language)
+
+    def _parse(self, text: str, language_hint: str | None) -> dict:
+        clipped = text[:MAX_CHARS]
+        entities = self.entities.extract(clipped)
+        words = classifier_tokens(clipped, entities)
+        content = [w for w in words if w != CASE_CODE_TOKEN]
+        language = self.languages.detect(content, language_hint, self.default_language)
+        if not words:
+            return self._result(text, [], entities, language)
+        indices, values = self.featurizer.row(words)
+        probs = self.classifier.predict_proba_row(indices, values)
+        order = np.argsort(-probs)[:RANKING_LENGTH]
+        ranking = [{"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order]
+        return self._result(text, ranking, entities, language)
+
+    def _result(self, text: str, ranking: list[dict], entities: list[dict], language: str) -> dict:
+        if not ranking or ranking[0]["confidence"] < self.threshold:
+            # As Rasa's FallbackClassifier: nlu_fallback on top, the real ranking kept below.
+            top = {"name": FALLBACK, "confidence": self.threshold if ranking else 1.0}
+            ranking = [top] + [r for r in ranking if r["name"] != FALLBACK]
+        return {
+            "text": text,
+            "intent": dict(ranking[0]),
+            "intent_ranking": ranking,
+            "entities": entities,
+            "language": language,
+        }
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the model to one .npz file (weights as arrays, the rest as JSON)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "version": MODEL_VERSION,
+            "fingerprint": self.data_fingerprint,
+            "threshold": self.threshold,
+            "default_language": self.default_language,
+            "classes": self.classifier.classes,
+            "vocabulary": self.featurizer.vocabulary,
+            "char_range": list(self.featurizer.char_range),
+            "languages": {
+                "log_probs": self.languages.log_probs,
+                "log_unseen": self.languages.log_unseen,
+            },
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            weights=self.classifier.weights,
+            idf=self.featurizer.idf,
+            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+        )
+        path.write_bytes(buffer.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, data: TrainingData) -> EmbeddedInterpreter:
+        """Read a saved model; ``data`` supplies the entity resources and must match it."""
+        try:
+            with np.load(Path(path)) as archive:
+                meta = json.loads(archive["meta"].tobytes().decode())
+                weights, idf = archive["weights"], archive["idf"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{path}: cannot read the NLU model: {exc}") from exc
+        if meta.get("version") != MODEL_VERSION or meta.get("fingerprint") != fingerprint(data):
+            raise ModelError(f"{path}: model was trained on other data; run `puente nlu train`")
+        featurizer = Featurizer(tuple(meta["char_range"]))
+        featurizer.vocabulary, featurizer.idf = meta["vocabulary"], idf
+        classifier = LogisticRegression()
+        classifier.classes, classifier.weights = meta["classes"], weights
+        languages = LanguageDetector()
+        languages.log_probs = meta["languages"]["log_probs"]
+        languages.log_unseen = meta["languages"]["log_unseen"]
+        entities = EntityExtractor.from_training_data(data, _known_words(data.examples))
+        return cls(
+            featurizer, classifier, entities, languages, meta["threshold"], meta["default_language"], meta["fingerprint"]
+        )
+
+
+def _known_words(examples: Sequence[Example]) -> set[str]:
+    """Words seen in training: real words, so never fuzzy-matched to a place name."""
+    return {word for example in examples for word in tokens(example.text)}
+
+
+def timed_train(data: TrainingData, **kwargs) -> tuple[EmbeddedInterpreter, float]:
+    start = time.perf_counter()
+    interpreter = EmbeddedInterpreter.train(data, **kwargs)
+    return interpreter, time.perf_counter() - start
