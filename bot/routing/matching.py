@@ -186,66 +186,73 @@ def nearby(
 def _rank(
     case: CaseNeeds, ngo: Ngo, load: Mapping[str, int], now: datetime | None, fallback: bool
 ) -> tuple[tuple, Candidate]:
-    reasons: list[Reason] = [
-        Reason("fallback", {"province": case.province})
-        if fallback
-        else Reason("province", {"province": case.province})
-    ]
-
-    speaks = bool(case.language) and case.language in ngo.languages
-    if case.language:
-        reasons.append(Reason("language" if speaks else "no_language", {"language": case.language}))
-
-    needs = case.needs
-    offered = set(ngo.services)
-    met_needs = sum(1 for services in needs.values() if offered.intersection(services))
-    met_services = [s for s in case.needed_services if s in offered]
-    if needs:
-        if met_services:
-            reasons.append(Reason("services", {"services": met_services}))
-        else:
-            reasons.append(Reason("no_services", {"needed": list(case.needed_services)}))
-
-    sector_score = 0
-    if case.sector:
-        if case.sector in ngo.sectors:
-            sector_score = 2
-            reasons.append(Reason("sector", {"sector": case.sector}))
-        elif not ngo.sectors:
-            sector_score = 1
-            reasons.append(Reason("all_sectors"))
-        else:
-            reasons.append(
-                Reason("other_sectors", {"sector": case.sector, "sectors": list(ngo.sectors)})
-            )
-
-    in_town = _town_key(case.town) in {_town_key(t) for t in ngo.towns} if case.town else False
-    if in_town:
-        reasons.append(Reason("town", {"town": case.town}))
-
+    """The sort key (smaller ranks first) and the reasons, one criterion after the other."""
+    province = Reason("fallback" if fallback else "province", {"province": case.province})
+    speaks, language = _language(case, ngo)
+    (met_needs, met_services), services = _services(case, ngo)
+    sector_score, sector = _sector(case, ngo)
+    in_town, town = _town(case, ngo)
     open_cases = max(0, int(load.get(ngo.id, 0)))
     full = open_cases >= ngo.capacity
-    reasons.append(
-        Reason("full" if full else "load", {"load": open_cases, "capacity": ngo.capacity})
-    )
-
-    open_now = False
-    if now is not None and ngo.office_hours is not None:
-        open_now = ngo.office_hours.is_open(now)
-        reasons.append(Reason("open" if open_now else "closed"))
-
+    occupancy = Reason("full" if full else "load", {"load": open_cases, "capacity": ngo.capacity})
+    open_now, opening = _open(ngo, now)
     key = (
         full,
         not speaks,
         -met_needs,
-        -len(met_services),
+        -met_services,
         -sector_score,
         not in_town,
         Fraction(open_cases, ngo.capacity),
         not open_now,
         ngo.id,
     )
-    return key, Candidate(ngo=ngo, reasons=tuple(reasons), full=full)
+    reasons = (province, language, services, sector, town, occupancy, opening)
+    return key, Candidate(ngo=ngo, reasons=tuple(r for r in reasons if r), full=full)
+
+
+def _language(case: CaseNeeds, ngo: Ngo) -> tuple[bool, Reason | None]:
+    if not case.language:
+        return False, None
+    speaks = case.language in ngo.languages
+    return speaks, Reason("language" if speaks else "no_language", {"language": case.language})
+
+
+def _services(case: CaseNeeds, ngo: Ngo) -> tuple[tuple[int, int], Reason | None]:
+    """How many needs (abuse types) the organization meets at all, then how many services."""
+    needs = case.needs
+    if not needs:
+        return (0, 0), None
+    offered = set(ngo.services)
+    met_needs = sum(1 for services in needs.values() if offered.intersection(services))
+    met = [s for s in case.needed_services if s in offered]
+    if met:
+        return (met_needs, len(met)), Reason("services", {"services": met})
+    return (0, 0), Reason("no_services", {"needed": list(case.needed_services)})
+
+
+def _sector(case: CaseNeeds, ngo: Ngo) -> tuple[int, Reason | None]:
+    """2 for an organization naming the sector, 1 for one working in all, 0 for other sectors."""
+    if not case.sector:
+        return 0, None
+    if case.sector in ngo.sectors:
+        return 2, Reason("sector", {"sector": case.sector})
+    if not ngo.sectors:
+        return 1, Reason("all_sectors")
+    return 0, Reason("other_sectors", {"sector": case.sector, "sectors": list(ngo.sectors)})
+
+
+def _town(case: CaseNeeds, ngo: Ngo) -> tuple[bool, Reason | None]:
+    if not case.town or _town_key(case.town) not in {_town_key(t) for t in ngo.towns}:
+        return False, None
+    return True, Reason("town", {"town": case.town})
+
+
+def _open(ngo: Ngo, now: datetime | None) -> tuple[bool, Reason | None]:
+    if now is None or ngo.office_hours is None:
+        return False, None
+    open_now = ngo.office_hours.is_open(now)
+    return open_now, Reason("open" if open_now else "closed")
 
 
 def _gaps(case: CaseNeeds, regional: Sequence[Ngo], load: Mapping[str, int]) -> tuple[str, ...]:
