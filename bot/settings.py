@@ -104,6 +104,43 @@ class PortalSettings(Section):
     default_language: Literal["en", "fr"] = "en"
 
 
+class ReportSettings(Section):
+    """Anonymous reports: evidence storage, case-code guessing limits, repeat-employer alerts."""
+
+    store_media: bool = True
+    max_media_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_media_items: int = Field(5, ge=0)
+    code_attempts_per_hour: int = Field(5, ge=1)
+    code_attempts_per_hour_global: int = Field(200, ge=1)
+    alert_k: int = Field(3, ge=2)
+    alert_window_days: int = Field(90, ge=1)
+    erase_closed_after_days: int = Field(365, ge=1)
+
+
+class SmtpSettings(Section):
+    """The mail server for NGO referrals and administrators' alerts (unset host: no e-mail)."""
+
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    user: str | None = None
+    password: str | None = None
+    from_address: str = "puente@localhost"
+    starttls: bool = True
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class RoutingSettings(Section):
+    """Referrals to NGOs: delivery retries, acknowledgement deadline, administrators' alerts."""
+
+    ack_timeout_hours: float = Field(24, gt=0)
+    delivery_max_attempts: int = Field(6, ge=1)
+    delivery_backoff_seconds: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600])
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    sms_from: str | None = None
+    admin_alert_emails: list[str] = Field(default_factory=list)
+    seed_directory: str | None = "bot/routing/seed_directory.yaml"
+
+
 class Settings(Section):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///instance/puente.db"
@@ -120,6 +157,9 @@ class Settings(Section):
     conversation: ConversationSettings = ConversationSettings()
     nlu: NluSettings = NluSettings()
     portal: PortalSettings = PortalSettings()
+    reports: ReportSettings = ReportSettings()
+    routing: RoutingSettings = RoutingSettings()
+    smtp: SmtpSettings = SmtpSettings()
 
     @field_validator("secret_key")
     @classmethod
