@@ -98,11 +98,7 @@ class Alert:
 
 def normalize_employer(name: str) -> str:
     """What distinguishes an employer's name: "Granja Los Pinos, S.A. de C.V." -> "pinos"."""
-    words = _words(name)
-    without_legal = _drop_legal(words)
-    kept = [w for w in without_legal if w not in _GENERIC]
-    # Nothing distinctive left ("The Farm Inc."): keep what there was rather than match everything.
-    return " ".join(kept or without_legal or words)
+    return _distinctive(_words(name))
 
 
 def normalize_town(town: str) -> str:
@@ -162,8 +158,9 @@ class _Identity:
 
     @classmethod
     def of(cls, name: str, town: str | None, phone: str | None, lmia: str | None) -> _Identity:
-        normalized = normalize_employer(name)
-        spelled = [w for w in _drop_legal(_words(name)) if w not in _WORKPLACE]
+        words = _words(name)
+        normalized = _distinctive(words)
+        spelled = [w for w in _drop_legal(words) if w not in _WORKPLACE]
         return cls(
             name=normalized,
             compact=normalized.replace(" ", ""),
@@ -282,6 +279,13 @@ def _words(text: str) -> list[str]:
     plain = re.sub(r"(?<=\w)[.'\u2019](?=\w)", "", plain)  # s.a. -> sa, o'brien -> obrien
     words = re.sub(r"[^\w]+|_", " ", plain).split()
     return [_SYNONYMS.get(word, word) for word in words]
+
+
+def _distinctive(words: list[str]) -> str:
+    without_legal = _drop_legal(words)
+    kept = [w for w in without_legal if w not in _GENERIC]
+    # Nothing distinctive left ("The Farm Inc."): keep what there was rather than match everything.
+    return " ".join(kept or without_legal or words)
 
 
 def _drop_legal(words: list[str]) -> list[str]:

@@ -10,14 +10,14 @@ alert and the coverage-gap indicators.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from bot.routing.directory import Ngo
+from bot.reports.employers import normalize_town
+from bot.routing.ngo import Ngo
 
 #: The abuse types of the report flow, and the services that help with each (best first).
 ABUSE_SERVICES: dict[str, tuple[str, ...]] = {
@@ -156,16 +156,16 @@ def match(
     if len(set(ids)) != len(ids):
         raise ValueError("the directory holds the same id twice")
     excluded = set(exclude)
-    pool = [ngo for ngo in ngos if ngo.active and ngo.id not in excluded]
-    regional = [ngo for ngo in pool if case.province and ngo.serves(case.province)]
+    active = [ngo for ngo in ngos if ngo.active]
+    serving = [ngo for ngo in active if case.province and ngo.serves(case.province)]
+    regional = [ngo for ngo in serving if ngo.id not in excluded]
     fallback_used = not regional
-    tier = regional or [ngo for ngo in pool if ngo.national]
+    tier = regional or [ngo for ngo in active if ngo.national and ngo.id not in excluded]
     ranked = sorted(
         (_rank(case, ngo, load, now, fallback_used) for ngo in tier), key=lambda r: r[0]
     )
     candidates = tuple(candidate for _, candidate in ranked)
     # Gaps describe coverage, so they ignore who declined: every active organization counts.
-    serving = [ngo for ngo in ngos if ngo.active and case.province and ngo.serves(case.province)]
     return MatchResult(candidates, fallback_used, _gaps(case, serving, load))
 
 
@@ -243,7 +243,7 @@ def _sector(case: CaseNeeds, ngo: Ngo) -> tuple[int, Reason | None]:
 
 
 def _town(case: CaseNeeds, ngo: Ngo) -> tuple[bool, Reason | None]:
-    if not case.town or _town_key(case.town) not in {_town_key(t) for t in ngo.towns}:
+    if not case.town or normalize_town(case.town) not in {normalize_town(t) for t in ngo.towns}:
         return False, None
     return True, Reason("town", {"town": case.town})
 
@@ -270,9 +270,3 @@ def _gaps(case: CaseNeeds, regional: Sequence[Ngo], load: Mapping[str, int]) -> 
     if all(load.get(ngo.id, 0) >= ngo.capacity for ngo in regional):
         gaps.append(f"capacity:{case.province}")
     return tuple(gaps)
-
-
-def _town_key(town: str) -> str:
-    """ "Saint-Rémi", "saint remi" and "SAINT-REMI" are one town."""
-    decomposed = unicodedata.normalize("NFKD", town.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))

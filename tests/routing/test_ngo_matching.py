@@ -302,3 +302,13 @@ def test_random_cases_always_rank_every_candidate_once():
         ids = ranking(result)
         assert len(ids) == len(set(ids)) >= 1
         assert [c.full for c in result.candidates] == sorted(c.full for c in result.candidates)
+
+
+def test_a_town_matches_however_the_worker_spells_it():
+    ngos = [
+        ngo("elsewhere", provinces=("QC",)),
+        ngo("local", provinces=("QC",), towns=("Saint-Rémi",)),
+    ]
+    result = match(CaseNeeds(province="QC", town="St Remi"), ngos, {})
+    assert ranking(result) == ["local", "elsewhere"]
+    assert "in St Remi" in result.best.explanation

@@ -1,0 +1,124 @@
+"""The reports area's tables: reports, their evidence, the case timeline, employer mentions.
+
+Nothing here holds a phone number, report text or media in clear: a report is linked to its worker
+only through keyed hashes (cleared when the worker asks), free text and evidence are Fernet
+tokens, and the case code itself is never stored, only its keyed hash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, utcnow
+
+#: A report's status, in the order a case moves (the portal filters on these).
+REPORT_STATUSES = ("new", "assigned", "acknowledged", "in_progress", "closed")
+#: How a case may end (referrals.close).
+OUTCOMES = ("resolved", "referred_to_authorities", "worker_unreachable", "withdrawn", "other")
+
+
+class Report(Base):
+    """One anonymous report (or a request to talk to an NGO: ``kind`` contact_request)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="report")
+    case_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # keyed_hash("reporter", address_key): tells two workers apart, never who they are.
+    reporter_key: Mapped[str] = mapped_column(String(64), index=True)
+    # keyed_hash("report-link", address_key) and the address key encrypted (to send updates):
+    # both cleared when the worker erases their data and unlinks their reports.
+    conversation_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    conversation_ref_enc: Mapped[str | None] = mapped_column(Text)
+    bot_address: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(16))
+    province: Mapped[str | None] = mapped_column(String(8), index=True)
+    town_enc: Mapped[str | None] = mapped_column(Text)
+    sector: Mapped[str | None] = mapped_column(String(40))
+    abuse_types: Mapped[list[Any]] = mapped_column(default=list)
+    employer_enc: Mapped[str | None] = mapped_column(Text)
+    details_enc: Mapped[str | None] = mapped_column(Text)
+    danger: Mapped[bool | None]
+    consent_ngo: Mapped[bool] = mapped_column(default=False)
+    consent_tip_line: Mapped[bool] = mapped_column(default=False)
+    contact_pref: Mapped[str] = mapped_column(String(16), default="anonymous")
+    contact_enc: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    media: Mapped[list[ReportMedia]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ReportMedia(Base):
+    """A photo or document a worker sent with a report, encrypted; the Twilio URL only until fetched."""
+
+    __tablename__ = "report_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|stored|failed
+    url_enc: Mapped[str | None] = mapped_column(Text)
+    data_enc: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="media")
+
+
+class CaseEvent(Base):
+    """One step in a case's timeline and audit trail; ``detail`` never holds personal data."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor: Mapped[str] = mapped_column(String(40))  # system | worker | user:<id>
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class EmployerMention(Base):
+    """An employer named in a report, kept apart so repeat-employer alerts can read names across
+    reports (decrypted in memory only) and count distinct workers by their keyed hash."""
+
+    __tablename__ = "employer_mentions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    reporter_key: Mapped[str] = mapped_column(String(64))
+    # keyed hash of the normalized name: finds exact repeats without decrypting anything.
+    name_key: Mapped[str] = mapped_column(String(64), index=True)
+    name_enc: Mapped[str] = mapped_column(Text)
+    town_enc: Mapped[str | None] = mapped_column(Text)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    lmia_enc: Mapped[str | None] = mapped_column(Text)
+    province: Mapped[str | None] = mapped_column(String(8))
+    abuse_types: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CaseLookup(Base):
+    """A case code texted to the bot, right or wrong: what throttles guessing. No code is kept."""
+
+    __tablename__ = "case_lookups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_key: Mapped[str] = mapped_column(String(64), index=True)
+    found: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
