@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-PURE = sorted((ROOT / "bot" / "routing").glob("*.py")) + [
+PURE_ROUTING = ("directory", "errors", "hours", "matching", "ngo", "rows", "signing", "vocabulary")
+PURE = [ROOT / "bot" / "routing" / f"{name}.py" for name in PURE_ROUTING] + [
     ROOT / "bot" / "reports" / "casecode.py",
     ROOT / "bot" / "reports" / "employers.py",
 ]
