@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import time
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -113,7 +114,7 @@ class EmbeddedInterpreter:
         words = classifier_tokens(clipped, entities)
         content = [w for w in words if w != CASE_CODE_TOKEN]
         language = self.languages.detect(content, language_hint, self.default_language)
-        if not words:
+        if not words or _is_junk(clipped):
             return self._result(text, [], entities, language)
         indices, values = self.featurizer.row(words)
         probs = self.classifier.predict_proba_row(indices, values)
@@ -184,6 +185,13 @@ class EmbeddedInterpreter:
         return cls(
             featurizer, classifier, entities, languages, meta["threshold"], meta["default_language"], meta["fingerprint"]
         )
+
+
+def _is_junk(text: str) -> bool:
+    """Mostly control, private-use or replacement characters: binary data, not a message."""
+    visible = [c for c in text if not c.isspace()]
+    junk = sum(1 for c in visible if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn"))
+    return bool(visible) and junk > 0.2 * len(visible)
 
 
 def _known_words(examples: Sequence[Example]) -> set[str]:

@@ -38,9 +38,10 @@ FUNCTION_WORDS = {
 class LanguageDetector:
     """Multinomial naive Bayes over padded character n-grams (1-4) and whole words."""
 
-    def __init__(self, alpha: float = 0.1, hint_prior: float = 0.9) -> None:
+    def __init__(self, alpha: float = 0.1, min_switch_words: int = 3, switch_confidence: float = 0.9) -> None:
         self.alpha = alpha
-        self.hint_prior = hint_prior
+        self.min_switch_words = min_switch_words
+        self.switch_confidence = switch_confidence
         self.log_probs: dict[str, dict[str, float]] = {}
         self.log_unseen: dict[str, float] = {}
 
@@ -87,15 +88,17 @@ class LanguageDetector:
         return {lang: value / total for lang, value in exp.items()}
 
     def detect(self, words: Sequence[str], hint: str | None = None, default: str = "es") -> str:
-        """The language of a message, leaning to ``hint`` (the conversation's language)."""
+        """The language of a message, sticking to ``hint`` (the conversation's language) unless
+        the message has at least ``min_switch_words`` words and clearly reads as another one."""
         hint = hint if hint in LANGUAGES else None
-        if not words or not any(any(c.isalpha() for c in w) for w in words):
+        words = [w for w in words if any(c.isalpha() for c in w)]
+        if not words:
             return hint or default
+        if hint is not None and len(words) < self.min_switch_words:
+            return hint
         posterior = self.scores(words)
-        if hint is not None:
-            other = (1.0 - self.hint_prior) / (len(LANGUAGES) - 1)
-            weighted = {
-                lang: p * (self.hint_prior if lang == hint else other) for lang, p in posterior.items()
-            }
-            return max(weighted, key=weighted.__getitem__)
-        return max(posterior, key=posterior.__getitem__)
+        best = max(posterior, key=posterior.__getitem__)
+        if hint is None or best == hint:
+            return best
+        clear = posterior[best] >= self.switch_confidence and posterior[hint] <= 1 - self.switch_confidence
+        return best if clear else hint

@@ -1,0 +1,108 @@
+"""Puente's understanding step: text in, a Rasa-shaped parse out (intent, entities, language).
+
+Pure: imports nothing from bot/, Flask, SQLAlchemy, rq or twilio. The flows use only
+``get_interpreter(...).parse(text, language_hint)``, which returns::
+
+    {"text": str,
+     "intent": {"name": str, "confidence": float},
+     "intent_ranking": [{"name": str, "confidence": float}, ...],
+     "entities": [{"entity": "province"|"sector"|"case_code", "value", "start", "end", "extractor"}],
+     "language": "es"|"tl"|"en"}
+
+and never raises on a str.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from nlu.embedded import FALLBACK, EmbeddedInterpreter
+from nlu.errors import ModelError, NLUError, TrainingDataError
+from nlu.training_data import TrainingData, load
+
+__all__ = [
+    "DATA_DIR",
+    "DEFAULT_THRESHOLD",
+    "FALLBACK",
+    "INTENTS",
+    "EmbeddedInterpreter",
+    "Interpreter",
+    "ModelError",
+    "NLUError",
+    "TrainingDataError",
+    "embedded_interpreter",
+    "get_interpreter",
+]
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: The intent names the flows rely on (issue 3); nlu_fallback means "not understood".
+INTENTS = (
+    "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
+    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
+    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
+    "case_status", FALLBACK,
+)
+
+#: Fallback threshold tuned by 5-fold cross-validation on nlu/data (`python -m nlu eval`).
+DEFAULT_THRESHOLD = 0.12
+
+
+class Interpreter(Protocol):
+    def parse(self, text: str, language_hint: str | None = None) -> dict: ...
+
+
+_lock = threading.Lock()
+_trained: dict[tuple[str, str], EmbeddedInterpreter] = {}
+
+
+def embedded_interpreter(
+    data_dir: str | Path = DATA_DIR, model_path: str | Path | None = None
+) -> EmbeddedInterpreter:
+    """The embedded interpreter for ``data_dir``, trained once per process (or loaded from
+    ``model_path`` when that file was saved by ``nlu train`` from the same data)."""
+    key = (str(data_dir), str(model_path or ""))
+    with _lock:
+        if key not in _trained:
+            data = load(data_dir)
+            _trained[key] = _load_or_train(data, model_path)
+        return _trained[key]
+
+
+def _load_or_train(data: TrainingData, model_path: str | Path | None) -> EmbeddedInterpreter:
+    if model_path is not None and Path(model_path).exists():
+        try:
+            return EmbeddedInterpreter.load(model_path, data)
+        except ModelError as exc:
+            log.warning("%s; training the embedded NLU in process instead", exc)
+    return EmbeddedInterpreter.train(data, threshold=DEFAULT_THRESHOLD)
+
+
+def get_interpreter(
+    backend: str = "embedded",
+    rasa_url: str | None = None,
+    threshold: float | None = None,
+    *,
+    model_path: str | Path | None = None,
+    data_dir: str | Path = DATA_DIR,
+) -> Interpreter:
+    """The interpreter the flows use. ``backend`` is "embedded" (default, in process) or
+    "rasa" (a Rasa server at ``rasa_url``, with the embedded one as fallback and for language).
+    ``threshold`` overrides the confidence below which the intent is ``nlu_fallback``."""
+    embedded = embedded_interpreter(data_dir, model_path)
+    if threshold is not None:
+        embedded = copy.copy(embedded)
+        embedded.threshold = threshold
+    if backend == "embedded":
+        return embedded
+    if backend == "rasa":
+        from nlu.rasa import RasaInterpreter
+
+        return RasaInterpreter(rasa_url or "http://127.0.0.1:5005", fallback=embedded, threshold=threshold)
+    raise NLUError(f"unknown NLU backend {backend!r}: expected 'embedded' or 'rasa'")

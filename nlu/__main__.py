@@ -1,0 +1,3 @@
+from nlu.cli import main
+
+main()
