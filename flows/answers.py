@@ -1,0 +1,163 @@
+"""Reading a worker's message as the answer to the waiting question.
+
+Two stages, so the engine can let a confident intent interrupt in between: `match_option`
+(numbers, buttons, words, intents, entities) and `read_value` (the step's answer type).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .keywords import Keywords
+from .parse import ParseView
+from .schema import PROVINCES, Option, Step
+from .text import bare_number, case_code, integer, normalize, number_list
+
+SKIP_ID = "__skip"
+# The province list in the order most temporary foreign workers will look for theirs.
+PROVINCE_ORDER = ("ON", "BC", "QC", "AB", "MB", "SK", "NS", "NB", "PE", "NL", "YT", "NT", "NU")
+TEXT_LIMIT = 500
+INTENT_OPTION_CONFIDENCE = 0.5
+
+Labeler = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """kind: option | options | skip | done | value | media | invalid."""
+
+    kind: str
+    value: Any = None
+    options: tuple[Option, ...] = ()
+
+
+INVALID = Answer("invalid")
+
+
+def step_options(step: Step, slots: dict, skip_label: str = "common.skip") -> tuple[Option, ...]:
+    """The numbered options shown for a step, including built-in yes/no, province and skip."""
+    options = list(step.options)
+    if step.options_from:
+        for name in slots.get(step.options_from) or []:
+            if isinstance(name, str):
+                options.append(Option(id=name, label=f"intent.{name}", goto=f"intent:{name}"))
+    elif not options and step.ask == "yesno":
+        options = [
+            Option(id="yes", label="common.yes", intent="affirm"),
+            Option(id="no", label="common.no", intent="deny"),
+        ]
+    elif not options and step.ask == "province":
+        options = [Option(id=code, label=f"province.{code.lower()}") for code in PROVINCE_ORDER]
+    if step.skip:
+        options.append(Option(id=SKIP_ID, label=skip_label))
+    return tuple(options)
+
+
+def _by_number(options: tuple[Option, ...], number: int) -> Option | None:
+    return options[number - 1] if 1 <= number <= len(options) else None
+
+
+def _label_matches(option: Option, folded: str, language: str, labels: Labeler | None) -> bool:
+    if folded in (normalize(option.id), normalize(option.label)):
+        return True
+    if any(folded == normalize(word) for word in option.words):
+        return True
+    if labels is not None:
+        try:
+            return folded == normalize(labels(option.label, language))
+        except Exception:  # a broken catalog must not break the conversation
+            return False
+    return False
+
+
+def match_option(
+    step: Step,
+    options: tuple[Option, ...],
+    text: str,
+    button: str | None,
+    parse: ParseView,
+    keywords: Keywords,
+    language: str,
+    labels: Labeler | None = None,
+) -> Answer | None:
+    """The option(s) a message picks, or None if it picks none."""
+    for candidate in (button, text):
+        if not candidate:
+            continue
+        folded = normalize(candidate)
+        number = bare_number(candidate, keywords.numbers)
+        if step.ask == "multi" and number is None:
+            numbers = number_list(candidate, keywords.numbers)
+            if numbers:
+                picked = [_by_number(options, n) for n in numbers]
+                if all(picked):
+                    return _multi(tuple(dict.fromkeys(picked)))  # type: ignore[arg-type]
+        if number is not None:
+            option = _by_number(options, number)
+            if option is not None:
+                return _single(option)
+            if candidate is button:
+                continue
+            return None  # a bare number outside the list is not an option (the type may take it)
+        for option in options:
+            if folded and _label_matches(option, folded, language, labels):
+                return _single(option)
+    if step.skip and keywords.is_word("skip", text):
+        return Answer("skip")
+    if step.ask == "media" and (keywords.is_word("done", text) or keywords.is_word("skip", text)):
+        return Answer("done")
+    if step.ask == "yesno":
+        for option in options:
+            if option.id == "yes" and keywords.is_word("yes", text):
+                return _single(option)
+            if option.id == "no" and keywords.is_word("no", text):
+                return _single(option)
+    for option in options:
+        if option.intent and option.intent == parse.intent and parse.confidence >= INTENT_OPTION_CONFIDENCE:
+            return _single(option)
+    for option in options:
+        for name, value in option.entity.items():
+            if value in parse.entities.get(name, ()):
+                return _single(option)
+    return None
+
+
+def _single(option: Option) -> Answer:
+    if option.id == SKIP_ID:
+        return Answer("skip")
+    return Answer("option", options=(option,))
+
+
+def _multi(options: tuple[Option, ...]) -> Answer:
+    chosen = tuple(o for o in options if o.id != SKIP_ID)
+    return Answer("options", options=chosen) if chosen else Answer("skip")
+
+
+def read_value(step: Step, text: str, parse: ParseView, media: tuple, keywords: Keywords) -> Answer:
+    """The answer by the step's type once no option matched."""
+    stripped = (text or "").strip()
+    kind = step.ask
+    if kind == "media":
+        return Answer("media", value=list(media)) if media else INVALID
+    if kind == "text" or (kind == "choice" and step.free):
+        return Answer("value", value=stripped[:TEXT_LIMIT]) if stripped else INVALID
+    if kind == "number":
+        value = integer(stripped, keywords.numbers)
+        if value is None or (step.min is not None and value < step.min) or (
+            step.max is not None and value > step.max
+        ):
+            return INVALID
+        return Answer("value", value=value)
+    if kind == "province":
+        found = parse.entity("province")
+        if found and found.upper() in PROVINCES:
+            return Answer("value", value=found.upper())
+        code = normalize(stripped).upper()
+        return Answer("value", value=code) if code in PROVINCES else INVALID
+    if kind == "case_code":
+        found = parse.entity("case_code")
+        code = case_code(found or "") or case_code(stripped)
+        return Answer("value", value=code) if code else INVALID
+    return INVALID

@@ -1,0 +1,80 @@
+"""The flow engine: (state, turn) -> StepResult. Pure: no I/O after loading."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, timedelta
+
+from . import state as states
+from .answers import Labeler
+from .facts import Facts
+from .keywords import Keywords
+from .parse import ParseView
+from .schema import PROVINCES, Flow
+from .turn import Handler
+from .types import Reply, StepResult, Turn
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Interprets the loaded flows for one worker turn at a time; holds no per-worker data."""
+
+    def __init__(
+        self,
+        flows: dict[str, Flow],
+        keywords: Keywords,
+        facts: Facts,
+        *,
+        session_timeout: timedelta = timedelta(minutes=60),
+        handoff_timeout: timedelta = timedelta(hours=24),
+        interrupt_confidence: float = 0.6,
+        text_interrupt_confidence: float = 0.9,
+        clarify_margin: float = 0.1,
+        default_language: str = "en",
+        labels: Labeler | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.flows = flows
+        self.keywords = keywords
+        self.facts = facts
+        self.session_timeout = session_timeout
+        self.handoff_timeout = handoff_timeout
+        self.interrupt_confidence = interrupt_confidence
+        self.text_interrupt_confidence = text_interrupt_confidence
+        self.clarify_margin = clarify_margin
+        self.default_language = default_language
+        self.labels = labels
+        self.strict = strict
+        self.provinces = frozenset(PROVINCES)
+        self.intents: dict[str, str] = {
+            intent: flow.id for flow in flows.values() for intent in flow.intents
+        }
+
+    def route(self, intent: str) -> str | None:
+        """The flow an intent leads to ('menu' for the menu intent), or None."""
+        if intent == "menu":
+            return "menu"
+        return self.intents.get(intent)
+
+    def step(self, state: dict | None, turn: Turn) -> StepResult:
+        """Handle one inbound message. Never raises (unless built with strict=True, for tests)."""
+        if turn.now.tzinfo is None:
+            turn = Turn(turn.text, turn.parse, turn.channel, turn.now.replace(tzinfo=UTC),
+                        turn.button, turn.media)
+        repaired = states.repair(state)
+        try:
+            parse = ParseView.of(turn.parse, turn.text or "")
+            return Handler(self, repaired, turn, parse).run()
+        except Exception:
+            if self.strict:
+                raise
+            # The last resort for a bug: keep the worker's settings, show the menu.
+            log.exception("flow engine failed; falling back to the main menu")
+            safe = states.fresh(repaired["language"])
+            for key in ("province", "opted_out", "has_reports", "last_seen"):
+                safe[key] = repaired[key]
+            if safe["opted_out"]:
+                return StepResult([], safe, [])
+            safe["last_seen"] = turn.now.isoformat()
+            return StepResult([Reply("reprompt.giveup")], safe, [])

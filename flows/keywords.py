@@ -1,0 +1,117 @@
+"""The keyword file (keywords.yaml): global commands, yes/no/skip/done words, danger phrases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import FlowError
+from .text import contains_phrase, normalize
+
+LANGUAGES = ("es", "tl", "en")
+COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more")
+WORD_LISTS = ("skip", "done", "yes", "no")
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """Normalized lookups built once from keywords.yaml."""
+
+    commands: dict[str, str]  # normalized word -> command
+    carrier_stop: frozenset[str]
+    carrier_start: frozenset[str]
+    lists: dict[str, frozenset[str]]  # skip/done/yes/no -> normalized words
+    numbers: dict[str, int]
+    languages: dict[str, str]  # normalized name -> language code
+    danger: tuple[str, ...]
+
+    def command(self, text: str, channel: str) -> str | None:
+        """The global command a whole message is, if any (SMS also honours carrier words)."""
+        folded = normalize(text)
+        if channel == "sms" and folded in self.carrier_stop:
+            return "stop"
+        return self.commands.get(folded)
+
+    def is_start(self, text: str, channel: str) -> bool:
+        folded = normalize(text)
+        return self.commands.get(folded) == "start" or (
+            channel == "sms" and folded in self.carrier_start
+        )
+
+    def is_carrier_word(self, text: str) -> bool:
+        """Twilio answers these itself on SMS, and blocks our replies after a stop word."""
+        folded = normalize(text)
+        return folded in self.carrier_stop or folded in self.carrier_start
+
+    def is_word(self, kind: str, text: str) -> bool:
+        return normalize(text) in self.lists.get(kind, frozenset())
+
+    def language_name(self, text: str) -> str | None:
+        return self.languages.get(normalize(text))
+
+    def has_danger(self, text: str) -> bool:
+        folded = normalize(text)
+        return any(contains_phrase(folded, phrase) for phrase in self.danger)
+
+
+def _per_language(data: dict, key: str, source: str) -> list[str]:
+    block = data.get(key)
+    if not isinstance(block, dict):
+        raise FlowError(source, key, "must map each language (es, tl, en) to a list of words")
+    found: list[str] = []
+    for lang in LANGUAGES:
+        items = block.get(lang)
+        if not isinstance(items, list) or not items:
+            raise FlowError(source, f"{key}.{lang}", "must be a non-empty list of words")
+        found.extend(str(i) for i in items)
+    extra = set(block) - set(LANGUAGES)
+    if extra:
+        raise FlowError(source, f"{key}.{sorted(extra)[0]}", "unknown language (use es, tl, en)")
+    return found
+
+
+def load_keywords(path: Path) -> Keywords:
+    """Read and check keywords.yaml; a missing list or a word claimed by two commands is an error."""
+    source = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise FlowError(source, "", f"cannot read: {exc}") from exc
+    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "danger"}
+    for key in data:
+        if key not in known:
+            raise FlowError(source, str(key), f"unknown key (expected one of {sorted(known)})")
+    commands_block = data.get("commands") or {}
+    commands: dict[str, str] = {}
+    for name in COMMANDS:
+        for word in _per_language(commands_block, name, source):
+            folded = normalize(word)
+            if commands.get(folded, name) != name:
+                raise FlowError(source, f"commands.{name}", f"'{word}' is already a {commands[folded]} word")
+            commands[folded] = name
+    for name in commands_block:
+        if name not in COMMANDS:
+            raise FlowError(source, f"commands.{name}", f"unknown command (expected one of {list(COMMANDS)})")
+    carrier = data.get("carrier") or {}
+    lists = {kind: frozenset(normalize(w) for w in _per_language(data, kind, source)) for kind in WORD_LISTS}
+    numbers: dict[str, int] = {}
+    for lang, mapping in (data.get("numbers") or {}).items():
+        if not isinstance(mapping, dict):
+            raise FlowError(source, f"numbers.{lang}", "must map words to numbers")
+        numbers.update({normalize(str(k)): int(v) for k, v in mapping.items()})
+    languages: dict[str, str] = {}
+    for lang in LANGUAGES:
+        for word in (data.get("languages") or {}).get(lang) or []:
+            languages[normalize(str(word))] = lang
+    danger = tuple(normalize(w) for w in _per_language(data, "danger", source))
+    return Keywords(
+        commands=commands,
+        carrier_stop=frozenset(normalize(w) for w in carrier.get("stop") or []),
+        carrier_start=frozenset(normalize(w) for w in carrier.get("start") or []),
+        lists=lists,
+        numbers=numbers,
+        languages=languages,
+        danger=danger,
+    )

@@ -1,0 +1,361 @@
+"""Moving through flows within one turn: start, enter steps, ask, finish, the stack, parking.
+
+`Navigator` holds the turn's mutable state and collects replies and effects; `turn.Handler`
+builds on it to decide what a message means.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from . import state as states
+from .answers import step_options
+from .parse import ParseView
+from .schema import SPECIAL_TARGETS, Flow, Message, Step
+from .types import Effect, Reply, ReplyOption, Turn
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+MAX_HOPS = 40  # steps entered in one turn before we assume a loop and fall back to the menu
+MAX_STACK = 3
+MAX_MEDIA = 10
+
+
+class Navigator:
+    def __init__(self, engine: Engine, state: dict[str, Any], turn: Turn, parse: ParseView) -> None:
+        self.engine = engine
+        self.state = state
+        self.turn = turn
+        self.parse = parse
+        self.replies: list[Reply] = []
+        self.effects: list[Effect] = []
+        self.stopped = False  # opted out during this turn: nothing more is said
+        self.erased = False
+        self.hops = 0
+
+    # -- output -----------------------------------------------------------------------------
+
+    def say(self, reply: Reply | None) -> None:
+        if reply is None or self.stopped or reply in self.replies:
+            return
+        self.replies.append(reply)
+
+    def say_msgid(self, msgid: str, **params: Any) -> None:
+        self.say(Reply(msgid, params))
+
+    def render(self, message: Message, options: tuple[ReplyOption, ...] = ()) -> Reply | None:
+        """A Message resolved against the state: province branch, params, facts."""
+        province = self.state["province"]
+        if message.by_province is not None:
+            branch = message.by_province.get(province or "unknown") or message.by_province.get("default")
+            return self.render(branch, options) if branch else None
+        params: dict[str, Any] = {}
+        formats: dict[str, str] = {}
+        for name, spec in message.params.items():
+            if spec.ref is not None:
+                value = self.ref(spec.ref)
+            elif spec.fact is not None:
+                value = self.engine.facts.lookup(spec.fact, province)
+            else:
+                value = spec.literal
+            if isinstance(value, date):
+                value = value.isoformat()  # YAML dates in facts.yaml; params stay JSON-serializable
+            params[name] = value
+            if spec.format:
+                formats[name] = spec.format
+        return Reply(message.msgid or "", params, options=options, formats=formats)
+
+    def emit(self, kind: str, data: dict | None = None) -> None:
+        """Record an effect, and apply the part of it that lives in the engine's own state."""
+        if self.stopped:
+            return
+        data = dict(data or {})
+        st = self.state
+        if kind in ("set_language", "set_province") and Effect(kind, data) in self.effects:
+            return
+        if kind == "set_language" and data.get("language") in ("es", "tl", "en"):
+            st["language"] = data["language"]
+        elif kind == "set_province" and isinstance(data.get("province"), str):
+            st["province"] = data["province"]
+        elif kind == "opt_out":
+            self.effects.append(Effect(kind, data))
+            self.abandon_all(park=False)
+            self.drop_parked()
+            st.update(opted_out=True, handoff=None)
+            self.stopped = True
+            return
+        elif kind == "opt_in":
+            st["opted_out"] = False
+        elif kind == "erase_data":
+            self.erased = True
+        elif kind == "file_report":
+            st["has_reports"] = True
+        elif kind == "handoff_agent":
+            st["handoff"] = {"since": self.turn.now.isoformat()}
+        elif kind == "handoff_end":
+            st["handoff"] = None
+        elif kind == "tip_delete_chat":
+            if st["tip_shown"]:
+                return
+            st["tip_shown"] = True
+        elif kind == "emergency" and any(e.kind == "emergency" for e in self.effects):
+            return
+        self.effects.append(Effect(kind, data))
+
+    def ref(self, name: str) -> Any:
+        """A `$reference` (or, in conditions, a bare slot name) read from the state."""
+        st = self.state
+        if not name.startswith("$"):
+            return st["slots"].get(name)
+        if name.startswith("$slots."):
+            return st["slots"].get(name[len("$slots."):])
+        pending = st["stack"][-1] if st["stack"] else st["parked"]
+        pending_flow = self.engine.flows.get(pending["flow"]) if pending else None
+        return {
+            "$language": st["language"],
+            "$province": st["province"],
+            "$channel": self.turn.channel,
+            "$services": list(st["services"]),
+            "$has_reports": st["has_reports"],
+            "$slots": dict(st["slots"]),
+            "$flow": st["flow"],
+            "$pending": pending_flow.title if pending_flow else None,
+        }.get(name)
+
+    def fill(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("$"):
+            return self.ref(value)
+        if isinstance(value, dict):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
+        return value
+
+    def perform(self, says: tuple[Message, ...], effects: tuple, settings: dict | None = None) -> None:
+        for message in says:
+            self.say(self.render(message))
+        for spec in effects:
+            self.emit(spec.kind, self.fill(spec.data))
+        for key, value in (settings or {}).items():
+            self.emit(f"set_{key}", {key: value})
+
+    # -- flows ------------------------------------------------------------------------------
+
+    @property
+    def flow(self) -> Flow | None:
+        return self.engine.flows.get(self.state["flow"] or "")
+
+    def start_flow(self, flow_id: str, slots: dict | None = None, fresh: bool = False) -> None:
+        flow = self.engine.flows.get(flow_id)
+        if flow is None:
+            flow = self.engine.flows["menu"]
+        st = self.state
+        parked = st["parked"]
+        if flow.resumable and not fresh and parked and parked["flow"] == flow.id:
+            self.start_flow("resume", {"restart": flow.id})
+            return
+        states.clear_flow(st)
+        st["flow"] = flow.id
+        st["slots"] = dict(slots or {})
+        for entity, slot in flow.entities.items():
+            found = self.parse.entity(entity)
+            if found:
+                st["slots"][slot] = found.upper() if entity in ("province", "case_code") else found
+        if flow.services:
+            st["services"] = list(flow.services)
+        self.enter(flow.start)
+
+    def enter(self, target: str) -> None:
+        """Go to a target; pass through steps that ask nothing until one asks or the flow ends."""
+        while not self.stopped:
+            self.hops += 1
+            if self.hops > MAX_HOPS:
+                self.loop_guard()
+                return
+            flow = self.flow
+            if flow is None:
+                self.go_menu()
+                return
+            if target in SPECIAL_TARGETS or ":" in target:
+                self.go(target)
+                return
+            if target not in flow.steps:
+                self.go_menu()
+                return
+            step = flow.steps[target]
+            if (step.when and not self.ref(step.when)) or (step.unless and self.ref(step.unless)):
+                target = self.next_of(flow, step)
+                continue
+            needs = step.needs or (flow.needs if target == flow.start else ())
+            if "province" in needs and not self.state["province"] and not self.state["province_skipped"]:
+                self.state["step"] = target
+                self.state["asked_at"] = None
+                self.push(auto=True)
+                self.start_flow("province")
+                return
+            self.state["step"] = target
+            self.perform(step.say, step.effects)
+            if self.stopped or self.erased or self.state["flow"] != flow.id:
+                return
+            if step.waits:
+                self.state["reprompts"] = 0
+                self.ask(step)
+                return
+            target = self.next_of(flow, step)
+
+    def loop_guard(self) -> None:
+        self.abandon_all(park=False)
+        self.hops = 0
+        self.start_flow("menu")
+
+    def ask(self, step: Step, reprompt: str | None = None) -> None:
+        options = step_options(step, self.state["slots"])
+        shown = tuple(ReplyOption(str(i), o.label) for i, o in enumerate(options, start=1))
+        if reprompt:
+            self.say(Reply(reprompt, {}, options=shown))
+        elif step.prompt is not None:
+            self.say(self.render(step.prompt, shown))
+        self.state["step"] = step.id
+        self.state["asked_at"] = self.turn.now.isoformat()
+
+    def next_of(self, flow: Flow, step: Step) -> str:
+        if step.next:
+            return step.next
+        order = list(flow.steps)
+        index = order.index(step.id)
+        return order[index + 1] if index + 1 < len(order) else "end"
+
+    def go(self, target: str) -> None:
+        if target == "end":
+            self.finish()
+        elif target == "menu":
+            self.complete()
+            self.go_menu()
+        elif target == "resume":
+            self.complete()
+            self.resume()
+        elif target == "discard":
+            restart = self.state["slots"].get("restart")
+            self.complete()
+            self.discard(restart)
+        elif target.startswith("flow:"):
+            self.complete()
+            self.start_flow(target[5:])
+        elif target.startswith("intent:"):
+            self.complete()
+            route = self.engine.route(target[7:])
+            if route == "menu" or route is None:
+                self.go_menu()
+            else:
+                self.start_flow(route)
+        else:
+            self.enter(target)
+
+    def complete(self) -> None:
+        """The running flow reached its end (or left for another): analytics, discretion tip."""
+        flow = self.flow
+        if flow is None:
+            return
+        if flow.analytics:
+            self.emit("flow_completed", {"flow": flow.id, "step": self.state["step"]})
+        if flow.sensitive:
+            self.emit("tip_delete_chat", {})
+        states.clear_flow(self.state)
+
+    def finish(self) -> None:
+        flow = self.flow
+        self.complete()
+        if self.stopped or self.erased:
+            return
+        stack = self.state["stack"]
+        if self.state["handoff"]:
+            return
+        if stack and stack[-1].get("auto"):
+            self.restore(stack.pop())
+        elif stack:
+            self.start_flow("return")
+        elif flow is not None and flow.then:
+            self.go_menu() if flow.then == "menu" else self.start_flow(flow.then)
+
+    # -- the stack and parking ----------------------------------------------------------------
+
+    def push(self, auto: bool) -> None:
+        st = self.state
+        if st["flow"] is None:
+            return
+        st["stack"].append(states.frame(st, auto=auto))
+        states.clear_flow(st)
+        while len(st["stack"]) > MAX_STACK:
+            self.abandon(st["stack"].pop(0), park=True)
+
+    def restore(self, frame: dict) -> None:
+        flow = self.engine.flows.get(frame["flow"])
+        if flow is None or frame["step"] not in flow.steps:
+            self.go_menu()
+            return
+        st = self.state
+        states.clear_flow(st)
+        st.update(flow=flow.id, step=frame["step"], slots=dict(frame["slots"]))
+        if frame.get("asked_at"):
+            self.ask(flow.steps[frame["step"]])
+        else:
+            self.enter(frame["step"])
+
+    def resume(self) -> None:
+        st = self.state
+        if st["stack"]:
+            self.restore(st["stack"].pop())
+        elif st["parked"]:
+            frame, st["parked"] = st["parked"], None
+            self.restore(frame)
+        else:
+            self.go_menu()
+
+    def discard(self, restart: str | None) -> None:
+        st = self.state
+        if st["stack"]:
+            self.abandon(st["stack"].pop(), park=False)
+        else:
+            self.drop_parked()
+        if restart and restart in self.engine.flows:
+            self.start_flow(restart, fresh=True)
+        else:
+            self.go_menu()
+
+    def abandon(self, frame: dict, park: bool) -> None:
+        flow = self.engine.flows.get(frame["flow"])
+        if park and flow is not None and flow.resumable:
+            self.drop_parked()
+            self.state["parked"] = {**frame, "since": self.turn.now.isoformat(), "auto": False}
+        elif flow is None or flow.analytics:
+            self.effects.append(Effect("flow_abandoned", {"flow": frame["flow"], "step": frame["step"]}))
+
+    def abandon_all(self, park: bool) -> None:
+        """Leave the running flow and everything under it (resumable ones are parked)."""
+        st = self.state
+        frames = list(st["stack"])
+        if st["flow"]:
+            frames.append(states.frame(st))
+        st["stack"] = []
+        states.clear_flow(st)
+        for frame in frames:
+            self.abandon(frame, park)
+
+    def drop_parked(self) -> None:
+        parked = self.state["parked"]
+        if parked:
+            self.effects.append(Effect("flow_abandoned", {"flow": parked["flow"], "step": parked["step"]}))
+        self.state["parked"] = None
+
+    def go_menu(self) -> None:
+        self.abandon_all(park=True)
+        self.start_flow("menu")
+
+    def store_media(self, step: Step, items: list) -> int:
+        slot = step.slot or "media"
+        kept = list(self.state["slots"].get(slot) or [])
+        kept.extend(items[: max(0, MAX_MEDIA - len(kept))])
+        self.state["slots"][slot] = kept
+        return len(kept)

@@ -1,0 +1,70 @@
+"""A tolerant view of the NLU parse dict (Rasa /model/parse shape plus `language`).
+
+The engine must never raise on what the NLU (or a test, or a fuzzer) hands it, so every field
+is read defensively here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .text import case_code
+
+LANGUAGES = ("es", "tl", "en")
+
+
+def _confidence(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return number if 0.0 <= number <= 1.0 else 0.0
+
+
+@dataclass(frozen=True)
+class ParseView:
+    intent: str = "nlu_fallback"
+    confidence: float = 0.0
+    ranking: tuple[tuple[str, float], ...] = ()
+    entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    language: str | None = None
+
+    @classmethod
+    def of(cls, parse: object, text: str) -> ParseView:
+        data = parse if isinstance(parse, dict) else {}
+        intent = data.get("intent") if isinstance(data.get("intent"), dict) else {}
+        name = intent.get("name") if isinstance(intent.get("name"), str) else "nlu_fallback"
+        ranking: list[tuple[str, float]] = []
+        raw_ranking = data.get("intent_ranking")
+        for item in raw_ranking if isinstance(raw_ranking, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                ranking.append((item["name"], _confidence(item.get("confidence"))))
+        ranking.sort(key=lambda pair: -pair[1])
+        entities: dict[str, list[str]] = {}
+        raw_entities = data.get("entities")
+        for item in raw_entities if isinstance(raw_entities, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("entity"), str):
+                value = item.get("value")
+                if isinstance(value, str | int | float) and not isinstance(value, bool):
+                    entities.setdefault(item["entity"], []).append(str(value))
+        code = case_code(text)
+        if code and "case_code" not in entities:
+            entities["case_code"] = [code]
+        language = data.get("language")
+        return cls(
+            intent=name,
+            confidence=_confidence(intent.get("confidence")),
+            ranking=tuple(ranking),
+            entities={k: tuple(v) for k, v in entities.items()},
+            language=language if language in LANGUAGES else None,
+        )
+
+    def entity(self, name: str) -> str | None:
+        values = self.entities.get(name)
+        return values[0] if values else None
+
+    @property
+    def margin(self) -> float:
+        """How far the top intent is ahead of the runner-up (1.0 when there is none)."""
+        others = [conf for name, conf in self.ranking if name != self.intent]
+        return self.confidence - (others[0] if others else 0.0)

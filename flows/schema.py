@@ -1,0 +1,357 @@
+"""The flow model (Flow, Step, Option, Message) and its parsing from YAML, key by key.
+
+Every problem is a FlowError naming the file and the key path, so whoever edits a flow can
+fix it without reading Python.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from .errors import FlowError
+
+PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
+ASK_TYPES = ("choice", "multi", "text", "number", "province", "yesno", "media", "case_code")
+FORMATS = ("money", "date", "number", "province", "language", "msgid")
+EFFECT_KINDS = (
+    "set_language", "set_province", "opt_out", "opt_in", "erase_data", "file_report",
+    "case_status", "find_ngo", "handoff_agent", "handoff_end", "relay_to_agent",
+    "topic_answered", "emergency", "more", "flow_completed", "flow_abandoned", "tip_delete_chat",
+)
+SPECIAL_TARGETS = ("end", "menu", "resume", "discard")
+# The NLU's intent names (issue 3): a contract, so a typo in a flow is a load error.
+INTENTS = (
+    "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
+    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
+    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
+    "case_status", "nlu_fallback",
+)
+REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending")
+MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
+_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A message placeholder: a literal, a state reference ($province) or a fact path."""
+
+    literal: Any = None
+    ref: str | None = None
+    fact: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A msgid with params, or a choice of messages by the worker's province."""
+
+    msgid: str | None
+    params: dict[str, Param] = field(default_factory=dict)
+    by_province: dict[str, Message] | None = None
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    kind: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    goto: str | None = None
+    say: tuple[Message, ...] = ()
+    effects: tuple[EffectSpec, ...] = ()
+    set: dict = field(default_factory=dict)
+    intent: str | None = None
+    entity: dict = field(default_factory=dict)
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    say: tuple[Message, ...] = ()
+    effects: tuple[EffectSpec, ...] = ()
+    prompt: Message | None = None
+    ask: str | None = None
+    slot: str | None = None
+    options: tuple[Option, ...] = ()
+    options_from: str | None = None
+    skip: bool = False
+    default: Any = None
+    free: bool = False
+    min: int | None = None
+    max: int | None = None
+    timeout: timedelta | None = None
+    next: str | None = None
+    when: str | None = None
+    unless: str | None = None
+    needs: tuple[str, ...] = ()
+    entities: dict = field(default_factory=dict)
+    reprompt: str | None = None
+
+    @property
+    def waits(self) -> bool:
+        """Whether the step asks the worker something (else it passes straight on)."""
+        return bool(self.ask or self.options or self.options_from)
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    source: str
+    steps: dict[str, Step]
+    start: str
+    title: str | None = None
+    intents: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    sensitive: bool = False
+    resumable: bool = False
+    keep: timedelta = timedelta(hours=24)
+    timeout: timedelta | None = None
+    then: str | None = None
+    returns: str = "offer"  # offer | auto: how an interrupted flow comes back after this one
+    entities: dict = field(default_factory=dict)
+    analytics: bool = True  # emit flow_completed / flow_abandoned (off for plain navigation)
+
+
+def parse_duration(value: Any, source: str, key: str) -> timedelta:
+    """'10m', '2h', '24h', '30s', '1d' or a number of minutes."""
+    if isinstance(value, bool):
+        raise FlowError(source, key, f"not a duration: {value!r}")
+    if isinstance(value, int | float) and value >= 0:
+        return timedelta(minutes=value)
+    match = _DURATION.match(str(value).strip())
+    if not match:
+        raise FlowError(source, key, f"not a duration: {value!r} (use e.g. 10m, 2h, 1d)")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class _Reader:
+    """Reads one file's flows with the key path at hand for error messages."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, problem: str) -> FlowError:
+        return FlowError(self.source, key, problem)
+
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping, got {type(value).__name__}")
+        for name in value:
+            if name not in allowed:
+                where = f"{key}.{name}" if key else str(name)
+                raise self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        return value
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "must be a list of strings")
+        return tuple(value)
+
+    def msgid(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not MSGID.match(value):
+            raise self.fail(key, f"not a message id: {value!r} (dotted key, e.g. menu.main)")
+        return value
+
+    def message(self, value: Any, key: str) -> Message:
+        if isinstance(value, str):
+            return Message(self.msgid(value, key))
+        data = self.mapping(value, key, {"msgid", "params", "by_province"})
+        if "by_province" in data:
+            if "msgid" in data or "params" in data:
+                raise self.fail(key, "by_province stands alone (no msgid/params beside it)")
+            choices = self.mapping(data["by_province"], f"{key}.by_province", set(PROVINCES) | {"default", "unknown"})
+            return Message(None, by_province={
+                code: self.message(v, f"{key}.by_province.{code}") for code, v in choices.items()
+            })
+        if "msgid" not in data:
+            raise self.fail(key, "missing msgid")
+        params = self.mapping(data.get("params") or {}, f"{key}.params", set(data.get("params") or {}))
+        return Message(
+            self.msgid(data["msgid"], f"{key}.msgid"),
+            {name: self.param(v, f"{key}.params.{name}") for name, v in params.items()},
+        )
+
+    def param(self, value: Any, key: str) -> Param:
+        if isinstance(value, dict):
+            data = self.mapping(value, key, {"ref", "fact", "format", "value"})
+            fmt = data.get("format")
+            if fmt is not None and fmt not in FORMATS:
+                raise self.fail(f"{key}.format", f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+            sources = [k for k in ("ref", "fact", "value") if k in data]
+            if len(sources) != 1:
+                raise self.fail(key, "give exactly one of ref, fact, value")
+            ref = data.get("ref")
+            if ref is not None and not str(ref).startswith("$"):
+                raise self.fail(f"{key}.ref", "a reference starts with $ (e.g. $province)")
+            return Param(literal=data.get("value"), ref=ref, fact=data.get("fact"), format=fmt)
+        if isinstance(value, str) and value.startswith("$"):
+            return Param(ref=value)
+        return Param(literal=value)
+
+    def messages(self, value: Any, key: str) -> tuple[Message, ...]:
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        return tuple(self.message(v, f"{key}[{i}]") for i, v in enumerate(items))
+
+    def effects(self, value: Any, key: str) -> tuple[EffectSpec, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail(key, "must be a list of {kind, data}")
+        specs = []
+        for i, item in enumerate(value):
+            data = self.mapping(item, f"{key}[{i}]", {"kind", "data"})
+            if data.get("kind") not in EFFECT_KINDS:
+                raise self.fail(f"{key}[{i}].kind", f"unknown effect {data.get('kind')!r}")
+            payload = data.get("data") or {}
+            if not isinstance(payload, dict):
+                raise self.fail(f"{key}[{i}].data", "must be a mapping")
+            specs.append(EffectSpec(data["kind"], dict(payload)))
+        return tuple(specs)
+
+    def option(self, value: Any, key: str) -> Option:
+        data = self.mapping(value, key, {"id", "label", "goto", "say", "effects", "set", "intent", "entity", "words"})
+        if "label" not in data:
+            raise self.fail(key, "missing label (the msgid shown after the number)")
+        label = self.msgid(data["label"], f"{key}.label")
+        settable = self.mapping(data.get("set") or {}, f"{key}.set", {"language", "province"})
+        entity = self.mapping(data.get("entity") or {}, f"{key}.entity", {"province", "sector", "case_code"})
+        return Option(
+            id=str(data.get("id", label.rsplit(".", 1)[-1])),
+            label=label,
+            goto=data.get("goto"),
+            say=self.messages(data.get("say"), f"{key}.say"),
+            effects=self.effects(data.get("effects"), f"{key}.effects"),
+            set=dict(settable),
+            intent=data.get("intent"),
+            entity=dict(entity),
+            words=self.strings(data.get("words"), f"{key}.words"),
+        )
+
+    def step(self, step_id: str, value: Any, key: str) -> Step:
+        allowed = {"say", "effects", "prompt", "ask", "slot", "options", "options_from", "skip",
+                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "needs",
+                   "entities", "reprompt"}
+        data = self.mapping(value if value is not None else {}, key, allowed)
+        ask = data.get("ask")
+        if ask is not None and ask not in ASK_TYPES:
+            raise self.fail(f"{key}.ask", f"unknown answer type {ask!r} (one of {', '.join(ASK_TYPES)})")
+        raw_options = data.get("options") or []
+        if not isinstance(raw_options, list):
+            raise self.fail(f"{key}.options", "must be a list")
+        options = tuple(self.option(o, f"{key}.options[{i}]") for i, o in enumerate(raw_options))
+        ids = [o.id for o in options]
+        if len(set(ids)) != len(ids):
+            raise self.fail(f"{key}.options", "two options share an id")
+        if ask in ("choice", "multi") and not options and not data.get("options_from"):
+            raise self.fail(key, f"ask: {ask} needs options (or options_from)")
+        waits = bool(ask or options or data.get("options_from"))
+        if waits and "prompt" not in data:
+            raise self.fail(key, "a step that asks needs a prompt")
+        if ask in ("multi", "text", "number", "media", "case_code") and not data.get("slot"):
+            raise self.fail(key, f"ask: {ask} needs a slot to store the answer")
+        needs = self.strings(data.get("needs"), f"{key}.needs")
+        for need in needs:
+            if need != "province":
+                raise self.fail(f"{key}.needs", f"unknown need {need!r} (only province)")
+        entities = self.mapping(data.get("entities") or {}, f"{key}.entities", {"province", "sector", "case_code"})
+        for name in ("min", "max"):
+            if name in data and not isinstance(data[name], int):
+                raise self.fail(f"{key}.{name}", "must be an integer")
+        return Step(
+            id=step_id,
+            say=self.messages(data.get("say"), f"{key}.say"),
+            effects=self.effects(data.get("effects"), f"{key}.effects"),
+            prompt=self.message(data["prompt"], f"{key}.prompt") if "prompt" in data else None,
+            ask=ask or ("choice" if options or data.get("options_from") else None),
+            slot=data.get("slot"),
+            options=options,
+            options_from=data.get("options_from"),
+            skip=bool(data.get("skip", False)),
+            default=data.get("default"),
+            free=bool(data.get("free", False)),
+            min=data.get("min"),
+            max=data.get("max"),
+            timeout=parse_duration(data["timeout"], self.source, f"{key}.timeout") if "timeout" in data else None,
+            next=data.get("next"),
+            when=data.get("when"),
+            unless=data.get("unless"),
+            needs=needs,
+            entities=dict(entities),
+            reprompt=self.msgid(data["reprompt"], f"{key}.reprompt") if "reprompt" in data else None,
+        )
+
+    def flow(self, value: Any, key: str) -> Flow:
+        allowed = {"flow", "title", "intents", "needs", "services", "sensitive", "resumable", "keep",
+                   "timeout", "then", "start", "steps", "returns", "entities", "analytics"}
+        data = self.mapping(value, key, allowed)
+
+        def at(name: str) -> str:
+            return f"{key}.{name}" if key else name
+
+        flow_id = data.get("flow")
+        if not isinstance(flow_id, str) or not re.match(r"^[a-z][a-z0-9_.]*$", flow_id):
+            raise self.fail(at("flow"), f"missing or bad flow id: {flow_id!r}")
+        raw_steps = data.get("steps")
+        if not isinstance(raw_steps, dict) or not raw_steps:
+            raise self.fail(at("steps"), "a flow needs at least one step")
+        steps = {str(sid): self.step(str(sid), sv, at(f"steps.{sid}")) for sid, sv in raw_steps.items()}
+        for reserved in SPECIAL_TARGETS:
+            if reserved in steps:
+                raise self.fail(at(f"steps.{reserved}"), "reserved word, not a step id")
+        start = data.get("start", next(iter(steps)))
+        if start not in steps:
+            raise self.fail(at("start"), f"unknown step {start!r}")
+        returns = data.get("returns", "offer")
+        if returns not in ("offer", "auto"):
+            raise self.fail(at("returns"), "must be offer or auto")
+        needs = self.strings(data.get("needs"), at("needs"))
+        if any(n != "province" for n in needs):
+            raise self.fail(at("needs"), "only province can be needed")
+        return Flow(
+            id=flow_id,
+            source=self.source,
+            steps=steps,
+            start=start,
+            title=self.msgid(data["title"], at("title")) if "title" in data else None,
+            intents=self.strings(data.get("intents"), at("intents")),
+            needs=needs,
+            services=self.strings(data.get("services"), at("services")),
+            sensitive=bool(data.get("sensitive", False)),
+            resumable=bool(data.get("resumable", False)),
+            keep=parse_duration(data["keep"], self.source, at("keep")) if "keep" in data else timedelta(hours=24),
+            timeout=parse_duration(data["timeout"], self.source, at("timeout")) if "timeout" in data else None,
+            then=data.get("then"),
+            returns=returns,
+            entities=dict(self.mapping(data.get("entities") or {}, at("entities"), {"province", "sector", "case_code"})),
+            analytics=bool(data.get("analytics", True)),
+        )
+
+
+def read_flows(document: Any, source: str) -> list[Flow]:
+    """The flows in one YAML document: a single flow mapping or `flows: [...]`."""
+    reader = _Reader(source)
+    if isinstance(document, dict) and "flows" in document:
+        reader.mapping(document, "", {"flows"})
+        items = document["flows"]
+        if not isinstance(items, list) or not items:
+            raise reader.fail("flows", "must be a non-empty list of flows")
+        return [reader.flow(item, f"flows[{i}]") for i, item in enumerate(items)]
+    if isinstance(document, dict):
+        return [reader.flow(document, "")]
+    raise reader.fail("", "a flow file holds a flow (mapping with `flow:`) or `flows: [...]`")

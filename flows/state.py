@@ -1,0 +1,102 @@
+"""The per-worker conversation state: a JSON-serializable dict, versioned, repaired on read.
+
+Keys: language, province, opted_out, last_seen (ISO), flow/step/slots/asked_at/reprompts (the
+running flow), stack (interrupted flows), parked (an unfinished resumable flow), services,
+has_reports, handoff, paging (owned by the renderer), session flags (tip_shown, lang_offered,
+province_skipped). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+VERSION = 1
+FRAME_KEYS = ("flow", "step", "slots", "asked_at")
+
+
+def fresh(language: str | None = None) -> dict[str, Any]:
+    return {
+        "v": VERSION,
+        "language": language,
+        "province": None,
+        "opted_out": False,
+        "last_seen": None,
+        "flow": None,
+        "step": None,
+        "slots": {},
+        "asked_at": None,
+        "reprompts": 0,
+        "stack": [],
+        "parked": None,
+        "services": [],
+        "has_reports": False,
+        "handoff": None,
+        "paging": None,
+        "tip_shown": False,
+        "lang_offered": False,
+        "province_skipped": False,
+    }
+
+
+def repair(state: object) -> dict[str, Any]:
+    """A private, well-typed copy of a stored state; anything unreadable falls back to defaults."""
+    base = fresh()
+    if not isinstance(state, dict):
+        return base
+    stored = copy.deepcopy(state)
+    extra = {k: v for k, v in stored.items() if k not in base}  # keys other parts keep here
+    for key, default in base.items():
+        value = stored.get(key, default)
+        if default is not None and not isinstance(value, type(default)):
+            value = default
+        base[key] = value
+    if base["language"] not in ("es", "tl", "en"):
+        base["language"] = None
+    if not isinstance(base["province"], str):
+        base["province"] = None
+    base["stack"] = [f for f in base["stack"] if _is_frame(f)]
+    if not _is_frame(base["parked"]):
+        base["parked"] = None
+    for key in ("flow", "step"):
+        if not isinstance(base[key], str):
+            base[key] = None
+    base["v"] = VERSION
+    base.update(extra)
+    return base
+
+
+def _is_frame(frame: object) -> bool:
+    return (
+        isinstance(frame, dict)
+        and isinstance(frame.get("flow"), str)
+        and isinstance(frame.get("step"), str)
+        and isinstance(frame.get("slots"), dict)
+    )
+
+
+def when(value: object) -> datetime | None:
+    """Parse a stored ISO timestamp; None when missing or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def frame(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The running flow as a frame to push on the stack or park."""
+    return {
+        "flow": state["flow"],
+        "step": state["step"],
+        "slots": copy.deepcopy(state["slots"]),
+        "asked_at": state["asked_at"],
+        **extra,
+    }
+
+
+def clear_flow(state: dict[str, Any]) -> None:
+    state.update(flow=None, step=None, slots={}, asked_at=None, reprompts=0)

@@ -1,0 +1,328 @@
+"""What one message means, decided in a fixed order (see flows/README.md):
+
+opt-out state, STOP, emergency, first contact / timeouts, global commands, the answer to the
+waiting question, an interrupting intent, clarification, re-prompt.
+"""
+
+from __future__ import annotations
+
+from .answers import Answer, match_option, read_value, step_options
+from .navigation import Navigator
+from .schema import Flow, Step
+from .state import fresh, when
+from .text import bare_number, normalize, words
+from .types import Reply, StepResult
+
+NOT_ROUTABLE = ("greet", "goodbye", "affirm", "deny", "nlu_fallback", "menu")
+MAX_REPROMPTS = 2
+MIN_CANDIDATE_CONFIDENCE = 0.05
+
+
+class Handler(Navigator):
+    new_session = False
+    emergency = False
+
+    def run(self) -> StepResult:
+        st, turn = self.state, self.turn
+        text = turn.text or ""
+        first_contact = st["last_seen"] is None
+        if first_contact and st["language"] is None:
+            st["language"] = self.parse.language or self.engine.default_language
+        if st["opted_out"]:
+            self.while_opted_out(text)
+            return self.result(update_seen=False)
+        command = self.engine.keywords.command(text, turn.channel)
+        if command is None and turn.button:
+            command = self.engine.keywords.command(turn.button, turn.channel)
+        if command == "stop":
+            self.opt_out(text)
+            return self.result()
+        self.check_emergency(text)
+        if first_contact:
+            self.emit("set_language", {"language": st["language"]})
+            self.say(Reply("welcome.first"))
+            self.say(Reply("lang.detected", {"language": st["language"]}, formats={"language": "language"}))
+        else:
+            self.check_timeouts()
+        self.remember_province()
+        chosen_language = self.engine.keywords.language_name(text)
+        if command:
+            self.command(command)
+        elif chosen_language:
+            self.switch_language(chosen_language)
+        elif st["handoff"]:
+            self.emit("relay_to_agent", {})
+        elif self.flow is not None and st["step"]:
+            self.answer(self.flow, self.flow.steps.get(st["step"]))
+        else:
+            self.idle(text)
+        if not (command or chosen_language or first_contact):
+            self.offer_language(text)
+        if command != "more":
+            st["paging"] = None
+        return self.result()
+
+    def result(self, update_seen: bool = True) -> StepResult:
+        if self.erased:
+            self.state = fresh(self.state["language"])
+        elif update_seen:
+            self.state["last_seen"] = self.turn.now.isoformat()
+        return StepResult(replies=list(self.replies), state=self.state, effects=list(self.effects))
+
+    # -- before any flow ----------------------------------------------------------------------
+
+    def while_opted_out(self, text: str) -> None:
+        """Silence, except START (or Twilio's own opt-in words on SMS)."""
+        keywords = self.engine.keywords
+        started = keywords.is_start(text, self.turn.channel) or (
+            bool(self.turn.button) and keywords.is_start(self.turn.button or "", self.turn.channel)
+        )
+        if not started:
+            return
+        self.emit("opt_in", {"keyword": normalize(text)})
+        self.state["last_seen"] = self.turn.now.isoformat()
+        self.say(Reply("optout.resumed"))
+        self.go_menu()
+
+    def opt_out(self, text: str) -> None:
+        keyword = normalize(text)
+        carrier = self.turn.channel == "sms" and self.engine.keywords.is_carrier_word(text)
+        # On SMS Twilio confirms its own stop words and blocks anything we send after them.
+        if not carrier:
+            self.say(Reply("optout.confirmed"))
+        self.emit("opt_out", {"keyword": keyword, "carrier": carrier})
+
+    def check_emergency(self, text: str) -> None:
+        by_words = self.engine.keywords.has_danger(text)
+        if by_words or self.parse.intent == "emergency":
+            self.emergency = True
+            self.say(Reply("emergency.message"))
+            self.emit("emergency", {"source": "keyword" if by_words else "intent",
+                                    "province": self.state["province"]})
+
+    def check_timeouts(self) -> None:
+        st, now = self.state, self.turn.now
+        engine = self.engine
+        last = when(st["last_seen"])
+        parked = st["parked"]
+        parked_since = when(parked.get("since")) if parked else None
+        parked_flow = engine.flows.get(parked["flow"]) if parked else None
+        if parked and (parked_flow is None or parked_since is None or now - parked_since > parked_flow.keep):
+            self.drop_parked()
+        handoff_since = when((st["handoff"] or {}).get("since"))
+        if st["handoff"] and (handoff_since is None or now - handoff_since > engine.handoff_timeout):
+            self.emit("handoff_end", {"reason": "timeout"})
+        if last is not None and now - last > engine.session_timeout:
+            self.new_session = True
+            self.abandon_all(park=True)
+            st.update(tip_shown=False, lang_offered=False, province_skipped=False, services=[])
+            self.say(Reply("welcome.back"))
+            return
+        flow = self.flow
+        step = flow.steps.get(st["step"] or "") if flow else None
+        asked = when(st["asked_at"])
+        limit = (step.timeout or flow.timeout) if step and flow else None
+        if limit is not None and asked is not None and now - asked > limit:
+            self.abandon_all(park=True)
+
+    def remember_province(self) -> None:
+        found = (self.parse.entity("province") or "").upper()
+        if found and found != self.state["province"] and found in self.engine.provinces:
+            self.emit("set_province", {"province": found})
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def command(self, command: str) -> None:
+        st = self.state
+        if command in ("menu", "start"):
+            if st["handoff"]:
+                self.emit("handoff_end", {"reason": "worker"})
+            self.go_menu()
+        elif command == "more":
+            if st["paging"] or st.get("pages"):
+                self.emit("more", {})
+            else:
+                self.say(Reply("paging.empty"))
+        else:
+            if st["handoff"]:
+                self.emit("handoff_end", {"reason": "worker"})
+            self.interrupt({"language": "language", "help": "help", "erase": "erase",
+                            "agent": "agent"}[command])
+
+    def switch_language(self, language: str) -> None:
+        self.emit("set_language", {"language": language})
+        self.say(Reply("lang.changed"))
+        flow = self.flow
+        step = flow.steps.get(self.state["step"] or "") if flow else None
+        if step is not None and step.waits:
+            self.ask(step)
+        elif not self.state["handoff"]:
+            self.go_menu()
+
+    def interrupt(self, flow_id: str) -> None:
+        """Start a flow over the running one, which waits on the stack to be offered back."""
+        if self.state["flow"] == flow_id:
+            step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
+            if step is not None and step.waits:
+                self.ask(step)
+                return
+        target = self.engine.flows.get(flow_id)
+        auto = target is not None and target.returns == "auto"
+        if self.state["flow"] in ("menu", "return", "resume", "clarify", "topics", "next_steps"):
+            self.complete()  # navigation menus are not worth returning to
+        self.push(auto=auto)
+        self.start_flow(flow_id)
+
+    # -- the waiting question ---------------------------------------------------------------
+
+    def answer(self, flow: Flow, step: Step | None) -> None:
+        if step is None:
+            self.go_menu()
+            return
+        turn, keywords = self.turn, self.engine.keywords
+        options = step_options(step, self.state["slots"])
+        found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
+                             self.state["language"], self.engine.labels)
+        if found is None:
+            if self.try_interrupt(flow, step):
+                return
+            found = read_value(step, turn.text or "", self.parse, tuple(turn.media or ()), keywords)
+        if found.kind == "invalid":
+            if self.emergency and flow.id != "emergency":
+                self.interrupt("emergency")
+                return
+            self.reprompt(step)
+            return
+        self.accept(flow, step, found)
+
+    def try_interrupt(self, flow: Flow, step: Step) -> bool:
+        parse, engine = self.parse, self.engine
+        route = engine.route(parse.intent)
+        if route is None or route == flow.id:
+            return False
+        takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
+        threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
+        if parse.confidence < threshold or parse.margin < engine.clarify_margin:
+            return False
+        if route == "menu":
+            self.go_menu()
+        else:
+            self.interrupt(route)
+        return True
+
+    def reprompt(self, step: Step) -> None:
+        st = self.state
+        st["reprompts"] += 1
+        if st["reprompts"] > MAX_REPROMPTS:
+            self.say(Reply("reprompt.giveup"))
+            self.go_menu()
+            return
+        self.ask(step, reprompt=step.reprompt or f"reprompt.{step.ask or 'choice'}")
+
+    def accept(self, flow: Flow, step: Step, found: Answer) -> None:
+        st = self.state
+        slots = st["slots"]
+        st["reprompts"] = 0
+        target = self.next_of(flow, step)
+        if found.kind == "media":
+            count = self.store_media(step, found.value)
+            self.say(Reply("media.received", {"count": count}, formats={"count": "number"}))
+            st["asked_at"] = self.turn.now.isoformat()
+            return
+        if found.kind == "skip":
+            if step.slot and step.ask != "media":
+                slots[step.slot] = step.default
+            if step.ask == "province":
+                st["province_skipped"] = True
+        elif found.kind == "option":
+            option = found.options[0]
+            value: object = option.id
+            if step.ask == "yesno" and option.id in ("yes", "no"):
+                value = option.id == "yes"
+            if step.slot:
+                slots[step.slot] = value
+            if step.ask == "province" and option.id in self.engine.provinces:
+                self.emit("set_province", {"province": option.id})
+            self.perform(option.say, option.effects, option.set)
+            target = option.goto or target
+        elif found.kind == "options":
+            if step.slot:
+                slots[step.slot] = [o.id for o in found.options]
+            for option in found.options:
+                self.perform(option.say, option.effects, option.set)
+        elif found.kind == "value":
+            if step.slot:
+                slots[step.slot] = found.value
+            if step.ask == "province":
+                self.emit("set_province", {"province": found.value})
+            self.capture_entities(step)
+        if self.stopped or self.erased or st["flow"] != flow.id:
+            return
+        self.enter(target)
+
+    def capture_entities(self, step: Step) -> None:
+        for entity, slot in step.entities.items():
+            found = self.parse.entity(entity)
+            if not found:
+                continue
+            value = found.upper() if entity in ("province", "case_code") else found
+            if entity == "province" and value not in self.engine.provinces:
+                continue
+            self.state["slots"][slot] = value
+
+    # -- nothing is waiting -----------------------------------------------------------------
+
+    def idle(self, text: str) -> None:
+        parse, engine, st = self.parse, self.engine, self.state
+        route = engine.route(parse.intent)
+        confident = route is not None and parse.margin >= engine.clarify_margin
+        if self.new_session and st["parked"]:
+            if confident and route != "menu":
+                st["stack"].append({**st["parked"], "auto": False})
+                st["parked"] = None
+                self.start_flow(route)
+            else:
+                self.start_flow("resume")
+            return
+        if self.emergency and not (confident and route not in ("menu",)):
+            self.start_flow("emergency")
+        elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
+            self.start_flow(engine.route("case_status") or "menu")
+        elif parse.intent == "goodbye":
+            self.say(Reply("common.goodbye"))
+        elif bare_number(text, engine.keywords.numbers) is not None or parse.intent in NOT_ROUTABLE[:4]:
+            self.go_menu()
+        elif route == "menu":
+            self.go_menu()
+        elif confident:
+            self.start_flow(route)  # type: ignore[arg-type]
+        else:
+            self.clarify()
+
+    def clarify(self) -> None:
+        """Unsure NLU: offer the top guesses as numbered options, never a dead end."""
+        candidates: list[str] = []
+        for name, confidence in self.parse.ranking:
+            route = self.engine.route(name)
+            if route is None or name in NOT_ROUTABLE or confidence < MIN_CANDIDATE_CONFIDENCE:
+                continue
+            if route not in [self.engine.route(c) for c in candidates]:
+                candidates.append(name)
+            if len(candidates) == 3:
+                break
+        if candidates:
+            self.start_flow("clarify", {"candidates": candidates})
+        else:
+            self.say(Reply("clarify.none"))
+            self.go_menu()
+
+    def offer_language(self, text: str) -> None:
+        """A message in another language: answer in the chosen one, offer to switch (once)."""
+        st = self.state
+        other = self.parse.language
+        if self.stopped or self.erased or st["lang_offered"] or other in (None, st["language"]):
+            return
+        if len(words(text)) < 3:
+            return
+        st["lang_offered"] = True
+        self.say(Reply("lang.offer", {"language": other}, formats={"language": "language"}, language=other))

@@ -1,0 +1,77 @@
+"""The data crossing the engine's boundary: one worker turn in, replies, state and effects out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One inbound message as the engine sees it: text, its NLU parse and where it came from."""
+
+    text: str
+    parse: dict | None
+    channel: str  # "sms" | "whatsapp"
+    now: datetime  # timezone-aware
+    button: str | None = None  # WhatsApp ButtonPayload, else ButtonText
+    media: tuple = ()  # media references as the bot passes them (JSON-serializable)
+
+
+@dataclass(frozen=True)
+class ReplyOption:
+    """A numbered choice attached to a prompt: the worker answers with `key` (e.g. "2")."""
+
+    key: str
+    msgid: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send, by gettext message id; the bot renders it in the worker's language.
+
+    `formats` names params the renderer must localize (money, date, number, province, language,
+    msgid); `language` overrides the worker's language for this one reply (an offer to switch).
+    """
+
+    msgid: str
+    params: dict = field(default_factory=dict)
+    options: tuple[ReplyOption, ...] = ()
+    formats: dict = field(default_factory=dict)
+    language: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "msgid": self.msgid,
+            "params": dict(self.params),
+            "options": [{"key": o.key, "msgid": o.msgid, "params": dict(o.params)} for o in self.options],
+            "formats": dict(self.formats),
+            "language": self.language,
+        }
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Something the bot must do (DB write, routing, analytics); the engine only asks for it."""
+
+    kind: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one turn produced: replies in order, the new state to store, effects in order."""
+
+    replies: list[Reply]
+    state: dict
+    effects: list[Effect]
+
+    @property
+    def msgids(self) -> list[str]:
+        return [r.msgid for r in self.replies]
+
+    @property
+    def effect_kinds(self) -> list[str]:
+        return [e.kind for e in self.effects]
