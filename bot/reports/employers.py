@@ -27,6 +27,8 @@ NAME_THRESHOLD_NO_TOWN = 95
 TOWN_THRESHOLD = 85
 #: Names this short (letters and digits) must match exactly: one letter changes a short name.
 SHORT_NAME = 3
+#: Phone and LMIA numbers shorter than this (digits or characters) are ignored.
+MIN_IDENTIFIER = 7
 
 _LEGAL_SEQUENCES = (
     ("sa", "de", "cv"), ("s", "de", "rl"), ("de", "cv"), ("de", "rl"), ("sa", "cv"),
@@ -102,7 +104,7 @@ def normalize_employer(name: str) -> str:
 
 
 def normalize_town(town: str) -> str:
-    """ "Saint-Rémi", "St. Remi" and "ST REMI" are one town."""
+    """One town however it is written: "Saint-Rémi", "St. Remi" and "ST REMI" give "saint remi"."""
     return " ".join(_words(town))
 
 
@@ -166,8 +168,8 @@ class _Identity:
             compact=normalized.replace(" ", ""),
             spelled="".join(spelled) or normalized.replace(" ", ""),
             town=normalize_town(town or "").replace(" ", ""),
-            phone=re.sub(r"\D", "", phone or "")[-10:],
-            lmia=re.sub(r"[^0-9A-Za-z]", "", lmia or "").upper(),
+            phone=_identifier(re.sub(r"\D", "", phone or "")[-10:]),
+            lmia=_identifier(re.sub(r"[^0-9A-Za-z]", "", lmia or "").upper()),
         )
 
     def same(self, other: _Identity) -> bool:
@@ -189,6 +191,11 @@ class _Identity:
             fuzz.ratio(self.spelled, other.spelled, score_cutoff=threshold),
         )
         return score >= threshold
+
+
+def _identifier(value: str) -> str:
+    """A phone or LMIA number too short to be real ("911", "n/a") identifies nothing."""
+    return value if len(value) >= MIN_IDENTIFIER else ""
 
 
 def _clusters(mentions: Sequence[EmployerMention]) -> list[list[EmployerMention]]:

@@ -231,3 +231,8 @@ def test_alerts_do_not_depend_on_the_order_reports_arrive_in():
 
 def test_no_reports_no_alerts():
     assert repeat_alerts([]) == []
+
+
+def test_a_number_too_short_to_be_real_identifies_nothing():
+    assert not same_employer("Los Pinos", "JR Holdings", phone_a="911", phone_b="911")
+    assert not same_employer("Los Pinos", "JR Holdings", lmia_a="n/a", lmia_b="N/A")
