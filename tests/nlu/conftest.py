@@ -1,0 +1,29 @@
+"""Fixtures for the NLU tests: the trained embedded interpreter and the data files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import nlu
+from nlu.training_data import TrainingData, load
+
+REPO = Path(__file__).resolve().parents[2]
+PEER_RASA = REPO.parent / "shared" / "peer-data" / "rasa"
+HELDOUT = REPO / "nlu" / "test" / "heldout.yml"
+
+
+@pytest.fixture(scope="session")
+def interpreter() -> nlu.EmbeddedInterpreter:
+    return nlu.get_interpreter()
+
+
+@pytest.fixture(scope="session")
+def training() -> TrainingData:
+    return load(nlu.DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def heldout() -> TrainingData:
+    return load(HELDOUT)
