@@ -102,6 +102,7 @@ class PortalSettings(Section):
     totp_issuer: str = "Puente"
     notify_email: bool = True
     default_language: Literal["en", "fr"] = "en"
+    timezone: str = "America/Toronto"
 
 
 class ReportSettings(Section):
