@@ -1,0 +1,247 @@
+"""The Rasa backend: a real Rasa 3.6 server trained on nlu/data, and the fallback when it fails.
+
+The slow tests build the Python 3.10 venv if it is missing (PUENTE_RASA_VENV to reuse one), train
+once per session (cached by content hash) and serve on a free loopback port. Without Python 3.10
+they fail, they do not skip: CI must prove the backend works.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from nlu.rasa import RasaInterpreter, manage
+from nlu.rasa.client import from_rasa
+
+from .conftest import REPO
+
+INTENTS = {
+    "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
+    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
+    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
+    "case_status", "nlu_fallback",
+}  # fmt: skip
+PARSE_KEYS = {"text", "intent", "intent_ranking", "entities", "language"}
+ENTITY_KEYS = {"entity", "value", "start", "end", "extractor"}
+SECRET_TEXT = "mi patron me quito el pasaporte en Leamington"
+
+
+@pytest.fixture(scope="session")
+def rasa_server() -> Iterator[manage.RasaServer]:
+    paths = manage.RasaPaths.from_env()
+    manage.build_venv(paths)
+    with manage.RasaServer(paths, manage.train(paths)) as server:
+        yield server
+
+
+@pytest.fixture
+def rasa(rasa_server, interpreter) -> RasaInterpreter:
+    """The Rasa backend, with the embedded interpreter (tests/nlu/conftest.py) as fallback."""
+    return RasaInterpreter(rasa_server.url, fallback=interpreter, timeout=10)
+
+
+def assert_valid_parse(parse: dict, text: str) -> None:
+    assert set(parse) == PARSE_KEYS
+    assert parse["text"] == text
+    assert parse["intent"]["name"] in INTENTS
+    assert 0.0 <= parse["intent"]["confidence"] <= 1.0
+    assert all(set(item) == {"name", "confidence"} for item in parse["intent_ranking"])
+    assert all(set(entity) == ENTITY_KEYS for entity in parse["entities"])
+    assert parse["language"] in {"es", "tl", "en"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # first run: venv build (~1-2 min) and training (a few minutes)
+@pytest.mark.parametrize(
+    ("text", "language", "intent"),
+    [
+        ("buenos dias", "es", "greet"),
+        ("cuanto es el salario minimo", "es", "ask_wages"),
+        ("el patron tiene mi pasaporte", "es", "ask_documents"),
+        ("magandang umaga po", "tl", "greet"),
+        ("hindi pa binabayaran ang sahod ko", "tl", "ask_wages"),
+        ("kinuha ng amo ko ang passport ko", "tl", "ask_documents"),
+        ("good morning", "en", "greet"),
+        ("my employer took my passport", "en", "ask_documents"),
+        ("how many hours can they make me work", "en", "ask_hours"),
+    ],
+)
+def test_rasa_server_understands_each_language(rasa, text, language, intent):
+    parse = rasa.parse(text)
+
+    assert_valid_parse(parse, text)
+    assert parse["intent"]["name"] == intent
+    assert parse["language"] == language
+    assert parse["intent_ranking"][0]["name"] == intent
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_rasa_entities_come_back_in_puente_shape(rasa):
+    text = "trabajo en una granja en leamington"
+
+    parse = rasa.parse(text)
+
+    provinces = [entity for entity in parse["entities"] if entity["entity"] == "province"]
+    assert [entity["value"] for entity in provinces] == ["ON"]
+    province = provinces[0]
+    assert set(province) == ENTITY_KEYS
+    assert text[province["start"] : province["end"]] == "leamington"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_rasa_finds_a_case_code_and_writes_it_as_puente_does(rasa):
+    text = "mi codigo es 7kq4-m9xr"
+
+    parse = rasa.parse(text)
+
+    codes = [entity for entity in parse["entities"] if entity["entity"] == "case_code"]
+    assert [code["value"] for code in codes] == ["7KQ4-M9XR"]
+    assert text[codes[0]["start"] : codes[0]["end"]] == "7kq4-m9xr"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_two_ordinary_words_are_not_a_case_code(rasa):
+    parse = rasa.parse("how many hours can they make me work")
+
+    assert [entity for entity in parse["entities"] if entity["entity"] == "case_code"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize(
+    "text", ["", "   ", "🙂🙏🙂", "a" * 5000, "\x00\xff\ufffd\x07 junk", "hola 你好 привет salamat"]
+)
+def test_rasa_backend_survives_bad_input(rasa, text):
+    assert_valid_parse(rasa.parse(text), text)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_rasa_backend_takes_the_language_from_the_embedded_identifier(rasa, interpreter):
+    for hint in ("es", "tl", "en"):
+        expected = interpreter.parse("ok", hint)["language"]
+        assert rasa.parse("ok", language_hint=hint)["language"] == expected
+
+
+def test_unreachable_rasa_falls_back_to_embedded_with_one_log_line(interpreter, caplog):
+    rasa = RasaInterpreter(
+        f"http://127.0.0.1:{manage.free_port()}", fallback=interpreter, timeout=2
+    )
+
+    with caplog.at_level(logging.WARNING, logger="nlu.rasa.client"):
+        first = rasa.parse(SECRET_TEXT)
+        second = rasa.parse(SECRET_TEXT, language_hint="es")
+
+    assert first == interpreter.parse(SECRET_TEXT)
+    assert second == interpreter.parse(SECRET_TEXT, "es")
+    assert len(caplog.records) == 1
+    assert "embedded" in caplog.text and "ConnectionError" in caplog.text
+    assert "pasaporte" not in caplog.text and "Leamington" not in caplog.text
+
+
+class _BrokenRasa(http.server.BaseHTTPRequestHandler):
+    """Answers /model/parse with whatever the test sets: an error or garbage."""
+
+    status = 500
+    body = b'{"error": "mi patron me quito el pasaporte"}'
+
+    def do_POST(self) -> None:
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def broken_rasa() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BrokenRasa)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(500, _BrokenRasa.body), (200, b"<html>"), (200, b"[]")]
+)
+def test_failing_rasa_falls_back_without_quoting_the_reply(
+    broken_rasa, interpreter, caplog, monkeypatch, status, body
+):
+    monkeypatch.setattr(_BrokenRasa, "status", status)
+    monkeypatch.setattr(_BrokenRasa, "body", body)
+    rasa = RasaInterpreter(broken_rasa, fallback=interpreter, timeout=2)
+
+    with caplog.at_level(logging.WARNING, logger="nlu.rasa.client"):
+        parse = rasa.parse(SECRET_TEXT)
+
+    assert parse == interpreter.parse(SECRET_TEXT)
+    assert len(caplog.records) == 1
+    assert "pasaporte" not in caplog.text
+
+
+def test_rasa_reply_is_mapped_to_puente_shape():
+    reply = {
+        "text": "i work in leamington",
+        "intent": {"name": "ask_hours", "confidence": 0.31},
+        "intent_ranking": [
+            {"name": "ask_hours", "confidence": 0.31},
+            {"name": "ask_wages", "confidence": 0.30},
+        ],
+        "entities": [
+            {"entity": "province", "start": 10, "end": 20, "value": "ON",
+             "extractor": "RegexEntityExtractor", "processors": ["EntitySynonymMapper"]},
+            {"entity": "province", "start": 10, "end": 20, "value": "ON",
+             "extractor": "DIETClassifier", "confidence_entity": 0.99},
+            {"entity": "province", "start": 0, "end": 1, "value": "i", "extractor": "DIETClassifier"},
+            {"entity": "case_code", "start": 2, "end": 9, "value": "work in",
+             "extractor": "RegexEntityExtractor"},
+        ],
+        "text_tokens": [[0, 1], [2, 6], [7, 9], [10, 20]],
+    }  # fmt: skip
+
+    parse = from_rasa(reply, "i work in leamington", "en", threshold=0.4)
+
+    assert parse["intent"] == {"name": "nlu_fallback", "confidence": 0.4}
+    assert [item["name"] for item in parse["intent_ranking"]] == [
+        "nlu_fallback", "ask_hours", "ask_wages",
+    ]  # fmt: skip
+    assert parse["entities"] == [
+        {"entity": "province", "value": "ON", "start": 10, "end": 20,
+         "extractor": "RegexEntityExtractor"},
+    ]  # fmt: skip
+    assert parse["language"] == "en"
+
+
+def test_rasa_case_codes_are_written_as_puente_writes_them():
+    reply = {
+        "intent": {"name": "case_status", "confidence": 0.9},
+        "entities": [{"entity": "case_code", "start": 3, "end": 12, "value": "7kq4 m9xr",
+                      "extractor": "DIETClassifier"}],
+    }  # fmt: skip
+
+    parse = from_rasa(reply, "es 7kq4 m9xr", "es", threshold=None)
+
+    assert [entity["value"] for entity in parse["entities"]] == ["7KQ4-M9XR"]
+
+
+def test_the_rasa_client_and_its_tools_import_neither_rasa_nor_the_bot():
+    code = "import sys, json, nlu.rasa, nlu.rasa.cli\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    loaded = {name.split(".")[0] for name in json.loads(result.stdout.strip().splitlines()[-1])}
+    assert not loaded & {"bot", "flask", "sqlalchemy", "rq", "twilio", "rasa", "tensorflow"}
