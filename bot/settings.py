@@ -142,6 +142,14 @@ class RoutingSettings(Section):
     seed_directory: str | None = "bot/routing/seed_directory.yaml"
 
 
+class AnalyticsSettings(Section):
+    """Program indicators for administrators: small-cell suppression and the monthly digest."""
+
+    small_cell_threshold: int = Field(5, ge=2)
+    digest_recipients: list[str] = Field(default_factory=list)
+    trend_months: int = Field(12, ge=1, le=36)
+
+
 class Settings(Section):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///instance/puente.db"
@@ -161,6 +169,7 @@ class Settings(Section):
     reports: ReportSettings = ReportSettings()
     routing: RoutingSettings = RoutingSettings()
     smtp: SmtpSettings = SmtpSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @field_validator("secret_key")
     @classmethod
