@@ -1,0 +1,94 @@
+"""The portal's tables: staff accounts, the audit log, the relay thread with a worker, internal notes.
+
+Staff never see a worker's number: relay messages and notes are Fernet tokens like every other
+text Puente keeps, and the audit log holds only ids and action names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, utcnow
+
+ROLES = ("staff", "admin")
+LANGUAGES = ("en", "fr")
+RELAY_STATUSES = ("waiting_window", "queued", "sent", "received", "undeliverable")
+
+
+class User(Base):
+    """A person who signs in to the portal: staff of one NGO, or an administrator (no NGO)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ngo_id: Mapped[str | None] = mapped_column(ForeignKey("ngos.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(8), default="staff")
+    password_hash: Mapped[str] = mapped_column(Text)
+    totp_secret_enc: Mapped[str | None] = mapped_column(Text)
+    # The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    # Bumped on logout, password change and deactivation: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class AuditLog(Base):
+    """Who did or saw what, when: ids and action names only, never case content."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_action_target_created", "action", "target", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RelayMessage(Base):
+    """One message of the thread between an NGO and a worker, in either direction.
+
+    A message to a WhatsApp worker outside the 24-hour window waits (``waiting_window``) until the
+    worker writes; ``outbox_ids`` then name the outbox rows that carry it.
+    """
+
+    __tablename__ = "relay_messages"
+    __table_args__ = (Index("ix_relay_report_created", "report_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(12))  # to_worker | from_worker
+    body_enc: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Note(Base):
+    """An internal note of the NGO's staff on a case; the worker never sees it."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
