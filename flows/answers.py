@@ -93,7 +93,8 @@ def match_option(
             if numbers:
                 picked = [_by_number(options, n) for n in numbers]
                 if all(picked):
-                    return _multi(tuple(dict.fromkeys(picked)))  # type: ignore[arg-type]
+                    unique = {o.id: o for o in picked if o is not None}
+                    return _multi(tuple(unique.values()))
         if number is not None:
             option = _by_number(options, number)
             if option is not None:
@@ -108,12 +109,12 @@ def match_option(
         return Answer("skip")
     if step.ask == "media" and (keywords.is_word("done", text) or keywords.is_word("skip", text)):
         return Answer("done")
-    if step.ask == "yesno":
-        for option in options:
-            if option.id == "yes" and keywords.is_word("yes", text):
-                return _single(option)
-            if option.id == "no" and keywords.is_word("no", text):
-                return _single(option)
+    for option in options:
+        # yes/no words answer yes/no options and options standing for affirm/deny
+        if (option.intent == "affirm" or (step.ask == "yesno" and option.id == "yes")) and keywords.is_word("yes", text):
+            return _single(option)
+        if (option.intent == "deny" or (step.ask == "yesno" and option.id == "no")) and keywords.is_word("no", text):
+            return _single(option)
     for option in options:
         if option.intent and option.intent == parse.intent and parse.confidence >= INTENT_OPTION_CONFIDENCE:
             return _single(option)

@@ -156,6 +156,11 @@ class Navigator:
         if flow.resumable and not fresh and parked and parked["flow"] == flow.id:
             self.start_flow("resume", {"restart": flow.id})
             return
+        waiting = [f for f in st["stack"] if f["flow"] == flow.id]
+        if flow.resumable and not fresh and waiting:
+            st["stack"].remove(waiting[-1])  # already under way (e.g. report -> emergency -> report)
+            self.restore(waiting[-1])
+            return
         states.clear_flow(st)
         st["flow"] = flow.id
         st["slots"] = dict(slots or {})
@@ -328,7 +333,8 @@ class Navigator:
         flow = self.engine.flows.get(frame["flow"])
         if park and flow is not None and flow.resumable:
             self.drop_parked()
-            self.state["parked"] = {**frame, "since": self.turn.now.isoformat(), "auto": False}
+            since = self.state["last_seen"] or self.turn.now.isoformat()  # the worker's last answer
+            self.state["parked"] = {**frame, "since": since, "auto": False}
         elif flow is None or flow.analytics:
             self.effects.append(Effect("flow_abandoned", {"flow": frame["flow"], "step": frame["step"]}))
 

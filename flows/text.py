@@ -7,7 +7,7 @@ import unicodedata
 
 CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CASE_CODE = re.compile(rf"^[{CASE_ALPHABET}]{{8}}$")
-_NUMBER = re.compile(r"^#?(\d{1,4})[.)]?$")
+_NUMBER = re.compile(r"^#?\s?(\d{1,4})\s?[.)]?$")
 _MULTI_SEP = re.compile(r"\s*(?:,|;|/|&|\+|-|\s|\by\b|\band\b|\bat\b|\bet\b)+\s*")
 
 
@@ -28,7 +28,7 @@ def words(text: str) -> list[str]:
 
 def bare_number(text: str, number_words: dict[str, int]) -> int | None:
     """A message that is only a number ('2', '2.', '#2', 'dos', 'two') -> 2; anything else None."""
-    folded = normalize(text).replace(" ", "")
+    folded = normalize(text)
     match = _NUMBER.match(folded)
     if match:
         return int(match.group(1))

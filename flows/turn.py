@@ -101,29 +101,28 @@ class Handler(Navigator):
                                     "province": self.state["province"]})
 
     def check_timeouts(self) -> None:
-        st, now = self.state, self.turn.now
-        engine = self.engine
-        last = when(st["last_seen"])
-        parked = st["parked"]
-        parked_since = when(parked.get("since")) if parked else None
-        parked_flow = engine.flows.get(parked["flow"]) if parked else None
-        if parked and (parked_flow is None or parked_since is None or now - parked_since > parked_flow.keep):
-            self.drop_parked()
+        st, now, engine = self.state, self.turn.now, self.engine
         handoff_since = when((st["handoff"] or {}).get("since"))
         if st["handoff"] and (handoff_since is None or now - handoff_since > engine.handoff_timeout):
             self.emit("handoff_end", {"reason": "timeout"})
+        last = when(st["last_seen"])
+        flow = self.flow
+        step = flow.steps.get(st["step"] or "") if flow else None
+        limit = (step.timeout or flow.timeout) if step and flow else None
+        asked = when(st["asked_at"])
         if last is not None and now - last > engine.session_timeout:
             self.new_session = True
             self.abandon_all(park=True)
             st.update(tip_shown=False, lang_offered=False, province_skipped=False, services=[])
             self.say(Reply("welcome.back"))
-            return
-        flow = self.flow
-        step = flow.steps.get(st["step"] or "") if flow else None
-        asked = when(st["asked_at"])
-        limit = (step.timeout or flow.timeout) if step and flow else None
-        if limit is not None and asked is not None and now - asked > limit:
-            self.abandon_all(park=True)
+        elif limit is not None and asked is not None and now - asked > limit:
+            self.abandon_all(park=True)  # a stale question is not answered by a late message
+        parked = st["parked"]
+        if parked:
+            parked_flow = engine.flows.get(parked["flow"])
+            since = when(parked.get("since"))
+            if parked_flow is None or since is None or now - since > parked_flow.keep:
+                self.drop_parked()
 
     def remember_province(self) -> None:
         found = (self.parse.entity("province") or "").upper()
@@ -186,6 +185,8 @@ class Handler(Navigator):
         if found is None:
             if self.try_interrupt(flow, step):
                 return
+            if step.ask == "choice" and not step.slot and not step.free and self.understand(turn.text or ""):
+                return  # a navigation menu: whatever the NLU understood beats a re-prompt
             found = read_value(step, turn.text or "", self.parse, tuple(turn.media or ()), keywords)
         if found.kind == "invalid":
             if self.emergency and flow.id != "emergency":
@@ -239,6 +240,8 @@ class Handler(Navigator):
             value: object = option.id
             if step.ask == "yesno" and option.id in ("yes", "no"):
                 value = option.id == "yes"
+            elif step.ask == "multi":
+                value = [option.id]
             if step.slot:
                 slots[step.slot] = value
             if step.ask == "province" and option.id in self.engine.provinces:
@@ -273,33 +276,46 @@ class Handler(Navigator):
     # -- nothing is waiting -----------------------------------------------------------------
 
     def idle(self, text: str) -> None:
-        parse, engine, st = self.parse, self.engine, self.state
-        route = engine.route(parse.intent)
-        confident = route is not None and parse.margin >= engine.clarify_margin
+        parse, st = self.parse, self.state
+        route = self.engine.route(parse.intent)
         if self.new_session and st["parked"]:
-            if confident and route != "menu":
+            if route is not None and route != "menu" and parse.margin >= self.engine.clarify_margin:
                 st["stack"].append({**st["parked"], "auto": False})
                 st["parked"] = None
                 self.start_flow(route)
             else:
                 self.start_flow("resume")
             return
-        if self.emergency and not (confident and route not in ("menu",)):
-            self.start_flow("emergency")
+        if not self.understand(text):
+            self.say(Reply("clarify.none"))
+            self.go_menu()
+
+    def understand(self, text: str) -> bool:
+        """Act on what the NLU made of a message that answers no question; False if nothing."""
+        parse, engine = self.parse, self.engine
+        route = engine.route(parse.intent)
+        confident = route is not None and parse.margin >= engine.clarify_margin
+        if self.emergency and not (confident and route != "menu"):
+            self.interrupt("emergency")
         elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
-            self.start_flow(engine.route("case_status") or "menu")
+            self.interrupt(engine.route("case_status") or "menu")
         elif parse.intent == "goodbye":
             self.say(Reply("common.goodbye"))
-        elif bare_number(text, engine.keywords.numbers) is not None or parse.intent in NOT_ROUTABLE[:4]:
+        elif bare_number(text, engine.keywords.numbers) is not None:
+            if self.flow is not None:
+                return False
             self.go_menu()
-        elif route == "menu":
+        elif parse.intent in ("greet", "affirm", "deny", "menu"):
+            if self.flow is not None and parse.intent in ("affirm", "deny"):
+                return False
             self.go_menu()
         elif confident:
-            self.start_flow(route)  # type: ignore[arg-type]
+            self.interrupt(route)  # type: ignore[arg-type]
         else:
-            self.clarify()
+            return self.clarify()
+        return True
 
-    def clarify(self) -> None:
+    def clarify(self) -> bool:
         """Unsure NLU: offer the top guesses as numbered options, never a dead end."""
         candidates: list[str] = []
         for name, confidence in self.parse.ranking:
@@ -310,11 +326,12 @@ class Handler(Navigator):
                 candidates.append(name)
             if len(candidates) == 3:
                 break
-        if candidates:
-            self.start_flow("clarify", {"candidates": candidates})
-        else:
-            self.say(Reply("clarify.none"))
-            self.go_menu()
+        if not candidates:
+            return False
+        if self.state["flow"] is not None:
+            self.complete()
+        self.start_flow("clarify", {"candidates": candidates})
+        return True
 
     def offer_language(self, text: str) -> None:
         """A message in another language: answer in the chosen one, offer to switch (once)."""

@@ -1,0 +1,418 @@
+"""Conversations with the engine over SMS and WhatsApp: commands, navigation, timeouts, safety."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.flows.chat import Chat, says
+
+CHANNELS = ["sms", "whatsapp"]
+MENU = "menu.main"
+FIRST = ["welcome.first", "lang.detected", MENU]
+
+
+@pytest.fixture(params=CHANNELS)
+def chat(request: pytest.FixtureRequest, engine) -> Chat:
+    return Chat(engine, channel=request.param)
+
+
+def started(engine, channel: str = "sms", language: str = "es") -> Chat:
+    chat = Chat(engine, channel=channel, language=language)
+    chat.script([(says("hola", "greet", language=language), FIRST)])
+    return chat
+
+
+def test_first_contact_greets_in_the_detected_language_and_shows_the_menu(engine):
+    for language in ("es", "tl", "en"):
+        chat = Chat(engine, language=language)
+        chat.script([(says("hi", "greet"), [*FIRST, "!set_language"])])
+        assert chat.effect("set_language").data == {"language": language}
+        assert chat.last.replies[1].params == {"language": language}
+
+
+def test_a_worker_who_only_sends_numbers_reaches_an_answer_and_an_organization(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        ("1", ["topics.ask"]),
+        ("1", ["province.ask"]),
+        ("1", ["topic.wages.answer", "next.ask", "!set_province", "!topic_answered"]),
+        ("2", ["ngo.searching", "!find_ngo"]),
+    ])
+    assert chat.effect("find_ngo").data == {"province": "ON", "language": "es", "services": ["wages"]}
+
+
+def test_every_topic_is_reachable_by_numbers_from_the_main_menu(engine):
+    topics = ["wages", "hours", "housing", "health", "safety", "documents", "fees", "permit", "retaliation"]
+    for number, topic in enumerate(topics, start=1):
+        chat = started(engine)
+        chat.send("1")
+        result = chat.send(str(number))
+        if result.msgids == ["province.ask"]:
+            result = chat.send("2")
+        assert result.msgids[0] == f"topic.{topic}.answer"
+
+
+@pytest.mark.parametrize("word", ["MENU", "menú", "¡Menú!", "0", " menu. "])
+def test_menu_command_works_anywhere_in_any_case_and_accent(engine, word):
+    chat = started(engine)
+    chat.script([("2", ["report.intro", "report.ask.what"]), (word, [MENU])])
+    assert chat.state["flow"] == "menu"
+
+
+@pytest.mark.parametrize("word", ["IDIOMA", "wika", "Language"])
+def test_language_command_in_each_language_changes_the_language(engine, word):
+    chat = started(engine)
+    chat.script([(word, ["lang.choose"]), ("3", ["lang.changed", MENU, "!set_language"])])
+    assert chat.state["language"] == "en"
+
+
+def test_language_change_mid_flow_comes_back_to_the_same_question(engine):
+    chat = started(engine)
+    chat.script([
+        ("2", ["report.intro", "report.ask.what"]),
+        ("1", ["report.ask.employer"]),
+        ("WIKA", ["lang.choose"]),
+        ("2", ["lang.changed", "report.ask.employer"]),
+    ])
+    assert chat.state["language"] == "tl"
+    assert chat.state["slots"]["types"] == ["wages"]
+
+
+def test_typing_a_language_name_switches_at_once(engine):
+    chat = started(engine)
+    chat.script([("English", ["lang.changed", MENU, "!set_language"])])
+    assert chat.state["language"] == "en"
+
+
+@pytest.mark.parametrize("word", ["AYUDA", "tulong", "HELP"])
+def test_help_command_explains_then_shows_the_menu(engine, word):
+    chat = started(engine)
+    chat.script([(word, ["help.text", "help.commands", MENU])])
+
+
+def test_unknown_answers_at_a_menu_are_reprompted_twice_then_the_menu(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        ("1", ["topics.ask"]),
+        ("banana", ["reprompt.choice"]),
+        ("42", ["reprompt.choice"]),
+        ("???", ["reprompt.giveup", MENU]),
+    ])
+    reprompt = chat.last.replies[0]
+    assert reprompt.options == ()
+    assert chat.state["flow"] == "menu"
+
+
+def test_a_reprompt_repeats_the_options(engine):
+    chat = started(engine)
+    chat.send("1")
+    result = chat.send("banana")
+    assert [o.key for o in result.replies[0].options] == [str(n) for n in range(1, 10)]
+    assert result.replies[0].options[0].msgid == "topics.option.wages"
+
+
+def test_stop_then_anything_is_silence_until_start(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        ("ALTO", ["optout.confirmed", "!opt_out"]),
+        (says("hola", "greet"), []),
+        (says("me están golpeando", "emergency"), []),
+        ("MENU", []),
+        ("INICIO", ["optout.resumed", MENU, "!opt_in"]),
+    ])
+
+
+def test_opt_out_words_never_land_inside_a_running_flow(engine):
+    chat = started(engine, "whatsapp")
+    chat.script([
+        ("2", ["report.intro", "report.ask.what"]),
+        ("1", ["report.ask.employer"]),
+        ("HINTO", ["optout.confirmed", "!opt_out"]),
+    ])
+    assert chat.state["flow"] is None and chat.state["parked"] is None
+    assert chat.state["opted_out"] is True
+
+
+def test_twilio_stop_words_on_sms_get_no_reply_of_ours(engine):
+    chat = started(engine, "sms")
+    chat.script([("STOP", ["!opt_out"])])
+    assert chat.effect("opt_out").data["carrier"] is True
+    chat.script([("hello", []), ("START", ["optout.resumed", MENU, "!opt_in"])])
+
+
+def test_stop_on_whatsapp_is_confirmed_by_us(engine):
+    chat = started(engine, "whatsapp")
+    chat.script([("stop", ["optout.confirmed", "!opt_out"]), ("SIMULA", ["optout.resumed", MENU])])
+
+
+def test_opt_out_intent_asks_before_stopping(engine):
+    chat = started(engine)
+    chat.script([
+        (says("ya no me manden mensajes", "opt_out"), ["optout.ask.confirm"]),
+        ("2", ["optout.kept", MENU]),
+        (says("ya no me manden mensajes", "opt_out"), ["optout.ask.confirm"]),
+        ("si", ["optout.confirmed", "!opt_out"]),
+        ("hola", []),
+    ])
+
+
+def test_erase_needs_a_yes_and_then_forgets_the_worker(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        ("BORRAR", ["erase.ask.confirm"]),
+        ("2", ["erase.cancelled", MENU]),
+        ("burahin", ["erase.ask.confirm"]),
+        ("1", ["erase.done", "!erase_data"]),
+        (says("hola", "greet"), FIRST),
+    ])
+
+
+def test_erase_asks_separately_about_reports_when_the_worker_made_one(engine):
+    chat = started(engine)
+    chat.state["has_reports"] = True
+    chat.script([
+        ("DELETE", ["erase.ask.confirm"]),
+        ("yes", ["erase.ask.reports"]),
+        ("1", ["erase.done", "!erase_data"]),
+    ])
+    assert chat.effect("erase_data").data == {"unlink_reports": True}
+
+
+def test_a_late_yes_to_erase_does_not_erase(engine):
+    chat = started(engine)
+    chat.script([
+        ("BORRAR", ["erase.ask.confirm"]),
+        (says("1", after=timedelta(minutes=20)), [MENU]),
+    ])
+    assert "erase_data" not in chat.last.effect_kinds
+
+
+def test_session_timeout_greets_afresh_but_remembers_language_and_province(engine):
+    chat = started(engine)
+    chat.script([("1", ["topics.ask"]), ("1", ["province.ask"]), ("2", ["topic.wages.answer", "next.ask"])])
+    chat.script([
+        (says("hola", "greet", after=timedelta(hours=3)), ["welcome.back", MENU]),
+        ("1", ["topics.ask"]),
+        ("1", ["topic.wages.answer", "next.ask"]),
+    ])
+    assert chat.state["province"] == "BC" and chat.state["language"] == "es"
+
+
+def test_a_number_after_the_session_timeout_shows_the_menu_instead_of_answering_a_stale_one(engine):
+    chat = started(engine)
+    chat.script([
+        ("1", ["topics.ask"]),
+        (says("3", after=timedelta(hours=2)), ["welcome.back", MENU]),
+    ])
+
+
+def test_an_intent_interrupts_a_flow_and_the_worker_comes_back(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        ("2", ["report.intro", "report.ask.what"]),
+        ("1 5", ["report.ask.employer"]),
+        (says("cuanto es el salario minimo en ontario", "ask_wages", 0.97, entities={"province": "ON"}),
+         ["topic.wages.answer", "return.ask", "!topic_answered"]),
+        ("1", ["report.ask.employer"]),
+        ("Granja Los Pinos", ["report.ask.where"]),
+    ])
+    assert chat.state["slots"]["types"] == ["wages", "documents"]
+    assert chat.state["slots"]["employer"] == "Granja Los Pinos"
+
+
+def test_the_return_offer_names_the_interrupted_flow(engine):
+    chat = started(engine)
+    chat.send("2")
+    result = chat.send(says("como cambio de empleador", "ask_permit", 0.9))
+    offer = result.replies[-1]
+    assert offer.msgid == "return.ask"
+    assert offer.params == {"flow": "report.title"} and offer.formats == {"flow": "msgid"}
+
+
+def test_declining_to_return_parks_the_report_and_offers_it_next_time(engine):
+    chat = started(engine)
+    chat.script([
+        ("2", ["report.intro", "report.ask.what"]),
+        ("3", ["report.ask.employer"]),
+        (says("horas extra", "ask_hours", 0.9), ["topic.hours.answer", "return.ask"]),
+        ("2", [MENU]),
+        ("2", ["resume.ask"]),
+        ("1", ["report.ask.employer"]),
+    ])
+    assert chat.state["slots"]["types"] == ["housing"]
+
+
+def test_a_weak_intent_does_not_interrupt_a_free_text_answer(engine):
+    chat = started(engine)
+    chat.script([
+        ("2", ["report.intro", "report.ask.what"]),
+        ("1", ["report.ask.employer"]),
+        (says("Pagos Rapidos Farms", "ask_wages", 0.7), ["report.ask.where"]),
+    ])
+    assert chat.state["slots"]["employer"] == "Pagos Rapidos Farms"
+
+
+def test_emergency_message_comes_first_even_mid_flow(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        ("2", ["report.intro", "report.ask.what"]),
+        ("1", ["report.ask.employer"]),
+        (says("el patron me golpea y no me dejan salir", "emergency", 0.96),
+         ["emergency.message", "emergency.ask", "!emergency"]),
+        ("3", ["report.ask.employer"]),  # back to the report under way, answers kept
+    ])
+    assert chat.state["slots"]["types"] == ["wages"]
+
+
+def test_danger_words_get_the_emergency_message_before_the_next_question(engine):
+    chat = started(engine)
+    chat.script([
+        ("2", ["report.intro", "report.ask.what"]),
+        ("7", ["report.ask.employer"]),
+        (says("Finca Sol, me tienen encerrado", "nlu_fallback", 0.3),
+         ["emergency.message", "report.ask.where", "!emergency"]),
+    ])
+    assert chat.effect("emergency").data["source"] == "keyword"
+
+
+def test_danger_words_on_first_contact_come_before_the_welcome(engine):
+    chat = Chat(engine)
+    result = chat.send(says("ayuda me van a matar", "emergency"))
+    assert result.msgids[0] == "emergency.message"
+    assert "welcome.first" in result.msgids
+
+
+def test_emergency_intent_from_the_menu_offers_help_options(engine):
+    chat = started(engine, "whatsapp")
+    chat.script([
+        (says("estoy en peligro", "emergency"), ["emergency.message", "emergency.ask"]),
+        ("1", ["province.ask"]),
+        (says("Leamington", entities={"province": "ON"}), ["ngo.searching", "!find_ngo"]),
+    ])
+    assert "emergency_shelter" in chat.effect("find_ngo").data["services"]
+
+
+def test_unsure_nlu_offers_the_top_guesses_as_numbers(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        (says("el mayordomo no me deja descansar y no me paga", "nlu_fallback", 0.4,
+              ranking=[("nlu_fallback", 0.4), ("ask_hours", 0.3), ("ask_wages", 0.2), ("greet", 0.05)]),
+         ["clarify.ask"]),
+    ])
+    assert [o.msgid for o in chat.last.replies[0].options] == ["intent.ask_hours", "intent.ask_wages"]
+    chat.script([("1", ["topic.hours.answer", "next.ask"])])
+
+
+def test_a_small_margin_between_two_intents_is_clarified(engine):
+    chat = started(engine)
+    chat.script([
+        (says("me quitan de mi sueldo por la casa", "ask_housing", 0.46,
+              ranking=[("ask_housing", 0.46), ("ask_wages", 0.42), ("ask_fees", 0.08)]),
+         ["clarify.ask"]),
+        ("2", ["province.ask"]),
+    ])
+    assert len(chat.last.replies) == 1
+
+
+def test_nothing_understood_and_no_guess_still_leads_to_the_menu(engine):
+    chat = started(engine)
+    chat.script([
+        ("ab3d-7kq9", ["!case_status"]),  # the bot answers the status; nothing is waiting now
+        (says("jajaja", "nlu_fallback", 0.2, ranking=[("nlu_fallback", 0.2)]), ["clarify.none", MENU]),
+        (says("jajaja", "nlu_fallback", 0.2, ranking=[("nlu_fallback", 0.2)]), ["reprompt.choice"]),
+    ])
+
+
+def test_a_confident_intent_goes_straight_to_its_answer(engine):
+    chat = started(engine, language="tl")
+    chat.script([(says("kinuha ng amo ko ang passport ko", "ask_documents", 0.93, language="tl"),
+                  ["topic.documents.answer", "next.ask"])])
+
+
+def test_whatsapp_buttons_answer_the_menu(engine):
+    chat = started(engine, "whatsapp")
+    chat.script([(says("Conocer mis derechos", button="1"), ["topics.ask"]),
+                 (says("Horas", button="hours"), ["topic.hours.answer", "next.ask"])])
+
+
+def test_button_text_matches_an_option_label_when_the_engine_knows_the_words(structural_dir):
+    import flows
+
+    labels = {"menu.option.report": "Reportar un problema"}
+    engine = flows.load_engine(structural_dir, strict=True, labels=lambda msgid, lang: labels.get(msgid, msgid))
+    chat = started(engine, "whatsapp")
+    chat.script([(says("Reportar un problema", button="Reportar un problema"), ["report.intro", "report.ask.what"])])
+
+
+def test_a_message_in_another_language_is_answered_in_the_chosen_one_with_an_offer_to_switch(engine):
+    chat = started(engine)
+    result = chat.send(says("magkano ang minimum wage dito", "ask_wages", 0.95, language="tl"))
+    assert result.msgids == ["province.ask", "lang.offer"]
+    assert result.replies[-1].language == "tl"
+    assert chat.state["language"] == "es"
+    assert "lang.offer" not in chat.send(says("sa Ontario po ako nagtatrabaho", language="tl",
+                                               entities={"province": "ON"})).msgids
+
+
+def test_a_case_code_alone_asks_for_the_case_status(engine):
+    chat = started(engine)
+    chat.script([("ab3d-7kq9", ["!case_status"])])
+    assert chat.effect("case_status").data == {"code": "AB3D7KQ9"}
+
+
+def test_case_status_asks_for_the_code_and_reprompts_a_bad_one(engine):
+    chat = started(engine)
+    chat.script([
+        (says("como va mi denuncia", "case_status"), ["case.ask.code"]),
+        ("1234", ["case.reprompt"]),
+        ("AB3D 7KQ9", ["!case_status"]),
+    ])
+
+
+def test_agent_hands_off_relays_and_menu_ends_it(chat):
+    chat.script([
+        (says("hola", "greet"), FIRST),
+        ("PERSONA", ["province.ask"]),
+        ("2", ["agent.connecting", "!handoff_agent"]),
+        ("hola, necesito ayuda con mi contrato", ["!relay_to_agent"]),
+        ("1", ["!relay_to_agent"]),
+        ("MENU", [MENU, "!handoff_end"]),
+        ("1", ["topics.ask"]),
+    ])
+
+
+def test_more_pages_when_the_renderer_left_some(engine):
+    chat = started(engine)
+    chat.state["pages"] = ["page 2"]
+    chat.script([("MAS", ["!more"])])
+    chat.state.pop("pages")
+    chat.script([("MORE", ["paging.empty"])])
+
+
+def test_goodbye_is_answered_politely(engine):
+    chat = started(engine)
+    chat.script([(says("gracias", "goodbye"), ["common.goodbye"])])
+
+
+def test_a_sensitive_flow_ends_with_a_discretion_tip_once_per_session(engine):
+    chat = started(engine)
+    chat.script([(says("me van a correr si me quejo", "ask_retaliation"),
+                  ["topic.retaliation.answer", "next.ask", "!tip_delete_chat"])])
+    chat.send("0")
+    again = chat.send(says("me van a correr si me quejo", "ask_retaliation"))
+    assert "tip_delete_chat" not in again.effect_kinds
+
+
+def test_analytics_effects_name_the_flow_and_step(engine):
+    chat = started(engine)
+    chat.send("2")
+    chat.send("1")
+    result = chat.send("0")
+    assert {"flow": "report", "step": "employer"} not in [e.data for e in result.effects
+                                                           if e.kind == "flow_abandoned"]
+    assert chat.state["parked"]["flow"] == "report"  # a report is kept, not thrown away
+    chat.send(says("adios", "greet", after=timedelta(days=2)))
+    assert {"flow": "report", "step": "employer"} in [e.data for e in chat.last.effects
+                                                       if e.kind == "flow_abandoned"]
