@@ -51,7 +51,7 @@ INTENTS = (
 )
 
 #: Fallback threshold tuned by 5-fold cross-validation on nlu/data (`python -m nlu eval`).
-DEFAULT_THRESHOLD = 0.12
+DEFAULT_THRESHOLD = 0.10
 
 
 class Interpreter(Protocol):
