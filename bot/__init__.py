@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return Response("request body too large\n", status=413)
 
     _warn_about(settings)
+    from bot.routing.store import ensure_seeded
+
+    ensure_seeded(runtime)  # development: an empty NGO directory gets the seed (logged)
     if not settings.redis_url:
         _start_redriver(runtime)
     return app
@@ -78,6 +81,7 @@ def _warn_about(settings: Settings) -> None:
 def _start_redriver(runtime: Runtime) -> None:
     """Without rq, this process re-drives its own unfinished work now and then."""
     from bot import conversations
+    from bot.routing import jobs as routing
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     stop = runtime.extras.setdefault("stop", threading.Event())
@@ -86,6 +90,7 @@ def _start_redriver(runtime: Runtime) -> None:
         while not stop.wait(interval):
             try:
                 conversations.redrive(runtime)
+                routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
             except Exception as exc:
                 log.warning("re-drive failed (%s); will try again", type(exc).__name__)
 

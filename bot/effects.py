@@ -35,12 +35,17 @@ class Context:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def handler(*kinds: str) -> Callable[[Handler], Handler]:
-    """Register a function to run for effects of these kinds (several per kind, in order)."""
+def handler(*kinds: str, first: bool = False) -> Callable[[Handler], Handler]:
+    """Register a function to run for effects of these kinds (several per kind, in order).
+
+    ``first`` runs it before the handlers registered so far: an area that must read what the
+    foundation's erase_data deletes (the reports' link to the worker) registers with it.
+    """
 
     def register(func: Handler) -> Handler:
         for kind in kinds:
-            _HANDLERS.setdefault(kind, []).append(func)
+            handlers = _HANDLERS.setdefault(kind, [])
+            handlers.insert(0 if first else len(handlers), func)
         return func
 
     return register
@@ -48,6 +53,8 @@ def handler(*kinds: str) -> Callable[[Handler], Handler]:
 
 def apply(context: Context, effects: list[Effect]) -> list[str]:
     _load_areas()
+    for hook in TURN_HOOKS:
+        hook(context, effects)
     pages: list[str] = []
     for effect in effects:
         for func in _HANDLERS.get(effect.kind, ()):
@@ -57,13 +64,18 @@ def apply(context: Context, effects: list[Effect]) -> list[str]:
     return pages
 
 
+#: Functions (context, effects) run once per handled message, before its effects: analytics counts
+#: conversations and questions there, which no single effect marks.
+TURN_HOOKS: list[Callable[[Context, list[Effect]], None]] = []
+
+
 def _load_areas() -> None:
     """Import the modules that register handlers (areas added by later features plug in here)."""
     for module in AREAS:
         __import__(module)
 
 
-AREAS: list[str] = []
+AREAS: list[str] = ["bot.reports.handlers", "bot.routing.handlers", "bot.relay", "bot.analytics.events"]
 
 
 @handler("set_language")

@@ -10,6 +10,7 @@ from sqlalchemy import delete, update
 from bot import conversations, outbound
 from bot.db import utcnow
 from bot.models import InboundMessage, NluReview, OutboxMessage
+from bot.queue import resolve
 from bot.runtime import current
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,11 @@ def purge() -> dict[str, int]:
         ).rowcount
         review = session.execute(delete(NluReview).where(NluReview.created_at < cutoff)).rowcount
         for hook in PURGE_HOOKS:
-            hook(session, cutoff)
+            (resolve(hook) if isinstance(hook, str) else hook)(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
     return {"inbound": inbound, "outbox": outbox, "review": review}
 
 
-#: Functions (session, cutoff) that areas holding more text (report transcripts) add.
-PURGE_HOOKS: list = []
+#: Functions (session, cutoff) that areas holding more text (report transcripts) add, or their
+#: dotted names (imported when the purge runs, so the area need not be imported before).
+PURGE_HOOKS: list = ["bot.reports.retention.purge"]

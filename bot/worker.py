@@ -30,12 +30,14 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
 def _housekeeping(runtime: Runtime) -> None:
     """Re-drive stale work every few seconds and purge old text a few times a day, whatever Redis does."""
     from bot import conversations, jobs
+    from bot.routing import jobs as routing
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     last_purge = 0.0
     while True:
         try:
             conversations.redrive(runtime)
+            routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
             if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                 jobs.purge()
                 last_purge = time.monotonic()

@@ -1,0 +1,86 @@
+"""Photos and documents a worker sends with a report: fetched from Twilio, kept encrypted.
+
+Twilio serves media only with the account's credentials, so a job fetches each item after the
+report is filed (the webhook never waits for it). With ``reports.store_media`` off nothing of the
+media is kept, not even its address.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import SendError
+from bot.reports.models import Report, ReportMedia
+from bot.runtime import Runtime, after_commit
+
+log = logging.getLogger(__name__)
+
+FETCH_JOB = "bot.reports.jobs.fetch_media"
+MAX_ATTEMPTS = 3
+
+
+def attach(session: Session, runtime: Runtime, report: Report, items: Iterable[Mapping[str, Any]]) -> int:
+    """Note the media to fetch (their Twilio URLs stay encrypted) and queue the fetch; return how many."""
+    settings = runtime.settings.reports
+    if not settings.store_media:
+        return 0
+    count = 0
+    for item in list(items)[: settings.max_media_items]:
+        url_enc = item.get("url_enc") or (runtime.vault.encrypt(item["url"]) if item.get("url") else None)
+        if not url_enc:
+            continue
+        session.add(ReportMedia(report_id=report.id, url_enc=url_enc,
+                                content_type=str(item.get("content_type") or "application/octet-stream")[:100]))
+        count += 1
+    if count:
+        session.flush()
+        after_commit(session, FETCH_JOB, report.id)
+    return count
+
+
+def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
+    """Fetch and encrypt a report's pending media (idempotent: stored items are not fetched again)."""
+    settings = runtime.settings.reports
+    counts = {"stored": 0, "failed": 0, "pending": 0}
+    with runtime.db.session() as session:
+        ids = session.scalars(select(ReportMedia.id).where(
+            ReportMedia.report_id == report_id, ReportMedia.status == "pending")).all()
+    for media_id in ids:
+        with runtime.db.session() as session:
+            row = session.get(ReportMedia, media_id)
+            if row is None or row.status != "pending":
+                continue
+            if not settings.store_media:
+                session.delete(row)
+                continue
+            row.attempts += 1
+            url = runtime.vault.decrypt(row.url_enc)
+            try:
+                data, content_type = runtime.sender.fetch_media(url, settings.max_media_bytes)
+            except (SendError, requests.RequestException) as exc:
+                final = (isinstance(exc, SendError) and not exc.retryable) or row.attempts >= MAX_ATTEMPTS
+                log.warning("media %s of report %s not fetched (%s)%s", media_id, report_id,
+                            type(exc).__name__, "" if not final else "; giving up")
+                if final:
+                    row.status, row.url_enc = "failed", None
+                    counts["failed"] += 1
+                else:
+                    counts["pending"] += 1
+                continue
+            row.data_enc, row.size = runtime.vault.encrypt(data), len(data)
+            row.content_type, row.status, row.url_enc = content_type[:100], "stored", None
+            counts["stored"] += 1
+    return counts
+
+
+def read(runtime: Runtime, media: ReportMedia) -> bytes:
+    """A stored item's bytes (for the assigned organization's staff in the portal)."""
+    if media.data_enc is None:
+        raise ValueError("this evidence item was not stored")
+    return runtime.vault.decrypt_bytes(media.data_enc)

@@ -1,0 +1,45 @@
+"""What the purge job erases in the reports area, and when.
+
+Case-code lookups are kept one day (they only throttle guessing); evidence whose fetch never
+succeeded loses its Twilio URL at the message retention; a closed case keeps its details and
+evidence ``reports.erase_closed_after_days``, then only its counts and timeline remain.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import utcnow
+from bot.reports.models import CaseLookup, EmployerMention, Report, ReportMedia
+from bot.runtime import current
+
+log = logging.getLogger(__name__)
+
+LOOKUP_DAYS = 1
+
+
+def purge(session: Session, cutoff: datetime) -> dict[str, int]:
+    """A bot.jobs.PURGE_HOOKS hook: ``cutoff`` is the end of the message retention period."""
+    now = utcnow()
+    lookups = session.execute(
+        delete(CaseLookup).where(CaseLookup.created_at < now - timedelta(days=LOOKUP_DAYS))).rowcount
+    unfetched = session.execute(
+        update(ReportMedia).where(ReportMedia.status == "pending", ReportMedia.created_at < cutoff)
+        .values(status="failed", url_enc=None)).rowcount
+    days = current().settings.reports.erase_closed_after_days
+    closed = session.scalars(select(Report.id).where(
+        Report.status == "closed", Report.closed_at < now - timedelta(days=days),
+        Report.details_enc.is_not(None) | Report.employer_enc.is_not(None) | Report.town_enc.is_not(None)
+        | Report.contact_enc.is_not(None))).all()
+    if closed:
+        session.execute(update(Report).where(Report.id.in_(closed)).values(
+            details_enc=None, employer_enc=None, town_enc=None, contact_enc=None,
+            conversation_key=None, conversation_ref_enc=None))
+        session.execute(delete(ReportMedia).where(ReportMedia.report_id.in_(closed)))
+        session.execute(delete(EmployerMention).where(EmployerMention.report_id.in_(closed)))
+    log.info("reports purge: %s lookups, %s unfetched media, %s closed cases erased", lookups, unfetched, len(closed))
+    return {"lookups": lookups, "unfetched_media": unfetched, "closed_erased": len(closed)}

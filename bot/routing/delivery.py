@@ -1,0 +1,223 @@
+"""Delivering a referral to its organization: signed webhook, e-mail, SMS to a staff phone.
+
+Each channel is a ``Delivery`` row tried on its own, claimed under a lease (never two senders at
+once), retried with backoff (``routing.delivery_backoff_seconds``) and failed after
+``routing.delivery_max_attempts``. The referral counts as delivered when any channel got through;
+when every channel failed it is escalated to the next match: a case is never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import utcnow
+from bot.errors import PuenteError
+from bot.outbound import queue_to_address
+from bot.reports import timeline
+from bot.reports.models import Report, ReportMedia
+from bot.routing import alerts, signing, store
+from bot.routing.mail import MailError, send_mail
+from bot.routing.models import Delivery, NgoRecord, Referral
+from bot.routing.ngo import Ngo
+from bot.routing.payload import email_parts, referral_payload, staff_sms, webhook_body
+from bot.runtime import Runtime, after_commit
+
+log = logging.getLogger(__name__)
+
+DELIVER_JOB = "bot.routing.jobs.deliver_referral"
+DELIVERY_HEADER = "X-Puente-Delivery"
+
+
+class DeliveryFailed(PuenteError):
+    """One attempt on one channel failed; ``retryable`` False when retrying cannot help."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def deliver(runtime: Runtime, referral_id: int, *, now: datetime | None = None) -> dict[str, str]:
+    """Try every due channel of a referral once; return what happened per channel."""
+    now = now or utcnow()
+    with runtime.db.session() as session:
+        rows = session.execute(
+            select(Delivery.id, Delivery.channel)
+            .where(Delivery.referral_id == referral_id, Delivery.status.in_(("pending", "sending")))
+            .order_by(Delivery.id)
+        ).all()
+    results = {channel: _attempt(runtime, delivery_id, now) for delivery_id, channel in rows}
+    if "failed" in results.values():
+        _settle(runtime, referral_id, now)
+    return results
+
+
+def _claim(session: Session, runtime: Runtime, delivery_id: int, now: datetime) -> bool:
+    lease_expired = now - timedelta(seconds=runtime.settings.jobs.send_lease_seconds)
+    return bool(session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            or_(
+                (Delivery.status == "pending")
+                & or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+                (Delivery.status == "sending") & (Delivery.claimed_at < lease_expired),
+            ),
+        )
+        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount)
+
+
+def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
+    with runtime.db.session() as session:
+        if not _claim(session, runtime, delivery_id, now):
+            return "not_due"
+        delivery = session.get(Delivery, delivery_id)
+        referral = delivery.referral
+        report = session.get(Report, referral.report_id)
+        ngo = store.from_row(session.get(NgoRecord, referral.ngo_id), runtime.vault)
+        media = session.scalar(select(func.count(ReportMedia.id)).where(
+            ReportMedia.report_id == report.id, ReportMedia.status == "stored"))
+        payload = referral_payload(runtime.vault, referral, report, ngo, media, _portal_url(runtime, referral))
+        channel, sms_from = delivery.channel, runtime.settings.routing.sms_from or report.bot_address
+        if channel == "sms":
+            # The outbox sends (and retries) it; queued is as far as this job goes.
+            try:
+                _sms(session, runtime, ngo, sms_from, payload)
+            except DeliveryFailed as exc:
+                error = exc
+            else:
+                _sent(session, delivery, now)
+                return "sent"
+    if channel == "sms":
+        return _failed(runtime, delivery_id, now, error)
+    try:
+        if channel == "webhook":
+            _webhook(runtime, ngo, payload)
+        elif channel == "email":
+            _email(runtime, ngo, payload)
+        else:
+            raise DeliveryFailed(f"unknown channel {channel}", retryable=False)
+    except DeliveryFailed as exc:
+        return _failed(runtime, delivery_id, now, exc)
+    with runtime.db.session() as session:
+        _sent(session, session.get(Delivery, delivery_id), now)
+    return "sent"
+
+
+def _webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
+    url = ngo.contacts.webhook_url
+    if not url:
+        raise DeliveryFailed("the organization no longer has a webhook", retryable=False)
+    try:
+        secret = ngo.contacts.resolve_secret(os.environ)
+    except KeyError as exc:
+        raise DeliveryFailed(str(exc).strip("'\"")) from None
+    body = webhook_body(payload)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        signing.HEADER: signing.sign(body, secret, utcnow()),  # the receiver's clock, not a test's
+        DELIVERY_HEADER: payload["delivery_id"],
+        "User-Agent": "Puente-Referrals/1",
+    }
+    try:
+        response = requests.post(url, data=body, headers=headers, allow_redirects=False,
+                                 timeout=runtime.settings.routing.webhook_timeout_seconds)
+    except requests.RequestException as exc:
+        raise DeliveryFailed(f"webhook unreachable ({type(exc).__name__})") from None
+    if not 200 <= response.status_code < 300:
+        raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")
+
+
+def _email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
+    if not ngo.contacts.email:
+        raise DeliveryFailed("the organization no longer has an e-mail address", retryable=False)
+    subject, text, html = email_parts(payload, ngo)
+    try:
+        send_mail(runtime.settings.smtp, [ngo.contacts.email], subject, text, html,
+                  message_id_key=payload["delivery_id"])
+    except MailError as exc:
+        raise DeliveryFailed(str(exc), retryable=exc.retryable) from None
+
+
+def _sms(session: Session, runtime: Runtime, ngo: Ngo, sms_from: str | None, payload: dict) -> None:
+    if not ngo.contacts.sms:
+        raise DeliveryFailed("the organization no longer has a staff phone", retryable=False)
+    if not sms_from or sms_from.startswith("whatsapp:"):
+        raise DeliveryFailed("no SMS number to send from: set routing.sms_from", retryable=False)
+    queue_to_address(session, runtime, ngo.contacts.sms, sms_from, staff_sms(payload),
+                     kind="referral", dedupe_key=f"{payload['delivery_id']}:sms")
+
+
+def _sent(session: Session, delivery: Delivery, now: datetime) -> None:
+    delivery.status, delivery.sent_at, delivery.claimed_at, delivery.last_error = "sent", now, None, None
+    referral = session.scalar(select(Referral).where(Referral.id == delivery.referral_id).with_for_update())
+    timeline.record(session, referral.report_id, "delivered", referral_id=referral.id, now=now,
+                    channel=delivery.channel, attempts=delivery.attempts)
+    if referral.status == "pending":
+        referral.status, referral.delivered_at = "delivered", now
+    log.info("referral %s delivered by %s (attempt %s)", referral.id, delivery.channel, delivery.attempts)
+
+
+def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFailed) -> str:
+    routing = runtime.settings.routing
+    with runtime.db.session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        referral = delivery.referral
+        delivery.last_error, delivery.claimed_at = str(exc)[:300], None
+        if delivery.status == "cancelled":
+            return "cancelled"
+        if exc.retryable and delivery.attempts < routing.delivery_max_attempts:
+            backoff = routing.delivery_backoff_seconds
+            delay = backoff[min(delivery.attempts - 1, len(backoff) - 1)]
+            delivery.status, delivery.next_attempt_at = "pending", now + timedelta(seconds=delay)
+            after_commit(session, DELIVER_JOB, referral.id, delay=delay)
+            log.warning("referral %s %s attempt %s failed (%s); retrying in %ss",
+                        referral.id, delivery.channel, delivery.attempts, exc, delay)
+            return "retry"
+        delivery.status = "failed"
+        timeline.record(session, referral.report_id, "delivery_failed", referral_id=referral.id,
+                        now=now, channel=delivery.channel, attempts=delivery.attempts, error=str(exc)[:200])
+        alerts.raise_alert(session, runtime, "ngo_unreachable", f"{referral.ngo_id}:{delivery.channel}",
+                           detail={"ngo_id": referral.ngo_id, "channel": delivery.channel,
+                                   "error": str(exc)[:200]}, now=now)
+    log.error("referral %s: %s delivery failed for good after %s attempt(s): %s",
+              referral.id, delivery.channel, delivery.attempts, exc)
+    return "failed"
+
+
+def _settle(runtime: Runtime, referral_id: int, now: datetime) -> None:
+    """No channel left that could get through: the case goes to the next organization."""
+    from bot.routing.escalation import escalate
+
+    with runtime.db.session() as session:
+        statuses = set(session.scalars(select(Delivery.status).where(Delivery.referral_id == referral_id)))
+        if "failed" in statuses and not statuses & {"pending", "sending", "sent"}:
+            escalate(session, runtime, referral_id, "undeliverable", now=now)
+
+
+def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:
+    """Queue again deliveries whose delayed retry was lost (a Redis outage, a dead worker)."""
+    now = now or utcnow()
+    jobs = runtime.settings.jobs
+    stale = now - timedelta(seconds=jobs.redrive_after_seconds)
+    lease = now - timedelta(seconds=jobs.send_lease_seconds)
+    with runtime.db.session() as session:
+        referral_ids = session.scalars(
+            select(Delivery.referral_id).distinct().where(
+                ((Delivery.status == "pending") & (Delivery.next_attempt_at < stale))
+                | ((Delivery.status == "sending") & (Delivery.claimed_at < lease))
+            )
+        ).all()
+    return sum(runtime.enqueue(DELIVER_JOB, referral_id) for referral_id in referral_ids)
+
+
+def _portal_url(runtime: Runtime, referral: Referral) -> str | None:
+    base = runtime.settings.public_base_url
+    return f"{base}/portal/referrals/{referral.id}" if base else None

@@ -1,0 +1,76 @@
+"""Background jobs of the routing area. Each takes ids only (no personal data in Redis) and is
+safe to run twice; ``housekeeping`` runs every few seconds from the worker (or the web process)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.db import utcnow
+from bot.reports.models import ReportMedia
+from bot.routing import delivery, escalation
+from bot.routing.alerts import subject_of
+from bot.routing.mail import MailError, send_mail
+from bot.routing.models import AdminAlert
+from bot.runtime import Runtime, current
+
+log = logging.getLogger(__name__)
+
+
+def deliver_referral(referral_id: int) -> dict[str, str]:
+    """Try the due channels of one referral (retries queue themselves with backoff)."""
+    return delivery.deliver(current(), referral_id)
+
+
+def escalate_overdue() -> int:
+    """Move on every referral not acknowledged within routing.ack_timeout_hours."""
+    return escalation.escalate_overdue(current())
+
+
+def email_alert(alert_id: int) -> bool:
+    """E-mail administrators about an alert (counts, types, province; never who reported)."""
+    runtime = current()
+    recipients = runtime.settings.routing.admin_alert_emails
+    if not recipients:
+        return False
+    with runtime.db.session() as session:
+        alert = session.get(AdminAlert, alert_id)
+        if alert is None:
+            return False
+        subject, text = _alert_text(runtime, alert)
+        try:
+            send_mail(runtime.settings.smtp, recipients, subject, text, f"<pre>{html.escape(text)}</pre>",
+                      message_id_key=f"alert-{alert_id}")
+        except MailError as exc:
+            log.error("alert %s not e-mailed to administrators: %s", alert_id, exc)
+            return False
+        alert.notified_at = utcnow()
+    return True
+
+
+def _alert_text(runtime: Runtime, alert: AdminAlert) -> tuple[str, str]:
+    lines = [f"Puente alert #{alert.id}: {alert.kind.replace('_', ' ')}",
+             f"Province: {alert.province or 'not given'}"]
+    subject = subject_of(runtime, alert)
+    if subject.get("name"):
+        lines.append(f"Employer: {subject['name']}" + (f" ({subject['town']})" if subject.get("town") else ""))
+    lines += [f"{key.replace('_', ' ').capitalize()}: {value}" for key, value in sorted(alert.detail.items())]
+    lines += ["", "See the administrators' pages of the Puente portal."]
+    return f"[Puente] {lines[0].split(': ', 1)[1]} ({alert.province or '-'})", "\n".join(lines)
+
+
+def housekeeping(runtime: Runtime, *, now: datetime | None = None) -> dict[str, int]:
+    """This area's share of the re-driver: lost delivery retries, overdue referrals, lost media fetches."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=runtime.settings.jobs.redrive_after_seconds)
+    with runtime.db.session() as session:
+        media = session.scalars(select(ReportMedia.report_id).distinct().where(
+            ReportMedia.status == "pending", ReportMedia.created_at < stale)).all()
+    return {
+        "deliveries": delivery.redrive(runtime, now=now),
+        "escalated": escalation.escalate_overdue(runtime, now=now),
+        "media": sum(runtime.enqueue("bot.reports.jobs.fetch_media", report_id) for report_id in media),
+    }

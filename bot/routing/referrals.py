@@ -1,0 +1,219 @@
+"""A case's way to an organization: route it to the best match, then follow what staff do with it.
+
+``route`` ranks the directory with the pure matcher, stores the chosen organization with the
+reasons, and queues the delivery; the lifecycle functions (what the portal calls) move the
+referral and the report, write the case's timeline, and tell the worker when the case moves.
+Every function works in the caller's session: the caller commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db import utcnow
+from bot.errors import PuenteError
+from bot.reports import timeline
+from bot.reports.draft import MATCHING_TYPES
+from bot.reports.models import OUTCOMES, Report
+from bot.reports.notify import notify_worker
+from bot.routing import alerts, store
+from bot.routing.matching import CaseNeeds, MatchResult, match
+from bot.routing.models import Delivery, Referral
+from bot.routing.ngo import Ngo
+from bot.runtime import Runtime, after_commit
+
+log = logging.getLogger(__name__)
+
+DELIVER_JOB = "bot.routing.jobs.deliver_referral"
+#: Report statuses staff may set directly (closing has its own function).
+SETTABLE = ("acknowledged", "in_progress")
+
+
+class LifecycleError(PuenteError):
+    """A referral cannot make this move (e.g. accepting a closed one); the message says why."""
+
+
+def route(
+    session: Session, runtime: Runtime, report: Report, *, now: datetime | None = None,
+    exclude: Iterable[str] = (), services: Iterable[str] = (), contact_request: bool = False,
+) -> Referral | None:
+    """Refer the report to the best organization not tried yet; None (and an alert) if nobody can take it."""
+    now = now or utcnow()
+    previous = session.scalars(select(Referral).where(Referral.report_id == report.id)).all()
+    tried = set(exclude) | {r.ngo_id for r in previous}
+    ngos = [ngo for ngo in store.load_ngos(session, runtime.vault)]
+    result = match(_needs(runtime, report, services), ngos, store.open_load(session),
+                   exclude=tried, now=now)
+    _alert_gaps(session, runtime, report, result, now)
+    best = result.best
+    if best is None:
+        report.status = "new"
+        timeline.record(session, report.id, "unrouted", now=now, tried=sorted(tried))
+        alerts.raise_alert(session, runtime, "unrouted", f"report:{report.id}", province=report.province,
+                           detail={"report_id": report.id, "tried": len(tried)}, now=now)
+        return None
+    referral = Referral(
+        report_id=report.id, ngo_id=best.ngo.id, rank=len(previous) + 1, status="pending",
+        reasons=best.explanation, fallback=result.fallback_used, contact_request=contact_request,
+        created_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    _plan_deliveries(session, referral, best.ngo)
+    report.status = "assigned"
+    timeline.record(session, report.id, "assigned", referral_id=referral.id, now=now,
+                    ngo_id=best.ngo.id, rank=referral.rank, fallback=result.fallback_used,
+                    reasons=[reason.to_dict() for reason in best.reasons])
+    after_commit(session, DELIVER_JOB, referral.id)
+    notify_worker(session, runtime, report, "assigned", now=now)
+    log.info("report %s referred to %s (rank %s%s)", report.id, best.ngo.id, referral.rank,
+             ", national fallback" if result.fallback_used else "")
+    return referral
+
+
+def _needs(runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNeeds:
+    return CaseNeeds(
+        province=report.province,
+        language=report.language,
+        abuse_types=tuple(MATCHING_TYPES.get(t, t) for t in report.abuse_types or ()),
+        sector=report.sector if report.sector != "other" else None,
+        town=runtime.vault.decrypt_optional(report.town_enc),
+        services=tuple(services),
+    )
+
+
+def _plan_deliveries(session: Session, referral: Referral, ngo: Ngo) -> None:
+    """One delivery per contact channel; example contacts (the seed directory) are never contacted."""
+    for channel in ngo.contacts.channels:
+        delivery = Delivery(referral_id=referral.id, channel=channel, next_attempt_at=referral.created_at)
+        if ngo.example_contacts:
+            delivery.status, delivery.last_error = "skipped", "example contact in the directory"
+        session.add(delivery)
+    if ngo.example_contacts:
+        timeline.record(session, referral.report_id, "delivery_skipped", referral_id=referral.id,
+                        reason="example_contacts", ngo_id=ngo.id)
+
+
+def _alert_gaps(session: Session, runtime: Runtime, report: Report, result: MatchResult,
+                now: datetime) -> None:
+    if not result.gap and not result.fallback_used:
+        return
+    gap = sorted(result.gap)
+    alerts.raise_alert(
+        session, runtime, "coverage_gap", f"{report.province}:{','.join(gap)}:{result.fallback_used}",
+        province=report.province, detail={"gap": gap, "fallback": result.fallback_used}, now=now,
+    )
+
+
+# -- lifecycle (the portal) ------------------------------------------------------------------
+
+
+def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: int, *,
+                now: datetime | None = None) -> Referral:
+    """Staff have seen the referral: it stops counting toward escalation."""
+    now = now or utcnow()
+    referral, report = _load(session, referral_id)
+    if referral.status in ("acknowledged", "accepted"):
+        return referral
+    _require(referral, ("pending", "delivered"), "acknowledge")
+    referral.status, referral.acknowledged_at, referral.acknowledged_by = "acknowledged", now, user_id
+    if report.status in ("new", "assigned"):
+        report.status = "acknowledged"
+    timeline.record(session, report.id, "acknowledged", actor=timeline.user_actor(user_id),
+                    referral_id=referral.id, now=now)
+    notify_worker(session, runtime, report, "acknowledged", now=now)
+    return referral
+
+
+def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *,
+           now: datetime | None = None) -> Referral:
+    """The organization takes the case."""
+    now = now or utcnow()
+    referral, report = _load(session, referral_id)
+    if referral.status == "accepted":
+        return referral
+    _require(referral, ("pending", "delivered", "acknowledged"), "accept")
+    if referral.acknowledged_at is None:
+        referral.acknowledged_at, referral.acknowledged_by = now, user_id
+    referral.status, referral.accepted_at = "accepted", now
+    report.status = "in_progress"
+    timeline.record(session, report.id, "accepted", actor=timeline.user_actor(user_id),
+                    referral_id=referral.id, now=now)
+    notify_worker(session, runtime, report, "accepted", now=now)
+    return referral
+
+
+def decline(session: Session, runtime: Runtime, referral_id: int, user_id: int, reason: str, *,
+            now: datetime | None = None) -> Referral | None:
+    """The organization cannot take the case: it goes to the next match. Returns the new referral."""
+    now = now or utcnow()
+    referral, report = _load(session, referral_id)
+    _require(referral, ("pending", "delivered", "acknowledged"), "decline")
+    referral.status, referral.closed_at = "declined", now
+    cancel_deliveries(session, referral)
+    timeline.record(session, report.id, "declined", actor=timeline.user_actor(user_id),
+                    referral_id=referral.id, now=now, reason=str(reason)[:200])
+    return route(session, runtime, report, now=now, contact_request=referral.contact_request)
+
+
+def set_status(session: Session, runtime: Runtime, referral_id: int, user_id: int, status: str, *,
+               now: datetime | None = None) -> Referral:
+    """Staff set the case's status: ``acknowledged`` or ``in_progress`` (close with ``close``)."""
+    if status not in SETTABLE:
+        raise LifecycleError(f"status must be one of {', '.join(SETTABLE)} (use close to close a case)")
+    if status == "in_progress":
+        return accept(session, runtime, referral_id, user_id, now=now)
+    return acknowledge(session, runtime, referral_id, user_id, now=now)
+
+
+def close(session: Session, runtime: Runtime, referral_id: int, user_id: int, outcome: str, *,
+          now: datetime | None = None) -> Referral:
+    """The case is over, with one of OUTCOMES; the worker is told in their language."""
+    if outcome not in OUTCOMES:
+        raise LifecycleError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    now = now or utcnow()
+    referral, report = _load(session, referral_id)
+    if referral.status == "closed":
+        return referral
+    _require(referral, ("pending", "delivered", "acknowledged", "accepted"), "close")
+    referral.status, referral.closed_at, referral.outcome = "closed", now, outcome
+    cancel_deliveries(session, referral)
+    report.status, report.closed_at, report.outcome = "closed", now, outcome
+    timeline.record(session, report.id, "closed", actor=timeline.user_actor(user_id),
+                    referral_id=referral.id, now=now, outcome=outcome)
+    notify_worker(session, runtime, report, "closed", {"outcome": f"case.outcome.{outcome}"},
+                  {"outcome": "msgid"}, now=now)
+    return referral
+
+
+def add_note(session: Session, runtime: Runtime, referral_id: int, user_id: int, *,
+             note_id: int | None = None, now: datetime | None = None) -> None:
+    """Record in the timeline that staff added a note (the note itself is the portal's, encrypted)."""
+    referral, report = _load(session, referral_id)
+    timeline.record(session, report.id, "note_added", actor=timeline.user_actor(user_id),
+                    referral_id=referral.id, now=now, note_id=note_id)
+
+
+def _load(session: Session, referral_id: int) -> tuple[Referral, Report]:
+    referral = session.scalar(select(Referral).where(Referral.id == referral_id).with_for_update())
+    if referral is None:
+        raise LifecycleError(f"referral {referral_id} does not exist")
+    report = session.get(Report, referral.report_id)
+    return referral, report
+
+
+def _require(referral: Referral, allowed: tuple[str, ...], action: str) -> None:
+    if referral.status not in allowed:
+        raise LifecycleError(f"referral {referral.id} is {referral.status}: it cannot {action}")
+
+
+def cancel_deliveries(session: Session, referral: Referral) -> None:
+    """Stop retrying deliveries to an organization that no longer holds the case."""
+    for delivery in referral.deliveries:
+        if delivery.status in ("pending", "sending"):
+            delivery.status, delivery.last_error = "cancelled", "referral no longer open"
