@@ -4,10 +4,12 @@ Catalogs load from the ``.po`` files with Babel when first needed (a clean check
 step); a compiled ``.mo`` is used instead when it is at least as new as its ``.po``. Message ids are
 dotted keys (``topic.wages.answer``) and the ``en`` catalog holds the English text.
 
-``Translator.gettext(msgid, **params)`` fills ``{name}`` placeholders; ``Translator.render(msgid,
-params, formats)`` first localizes the parameters a flow marked (``formats`` of flows.Reply: money,
-date, number, province, language, msgid), e.g. ``{"wage": "money"}`` -> "$17.95". A message
-missing from a language falls back to English; strict mode (tests) raises instead.
+``Translator.gettext(msgid, **params)`` fills ``{name}`` placeholders. A parameter may be a tagged
+value: ``{"msgid": ..., "params": ...}`` is another message rendered in the same language,
+``{"money": "17.95"}`` and ``{"date": "2026-10-01"}`` are formatted per locale ("$17.95",
+"1 de octubre de 2026"). ``Translator.render(msgid, params, formats)`` does the same from a flow
+reply's ``formats`` (money, date, number, province, language, msgid). A message missing from a
+language falls back to English; strict mode (tests) raises instead.
 
 The NGO portal uses its own ``portal`` domain in ``en``/``fr``: ``load_catalogs(domain="portal",
 languages=("en", "fr"))``.
@@ -48,6 +50,13 @@ _PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 
 class TranslationError(PuenteError):
     """A message id or one of its placeholders is missing; names the id, the language and the key."""
+
+
+def canonical_msgid(msgid: str) -> str:
+    """Province names are ``province.XX`` with the upper-case code, whatever case a caller used."""
+    if len(msgid) == 11 and msgid[:9].lower() == "province.":
+        return "province." + msgid[9:].upper()
+    return msgid
 
 
 def placeholders(text: str) -> set[str]:
@@ -102,7 +111,7 @@ class Catalogs:
 
     def text(self, lang: str, msgid: str) -> str | None:
         """The non-empty translation of ``msgid`` in ``lang``, or None."""
-        return self.messages.get(lang, {}).get(msgid) or None
+        return self.messages.get(lang, {}).get(canonical_msgid(msgid)) or None
 
     def msgids(self) -> set[str]:
         return {m for texts in self.messages.values() for m in texts}
@@ -206,7 +215,18 @@ class Translator:
         raise TranslationError(f"unknown format {fmt!r}")
 
     def render_value(self, value: Any) -> str:
-        """A parameter as text when no format was given: Decimal as money, dates spelled out."""
+        """A parameter as text: tagged values localized, Decimal as money, dates spelled out.
+
+        Tagged values: ``{"msgid": m, "params": {...}}`` (another message, same language),
+        ``{"money": "17.95"}``, ``{"date": "2026-10-01"}``.
+        """
+        if isinstance(value, Mapping):
+            if "msgid" in value:
+                return self.gettext(str(value["msgid"]), **dict(value.get("params") or {}))
+            if "money" in value:
+                return format_money(value["money"], self.lang)
+            if "date" in value:
+                return format_date(value["date"], self.lang)
         if isinstance(value, Decimal):
             return format_money(value, self.lang)
         if isinstance(value, dt.date):
@@ -245,13 +265,16 @@ def translator(lang: str | None, *, domain: str = DOMAIN, strict: bool = False) 
 
 # --- pybabel extraction (referenced from babel.cfg) ---------------------------------------------
 
-MSGID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+MSGID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-zA-Z0-9_]+)+$")
 
-#: Keys under which flows YAML names a message id (see flows/README.md).
-FLOW_MESSAGE_KEYS = frozenset({"message", "messages", "msgid", "prompt", "reprompt", "label", "say", "text"})
+#: Keys under which flows YAML names a message id (flows/README.md); by_province choices are
+#: keyed by province code or ``default``.
+FLOW_MESSAGE_KEYS = frozenset({"title", "say", "msgid", "prompt", "reprompt", "label", "default"})
+PROVINCE_KEYS = frozenset({"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"})
 
-#: Calls whose first argument is a message id in Python code.
-CODE_MESSAGE_CALLS = frozenset({"Reply", "gettext", "_", "reply", "say"})
+#: Calls whose first argument is a message id, and keyword arguments that hold one, in code.
+CODE_MESSAGE_CALLS = frozenset({"Reply", "ReplyOption", "gettext", "_", "say"})
+CODE_MESSAGE_KEYWORDS = frozenset({"msgid", "label", "title", "prompt"})
 
 
 def _yaml_msgids(node: Any, key: str | None = None) -> Iterator[str]:
@@ -261,27 +284,50 @@ def _yaml_msgids(node: Any, key: str | None = None) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _yaml_msgids(item, key)
-    elif isinstance(node, str) and key in FLOW_MESSAGE_KEYS and MSGID_RE.match(node):
+    elif isinstance(node, str) and (key in FLOW_MESSAGE_KEYS or key in PROVINCE_KEYS) and MSGID_RE.match(node):
         yield node
 
 
+def _with_lines(source: str, msgids: Iterable[str], comments: Mapping[str, list[str]] | None = None):
+    """(lineno, None, msgid, comments) for Babel, each at the first line that names it."""
+    found = dict.fromkeys(msgids)
+    lines = source.splitlines()
+    for msgid in found:
+        pattern = re.compile(rf"(?<![\w.]){re.escape(msgid)}(?![\w.])")
+        lineno = next((n for n, line in enumerate(lines, 1) if pattern.search(line)), 0)
+        yield lineno, None, msgid, list((comments or {}).get(msgid, ()))
+
+
 def extract_flows_yaml(fileobj, keywords, comment_tags, options):
-    """Babel extractor for flows/*.yaml: every message id the flows name, with its line number."""
+    """Babel extractor for flows/*.yaml: every message id a flow names."""
     import yaml
 
     source = fileobj.read().decode(options.get("encoding", "utf-8"))
-    found = set(_yaml_msgids(yaml.safe_load(source)))
-    for lineno, line in enumerate(source.splitlines(), 1):
-        for msgid in sorted(found):
-            if re.search(rf"(?<![\w.]){re.escape(msgid)}(?![\w.])", line):
-                yield lineno, None, msgid, []
-                found.discard(msgid)
-    for msgid in sorted(found):
-        yield 0, None, msgid, []
+    yield from _with_lines(source, _yaml_msgids(yaml.safe_load(source)))
+
+
+def extract_sources(fileobj, keywords, comment_tags, options):
+    """Babel extractor for locales/sources.yaml: translator notes and fact citations per msgid.
+
+    Messages only assembled at run time (``province.XX``) are declared there too.
+    """
+    import yaml
+
+    source = fileobj.read().decode(options.get("encoding", "utf-8"))
+    data = yaml.safe_load(source) or {}
+    facts = data.get("facts") or {}
+    comments: dict[str, list[str]] = {}
+    for msgid, entry in (data.get("messages") or {}).items():
+        entry = entry or {}
+        notes = [entry["note"]] if entry.get("note") else []
+        notes += [f"fact {fact}: {facts.get(fact, '?')}" for fact in entry.get("facts") or ()]
+        comments[msgid] = notes
+    yield from _with_lines(source, comments, comments)
 
 
 def extract_python_msgids(fileobj, keywords, comment_tags, options):
-    """Babel extractor for code: the literal first argument of Reply(...)/gettext(...) calls."""
+    """Babel extractor for code: literal message ids given to Reply(...)/gettext(...), to
+    msgid=/label= keyword arguments, or as defaults of parameters named ``*label``/``*msgid``."""
     import ast
 
     source = fileobj.read().decode(options.get("encoding", "utf-8"))
@@ -289,16 +335,27 @@ def extract_python_msgids(fileobj, keywords, comment_tags, options):
         tree = ast.parse(source)
     except SyntaxError:
         return
+
+    def literal(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and MSGID_RE.match(node.value):
+            return node.value
+        return None
+
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        first = node.args[0]
-        if (
-            name in CODE_MESSAGE_CALLS
-            and isinstance(first, ast.Constant)
-            and isinstance(first.value, str)
-            and MSGID_RE.match(first.value)
-        ):
-            yield node.lineno, None, first.value, []
+        found: list[tuple[int, str | None]] = []
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in CODE_MESSAGE_CALLS and node.args:
+                found.append((node.lineno, literal(node.args[0])))
+            found += [(node.lineno, literal(k.value)) for k in node.keywords if k.arg in CODE_MESSAGE_KEYWORDS]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args.args + node.args.kwonlyargs
+            defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + list(node.args.defaults)
+            defaults += list(node.args.kw_defaults)
+            for arg, default in zip(args, defaults, strict=True):
+                if default is not None and arg.arg.endswith(("label", "msgid")):
+                    found.append((node.lineno, literal(default)))
+        for lineno, msgid in found:
+            if msgid:
+                yield lineno, None, msgid, []
