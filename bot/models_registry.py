@@ -5,7 +5,8 @@ import importlib
 from bot.db import Base
 
 #: Modules defining tables; each area adds its own here.
-MODEL_MODULES = ["bot.models", "bot.reports.models", "bot.routing.models", "bot.portal.models"]
+MODEL_MODULES = ["bot.models", "bot.reports.models", "bot.routing.models", "bot.portal.models",
+                 "bot.analytics.models"]
 
 for _module in MODEL_MODULES:
     importlib.import_module(_module)
