@@ -90,7 +90,9 @@ def naive_bayes_interpreter(data):
     texts = [classifier_tokens(e.text, base.entities.extract(e.text)) for e in data.examples]
     featurizer = Featurizer().fit(texts)
     base.featurizer = featurizer
-    base.classifier = NaiveBayes().fit(featurizer.transform(texts), [e.intent for e in data.examples])
+    base.classifier = NaiveBayes().fit(
+        featurizer.transform(texts), [e.intent for e in data.examples]
+    )
     return base
 
 
@@ -106,7 +108,9 @@ def lingua_accuracy(examples) -> float | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="skip cross-validation")
     args = parser.parse_args()
 
@@ -133,25 +137,46 @@ def main() -> None:
         ("training examples / intents", f"{len(data.examples)} / {len(data.intents)}", ""),
         ("train time (median of 3)", f"{statistics.median(times):.2f} s", "goal < 5 s"),
         ("parse p50 / p99", f"{ours['p50']:.3f} / {ours['p99']:.3f} ms", "goal p50 < 1 ms"),
-        ("memory: import / +model", f"{rss_imported - rss_start:.0f} / {rss_end - rss_imported:.0f} MB",
-         f"total {rss_end - rss_start:.0f} MB (goal < 100)"),
-        ("held-out intent accuracy", f"{ours['accuracy']:.3f}", f"naive Bayes {baseline['accuracy']:.3f}"),
+        (
+            "memory: import / +model",
+            f"{rss_imported - rss_start:.0f} / {rss_end - rss_imported:.0f} MB",
+            f"total {rss_end - rss_start:.0f} MB (goal < 100)",
+        ),
+        (
+            "held-out intent accuracy",
+            f"{ours['accuracy']:.3f}",
+            f"naive Bayes {baseline['accuracy']:.3f}",
+        ),
         ("held-out macro-F1", f"{ours['macro_f1']:.3f}", f"naive Bayes {baseline['macro_f1']:.3f}"),
-        ("held-out language accuracy", f"{ours['language_accuracy']:.3f}",
-         f"lingua {lingua_accuracy(heldout) or float('nan'):.3f}"),
+        (
+            "held-out language accuracy",
+            f"{ours['language_accuracy']:.3f}",
+            f"lingua {lingua_accuracy(heldout) or float('nan'):.3f}",
+        ),
     ]
     if not args.quick:
-        for name, path in [("nlu/data", nlu.DATA_DIR), ("financial-demo", PEER / "financial-demo" / "nlu.yml"),
-                           ("helpdesk", PEER / "helpdesk-assistant" / "nlu.yml")]:
+        for name, path in [
+            ("nlu/data", nlu.DATA_DIR),
+            ("financial-demo", PEER / "financial-demo" / "nlu.yml"),
+            ("helpdesk", PEER / "helpdesk-assistant" / "nlu.yml"),
+        ]:
             if not Path(path).exists():
                 continue
             corpus = load(path)
             cv = cross_validate(corpus, folds=5)
             cv_nb = cross_validate(corpus, folds=5, train=naive_bayes_interpreter)
             if name == "nlu/data":
-                cv, cv_nb = with_threshold(cv, nlu.DEFAULT_THRESHOLD), with_threshold(cv_nb, nlu.DEFAULT_THRESHOLD)
-            rows.append((f"5-fold CV accuracy / F1 {name}", f"{cv.accuracy:.3f} / {cv.macro_f1:.3f}",
-                         f"naive Bayes {cv_nb.accuracy:.3f} / {cv_nb.macro_f1:.3f}"))
+                cv, cv_nb = (
+                    with_threshold(cv, nlu.DEFAULT_THRESHOLD),
+                    with_threshold(cv_nb, nlu.DEFAULT_THRESHOLD),
+                )
+            rows.append(
+                (
+                    f"5-fold CV accuracy / F1 {name}",
+                    f"{cv.accuracy:.3f} / {cv.macro_f1:.3f}",
+                    f"naive Bayes {cv_nb.accuracy:.3f} / {cv_nb.macro_f1:.3f}",
+                )
+            )
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'embedded (logistic regression)':<32}  baseline / goal")
     for label, value, note in rows:

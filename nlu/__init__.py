@@ -44,10 +44,28 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: The intent names the flows rely on (issue 3); nlu_fallback means "not understood".
 INTENTS = (
-    "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
-    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
-    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
-    "case_status", FALLBACK,
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "menu",
+    "change_language",
+    "opt_out",
+    "delete_data",
+    "ask_wages",
+    "ask_hours",
+    "ask_housing",
+    "ask_health",
+    "ask_permit",
+    "ask_fees",
+    "ask_documents",
+    "ask_safety",
+    "ask_retaliation",
+    "report_abuse",
+    "find_ngo",
+    "emergency",
+    "case_status",
+    FALLBACK,
 )
 
 #: Fallback threshold tuned by 5-fold cross-validation on nlu/data (`python -m nlu eval`).
@@ -104,5 +122,7 @@ def get_interpreter(
     if backend == "rasa":
         from nlu.rasa import RasaInterpreter
 
-        return RasaInterpreter(rasa_url or "http://127.0.0.1:5005", fallback=embedded, threshold=threshold)
+        return RasaInterpreter(
+            rasa_url or "http://127.0.0.1:5005", fallback=embedded, threshold=threshold
+        )
     raise NLUError(f"unknown NLU backend {backend!r}: expected 'embedded' or 'rasa'")

@@ -101,7 +101,9 @@ def _two_loop(grad: np.ndarray, s_hist: list[np.ndarray], y_hist: list[np.ndarra
         alphas.append((rho, alpha))
     if s_hist:
         q *= float(np.sum(s_hist[-1] * y_hist[-1])) / float(np.sum(y_hist[-1] * y_hist[-1]))
-    for (s, y), (rho, alpha) in zip(zip(s_hist, y_hist, strict=True), reversed(alphas), strict=True):
+    for (s, y), (rho, alpha) in zip(
+        zip(s_hist, y_hist, strict=True), reversed(alphas), strict=True
+    ):
         beta = rho * float(np.sum(y * q))
         q += (alpha - beta) * s
     return -q

@@ -96,7 +96,14 @@ class EmbeddedInterpreter:
             from nlu.evaluate import tune_threshold  # evaluation imports this module
 
             threshold = tune_threshold(data, l2=l2) if FALLBACK in labels else 0.0
-        return cls(featurizer, classifier, entities, languages, threshold, data_fingerprint=fingerprint(data))
+        return cls(
+            featurizer,
+            classifier,
+            entities,
+            languages,
+            threshold,
+            data_fingerprint=fingerprint(data),
+        )
 
     # ------------------------------------------------------------------ parsing
     def parse(self, text: str, language_hint: str | None = None) -> dict:
@@ -119,7 +126,9 @@ class EmbeddedInterpreter:
         indices, values = self.featurizer.row(words)
         probs = self.classifier.predict_proba_row(indices, values)
         order = np.argsort(-probs)[:RANKING_LENGTH]
-        ranking = [{"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order]
+        ranking = [
+            {"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order
+        ]
         return self._result(text, ranking, entities, language)
 
     def _result(self, text: str, ranking: list[dict], entities: list[dict], language: str) -> dict:
@@ -183,14 +192,22 @@ class EmbeddedInterpreter:
         languages.log_unseen = meta["languages"]["log_unseen"]
         entities = EntityExtractor.from_training_data(data, _known_words(data.examples))
         return cls(
-            featurizer, classifier, entities, languages, meta["threshold"], meta["default_language"], meta["fingerprint"]
+            featurizer,
+            classifier,
+            entities,
+            languages,
+            meta["threshold"],
+            meta["default_language"],
+            meta["fingerprint"],
         )
 
 
 def _is_junk(text: str) -> bool:
     """Mostly control, private-use or replacement characters: binary data, not a message."""
     visible = [c for c in text if not c.isspace()]
-    junk = sum(1 for c in visible if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn"))
+    junk = sum(
+        1 for c in visible if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn")
+    )
     return bool(visible) and junk > 0.2 * len(visible)
 
 

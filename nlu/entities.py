@@ -23,7 +23,19 @@ DEFAULT_CASE_REGEX = r"\b[2-9A-HJKMNP-Za-hjkmnp-z]{4}[- ]?[2-9A-HJKMNP-Za-hjkmnp
 EXTRACTOR = "RegexEntityExtractor"
 
 # Words that precede a place: "en BC", "in bc", "sa AB", "from qc", "desde on".
-_PLACE_PREPOSITIONS = {"en", "in", "sa", "from", "at", "desde", "de", "del", "taga", "near", "around"}
+_PLACE_PREPOSITIONS = {
+    "en",
+    "in",
+    "sa",
+    "from",
+    "at",
+    "desde",
+    "de",
+    "del",
+    "taga",
+    "near",
+    "around",
+}
 # Real words one typo away from a place name: never read them as a place.
 _NOT_PLACES = {"alberto", "albert", "london", "windsor", "quebrada", "regina", "hamilton"}
 _ABBREVIATION_DOTS = re.compile(r"(?<![a-z])(?:[a-z]\.){2,}")
@@ -79,7 +91,9 @@ class PhraseMatcher:
             if word in self.known_words or any(s < m.end() and m.start() < e for s, e in taken):
                 continue
             limit = 1 if len(word) < 9 else 2
-            best = extractOne(word, self.fuzzy_targets, scorer=Levenshtein.distance, score_cutoff=limit)
+            best = extractOne(
+                word, self.fuzzy_targets, scorer=Levenshtein.distance, score_cutoff=limit
+            )
             if best is not None:
                 found.append((m.start(), m.end(), self.phrases[best[0]]))
         return found
@@ -100,13 +114,18 @@ class EntityExtractor:
             for name, phrases in lookups.items()
         }
         self.regexes = {
-            name: [re.compile(p, re.IGNORECASE) for p in patterns] for name, patterns in regexes.items()
+            name: [re.compile(p, re.IGNORECASE) for p in patterns]
+            for name, patterns in regexes.items()
         }
         self.regexes.setdefault("case_code", [re.compile(DEFAULT_CASE_REGEX, re.IGNORECASE)])
-        self.codes = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(PROVINCES) + r")(?![A-Za-z0-9])", re.IGNORECASE)
+        self.codes = re.compile(
+            r"(?<![A-Za-z0-9])(" + "|".join(PROVINCES) + r")(?![A-Za-z0-9])", re.IGNORECASE
+        )
 
     @classmethod
-    def from_training_data(cls, data: TrainingData, known_words: Iterable[str] = ()) -> EntityExtractor:
+    def from_training_data(
+        cls, data: TrainingData, known_words: Iterable[str] = ()
+    ) -> EntityExtractor:
         lookups: dict[str, dict[str, str]] = {}
         for name, items in data.lookups.items():
             table = lookups.setdefault(name, {})
@@ -122,7 +141,11 @@ class EntityExtractor:
         entities = self._case_codes(text)
         for name, patterns in self.regexes.items():
             if name != "case_code":
-                entities += [_entity(name, m.group(0), m.start(), m.end()) for p in patterns for m in p.finditer(text)]
+                entities += [
+                    _entity(name, m.group(0), m.start(), m.end())
+                    for p in patterns
+                    for m in p.finditer(text)
+                ]
         folded, offsets = fold_with_offsets(text)
         for name, matcher in self.matchers.items():
             for start, end, value in matcher.find(folded):
@@ -136,8 +159,15 @@ class EntityExtractor:
             for match in pattern.finditer(text):
                 code = re.sub(r"[- ]", "", match.group(0)).upper()
                 digits = sum(c.isdigit() for c in code)
-                if len(code) == 8 and set(code) <= set(CASE_ALPHABET) and digits >= 2 and 8 - digits >= 2:
-                    found.append(_entity("case_code", f"{code[:4]}-{code[4:]}", match.start(), match.end()))
+                if (
+                    len(code) == 8
+                    and set(code) <= set(CASE_ALPHABET)
+                    and digits >= 2
+                    and 8 - digits >= 2
+                ):
+                    found.append(
+                        _entity("case_code", f"{code[:4]}-{code[4:]}", match.start(), match.end())
+                    )
         return found
 
     def _province_codes(self, text: str) -> list[dict]:
@@ -146,10 +176,14 @@ class EntityExtractor:
         found = []
         for match in self.codes.finditer(text):
             before = text[: match.start()].split()
-            after_preposition = bool(before) and fold_with_offsets(before[-1])[0].strip() in _PLACE_PREPOSITIONS
+            after_preposition = (
+                bool(before) and fold_with_offsets(before[-1])[0].strip() in _PLACE_PREPOSITIONS
+            )
             written_as_code = match.group(0).isupper() and not shouting
             if written_as_code or after_preposition:
-                found.append(_entity("province", match.group(0).upper(), match.start(), match.end()))
+                found.append(
+                    _entity("province", match.group(0).upper(), match.start(), match.end())
+                )
         return found
 
 

@@ -56,7 +56,12 @@ class Scores:
             precision = hits[intent] / predicted[intent] if predicted[intent] else 0.0
             recall = hits[intent] / gold[intent] if gold[intent] else 0.0
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-            report[intent] = {"precision": precision, "recall": recall, "f1": f1, "support": gold[intent]}
+            report[intent] = {
+                "precision": precision,
+                "recall": recall,
+                "f1": f1,
+                "support": gold[intent],
+            }
         return report
 
     @property
@@ -79,7 +84,9 @@ class Scores:
         }
 
     def confusions(self, top: int = 15) -> list[tuple[str, str, int]]:
-        pairs = Counter((p.example.intent, p.intent) for p in self.predictions if p.intent != p.example.intent)
+        pairs = Counter(
+            (p.example.intent, p.intent) for p in self.predictions if p.intent != p.example.intent
+        )
         return [(gold, pred, n) for (gold, pred), n in pairs.most_common(top)]
 
     def misclassified(self) -> list[Prediction]:
@@ -189,7 +196,13 @@ def with_threshold(scores: Scores, threshold: float) -> Scores:
     """The same predictions with ``nlu_fallback`` wherever the top confidence is below threshold."""
     return Scores(
         [
-            Prediction(p.example, FALLBACK if p.confidence < threshold else p.intent, p.confidence, p.language, p.ranking)
+            Prediction(
+                p.example,
+                FALLBACK if p.confidence < threshold else p.intent,
+                p.confidence,
+                p.language,
+                p.ranking,
+            )
             for p in scores.predictions
         ]
     )
@@ -199,7 +212,9 @@ def tune_threshold(data: TrainingData, folds: int = 5, seed: int = 0, l2: float 
     """The fallback threshold with the best cross-validated accuracy (the higher one on ties)."""
     from nlu.embedded import EmbeddedInterpreter
 
-    scores = cross_validate(data, folds, seed, lambda d: EmbeddedInterpreter.train(d, threshold=0.0, l2=l2))
+    scores = cross_validate(
+        data, folds, seed, lambda d: EmbeddedInterpreter.train(d, threshold=0.0, l2=l2)
+    )
     return best_threshold(scores)
 
 

@@ -51,7 +51,11 @@ class SparseRows:
         starts, ends = self.indptr[rows], self.indptr[rows + 1]
         lengths = ends - starts
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        picks = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)]) if len(rows) else np.zeros(0, np.int64)
+        picks = (
+            np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+            if len(rows)
+            else np.zeros(0, np.int64)
+        )
         return SparseRows(indptr, self.indices[picks], self.data[picks], self.n_cols)
 
     def dot(self, weights: np.ndarray) -> np.ndarray:

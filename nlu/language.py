@@ -38,7 +38,9 @@ FUNCTION_WORDS = {
 class LanguageDetector:
     """Multinomial naive Bayes over padded character n-grams (1-4) and whole words."""
 
-    def __init__(self, alpha: float = 0.1, min_switch_words: int = 3, switch_confidence: float = 0.9) -> None:
+    def __init__(
+        self, alpha: float = 0.1, min_switch_words: int = 3, switch_confidence: float = 0.9
+    ) -> None:
         self.alpha = alpha
         self.min_switch_words = min_switch_words
         self.switch_confidence = switch_confidence
@@ -68,7 +70,8 @@ class LanguageDetector:
         for language, counts in totals.items():
             denominator = sum(counts.values()) + self.alpha * (len(vocabulary) + 1)
             self.log_probs[language] = {
-                feature: math.log((count + self.alpha) / denominator) for feature, count in counts.items()
+                feature: math.log((count + self.alpha) / denominator)
+                for feature, count in counts.items()
             }
             self.log_unseen[language] = math.log(self.alpha / denominator)
         return self
@@ -100,5 +103,8 @@ class LanguageDetector:
         best = max(posterior, key=posterior.__getitem__)
         if hint is None or best == hint:
             return best
-        clear = posterior[best] >= self.switch_confidence and posterior[hint] <= 1 - self.switch_confidence
+        clear = (
+            posterior[best] >= self.switch_confidence
+            and posterior[hint] <= 1 - self.switch_confidence
+        )
         return best if clear else hint

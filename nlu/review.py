@@ -73,7 +73,10 @@ def candidates_yaml(records: Iterable[ReviewRecord | Mapping[str, Any]]) -> str:
         if language:
             block["metadata"] = {"language": language}
         block["examples"] = [
-            {"text": _one_line(r.text), "metadata": {"confidence": round(r.confidence, 3), "review": "guessed"}}
+            {
+                "text": _one_line(r.text),
+                "metadata": {"confidence": round(r.confidence, 3), "review": "guessed"},
+            }
             for r in sorted(group, key=lambda r: r.confidence)
         ]
         items.append(block)
@@ -81,5 +84,11 @@ def candidates_yaml(records: Iterable[ReviewRecord | Mapping[str, Any]]) -> str:
         "# Candidates for the NLU training data: messages the model was unsure of, under the\n"
         "# intent it guessed. Move each to the right intent (or delete it), then copy to nlu/data.\n"
     )
-    body = yaml.dump({"version": "3.1", "nlu": items}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    body = yaml.dump(
+        {"version": "3.1", "nlu": items},
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
+    )
     return header + body

@@ -116,15 +116,21 @@ def _entity_attributes(match: re.Match[str], where: str) -> list[dict[str, Any]]
             attrs["value"] = match.group("value")
         return [attrs]
     source = match.group("entity_dict")
-    source = "{" + source + "}" if source is not None else "[" + match.group("list_entity_dicts") + "]"
+    source = (
+        "{" + source + "}" if source is not None else "[" + match.group("list_entity_dicts") + "]"
+    )
     try:
         parsed = json.loads(source)
     except json.JSONDecodeError as exc:
-        raise TrainingDataError(f"{where}: invalid entity annotation {match.group(0)!r}: {exc}") from exc
+        raise TrainingDataError(
+            f"{where}: invalid entity annotation {match.group(0)!r}: {exc}"
+        ) from exc
     items = parsed if isinstance(parsed, list) else [parsed]
     for item in items:
         if not isinstance(item, dict) or "entity" not in item:
-            raise TrainingDataError(f"{where}: entity annotation without 'entity': {match.group(0)!r}")
+            raise TrainingDataError(
+                f"{where}: entity annotation without 'entity': {match.group(0)!r}"
+            )
     return items
 
 
@@ -145,7 +151,9 @@ def _example_items(examples: Any, where: str) -> Iterable[tuple[str, Mapping[str
             elif isinstance(item, dict) and "text" in item:
                 yield str(item["text"]).strip(_STRIP), item.get("metadata") or {}
             else:
-                raise TrainingDataError(f"{where}: example must be a string or have 'text': {item!r}")
+                raise TrainingDataError(
+                    f"{where}: example must be a string or have 'text': {item!r}"
+                )
     elif examples is not None:
         raise TrainingDataError(f"{where}: 'examples' must be a block string or a list")
 
@@ -194,7 +202,9 @@ def _add_intent(data: TrainingData, item: Mapping[str, Any], where: str) -> None
             if annotation.value != surface:
                 data.synonyms.setdefault(surface.lower(), annotation.value)
         metadata = {**intent_meta, **(example_meta if isinstance(example_meta, dict) else {})}
-        data.examples.append(Example(text=text, intent=intent, entities=entities, metadata=metadata))
+        data.examples.append(
+            Example(text=text, intent=intent, entities=entities, metadata=metadata)
+        )
 
 
 def load_file(path: str | Path) -> TrainingData:

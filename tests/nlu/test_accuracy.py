@@ -22,5 +22,7 @@ def test_with_the_conversation_language_as_hint_language_is_right_everywhere(int
 
 def test_every_intent_is_recognised_in_heldout(interpreter, heldout):
     per_intent = score(interpreter, heldout.examples).per_intent()
-    weak = {intent: round(row["recall"], 2) for intent, row in per_intent.items() if row["recall"] < 0.6}
+    weak = {
+        intent: round(row["recall"], 2) for intent, row in per_intent.items() if row["recall"] < 0.6
+    }
     assert not weak

@@ -16,7 +16,7 @@ BAD_INPUT = [
     bytes(range(256)).decode("latin-1"),
     "привет 你好 مرحبا hola",
     "\ud800 lone surrogate",
-    "[fake](annotation) {\"entity\": 1}",
+    '[fake](annotation) {"entity": 1}',
 ]
 
 
@@ -52,7 +52,9 @@ def test_unknown_hint_is_ignored(interpreter):
 def test_leamington_is_ontario(interpreter):
     parse = interpreter.parse("trabajo en una granja en Leamington y no me pagan")
     provinces = [e for e in parse["entities"] if e["entity"] == "province"]
-    assert [(e["value"], parse["text"][e["start"] : e["end"]]) for e in provinces] == [("ON", "Leamington")]
+    assert [(e["value"], parse["text"][e["start"] : e["end"]]) for e in provinces] == [
+        ("ON", "Leamington")
+    ]
     assert {"entity": "sector", "value": "agriculture"}.items() <= next(
         e for e in parse["entities"] if e["entity"] == "sector"
     ).items()
@@ -106,7 +108,12 @@ def test_a_short_spanish_word_does_not_flip_an_english_chat(interpreter):
 
 
 def test_a_whole_message_in_another_language_is_recognised_despite_the_hint(interpreter):
-    assert interpreter.parse("el patron no me quiere pagar las horas extras", language_hint="en")["language"] == "es"
+    assert (
+        interpreter.parse("el patron no me quiere pagar las horas extras", language_hint="en")[
+            "language"
+        ]
+        == "es"
+    )
 
 
 @pytest.mark.parametrize(
@@ -130,7 +137,10 @@ def test_low_confidence_becomes_nlu_fallback_but_keeps_the_ranking():
 
 
 def test_out_of_scope_chatter_is_nlu_fallback(interpreter):
-    assert interpreter.parse("quien gano el partido de futbol ayer")["intent"]["name"] == "nlu_fallback"
+    assert (
+        interpreter.parse("quien gano el partido de futbol ayer")["intent"]["name"]
+        == "nlu_fallback"
+    )
 
 
 def test_unknown_backend_is_a_clear_error():

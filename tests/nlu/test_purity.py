@@ -8,7 +8,17 @@ import sys
 
 from .conftest import REPO
 
-FORBIDDEN = ("bot", "flask", "sqlalchemy", "rq", "redis", "twilio", "torch", "tensorflow", "sklearn")
+FORBIDDEN = (
+    "bot",
+    "flask",
+    "sqlalchemy",
+    "rq",
+    "redis",
+    "twilio",
+    "torch",
+    "tensorflow",
+    "sklearn",
+)
 
 
 def test_nlu_imports_nothing_from_the_bot_or_web_stack():
@@ -17,7 +27,9 @@ def test_nlu_imports_nothing_from_the_bot_or_web_stack():
         "nlu.get_interpreter().parse('hola')\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     offenders = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
     assert not offenders

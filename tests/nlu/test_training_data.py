@@ -24,7 +24,11 @@ def test_peer_entities_in_both_annotation_forms_become_plain_text_with_offsets()
     data = load(PEER_RASA / "helpdesk-assistant" / "nlu.yml")
     urgent = next(e for e in data.examples if e.text == "open an urgent issue")
     (entity,) = urgent.entities
-    assert (entity.entity, entity.value, urgent.text[entity.start : entity.end]) == ("priority", "high", "urgent")
+    assert (entity.entity, entity.value, urgent.text[entity.start : entity.end]) == (
+        "priority",
+        "high",
+        "urgent",
+    )
     low = next(e for e in data.examples if "it's low priority" in e.text)
     assert [(x.entity, x.value) for x in low.entities] == [("priority", "low")]
     assert data.synonyms["really important"] == "high"
@@ -44,9 +48,12 @@ def test_rasa_features_our_files_do_not_use_are_read_too():
                 "intent": "check_balance",
                 "metadata": {"sentiment": "neutral"},
                 "examples": [
-                    {"text": "how much do I have on my [savings](account) account\n", "metadata": {"language": "en"}},
-                    "what's in [my pink pig]{\"entity\": \"account\", \"value\": \"savings\", \"role\": \"from\"}",
-                    "move it to [NY][{\"entity\": \"city\"}, {\"entity\": \"state\", \"value\": \"New York\"}]",
+                    {
+                        "text": "how much do I have on my [savings](account) account\n",
+                        "metadata": {"language": "en"},
+                    },
+                    'what\'s in [my pink pig]{"entity": "account", "value": "savings", "role": "from"}',
+                    'move it to [NY][{"entity": "city"}, {"entity": "state", "value": "New York"}]',
                     "legacy [checking](account:current) form",
                 ],
             },
@@ -69,7 +76,9 @@ def test_rasa_features_our_files_do_not_use_are_read_too():
 
 
 def test_offsets_account_for_earlier_annotations():
-    text, entities = parse_annotated("from [Leamington](province) to [BC]{\"entity\": \"province\"} now")
+    text, entities = parse_annotated(
+        'from [Leamington](province) to [BC]{"entity": "province"} now'
+    )
     assert text == "from Leamington to BC now"
     assert [text[e.start : e.end] for e in entities] == ["Leamington", "BC"]
 
@@ -80,7 +89,7 @@ def test_broken_files_are_reported_with_their_name(tmp_path):
     with pytest.raises(TrainingDataError, match="bad.yml"):
         load(bad)
     broken = tmp_path / "broken.yml"
-    broken.write_text("nlu:\n- intent: x\n  examples: |\n    - [a]{\"entity\": }\n", encoding="utf-8")
+    broken.write_text('nlu:\n- intent: x\n  examples: |\n    - [a]{"entity": }\n', encoding="utf-8")
     with pytest.raises(TrainingDataError, match="broken.yml"):
         load(broken)
     with pytest.raises(TrainingDataError, match="missing"):
