@@ -18,7 +18,7 @@ from bot.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 #: Blueprints of the areas beside the message path, registered if present: (module, attribute).
-BLUEPRINTS: list[tuple[str, str]] = []
+BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp")]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
     set_current(runtime)
+    from bot import i18n
+
+    i18n.load()  # the catalogs are read once at start: a broken .po stops here, not mid-conversation
 
     app = Flask(__name__, instance_path=settings.instance_path)
     app.config.update(
@@ -39,9 +42,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.extensions["puente"] = runtime
 
+    from bot.metrics import bp as metrics
     from bot.routes import bp as webhooks
 
     app.register_blueprint(webhooks)
+    app.register_blueprint(metrics)
     for module, attribute in BLUEPRINTS:
         app.register_blueprint(getattr(__import__(module, fromlist=[attribute]), attribute))
 
