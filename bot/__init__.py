@@ -18,7 +18,7 @@ from bot.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 #: Blueprints of the areas beside the message path, registered if present: (module, attribute).
-BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp")]
+BLUEPRINTS: list[tuple[str, str]] = []
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
@@ -42,11 +42,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.extensions["puente"] = runtime
 
-    from bot.metrics import bp as metrics
     from bot.routes import bp as webhooks
 
     app.register_blueprint(webhooks)
-    app.register_blueprint(metrics)
     for module, attribute in BLUEPRINTS:
         app.register_blueprint(getattr(__import__(module, fromlist=[attribute]), attribute))
 
