@@ -38,7 +38,7 @@ SECTORS = frozenset({"agriculture", "caregiving", "food_processing", "constructi
 #: An identifier from our own YAML or vocabularies: lowercase words joined by . _ - or one ':'.
 _IDENTIFIER = re.compile(r"^[a-z][a-z_.-]{0,40}(:[a-zA-Z_.-]{1,22})?$")
 _STAGES = {"sent": "created_at", "acknowledged": "acknowledged_at", "accepted": "accepted_at",
-           "declined": None, "closed": "closed_at"}
+           "declined": "closed_at", "closed": "closed_at"}
 
 
 def month_of(moment: datetime) -> str:
@@ -217,7 +217,7 @@ def forget_worker(session: Session, vault: Any, address_key: str) -> int:
 
 # --- referrals, relay, alerts (called by the routing and portal code) -----------------------------
 
-def record_match(session: Session, report: Any, result: Any) -> None:
+def record_match(session: Session, report: Any, result: Any, *, at: datetime | None = None) -> None:
     """A routing decision for a report: whether anyone matched, the national fallback, the gaps.
 
     ``result`` is a ``bot.routing.MatchResult``; its ``gap`` entries (``province:PE``,
@@ -225,10 +225,10 @@ def record_match(session: Session, report: Any, result: Any) -> None:
     """
     dims = _report_dims(report)
     matched = bool(getattr(result, "candidates", ()))
-    record(session, "match", subject="matched" if matched else "unmatched",
+    record(session, "match", at=at, subject="matched" if matched else "unmatched",
            flag=bool(getattr(result, "fallback_used", False)), **dims)
     for gap in _gaps(getattr(result, "gap", ())):
-        record(session, "coverage_gap", subject=gap, **dims)
+        record(session, "coverage_gap", at=at, subject=gap, **dims)
 
 
 def record_referral(session: Session, referral: Any, stage: str, *, report: Any = None) -> None:
@@ -244,9 +244,9 @@ def record_referral(session: Session, referral: Any, stage: str, *, report: Any 
 
         report = session.get(Report, referral.report_id)
     sent_at = referral.created_at or utcnow()
-    reached = getattr(referral, _STAGES[stage] or "", None) or utcnow()
+    reached = getattr(referral, _STAGES[stage]) or utcnow()
     hours = max(0.0, (reached - sent_at).total_seconds() / 3600) if stage != "sent" else None
-    record(session, f"referral_{stage}", cohort=month_of(sent_at), value=hours,
+    record(session, f"referral_{stage}", at=reached, cohort=month_of(sent_at), value=hours,
            flag=bool(referral.fallback) if stage == "sent" else None,
            subject=referral.outcome if stage == "closed" else None, **_report_dims(report))
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.analytics.events import record_match, record_referral
 from bot.db import utcnow
 from bot.errors import PuenteError
 from bot.reports import timeline
@@ -49,6 +50,8 @@ def route(
     ngos = [ngo for ngo in store.load_ngos(session, runtime.vault)]
     result = match(_needs(runtime, report, services), ngos, store.open_load(session),
                    exclude=tried, now=now)
+    if not previous:  # demand is counted once per case, not again when it is re-routed
+        record_match(session, report, result, at=now)
     _alert_gaps(session, runtime, report, result, now)
     best = result.best
     if best is None:
@@ -64,6 +67,7 @@ def route(
     )
     session.add(referral)
     session.flush()
+    record_referral(session, referral, "sent", report=report)
     _plan_deliveries(session, referral, best.ngo)
     report.status = "assigned"
     timeline.record(session, report.id, "assigned", referral_id=referral.id, now=now,
@@ -122,6 +126,7 @@ def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: i
         return referral
     _require(referral, ("pending", "delivered"), "acknowledge")
     referral.status, referral.acknowledged_at, referral.acknowledged_by = "acknowledged", now, user_id
+    record_referral(session, referral, "acknowledged", report=report)
     if report.status in ("new", "assigned"):
         report.status = "acknowledged"
     timeline.record(session, report.id, "acknowledged", actor=timeline.user_actor(user_id),
@@ -140,7 +145,9 @@ def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *
     _require(referral, ("pending", "delivered", "acknowledged"), "accept")
     if referral.acknowledged_at is None:
         referral.acknowledged_at, referral.acknowledged_by = now, user_id
+        record_referral(session, referral, "acknowledged", report=report)
     referral.status, referral.accepted_at = "accepted", now
+    record_referral(session, referral, "accepted", report=report)
     report.status = "in_progress"
     timeline.record(session, report.id, "accepted", actor=timeline.user_actor(user_id),
                     referral_id=referral.id, now=now)
@@ -155,6 +162,7 @@ def decline(session: Session, runtime: Runtime, referral_id: int, user_id: int, 
     referral, report = _load(session, referral_id)
     _require(referral, ("pending", "delivered", "acknowledged"), "decline")
     referral.status, referral.closed_at = "declined", now
+    record_referral(session, referral, "declined", report=report)
     cancel_deliveries(session, referral)
     timeline.record(session, report.id, "declined", actor=timeline.user_actor(user_id),
                     referral_id=referral.id, now=now, reason=str(reason)[:200])
@@ -182,6 +190,7 @@ def close(session: Session, runtime: Runtime, referral_id: int, user_id: int, ou
         return referral
     _require(referral, ("pending", "delivered", "acknowledged", "accepted"), "close")
     referral.status, referral.closed_at, referral.outcome = "closed", now, outcome
+    record_referral(session, referral, "closed", report=report)
     cancel_deliveries(session, referral)
     report.status, report.closed_at, report.outcome = "closed", now, outcome
     timeline.record(session, report.id, "closed", actor=timeline.user_actor(user_id),
