@@ -155,8 +155,8 @@ def read_value(step: Step, text: str, parse: ParseView, media: tuple, keywords: 
         found = parse.entity("province")
         if found and found.upper() in PROVINCES:
             return Answer("value", value=found.upper())
-        code = normalize(stripped).upper()
-        return Answer("value", value=code) if code in PROVINCES else INVALID
+        code = keywords.province(stripped)
+        return Answer("value", value=code) if code else INVALID
     if kind == "case_code":
         found = parse.entity("case_code")
         code = case_code(found or "") or case_code(stripped)

@@ -77,4 +77,10 @@ class Engine:
             if safe["opted_out"]:
                 return StepResult([], safe, [])
             safe["last_seen"] = turn.now.isoformat()
-            return StepResult([Reply("reprompt.giveup")], safe, [])
+            try:
+                menu = Handler(self, safe, turn, ParseView())
+                menu.go_menu()
+                return StepResult([Reply("reprompt.giveup"), *menu.replies], menu.state, [])
+            except Exception:
+                log.exception("the main menu itself failed")
+                return StepResult([Reply("reprompt.giveup")], safe, [])

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .errors import FlowError
+from .schema import PROVINCES
 from .text import contains_phrase, normalize
 
 LANGUAGES = ("es", "tl", "en")
@@ -26,6 +27,7 @@ class Keywords:
     numbers: dict[str, int]
     languages: dict[str, str]  # normalized name -> language code
     danger: tuple[str, ...]
+    provinces: dict[str, str]  # normalized name or code -> province code
 
     def command(self, text: str, channel: str) -> str | None:
         """The global command a whole message is, if any (SMS also honours carrier words)."""
@@ -50,6 +52,9 @@ class Keywords:
 
     def language_name(self, text: str) -> str | None:
         return self.languages.get(normalize(text))
+
+    def province(self, text: str) -> str | None:
+        return self.provinces.get(normalize(text))
 
     def has_danger(self, text: str) -> bool:
         folded = normalize(text)
@@ -79,7 +84,7 @@ def load_keywords(path: Path) -> Keywords:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(source, "", f"cannot read: {exc}") from exc
-    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "danger"}
+    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "danger", "provinces"}
     for key in data:
         if key not in known:
             raise FlowError(source, str(key), f"unknown key (expected one of {sorted(known)})")
@@ -106,6 +111,11 @@ def load_keywords(path: Path) -> Keywords:
         for word in (data.get("languages") or {}).get(lang) or []:
             languages[normalize(str(word))] = lang
     danger = tuple(normalize(w) for w in _per_language(data, "danger", source))
+    provinces = {normalize(code): code for code in PROVINCES}
+    for code, names in (data.get("provinces") or {}).items():
+        if code not in PROVINCES or not isinstance(names, list):
+            raise FlowError(source, f"provinces.{code}", "must be a province code with a list of names")
+        provinces.update({normalize(str(name)): code for name in names})
     return Keywords(
         commands=commands,
         carrier_stop=frozenset(normalize(w) for w in carrier.get("stop") or []),
@@ -114,4 +124,5 @@ def load_keywords(path: Path) -> Keywords:
         numbers=numbers,
         languages=languages,
         danger=danger,
+        provinces=provinces,
     )

@@ -18,6 +18,11 @@ MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
 
 
+def is_menu(step: Step) -> bool:
+    """A navigation step: options that lead somewhere, nothing stored."""
+    return step.ask == "choice" and not step.slot and not step.free
+
+
 class Handler(Navigator):
     new_session = False
     emergency = False
@@ -45,7 +50,7 @@ class Handler(Navigator):
         else:
             self.check_timeouts()
         self.remember_province()
-        chosen_language = self.engine.keywords.language_name(text)
+        chosen_language = self.engine.keywords.language_name(text) if st["flow"] != "language" else None
         if command:
             self.command(command)
         elif chosen_language:
@@ -114,7 +119,8 @@ class Handler(Navigator):
             self.new_session = True
             self.abandon_all(park=True)
             st.update(tip_shown=False, lang_offered=False, province_skipped=False, services=[])
-            self.say(Reply("welcome.back"))
+            if not st["handoff"]:
+                self.say(Reply("welcome.back"))
         elif limit is not None and asked is not None and now - asked > limit:
             self.abandon_all(park=True)  # a stale question is not answered by a late message
         parked = st["parked"]
@@ -167,8 +173,10 @@ class Handler(Navigator):
                 return
         target = self.engine.flows.get(flow_id)
         auto = target is not None and target.returns == "auto"
-        if self.state["flow"] in ("menu", "return", "resume", "clarify", "topics", "next_steps"):
-            self.complete()  # navigation menus are not worth returning to
+        current = self.flow
+        step = current.steps.get(self.state["step"] or "") if current else None
+        if current is not None and not auto and not current.resumable and (step is None or is_menu(step)):
+            self.complete()  # a menu with nothing collected is not worth offering back
         self.push(auto=auto)
         self.start_flow(flow_id)
 
@@ -185,7 +193,7 @@ class Handler(Navigator):
         if found is None:
             if self.try_interrupt(flow, step):
                 return
-            if step.ask == "choice" and not step.slot and not step.free and self.understand(turn.text or ""):
+            if is_menu(step) and self.understand(turn.text or ""):
                 return  # a navigation menu: whatever the NLU understood beats a re-prompt
             found = read_value(step, turn.text or "", self.parse, tuple(turn.media or ()), keywords)
         if found.kind == "invalid":
@@ -287,7 +295,8 @@ class Handler(Navigator):
                 self.start_flow("resume")
             return
         if not self.understand(text):
-            self.say(Reply("clarify.none"))
+            if not self.new_session:  # after "welcome back" the menu says enough
+                self.say(Reply("clarify.none"))
             self.go_menu()
 
     def understand(self, text: str) -> bool:

@@ -416,3 +416,38 @@ def test_analytics_effects_name_the_flow_and_step(engine):
     chat.send(says("adios", "greet", after=timedelta(days=2)))
     assert {"flow": "report", "step": "employer"} in [e.data for e in chat.last.effects
                                                        if e.kind == "flow_abandoned"]
+
+
+def test_a_question_asked_at_a_topic_menu_is_answered_without_offering_the_menu_back(engine):
+    chat = started(engine)
+    chat.script([
+        ("1", ["topics.ask"]),
+        (says("y las horas extra?", "ask_hours", 0.9), ["topic.hours.answer", "next.ask"]),
+    ])
+    assert chat.state["stack"] == []
+
+
+def test_a_human_relay_is_not_interrupted_by_a_welcome_after_a_pause(engine):
+    chat = started(engine)
+    chat.script([
+        ("TAO", ["province.ask"]),
+        ("ontario", ["agent.connecting", "!handoff_agent"]),
+        (says("sigo aqui", after=timedelta(hours=3)), ["!relay_to_agent"]),
+        (says("hola?", after=timedelta(hours=30)), ["welcome.back", MENU, "!handoff_end"]),
+    ])
+
+
+def test_a_bug_in_the_engine_still_answers_with_the_menu(structural_dir, monkeypatch):
+    import flows
+    from flows.turn import Handler
+
+    engine = flows.load_engine(structural_dir)  # not strict: the production setting
+    chat = started(engine)
+
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Handler, "run", broken)
+    result = chat.send("1")
+    assert result.msgids == ["reprompt.giveup", MENU]
+    assert result.state["language"] == "es"
