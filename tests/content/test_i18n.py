@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -97,7 +96,7 @@ def test_a_compiled_catalog_is_used_when_it_is_newer_than_its_source(tmp_path: P
 
 
 def test_a_missing_catalog_is_reported_with_its_language_and_domain(tmp_path: Path):
-    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    write_po(tmp_path / "locales", "en", {"menu.main": "Menu"})
     write_po(tmp_path / "locales", "en", {"portal.login": "Sign in"}, domain="portal")
     with pytest.raises(i18n.TranslationError, match="'fr'.*portal"):
         i18n.load_catalogs(tmp_path / "locales", domain="portal", languages=("en", "fr"))
