@@ -49,7 +49,7 @@ def step_options(step: Step, slots: dict, skip_label: str = "common.skip") -> tu
             Option(id="no", label="common.no", intent="deny"),
         ]
     elif not options and step.ask == "province":
-        options = [Option(id=code, label=f"province.{code.lower()}") for code in PROVINCE_ORDER]
+        options = [Option(id=code, label=f"province.{code}") for code in PROVINCE_ORDER]
     if step.skip:
         options.append(Option(id=SKIP_ID, label=skip_label))
     return tuple(options)
