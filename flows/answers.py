@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .keywords import Keywords
+from .model import PROVINCES, Option, Step
 from .parse import ParseView
-from .schema import PROVINCES, Option, Step
 from .text import bare_number, case_code, integer, normalize, number_list
 
 SKIP_ID = "__skip"

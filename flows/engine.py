@@ -9,8 +9,8 @@ from . import state as states
 from .answers import Labeler
 from .facts import Facts
 from .keywords import Keywords
+from .model import PROVINCES, Flow
 from .parse import ParseView
-from .schema import PROVINCES, Flow
 from .turn import Handler
 from .types import Reply, StepResult, Turn
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from .errors import FlowError
-from .schema import PROVINCES
+from .model import PROVINCES
 from .text import contains_phrase, normalize
 
 LANGUAGES = ("es", "tl", "en")

@@ -12,7 +12,8 @@ from .engine import Engine
 from .errors import FlowError
 from .facts import Facts
 from .keywords import load_keywords
-from .schema import INTENTS, PROVINCES, REFS, SPECIAL_TARGETS, Flow, Message, Step, read_flows
+from .model import INTENTS, PROVINCES, REFS, SPECIAL_TARGETS, Flow, Message, Step
+from .schema import read_flows
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent
 DATA_FILES = ("keywords.yaml", "facts.yaml")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import state as states
 from .answers import step_options
+from .model import SPECIAL_TARGETS, Flow, Message, Step
 from .parse import ParseView
-from .schema import SPECIAL_TARGETS, Flow, Message, Step
 from .types import Effect, Reply, ReplyOption, Turn
 
 if TYPE_CHECKING:

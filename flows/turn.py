@@ -7,8 +7,8 @@ waiting question, an interrupting intent, clarification, re-prompt.
 from __future__ import annotations
 
 from .answers import Answer, match_option, read_value, step_options
+from .model import Flow, Step
 from .navigation import Navigator
-from .schema import Flow, Step
 from .state import fresh, when
 from .text import bare_number, normalize, words
 from .types import Reply, StepResult

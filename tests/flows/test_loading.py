@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import flows
-from flows.schema import INTENTS
+from flows.model import INTENTS
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flows
-from flows.schema import INTENTS
+from flows.model import INTENTS
 
 WORDS = ["1", "2", "3", "9", "14", "0", "1 3", "2,4", "MENU", "STOP", "ALTO", "START", "INICIO",
          "BORRAR", "si", "no", "oo", "AGENTE", "MAS", "WIKA", "IDIOMA", "AYUDA", "SALTAR", "listo",

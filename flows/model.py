@@ -1,0 +1,116 @@
+"""The flow model: what a flow, a step, an option and a message are once read from YAML.
+
+Also the fixed vocabularies a flow may use (answer types, formats, effect kinds, intents).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
+ASK_TYPES = ("choice", "multi", "text", "number", "province", "yesno", "media", "case_code")
+FORMATS = ("money", "date", "number", "province", "language", "msgid")
+EFFECT_KINDS = (
+    "set_language", "set_province", "opt_out", "opt_in", "erase_data", "file_report",
+    "case_status", "find_ngo", "handoff_agent", "handoff_end", "relay_to_agent",
+    "topic_answered", "emergency", "more", "flow_completed", "flow_abandoned", "tip_delete_chat",
+)
+SPECIAL_TARGETS = ("end", "menu", "resume", "discard")
+# The NLU's intent names (issue 3): a contract, so a typo in a flow is a load error.
+INTENTS = (
+    "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
+    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
+    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
+    "case_status", "nlu_fallback",
+)
+REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending")
+MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
+
+@dataclass(frozen=True)
+class Param:
+    """A message placeholder: a literal, a state reference ($province) or a fact path."""
+
+    literal: Any = None
+    ref: str | None = None
+    fact: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A msgid with params, or a choice of messages by the worker's province."""
+
+    msgid: str | None
+    params: dict[str, Param] = field(default_factory=dict)
+    by_province: dict[str, Message] | None = None
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    kind: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    goto: str | None = None
+    say: tuple[Message, ...] = ()
+    effects: tuple[EffectSpec, ...] = ()
+    set: dict = field(default_factory=dict)
+    intent: str | None = None
+    entity: dict = field(default_factory=dict)
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    say: tuple[Message, ...] = ()
+    effects: tuple[EffectSpec, ...] = ()
+    prompt: Message | None = None
+    ask: str | None = None
+    slot: str | None = None
+    options: tuple[Option, ...] = ()
+    options_from: str | None = None
+    skip: bool = False
+    default: Any = None
+    free: bool = False
+    min: int | None = None
+    max: int | None = None
+    timeout: timedelta | None = None
+    next: str | None = None
+    when: str | None = None
+    unless: str | None = None
+    needs: tuple[str, ...] = ()
+    entities: dict = field(default_factory=dict)
+    reprompt: str | None = None
+
+    @property
+    def waits(self) -> bool:
+        """Whether the step asks the worker something (else it passes straight on)."""
+        return bool(self.ask or self.options or self.options_from)
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    source: str
+    steps: dict[str, Step]
+    start: str
+    title: str | None = None
+    intents: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    sensitive: bool = False
+    resumable: bool = False
+    keep: timedelta = timedelta(hours=24)
+    timeout: timedelta | None = None
+    then: str | None = None
+    returns: str = "offer"  # offer | auto: how an interrupted flow comes back after this one
+    entities: dict = field(default_factory=dict)
+    analytics: bool = True  # emit flow_completed / flow_abandoned (off for plain navigation)
