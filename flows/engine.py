@@ -63,6 +63,7 @@ class Engine:
             turn = Turn(turn.text, turn.parse, turn.channel, turn.now.replace(tzinfo=UTC),
                         turn.button, turn.media)
         repaired = states.repair(state)
+        states.forget_unknown_flows(repaired, self.flows)
         try:
             parse = ParseView.of(turn.parse, turn.text or "")
             return Handler(self, repaired, turn, parse).run()

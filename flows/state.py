@@ -98,5 +98,14 @@ def frame(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
+def forget_unknown_flows(state: dict[str, Any], known: Any) -> None:
+    """Drop flows a newer deployment no longer has (a stored state may outlive a flow)."""
+    if state["flow"] not in known:
+        clear_flow(state)
+    state["stack"] = [f for f in state["stack"] if f["flow"] in known]
+    if state["parked"] and state["parked"]["flow"] not in known:
+        state["parked"] = None
+
+
 def clear_flow(state: dict[str, Any]) -> None:
     state.update(flow=None, step=None, slots={}, asked_at=None, reprompts=0)

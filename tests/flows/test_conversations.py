@@ -451,3 +451,50 @@ def test_a_bug_in_the_engine_still_answers_with_the_menu(structural_dir, monkeyp
     result = chat.send("1")
     assert result.msgids == ["reprompt.giveup", MENU]
     assert result.state["language"] == "es"
+
+
+def test_a_state_naming_a_flow_that_no_longer_exists_starts_over_cleanly(engine):
+    chat = started(engine)
+    chat.state.update(flow="topic.old", step="gone", stack=[{"flow": "gone", "step": "x", "slots": {}}])
+    chat.script([("1", [MENU])])
+    assert chat.state["stack"] == []
+
+
+@pytest.mark.parametrize("language, words", [
+    ("es", {"menu": "menú", "lang": "IDIOMA", "skip": "saltar", "yes": "sí", "no": "no", "done": "listo",
+            "stop": "parar", "start": "inicio", "human": "agente"}),
+    ("tl", {"menu": "MENU", "lang": "wika", "skip": "laktawan", "yes": "opo", "no": "hindi", "done": "tapos na",
+            "stop": "HINTO", "start": "simula", "human": "tao"}),
+    ("en", {"menu": "Menu", "lang": "language", "skip": "SKIP", "yes": "yes", "no": "nope", "done": "done",
+            "stop": "stop", "start": "start", "human": "agent"}),
+])
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_the_same_journey_in_each_language_with_its_own_words(engine, language, words, channel):
+    chat = Chat(engine, channel=channel, language=language)
+    chat.script([
+        (says("hi", "greet"), FIRST),
+        ("2", ["report.intro", "report.ask.what"]),
+        ("1 2", ["report.ask.employer"]),
+        (words["skip"], ["report.ask.where"]),
+        (words["skip"], ["report.ask.province"]),
+        (words["skip"], ["report.ask.sector"]),
+        (words["lang"], ["lang.choose"]),
+        ("3", ["lang.changed", "report.ask.sector"]),
+        (words["skip"], ["report.ask.since"]),
+        (words["skip"], ["report.ask.how_many"]),
+        (words["skip"], ["report.ask.photos"]),
+        (words["done"], ["report.ask.danger"]),
+        (words["no"], ["report.ask.consent_ngo"]),
+        (words["yes"], ["report.ask.consent_tipline"]),
+        (words["no"], ["report.ask.contact"]),
+        (words["skip"], ["report.thanks", "!file_report"]),
+        (words["menu"], [MENU]),
+        (words["human"], ["agent.connecting", "!handoff_agent"]),  # province skipped in the report
+        (words["menu"], [MENU, "!handoff_end"]),
+    ])
+    stop_reply = [] if channel == "sms" and words["stop"].upper() == "STOP" else ["optout.confirmed"]
+    chat.script([
+        (words["stop"], [*stop_reply, "!opt_out"]),
+        (words["menu"], []),
+        (words["start"], ["optout.resumed", MENU, "!opt_in"]),
+    ])
