@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import time
@@ -123,11 +124,12 @@ def main() -> None:
     rss_imported = rss_mb()
     data = load(nlu.DATA_DIR)
     heldout = load(REPO / "nlu" / "test" / "heldout.yml").examples
-    times = []
+    times, cpu_times = [], []
     for _ in range(3):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         interpreter = nlu.EmbeddedInterpreter.train(data, threshold=nlu.DEFAULT_THRESHOLD)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     gc.collect()
     ours = measure(interpreter, heldout)
     rss_end = rss_mb()
@@ -135,7 +137,11 @@ def main() -> None:
 
     rows = [
         ("training examples / intents", f"{len(data.examples)} / {len(data.intents)}", ""),
-        ("train time (median of 3)", f"{statistics.median(times):.2f} s", "goal < 5 s"),
+        (
+            "train time wall / cpu (median of 3)",
+            f"{statistics.median(times):.2f} / {statistics.median(cpu_times):.2f} s",
+            f"goal < 5 s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus",
+        ),
         ("parse p50 / p99", f"{ours['p50']:.3f} / {ours['p99']:.3f} ms", "goal p50 < 1 ms"),
         (
             "memory: import / +model",

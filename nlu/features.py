@@ -64,14 +64,32 @@ class SparseRows:
         return np.add.reduceat(products, self.indptr[:-1], axis=0)
 
     def tdot(self, grad: np.ndarray) -> np.ndarray:
-        """self.T @ grad for a dense (n_rows, k) matrix."""
-        rows = np.repeat(np.arange(self.n_rows), np.diff(self.indptr))
+        """self.T @ grad for a dense (n_rows, k) matrix (the gradient step of training)."""
+        order, rows, data, columns, starts = self._transposed()
         out = np.zeros((self.n_cols, grad.shape[1]), dtype=grad.dtype)
-        for k in range(grad.shape[1]):
-            out[:, k] = np.bincount(
-                self.indices, weights=self.data * grad[rows, k], minlength=self.n_cols
-            )
+        if len(order):
+            out[columns] = np.add.reduceat(grad[rows] * data[:, None], starts, axis=0)
         return out
+
+    def _transposed(self) -> tuple[np.ndarray, ...]:
+        """Entries sorted by column, computed once: training calls tdot many times."""
+        if getattr(self, "_transpose", None) is None:
+            all_rows = np.repeat(np.arange(self.n_rows), np.diff(self.indptr))
+            order = np.argsort(self.indices, kind="stable")
+            sorted_cols = self.indices[order]
+            starts = (
+                np.flatnonzero(np.r_[True, sorted_cols[1:] != sorted_cols[:-1]])
+                if len(order)
+                else order
+            )
+            self._transpose = (
+                order,
+                all_rows[order],
+                self.data[order],
+                sorted_cols[starts],
+                starts,
+            )
+        return self._transpose
 
 
 class Featurizer:
