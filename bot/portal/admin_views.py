@@ -1,0 +1,139 @@
+"""Administrators' pages: organizations (on/off, capacity), accounts, and the audit log."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from bot.portal import accounts, audit
+from bot.portal.models import LANGUAGES, ROLES, AuditLog, User
+from bot.portal.web import _, admin_required, bp, db
+from bot.routing.models import OPEN_REFERRAL, NgoRecord, Referral
+
+AUDIT_PAGE = 100
+
+
+@bp.get("/admin")
+@admin_required
+def admin_home() -> str:
+    session = db()
+    counts = {
+        "ngos": session.scalar(select(func.count(NgoRecord.id)).where(NgoRecord.active.is_(True))),
+        "users": session.scalar(select(func.count(User.id)).where(User.active.is_(True))),
+        "open": session.scalar(select(func.count(Referral.id)).where(Referral.status.in_(OPEN_REFERRAL))),
+    }
+    audit.record(session, g.user.id, "admin.view", "home")
+    return render_template("portal/admin_home.html", counts=counts)
+
+
+@bp.get("/admin/ngos")
+@admin_required
+def admin_ngos() -> str:
+    session = db()
+    ngos = session.scalars(select(NgoRecord).order_by(NgoRecord.name)).all()
+    load = dict(session.execute(
+        select(Referral.ngo_id, func.count(Referral.id)).where(Referral.status.in_(OPEN_REFERRAL))
+        .group_by(Referral.ngo_id)).all())
+    staff = dict(session.execute(
+        select(User.ngo_id, func.count(User.id)).where(User.active.is_(True)).group_by(User.ngo_id)).all())
+    audit.record(session, g.user.id, "admin.view", "ngos")
+    return render_template("portal/admin_ngos.html", ngos=ngos, load=load, staff=staff)
+
+
+@bp.post("/admin/ngos/<ngo_id>")
+@admin_required
+def admin_ngo_update(ngo_id: str) -> Response:
+    session = db()
+    ngo = session.get(NgoRecord, ngo_id)
+    if ngo is None:
+        abort(404)
+    if "active" in request.form:
+        ngo.active = request.form["active"] == "1"
+        audit.record(session, g.user.id, "admin.ngo_active" if ngo.active else "admin.ngo_inactive", f"ngo:{ngo.id}")
+    if "capacity" in request.form:
+        capacity = request.form.get("capacity", type=int)
+        if capacity is None or not 0 <= capacity <= 10000:
+            flash(_("admin.error.capacity"), "error")
+            return redirect(url_for("portal.admin_ngos"))
+        ngo.capacity = capacity
+        audit.record(session, g.user.id, "admin.ngo_capacity", f"ngo:{ngo.id}")
+    flash(_("admin.saved"), "success")
+    return redirect(url_for("portal.admin_ngos"))
+
+
+@bp.get("/admin/users")
+@admin_required
+def admin_users() -> str:
+    session = db()
+    users = session.scalars(select(User).order_by(User.ngo_id.is_(None).desc(), User.ngo_id, User.email)).all()
+    ngos = session.scalars(select(NgoRecord).order_by(NgoRecord.name)).all()
+    audit.record(session, g.user.id, "admin.view", "users")
+    return render_template("portal/admin_users.html", users=users, ngos=ngos, roles=ROLES,
+                           user_languages=LANGUAGES, form=request.args)
+
+
+@bp.post("/admin/users")
+@admin_required
+def admin_user_create() -> Response:
+    form = request.form
+    session = db()
+    try:
+        with session.begin_nested():
+            user = accounts.create_user(
+                session, email=form.get("email", ""), password=form.get("password", ""),
+                role=form.get("role", "staff"), ngo_id=form.get("ngo_id") or None,
+                name=form.get("name", ""), language=form.get("language", "en"))
+    except accounts.AccountError as exc:
+        flash(_(exc.msgid, **exc.params), "error")
+        return redirect(url_for("portal.admin_users"))
+    audit.record(session, g.user.id, "admin.user_create", f"user:{user.id}")
+    flash(_("admin.user_created", email=user.email), "success")
+    return redirect(url_for("portal.admin_users"))
+
+
+@bp.post("/admin/users/<int:user_id>")
+@admin_required
+def admin_user_update(user_id: int) -> Response:
+    session = db()
+    user = session.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        if "active" in request.form:
+            accounts.set_active(session, user, request.form["active"] == "1")
+            audit.record(session, g.user.id, "admin.user_active" if user.active else "admin.user_inactive",
+                         f"user:{user.id}")
+        if request.form.get("password"):
+            accounts.set_password(user, request.form["password"])
+            audit.record(session, g.user.id, "admin.user_password", f"user:{user.id}")
+        if request.form.get("unlock"):
+            user.failed_logins, user.locked_until = 0, None
+            audit.record(session, g.user.id, "admin.user_unlock", f"user:{user.id}")
+        if request.form.get("reset_totp"):
+            user.totp_secret_enc, user.totp_last_step = None, None
+            audit.record(session, g.user.id, "admin.user_totp_reset", f"user:{user.id}")
+    except accounts.AccountError as exc:
+        session.rollback()
+        flash(_(exc.msgid, **exc.params), "error")
+        return redirect(url_for("portal.admin_users"))
+    flash(_("admin.saved"), "success")
+    return redirect(url_for("portal.admin_users"))
+
+
+@bp.get("/admin/audit")
+@admin_required
+def admin_audit() -> str:
+    session = db()
+    query = select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.user_id)
+    action = (request.args.get("action") or "").strip()
+    who = (request.args.get("user") or "").strip().lower()
+    if action:
+        query = query.where(AuditLog.action.startswith(action, autoescape=True))
+    if who:
+        query = query.where(User.email == who)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = session.execute(query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE + 1)
+                           .offset((page - 1) * AUDIT_PAGE)).all()
+    audit.record(session, g.user.id, "admin.view", "audit")
+    return render_template("portal/admin_audit.html", rows=rows[:AUDIT_PAGE], more=len(rows) > AUDIT_PAGE,
+                           page=page, action=action, who=who)

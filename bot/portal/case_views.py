@@ -1,0 +1,206 @@
+"""The inbox, the case page, and what staff do on a case: take it, work it, close it, write to the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+
+from bot.errors import PuenteError
+from bot.portal import audit, cases
+from bot.portal.models import Note
+from bot.portal.web import _, bp, db, runtime, staff_required
+from bot.reports.draft import ABUSE_TYPES
+from bot.reports.models import OUTCOMES
+from bot.routing.models import NgoRecord
+from bot.routing.vocabulary import PROVINCES
+
+MAX_TEXT = 2000
+DECLINE_REASONS = ("capacity", "out_of_scope", "conflict", "other")
+#: Evidence types a browser may show inline; anything else is offered as a download.
+INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf",
+                "audio/ogg", "audio/mpeg", "audio/amr", "video/mp4", "video/3gpp")
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
+              "application/pdf": "pdf", "audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/amr": "amr",
+              "video/mp4": "mp4", "video/3gpp": "3gp"}
+
+
+@bp.get("/inbox")
+@staff_required
+def inbox() -> str:
+    filters = cases.Filters.from_args(request.args)
+    page = request.args.get("page", 1, type=int) or 1
+    found = cases.inbox(db(), g.user.ngo_id, filters, page)
+    audit.record(db(), g.user.id, "inbox.view", f"ngo:{g.user.ngo_id}")
+    return render_template("portal/inbox.html", inbox=found, filters=filters, buckets=list(cases.BUCKETS),
+                           abuse_types=ABUSE_TYPES, provinces=sorted(PROVINCES), ages=list(cases.AGES))
+
+
+def _case_or_404(referral_id: int):
+    found = cases.find_case(db(), g.user.ngo_id, referral_id)
+    if found is None:
+        audit.record(db(), g.user.id, "case.not_found", f"referral:{referral_id}")
+        abort(404)
+    return found
+
+
+@bp.get("/cases/<int:referral_id>")
+@staff_required
+def case(referral_id: int) -> str:
+    referral, report = _case_or_404(referral_id)
+    view = cases.case_view(db(), runtime().vault, referral, report)
+    from bot import relay
+
+    blocked = relay.reply_blocked(db(), runtime(), referral, report)
+    audit.record(db(), g.user.id, "case.view", f"referral:{referral.id}")
+    ngo = db().get(NgoRecord, referral.ngo_id)
+    return render_template(
+        "portal/case.html", case=view, bucket=cases.bucket_of(referral.status), outcomes=OUTCOMES,
+        decline_reasons=DECLINE_REASONS, max_text=MAX_TEXT, can_reply=blocked is None,
+        reply_blocked=blocked, worker_language=relay.worker_language(db(), runtime(), report),
+        ngo_name=ngo.name if ngo else "")
+
+
+@bp.get("/cases/<int:referral_id>/evidence/<int:media_id>")
+@staff_required
+def evidence(referral_id: int, media_id: int) -> Response:
+    """One piece of evidence, decrypted in memory and streamed; never cached, never a file path."""
+    referral, report = _case_or_404(referral_id)
+    media = cases.media_for(db(), report.id, media_id)
+    if media is None:
+        abort(404)
+    data = runtime().vault.decrypt_bytes(media.data_enc)
+    audit.record(db(), g.user.id, "case.evidence", f"referral:{referral.id}:media:{media.id}")
+    content_type = media.content_type if media.content_type in INLINE_TYPES else "application/octet-stream"
+    disposition = "inline" if content_type in INLINE_TYPES else "attachment"
+    filename = f"evidence-{referral.id}-{media.id}.{EXTENSIONS.get(content_type, 'bin')}"
+
+    def chunks():
+        for start in range(0, len(data), 64 * 1024):
+            yield data[start:start + 64 * 1024]
+
+    response = Response(chunks(), content_type=content_type, direct_passthrough=True)
+    response.headers.update({
+        "Cache-Control": "no-store, max-age=0",
+        "Pragma": "no-cache",
+        "Content-Length": str(len(data)),
+        "Content-Disposition": f'{disposition}; filename="{filename}"',
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
+    })
+    return response
+
+
+def _action(name: str) -> Callable:
+    """A case action: find the case (404 if not this NGO's), run it, audit it, go back to the case."""
+
+    def decorate(func: Callable) -> Callable:
+        def view(referral_id: int) -> Response:
+            referral, report = _case_or_404(referral_id)
+            try:
+                message = func(referral, report)
+            except PuenteError as exc:
+                db().rollback()
+                audit.record(db(), g.user.id, f"case.{name}.refused", f"referral:{referral_id}")
+                flash(_(getattr(exc, "msgid", "case.error.refused")), "error")
+                return redirect(url_for("portal.case", referral_id=referral_id))
+            if message is None:  # the form was incomplete: nothing done
+                return redirect(url_for("portal.case", referral_id=referral_id))
+            audit.record(db(), g.user.id, f"case.{name}", f"referral:{referral.id}")
+            flash(_(message), "success")
+            return redirect(url_for("portal.case", referral_id=referral_id))
+
+        view.__name__ = f"case_{name}"
+        bp.add_url_rule(f"/cases/<int:referral_id>/{name}", view.__name__, staff_required(view), methods=["POST"])
+        return func
+
+    return decorate
+
+
+def _lifecycle():
+    from bot.routing import referrals
+
+    return referrals
+
+
+def _text(field: str) -> str | None:
+    text = (request.form.get(field) or "").strip()
+    if not text:
+        flash(_("case.error.empty"), "error")
+        return None
+    if len(text) > MAX_TEXT:
+        flash(_("case.error.too_long", limit=MAX_TEXT), "error")
+        return None
+    return text
+
+
+@_action("acknowledge")
+def _acknowledge(referral, report) -> str:
+    _lifecycle().acknowledge(db(), runtime(), referral.id, g.user.id)
+    return "case.done.acknowledged"
+
+
+@_action("accept")
+def _accept(referral, report) -> str:
+    _lifecycle().accept(db(), runtime(), referral.id, g.user.id)
+    return "case.done.accepted"
+
+
+@_action("decline")
+def _decline(referral, report) -> str:
+    reason = request.form.get("reason")
+    reason = reason if reason in DECLINE_REASONS else "other"
+    _lifecycle().decline(db(), runtime(), referral.id, g.user.id, reason)
+    return "case.done.declined"
+
+
+@_action("status")
+def _status(referral, report) -> str | None:
+    status = request.form.get("status")
+    if status not in STAFF_STATUSES:
+        flash(_("case.error.refused"), "error")
+        return None
+    _lifecycle().set_status(db(), runtime(), referral.id, g.user.id, status)
+    return "case.done.status"
+
+
+#: Report statuses staff may set by hand (closing has its own form with an outcome).
+STAFF_STATUSES = ("acknowledged", "in_progress")
+
+
+@_action("close")
+def _close(referral, report) -> str | None:
+    outcome = request.form.get("outcome")
+    if outcome not in OUTCOMES:
+        flash(_("case.error.outcome"), "error")
+        return None
+    note = (request.form.get("note") or "").strip()[:MAX_TEXT]
+    if note:
+        _add_note(referral, report, note)
+    _lifecycle().close(db(), runtime(), referral.id, g.user.id, outcome)
+    return "case.done.closed"
+
+
+@_action("notes")
+def _note(referral, report) -> str | None:
+    text = _text("body")
+    if text is None:
+        return None
+    _add_note(referral, report, text)
+    return "case.done.note"
+
+
+def _add_note(referral, report, text: str) -> None:
+    db().add(Note(report_id=report.id, referral_id=referral.id, user_id=g.user.id,
+                  body_enc=runtime().vault.encrypt(text)))
+    _lifecycle().add_note(db(), runtime(), referral.id, g.user.id)
+
+
+@_action("reply")
+def _reply(referral, report) -> str | None:
+    text = _text("body")
+    if text is None:
+        return None
+    from bot import relay
+
+    sent = relay.send_to_worker(db(), runtime(), referral.id, g.user.id, text)
+    return "case.done.reply_waiting" if sent.status == "waiting_window" else "case.done.reply_sent"

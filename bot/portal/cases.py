@@ -1,0 +1,264 @@
+"""What a staff member may see of the cases referred to their NGO: the inbox and one case.
+
+Every query is bounded by the user's NGO: a referral of another organization is simply not found,
+so the page answers 404 and does not even confirm that the case exists.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session
+
+from bot.db import utcnow
+from bot.models import OutboxMessage
+from bot.portal.models import Note, RelayMessage, User
+from bot.privacy import Vault
+from bot.reports.models import CaseEvent, Report, ReportMedia
+from bot.routing.models import Referral
+
+#: Inbox tabs and the referral statuses in each. Declined and escalated referrals went elsewhere.
+BUCKETS: dict[str, tuple[str, ...]] = {
+    "new": ("pending", "delivered"),
+    "acknowledged": ("acknowledged",),
+    "in_progress": ("accepted",),
+    "closed": ("closed",),
+}
+VISIBLE = tuple(status for statuses in BUCKETS.values() for status in statuses)
+AGES: dict[str, tuple[timedelta | None, timedelta | None]] = {
+    "1d": (None, timedelta(days=1)),
+    "7d": (None, timedelta(days=7)),
+    "30d": (None, timedelta(days=30)),
+    "older": (timedelta(days=30), None),
+}
+PAGE_SIZE = 50
+#: The worker's number is shown only to an NGO that has taken the case.
+CONTACT_VISIBLE = ("acknowledged", "accepted")
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    abuse_type: str | None = None
+    province: str | None = None
+    age: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        def pick(name: str, allowed: Any) -> str | None:
+            value = (args.get(name) or "").strip()
+            return value if value and (allowed is None or value in allowed) else None
+
+        return cls(status=pick("status", BUCKETS), abuse_type=pick("abuse_type", None),
+                   province=(pick("province", None) or "").upper()[:2] or None, age=pick("age", AGES))
+
+    def as_args(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+    def without(self, name: str) -> dict[str, str]:
+        return {k: v for k, v in self.as_args().items() if k != name}
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    referral_id: int
+    status: str
+    bucket: str
+    created_at: datetime
+    province: str | None
+    abuse_types: list[str]
+    danger: bool | None
+    contact_request: bool
+    waiting_replies: int
+
+
+@dataclass(frozen=True)
+class Inbox:
+    rows: list[InboxRow]
+    counts: dict[str, int]
+    total: int
+    page: int
+    pages: int
+
+
+def bucket_of(status: str) -> str:
+    return next((name for name, statuses in BUCKETS.items() if status in statuses), "closed")
+
+
+def inbox(session: Session, ngo_id: str, filters: Filters, page: int = 1, now: datetime | None = None) -> Inbox:
+    """The NGO's referrals with the filters applied, newest first; counts per tab ignore the tab filter."""
+    now = now or utcnow()
+    base = (select(Referral, Report).join(Report, Report.id == Referral.report_id)
+            .where(Referral.ngo_id == ngo_id, Referral.status.in_(VISIBLE)))
+    if filters.abuse_type:
+        # JSON lists hold quoted strings on SQLite and PostgreSQL alike.
+        base = base.where(cast(Report.abuse_types, String).like(f'%{json.dumps(filters.abuse_type)}%'))
+    if filters.province:
+        base = base.where(Report.province == filters.province)
+    if filters.age:
+        older_than, newer_than = AGES[filters.age]
+        if older_than is not None:
+            base = base.where(Referral.created_at < now - older_than)
+        if newer_than is not None:
+            base = base.where(Referral.created_at >= now - newer_than)
+    counted = session.execute(
+        base.with_only_columns(Referral.status, func.count(Referral.id)).group_by(Referral.status)
+    )
+    counts = dict.fromkeys(BUCKETS, 0)
+    for status, n in counted:
+        counts[bucket_of(status)] += n
+    if filters.status:
+        base = base.where(Referral.status.in_(BUCKETS[filters.status]))
+    total = counts[filters.status] if filters.status else sum(counts.values())
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    found = session.execute(
+        base.order_by(Referral.created_at.desc(), Referral.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    waiting = _unread_replies(session, [referral.id for referral, _ in found])
+    rows = [
+        InboxRow(referral.id, referral.status, bucket_of(referral.status), referral.created_at,
+                 report.province, list(report.abuse_types or []), report.danger,
+                 bool(referral.contact_request), waiting.get(referral.id, 0))
+        for referral, report in found
+    ]
+    return Inbox(rows, counts, total, page, pages)
+
+
+def _unread_replies(session: Session, referral_ids: list[int]) -> dict[int, int]:
+    """Worker messages newer than the NGO's last message to them: what waits for an answer."""
+    if not referral_ids:
+        return {}
+    last_out = (select(RelayMessage.referral_id, func.max(RelayMessage.id).label("last"))
+                .where(RelayMessage.referral_id.in_(referral_ids), RelayMessage.direction == "to_worker")
+                .group_by(RelayMessage.referral_id).subquery())
+    rows = session.execute(
+        select(RelayMessage.referral_id, func.count(RelayMessage.id))
+        .outerjoin(last_out, last_out.c.referral_id == RelayMessage.referral_id)
+        .where(RelayMessage.referral_id.in_(referral_ids), RelayMessage.direction == "from_worker",
+               RelayMessage.id > func.coalesce(last_out.c.last, 0))
+        .group_by(RelayMessage.referral_id)
+    )
+    return dict(rows.all())
+
+
+def find_case(session: Session, ngo_id: str | None, referral_id: int) -> tuple[Referral, Report] | None:
+    """The referral and its report if it is this NGO's and still theirs to see; else None (404)."""
+    if ngo_id is None:
+        return None
+    found = session.execute(
+        select(Referral, Report).join(Report, Report.id == Referral.report_id)
+        .where(Referral.id == referral_id, Referral.ngo_id == ngo_id, Referral.status.in_(VISIBLE))
+    ).first()
+    return (found[0], found[1]) if found else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a case's thread, timeline or notes, decrypted for display (Jinja escapes it)."""
+
+    at: datetime
+    kind: str
+    who: str
+    text: str | None = None
+    status: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    referral: Referral
+    report: Report
+    details: dict[str, Any]
+    town: str | None
+    employer: str | None
+    contact: str | None
+    media: list[ReportMedia]
+    reasons: list[str]
+    thread: list[Entry]
+    notes: list[Entry]
+    timeline: list[Entry]
+
+
+def case_view(session: Session, vault: Vault, referral: Referral, report: Report) -> CaseView:
+    """What the case page shows. Only what the worker consented to share reaches an NGO at all;
+    their number only if they chose to share it, and only once this NGO has taken the case."""
+    names = _names(session, referral.ngo_id)
+    contact = None
+    if report.contact_pref == "share_number" and report.contact_enc and referral.status in CONTACT_VISIBLE:
+        contact = vault.decrypt(report.contact_enc)
+    details = json.loads(vault.decrypt(report.details_enc)) if report.details_enc else {}
+    media = session.scalars(
+        select(ReportMedia).where(ReportMedia.report_id == report.id, ReportMedia.status == "stored")
+        .order_by(ReportMedia.id)
+    ).all()
+    messages = session.scalars(select(RelayMessage).where(RelayMessage.referral_id == referral.id)
+                               .order_by(RelayMessage.created_at, RelayMessage.id)).all()
+    delivery = _delivery(session, [m.outbox_id for m in messages if m.outbox_id])
+    thread = [
+        Entry(m.created_at, m.direction, _who(m.user_id, names) if m.user_id else "worker",
+              vault.decrypt_optional(m.body_enc), delivery.get(m.outbox_id, m.status))
+        for m in messages
+    ]
+    notes = [
+        Entry(n.created_at, "note", _who(n.user_id, names), vault.decrypt(n.body_enc))
+        for n in session.scalars(select(Note).where(Note.referral_id == referral.id)
+                                 .order_by(Note.created_at, Note.id))
+    ]
+    events = session.scalars(
+        select(CaseEvent).where(CaseEvent.report_id == report.id,
+                                (CaseEvent.referral_id == referral.id) | CaseEvent.referral_id.is_(None))
+        .order_by(CaseEvent.created_at, CaseEvent.id)
+    )
+    timeline = [Entry(e.created_at, e.kind, _actor(e.actor, names), detail=dict(e.detail or {}))
+                for e in events]
+    return CaseView(
+        referral=referral, report=report, details=details if isinstance(details, dict) else {},
+        town=vault.decrypt_optional(report.town_enc), employer=vault.decrypt_optional(report.employer_enc),
+        contact=contact, media=list(media), reasons=[str(r) for r in referral.reasons or []],
+        thread=thread, notes=notes, timeline=timeline,
+    )
+
+
+#: What staff read of an outbox row's progress (bot.models.OUTBOX_PROGRESS).
+_DELIVERY = {"pending": "queued", "sending": "queued", "queued": "sent", "accepted": "sent", "sent": "sent",
+             "delivered": "delivered", "read": "delivered", "undelivered": "failed", "failed": "failed",
+             "cancelled": "cancelled"}
+
+
+def _delivery(session: Session, outbox_ids: list[int]) -> dict[int, str]:
+    if not outbox_ids:
+        return {}
+    rows = session.execute(select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids)))
+    return {outbox_id: _DELIVERY.get(status, "queued") for outbox_id, status in rows}
+
+
+def _names(session: Session, ngo_id: str) -> dict[int, str]:
+    """Names of this NGO's own staff; anyone else (another NGO, an administrator) stays unnamed."""
+    users = session.execute(select(User.id, User.name, User.email).where(User.ngo_id == ngo_id))
+    return {uid: name or email for uid, name, email in users}
+
+
+def _who(user_id: int | None, names: dict[int, str]) -> str:
+    return names.get(user_id, "staff") if user_id else "system"
+
+
+def _actor(actor: str, names: dict[int, str]) -> str:
+    if actor.startswith("user:"):
+        try:
+            return names.get(int(actor[5:]), "staff")
+        except ValueError:
+            return "staff"
+    return actor if actor in ("system", "worker") else "system"
+
+
+def media_for(session: Session, report_id: int, media_id: int) -> ReportMedia | None:
+    media = session.get(ReportMedia, media_id)
+    if media is None or media.report_id != report_id or media.status != "stored" or not media.data_enc:
+        return None
+    return media

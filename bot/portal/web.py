@@ -1,0 +1,259 @@
+"""The portal blueprint and what every request goes through: CSRF, the session, the language.
+
+A signed session cookie holds the user id, its ``session_version``, when it began and when it was
+last used; each request checks all four against the database and the idle timeout, so logging
+out, deactivating a user or their NGO, or leaving the browser idle ends the session server-side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from bot import i18n
+from bot.portal import accounts, csrf
+from bot.portal.models import LANGUAGES, User
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+DOMAIN = "portal"
+
+bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Secure cookies whenever the request came over HTTPS, not only when configured so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        try:
+            return super().get_cookie_secure(app) or request.is_secure
+        except RuntimeError:  # outside a request
+            return super().get_cookie_secure(app)
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    app: Flask = state.app
+    app.session_interface = _SessionInterface()
+    app.config.setdefault("SESSION_COOKIE_NAME", "puente_session")
+    app.jinja_env.autoescape = True
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["puente"]
+
+
+def settings() -> Settings:
+    return runtime().settings
+
+
+def db() -> Session:
+    """The request's database session, committed after a successful response."""
+    if "portal_db" not in g:
+        g.portal_db = runtime().db.sessions()
+    return g.portal_db
+
+
+def _(msgid: str, **params: Any) -> str:
+    """A portal message in the request's language (escaped by Jinja like any other string)."""
+    return i18n.translator(g.get("lang", "en"), domain=DOMAIN).gettext(msgid, **params)
+
+
+def client_address() -> str:
+    return request.remote_addr or "-"
+
+
+# --- request lifecycle --------------------------------------------------------------------------
+
+@bp.before_request
+def _before() -> Response | None:
+    g.user, g.expired = None, False
+    if request.method == "POST" and not csrf.valid_request():
+        g.lang = _language(None)
+        return error_page("error.csrf.title", "error.csrf.body", 400)
+    g.user = _session_user()
+    g.lang = _language(g.user)
+    return None
+
+
+def _session_user() -> User | None:
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    portal, now = settings().portal, time.time()
+    seen, started = session.get("seen", 0), session.get("start", 0)
+    if now - seen > portal.idle_timeout_minutes * 60 or now - started > portal.session_max_hours * 3600:
+        return _end_session(expired=True)
+    user = db().get(User, uid)
+    if (user is None or not user.active or user.session_version != session.get("ver")
+            or not accounts.ngo_active(db(), user.ngo_id)):
+        return _end_session(expired=True)
+    session["seen"] = now
+    return user
+
+
+def _end_session(*, expired: bool) -> None:
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    g.expired = expired
+    return None
+
+
+def start_session(user: User) -> None:
+    """A fresh session for ``user`` (never reusing the pre-login one: no session fixation)."""
+    language = session.get("lang")
+    session.clear()
+    now = time.time()
+    session.update(uid=user.id, ver=user.session_version, seen=now, start=now)
+    if language:
+        session["lang"] = language
+    session.permanent = False
+    csrf.rotate()
+
+
+def _language(user: User | None) -> str:
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return request.accept_languages.best_match(LANGUAGES) or settings().portal.default_language
+
+
+@bp.after_request
+def _after(response: Response) -> Response:
+    database = g.get("portal_db")
+    if database is not None and response.status_code < 500:
+        database.commit()
+    headers = response.headers
+    headers.setdefault("Cache-Control", "no-store")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    return response
+
+
+@bp.teardown_request
+def _teardown(exc: BaseException | None) -> None:
+    database = g.pop("portal_db", None)
+    if database is not None:
+        database.close()
+
+
+@bp.app_template_global("csrf_token")
+def _csrf_token() -> Markup:
+    return Markup(f'<input type="hidden" name="{csrf.FIELD}" value="{csrf.token()}">')
+
+
+def label(prefix: str, key: Any) -> str:
+    """The portal's words for a code (a province, an abuse type, an event); the code itself if none."""
+    msgid = f"{prefix}.{key}"
+    translator = i18n.translator(g.get("lang", "en"), domain=DOMAIN)
+    if translator.catalogs.text(translator.catalogs.fallback, msgid) is None:
+        return str(key)
+    return translator.gettext(msgid)
+
+
+def when(moment: datetime | None) -> str:
+    """A date and time in the portal's time zone and the user's language."""
+    if moment is None:
+        return ""
+    locale = i18n.BABEL_LOCALES.get(g.get("lang", "en"), "en_CA")
+    return format_datetime(moment, "medium", tzinfo=ZoneInfo(settings().portal.timezone), locale=locale)
+
+
+@bp.context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"_": _, "label": label, "when": when, "user": g.get("user"), "lang": g.get("lang", "en"),
+            "languages": LANGUAGES}
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+def login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return to_login()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return to_login()
+        if not g.user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view: Callable) -> Callable:
+    """Case pages: only people who belong to an NGO."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return to_login()
+        if g.user.ngo_id is None:
+            return redirect(url_for("portal.admin_home"))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def to_login() -> Response:
+    from flask import flash
+
+    flash(_("login.expired") if g.get("expired") else _("login.required"), "info")
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("portal.login", next=target) if target else url_for("portal.login"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path inside the portal: never an open redirect to another site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/portal/") or target.startswith("//"):
+        return None
+    return target
+
+
+def error_page(title: str, body: str, status: int) -> Response:
+    html = render_template("portal/error.html", title=_(title), body=_(body))
+    return Response(html, status=status)
