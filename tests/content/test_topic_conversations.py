@@ -15,7 +15,7 @@ import pytest
 import flows
 from bot import dialogue, i18n
 from bot.render import render, sms_text
-from bot.segments import count_segments
+from bot.segments import count_segments, is_gsm7
 from flows.facts import PROVINCES
 from tests.flows.chat import Chat, says
 
@@ -166,10 +166,30 @@ def test_an_answer_and_its_next_steps_fit_one_sms_of_three_segments(engine, lang
             assert count_segments(sms_text("\n\n".join(texts))) <= 3, (topic, province)
 
 
-def test_spanish_answers_fit_one_sms_except_where_an_accent_forces_ucs2(engine):
+def test_spanish_answers_fit_one_sms_unless_a_province_name_needs_an_accent(engine):
     """Spanish answers avoid accented words where a plain one exists (GSM-7: 153 characters a
-    segment instead of 67); "salario mínimo" and some province names cannot, and page in two."""
+    segment instead of 67); only a province name with an accent (Columbia Británica, Isla del
+    Príncipe Eduardo, Yukón) may push an answer into UCS-2 and a second page."""
+    es = i18n.translator("es")
     for topic in TOPICS:
         for province in (*PROVINCES, None):
             _, texts = ask(engine, topic, "es", province)
-            assert len(pages(texts, "es")) <= (2 if topic == "wages" else 1), (topic, province)
+            text = sms_text("\n\n".join(texts))
+            if count_segments(text) > 3:
+                name = es.gettext(f"province.{province}")
+                assert is_gsm7(text.replace(name, "")), (topic, province)
+                assert len(pages(texts, "es")) == 2, (topic, province)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_menus_fit_one_sms_in_every_language(engine, language):
+    chat = started(engine, language)
+    assert chat.last.msgids[-1] == "menu.main"
+    menus = {"menu": chat.last}
+    menus["topics"] = chat.send(says("1", language=language))
+    chat.send(says("2", language=language))
+    menus["next"] = chat.send(says("SALTAR", language=language))  # hours, province skipped
+    for name, result in menus.items():
+        text = "\n\n".join(dialogue.compose(r, language) for r in result.replies)
+        assert count_segments(sms_text(text)) <= 3, (name, text)
+        assert is_gsm7(sms_text(text)), (name, text)
