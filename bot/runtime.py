@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.db import Database
 from bot.privacy import Vault
@@ -86,18 +86,31 @@ class Runtime:
 
         @event.listens_for(self.db.sessions, "after_commit")
         def _after_commit(session: Session) -> None:
+            if session.in_nested_transaction():
+                return  # a SAVEPOINT released: nothing is committed until the outer transaction is
             jobs = session.info.pop("after_commit", [])
-            for func, args, delay in jobs:
+            for _transaction, func, args, delay in jobs:
                 self.enqueue(func, *args, delay=delay)
 
-        @event.listens_for(self.db.sessions, "after_rollback")
-        def _after_rollback(session: Session) -> None:
-            session.info.pop("after_commit", None)
+        @event.listens_for(self.db.sessions, "after_soft_rollback")
+        def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+            # Forget the jobs of the rolled-back transaction (a SAVEPOINT or all), keep the others.
+            jobs = session.info.get("after_commit", [])
+            jobs[:] = [job for job in jobs if not _within(job[0], previous)]
 
 
 def after_commit(session: Session, func: str, *args: int | str, delay: float | None = None) -> None:
     """Queue a job when this session commits (never for rows that were rolled back)."""
-    session.info.setdefault("after_commit", []).append((func, args, delay))
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault("after_commit", []).append((transaction, func, args, delay))
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def set_current(runtime: Runtime | None) -> None:
