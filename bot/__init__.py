@@ -18,7 +18,7 @@ from bot.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 #: Blueprints of the areas beside the message path, registered if present: (module, attribute).
-BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp")]
+BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp"), ("bot.analytics.views", "bp")]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
