@@ -320,7 +320,9 @@ def extract_sources(fileobj, keywords, comment_tags, options):
     for msgid, entry in (data.get("messages") or {}).items():
         entry = entry or {}
         notes = [entry["note"]] if entry.get("note") else []
-        notes += [f"fact {fact}: {facts.get(fact, '?')}" for fact in entry.get("facts") or ()]
+        # One token per citation ("fact:<id>=<url>"): a .po wrapper never splits it, so two facts
+        # sharing a source never leave two identical comment lines (which gettext tools merge).
+        notes += [f"fact:{fact}={facts.get(fact, '?')}" for fact in entry.get("facts") or ()]
         comments[msgid] = notes
     yield from _with_lines(source, comments, comments)
 

@@ -108,7 +108,7 @@ def test_messages_stating_facts_cite_their_source_in_translator_comments(catalog
         if PHONE.search(catalogs.text("en", m)) or re.search(r"\{(\w+_line|office_\w+|wage|wcb_name)\}", catalogs.text("en", m))
     ]
     assert stating, "no fact-stating message found"
-    uncited = [m for m in stating if not any(c.startswith("fact ") for c in catalogs.comments.get(m, ()))]
+    uncited = [m for m in stating if not any(c.startswith("fact:") for c in catalogs.comments.get(m, ()))]
     assert uncited == []
     cited = {f for entry in sources["messages"].values() if entry for f in entry.get("facts") or ()}
     assert cited <= set(sources["facts"]), "every cited fact needs its source in sources.yaml `facts`"

@@ -43,4 +43,4 @@ def test_extract_update_and_compile_keep_every_translation_and_citation(tmp_path
 def test_the_template_carries_the_fact_citations_for_translators():
     template = entries(ROOT / "locales" / "messages.pot")
     comments = template["topic.documents.answer"][1]
-    assert any(c.startswith("fact cannot-take-passport:") and "canada.ca" in " ".join(comments) for c in comments)
+    assert any(c.startswith("fact:cannot-take-passport=https://www.canada.ca/") and "canada.ca" in " ".join(comments) for c in comments)
