@@ -22,6 +22,7 @@ from bot.reports import service
 from bot.routing import store
 from bot.routing.directory import load_directory
 from bot.routing.models import Referral
+from tests.support.ngo_receivers import MailReceiver
 
 PASSWORD = "correct horse battery staple"
 DIRECTORY = """
@@ -58,6 +59,7 @@ def csrf_from(html: str) -> str:
 @dataclass
 class Portal:
     bot: object
+    mail: MailReceiver | None = None
     users: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -117,11 +119,19 @@ class Portal:
 
 
 @pytest.fixture
-def portal(make_bot, database_url, tmp_path: Path) -> Portal:
-    bot = make_bot(database_url, **{"routing.seed_directory": None})
+def mail():
+    """The SMTP server both NGOs' inboxes and their staff's e-mail go through."""
+    with MailReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def portal(make_bot, database_url, tmp_path: Path, mail: MailReceiver) -> Portal:
+    bot = make_bot(database_url, **{"routing.seed_directory": None, "smtp.host": "127.0.0.1",
+                                    "smtp.port": mail.port, "smtp.starttls": False})
     directory = tmp_path / "ngos.yaml"
     directory.write_text(DIRECTORY)
-    made = Portal(bot)
+    made = Portal(bot, mail)
     with bot.runtime.db.session() as session:
         store.import_ngos(session, bot.runtime.vault, load_directory(directory))
         for email, role, ngo in (("ana@ngo-on.example.org", "staff", "ngo-on"),
