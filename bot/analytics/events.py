@@ -25,18 +25,24 @@ from bot.effects import Context, handler
 from flows import Effect
 
 #: Every kind of fact the log holds (the indicators read these names).
+#: ``worker_profile``: the worker's province or language became known later in the month.
 KINDS = frozenset({
     "conversation_started", "topic_asked", "topic_answered", "flow_completed", "flow_abandoned",
     "report_filed", "report_type", "match", "coverage_gap", "referral_sent",
     "referral_acknowledged", "referral_accepted", "referral_declined", "referral_closed",
-    "relay_message", "opt_out", "opt_in", "erase_data", "emergency", "employer_alert",
+    "relay_message", "opt_out", "opt_in", "erase_data", "emergency", "employer_alert", "worker_profile",
 })  # fmt: skip
+#: The kinds that carry the monthly reach pseudonym.
+REACH_KINDS = ("conversation_started", "worker_profile")
 PROVINCES = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
 LANGUAGES = frozenset({"es", "tl", "en"})
 CHANNELS = frozenset({"sms", "whatsapp"})
 SECTORS = frozenset({"agriculture", "caregiving", "food_processing", "construction", "hospitality", "other"})
 #: An identifier from our own YAML or vocabularies: lowercase words joined by . _ - or one ':'.
 _IDENTIFIER = re.compile(r"^[a-z][a-z_.-]{0,40}(:[a-zA-Z_.-]{1,22})?$")
+#: A message counts as a question about a topic only when the NLU is this sure (the engine's own
+#: bar for letting an intent interrupt a flow): menu numbers and answers stay out.
+QUESTION_CONFIDENCE = 0.6
 _STAGES = {"sent": "created_at", "acknowledged": "acknowledged_at", "accepted": "accepted_at",
            "declined": "closed_at", "closed": "closed_at"}
 
@@ -76,7 +82,7 @@ def record(session: Session, kind: str, *, at: datetime | None = None, **dims: A
         value=float(dims["value"]) if isinstance(dims.get("value"), int | float) else None,
         flag=dims["flag"] if isinstance(dims.get("flag"), bool) else None,
         cohort=dims.get("cohort") if _is_month(dims.get("cohort")) else None,
-        worker=dims.get("worker") if kind == "conversation_started" else None,
+        worker=dims.get("worker") if kind in REACH_KINDS else None,
     )
     session.add(event)
     return event
@@ -125,9 +131,10 @@ def on_turn(context: Context, turn_effects: list[Effect]) -> None:
         month = month_of(now)
         record(context.session, "conversation_started", at=now, **dims, sector=_entity(context, "sector"),
                worker=reach_pseudonym(context.runtime.vault, month, conversation.address_key))
-    intent = (context.parse.get("intent") or {}).get("name") or ""
-    if intent.startswith("ask_") and not inbound.opt_out_type:
-        record(context.session, "topic_asked", at=now, subject=intent[4:], **dims)
+    intent = context.parse.get("intent") or {}
+    name, confidence = intent.get("name") or "", intent.get("confidence") or 0.0
+    if name.startswith("ask_") and confidence >= QUESTION_CONFIDENCE and not inbound.opt_out_type:
+        record(context.session, "topic_asked", at=now, subject=name[4:], **dims)
 
 
 def _starts_session(context: Context, now: datetime) -> bool:
@@ -152,6 +159,16 @@ def _entity(context: Context, name: str) -> str | None:
         if entity.get("entity") == name and isinstance(entity.get("value"), str):
             return entity["value"]
     return None
+
+
+@handler("set_province", "set_language")
+def _profile(context: Context, effect: Effect) -> None:
+    """Reach counts a worker where last known this month: a province given after the first
+    message still places them."""
+    now = utcnow()
+    dims = _worker_dims(context) | {k: v for k, v in effect.data.items() if k in ("province", "language")}
+    record(context.session, "worker_profile", at=now, **dims,
+           worker=reach_pseudonym(context.runtime.vault, month_of(now), context.conversation.address_key))
 
 
 @handler("topic_answered")
@@ -202,13 +219,13 @@ def _erased(context: Context, effect: Effect) -> None:
 def forget_worker(session: Session, vault: Any, address_key: str) -> int:
     """Replace this worker's reach pseudonyms, in every month, by unlinkable random ones."""
     months = session.scalars(
-        select(AnalyticsEvent.month).where(AnalyticsEvent.kind == "conversation_started").distinct()
+        select(AnalyticsEvent.month).where(AnalyticsEvent.kind.in_(REACH_KINDS)).distinct()
     ).all()
     changed = 0
     for month in months:
         changed += session.execute(
             update(AnalyticsEvent)
-            .where(AnalyticsEvent.kind == "conversation_started", AnalyticsEvent.month == month,
+            .where(AnalyticsEvent.kind.in_(REACH_KINDS), AnalyticsEvent.month == month,
                    AnalyticsEvent.worker == reach_pseudonym(vault, month, address_key))
             .values(worker=secrets.token_hex(32))
         ).rowcount or 0

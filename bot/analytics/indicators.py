@@ -76,8 +76,9 @@ def reach(session: Session, months: Sequence[str]) -> Counts:
     per_worker = (
         select(E.month, E.worker, func.max(E.province).label("province"),
                func.max(E.language).label("language"), func.max(E.sector).label("sector"),
-               func.max(E.channel).label("channel"), func.count().label("sessions"))
-        .where(E.kind == "conversation_started", E.month.in_(list(months)))
+               func.max(E.channel).label("channel"),
+               func.sum(case((E.kind == "conversation_started", 1), else_=0)).label("sessions"))
+        .where(E.kind.in_(("conversation_started", "worker_profile")), E.month.in_(list(months)))
         .group_by(E.month, E.worker)
         .subquery()
     )

@@ -3,7 +3,7 @@
 A row holds a kind, the month it happened and a few categorical dimensions from fixed
 vocabularies (channel, language, province, sector, a subject such as a topic or an abuse type).
 It never holds text, a phone number, a conversation key or a case id. The one exception by design
-is ``worker`` on ``conversation_started`` rows: a pseudonym keyed by the month
+is ``worker`` on ``conversation_started`` and ``worker_profile`` rows: a pseudonym keyed by the month
 (``vault.keyed_hash("reach-2026-10", address_key)``), so distinct workers can be counted within a
 month but no two months, and no other table, can be linked through it.
 """
@@ -40,5 +40,5 @@ class AnalyticsEvent(Base):
     flag: Mapped[bool | None]
     #: For referral stages: the month the referral was sent (performance is read per cohort).
     cohort: Mapped[str | None] = mapped_column(String(7))
-    #: Monthly reach pseudonym, on conversation_started rows only (see the module docstring).
+    #: Monthly reach pseudonym, on conversation_started and worker_profile rows only (see above).
     worker: Mapped[str | None] = mapped_column(String(64))
