@@ -19,7 +19,10 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
     """Store the report (encrypted), route it, and give the worker their case code."""
     filed = service.file_report(context.session, context.runtime, context.conversation, dict(effect.data))
     context.notes["report_id"] = filed.report_id
-    return _render(context, [Reply("report.filed", {"code": filed.code})], effect.data.get("language"))
+    replies = [Reply("report.filed", {"code": filed.code})]
+    if filed.referral_id:
+        replies.append(Reply("case.update.assigned"))
+    return _render(context, replies, effect.data.get("language"))
 
 
 @handler("case_status")

@@ -82,14 +82,14 @@ def file_report(
     session.add(report)
     session.flush()
     media = evidence.attach(session, runtime, report, draft.media)
-    timeline.record(session, report.id, "filed", actor="worker", now=now, kind=kind,
+    timeline.record(session, report.id, "filed", actor="worker", now=now, report_kind=kind,
                     evidence_items=media, shared_with_ngo=draft.consent_ngo)
     if repeat.add_mention(session, runtime, report, draft) is not None:
         after_commit(session, ALERTS_JOB, report.id)
     referral = None
     if draft.consent_ngo:
         referral = referrals.route(session, runtime, report, now=now, services=services,
-                                   contact_request=kind == "contact_request")
+                                   contact_request=kind == "contact_request", notify=False)
     log.info("%s %s filed (%s, %s types, shared: %s)", kind, report.id, report.province or "no province",
              len(report.abuse_types), draft.consent_ngo)
     return Filed(report.id, casecode.display(code), referral.id if referral else None)

@@ -25,16 +25,18 @@ EMAIL_JOB = "bot.routing.jobs.email_alert"
 def raise_alert(
     session: Session, runtime: Runtime, kind: str, subject_key: str, *,
     province: str | None = None, detail: dict[str, Any] | None = None,
-    subject: dict[str, Any] | None = None, notify: bool = True, now: datetime | None = None,
+    subject: dict[str, Any] | None = None, notify: bool | None = None, now: datetime | None = None,
 ) -> AdminAlert:
     """Open (or update) the alert for ``subject_key`` of this kind; e-mail administrators if asked.
 
     ``subject_key`` may hold names (an employer's): only its keyed hash is stored. ``subject`` is
-    kept encrypted, for administrators' eyes.
+    kept encrypted, for administrators' eyes. Administrators are e-mailed when the alert is new
+    or was dismissed before (``notify`` None), or as ``notify`` says.
     """
     now = now or utcnow()
     key = runtime.vault.keyed_hash("admin-alert", f"{kind}:{subject_key}")
     alert = session.scalar(select(AdminAlert).where(AdminAlert.key == key))
+    fresh = alert is None or alert.status != "open"
     if alert is None:
         alert = AdminAlert(kind=kind, key=key, count=0, created_at=now)
         session.add(alert)
@@ -45,7 +47,7 @@ def raise_alert(
         alert.subject_enc = runtime.vault.encrypt(json.dumps(subject, ensure_ascii=False))
     session.flush()
     log.warning("administrators' alert %s #%s (%s)", kind, alert.id, province or "no province")
-    if notify:
+    if notify or (notify is None and fresh):
         after_commit(session, EMAIL_JOB, alert.id)
     return alert
 

@@ -210,8 +210,9 @@ def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:
     lease = now - timedelta(seconds=jobs.send_lease_seconds)
     with runtime.db.session() as session:
         referral_ids = session.scalars(
-            select(Delivery.referral_id).distinct().where(
-                ((Delivery.status == "pending") & (Delivery.next_attempt_at < stale))
+            select(Delivery.referral_id).distinct().join(Referral).where(
+                ((Delivery.status == "pending")
+                 & (func.coalesce(Delivery.next_attempt_at, Referral.created_at) < stale))
                 | ((Delivery.status == "sending") & (Delivery.claimed_at < lease))
             )
         ).all()

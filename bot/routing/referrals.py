@@ -42,8 +42,12 @@ class LifecycleError(PuenteError):
 def route(
     session: Session, runtime: Runtime, report: Report, *, now: datetime | None = None,
     exclude: Iterable[str] = (), services: Iterable[str] = (), contact_request: bool = False,
+    notify: bool = True,
 ) -> Referral | None:
-    """Refer the report to the best organization not tried yet; None (and an alert) if nobody can take it."""
+    """Refer the report to the best organization not tried yet; None (and an alert) if nobody can take it.
+
+    ``notify`` False when the worker is told in the reply of the turn that filed the report.
+    """
     now = now or utcnow()
     previous = session.scalars(select(Referral).where(Referral.report_id == report.id)).all()
     tried = set(exclude) | {r.ngo_id for r in previous}
@@ -74,7 +78,8 @@ def route(
                     ngo_id=best.ngo.id, rank=referral.rank, fallback=result.fallback_used,
                     reasons=[reason.to_dict() for reason in best.reasons])
     after_commit(session, DELIVER_JOB, referral.id)
-    notify_worker(session, runtime, report, "assigned", now=now)
+    if notify:
+        notify_worker(session, runtime, report, "assigned", now=now)
     log.info("report %s referred to %s (rank %s%s)", report.id, best.ngo.id, referral.rank,
              ", national fallback" if result.fallback_used else "")
     return referral
@@ -94,7 +99,7 @@ def _needs(runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNee
 def _plan_deliveries(session: Session, referral: Referral, ngo: Ngo) -> None:
     """One delivery per contact channel; example contacts (the seed directory) are never contacted."""
     for channel in ngo.contacts.channels:
-        delivery = Delivery(referral_id=referral.id, channel=channel, next_attempt_at=referral.created_at)
+        delivery = Delivery(referral_id=referral.id, channel=channel)
         if ngo.example_contacts:
             delivery.status, delivery.last_error = "skipped", "example contact in the directory"
         session.add(delivery)

@@ -1,0 +1,72 @@
+"""A worker filing a report through the signed webhook, answering whatever question is pending.
+
+The report flow asks some questions only when the NLU did not already catch the answer (the
+sector, the province), so the script answers by the step the conversation is waiting on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.models import Conversation
+
+CODE = re.compile(r"\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b")
+
+GREETING = {
+    "es": "hola buenas tardes, necesito ayuda con mi trabajo",
+    "tl": "magandang umaga po, kailangan ko po ng tulong",
+    "en": "hello good morning, I need help with my job",
+}
+#: What the worker answers at each step of flows/report.yaml, per language.
+ANSWERS: dict[str, dict[str, str]] = {
+    "es": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
+           "sector": "1", "since": "2", "how_many": "2", "photos": "listo", "danger": "no",
+           "consent_ngo": "si", "consent_tipline": "no", "contact": "1"},
+    "tl": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
+           "sector": "1", "since": "2", "how_many": "2", "photos": "tapos", "danger": "hindi",
+           "consent_ngo": "oo", "consent_tipline": "hindi", "contact": "1"},
+    "en": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
+           "sector": "1", "since": "2", "how_many": "2", "photos": "done", "danger": "no",
+           "consent_ngo": "yes", "consent_tipline": "no", "contact": "1"},
+}
+REPORT_OPTION = "2"  # the main menu's "report" option
+
+
+def pending_step(bot: Any, sender: str) -> tuple[str | None, str | None]:
+    """(flow, step) the worker's conversation waits on."""
+    key = bot.runtime.vault.address_key(sender)
+    with bot.runtime.db.session() as session:
+        state = session.scalar(select(Conversation.state).where(Conversation.address_key == key)) or {}
+    return state.get("flow"), state.get("step")
+
+
+def file_report(bot: Any, sender: str, language: str, *, answers: dict[str, str] | None = None,
+                media: list[tuple[str, str]] | None = None, max_turns: int = 20) -> list[str]:
+    """Greet, choose "report", answer every question; return the bodies the worker received."""
+    twilio = bot.twilio
+    start = len(twilio.messages)
+    script = {**ANSWERS[language], **(answers or {})}
+    bot.send(GREETING[language], sender=sender)
+    bot.send(REPORT_OPTION, sender=sender)
+    for _ in range(max_turns):
+        flow, step = pending_step(bot, sender)
+        if flow != "report":
+            break
+        if step == "photos" and media:
+            bot.send("", sender=sender, media=media)
+            media = None
+            continue
+        bot.send(script[step], sender=sender)
+    else:
+        raise AssertionError("the report flow did not end")
+    return [m.body for m in twilio.messages[start:] if m.to == sender and m.body]
+
+
+def case_code(bodies: list[str]) -> str:
+    """The case code the worker was given (the last one shown)."""
+    codes = [c for body in bodies for c in CODE.findall(body)]
+    assert codes, f"no case code in {bodies[-3:]}"
+    return codes[-1]
