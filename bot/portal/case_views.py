@@ -61,6 +61,12 @@ def case(referral_id: int) -> str:
         ngo_name=ngo.name if ngo else "")
 
 
+@bp.get("/referrals/<int:referral_id>")
+def referral_link(referral_id: int) -> Response:
+    """The link in referral e-mails and webhooks (bot.routing.delivery) leads to the case page."""
+    return redirect(url_for("portal.case", referral_id=referral_id))
+
+
 @bp.get("/cases/<int:referral_id>/evidence/<int:media_id>")
 @staff_required
 def evidence(referral_id: int, media_id: int) -> Response:

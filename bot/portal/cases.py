@@ -179,7 +179,7 @@ class CaseView:
     employer: str | None
     contact: str | None
     media: list[ReportMedia]
-    reasons: list[str]
+    reasons: list[dict[str, Any]]
     thread: list[Entry]
     notes: list[Entry]
     timeline: list[Entry]
@@ -217,10 +217,14 @@ def case_view(session: Session, vault: Vault, referral: Referral, report: Report
     )
     timeline = [Entry(e.created_at, e.kind, _actor(e.actor, names), detail=dict(e.detail or {}))
                 for e in events]
+    reasons = next((list(e.detail.get("reasons") or []) for e in timeline
+                    if e.kind == "assigned" and e.detail.get("ngo_id") == referral.ngo_id), None)
+    if reasons is None:  # no structured reasons recorded: the stored English explanation
+        reasons = [{"key": None, "params": {}, "text": str(r)} for r in referral.reasons or []]
     return CaseView(
         referral=referral, report=report, details=details if isinstance(details, dict) else {},
         town=vault.decrypt_optional(report.town_enc), employer=vault.decrypt_optional(report.employer_enc),
-        contact=contact, media=list(media), reasons=[str(r) for r in referral.reasons or []],
+        contact=contact, media=list(media), reasons=reasons,
         thread=thread, notes=notes, timeline=timeline,
     )
 

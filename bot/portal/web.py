@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 from flask import (
     Blueprint,
@@ -178,10 +179,50 @@ def _csrf_token() -> Markup:
 def label(prefix: str, key: Any) -> str:
     """The portal's words for a code (a province, an abuse type, an event); the code itself if none."""
     msgid = f"{prefix}.{key}"
-    translator = i18n.translator(g.get("lang", "en"), domain=DOMAIN)
-    if translator.catalogs.text(translator.catalogs.fallback, msgid) is None:
-        return str(key)
-    return translator.gettext(msgid)
+    return _(msgid) if known(msgid) else str(key)
+
+
+def known(msgid: str) -> bool:
+    catalogs = i18n.translator("en", domain=DOMAIN).catalogs
+    return catalogs.text(catalogs.fallback, msgid) is not None
+
+
+def reason(item: dict[str, Any]) -> str:
+    """One matching reason in the user's language (``reason.<key>``), else its English text."""
+    key, params = item.get("key"), dict(item.get("params") or {})
+    if not key or not known(f"reason.{key}"):
+        return str(item.get("text") or key or "")
+    shown = {}
+    for name, value in params.items():
+        if name == "province":
+            shown[name] = label("province", value) if value else _("case.not_given")
+        elif name == "language":
+            shown[name] = language_name(value)
+        elif name in ("services", "needed"):
+            shown[name] = ", ".join(label("service", v) for v in value or ())
+        elif name == "sector":
+            shown[name] = label("sector", value)
+        elif name == "sectors":
+            shown[name] = ", ".join(label("sector", v) for v in value or ())
+        else:
+            shown[name] = value
+    try:
+        return _(f"reason.{key}", **shown)
+    except i18n.TranslationError:
+        return str(item.get("text") or key)
+
+
+def language_name(code: str | None) -> str:
+    """A language code (es, tl, pt ...) as its name in the portal's language."""
+    if not code:
+        return _("case.not_given")
+    if known(f"worker_language.{code}"):  # the workers' own three, Tagalog named as such
+        return label("worker_language", code)
+    try:
+        name = Locale.parse(code).get_language_name(i18n.BABEL_LOCALES.get(g.get("lang", "en"), "en_CA"))
+    except (ValueError, LookupError):
+        return code
+    return name or code
 
 
 def when(moment: datetime | None) -> str:
@@ -194,8 +235,8 @@ def when(moment: datetime | None) -> str:
 
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"_": _, "label": label, "when": when, "user": g.get("user"), "lang": g.get("lang", "en"),
-            "languages": LANGUAGES}
+    return {"_": _, "label": label, "when": when, "reason": reason, "language_name": language_name,
+            "user": g.get("user"), "lang": g.get("lang", "en"), "languages": LANGUAGES}
 
 
 # --- access ---------------------------------------------------------------------------------------

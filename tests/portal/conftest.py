@@ -61,6 +61,7 @@ class Portal:
     bot: object
     mail: MailReceiver | None = None
     users: dict[str, int] = field(default_factory=dict)
+    codes: dict[int, str] = field(default_factory=dict)  # referral id -> the worker's case code
 
     @property
     def runtime(self):
@@ -95,22 +96,24 @@ class Portal:
             if found is None:
                 found = Conversation(address_key=key, address_enc=vault.encrypt(address), channel=channel,
                                      bot_address="whatsapp:+15550108888" if channel == "whatsapp" else "+15550109999",
-                                     language=language, state={"language": language})
+                                     language=language,
+                                     state={"language": language, "last_seen": utcnow().isoformat()})
                 session.add(found)
             found.last_inbound_at = last_inbound or utcnow()
             session.flush()
             return found.id
 
-    def file_report(self, conversation_id: int, province: str = "ON", **slots) -> int:
+    def file_report(self, conversation_id: int, province: str = "ON", channel: str = "sms", **slots) -> int:
         """A report filed as the report flow's file_report effect would, consented to an NGO;
         returns the referral id."""
         data = {"slots": {"types": ["wages"], "employer": "Granja Los Pinos", "place": "Leamington",
                           "consent_ngo": True, "contact": "anonymous", **slots},
-                "language": "es", "province": province, "channel": "sms"}
+                "language": "es", "province": province, "channel": channel}
         with self.runtime.db.session() as session:
             conversation = session.get(Conversation, conversation_id)
             filed = service.file_report(session, self.runtime, conversation, data)
         assert filed.referral_id is not None
+        self.codes[filed.referral_id] = filed.code
         return filed.referral_id
 
     def referral(self, referral_id: int) -> Referral:
@@ -126,12 +129,26 @@ def mail():
 
 
 @pytest.fixture
-def portal(make_bot, database_url, tmp_path: Path, mail: MailReceiver) -> Portal:
-    bot = make_bot(database_url, **{"routing.seed_directory": None, "smtp.host": "127.0.0.1",
-                                    "smtp.port": mail.port, "smtp.starttls": False})
+def make_portal(make_bot, tmp_path: Path, mail: MailReceiver):
+    """Builds the portal on a database with settings overrides (``twilio.whatsapp_templates=...``)."""
+
+    def factory(database_url: str, **overrides) -> Portal:
+        bot = make_bot(database_url, **{"routing.seed_directory": None, "smtp.host": "127.0.0.1",
+                                        "smtp.port": mail.port, "smtp.starttls": False, **overrides})
+        return _populate(Portal(bot, mail), tmp_path)
+
+    return factory
+
+
+@pytest.fixture
+def portal(make_portal, database_url) -> Portal:
+    return make_portal(database_url)
+
+
+def _populate(made: Portal, tmp_path: Path) -> Portal:
+    bot = made.bot
     directory = tmp_path / "ngos.yaml"
     directory.write_text(DIRECTORY)
-    made = Portal(bot, mail)
     with bot.runtime.db.session() as session:
         store.import_ngos(session, bot.runtime.vault, load_directory(directory))
         for email, role, ngo in (("ana@ngo-on.example.org", "staff", "ngo-on"),
