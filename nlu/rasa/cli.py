@@ -52,12 +52,12 @@ def train(force: bool) -> None:
 def serve(port: int) -> None:
     """Build and train if needed, then serve /model/parse on 127.0.0.1 until interrupted."""
     paths = manage.RasaPaths.from_env()
+    # SIGTERM must stop the server too, as Ctrl-C does: it runs in its own process group.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with _errors_as_click():
         manage.build_venv(paths)
         server = manage.RasaServer(paths, manage.train(paths), port)
         ready = server.start()
-    # SIGTERM should stop the child too, like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Rasa NLU ready at {server.url} in {ready:.0f} s (log: {server.log_path})")
     try:
         code = server.wait()

@@ -141,6 +141,7 @@ class RasaServer:
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.log_path = paths.project / f"server-{self.port}.log"
         self.process: subprocess.Popen | None = None
+        self.ready_seconds: float | None = None
 
     def start(self, timeout: float = 300.0) -> float:
         """Start the server and return the seconds it took to answer /status."""
@@ -161,7 +162,8 @@ class RasaServer:
         except BaseException:
             self.stop()
             raise
-        return time.monotonic() - began
+        self.ready_seconds = time.monotonic() - began
+        return self.ready_seconds
 
     def _wait_ready(self, deadline: float) -> None:
         while time.monotonic() < deadline:
@@ -178,7 +180,10 @@ class RasaServer:
         raise RasaSetupError(f"`rasa run` did not answer in time; see {self.log_path}")
 
     def stop(self, grace: float = 15.0) -> None:
-        """SIGTERM the server's process group, then SIGKILL it after ``grace`` seconds."""
+        """SIGTERM the server's process group, then SIGKILL it after ``grace`` seconds.
+
+        The log is kept only when the server failed to start or died on its own.
+        """
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -188,6 +193,8 @@ class RasaServer:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        if self.ready_seconds is not None:
+            self.log_path.unlink(missing_ok=True)
 
     def wait(self) -> int:
         """Block until the server exits on its own; its exit code."""

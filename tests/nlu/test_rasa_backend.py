@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from nlu.rasa import RasaInterpreter, manage
+from nlu.rasa import RasaInterpreter, RasaSetupError, manage
 from nlu.rasa.client import from_rasa
+from nlu.rasa.project import write_project
 
 from .conftest import REPO
 
@@ -245,3 +246,34 @@ def test_the_rasa_client_and_its_tools_import_neither_rasa_nor_the_bot():
     )
     loaded = {name.split(".")[0] for name in json.loads(result.stdout.strip().splitlines()[-1])}
     assert not loaded & {"bot", "flask", "sqlalchemy", "rq", "twilio", "rasa", "tensorflow"}
+
+
+def test_without_python_310_the_build_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("PUENTE_RASA_PYTHON", raising=False)
+    paths = manage.RasaPaths(venv=tmp_path / "venv", project=tmp_path / "project")
+
+    with pytest.raises(RasaSetupError, match=r"Python 3\.10.*pyenv install 3\.10"):
+        manage.build_venv(paths)
+    assert not paths.venv.exists()
+
+
+def test_unchanged_data_and_pipeline_are_not_trained_again(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hola\n'
+    )
+    paths = manage.RasaPaths(venv=tmp_path / "no-venv", project=tmp_path / "project")
+    first = write_project(paths.project, data)
+    first.model.parent.mkdir(parents=True)
+    first.model.write_bytes(b"a model trained earlier")
+
+    assert manage.train(paths, data_dir=data) == first.model
+    assert (paths.project / "data" / "nlu.yml").read_bytes() == (data / "nlu.yml").read_bytes()
+
+    (data / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - ola\n'
+    )
+    with pytest.raises(RasaSetupError, match="not built"):
+        manage.train(paths, data_dir=data)
