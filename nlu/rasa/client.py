@@ -54,27 +54,16 @@ class RasaInterpreter:
 
     def parse(self, text: str, language_hint: str | None = None) -> dict:
         local = self.fallback.parse(text, language_hint)
-        if not text.strip():
+        if not text.strip() or time.monotonic() < self._skip_until:
             return local
-        body = self._ask_rasa(text)
-        if body is None:
-            return local
-        return from_rasa(body, text, local["language"], self.threshold)
-
-    def _ask_rasa(self, text: str) -> dict[str, Any] | None:
-        now = time.monotonic()
-        if now < self._skip_until:
-            return None
         try:
             response = self._session.post(
                 f"{self.url}/model/parse", json={"text": text}, timeout=self.timeout
             )
             response.raise_for_status()
-            body = response.json()
-            if not isinstance(body, dict) or not isinstance(body.get("intent"), dict):
-                raise ValueError("unexpected response shape")
-        except (requests.RequestException, ValueError) as exc:
-            self._skip_until = now + self.retry_after
+            parse = from_rasa(response.json(), text, local["language"], self.threshold)
+        except (requests.RequestException, TypeError, ValueError) as exc:
+            self._skip_until = time.monotonic() + self.retry_after
             self._failing = True
             log.warning(
                 "Rasa server %s failed (%s); using the embedded interpreter for the next %.0f s",
@@ -82,17 +71,22 @@ class RasaInterpreter:
                 _describe(exc),
                 self.retry_after,
             )
-            return None
+            return local
         if self._failing:
             self._failing = False
             log.info("Rasa server %s answers again", self.url)
-        return body
+        return parse
 
 
-def from_rasa(body: dict[str, Any], text: str, language: str, threshold: float | None) -> dict:
-    """Map a /model/parse response to Puente's parse shape (see nlu.get_interpreter)."""
+def from_rasa(body: Any, text: str, language: str, threshold: float | None) -> dict:
+    """Map a /model/parse response to Puente's parse shape (see nlu.get_interpreter).
+
+    Raises ValueError or TypeError for a reply that is not a /model/parse response.
+    """
+    intent = body.get("intent") if isinstance(body, dict) else None
+    if not isinstance(intent, dict):
+        raise ValueError("not a /model/parse reply")
     ranking = _ranking(body.get("intent_ranking") or [])
-    intent = body["intent"]
     name = intent.get("name") or FALLBACK_INTENT
     confidence = float(intent.get("confidence") or 0.0)
     if threshold is not None and name != FALLBACK_INTENT and confidence < threshold:

@@ -177,7 +177,18 @@ def broken_rasa() -> Iterator[str]:
 
 
 @pytest.mark.parametrize(
-    ("status", "body"), [(500, _BrokenRasa.body), (200, b"<html>"), (200, b"[]")]
+    ("status", "body"),
+    [
+        (500, _BrokenRasa.body),
+        (200, b"<html>"),
+        (200, b"[]"),
+        (200, b'{"intent": "greet"}'),
+        (200, b'{"intent": {"name": "greet", "confidence": "high"}}'),
+        (
+            200,
+            b'{"intent": {"name": "greet"}, "entities": [{"entity": "x", "start": [], "end": 1}]}',
+        ),
+    ],
 )
 def test_failing_rasa_falls_back_without_quoting_the_reply(
     broken_rasa, interpreter, caplog, monkeypatch, status, body
@@ -277,3 +288,15 @@ def test_unchanged_data_and_pipeline_are_not_trained_again(tmp_path):
     )
     with pytest.raises(RasaSetupError, match="not built"):
         manage.train(paths, data_dir=data)
+
+
+def test_rasa_is_asked_again_once_the_outage_period_is_over(broken_rasa, interpreter, monkeypatch):
+    rasa = RasaInterpreter(broken_rasa, fallback=interpreter, timeout=2, retry_after=0)
+    assert rasa.parse("hola") == interpreter.parse("hola")
+
+    monkeypatch.setattr(_BrokenRasa, "status", 200)
+    monkeypatch.setattr(_BrokenRasa, "body", b'{"intent": {"name": "greet", "confidence": 0.9}}')
+
+    parse = rasa.parse("hola")
+    assert parse["intent"] == {"name": "greet", "confidence": 0.9}
+    assert parse["language"] == interpreter.parse("hola")["language"]
