@@ -42,9 +42,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.extensions["puente"] = runtime
 
+    from bot.metrics import bp as metrics
     from bot.routes import bp as webhooks
 
     app.register_blueprint(webhooks)
+    app.register_blueprint(metrics)
     for module, attribute in BLUEPRINTS:
         app.register_blueprint(getattr(__import__(module, fromlist=[attribute]), attribute))
 
@@ -90,6 +92,10 @@ def _start_redriver(runtime: Runtime) -> None:
     stop = runtime.extras.setdefault("stop", threading.Event())
 
     def loop() -> None:
+        try:
+            runtime.warm_up()  # so the first worker's message does not wait for the NLU to load
+        except Exception as exc:
+            log.error("could not load the NLU, flows or catalogs: %s", exc)
         while not stop.wait(interval):
             try:
                 conversations.redrive(runtime)

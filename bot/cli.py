@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import secrets
-import sys
 
 import click
 
@@ -23,7 +23,22 @@ def settings_from(ctx: click.Context, **overrides) -> Settings:
 
 
 class Group(click.Group):
-    """Turns Puente's own errors into one clear line instead of a traceback."""
+    """Turns Puente's own errors into one clear line, and adds the areas' commands when first asked."""
+
+    _areas_loaded = False
+
+    def _load_areas(self) -> None:
+        if not Group._areas_loaded:
+            Group._areas_loaded = True
+            _attach_area_commands()
+
+    def get_command(self, ctx: click.Context, name: str):
+        self._load_areas()
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context):
+        self._load_areas()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -48,6 +63,7 @@ def main(ctx: click.Context, config: str | None) -> None:
 def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) -> None:
     """Serve the webhook and portal with gunicorn (production settings)."""
     settings = settings_from(ctx, env="production")
+    _shared_metrics_dir(settings)
     from bot.runtime import Runtime
 
     Runtime.build(settings)  # fail now, in the parent, if the settings cannot start a worker
@@ -88,9 +104,16 @@ def worker(ctx: click.Context, burst: bool) -> None:
     if not settings.redis_url:
         raise click.ClickException(
             "worker needs redis_url (REDIS_URL); without Redis, jobs run inside the web process")
+    _shared_metrics_dir(settings)
     from bot.worker import run_worker
 
     run_worker(settings, burst=burst)
+
+
+def _shared_metrics_dir(settings: Settings) -> None:
+    """Web and rq processes on this machine add their histograms up in one folder (Prometheus)."""
+    path = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(settings.instance_path, "metrics"))
+    os.makedirs(path, exist_ok=True)
 
 
 @main.group()
@@ -153,19 +176,8 @@ def secret() -> None:
 def _attach_area_commands() -> None:
     """Areas bring their own command groups (nlu, ngo, user, digest ...)."""
     for module, attribute in AREA_COMMANDS:
-        try:
-            command = getattr(__import__(module, fromlist=[attribute]), attribute)
-        except ImportError as exc:
-            log.debug("commands of %s unavailable: %s", module, exc)
-            continue
-        main.add_command(command)
+        main.add_command(getattr(importlib.import_module(module), attribute))
 
 
 #: (module, attribute) of click commands or groups the areas add to `puente`.
 AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu"), ("bot.portal.cli", "user"), ("bot.routing.cli", "ngo"), ("bot.analytics.cli", "digest")]
-
-_attach_area_commands()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

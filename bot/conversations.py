@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot import dialogue, effects, sealed_state
 from bot.db import utcnow
 from bot.messages import InboundMessage
+from bot.metrics import TURN_LATENCY
 from bot.models import Conversation
 from bot.models import InboundMessage as InboundRow
 from bot.outbound import queue_text, queue_to_address
@@ -122,7 +123,7 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
     """Handle one message; False when the worker erased everything (nothing more to handle)."""
     vault = runtime.vault
     try:
-        with session.begin_nested():
+        with session.begin_nested(), TURN_LATENCY.time():
             turn = dialogue.TurnInput(
                 text=vault.decrypt_optional(row.body_enc) or "",
                 button=vault.decrypt_optional(row.button_enc),

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot import i18n
 from bot.db import utcnow
+from bot.metrics import NLU_LATENCY
 from bot.render import render
 from bot.runtime import Runtime
 from flows import Effect, Reply, Turn
@@ -43,7 +44,8 @@ class Outcome:
 def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
     text = OPT_OUT_WORDS.get(turn.opt_out_type or "", turn.text)
     hint = state.get("language")
-    parse = runtime.interpreter.parse(turn.button or text, language_hint=hint)
+    with NLU_LATENCY.time():
+        parse = runtime.interpreter.parse(turn.button or text, language_hint=hint)
     result = runtime.engine.step(
         state,
         Turn(text=text, parse=parse, channel=turn.channel, now=utcnow(),

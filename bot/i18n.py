@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -255,11 +256,17 @@ def languages(domain: str = DOMAIN) -> tuple[str, ...]:
     return _catalogs(domain).languages()
 
 
-def translator(lang: str | None, *, domain: str = DOMAIN, strict: bool = False) -> Translator:
-    """A Translator for ``lang``; an unknown or missing language falls back to English."""
+def translator(lang: str | None, *, domain: str = DOMAIN, strict: bool | None = None) -> Translator:
+    """A Translator for ``lang``; an unknown or missing language falls back to English.
+
+    ``strict`` defaults to the environment: PUENTE_I18N_STRICT=1 (set by the test suite) makes a
+    missing translation or an empty placeholder raise instead of falling back.
+    """
     catalogs = _catalogs(domain)
     if lang not in catalogs.messages:
         lang = catalogs.fallback
+    if strict is None:
+        strict = os.environ.get("PUENTE_I18N_STRICT") == "1"
     return Translator(lang=lang, catalogs=catalogs, strict=strict)
 
 

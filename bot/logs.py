@@ -11,7 +11,9 @@ import logging
 import re
 import sys
 
-_NUMBER = re.compile(r"(?:whatsapp:)?\+?\d[\d\s().-]{8,}\d")
+# A phone number: "+" and 7-15 digits (E.164, maybe spaced), or 10+ digits standing alone (not inside
+# a hex id such as a job's).
+_NUMBER = re.compile(r"(?:whatsapp:)?\+\d[\d\s().-]{5,}\d|(?<![\w-])\d{10,15}(?![\w-])")
 
 
 def redact(text: str) -> str:

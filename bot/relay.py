@@ -26,6 +26,7 @@ from bot.effects import Context, handler
 from bot.errors import PuenteError
 from bot.models import Conversation
 from bot.outbound import WHATSAPP_WINDOW, in_whatsapp_window, queue_template, queue_text
+from bot.portal import notify  # noqa: F401  (queues staff notices of new referrals)
 from bot.portal.models import RelayMessage
 from bot.reports import casecode, timeline
 from bot.reports.models import Report

@@ -70,7 +70,23 @@ class Runtime:
     def engine(self) -> Any:
         import flows
 
-        return flows.load_engine()
+        from bot import i18n
+
+        conversation = self.settings.conversation
+        return flows.load_engine(
+            session_timeout=conversation.session_timeout_minutes,
+            default_language=conversation.default_language,
+            # Lets a typed option label or a WhatsApp button's text answer like its number.
+            labels=lambda msgid, lang: i18n.translator(lang).gettext(msgid),
+        )
+
+    def warm_up(self) -> None:
+        """Load the NLU model, flows and catalogs now, not on the first worker's message."""
+        from bot import i18n
+
+        self.interpreter.parse("hola")
+        self.engine
+        i18n.translator("es")
 
     def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> bool:
         """Queue a job; False when the queue is down (the database row lets the re-driver retry)."""

@@ -26,6 +26,12 @@ class PuenteServer(BaseApplication):
         return create_app(load_settings(self.config_path, env="production"))
 
 
+def _child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int, config: str | None) -> None:
     options = {
         "bind": f"{host}:{port}",
@@ -40,5 +46,6 @@ def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int, conf
         "loglevel": settings.log_level.lower(),
         "preload_app": False,
         "forwarded_allow_ips": "127.0.0.1",
+        "child_exit": _child_exit,
     }
     PuenteServer(options, config).run()

@@ -16,15 +16,22 @@ PURGE_EVERY_SECONDS = 6 * 3600
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> None:
-    from rq import Queue, Worker
+    import redis
+    from rq import Queue, SimpleWorker
 
     logs.configure(settings.log_level, json_lines=settings.env == "production")
     runtime = Runtime.build(settings)
     set_current(runtime)
-    queue = Queue(settings.jobs.queue_name, connection=runtime.queue.redis)
+    runtime.warm_up()
+    # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
+    # socket timeout the web side uses to fail fast.
+    connection = redis.Redis.from_url(settings.redis_url)
+    queue = Queue(settings.jobs.queue_name, connection=connection)
     if not burst:
         threading.Thread(target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True).start()
-    Worker([queue], connection=runtime.queue.redis).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
+    # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
+    # job instead of being rebuilt in a fork per job. A crash mid-job is covered by leases and re-drive.
+    SimpleWorker([queue], connection=connection).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
 
 
 def _housekeeping(runtime: Runtime) -> None:

@@ -10,17 +10,29 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from bot import i18n
 from bot.portal import audit
 from bot.portal.models import AuditLog, RelayMessage, User
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import NgoRecord, Referral
-from bot.runtime import Runtime, current
+from bot.runtime import Runtime, after_commit, current
 
 log = logging.getLogger(__name__)
+
+
+NEW_REFERRAL_JOB = "bot.portal.notify.new_referral"
+
+
+@event.listens_for(Referral, "after_insert")
+def _referral_created(mapper: object, connection: object, referral: Referral) -> None:
+    """Every new referral (first routing, a re-route after a decline or an escalation) queues the
+    staff notice once its transaction commits. Loaded with the portal and the relay (bot.relay)."""
+    session = object_session(referral)
+    if session is not None:
+        after_commit(session, NEW_REFERRAL_JOB, referral.id)
 
 
 def new_referral(referral_id: int) -> int:

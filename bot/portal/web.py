@@ -35,7 +35,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from bot import i18n
-from bot.portal import accounts, csrf
+from bot.portal import accounts, csrf, notify  # noqa: F401  (notify: staff notices of new referrals)
 from bot.portal.models import LANGUAGES, User
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -293,6 +293,11 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not parts.path.startswith("/portal/") or target.startswith("//"):
         return None
     return target
+
+
+@bp.errorhandler(404)
+def _not_found(exc: Exception) -> Response:
+    return error_page("error.not_found.title", "error.not_found.body", 404)
 
 
 def error_page(title: str, body: str, status: int) -> Response:

@@ -113,6 +113,9 @@ def train(paths: RasaPaths, *, force: bool = False, data_dir: Path = DATA_DIR) -
         raise RasaSetupError(
             f"the Rasa venv at {paths.venv} is not built: run `puente nlu rasa build`"
         )
+    if force:
+        # Rasa's own component cache would otherwise skip most of the work.
+        shutil.rmtree(project.directory / ".rasa", ignore_errors=True)
     log_path = project.directory / "train.log"
     command = [str(paths.rasa), "train", "nlu", "--config", "config.yml", "--nlu", "data"]
     command += ["--out", "models", "--fixed-model-name", project.model_name]

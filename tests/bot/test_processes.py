@@ -44,7 +44,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> No
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.2)
     raise AssertionError("server never became healthy")
@@ -56,8 +56,8 @@ def test_serve_on_sqlite_answers_each_channel_in_its_language(tmp_path: Path, tw
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = puente_env(twilio, f"sqlite:///{db_file}", PUBLIC_BASE_URL=base)
-    subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
                                "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_healthy(base, server)
@@ -96,7 +96,7 @@ def test_rq_worker_processes_and_sends(tmp_path: Path, twilio, make_bot, redis_u
     """With REDIS_URL the web process only queues; a real `puente worker` answers."""
     bot = make_bot(database_url, redis_url=redis_url, jobs__inline_sync=False)
     env = puente_env(twilio, database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL="http://localhost")
-    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert bot.send("hello, good morning", sender="+15195550190").status_code == 200

@@ -49,7 +49,7 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path):
 def test_cli_reports_a_config_error_in_one_line_without_a_traceback(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("nlu:\n  backnd: rasa\n")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(config), "db", "upgrade"],
+    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"],
                             capture_output=True, text=True)
     assert result.returncode != 0
     assert "nlu.backnd: unknown key (did you mean 'backend'?)" in result.stderr

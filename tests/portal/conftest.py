@@ -41,6 +41,13 @@ ngos:
     services: [legal, wages, housing, health, complaints, information]
     capacity: 50
     contacts: {email: staff@ngo-qc.example.org}
+  - id: ngo-qc2
+    name: Deuxième Aide Québec
+    provinces: [QC]
+    languages: [fr]
+    services: [legal, wages]
+    capacity: 50
+    contacts: {email: staff@ngo-qc2.example.org}
 """
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -182,7 +182,8 @@ def test_two_step_login_with_an_authenticator_code(portal):
     response = client.post("/portal/account/2fa", data={"code": "000000" if totp.now() != "000000" else "111111",
                                                        "csrf_token": csrf_from(page)})
     assert response.status_code == 400
-    response = client.post("/portal/account/2fa", data={"code": totp.now(), "csrf_token": csrf_from(page)})
+    enabling_code = totp.now()
+    response = client.post("/portal/account/2fa", data={"code": enabling_code, "csrf_token": csrf_from(page)})
     assert response.status_code == 302
     assert _user(portal, ANA).totp_secret_enc and secret not in _user(portal, ANA).totp_secret_enc
 
@@ -191,8 +192,8 @@ def test_two_step_login_with_an_authenticator_code(portal):
     assert response.headers["Location"].endswith("/portal/login/code")
     assert fresh.get("/portal/inbox").status_code == 302  # the password alone is not enough
     code_page = text(fresh.get("/portal/login/code"))
-    used = totp.now()  # the code that turned it on cannot be used again
-    response = fresh.post("/portal/login/code", data={"code": used, "csrf_token": csrf_from(code_page)})
+    # The code that turned it on cannot be used again.
+    response = fresh.post("/portal/login/code", data={"code": enabling_code, "csrf_token": csrf_from(code_page)})
     assert response.status_code == 401 and "That code is wrong or was already used" in text(response)
     next_code = totp.at(time.time() + 30)
     response = fresh.post("/portal/login/code", data={"code": next_code, "csrf_token": csrf_from(code_page)})

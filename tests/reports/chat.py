@@ -32,6 +32,7 @@ ANSWERS: dict[str, dict[str, str]] = {
            "sector": "1", "since": "2", "how_many": "2", "photos": "done", "danger": "no",
            "consent_ngo": "yes", "consent_tipline": "no", "contact": "1"},
 }
+MAIN_MENU = "0"
 REPORT_OPTION = "2"  # the main menu's "report" option
 
 
@@ -50,6 +51,8 @@ def file_report(bot: Any, sender: str, language: str, *, answers: dict[str, str]
     start = len(twilio.messages)
     script = {**ANSWERS[language], **(answers or {})}
     bot.send(GREETING[language], sender=sender)
+    if pending_step(bot, sender) != ("menu", "main"):
+        bot.send(MAIN_MENU, sender=sender)
     bot.send(REPORT_OPTION, sender=sender)
     for _ in range(max_turns):
         flow, step = pending_step(bot, sender)

@@ -160,6 +160,9 @@ class PostgresCluster:
                   "-o", options, "-w", "-t", "60", "start")
         return self
 
+    def running(self) -> bool:
+        return self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "status", check=False).returncode == 0
+
     def stop(self, mode: str = "fast") -> None:
         """``immediate`` is a crash as far as clients can tell; ``fast`` disconnects them cleanly."""
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=False)
@@ -308,3 +311,72 @@ def migrate(database_url: str) -> None:
     from bot import migrate as migrations
 
     migrations.upgrade(database_url)
+
+
+class Stack:
+    """Puente as deployed: `puente serve` and `puente worker` processes on private Redis/PostgreSQL.
+
+    ``post`` sends a signed webhook over HTTP as Twilio would; ``db`` reads the tables the
+    processes write; every process's output lands in ``tmp`` for log scans.
+    """
+
+    def __init__(self, tmp: Path, database_url: str, *, secret: str, twilio, redis_url: str | None,
+                 **settings: str):
+        self.tmp, self.database_url, self.secret, self.twilio = tmp, database_url, secret, twilio
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = puente_environ(database_url, secret=secret, twilio=twilio, redis_url=redis_url,
+                                  PUBLIC_BASE_URL=self.base_url,
+                                  PROMETHEUS_MULTIPROC_DIR=str(self._metrics_dir()), **settings)
+        self.web: PuenteProcess | None = None
+        self.workers: list[PuenteProcess] = []
+        self._db = None
+
+    def _metrics_dir(self) -> Path:
+        path = self.tmp / "metrics"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def serve(self, workers: int = 2) -> PuenteProcess:
+        self.web = serve(self.env, self.port, self.tmp / "serve.log", workers=workers)
+        return self.web
+
+    def start_worker(self) -> PuenteProcess:
+        process = worker(self.env, self.tmp / f"worker-{len(self.workers)}.log")
+        self.workers.append(process)
+        return process
+
+    def post(self, body: str, *, sender: str, to: str | None = None, sid: str | None = None,
+             timeout: float = 15, **extra) -> requests.Response:
+        from tests.support.webhooks import inbound_params, signed_webhook_post
+
+        to = to or ("whatsapp:+15550108888" if sender.startswith("whatsapp:") else "+15550109999")
+        params = inbound_params(sender, to, body, sid, **extra)
+        return signed_webhook_post(self.base_url, "/webhooks/twilio", params, self.twilio.auth_token,
+                                   timeout=timeout)
+
+    @property
+    def db(self):
+        """The processes' database, for assertions (a Database of our own)."""
+        if self._db is None:
+            from bot.db import Database
+
+            self._db = Database(self.database_url)
+        return self._db
+
+    def logs(self) -> str:
+        """Everything every process printed so far."""
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.tmp.glob("*.log")))
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.web]:
+            if process is not None:
+                process.stop()
+        if self._db is not None:
+            self._db.dispose()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -1,0 +1,79 @@
+"""Prometheus metrics at /metrics.
+
+Message counts come from the database at scrape time (right across any number of web and rq
+processes); latencies and referral acknowledgement times are histograms, shared between processes
+through prometheus_client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (`puente serve`
+and `puente worker` set it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+
+NLU_LATENCY = Histogram(
+    "puente_nlu_parse_seconds", "Time to understand one message",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+TURN_LATENCY = Histogram(
+    "puente_turn_seconds", "Time to handle one inbound message (NLU, flow, outbox write)",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+REFERRAL_ACK = Histogram(
+    "puente_referral_ack_seconds", "Time from a referral's creation to an NGO's acknowledgement",
+    buckets=(60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600, 7 * 24 * 3600),
+)
+
+bp = Blueprint("metrics", __name__)
+
+
+class DatabaseCollector:
+    """Counts read from the tables when scraped: the truth whichever process did the work."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from bot.models import Conversation, InboundMessage, OutboxMessage
+
+        inbound = GaugeMetricFamily("puente_messages_in", "Inbound messages by channel and status",
+                                    labels=["channel", "status"])
+        outbound = GaugeMetricFamily("puente_messages_out", "Outbound messages by channel, kind and status",
+                                     labels=["channel", "kind", "status"])
+        depth = GaugeMetricFamily("puente_queue_depth", "Jobs waiting in the queue")
+        with self.runtime.db.session() as session:
+            for channel, status, count in session.execute(
+                select(Conversation.channel, InboundMessage.status, func.count())
+                .join(Conversation, Conversation.id == InboundMessage.conversation_id)
+                .group_by(Conversation.channel, InboundMessage.status)
+            ):
+                inbound.add_metric([channel, status], count)
+            for channel, kind, status, count in session.execute(
+                select(OutboxMessage.channel, OutboxMessage.kind, OutboxMessage.status, func.count())
+                .group_by(OutboxMessage.channel, OutboxMessage.kind, OutboxMessage.status)
+            ):
+                outbound.add_metric([channel, kind, status], count)
+        depth.add_metric([], max(self.runtime.queue.depth(), 0))
+        yield from (inbound, outbound, depth)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY
+    output = generate_latest(registry)
+    extra = CollectorRegistry()
+    extra.register(DatabaseCollector(current_app.extensions["puente"]))
+    return Response(output + generate_latest(extra), mimetype=CONTENT_TYPE_LATEST)
