@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.analytics.events import record_match, record_referral
 from bot.db import utcnow
 from bot.errors import PuenteError
+from bot.metrics import REFERRAL_ACK
 from bot.reports import timeline
 from bot.reports.draft import MATCHING_TYPES
 from bot.reports.models import OUTCOMES, Report
@@ -130,7 +131,8 @@ def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: i
     if referral.status in ("acknowledged", "accepted"):
         return referral
     _require(referral, ("pending", "delivered"), "acknowledge")
-    referral.status, referral.acknowledged_at, referral.acknowledged_by = "acknowledged", now, user_id
+    referral.status = "acknowledged"
+    _acknowledged(referral, user_id, now)
     record_referral(session, referral, "acknowledged", report=report)
     if report.status in ("new", "assigned"):
         report.status = "acknowledged"
@@ -138,6 +140,11 @@ def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: i
                     referral_id=referral.id, now=now)
     notify_worker(session, runtime, report, "acknowledged", now=now)
     return referral
+
+
+def _acknowledged(referral: Referral, user_id: int, now: datetime) -> None:
+    referral.acknowledged_at, referral.acknowledged_by = now, user_id
+    REFERRAL_ACK.observe(max(0.0, (now - referral.created_at).total_seconds()))
 
 
 def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *,
@@ -149,7 +156,7 @@ def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *
         return referral
     _require(referral, ("pending", "delivered", "acknowledged"), "accept")
     if referral.acknowledged_at is None:
-        referral.acknowledged_at, referral.acknowledged_by = now, user_id
+        _acknowledged(referral, user_id, now)
         record_referral(session, referral, "acknowledged", report=report)
     referral.status, referral.accepted_at = "accepted", now
     record_referral(session, referral, "accepted", report=report)

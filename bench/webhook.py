@@ -1,0 +1,200 @@
+"""Benchmark of the inbound webhook as deployed, against a bare signature-checking Flask app.
+
+    python bench/webhook.py [--duration 15] [--connections 8]
+
+Both run under gunicorn with 2 workers (gthread, 4 threads, keep-alive: bot/server.py's options)
+and both check X-Twilio-Signature. Puente's side is the whole path: `puente serve` (production
+settings) on a throwaway PostgreSQL database and a private Redis, with two `puente worker` rq
+workers understanding, answering and sending to the local Twilio-compatible server meanwhile.
+wrk (one thread, 8 connections) replays pre-signed requests, each with its own MessageSid, from
+workers in four-message conversations. Printed: throughput and latency of both, the ratio, and
+how many accepted messages got their reply at the Twilio server and how long that took.
+Goals: Puente >= 0.5x the bare app's throughput, p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from stack import (
+    WEBHOOK_PATH,
+    answered,
+    conversation_message,
+    machine,
+    percentile,
+    puente_stack,
+    signed_form,
+    wait_drained,
+)
+
+BENCH = Path(__file__).resolve().parent
+LUA = BENCH / "signed_requests.lua"
+#: bot/server.py's gunicorn options, given to the bare app too.
+GUNICORN = ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "5", "--timeout", "30"]
+
+
+@contextmanager
+def bare_app(auth_token: str, public_url: str, log: Path, workers: int):
+    """bench/bare_twilio.py under gunicorn on a free port; yields its webhook URL."""
+    from tests.support.services import free_port, wait_until
+
+    port = free_port()
+    env = os.environ | {"BARE_TWILIO_AUTH_TOKEN": auth_token, "BARE_PUBLIC_URL": public_url}
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), *GUNICORN,
+             "--bind", f"127.0.0.1:{port}", "--chdir", str(BENCH), "bare_twilio:app"],
+            env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    try:
+        wait_until(lambda: _answers(url), 30, "the bare app", interval=0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.post(url, timeout=1).status_code == 403  # no signature: refused, but up
+    except requests.RequestException:
+        return False
+
+
+def write_requests(path: Path, public_url: str, auth_token: str, count: int, first: int) -> Path:
+    """``count`` signed webhooks (messages ``first``...) as wrk's Lua script reads them."""
+    with open(path, "w", encoding="ascii") as out:
+        for n in range(first, first + count):
+            signature, body = signed_form(public_url, auth_token, *conversation_message(n))
+            out.write(f"{signature}\t{body}\n")
+    return path
+
+
+def warm_up(url: str, path: Path) -> None:
+    """A few requests through each connection's worker, so neither side is measured cold."""
+    with requests.Session() as session:
+        for line in path.read_text().splitlines():
+            signature, body = line.split("\t")
+            session.post(url, data=body, headers={
+                "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def load(url: str, path: Path, duration: int, connections: int) -> dict[str, float]:
+    """wrk's figures (or, without wrk, the fallback load generator's) for one run."""
+    if shutil.which("wrk") is None:
+        return python_load(url, path, duration, connections)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+               "-s", str(LUA), url, "--", str(path)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^RESULT (.*)$", output, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"wrk printed no RESULT line:\n{output}")
+    figures = {key: float(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
+    figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def python_load(url: str, path: Path, duration: int, connections: int) -> dict[str, float]:
+    """The fallback when wrk is missing: threads with keep-alive sessions (slower than wrk)."""
+    lines = iter(path.read_text().splitlines())
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = {"status_errors": 0, "socket_errors": 0}
+    deadline = time.monotonic() + duration
+
+    def client() -> None:
+        with requests.Session() as session:
+            while time.monotonic() < deadline:
+                with lock:
+                    line = next(lines, None)
+                if line is None:
+                    return
+                signature, body = line.split("\t")
+                start = time.perf_counter()
+                try:
+                    response = session.post(url, data=body, timeout=10, headers={
+                        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+                    failed = "status_errors" if response.status_code >= 400 else None
+                except requests.RequestException:
+                    failed = "socket_errors"
+                with lock:
+                    latencies.append((time.perf_counter() - start) * 1e6)
+                    if failed:
+                        errors[failed] += 1
+
+    begin = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - begin
+    return {"requests": len(latencies), "rate": len(latencies) / elapsed, "timeouts": 0, "wrapped": 0,
+            **{f"p{q}_us": percentile(latencies, q) for q in (50, 90, 99)},
+            "max_us": max(latencies, default=0.0), **errors}
+
+
+def row(name: str, figures: dict[str, float]) -> str:
+    errors = figures["status_errors"] + figures["socket_errors"] + figures["timeouts"]
+    return (f"{name:<28} {figures['rate']:>9.0f} {figures['p50_us'] / 1000:>8.2f} "
+            f"{figures['p90_us'] / 1000:>8.2f} {figures['p99_us'] / 1000:>8.2f} "
+            f"{figures['max_us'] / 1000:>8.1f} {figures['requests']:>8.0f} {errors:>6.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=15, help="seconds of load on each app")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--rq-workers", type=int, default=2)
+    args = parser.parse_args()
+    generator = "wrk -t1" if shutil.which("wrk") else "Python threads (wrk is not installed: apt-get install wrk)"
+
+    with puente_stack(args.web_workers, args.rq_workers) as stack, tempfile.TemporaryDirectory() as tmp:
+        folder, token = Path(tmp), stack.twilio.auth_token
+        public_url = stack.base_url + WEBHOOK_PATH
+        warm = write_requests(folder / "warm.txt", public_url, token, 100, first=0)
+        with bare_app(token, public_url, folder / "bare.log", args.web_workers) as bare_url:
+            bare_requests = write_requests(folder / "bare.txt", public_url, token, 20_000, first=1_000_000)
+            warm_up(bare_url, warm)
+            bare = load(bare_url, bare_requests, args.duration, args.connections)
+
+        # Enough distinct messages that none repeats: Puente is not faster than the bare app.
+        puente_requests = write_requests(folder / "puente.txt", public_url, token,
+                                         int(bare["requests"] * 1.1) + 1000, first=100)
+        warm_up(public_url, warm)
+        wait_drained(stack, timeout=60)
+        stored_before, replied_before = answered(stack)
+        puente = load(public_url, puente_requests, args.duration, args.connections)
+        stored_at_end, replied_at_end = answered(stack)
+        drain_seconds, stored, replied = wait_drained(stack)
+
+    print(f"webhook under gunicorn ({args.web_workers} workers), {generator}, {args.connections} connections, "
+          f"{args.duration} s each; {machine()}")
+    print(f"{'':<28} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'requests':>8} {'errors':>6}")
+    print(row("bare Flask + RequestValidator", bare))
+    print(row(f"puente serve + {args.rq_workers} rq workers", puente))
+    ratio = puente["rate"] / bare["rate"]
+    print(f"throughput ratio puente/bare: {ratio:.2f}x (goal >= 0.5x); "
+          f"puente p99 {puente['p99_us'] / 1000:.1f} ms (goal < 50 ms)")
+    accepted = stored - stored_before
+    print(f"accepted {accepted} messages; {replied_at_end - replied_before} answered at the Twilio server when "
+          f"the load stopped, {replied - replied_before} after the workers drained the backlog "
+          f"({drain_seconds:.1f} s after the load; {accepted / (args.duration + drain_seconds):.0f} msg/s end to end)")
+    if puente["wrapped"]:
+        print(f"warning: the request list wrapped {puente['wrapped']:.0f} time(s): some MessageSids repeated")
+
+
+if __name__ == "__main__":
+    main()
