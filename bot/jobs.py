@@ -13,6 +13,10 @@ from bot.models import InboundMessage, NluReview, OutboxMessage
 from bot.queue import resolve
 from bot.runtime import current
 
+#: A status callback for a sid not stored yet is retried after 1, 2, 4, 8 s.
+STATUS_RETRY_SECONDS = 1.0
+STATUS_ATTEMPTS = 4
+
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +28,20 @@ def process_inbound(inbound_id: int) -> int:
 def send_message(outbox_id: int) -> str:
     """Send one outbox message (claimed under a lease, never twice)."""
     return outbound.deliver(current(), outbox_id)
+
+
+def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
+    """A status callback that arrived before its sid was stored; given up after a few tries
+    (a status for a message this deployment never sent)."""
+    runtime = current()
+    if outbound.record_status(runtime, sid, status, error_code or None):
+        return True
+    if attempt < STATUS_ATTEMPTS:
+        runtime.enqueue("bot.jobs.record_status", sid, status, error_code, attempt + 1,
+                        delay=STATUS_RETRY_SECONDS * 2 ** attempt)
+    else:
+        log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
+    return False
 
 
 def redrive() -> dict[str, int]:

@@ -12,6 +12,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from bot import conversations, inbound, outbound
 from bot.errors import BadRequest, QueueUnavailable
+from bot.jobs import STATUS_RETRY_SECONDS
+from bot.models import OUTBOX_PROGRESS
 from bot.runtime import Runtime
 from bot.twilio_gateway import signature_valid
 
@@ -36,8 +38,12 @@ def _checked_form() -> dict[str, str] | Response:
     if request.mimetype != "application/x-www-form-urlencoded":
         log.warning("webhook refused: content type %s is not form data", request.mimetype or "missing")
         return Response("expected application/x-www-form-urlencoded\n", status=415)
+    raw = request.get_data(cache=True)
+    # Without a Content-Length (a chunked upload through gunicorn) Werkzeug stops reading at the size
+    # limit without a word; one more byte raises its 413 instead of parsing a truncated form.
+    request.stream.read(1)
     try:
-        form = inbound.parse_form(request.get_data(cache=True))
+        form = inbound.parse_form(raw)
     except BadRequest as exc:
         log.warning("webhook refused: %s", exc)
         return Response(f"{exc}\n", status=400)
@@ -86,8 +92,12 @@ def twilio_status() -> Response:
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
     if not sid or not status:
         return Response("MessageSid and MessageStatus are required\n", status=400)
-    if not outbound.record_status(_runtime(), sid, status, form.get("ErrorCode") or None):
-        log.info("status %s for a message we do not know (or an unknown status) ignored", status)
+    if status.lower() not in OUTBOX_PROGRESS:
+        log.info("unknown message status %r ignored", status[:20])
+    elif not outbound.record_status(_runtime(), sid, status, form.get("ErrorCode") or None):
+        # Twilio can call back before the sending job has stored the sid: try again shortly.
+        _runtime().enqueue("bot.jobs.record_status", sid, status, form.get("ErrorCode") or "", 1,
+                           delay=STATUS_RETRY_SECONDS)
     return Response("", status=204)
 
 
