@@ -62,6 +62,8 @@ def repair(state: object) -> dict[str, Any]:
     for key in ("flow", "step"):
         if not isinstance(base[key], str):
             base[key] = None
+    if not isinstance(base["handoff"], dict):
+        base["handoff"] = None
     base["v"] = VERSION
     base.update(extra)
     return base
