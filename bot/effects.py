@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, InboundMessage, OutboxMessage
+from bot.models import Conversation, ErasedMessage, InboundMessage, OutboxMessage
 from bot.runtime import Runtime
 from flows import Effect
 
@@ -109,6 +109,8 @@ def _opt_in(context: Context, effect: Effect) -> None:
 def _erase(context: Context, effect: Effect) -> None:
     """Erase the worker's conversation, messages and outbox. Areas holding more (reports) add their own."""
     session, conversation = context.session, context.conversation
+    sids = session.scalars(select(InboundMessage.message_sid).where(InboundMessage.conversation_id == conversation.id))
+    session.add_all(ErasedMessage(message_sid=sid) for sid in sids)
     session.execute(delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id))
     session.execute(delete(InboundMessage).where(InboundMessage.conversation_id == conversation.id))
     session.execute(delete(Conversation).where(Conversation.id == conversation.id))

@@ -9,13 +9,15 @@ from sqlalchemy import delete, update
 
 from bot import conversations, outbound
 from bot.db import utcnow
-from bot.models import InboundMessage, NluReview, OutboxMessage
+from bot.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
 from bot.queue import resolve
 from bot.runtime import current
 
 #: A status callback for a sid not stored yet is retried after 1, 2, 4, 8 s.
 STATUS_RETRY_SECONDS = 1.0
 STATUS_ATTEMPTS = 4
+#: Twilio redelivers a webhook within minutes; an erased conversation's sids are kept this long.
+ERASED_SIDS_KEPT = timedelta(days=2)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,14 @@ def purge() -> dict[str, int]:
                    OutboxMessage.status.not_in(("pending", "sending")))
             .values(body_enc=None, content_variables_enc=None)
         ).rowcount
+        # Numbers no conversation holds any more, on messages that will not be sent again.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.conversation_id.is_(None), OutboxMessage.to_enc != "",
+                   OutboxMessage.status.not_in(("pending", "sending")), OutboxMessage.created_at < cutoff)
+            .values(to_enc="")
+        )
+        session.execute(delete(ErasedMessage).where(ErasedMessage.erased_at < utcnow() - ERASED_SIDS_KEPT))
         review = session.execute(delete(NluReview).where(NluReview.created_at < cutoff)).rowcount
         for hook in PURGE_HOOKS:
             (resolve(hook) if isinstance(hook, str) else hook)(session, cutoff)

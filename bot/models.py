@@ -62,6 +62,16 @@ class InboundMessage(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="inbound")
 
 
+class ErasedMessage(Base):
+    """The MessageSids of an erased conversation, kept a few days without anything else: Twilio
+    may redeliver the worker's "yes, erase", which must not bring their number back."""
+
+    __tablename__ = "erased_messages"
+
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class OutboxMessage(Base):
     """Every message the bot sends, written here first and sent by a job.
 

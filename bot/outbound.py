@@ -148,6 +148,8 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
         row = session.get(OutboxMessage, outbox_id)
         row.status, row.twilio_sid, row.sent_at = "sent", sid, utcnow()
         row.error_code = row.error_message = None
+        if row.conversation_id is None:
+            row.to_enc = ""  # no conversation keeps this number (an erasure's goodbye, a staff notice)
     log.info("outbox %s sent on attempt %s (%s)", outbox_id, attempts, message_kind(message))
     return "sent"
 

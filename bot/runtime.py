@@ -69,7 +69,6 @@ class Runtime:
     @cached_property
     def engine(self) -> Any:
         import flows
-
         from bot import i18n
 
         conversation = self.settings.conversation
@@ -85,7 +84,7 @@ class Runtime:
         from bot import i18n
 
         self.interpreter.parse("hola")
-        self.engine
+        _ = self.engine
         i18n.translator("es")
 
     def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> bool:

@@ -31,6 +31,7 @@ INTENTS = {
 }  # fmt: skip
 PARSE_KEYS = {"text", "intent", "intent_ranking", "entities", "language"}
 ENTITY_KEYS = {"entity", "value", "start", "end", "extractor"}
+TEST_EPOCHS = 15
 SECRET_TEXT = "mi patron me quito el pasaporte en Leamington"
 
 
@@ -38,7 +39,9 @@ SECRET_TEXT = "mi patron me quito el pasaporte en Leamington"
 def rasa_server() -> Iterator[manage.RasaServer]:
     paths = manage.RasaPaths.from_env()
     manage.build_venv(paths)
-    with manage.RasaServer(paths, manage.train(paths)) as server:
+    # Fewer DIET epochs than the shipped pipeline: these tests check the wiring, the benchmark
+    # (bench/nlu_backends.py) the accuracy.
+    with manage.RasaServer(paths, manage.train(paths, epochs=TEST_EPOCHS)) as server:
         yield server
 
 

@@ -129,8 +129,6 @@ def test_binary_junk_is_a_400_that_says_what_is_wrong(make_bot, sqlite_url, junk
     assert _stored(bot.runtime) == (0, 0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="erase_data (bot/effects.py) deletes the inbound rows and with them the "
-                   "MessageSids that recognise a redelivery; keeping them needs a schema change")
 def test_a_redelivery_after_erasure_does_not_bring_the_worker_back(make_bot, sqlite_url, twilio):
     """Twilio retries a webhook whose answer it did not get; a retried "yes, erase" must stay erased."""
     bot = make_bot(sqlite_url)
