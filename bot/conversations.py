@@ -20,7 +20,7 @@ from bot import dialogue, effects, sealed_state
 from bot.db import utcnow
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
-from bot.models import Conversation
+from bot.models import Conversation, ErasedMessage
 from bot.models import InboundMessage as InboundRow
 from bot.outbound import queue_text, queue_to_address
 from bot.runtime import Runtime, after_commit
@@ -41,7 +41,8 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     vault = runtime.vault
     key = vault.address_key(message.sender)
     with runtime.db.session() as session:
-        if session.scalar(select(InboundRow.id).where(InboundRow.message_sid == message.message_sid)):
+        if session.scalar(select(InboundRow.id).where(InboundRow.message_sid == message.message_sid)) \
+                or session.get(ErasedMessage, message.message_sid):
             return Accepted(None)
         conversation = _conversation(session, runtime, key, message)
         throttled = _flooding(session, runtime, conversation.id)
