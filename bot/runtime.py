@@ -64,6 +64,7 @@ class Runtime:
             backend=nlu_settings.backend,
             rasa_url=nlu_settings.rasa_url,
             threshold=nlu_settings.confidence_threshold,
+            rasa_timeout=nlu_settings.rasa_timeout_seconds,
         )
 
     @cached_property

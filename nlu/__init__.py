@@ -109,6 +109,7 @@ def get_interpreter(
     *,
     model_path: str | Path | None = None,
     data_dir: str | Path = DATA_DIR,
+    rasa_timeout: float = 2.0,
 ) -> Interpreter:
     """The interpreter the flows use. ``backend`` is "embedded" (default, in process) or
     "rasa" (a Rasa server at ``rasa_url``, with the embedded one as fallback and for language).
@@ -123,6 +124,7 @@ def get_interpreter(
         from nlu.rasa import RasaInterpreter
 
         return RasaInterpreter(
-            rasa_url or "http://127.0.0.1:5005", fallback=embedded, threshold=threshold
+            rasa_url or "http://127.0.0.1:5005", fallback=embedded, timeout=rasa_timeout,
+            threshold=threshold,
         )
     raise NLUError(f"unknown NLU backend {backend!r}: expected 'embedded' or 'rasa'")
