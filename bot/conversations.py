@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import dialogue, effects, sealed_state
+from bot import dialogue, effects, nlu_review, sealed_state
 from bot.db import utcnow
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
@@ -135,6 +135,8 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
             # The report answers in the flow state are encrypted at rest (bot.sealed_state).
             outcome = dialogue.respond(runtime, sealed_state.unseal(vault, conversation.state or {}), turn)
             conversation.state = sealed_state.seal(vault, outcome.state)
+            if not turn.button:
+                nlu_review.keep(session, runtime, turn.text, outcome.parse)
             address, bot_address = vault.decrypt(conversation.address_enc), conversation.bot_address
             context = effects.Context(session=session, runtime=runtime, conversation=conversation,
                                       inbound=row, parse=outcome.parse)

@@ -88,6 +88,7 @@ class NluSettings(Section):
     rasa_timeout_seconds: float = Field(2.0, gt=0)
     confidence_threshold: float | None = Field(None, ge=0, le=1)
     review_queue: bool = True
+    review_below: float = Field(0.35, ge=0, le=1)
 
 
 class PortalSettings(Section):

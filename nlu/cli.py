@@ -170,10 +170,21 @@ def evaluate(data_path: Path, test_file: Path | None, folds: int, errors: int) -
     show_default=True,
     help="JSON lines with text, intent, confidence, language.",
 )
+@click.option("--database", "from_database", is_flag=True,
+              help="Read the bot's review queue (nlu_review table) instead of JSON lines.")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
-def review(source, output) -> None:
+@click.pass_context
+def review(ctx, source, from_database, output) -> None:
     """Write low-confidence records as Rasa-format candidates for annotators."""
-    records = [json.loads(line) for line in source if line.strip()]
+    if from_database:
+        from bot import nlu_review
+        from bot.runtime import Runtime
+        from bot.settings import load_settings
+
+        config = (ctx.find_root().obj or {}).get("config")
+        records = nlu_review.records(Runtime.build(load_settings(config)))
+    else:
+        records = [json.loads(line) for line in source if line.strip()]
     output.write(candidates_yaml(records))
 
 
