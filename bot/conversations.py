@@ -68,8 +68,15 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
 
 
 def _conversation(session: Session, runtime: Runtime, key: str, message: InboundMessage) -> Conversation:
-    conversation = session.scalar(select(Conversation).where(Conversation.address_key == key))
+    by_key = select(Conversation).where(Conversation.address_key == key)
+    # A turn in progress holds the row (see ``process``): do not wait for it on the webhook, which
+    # Twilio gives 15 s. That turn was started by a message received moments ago, so the touch below
+    # can be skipped; the stored message itself still goes in (its foreign key needs only a key share).
+    conversation = session.scalar(by_key.with_for_update(skip_locked=True, key_share=True))
     if conversation is None:
+        busy = session.scalar(by_key)
+        if busy is not None:
+            return busy
         conversation = Conversation(
             address_key=key,
             address_enc=runtime.vault.encrypt(message.sender),
@@ -106,7 +113,8 @@ def process(runtime: Runtime, inbound_id: int) -> int:
         if conversation_id is None:
             return 0  # erased since it was queued
         conversation = session.scalar(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+            # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update(key_share=True)
         )
         pending = session.scalars(
             select(InboundRow)
