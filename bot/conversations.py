@@ -28,6 +28,8 @@ from bot.runtime import Runtime, after_commit
 log = logging.getLogger(__name__)
 
 PROCESS_JOB = "bot.jobs.process_inbound"
+#: When another job holds the worker's conversation, this one is queued again after this delay.
+BUSY_RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,14 @@ def process(runtime: Runtime, inbound_id: int) -> int:
             return 0  # erased since it was queued
         conversation = session.scalar(
             # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update(key_share=True)
+            select(Conversation).where(Conversation.id == conversation_id)
+            .with_for_update(key_share=True, skip_locked=True)
         )
+        if conversation is None:
+            # A turn of this worker is in progress elsewhere: come back shortly rather than hold an
+            # rq worker waiting on the lock (a burst from one sender would otherwise take them all).
+            runtime.enqueue(PROCESS_JOB, inbound_id, delay=BUSY_RETRY_SECONDS)
+            return 0
         pending = session.scalars(
             select(InboundRow)
             .where(InboundRow.conversation_id == conversation_id, InboundRow.status == "received")

@@ -56,8 +56,9 @@ def test_worker_killed_while_sending_is_replaced_and_the_reply_goes_out_once(mak
     assert max(row.attempts for row in current.outbox) == 2  # the killed attempt, then the rescue
 
 
-def test_worker_killed_while_waiting_for_a_conversation_is_replaced_and_answers_once(make_stack, twilio):
-    """The job dies while another turn of the same worker holds the conversation: re-driven, answered once."""
+def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_once(make_stack, twilio):
+    """Another turn of the same worker holds the conversation: the job is put back (the rq worker
+    does not wait on the lock), the worker dies meanwhile, a new one answers once after the turn."""
     stack = make_stack()
     stack.serve(workers=1)
     doomed = stack.start_worker()
@@ -66,7 +67,10 @@ def test_worker_killed_while_waiting_for_a_conversation_is_replaced_and_answers_
 
     with turns_in_progress(stack.database_url) as engine:
         second = post(stack, SENDER, "1").sid  # stored at once: the webhook does not wait for the turn
-        wait_until(lambda: someone_waits_for_a_lock(engine), 60, "the worker's job to wait for the conversation")
+        # rq logs each job it starts: the first message's, then the second's, put back and tried again.
+        wait_until(lambda: doomed.output().count("bot.jobs.process_inbound(") >= 3, 30,
+                   "the second message's job to be put back and tried again")
+        assert not someone_waits_for_a_lock(engine), "a job is blocked on the conversation lock"
         doomed.kill()
     stack.start_worker()
     wait_all_answered(stack.db, {first, second}, timeout=90)
