@@ -188,5 +188,14 @@ def review(ctx, source, from_database, output) -> None:
     output.write(candidates_yaml(records))
 
 
+def _mount_rasa() -> None:
+    from nlu.rasa.cli import rasa
+
+    nlu.add_command(rasa)
+
+
+_mount_rasa()
+
+
 def main() -> None:
     nlu(prog_name="python -m nlu")
