@@ -12,18 +12,18 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import dialogue, effects, nlu_review, sealed_state
-from bot.db import utcnow
+from bot.db import UTCDateTime, utcnow
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
 from bot.models import Conversation, ErasedMessage
 from bot.models import InboundMessage as InboundRow
 from bot.outbound import queue_text, queue_to_address
-from bot.runtime import Runtime, after_commit
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -38,74 +38,81 @@ class Accepted:
     throttled: bool = False
 
 
+# The webhook's statements, built once (bound per request): each request only executes them.
+_SID, _KEY, _SINCE = bindparam("sid"), bindparam("key"), bindparam("since", type_=UTCDateTime())
+#: Whether this MessageSid was stored already (or belonged to a conversation since erased), and how
+#: many messages the worker sent since ``since``: more than anyone types is a flood.
+_SEEN_AND_RECENT = select(
+    or_(select(InboundRow.id).where(InboundRow.message_sid == _SID).exists(),
+        select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists()),
+    select(func.count(InboundRow.id))
+    .join(Conversation, Conversation.id == InboundRow.conversation_id)
+    .where(Conversation.address_key == _KEY, InboundRow.received_at >= _SINCE)
+    .scalar_subquery(),
+)
+#: Touch the worker's conversation unless a turn in progress holds it (see ``process``): the
+#: webhook, which Twilio gives 15 s, does not wait for it (that turn began moments ago).
+_TOUCH = (
+    update(Conversation)
+    .where(Conversation.id == select(Conversation.id).where(Conversation.address_key == _KEY)
+           .with_for_update(skip_locked=True, key_share=True).scalar_subquery())
+    .values(bot_address=bindparam("to"), last_inbound_at=bindparam("now"), updated_at=bindparam("now"))
+    .returning(Conversation.id)
+)
+_BY_KEY = select(Conversation.id).where(Conversation.address_key == _KEY)
+_NEW_CONVERSATION = insert(Conversation).returning(Conversation.id)
+_NEW_INBOUND = insert(InboundRow).returning(InboundRow.id)
+
+
 def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
-    """Store an inbound message and queue its processing; a repeated MessageSid is a no-op."""
+    """Store an inbound message and queue its processing; a repeated MessageSid is a no-op.
+
+    The webhook's hot path: three prepared Core statements in one short transaction.
+    """
     vault = runtime.vault
-    key = vault.address_key(message.sender)
-    with runtime.db.session() as session:
-        if session.scalar(select(InboundRow.id).where(InboundRow.message_sid == message.message_sid)) \
-                or session.get(ErasedMessage, message.message_sid):
-            return Accepted(None)
-        conversation = _conversation(session, runtime, key, message)
-        throttled = _flooding(session, runtime, conversation.id)
-        row = InboundRow(
-            message_sid=message.message_sid,
-            conversation_id=conversation.id,
-            body_enc=None if throttled else vault.encrypt(message.body),
-            button_enc=vault.encrypt_optional(message.button_text),
-            media=[{"url_enc": vault.encrypt(m.url), "content_type": m.content_type} for m in message.media],
-            opt_out_type=message.opt_out_type,
-            status="throttled" if throttled else "received",
-        )
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError:
-            # The same MessageSid committed by a concurrent request: Twilio retried.
-            session.rollback()
-            return Accepted(None)
-        if not throttled:
-            after_commit(session, PROCESS_JOB, row.id)
-        return Accepted(row.id, throttled)
+    sid, key, now = message.message_sid, vault.address_key(message.sender), utcnow()
+    try:
+        with runtime.db.engine.begin() as conn:
+            seen, recent = conn.execute(_SEEN_AND_RECENT, {"sid": sid, "key": key,
+                                                           "since": now - timedelta(minutes=1)}).one()
+            if seen:
+                return Accepted(None)
+            throttled = recent >= runtime.settings.messages.flood_limit_per_minute
+            inbound_id = conn.scalar(_NEW_INBOUND, {
+                "message_sid": sid,
+                "conversation_id": _conversation_id(conn, runtime, key, message, now),
+                "received_at": now,
+                "body_enc": None if throttled else vault.encrypt(message.body),
+                "button_enc": vault.encrypt_optional(message.button_text),
+                "media": [{"url_enc": vault.encrypt(m.url), "content_type": m.content_type} for m in message.media],
+                "opt_out_type": message.opt_out_type,
+                "status": "throttled" if throttled else "received",
+                "attempts": 0,
+            })
+    except IntegrityError:
+        return Accepted(None)  # the same MessageSid committed by a concurrent request: Twilio retried
+    if not throttled:
+        runtime.enqueue(PROCESS_JOB, inbound_id)
+    return Accepted(inbound_id, throttled)
 
 
-def _conversation(session: Session, runtime: Runtime, key: str, message: InboundMessage) -> Conversation:
-    by_key = select(Conversation).where(Conversation.address_key == key)
-    # A turn in progress holds the row (see ``process``): do not wait for it on the webhook, which
-    # Twilio gives 15 s. That turn was started by a message received moments ago, so the touch below
-    # can be skipped; the stored message itself still goes in (its foreign key needs only a key share).
-    conversation = session.scalar(by_key.with_for_update(skip_locked=True, key_share=True))
-    if conversation is None:
-        busy = session.scalar(by_key)
-        if busy is not None:
-            return busy
-        conversation = Conversation(
-            address_key=key,
-            address_enc=runtime.vault.encrypt(message.sender),
-            channel=message.channel,
-            bot_address=message.recipient,
-            state={},
-        )
-        try:
-            with session.begin_nested():
-                session.add(conversation)
-        except IntegrityError:
-            conversation = session.scalar(select(Conversation).where(Conversation.address_key == key))
-    conversation.bot_address = message.recipient
-    conversation.last_inbound_at = utcnow()
-    return conversation
-
-
-def _flooding(session: Session, runtime: Runtime, conversation_id: int) -> bool:
-    """More messages from one worker in a minute than anyone types: stop answering for a while."""
-    limit = runtime.settings.messages.flood_limit_per_minute
-    recent = session.scalar(
-        select(func.count(InboundRow.id)).where(
-            InboundRow.conversation_id == conversation_id,
-            InboundRow.received_at >= utcnow() - timedelta(minutes=1),
-        )
-    )
-    return recent >= limit
+def _conversation_id(conn: Connection, runtime: Runtime, key: str, message: InboundMessage, now) -> int:
+    """The worker's conversation, touched (reply address, last message time), or created."""
+    touched = conn.scalar(_TOUCH, {"key": key, "to": message.recipient, "now": now})
+    if touched is not None:
+        return touched
+    busy = conn.scalar(_BY_KEY, {"key": key})
+    if busy is not None:
+        return busy
+    try:
+        with conn.begin_nested():
+            return conn.scalar(_NEW_CONVERSATION, {
+                "address_key": key, "address_enc": runtime.vault.encrypt(message.sender),
+                "channel": message.channel, "bot_address": message.recipient, "state": {},
+                "opted_out": False, "last_inbound_at": now, "created_at": now, "updated_at": now,
+            })
+    except IntegrityError:
+        return conn.scalar(_BY_KEY, {"key": key})  # a concurrent first message created it
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
