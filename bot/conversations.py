@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -96,7 +96,7 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     return Accepted(inbound_id, throttled)
 
 
-def _conversation_id(conn: Connection, runtime: Runtime, key: str, message: InboundMessage, now) -> int:
+def _conversation_id(conn: Connection, runtime: Runtime, key: str, message: InboundMessage, now: datetime) -> int:
     """The worker's conversation, touched (reply address, last message time), or created."""
     touched = conn.scalar(_TOUCH, {"key": key, "to": message.recipient, "now": now})
     if touched is not None:
