@@ -20,7 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-PEER = REPO.parent / "shared" / "peer-data" / "rasa"
+from tests.support.shared import PEER_RASA as PEER  # noqa: E402  (the real folder or its snapshot)
 
 
 def rss_mb() -> float:

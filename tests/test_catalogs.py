@@ -22,12 +22,12 @@ from bot.render import sms_text
 from bot.segments import count_segments
 from flows.facts import FACTS_FILE, PROVINCES, Facts, phone_numbers
 from flows.schema import Message, read_flows
+from tests.support.shared import FACTS as SHARED_FACTS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 LANGUAGES = ("es", "tl", "en")
 SMS_BUDGET = 3  # segments (config `sms.segment_budget` default)
-CANADA_FACTS = ROOT.parent / "shared" / "facts" / "canada.yaml"
 
 # A North American number (1-800-555-0100, 800 555 0100, (800) 555-0100) or an N11 line (911).
 PHONE = re.compile(r"(?<![\d-])(?:1[-. ]?)?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}(?![\d-])|(?<!\d)[2-9]11(?!\d)")
@@ -116,9 +116,8 @@ def test_messages_stating_facts_cite_their_source_in_translator_comments(catalog
         assert "http" in source or "flows/facts.yaml" in source, f"{fact} has no source"
 
 
-@pytest.mark.skipif(not CANADA_FACTS.exists(), reason="shared facts not beside the repository")
 def test_cited_fact_ids_exist_in_the_shared_facts():
-    canada = CANADA_FACTS.read_text(encoding="utf-8")
+    canada = SHARED_FACTS.read_text(encoding="utf-8")
     sources = yaml.safe_load((LOCALES / "sources.yaml").read_text(encoding="utf-8"))
     ids = [f for f in sources["facts"] if "." not in f and f != "qc-cnesst-recruitment"]
     assert [f for f in ids if f"id: {f}" not in canada] == []

@@ -96,13 +96,19 @@ def test_rq_worker_processes_and_sends(tmp_path: Path, twilio, make_bot, redis_u
     """With REDIS_URL the web process only queues; a real `puente worker` answers."""
     bot = make_bot(database_url, redis_url=redis_url, jobs__inline_sync=False)
     env = puente_env(twilio, database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL="http://localhost")
-    worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log_file:  # a file, not a pipe nobody reads until the end
+        worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env,
+                                  stdout=log_file, stderr=subprocess.STDOUT)
     try:
         assert bot.send("hello, good morning", sender="+15195550190").status_code == 200
-        [reply] = twilio.wait_for_messages(1, timeout=30)
+        try:
+            [reply] = twilio.wait_for_messages(1, timeout=90)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}; worker log:\n{log_path.read_text(errors='replace')[-4000:]}") from None
         assert reply.to == "+15195550190" and reply.from_ == BOT_SMS
     finally:
         worker.terminate()
-        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+        worker.wait(timeout=30)
+    output = log_path.read_text(errors="replace")
     assert "5195550190" not in output and "good morning" not in output

@@ -8,9 +8,9 @@ import yaml
 from bot.routing.directory import load_directory
 from bot.routing.matching import CaseNeeds, match
 from bot.routing.vocabulary import SERVICES
+from tests.support.shared import FACTS
 
 SEED = Path(__file__).parents[2] / "bot" / "routing" / "seed_directory.yaml"
-FACTS = Path(__file__).parents[2].parent / "shared" / "facts" / "canada.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,6 @@ def seed():
 
 @pytest.fixture(scope="module")
 def organizations():
-    if not FACTS.exists():
-        pytest.skip("../shared/facts is not beside the project")
     return {org["name"]: org for org in yaml.safe_load(FACTS.read_text())["organizations"]}
 
 
