@@ -11,7 +11,7 @@ from bot import conversations, outbound
 from bot.db import utcnow
 from bot.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
 from bot.queue import resolve
-from bot.runtime import current
+from bot.runtime import Runtime, current
 
 #: A status callback for a sid not stored yet is retried after 1, 2, 4, 8 s.
 STATUS_RETRY_SECONDS = 1.0
@@ -38,12 +38,17 @@ def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     runtime = current()
     if outbound.record_status(runtime, sid, status, error_code or None):
         return True
-    if attempt < STATUS_ATTEMPTS:
-        runtime.enqueue("bot.jobs.record_status", sid, status, error_code, attempt + 1,
-                        delay=STATUS_RETRY_SECONDS * 2 ** attempt)
-    else:
-        log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
+    record_status_later(runtime, sid, status, error_code, attempt + 1)
     return False
+
+
+def record_status_later(runtime: Runtime, sid: str, status: str, error_code: str, attempt: int = 1) -> None:
+    """Try a status callback again after 1, 2, 4 s ... (``attempt`` 1, 2, 3 ...), then give up."""
+    if attempt > STATUS_ATTEMPTS:
+        log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
+        return
+    runtime.enqueue("bot.jobs.record_status", sid, status, error_code, attempt,
+                    delay=STATUS_RETRY_SECONDS * 2 ** (attempt - 1))
 
 
 def redrive() -> dict[str, int]:
@@ -61,17 +66,15 @@ def purge() -> dict[str, int]:
             .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
             .values(body_enc=None, button_enc=None, media=[])
         ).rowcount
+        # Old messages that will not be sent again.
+        done = (OutboxMessage.created_at < cutoff, OutboxMessage.status.not_in(("pending", "sending")))
         outbox = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.created_at < cutoff, OutboxMessage.body_enc.is_not(None),
-                   OutboxMessage.status.not_in(("pending", "sending")))
+            update(OutboxMessage).where(*done, OutboxMessage.body_enc.is_not(None))
             .values(body_enc=None, content_variables_enc=None)
         ).rowcount
-        # Numbers no conversation holds any more, on messages that will not be sent again.
+        # ... and the numbers on them that no conversation holds any more.
         session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.conversation_id.is_(None), OutboxMessage.to_enc != "",
-                   OutboxMessage.status.not_in(("pending", "sending")), OutboxMessage.created_at < cutoff)
+            update(OutboxMessage).where(*done, OutboxMessage.conversation_id.is_(None), OutboxMessage.to_enc != "")
             .values(to_enc="")
         )
         session.execute(delete(ErasedMessage).where(ErasedMessage.erased_at < utcnow() - ERASED_SIDS_KEPT))

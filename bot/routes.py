@@ -10,9 +10,8 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from bot import conversations, inbound, outbound
+from bot import conversations, inbound, jobs, outbound
 from bot.errors import BadRequest, QueueUnavailable
-from bot.jobs import STATUS_RETRY_SECONDS
 from bot.models import OUTBOX_PROGRESS
 from bot.runtime import Runtime
 from bot.twilio_gateway import signature_valid
@@ -96,8 +95,7 @@ def twilio_status() -> Response:
         log.info("unknown message status %r ignored", status[:20])
     elif not outbound.record_status(_runtime(), sid, status, form.get("ErrorCode") or None):
         # Twilio can call back before the sending job has stored the sid: try again shortly.
-        _runtime().enqueue("bot.jobs.record_status", sid, status, form.get("ErrorCode") or "", 1,
-                           delay=STATUS_RETRY_SECONDS)
+        jobs.record_status_later(_runtime(), sid, status, form.get("ErrorCode") or "")
     return Response("", status=204)
 
 
