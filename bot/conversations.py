@@ -1,18 +1,33 @@
 """Conversations in the database: accept an inbound message, then process a worker's pending ones.
 
-``accept`` runs on the request path and only stores (deduplicated by MessageSid). ``process`` runs in
-a job: it locks the conversation (a row lock on PostgreSQL, the write lock on SQLite: both work across
-processes), handles every pending message of that worker in arrival order, and writes the replies
-to the outbox in the same transaction, so a retried job never answers twice.
+``accept`` runs on the request path and only stores (deduplicated by MessageSid), then queues the
+conversation's turn unless one is waiting already. ``process`` is that turn, in a job: it locks the
+conversation (a row lock on PostgreSQL, the write lock on SQLite: both work across processes),
+handles every pending message of that worker in arrival order, and writes the replies to the outbox
+in the same transaction, so a retried job never answers twice.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Insert,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -38,99 +53,111 @@ class Accepted:
     throttled: bool = False
 
 
-# The webhook's statements, built once (bound per request): each request only executes them.
-_SID, _KEY, _SINCE = bindparam("sid"), bindparam("key"), bindparam("since", type_=UTCDateTime())
-#: Whether this MessageSid was stored already (or belonged to a conversation since erased), and how
-#: many messages the worker sent since ``since``: more than anyone types is a flood.
-_SEEN_AND_RECENT = select(
-    or_(select(InboundRow.id).where(InboundRow.message_sid == _SID).exists(),
-        select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists()),
-    select(func.count(InboundRow.id))
-    .join(Conversation, Conversation.id == InboundRow.conversation_id)
-    .where(Conversation.address_key == _KEY, InboundRow.received_at >= _SINCE)
-    .scalar_subquery(),
-)
-#: Touch the worker's conversation unless a turn in progress holds it (see ``process``): the
-#: webhook, which Twilio gives 15 s, does not wait for it (that turn began moments ago).
-_TOUCH = (
-    update(Conversation)
-    .where(Conversation.id == select(Conversation.id).where(Conversation.address_key == _KEY)
-           .with_for_update(skip_locked=True, key_share=True).scalar_subquery())
-    .values(bot_address=bindparam("to"), last_inbound_at=bindparam("now"), updated_at=bindparam("now"))
-    .returning(Conversation.id)
-)
-_BY_KEY = select(Conversation.id).where(Conversation.address_key == _KEY)
-_NEW_CONVERSATION = insert(Conversation).returning(Conversation.id)
-_NEW_INBOUND = insert(InboundRow).returning(InboundRow.id)
+def turn_marker(conversation_id: int) -> str:
+    """While a turn of this conversation is queued and not started, new messages queue no other."""
+    return f"turn:{conversation_id}"
+
+
+# The webhook's statements, built once per dialect (bound per request): each request only runs them.
+_SID, _KEY = bindparam("sid", type_=String()), bindparam("key", type_=String())
+_NOW = bindparam("now", type_=UTCDateTime())
+#: Whether this MessageSid was stored already, or belonged to a conversation since erased.
+_SEEN = select(or_(select(InboundRow.id).where(InboundRow.message_sid == _SID).exists(),
+                   select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists()))
+
+
+@cache
+def _statements(dialect: str) -> tuple[Insert, Insert]:
+    """(store, new conversation): ``store`` inserts the message into the worker's conversation in
+    one statement, unless its MessageSid is known; more messages in the last minute than anyone
+    types (a flood) are stored without their text, as throttled. It returns nothing when the sid is
+    known or the conversation does not exist yet."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    conversation, message = Conversation.__table__, InboundRow.__table__
+    recent = (select(func.count()).select_from(message)
+              .where(message.c.conversation_id == conversation.c.id,
+                     message.c.received_at >= bindparam("since", type_=UTCDateTime()))
+              .scalar_subquery())
+    flooded = recent >= bindparam("flood_limit", type_=Integer())
+    source = select(
+        _SID, conversation.c.id, _NOW,
+        case((flooded, None), else_=bindparam("body_enc", type_=Text())),
+        bindparam("button_enc", type_=Text()), bindparam("media", type_=JSON()),
+        bindparam("opt_out_type", type_=String()), bindparam("bot_address", type_=String()),
+        case((flooded, "throttled"), else_="received"), literal(0),
+    ).where(conversation.c.address_key == _KEY,
+            ~select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists())
+    columns = ["message_sid", "conversation_id", "received_at", "body_enc", "button_enc", "media",
+               "opt_out_type", "bot_address", "status", "attempts"]
+    store = (insert(message).from_select(columns, source)
+             .on_conflict_do_nothing(index_elements=["message_sid"])
+             .returning(message.c.id, message.c.conversation_id, message.c.status))
+    new_conversation = insert(conversation).on_conflict_do_nothing(index_elements=["address_key"])
+    return store, new_conversation
 
 
 def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
-    """Store an inbound message and queue its processing; a repeated MessageSid is a no-op.
+    """Store an inbound message and queue its conversation's turn; a repeated MessageSid is a no-op.
 
-    The webhook's hot path: three prepared Core statements in one short transaction.
+    The webhook's hot path: one INSERT ... SELECT for a worker the bot knows, and one Redis command
+    (the turn is queued only if none of this conversation is waiting: it handles every pending
+    message). A first message also creates the conversation.
     """
-    vault = runtime.vault
+    vault, settings = runtime.vault, runtime.settings
+    store, new_conversation = _statements(runtime.db.dialect)
     sid, key, now = message.message_sid, vault.address_key(message.sender), utcnow()
-    try:
-        with runtime.db.engine.begin() as conn:
-            seen, recent = conn.execute(_SEEN_AND_RECENT, {"sid": sid, "key": key,
-                                                           "since": now - timedelta(minutes=1)}).one()
-            if seen:
-                return Accepted(None)
-            throttled = recent >= runtime.settings.messages.flood_limit_per_minute
-            inbound_id = conn.scalar(_NEW_INBOUND, {
-                "message_sid": sid,
-                "conversation_id": _conversation_id(conn, runtime, key, message, now),
-                "received_at": now,
-                "body_enc": None if throttled else vault.encrypt(message.body),
-                "button_enc": vault.encrypt_optional(message.button_text),
-                "media": [{"url_enc": vault.encrypt(m.url), "content_type": m.content_type} for m in message.media],
-                "opt_out_type": message.opt_out_type,
-                "status": "throttled" if throttled else "received",
-                "attempts": 0,
-            })
-    except IntegrityError:
-        return Accepted(None)  # the same MessageSid committed by a concurrent request: Twilio retried
-    if not throttled:
-        runtime.enqueue(PROCESS_JOB, inbound_id)
-    return Accepted(inbound_id, throttled)
-
-
-def _conversation_id(conn: Connection, runtime: Runtime, key: str, message: InboundMessage, now: datetime) -> int:
-    """The worker's conversation, touched (reply address, last message time), or created."""
-    touched = conn.scalar(_TOUCH, {"key": key, "to": message.recipient, "now": now})
-    if touched is not None:
-        return touched
-    busy = conn.scalar(_BY_KEY, {"key": key})
-    if busy is not None:
-        return busy
-    try:
-        with conn.begin_nested():
-            return conn.scalar(_NEW_CONVERSATION, {
-                "address_key": key, "address_enc": runtime.vault.encrypt(message.sender),
-                "channel": message.channel, "bot_address": message.recipient, "state": {},
-                "opted_out": False, "last_inbound_at": now, "created_at": now, "updated_at": now,
-            })
-    except IntegrityError:
-        return conn.scalar(_BY_KEY, {"key": key})  # a concurrent first message created it
+    values = {
+        "sid": sid, "key": key, "now": now, "since": now - timedelta(minutes=1),
+        "flood_limit": settings.messages.flood_limit_per_minute,
+        "body_enc": vault.encrypt(message.body), "button_enc": vault.encrypt_optional(message.button_text),
+        "media": [{"url_enc": vault.encrypt(m.url), "content_type": m.content_type} for m in message.media],
+        "opt_out_type": message.opt_out_type, "bot_address": message.recipient,
+    }
+    for attempt in (1, 2):
+        try:
+            with runtime.db.autocommit() as conn:
+                stored = conn.execute(store, values).first()
+                if stored is None and not conn.scalar(_SEEN, {"sid": sid}):
+                    conn.execute(new_conversation, {
+                        "address_key": key, "address_enc": vault.encrypt(message.sender),
+                        "channel": message.channel, "bot_address": message.recipient, "state": {},
+                        "opted_out": False, "last_inbound_at": now, "created_at": now, "updated_at": now,
+                    })
+                    stored = conn.execute(store, values).first()
+            break
+        except IntegrityError:
+            # The conversation was erased between the statements (the worker's "yes, erase" at the
+            # same moment): once more, into a new one.
+            if attempt == 2:
+                raise
+    if stored is None:
+        return Accepted(None)  # a redelivery (or a message of a conversation since erased)
+    inbound_id, conversation_id, status = stored
+    if status == "throttled":
+        return Accepted(inbound_id, throttled=True)
+    runtime.enqueue(PROCESS_JOB, inbound_id, once=turn_marker(conversation_id))
+    return Accepted(inbound_id)
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
     """Handle the worker's pending messages, oldest first; return how many were handled."""
     with runtime.db.session() as session:
-        conversation_id = session.scalar(select(InboundRow.conversation_id).where(InboundRow.id == inbound_id))
-        if conversation_id is None:
-            return 0  # erased since it was queued
         conversation = session.scalar(
             # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
-            select(Conversation).where(Conversation.id == conversation_id)
-            .with_for_update(key_share=True, skip_locked=True)
+            select(Conversation).join(InboundRow, InboundRow.conversation_id == Conversation.id)
+            .where(InboundRow.id == inbound_id)
+            .with_for_update(of=Conversation, key_share=True, skip_locked=True)
         )
         if conversation is None:
+            if session.scalar(select(InboundRow.id).where(InboundRow.id == inbound_id)) is None:
+                return 0  # erased since it was queued
             # A turn of this worker is in progress elsewhere: come back shortly rather than hold an
             # rq worker waiting on the lock (a burst from one sender would otherwise take them all).
             runtime.enqueue(PROCESS_JOB, inbound_id, delay=BUSY_RETRY_SECONDS)
             return 0
+        conversation_id = conversation.id
+        # From now on a new message of this worker queues another turn (this one may miss it).
+        runtime.queue.release(turn_marker(conversation_id))
         pending = session.scalars(
             select(InboundRow)
             .where(InboundRow.conversation_id == conversation_id, InboundRow.status == "received")
@@ -158,6 +185,9 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
             # The report answers in the flow state are encrypted at rest (bot.sealed_state).
             outcome = dialogue.respond(runtime, sealed_state.unseal(vault, conversation.state or {}), turn)
             conversation.state = sealed_state.seal(vault, outcome.state)
+            # Answer from the number the worker last wrote to; WhatsApp's 24-hour window runs from here.
+            conversation.bot_address = row.bot_address or conversation.bot_address
+            conversation.last_inbound_at = row.received_at
             if not turn.button:
                 nlu_review.keep(session, runtime, turn.text, outcome.parse)
             address, bot_address = vault.decrypt(conversation.address_enc), conversation.bot_address

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -103,6 +103,19 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection whose statements commit one by one, for a few that are each safe alone.
+
+        On PostgreSQL that saves the BEGIN and COMMIT round trips; SQLite, in process, takes its
+        write lock once for them all, as in any transaction here."""
+        if self.dialect == "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+        else:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -42,7 +42,10 @@ class InboundMessage(Base):
     """A message Twilio delivered; MessageSid is unique so a redelivery is processed once."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (Index("ix_inbound_conversation_status", "conversation_id", "status"),)
+    __table_args__ = (
+        Index("ix_inbound_conversation_status", "conversation_id", "status"),
+        Index("ix_inbound_conversation_received", "conversation_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -54,6 +57,8 @@ class InboundMessage(Base):
     button_enc: Mapped[str | None] = mapped_column(Text)
     media: Mapped[list[Any]] = mapped_column(default=list)
     opt_out_type: Mapped[str | None] = mapped_column(String(16))
+    #: The number the worker wrote to: the turn that handles the message answers from it.
+    bot_address: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="received")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
@@ -112,12 +112,15 @@ def _add(session: Session, runtime: Runtime, conversation_id: int | None, channe
 
 
 def deliver(runtime: Runtime, outbox_id: int) -> str:
-    """Send one outbox row if it is due and unclaimed; return what happened (for logs and tests)."""
+    """Send one outbox row if it is due and unclaimed; return what happened (for logs and tests).
+
+    Two statements around the API call, each committed alone: the claim (which returns what to
+    send) and the sid."""
     now = utcnow()
     jobs = runtime.settings.jobs
     lease_expired = now - timedelta(seconds=jobs.send_lease_seconds)
-    with runtime.db.session() as session:
-        claimed = session.execute(
+    with runtime.db.autocommit() as conn:
+        row = conn.execute(
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == outbox_id,
@@ -128,30 +131,34 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
                 ),
             )
             .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
-            return "skipped"
-        row = session.get(OutboxMessage, outbox_id)
-        message = _outbound(runtime, row)
-        attempts, created_at = row.attempts, row.created_at
+            .returning(*_SENT_FROM)
+        ).first()
+    if row is None:
+        return "skipped"
+    message = _outbound(runtime, row)
     try:
         sid = None
-        if attempts > 1:
+        if row.attempts > 1:
             # An earlier try (timed out, or its worker died) may have reached Twilio before we heard
             # back: look before sending again, so the worker never gets the message twice.
-            sid = runtime.sender.find_sent(message, created_at, lambda s: _sid_known(runtime, s))
+            sid = runtime.sender.find_sent(message, row.created_at, lambda s: _sid_known(runtime, s))
         sid = sid or runtime.sender.send(message)
     except SendError as exc:
-        return _record_failure(runtime, outbox_id, attempts, exc)
-    with runtime.db.session() as session:
-        row = session.get(OutboxMessage, outbox_id)
-        row.status, row.twilio_sid, row.sent_at = "sent", sid, utcnow()
-        row.error_code = row.error_message = None
-        if row.conversation_id is None:
-            row.to_enc = ""  # no conversation keeps this number (an erasure's goodbye, a staff notice)
-    log.info("outbox %s sent on attempt %s (%s)", outbox_id, attempts, message_kind(message))
+        return _record_failure(runtime, outbox_id, row.attempts, exc)
+    with runtime.db.autocommit() as conn:
+        conn.execute(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id)
+            .values(status="sent", twilio_sid=sid, sent_at=utcnow(), error_code=None, error_message=None,
+                    # No conversation keeps this number (an erasure's goodbye, a staff notice).
+                    to_enc=case((OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc))
+        )
+    log.info("outbox %s sent on attempt %s (%s)", outbox_id, row.attempts, message_kind(message))
     return "sent"
+
+
+#: What the claim returns: the message to send, and whether it was tried before.
+_SENT_FROM = (OutboxMessage.to_enc, OutboxMessage.from_address, OutboxMessage.body_enc, OutboxMessage.content_sid,
+              OutboxMessage.content_variables_enc, OutboxMessage.attempts, OutboxMessage.created_at)
 
 
 def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendError) -> str:
@@ -190,7 +197,7 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     return True
 
 
-def _outbound(runtime: Runtime, row: OutboxMessage) -> OutboundMessage:
+def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
     vault = runtime.vault
     base = runtime.settings.public_base_url
     callback = f"{base}/webhooks/twilio/status" if base and runtime.settings.twilio.status_callbacks else None

@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Protocol
 
@@ -21,6 +23,12 @@ log = logging.getLogger(__name__)
 
 class JobQueue(Protocol):
     def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None: ...
+
+    def enqueue_once(self, marker: str, ttl: float, func: str, *args: int | str) -> bool:
+        """Queue the job unless one under ``marker`` is queued and not started (True: queued now)."""
+
+    def release(self, marker: str) -> None:
+        """The job under ``marker`` has started: the next ``enqueue_once`` queues another."""
 
     def depth(self) -> int: ...
 
@@ -41,14 +49,39 @@ class RqQueue:
         self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.queue = Queue(name, connection=self.redis)
 
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None:
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
         try:
+            yield
+        except self._errors as exc:
+            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}); the job will be re-driven") from None
+
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None:
+        with self._reachable():
             if delay:
                 self.queue.enqueue_in(timedelta(seconds=delay), func, *args)
             else:
                 self.queue.enqueue(func, *args)
-        except self._errors as exc:
-            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}); the job will be re-driven") from None
+
+    def enqueue_once(self, marker: str, ttl: float, func: str, *args: int | str) -> bool:
+        with self._reachable():
+            if not self.redis.set(self._marker_key(marker), 1, nx=True, px=int(ttl * 1000)):
+                return False
+        try:
+            self.enqueue(func, *args)
+        except QueueUnavailable:
+            self.release(marker)
+            raise
+        return True
+
+    def _marker_key(self, marker: str) -> str:
+        return f"puente:{self.queue.name}:once:{marker}"
+
+    def release(self, marker: str) -> None:
+        try:
+            self.redis.delete(self._marker_key(marker))
+        except self._errors:
+            pass  # the marker expires by itself; until then the re-driver covers what it holds back
 
     def depth(self) -> int:
         try:
@@ -71,6 +104,7 @@ class InlineQueue:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="puente-job")
         self._pending = 0
         self._lock = threading.Lock()
+        self._markers: dict[str, float] = {}  # marker -> when it expires (time.monotonic)
 
     def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None:
         if delay:
@@ -81,6 +115,19 @@ class InlineQueue:
             self._run(func, args, counted=False)
         else:
             self._submit(func, args)
+
+    def enqueue_once(self, marker: str, ttl: float, func: str, *args: int | str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self._markers.get(marker, now) > now:
+                return False
+            self._markers[marker] = now + ttl
+        self.enqueue(func, *args)
+        return True
+
+    def release(self, marker: str) -> None:
+        with self._lock:
+            self._markers.pop(marker, None)
 
     def _submit(self, func: str, args: tuple) -> None:
         with self._lock:

@@ -52,6 +52,7 @@ class Runtime:
             sender=sender or make_sender(settings.twilio),
         )
         runtime._enqueue_after_commit()
+        _configure_models()
         return runtime
 
     @cached_property
@@ -88,10 +89,16 @@ class Runtime:
         _ = self.engine
         i18n.translator("es")
 
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> bool:
-        """Queue a job; False when the queue is down (the database row lets the re-driver retry)."""
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, once: str | None = None) -> bool:
+        """Queue a job; False when the queue is down (the database row lets the re-driver retry).
+
+        With ``once``, not while a job queued under that marker waits to start; the marker lapses
+        after the re-drive delay, by which time the re-driver would queue the work anyway."""
         try:
-            self.queue.enqueue(func, *args, delay=delay)
+            if once:
+                self.queue.enqueue_once(once, self.settings.jobs.redrive_after_seconds, func, *args)
+            else:
+                self.queue.enqueue(func, *args, delay=delay)
             return True
         except QueueUnavailable as exc:
             log.warning("could not queue %s: %s", func.rsplit(".", 1)[-1], exc)
@@ -113,6 +120,17 @@ class Runtime:
             # Forget the jobs of the rolled-back transaction (a SAVEPOINT or all), keep the others.
             jobs = session.info.get("after_commit", [])
             jobs[:] = [job for job in jobs if not _within(job[0], previous)]
+
+
+def _configure_models() -> None:
+    """Import every area's models and configure their mappers now, in one thread: configured lazily
+    by a first query, a thread (housekeeping, another request) could meet a models module that a
+    job or a view is half way through importing, and the failure would stick."""
+    from sqlalchemy.orm import configure_mappers
+
+    from bot import models_registry  # noqa: F401
+
+    configure_mappers()
 
 
 def after_commit(session: Session, func: str, *args: int | str, delay: float | None = None) -> None:
