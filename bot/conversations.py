@@ -61,9 +61,10 @@ def turn_marker(conversation_id: int) -> str:
 # The webhook's statements, built once per dialect (bound per request): each request only runs them.
 _SID, _KEY = bindparam("sid", type_=String()), bindparam("key", type_=String())
 _NOW = bindparam("now", type_=UTCDateTime())
-#: Whether this MessageSid was stored already, or belonged to a conversation since erased.
-_SEEN = select(or_(select(InboundRow.id).where(InboundRow.message_sid == _SID).exists(),
-                   select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists()))
+#: Whether this MessageSid belonged to a conversation since erased (Twilio may redeliver it).
+_ERASED = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists()
+#: Whether this MessageSid was stored already, or erased.
+_SEEN = select(or_(select(InboundRow.id).where(InboundRow.message_sid == _SID).exists(), _ERASED))
 
 
 @cache
@@ -85,8 +86,7 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
         bindparam("button_enc", type_=Text()), bindparam("media", type_=JSON()),
         bindparam("opt_out_type", type_=String()), bindparam("bot_address", type_=String()),
         case((flooded, "throttled"), else_="received"), literal(0),
-    ).where(conversation.c.address_key == _KEY,
-            ~select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists())
+    ).where(conversation.c.address_key == _KEY, ~_ERASED)
     columns = ["message_sid", "conversation_id", "received_at", "body_enc", "button_enc", "media",
                "opt_out_type", "bot_address", "status", "attempts"]
     store = (insert(message).from_select(columns, source)
