@@ -2,7 +2,7 @@
 
     python bench/webhook.py [--duration 15] [--connections 8]
 
-Both run under gunicorn with 2 workers (gthread, 4 threads, keep-alive: bot/server.py's options)
+Both run under gunicorn with 2 workers (gthread, 8 threads, keep-alive: bot/server.py's options)
 and both check X-Twilio-Signature. Puente's side is the whole path: `puente serve` (production
 settings) on a throwaway PostgreSQL database and a private Redis, with two `puente worker` rq
 workers understanding, answering and sending to the local Twilio-compatible server meanwhile.
@@ -38,10 +38,13 @@ from stack import (
     wait_drained,
 )
 
+from bot.server import WORKER_OPTIONS  # importable once stack.py has put the repository on the path
+
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "signed_requests.lua"
 #: bot/server.py's gunicorn options, given to the bare app too.
-GUNICORN = ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "5", "--timeout", "30"]
+GUNICORN = ["--worker-class", WORKER_OPTIONS["worker_class"], "--threads", str(WORKER_OPTIONS["threads"]),
+            "--keep-alive", str(WORKER_OPTIONS["keepalive"]), "--timeout", str(WORKER_OPTIONS["timeout"])]
 
 
 @contextmanager

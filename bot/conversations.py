@@ -10,21 +10,24 @@ in the same transaction, so a retried job never answers twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
+    Connection,
     Insert,
     Integer,
-    String,
-    Text,
+    Row,
     bindparam,
     case,
+    false,
     func,
     literal,
-    or_,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from bot import dialogue, effects, nlu_review, sealed_state
 from bot.db import UTCDateTime, utcnow
+from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
 from bot.models import Conversation, ErasedMessage
@@ -58,85 +62,122 @@ def turn_marker(conversation_id: int) -> str:
     return f"turn:{conversation_id}"
 
 
-# The webhook's statements, built once per dialect (bound per request): each request only runs them.
-_SID, _KEY = bindparam("sid", type_=String()), bindparam("key", type_=String())
-_NOW = bindparam("now", type_=UTCDateTime())
-#: Whether this MessageSid belonged to a conversation since erased (Twilio may redeliver it).
-_ERASED = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == _SID).exists()
-#: Whether this MessageSid was stored already, or erased.
-_SEEN = select(or_(select(InboundRow.id).where(InboundRow.message_sid == _SID).exists(), _ERASED))
+# The webhook's statements, built once per dialect (bound per batch): each batch only runs them.
+#: A batch's messages, a JSON array of objects, as a table (both dialects read JSON natively).
+_ELEMENTS = {"postgresql": "json_array_elements", "sqlite": "json_each"}
 
 
 @cache
 def _statements(dialect: str) -> tuple[Insert, Insert]:
-    """(store, new conversation): ``store`` inserts the message into the worker's conversation in
-    one statement, unless its MessageSid is known; more messages in the last minute than anyone
-    types (a flood) are stored without their text, as throttled. It returns nothing when the sid is
-    known or the conversation does not exist yet."""
+    """(store, new conversations), each for a batch of messages (the ``rows`` parameter).
+
+    ``store`` inserts them into their workers' conversations in one statement, skipping MessageSids
+    already stored or erased; a worker who sent more messages in the last minute than anyone types
+    (a flood) has them stored without their text, as throttled. It returns (sid, id, conversation,
+    status) of what it stored, nothing for a known sid or a conversation that does not exist yet.
+    ``new conversations`` creates the missing ones, except for a known sid (Twilio redelivering a
+    message of a conversation since erased must not bring its number back)."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     conversation, message = Conversation.__table__, InboundRow.__table__
+    rows = getattr(func, _ELEMENTS[dialect])(bindparam("rows", type_=JSON())).table_valued("value").alias("v")
+
+    def field(name: str, operator: str = "->>") -> ColumnElement:
+        return rows.c.value.op(operator)(literal_column(f"'{name}'"))
+
     recent = (select(func.count()).select_from(message)
               .where(message.c.conversation_id == conversation.c.id,
                      message.c.received_at >= bindparam("since", type_=UTCDateTime()))
               .scalar_subquery())
     flooded = recent >= bindparam("flood_limit", type_=Integer())
-    source = select(
-        _SID, conversation.c.id, _NOW,
-        case((flooded, None), else_=bindparam("body_enc", type_=Text())),
-        bindparam("button_enc", type_=Text()), bindparam("media", type_=JSON()),
-        bindparam("opt_out_type", type_=String()), bindparam("bot_address", type_=String()),
-        case((flooded, "throttled"), else_="received"), literal(0),
-    ).where(conversation.c.address_key == _KEY, ~_ERASED)
+    erased = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == field("sid")).exists()
+    stored = select(message.c.id).where(message.c.message_sid == field("sid")).exists()
+    now = bindparam("now", type_=UTCDateTime())
+    source = (
+        select(field("sid"), conversation.c.id, now,
+               case((flooded, None), else_=field("body_enc")), field("button_enc"), field("media", "->"),
+               field("opt_out_type"), field("bot_address"),
+               case((flooded, "throttled"), else_="received"), literal(0))
+        .select_from(rows).join(conversation, conversation.c.address_key == field("key"))
+        .where(~erased)
+    )
     columns = ["message_sid", "conversation_id", "received_at", "body_enc", "button_enc", "media",
                "opt_out_type", "bot_address", "status", "attempts"]
     store = (insert(message).from_select(columns, source)
              .on_conflict_do_nothing(index_elements=["message_sid"])
-             .returning(message.c.id, message.c.conversation_id, message.c.status))
-    new_conversation = insert(conversation).on_conflict_do_nothing(index_elements=["address_key"])
-    return store, new_conversation
+             .returning(message.c.message_sid, message.c.id, message.c.conversation_id, message.c.status))
+    new_conversations = (
+        insert(conversation)
+        .from_select(["address_key", "address_enc", "channel", "bot_address", "state", "opted_out",
+                      "last_inbound_at", "created_at", "updated_at"],
+                     select(field("key"), field("address_enc"), field("channel"), field("bot_address"),
+                            bindparam("state", {}, type_=JSON()), false(), now, now, now)
+                     .select_from(rows).where(~stored, ~erased))
+        .on_conflict_do_nothing(index_elements=["address_key"])
+    )
+    return store, new_conversations
 
 
 def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     """Store an inbound message and queue its conversation's turn; a repeated MessageSid is a no-op.
 
-    The webhook's hot path: one INSERT ... SELECT for a worker the bot knows, and one Redis command
-    (the turn is queued only if none of this conversation is waiting: it handles every pending
-    message). A first message also creates the conversation.
+    The webhook's hot path. Concurrent calls in this process are stored together (bot.group_commit):
+    one INSERT ... SELECT and one Redis pipeline for the batch.
     """
+    batcher = runtime.extras.get("accept") or runtime.extras.setdefault(
+        "accept", GroupCommit(lambda messages: accept_many(runtime, messages)))
+    return batcher(message)
+
+
+def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Accepted]:
+    """Store these messages (first messages also create their conversations) and queue each
+    conversation's turn unless one is waiting already: it handles every pending message.
+
+    Within one batch the flood check counts the minute before it, not the batch's own messages."""
     vault, settings = runtime.vault, runtime.settings
-    store, new_conversation = _statements(runtime.db.dialect)
-    sid, key, now = message.message_sid, vault.address_key(message.sender), utcnow()
-    values = {
-        "sid": sid, "key": key, "now": now, "since": now - timedelta(minutes=1),
-        "flood_limit": settings.messages.flood_limit_per_minute,
-        "body_enc": vault.encrypt(message.body), "button_enc": vault.encrypt_optional(message.button_text),
-        "media": [{"url_enc": vault.encrypt(m.url), "content_type": m.content_type} for m in message.media],
-        "opt_out_type": message.opt_out_type, "bot_address": message.recipient,
-    }
+    store, new_conversations = _statements(runtime.db.dialect)
+    now = utcnow()
+    rows = [{
+        "sid": m.message_sid, "key": vault.address_key(m.sender),
+        "body_enc": vault.encrypt(m.body), "button_enc": vault.encrypt_optional(m.button_text),
+        "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in m.media],
+        "opt_out_type": m.opt_out_type, "bot_address": m.recipient,
+    } for m in messages]
+    shared = {"now": now, "since": now - timedelta(minutes=1),
+              "flood_limit": settings.messages.flood_limit_per_minute}
+    stored: dict[int, Row | None] = {}  # position in the batch -> (sid, id, conversation, status)
+
+    def store_rows(conn: Connection, positions: list[int]) -> None:
+        by_sid = {row.message_sid: row for row in conn.execute(
+            store, shared | {"rows": [rows[i] for i in positions]})}
+        for i in positions:
+            if (row := by_sid.pop(rows[i]["sid"], None)) is not None:  # pop: a sid twice is stored once
+                stored[i] = row
+
     for attempt in (1, 2):
         try:
             with runtime.db.autocommit() as conn:
-                stored = conn.execute(store, values).first()
-                if stored is None and not conn.scalar(_SEEN, {"sid": sid}):
-                    conn.execute(new_conversation, {
-                        "address_key": key, "address_enc": vault.encrypt(message.sender),
-                        "channel": message.channel, "bot_address": message.recipient, "state": {},
-                        "opted_out": False, "last_inbound_at": now, "created_at": now, "updated_at": now,
-                    })
-                    stored = conn.execute(store, values).first()
+                store_rows(conn, [i for i in range(len(rows)) if i not in stored])
+                if missing := [i for i in range(len(rows)) if i not in stored]:
+                    # First messages (or known sids): their conversations, then the messages again.
+                    conn.execute(new_conversations, {"now": now, "rows": [rows[i] | {
+                        "address_enc": vault.encrypt(messages[i].sender), "channel": messages[i].channel,
+                    } for i in missing]})
+                    store_rows(conn, missing)
+                    stored.update((i, None) for i in missing if i not in stored)
             break
         except IntegrityError:
-            # The conversation was erased between the statements (the worker's "yes, erase" at the
-            # same moment): once more, into a new one.
+            # A conversation was erased between the statements (the worker's "yes, erase" at the
+            # same moment): once more for what is not stored yet, into a new one.
             if attempt == 2:
                 raise
-    if stored is None:
-        return Accepted(None)  # a redelivery (or a message of a conversation since erased)
-    inbound_id, conversation_id, status = stored
-    if status == "throttled":
-        return Accepted(inbound_id, throttled=True)
-    runtime.enqueue(PROCESS_JOB, inbound_id, once=turn_marker(conversation_id))
-    return Accepted(inbound_id)
+    turns: dict[str, tuple[int]] = {}
+    for row in stored.values():
+        if row is not None and row.status == "received":
+            turns.setdefault(turn_marker(row.conversation_id), (row.id,))
+    if turns:
+        runtime.enqueue_once(PROCESS_JOB, turns)
+    return [Accepted(None) if (row := stored[i]) is None else Accepted(row.id, throttled=row.status == "throttled")
+            for i in range(len(rows))]
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:

@@ -10,7 +10,7 @@ import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 class JobQueue(Protocol):
     def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None: ...
 
-    def enqueue_once(self, marker: str, ttl: float, func: str, *args: int | str) -> bool:
-        """Queue the job unless one under ``marker`` is queued and not started (True: queued now)."""
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]]) -> list[str]:
+        """Queue ``func(*args)`` for each marker unless a job under that marker is queued and not
+        started; return the markers queued now. A marker lapses after ``ttl`` seconds."""
 
-    def release(self, marker: str) -> None:
-        """The job under ``marker`` has started: the next ``enqueue_once`` queues another."""
+    def release(self, *markers: str) -> None:
+        """The jobs under these markers have started: the next ``enqueue_once`` queues others."""
 
     def depth(self) -> int: ...
 
@@ -63,23 +64,29 @@ class RqQueue:
             else:
                 self.queue.enqueue(func, *args)
 
-    def enqueue_once(self, marker: str, ttl: float, func: str, *args: int | str) -> bool:
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]]) -> list[str]:
+        # Two round trips for a whole batch: the markers (SET NX), then the jobs they let through.
         with self._reachable():
-            if not self.redis.set(self._marker_key(marker), 1, nx=True, px=int(ttl * 1000)):
-                return False
+            pipe = self.redis.pipeline(transaction=False)
+            for marker in jobs:
+                pipe.set(self._marker_key(marker), 1, nx=True, px=int(ttl * 1000))
+            queued = [marker for marker, set_now in zip(jobs, pipe.execute(), strict=True) if set_now]
+        if not queued:
+            return queued
         try:
-            self.enqueue(func, *args)
+            with self._reachable():
+                self.queue.enqueue_many([self.queue.prepare_data(func, jobs[marker]) for marker in queued])
         except QueueUnavailable:
-            self.release(marker)
+            self.release(*queued)
             raise
-        return True
+        return queued
 
     def _marker_key(self, marker: str) -> str:
         return f"puente:{self.queue.name}:once:{marker}"
 
-    def release(self, marker: str) -> None:
+    def release(self, *markers: str) -> None:
         try:
-            self.redis.delete(self._marker_key(marker))
+            self.redis.delete(*map(self._marker_key, markers))
         except self._errors:
             pass  # the marker expires by itself; until then the re-driver covers what it holds back
 
@@ -116,18 +123,19 @@ class InlineQueue:
         else:
             self._submit(func, args)
 
-    def enqueue_once(self, marker: str, ttl: float, func: str, *args: int | str) -> bool:
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]]) -> list[str]:
         now = time.monotonic()
         with self._lock:
-            if self._markers.get(marker, now) > now:
-                return False
-            self._markers[marker] = now + ttl
-        self.enqueue(func, *args)
-        return True
+            queued = [marker for marker in jobs if self._markers.get(marker, now) <= now]
+            self._markers.update(dict.fromkeys(queued, now + ttl))
+        for marker in queued:
+            self.enqueue(func, *jobs[marker])
+        return queued
 
-    def release(self, marker: str) -> None:
+    def release(self, *markers: str) -> None:
         with self._lock:
-            self._markers.pop(marker, None)
+            for marker in markers:
+                self._markers.pop(marker, None)
 
     def _submit(self, func: str, args: tuple) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -89,16 +90,22 @@ class Runtime:
         _ = self.engine
         i18n.translator("es")
 
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None, once: str | None = None) -> bool:
-        """Queue a job; False when the queue is down (the database row lets the re-driver retry).
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> bool:
+        """Queue a job; False when the queue is down (the database row lets the re-driver retry)."""
+        return self._queued(func, lambda: self.queue.enqueue(func, *args, delay=delay))
 
-        With ``once``, not while a job queued under that marker waits to start; the marker lapses
-        after the re-drive delay, by which time the re-driver would queue the work anyway."""
+    def enqueue_once(self, func: str, jobs: Mapping[str, tuple[int | str, ...]]) -> bool:
+        """Queue ``func(*args)`` for each marker, except while a job under that marker waits to start.
+
+        A marker lapses after the re-drive delay, by which time the re-driver would queue the work
+        anyway; False when the queue is down, as for :meth:`enqueue`."""
+        ttl = self.settings.jobs.redrive_after_seconds
+        return self._queued(func, lambda: self.queue.enqueue_once(ttl, func, jobs))
+
+    @staticmethod
+    def _queued(func: str, enqueue: Callable[[], object]) -> bool:
         try:
-            if once:
-                self.queue.enqueue_once(once, self.settings.jobs.redrive_after_seconds, func, *args)
-            else:
-                self.queue.enqueue(func, *args, delay=delay)
+            enqueue()
             return True
         except QueueUnavailable as exc:
             log.warning("could not queue %s: %s", func.rsplit(".", 1)[-1], exc)

@@ -8,6 +8,11 @@ from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
 
+#: Each worker process answers with threads: while some wait on the database, others parse and
+#: check requests, and the webhook's concurrent messages share one write (bot.group_commit).
+#: bench/webhook.py gives the same options to the bare app it compares against.
+WORKER_OPTIONS: dict[str, Any] = {"worker_class": "gthread", "threads": 8, "timeout": 30, "keepalive": 5}
+
 
 class PuenteServer(BaseApplication):
     def __init__(self, options: dict[str, Any], config: str | None):
@@ -36,11 +41,8 @@ def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int, conf
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": 4,
-        "timeout": 30,
+        **WORKER_OPTIONS,
         "graceful_timeout": 20,
-        "keepalive": 5,
         "accesslog": None,  # access logs would hold URLs only, but keep them off by default
         "errorlog": "-",
         "loglevel": settings.log_level.lower(),

@@ -1,0 +1,64 @@
+"""The webhook stores concurrent messages as one batch (conversations.accept_many): every message
+lands in its worker's conversation once, a first contact creates exactly one conversation, known
+and erased MessageSids are skipped, and each conversation gets one queued turn."""
+
+from __future__ import annotations
+
+import uuid
+
+from rq import Queue, SimpleWorker
+from sqlalchemy import func, select
+
+from bot.conversations import accept_many
+from bot.messages import InboundMessage
+from bot.models import Conversation, ErasedMessage
+from bot.models import InboundMessage as InboundRow
+from tests.conftest import BOT_SMS
+
+ANA, BEN, CARLA = "+15195550101", "+15195550102", "+15195550103"
+
+
+def sms(sender: str, body: str, sid: str | None = None) -> InboundMessage:
+    return InboundMessage(sid or f"SM{uuid.uuid4().hex}", "sms", sender, BOT_SMS, body)
+
+
+def test_a_batch_stores_each_message_once_and_queues_one_turn_per_conversation(
+        make_bot, database_url, redis_url):
+    runtime = make_bot(database_url, redis_url=redis_url).runtime
+    known = sms(BEN, "hola")
+    assert accept_many(runtime, [known])[0].inbound_id is not None
+    queue = Queue(runtime.settings.jobs.queue_name, connection=runtime.queue.redis)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)  # Ben's first turn is done
+    with runtime.db.session() as session:
+        session.add(ErasedMessage(message_sid="SMerased0000000000000000000000000"))
+
+    twice = sms(BEN, "otra vez")
+    batch = [
+        sms(ANA, "hola"), sms(ANA, "necesito ayuda"),  # a first contact: two messages at once
+        known,  # Twilio redelivering a stored message
+        twice, twice,  # the same delivery twice in one batch
+        sms(CARLA, "si", sid="SMerased0000000000000000000000000"),  # of a conversation since erased
+    ]
+    accepted = accept_many(runtime, batch)
+
+    ids = [a.inbound_id for a in accepted]
+    assert ids[0] and ids[1] and ids[3] and ids[0] < ids[1]
+    assert ids[2] is None and ids[4] is None and ids[5] is None
+    with runtime.db.session() as session:
+        rows = session.execute(select(InboundRow.message_sid, Conversation.address_key)
+                               .join(Conversation).where(InboundRow.status == "received")).all()
+        conversations = session.scalar(select(func.count()).select_from(Conversation))
+    assert len(rows) == 3  # Ana's two, Ben's new one: nothing twice, nothing of the erased one
+    assert conversations == 2  # Ana's is new; no conversation brought back for Carla
+    assert {key for sid, key in rows if sid in {batch[0].message_sid, batch[1].message_sid}} == {
+        runtime.vault.address_key(ANA)}
+    # One turn each for Ana and Ben: a turn handles all of its worker's pending messages.
+    assert sorted(job.args[0] for job in queue.jobs) == sorted([ids[0], ids[3]])
+
+
+def test_a_new_batch_while_a_turn_waits_queues_no_other(make_bot, sqlite_url, redis_url):
+    runtime = make_bot(sqlite_url, redis_url=redis_url).runtime
+    queue = Queue(runtime.settings.jobs.queue_name, connection=runtime.queue.redis)
+    accept_many(runtime, [sms(ANA, "hola")])
+    accept_many(runtime, [sms(ANA, "sigo aqui"), sms(BEN, "hello")])
+    assert len(queue.jobs) == 2  # Ana's first turn (still waiting) and Ben's
