@@ -186,15 +186,14 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     status = status.lower()
     if status not in OUTBOX_PROGRESS:
         return False
-    with runtime.db.session() as session:
-        row = session.scalar(select(OutboxMessage).where(OutboxMessage.twilio_sid == sid))
-        if row is None:
-            return False
-        if OUTBOX_PROGRESS[status] >= OUTBOX_PROGRESS.get(row.status, 0):
-            row.status, row.status_at = status, utcnow()
-            if error_code:
-                row.error_code = error_code[:32]
-    return True
+    progress = case(OUTBOX_PROGRESS, value=OutboxMessage.status, else_=0)
+    changes = {"status": status, "status_at": utcnow()} | ({"error_code": error_code[:32]} if error_code else {})
+    with runtime.db.autocommit() as conn:
+        moved = conn.execute(update(OutboxMessage)
+                             .where(OutboxMessage.twilio_sid == sid, progress <= OUTBOX_PROGRESS[status])
+                             .values(changes).returning(OutboxMessage.id)).first()
+    # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
+    return moved is not None or _sid_known(runtime, sid)
 
 
 def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:

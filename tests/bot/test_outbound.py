@@ -110,3 +110,19 @@ def test_outbox_holds_neither_number_nor_text_in_clear(make_bot, sqlite_url, twi
         row = session.scalars(select(OutboxMessage)).one()
         stored = " ".join(str(getattr(row, c.key)) for c in OutboxMessage.__table__.columns)
     assert "5550199" not in stored and "privado" not in stored
+
+
+def test_a_status_only_moves_forward_and_an_undelivered_one_keeps_its_error(make_bot, database_url, twilio):
+    """Twilio's callbacks can arrive out of order: a late "sent" must not undo "delivered"."""
+    bot = make_bot(database_url)
+    first, second = _queue(bot, key="a"), _queue(bot, key="b")
+    _wait_status(bot, first, {"sent", "delivered"})
+    _wait_status(bot, second, {"sent", "delivered"})
+    sid, other = _row(bot, first).twilio_sid, _row(bot, second).twilio_sid
+
+    assert outbound.record_status(bot.runtime, sid, "read", None)
+    assert outbound.record_status(bot.runtime, sid, "sent", None)  # late, but ours: nothing to retry
+    assert _row(bot, first).status == "read"
+    assert outbound.record_status(bot.runtime, other, "undelivered", "30003")
+    assert (_row(bot, second).status, _row(bot, second).error_code) == ("undelivered", "30003")
+    assert not outbound.record_status(bot.runtime, "SM" + "0" * 32, "delivered", None)  # not ours (yet)
