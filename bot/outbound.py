@@ -11,10 +11,10 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, case, or_, select, update
+from sqlalchemy import Row, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
+from bot.db import UTCDateTime, utcnow
 from bot.errors import SendError
 from bot.messages import OutboundMessage
 from bot.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
@@ -181,17 +181,25 @@ def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendEr
     return "retry"
 
 
+#: A status callback's change, built once: forward only, so a late "sent" never undoes "delivered".
+_MOVE_STATUS = (
+    update(OutboxMessage)
+    .where(OutboxMessage.twilio_sid == bindparam("sid"),
+           case(OUTBOX_PROGRESS, value=OutboxMessage.status, else_=0) <= bindparam("rank"))
+    .values(status=bindparam("new_status"), status_at=bindparam("at", type_=UTCDateTime()),
+            error_code=func.coalesce(bindparam("code"), OutboxMessage.error_code))
+    .returning(OutboxMessage.id)
+)
+
+
 def record_status(runtime: Runtime, sid: str, status: str, error_code: str | None) -> bool:
     """Apply a Twilio status callback; a status never moves a message backwards."""
     status = status.lower()
     if status not in OUTBOX_PROGRESS:
         return False
-    progress = case(OUTBOX_PROGRESS, value=OutboxMessage.status, else_=0)
-    changes = {"status": status, "status_at": utcnow()} | ({"error_code": error_code[:32]} if error_code else {})
     with runtime.db.autocommit() as conn:
-        moved = conn.execute(update(OutboxMessage)
-                             .where(OutboxMessage.twilio_sid == sid, progress <= OUTBOX_PROGRESS[status])
-                             .values(changes).returning(OutboxMessage.id)).first()
+        moved = conn.execute(_MOVE_STATUS, {"sid": sid, "new_status": status, "rank": OUTBOX_PROGRESS[status],
+                                            "at": utcnow(), "code": error_code and error_code[:32]}).first()
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
     return moved is not None or _sid_known(runtime, sid)
 
