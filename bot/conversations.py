@@ -41,7 +41,7 @@ from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
 from bot.models import Conversation, ErasedMessage
 from bot.models import InboundMessage as InboundRow
-from bot.outbound import queue_text, queue_to_address
+from bot.outbound import SEND_JOB, deliver, queue_text, queue_to_address
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,20 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
-    """Handle the worker's pending messages, oldest first; return how many were handled."""
+    """Handle the worker's pending messages, oldest first; return how many were handled.
+
+    The replies are sent from here once written, in order: no queue hop and no job per page. One
+    that fails is retried by its own send job (bot.outbound.deliver), as any other."""
+    here: dict[str, list[tuple]] = {SEND_JOB: []}
+    handled = _take_turn(runtime, inbound_id, here)
+    for args in here[SEND_JOB]:
+        deliver(runtime, *args)
+    return handled
+
+
+def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) -> int:
     with runtime.db.session() as session:
+        session.info["run_here"] = here
         conversation = session.scalar(
             # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
             select(Conversation).join(InboundRow, InboundRow.conversation_id == Conversation.id)

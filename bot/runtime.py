@@ -112,15 +112,22 @@ class Runtime:
             return False
 
     def _enqueue_after_commit(self) -> None:
-        """Jobs named in ``session.info['after_commit']`` are queued once the rows they read exist."""
+        """Jobs named in ``session.info['after_commit']`` are queued once the rows they read exist.
+
+        A job that will itself run some of them after its commit names them in
+        ``session.info['run_here']`` (job name -> list): their arguments go there instead."""
 
         @event.listens_for(self.db.sessions, "after_commit")
         def _after_commit(session: Session) -> None:
             if session.in_nested_transaction():
                 return  # a SAVEPOINT released: nothing is committed until the outer transaction is
             jobs = session.info.pop("after_commit", [])
+            here = session.info.get("run_here", {})
             for _transaction, func, args, delay in jobs:
-                self.enqueue(func, *args, delay=delay)
+                if func in here and not delay:
+                    here[func].append(args)
+                else:
+                    self.enqueue(func, *args, delay=delay)
 
         @event.listens_for(self.db.sessions, "after_soft_rollback")
         def _after_rollback(session: Session, previous: SessionTransaction) -> None:
