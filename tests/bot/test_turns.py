@@ -14,10 +14,12 @@ ANA, BEN = "+15195550101", "+15195550102"
 OTHER_BOT_NUMBER = "+15550107777"
 
 
-def run_queued_jobs(bot) -> Queue:
+def run_queued_jobs(bot) -> SimpleWorker:
     queue = Queue(bot.runtime.settings.jobs.queue_name, connection=bot.runtime.queue.redis)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
-    return queue
+    worker = SimpleWorker([queue], connection=queue.connection)
+    worker.work(burst=True)
+    worker.refresh()  # its job counts, from Redis
+    return worker
 
 
 def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
@@ -29,7 +31,9 @@ def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
     queue = Queue(bot.runtime.settings.jobs.queue_name, connection=bot.runtime.queue.redis)
     assert queue.count == 2  # one turn for Ana's three messages, one for Ben's
 
-    run_queued_jobs(bot)
+    worker = run_queued_jobs(bot)
+    # Each turn sends its own replies, in order: two jobs in all, none per page.
+    assert (worker.successful_job_count, worker.failed_job_count) == (2, 0)
 
     with bot.runtime.db.session() as session:
         ana = session.scalar(select(InboundMessage.conversation_id).order_by(InboundMessage.id).limit(1))
@@ -42,7 +46,8 @@ def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
     answered = [int(key.split(":")[1]) for key in replies]
     assert sorted(set(answered)) == [message_id for message_id, _ in inbound]
     assert answered == sorted(answered)
-    assert len([m for m in twilio.messages if m.to == ANA]) == len(replies) >= 3
+    sent = [m for m in twilio.messages if m.to == ANA]
+    assert len(sent) == len(replies) >= 3
     assert [m for m in twilio.messages if m.to == BEN]
 
     # Once the turn has run, Ana's next message gets a turn of its own.
