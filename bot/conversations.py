@@ -81,8 +81,12 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     conversation, message = Conversation.__table__, InboundRow.__table__
     rows = getattr(func, _ELEMENTS[dialect])(bindparam("rows", type_=JSON())).table_valued("value").alias("v")
 
-    def field(name: str, operator: str = "->>") -> ColumnElement:
-        return rows.c.value.op(operator)(literal_column(f"'{name}'"))
+    def field(name: str, *, as_json: bool = False) -> ColumnElement:
+        """A member of each message's object, as text (or JSON). On SQLite json_extract, not ->>
+        (3.38+): the SQLite older systems ship still runs it."""
+        if dialect == "sqlite":
+            return func.json_extract(rows.c.value, literal_column(f"'$.{name}'"))
+        return rows.c.value.op("->" if as_json else "->>")(literal_column(f"'{name}'"))
 
     recent = (select(func.count()).select_from(message)
               .where(message.c.conversation_id == conversation.c.id,
@@ -94,7 +98,7 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     now = bindparam("now", type_=UTCDateTime())
     source = (
         select(field("sid"), conversation.c.id, now,
-               case((flooded, None), else_=field("body_enc")), field("button_enc"), field("media", "->"),
+               case((flooded, None), else_=field("body_enc")), field("button_enc"), field("media", as_json=True),
                field("opt_out_type"), field("bot_address"),
                case((flooded, "throttled"), else_="received"), literal(0))
         .select_from(rows).join(conversation, conversation.c.address_key == field("key"))

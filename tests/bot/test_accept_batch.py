@@ -10,7 +10,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from bot.conversations import accept_many
-from bot.messages import InboundMessage
+from bot.messages import InboundMessage, Media
 from bot.models import Conversation, ErasedMessage
 from bot.models import InboundMessage as InboundRow
 from tests.conftest import BOT_SMS
@@ -62,3 +62,18 @@ def test_a_new_batch_while_a_turn_waits_queues_no_other(make_bot, sqlite_url, re
     accept_many(runtime, [sms(ANA, "hola")])
     accept_many(runtime, [sms(ANA, "sigo aqui"), sms(BEN, "hello")])
     assert len(queue.jobs) == 2  # Ana's first turn (still waiting) and Ben's
+
+
+def test_a_photo_and_a_button_are_stored_sealed_and_come_back_whole(make_bot, database_url):
+    runtime = make_bot(database_url).runtime
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    photo = InboundMessage(f"SM{uuid.uuid4().hex}", "whatsapp", f"whatsapp:{ANA}", "whatsapp:+15550108888",
+                           "", media=(Media(url, "image/jpeg"),), button_text="Sí")
+    [accepted] = accept_many(runtime, [photo])
+    with runtime.db.session() as session:
+        row = session.get(InboundRow, accepted.inbound_id)
+        [media] = row.media
+        assert url not in str(row.media) and row.button_enc != "Sí"
+        assert (runtime.vault.decrypt(media["url_enc"]), media["content_type"]) == (url, "image/jpeg")
+        assert runtime.vault.decrypt(row.button_enc) == "Sí"
+        assert row.bot_address == "whatsapp:+15550108888"
