@@ -10,6 +10,7 @@ in the same transaction, so a retried job never answers twice.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Row,
     bindparam,
     case,
+    cast,
     false,
     func,
     literal,
@@ -81,18 +83,20 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     conversation, message = Conversation.__table__, InboundRow.__table__
     rows = getattr(func, _ELEMENTS[dialect])(bindparam("rows", type_=JSON())).table_valued("value").alias("v")
 
-    def field(name: str, *, as_json: bool = False) -> ColumnElement:
-        """A member of each message's object, as text (or JSON). On SQLite json_extract, not ->>
-        (3.38+): the SQLite older systems ship still runs it."""
+    def field(name: str, *, as_json: bool = False, as_int: bool = False) -> ColumnElement:
+        """A member of each message's object, as text (or JSON, or an integer). On SQLite
+        json_extract, not ->> (3.38+): the SQLite older systems ship still runs it."""
         if dialect == "sqlite":
             return func.json_extract(rows.c.value, literal_column(f"'$.{name}'"))
-        return rows.c.value.op("->" if as_json else "->>")(literal_column(f"'{name}'"))
+        value = rows.c.value.op("->" if as_json else "->>")(literal_column(f"'{name}'"))
+        return cast(value, Integer) if as_int else value
 
     recent = (select(func.count()).select_from(message)
               .where(message.c.conversation_id == conversation.c.id,
                      message.c.received_at >= bindparam("since", type_=UTCDateTime()))
               .scalar_subquery())
-    flooded = recent >= bindparam("flood_limit", type_=Integer())
+    # The same worker's earlier messages in this batch count too: a flood arrives in batches.
+    flooded = recent + field("earlier", as_int=True) >= bindparam("flood_limit", type_=Integer())
     erased = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == field("sid")).exists()
     stored = select(message.c.id).where(message.c.message_sid == field("sid")).exists()
     now = bindparam("now", type_=UTCDateTime())
@@ -136,12 +140,13 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
     """Store these messages (first messages also create their conversations) and queue each
     conversation's turn unless one is waiting already: it handles every pending message.
 
-    Within one batch the flood check counts the minute before it, not the batch's own messages."""
+    The flood check counts the worker's messages of the last minute and those before it in the batch."""
     vault, settings = runtime.vault, runtime.settings
     store, new_conversations = _statements(runtime.db.dialect)
     now = utcnow()
+    earlier: Counter[str] = Counter()  # the sender's messages before this one in the batch
     rows = [{
-        "sid": m.message_sid, "key": vault.address_key(m.sender),
+        "sid": m.message_sid, "key": (key := vault.address_key(m.sender)), "earlier": _count(earlier, key),
         "body_enc": vault.encrypt(m.body), "button_enc": vault.encrypt_optional(m.button_text),
         "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in m.media],
         "opt_out_type": m.opt_out_type, "bot_address": m.recipient,
@@ -157,31 +162,45 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
             if (row := by_sid.pop(rows[i]["sid"], None)) is not None:  # pop: a sid twice is stored once
                 stored[i] = row
 
-    for attempt in (1, 2):
-        try:
-            with runtime.db.autocommit() as conn:
-                store_rows(conn, [i for i in range(len(rows)) if i not in stored])
-                if missing := [i for i in range(len(rows)) if i not in stored]:
-                    # First messages (or known sids): their conversations, then the messages again.
-                    conn.execute(new_conversations, {"now": now, "rows": [rows[i] | {
-                        "address_enc": vault.encrypt(messages[i].sender), "channel": messages[i].channel,
-                    } for i in missing]})
-                    store_rows(conn, missing)
-                    stored.update((i, None) for i in missing if i not in stored)
-            break
-        except IntegrityError:
-            # A conversation was erased between the statements (the worker's "yes, erase" at the
-            # same moment): once more for what is not stored yet, into a new one.
-            if attempt == 2:
-                raise
-    turns: dict[str, tuple[int]] = {}
-    for row in stored.values():
-        if row is not None and row.status == "received":
-            turns.setdefault(turn_marker(row.conversation_id), (row.id,))
-    if turns:
-        runtime.enqueue_once(PROCESS_JOB, turns)
+    try:
+        for attempt in (1, 2):
+            committed = dict(stored)
+            try:
+                with runtime.db.autocommit() as conn:
+                    store_rows(conn, [i for i in range(len(rows)) if i not in stored])
+                    if missing := [i for i in range(len(rows)) if i not in stored]:
+                        # First messages (or known sids): their conversations, then the messages again.
+                        conn.execute(new_conversations, {"now": now, "rows": [rows[i] | {
+                            "address_enc": vault.encrypt(messages[i].sender), "channel": messages[i].channel,
+                        } for i in missing]})
+                        store_rows(conn, missing)
+                        stored.update((i, None) for i in missing if i not in stored)
+                break
+            except IntegrityError:
+                # A conversation was erased between the statements (the worker's "yes, erase" at the
+                # same moment): once more for what is not stored yet, into a new one.
+                if not runtime.db.commits_each_statement:
+                    stored.clear()
+                    stored.update(committed)  # the attempt's transaction was rolled back
+                if attempt == 2:
+                    raise
+    finally:
+        # Also when the batch fails: what it did store gets its turn now. Each message is then
+        # tried alone (bot.group_commit), which takes these for duplicates and queues nothing.
+        turns: dict[str, tuple[int]] = {}
+        for row in stored.values():
+            if row is not None and row.status == "received":
+                turns.setdefault(turn_marker(row.conversation_id), (row.id,))
+        if turns:
+            runtime.enqueue_once(PROCESS_JOB, turns)
     return [Accepted(None) if (row := stored[i]) is None else Accepted(row.id, throttled=row.status == "throttled")
             for i in range(len(rows))]
+
+
+def _count(seen: Counter[str], key: str) -> int:
+    """How many times ``key`` was seen before; counts this time."""
+    seen[key] += 1
+    return seen[key] - 1
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:

@@ -104,13 +104,18 @@ class Database:
         finally:
             session.close()
 
+    @property
+    def commits_each_statement(self) -> bool:
+        """Whether :meth:`autocommit`'s statements are committed one by one (else all or none)."""
+        return self.dialect != "sqlite"
+
     @contextmanager
     def autocommit(self) -> Iterator[Connection]:
         """A connection whose statements commit one by one, for a few that are each safe alone.
 
         On PostgreSQL that saves the BEGIN and COMMIT round trips; SQLite, in process, takes its
         write lock once for them all, as in any transaction here."""
-        if self.dialect == "sqlite":
+        if not self.commits_each_statement:
             with self.engine.begin() as conn:
                 yield conn
         else:

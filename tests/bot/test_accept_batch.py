@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.conversations import accept_many
 from bot.messages import InboundMessage, Media
@@ -77,3 +79,44 @@ def test_a_photo_and_a_button_are_stored_sealed_and_come_back_whole(make_bot, da
         assert (runtime.vault.decrypt(media["url_enc"]), media["content_type"]) == (url, "image/jpeg")
         assert runtime.vault.decrypt(row.button_enc) == "Sí"
         assert row.bot_address == "whatsapp:+15550108888"
+
+
+def test_a_flood_arriving_in_one_batch_is_throttled_past_the_limit(make_bot, database_url):
+    runtime = make_bot(database_url, messages__flood_limit_per_minute=5).runtime
+    accept_many(runtime, [sms(ANA, "hola"), sms(ANA, "hola?")])  # two already in this minute
+    flood = [sms(ANA, f"hola {n}") for n in range(6)]
+    accepted = accept_many(runtime, [flood[0], sms(BEN, "hello"), *flood[1:]])
+
+    assert [a.throttled for a in accepted] == [False, False, False, False, True, True, True]
+    with runtime.db.session() as session:
+        kept = session.scalars(select(InboundRow.body_enc).where(InboundRow.status == "throttled")).all()
+    assert kept == [None, None, None]  # what is not answered is not kept either
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # statements commit one by one
+def test_what_a_failing_batch_stored_still_gets_its_turn(make_bot, database_url, redis_url):
+    """A batch that fails twice (a conversation erased at each try) is run again message by message;
+    the messages it did store are then duplicates to that rerun, so the batch queues their turns."""
+    from sqlalchemy import text
+
+    runtime = make_bot(database_url, redis_url=redis_url).runtime
+    accept_many(runtime, [sms(BEN, "hola")])
+    queue = Queue(runtime.settings.jobs.queue_name, connection=runtime.queue.redis)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)  # Ben's first turn is done
+    with runtime.db.engine.begin() as conn:  # stands in for an erasure racing every try
+        conn.execute(text(
+            "CREATE FUNCTION erased_meanwhile() RETURNS trigger AS $$ BEGIN "
+            "RAISE foreign_key_violation USING MESSAGE = 'conversation erased meanwhile'; END $$ "
+            "LANGUAGE plpgsql"))
+        conn.execute(text(
+            "CREATE TRIGGER erased_meanwhile BEFORE INSERT ON inbound_messages FOR EACH ROW "
+            "WHEN (NEW.message_sid = 'SMracing') EXECUTE FUNCTION erased_meanwhile()"))
+    known = sms(BEN, "sigo aqui")
+
+    with pytest.raises(IntegrityError):
+        accept_many(runtime, [known, sms(ANA, "hola", sid="SMracing")])
+
+    with runtime.db.session() as session:
+        stored = session.scalar(select(InboundRow.id).where(InboundRow.message_sid == known.message_sid))
+    assert stored is not None
+    assert [job.args[0] for job in queue.jobs] == [stored]  # Ben's turn, though the batch failed
