@@ -41,6 +41,12 @@ def resolve(func: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
+#: Seconds rq keeps a finished job: none. Jobs return nothing anyone reads (their work is in the
+#: database), and at 80 messages/s rq's default 500 s would hold some 40,000 job hashes in Redis.
+#: Failed jobs are kept (rq's failure_ttl) for `rq info` and requeueing: docs/operations.md.
+KEEP_RESULTS = 0
+
+
 class RqQueue:
     def __init__(self, redis_url: str, name: str):
         import redis
@@ -60,9 +66,9 @@ class RqQueue:
     def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> None:
         with self._reachable():
             if delay:
-                self.queue.enqueue_in(timedelta(seconds=delay), func, *args)
+                self.queue.enqueue_in(timedelta(seconds=delay), func, *args, result_ttl=KEEP_RESULTS)
             else:
-                self.queue.enqueue(func, *args)
+                self.queue.enqueue(func, *args, result_ttl=KEEP_RESULTS)
 
     def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]]) -> list[str]:
         # Two round trips for a whole batch: the markers (SET NX), then the jobs they let through.
@@ -75,7 +81,8 @@ class RqQueue:
             return queued
         try:
             with self._reachable():
-                self.queue.enqueue_many([self.queue.prepare_data(func, jobs[marker]) for marker in queued])
+                self.queue.enqueue_many([self.queue.prepare_data(func, jobs[marker], result_ttl=KEEP_RESULTS)
+                                         for marker in queued])
         except QueueUnavailable:
             self.release(*queued)
             raise
