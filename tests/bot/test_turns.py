@@ -34,6 +34,8 @@ def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
     worker = run_queued_jobs(bot)
     # Each turn sends its own replies, in order: two jobs in all, none per page.
     assert (worker.successful_job_count, worker.failed_job_count) == (2, 0)
+    # Finished jobs are not kept in Redis: their work is in the database.
+    assert not [key for pattern in ("rq:job:*", "rq:results:*") for key in queue.connection.scan_iter(pattern)]
 
     with bot.runtime.db.session() as session:
         ana = session.scalar(select(InboundMessage.conversation_id).order_by(InboundMessage.id).limit(1))
