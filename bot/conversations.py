@@ -10,7 +10,6 @@ in the same transaction, so a retried job never answers twice.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -144,13 +143,14 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
     vault, settings = runtime.vault, runtime.settings
     store, new_conversations = _statements(runtime.db.dialect)
     now = utcnow()
-    earlier: Counter[str] = Counter()  # the sender's messages before this one in the batch
+    keys = [vault.address_key(m.sender) for m in messages]
     rows = [{
-        "sid": m.message_sid, "key": (key := vault.address_key(m.sender)), "earlier": _count(earlier, key),
+        # earlier: the sender's messages before this one in the batch, for the flood check.
+        "sid": m.message_sid, "key": key, "earlier": keys[:i].count(key),
         "body_enc": vault.encrypt(m.body), "button_enc": vault.encrypt_optional(m.button_text),
         "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in m.media],
         "opt_out_type": m.opt_out_type, "bot_address": m.recipient,
-    } for m in messages]
+    } for i, (m, key) in enumerate(zip(messages, keys, strict=True))]
     shared = {"now": now, "since": now - timedelta(minutes=1),
               "flood_limit": settings.messages.flood_limit_per_minute}
     stored: dict[int, Row | None] = {}  # position in the batch -> (sid, id, conversation, status)
@@ -176,13 +176,13 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
                         store_rows(conn, missing)
                         stored.update((i, None) for i in missing if i not in stored)
                 break
-            except IntegrityError:
-                # A conversation was erased between the statements (the worker's "yes, erase" at the
-                # same moment): once more for what is not stored yet, into a new one.
+            except SQLAlchemyError as exc:
                 if not runtime.db.commits_each_statement:
                     stored.clear()
                     stored.update(committed)  # the attempt's transaction was rolled back
-                if attempt == 2:
+                # An IntegrityError: a conversation was erased between the statements (the worker's
+                # "yes, erase" at the same moment): once more for what is not stored yet, into a new one.
+                if attempt == 2 or not isinstance(exc, IntegrityError):
                     raise
     finally:
         # Also when the batch fails: what it did store gets its turn now. Each message is then
@@ -195,12 +195,6 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
             runtime.enqueue_once(PROCESS_JOB, turns)
     return [Accepted(None) if (row := stored[i]) is None else Accepted(row.id, throttled=row.status == "throttled")
             for i in range(len(rows))]
-
-
-def _count(seen: Counter[str], key: str) -> int:
-    """How many times ``key`` was seen before; counts this time."""
-    seen[key] += 1
-    return seen[key] - 1
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
