@@ -199,7 +199,7 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
         return False
     with runtime.db.autocommit() as conn:
         moved = conn.execute(_MOVE_STATUS, {"sid": sid, "new_status": status, "rank": OUTBOX_PROGRESS[status],
-                                            "at": utcnow(), "code": error_code and error_code[:32]}).first()
+                                            "at": utcnow(), "code": error_code[:32] if error_code else None}).first()
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
     return moved is not None or _sid_known(runtime, sid)
 
