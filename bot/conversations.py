@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +21,6 @@ from sqlalchemy import (
     Connection,
     Insert,
     Integer,
-    Row,
     bindparam,
     case,
     cast,
@@ -36,7 +35,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import dialogue, effects, nlu_review, sealed_state
-from bot.db import UTCDateTime, utcnow
+from bot.db import DriverStatement, UTCDateTime, utcnow
 from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
@@ -63,12 +62,30 @@ def turn_marker(conversation_id: int) -> str:
     return f"turn:{conversation_id}"
 
 
-# The webhook's statements, built once per dialect (bound per batch): each batch only runs them.
+# The webhook's statements, compiled once per process (bound per batch): each batch only runs them.
 #: A batch's messages, a JSON array of objects, as a table (both dialects read JSON natively).
 _ELEMENTS = {"postgresql": "json_array_elements", "sqlite": "json_each"}
 
 
-@cache
+class _Stored(NamedTuple):
+    """What the store statement returns for each message it stored."""
+
+    message_sid: str
+    id: int
+    conversation_id: int
+    status: str
+
+
+def _compiled(runtime: Runtime) -> tuple[DriverStatement, DriverStatement]:
+    """:func:`_statements` compiled for this process's database, once."""
+    found = runtime.extras.get("accept_statements")
+    if found is None:
+        dialect = runtime.db.engine.dialect
+        found = runtime.extras.setdefault(
+            "accept_statements", tuple(DriverStatement(statement, dialect) for statement in _statements(dialect.name)))
+    return found
+
+
 def _statements(dialect: str) -> tuple[Insert, Insert]:
     """(store, new conversations), each for a batch of messages (the ``rows`` parameter).
 
@@ -141,7 +158,7 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
 
     The flood check counts the worker's messages of the last minute and those before it in the batch."""
     vault, settings = runtime.vault, runtime.settings
-    store, new_conversations = _statements(runtime.db.dialect)
+    store, new_conversations = _compiled(runtime)
     now = utcnow()
     keys = [vault.address_key(m.sender) for m in messages]
     rows = [{
@@ -153,11 +170,11 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
     } for i, (m, key) in enumerate(zip(messages, keys, strict=True))]
     shared = {"now": now, "since": now - timedelta(minutes=1),
               "flood_limit": settings.messages.flood_limit_per_minute}
-    stored: dict[int, Row | None] = {}  # position in the batch -> (sid, id, conversation, status)
+    stored: dict[int, _Stored | None] = {}  # position in the batch -> what was stored
 
     def store_rows(conn: Connection, positions: list[int]) -> None:
-        by_sid = {row.message_sid: row for row in conn.execute(
-            store, shared | {"rows": [rows[i] for i in positions]})}
+        by_sid = {row.message_sid: row for row in map(_Stored._make, store.run(
+            conn, shared | {"rows": [rows[i] for i in positions]}))}
         for i in positions:
             if (row := by_sid.pop(rows[i]["sid"], None)) is not None:  # pop: a sid twice is stored once
                 stored[i] = row
@@ -170,7 +187,7 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
                     store_rows(conn, [i for i in range(len(rows)) if i not in stored])
                     if missing := [i for i in range(len(rows)) if i not in stored]:
                         # First messages (or known sids): their conversations, then the messages again.
-                        conn.execute(new_conversations, {"now": now, "rows": [rows[i] | {
+                        new_conversations.run(conn, {"now": now, "rows": [rows[i] | {
                             "address_enc": vault.encrypt(messages[i].sender), "channel": messages[i].channel,
                         } for i in missing]})
                         store_rows(conn, missing)

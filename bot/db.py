@@ -7,13 +7,15 @@ failing), PostgreSQL through DATABASE_URL.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -77,6 +79,41 @@ def _tune_sqlite(engine: Engine) -> None:
         # Take the write lock up front: two writers then wait in turn instead of one failing with
         # "database is locked" when it upgrades a read lock.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class DriverStatement:
+    """A Core statement compiled once for a dialect and run on the driver's own cursor.
+
+    For the webhook's hot path only, where SQLAlchemy's execution machinery cost twice the CPU of
+    the driver's own call (about 0.6 against 0.3 ms a statement on the 2-core benchmark machine).
+    Binds are converted by the statements' own types; errors are SQLAlchemy's, and a lost server
+    invalidates the connection, as for any statement. Rows come back as plain tuples: use it only
+    for statements whose result columns need no conversion (integers and text)."""
+
+    def __init__(self, statement: Executable, dialect: Dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._defaults = dict(compiled.params)  # literal values the statement holds (anonymous binds)
+        self._order = list(compiled.positiontup or []) if dialect.positional else None
+        self._convert = {name: convert for name, bind in compiled.binds.items()
+                         if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+
+    def run(self, conn: Connection, params: dict[str, Any]) -> list[tuple]:
+        values = self._defaults | params
+        values = {name: convert(values[name]) if (convert := self._convert.get(name)) else values[name]
+                  for name in values}
+        arguments = [values[name] for name in self._order] if self._order is not None else values
+        dbapi_connection = conn.connection.dbapi_connection
+        with closing(dbapi_connection.cursor()) as cursor:
+            try:
+                cursor.execute(self.sql, arguments)
+                return cursor.fetchall() if cursor.description else []
+            except conn.dialect.loaded_dbapi.Error as exc:
+                lost = conn.dialect.is_disconnect(exc, dbapi_connection, cursor)
+                if lost:
+                    conn.invalidate(exc)
+                raise DBAPIError.instance(self.sql, None, exc, conn.dialect.loaded_dbapi.Error,
+                                          connection_invalidated=lost, dialect=conn.dialect) from exc
 
 
 class Database:

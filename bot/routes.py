@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__)
 
+#: Where Twilio posts: machine requests, with no portal session (bot.portal.web).
+WEBHOOKS = "/webhooks/"
+
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -64,7 +67,7 @@ def _public_url() -> str:
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
-@bp.post("/webhooks/twilio")
+@bp.post(f"{WEBHOOKS}twilio")
 def twilio_inbound() -> Response:
     form = _checked_form()
     if isinstance(form, Response):
@@ -83,7 +86,7 @@ def twilio_inbound() -> Response:
     return _twiml()
 
 
-@bp.post("/webhooks/twilio/status")
+@bp.post(f"{WEBHOOKS}twilio/status")
 def twilio_status() -> Response:
     form = _checked_form()
     if isinstance(form, Response):

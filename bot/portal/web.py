@@ -20,6 +20,7 @@ from babel.dates import format_datetime
 from flask import (
     Blueprint,
     Flask,
+    Request,
     Response,
     abort,
     current_app,
@@ -30,13 +31,14 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.portal import accounts, csrf, notify  # noqa: F401  (notify: staff notices of new referrals)
 from bot.portal.models import LANGUAGES, User
+from bot.routes import WEBHOOKS
 from bot.runtime import Runtime
 from bot.settings import Settings
 
@@ -47,7 +49,14 @@ bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templa
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Secure cookies whenever the request came over HTTPS, not only when configured so."""
+    """Secure cookies whenever the request came over HTTPS, not only when configured so; no session
+    at all for Twilio's webhooks (no cookie to read: not signing one saves each message's request
+    the serializer's cost)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(WEBHOOKS):
+            return self.null_session_class()
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         try:

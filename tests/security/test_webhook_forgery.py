@@ -68,6 +68,28 @@ def test_a_signature_for_another_path_or_query_is_refused(make_bot, sqlite_url):
     assert _stored(bot.runtime) == (0, 0, 0)
 
 
+def test_a_signature_over_the_url_with_its_default_port_written_out_is_accepted(make_bot, sqlite_url):
+    """Twilio signs some requests over the URL with its port (":80", ":443") written out. The URL as
+    received is checked first, this form only when that fails: both must let the message in."""
+    bot = make_bot(sqlite_url)
+    token = bot.runtime.settings.twilio.auth_token
+    for n, signed_url in enumerate((PUBLIC_URL + PATH, PUBLIC_URL + ":80" + PATH)):
+        form = inbound_params(WORKER, BOT_SMS, f"hola {n}")
+        assert _post(bot, form, twilio_signature(signed_url, form, token)).status_code == 200, signed_url
+    assert _stored(bot.runtime)[:2] == (1, 2)
+    form = inbound_params(WORKER, BOT_SMS, "hola")
+    for signed_url in (PUBLIC_URL + ":8080" + PATH, PUBLIC_URL.replace("http:", "https:") + PATH):
+        assert _post(bot, form, twilio_signature(signed_url, form, token)).status_code == 403, signed_url
+
+
+def test_a_signature_header_that_is_not_ascii_is_refused_not_an_error(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url)
+    form = inbound_params(WORKER, BOT_SMS, "hola")
+    response = bot.client.post(PATH, data=form, headers={"X-Twilio-Signature": "fïrmä=="})
+    assert response.status_code == 403
+    assert _stored(bot.runtime) == (0, 0, 0)
+
+
 def test_a_valid_request_replayed_at_once_from_many_connections_is_answered_once(make_bot, database_url, twilio):
     bot = make_bot(database_url)
     form = inbound_params(WORKER, BOT_SMS, "hola, necesito ayuda")
