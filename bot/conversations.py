@@ -81,8 +81,8 @@ def _compiled(runtime: Runtime) -> tuple[DriverStatement, DriverStatement]:
     found = runtime.extras.get("accept_statements")
     if found is None:
         dialect = runtime.db.engine.dialect
-        found = runtime.extras.setdefault(
-            "accept_statements", tuple(DriverStatement(statement, dialect) for statement in _statements(dialect.name)))
+        compiled = tuple(DriverStatement(statement, dialect) for statement in _statements(dialect.name))
+        found = runtime.extras.setdefault("accept_statements", compiled)
     return found
 
 
