@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -35,7 +36,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import dialogue, effects, nlu_review, sealed_state
-from bot.db import DriverStatement, UTCDateTime, utcnow
+from bot.db import UTCDateTime, utcnow
 from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
@@ -62,7 +63,7 @@ def turn_marker(conversation_id: int) -> str:
     return f"turn:{conversation_id}"
 
 
-# The webhook's statements, compiled once per process (bound per batch): each batch only runs them.
+# The webhook's statements, built once per dialect (bound per batch): each batch only runs them.
 #: A batch's messages, a JSON array of objects, as a table (both dialects read JSON natively).
 _ELEMENTS = {"postgresql": "json_array_elements", "sqlite": "json_each"}
 
@@ -76,16 +77,7 @@ class _Stored(NamedTuple):
     status: str
 
 
-def _compiled(runtime: Runtime) -> tuple[DriverStatement, DriverStatement]:
-    """:func:`_statements` compiled for this process's database, once."""
-    found = runtime.extras.get("accept_statements")
-    if found is None:
-        dialect = runtime.db.engine.dialect
-        compiled = tuple(DriverStatement(statement, dialect) for statement in _statements(dialect.name))
-        found = runtime.extras.setdefault("accept_statements", compiled)
-    return found
-
-
+@cache
 def _statements(dialect: str) -> tuple[Insert, Insert]:
     """(store, new conversations), each for a batch of messages (the ``rows`` parameter).
 
@@ -158,7 +150,7 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
 
     The flood check counts the worker's messages of the last minute and those before it in the batch."""
     vault, settings = runtime.vault, runtime.settings
-    store, new_conversations = _compiled(runtime)
+    store, new_conversations = map(runtime.db.prepared, _statements(runtime.db.dialect))
     now = utcnow()
     keys = [vault.address_key(m.sender) for m in messages]
     rows = [{

@@ -198,10 +198,11 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     if status not in OUTBOX_PROGRESS:
         return False
     with runtime.db.autocommit() as conn:
-        moved = conn.execute(_MOVE_STATUS, {"sid": sid, "new_status": status, "rank": OUTBOX_PROGRESS[status],
-                                            "at": utcnow(), "code": error_code[:32] if error_code else None}).first()
+        moved = runtime.db.prepared(_MOVE_STATUS).run(conn, {
+            "sid": sid, "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
+            "code": error_code[:32] if error_code else None})
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
-    return moved is not None or _sid_known(runtime, sid)
+    return bool(moved) or _sid_known(runtime, sid)
 
 
 def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
