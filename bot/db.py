@@ -84,8 +84,9 @@ def _tune_sqlite(engine: Engine) -> None:
 class DriverStatement:
     """A Core statement compiled once for a dialect and run on the driver's own cursor.
 
-    For the webhooks' hot paths only (through :meth:`Database.prepared`), where SQLAlchemy's execution machinery cost twice the CPU of
-    the driver's own call (about 0.6 against 0.3 ms a statement on the 2-core benchmark machine).
+    For the webhooks' hot paths only (through :meth:`Database.prepared`), where SQLAlchemy's
+    execution machinery cost twice the CPU of the driver's own call (about 0.6 against 0.3 ms a
+    statement on the 2-core benchmark machine).
     Binds are converted by the statements' own types; errors are SQLAlchemy's, and a lost server
     invalidates the connection, as for any statement. Rows come back as plain tuples: use it only
     for statements whose result columns need no conversion (integers and text)."""
