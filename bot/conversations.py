@@ -175,7 +175,7 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
         for attempt in (1, 2):
             committed = dict(stored)
             try:
-                with runtime.db.autocommit() as conn:
+                with runtime.db.autocommit(held=True) as conn:
                     store_rows(conn, [i for i in range(len(rows)) if i not in stored])
                     if missing := [i for i in range(len(rows)) if i not in stored]:
                         # First messages (or known sids): their conversations, then the messages again.
@@ -191,7 +191,9 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
                     stored.update(committed)  # the attempt's transaction was rolled back
                 # An IntegrityError: a conversation was erased between the statements (the worker's
                 # "yes, erase" at the same moment): once more for what is not stored yet, into a new one.
-                if attempt == 2 or not isinstance(exc, IntegrityError):
+                # A lost connection (the server restarted since the last batch): once more on a new one.
+                if attempt == 2 or not (isinstance(exc, IntegrityError)
+                                        or getattr(exc, "connection_invalidated", False)):
                     raise
     finally:
         # Also when the batch fails: what it did store gets its turn now. Each message is then

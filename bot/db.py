@@ -6,6 +6,7 @@ failing), PostgreSQL through DATABASE_URL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
@@ -125,6 +126,8 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._prepared: dict[Executable, DriverStatement] = {}
+        self._held: Connection | None = None
+        self._held_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -149,17 +152,31 @@ class Database:
         return self.dialect != "sqlite"
 
     @contextmanager
-    def autocommit(self) -> Iterator[Connection]:
+    def autocommit(self, *, held: bool = False) -> Iterator[Connection]:
         """A connection whose statements commit one by one, for a few that are each safe alone.
 
         On PostgreSQL that saves the BEGIN and COMMIT round trips; SQLite, in process, takes its
-        write lock once for them all, as in any transaction here."""
+        write lock once for them all, as in any transaction here.
+
+        ``held``: on PostgreSQL, the one connection this process keeps open for it, used by one
+        caller at a time (the webhook's group commit runs one batch at a time anyway). It skips the
+        pool's checkout and liveness ping, a round trip, on every batch. A connection the server
+        dropped is invalidated by its statement's error (``connection_invalidated``, which the
+        caller may retry once) and replaced by a new one on the next use, never reconnected in
+        place (that would lose its AUTOCOMMIT: statements left uncommitted)."""
         if not self.commits_each_statement:
             with self.engine.begin() as conn:
                 yield conn
-        else:
+        elif not held:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 yield conn
+        else:
+            with self._held_lock:
+                if self._held is None or self._held.closed or self._held.invalidated:
+                    if self._held is not None:
+                        self._held.close()
+                    self._held = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                yield self._held
 
     def prepared(self, statement: Executable) -> DriverStatement:
         """``statement`` compiled for this database once, to run on the driver's cursor."""
@@ -173,4 +190,8 @@ class Database:
             conn.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
+        with self._held_lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
         self.engine.dispose()

@@ -1,7 +1,8 @@
 """The message path's tables: conversations, inbound messages, the outbox, the NLU review queue.
 
-No column holds a phone number or message text in clear: numbers appear as an HMAC key plus a
-Fernet token, text only as Fernet tokens that the purge job erases after the retention period.
+No column holds a phone number or message text in clear: numbers appear as an HMAC key plus an
+encrypted token (bot.privacy), text only as encrypted tokens that the purge job erases after the
+retention period.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The flow engine keeps a report's answers (the employer's name, the town, a case code being typed)
 in the state's ``slots`` until the flow ends or its parked copy expires. The state is stored as
-JSON, so before it is written every frame's slots are sealed into one Fernet token, and opened
-again when the next message is handled; language, province and the rest stay readable.
+JSON, so before it is written every frame's slots are sealed into one encrypted token (bot.privacy),
+and opened again when the next message is handled; language, province and the rest stay readable.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The portal's tables: staff accounts, the audit log, the relay thread with a worker, internal notes.
 
-Staff never see a worker's number: relay messages and notes are Fernet tokens like every other
+Staff never see a worker's number: relay messages and notes are encrypted tokens like every other
 text Puente keeps, and the audit log holds only ids and action names.
 """
 

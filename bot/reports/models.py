@@ -1,7 +1,7 @@
 """The reports area's tables: reports, their evidence, the case timeline, employer mentions.
 
 Nothing here holds a phone number, report text or media in clear: a report is linked to its worker
-only through keyed hashes (cleared when the worker asks), free text and evidence are Fernet
+only through keyed hashes (cleared when the worker asks), free text and evidence are encrypted
 tokens, and the case code itself is never stored, only its keyed hash.
 """
 

@@ -120,3 +120,25 @@ def test_what_a_failing_batch_stored_still_gets_its_turn(make_bot, database_url,
         stored = session.scalar(select(InboundRow.id).where(InboundRow.message_sid == known.message_sid))
     assert stored is not None
     assert [job.args[0] for job in queue.jobs] == [stored]  # Ben's turn, though the batch failed
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has no server to lose
+def test_a_batch_after_the_server_dropped_the_held_connection_is_stored_and_committed(make_bot, database_url):
+    """The webhook keeps one connection open between batches (no ping each time). When the server
+    dropped it meanwhile (a restart), the next batch runs again on a new one, still committing."""
+    runtime = make_bot(database_url).runtime
+    first = accept_many(runtime, [sms(ANA, "hola")])[0].inbound_id
+    with runtime.db.autocommit(held=True) as conn:
+        backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with runtime.db.engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+
+    after = [accept_many(runtime, [sms(ANA, text)])[0].inbound_id for text in ("sigo aqui", "ayuda")]
+
+    assert first and all(after)
+    with runtime.db.autocommit(held=True) as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+    # Seen from another connection: committed, not waiting in an open transaction.
+    with runtime.db.engine.connect() as other:
+        stored = other.execute(select(InboundRow.id).order_by(InboundRow.id)).scalars().all()
+    assert stored == [first, *after]
