@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from gunicorn.config import KNOWN_SETTINGS
 from stack import (
     WEBHOOK_PATH,
     answered,
@@ -42,9 +43,9 @@ from bot.server import WORKER_OPTIONS  # importable once stack.py has put the re
 
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "signed_requests.lua"
-#: bot/server.py's gunicorn options, given to the bare app too.
-GUNICORN = ["--worker-class", WORKER_OPTIONS["worker_class"], "--threads", str(WORKER_OPTIONS["threads"]),
-            "--keep-alive", str(WORKER_OPTIONS["keepalive"]), "--timeout", str(WORKER_OPTIONS["timeout"])]
+#: bot/server.py's gunicorn options, given to the bare app too (as the command line flags of the settings).
+_FLAGS = {setting.name: setting.cli[-1] for setting in KNOWN_SETTINGS if setting.cli}
+GUNICORN = [arg for name, value in WORKER_OPTIONS.items() if value is not None for arg in (_FLAGS[name], str(value))]
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import secrets
 import click
 
 from bot.settings import Settings
-from bot.twilio_gateway import ConsoleSender
+from bot.twilio_gateway import INBOUND_WEBHOOK, ConsoleSender
 
 
 def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str) -> None:
@@ -40,8 +40,8 @@ def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str)
         }
         headers = {}
         if settings.twilio.auth_token:
-            url = f"{base}/webhooks/twilio"
+            url = f"{base}{INBOUND_WEBHOOK}"
             headers["X-Twilio-Signature"] = RequestValidator(settings.twilio.auth_token).compute_signature(url, form)
-        response = client.post("/webhooks/twilio", data=form, headers=headers, base_url=base)
+        response = client.post(INBOUND_WEBHOOK, data=form, headers=headers, base_url=base)
         if response.status_code != 200:
             click.echo(f"[webhook answered {response.status_code}: {response.get_data(as_text=True).strip()}]")

@@ -81,6 +81,7 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
     """Run the bot on this machine: migrate the database, then serve with the development server."""
     settings = settings_from(ctx)
     from bot import create_app, migrate
+    from bot.twilio_gateway import INBOUND_WEBHOOK
 
     migrate.upgrade(settings.database_url)
     app = create_app(settings)
@@ -88,7 +89,7 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
     click.echo(f"""
 Puente is running on http://{host}:{port}
   Point your Twilio number's (and WhatsApp sender's) "A message comes in" webhook at
-    {settings.public_base_url or f'http://{host}:{port}'}/webhooks/twilio   (HTTP POST)
+    {settings.public_base_url or f'http://{host}:{port}'}{INBOUND_WEBHOOK}   (HTTP POST)
   or talk to the bot in this terminal:  puente chat
   Replies go to {'Twilio' if settings.twilio.configured else 'this console (no Twilio credentials set)'}.
 """)

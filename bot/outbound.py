@@ -19,6 +19,7 @@ from bot.errors import SendError
 from bot.messages import OutboundMessage
 from bot.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
 from bot.runtime import Runtime, after_commit
+from bot.twilio_gateway import STATUS_WEBHOOK
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
 def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
     vault = runtime.vault
     base = runtime.settings.public_base_url
-    callback = f"{base}/webhooks/twilio/status" if base and runtime.settings.twilio.status_callbacks else None
+    callback = f"{base}{STATUS_WEBHOOK}" if base and runtime.settings.twilio.status_callbacks else None
     return OutboundMessage(
         to=vault.decrypt(row.to_enc),
         from_=row.from_address,

@@ -14,14 +14,11 @@ from bot import conversations, inbound, jobs, outbound
 from bot.errors import BadRequest, QueueUnavailable
 from bot.models import OUTBOX_PROGRESS
 from bot.runtime import Runtime
-from bot.twilio_gateway import signature_valid
+from bot.twilio_gateway import INBOUND_WEBHOOK, STATUS_WEBHOOK, signature_valid
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__)
-
-#: Where Twilio posts: machine requests, with no portal session (bot.portal.web).
-WEBHOOKS = "/webhooks/"
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -67,7 +64,7 @@ def _public_url() -> str:
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
-@bp.post(f"{WEBHOOKS}twilio")
+@bp.post(INBOUND_WEBHOOK)
 def twilio_inbound() -> Response:
     form = _checked_form()
     if isinstance(form, Response):
@@ -86,7 +83,7 @@ def twilio_inbound() -> Response:
     return _twiml()
 
 
-@bp.post(f"{WEBHOOKS}twilio/status")
+@bp.post(STATUS_WEBHOOK)
 def twilio_status() -> Response:
     form = _checked_form()
     if isinstance(form, Response):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -10,8 +11,12 @@ from bot.settings import Settings
 
 #: Each worker process answers with threads: while some wait on the database, others parse and
 #: check requests, and the webhook's concurrent messages share one write (bot.group_commit).
+#: The heartbeat file lives in memory where there is /dev/shm: gunicorn touches it on every turn of
+#: a worker's event loop, and on a disk's filesystem that call can wait for the journal behind
+#: PostgreSQL's fsyncs, while no kept-alive connection is served (gunicorn's worker_tmp_dir notes).
 #: bench/webhook.py gives the same options to the bare app it compares against.
-WORKER_OPTIONS: dict[str, Any] = {"worker_class": "gthread", "threads": 8, "timeout": 30, "keepalive": 5}
+WORKER_OPTIONS: dict[str, Any] = {"worker_class": "gthread", "threads": 8, "timeout": 30, "keepalive": 5,
+                                  "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None}
 
 
 class PuenteServer(BaseApplication):

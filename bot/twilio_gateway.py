@@ -26,6 +26,12 @@ from bot.errors import SendError
 from bot.messages import OutboundMessage
 from bot.settings import TwilioSettings
 
+#: Where Twilio posts: a message comes in, a sent message's status. Machine requests, served with no
+#: portal session (bot.portal.web).
+WEBHOOKS = "/webhooks/"
+INBOUND_WEBHOOK = f"{WEBHOOKS}twilio"
+STATUS_WEBHOOK = f"{WEBHOOKS}twilio/status"
+
 # The twilio library logs request parameters (numbers, bodies) at INFO: keep it quiet, always.
 logging.getLogger("twilio").setLevel(logging.WARNING)
 

@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session
 from bot import i18n
 from bot.portal import accounts, csrf, notify  # noqa: F401  (notify: staff notices of new referrals)
 from bot.portal.models import LANGUAGES, User
-from bot.routes import WEBHOOKS
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.twilio_gateway import WEBHOOKS
 
 DOMAIN = "portal"
 
