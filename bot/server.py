@@ -31,9 +31,12 @@ class PuenteServer(BaseApplication):
 
     def load(self):
         from bot import create_app
+        from bot.runtime import freeze_startup_objects
         from bot.settings import load_settings
 
-        return create_app(load_settings(self.config_path, env="production"))
+        app = create_app(load_settings(self.config_path, env="production"))
+        freeze_startup_objects()  # in the worker: the app is built after the fork
+        return app
 
 
 def _child_exit(server: Any, worker: Any) -> None:
