@@ -16,7 +16,10 @@ def test_a_web_worker_takes_its_startup_objects_out_of_the_garbage_collectors_wa
     gc.unfreeze()
     try:
         app = PuenteServer({}, None).load()
+        runtime = app.extensions["puente"]
         assert app.url_map.bind("localhost").match("/webhooks/twilio", method="POST")
         assert gc.get_freeze_count() > 10_000  # the modules, the app and its extensions
     finally:
         gc.unfreeze()
+    runtime.extras["stop"].set()  # no Redis here: the app re-drives its own work on a thread
+    runtime.db.dispose()
