@@ -173,10 +173,14 @@ class Database:
         else:
             with self._held_lock:
                 if self._held is None or self._held.closed or self._held.invalidated:
-                    if self._held is not None:
-                        self._held.close()
+                    self._drop_held()
                     self._held = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
                 yield self._held
+
+    def _drop_held(self) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def prepared(self, statement: Executable) -> DriverStatement:
         """``statement`` compiled for this database once, to run on the driver's cursor."""
@@ -191,7 +195,5 @@ class Database:
 
     def dispose(self) -> None:
         with self._held_lock:
-            if self._held is not None:
-                self._held.close()
-                self._held = None
+            self._drop_held()
         self.engine.dispose()

@@ -83,6 +83,13 @@ class Runtime:
             labels=lambda msgid, lang: i18n.translator(lang).gettext(msgid),
         )
 
+    def close(self) -> None:
+        """Stop the re-drive thread an app without Redis runs (bot.create_app) and close the
+        database's connections: for whoever built this runtime and is done with it."""
+        if stop := self.extras.get("stop"):
+            stop.set()
+        self.db.dispose()
+
     def warm_up(self) -> None:
         """Load the NLU model, flows and catalogs now, not on the first worker's message."""
         from bot import i18n

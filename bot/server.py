@@ -12,8 +12,8 @@ from bot.settings import Settings
 #: Each worker process answers with threads: while some wait on the database, others parse and
 #: check requests, and the webhook's concurrent messages share one write (bot.group_commit).
 #: The heartbeat file lives in memory where there is /dev/shm: gunicorn touches it on every turn of
-#: a worker's event loop, and on a disk's filesystem that call can wait for the journal behind
-#: PostgreSQL's fsyncs, while no kept-alive connection is served (gunicorn's worker_tmp_dir notes).
+#: a worker's event loop, and its worker_tmp_dir setting warns that on a disk's filesystem that call
+#: may block the worker for an arbitrary time.
 #: bench/webhook.py gives the same options to the bare app it compares against.
 WORKER_OPTIONS: dict[str, Any] = {"worker_class": "gthread", "threads": 8, "timeout": 30, "keepalive": 5,
                                   "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None}

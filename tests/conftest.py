@@ -144,8 +144,7 @@ def make_bot(tmp_path: Path, twilio: TwilioServer) -> Iterator[Callable[..., Bot
 
     yield factory
     for runtime in made:
-        runtime.extras.get("stop") and runtime.extras["stop"].set()
-        runtime.db.dispose()
+        runtime.close()
     set_current(None)
 
 

@@ -62,8 +62,7 @@ def month(request, tmp_path_factory, twilio_server) -> Iterator[Program]:
         referrals.close(session, runtime, ids[0], staff, "resolved")
     yield program
     receiver._controller.stop()
-    runtime.extras.get("stop") and runtime.extras["stop"].set()
-    runtime.db.dispose()
+    runtime.close()
     set_current(None)
     if request.param == "postgresql":
         drop_postgres_schema(url)

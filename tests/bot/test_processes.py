@@ -61,8 +61,8 @@ def test_serve_on_sqlite_answers_each_channel_in_its_language(tmp_path: Path, tw
                                "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_healthy(base, server)
-        # Each worker's heartbeat file is in memory: on a disk, touching it can wait behind
-        # PostgreSQL's fsyncs while the worker serves nobody (bot/server.py).
+        # Each worker's heartbeat file is in memory: on a disk, touching it may block the worker
+        # (bot/server.py).
         workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         heartbeats = [target for pid in workers for fd in Path(f"/proc/{pid}/fd").iterdir()
                       if "wgunicorn-" in (target := os.readlink(fd))]

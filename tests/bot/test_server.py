@@ -21,5 +21,4 @@ def test_a_web_worker_takes_its_startup_objects_out_of_the_garbage_collectors_wa
         assert gc.get_freeze_count() > 10_000  # the modules, the app and its extensions
     finally:
         gc.unfreeze()
-    runtime.extras["stop"].set()  # no Redis here: the app re-drives its own work on a thread
-    runtime.db.dispose()
+    runtime.close()  # no Redis here: the app re-drives its own work on a thread
