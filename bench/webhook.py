@@ -162,10 +162,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--rq-workers", type=int, default=2, help="0: the web side alone, nothing answered")
+    parser.add_argument("--worker-nice", type=int, help="jobs.worker_nice for the rq workers (default: config.yaml's)")
     args = parser.parse_args()
+    settings = {} if args.worker_nice is None else {"PUENTE__JOBS__WORKER_NICE": str(args.worker_nice)}
     generator = "wrk -t1" if shutil.which("wrk") else "Python threads (wrk is not installed: apt-get install wrk)"
 
-    with puente_stack(args.web_workers, args.rq_workers) as stack, tempfile.TemporaryDirectory() as tmp:
+    with puente_stack(args.web_workers, args.rq_workers, **settings) as stack, tempfile.TemporaryDirectory() as tmp:
         folder, token = Path(tmp), stack.twilio.auth_token
         public_url = stack.base_url + WEBHOOK_PATH
         warm = write_requests(folder / "warm.txt", public_url, token, 100, first=0)

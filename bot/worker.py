@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
 from bot import logs
 from bot.runtime import Runtime, freeze_startup_objects, set_current
@@ -20,6 +22,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     from rq import Queue, SimpleWorker
 
     logs.configure(settings.log_level, json_lines=settings.env == "production")
+    yield_cpu(settings.jobs.worker_nice)
     runtime = Runtime.build(settings)
     set_current(runtime)
     runtime.warm_up()
@@ -33,6 +36,25 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
     # job instead of being rebuilt in a fork per job. A crash mid-job is covered by leases and re-drive.
     SimpleWorker([queue], connection=connection).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
+
+
+def yield_cpu(nice: int) -> None:
+    """Lower this process's CPU priority, so that on a shared machine the webhook answers first.
+
+    Twilio waits for the webhook (and gives up after 15 s), while a reply can wait a few seconds. On
+    Linux, processes of different sessions (services, terminals) first share the CPU by session (an
+    "autogroup") and nice only orders processes within one; a worker that leads its own session, as
+    under a service manager, lowers its session's share too. It never touches a session it only joined,
+    which may hold `puente serve` as well."""
+    if nice <= 0:
+        return
+    os.nice(nice)
+    autogroup = Path("/proc/self/autogroup")
+    if os.getsid(0) == os.getpid() and autogroup.exists():
+        try:
+            autogroup.write_text(str(nice))
+        except OSError as exc:
+            log.warning("could not lower this worker's session CPU share (%s)", type(exc).__name__)
 
 
 def _housekeeping(runtime: Runtime) -> None:

@@ -104,8 +104,9 @@ def test_rq_worker_processes_and_sends(tmp_path: Path, twilio, make_bot, redis_u
     env = puente_env(twilio, database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL="http://localhost")
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log_file:  # a file, not a pipe nobody reads until the end
+        # In a session of its own, as a service manager starts it.
         worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env,
-                                  stdout=log_file, stderr=subprocess.STDOUT)
+                                  stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         assert bot.send("hello, good morning", sender="+15195550190").status_code == 200
         try:
@@ -113,6 +114,10 @@ def test_rq_worker_processes_and_sends(tmp_path: Path, twilio, make_bot, redis_u
         except TimeoutError as exc:
             raise AssertionError(f"{exc}; worker log:\n{log_path.read_text(errors='replace')[-4000:]}") from None
         assert reply.to == "+15195550190" and reply.from_ == BOT_SMS
+        # It yields the CPU to the webhook (jobs.worker_nice): its own priority and its session's.
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+        if os.path.exists(f"/proc/{worker.pid}/autogroup"):
+            assert Path(f"/proc/{worker.pid}/autogroup").read_text().split()[-1] == "10"
     finally:
         worker.terminate()
         worker.wait(timeout=30)
