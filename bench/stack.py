@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -81,7 +82,9 @@ def puente_stack(web_workers: int = 2, rq_workers: int = 2, **settings: str) -> 
     """
     folder = Path(tempfile.mkdtemp(prefix="puente-bench-"))
     ok = False
-    with TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
+    # `kill` (SIGTERM) stops a run as Ctrl-C does: the processes, the database and Redis go with it.
+    previous = signal.signal(signal.SIGTERM, _exit)
+    with _restored(signal.SIGTERM, previous), TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
         stack = Stack(folder, url, secret=SECRET, twilio=twilio, redis_url=redis.url,
                       **({"PUENTE_ENV": "production"} | settings))
         try:
@@ -97,6 +100,18 @@ def puente_stack(web_workers: int = 2, rq_workers: int = 2, **settings: str) -> 
                 shutil.rmtree(folder, ignore_errors=True)
             else:
                 print(f"process logs kept in {folder}", file=sys.stderr)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _restored(signum: int, handler: object) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        signal.signal(signum, handler)
 
 
 def wait_workers_listening(redis_url: str, count: int, stack: Stack, timeout: float = 120) -> None:

@@ -22,9 +22,9 @@ from tests.support.twilio_server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN,
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
 PG_URL = os.environ.get("PUENTE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-#: Each pytest-xdist process flushes a Redis database of its own: 15, 14, ...
-REDIS_URL = os.environ.get(
-    "PUENTE_TEST_REDIS", f"redis://127.0.0.1:6379/{15 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:])}")
+#: The Redis server tests flush a database of: one per pytest-xdist process (15, 14, ...).
+REDIS_URL = (os.environ.get("PUENTE_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
+             + f"/{15 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:])}")
 SECRET = "test-secret-key-for-puente-tests-only-0123456789"
 BOT_SMS = "+15550109999"
 BOT_WHATSAPP = "whatsapp:+15550108888"
