@@ -82,9 +82,7 @@ def puente_stack(web_workers: int = 2, rq_workers: int = 2, **settings: str) -> 
     """
     folder = Path(tempfile.mkdtemp(prefix="puente-bench-"))
     ok = False
-    # `kill` (SIGTERM) stops a run as Ctrl-C does: the processes, the database and Redis go with it.
-    previous = signal.signal(signal.SIGTERM, _exit)
-    with _restored(signal.SIGTERM, previous), TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
+    with _sigterm_exits(), TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
         stack = Stack(folder, url, secret=SECRET, twilio=twilio, redis_url=redis.url,
                       **({"PUENTE_ENV": "production"} | settings))
         try:
@@ -102,16 +100,18 @@ def puente_stack(web_workers: int = 2, rq_workers: int = 2, **settings: str) -> 
                 print(f"process logs kept in {folder}", file=sys.stderr)
 
 
-def _exit(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 @contextmanager
-def _restored(signum: int, handler: object) -> Iterator[None]:
+def _sigterm_exits() -> Iterator[None]:
+    """`kill` (SIGTERM) stops a run as Ctrl-C does: the processes, the database and Redis go with it."""
+
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _exit)
     try:
         yield
     finally:
-        signal.signal(signum, handler)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def wait_workers_listening(redis_url: str, count: int, stack: Stack, timeout: float = 120) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,27 +12,14 @@ import pytest
 import requests
 
 from tests.conftest import BOT_SMS, BOT_WHATSAPP, SECRET
+from tests.support.services import free_port, puente_environ
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def puente_env(twilio, database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PUENTE", "TWILIO", "DATABASE", "REDIS"))}
-    env |= {
-        "DATABASE_URL": database_url,
-        "PUENTE_SECRET_KEY": SECRET,
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_API_BASE_URL": twilio.url,
-    }
-    return env | extra
+    return puente_environ(database_url, secret=SECRET, twilio=twilio, **extra)
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
