@@ -10,6 +10,11 @@ wrk (one thread, 8 connections) replays pre-signed requests, each with its own M
 workers in four-message conversations. Printed: throughput and latency of both, the ratio, and
 how many accepted messages got their reply at the Twilio server and how long that took.
 Goals: Puente >= 0.5x the bare app's throughput, p99 < 50 ms.
+
+``--floors`` also measures the bare app's durable variants (bench/bare_twilio.py): one INSERT per
+message committed before answering, then that plus one RPUSH onto a Redis list, on the same
+PostgreSQL and Redis as Puente. They show what keeping each accepted message costs by itself,
+before anything Puente does with it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from bare_twilio import TABLE_DDL
 from gunicorn.config import KNOWN_SETTINGS
 from stack import (
     WEBHOOK_PATH,
@@ -43,18 +49,21 @@ from bot.server import WORKER_OPTIONS  # importable once stack.py has put the re
 
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "signed_requests.lua"
+BARE = "bare Flask + RequestValidator"
 #: bot/server.py's gunicorn options, given to the bare app too (as the command line flags of the settings).
 _FLAGS = {setting.name: setting.cli[-1] for setting in KNOWN_SETTINGS if setting.cli}
 GUNICORN = [arg for name, value in WORKER_OPTIONS.items() if value is not None for arg in (_FLAGS[name], str(value))]
 
 
 @contextmanager
-def bare_app(auth_token: str, public_url: str, log: Path, workers: int):
-    """bench/bare_twilio.py under gunicorn on a free port; yields its webhook URL."""
+def bare_app(auth_token: str, public_url: str, log: Path, workers: int, **durable: str):
+    """bench/bare_twilio.py under gunicorn on a free port; yields its webhook URL.
+
+    ``durable``: BARE_DATABASE_URL (and BARE_REDIS_URL) for its durable variants."""
     from tests.support.services import free_port, wait_until
 
     port = free_port()
-    env = os.environ | {"BARE_TWILIO_AUTH_TOKEN": auth_token, "BARE_PUBLIC_URL": public_url}
+    env = os.environ | {"BARE_TWILIO_AUTH_TOKEN": auth_token, "BARE_PUBLIC_URL": public_url} | durable
     with open(log, "ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), *GUNICORN,
@@ -149,6 +158,29 @@ def python_load(url: str, path: Path, duration: int, connections: int) -> dict[s
             "max_us": max(latencies, default=0.0), **errors}
 
 
+def baselines(stack, token: str, public_url: str, folder: Path, warm: Path,
+              args: argparse.Namespace) -> dict[str, dict]:
+    """The bare app, then (``--floors``) storing each message and also queueing it, on Puente's own
+    PostgreSQL and Redis; each with its own MessageSids so an INSERT never meets a duplicate."""
+    variants: dict[str, dict[str, str]] = {BARE: {}}
+    if args.floors:
+        import psycopg
+
+        database_url = stack.database_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(TABLE_DDL)
+        variants["bare + INSERT"] = {"BARE_DATABASE_URL": database_url}
+        variants["bare + INSERT + RPUSH"] = {"BARE_DATABASE_URL": database_url, "BARE_REDIS_URL": stack.env["REDIS_URL"]}
+    figures = {}
+    for n, (name, env) in enumerate(variants.items(), start=1):
+        requests_file = write_requests(folder / f"bare{n}.txt", public_url, token, 6_000 * args.duration,
+                                       first=n * 1_000_000)
+        with bare_app(token, public_url, folder / "bare.log", args.web_workers, **env) as url:
+            warm_up(url, warm)
+            figures[name] = load(url, requests_file, args.duration, args.connections)
+    return figures
+
+
 def row(name: str, figures: dict[str, float]) -> str:
     errors = figures["status_errors"] + figures["socket_errors"] + figures["timeouts"]
     return (f"{name:<28} {figures['rate']:>9.0f} {figures['p50_us'] / 1000:>8.2f} "
@@ -163,6 +195,8 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--rq-workers", type=int, default=2, help="0: the web side alone, nothing answered")
     parser.add_argument("--worker-nice", type=int, help="jobs.worker_nice for the rq workers (default: config.yaml's)")
+    parser.add_argument("--floors", action="store_true",
+                        help="also measure the bare app storing each message (INSERT) and queueing it (RPUSH)")
     args = parser.parse_args()
     settings = {} if args.worker_nice is None else {"PUENTE__JOBS__WORKER_NICE": str(args.worker_nice)}
     generator = "wrk -t1" if shutil.which("wrk") else "Python threads (wrk is not installed: apt-get install wrk)"
@@ -171,10 +205,8 @@ def main() -> None:
         folder, token = Path(tmp), stack.twilio.auth_token
         public_url = stack.base_url + WEBHOOK_PATH
         warm = write_requests(folder / "warm.txt", public_url, token, 100, first=0)
-        with bare_app(token, public_url, folder / "bare.log", args.web_workers) as bare_url:
-            bare_requests = write_requests(folder / "bare.txt", public_url, token, 20_000, first=1_000_000)
-            warm_up(bare_url, warm)
-            bare = load(bare_url, bare_requests, args.duration, args.connections)
+        measured = baselines(stack, token, public_url, folder, warm, args)
+        bare = measured[BARE]
 
         # Enough distinct messages that none repeats: Puente is not faster than the bare app.
         puente_requests = write_requests(folder / "puente.txt", public_url, token,
@@ -192,11 +224,19 @@ def main() -> None:
     print(f"webhook under gunicorn ({args.web_workers} workers), {generator}, {args.connections} connections, "
           f"{args.duration} s each; {machine()}")
     print(f"{'':<28} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'requests':>8} {'errors':>6}")
-    print(row("bare Flask + RequestValidator", bare))
+    for name, figures in measured.items():
+        print(row(name, figures))
     print(row(f"puente serve + {args.rq_workers} rq workers", puente))
     ratio = puente["rate"] / bare["rate"]
     print(f"throughput ratio puente/bare: {ratio:.2f}x (goal >= 0.5x); "
           f"puente p99 {puente['p99_us'] / 1000:.1f} ms (goal < 50 ms)")
+    for name, figures in list(measured.items())[1:]:
+        print(f"{name}: {figures['rate'] / bare['rate']:.2f}x the bare app; "
+              f"puente = {puente['rate'] / figures['rate']:.2f}x of it")
+    for name, figures in {**measured, "puente": puente}.items():
+        if figures["wrapped"] and name != BARE:  # the bare app keeps nothing: repeats cost it the same
+            print(f"warning: {name}'s request list wrapped {figures['wrapped']:.0f} time(s): "
+                  "some MessageSids repeated")
     accepted = stored - stored_before
     if not args.rq_workers:
         print(f"accepted {accepted} messages, left queued (no rq workers: the web side alone)")
@@ -204,8 +244,6 @@ def main() -> None:
     print(f"accepted {accepted} messages; {replied_at_end - replied_before} answered at the Twilio server when "
           f"the load stopped, {replied - replied_before} after the workers drained the backlog "
           f"({drain_seconds:.1f} s after the load; {accepted / (args.duration + drain_seconds):.0f} msg/s end to end)")
-    if puente["wrapped"]:
-        print(f"warning: the request list wrapped {puente['wrapped']:.0f} time(s): some MessageSids repeated")
 
 
 if __name__ == "__main__":
