@@ -79,6 +79,7 @@ class Runtime:
         return flows.load_engine(
             session_timeout=conversation.session_timeout_minutes,
             default_language=conversation.default_language,
+            province_list_channels=tuple(conversation.province_list_channels),
             # Lets a typed option label or a WhatsApp button's text answer like its number.
             labels=lambda msgid, lang: i18n.translator(lang).gettext(msgid),
         )

@@ -21,7 +21,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     import redis
     from rq import Queue, SimpleWorker
 
-    logs.configure(settings.log_level, json_lines=settings.env == "production")
+    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
     yield_cpu(settings.jobs.worker_nice)
     runtime = Runtime.build(settings)
     set_current(runtime)

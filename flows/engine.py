@@ -33,6 +33,7 @@ class Engine:
         clarify_margin: float = 0.1,
         default_language: str = "en",
         labels: Labeler | None = None,
+        province_list_channels: tuple[str, ...] = ("whatsapp",),
         strict: bool = False,
     ) -> None:
         self.flows = flows
@@ -45,6 +46,7 @@ class Engine:
         self.clarify_margin = clarify_margin
         self.default_language = default_language
         self.labels = labels
+        self.province_list_channels = tuple(province_list_channels)
         self.strict = strict
         self.provinces = frozenset(PROVINCES)
         self.intents: dict[str, str] = {
