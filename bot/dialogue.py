@@ -46,6 +46,8 @@ def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
     hint = state.get("language")
     with NLU_LATENCY.time():
         parse = runtime.interpreter.parse(turn.button or text, language_hint=hint)
+        # Safety triage, whatever the backend: the flows answer danger before anything else.
+        parse = {**parse, "triage": runtime.triage.classify(text).to_dict()}
     result = runtime.engine.step(
         state,
         Turn(text=text, parse=parse, channel=turn.channel, now=utcnow(),
