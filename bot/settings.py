@@ -18,9 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+from bot.resources import DEFAULT_CONFIG
 
 #: Conventional environment variables and the setting each one overrides.
 ENV_KEYS: dict[str, str] = {
@@ -240,14 +238,13 @@ def ensure_secret_key(settings: Settings) -> Settings:
 
 
 def _resolve_paths(settings: Settings) -> Settings:
-    """Relative instance paths and SQLite files live under the project root, wherever we run from."""
-    instance = Path(settings.instance_path)
-    if not instance.is_absolute():
-        instance = PROJECT_ROOT / instance
+    """Relative instance paths and SQLite files are taken from the working directory (the installed
+    package is no place for data), made absolute once so that a later chdir cannot move them."""
+    instance = Path(settings.instance_path).absolute()
     changes: dict[str, Any] = {"instance_path": str(instance)}
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
-        db_file = PROJECT_ROOT / url[len("sqlite:///"):]
+        db_file = Path(url[len("sqlite:///"):]).absolute()
         db_file.parent.mkdir(parents=True, exist_ok=True)
         changes["database_url"] = f"sqlite:///{db_file}"
     return settings.with_changes(**changes)

@@ -43,7 +43,8 @@ class Handler(Navigator):
         if command == "stop":
             self.opt_out(text)
             return self.result()
-        self.check_emergency(text)
+        if command != "exit":  # the quick exit's only words are harmless ones ("salir" reads as danger)
+            self.check_emergency(text)
         if first_contact:
             self.emit("set_language", {"language": st["language"]})
             self.say(Reply("welcome.first"))
@@ -149,11 +150,22 @@ class Handler(Navigator):
                 self.emit("more", {})
             else:
                 self.say(Reply("paging.empty"))
+        elif command == "exit":
+            self.quick_exit()
         else:
             if st["handoff"]:
                 self.emit("handoff_end", {"reason": "worker"})
             self.interrupt({"language": "language", "help": "help", "erase": "erase",
                             "agent": "agent"}[command])
+
+    def quick_exit(self) -> None:
+        """SALIR / ALIS / EXIT: someone may be taking the phone. Everything under way ends (an
+        unfinished report too, so nothing offers it back) and the last words on screen are harmless."""
+        if self.state["handoff"]:
+            self.emit("handoff_end", {"reason": "worker"})
+        self.abandon_all(park=False)
+        self.drop_parked()
+        self.say(Reply("exit.done"))
 
     def switch_language(self, language: str) -> None:
         self.emit("set_language", {"language": language})
