@@ -7,6 +7,7 @@ waiting question, an interrupting intent, clarification, re-prompt.
 from __future__ import annotations
 
 from .answers import Answer, match_option, read_value, step_options
+from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
 from .state import fresh, when
@@ -180,9 +181,9 @@ class Handler(Navigator):
         """Start a flow over the running one, which waits on the stack to be offered back."""
         if self.state["flow"] == flow_id:
             step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
-            if step is not None and step.waits:
+            if step is not None and step.waits and not is_menu(step):
                 self.ask(step)
-                return
+                return  # a question of this flow is pending; a menu after an answer is answered again
         target = self.engine.flows.get(flow_id)
         auto = target is not None and target.returns == "auto"
         current = self.flow
@@ -203,6 +204,8 @@ class Handler(Navigator):
         found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
                              self.state["language"], self.engine.labels)
         if found is None:
+            if is_menu(step) and follow_up(self):
+                return
             if self.try_interrupt(flow, step):
                 return
             if is_menu(step) and self.understand(turn.text or ""):
@@ -305,6 +308,8 @@ class Handler(Navigator):
                 self.start_flow(route)
             else:
                 self.start_flow("resume")
+            return
+        if follow_up(self):
             return
         if not self.understand(text):
             if not self.new_session:  # after "welcome back" the menu says enough
