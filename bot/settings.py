@@ -88,6 +88,7 @@ class NluSettings(Section):
     confidence_threshold: float | None = Field(None, ge=0, le=1)
     review_queue: bool = True
     review_below: float = Field(0.35, ge=0, le=1)
+    review_retention_days: int = Field(7, ge=1)
 
 
 class PortalSettings(Section):
