@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from . import state as states
 from .answers import Labeler
 from .facts import Facts
+from .followup import recent_topic
 from .keywords import Keywords
 from .model import PROVINCES, Flow
 from .parse import ParseView
@@ -68,6 +69,17 @@ class Engine:
     def trusts(self, intent: str, confidence: float) -> bool:
         """Whether an intent is confident enough to act on or to offer (its own threshold)."""
         return confidence >= self.intent_thresholds.get(intent, 0.0)
+
+    def context(self, state: dict | None, now: datetime) -> dict | None:
+        """What the NLU should read the next message in (Rasa-style: the active topic's intent
+        and the slots), or None when no rights topic was answered this session."""
+        repaired = states.repair(state)
+        topic = recent_topic(repaired, now, self.session_timeout)
+        flow = self.flows.get(topic["flow"]) if topic else None
+        if flow is None or not flow.intents:
+            return None
+        slots = {"province": repaired["province"], "sector": topic.get("sector")}
+        return {"topic": flow.intents[0], "slots": {k: v for k, v in slots.items() if v}}
 
     def step(self, state: dict | None, turn: Turn) -> StepResult:
         """Handle one inbound message. Never raises (unless built with strict=True, for tests)."""

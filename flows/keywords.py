@@ -12,7 +12,7 @@ from .model import PROVINCES
 from .text import normalize
 
 LANGUAGES = ("es", "tl", "en")
-COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more")
+COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more", "exit")
 WORD_LISTS = ("skip", "done", "yes", "no")
 
 

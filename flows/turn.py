@@ -7,6 +7,7 @@ waiting question, an interrupting intent, clarification, re-prompt.
 from __future__ import annotations
 
 from .answers import Answer, match_option, read_value, step_options
+from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
 from .state import fresh, when
@@ -43,7 +44,8 @@ class Handler(Navigator):
         if command == "stop":
             self.opt_out(text)
             return self.result()
-        self.triage()
+        if command != "exit":  # the quick exit's only words are harmless ones ("salir" reads as danger)
+            self.triage()
         if self.triaged == "suicide":
             # Only the crisis line and warm words: no menu, no opt-out or erase offer after it.
             if first_contact:
@@ -171,11 +173,22 @@ class Handler(Navigator):
                 self.emit("more", {})
             else:
                 self.say(Reply("paging.empty"))
+        elif command == "exit":
+            self.quick_exit()
         else:
             if st["handoff"]:
                 self.emit("handoff_end", {"reason": "worker"})
             self.interrupt({"language": "language", "help": "help", "erase": "erase",
                             "agent": "agent"}[command])
+
+    def quick_exit(self) -> None:
+        """SALIR / ALIS / EXIT: someone may be taking the phone. Everything under way ends (an
+        unfinished report too, so nothing offers it back) and the last words on screen are harmless."""
+        if self.state["handoff"]:
+            self.emit("handoff_end", {"reason": "worker"})
+        self.abandon_all(park=False)
+        self.drop_parked()
+        self.say(Reply("exit.done"))
 
     def switch_language(self, language: str) -> None:
         self.emit("set_language", {"language": language})
@@ -191,9 +204,9 @@ class Handler(Navigator):
         """Start a flow over the running one, which waits on the stack to be offered back."""
         if self.state["flow"] == flow_id:
             step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
-            if step is not None and step.waits:
+            if step is not None and step.waits and not is_menu(step):
                 self.ask(step)
-                return
+                return  # a question of this flow is pending; a menu after an answer is answered again
         target = self.engine.flows.get(flow_id)
         auto = target is not None and target.returns == "auto"
         current = self.flow
@@ -214,6 +227,8 @@ class Handler(Navigator):
         found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
                              self.state["language"], self.engine.labels)
         if found is None:
+            if is_menu(step) and follow_up(self):
+                return
             if self.try_interrupt(flow, step):
                 return
             if is_menu(step) and self.understand(turn.text or ""):
@@ -319,6 +334,8 @@ class Handler(Navigator):
                 self.start_flow(route)
             else:
                 self.start_flow("resume")
+            return
+        if follow_up(self):
             return
         if not self.understand(text):
             if not self.new_session:  # after "welcome back" the menu says enough

@@ -164,14 +164,17 @@ def test_erase_needs_a_yes_and_then_forgets_the_worker(chat):
         ("BORRAR", ["erase.ask.confirm"]),
         ("2", ["erase.cancelled", MENU]),
         ("burahin", ["erase.ask.confirm"]),
-        ("1", ["erase.done", "!erase_data"]),
+        ("1", ["erase.ask.reports"]),
+        ("2", ["erase.done", "!erase_data"]),
         (says("hola", "greet"), FIRST),
     ])
 
 
-def test_erase_asks_separately_about_reports_when_the_worker_made_one(engine):
+@pytest.mark.parametrize("has_reports", [True, False])
+def test_erase_always_asks_separately_about_reports(engine, has_reports):
+    """Asked only when reports exist, the question would tell whoever holds the phone that they do."""
     chat = started(engine)
-    chat.state["has_reports"] = True
+    chat.state["has_reports"] = has_reports
     chat.script([
         ("DELETE", ["erase.ask.confirm"]),
         ("yes", ["erase.ask.reports"]),
