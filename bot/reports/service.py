@@ -50,6 +50,9 @@ def file_report(
 ) -> Filed:
     """Store a report from a ``file_report`` effect's data and route it if the worker consented."""
     now = now or utcnow()
+    # Filed "that day": to the second, the time would match the worker's messages in a copy of the
+    # database, linking the anonymous report to their conversation.
+    filed_on = now.replace(hour=0, minute=0, second=0, microsecond=0)
     vault = runtime.vault
     draft = ReportDraft.from_effect(data, runtime.settings.conversation.default_language)
     code, code_hash = _new_code(session, runtime)
@@ -78,12 +81,12 @@ def file_report(
         contact_enc=(vault.encrypt(vault.decrypt(conversation.address_enc))
                      if draft.contact_pref == "share_number" else None),
         status="new",
-        created_at=now,
+        created_at=filed_on,
     )
     session.add(report)
     session.flush()
     media = evidence.attach(session, runtime, report, draft.media)
-    timeline.record(session, report.id, "filed", actor="worker", now=now, report_kind=kind,
+    timeline.record(session, report.id, "filed", actor="worker", now=filed_on, report_kind=kind,
                     evidence_items=media, shared_with_ngo=draft.consent_ngo)
     if repeat.add_mention(session, runtime, report, draft) is not None:
         after_commit(session, ALERTS_JOB, report.id)
