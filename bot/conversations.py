@@ -42,7 +42,7 @@ from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
 from bot.models import Conversation, ErasedMessage
 from bot.models import InboundMessage as InboundRow
-from bot.outbound import SEND_JOB, deliver, queue_text, queue_to_address
+from bot.outbound import SEND_JOB, deliver, queue_text, queue_to_address, release_held
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -283,6 +283,8 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                 return False
             queue_text(session, runtime, conversation, pages, dedupe_key=f"reply:{row.id}",
                        even_if_opted_out=outcome.confirm_opt_out)
+            if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
+                release_held(session, runtime, conversation)  # after the reply, news held for the PIN
             row.status, row.processed_at = "done", utcnow()
     except SQLAlchemyError:
         raise  # the database is in trouble: let the job fail and be retried as a whole
