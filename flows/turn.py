@@ -17,6 +17,10 @@ from .types import Reply, StepResult
 NOT_ROUTABLE = ("greet", "goodbye", "affirm", "deny", "nlu_fallback", "menu")
 MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
+#: A message of this many words in another (clearly detected) language switches at once; from
+#: OFFER_WORDS words a shorter one gets an offer to switch.
+SWITCH_WORDS = 6
+OFFER_WORDS = 3
 
 
 def is_menu(step: Step) -> bool:
@@ -33,8 +37,12 @@ class Handler(Navigator):
         st, turn = self.state, self.turn
         text = turn.text or ""
         first_contact = st["last_seen"] is None
+        shows_language = self.engine.keywords.shows_language(text) and not self.answers_slot()
         if first_contact and st["language"] is None:
             st["language"] = self.parse.language or self.engine.default_language
+            st["language_guessed"] = not shows_language
+        elif st["language_guessed"] and shows_language and not st["opted_out"]:
+            self.settle_language()
         if st["opted_out"]:
             self.while_opted_out(text)
             return self.result(update_seen=False)
@@ -58,7 +66,8 @@ class Handler(Navigator):
         else:
             self.check_timeouts()
         self.remember_province()
-        chosen_language = self.engine.keywords.language_name(text) if st["flow"] != "language" else None
+        chosen_language = (self.engine.keywords.language_name(text, requests=not self.answers_slot())
+                           if st["flow"] != "language" else None)
         if command:
             self.command(command)
         elif chosen_language:
@@ -69,8 +78,8 @@ class Handler(Navigator):
             self.answer(self.flow, self.flow.steps.get(st["step"]))
         else:
             self.idle(text)
-        if not (command or chosen_language or first_contact):
-            self.offer_language(text)
+        if shows_language and not (command or chosen_language or first_contact):
+            self.follow_language(text)
         if command != "more":
             st["paging"] = None
         return self.result()
@@ -389,13 +398,31 @@ class Handler(Navigator):
         self.start_flow("clarify", {"candidates": candidates})
         return True
 
-    def offer_language(self, text: str) -> None:
-        """A message in another language: answer in the chosen one, offer to switch (once)."""
+    def answers_slot(self) -> bool:
+        """The message answers a waiting question that stores what is typed (a name, a place):
+        its words are the worker's answer, not a sign of their language."""
+        step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
+        return step is not None and (step.ask == "text" or step.free) and not self.state["handoff"]
+
+    def settle_language(self) -> None:
+        """The first message that shows a language replaces a guess made from one that did not."""
+        st = self.state
+        st["language_guessed"] = False
+        if self.parse.language and self.parse.language != st["language"]:
+            self.emit("set_language", {"language": self.parse.language})
+
+    def follow_language(self, text: str) -> None:
+        """A message in another language: a whole one switches at once (the worker is told how to
+        change back); a short one is answered in the chosen language with an offer (once)."""
         st = self.state
         other = self.parse.language
-        if self.stopped or self.erased or st["lang_offered"] or other in (None, st["language"]):
+        if self.stopped or self.erased or other in (None, st["language"]):
             return
-        if len(words(text)) < 3:
+        if len(words(text)) >= SWITCH_WORDS:
+            self.emit("set_language", {"language": other})
+            self.say(Reply("lang.changed"))
+            return
+        if st["lang_offered"] or len(words(text)) < OFFER_WORDS:
             return
         st["lang_offered"] = True
         self.say(Reply("lang.offer", {"language": other}, formats={"language": "language"}, language=other))
