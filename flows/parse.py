@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .text import case_code
 
 LANGUAGES = ("es", "tl", "en")
+TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 
 
 def _confidence(value: object) -> float:
@@ -28,6 +29,7 @@ class ParseView:
     ranking: tuple[tuple[str, float], ...] = ()
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     language: str | None = None
+    triage: str | None = None  # the safety triage's category (nlu/triage), None when ordinary
 
     @classmethod
     def of(cls, parse: object, text: str) -> ParseView:
@@ -53,12 +55,15 @@ class ParseView:
         if code and "case_code" not in entities:
             entities["case_code"] = [code]
         language = data.get("language")
+        triage = data.get("triage") if isinstance(data.get("triage"), dict) else {}
+        category = triage.get("category")
         return cls(
             intent=name,
             confidence=_confidence(intent.get("confidence")),
             ranking=tuple(ranking),
             entities={k: tuple(v) for k, v in entities.items()},
             language=language if language in LANGUAGES else None,
+            triage=category if category in TRIAGE_CATEGORIES else None,
         )
 
     def entity(self, name: str) -> str | None:
