@@ -188,4 +188,5 @@ def _attach_area_commands() -> None:
 
 
 #: (module, attribute) of click commands or groups the areas add to `puente`.
-AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu"), ("bot.portal.cli", "user"), ("bot.routing.cli", "ngo"), ("bot.analytics.cli", "digest")]
+AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu"), ("bot.portal.cli", "user"), ("bot.routing.cli", "ngo"), ("bot.analytics.cli", "digest"),
+                                             ("bot.eval_cli", "eval_group")]

@@ -277,13 +277,14 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                 opt_out_type=row.opt_out_type,
             )
             # The report answers in the flow state are encrypted at rest (bot.sealed_state).
-            outcome = dialogue.respond(runtime, sealed_state.unseal(vault, conversation.state or {}), turn)
+            before = sealed_state.unseal(vault, conversation.state or {})
+            outcome = dialogue.respond(runtime, before, turn)
             conversation.state = sealed_state.seal(vault, outcome.state)
             # Answer from the number the worker last wrote to; WhatsApp's 24-hour window runs from here.
             conversation.bot_address = row.bot_address or conversation.bot_address
             conversation.last_inbound_at = row.received_at
             if not turn.button:
-                nlu_review.keep(session, runtime, turn.text, outcome.parse)
+                nlu_review.keep(session, runtime, conversation, before, turn.text, outcome.parse, outcome.effects)
             address, bot_address = vault.decrypt(conversation.address_enc), conversation.bot_address
             context = effects.Context(session=session, runtime=runtime, conversation=conversation,
                                       inbound=row, parse=outcome.parse)

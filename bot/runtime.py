@@ -76,6 +76,13 @@ class Runtime:
         )
 
     @cached_property
+    def triage(self) -> Any:
+        """The safety triage classifier (nlu/triage), trained on first use."""
+        from nlu.triage import triage_classifier
+
+        return triage_classifier()
+
+    @cached_property
     def engine(self) -> Any:
         import flows
         from bot import i18n
@@ -84,6 +91,8 @@ class Runtime:
         return flows.load_engine(
             session_timeout=conversation.session_timeout_minutes,
             default_language=conversation.default_language,
+            intent_thresholds=dict(self.settings.nlu.intent_thresholds),
+            never_offered=tuple(self.settings.nlu.never_offered),
             # Lets a typed option label or a WhatsApp button's text answer like its number.
             labels=lambda msgid, lang: i18n.translator(lang).gettext(msgid),
         )
@@ -100,6 +109,7 @@ class Runtime:
         from bot import i18n
 
         self.interpreter.parse("hola")
+        self.triage.classify("hola")
         _ = self.engine
         i18n.translator("es")
 

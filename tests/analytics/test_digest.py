@@ -133,6 +133,7 @@ def test_erasing_data_leaves_reach_counted_but_no_longer_linked_to_the_number(pr
     program.say(sender, "hola")
     program.say(sender, "BORRAR")
     program.say(sender, "si")
+    program.say(sender, "no")  # the unlink question is asked of everyone
     runtime = program.runtime
     key = runtime.vault.address_key(sender)
     with runtime.db.session() as session:
