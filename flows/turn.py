@@ -121,9 +121,15 @@ class Handler(Navigator):
             return
         self.triaged = category
         self.emergency = category != "suicide"
+        self.state["topic"] = None  # "q hago" after this is not a follow-up of an earlier answer
         self.say(self.triage_reply(category))
         self.emit("emergency", {"source": "triage", "category": category,
                                 "province": self.state["province"]})
+
+    def safety_first(self) -> bool:
+        """Violence, confinement or sexual abuse: the help options come before any topic (an
+        injury may still go to a confident topic, such as injuries and compensation)."""
+        return self.emergency and self.triaged != "injury"
 
     def triage_reply(self, category: str) -> Reply:
         if category != "injury":
@@ -254,8 +260,8 @@ class Handler(Navigator):
     def try_interrupt(self, flow: Flow, step: Step) -> bool:
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
-        if route is None or route == flow.id:
-            return False
+        if route is None or route == flow.id or (self.safety_first() and route != "emergency"):
+            return False  # after a safety reply only the help options may interrupt
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
         threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
         if parse.confidence < threshold or parse.margin < engine.clarify_margin:
@@ -357,7 +363,7 @@ class Handler(Navigator):
         route = engine.route(parse.intent)
         confident = (route is not None and parse.margin >= engine.clarify_margin
                      and engine.trusts(parse.intent, parse.confidence))
-        if self.emergency and not (confident and route != "menu"):
+        if self.emergency and (self.safety_first() or not (confident and route != "menu")):
             self.interrupt("emergency")
         elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
             self.interrupt(engine.route("case_status") or "menu")
