@@ -34,4 +34,5 @@ def shared_dir() -> Path:
 
 SHARED = shared_dir()
 FACTS = SHARED / "facts" / "canada.yaml"
+FACTS_MORE = SHARED / "facts" / "canada-more.yaml"  # each entry verified: true or false
 PEER_RASA = SHARED / "peer-data" / "rasa"
