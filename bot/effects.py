@@ -82,7 +82,8 @@ def _load_areas() -> None:
         __import__(module)
 
 
-AREAS: list[str] = ["bot.reports.handlers", "bot.routing.handlers", "bot.relay", "bot.analytics.events"]
+AREAS: list[str] = ["bot.reports.handlers", "bot.routing.handlers", "bot.relay", "bot.analytics.events",
+                    "bot.nlu_review"]
 
 
 @handler("set_language")

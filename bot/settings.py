@@ -12,7 +12,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -55,7 +55,9 @@ class TwilioSettings(Section):
 class JobSettings(Section):
     queue_name: str = "puente"
     send_max_attempts: int = Field(5, ge=1)
-    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 30, 120, 600])
+    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 15, 30], min_length=1)
+    circuit_failures: int = Field(5, ge=1)
+    circuit_probe_seconds: list[float] = Field(default_factory=lambda: [1, 2, 4, 5], min_length=1)
     redrive_after_seconds: float = Field(60, gt=0)
     redrive_interval_seconds: float = Field(30, gt=0)
     send_lease_seconds: float = Field(120, gt=0)
@@ -88,6 +90,20 @@ class NluSettings(Section):
     confidence_threshold: float | None = Field(None, ge=0, le=1)
     review_queue: bool = True
     review_below: float = Field(0.35, ge=0, le=1)
+    review_retention_days: int = Field(7, ge=1)
+    intent_thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5})
+    never_offered: list[str] = Field(default_factory=lambda: ["opt_out", "delete_data"])
+
+    @field_validator("intent_thresholds", "never_offered")
+    @classmethod
+    def _known_intents(cls, value: Any) -> Any:
+        from nlu import INTENTS
+
+        unknown = sorted(set(value) - set(INTENTS))
+        if unknown:
+            raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}")
+        return value
 
 
 class PortalSettings(Section):

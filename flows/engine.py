@@ -17,6 +17,10 @@ from .types import Reply, StepResult, Turn
 
 log = logging.getLogger(__name__)
 
+#: The least confidence at which an intent is acted on or offered as a guess (config.yaml
+#: nlu.intent_thresholds documents why these values).
+DEFAULT_INTENT_THRESHOLDS = {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5}
+
 
 class Engine:
     """Interprets the loaded flows for one worker turn at a time; holds no per-worker data."""
@@ -32,6 +36,8 @@ class Engine:
         interrupt_confidence: float = 0.6,
         text_interrupt_confidence: float = 0.9,
         clarify_margin: float = 0.1,
+        intent_thresholds: dict[str, float] | None = None,
+        never_offered: tuple[str, ...] = ("opt_out", "delete_data"),
         default_language: str = "en",
         labels: Labeler | None = None,
         strict: bool = False,
@@ -44,6 +50,8 @@ class Engine:
         self.interrupt_confidence = interrupt_confidence
         self.text_interrupt_confidence = text_interrupt_confidence
         self.clarify_margin = clarify_margin
+        self.intent_thresholds = dict(DEFAULT_INTENT_THRESHOLDS if intent_thresholds is None else intent_thresholds)
+        self.never_offered = frozenset(never_offered)
         self.default_language = default_language
         self.labels = labels
         self.strict = strict
@@ -57,6 +65,10 @@ class Engine:
         if intent == "menu":
             return "menu"
         return self.intents.get(intent)
+
+    def trusts(self, intent: str, confidence: float) -> bool:
+        """Whether an intent is confident enough to act on or to offer (its own threshold)."""
+        return confidence >= self.intent_thresholds.get(intent, 0.0)
 
     def context(self, state: dict | None, now: datetime) -> dict | None:
         """What the NLU should read the next message in (Rasa-style: the active topic's intent

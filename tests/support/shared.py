@@ -34,5 +34,5 @@ def shared_dir() -> Path:
 
 SHARED = shared_dir()
 FACTS = SHARED / "facts" / "canada.yaml"
-FACTS_MORE = SHARED / "facts" / "canada-more.yaml"  # each entry verified: true or false
+MORE_FACTS = SHARED / "facts" / "canada-more.yaml"  # only its `verified: true` entries may be stated
 PEER_RASA = SHARED / "peer-data" / "rasa"
