@@ -1,8 +1,8 @@
 """The portal triages: a case has an assignee, administrators acknowledge alerts and see whether the
 alert e-mail went, and each NGO keeps saved replies per language.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import bot.db
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
