@@ -1,4 +1,4 @@
-"""The keyword file (keywords.yaml): global commands, yes/no/skip/done words, danger phrases."""
+"""The keyword file (keywords.yaml): global commands, yes/no/skip/done words, language and province names."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import yaml
 
 from .errors import FlowError
 from .model import PROVINCES
-from .text import contains_phrase, normalize
+from .text import normalize
 
 LANGUAGES = ("es", "tl", "en")
-COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more")
+COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more", "exit")
 WORD_LISTS = ("skip", "done", "yes", "no")
 
 
@@ -26,7 +26,6 @@ class Keywords:
     lists: dict[str, frozenset[str]]  # skip/done/yes/no -> normalized words
     numbers: dict[str, int]
     languages: dict[str, str]  # normalized name -> language code
-    danger: tuple[str, ...]
     provinces: dict[str, str]  # normalized name or code -> province code
 
     def command(self, text: str, channel: str) -> str | None:
@@ -56,10 +55,6 @@ class Keywords:
     def province(self, text: str) -> str | None:
         return self.provinces.get(normalize(text))
 
-    def has_danger(self, text: str) -> bool:
-        folded = normalize(text)
-        return any(contains_phrase(folded, phrase) for phrase in self.danger)
-
 
 def _per_language(data: dict, key: str, source: str) -> list[str]:
     block = data.get(key)
@@ -84,7 +79,7 @@ def load_keywords(path: Path) -> Keywords:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(source, "", f"cannot read: {exc}") from exc
-    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "danger", "provinces"}
+    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "provinces"}
     for key in data:
         if key not in known:
             raise FlowError(source, str(key), f"unknown key (expected one of {sorted(known)})")
@@ -110,7 +105,6 @@ def load_keywords(path: Path) -> Keywords:
     for lang in LANGUAGES:
         for word in (data.get("languages") or {}).get(lang) or []:
             languages[normalize(str(word))] = lang
-    danger = tuple(normalize(w) for w in _per_language(data, "danger", source))
     provinces = {normalize(code): code for code in PROVINCES}
     for code, names in (data.get("provinces") or {}).items():
         if code not in PROVINCES or not isinstance(names, list):
@@ -123,6 +117,5 @@ def load_keywords(path: Path) -> Keywords:
         lists=lists,
         numbers=numbers,
         languages=languages,
-        danger=danger,
         provinces=provinces,
     )

@@ -206,7 +206,7 @@ class _Reader:
 
     def flow(self, value: Any, key: str) -> Flow:
         allowed = {"flow", "title", "intents", "needs", "services", "sensitive", "resumable", "keep",
-                   "timeout", "then", "start", "steps", "returns", "entities", "analytics"}
+                   "timeout", "then", "start", "steps", "returns", "entities", "analytics", "next_step"}
         data = self.mapping(value, key, allowed)
 
         def at(name: str) -> str:
@@ -248,6 +248,7 @@ class _Reader:
             returns=returns,
             entities=dict(self.mapping(data.get("entities") or {}, at("entities"), {"province", "sector", "case_code"})),
             analytics=bool(data.get("analytics", True)),
+            next_step=data.get("next_step"),
         )
 
 

@@ -118,7 +118,7 @@ def test_stop_then_anything_is_silence_until_start(chat):
         (says("hola", "greet"), FIRST),
         ("ALTO", ["optout.confirmed", "!opt_out"]),
         (says("hola", "greet"), []),
-        (says("me están golpeando", "emergency"), []),
+        (says("me están golpeando", "emergency", triage="danger"), []),
         ("MENU", []),
         ("INICIO", ["optout.resumed", MENU, "!opt_in"]),
     ])
@@ -164,14 +164,17 @@ def test_erase_needs_a_yes_and_then_forgets_the_worker(chat):
         ("BORRAR", ["erase.ask.confirm"]),
         ("2", ["erase.cancelled", MENU]),
         ("burahin", ["erase.ask.confirm"]),
-        ("1", ["erase.done", "!erase_data"]),
+        ("1", ["erase.ask.reports"]),
+        ("2", ["erase.done", "!erase_data"]),
         (says("hola", "greet"), FIRST),
     ])
 
 
-def test_erase_asks_separately_about_reports_when_the_worker_made_one(engine):
+@pytest.mark.parametrize("has_reports", [True, False])
+def test_erase_always_asks_separately_about_reports(engine, has_reports):
+    """Asked only when reports exist, the question would tell whoever holds the phone that they do."""
     chat = started(engine)
-    chat.state["has_reports"] = True
+    chat.state["has_reports"] = has_reports
     chat.script([
         ("DELETE", ["erase.ask.confirm"]),
         ("yes", ["erase.ask.reports"]),
@@ -259,35 +262,35 @@ def test_emergency_message_comes_first_even_mid_flow(chat):
         (says("hola", "greet"), FIRST),
         ("2", ["report.intro", "report.ask.what"]),
         ("1", ["report.ask.employer"]),
-        (says("el patron me golpea y no me dejan salir", "emergency", 0.96),
-         ["emergency.message", "emergency.ask", "!emergency"]),
+        (says("el patron me golpea y no me dejan salir", "emergency", 0.96, triage="confinement"),
+         ["triage.confinement", "emergency.ask", "!emergency"]),
         ("3", ["report.ask.employer"]),  # back to the report under way, answers kept
     ])
     assert chat.state["slots"]["types"] == ["wages"]
 
 
-def test_danger_words_get_the_emergency_message_before_the_next_question(engine):
+def test_danger_mid_report_gets_its_safety_reply_before_the_next_question(engine):
     chat = started(engine)
     chat.script([
         ("2", ["report.intro", "report.ask.what"]),
         ("7", ["report.ask.employer"]),
-        (says("Finca Sol, me tienen encerrado", "nlu_fallback", 0.3),
-         ["emergency.message", "report.ask.where", "!emergency"]),
+        (says("Finca Sol, me tienen encerrado", "nlu_fallback", 0.3, triage="confinement"),
+         ["triage.confinement", "report.ask.where", "!emergency"]),
     ])
-    assert chat.effect("emergency").data["source"] == "keyword"
+    assert chat.effect("emergency").data == {"source": "triage", "category": "confinement", "province": None}
 
 
-def test_danger_words_on_first_contact_come_before_the_welcome(engine):
+def test_danger_on_first_contact_comes_before_the_welcome(engine):
     chat = Chat(engine)
-    result = chat.send(says("ayuda me van a matar", "emergency"))
-    assert result.msgids[0] == "emergency.message"
+    result = chat.send(says("ayuda me van a matar", "emergency", triage="danger"))
+    assert result.msgids[0] == "triage.danger"
     assert "welcome.first" in result.msgids
 
 
 def test_emergency_intent_from_the_menu_offers_help_options(engine):
     chat = started(engine, "whatsapp")
     chat.script([
-        (says("estoy en peligro", "emergency"), ["emergency.message", "emergency.ask"]),
+        (says("estoy en peligro", "emergency", triage="danger"), ["triage.danger", "emergency.ask"]),
         ("1", ["province.ask"]),
         (says("Leamington", entities={"province": "ON"}), ["ngo.searching", "!find_ngo"]),
     ])
