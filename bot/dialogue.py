@@ -86,7 +86,8 @@ def _only(runtime: Runtime, state: dict, reply: Reply, channel: str, effects: li
 
 def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outcome:
     text = OPT_OUT_WORDS.get(turn.opt_out_type or "", turn.text)
-    hint = state.get("language")
+    # A language guessed from a message that showed none (emoji, "ok") does not bias the next one.
+    hint = None if state.get("language_guessed") else state.get("language")
     context = runtime.engine.context(state, now)
     with NLU_LATENCY.time():
         parse = runtime.interpreter.parse(turn.button or text, language_hint=hint, context=context)

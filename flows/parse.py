@@ -34,8 +34,10 @@ class ParseView:
     @classmethod
     def of(cls, parse: object, text: str) -> ParseView:
         data = parse if isinstance(parse, dict) else {}
-        intent = data.get("intent") if isinstance(data.get("intent"), dict) else {}
-        name = intent.get("name") if isinstance(intent.get("name"), str) else "nlu_fallback"
+        raw_intent = data.get("intent")
+        intent: dict = raw_intent if isinstance(raw_intent, dict) else {}
+        raw_name = intent.get("name")
+        name = raw_name if isinstance(raw_name, str) else "nlu_fallback"
         ranking: list[tuple[str, float]] = []
         raw_ranking = data.get("intent_ranking")
         for item in raw_ranking if isinstance(raw_ranking, list) else []:

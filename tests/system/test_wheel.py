@@ -1,5 +1,8 @@
 """Puente as a user installs it: the wheel, in a fresh venv from the lock, run from an empty folder.
 
+The wheel and the venv are made by the Dockerfile's build stage (run without Docker), so this is
+also what the container image holds.
+
 Nothing of the checkout is on the path: the defaults, flows, NLU data and compiled catalogs must
 come out of the installed package, and the instance folder (SQLite file, development key) must be
 made in the working directory.
@@ -8,13 +11,13 @@ made in the working directory.
 from __future__ import annotations
 
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.support.services import REPO, free_port, puente_environ, wait_healthy
+from tests.support import dockerfile
+from tests.support.services import free_port, puente_environ, wait_healthy
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
 pytestmark = pytest.mark.slow
@@ -23,19 +26,23 @@ LANGUAGES = {"messages": ("en", "es", "tl"), "portal": ("en", "fr")}
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)],
-                   check=True, timeout=300)
-    (built,) = out.glob("puente-*.whl")
-    return built
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Dockerfile's build stage, run here: the wheel in /dist, the venv in /opt/puente."""
+    root = tmp_path_factory.mktemp("image")
+    _, stages = dockerfile.parse()
+    dockerfile.run_build_stage(stages[0], root)
+    return root
 
 
 @pytest.fixture(scope="module")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([str(REPO / "scripts" / "install-from-lock"), str(venv), str(wheel)], check=True, timeout=600)
-    return venv
+def wheel(built: Path) -> Path:
+    (found,) = (built / "dist").glob("puente-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def venv(built: Path) -> Path:
+    return built / "opt" / "puente"
 
 
 def test_the_wheel_carries_the_defaults_and_every_compiled_catalog(wheel: Path) -> None:
