@@ -43,7 +43,8 @@ class Outcome:
 
 def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
     text = OPT_OUT_WORDS.get(turn.opt_out_type or "", turn.text)
-    hint = state.get("language")
+    # A language guessed from a message that showed none (emoji, "ok") does not bias the next one.
+    hint = None if state.get("language_guessed") else state.get("language")
     now = utcnow()
     context = runtime.engine.context(state, now)
     with NLU_LATENCY.time():

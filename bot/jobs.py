@@ -32,6 +32,11 @@ def send_message(outbox_id: int) -> str:
     return outbound.deliver(current(), outbox_id)
 
 
+def probe_twilio() -> str:
+    """While the circuit is open: does Twilio answer again? (bot.circuit)"""
+    return outbound.probe(current())
+
+
 def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     """A status callback that arrived before its sid was stored; given up after a few tries
     (a status for a message this deployment never sent)."""

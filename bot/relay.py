@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import dialogue, sealed_state
+from bot.analytics.events import record_relay
 from bot.db import utcnow
 from bot.effects import Context, handler
 from bot.errors import PuenteError
@@ -99,6 +100,7 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
     else:
         message.status = "waiting_window"
         _invite(session, runtime, conversation, report, referral, message, now)
+    record_relay(session, "to_worker", report=report)
     timeline.record(session, report.id, "relay_to_worker", actor=timeline.user_actor(user_id),
                     referral_id=referral.id, now=now, relay_id=message.id, held=message.status == "waiting_window")
     return message
@@ -183,6 +185,7 @@ def add_from_worker(context: Context, report: Report, referral: Referral, text: 
                            body_enc=context.runtime.vault.encrypt(text), status="received", created_at=now)
     session.add(message)
     session.flush()
+    record_relay(session, "from_worker", report=report)
     timeline.record(session, report.id, "relay_from_worker", actor="worker", referral_id=referral.id,
                     now=now, relay_id=message.id)
     after_commit(session, NOTIFY_JOB, message.id)

@@ -55,7 +55,9 @@ class TwilioSettings(Section):
 class JobSettings(Section):
     queue_name: str = "puente"
     send_max_attempts: int = Field(5, ge=1)
-    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 30, 120, 600])
+    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 15, 30], min_length=1)
+    circuit_failures: int = Field(5, ge=1)
+    circuit_probe_seconds: list[float] = Field(default_factory=lambda: [1, 2, 4, 5], min_length=1)
     redrive_after_seconds: float = Field(60, gt=0)
     redrive_interval_seconds: float = Field(30, gt=0)
     send_lease_seconds: float = Field(120, gt=0)

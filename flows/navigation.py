@@ -200,7 +200,7 @@ class Navigator:
                 return
             step = flow.steps[target]
             if (step.when and not self.holds(step.when)) or (step.unless and self.holds(step.unless)):
-                target = self.next_of(flow, step)
+                target = step.otherwise or self.next_of(flow, step)
                 continue
             needs = step.needs or (flow.needs if target == flow.start else ())
             if "province" in needs and not self.state["province"] and not self.state["province_skipped"]:

@@ -153,7 +153,7 @@ class _Reader:
 
     def step(self, step_id: str, value: Any, key: str) -> Step:
         allowed = {"say", "effects", "prompt", "ask", "slot", "options", "options_from", "skip",
-                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "needs",
+                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "else", "needs",
                    "entities", "reprompt"}
         data = self.mapping(value if value is not None else {}, key, allowed)
         ask = data.get("ask")
@@ -199,6 +199,7 @@ class _Reader:
             next=data.get("next"),
             when=data.get("when"),
             unless=data.get("unless"),
+            otherwise=data.get("else"),
             needs=needs,
             entities=dict(entities),
             reprompt=self.msgid(data["reprompt"], f"{key}.reprompt") if "reprompt" in data else None,

@@ -124,7 +124,7 @@ def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month(filled, tmp_p
            "PUENTE__SMTP__STARTTLS": "false", "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[officer@program.example.org]"}
     result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", **env)
     assert "e-mail queued" in result.output
-    jobs = Queue("puente", connection=Redis.from_url(redis_url)).jobs
+    jobs = Queue("puente-housekeeping", connection=Redis.from_url(redis_url)).jobs
     assert [(job.func_name, job.args) for job in jobs] == [(EMAIL_JOB, (LAST_MONTH,))]
 
 
