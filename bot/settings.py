@@ -132,6 +132,7 @@ class ReportSettings(Section):
     alert_k: int = Field(3, ge=2)
     alert_window_days: int = Field(90, ge=1)
     erase_closed_after_days: int = Field(365, ge=1)
+    erase_after_days: int = Field(730, ge=1)
 
 
 class SmtpSettings(Section):
