@@ -36,6 +36,10 @@ ENV_KEYS: dict[str, str] = {
 }
 
 
+#: Where Twilio's API redirects a media download (its CDN, in S3).
+MEDIA_HOSTS = ("media.twiliocdn.com", "s3-external-1.amazonaws.com")
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,6 +52,10 @@ class TwilioSettings(Section):
     status_callbacks: bool = True
     timeout_seconds: float = Field(10.0, gt=0)
     whatsapp_templates: dict[str, str] = Field(default_factory=dict)
+    delete_after_handling: bool = True
+    delete_wait_seconds: float = Field(60.0, ge=0)
+    media_fetch_seconds: float = Field(60.0, gt=0)
+    media_hosts: list[str] = Field(default_factory=lambda: list(MEDIA_HOSTS))
 
     @property
     def configured(self) -> bool:
