@@ -10,6 +10,7 @@ import secrets
 import click
 
 from bot.errors import ConfigError, PuenteError
+from bot.queue import QUEUES
 from bot.settings import Settings, check_production, ensure_secret_key, load_settings
 
 log = logging.getLogger(__name__)
@@ -99,17 +100,23 @@ Puente is running on http://{host}:{port}
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--queues", default=",".join(QUEUES), show_default=True,
+              help="The queues to take jobs from, most urgent first (a dedicated worker names one).")
 @click.pass_context
-def worker(ctx: click.Context, burst: bool) -> None:
+def worker(ctx: click.Context, burst: bool, queues: str) -> None:
     """Run an rq worker (with rq's scheduler for delayed jobs) and the periodic re-drive/purge."""
     settings = settings_from(ctx)
     if not settings.redis_url:
         raise click.ClickException(
             "worker needs redis_url (REDIS_URL); without Redis, jobs run inside the web process")
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    if unknown := [name for name in names if name not in QUEUES]:
+        raise click.BadParameter(f"unknown queue {unknown[0]!r}; the queues are {', '.join(QUEUES)}",
+                                 param_hint="--queues")
     _shared_metrics_dir(settings)
     from bot.worker import run_worker
 
-    run_worker(settings, burst=burst)
+    run_worker(settings, burst=burst, queues=names)
 
 
 def _shared_metrics_dir(settings: Settings) -> None:
@@ -182,4 +189,5 @@ def _attach_area_commands() -> None:
 
 
 #: (module, attribute) of click commands or groups the areas add to `puente`.
-AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu"), ("bot.portal.cli", "user"), ("bot.routing.cli", "ngo"), ("bot.analytics.cli", "digest")]
+AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu"), ("bot.portal.cli", "user"), ("bot.routing.cli", "ngo"), ("bot.analytics.cli", "digest"),
+                                             ("bot.eval_cli", "eval_group")]

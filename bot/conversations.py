@@ -42,7 +42,15 @@ from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
 from bot.models import Conversation, ErasedMessage
 from bot.models import InboundMessage as InboundRow
-from bot.outbound import SEND_JOB, deliver, queue_text, queue_to_address
+from bot.outbound import (
+    SEND_JOB,
+    deliver,
+    queue_text,
+    queue_to_address,
+    schedule_probe,
+    send_job_id,
+)
+from bot.queue import job_id
 from bot.runtime import Runtime, after_commit
 
 log = logging.getLogger(__name__)
@@ -56,6 +64,11 @@ BUSY_RETRY_SECONDS = 0.5
 class Accepted:
     inbound_id: int | None  # None: a duplicate delivery
     throttled: bool = False
+
+
+def turn_job_id(inbound_id: int) -> str:
+    """The turn that starts with this message (a re-drive of it queues no second one)."""
+    return job_id("turn", inbound_id)
 
 
 def turn_marker(conversation_id: int) -> str:
@@ -205,7 +218,7 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
             if row is not None and row.status == "received":
                 turns.setdefault(turn_marker(row.conversation_id), (row.id,))
         if turns:
-            runtime.enqueue_once(PROCESS_JOB, turns)
+            runtime.enqueue_once(PROCESS_JOB, turns, {marker: turn_job_id(*args) for marker, args in turns.items()})
     return [Accepted(None) if (row := stored[i]) is None else Accepted(row.id, throttled=row.status == "throttled")
             for i in range(len(rows))]
 
@@ -266,13 +279,14 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                 opt_out_type=row.opt_out_type,
             )
             # The report answers in the flow state are encrypted at rest (bot.sealed_state).
-            outcome = dialogue.respond(runtime, sealed_state.unseal(vault, conversation.state or {}), turn)
+            before = sealed_state.unseal(vault, conversation.state or {})
+            outcome = dialogue.respond(runtime, before, turn)
             conversation.state = sealed_state.seal(vault, outcome.state)
             # Answer from the number the worker last wrote to; WhatsApp's 24-hour window runs from here.
             conversation.bot_address = row.bot_address or conversation.bot_address
             conversation.last_inbound_at = row.received_at
             if not turn.button:
-                nlu_review.keep(session, runtime, turn.text, outcome.parse)
+                nlu_review.keep(session, runtime, conversation, before, turn.text, outcome.parse, outcome.effects)
             address, bot_address = vault.decrypt(conversation.address_enc), conversation.bot_address
             context = effects.Context(session=session, runtime=runtime, conversation=conversation,
                                       inbound=row, parse=outcome.parse)
@@ -308,31 +322,38 @@ def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> No
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:
-    """Queue again what a Redis outage or a dead worker left undone (idempotent)."""
+    """Queue again what a Redis outage or a dead worker left undone (idempotent: a job that still
+    waits is not queued twice). It goes to the backlog queue, behind new messages' turns; sends wait
+    while the Twilio circuit is open (their release queues them)."""
     from bot.models import OutboxMessage
 
     now = utcnow()
     jobs = runtime.settings.jobs
     stale = now - timedelta(seconds=jobs.redrive_after_seconds)
     lease = now - timedelta(seconds=jobs.send_lease_seconds)
+    circuit_open = runtime.circuit.state().open
+    if circuit_open and runtime.circuit.probe_overdue(grace=jobs.redrive_after_seconds):
+        schedule_probe(runtime)  # the probe's job was lost (Redis flushed, its worker killed)
     with runtime.db.session() as session:
         inbound = session.scalars(
             select(func.min(InboundRow.id))
             .where(InboundRow.status == "received", InboundRow.received_at < stale)
             .group_by(InboundRow.conversation_id)
         ).all()
-        outbox = session.scalars(
-            select(OutboxMessage.id).where(
+        outbox = [] if circuit_open else session.execute(
+            select(OutboxMessage.id, OutboxMessage.attempts).where(
                 ((OutboxMessage.status == "pending")
                  & (func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at) < stale))
                 | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease))
-            )
+            ).order_by(OutboxMessage.id)
         ).all()
-    queued = {"inbound": 0, "outbox": 0, "deletions": twilio_cleanup.redrive(runtime)}
-    for inbound_id in inbound:
-        queued["inbound"] += runtime.enqueue(PROCESS_JOB, inbound_id)
-    for outbox_id in outbox:
-        queued["outbox"] += runtime.enqueue("bot.jobs.send_message", outbox_id)
+    queued = {
+        "deletions": twilio_cleanup.redrive(runtime),
+        "inbound": runtime.enqueue_unique(PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)},
+                                          queue="backlog"),
+        "outbox": runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},
+                                         queue="backlog"),
+    }
     if any(queued.values()):
         log.info("re-drove %s inbound and %s outbox job(s)", queued["inbound"], queued["outbox"])
     return queued

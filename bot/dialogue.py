@@ -43,12 +43,17 @@ class Outcome:
 
 def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
     text = OPT_OUT_WORDS.get(turn.opt_out_type or "", turn.text)
-    hint = state.get("language")
+    # A language guessed from a message that showed none (emoji, "ok") does not bias the next one.
+    hint = None if state.get("language_guessed") else state.get("language")
+    now = utcnow()
+    context = runtime.engine.context(state, now)
     with NLU_LATENCY.time():
-        parse = runtime.interpreter.parse(turn.button or text, language_hint=hint)
+        parse = runtime.interpreter.parse(turn.button or text, language_hint=hint, context=context)
+        # Safety triage, whatever the backend: the flows answer danger before anything else.
+        parse = {**parse, "triage": runtime.triage.classify(text).to_dict()}
     result = runtime.engine.step(
         state,
-        Turn(text=text, parse=parse, channel=turn.channel, now=utcnow(),
+        Turn(text=text, parse=parse, channel=turn.channel, now=now,
              button=turn.button, media=turn.media),
     )
     new_state = dict(result.state)

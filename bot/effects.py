@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot import twilio_cleanup
+from bot import dialogue, twilio_cleanup
 from bot.models import Conversation, ErasedMessage, InboundMessage, OutboxMessage
 from bot.runtime import Runtime, after_commit
-from flows import Effect
+from flows import Effect, Reply
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,12 @@ class Context:
     parse: dict[str, Any]
     erased: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, replies: list[Reply], language: str | None = None) -> list[str]:
+        """Replies an effect adds, as pages in ``language`` or the worker's."""
+        conversation = self.conversation
+        language = language or (conversation.state or {}).get("language") or conversation.language
+        return dialogue.render_replies(self.runtime, replies, language or "es", conversation.channel)
 
 
 def handler(*kinds: str, first: bool = False) -> Callable[[Handler], Handler]:
@@ -76,7 +82,8 @@ def _load_areas() -> None:
         __import__(module)
 
 
-AREAS: list[str] = ["bot.reports.handlers", "bot.routing.handlers", "bot.relay", "bot.analytics.events"]
+AREAS: list[str] = ["bot.reports.handlers", "bot.routing.handlers", "bot.relay", "bot.analytics.events",
+                    "bot.nlu_review"]
 
 
 @handler("set_language")
@@ -104,6 +111,12 @@ def _opt_out(context: Context, effect: Effect) -> None:
 @handler("opt_in")
 def _opt_in(context: Context, effect: Effect) -> None:
     context.conversation.opted_out = False
+
+
+@handler("tip_delete_chat")
+def _tip_delete_chat(context: Context, effect: Effect) -> list[str]:
+    """After a sensitive exchange: how to leave no trace on the phone (after the case code)."""
+    return context.render([Reply("tip.delete_chat")])
 
 
 @handler("erase_data")

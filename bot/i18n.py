@@ -35,10 +35,10 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from bot.errors import PuenteError
+from bot.resources import LOCALES_DIR
 
 log = logging.getLogger(__name__)
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 LANGUAGES: tuple[str, ...] = ("es", "tl", "en")
 FALLBACK = "en"

@@ -37,6 +37,11 @@ def delete_at_twilio(deletion_id: int) -> str:
     return twilio_cleanup.run(current(), deletion_id)
 
 
+def probe_twilio() -> str:
+    """While the circuit is open: does Twilio answer again? (bot.circuit)"""
+    return outbound.probe(current())
+
+
 def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     """A status callback that arrived before its sid was stored; given up after a few tries
     (a status for a message this deployment never sent)."""
@@ -83,7 +88,8 @@ def purge() -> dict[str, int]:
             .values(to_enc="")
         )
         session.execute(delete(ErasedMessage).where(ErasedMessage.erased_at < utcnow() - ERASED_SIDS_KEPT))
-        review = session.execute(delete(NluReview).where(NluReview.created_at < cutoff)).rowcount
+        review_cutoff = utcnow() - timedelta(days=runtime.settings.nlu.review_retention_days)
+        review = session.execute(delete(NluReview).where(NluReview.created_at < review_cutoff)).rowcount
         for hook in PURGE_HOOKS:
             (resolve(hook) if isinstance(hook, str) else hook)(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)

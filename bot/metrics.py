@@ -50,7 +50,15 @@ class DatabaseCollector:
                                     labels=["channel", "status"])
         outbound = GaugeMetricFamily("puente_messages_out", "Outbound messages by channel and status",
                                      labels=["channel", "status"])
-        depth = GaugeMetricFamily("puente_queue_depth", "Jobs waiting in the queue")
+        depth = GaugeMetricFamily("puente_queue_depth", "Jobs waiting in each queue", labels=["queue"])
+        oldest = GaugeMetricFamily("puente_queue_oldest_seconds", "Age of the oldest job waiting in each queue",
+                                   labels=["queue"])
+        circuit = self.runtime.circuit.state()
+        circuit_open = GaugeMetricFamily("puente_twilio_circuit_open",
+                                         "1 while Twilio sends wait for a probe to get an answer (bot.circuit)",
+                                         value=int(circuit.open))
+        failures = GaugeMetricFamily("puente_twilio_failures_in_a_row", "Failed Twilio sends since the last success",
+                                     value=circuit.failures)
         with self.runtime.db.session() as session:
             for channel, status, count in session.execute(
                 select(Conversation.channel, InboundMessage.status, func.count())
@@ -63,8 +71,10 @@ class DatabaseCollector:
                 .group_by(OutboxMessage.channel, OutboxMessage.status)
             ):
                 outbound.add_metric([channel, status], count)
-        depth.add_metric([], max(self.runtime.queue.depth(), 0))
-        yield from (inbound, outbound, depth)
+        for queue, (count, age) in self.runtime.queue.backlog().items():
+            depth.add_metric([queue], count)
+            oldest.add_metric([queue], age)
+        yield from (inbound, outbound, depth, oldest, circuit_open, failures)
 
 
 @bp.get("/metrics")

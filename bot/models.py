@@ -137,7 +137,8 @@ class TwilioDeletion(Base):
 
 
 class NluReview(Base):
-    """A message the NLU was unsure of, kept (encrypted, for the retention period) for annotators."""
+    """A message the NLU was unsure of, kept (encrypted, ``nlu.review_retention_days``) for
+    annotators; ``conversation_key`` is a keyed hash, so erasing the conversation finds it."""
 
     __tablename__ = "nlu_review"
 
@@ -147,6 +148,7 @@ class NluReview(Base):
     intent: Mapped[str] = mapped_column(String(40))
     confidence: Mapped[float]
     language: Mapped[str | None] = mapped_column(String(5))
+    conversation_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 #: Outbox statuses in the order they can be reached; a status callback never moves a message back.

@@ -2,7 +2,10 @@
 
 ``queue_text`` writes rows (one per SMS page) in the caller's transaction and queues ``send_message``
 after commit. ``deliver`` claims a row (a lease), calls the sender, and records the outcome: retried
-with backoff on a passing failure, failed and visible after the last try, never sent twice.
+with backoff on a passing failure, failed and visible after the last try, never sent twice. While
+Twilio is down (bot.circuit open) rows wait unclaimed; ``probe`` finds it back and ``release`` sends
+them all, oldest first. A row's send job has an id of its own per attempt (``send-<row>-<attempts>``),
+so however often it is queued (re-drive, release, its own retry) one job at most waits for it.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from bot.db import UTCDateTime, utcnow
 from bot.errors import SendError
 from bot.messages import OutboundMessage
 from bot.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
+from bot.queue import job_id
 from bot.runtime import Runtime, after_commit
 from bot.twilio_gateway import STATUS_WEBHOOK
 
 log = logging.getLogger(__name__)
 
 SEND_JOB = "bot.jobs.send_message"
+PROBE_JOB = "bot.jobs.probe_twilio"
 WHATSAPP_WINDOW = timedelta(hours=24)
 
 
@@ -109,15 +114,23 @@ def _add(session: Session, runtime: Runtime, conversation_id: int | None, channe
     )
     session.add(row)
     session.flush()
-    after_commit(session, SEND_JOB, row.id)
+    after_commit(session, SEND_JOB, row.id, job_id=send_job_id(row.id, 0))
     return row
+
+
+def send_job_id(outbox_id: int, attempts: int) -> str:
+    """The send job of a row that has had ``attempts`` tries."""
+    return job_id("send", outbox_id, attempts)
 
 
 def deliver(runtime: Runtime, outbox_id: int) -> str:
     """Send one outbox row if it is due and unclaimed; return what happened (for logs and tests).
 
     Two statements around the API call, each committed alone: the claim (which returns what to
-    send) and the sid."""
+    send) and the sid. While the circuit is open it claims nothing: the row waits for ``release``."""
+    circuit = runtime.circuit.state()
+    if circuit.open:
+        return "waiting"
     now = utcnow()
     jobs = runtime.settings.jobs
     lease_expired = now - timedelta(seconds=jobs.send_lease_seconds)
@@ -146,7 +159,13 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
             sid = runtime.sender.find_sent(message, row.created_at, lambda s: _sid_known(runtime, s))
         sid = sid or runtime.sender.send(message)
     except SendError as exc:
+        if exc.retryable and runtime.circuit.failed():
+            log.warning("Twilio circuit open after %s failed sends in a row: sends wait until it answers",
+                        runtime.settings.jobs.circuit_failures)
+            schedule_probe(runtime)
         return _record_failure(runtime, outbox_id, row.attempts, exc)
+    if circuit.failures and runtime.circuit.closed():
+        release(runtime)
     with runtime.db.autocommit() as conn:
         conversation_id = conn.scalar(
             update(OutboxMessage).where(OutboxMessage.id == outbox_id)
@@ -181,12 +200,51 @@ def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendEr
         else:
             delay = jobs.send_backoff_seconds[min(attempts - 1, len(jobs.send_backoff_seconds) - 1)]
             row.status, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
-            after_commit(session, SEND_JOB, outbox_id, delay=delay)
+            after_commit(session, SEND_JOB, outbox_id, delay=delay, job_id=send_job_id(outbox_id, attempts))
     if final:
         log.error("outbox %s failed for good after %s attempt(s): %s", outbox_id, attempts, exc)
         return "failed"
     log.warning("outbox %s attempt %s failed, will retry: %s", outbox_id, attempts, exc)
     return "retry"
+
+
+def schedule_probe(runtime: Runtime) -> None:
+    """Queue the next probe of an open circuit, after the circuit's next interval."""
+    try:
+        n, delay = runtime.circuit.next_probe()
+    except Exception as exc:  # Redis is gone too: the re-drive schedules one once it is back
+        log.warning("could not schedule a Twilio probe (%s)", type(exc).__name__)
+        return
+    runtime.enqueue(PROBE_JOB, delay=delay, job_id=job_id("probe", n))
+
+
+def probe(runtime: Runtime) -> str:
+    """Ask Twilio whether it answers; if so close the circuit and release the waiting sends."""
+    if not runtime.circuit.state().open:
+        return "closed"
+    try:
+        runtime.sender.probe()
+    except SendError as exc:
+        log.info("Twilio still failing (%s); probing again", exc)
+        schedule_probe(runtime)
+        return "open"
+    if runtime.circuit.closed():
+        release(runtime)
+    return "closed"
+
+
+def release(runtime: Runtime) -> int:
+    """Twilio answers again: queue every waiting send now (a retry's backoff too), oldest first."""
+    with runtime.db.session() as session:
+        session.execute(update(OutboxMessage)
+                        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at.is_not(None))
+                        .values(next_attempt_at=None))
+        waiting = session.execute(select(OutboxMessage.id, OutboxMessage.attempts)
+                                  .where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)).all()
+    queued = runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in waiting},
+                                    queue="sends", hurry=True)
+    log.warning("Twilio answers again: circuit closed, %s waiting send(s) released", queued)
+    return queued
 
 
 #: A status callback's change, built once: forward only, so a late "sent" never undoes "delivered".

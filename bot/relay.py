@@ -20,7 +20,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import dialogue
+from bot import dialogue, sealed_state
+from bot.analytics.events import record_relay
 from bot.db import utcnow
 from bot.effects import Context, handler
 from bot.errors import PuenteError
@@ -93,22 +94,22 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
                            created_at=now)
     session.add(message)
     session.flush()
-    _open_relay(conversation, report.id, now)
+    _open_relay(runtime, conversation, report.id, now)
     if in_whatsapp_window(conversation, now):
         _queue(session, runtime, conversation, message, referral.ngo_id, text, now)
     else:
         message.status = "waiting_window"
         _invite(session, runtime, conversation, report, referral, message, now)
+    record_relay(session, "to_worker", report=report)
     timeline.record(session, report.id, "relay_to_worker", actor=timeline.user_actor(user_id),
                     referral_id=referral.id, now=now, relay_id=message.id, held=message.status == "waiting_window")
     return message
 
 
-def _open_relay(conversation: Conversation, report_id: int, now: datetime) -> None:
+def _open_relay(runtime: Runtime, conversation: Conversation, report_id: int, now: datetime) -> None:
     """Hand the conversation off to this case: the worker's next messages come to the thread."""
-    state = dict(conversation.state or {})
-    state["handoff"] = {"since": now.isoformat(), "report_id": report_id, "by": "portal"}
-    conversation.state = state
+    sealed_state.update(runtime.vault, conversation,
+                        handoff={"since": now.isoformat(), "report_id": report_id, "by": "portal"})
 
 
 def _queue(session: Session, runtime: Runtime, conversation: Conversation, message: RelayMessage,
@@ -184,6 +185,7 @@ def add_from_worker(context: Context, report: Report, referral: Referral, text: 
                            body_enc=context.runtime.vault.encrypt(text), status="received", created_at=now)
     session.add(message)
     session.flush()
+    record_relay(session, "from_worker", report=report)
     timeline.record(session, report.id, "relay_from_worker", actor="worker", referral_id=referral.id,
                     now=now, relay_id=message.id)
     after_commit(session, NOTIFY_JOB, message.id)
@@ -198,7 +200,7 @@ def _inbound_text(context: Context) -> str:
 def _relay_to_agent(context: Context, effect: Effect) -> list[str] | None:
     session, runtime, conversation = context.session, context.runtime, context.conversation
     release_waiting(session, runtime, conversation)
-    handoff = (conversation.state or {}).get("handoff") or {}
+    handoff = sealed_state.unseal(runtime.vault, conversation.state or {}).get("handoff") or {}
     found = open_case(session, runtime, conversation, handoff.get("report_id"))
     if found is None and handoff.get("report_id") is not None:
         found = open_case(session, runtime, conversation)
@@ -235,7 +237,7 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
         return None
     add_from_worker(context, found[0], found[1], match.group(3).strip())
     context.notes["relayed_report"] = report.id
-    _open_relay(conversation, report.id, utcnow())
+    _open_relay(runtime, conversation, report.id, utcnow())
     language = (conversation.state or {}).get("language") or conversation.language or report.language
     ngo = session.get(NgoRecord, found[1].ngo_id)
     return dialogue.render_replies(runtime, [Reply("relay.passed_on", {"ngo": ngo.name if ngo else ""})],

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from bot.circuit import Circuit
 from bot.db import Database
 from bot.privacy import Vault
 from bot.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
@@ -36,6 +37,7 @@ class Runtime:
     vault: Vault
     queue: JobQueue
     sender: Sender
+    circuit: Circuit
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -46,12 +48,15 @@ class Runtime:
             queue = RqQueue(settings.redis_url, settings.jobs.queue_name)
         else:
             queue = InlineQueue(sync=settings.jobs.inline_sync)
+        jobs = settings.jobs
         runtime = cls(
             settings=settings,
             db=Database(settings.database_url),
             vault=Vault(settings.secret_key or ""),
             queue=queue,
             sender=sender or make_sender(settings.twilio),
+            circuit=Circuit(getattr(queue, "redis", None), failures=jobs.circuit_failures,
+                            probe_seconds=jobs.circuit_probe_seconds),
         )
         runtime._enqueue_after_commit()
         _configure_models()
@@ -71,6 +76,13 @@ class Runtime:
         )
 
     @cached_property
+    def triage(self) -> Any:
+        """The safety triage classifier (nlu/triage), trained on first use."""
+        from nlu.triage import triage_classifier
+
+        return triage_classifier()
+
+    @cached_property
     def engine(self) -> Any:
         import flows
         from bot import i18n
@@ -79,6 +91,8 @@ class Runtime:
         return flows.load_engine(
             session_timeout=conversation.session_timeout_minutes,
             default_language=conversation.default_language,
+            intent_thresholds=dict(self.settings.nlu.intent_thresholds),
+            never_offered=tuple(self.settings.nlu.never_offered),
             # Lets a typed option label or a WhatsApp button's text answer like its number.
             labels=lambda msgid, lang: i18n.translator(lang).gettext(msgid),
         )
@@ -97,20 +111,35 @@ class Runtime:
         from bot import i18n
 
         self.interpreter.parse("hola")
+        self.triage.classify("hola")
         _ = self.engine
         i18n.translator("es")
 
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None) -> bool:
-        """Queue a job; False when the queue is down (the database row lets the re-driver retry)."""
-        return self._queued(func, lambda: self.queue.enqueue(func, *args, delay=delay))
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, job_id: str | None = None,
+                queue: str | None = None) -> bool:
+        """Queue a job; False when the queue is down (the database row lets the re-driver retry).
 
-    def enqueue_once(self, func: str, jobs: Mapping[str, tuple[int | str, ...]]) -> bool:
+        With a ``job_id`` (derived from the row it works on), nothing is queued while a job of that
+        id waits already. ``queue``: one of bot.queue.QUEUES, else the function's own."""
+        if job_id:
+            return self._queued(func, lambda: self.queue.enqueue_unique(func, {job_id: args}, delay=delay, queue=queue))
+        return self._queued(func, lambda: self.queue.enqueue(func, *args, delay=delay, queue=queue))
+
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+                       hurry: bool = False) -> int:
+        """Queue ``func(*args)`` under each job id that has no job waiting; how many were queued."""
+        queued: list[str] = []
+        self._queued(func, lambda: queued.extend(self.queue.enqueue_unique(func, jobs, queue=queue, hurry=hurry)))
+        return len(queued)
+
+    def enqueue_once(self, func: str, jobs: Mapping[str, tuple[int | str, ...]],
+                     job_ids: Mapping[str, str] | None = None) -> bool:
         """Queue ``func(*args)`` for each marker, except while a job under that marker waits to start.
 
         A marker lapses after the re-drive delay, by which time the re-driver would queue the work
         anyway; False when the queue is down, as for :meth:`enqueue`."""
         ttl = self.settings.jobs.redrive_after_seconds
-        return self._queued(func, lambda: self.queue.enqueue_once(ttl, func, jobs))
+        return self._queued(func, lambda: self.queue.enqueue_once(ttl, func, jobs, job_ids))
 
     @staticmethod
     def _queued(func: str, enqueue: Callable[[], object]) -> bool:
@@ -133,11 +162,11 @@ class Runtime:
                 return  # a SAVEPOINT released: nothing is committed until the outer transaction is
             jobs = session.info.pop("after_commit", [])
             here = session.info.get("run_here", {})
-            for _transaction, func, args, delay in jobs:
+            for _transaction, func, args, delay, job_id in jobs:
                 if func in here and not delay:
                     here[func].append(args)
                 else:
-                    self.enqueue(func, *args, delay=delay)
+                    self.enqueue(func, *args, delay=delay, job_id=job_id)
 
         @event.listens_for(self.db.sessions, "after_soft_rollback")
         def _after_rollback(session: Session, previous: SessionTransaction) -> None:
@@ -157,10 +186,11 @@ def _configure_models() -> None:
     configure_mappers()
 
 
-def after_commit(session: Session, func: str, *args: int | str, delay: float | None = None) -> None:
+def after_commit(session: Session, func: str, *args: int | str, delay: float | None = None,
+                 job_id: str | None = None) -> None:
     """Queue a job when this session commits (never for rows that were rolled back)."""
     transaction = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault("after_commit", []).append((transaction, func, args, delay))
+    session.info.setdefault("after_commit", []).append((transaction, func, args, delay, job_id))
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:

@@ -12,16 +12,14 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+from bot.resources import DEFAULT_CONFIG
 
 #: Conventional environment variables and the setting each one overrides.
 ENV_KEYS: dict[str, str] = {
@@ -66,7 +64,9 @@ class TwilioSettings(Section):
 class JobSettings(Section):
     queue_name: str = "puente"
     send_max_attempts: int = Field(5, ge=1)
-    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 30, 120, 600])
+    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 15, 30], min_length=1)
+    circuit_failures: int = Field(5, ge=1)
+    circuit_probe_seconds: list[float] = Field(default_factory=lambda: [1, 2, 4, 5], min_length=1)
     redrive_after_seconds: float = Field(60, gt=0)
     redrive_interval_seconds: float = Field(30, gt=0)
     send_lease_seconds: float = Field(120, gt=0)
@@ -99,6 +99,20 @@ class NluSettings(Section):
     confidence_threshold: float | None = Field(None, ge=0, le=1)
     review_queue: bool = True
     review_below: float = Field(0.35, ge=0, le=1)
+    review_retention_days: int = Field(7, ge=1)
+    intent_thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5})
+    never_offered: list[str] = Field(default_factory=lambda: ["opt_out", "delete_data"])
+
+    @field_validator("intent_thresholds", "never_offered")
+    @classmethod
+    def _known_intents(cls, value: Any) -> Any:
+        from nlu import INTENTS
+
+        unknown = sorted(set(value) - set(INTENTS))
+        if unknown:
+            raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}")
+        return value
 
 
 class PortalSettings(Section):
@@ -307,14 +321,13 @@ def check_production(settings: Settings) -> None:
 
 
 def _resolve_paths(settings: Settings) -> Settings:
-    """Relative instance paths and SQLite files live under the project root, wherever we run from."""
-    instance = Path(settings.instance_path)
-    if not instance.is_absolute():
-        instance = PROJECT_ROOT / instance
+    """Relative instance paths and SQLite files are taken from the working directory (the installed
+    package is no place for data), made absolute once so that a later chdir cannot move them."""
+    instance = Path(settings.instance_path).absolute()
     changes: dict[str, Any] = {"instance_path": str(instance)}
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
-        db_file = PROJECT_ROOT / url[len("sqlite:///"):]
+        db_file = Path(url[len("sqlite:///"):]).absolute()
         private_dir(db_file.parent)
         changes["database_url"] = f"sqlite:///{db_file}"
     return settings.with_changes(**changes)

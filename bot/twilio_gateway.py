@@ -60,6 +60,8 @@ class Sender(Protocol):
     def delete(self, sid: str, media_sid: str | None = None) -> bool:
         """Delete a message (with its media) or one media item at Twilio: True if it was there,
         False if already gone; SendError (retryable while Twilio says it is not final) otherwise."""
+    def probe(self) -> None:
+        """Raise SendError unless the provider answers (a read that sends nothing: bot.circuit)."""
 
 
 class TwilioSender:
@@ -99,16 +101,19 @@ class TwilioSender:
         except requests.exceptions.RequestException as exc:
             raise SendError(f"Twilio API unreachable ({type(exc).__name__})", code="network") from None
 
+    def probe(self) -> None:
+        try:
+            self.client.messages.page(page_size=1)
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            raise SendError(f"Twilio API still failing ({_detail(exc)})", code="probe") from None
+
     def find_sent(self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]) -> str | None:
         try:
             found = self.client.messages.list(
                 to=message.to, from_=message.from_, date_sent_after=since - timedelta(days=1), limit=100
             )
         except (TwilioException, requests.exceptions.RequestException) as exc:
-            response = exc.args[1] if len(exc.args) > 1 else None  # TwilioException("...", response)
-            status = getattr(exc, "status", None) or getattr(response, "status_code", None)
-            detail = f"HTTP {status}" if status else type(exc).__name__
-            raise SendError(f"could not check Twilio for an earlier send ({detail})", code="lookup") from None
+            raise SendError(f"could not check Twilio for an earlier send ({_detail(exc)})", code="lookup") from None
         for item in found:
             created = item.date_created
             if created and created < since - timedelta(seconds=5):
@@ -203,6 +208,15 @@ class ConsoleSender:
 
     def delete(self, sid: str, media_sid: str | None = None) -> bool:
         return False  # nothing was ever at Twilio
+    def probe(self) -> None:
+        return None
+
+
+def _detail(exc: Exception) -> str:
+    """What went wrong with a read from Twilio's API, for a log line: the HTTP status, or the error."""
+    response = exc.args[1] if len(exc.args) > 1 else None  # TwilioException("...", response)
+    status = getattr(exc, "status", None) or getattr(response, "status_code", None)
+    return f"HTTP {status}" if status else type(exc).__name__
 
 
 def make_sender(settings: TwilioSettings) -> Sender:

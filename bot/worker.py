@@ -17,9 +17,13 @@ log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 6 * 3600
 
 
-def run_worker(settings: Settings, *, burst: bool = False) -> None:
+def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | None = None) -> None:
+    """Work through ``queues`` (names from bot.queue.QUEUES, all by default) in their order: a job
+    of the first with one runs next."""
     import redis
     from rq import Queue, SimpleWorker
+
+    from bot.queue import QUEUES, queue_name
 
     logs.configure(settings.log_level, json_lines=settings.env == "production")
     yield_cpu(settings.jobs.worker_nice)
@@ -30,12 +34,12 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
     # socket timeout the web side uses to fail fast.
     connection = redis.Redis.from_url(settings.redis_url)
-    queue = Queue(settings.jobs.queue_name, connection=connection)
+    listened = [Queue(queue_name(settings.jobs.queue_name, name), connection=connection) for name in queues or QUEUES]
     if not burst:
         threading.Thread(target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True).start()
     # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
     # job instead of being rebuilt in a fork per job. A crash mid-job is covered by leases and re-drive.
-    SimpleWorker([queue], connection=connection).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
+    SimpleWorker(listened, connection=connection).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
 
 
 def yield_cpu(nice: int) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from . import state as states
 from .answers import Labeler
 from .facts import Facts
+from .followup import recent_topic
 from .keywords import Keywords
 from .model import PROVINCES, Flow
 from .parse import ParseView
@@ -15,6 +16,10 @@ from .turn import Handler
 from .types import Reply, StepResult, Turn
 
 log = logging.getLogger(__name__)
+
+#: The least confidence at which an intent is acted on or offered as a guess (config.yaml
+#: nlu.intent_thresholds documents why these values).
+DEFAULT_INTENT_THRESHOLDS = {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5}
 
 
 class Engine:
@@ -31,6 +36,8 @@ class Engine:
         interrupt_confidence: float = 0.6,
         text_interrupt_confidence: float = 0.9,
         clarify_margin: float = 0.1,
+        intent_thresholds: dict[str, float] | None = None,
+        never_offered: tuple[str, ...] = ("opt_out", "delete_data"),
         default_language: str = "en",
         labels: Labeler | None = None,
         strict: bool = False,
@@ -43,6 +50,8 @@ class Engine:
         self.interrupt_confidence = interrupt_confidence
         self.text_interrupt_confidence = text_interrupt_confidence
         self.clarify_margin = clarify_margin
+        self.intent_thresholds = dict(DEFAULT_INTENT_THRESHOLDS if intent_thresholds is None else intent_thresholds)
+        self.never_offered = frozenset(never_offered)
         self.default_language = default_language
         self.labels = labels
         self.strict = strict
@@ -56,6 +65,21 @@ class Engine:
         if intent == "menu":
             return "menu"
         return self.intents.get(intent)
+
+    def trusts(self, intent: str, confidence: float) -> bool:
+        """Whether an intent is confident enough to act on or to offer (its own threshold)."""
+        return confidence >= self.intent_thresholds.get(intent, 0.0)
+
+    def context(self, state: dict | None, now: datetime) -> dict | None:
+        """What the NLU should read the next message in (Rasa-style: the active topic's intent
+        and the slots), or None when no rights topic was answered this session."""
+        repaired = states.repair(state)
+        topic = recent_topic(repaired, now, self.session_timeout)
+        flow = self.flows.get(topic["flow"]) if topic else None
+        if flow is None or not flow.intents:
+            return None
+        slots = {"province": repaired["province"], "sector": topic.get("sector")}
+        return {"topic": flow.intents[0], "slots": {k: v for k, v in slots.items() if v}}
 
     def step(self, state: dict | None, turn: Turn) -> StepResult:
         """Handle one inbound message. Never raises (unless built with strict=True, for tests)."""

@@ -138,6 +138,7 @@ def phone_numbers(facts: dict[str, Any] | None = None) -> set[str]:
     facts = facts or load_facts()
     numbers = {line["phone"] for line in facts["lines"].values()}
     numbers |= {o["phone"] for o in facts["offices"].values() if _verified(o, "phone")}
+    numbers |= {b["phone"] for b in facts["compensation_boards"].values() if b.get("phone")}
     return numbers
 
 

@@ -92,11 +92,15 @@ class Checker:
     def check_flow(self, flow: Flow) -> None:
         if flow.then is not None and flow.then != "menu" and flow.then not in self.flows:
             raise FlowError(flow.source, "then", f"unknown flow {flow.then!r}")
+        if flow.next_step is not None and flow.next_step not in flow.steps:
+            raise FlowError(flow.source, "next_step", f"unknown step {flow.next_step!r}")
         for step in flow.steps.values():
             key = f"steps.{step.id}"
             self.target(flow, f"{key}.next", step.next)
+            self.target(flow, f"{key}.else", step.otherwise)
             for ref_key in ("when", "unless"):
-                self.reference(flow, f"{key}.{ref_key}", getattr(step, ref_key), bare_ok=True)
+                condition = getattr(step, ref_key)
+                self.reference(flow, f"{key}.{ref_key}", condition and condition.partition("=")[0], bare_ok=True)
             for j, message in enumerate(step.say):
                 self.message(flow, f"{key}.say[{j}]", message)
             if step.prompt is not None:

@@ -23,8 +23,8 @@ SPECIAL_TARGETS = ("end", "menu", "resume", "discard")
 INTENTS = (
     "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
     "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
-    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
-    "case_status", "nlu_fallback",
+    "ask_documents", "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "find_ngo", "emergency",
+    "case_status", "inform", "ask_next_step", "nlu_fallback",
 )
 REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending")
 MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
@@ -86,6 +86,7 @@ class Step:
     next: str | None = None
     when: str | None = None
     unless: str | None = None
+    otherwise: str | None = None  # YAML `else`: where to go when `when`/`unless` skips the step
     needs: tuple[str, ...] = ()
     entities: dict = field(default_factory=dict)
     reprompt: str | None = None
@@ -114,3 +115,4 @@ class Flow:
     returns: str = "offer"  # offer | auto: how an interrupted flow comes back after this one
     entities: dict = field(default_factory=dict)
     analytics: bool = True  # emit flow_completed / flow_abandoned (off for plain navigation)
+    next_step: str | None = None  # the step that answers "what do I do?" after this topic

@@ -102,6 +102,10 @@ class Navigator:
             st["tip_shown"] = True
         elif kind == "emergency" and any(e.kind == "emergency" for e in self.effects):
             return
+        elif kind == "topic_answered" and st["flow"]:
+            # What a follow-up ("y en bc?", "q hago") continues: see flows/followup.py.
+            st["topic"] = {"flow": st["flow"], "sector": st["slots"].get("sector"),
+                           "at": self.turn.now.isoformat()}
         self.effects.append(Effect(kind, data))
 
     def ref(self, name: str) -> Any:
@@ -123,6 +127,11 @@ class Navigator:
             "$flow": st["flow"],
             "$pending": pending_flow.title if pending_flow else None,
         }.get(name)
+
+    def holds(self, condition: str) -> bool:
+        """A step's `when`/`unless`: a reference that is truthy, or `name=value` (sector=agriculture)."""
+        name, equals, value = condition.partition("=")
+        return str(self.ref(name)) == value if equals else bool(self.ref(condition))
 
     def fill(self, value: Any) -> Any:
         if isinstance(value, str) and value.startswith("$"):
@@ -190,8 +199,8 @@ class Navigator:
                 self.go_menu()
                 return
             step = flow.steps[target]
-            if (step.when and not self.ref(step.when)) or (step.unless and self.ref(step.unless)):
-                target = self.next_of(flow, step)
+            if (step.when and not self.holds(step.when)) or (step.unless and self.holds(step.unless)):
+                target = step.otherwise or self.next_of(flow, step)
                 continue
             needs = step.needs or (flow.needs if target == flow.start else ())
             if "province" in needs and not self.state["province"] and not self.state["province_skipped"]:

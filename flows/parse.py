@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .text import case_code
 
 LANGUAGES = ("es", "tl", "en")
+TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 
 
 def _confidence(value: object) -> float:
@@ -28,12 +29,15 @@ class ParseView:
     ranking: tuple[tuple[str, float], ...] = ()
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     language: str | None = None
+    triage: str | None = None  # the safety triage's category (nlu/triage), None when ordinary
 
     @classmethod
     def of(cls, parse: object, text: str) -> ParseView:
         data = parse if isinstance(parse, dict) else {}
-        intent = data.get("intent") if isinstance(data.get("intent"), dict) else {}
-        name = intent.get("name") if isinstance(intent.get("name"), str) else "nlu_fallback"
+        raw_intent = data.get("intent")
+        intent: dict = raw_intent if isinstance(raw_intent, dict) else {}
+        raw_name = intent.get("name")
+        name = raw_name if isinstance(raw_name, str) else "nlu_fallback"
         ranking: list[tuple[str, float]] = []
         raw_ranking = data.get("intent_ranking")
         for item in raw_ranking if isinstance(raw_ranking, list) else []:
@@ -51,12 +55,15 @@ class ParseView:
         if code and "case_code" not in entities:
             entities["case_code"] = [code]
         language = data.get("language")
+        triage = data.get("triage") if isinstance(data.get("triage"), dict) else {}
+        category = triage.get("category")
         return cls(
             intent=name,
             confidence=_confidence(intent.get("confidence")),
             ranking=tuple(ranking),
             entities={k: tuple(v) for k, v in entities.items()},
             language=language if language in LANGUAGES else None,
+            triage=category if category in TRIAGE_CATEGORIES else None,
         )
 
     def entity(self, name: str) -> str | None:

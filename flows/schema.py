@@ -153,7 +153,7 @@ class _Reader:
 
     def step(self, step_id: str, value: Any, key: str) -> Step:
         allowed = {"say", "effects", "prompt", "ask", "slot", "options", "options_from", "skip",
-                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "needs",
+                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "else", "needs",
                    "entities", "reprompt"}
         data = self.mapping(value if value is not None else {}, key, allowed)
         ask = data.get("ask")
@@ -199,6 +199,7 @@ class _Reader:
             next=data.get("next"),
             when=data.get("when"),
             unless=data.get("unless"),
+            otherwise=data.get("else"),
             needs=needs,
             entities=dict(entities),
             reprompt=self.msgid(data["reprompt"], f"{key}.reprompt") if "reprompt" in data else None,
@@ -206,7 +207,7 @@ class _Reader:
 
     def flow(self, value: Any, key: str) -> Flow:
         allowed = {"flow", "title", "intents", "needs", "services", "sensitive", "resumable", "keep",
-                   "timeout", "then", "start", "steps", "returns", "entities", "analytics"}
+                   "timeout", "then", "start", "steps", "returns", "entities", "analytics", "next_step"}
         data = self.mapping(value, key, allowed)
 
         def at(name: str) -> str:
@@ -248,6 +249,7 @@ class _Reader:
             returns=returns,
             entities=dict(self.mapping(data.get("entities") or {}, at("entities"), {"province", "sector", "case_code"})),
             analytics=bool(data.get("analytics", True)),
+            next_step=data.get("next_step"),
         )
 
 

@@ -2,8 +2,8 @@
 
 Keys: language, province, opted_out, last_seen (ISO), flow/step/slots/asked_at/reprompts (the
 running flow), stack (interrupted flows), parked (an unfinished resumable flow), services,
-has_reports, handoff, paging (owned by the renderer), session flags (tip_shown, lang_offered,
-province_skipped). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
+has_reports, handoff, paging (owned by the renderer), language_guessed, session flags (tip_shown, lang_offered,
+province_skipped), topic (the last rights answer, for follow-ups: flow, sector, at). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def fresh(language: str | None = None) -> dict[str, Any]:
         "paging": None,
         "tip_shown": False,
         "lang_offered": False,
+        "language_guessed": False,  # set from a message that showed no language (emoji, "ok")
         "province_skipped": False,
+        "topic": None,
     }
 
 
@@ -64,6 +66,9 @@ def repair(state: object) -> dict[str, Any]:
             base[key] = None
     if not isinstance(base["handoff"], dict):
         base["handoff"] = None
+    topic = base["topic"]
+    if not (isinstance(topic, dict) and isinstance(topic.get("flow"), str)):
+        base["topic"] = None
     base["v"] = VERSION
     base.update(extra)
     return base

@@ -72,9 +72,3 @@ def case_code(text: str) -> str | None:
         return None
     return compact
 
-
-def contains_phrase(normalized_text: str, phrase: str) -> bool:
-    """Whether a normalized phrase occurs in a normalized text on word boundaries."""
-    if not phrase:
-        return False
-    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", normalized_text) is not None

@@ -1,12 +1,13 @@
 """What one message means, decided in a fixed order (see flows/README.md):
 
-opt-out state, STOP, emergency, first contact / timeouts, global commands, the answer to the
+opt-out state, STOP, safety triage, first contact / timeouts, global commands, the answer to the
 waiting question, an interrupting intent, clarification, re-prompt.
 """
 
 from __future__ import annotations
 
 from .answers import Answer, match_option, read_value, step_options
+from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
 from .state import fresh, when
@@ -16,6 +17,10 @@ from .types import Reply, StepResult
 NOT_ROUTABLE = ("greet", "goodbye", "affirm", "deny", "nlu_fallback", "menu")
 MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
+#: A message of this many words in another (clearly detected) language switches at once; from
+#: OFFER_WORDS words a shorter one gets an offer to switch.
+SWITCH_WORDS = 6
+OFFER_WORDS = 3
 
 
 def is_menu(step: Step) -> bool:
@@ -26,13 +31,18 @@ def is_menu(step: Step) -> bool:
 class Handler(Navigator):
     new_session = False
     emergency = False
+    triaged: str | None = None
 
     def run(self) -> StepResult:
         st, turn = self.state, self.turn
         text = turn.text or ""
         first_contact = st["last_seen"] is None
+        shows_language = self.engine.keywords.shows_language(text) and not self.answers_slot()
         if first_contact and st["language"] is None:
             st["language"] = self.parse.language or self.engine.default_language
+            st["language_guessed"] = not shows_language
+        elif st["language_guessed"] and shows_language and not st["opted_out"]:
+            self.settle_language()
         if st["opted_out"]:
             self.while_opted_out(text)
             return self.result(update_seen=False)
@@ -42,7 +52,13 @@ class Handler(Navigator):
         if command == "stop":
             self.opt_out(text)
             return self.result()
-        self.check_emergency(text)
+        if command != "exit":  # the quick exit's only words are harmless ones ("salir" reads as danger)
+            self.triage()
+        if self.triaged == "suicide":
+            # Only the crisis line and warm words: no menu, no opt-out or erase offer after it.
+            if first_contact:
+                self.emit("set_language", {"language": st["language"]})
+            return self.result()
         if first_contact:
             self.emit("set_language", {"language": st["language"]})
             self.say(Reply("welcome.first"))
@@ -50,7 +66,8 @@ class Handler(Navigator):
         else:
             self.check_timeouts()
         self.remember_province()
-        chosen_language = self.engine.keywords.language_name(text) if st["flow"] != "language" else None
+        chosen_language = (self.engine.keywords.language_name(text, requests=not self.answers_slot())
+                           if st["flow"] != "language" else None)
         if command:
             self.command(command)
         elif chosen_language:
@@ -61,8 +78,8 @@ class Handler(Navigator):
             self.answer(self.flow, self.flow.steps.get(st["step"]))
         else:
             self.idle(text)
-        if not (command or chosen_language or first_contact):
-            self.offer_language(text)
+        if shows_language and not (command or chosen_language or first_contact):
+            self.follow_language(text)
         if command != "more":
             st["paging"] = None
         return self.result()
@@ -97,13 +114,36 @@ class Handler(Navigator):
             self.say(Reply("optout.confirmed"))
         self.emit("opt_out", {"keyword": keyword, "carrier": carrier})
 
-    def check_emergency(self, text: str) -> None:
-        by_words = self.engine.keywords.has_danger(text)
-        if by_words or self.parse.intent == "emergency":
-            self.emergency = True
-            self.say(Reply("emergency.message"))
-            self.emit("emergency", {"source": "keyword" if by_words else "intent",
-                                    "province": self.state["province"]})
+    def triage(self) -> None:
+        """The safety triage's category (nlu/triage) gets its own first reply, before anything."""
+        category = self.parse.triage
+        if category is None:
+            return
+        self.triaged = category
+        self.emergency = category != "suicide"
+        self.state["topic"] = None  # "q hago" after this is not a follow-up of an earlier answer
+        self.say(self.triage_reply(category))
+        self.emit("emergency", {"source": "triage", "category": category,
+                                "province": self.state["province"]})
+
+    def safety_first(self) -> bool:
+        """Violence, confinement or sexual abuse: the help options come before any topic (an
+        injury may still go to a confident topic, such as injuries and compensation)."""
+        return self.emergency and self.triaged != "injury"
+
+    def triage_reply(self, category: str) -> Reply:
+        if category != "injury":
+            return Reply(f"triage.{category}")
+        board = self.engine.facts.lookup("compensation_boards.{province}", self.state["province"])
+        if isinstance(board, dict) and board.get("name") and board.get("phone"):
+            return Reply("triage.injury.board", {"board": board["name"], "phone": board["phone"]})
+        return Reply("triage.injury")
+
+    def say(self, reply: Reply | None) -> None:
+        # The triage reply already gave the emergency lines (the emergency flow repeats them).
+        if self.triaged and reply is not None and reply.msgid == "emergency.message":
+            return
+        super().say(reply)
 
     def check_timeouts(self) -> None:
         st, now, engine = self.state, self.turn.now, self.engine
@@ -148,11 +188,22 @@ class Handler(Navigator):
                 self.emit("more", {})
             else:
                 self.say(Reply("paging.empty"))
+        elif command == "exit":
+            self.quick_exit()
         else:
             if st["handoff"]:
                 self.emit("handoff_end", {"reason": "worker"})
             self.interrupt({"language": "language", "help": "help", "erase": "erase",
                             "agent": "agent"}[command])
+
+    def quick_exit(self) -> None:
+        """SALIR / ALIS / EXIT: someone may be taking the phone. Everything under way ends (an
+        unfinished report too, so nothing offers it back) and the last words on screen are harmless."""
+        if self.state["handoff"]:
+            self.emit("handoff_end", {"reason": "worker"})
+        self.abandon_all(park=False)
+        self.drop_parked()
+        self.say(Reply("exit.done"))
 
     def switch_language(self, language: str) -> None:
         self.emit("set_language", {"language": language})
@@ -168,9 +219,9 @@ class Handler(Navigator):
         """Start a flow over the running one, which waits on the stack to be offered back."""
         if self.state["flow"] == flow_id:
             step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
-            if step is not None and step.waits:
+            if step is not None and step.waits and not is_menu(step):
                 self.ask(step)
-                return
+                return  # a question of this flow is pending; a menu after an answer is answered again
         target = self.engine.flows.get(flow_id)
         auto = target is not None and target.returns == "auto"
         current = self.flow
@@ -191,6 +242,8 @@ class Handler(Navigator):
         found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
                              self.state["language"], self.engine.labels)
         if found is None:
+            if is_menu(step) and follow_up(self):
+                return
             if self.try_interrupt(flow, step):
                 return
             if is_menu(step) and self.understand(turn.text or ""):
@@ -207,11 +260,13 @@ class Handler(Navigator):
     def try_interrupt(self, flow: Flow, step: Step) -> bool:
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
-        if route is None or route == flow.id:
-            return False
+        if route is None or route == flow.id or (self.safety_first() and route != "emergency"):
+            return False  # after a safety reply only the help options may interrupt
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
         threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
         if parse.confidence < threshold or parse.margin < engine.clarify_margin:
+            return False
+        if not engine.trusts(parse.intent, parse.confidence):
             return False
         if route == "menu":
             self.go_menu()
@@ -287,12 +342,15 @@ class Handler(Navigator):
         parse, st = self.parse, self.state
         route = self.engine.route(parse.intent)
         if self.new_session and st["parked"]:
-            if route is not None and route != "menu" and parse.margin >= self.engine.clarify_margin:
+            if (route is not None and route != "menu" and parse.margin >= self.engine.clarify_margin
+                    and self.engine.trusts(parse.intent, parse.confidence)):
                 st["stack"].append({**st["parked"], "auto": False})
                 st["parked"] = None
                 self.start_flow(route)
             else:
                 self.start_flow("resume")
+            return
+        if follow_up(self):
             return
         if not self.understand(text):
             if not self.new_session:  # after "welcome back" the menu says enough
@@ -303,8 +361,9 @@ class Handler(Navigator):
         """Act on what the NLU made of a message that answers no question; False if nothing."""
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
-        confident = route is not None and parse.margin >= engine.clarify_margin
-        if self.emergency and not (confident and route != "menu"):
+        confident = (route is not None and parse.margin >= engine.clarify_margin
+                     and engine.trusts(parse.intent, parse.confidence))
+        if self.emergency and (self.safety_first() or not (confident and route != "menu")):
             self.interrupt("emergency")
         elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
             self.interrupt(engine.route("case_status") or "menu")
@@ -331,6 +390,9 @@ class Handler(Navigator):
             route = self.engine.route(name)
             if route is None or name in NOT_ROUTABLE or confidence < MIN_CANDIDATE_CONFIDENCE:
                 continue
+            # Erase and opt-out happen only on purpose: never offered as a guess.
+            if name in self.engine.never_offered or not self.engine.trusts(name, confidence):
+                continue
             if route not in [self.engine.route(c) for c in candidates]:
                 candidates.append(name)
             if len(candidates) == 3:
@@ -342,13 +404,31 @@ class Handler(Navigator):
         self.start_flow("clarify", {"candidates": candidates})
         return True
 
-    def offer_language(self, text: str) -> None:
-        """A message in another language: answer in the chosen one, offer to switch (once)."""
+    def answers_slot(self) -> bool:
+        """The message answers a waiting question that stores what is typed (a name, a place):
+        its words are the worker's answer, not a sign of their language."""
+        step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
+        return step is not None and (step.ask == "text" or step.free) and not self.state["handoff"]
+
+    def settle_language(self) -> None:
+        """The first message that shows a language replaces a guess made from one that did not."""
+        st = self.state
+        st["language_guessed"] = False
+        if self.parse.language and self.parse.language != st["language"]:
+            self.emit("set_language", {"language": self.parse.language})
+
+    def follow_language(self, text: str) -> None:
+        """A message in another language: a whole one switches at once (the worker is told how to
+        change back); a short one is answered in the chosen language with an offer (once)."""
         st = self.state
         other = self.parse.language
-        if self.stopped or self.erased or st["lang_offered"] or other in (None, st["language"]):
+        if self.stopped or self.erased or other in (None, st["language"]):
             return
-        if len(words(text)) < 3:
+        if len(words(text)) >= SWITCH_WORDS:
+            self.emit("set_language", {"language": other})
+            self.say(Reply("lang.changed"))
+            return
+        if st["lang_offered"] or len(words(text)) < OFFER_WORDS:
             return
         st["lang_offered"] = True
         self.say(Reply("lang.offer", {"language": other}, formats={"language": "language"}, language=other))

@@ -1,7 +1,7 @@
 """Puente's understanding step: text in, a Rasa-shaped parse out (intent, entities, language).
 
 Pure: imports nothing from bot/, Flask, SQLAlchemy, rq or twilio. The flows use only
-``get_interpreter(...).parse(text, language_hint)``, which returns::
+``get_interpreter(...).parse(text, language_hint, context)``, which returns::
 
     {"text": str,
      "intent": {"name": str, "confidence": float},
@@ -9,7 +9,9 @@ Pure: imports nothing from bot/, Flask, SQLAlchemy, rq or twilio. The flows use 
      "entities": [{"entity": "province"|"sector"|"case_code", "value", "start", "end", "extractor"}],
      "language": "es"|"tl"|"en"}
 
-and never raises on a str.
+and never raises on a str. ``context`` (optional, ``nlu.Context`` or Rasa-style
+``{"topic": "ask_hours", "slots": {"province": "ON"}}``) is the conversation's active topic and
+slots: a follow-up such as "y en bc?" is then read as ``inform`` (see nlu.context).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from nlu.context import Context
 from nlu.embedded import FALLBACK, EmbeddedInterpreter
 from nlu.errors import ModelError, NLUError, TrainingDataError
 from nlu.training_data import TrainingData, load
@@ -29,6 +32,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "FALLBACK",
     "INTENTS",
+    "Context",
     "EmbeddedInterpreter",
     "Interpreter",
     "ModelError",
@@ -61,10 +65,14 @@ INTENTS = (
     "ask_documents",
     "ask_safety",
     "ask_retaliation",
+    "ask_injury",
+    "ask_sick",
     "report_abuse",
     "find_ngo",
     "emergency",
     "case_status",
+    "inform",
+    "ask_next_step",
     FALLBACK,
 )
 
@@ -73,7 +81,8 @@ DEFAULT_THRESHOLD = 0.10
 
 
 class Interpreter(Protocol):
-    def parse(self, text: str, language_hint: str | None = None) -> dict: ...
+    def parse(self, text: str, language_hint: str | None = None,
+              context: Context | dict | None = None) -> dict: ...
 
 
 _lock = threading.Lock()

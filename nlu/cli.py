@@ -190,8 +190,10 @@ def review(ctx, source, from_database, output) -> None:
 
 def _mount_rasa() -> None:
     from nlu.rasa.cli import rasa
+    from nlu.triage.cli import triage
 
     nlu.add_command(rasa)
+    nlu.add_command(triage)
 
 
 _mount_rasa()

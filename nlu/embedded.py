@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nlu.classifier import LogisticRegression
+from nlu.context import Context, apply
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelError
 from nlu.features import Featurizer
@@ -106,11 +107,12 @@ class EmbeddedInterpreter:
         )
 
     # ------------------------------------------------------------------ parsing
-    def parse(self, text: str, language_hint: str | None = None) -> dict:
+    def parse(self, text: str, language_hint: str | None = None,
+              context: Context | dict | None = None) -> dict:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         try:
-            return self._parse(text, language_hint)
+            return apply(self._parse(text, language_hint), context)
         except Exception:  # the edge of the package: a message must never be lost
             log.exception("embedded NLU failed on a message of %d characters", len(text))
             return self._result(text, [], [], language_hint or self.default_language)

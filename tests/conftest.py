@@ -2,6 +2,9 @@
 
 PostgreSQL (127.0.0.1:5432, database `test`) and Redis (127.0.0.1:6379) must be running: tests that
 need them fail loudly when they are not (`.ci/run` starts them).
+
+Every test is marked ``unit`` or ``integration`` by one rule (pytest_collection_modifyitems), so
+that ``pytest -m unit`` is the fast loop: no database, server, subprocess or browser.
 """
 
 from __future__ import annotations
@@ -29,6 +32,37 @@ SECRET = "test-secret-key-for-puente-tests-only-0123456789"
 BOT_SMS = "+15550109999"
 BOT_WHATSAPP = "whatsapp:+15550108888"
 PUBLIC_URL = "http://localhost"
+
+
+#: Fixtures that reach a database, a server or a browser: a test using one (even through another
+#: fixture) is an integration test.
+SERVICE_FIXTURES = frozenset({
+    "database_url", "sqlite_url", "redis_url", "twilio_server", "mail", "private_redis",
+    "private_postgres", "chromium", "rasa_server", "broken_rasa",
+})
+#: Names whose presence in a test module makes all of its tests integration tests: they start
+#: processes or reach PostgreSQL and Redis without a fixture.
+SERVICE_NAMES = frozenset({
+    "subprocess", "PG_URL", "REDIS_URL", "fresh_postgres_schema", "TwilioServer", "RedisServer",
+    "PostgresCluster", "PuenteProcess", "sync_playwright",
+})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "unit: no database, server, subprocess or browser (set by rule)")
+    config.addinivalue_line("markers", "integration: reaches a database, a server, a process or a browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        integration = (
+            item.get_closest_marker("slow") is not None
+            or item.get_closest_marker("integration") is not None
+            or not SERVICE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+            or (module is not None and not SERVICE_NAMES.isdisjoint(vars(module)))
+        )
+        item.add_marker(pytest.mark.integration if integration else pytest.mark.unit)
 
 
 def fresh_postgres_schema(url: str = PG_URL) -> str:

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from bot import dialogue
 from bot.effects import Context, handler
 from bot.reports import service
+from bot.routing.referrals import assigned_params
 from flows import Effect, Reply
-
-
-def _render(context: Context, replies: list[Reply], language: str | None = None) -> list[str]:
-    conversation = context.conversation
-    language = language or (conversation.state or {}).get("language") or conversation.language
-    return dialogue.render_replies(context.runtime, replies, language or "es", conversation.channel)
 
 
 @handler("file_report")
@@ -21,15 +15,15 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
     context.notes["report_id"] = filed.report_id
     replies = [Reply("report.filed", {"code": filed.code})]
     if filed.referral_id:
-        replies.append(Reply("case.update.assigned"))
-    return _render(context, replies, effect.data.get("language"))
+        replies.append(Reply("case.update.assigned", assigned_params(context.runtime, filed.ngo_name)))
+    return context.render(replies, effect.data.get("language"))
 
 
 @handler("case_status")
 def _case_status(context: Context, effect: Effect) -> list[str]:
     """The status of the case behind a code (throttled), never its details."""
     reply = service.case_status(context.session, context.runtime, context.conversation, effect.data.get("code"))
-    return _render(context, [reply])
+    return context.render([reply])
 
 
 @handler("erase_data", first=True)

@@ -3,7 +3,8 @@
 ``file_report`` turns the report flow's answers into an encrypted report with a fresh case code
 (only its keyed hash is kept), notes the employer for repeat alerts, fetches the evidence in a
 job, and routes the case to an NGO when the worker agreed. ``case_status`` answers a texted code
-with the status only, and throttles guessing per conversation and for everyone together.
+with the status only, throttles guessing per conversation and alerts administrators when many
+numbers guess together.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from bot.models import Conversation
 from bot.reports import casecode, evidence, repeat, timeline
 from bot.reports.draft import ReportDraft
 from bot.reports.models import CaseLookup, EmployerMention, Report
-from bot.routing import referrals
+from bot.routing import alerts, referrals
+from bot.routing.models import NgoRecord
 from bot.runtime import Runtime, after_commit
 from flows import Reply
 
@@ -36,11 +38,13 @@ CODE_KEY_PURPOSE = "case-code-v1"
 
 @dataclass(frozen=True)
 class Filed:
-    """A filed report: its id, the code to show the worker (``XXXX-XXXX``), its first referral."""
+    """A filed report: its id, the code to show the worker (``XXXX-XXXX``), its first referral and
+    the name of the organization that has it."""
 
     report_id: int
     code: str
     referral_id: int | None
+    ngo_name: str | None = None
 
 
 def file_report(
@@ -49,6 +53,9 @@ def file_report(
 ) -> Filed:
     """Store a report from a ``file_report`` effect's data and route it if the worker consented."""
     now = now or utcnow()
+    # Filed "that day": to the second, the time would match the worker's messages in a copy of the
+    # database, linking the anonymous report to their conversation.
+    filed_on = now.replace(hour=0, minute=0, second=0, microsecond=0)
     vault = runtime.vault
     draft = ReportDraft.from_effect(data, runtime.settings.conversation.default_language)
     code, code_hash = _new_code(session, runtime)
@@ -77,12 +84,12 @@ def file_report(
         contact_enc=(vault.encrypt(vault.decrypt(conversation.address_enc))
                      if draft.contact_pref == "share_number" else None),
         status="new",
-        created_at=now,
+        created_at=filed_on,
     )
     session.add(report)
     session.flush()
     media = evidence.attach(session, runtime, report, draft.media)
-    timeline.record(session, report.id, "filed", actor="worker", now=now, report_kind=kind,
+    timeline.record(session, report.id, "filed", actor="worker", now=filed_on, report_kind=kind,
                     evidence_items=media, shared_with_ngo=draft.consent_ngo)
     if repeat.add_mention(session, runtime, report, draft) is not None:
         after_commit(session, ALERTS_JOB, report.id)
@@ -92,7 +99,9 @@ def file_report(
                                    contact_request=kind == "contact_request", notify=False)
     log.info("%s %s filed (%s, %s types, shared: %s)", kind, report.id, report.province or "no province",
              len(report.abuse_types), draft.consent_ngo)
-    return Filed(report.id, casecode.display(code), referral.id if referral else None)
+    if referral is None:
+        return Filed(report.id, casecode.display(code), None)
+    return Filed(report.id, casecode.display(code), referral.id, session.get(NgoRecord, referral.ngo_id).name)
 
 
 def _new_code(session: Session, runtime: Runtime) -> tuple[str, str]:
@@ -112,9 +121,8 @@ def case_status(session: Session, runtime: Runtime, conversation: Conversation, 
     lookup_key = runtime.vault.keyed_hash("case-lookup", conversation.address_key)
     hour_ago = now - timedelta(hours=1)
     misses = select(func.count(CaseLookup.id)).where(CaseLookup.found.is_(False), CaseLookup.created_at > hour_ago)
-    if (session.scalar(misses.where(CaseLookup.conversation_key == lookup_key)) >= settings.code_attempts_per_hour
-            or session.scalar(misses) >= settings.code_attempts_per_hour_global):
-        log.warning("case code lookups throttled (too many wrong codes in the last hour)")
+    if session.scalar(misses.where(CaseLookup.conversation_key == lookup_key)) >= settings.code_attempts_per_hour:
+        log.warning("case code lookups throttled for one conversation (too many wrong codes in the last hour)")
         return Reply("case.status.wait")
     code = casecode.normalize(text or "")
     report = None
@@ -123,9 +131,18 @@ def case_status(session: Session, runtime: Runtime, conversation: Conversation, 
         report = session.scalar(select(Report).where(Report.case_code_hash == code_hash))
     session.add(CaseLookup(conversation_key=lookup_key, found=report is not None, created_at=now))
     if report is None:
+        _alert_if_guessing(session, runtime, session.scalar(misses) + 1, now)
         return Reply("case.status.unknown")
     timeline.record(session, report.id, "status_checked", actor="worker", now=now)
     return Reply(f"case.status.{report.status}", {"code": casecode.display(code)})
+
+
+def _alert_if_guessing(session: Session, runtime: Runtime, misses: int, now: datetime) -> None:
+    """Many wrong codes from many numbers: administrators are alerted (one alert per hour, its
+    count growing). Nobody is blocked: a global lockout would let one attacker lock every worker out."""
+    if misses >= runtime.settings.reports.code_attempts_per_hour_global:
+        alerts.raise_alert(session, runtime, "case_code_guessing", now.strftime("%Y-%m-%dT%H"),
+                           detail={"wrong_codes_last_hour": misses})
 
 
 def reports_of(session: Session, runtime: Runtime, conversation: Conversation) -> list[Report]:
@@ -145,11 +162,13 @@ def unlink(session: Session, runtime: Runtime, conversation: Conversation) -> in
 
     The reports stay, anonymous: no conversation key, no shared number, and a fresh random
     reporter key (so a later report from the same number is not tied to these; repeat alerts
-    still count them as another worker's).
+    still count them as another worker's). Their case codes stop answering: whoever finds one
+    written down must not learn the case's status (the stored hash becomes one of nothing).
     """
     reports = reports_of(session, runtime, conversation)
     for report in reports:
         anonymous = secrets.token_hex(32)
+        report.case_code_hash = secrets.token_hex(32)
         report.conversation_key = report.conversation_ref_enc = report.contact_enc = None
         session.execute(update(EmployerMention).where(EmployerMention.report_id == report.id)
                         .values(reporter_key=anonymous))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot import dialogue
 from bot.effects import Context, handler
 from bot.reports import service
 from bot.routing import store
@@ -11,12 +10,6 @@ from flows import Effect, Reply
 
 #: How many organizations find_ngo lists.
 NEARBY = 3
-
-
-def _render(context: Context, replies: list[Reply], language: str | None) -> list[str]:
-    conversation = context.conversation
-    language = language or (conversation.state or {}).get("language") or conversation.language or "es"
-    return dialogue.render_replies(context.runtime, replies, language, conversation.channel)
 
 
 @handler("find_ngo")
@@ -31,12 +24,12 @@ def _find_ngo(context: Context, effect: Effect) -> list[str]:
     found = nearby(data.get("province"), data.get("language"), list(data.get("services") or ()),
                    ngos=ngos, limit=NEARBY)
     if not found:
-        return _render(context, [Reply("ngo.none")], data.get("language"))
+        return context.render([Reply("ngo.none")], data.get("language"))
     replies = [Reply("ngo.found", {"count": len(found)})]
     replies += [Reply("ngo.item", {"name": ngo.name, "area": ngo.area}) if ngo.area
                 else Reply("ngo.item_no_area", {"name": ngo.name}) for ngo in found]
     replies.append(Reply("ngo.contact_offer"))
-    return _render(context, replies, data.get("language"))
+    return context.render(replies, data.get("language"))
 
 
 @handler("handoff_agent")
@@ -45,7 +38,7 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
     data = effect.data
     session, runtime, conversation = context.session, context.runtime, context.conversation
     if service.open_contact_request(session, runtime, conversation) is not None:
-        return _render(context, [Reply("agent.already")], data.get("language"))
+        return context.render([Reply("agent.already")], data.get("language"))
     request = {
         "slots": {"consent_ngo": True, "contact": "anonymous"},
         "language": data.get("language"),
@@ -55,4 +48,4 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
     filed = service.file_report(session, runtime, conversation, request, kind="contact_request",
                                 services=list(data.get("services") or ()))
     msgid = "agent.requested" if filed.referral_id else "agent.unavailable"
-    return _render(context, [Reply(msgid, {"code": filed.code})], data.get("language"))
+    return context.render([Reply(msgid, {"code": filed.code})], data.get("language"))

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from bot.db import utcnow
 from bot.privacy import Vault
+from bot.resources import PACKAGE_ROOT
 from bot.routing.directory import ImportPlan, load_directory, plan_import
 from bot.routing.errors import DirectoryError
 from bot.routing.models import OPEN_REFERRAL, NgoRecord, Referral
 from bot.routing.ngo import ENV_PREFIX, Ngo
 from bot.routing.rows import build_ngo
 from bot.runtime import Runtime
-from bot.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def ensure_seeded(runtime: Runtime) -> int:
     seed = settings.routing.seed_directory
     if not seed or settings.env != "development":
         return 0
-    path = Path(seed) if Path(seed).is_absolute() else PROJECT_ROOT / seed
+    path = Path(seed) if Path(seed).is_absolute() else PACKAGE_ROOT / seed
     try:
         with runtime.db.session() as session:
             if session.scalar(select(func.count()).select_from(NgoRecord)):

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import requests
 
+from nlu.context import Context, apply
 from nlu.entities import CASE_ALPHABET, PROVINCES
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ ENTITY_KEYS = ("entity", "value", "start", "end", "extractor")
 
 
 class Interpreter(Protocol):
-    def parse(self, text: str, language_hint: str | None = None) -> dict: ...
+    def parse(self, text: str, language_hint: str | None = None,
+              context: Context | dict | None = None) -> dict: ...
 
 
 class RasaInterpreter:
@@ -52,8 +54,11 @@ class RasaInterpreter:
         self._skip_until = 0.0
         self._failing = False
 
-    def parse(self, text: str, language_hint: str | None = None) -> dict:
-        local = self.fallback.parse(text, language_hint)
+    def parse(self, text: str, language_hint: str | None = None,
+              context: Context | dict | None = None) -> dict:
+        """Rasa parses the text alone (its /model/parse has no tracker); the context is applied
+        here, the same way as for the embedded interpreter."""
+        local = self.fallback.parse(text, language_hint, context)
         if not text.strip() or time.monotonic() < self._skip_until:
             return local
         try:
@@ -75,7 +80,7 @@ class RasaInterpreter:
         if self._failing:
             self._failing = False
             log.info("Rasa server %s answers again", self.url)
-        return parse
+        return apply(parse, context)
 
 
 def from_rasa(body: Any, text: str, language: str, threshold: float | None) -> dict:

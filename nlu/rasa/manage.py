@@ -170,6 +170,7 @@ class RasaServer:
         return self.ready_seconds
 
     def _wait_ready(self, deadline: float) -> None:
+        assert self.process is not None, "start() sets the process before waiting for it"
         while time.monotonic() < deadline:
             code = self.process.poll()
             if code is not None:

@@ -124,7 +124,7 @@ def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month(filled, tmp_p
            "PUENTE__SMTP__STARTTLS": "false", "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[officer@program.example.org]"}
     result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", **env)
     assert "e-mail queued" in result.output
-    jobs = Queue("puente", connection=Redis.from_url(redis_url)).jobs
+    jobs = Queue("puente-housekeeping", connection=Redis.from_url(redis_url)).jobs
     assert [(job.func_name, job.args) for job in jobs] == [(EMAIL_JOB, (LAST_MONTH,))]
 
 
@@ -133,6 +133,7 @@ def test_erasing_data_leaves_reach_counted_but_no_longer_linked_to_the_number(pr
     program.say(sender, "hola")
     program.say(sender, "BORRAR")
     program.say(sender, "si")
+    program.say(sender, "no")  # the unlink question is asked of everyone
     runtime = program.runtime
     key = runtime.vault.address_key(sender)
     with runtime.db.session() as session:

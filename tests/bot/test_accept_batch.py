@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,8 +29,8 @@ def test_a_batch_stores_each_message_once_and_queues_one_turn_per_conversation(
     runtime = make_bot(database_url, redis_url=redis_url).runtime
     known = sms(BEN, "hola")
     assert accept_many(runtime, [known])[0].inbound_id is not None
-    queue = Queue(runtime.settings.jobs.queue_name, connection=runtime.queue.redis)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)  # Ben's first turn is done
+    queue = runtime.queue.queues["turns"]
+    SimpleWorker(list(runtime.queue.queues.values()), connection=queue.connection).work(burst=True)  # Ben's first turn is done
     with runtime.db.session() as session:
         session.add(ErasedMessage(message_sid=runtime.vault.sid_hash("SMerased0000000000000000000000000")))
 
@@ -61,7 +61,7 @@ def test_a_batch_stores_each_message_once_and_queues_one_turn_per_conversation(
 
 def test_a_new_batch_while_a_turn_waits_queues_no_other(make_bot, sqlite_url, redis_url):
     runtime = make_bot(sqlite_url, redis_url=redis_url).runtime
-    queue = Queue(runtime.settings.jobs.queue_name, connection=runtime.queue.redis)
+    queue = runtime.queue.queues["turns"]
     accept_many(runtime, [sms(ANA, "hola")])
     accept_many(runtime, [sms(ANA, "sigo aqui"), sms(BEN, "hello")])
     assert len(queue.jobs) == 2  # Ana's first turn (still waiting) and Ben's
@@ -102,8 +102,8 @@ def test_what_a_failing_batch_stored_still_gets_its_turn(make_bot, database_url,
 
     runtime = make_bot(database_url, redis_url=redis_url).runtime
     accept_many(runtime, [sms(BEN, "hola")])
-    queue = Queue(runtime.settings.jobs.queue_name, connection=runtime.queue.redis)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)  # Ben's first turn is done
+    queue = runtime.queue.queues["turns"]
+    SimpleWorker(list(runtime.queue.queues.values()), connection=queue.connection).work(burst=True)  # Ben's first turn is done
     with runtime.db.engine.begin() as conn:  # stands in for an erasure racing every try
         conn.execute(text(
             "CREATE FUNCTION erased_meanwhile() RETURNS trigger AS $$ BEGIN "

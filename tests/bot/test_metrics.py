@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from sqlalchemy import select
 
 from bot.routing import referrals
@@ -18,7 +18,7 @@ WHATSAPP_WORKER = "whatsapp:+5215550102"
 #: Every form in which the workers' numbers could leak into a label or a help text.
 NUMBER_FORMS = ["5195550101", "15195550101", "5215550102", "+52 1 555", "whatsapp:"]
 #: No "kind": referral and relay messages counted apart would date each report (issue 22, item 15).
-ALLOWED_LABELS = {"channel", "status", "le"}
+ALLOWED_LABELS = {"channel", "status", "le", "queue"}
 
 
 def scrape(bot) -> tuple[str, dict[tuple[str, tuple], float]]:
@@ -89,8 +89,12 @@ def test_queue_depth_shows_the_backlog_until_an_rq_worker_drains_it(make_bot, sq
     assert total(waiting, "puente_messages_in", channel="sms", status="received") == 3
     assert total(waiting, "puente_messages_out") == 0
 
-    queue = Queue(bot.runtime.settings.jobs.queue_name, connection=bot.runtime.queue.redis)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)  # answers, then sends
+    assert total(waiting, "puente_queue_depth", queue="turns") == 3
+    assert total(waiting, "puente_queue_oldest_seconds", queue="turns") >= 0
+    assert total(waiting, "puente_twilio_circuit_open") == 0
+
+    queues = list(bot.runtime.queue.queues.values())
+    SimpleWorker(queues, connection=bot.runtime.queue.redis).work(burst=True)  # answers, then sends
 
     text, drained = scrape(bot)
     assert total(drained, "puente_queue_depth") == 0

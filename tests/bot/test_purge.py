@@ -19,11 +19,12 @@ def test_old_text_and_unneeded_numbers_are_purged_and_recent_ones_kept(make_bot,
     bot.send("hola", sender=WORKER)
     bot.send("xyzzy plugh", sender=WORKER)  # not understood: a review-queue row
     bot.send("BORRAR", sender="+15195550178")
-    bot.send("si", sender="+15195550178")  # erased: its goodbye has no conversation, its sids are kept
-    twilio.wait_for_messages(4)
+    bot.send("si", sender="+15195550178")
+    bot.send("no", sender="+15195550178")  # erased: its goodbye has no conversation, its sids are kept
+    twilio.wait_for_messages(5)
     long_ago = utcnow() - timedelta(days=40)
     with bot.runtime.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(ErasedMessage)) == 2
+        assert session.scalar(select(func.count()).select_from(ErasedMessage)) == 3
         assert session.scalar(select(func.count()).select_from(NluReview)) == 1
         # The erasure's goodbye was wiped when sent; pretend one failed and kept its number.
         session.execute(update(OutboxMessage).where(OutboxMessage.conversation_id.is_(None))
@@ -33,7 +34,7 @@ def test_old_text_and_unneeded_numbers_are_purged_and_recent_ones_kept(make_bot,
         session.execute(update(NluReview).values(created_at=long_ago))
         session.execute(update(ErasedMessage).values(erased_at=long_ago))
     bot.send("menu", sender=WORKER)  # recent: kept
-    twilio.wait_for_messages(5)
+    twilio.wait_for_messages(6)
 
     set_current(bot.runtime)
     counts = jobs.purge()

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 
 def test_a_failed_job_is_kept_with_its_traceback_and_a_finished_one_is_not(make_bot, sqlite_url, redis_url):
     runtime = make_bot(sqlite_url, redis_url=redis_url).runtime
     assert runtime.enqueue("json.loads", "[1]")
     assert runtime.enqueue("json.loads", "{not json")
-    queue = Queue(runtime.settings.jobs.queue_name, connection=runtime.queue.redis)
+    queue = runtime.queue.queues["housekeeping"]  # where a function of no queue of its own goes
     [finished_id, failed_id] = queue.job_ids
 
     SimpleWorker([queue], connection=queue.connection).work(burst=True)

@@ -4,7 +4,7 @@ turn answers from the number the worker last wrote to."""
 
 from __future__ import annotations
 
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from sqlalchemy import select
 
 from bot.models import InboundMessage, OutboxMessage
@@ -15,8 +15,8 @@ OTHER_BOT_NUMBER = "+15550107777"
 
 
 def run_queued_jobs(bot) -> SimpleWorker:
-    queue = Queue(bot.runtime.settings.jobs.queue_name, connection=bot.runtime.queue.redis)
-    worker = SimpleWorker([queue], connection=queue.connection)
+    queue = bot.runtime.queue.queues["turns"]
+    worker = SimpleWorker(list(bot.runtime.queue.queues.values()), connection=queue.connection)
     worker.work(burst=True)
     worker.refresh()  # its job counts, from Redis
     return worker
@@ -29,7 +29,7 @@ def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
     for text in ("hola", "cuanto me tienen que pagar por hora", "gracias"):
         assert bot.send(text, sender=ANA).status_code == 200
     assert bot.send("hello", sender=BEN).status_code == 200
-    queue = Queue(bot.runtime.settings.jobs.queue_name, connection=bot.runtime.queue.redis)
+    queue = bot.runtime.queue.queues["turns"]
     assert queue.count == 2  # one turn for Ana's three messages, one for Ben's
 
     worker = run_queued_jobs(bot)

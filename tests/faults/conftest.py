@@ -35,19 +35,23 @@ def private_postgres() -> Iterator[PostgresCluster]:
 
 @pytest.fixture
 def make_stack(tmp_path: Path, private_redis: RedisServer, private_postgres: PostgresCluster, twilio):
-    """A factory of Stacks on a fresh database and an empty private Redis."""
+    """A factory of Stacks on a fresh database (PostgreSQL, or ``database="sqlite"``) and an empty
+    private Redis."""
     made: list[Stack] = []
 
-    def factory(**settings: str) -> Stack:
+    def factory(*, database: str = "postgresql", **settings: str) -> Stack:
         if private_redis.process is None or private_redis.process.poll() is not None:
             private_redis.start()  # a test before this one left it down
         import redis
 
         redis.Redis.from_url(private_redis.url).flushall()
-        url = private_postgres.create_database(f"t_{uuid.uuid4().hex[:10]}")
-        migrate(url)
         folder = tmp_path / f"stack{len(made)}"
         folder.mkdir()
+        if database == "sqlite":
+            url = f"sqlite:///{folder / 'puente.db'}"
+        else:
+            url = private_postgres.create_database(f"t_{uuid.uuid4().hex[:10]}")
+        migrate(url)
         stack = Stack(folder, url, secret=SECRET, twilio=twilio, redis_url=private_redis.url,
                       **(FAST_RECOVERY | settings))
         made.append(stack)

@@ -22,8 +22,10 @@ START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def parse(intent: str = "nlu_fallback", confidence: float = 0.95, language: str = "es",
-          entities: dict | None = None, ranking: list | None = None, text: str = "") -> dict:
-    """A hand-built NLU parse in the shape of Rasa's /model/parse plus `language`."""
+          entities: dict | None = None, ranking: list | None = None, text: str = "",
+          triage: str | None = None) -> dict:
+    """A hand-built NLU parse in the shape of Rasa's /model/parse plus `language` and the
+    safety triage's category (`triage`)."""
     ranked = ranking or [(intent, confidence)]
     return {
         "text": text,
@@ -34,6 +36,7 @@ def parse(intent: str = "nlu_fallback", confidence: float = 0.95, language: str 
             for k, v in (entities or {}).items()
         ],
         "language": language,
+        "triage": {"category": triage, "confidence": 0.99 if triage else 0.01, "cues": []},
     }
 
 
@@ -48,6 +51,7 @@ class Says:
     button: str | None = None
     media: tuple = ()
     after: timedelta = timedelta(seconds=30)
+    triage: str | None = None
 
 
 def says(text: str, intent: str = "nlu_fallback", confidence: float = 0.95, **kw) -> Says:
@@ -74,7 +78,7 @@ class Chat:
             flows.Turn(
                 text=message.text,
                 parse=parse(message.intent, message.confidence, message.language or self.language,
-                            message.entities, message.ranking, message.text),
+                            message.entities, message.ranking, message.text, message.triage),
                 channel=self.channel,
                 now=self.now,
                 button=message.button,

@@ -118,7 +118,7 @@ def test_stop_then_anything_is_silence_until_start(chat):
         (says("hola", "greet"), FIRST),
         ("ALTO", ["optout.confirmed", "!opt_out"]),
         (says("hola", "greet"), []),
-        (says("me están golpeando", "emergency"), []),
+        (says("me están golpeando", "emergency", triage="danger"), []),
         ("MENU", []),
         ("INICIO", ["optout.resumed", MENU, "!opt_in"]),
     ])
@@ -164,14 +164,17 @@ def test_erase_needs_a_yes_and_then_forgets_the_worker(chat):
         ("BORRAR", ["erase.ask.confirm"]),
         ("2", ["erase.cancelled", MENU]),
         ("burahin", ["erase.ask.confirm"]),
-        ("1", ["erase.done", "!erase_data"]),
+        ("1", ["erase.ask.reports"]),
+        ("2", ["erase.done", "!erase_data"]),
         (says("hola", "greet"), FIRST),
     ])
 
 
-def test_erase_asks_separately_about_reports_when_the_worker_made_one(engine):
+@pytest.mark.parametrize("has_reports", [True, False])
+def test_erase_always_asks_separately_about_reports(engine, has_reports):
+    """Asked only when reports exist, the question would tell whoever holds the phone that they do."""
     chat = started(engine)
-    chat.state["has_reports"] = True
+    chat.state["has_reports"] = has_reports
     chat.script([
         ("DELETE", ["erase.ask.confirm"]),
         ("yes", ["erase.ask.reports"]),
@@ -259,35 +262,35 @@ def test_emergency_message_comes_first_even_mid_flow(chat):
         (says("hola", "greet"), FIRST),
         ("2", ["report.intro", "report.ask.what"]),
         ("1", ["report.ask.employer"]),
-        (says("el patron me golpea y no me dejan salir", "emergency", 0.96),
-         ["emergency.message", "emergency.ask", "!emergency"]),
+        (says("el patron me golpea y no me dejan salir", "emergency", 0.96, triage="confinement"),
+         ["triage.confinement", "emergency.ask", "!emergency"]),
         ("3", ["report.ask.employer"]),  # back to the report under way, answers kept
     ])
     assert chat.state["slots"]["types"] == ["wages"]
 
 
-def test_danger_words_get_the_emergency_message_before_the_next_question(engine):
+def test_danger_mid_report_gets_its_safety_reply_before_the_next_question(engine):
     chat = started(engine)
     chat.script([
         ("2", ["report.intro", "report.ask.what"]),
         ("7", ["report.ask.employer"]),
-        (says("Finca Sol, me tienen encerrado", "nlu_fallback", 0.3),
-         ["emergency.message", "report.ask.where", "!emergency"]),
+        (says("Finca Sol, me tienen encerrado", "nlu_fallback", 0.3, triage="confinement"),
+         ["triage.confinement", "report.ask.where", "!emergency"]),
     ])
-    assert chat.effect("emergency").data["source"] == "keyword"
+    assert chat.effect("emergency").data == {"source": "triage", "category": "confinement", "province": None}
 
 
-def test_danger_words_on_first_contact_come_before_the_welcome(engine):
+def test_danger_on_first_contact_comes_before_the_welcome(engine):
     chat = Chat(engine)
-    result = chat.send(says("ayuda me van a matar", "emergency"))
-    assert result.msgids[0] == "emergency.message"
+    result = chat.send(says("ayuda me van a matar", "emergency", triage="danger"))
+    assert result.msgids[0] == "triage.danger"
     assert "welcome.first" in result.msgids
 
 
 def test_emergency_intent_from_the_menu_offers_help_options(engine):
     chat = started(engine, "whatsapp")
     chat.script([
-        (says("estoy en peligro", "emergency"), ["emergency.message", "emergency.ask"]),
+        (says("estoy en peligro", "emergency", triage="danger"), ["triage.danger", "emergency.ask"]),
         ("1", ["province.ask"]),
         (says("Leamington", entities={"province": "ON"}), ["ngo.searching", "!find_ngo"]),
     ])
@@ -347,7 +350,8 @@ def test_button_text_matches_an_option_label_when_the_engine_knows_the_words(str
 
 
 def test_a_message_in_another_language_is_answered_in_the_chosen_one_with_an_offer_to_switch(engine):
-    chat = started(engine)
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST)])
     result = chat.send(says("magkano ang minimum wage dito", "ask_wages", 0.95, language="tl"))
     assert result.msgids == ["province.ask", "lang.offer"]
     assert result.replies[-1].language == "tl"
@@ -498,3 +502,51 @@ def test_the_same_journey_in_each_language_with_its_own_words(engine, language, 
         (words["menu"], []),
         (words["start"], ["optout.resumed", MENU, "!opt_in"]),
     ])
+
+
+# -- language (issue 20 item 6) ------------------------------------------------------------------
+
+def test_a_first_message_of_emoji_guesses_a_language_the_next_real_message_replaces(engine):
+    chat = Chat(engine)
+    chat.script([(says("🙏🙏", language="es"), ["welcome.first", "lang.detected", "clarify.none", MENU])])
+    assert chat.state["language_guessed"]
+    chat.send(says("ok", "affirm", language="en"))
+    assert chat.state["language"] == "es" and chat.state["language_guessed"]
+    result = chat.send(says("hello po, magkano po ang sahod dito sa farm namin kasi parang kulang",
+                            "ask_wages", language="tl"))
+    assert chat.state["language"] == "tl" and not chat.state["language_guessed"]
+    assert "lang.offer" not in result.msgids and "lang.changed" not in result.msgids
+    assert chat.effect("set_language").data == {"language": "tl"}
+
+
+def test_a_whole_message_in_another_language_switches_at_once_and_says_so(engine):
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST)])
+    result = chat.send(says("po ang employer namin hindi nagbabayad ng overtime sa amin",
+                            "ask_hours", language="tl"))
+    assert chat.state["language"] == "tl" and result.msgids[-1] == "lang.changed"
+
+
+@pytest.mark.parametrize("text, language", [("english please", "en"), ("in english pls", "en"),
+                                            ("en español porfa", "es"), ("tagalog na lang po", "tl")])
+def test_a_request_for_a_language_is_honoured_mid_flow(engine, text, language):
+    chat = Chat(engine, language="tl" if language != "tl" else "en")
+    chat.script([(says("magandang umaga po sa inyo" if language != "tl" else "good morning to you", "greet"),
+                  FIRST), ("2", ["report.intro", "report.ask.what"])])
+    chat.script([(text, ["lang.changed", "report.ask.what"])])
+    assert chat.state["language"] == language
+
+
+def test_a_negated_language_name_is_no_request(engine):
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST)])
+    chat.send(says("no hablo ingles", language="es"))
+    assert chat.state["language"] == "es"
+
+
+def test_an_english_name_inside_a_report_answer_changes_nothing(engine):
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST), ("2", ["report.intro", "report.ask.what"]),
+                  ("1", ["report.ask.employer"])])
+    result = chat.send(says("Sunny Valley Greenhouses English Farms", language="en"))
+    assert result.msgids == ["report.ask.where"] and chat.state["language"] == "es"

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import flows
+from flows.followup import FOLLOW_UPS
 from flows.model import INTENTS
 
 
@@ -36,6 +37,8 @@ def refused(root: Path) -> str:
 def test_the_shipped_flows_directory_loads():
     engine = flows.load_engine()
     for intent in INTENTS:
+        if intent in FOLLOW_UPS:
+            continue  # continue the last topic (flows/followup.py), no flow of their own
         if intent.startswith("ask_") or intent in ("report_abuse", "find_ngo", "case_status", "emergency",
                                                     "change_language", "opt_out", "delete_data"):
             assert engine.route(intent), f"no flow handles {intent}"

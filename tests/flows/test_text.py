@@ -35,15 +35,6 @@ def test_case_codes_are_accepted_in_any_case_with_or_without_a_hyphen(raw, code)
     assert case_code(raw) == code
 
 
-def test_danger_phrases_are_found_anywhere_but_not_inside_other_words(engine: flows.Engine):
-    keywords = engine.keywords
-    assert keywords.has_danger("Hola, el patrón NO ME DEJAN SALIR del rancho")
-    assert keywords.has_danger("tulong po, hindi kami makalabas sa bahay")
-    assert keywords.has_danger("please help, they locked us in the bunkhouse")
-    assert not keywords.has_danger("what about emergency health insurance?")
-    assert not keywords.has_danger("is it dangerous to spray pesticides")
-
-
 def test_carrier_stop_words_count_only_on_sms(engine: flows.Engine):
     keywords = engine.keywords
     assert keywords.command("cancel", "sms") == "stop"

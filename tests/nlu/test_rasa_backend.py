@@ -26,8 +26,8 @@ from .conftest import REPO
 INTENTS = {
     "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
     "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
-    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
-    "case_status", "nlu_fallback",
+    "ask_documents", "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "find_ngo", "emergency",
+    "case_status", "inform", "ask_next_step", "nlu_fallback",
 }  # fmt: skip
 PARSE_KEYS = {"text", "intent", "intent_ranking", "entities", "language"}
 ENTITY_KEYS = {"entity", "value", "start", "end", "extractor"}
@@ -303,3 +303,20 @@ def test_rasa_is_asked_again_once_the_outage_period_is_over(broken_rasa, interpr
     parse = rasa.parse("hola")
     assert parse["intent"] == {"name": "greet", "confidence": 0.9}
     assert parse["language"] == interpreter.parse("hola")["language"]
+
+
+def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(broken_rasa, interpreter, monkeypatch):
+    """Rasa's /model/parse sees the text alone; the client applies the context as the embedded one."""
+    reply = {"text": "and manitoba?", "intent": {"name": "nlu_fallback", "confidence": 0.4},
+             "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_hours", "confidence": 0.3}],
+             "entities": [{"entity": "province", "start": 4, "end": 12, "value": "MB", "extractor": "DIETClassifier"}]}
+    monkeypatch.setattr(_BrokenRasa, "status", 200)
+    monkeypatch.setattr(_BrokenRasa, "body", json.dumps(reply).encode())
+    rasa = RasaInterpreter(broken_rasa, fallback=interpreter, timeout=2)
+
+    alone = rasa.parse("and manitoba?")
+    in_context = rasa.parse("and manitoba?", context={"topic": "ask_wages", "slots": {"province": "ON"}})
+
+    assert alone["intent"]["name"] == "nlu_fallback"
+    assert in_context["intent"]["name"] == "inform"
+    assert [e["value"] for e in in_context["entities"]] == ["MB"]

@@ -67,7 +67,7 @@ def test_the_workers_answer_comes_back_to_the_thread_escaped_and_staff_are_email
     assert sorted(m["To"] for m in replies) == ["ana@ngo-on.example.org", "ben@ngo-on.example.org"]
     assert all("Hace un mes" not in m.get_body(("plain",)).get_content() for m in replies)
     assert f"/portal/cases/{referral_id}" in replies[0].get_body(("plain",)).get_content()
-    assert "New replies: 1" in text(ana.get("/portal/inbox"))
+    assert "The worker wrote: 1 message(s) to answer" in text(ana.get("/portal/inbox"))
 
 
 def test_menu_ends_the_relay_and_a_case_code_prefix_reaches_the_case_again(portal, twilio):

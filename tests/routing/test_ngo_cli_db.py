@@ -9,13 +9,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.resources import PACKAGE_ROOT
 from bot.routing import store
 from bot.routing.models import NgoRecord
-from bot.settings import PROJECT_ROOT
 from tests.conftest import SECRET
 from tests.support.ngo_receivers import directory_yaml, ngo_entry
 
-SEED = PROJECT_ROOT / "bot" / "routing" / "seed_directory.yaml"
+SEED = PACKAGE_ROOT / "bot" / "routing" / "seed_directory.yaml"
 
 
 @pytest.fixture

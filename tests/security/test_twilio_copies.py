@@ -65,10 +65,10 @@ def test_a_deletion_twilio_refuses_for_now_is_retried_and_never_holds_up_a_reply
 
 def test_erasing_deletes_every_message_of_the_conversation_at_twilio(make_bot, database_url, twilio):
     bot = make_bot(database_url)  # the usual wait: nothing would be deleted yet but for the erasure
-    sids = ["SM" + c * 32 for c in "bcde"]
-    for sid, text in zip(sids, ["hola", "menu", "BORRAR", "si"], strict=True):
+    sids = ["SM" + c * 32 for c in "bcdef"]
+    for sid, text in zip(sids, ["hola", "menu", "BORRAR", "si", "no"], strict=True):  # erase, keep reports
         bot.send(text, sender=WORKER, sid=sid)
-    replies = twilio.wait_for_messages(3)
+    replies = twilio.wait_for_messages(5)
     wait_until(lambda: set(sids) <= _deleted(twilio), 10, "the DELETE of every inbound message")
     # The replies sent before the erasure too (the last one, the goodbye, once final as any other).
     wait_until(lambda: {r.sid for r in replies[:-1]} <= _deleted(twilio), 10, "the replies' DELETEs")

@@ -156,7 +156,8 @@ def test_a_redelivery_after_erasure_does_not_bring_the_worker_back(make_bot, sql
     bot = make_bot(sqlite_url)
     token = bot.runtime.settings.twilio.auth_token
     bot.send("BORRAR", sender=WORKER)
-    confirm = inbound_params(WORKER, BOT_SMS, "si")
+    bot.send("si", sender=WORKER)
+    confirm = inbound_params(WORKER, BOT_SMS, "no")  # ... and keep any reports linked: erased
     assert signed_webhook_post(bot.client, PATH, confirm, token, PUBLIC_URL).status_code == 200
     assert _stored(bot.runtime)[:2] == (0, 0)  # conversations, inbound messages
     sent = len(twilio.messages)

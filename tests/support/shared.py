@@ -34,4 +34,5 @@ def shared_dir() -> Path:
 
 SHARED = shared_dir()
 FACTS = SHARED / "facts" / "canada.yaml"
+MORE_FACTS = SHARED / "facts" / "canada-more.yaml"  # only its `verified: true` entries may be stated
 PEER_RASA = SHARED / "peer-data" / "rasa"

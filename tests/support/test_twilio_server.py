@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask, request
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
@@ -220,6 +220,22 @@ def test_injected_failures_hit_the_next_requests_then_stop(twilio):
             client.messages.create(to=WORKER, from_=BOT, body="hola")
         assert error.value.status == 503
     client.messages.create(to=WORKER, from_=BOT, body="hola")
+    assert len(twilio.messages) == 1
+
+
+def test_an_outage_fails_every_request_until_it_recovers(twilio):
+    client = twilio.client()
+    twilio.outage(500)
+    for _ in range(3):
+        with pytest.raises(TwilioRestException) as error:
+            client.messages.create(to=WORKER, from_=BOT, body="hola")
+        assert error.value.status == 500
+    with pytest.raises(TwilioException):
+        client.messages.page(page_size=1)  # reads fail too: a probe sees the outage
+    assert twilio.failed_requests == 4 and twilio.messages == []
+    twilio.recover()
+    client.messages.create(to=WORKER, from_=BOT, body="hola")
+    assert len(list(client.messages.page(page_size=1))) == 1
     assert len(twilio.messages) == 1
 
 

@@ -5,9 +5,10 @@ The real ``twilio`` library talks to it unchanged once pointed at it
 it accepts, validates, lists and fetches messages as Twilio's 2010-04-01 API does,
 with Twilio's JSON and error shapes, then plays the delivery out with signed
 status callbacks. Tests can inject faults (``fail_next``, ``delay``) and serve
-media behind basic auth at Twilio's media URLs. DELETE of a message (with its media) or of one
-media item is honoured as Twilio does (20009 while the message is not final) and recorded in
-``deletions``; ``record_inbound`` makes an inbound message (a webhook's form) known to it.
+media behind basic auth at Twilio's media URLs. ``outage``/``recover`` fail every request for as
+long as a test wants. DELETE of a message (with its media) or of one media item is honoured as
+Twilio does (20009 while the message is not final) and recorded in ``deletions``;
+``record_inbound`` makes an inbound message (a webhook's form) known to it.
 
 In a test::
 
@@ -116,6 +117,8 @@ class TwilioServer:
         self._redirects: dict[str, str] = {}
         self._deletions: list[Deletion] = []
         self._failures: list[int] = []
+        self._down: int | None = None  # an outage: every API request answered with this status
+        self.failed_requests = 0  # requests answered with an injected fault
         self._delay = 0.0
         self._undeliverable: dict[str, int] = {}
         self._held = False
@@ -238,6 +241,16 @@ class TwilioServer:
         with self._lock:
             self._failures.extend([status] * n)
 
+    def outage(self, status: int = 500) -> None:
+        """Answer every API or media request with ``status`` until :meth:`recover`."""
+        with self._lock:
+            self._down = status
+
+    def recover(self) -> None:
+        """End an :meth:`outage`."""
+        with self._lock:
+            self._down = None
+
     def delay(self, seconds: float) -> None:
         """Hold every API or media request this long before answering (0 to stop)."""
         with self._lock:
@@ -264,6 +277,8 @@ class TwilioServer:
             self._redirects.clear()
             self._deletions.clear()
             self._failures.clear()
+            self._down = None
+            self.failed_requests = 0
             self._undeliverable.clear()
             self._delay = 0.0
             self._held = False
@@ -323,7 +338,8 @@ class TwilioServer:
     def _inject_faults(self) -> None:
         with self._lock:
             delay, generation = self._delay, self._generation
-            status = self._failures.pop(0) if self._failures else None
+            status = self._failures.pop(0) if self._failures else self._down
+            self.failed_requests += status is not None
         if delay:
             self._stopping.wait(delay)
             if self._stopping.is_set() or generation != self._generation:
@@ -411,6 +427,10 @@ class TwilioServer:
             self.reset()
         elif action == "fail_next":
             self.fail_next(int(form.get("n", 1)), int(form.get("status", 500)))
+        elif action == "outage":
+            self.outage(int(form.get("status", 500)))
+        elif action == "recover":
+            self.recover()
         elif action == "delay":
             self.delay(float(form.get("seconds", 0)))
         elif action == "fail_delivery":

@@ -6,8 +6,8 @@
 secret key is in the environment (PUENTE_SECRET_KEY), else they are dropped from the outbox and
 left for the retention purge.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from alembic import op
 
 from bot.db import UTCDateTime
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,65 @@
+"""Follow-ups: a message that continues the last rights answer instead of starting anew.
+
+After an answer, "y en bc?" / "and manitoba?" / "eh sa alberta po?" (intent `inform` with a
+province or sector) answer the same topic again with the new value, and "q hago" / "what do I
+do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`, or
+else the confidential tip line and the next-steps menu. The topic (`state["topic"]`, set when a
+topic flow emits `topic_answered`) lasts one session. The NLU reads messages in the same context
+(`Engine.context`), so a bare place name after an answer comes in as `inform`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from . import state as states
+from .state import when
+from .types import Reply
+
+if TYPE_CHECKING:
+    from .navigation import Navigator
+
+FOLLOW_UPS = ("inform", "ask_next_step")
+
+
+def recent_topic(state: dict[str, Any], now: datetime, session: timedelta) -> dict | None:
+    """The last topic answered, if it was in this session."""
+    topic = state.get("topic")
+    at = when(topic.get("at")) if topic else None
+    return topic if at is not None and now - at <= session else None
+
+
+def follow_up(nav: Navigator) -> bool:
+    """Act on a follow-up message; False when it is not one and the usual handling applies."""
+    parse, engine = nav.parse, nav.engine
+    if parse.intent not in FOLLOW_UPS:
+        return False
+    topic = recent_topic(nav.state, nav.turn.now, engine.session_timeout)
+    flow = engine.flows.get(topic["flow"]) if topic else None
+    if parse.intent == "inform":
+        province, sector = parse.entity("province"), parse.entity("sector")
+        if not (province or sector):
+            return False
+        if flow is None:
+            if not (province and nav.state["province"]):
+                return False  # a sector alone, with nothing to continue: the usual handling
+            nav.say(Reply("followup.province_noted", {"province": nav.state["province"]},
+                          formats={"province": "province"}))
+            nav.go_menu()
+            return True
+        sector = sector or (topic or {}).get("sector")
+        nav.complete()
+        nav.start_flow(flow.id, {"sector": sector} if sector else None)
+        return True
+    if flow is not None and flow.next_step:
+        nav.complete()
+        states.clear_flow(nav.state)
+        nav.state.update(flow=flow.id, slots={"sector": topic["sector"]} if topic.get("sector") else {})
+        nav.enter(flow.next_step)
+        return True
+    tip_line = engine.facts.lookup("lines.tip_line.phone", None)
+    nav.say(Reply("followup.next_step", {"tip_line": tip_line}))
+    nav.complete()
+    nav.start_flow("next_steps")
+    return True

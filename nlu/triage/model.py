@@ -1,0 +1,123 @@
+"""The safety triage classifier: is a worker in danger, and of what kind.
+
+Its own model, separate from the intent classifier, because the two answer different questions:
+"me dio una cachetada" has no intent the menu knows, yet must get 911 first. A logistic regression
+over character n-grams and words (typo-tolerant: nlu.features) learns the categories from
+nlu/triage/data, with every ordinary intent example of nlu/data as the `none` class; the evidence
+phrases of cues.yml decide when present. Trains in about a second, so a process trains it once at
+first use. Pure: numpy and YAML only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nlu.classifier import LogisticRegression
+from nlu.features import Featurizer
+from nlu.normalize import tokens
+from nlu.training_data import Example, TrainingData, load
+from nlu.triage.cues import CUES_FILE, Cue, CueIndex, load_cues
+
+log = logging.getLogger(__name__)
+
+NONE = "none"
+#: Most urgent first: when a message shows several, the first one found here is its category.
+CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
+TRIAGE_DATA = Path(__file__).with_name("data")
+INTENT_DATA = Path(__file__).resolve().parents[1] / "data"
+#: Danger probability (1 - P(none)) above which a message is triaged without any cue; chosen by
+#: cross-validation on the training data (`python -m nlu triage --tune`), never on the held-out set.
+DEFAULT_THRESHOLD = 0.5
+#: Each danger example counts this many times in training: danger is rare in the data and a miss
+#: costs far more than a false alarm.
+DANGER_WEIGHT = 4
+MAX_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What the triage made of one message: ``category`` is None for an ordinary message."""
+
+    category: str | None
+    confidence: float
+    cues: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {"category": self.category, "confidence": round(self.confidence, 4),
+                "cues": list(self.cues)}
+
+
+def training_examples(triage_dir: Path = TRIAGE_DATA, intent_dir: Path = INTENT_DATA) -> list[Example]:
+    """The triage examples plus every intent example except `emergency`, labelled `none`."""
+    ordinary = [
+        Example(e.text, NONE, e.entities, e.metadata)
+        for e in load(intent_dir).examples
+        if e.intent != "emergency"
+    ]
+    return list(load(triage_dir).examples) + ordinary
+
+
+class TriageClassifier:
+    """``classify(text)`` never raises: a message must never be lost to a triage bug."""
+
+    def __init__(self, featurizer: Featurizer, classifier: LogisticRegression,
+                 cues: CueIndex, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.featurizer = featurizer
+        self.classifier = classifier
+        self.cues = cues
+        self.threshold = threshold
+        self._none = classifier.classes.index(NONE)
+
+    @classmethod
+    def train(cls, examples: Sequence[Example], cues: Sequence[Cue] | None = None,
+              threshold: float = DEFAULT_THRESHOLD, l2: float = 1e-4,
+              danger_weight: int = DANGER_WEIGHT) -> TriageClassifier:
+        texts = [tokens(e.text) for e in examples]
+        featurizer = Featurizer().fit(texts)
+        weights = [1.0 if e.intent == NONE else float(danger_weight) for e in examples]
+        classifier = LogisticRegression(l2=l2).fit(featurizer.transform(texts), [e.intent for e in examples], weights)
+        if cues is None:
+            cues = load_cues(CUES_FILE, CATEGORIES)
+        ordinary = {word for e in examples if e.intent == NONE for word in tokens(e.text)}
+        return cls(featurizer, classifier, CueIndex(cues, ordinary), threshold)
+
+    def classify(self, text: str) -> Triage:
+        try:
+            return self._classify(str(text or "")[:MAX_CHARS])
+        except Exception:  # the edge of the package
+            log.exception("triage failed on a message of %d characters", len(text or ""))
+            return Triage(None, 0.0)
+
+    def probabilities(self, words: Sequence[str]) -> np.ndarray:
+        indices, values = self.featurizer.row(words)
+        return self.classifier.predict_proba_row(indices, values)
+
+    def _classify(self, text: str) -> Triage:
+        words = tokens(text)
+        if not words:
+            return Triage(None, 0.0)
+        found = self.cues.matching(words)
+        probs = self.probabilities(words)
+        danger = 1.0 - float(probs[self._none])
+        if found:
+            category = min((cue.category for cue in found), key=CATEGORIES.index)
+            return Triage(category, max(danger, 0.99), tuple(" ".join(c.words) for c in found))
+        if danger < self.threshold:
+            return Triage(None, danger)
+        classes = self.classifier.classes
+        best = max((i for i, name in enumerate(classes) if name != NONE), key=lambda i: probs[i])
+        return Triage(classes[best], danger)
+
+
+def danger_scores(classifier: TriageClassifier, texts: Sequence[str]) -> list[float]:
+    """1 - P(none) for each text, cues ignored (for tuning the threshold)."""
+    return [1.0 - float(classifier.probabilities(tokens(t))[classifier._none]) for t in texts]
+
+
+def load_training(triage_dir: Path = TRIAGE_DATA) -> TrainingData:
+    return load(triage_dir)

@@ -1,0 +1,138 @@
+"""Recovery after an outage, under `puente serve` + real rq workers and the real twilio library:
+replies wait out a Twilio outage without spending their attempts and all go once it answers again;
+a re-driven backlog never holds up a new worker's first reply; a row never has two jobs waiting."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+import redis
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.queue import QUEUES, WAITING, queue_name
+from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
+from tests.faults.traffic import accepted, at_once, post
+from tests.support.services import wait_until
+
+pytestmark = pytest.mark.slow
+
+DATABASES = pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+#: Workers at the web's CPU priority: on a machine busy with other work, a worker at nice 10 in a
+#: session of its own can wait minutes for the CPU, and these tests are about queues, not priority.
+EVEN = {"PUENTE__JOBS__WORKER_NICE": "0"}
+
+
+def metric(stack, name: str, **labels: str) -> float:
+    """The sum of /metrics samples ``name`` whose labels include ``labels``."""
+    text = requests.get(f"{stack.base_url}/metrics", timeout=30).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and labels.items() <= sample.labels.items())
+
+
+def handled(stack, sids: set[str]) -> bool:
+    """Every one of these messages has had its turn (its reply is written, sent or not)."""
+    inbound = ledger(stack.db).inbound
+    return all(inbound.get(sid) == "done" for sid in sids)
+
+
+def waiting_send_jobs(redis_url: str) -> Counter:
+    """Outbox row -> rq jobs waiting to send it (queued or scheduled), and twice for an id listed
+    twice in a queue."""
+    client = redis.Redis.from_url(redis_url)
+    per_row: Counter = Counter()
+    for key in client.scan_iter("rq:job:send-*", count=1000):
+        status = client.hget(key, "status")
+        if status and status.decode() in WAITING:
+            per_row[key.decode().split("-")[1]] += 1
+    for kind in QUEUES:
+        listed = Counter(client.lrange(f"rq:queue:{queue_name('puente', kind)}", 0, -1))
+        per_row.update({job.decode().split("-")[1]: n - 1 for job, n in listed.items()
+                        if n > 1 and job.startswith(b"send-")})
+    client.close()
+    return per_row
+
+
+@DATABASES
+def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_once(make_stack, twilio, database):
+    # Three tries 0.5, 1 and 2 s apart: without the circuit, a 6 s outage would fail every reply for good.
+    stack = make_stack(database=database, PUENTE__JOBS__SEND_MAX_ATTEMPTS="3", **EVEN)
+    stack.serve(workers=1)
+    stack.start_worker()
+    stack.start_worker()
+    twilio.outage(500)
+    posts = at_once(stack, [(f"+1519556{n:04d}", "hola") for n in range(40)])
+    sids = accepted(posts)
+    assert len(sids) == 40
+
+    wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.5)
+    wait_until(lambda: metric(stack, "puente_twilio_circuit_open") == 1, 60, "the circuit to open", interval=0.5)
+    time.sleep(6)
+    waiting = ledger(stack.db).outbox
+    assert waiting and {row.status for row in waiting} == {"pending"}, "a reply failed for good"
+    failed_attempts = sum(row.attempts for row in waiting)
+    # The circuit opened after 5 failures (plus sends already under way): the others spent nothing.
+    assert failed_attempts <= 5 + 6 < len(waiting)
+    assert twilio.failed_requests > failed_attempts, "no probe asked Twilio whether it was back"
+    assert metric(stack, "puente_messages_out", status="pending") == len(waiting)
+
+    twilio.recover()
+    wait_all_answered(stack.db, sids, timeout=180)
+    time.sleep(2)  # long enough for a second, duplicate send to show up if there were one
+    current = ledger(stack.db)
+    assert_each_sent_once(current, twilio)
+    assert all(row.status != "failed" and row.twilio_sid for row in current.outbox)
+    assert metric(stack, "puente_twilio_circuit_open") == 0
+    assert "circuit closed" in stack.logs()
+
+
+@DATABASES
+def test_a_redriven_backlog_does_not_hold_up_a_new_workers_first_reply(make_stack, private_redis, twilio, database):
+    stack = make_stack(database=database, **EVEN)
+    stack.serve(workers=1)
+    backlog = accepted(at_once(stack, [(f"+1519557{n:04d}", "hola") for n in range(200)]))
+    assert len(backlog) == 200
+    redis.Redis.from_url(private_redis.url).flushall()  # their jobs are lost: only the re-drive knows
+    time.sleep(2.5)  # older than jobs.redrive_after_seconds
+    stack.start_worker()
+    wait_until(lambda: metric(stack, "puente_queue_depth", queue="backlog") > 0, 180, "the re-drive", interval=0.2)
+
+    fresh = post(stack, "+15195559999", "hola")
+    assert fresh.status == 200
+    wait_all_answered(stack.db, {fresh.sid}, timeout=120)
+    still_waiting = set(ledger(stack.db).unanswered()) & backlog
+    assert still_waiting, "the new worker's reply waited for the whole backlog"
+
+    wait_all_answered(stack.db, backlog, timeout=600)
+    time.sleep(2)
+    assert_each_sent_once(ledger(stack.db), twilio)
+
+
+def test_an_outbox_row_never_has_two_send_jobs_waiting(make_stack, private_redis, twilio):
+    """Twilio failing slowly keeps the queue longer than the re-drive delay: the re-drive and each
+    send's own retry both offer the rows again, and still one job at most waits for each."""
+    stack = make_stack(PUENTE__JOBS__CIRCUIT_FAILURES="100000", PUENTE__JOBS__SEND_MAX_ATTEMPTS="1000",
+                       **EVEN)
+    stack.serve(workers=1)
+    stack.start_worker()
+    twilio.delay(0.3)
+    twilio.outage(500)
+    sids = accepted(at_once(stack, [(f"+1519558{n:04d}", "hola") for n in range(30)]))
+    wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.5)
+
+    most = 0
+    deadline = time.monotonic() + 12  # several re-drive rounds (every second) and retries
+    while time.monotonic() < deadline:
+        most = max(most, *waiting_send_jobs(private_redis.url).values(), 0)
+        time.sleep(0.2)
+    outbox = ledger(stack.db).outbox
+    assert sum(row.attempts for row in outbox) > 2 * len(outbox), "the rows were not retried"
+    assert most == 1
+
+    twilio.delay(0)
+    twilio.recover()
+    wait_all_answered(stack.db, sids, timeout=180)
+    time.sleep(2)
+    assert_each_sent_once(ledger(stack.db), twilio)

@@ -1,0 +1,90 @@
+"""Follow-ups, through the signed webhook and the real NLU: after an answer, a message that only
+names a province or a sector gets the same topic for it, and "what do I do?" gets the next step,
+in Spanish, Tagalog and English, written the way workers text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import i18n
+
+WORKER = "+15195550123"
+GREETING = {"es": "hola", "tl": "kumusta po", "en": "hello"}
+WAGE_QUESTION = {
+    "es": "cuanto es el salario minimo en ontario",
+    "tl": "magkano po ang minimum wage sa ontario",
+    "en": "whats the minimum wage in ontario",
+}
+
+
+MORE = {"es": "MAS", "tl": "PA", "en": "MORE"}
+
+
+def ask(bot, text: str, sender: str = WORKER) -> str:
+    """The whole reply to ``text``, following SMS paging (the worker's MORE) to its end."""
+    start = len(bot.twilio.messages)
+    assert bot.send(text, sender=sender).status_code == 200
+    reply = "\n".join(m.body for m in bot.twilio.messages[start:] if m.to == sender)
+    for language, word in MORE.items():
+        if i18n.translator(language).gettext("paging.more") in reply:
+            return reply + "\n" + ask(bot, word, sender)
+    return reply
+
+
+def wage_answer(bot, language: str) -> str:
+    ask(bot, GREETING[language])
+    answer = ask(bot, WAGE_QUESTION[language])
+    assert "$17.95" in answer  # Ontario
+    return answer
+
+
+@pytest.mark.parametrize(("language", "follow_up", "rate", "province"), [
+    ("es", "y en bc?", "$18.25", "BC"),
+    ("en", "and manitoba?", "$16.40", "MB"),
+    ("tl", "eh sa alberta po?", "$15.00", "AB"),
+    ("es", "y en manitoba", "$16.40", "MB"),
+    ("tl", "sa bc po", "$18.25", "BC"),
+    ("en", "what about quebec", "$16.60", "QC"),
+])
+def test_a_province_alone_after_a_wage_answer_gets_that_provinces_wage(
+        make_bot, sqlite_url, language, follow_up, rate, province):
+    bot = make_bot(sqlite_url)
+    wage_answer(bot, language)
+    answer = ask(bot, follow_up)
+    tr = i18n.translator(language)
+    assert rate in answer and tr.gettext(f"province.{province}".lower()) in answer
+    assert "$17.95" not in answer
+    assert tr.gettext("reprompt.choice") not in answer  # not "please choose one of these"
+
+
+@pytest.mark.parametrize(("language", "question"), [
+    ("es", "q hago"), ("en", "what do i do"), ("tl", "ano gagawin ko"), ("en", "is that legal?"),
+])
+def test_what_do_i_do_after_a_wage_answer_gets_the_office_for_unpaid_wages(make_bot, sqlite_url, language, question):
+    bot = make_bot(sqlite_url)
+    wage_answer(bot, language)
+    answer = ask(bot, question)
+    tr = i18n.translator(language)
+    assert "1-800-531-5551" in answer  # Ontario's Employment Standards Information Centre
+    assert tr.gettext("next.ask") in answer  # and the numbered next steps, never a dead end
+    assert tr.gettext("menu.main") not in answer
+
+
+@pytest.mark.parametrize(("language", "question"), [("es", "que hago"), ("tl", "ano po gagawin ko"), ("en", "now what")])
+def test_what_do_i_do_with_no_answer_before_gets_the_tip_line_and_next_steps(make_bot, sqlite_url, language, question):
+    bot = make_bot(sqlite_url)
+    ask(bot, GREETING[language])
+    answer = ask(bot, question)
+    tr = i18n.translator(language)
+    assert "1-866-602-9448" in answer and tr.gettext("next.ask") in answer
+
+
+@pytest.mark.parametrize(("language", "message"), [("es", "estoy en ontario"), ("en", "im in ontario"),
+                                                   ("tl", "nasa ontario ako")])
+def test_a_province_with_no_question_is_noted_and_leads_to_the_menu(make_bot, sqlite_url, language, message):
+    bot = make_bot(sqlite_url)
+    ask(bot, GREETING[language])
+    answer = ask(bot, message)
+    tr = i18n.translator(language)
+    assert tr.gettext("followup.province_noted", province={"msgid": "province.on"}) in answer
+    assert tr.gettext("menu.main") in answer and "911" not in answer

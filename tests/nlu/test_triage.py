@@ -1,0 +1,70 @@
+"""The safety triage (nlu/triage): danger of each kind caught as workers write it, ordinary messages
+left alone, and a held-out score no worse than the figures the repository reports."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from nlu.triage import CATEGORIES, triage_classifier
+from nlu.triage.cli import triage as triage_command
+from nlu.triage.cues import load_cues, near
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return triage_classifier()
+
+
+@pytest.mark.parametrize("text, category", [
+    ("el mayordomo me dio una cachetada", "danger"),
+    ("Hola, el patrón NO ME DEJAN SALIR del rancho", "confinement"),
+    ("tulong po, hindi kami makalabas sa bahay", "confinement"),
+    ("please help, they locked us in the bunkhouse", "confinement"),
+    ("hinahipuan ako", "sexual"),
+    ("me quiero morir ya no aguanto", "suicide"),
+    ("ayoko na mabuhay", "suicide"),
+    ("me corte la mano... sangra mucho", "injury"),
+    ("the supervisor punched me in the face", "danger"),
+    ("el supervisor me golpio", "danger"),  # a typo
+])
+def test_danger_is_caught_in_its_category(classifier, text, category):
+    assert classifier.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", [
+    "estoy en ontario", "im in ontario", "nasa ontario ako", "ayuda", "help", "help me", "tulong",
+    "what about emergency health insurance?", "is it dangerous to spray pesticides",
+    "whats the number for labour standards in pei", "me muero de hambre", "me pagaron menos", "👍👍", "", "Leamington",
+])
+def test_ordinary_messages_are_not_triaged(classifier, text):
+    assert classifier.classify(text).category is None
+
+
+def test_a_suicidal_message_outranks_any_other_danger_in_it(classifier):
+    assert classifier.classify("me pego el patron y ya no quiero vivir").category == "suicide"
+
+
+def test_one_typo_is_tolerated_only_in_longer_words():
+    assert near("golpio", "golpeo") and near("cachetda", "cachetada")
+    assert not near("pego", "pega")  # short words must match exactly
+
+
+def test_every_cue_names_a_known_category():
+    assert {cue.category for cue in load_cues()} == set(CATEGORIES)
+
+
+def test_a_word_of_ordinary_messages_is_not_read_as_a_typo_for_a_cue(classifier):
+    assert classifier.classify("me pagaron menos de lo que trabaje").category is None
+
+
+def test_the_classifier_never_raises(classifier):
+    assert classifier.classify(None).category is None  # type: ignore[arg-type]
+    assert classifier.classify("\x00\ufffd" * 5000).category is None
+
+
+def test_the_evaluation_prints_recall_and_false_alarms():
+    output = CliRunner().invoke(triage_command, []).output
+    recall = float(output.split("recall on danger messages")[1].split()[0])
+    alarms = float(output.split("false alarms on ordinary")[1].split()[0])
+    assert recall >= 0.85 and alarms <= 0.04  # the figures reported in the notes, as a floor

@@ -1,0 +1,50 @@
+"""Someone with a copy of the database tries to link an anonymous report to a worker's conversation
+(issue 22, item 6): the conversation's state no longer says that reports exist or which case it is
+relayed to, and a report's time is only its day."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, select, text
+
+from bot import sealed_state
+from bot.models import Conversation
+from bot.reports.models import CaseEvent, EmployerMention, Report
+from tests.reports.chat import file_report
+from tests.security.probes import conversation_state
+
+WORKER = "+15195550161"
+
+
+def _stored_states(url: str) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        states = [str(row[0]) for row in conn.execute(text("SELECT state FROM conversations"))]
+    engine.dispose()
+    return states
+
+
+def test_the_stored_state_does_not_say_that_the_number_reported_or_is_talking_to_a_case(make_bot, database_url):
+    bot = make_bot(database_url)
+    file_report(bot, WORKER, "es")
+    bot.send("AGENTE", sender=WORKER)  # handed off to an organization
+    opened = conversation_state(bot.runtime, WORKER)
+    assert "handoff" not in opened and "has_reports" not in opened  # as stored
+    [stored] = _stored_states(database_url)
+    for revealing in ("handoff", "has_reports", "report_id", "since"):
+        assert revealing not in stored
+    # ... while the bot itself still knows (the next message goes to the organization).
+    with bot.runtime.db.session() as session:
+        state = session.scalar(select(Conversation.state))
+    unsealed = sealed_state.unseal(bot.runtime.vault, state)
+    assert unsealed["has_reports"] is True and unsealed["handoff"]
+
+
+def test_a_report_is_dated_to_the_day_only(make_bot, database_url):
+    bot = make_bot(database_url)
+    file_report(bot, WORKER, "es")
+    with bot.runtime.db.session() as session:
+        report = session.scalar(select(Report))
+        filed = session.scalar(select(CaseEvent).where(CaseEvent.kind == "filed"))
+        mention = session.scalar(select(EmployerMention))
+        for moment in (report.created_at, filed.created_at, mention.created_at):
+            assert (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
