@@ -47,6 +47,7 @@ from bot.outbound import (
     deliver,
     queue_text,
     queue_to_address,
+    release_held,
     schedule_probe,
     send_job_id,
 )
@@ -296,6 +297,8 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                 return False
             queue_text(session, runtime, conversation, pages, dedupe_key=f"reply:{row.id}",
                        even_if_opted_out=outcome.confirm_opt_out)
+            if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
+                release_held(session, runtime, conversation)  # after the reply, news held for the PIN
             row.status, row.processed_at = "done", utcnow()
     except SQLAlchemyError:
         raise  # the database is in trouble: let the job fail and be retried as a whole

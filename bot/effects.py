@@ -103,7 +103,7 @@ def _opt_out(context: Context, effect: Effect) -> None:
     context.conversation.opted_out = True
     # Nothing queued for this worker goes out after STOP.
     for row in context.session.query(OutboxMessage).filter(
-        OutboxMessage.conversation_id == context.conversation.id, OutboxMessage.status == "pending"
+        OutboxMessage.conversation_id == context.conversation.id, OutboxMessage.status.in_(("pending", "held"))
     ):
         row.status = "cancelled"
 
@@ -117,6 +117,12 @@ def _opt_in(context: Context, effect: Effect) -> None:
 def _tip_delete_chat(context: Context, effect: Effect) -> list[str]:
     """After a sensitive exchange: how to leave no trace on the phone (after the case code)."""
     return context.render([Reply("tip.delete_chat")])
+
+
+@handler("set_pin")
+def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
+    """The worker chose a PIN at their first report (bot.dialogue stored its hash)."""
+    return context.render([Reply("pin.saved")]) if effect.data.get("set") else None
 
 
 @handler("erase_data")
