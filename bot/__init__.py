@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
 from bot.runtime import Runtime, set_current
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, check_production, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp"), ("bot.analytic
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     settings = settings or load_settings()
+    check_production(settings)  # every gunicorn worker too: a production app never fails open
     logs.configure(settings.log_level, json_lines=settings.env == "production")
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
@@ -33,12 +34,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     i18n.load()  # the catalogs are read once at start: a broken .po stops here, not mid-conversation
 
     app = Flask(__name__, instance_path=settings.instance_path)
+    production = settings.env == "production"
+    if production:
+        # Only over https, only this host, whole site: a browser keeps it for no other site.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-puente"
+        app.config["SESSION_COOKIE_PATH"] = "/"
     app.config.update(
         MAX_CONTENT_LENGTH=settings.messages.max_request_bytes,
         SECRET_KEY=runtime.vault.derive("flask-session").hex(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.public_base_url and settings.public_base_url.startswith("https")),
+        SESSION_COOKIE_SECURE=production or bool(settings.public_base_url and settings.public_base_url.startswith("https")),
         PUENTE_SETTINGS=settings,
     )
     app.extensions["puente"] = runtime
@@ -50,6 +56,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(metrics)
     for module, attribute in BLUEPRINTS:
         app.register_blueprint(getattr(__import__(module, fromlist=[attribute]), attribute))
+
+    if production:
+        @app.after_request
+        def _hsts(response: Response) -> Response:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            return response
 
     @app.errorhandler(SQLAlchemyError)
     def _database_down(exc: SQLAlchemyError) -> Response:
