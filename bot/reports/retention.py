@@ -17,12 +17,19 @@ from sqlalchemy.orm import Session
 
 from bot.db import utcnow
 from bot.portal.models import Note, RelayMessage
+from bot.reports import timeline
 from bot.reports.models import CaseLookup, EmployerMention, Report, ReportMedia
 from bot.runtime import current
 
 log = logging.getLogger(__name__)
 
 LOOKUP_DAYS = 1
+
+
+def set_legal_hold(session: Session, report: Report, on: bool, user_id: int) -> None:
+    """The NGO must keep this case (a court, an investigation): the age purge leaves it whole."""
+    report.legal_hold = on
+    timeline.record(session, report.id, "legal_hold_on" if on else "legal_hold_off", actor=timeline.user_actor(user_id))
 
 
 def purge(session: Session, cutoff: datetime) -> dict[str, int]:

@@ -39,3 +39,4 @@ def test_old_reports_are_erased_with_their_thread_and_notes_unless_on_legal_hold
         for table in (RelayMessage, Note):
             assert session.scalars(select(table.report_id)).all() == [held.id]
         assert session.scalar(select(func.count()).select_from(Report)) == 2
+
