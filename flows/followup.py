@@ -42,9 +42,10 @@ def follow_up(nav: Navigator) -> bool:
         if not (province or sector):
             return False
         if flow is None:
-            if nav.state["province"]:
-                nav.say(Reply("followup.province_noted", {"province": nav.state["province"]},
-                              formats={"province": "province"}))
+            if not (province and nav.state["province"]):
+                return False  # a sector alone, with nothing to continue: the usual handling
+            nav.say(Reply("followup.province_noted", {"province": nav.state["province"]},
+                          formats={"province": "province"}))
             nav.go_menu()
             return True
         sector = sector or (topic or {}).get("sector")

@@ -9,11 +9,13 @@ import yaml
 
 from .errors import FlowError
 from .model import PROVINCES
-from .text import normalize
+from .text import normalize, words
 
 LANGUAGES = ("es", "tl", "en")
 COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more", "exit")
 WORD_LISTS = ("skip", "done", "yes", "no")
+#: A request for a language is short: "english please", "en español porfa", "tagalog na lang po".
+REQUEST_MAX_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Keywords:
     numbers: dict[str, int]
     languages: dict[str, str]  # normalized name -> language code
     provinces: dict[str, str]  # normalized name or code -> province code
+    neutral: frozenset[str] = frozenset()  # words that show no language (ok, jaja, lol)
+    negations: frozenset[str] = frozenset()  # "no hablo ingles" asks for no English
 
     def command(self, text: str, channel: str) -> str | None:
         """The global command a whole message is, if any (SMS also honours carrier words)."""
@@ -49,8 +53,23 @@ class Keywords:
     def is_word(self, kind: str, text: str) -> bool:
         return normalize(text) in self.lists.get(kind, frozenset())
 
-    def language_name(self, text: str) -> str | None:
-        return self.languages.get(normalize(text))
+    def language_name(self, text: str, requests: bool = True) -> str | None:
+        """The language a message asks for: its name alone, or (with ``requests``) in a short
+        request without a negation ("english please", "en español porfa", not "no hablo ingles")."""
+        folded = normalize(text)
+        if folded in self.languages or not requests:
+            return self.languages.get(folded)
+        tokens = words(folded)
+        if not tokens or len(tokens) > REQUEST_MAX_WORDS or self.negations & set(tokens):
+            return None
+        named = {self.languages[t] for t in tokens if t in self.languages}
+        return named.pop() if len(named) == 1 else None
+
+    def shows_language(self, text: str) -> bool:
+        """Whether a message can tell its language: two words or more that are not all neutral
+        (an emoji, a number, "ok" or a lone name never sets or changes the language)."""
+        tokens = [t for t in words(text) if not t.isdigit()]
+        return len(tokens) >= 2 and not set(tokens) <= self.neutral
 
     def province(self, text: str) -> str | None:
         return self.provinces.get(normalize(text))
@@ -79,7 +98,8 @@ def load_keywords(path: Path) -> Keywords:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(source, "", f"cannot read: {exc}") from exc
-    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "provinces"}
+    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "provinces",
+             "neutral", "negations"}
     for key in data:
         if key not in known:
             raise FlowError(source, str(key), f"unknown key (expected one of {sorted(known)})")
@@ -118,4 +138,6 @@ def load_keywords(path: Path) -> Keywords:
         numbers=numbers,
         languages=languages,
         provinces=provinces,
+        neutral=frozenset(normalize(str(w)) for w in data.get("neutral") or []),
+        negations=frozenset(normalize(w) for w in _per_language(data, "negations", source)),
     )

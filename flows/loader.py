@@ -97,6 +97,7 @@ class Checker:
         for step in flow.steps.values():
             key = f"steps.{step.id}"
             self.target(flow, f"{key}.next", step.next)
+            self.target(flow, f"{key}.else", step.otherwise)
             for ref_key in ("when", "unless"):
                 condition = getattr(step, ref_key)
                 self.reference(flow, f"{key}.{ref_key}", condition and condition.partition("=")[0], bare_ok=True)

@@ -126,6 +126,7 @@ class Navigator:
             "$slots": dict(st["slots"]),
             "$flow": st["flow"],
             "$pending": pending_flow.title if pending_flow else None,
+            "$pin": bool((st.get("pin") or {}).get("hash")),  # the worker chose a PIN (bot/pin.py keeps it)
         }.get(name)
 
     def holds(self, condition: str) -> bool:
@@ -200,7 +201,7 @@ class Navigator:
                 return
             step = flow.steps[target]
             if (step.when and not self.holds(step.when)) or (step.unless and self.holds(step.unless)):
-                target = self.next_of(flow, step)
+                target = step.otherwise or self.next_of(flow, step)
                 continue
             needs = step.needs or (flow.needs if target == flow.start else ())
             if "province" in needs and not self.state["province"] and not self.state["province_skipped"]:

@@ -153,7 +153,7 @@ class _Reader:
 
     def step(self, step_id: str, value: Any, key: str) -> Step:
         allowed = {"say", "effects", "prompt", "ask", "slot", "options", "options_from", "skip",
-                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "needs",
+                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "else", "needs",
                    "entities", "reprompt"}
         data = self.mapping(value if value is not None else {}, key, allowed)
         ask = data.get("ask")
@@ -171,7 +171,7 @@ class _Reader:
         waits = bool(ask or options or data.get("options_from"))
         if waits and "prompt" not in data:
             raise self.fail(key, "a step that asks needs a prompt")
-        if ask in ("multi", "text", "number", "media", "case_code") and not data.get("slot"):
+        if ask in ("multi", "text", "number", "media", "case_code", "pin") and not data.get("slot"):
             raise self.fail(key, f"ask: {ask} needs a slot to store the answer")
         needs = self.strings(data.get("needs"), f"{key}.needs")
         for need in needs:
@@ -199,6 +199,7 @@ class _Reader:
             next=data.get("next"),
             when=data.get("when"),
             unless=data.get("unless"),
+            otherwise=data.get("else"),
             needs=needs,
             entities=dict(entities),
             reprompt=self.msgid(data["reprompt"], f"{key}.reprompt") if "reprompt" in data else None,

@@ -2,7 +2,7 @@
 
 Keys: language, province, opted_out, last_seen (ISO), flow/step/slots/asked_at/reprompts (the
 running flow), stack (interrupted flows), parked (an unfinished resumable flow), services,
-has_reports, handoff, paging (owned by the renderer), session flags (tip_shown, lang_offered,
+has_reports, handoff, paging (owned by the renderer), language_guessed, session flags (tip_shown, lang_offered,
 province_skipped), topic (the last rights answer, for follow-ups: flow, sector, at). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
 """
 
@@ -36,6 +36,7 @@ def fresh(language: str | None = None) -> dict[str, Any]:
         "paging": None,
         "tip_shown": False,
         "lang_offered": False,
+        "language_guessed": False,  # set from a message that showed no language (emoji, "ok")
         "province_skipped": False,
         "topic": None,
     }

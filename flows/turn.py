@@ -17,6 +17,10 @@ from .types import Reply, StepResult
 NOT_ROUTABLE = ("greet", "goodbye", "affirm", "deny", "nlu_fallback", "menu")
 MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
+#: A message of this many words in another (clearly detected) language switches at once; from
+#: OFFER_WORDS words a shorter one gets an offer to switch.
+SWITCH_WORDS = 6
+OFFER_WORDS = 3
 
 
 def is_menu(step: Step) -> bool:
@@ -33,8 +37,12 @@ class Handler(Navigator):
         st, turn = self.state, self.turn
         text = turn.text or ""
         first_contact = st["last_seen"] is None
+        shows_language = self.engine.keywords.shows_language(text) and not self.answers_slot()
         if first_contact and st["language"] is None:
             st["language"] = self.parse.language or self.engine.default_language
+            st["language_guessed"] = not shows_language
+        elif st["language_guessed"] and shows_language and not st["opted_out"]:
+            self.settle_language()
         if st["opted_out"]:
             self.while_opted_out(text)
             return self.result(update_seen=False)
@@ -58,7 +66,8 @@ class Handler(Navigator):
         else:
             self.check_timeouts()
         self.remember_province()
-        chosen_language = self.engine.keywords.language_name(text) if st["flow"] != "language" else None
+        chosen_language = (self.engine.keywords.language_name(text, requests=not self.answers_slot())
+                           if st["flow"] != "language" else None)
         if command:
             self.command(command)
         elif chosen_language:
@@ -69,8 +78,8 @@ class Handler(Navigator):
             self.answer(self.flow, self.flow.steps.get(st["step"]))
         else:
             self.idle(text)
-        if not (command or chosen_language or first_contact):
-            self.offer_language(text)
+        if shows_language and not (command or chosen_language or first_contact):
+            self.follow_language(text)
         if command != "more":
             st["paging"] = None
         return self.result()
@@ -112,9 +121,15 @@ class Handler(Navigator):
             return
         self.triaged = category
         self.emergency = category != "suicide"
+        self.state["topic"] = None  # "q hago" after this is not a follow-up of an earlier answer
         self.say(self.triage_reply(category))
         self.emit("emergency", {"source": "triage", "category": category,
                                 "province": self.state["province"]})
+
+    def safety_first(self) -> bool:
+        """Violence, confinement or sexual abuse: the help options come before any topic (an
+        injury may still go to a confident topic, such as injuries and compensation)."""
+        return self.emergency and self.triaged != "injury"
 
     def triage_reply(self, category: str) -> Reply:
         if category != "injury":
@@ -245,8 +260,8 @@ class Handler(Navigator):
     def try_interrupt(self, flow: Flow, step: Step) -> bool:
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
-        if route is None or route == flow.id:
-            return False
+        if route is None or route == flow.id or (self.safety_first() and route != "emergency"):
+            return False  # after a safety reply only the help options may interrupt
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
         threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
         if parse.confidence < threshold or parse.margin < engine.clarify_margin:
@@ -348,7 +363,7 @@ class Handler(Navigator):
         route = engine.route(parse.intent)
         confident = (route is not None and parse.margin >= engine.clarify_margin
                      and engine.trusts(parse.intent, parse.confidence))
-        if self.emergency and not (confident and route != "menu"):
+        if self.emergency and (self.safety_first() or not (confident and route != "menu")):
             self.interrupt("emergency")
         elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
             self.interrupt(engine.route("case_status") or "menu")
@@ -389,13 +404,31 @@ class Handler(Navigator):
         self.start_flow("clarify", {"candidates": candidates})
         return True
 
-    def offer_language(self, text: str) -> None:
-        """A message in another language: answer in the chosen one, offer to switch (once)."""
+    def answers_slot(self) -> bool:
+        """The message answers a waiting question that stores what is typed (a name, a place):
+        its words are the worker's answer, not a sign of their language."""
+        step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
+        return step is not None and (step.ask == "text" or step.free) and not self.state["handoff"]
+
+    def settle_language(self) -> None:
+        """The first message that shows a language replaces a guess made from one that did not."""
+        st = self.state
+        st["language_guessed"] = False
+        if self.parse.language and self.parse.language != st["language"]:
+            self.emit("set_language", {"language": self.parse.language})
+
+    def follow_language(self, text: str) -> None:
+        """A message in another language: a whole one switches at once (the worker is told how to
+        change back); a short one is answered in the chosen language with an offer (once)."""
         st = self.state
         other = self.parse.language
-        if self.stopped or self.erased or st["lang_offered"] or other in (None, st["language"]):
+        if self.stopped or self.erased or other in (None, st["language"]):
             return
-        if len(words(text)) < 3:
+        if len(words(text)) >= SWITCH_WORDS:
+            self.emit("set_language", {"language": other})
+            self.say(Reply("lang.changed"))
+            return
+        if st["lang_offered"] or len(words(text)) < OFFER_WORDS:
             return
         st["lang_offered"] = True
         self.say(Reply("lang.offer", {"language": other}, formats={"language": "language"}, language=other))

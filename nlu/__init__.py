@@ -65,6 +65,8 @@ INTENTS = (
     "ask_documents",
     "ask_safety",
     "ask_retaliation",
+    "ask_injury",
+    "ask_sick",
     "report_abuse",
     "find_ngo",
     "emergency",

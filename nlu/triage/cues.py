@@ -1,12 +1,14 @@
 """Evidence phrases (cues.yml): what a message says that puts it in a triage category for sure.
 
 Matched on normalized tokens (nlu.normalize: no accents, no case, SMS shortcuts expanded), as a
-run of words, with one typo allowed in a word of five letters or more ("golpio" for "golpeo").
+run of words, with one typo allowed in a word of five letters or more ("golpio" for "golpeo"),
+unless the typed word is itself a word of ordinary messages ("pagaron" is not "pegaron").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +30,11 @@ def near(word: str, cue: str) -> bool:
     if len(word) == len(cue):
         return sum(a != b for a, b in zip(word, cue, strict=True)) == 1
     short, long = sorted((word, cue), key=len)
-    for i in range(len(long)):
-        if long[:i] + long[i + 1 :] == short:
-            return True
-    return False
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _deletions(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,43 @@ class Cue:
     language: str
     words: tuple[str, ...]
 
-    def found_in(self, message: Sequence[str]) -> bool:
-        n = len(self.words)
-        return any(
-            all(near(message[i + k], self.words[k]) for k in range(n))
-            for i in range(len(message) - n + 1)
-        )
+
+class CueIndex:
+    """The cues indexed by word, so a message is checked in time linear in its length."""
+
+    def __init__(self, cues: Iterable[Cue], ordinary_words: Iterable[str] = ()) -> None:
+        self.cues = tuple(cues)
+        self.ordinary = frozenset(ordinary_words)
+        self.by_first: dict[str, list[Cue]] = defaultdict(list)
+        self.variants: dict[str, set[str]] = defaultdict(set)
+        for cue in self.cues:
+            self.by_first[cue.words[0]].append(cue)
+            for word in cue.words:
+                if len(word) >= FUZZY_MIN_LENGTH:
+                    for variant in _deletions(word):
+                        self.variants[variant].add(word)
+
+    def _readings(self, token: str) -> set[str]:
+        """The cue words a typed token may stand for."""
+        found = {token}
+        if len(token) >= FUZZY_MIN_LENGTH and token not in self.ordinary:
+            for variant in _deletions(token):
+                found |= {w for w in self.variants.get(variant, ()) if near(token, w)}
+        return found
+
+    def matching(self, message: Sequence[str]) -> list[Cue]:
+        """The cues found in a tokenized message."""
+        readings = [self._readings(token) for token in message]
+        found: list[Cue] = []
+        for i, words in enumerate(readings):
+            for word in words:
+                for cue in self.by_first.get(word, ()):
+                    n = len(cue.words)
+                    if i + n <= len(message) and all(
+                        cue.words[k] in readings[i + k] for k in range(1, n)
+                    ):
+                        found.append(cue)
+        return found
 
 
 def load_cues(path: str | Path = CUES_FILE, categories: Sequence[str] = ()) -> tuple[Cue, ...]:
@@ -63,8 +97,3 @@ def load_cues(path: str | Path = CUES_FILE, categories: Sequence[str] = ()) -> t
                     raise TrainingDataError(f"{path}: {category}.{language}: empty phrase {phrase!r}")
                 cues.append(Cue(category, language, words))
     return tuple(cues)
-
-
-def matching(cues: Sequence[Cue], message: Sequence[str]) -> list[Cue]:
-    """The cues found in a tokenized message, in file order."""
-    return [cue for cue in cues if cue.found_in(message)]

@@ -21,7 +21,7 @@ from nlu.classifier import LogisticRegression
 from nlu.features import Featurizer
 from nlu.normalize import tokens
 from nlu.training_data import Example, TrainingData, load
-from nlu.triage.cues import CUES_FILE, Cue, load_cues, matching
+from nlu.triage.cues import CUES_FILE, Cue, CueIndex, load_cues
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,10 @@ class TriageClassifier:
     """``classify(text)`` never raises: a message must never be lost to a triage bug."""
 
     def __init__(self, featurizer: Featurizer, classifier: LogisticRegression,
-                 cues: Sequence[Cue], threshold: float = DEFAULT_THRESHOLD) -> None:
+                 cues: CueIndex, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.featurizer = featurizer
         self.classifier = classifier
-        self.cues = tuple(cues)
+        self.cues = cues
         self.threshold = threshold
         self._none = classifier.classes.index(NONE)
 
@@ -77,13 +77,14 @@ class TriageClassifier:
     def train(cls, examples: Sequence[Example], cues: Sequence[Cue] | None = None,
               threshold: float = DEFAULT_THRESHOLD, l2: float = 1e-4,
               danger_weight: int = DANGER_WEIGHT) -> TriageClassifier:
-        weighted = [e for e in examples for _ in range(1 if e.intent == NONE else danger_weight)]
-        texts = [tokens(e.text) for e in weighted]
+        texts = [tokens(e.text) for e in examples]
         featurizer = Featurizer().fit(texts)
-        classifier = LogisticRegression(l2=l2).fit(featurizer.transform(texts), [e.intent for e in weighted])
+        weights = [1.0 if e.intent == NONE else float(danger_weight) for e in examples]
+        classifier = LogisticRegression(l2=l2).fit(featurizer.transform(texts), [e.intent for e in examples], weights)
         if cues is None:
             cues = load_cues(CUES_FILE, CATEGORIES)
-        return cls(featurizer, classifier, cues, threshold)
+        ordinary = {word for e in examples if e.intent == NONE for word in tokens(e.text)}
+        return cls(featurizer, classifier, CueIndex(cues, ordinary), threshold)
 
     def classify(self, text: str) -> Triage:
         try:
@@ -100,7 +101,7 @@ class TriageClassifier:
         words = tokens(text)
         if not words:
             return Triage(None, 0.0)
-        found = matching(self.cues, words)
+        found = self.cues.matching(words)
         probs = self.probabilities(words)
         danger = 1.0 - float(probs[self._none])
         if found:

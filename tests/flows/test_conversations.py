@@ -350,7 +350,8 @@ def test_button_text_matches_an_option_label_when_the_engine_knows_the_words(str
 
 
 def test_a_message_in_another_language_is_answered_in_the_chosen_one_with_an_offer_to_switch(engine):
-    chat = started(engine)
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST)])
     result = chat.send(says("magkano ang minimum wage dito", "ask_wages", 0.95, language="tl"))
     assert result.msgids == ["province.ask", "lang.offer"]
     assert result.replies[-1].language == "tl"
@@ -490,7 +491,8 @@ def test_the_same_journey_in_each_language_with_its_own_words(engine, language, 
         (words["no"], ["report.ask.consent_ngo"]),
         (words["yes"], ["report.ask.consent_tipline"]),
         (words["no"], ["report.ask.contact"]),
-        (words["skip"], ["report.thanks", "!file_report"]),
+        (words["skip"], ["pin.ask.choose"]),
+        (words["no"], ["report.thanks", "!file_report"]),
         (words["menu"], [MENU]),
         (words["human"], ["agent.connecting", "!handoff_agent"]),  # province skipped in the report
         (words["menu"], [MENU, "!handoff_end"]),
@@ -501,3 +503,62 @@ def test_the_same_journey_in_each_language_with_its_own_words(engine, language, 
         (words["menu"], []),
         (words["start"], ["optout.resumed", MENU, "!opt_in"]),
     ])
+
+
+# -- language (issue 20 item 6) ------------------------------------------------------------------
+
+def test_a_first_message_of_emoji_guesses_a_language_the_next_real_message_replaces(engine):
+    chat = Chat(engine)
+    chat.script([(says("🙏🙏", language="es"), ["welcome.first", "lang.detected", "clarify.none", MENU])])
+    assert chat.state["language_guessed"]
+    chat.send(says("ok", "affirm", language="en"))
+    assert chat.state["language"] == "es" and chat.state["language_guessed"]
+    result = chat.send(says("hello po, magkano po ang sahod dito sa farm namin kasi parang kulang",
+                            "ask_wages", language="tl"))
+    assert chat.state["language"] == "tl" and not chat.state["language_guessed"]
+    assert "lang.offer" not in result.msgids and "lang.changed" not in result.msgids
+    assert chat.effect("set_language").data == {"language": "tl"}
+
+
+def test_a_whole_message_in_another_language_switches_at_once_and_says_so(engine):
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST)])
+    result = chat.send(says("po ang employer namin hindi nagbabayad ng overtime sa amin",
+                            "ask_hours", language="tl"))
+    assert chat.state["language"] == "tl" and result.msgids[-1] == "lang.changed"
+
+
+@pytest.mark.parametrize("text, language", [("english please", "en"), ("in english pls", "en"),
+                                            ("en español porfa", "es"), ("tagalog na lang po", "tl")])
+def test_a_request_for_a_language_is_honoured_mid_flow(engine, text, language):
+    chat = Chat(engine, language="tl" if language != "tl" else "en")
+    chat.script([(says("magandang umaga po sa inyo" if language != "tl" else "good morning to you", "greet"),
+                  FIRST), ("2", ["report.intro", "report.ask.what"])])
+    chat.script([(text, ["lang.changed", "report.ask.what"])])
+    assert chat.state["language"] == language
+
+
+def test_a_negated_language_name_is_no_request(engine):
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST)])
+    chat.send(says("no hablo ingles", language="es"))
+    assert chat.state["language"] == "es"
+
+
+def test_an_english_name_inside_a_report_answer_changes_nothing(engine):
+    chat = Chat(engine)
+    chat.script([(says("hola buenas tardes", "greet"), FIRST), ("2", ["report.intro", "report.ask.what"]),
+                  ("1", ["report.ask.employer"])])
+    result = chat.send(says("Sunny Valley Greenhouses English Farms", language="en"))
+    assert result.msgids == ["report.ask.where"] and chat.state["language"] == "es"
+
+
+def test_danger_during_a_relay_gets_its_safety_reply_and_still_reaches_the_person(engine):
+    chat = started(engine)
+    chat.script([
+        ("PERSONA", ["province.ask"]),
+        ("2", ["agent.connecting", "!handoff_agent"]),
+        (says("me estan golpeando ahorita", triage="danger"), ["triage.danger", "!relay_to_agent", "!emergency"]),
+        (says("ya no quiero vivir", triage="suicide"), ["triage.suicide", "!emergency"]),
+    ])
+

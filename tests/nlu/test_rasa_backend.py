@@ -26,7 +26,7 @@ from .conftest import REPO
 INTENTS = {
     "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
     "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
-    "ask_documents", "ask_safety", "ask_retaliation", "report_abuse", "find_ngo", "emergency",
+    "ask_documents", "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "find_ngo", "emergency",
     "case_status", "inform", "ask_next_step", "nlu_fallback",
 }  # fmt: skip
 PARSE_KEYS = {"text", "intent", "intent_ranking", "entities", "language"}

@@ -33,9 +33,9 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
 
 
 @pytest.mark.parametrize("text", [
-    "estoy en ontario", "im in ontario", "nasa ontario ako", "ayuda", "help", "tulong",
+    "estoy en ontario", "im in ontario", "nasa ontario ako", "ayuda", "help", "help me", "tulong",
     "what about emergency health insurance?", "is it dangerous to spray pesticides",
-    "whats the number for labour standards in pei", "me muero de hambre", "👍👍", "", "Leamington",
+    "whats the number for labour standards in pei", "me muero de hambre", "me pagaron menos", "👍👍", "", "Leamington",
 ])
 def test_ordinary_messages_are_not_triaged(classifier, text):
     assert classifier.classify(text).category is None
@@ -52,6 +52,10 @@ def test_one_typo_is_tolerated_only_in_longer_words():
 
 def test_every_cue_names_a_known_category():
     assert {cue.category for cue in load_cues()} == set(CATEGORIES)
+
+
+def test_a_word_of_ordinary_messages_is_not_read_as_a_typo_for_a_cue(classifier):
+    assert classifier.classify("me pagaron menos de lo que trabaje").category is None
 
 
 def test_the_classifier_never_raises(classifier):
