@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import dialogue, pin, sealed_state
+from bot import dialogue, pin, sealed_state, twilio_cleanup
 from bot.db import UTCDateTime, utcnow
 from bot.errors import SendError
 from bot.messages import OutboundMessage
@@ -209,12 +209,18 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
     if circuit.failures and runtime.circuit.closed():
         release(runtime)
     with runtime.db.autocommit() as conn:
-        conn.execute(
+        conversation_id = conn.scalar(
             update(OutboxMessage).where(OutboxMessage.id == outbox_id)
-            .values(status="sent", twilio_sid=sid, sent_at=utcnow(), error_code=None, error_message=None,
+            .values(status="sent", twilio_sid=runtime.vault.sid_hash(sid), sent_at=utcnow(),
+                    error_code=None, error_message=None,
                     # No conversation keeps this number (an erasure's goodbye, a staff notice).
                     to_enc=case((OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc))
+            .returning(OutboxMessage.conversation_id)
         )
+        # Twilio's copy goes once the message is final: a status callback makes this due now.
+        callbacks = message.status_callback is not None
+        twilio_cleanup.schedule(conn, runtime, sid, conversation_id=conversation_id,
+                                wait=twilio_cleanup.UNCONFIRMED_WAIT if callbacks else None)
     log.info("outbox %s sent on attempt %s (%s)", outbox_id, row.attempts, message_kind(message))
     return "sent"
 
@@ -301,10 +307,13 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
         return False
     with runtime.db.autocommit() as conn:
         moved = runtime.db.prepared(_MOVE_STATUS).run(conn, {
-            "sid": sid, "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
+            "sid": runtime.vault.sid_hash(sid), "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
             "code": error_code[:32] if error_code else None})
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
-    return bool(moved) or _sid_known(runtime, sid)
+    ours = bool(moved) or _sid_known(runtime, sid)
+    if ours:
+        twilio_cleanup.final_status(runtime, sid, status)
+    return ours
 
 
 def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
@@ -323,7 +332,8 @@ def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
 
 def _sid_known(runtime: Runtime, sid: str) -> bool:
     with runtime.db.session() as session:
-        return session.scalar(select(OutboxMessage.id).where(OutboxMessage.twilio_sid == sid)) is not None
+        return session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.twilio_sid == runtime.vault.sid_hash(sid))) is not None
 
 
 def message_kind(message: OutboundMessage) -> str:

@@ -560,3 +560,14 @@ def test_an_english_name_inside_a_report_answer_changes_nothing(engine):
                   ("1", ["report.ask.employer"])])
     result = chat.send(says("Sunny Valley Greenhouses English Farms", language="en"))
     assert result.msgids == ["report.ask.where"] and chat.state["language"] == "es"
+
+
+def test_danger_during_a_relay_gets_its_safety_reply_and_still_reaches_the_person(engine):
+    chat = started(engine)
+    chat.script([
+        ("PERSONA", ["province.ask"]),
+        ("2", ["agent.connecting", "!handoff_agent"]),
+        (says("me estan golpeando ahorita", triage="danger"), ["triage.danger", "!relay_to_agent", "!emergency"]),
+        (says("ya no quiero vivir", triage="suicide"), ["triage.suicide", "!emergency"]),
+    ])
+
