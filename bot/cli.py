@@ -11,7 +11,7 @@ import click
 
 from bot.errors import ConfigError, PuenteError
 from bot.queue import QUEUES
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, check_production, ensure_secret_key, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ def main(ctx: click.Context, config: str | None) -> None:
 def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) -> None:
     """Serve the webhook and portal with gunicorn (production settings)."""
     settings = settings_from(ctx, env="production")
+    check_production(settings)
     _shared_metrics_dir(settings)
     from bot.runtime import Runtime
 
@@ -80,7 +81,7 @@ def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) 
 @click.pass_context
 def run(ctx: click.Context, host: str, port: int | None) -> None:
     """Run the bot on this machine: migrate the database, then serve with the development server."""
-    settings = settings_from(ctx)
+    settings = ensure_secret_key(settings_from(ctx), generate=True)  # a developer's first start
     from bot import create_app, migrate
     from bot.twilio_gateway import INBOUND_WEBHOOK
 
@@ -150,7 +151,7 @@ def chat(ctx: click.Context, channel: str, number: str, to: str) -> None:
     """Talk to the bot in this terminal, through the same webhook pipeline (replies printed here)."""
     from bot.chat import chat_loop
 
-    settings = settings_from(ctx)
+    settings = ensure_secret_key(settings_from(ctx), generate=True)
     chat_loop(settings, channel=channel, number=number, bot_number=to)
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import dialogue, effects, nlu_review, sealed_state
+from bot import dialogue, effects, nlu_review, sealed_state, twilio_cleanup
 from bot.db import UTCDateTime, utcnow
 from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
@@ -47,11 +47,12 @@ from bot.outbound import (
     deliver,
     queue_text,
     queue_to_address,
+    release_held,
     schedule_probe,
     send_job_id,
 )
 from bot.queue import job_id
-from bot.runtime import Runtime
+from bot.runtime import Runtime, after_commit
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +123,14 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     stored = select(message.c.id).where(message.c.message_sid == field("sid")).exists()
     now = bindparam("now", type_=UTCDateTime())
     source = (
-        select(field("sid"), conversation.c.id, now,
+        select(field("sid"), field("sid_enc"), conversation.c.id, now,
                case((flooded, None), else_=field("body_enc")), field("button_enc"), field("media", as_json=True),
                field("opt_out_type"), field("bot_address"),
                case((flooded, "throttled"), else_="received"), literal(0))
         .select_from(rows).join(conversation, conversation.c.address_key == field("key"))
         .where(~erased)
     )
-    columns = ["message_sid", "conversation_id", "received_at", "body_enc", "button_enc", "media",
+    columns = ["message_sid", "sid_enc", "conversation_id", "received_at", "body_enc", "button_enc", "media",
                "opt_out_type", "bot_address", "status", "attempts"]
     store = (insert(message).from_select(columns, source)
              .on_conflict_do_nothing(index_elements=["message_sid"])
@@ -168,7 +169,9 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
     keys = [vault.address_key(m.sender) for m in messages]
     rows = [{
         # earlier: the sender's messages before this one in the batch, for the flood check.
-        "sid": m.message_sid, "key": key, "earlier": keys[:i].count(key),
+        # The SID only as a keyed hash (deduplication); itself encrypted until its deletion at Twilio.
+        "sid": vault.sid_hash(m.message_sid), "sid_enc": vault.encrypt(m.message_sid),
+        "key": key, "earlier": keys[:i].count(key),
         "body_enc": vault.encrypt(m.body), "button_enc": vault.encrypt_optional(m.button_text),
         "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in m.media],
         "opt_out_type": m.opt_out_type, "bot_address": m.recipient,
@@ -296,7 +299,10 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                 return False
             queue_text(session, runtime, conversation, pages, dedupe_key=f"reply:{row.id}",
                        even_if_opted_out=outcome.confirm_opt_out)
+            if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
+                release_held(session, runtime, conversation)  # after the reply, news held for the PIN
             row.status, row.processed_at = "done", utcnow()
+            _delete_at_twilio(session, runtime, row)
     except SQLAlchemyError:
         raise  # the database is in trouble: let the job fail and be retried as a whole
     except Exception as exc:
@@ -306,7 +312,16 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
         row.status, row.processed_at = "failed", utcnow()
         queue_text(session, runtime, conversation, dialogue.apology(runtime, conversation),
                    dedupe_key=f"apology:{row.id}")
+        _delete_at_twilio(session, runtime, row)
     return True
+
+
+def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
+    """Twilio's copy of a handled message is deleted by a job, after this turn commits."""
+    has_media = bool(row.media)
+    deletion = twilio_cleanup.schedule_inbound(session.connection(), runtime, row)
+    if deletion is not None and not has_media:  # with media, the re-drive runs it once due
+        after_commit(session, twilio_cleanup.DELETE_JOB, deletion, delay=twilio_cleanup.job_delay(runtime))
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:
@@ -336,6 +351,7 @@ def redrive(runtime: Runtime) -> dict[str, int]:
             ).order_by(OutboxMessage.id)
         ).all()
     queued = {
+        "deletions": twilio_cleanup.redrive(runtime),
         "inbound": runtime.enqueue_unique(PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)},
                                           queue="backlog"),
         "outbox": runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, update
 
-from bot import conversations, outbound
+from bot import conversations, outbound, twilio_cleanup
 from bot.db import utcnow
 from bot.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
 from bot.queue import resolve
@@ -30,6 +30,11 @@ def process_inbound(inbound_id: int) -> int:
 def send_message(outbox_id: int) -> str:
     """Send one outbox message (claimed under a lease, never twice)."""
     return outbound.deliver(current(), outbox_id)
+
+
+def delete_at_twilio(deletion_id: int) -> str:
+    """Delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
+    return twilio_cleanup.run(current(), deletion_id)
 
 
 def probe_twilio() -> str:

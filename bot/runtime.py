@@ -102,6 +102,8 @@ class Runtime:
         database's connections: for whoever built this runtime and is done with it."""
         if stop := self.extras.get("stop"):
             stop.set()
+        if isinstance(self.queue, InlineQueue):
+            self.queue.cancel_delayed()
         self.db.dispose()
 
     def warm_up(self) -> None:

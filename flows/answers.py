@@ -6,6 +6,7 @@ Two stages, so the engine can let a confident intent interrupt in between: `matc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from .parse import ParseView
 from .text import bare_number, case_code, integer, normalize, number_list
 
 SKIP_ID = "__skip"
+#: A worker's PIN: 4 to 6 digits, kept as typed (leading zeros matter).
+PIN = re.compile(r"\d{4,6}")
 # The province list in the order most temporary foreign workers will look for theirs.
 PROVINCE_ORDER = ("ON", "BC", "QC", "AB", "MB", "SK", "NS", "NB", "PE", "NL", "YT", "NT", "NU")
 TEXT_LIMIT = 500
@@ -157,6 +160,8 @@ def read_value(step: Step, text: str, parse: ParseView, media: tuple, keywords: 
             return Answer("value", value=found.upper())
         code = keywords.province(stripped)
         return Answer("value", value=code) if code else INVALID
+    if kind == "pin":
+        return Answer("value", value=stripped) if PIN.fullmatch(stripped) else INVALID
     if kind == "case_code":
         found = parse.entity("case_code")
         code = case_code(found or "") or case_code(stripped)

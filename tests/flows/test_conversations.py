@@ -491,7 +491,8 @@ def test_the_same_journey_in_each_language_with_its_own_words(engine, language, 
         (words["no"], ["report.ask.consent_ngo"]),
         (words["yes"], ["report.ask.consent_tipline"]),
         (words["no"], ["report.ask.contact"]),
-        (words["skip"], ["report.thanks", "!file_report"]),
+        (words["skip"], ["pin.ask.choose"]),
+        (words["no"], ["report.thanks", "!file_report"]),
         (words["menu"], [MENU]),
         (words["human"], ["agent.connecting", "!handoff_agent"]),  # province skipped in the report
         (words["menu"], [MENU, "!handoff_end"]),
@@ -550,3 +551,14 @@ def test_an_english_name_inside_a_report_answer_changes_nothing(engine):
                   ("1", ["report.ask.employer"])])
     result = chat.send(says("Sunny Valley Greenhouses English Farms", language="en"))
     assert result.msgids == ["report.ask.where"] and chat.state["language"] == "es"
+
+
+def test_danger_during_a_relay_gets_its_safety_reply_and_still_reaches_the_person(engine):
+    chat = started(engine)
+    chat.script([
+        ("PERSONA", ["province.ask"]),
+        ("2", ["agent.connecting", "!handoff_agent"]),
+        (says("me estan golpeando ahorita", triage="danger"), ["triage.danger", "!relay_to_agent", "!emergency"]),
+        (says("ya no quiero vivir", triage="suicide"), ["triage.suicide", "!emergency"]),
+    ])
+
