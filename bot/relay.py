@@ -204,10 +204,15 @@ def _relay_to_agent(context: Context, effect: Effect) -> list[str] | None:
     if found is None and handoff.get("report_id") is not None:
         found = open_case(session, runtime, conversation)
     text = _inbound_text(context).strip()
-    if found is None or not text or context.inbound.button_enc:
+    if not text or context.inbound.button_enc:
         return None  # a tap on the template's button only opens the window
+    if found is None:  # never silence: say the message reached no one, and how to go on
+        return context.render([Reply("relay.no_case")])
     add_from_worker(context, found[0], found[1], text)
-    return None
+    if _relay_open(session, found[0].id):
+        return None  # staff are writing back: the conversation speaks for itself
+    # Until staff answer, every message is acknowledged: "may tao na po ba?" must not meet silence.
+    return context.render([Reply("relay.passed_on")])
 
 
 @handler("handoff_end", "opt_in")
