@@ -6,7 +6,7 @@ waiting question, an interrupting intent, clarification, re-prompt.
 
 from __future__ import annotations
 
-from .answers import Answer, match_option, read_value, step_options
+from .answers import Answer, match_option, read_value
 from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
@@ -62,8 +62,6 @@ class Handler(Navigator):
             return self.result()
         if first_contact:
             self.emit("set_language", {"language": st["language"]})
-            self.say(Reply("welcome.first"))
-            self.say(Reply("lang.detected", {"language": st["language"]}, formats={"language": "language"}))
         else:
             self.check_timeouts()
         self.remember_province()
@@ -79,11 +77,21 @@ class Handler(Navigator):
             self.answer(self.flow, self.flow.steps.get(st["step"]))
         else:
             self.idle(text)
+        if first_contact:
+            self.introduce()
         if shows_language and not (command or chosen_language or first_contact):
             self.follow_language(text)
         if command != "more":
             st["paging"] = None
         return self.result()
+
+    def introduce(self) -> None:
+        """Answer first: one short line saying who we are (and the language word) goes after the
+        answer, just before the first question, so a first question gets its answer at once."""
+        if self.stopped or self.erased:
+            return
+        at = len(self.replies) if self.first_question is None else self.first_question
+        self.replies.insert(at, Reply("welcome.intro"))
 
     def result(self, update_seen: bool = True) -> StepResult:
         if self.erased:
@@ -122,9 +130,15 @@ class Handler(Navigator):
             return
         self.triaged = category
         self.emergency = category != "suicide"
+        self.state["topic"] = None  # "q hago" after this is not a follow-up of an earlier answer
         self.say(self.triage_reply(category))
         self.emit("emergency", {"source": "triage", "category": category,
                                 "province": self.state["province"]})
+
+    def safety_first(self) -> bool:
+        """Violence, confinement or sexual abuse: the help options come before any topic (an
+        injury may still go to a confident topic, such as injuries and compensation)."""
+        return self.emergency and self.triaged != "injury"
 
     def triage_reply(self, category: str) -> Reply:
         if category != "injury":
@@ -233,7 +247,7 @@ class Handler(Navigator):
             self.go_menu()
             return
         turn, keywords = self.turn, self.engine.keywords
-        options = step_options(step, self.state["slots"])
+        options = self.options(step)
         found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
                              self.state["language"], self.engine.labels)
         if found is None:
@@ -255,8 +269,8 @@ class Handler(Navigator):
     def try_interrupt(self, flow: Flow, step: Step) -> bool:
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
-        if route is None or route == flow.id:
-            return False
+        if route is None or route == flow.id or (self.safety_first() and route != "emergency"):
+            return False  # after a safety reply only the help options may interrupt
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
         threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
         if parse.confidence < threshold or parse.margin < engine.clarify_margin:
@@ -358,7 +372,7 @@ class Handler(Navigator):
         route = engine.route(parse.intent)
         confident = (route is not None and parse.margin >= engine.clarify_margin
                      and engine.trusts(parse.intent, parse.confidence))
-        if self.emergency and not (confident and route != "menu"):
+        if self.emergency and (self.safety_first() or not (confident and route != "menu")):
             self.interrupt("emergency")
         elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
             self.interrupt(engine.route("case_status") or "menu")

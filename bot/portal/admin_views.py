@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bot.portal import accounts, audit
+from bot.portal import accounts, alerts_words, audit, csrf
 from bot.portal.models import LANGUAGES, ROLES, AuditLog, User
-from bot.portal.web import _, admin_required, bp, db
-from bot.routing.models import OPEN_REFERRAL, NgoRecord, Referral
+from bot.portal.web import _, admin_required, bp, db, label, runtime
+from bot.routing import alerts as routing_alerts
+from bot.routing.models import OPEN_REFERRAL, AdminAlert, NgoRecord, Referral
 
 AUDIT_PAGE = 100
 
@@ -16,14 +17,52 @@ AUDIT_PAGE = 100
 @bp.get("/admin")
 @admin_required
 def admin_home() -> str:
+    """What needs an administrator: open alerts first, then the indicators and the other pages."""
     session = db()
     counts = {
         "ngos": session.scalar(select(func.count(NgoRecord.id)).where(NgoRecord.active.is_(True))),
         "users": session.scalar(select(func.count(User.id)).where(User.active.is_(True))),
         "open": session.scalar(select(func.count(Referral.id)).where(Referral.status.in_(OPEN_REFERRAL))),
     }
+    rank = {kind: i for i, kind in enumerate(alerts_words.ALERT_KINDS)}
+    open_alerts = sorted(session.scalars(select(AdminAlert).where(AdminAlert.status == "open")).all(),
+                         key=lambda a: (rank.get(a.kind, len(rank)), -a.updated_at.timestamp()))
+    names = dict(session.execute(select(NgoRecord.id, NgoRecord.name)).all())
+    shown = [(alert, alerts_words.alert_params(alert.kind, alert.detail or {}, routing_alerts.subject_of(runtime(), alert)
+                                               if alert.kind == "repeat_employer" else {}, names, label))
+             for alert in open_alerts]
     audit.record(session, g.user.id, "admin.view", "home")
-    return render_template("portal/admin_home.html", counts=counts)
+    return render_template("portal/admin_home.html", counts=counts, alerts=shown, text_msgid=alerts_words.text_msgid,
+                           mail_configured=bool(runtime().settings.routing.admin_alert_emails))
+
+
+@bp.post("/admin/alerts/<int:alert_id>")
+@admin_required
+def admin_alert(alert_id: int) -> Response:
+    """Acknowledge an alert, or ask for its e-mail to administrators again."""
+    session = db()
+    alert = session.get(AdminAlert, alert_id)
+    if alert is None:
+        abort(404)
+    if request.form.get("do") == "email":
+        routing_alerts.queue_email(session, runtime(), alert)
+        audit.record(session, g.user.id, "admin.alert_email", f"alert:{alert.id}")
+        flash(_("admin.alert.email_queued"), "success")
+    else:
+        routing_alerts.acknowledge(session, alert, g.user.id)
+        audit.record(session, g.user.id, "admin.alert_ack", f"alert:{alert.id}")
+        flash(_("admin.alert.acknowledged"), "success")
+    return redirect(url_for("portal.admin_home", _anchor="alerts"))
+
+
+def confirmation(question: str) -> str | None:
+    """A destructive admin action asks first: the page repeating the form with ``confirmed``, or
+    None once confirmed. Works without JavaScript."""
+    if request.form.get("confirmed") == "1":
+        return None
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in (csrf.FIELD, "confirmed")]
+    return render_template("portal/confirm.html", question=question, fields=fields, action=request.path,
+                           back=request.referrer or url_for("portal.admin_home"))
 
 
 @bp.get("/admin/ngos")
@@ -47,6 +86,8 @@ def admin_ngo_update(ngo_id: str) -> Response:
     ngo = session.get(NgoRecord, ngo_id)
     if ngo is None:
         abort(404)
+    if request.form.get("active") == "0" and (page := confirmation(_("confirm.ngo_inactive", name=ngo.name))):
+        return page
     if "active" in request.form:
         ngo.active = request.form["active"] == "1"
         audit.record(session, g.user.id, "admin.ngo_active" if ngo.active else "admin.ngo_inactive", f"ngo:{ngo.id}")
@@ -98,6 +139,10 @@ def admin_user_update(user_id: int) -> Response:
     user = session.get(User, user_id)
     if user is None:
         abort(404)
+    if request.form.get("active") == "0" and (page := confirmation(_("confirm.user_inactive", email=user.email))):
+        return page
+    if request.form.get("reset_totp") and (page := confirmation(_("confirm.user_totp_reset", email=user.email))):
+        return page
     try:
         if "active" in request.form:
             accounts.set_active(session, user, request.form["active"] == "1")
@@ -134,6 +179,10 @@ def admin_audit() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = session.execute(query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE + 1)
                            .offset((page - 1) * AUDIT_PAGE)).all()
+    emails = dict(session.execute(select(User.id, User.email)).all())
+    names = dict(session.execute(select(NgoRecord.id, NgoRecord.name)).all())
+    words = [(entry, email, label("audit_action", entry.action),
+              alerts_words.audit_target(entry.target, emails, names, _)) for entry, email in rows[:AUDIT_PAGE]]
     audit.record(session, g.user.id, "admin.view", "audit")
-    return render_template("portal/admin_audit.html", rows=rows[:AUDIT_PAGE], more=len(rows) > AUDIT_PAGE,
+    return render_template("portal/admin_audit.html", rows=words, more=len(rows) > AUDIT_PAGE,
                            page=page, action=action, who=who)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
+from bot import segments
+from bot.db import utcnow
 from bot.errors import PuenteError
-from bot.portal import audit, cases
+from bot.portal import audit, cases, saved_replies
 from bot.portal.models import Note
 from bot.portal.web import _, bp, db, runtime, staff_required
 from bot.reports.draft import ABUSE_TYPES
@@ -30,10 +33,13 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "imag
 def inbox() -> str:
     filters = cases.Filters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
-    found = cases.inbox(db(), g.user.ngo_id, filters, page)
+    settings = runtime().settings
+    found = cases.inbox(db(), runtime().vault, g.user, filters, page,
+                        ack_timeout_hours=settings.routing.ack_timeout_hours, repeat_k=settings.reports.alert_k)
     audit.record(db(), g.user.id, "inbox.view", f"ngo:{g.user.ngo_id}")
     return render_template("portal/inbox.html", inbox=found, filters=filters, buckets=list(cases.BUCKETS),
-                           abuse_types=ABUSE_TYPES, provinces=sorted(PROVINCES), ages=list(cases.AGES))
+                           abuse_types=ABUSE_TYPES, provinces=sorted(PROVINCES), ages=list(cases.AGES),
+                           worker_languages=cases.WORKER_LANGUAGES, owners=cases.OWNERS)
 
 
 def _case_or_404(referral_id: int):
@@ -54,11 +60,30 @@ def case(referral_id: int) -> str:
     blocked = relay.reply_blocked(db(), runtime(), referral, report)
     audit.record(db(), g.user.id, "case.view", f"referral:{referral.id}")
     ngo = db().get(NgoRecord, referral.ngo_id)
+    ngo_name = ngo.name if ngo else ""
+    language = relay.worker_language(db(), runtime(), report)
+    saved = saved_replies.for_language(db(), g.user.ngo_id, language)
+    chosen = next((item for item in saved if item.id == request.args.get("saved", type=int)), None)
+    draft = chosen.body if chosen else ""
+    deadline = cases.ack_deadline(referral, runtime().settings.routing.ack_timeout_hours)
     return render_template(
-        "portal/case.html", case=view, bucket=cases.bucket_of(referral.status), outcomes=OUTCOMES,
-        decline_reasons=DECLINE_REASONS, max_text=MAX_TEXT, can_reply=blocked is None,
-        reply_blocked=blocked, worker_language=relay.worker_language(db(), runtime(), report),
-        ngo_name=ngo.name if ngo else "")
+        "portal/case.html", case=view, bucket=cases.bucket_of(referral.status), steps=list(cases.BUCKETS),
+        outcomes=OUTCOMES, decline_reasons=DECLINE_REASONS, max_text=MAX_TEXT, can_reply=blocked is None,
+        reply_blocked=blocked, worker_language=language, ngo_name=ngo_name,
+        colleagues=cases.colleagues(db(), g.user.ngo_id), saved_replies=saved,
+        draft_id=chosen.id if chosen else None, draft=draft,
+        draft_parts=segments.count_segments(f"{ngo_name}: {draft}") if draft else 0,
+        sms=sms_counting(ngo_name), ack_deadline=deadline,
+        ack_overdue=deadline is not None and deadline <= utcnow(),
+        ack_hours=max(0, int((deadline - utcnow()).total_seconds() // 3600)) if deadline else None)
+
+
+def sms_counting(ngo_name: str) -> dict[str, str]:
+    """What the page's SMS length hint counts with (static/case.js): bot/segments.py's rule."""
+    return {"gsm_basic": "".join(sorted(segments.GSM7_BASIC)), "gsm_extended": "".join(sorted(segments.GSM7_EXTENDED)),
+            "prefix": f"{ngo_name}: ",
+            "limits": json.dumps({"gsm": [segments.GSM7_SINGLE, segments.GSM7_PART],
+                                  "ucs2": [segments.UCS2_SINGLE, segments.UCS2_PART]})}
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -113,7 +138,9 @@ def _action(name: str) -> Callable:
                 return redirect(url_for("portal.case", referral_id=referral_id))
             audit.record(db(), g.user.id, f"case.{name}", f"referral:{referral.id}")
             flash(_(message), "success")
-            return redirect(url_for("portal.case", referral_id=referral_id))
+            # Back where the person was working: the conversation after a reply, else the status.
+            anchor = {"reply": "reply", "notes": "notes"}.get(name, "status")
+            return redirect(url_for("portal.case", referral_id=referral_id, _anchor=anchor))
 
         view.__name__ = f"case_{name}"
         bp.add_url_rule(f"/cases/<int:referral_id>/{name}", view.__name__, staff_required(view), methods=["POST"])
@@ -151,26 +178,24 @@ def _accept(referral, report) -> str:
     return "case.done.accepted"
 
 
+@_action("assign")
+def _assign(referral, report) -> str | None:
+    """Assign the case to oneself, to a colleague of the same NGO, or to nobody ("")."""
+    choice = request.form.get("assignee", "")
+    assignee = g.user.id if choice == "me" else (int(choice) if choice.isdigit() else None)
+    if assignee is not None and assignee not in cases.colleagues(db(), g.user.ngo_id):
+        flash(_("case.error.refused"), "error")
+        return None
+    _lifecycle().assign(db(), referral.id, g.user.id, assignee)
+    return "case.done.assigned" if assignee else "case.done.unassigned"
+
+
 @_action("decline")
 def _decline(referral, report) -> str:
     reason = request.form.get("reason")
     reason = reason if reason in DECLINE_REASONS else "other"
     _lifecycle().decline(db(), runtime(), referral.id, g.user.id, reason)
     return "case.done.declined"
-
-
-@_action("status")
-def _status(referral, report) -> str | None:
-    status = request.form.get("status")
-    if status not in STAFF_STATUSES:
-        flash(_("case.error.refused"), "error")
-        return None
-    _lifecycle().set_status(db(), runtime(), referral.id, g.user.id, status)
-    return "case.done.status"
-
-
-#: Report statuses staff may set by hand (closing has its own form with an outcome).
-STAFF_STATUSES = ("acknowledged", "in_progress")
 
 
 @_action("close")
@@ -184,6 +209,16 @@ def _close(referral, report) -> str | None:
         _add_note(referral, report, note)
     _lifecycle().close(db(), runtime(), referral.id, g.user.id, outcome)
     return "case.done.closed"
+
+
+@_action("hold")
+def _hold(referral, report) -> str:
+    """A legal hold keeps the case past reports.erase_after_days (bot.reports.retention)."""
+    from bot.reports import retention
+
+    on = request.form.get("hold") == "on"
+    retention.set_legal_hold(db(), report, on, g.user.id)
+    return "case.done.hold_on" if on else "case.done.hold_off"
 
 
 @_action("notes")

@@ -7,7 +7,7 @@ so the page answers 404 and does not even confirm that the case exists.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from bot.db import utcnow
 from bot.models import OutboxMessage
 from bot.portal.models import Note, RelayMessage, User
 from bot.privacy import Vault
-from bot.reports.models import CaseEvent, Report, ReportMedia
+from bot.reports.models import CaseEvent, EmployerMention, Report, ReportMedia
 from bot.routing.models import Referral
 
 #: Inbox tabs and the referral statuses in each. Declined and escalated referrals went elsewhere.
@@ -40,12 +40,21 @@ PAGE_SIZE = 50
 CONTACT_VISIBLE = ("acknowledged", "accepted")
 
 
+#: Languages a worker may use (the inbox's language filter).
+WORKER_LANGUAGES = ("es", "tl", "en")
+OWNERS = ("mine", "unassigned")
+
+
 @dataclass(frozen=True)
 class Filters:
     status: str | None = None
     abuse_type: str | None = None
     province: str | None = None
     age: str | None = None
+    language: str | None = None
+    owner: str | None = None
+    danger: str | None = None  # "1": only cases where the worker is in danger now
+    needs_reply: str | None = None  # "1": only cases where the worker wrote last
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
@@ -54,13 +63,20 @@ class Filters:
             return value if value and (allowed is None or value in allowed) else None
 
         return cls(status=pick("status", BUCKETS), abuse_type=pick("abuse_type", None),
-                   province=(pick("province", None) or "").upper()[:2] or None, age=pick("age", AGES))
+                   province=(pick("province", None) or "").upper()[:2] or None, age=pick("age", AGES),
+                   language=pick("language", WORKER_LANGUAGES), owner=pick("owner", OWNERS),
+                   danger=pick("danger", ("1",)), needs_reply=pick("needs_reply", ("1",)))
 
     def as_args(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
 
     def without(self, name: str) -> dict[str, str]:
         return {k: v for k, v in self.as_args().items() if k != name}
+
+    @property
+    def refined(self) -> bool:
+        """Any filter besides the tab (the filter panel opens to show it)."""
+        return any(v for k, v in self.__dict__.items() if k != "status")
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,25 @@ class InboxRow:
     danger: bool | None
     contact_request: bool
     waiting_replies: int
+    language: str = "es"
+    channel: str = "sms"
+    employer: str | None = None
+    repeat_employer: bool = False
+    assignee: str | None = None
+    mine: bool = False
+    #: When the case moves to another organization unless acknowledged (waiting cases only).
+    ack_deadline: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.ack_deadline is not None and self.ack_deadline <= utcnow()
+
+    @property
+    def hours_left(self) -> int | None:
+        """Whole hours left to acknowledge (0 in the last hour), None when nothing is due."""
+        if self.ack_deadline is None:
+            return None
+        return max(0, int((self.ack_deadline - utcnow()).total_seconds() // 3600))
 
 
 @dataclass(frozen=True)
@@ -89,45 +124,98 @@ def bucket_of(status: str) -> str:
     return next((name for name, statuses in BUCKETS.items() if status in statuses), "closed")
 
 
-def inbox(session: Session, ngo_id: str, filters: Filters, page: int = 1, now: datetime | None = None) -> Inbox:
-    """The NGO's referrals with the filters applied, newest first; counts per tab ignore the tab filter."""
+def triage_key(row: InboxRow) -> tuple:
+    """Danger first, then cases where the worker wrote last, then new ones oldest first (the
+    nearest to moving on), then the rest of the open work newest first, closed cases last."""
+    age = row.created_at.timestamp()
+    if row.bucket == "closed":
+        return (5, -age, -row.referral_id)
+    if row.danger:
+        return (0, age, row.referral_id)
+    if row.waiting_replies:
+        return (1, age, row.referral_id)
+    if row.bucket == "new":
+        return (2, age, row.referral_id)
+    return (3, -age, -row.referral_id)
+
+
+def ack_deadline(referral: Referral, ack_timeout_hours: float) -> datetime | None:
+    """When a waiting referral moves to another organization unless acknowledged (bot.routing.escalation)."""
+    if referral.status not in ("pending", "delivered"):
+        return None
+    return referral.created_at + timedelta(hours=ack_timeout_hours)
+
+
+def inbox(session: Session, vault: Vault, user: User, filters: Filters, page: int = 1, *,
+          ack_timeout_hours: float = 24, repeat_k: int = 3, now: datetime | None = None) -> Inbox:
+    """The NGO's referrals with the filters applied, in triage order (``triage_key``); the counts
+    per tab ignore the tab filter. An NGO holds hundreds of cases, not millions: the triage order
+    and the "needs a reply" filter are computed here, only the page's rows are decrypted."""
     now = now or utcnow()
     base = (select(Referral, Report).join(Report, Report.id == Referral.report_id)
-            .where(Referral.ngo_id == ngo_id, Referral.status.in_(VISIBLE)))
+            .where(Referral.ngo_id == user.ngo_id, Referral.status.in_(VISIBLE)))
     if filters.abuse_type:
         # JSON lists hold quoted strings on SQLite and PostgreSQL alike.
         base = base.where(cast(Report.abuse_types, String).like(f'%{json.dumps(filters.abuse_type)}%'))
     if filters.province:
         base = base.where(Report.province == filters.province)
+    if filters.language:
+        base = base.where(Report.language == filters.language)
+    if filters.danger:
+        base = base.where(Report.danger.is_(True))
+    if filters.owner == "mine":
+        base = base.where(Referral.assigned_to == user.id)
+    elif filters.owner == "unassigned":
+        base = base.where(Referral.assigned_to.is_(None))
     if filters.age:
         older_than, newer_than = AGES[filters.age]
         if older_than is not None:
             base = base.where(Referral.created_at < now - older_than)
         if newer_than is not None:
             base = base.where(Referral.created_at >= now - newer_than)
-    counted = session.execute(
-        base.with_only_columns(Referral.status, func.count(Referral.id)).group_by(Referral.status)
-    )
-    counts = dict.fromkeys(BUCKETS, 0)
-    for status, n in counted:
-        counts[bucket_of(status)] += n
-    if filters.status:
-        base = base.where(Referral.status.in_(BUCKETS[filters.status]))
-    total = counts[filters.status] if filters.status else sum(counts.values())
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    found = session.execute(
-        base.order_by(Referral.created_at.desc(), Referral.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    found = session.execute(base).all()
     waiting = _unread_replies(session, [referral.id for referral, _ in found])
-    rows = [
+    if filters.needs_reply:
+        found = [(referral, report) for referral, report in found if waiting.get(referral.id)]
+    counts = dict.fromkeys(BUCKETS, 0)
+    for referral, _ in found:
+        counts[bucket_of(referral.status)] += 1
+    if filters.status:
+        found = [(referral, report) for referral, report in found if referral.status in BUCKETS[filters.status]]
+    names = _names(session, user.ngo_id)
+    rows = sorted((
         InboxRow(referral.id, referral.status, bucket_of(referral.status), referral.created_at,
                  report.province, list(report.abuse_types or []), report.danger,
-                 bool(referral.contact_request), waiting.get(referral.id, 0))
-        for referral, report in found
-    ]
+                 bool(referral.contact_request), waiting.get(referral.id, 0), report.language,
+                 report.channel, assignee=names.get(referral.assigned_to) if referral.assigned_to else None,
+                 mine=referral.assigned_to == user.id,
+                 ack_deadline=ack_deadline(referral, ack_timeout_hours))
+        for referral, report in found), key=triage_key)
+    total = len(rows)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    reports = {referral.id: report for referral, report in found}
+    repeated = _repeat_employers(session, [reports[row.referral_id].id for row in rows], repeat_k)
+    rows = [replace(row, employer=vault.decrypt_optional(reports[row.referral_id].employer_enc),
+                    repeat_employer=reports[row.referral_id].id in repeated) for row in rows]
     return Inbox(rows, counts, total, page, pages)
+
+
+def _repeat_employers(session: Session, report_ids: list[int], k: int) -> set[int]:
+    """Reports naming an employer that at least ``k`` different workers named (the exact name;
+    administrators' alerts also group spellings, bot.reports.repeat)."""
+    if not report_ids:
+        return set()
+    mentions = session.execute(select(EmployerMention.report_id, EmployerMention.name_key)
+                               .where(EmployerMention.report_id.in_(report_ids))).all()
+    keys = {name_key for _, name_key in mentions}
+    if not keys:
+        return set()
+    reporters = dict(session.execute(
+        select(EmployerMention.name_key, func.count(func.distinct(EmployerMention.reporter_key)))
+        .where(EmployerMention.name_key.in_(keys)).group_by(EmployerMention.name_key)).all())
+    return {report_id for report_id, name_key in mentions if reporters.get(name_key, 0) >= k}
 
 
 def _unread_replies(session: Session, referral_ids: list[int]) -> dict[int, int]:
@@ -240,6 +328,13 @@ def _delivery(session: Session, outbox_ids: list[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids)))
     return {outbox_id: _DELIVERY.get(status, "queued") for outbox_id, status in rows}
+
+
+def colleagues(session: Session, ngo_id: str) -> dict[int, str]:
+    """The NGO's active staff, by id: who a case can be assigned to."""
+    users = session.execute(select(User.id, User.name, User.email)
+                            .where(User.ngo_id == ngo_id, User.active.is_(True)).order_by(User.name, User.email))
+    return {uid: name or email for uid, name, email in users}
 
 
 def _names(session: Session, ngo_id: str) -> dict[int, str]:

@@ -92,3 +92,17 @@ class Note(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body_enc: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedReply(Base):
+    """A reply an NGO's staff reuse, in one of the workers' languages; edited by the NGO itself."""
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (Index("ix_saved_replies_ngo_language", "ngo_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ngo_id: Mapped[str] = mapped_column(ForeignKey("ngos.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

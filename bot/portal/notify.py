@@ -61,7 +61,7 @@ def _notify(runtime: Runtime, referral_id: int, kind: str, key: str | None = Non
         if referral is None:
             return 0
         ngo = session.get(NgoRecord, referral.ngo_id)
-        for user in _staff(session, referral.ngo_id):
+        for user in _recipients(session, referral, kind):
             target = f"{key or f'referral:{referral_id}'}:user:{user.id}"[:120]
             action = f"email.{kind}"
             if _already(session, action, target):
@@ -77,9 +77,13 @@ def _notify(runtime: Runtime, referral_id: int, kind: str, key: str | None = Non
     return sent
 
 
-def _staff(session: Session, ngo_id: str) -> list[User]:
-    return list(session.scalars(select(User).where(User.ngo_id == ngo_id, User.active.is_(True))
-                                .order_by(User.id)))
+def _recipients(session: Session, referral: Referral, kind: str) -> list[User]:
+    """The NGO's active staff; a worker's reply on an assigned case goes to its assignee alone."""
+    staff = list(session.scalars(select(User).where(User.ngo_id == referral.ngo_id, User.active.is_(True))
+                                 .order_by(User.id)))
+    if kind == "worker_reply" and referral.assigned_to is not None:
+        return [user for user in staff if user.id == referral.assigned_to] or staff
+    return staff
 
 
 def _already(session: Session, action: str, target: str) -> bool:

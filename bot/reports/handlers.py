@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.effects import Context, handler
 from bot.reports import service
+from bot.routing.referrals import assigned_params
 from flows import Effect, Reply
 
 
@@ -14,7 +15,7 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
     context.notes["report_id"] = filed.report_id
     replies = [Reply("report.filed", {"code": filed.code})]
     if filed.referral_id:
-        replies.append(Reply("case.update.assigned"))
+        replies.append(Reply("case.update.assigned", assigned_params(context.runtime, filed.ngo_name)))
     return context.render(replies, effect.data.get("language"))
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.analytics.events import record_employer_alert
 from bot.db import utcnow
 from bot.reports.draft import ReportDraft
 from bot.reports.employers import (
@@ -97,6 +98,8 @@ def _upsert(session: Session, runtime: Runtime, alert: Alert, now: datetime) -> 
         session, runtime, KIND, subject_key, province=alert.province, detail=detail,
         subject={"name": alert.name, "town": alert.town, "key": subject_key}, notify=grew, now=now,
     )
+    if existing is None:  # the indicator counts alerts, not the reports that grow one
+        record_employer_alert(session, alert.province)
     if grew:
         log.warning("repeat employer alert %s: %s workers in %s", row.id, alert.reporters, alert.province)
     return row.id

@@ -26,6 +26,7 @@ from bot.reports import casecode, evidence, repeat, timeline
 from bot.reports.draft import ReportDraft
 from bot.reports.models import CaseLookup, EmployerMention, Report
 from bot.routing import alerts, referrals
+from bot.routing.models import NgoRecord
 from bot.runtime import Runtime, after_commit
 from flows import Reply
 
@@ -37,11 +38,13 @@ CODE_KEY_PURPOSE = "case-code-v1"
 
 @dataclass(frozen=True)
 class Filed:
-    """A filed report: its id, the code to show the worker (``XXXX-XXXX``), its first referral."""
+    """A filed report: its id, the code to show the worker (``XXXX-XXXX``), its first referral and
+    the name of the organization that has it."""
 
     report_id: int
     code: str
     referral_id: int | None
+    ngo_name: str | None = None
 
 
 def file_report(
@@ -96,7 +99,9 @@ def file_report(
                                    contact_request=kind == "contact_request", notify=False)
     log.info("%s %s filed (%s, %s types, shared: %s)", kind, report.id, report.province or "no province",
              len(report.abuse_types), draft.consent_ngo)
-    return Filed(report.id, casecode.display(code), referral.id if referral else None)
+    if referral is None:
+        return Filed(report.id, casecode.display(code), None)
+    return Filed(report.id, casecode.display(code), referral.id, session.get(NgoRecord, referral.ngo_id).name)
 
 
 def _new_code(session: Session, runtime: Runtime) -> tuple[str, str]:

@@ -48,8 +48,22 @@ def raise_alert(
     session.flush()
     log.warning("administrators' alert %s #%s (%s)", kind, alert.id, province or "no province")
     if notify or (notify is None and fresh):
-        after_commit(session, EMAIL_JOB, alert.id)
+        queue_email(session, runtime, alert)
     return alert
+
+
+def queue_email(session: Session, runtime: Runtime, alert: AdminAlert) -> bool:
+    """E-mail administrators about the alert once this transaction commits (retried on failure)."""
+    if not runtime.settings.routing.admin_alert_emails:
+        return False
+    alert.email_status, alert.email_error = "sending", None
+    after_commit(session, EMAIL_JOB, alert.id)
+    return True
+
+
+def acknowledge(session: Session, alert: AdminAlert, user_id: int, *, now: datetime | None = None) -> None:
+    """An administrator has seen to the alert; raised again, it opens again."""
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now or utcnow(), user_id
 
 
 def subject_of(runtime: Runtime, alert: AdminAlert) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""Delivering a referral to its organization: signed webhook, e-mail, SMS to a staff phone.
+"""Notices about a referral to its organization: signed webhook, e-mail, SMS to a staff phone.
 
-Each channel is a ``Delivery`` row tried on its own, claimed under a lease (never two senders at
-once), retried with backoff (``routing.delivery_backoff_seconds``) and failed after
-``routing.delivery_max_attempts``. The referral counts as delivered when any channel got through;
-when every channel failed it is escalated to the next match: a case is never dropped.
+The referral itself is delivered when it is in the organization's portal inbox (``route``); these
+are notices about it. Each channel is a ``Delivery`` row tried on its own, claimed under a lease
+(never two senders at once), retried with backoff (``routing.delivery_backoff_seconds``) and failed
+after ``routing.delivery_max_attempts``. A failed notice raises an administrators' alert; it never
+moves, hides or escalates the case (only an unacknowledged one moves on, bot.routing.escalation).
 """
 
 from __future__ import annotations
@@ -51,10 +52,7 @@ def deliver(runtime: Runtime, referral_id: int, *, now: datetime | None = None) 
             .where(Delivery.referral_id == referral_id, Delivery.status.in_(("pending", "sending")))
             .order_by(Delivery.id)
         ).all()
-    results = {channel: _attempt(runtime, delivery_id, now) for delivery_id, channel in rows}
-    if "failed" in results.values():
-        _settle(runtime, referral_id, now)
-    return results
+    return {channel: _attempt(runtime, delivery_id, now) for delivery_id, channel in rows}
 
 
 def _claim(session: Session, runtime: Runtime, delivery_id: int, now: datetime) -> bool:
@@ -157,12 +155,10 @@ def _sms(session: Session, runtime: Runtime, ngo: Ngo, sms_from: str | None, pay
 
 def _sent(session: Session, delivery: Delivery, now: datetime) -> None:
     delivery.status, delivery.sent_at, delivery.claimed_at, delivery.last_error = "sent", now, None, None
-    referral = session.scalar(select(Referral).where(Referral.id == delivery.referral_id).with_for_update())
-    timeline.record(session, referral.report_id, "delivered", referral_id=referral.id, now=now,
+    referral = delivery.referral
+    timeline.record(session, referral.report_id, "notified", referral_id=referral.id, now=now,
                     channel=delivery.channel, attempts=delivery.attempts)
-    if referral.status == "pending":
-        referral.status, referral.delivered_at = "delivered", now
-    log.info("referral %s delivered by %s (attempt %s)", referral.id, delivery.channel, delivery.attempts)
+    log.info("referral %s: %s notice sent (attempt %s)", referral.id, delivery.channel, delivery.attempts)
 
 
 def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFailed) -> str:
@@ -182,24 +178,15 @@ def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFail
                         referral.id, delivery.channel, delivery.attempts, exc, delay)
             return "retry"
         delivery.status = "failed"
-        timeline.record(session, referral.report_id, "delivery_failed", referral_id=referral.id,
+        timeline.record(session, referral.report_id, "notice_failed", referral_id=referral.id,
                         now=now, channel=delivery.channel, attempts=delivery.attempts, error=str(exc)[:200])
-        alerts.raise_alert(session, runtime, "ngo_unreachable", f"{referral.ngo_id}:{delivery.channel}",
+        alerts.raise_alert(session, runtime, "notice_failed", f"{referral.ngo_id}:{delivery.channel}",
                            detail={"ngo_id": referral.ngo_id, "channel": delivery.channel,
                                    "error": str(exc)[:200]}, now=now)
-    log.error("referral %s: %s delivery failed for good after %s attempt(s): %s",
+    log.error("referral %s: %s notice failed for good after %s attempt(s) (the case stays in the "
+              "portal inbox): %s",
               referral.id, delivery.channel, delivery.attempts, exc)
     return "failed"
-
-
-def _settle(runtime: Runtime, referral_id: int, now: datetime) -> None:
-    """No channel left that could get through: the case goes to the next organization."""
-    from bot.routing.escalation import escalate
-
-    with runtime.db.session() as session:
-        statuses = set(session.scalars(select(Delivery.status).where(Delivery.referral_id == referral_id)))
-        if "failed" in statuses and not statuses & {"pending", "sending", "sent"}:
-            escalate(session, runtime, referral_id, "undeliverable", now=now)
 
 
 def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:

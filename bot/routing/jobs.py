@@ -12,10 +12,10 @@ from sqlalchemy import select
 from bot.db import utcnow
 from bot.reports.models import ReportMedia
 from bot.routing import delivery, escalation
-from bot.routing.alerts import subject_of
+from bot.routing.alerts import EMAIL_JOB, subject_of
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import AdminAlert
-from bot.runtime import Runtime, current
+from bot.runtime import Runtime, after_commit, current
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,15 @@ def escalate_overdue() -> int:
     return escalation.escalate_overdue(current())
 
 
-def email_alert(alert_id: int) -> bool:
-    """E-mail administrators about an alert (counts, types, province; never who reported)."""
+def email_alert(alert_id: int, attempt: int = 1) -> bool:
+    """E-mail administrators about an alert (counts, types, province; never who reported).
+
+    A failure that may pass (the SMTP server down) is retried like a referral notice, with
+    ``routing.delivery_backoff_seconds`` up to ``routing.delivery_max_attempts``; the alert keeps
+    how it went (``email_status``) for the administrators' page, which can ask again."""
     runtime = current()
-    recipients = runtime.settings.routing.admin_alert_emails
-    if not recipients:
+    routing = runtime.settings.routing
+    if not routing.admin_alert_emails:
         return False
     with runtime.db.session() as session:
         alert = session.get(AdminAlert, alert_id)
@@ -42,12 +46,23 @@ def email_alert(alert_id: int) -> bool:
             return False
         subject, text = _alert_text(runtime, alert)
         try:
-            send_mail(runtime.settings.smtp, recipients, subject, text, f"<pre>{html.escape(text)}</pre>",
-                      message_id_key=f"alert-{alert_id}")
+            send_mail(runtime.settings.smtp, routing.admin_alert_emails, subject, text,
+                      f"<pre>{html.escape(text)}</pre>", message_id_key=f"alert-{alert_id}")
         except MailError as exc:
-            log.error("alert %s not e-mailed to administrators: %s", alert_id, exc)
+            alert.email_error = str(exc)[:300]
+            if exc.retryable and attempt < routing.delivery_max_attempts:
+                backoff = routing.delivery_backoff_seconds
+                delay = backoff[min(attempt - 1, len(backoff) - 1)]
+                alert.email_status = "retrying"
+                log.warning("alert %s not e-mailed to administrators (attempt %s, retrying in %ss): %s",
+                            alert_id, attempt, delay, exc)
+                after_commit(session, EMAIL_JOB, alert_id, attempt + 1, delay=delay)
+            else:
+                alert.email_status = "failed"
+                log.error("alert %s not e-mailed to administrators after %s attempt(s): %s",
+                          alert_id, attempt, exc)
             return False
-        alert.notified_at = utcnow()
+        alert.notified_at, alert.email_status, alert.email_error = utcnow(), "sent", None
     return True
 
 

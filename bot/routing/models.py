@@ -50,6 +50,9 @@ class Referral(Base):
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
     acknowledged_by: Mapped[int | None] = mapped_column(Integer)
+    # The staff member who works the case (a portal user of this NGO); None: unassigned.
+    assigned_to: Mapped[int | None] = mapped_column(Integer)
+    assigned_at: Mapped[datetime | None]
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", passive_deletes=True
@@ -91,8 +94,13 @@ class AdminAlert(Base):
     province: Mapped[str | None] = mapped_column(String(8))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     subject_enc: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | dismissed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
     count: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(Integer)
+    # The administrators' e-mail: None (not asked), sending, retrying, sent, failed.
+    email_status: Mapped[str | None] = mapped_column(String(16))
+    email_error: Mapped[str | None] = mapped_column(String(300))

@@ -25,15 +25,13 @@ from bot.reports.models import OUTCOMES, Report
 from bot.reports.notify import notify_worker
 from bot.routing import alerts, store
 from bot.routing.matching import CaseNeeds, MatchResult, match
-from bot.routing.models import Delivery, Referral
+from bot.routing.models import OPEN_REFERRAL, Delivery, Referral
 from bot.routing.ngo import Ngo
 from bot.runtime import Runtime, after_commit
 
 log = logging.getLogger(__name__)
 
 DELIVER_JOB = "bot.routing.jobs.deliver_referral"
-#: Report statuses staff may set directly (closing has its own function).
-SETTABLE = ("acknowledged", "in_progress")
 
 
 class LifecycleError(PuenteError):
@@ -47,6 +45,8 @@ def route(
 ) -> Referral | None:
     """Refer the report to the best organization not tried yet; None (and an alert) if nobody can take it.
 
+    The referral is delivered once it is in the organization's portal inbox, that is when this
+    transaction commits; webhook, e-mail and SMS notices about it follow (bot.routing.delivery).
     ``notify`` False when the worker is told in the reply of the turn that filed the report.
     """
     now = now or utcnow()
@@ -66,9 +66,9 @@ def route(
                            detail={"report_id": report.id, "tried": len(tried)}, now=now)
         return None
     referral = Referral(
-        report_id=report.id, ngo_id=best.ngo.id, rank=len(previous) + 1, status="pending",
+        report_id=report.id, ngo_id=best.ngo.id, rank=len(previous) + 1, status="delivered",
         reasons=best.explanation, fallback=result.fallback_used, contact_request=contact_request,
-        created_at=now,
+        created_at=now, delivered_at=now,
     )
     session.add(referral)
     session.flush()
@@ -78,12 +78,19 @@ def route(
     timeline.record(session, report.id, "assigned", referral_id=referral.id, now=now,
                     ngo_id=best.ngo.id, rank=referral.rank, fallback=result.fallback_used,
                     reasons=[reason.to_dict() for reason in best.reasons])
+    timeline.record(session, report.id, "delivered", referral_id=referral.id, now=now, channel="portal")
     after_commit(session, DELIVER_JOB, referral.id)
     if notify:
-        notify_worker(session, runtime, report, "assigned", now=now)
+        notify_worker(session, runtime, report, "assigned", assigned_params(runtime, best.ngo.name), now=now)
     log.info("report %s referred to %s (rank %s%s)", report.id, best.ngo.id, referral.rank,
              ", national fallback" if result.fallback_used else "")
     return referral
+
+
+def assigned_params(runtime: Runtime, ngo_name: str) -> dict[str, object]:
+    """The worker's ``case.update.assigned``: who has the case and within how many hours they
+    answer (the acknowledgement deadline, after which the case moves on)."""
+    return {"ngo": ngo_name, "hours": round(runtime.settings.routing.ack_timeout_hours)}
 
 
 def _needs(runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNeeds:
@@ -167,6 +174,20 @@ def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *
     return referral
 
 
+def assign(session: Session, referral_id: int, user_id: int, assignee: int | None, *,
+           now: datetime | None = None) -> Referral:
+    """Staff give the case to one of them (``assignee``) or to nobody; worker replies then notify them."""
+    now = now or utcnow()
+    referral, report = _load(session, referral_id)
+    _require(referral, OPEN_REFERRAL, "be assigned")
+    if referral.assigned_to == assignee:
+        return referral
+    referral.assigned_to, referral.assigned_at = assignee, now if assignee else None
+    timeline.record(session, report.id, "owner_set", actor=timeline.user_actor(user_id),
+                    referral_id=referral.id, now=now, assignee=assignee)
+    return referral
+
+
 def decline(session: Session, runtime: Runtime, referral_id: int, user_id: int, reason: str, *,
             now: datetime | None = None) -> Referral | None:
     """The organization cannot take the case: it goes to the next match. Returns the new referral."""
@@ -179,16 +200,6 @@ def decline(session: Session, runtime: Runtime, referral_id: int, user_id: int, 
     timeline.record(session, report.id, "declined", actor=timeline.user_actor(user_id),
                     referral_id=referral.id, now=now, reason=str(reason)[:200])
     return route(session, runtime, report, now=now, contact_request=referral.contact_request)
-
-
-def set_status(session: Session, runtime: Runtime, referral_id: int, user_id: int, status: str, *,
-               now: datetime | None = None) -> Referral:
-    """Staff set the case's status: ``acknowledged`` or ``in_progress`` (close with ``close``)."""
-    if status not in SETTABLE:
-        raise LifecycleError(f"status must be one of {', '.join(SETTABLE)} (use close to close a case)")
-    if status == "in_progress":
-        return accept(session, runtime, referral_id, user_id, now=now)
-    return acknowledge(session, runtime, referral_id, user_id, now=now)
 
 
 def close(session: Session, runtime: Runtime, referral_id: int, user_id: int, outcome: str, *,

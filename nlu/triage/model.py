@@ -77,10 +77,10 @@ class TriageClassifier:
     def train(cls, examples: Sequence[Example], cues: Sequence[Cue] | None = None,
               threshold: float = DEFAULT_THRESHOLD, l2: float = 1e-4,
               danger_weight: int = DANGER_WEIGHT) -> TriageClassifier:
-        weighted = [e for e in examples for _ in range(1 if e.intent == NONE else danger_weight)]
-        texts = [tokens(e.text) for e in weighted]
+        texts = [tokens(e.text) for e in examples]
         featurizer = Featurizer().fit(texts)
-        classifier = LogisticRegression(l2=l2).fit(featurizer.transform(texts), [e.intent for e in weighted])
+        weights = [1.0 if e.intent == NONE else float(danger_weight) for e in examples]
+        classifier = LogisticRegression(l2=l2).fit(featurizer.transform(texts), [e.intent for e in examples], weights)
         if cues is None:
             cues = load_cues(CUES_FILE, CATEGORIES)
         ordinary = {word for e in examples if e.intent == NONE for word in tokens(e.text)}

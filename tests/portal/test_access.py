@@ -166,7 +166,11 @@ def test_staff_of_a_deactivated_ngo_cannot_log_in_and_are_logged_out(portal):
 def test_a_deactivated_user_cannot_log_in(portal):
     admin = portal.logged_in("admin@puente.example.org")
     ana = portal.logged_in(ANA)
-    response = portal.post(admin, f"/portal/admin/users/{portal.users[ANA]}", {"active": "0"})
+    path = f"/portal/admin/users/{portal.users[ANA]}"
+    asked = portal.post(admin, path, {"active": "0"})
+    assert asked.status_code == 200 and f"Deactivate {ANA}?" in text(asked)
+    assert ana.get("/portal/inbox").status_code == 200  # not before the administrator confirms
+    response = portal.post(admin, path, {"active": "0", "confirmed": "1"})
     assert response.status_code == 302
     assert ana.get("/portal/inbox").status_code == 302
     response = portal.login(portal.client(), ANA)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.portal.models import AuditLog
 from bot.reports.models import Report, ReportMedia
-from bot.routing.models import Referral
+from bot.routing.models import NgoRecord, Referral
 from tests.portal.conftest import ago, csrf_from, text
 
 ANA, CHLOE, ADMIN = "ana@ngo-on.example.org", "chloe@ngo-qc.example.org", "admin@puente.example.org"
@@ -58,7 +58,9 @@ def test_the_case_page_shows_what_the_worker_shared_and_why_this_ngo(portal):
     referral_id = portal.file_report(portal.conversation(), details="Nos pagan menos del mínimo", since="1_to_6_months")
     page = text(portal.logged_in(ANA).get(f"/portal/cases/{referral_id}"))
     for shown in ("Granja Los Pinos", "Leamington", "Ontario", "Wages", "Nos pagan menos del mínimo",
-                  "Anonymously, through Puente", "Why your organization", "Timeline", "Report filed"):
+                  "What the worker agreed to share", "Not their phone number: write to them through Puente",
+                  "did not agree to the Government of Canada's tip line", "Why your organization", "Timeline",
+                  "Report filed"):
         assert shown in page, shown
     assert "+1519" not in page and "5195550101" not in page
 
@@ -66,9 +68,11 @@ def test_the_case_page_shows_what_the_worker_shared_and_why_this_ngo(portal):
 def test_the_workers_number_is_shown_only_if_shared_and_once_the_case_is_taken(portal):
     referral_id = portal.file_report(portal.conversation(address="+15195550177"), contact="share_number")
     ana = portal.logged_in(ANA)
-    assert "+15195550177" not in text(ana.get(f"/portal/cases/{referral_id}"))
+    page = text(ana.get(f"/portal/cases/{referral_id}"))
+    assert "+15195550177" not in page and "it is shown here once you acknowledge" in page
     assert _act(portal, ana, referral_id, "acknowledge").status_code == 302
-    assert "+15195550177" in text(ana.get(f"/portal/cases/{referral_id}"))
+    page = text(ana.get(f"/portal/cases/{referral_id}"))
+    assert "+15195550177" in page and "never shows you their number" not in page
 
 
 def test_html_and_scripts_in_worker_text_and_notes_are_shown_as_text(portal):
@@ -202,10 +206,13 @@ def test_administrators_read_the_audit_log_of_views_and_actions(portal):
     _act(portal, ana, referral_id, "acknowledge")
     admin = portal.logged_in(ADMIN)
     page = text(admin.get("/portal/admin/audit?action=case."))
-    assert "case.view" in page and "case.acknowledge" in page and ANA in page
-    assert f"referral:{referral_id}" in page
+    assert "<td>Viewed</td>" in page and "<td>Acknowledged</td>" in page and ANA in page
+    assert f"<td>Case #{referral_id}</td>" in page and "referral:" not in page
     page = text(admin.get(f"/portal/admin/audit?user={ANA}"))
-    assert "login" in page
+    assert "<td>Signed in</td>" in page and "<td>Acknowledged</td>" in page
+    admin.post("/portal/language", data={"language": "fr", "next": "/portal/admin/audit",
+                                         "csrf_token": csrf_from(page)})
+    assert "<td>A pris en compte</td>" in text(admin.get("/portal/admin/audit?action=case."))
 
 
 def test_administrators_manage_ngos_and_accounts_in_the_portal(portal):
@@ -220,7 +227,12 @@ def test_administrators_manage_ngos_and_accounts_in_the_portal(portal):
     response = admin.post("/portal/admin/users", data={
         "csrf_token": token, "email": "eve@example.org", "role": "staff", "password": "a long enough password"})
     assert "Staff accounts belong to one organization" in text(admin.get(response.headers["Location"]))
-    response = admin.post("/portal/admin/ngos/ngo-qc", data={"csrf_token": token, "active": "0"})
+    asked = admin.post("/portal/admin/ngos/ngo-qc", data={"csrf_token": token, "active": "0"})
+    assert asked.status_code == 200 and "Deactivate Aide Québec?" in text(asked)
+    with portal.runtime.db.session() as session:
+        assert session.get(NgoRecord, "ngo-qc").active  # nothing done before the confirmation
+    response = admin.post("/portal/admin/ngos/ngo-qc", data={"csrf_token": csrf_from(text(asked)),
+                                                              "active": "0", "confirmed": "1"})
     assert response.status_code == 302
     assert portal.login(portal.client(), CHLOE).status_code == 403
     actions = [a for a, _ in _actions(portal, ADMIN)]

@@ -1,5 +1,6 @@
-"""A filed report reaching the matched NGO, through the signed webhook, e-mail and SMS; escalation
-when nobody answers or an endpoint keeps failing; what staff do moving the case and telling the worker."""
+"""A filed report reaching the matched NGO's portal inbox, with notices by signed webhook, e-mail and
+SMS; a failing notice alerts administrators and never moves the case; escalation when nobody
+acknowledges; what staff do moving the case and telling the worker."""
 
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def test_referral_reaches_the_matched_ngo_webhook_signed_with_the_consented_deta
     assert all("Granja Los Pinos" in body and "5195550101" not in body for body in parts.values())
     [referral] = referrals_of(bot)
     assert referral.status == "delivered" and referral.ngo_id == FIRST
-    assert events_of(bot) == ["filed", "assigned", "delivered", "delivered"]
+    wait_until(lambda: events_of(bot).count("notified") == 2, 5, "both notices recorded")
+    assert events_of(bot) == ["filed", "assigned", "delivered", "notified", "notified"]
 
 
 def test_a_report_not_shared_with_an_ngo_goes_nowhere(make_bot, sqlite_url, tmp_path, webhook, mail):
@@ -137,7 +139,8 @@ def test_an_unacknowledged_referral_is_rerouted_to_the_next_match(
     assert [m["To"] for m in messages].count("intake@second.example") == 1
     alert_mail = [m for m in messages if m["To"] == "admins@puente.example"]
     assert any("escalation" in m["Subject"] for m in alert_mail)
-    assert events_of(bot) == ["filed", "assigned", "delivered", "escalated", "assigned", "delivered"]
+    assert [e for e in events_of(bot) if e != "notified"] == [
+        "filed", "assigned", "delivered", "escalated", "assigned", "delivered"]
     with bot.runtime.db.session() as session:
         assert session.scalar(select(AdminAlert.kind).where(AdminAlert.kind == "escalation")) == "escalation"
         assert session.scalar(select(Report.status)) == "assigned"
@@ -153,36 +156,60 @@ def test_an_acknowledged_referral_is_not_escalated(make_bot, sqlite_url, tmp_pat
     assert [r.status for r in referrals_of(bot)] == ["acknowledged"]
 
 
-def test_a_failing_ngo_endpoint_is_retried_then_escalated_never_dropped(
+def test_a_failing_notice_is_retried_and_alerts_administrators_but_the_case_stays(
         make_bot, database_url, tmp_path, webhook, mail):
     webhook.always_fail(503)
     bot = routed_bot(make_bot, database_url, tmp_path, mail, *two_centres(webhook))
     file_report(bot, WORKER, "es")
 
-    wait_until(lambda: len(referrals_of(bot)) == 2, 15, "the case to move to the next organization")
-    assert len(webhook.wait_for(3)) == 3 and all(d.signed for d in webhook.received)
-    assert len({d.json["delivery_id"] for d in webhook.received}) == 1  # one delivery, retried
-    first, second = referrals_of(bot)
-    assert (first.status, second.ngo_id) == ("escalated", SECOND)
-    wait_until(lambda: any(m["To"] == "intake@second.example" for m in mail.messages), 10, "the next NGO's e-mail")
+    wait_until(lambda: "notice_failed" in events_of(bot), 15, "the notice to fail for good")
+    assert len(webhook.received) == 3 and all(d.signed for d in webhook.received)
+    assert len({d.json["delivery_id"] for d in webhook.received}) == 1  # one notice, retried
+    [referral] = referrals_of(bot)
+    assert (referral.ngo_id, referral.status) == (FIRST, "delivered")  # still in FIRST's inbox
+    assert "escalated" not in events_of(bot)
     with bot.runtime.db.session() as session:
-        failed = session.scalar(select(Delivery).where(Delivery.referral_id == first.id))
+        failed = session.scalar(select(Delivery).where(Delivery.referral_id == referral.id))
         assert (failed.status, failed.attempts) == ("failed", 3)
         kinds = set(session.scalars(select(AdminAlert.kind)))
-    assert {"ngo_unreachable", "escalation"} <= kinds
-    assert "delivery_failed" in events_of(bot) and "escalated" in events_of(bot)
+        assert "notice_failed" in kinds and "escalation" not in kinds
+    wait_until(lambda: [m for m in mail.messages if "notice failed" in m["Subject"]], 5,
+               "the administrators' e-mail")
 
 
-def test_when_every_organization_fails_the_case_waits_for_administrators(
-        make_bot, sqlite_url, tmp_path, webhook, mail):
-    webhook.always_fail(500)
-    bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, two_centres(webhook)[0])
-    file_report(bot, WORKER, "es")
-    wait_until(lambda: "unrouted" in events_of(bot), 15, "the case to be left for administrators")
+def test_without_a_mail_server_the_case_is_in_the_inbox_and_the_worker_told_the_truth(
+        make_bot, database_url, tmp_path, webhook, mail, twilio):
+    """The README's default: no smtp.host. The e-mail notice cannot go; the case is delivered all the same."""
+    first = ngo_entry(FIRST, languages=("es", "en"), email="intake@first.example")
+    bot = routed_bot(make_bot, database_url, tmp_path, mail, first, smtp__host=None)
+    bodies = file_report(bot, WORKER, "es")
+
+    es = i18n.translator("es")
+    told = es.gettext("case.update.assigned", ngo="First Centre Workers Centre", hours=24)
+    assert any(told in body for body in bodies)
+    wait_until(lambda: "notice_failed" in events_of(bot), 10, "the e-mail notice to be given up")
+    [referral] = referrals_of(bot)
+    assert (referral.ngo_id, referral.status) == (FIRST, "delivered") and referral.delivered_at
+    assert escalation.escalate_overdue(bot.runtime, now=utcnow() + timedelta(hours=1)) == 0
     with bot.runtime.db.session() as session:
-        report = session.scalar(select(Report))
-        assert report.status == "new"  # still there, visible, never dropped
-        assert session.scalar(select(AdminAlert).where(AdminAlert.kind == "unrouted")) is not None
+        [alert] = session.scalars(select(AdminAlert).where(AdminAlert.kind == "notice_failed"))
+        assert "smtp.host" in alert.detail["error"]
+        assert session.scalar(select(Report.status)) == "assigned"
+    assert mail.messages == []
+
+
+def test_an_alert_e_mail_refused_for_a_while_is_retried(make_bot, sqlite_url, tmp_path, webhook, mail):
+    mail.refuse_next(2)
+    bot = routed_bot(make_bot, sqlite_url, tmp_path, mail,
+                     ngo_entry("bc-only", provinces=("BC",), email="intake@bc.example"),
+                     ngo_entry("national-line", provinces=("national",), webhook_url=webhook.url,
+                               webhook_secret=SECRET))
+    file_report(bot, WORKER, "es")  # ON has nobody: a coverage-gap alert
+    [message] = mail.wait_for(1)
+    assert message["To"] == "admins@puente.example" and "coverage gap" in message["Subject"]
+    assert mail.refused == 2
+    with bot.runtime.db.session() as session:
+        assert session.scalar(select(AdminAlert.notified_at)) is not None
 
 
 def _updates(twilio, start: int) -> list[str]:
@@ -262,7 +289,7 @@ def test_seed_directory_contacts_are_never_contacted(make_bot, sqlite_url, mail,
     bot = make_bot(sqlite_url, smtp__host="127.0.0.1", smtp__port=mail.port, smtp__starttls=False)
     file_report(bot, WORKER, "es")
     [referral] = referrals_of(bot)
-    assert referral.status == "pending" and mail.messages == []
+    assert referral.status == "delivered" and mail.messages == []  # in the inbox, nobody e-mailed
     with bot.runtime.db.session() as session:
         statuses = set(session.scalars(select(Delivery.status)))
     assert statuses == {"skipped"}

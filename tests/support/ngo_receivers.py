@@ -108,14 +108,25 @@ class MailReceiver:
         self.port = free_port()
         self._lock = threading.Condition()
         self._messages: list[EmailMessage] = []
+        self._refuse = 0
+        self.refused = 0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         with self._lock:
+            if self._refuse:
+                self._refuse -= 1
+                self.refused += 1
+                return "451 4.3.0 Try again later"
             self._messages.append(message)
             self._lock.notify_all()
         return "250 OK"
+
+    def refuse_next(self, n: int) -> None:
+        """Answer the next ``n`` messages with a temporary failure (451), as a busy server does."""
+        with self._lock:
+            self._refuse = n
 
     def __enter__(self) -> MailReceiver:
         self._controller.start()
