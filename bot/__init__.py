@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, Response
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,7 +25,7 @@ BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp"), ("bot.analytic
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     settings = settings or load_settings()
     check_production(settings)  # every gunicorn worker too: a production app never fails open
-    logs.configure(settings.log_level, json_lines=settings.env == "production")
+    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
     set_current(runtime)
@@ -97,8 +98,9 @@ def _warn_about(settings: Settings) -> None:
 
 def _start_redriver(runtime: Runtime) -> None:
     """Without rq, this process re-drives its own unfinished work now and then."""
-    from bot import conversations
+    from bot import conversations, jobs
     from bot.routing import jobs as routing
+    from bot.worker import PURGE_EVERY_SECONDS
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     stop = runtime.extras.setdefault("stop", threading.Event())
@@ -108,10 +110,14 @@ def _start_redriver(runtime: Runtime) -> None:
             runtime.warm_up()  # so the first worker's message does not wait for the NLU to load
         except Exception as exc:
             log.error("could not load the NLU, flows or catalogs: %s", exc)
+        last_purge = 0.0
         while not stop.wait(interval):
             try:
                 conversations.redrive(runtime)
                 routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
+                if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
+                    jobs.purge()
+                    last_purge = time.monotonic()
             except Exception as exc:
                 log.warning("re-drive failed (%s); will try again", type(exc).__name__)
 

@@ -78,18 +78,22 @@ class MessageSettings(Section):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     max_body_chars: int = Field(5000, ge=160)
     retention_days: int = Field(30, ge=1)
-    flood_limit_per_minute: int = Field(20, ge=1)
+    flood_limit_per_minute: int = Field(60, ge=1)
+    flood_pause_seconds: float = Field(60, ge=0)
 
 
 class SmsSettings(Section):
     segment_budget: int = Field(3, ge=1, le=10)
-    transliterate: bool = False
+    question_segments: int = Field(2, ge=1, le=10)
+    messages_per_turn: int = Field(3, ge=1, le=10)
+    transliterate: bool = True
 
 
 class ConversationSettings(Section):
     languages: list[Literal["es", "tl", "en"]] = Field(default_factory=lambda: ["es", "tl", "en"])
     default_language: Literal["es", "tl", "en"] = "es"
     session_timeout_minutes: int = Field(60, ge=1)
+    province_list_channels: list[Literal["sms", "whatsapp"]] = Field(default_factory=lambda: ["whatsapp"])
 
 
 class NluSettings(Section):
@@ -141,6 +145,7 @@ class ReportSettings(Section):
     alert_k: int = Field(3, ge=2)
     alert_window_days: int = Field(90, ge=1)
     erase_closed_after_days: int = Field(365, ge=1)
+    erase_after_days: int = Field(730, ge=1)
 
 
 class SmtpSettings(Section):
@@ -193,6 +198,7 @@ class Settings(Section):
     port: int = Field(5000, ge=1, le=65535)
     instance_path: str = "instance"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: str | None = None
     twilio: TwilioSettings = TwilioSettings()
     jobs: JobSettings = JobSettings()
     messages: MessageSettings = MessageSettings()

@@ -34,6 +34,7 @@ class Navigator:
         self.stopped = False  # opted out during this turn: nothing more is said
         self.erased = False
         self.hops = 0
+        self.first_question: int | None = None  # where this turn's first question is in replies
 
     # -- output -----------------------------------------------------------------------------
 
@@ -225,9 +226,16 @@ class Navigator:
         self.hops = 0
         self.start_flow("menu")
 
+    def options(self, step: Step) -> tuple:
+        """The options shown for ``step`` on this turn's channel."""
+        return step_options(step, self.state["slots"],
+                            province_list=self.turn.channel in self.engine.province_list_channels)
+
     def ask(self, step: Step, reprompt: str | None = None) -> None:
-        options = step_options(step, self.state["slots"])
+        options = self.options(step)
         shown = tuple(ReplyOption(str(i), o.label) for i, o in enumerate(options, start=1))
+        if self.first_question is None and not self.stopped:
+            self.first_question = len(self.replies)
         if reprompt:
             self.say(Reply(reprompt, {}, options=shown))
         elif step.prompt is not None:
