@@ -25,7 +25,7 @@ BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp"), ("bot.analytic
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     settings = settings or load_settings()
     check_production(settings)  # every gunicorn worker too: a production app never fails open
-    logs.configure(settings.log_level, json_lines=settings.env == "production")
+    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
     set_current(runtime)

@@ -146,13 +146,15 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.option("--channel", type=click.Choice(["sms", "whatsapp"]), default="sms", show_default=True)
 @click.option("--number", default="+15550100001", show_default=True, help="The worker's number to pretend.")
 @click.option("--to", "to", default="+15550109999", show_default=True, help="The bot's number.")
+@click.option("--new", "new", is_flag=True, help="Start a fresh conversation (a new number) instead of resuming.")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Write logs here (default: WARNING and up on stderr).")
 @click.pass_context
-def chat(ctx: click.Context, channel: str, number: str, to: str) -> None:
+def chat(ctx: click.Context, channel: str, number: str, to: str, new: bool, log_file: str | None) -> None:
     """Talk to the bot in this terminal, through the same webhook pipeline (replies printed here)."""
     from bot.chat import chat_loop
 
     settings = ensure_secret_key(settings_from(ctx), generate=True)
-    chat_loop(settings, channel=channel, number=number, bot_number=to)
+    chat_loop(settings, channel=channel, number=number, bot_number=to, new=new, log_file=log_file)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from typing import Any
 from bot import i18n, pin
 from bot.db import utcnow
 from bot.metrics import NLU_LATENCY
-from bot.render import render
+from bot.render import fitter, pack, prepare, take
 from bot.runtime import Runtime
 from flows import Effect, Reply, Turn
 
@@ -102,25 +102,29 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
     language = new_state.get("language") or parse.get("language") or runtime.settings.conversation.default_language
     kinds = {e.kind for e in result.effects}
     if "more" in kinds and new_state.get(PAGES_KEY):
-        waiting = list(new_state[PAGES_KEY])
-        pages, new_state[PAGES_KEY] = waiting[:1], waiting[1:]
+        pages, new_state[PAGES_KEY] = hold(runtime, list(new_state[PAGES_KEY]), language, turn.channel)
     else:
-        pages = render_replies(runtime, result.replies, language, turn.channel)
-        pages, new_state[PAGES_KEY] = pages[:1], pages[1:]
+        pages, new_state[PAGES_KEY] = hold(
+            runtime, render_replies(runtime, result.replies, language, turn.channel), language, turn.channel)
     # After Twilio's own STOP handling on SMS it blocks our reply; WhatsApp and our own keywords need ours.
     confirm = "opt_out" in kinds and not (turn.opt_out_type and turn.channel == "sms")
     return Outcome(pages, new_state, list(result.effects), parse, language, confirm, list(result.replies))
 
 
 def render_replies(runtime: Runtime, replies: list[Reply], language: str, channel: str) -> list[str]:
-    """The replies of one turn as one message, paged for SMS within the segment budget."""
-    if not replies:
-        return []
-    text = "\n\n".join(compose(reply, language) for reply in replies)
+    """The replies of one turn as the fewest messages within the channel's limit (bot.render.pack)."""
     sms = runtime.settings.sms
-    more = i18n.translator(language).gettext("paging.more") if channel == "sms" else ""
-    return render(text, channel, budget_segments=sms.segment_budget,
-                  transliterate=sms.transliterate, more_hint=more)
+    blocks = [prepare(compose(reply, language), channel, transliterate=sms.transliterate) for reply in replies]
+    return pack(blocks, fitter(channel, sms.segment_budget))
+
+
+def hold(runtime: Runtime, messages: list[str], language: str, channel: str) -> tuple[list[str], list[str]]:
+    """(messages to send now, messages kept for MORE): at most ``sms.messages_per_turn`` now."""
+    sms = runtime.settings.sms
+    if channel != "sms":
+        return messages, []
+    more = prepare(i18n.translator(language).gettext("paging.more"), channel, transliterate=sms.transliterate)
+    return take(messages, fitter(channel, sms.segment_budget), more, sms.messages_per_turn)
 
 
 def compose(reply: Reply, language: str) -> str:

@@ -27,6 +27,16 @@ def process_inbound(inbound_id: int) -> int:
     return conversations.process(current(), inbound_id)
 
 
+def flood_notice(inbound_id: int) -> bool:
+    """Tell a worker over the flood limit to wait a minute (at most once a minute)."""
+    return conversations.flood_notice(current(), inbound_id)
+
+
+def after_flood(inbound_id: int) -> int:
+    """Answer a throttled worker's latest message once the pause is over."""
+    return conversations.after_flood(current(), inbound_id)
+
+
 def send_message(outbox_id: int) -> str:
     """Send one outbox message (claimed under a lease, never twice)."""
     return outbound.deliver(current(), outbox_id)

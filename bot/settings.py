@@ -78,18 +78,22 @@ class MessageSettings(Section):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     max_body_chars: int = Field(5000, ge=160)
     retention_days: int = Field(30, ge=1)
-    flood_limit_per_minute: int = Field(20, ge=1)
+    flood_limit_per_minute: int = Field(60, ge=1)
+    flood_pause_seconds: float = Field(60, ge=0)
 
 
 class SmsSettings(Section):
     segment_budget: int = Field(3, ge=1, le=10)
-    transliterate: bool = False
+    question_segments: int = Field(2, ge=1, le=10)
+    messages_per_turn: int = Field(3, ge=1, le=10)
+    transliterate: bool = True
 
 
 class ConversationSettings(Section):
     languages: list[Literal["es", "tl", "en"]] = Field(default_factory=lambda: ["es", "tl", "en"])
     default_language: Literal["es", "tl", "en"] = "es"
     session_timeout_minutes: int = Field(60, ge=1)
+    province_list_channels: list[Literal["sms", "whatsapp"]] = Field(default_factory=lambda: ["whatsapp"])
 
 
 class NluSettings(Section):
@@ -166,6 +170,7 @@ class RoutingSettings(Section):
     delivery_backoff_seconds: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600])
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     sms_from: str | None = None
+    max_escalations: int = Field(3, ge=0)
     admin_alert_emails: list[str] = Field(default_factory=list)
     seed_directory: str | None = "bot/routing/seed_directory.yaml"
 
@@ -193,6 +198,7 @@ class Settings(Section):
     port: int = Field(5000, ge=1, le=65535)
     instance_path: str = "instance"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: str | None = None
     twilio: TwilioSettings = TwilioSettings()
     jobs: JobSettings = JobSettings()
     messages: MessageSettings = MessageSettings()
@@ -296,15 +302,15 @@ def production_problems(settings: Settings) -> list[str]:
                         "are not set: production sends through Twilio and checks its signatures with them")
     if not twilio.validate_signatures:
         problems.append("twilio.validate_signatures is off: anyone could post forged messages; turn it on")
-    if not _https_or_local(settings.public_base_url):
+    if not https_or_local(settings.public_base_url):
         problems.append(f"public_base_url (PUBLIC_BASE_URL) must be the https:// address Twilio calls "
                         f"(got {settings.public_base_url!r})")
-    if twilio.api_base_url and not _https_or_local(twilio.api_base_url):
+    if twilio.api_base_url and not https_or_local(twilio.api_base_url):
         problems.append("twilio.api_base_url (TWILIO_API_BASE_URL) must be https:// (or unset for Twilio)")
     return problems
 
 
-def _https_or_local(url: str | None) -> bool:
+def https_or_local(url: str | None) -> bool:
     """https, or plain http to this machine only (a local test stack Twilio cannot reach anyway)."""
     if not url:
         return False
