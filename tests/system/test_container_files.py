@@ -136,6 +136,7 @@ def test_the_dockerfile_builds_in_one_stage_and_runs_slim_and_unprivileged_in_an
     assert build.name == "build"
     assert final.all("USER") == ["puente"]
     assert any("useradd" in run and "--system" in run for run in final.all("RUN"))
+    assert any("install -y --no-install-recommends gnupg" in run for run in final.all("RUN"))  # python-gnupg
     assert final.all("COPY") == ["--from=build /opt/puente /opt/puente"]
     assert shlex.split(final.all("CMD")[0].replace("[", "").replace("]", "").replace(",", " "))[:2] == ["puente", "serve"]
     assert "/healthz" in final.all("HEALTHCHECK")[0]
