@@ -124,6 +124,7 @@ class PortalSettings(Section):
 
     idle_timeout_minutes: int = Field(30, ge=1)
     session_max_hours: int = Field(12, ge=1)
+    trusted_proxies: int = Field(0, ge=0, le=5)
     login_max_failures: int = Field(5, ge=1)
     login_lockout_minutes: int = Field(15, ge=1)
     ip_max_failures: int = Field(20, ge=1)
@@ -170,6 +171,7 @@ class RoutingSettings(Section):
     delivery_backoff_seconds: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600])
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     sms_from: str | None = None
+    max_escalations: int = Field(3, ge=0)
     admin_alert_emails: list[str] = Field(default_factory=list)
     seed_directory: str | None = "bot/routing/seed_directory.yaml"
 
@@ -301,15 +303,15 @@ def production_problems(settings: Settings) -> list[str]:
                         "are not set: production sends through Twilio and checks its signatures with them")
     if not twilio.validate_signatures:
         problems.append("twilio.validate_signatures is off: anyone could post forged messages; turn it on")
-    if not _https_or_local(settings.public_base_url):
+    if not https_or_local(settings.public_base_url):
         problems.append(f"public_base_url (PUBLIC_BASE_URL) must be the https:// address Twilio calls "
                         f"(got {settings.public_base_url!r})")
-    if twilio.api_base_url and not _https_or_local(twilio.api_base_url):
+    if twilio.api_base_url and not https_or_local(twilio.api_base_url):
         problems.append("twilio.api_base_url (TWILIO_API_BASE_URL) must be https:// (or unset for Twilio)")
     return problems
 
 
-def _https_or_local(url: str | None) -> bool:
+def https_or_local(url: str | None) -> bool:
     """https, or plain http to this machine only (a local test stack Twilio cannot reach anyway)."""
     if not url:
         return False

@@ -48,10 +48,9 @@ def step_options(step: Step, slots: dict, skip_label: str = "common.skip",
     The province question is free text unless ``province_list`` (a channel where a list of 13
     costs nothing, WhatsApp): "estoy en Leamington", "nasa Calgary ako", "ont"."""
     options = list(step.options)
-    if step.options_from:
-        for name in slots.get(step.options_from) or []:
-            if isinstance(name, str):
-                options.append(Option(id=name, label=f"intent.{name}", goto=f"intent:{name}"))
+    if step.options_from:  # the slot's intents first, then any fixed options
+        options = [Option(id=name, label=f"intent.{name}", goto=f"intent:{name}")
+                   for name in slots.get(step.options_from) or [] if isinstance(name, str)] + options
     elif not options and step.ask == "yesno":
         options = [
             Option(id="yes", label="common.yes", intent="affirm"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from . import problems
 from . import state as states
 from .answers import step_options
 from .model import SPECIAL_TARGETS, Flow, Message, Step
@@ -107,6 +108,7 @@ class Navigator:
             # What a follow-up ("y en bc?", "q hago") continues: see flows/followup.py.
             st["topic"] = {"flow": st["flow"], "sector": st["slots"].get("sector"),
                            "at": self.turn.now.isoformat()}
+            problems.answered(st, self.flow.intents if self.flow else ())
         self.effects.append(Effect(kind, data))
 
     def ref(self, name: str) -> Any:
@@ -295,10 +297,13 @@ class Navigator:
         stack = self.state["stack"]
         if self.state["handoff"]:
             return
+        waiting = problems.waiting(self.state, self.turn.now, self.engine.session_timeout)
         if stack and stack[-1].get("auto"):
             self.restore(stack.pop())
         elif stack:
             self.start_flow("return")
+        elif waiting and flow is not None and flow.then == "next_steps":
+            self.start_flow("problems", {"candidates": waiting})  # the others the worker wrote about
         elif flow is not None and flow.then:
             self.go_menu() if flow.then == "menu" else self.start_flow(flow.then)
 

@@ -10,6 +10,7 @@ from .answers import Answer, match_option, read_value
 from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
+from .problems import answer_most_urgent
 from .state import fresh, when
 from .text import bare_number, normalize, words
 from .types import Reply, StepResult
@@ -250,7 +251,7 @@ class Handler(Navigator):
         found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
                              self.state["language"], self.engine.labels)
         if found is None:
-            if is_menu(step) and follow_up(self):
+            if is_menu(step) and (answer_most_urgent(self) or follow_up(self)):
                 return
             if self.try_interrupt(flow, step):
                 return
@@ -358,7 +359,7 @@ class Handler(Navigator):
             else:
                 self.start_flow("resume")
             return
-        if follow_up(self):
+        if answer_most_urgent(self) or follow_up(self):
             return
         if not self.understand(text):
             if not self.new_session:  # after "welcome back" the menu says enough

@@ -566,7 +566,7 @@ def test_danger_during_a_relay_gets_its_safety_reply_and_still_reaches_the_perso
     chat = started(engine)
     chat.script([
         ("PERSONA", ["province.ask"]),
-        ("2", ["agent.connecting", "!handoff_agent"]),
+        ("bc", ["agent.connecting", "!handoff_agent"]),
         (says("me estan golpeando ahorita", triage="danger"), ["triage.danger", "!relay_to_agent", "!emergency"]),
         (says("ya no quiero vivir", triage="suicide"), ["triage.suicide", "!emergency"]),
     ])
