@@ -48,6 +48,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         PUENTE_SETTINGS=settings,
     )
     app.extensions["puente"] = runtime
+    if proxies := settings.portal.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the configured number of hops is believed: a client's own X-Forwarded-For is not.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from bot.metrics import bp as metrics
     from bot.routes import bp as webhooks

@@ -124,6 +124,7 @@ class PortalSettings(Section):
 
     idle_timeout_minutes: int = Field(30, ge=1)
     session_max_hours: int = Field(12, ge=1)
+    trusted_proxies: int = Field(0, ge=0, le=5)
     login_max_failures: int = Field(5, ge=1)
     login_lockout_minutes: int = Field(15, ge=1)
     ip_max_failures: int = Field(20, ge=1)
