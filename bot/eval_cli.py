@@ -33,3 +33,14 @@ def conversations(ctx: click.Context, files: tuple[Path, ...], failures: int) ->
     click.echo(f"{len(items)} conversations from {', '.join(p.name for p in paths)}")
     scores = conversation_eval.run(items, settings_from(ctx))
     click.echo(conversation_eval.report(scores, failures))
+
+
+@eval_group.command("replies")
+@click.pass_context
+def replies(ctx: click.Context) -> None:
+    """SMS segments per reply and per question, turns paged, messages to file a report."""
+    from bot import reply_eval
+    from bot.cli import settings_from
+
+    logging.getLogger("bot").setLevel(logging.WARNING)
+    click.echo(reply_eval.run(settings_from(ctx)))
