@@ -6,6 +6,7 @@ from bot.effects import Context, handler
 from bot.reports import service
 from bot.routing import store
 from bot.routing.matching import nearby
+from bot.routing.referrals import assigned_params
 from flows import Effect, Reply
 
 #: How many organizations find_ngo lists.
@@ -47,5 +48,8 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
     }
     filed = service.file_report(session, runtime, conversation, request, kind="contact_request",
                                 services=list(data.get("services") or ()))
-    msgid = "agent.requested" if filed.referral_id else "agent.unavailable"
-    return context.render([Reply(msgid, {"code": filed.code})], data.get("language"))
+    if not filed.referral_id:
+        return context.render([Reply("agent.unavailable", {"code": filed.code})], data.get("language"))
+    # Who will write and within how long (the acknowledgement deadline), not just "it may take a while".
+    params = {"code": filed.code, **assigned_params(runtime, filed.ngo_name)}
+    return context.render([Reply("agent.requested", params)], data.get("language"))

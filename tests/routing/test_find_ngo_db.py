@@ -69,7 +69,7 @@ def test_agent_asks_the_matched_organization_to_write_to_the_worker(make_bot, sq
     replies = ask(bot, "AGENTE") + answer_province(bot, "ON")
     es = i18n.translator("es")
     [code] = CODE.findall(replies[-1])
-    assert replies[-1].endswith(sent(es.gettext("agent.requested", code=code)))
+    assert replies[-1].endswith(sent(es.gettext("agent.requested", code=code, ngo="First Centre Workers Centre", hours=24)))
     [delivery] = webhook.wait_for(1)
     assert delivery.signed and delivery.json["contact_request"] is True
     assert delivery.json["case"]["kind"] == "contact_request" and "5195550101" not in delivery.body.decode()
