@@ -76,7 +76,7 @@ def test_a_sender_whose_turn_is_in_progress_holds_back_no_one_else(stack, twilio
         others = at_once(stack, [(sender, "hola") for sender in OTHERS])
         assert [p.status for p in others] == [200] * len(OTHERS)
         wait_all_answered(stack.db, accepted(others), timeout=90)
-        assert ledger(stack.db).inbound[waiting.sid] == "received"
+        assert ledger(stack.db, {waiting.sid}).inbound[waiting.sid] == "received"
         assert not someone_waits_for_a_lock(engine), "her job holds an rq worker waiting on the lock"
     wait_all_answered(stack.db, {waiting.sid}, timeout=60)
     assert [text for text, _ in transcript(stack.db, BUSY)] == ["hola", "1"]

@@ -49,7 +49,7 @@ def test_postgres_restarted_mid_burst_refuses_cleanly_and_answers_everything_onc
     assert len(sids) == total
     wait_all_answered(stack.db, sids, timeout=90)
     time.sleep(3)  # long enough for a second, duplicate send to show up if there were one
-    current = ledger(stack.db)
+    current = ledger(stack.db, sids)
     assert set(current.inbound) == sids, "a refused request left a row behind, or an accepted one none"
     assert set(current.inbound.values()) == {"done"}
     assert_each_sent_once(current, twilio)

@@ -9,7 +9,6 @@ from collections import Counter
 
 import pytest
 import redis
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.queue import QUEUES, WAITING, queue_name
@@ -27,14 +26,13 @@ EVEN = {"PUENTE__JOBS__WORKER_NICE": "0"}
 
 def metric(stack, name: str, **labels: str) -> float:
     """The sum of /metrics samples ``name`` whose labels include ``labels``."""
-    text = requests.get(f"{stack.base_url}/metrics", timeout=30).text
-    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+    return sum(sample.value for family in text_string_to_metric_families(stack.scrape()) for sample in family.samples
                if sample.name == name and labels.items() <= sample.labels.items())
 
 
 def handled(stack, sids: set[str]) -> bool:
     """Every one of these messages has had its turn (its reply is written, sent or not)."""
-    inbound = ledger(stack.db).inbound
+    inbound = ledger(stack.db, sids).inbound
     return all(inbound.get(sid) == "done" for sid in sids)
 
 
@@ -102,7 +100,7 @@ def test_a_redriven_backlog_does_not_hold_up_a_new_workers_first_reply(make_stac
     fresh = post(stack, "+15195559999", "hola")
     assert fresh.status == 200
     wait_all_answered(stack.db, {fresh.sid}, timeout=120)
-    still_waiting = set(ledger(stack.db).unanswered()) & backlog
+    still_waiting = set(ledger(stack.db, backlog).unanswered()) & backlog
     assert still_waiting, "the new worker's reply waited for the whole backlog"
 
     wait_all_answered(stack.db, backlog, timeout=600)

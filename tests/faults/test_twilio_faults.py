@@ -6,13 +6,12 @@ import re
 import time
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from bot.models import OutboxMessage
 from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
 from tests.faults.traffic import post
-from tests.support.services import METRICS_TOKEN, wait_until
+from tests.support.services import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -80,8 +79,7 @@ def test_twilio_failing_for_good_leaves_the_reply_failed_and_visible_never_sent(
     assert [row.status for row in _outbox(stack)] == ["failed"] * len(rows)
     assert all(row.attempts == 4 and row.error_code and "500" in row.error_message for row in rows)
     assert twilio.messages == []
-    metrics = requests.get(f"{stack.base_url}/metrics", timeout=10,
-                           headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    metrics = stack.scrape()
     failed = re.search(r'puente_messages_out\{channel="sms",status="failed"\} (\S+)', metrics)
     assert failed and float(failed.group(1)) == len(rows)
     assert "failed for good" in stack.logs()

@@ -223,6 +223,8 @@ class PuenteProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> PuenteProcess:
+        if self.process is not None:
+            raise RuntimeError(f"puente {self.args[0]} is started already")
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
         self.process = subprocess.Popen(
             [sys.executable, "-c", _MAIN, *self.args], env=self.env, cwd=REPO,
@@ -273,7 +275,9 @@ class PuenteProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def __enter__(self) -> PuenteProcess:
-        return self.start()
+        # serve() and worker() hand over a started process: starting it again here would leave the
+        # first running, on the test's Redis, taking later tests' jobs.
+        return self if self.process is not None else self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
@@ -349,6 +353,13 @@ class Stack:
         process = worker(self.env, self.tmp / f"worker-{len(self.workers)}.log")
         self.workers.append(process)
         return process
+
+    def scrape(self) -> str:
+        """/metrics as the stack's Prometheus reads it (with metrics.token)."""
+        response = requests.get(f"{self.base_url}/metrics", timeout=30,
+                                headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        response.raise_for_status()
+        return response.text
 
     def post(self, body: str, *, sender: str, to: str | None = None, sid: str | None = None,
              timeout: float = 15, **extra) -> requests.Response:
