@@ -28,9 +28,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 WORKER = "+15195550101"
 BOT_NUMBER = "+15550109999"
 WIDTH = 360
-#: A report in Spanish by SMS, answer by answer (the report flow's questions, in order).
+#: A report in Spanish by SMS, answer by answer (the report flow's questions, in order; the last
+#: declines the optional PIN).
 REPORT = ["hola", "quiero denunciar a mi patrón", "1", "Granja Los Pinos", "Leamington, Ontario", "1", "2",
-          "2", "LISTO", "no", "si", "no", "1"]
+          "LISTO", "no", "si", "no", "1", "1"]
 CODE = re.compile(r"\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b")
 
 
