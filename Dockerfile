@@ -24,7 +24,11 @@ RUN python -m pip wheel --no-deps --wheel-dir /dist . \
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/puente/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     PUENTE_ENV=production PORT=8000
-RUN useradd --system --create-home --home-dir /srv/puente --uid 10001 --user-group puente
+# gpg: referral details e-mailed to an NGO are encrypted to its OpenPGP key (python-gnupg runs it).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gnupg \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --create-home --home-dir /srv/puente --uid 10001 --user-group puente
 COPY --from=build /opt/puente /opt/puente
 USER puente
 # The instance folder (Prometheus' multiprocess files) is made here, in the working directory.

@@ -219,8 +219,10 @@ def answered(stack: Stack) -> tuple[int, int]:
     from sqlalchemy import func, or_, select
 
     from bot.models import InboundMessage, OutboxMessage
+    from bot.privacy import Vault
 
-    at_twilio = {message.sid for message in stack.twilio.messages}
+    sid_hash = Vault(SECRET).sid_hash  # the database keeps SIDs as keyed hashes
+    at_twilio = {sid_hash(message.sid) for message in stack.twilio.messages}
     with stack.db.session() as session:
         stored = session.scalar(select(func.count(InboundMessage.id)))
         rows = session.execute(

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
 from bot.runtime import Runtime, set_current
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, check_production, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp"), ("bot.analytic
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     settings = settings or load_settings()
-    logs.configure(settings.log_level, json_lines=settings.env == "production")
+    check_production(settings)  # every gunicorn worker too: a production app never fails open
+    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
     set_current(runtime)
@@ -32,15 +34,25 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     i18n.load()  # the catalogs are read once at start: a broken .po stops here, not mid-conversation
 
     app = Flask(__name__, instance_path=settings.instance_path)
+    production = settings.env == "production"
+    if production:
+        # Only over https, only this host, whole site: a browser keeps it for no other site.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-puente"
+        app.config["SESSION_COOKIE_PATH"] = "/"
     app.config.update(
         MAX_CONTENT_LENGTH=settings.messages.max_request_bytes,
         SECRET_KEY=runtime.vault.derive("flask-session").hex(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.public_base_url and settings.public_base_url.startswith("https")),
+        SESSION_COOKIE_SECURE=production or bool(settings.public_base_url and settings.public_base_url.startswith("https")),
         PUENTE_SETTINGS=settings,
     )
     app.extensions["puente"] = runtime
+    if proxies := settings.portal.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the configured number of hops is believed: a client's own X-Forwarded-For is not.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from bot.metrics import bp as metrics
     from bot.routes import bp as webhooks
@@ -49,6 +61,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(metrics)
     for module, attribute in BLUEPRINTS:
         app.register_blueprint(getattr(__import__(module, fromlist=[attribute]), attribute))
+
+    if production:
+        @app.after_request
+        def _hsts(response: Response) -> Response:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            return response
 
     @app.errorhandler(SQLAlchemyError)
     def _database_down(exc: SQLAlchemyError) -> Response:
@@ -85,8 +103,9 @@ def _warn_about(settings: Settings) -> None:
 
 def _start_redriver(runtime: Runtime) -> None:
     """Without rq, this process re-drives its own unfinished work now and then."""
-    from bot import conversations
+    from bot import conversations, jobs
     from bot.routing import jobs as routing
+    from bot.worker import PURGE_EVERY_SECONDS
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     stop = runtime.extras.setdefault("stop", threading.Event())
@@ -96,10 +115,14 @@ def _start_redriver(runtime: Runtime) -> None:
             runtime.warm_up()  # so the first worker's message does not wait for the NLU to load
         except Exception as exc:
             log.error("could not load the NLU, flows or catalogs: %s", exc)
+        last_purge = 0.0
         while not stop.wait(interval):
             try:
                 conversations.redrive(runtime)
                 routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
+                if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
+                    jobs.purge()
+                    last_purge = time.monotonic()
             except Exception as exc:
                 log.warning("re-drive failed (%s); will try again", type(exc).__name__)
 

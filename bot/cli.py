@@ -11,7 +11,7 @@ import click
 
 from bot.errors import ConfigError, PuenteError
 from bot.queue import QUEUES
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, check_production, ensure_secret_key, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ def main(ctx: click.Context, config: str | None) -> None:
 def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) -> None:
     """Serve the webhook and portal with gunicorn (production settings)."""
     settings = settings_from(ctx, env="production")
+    check_production(settings)
     _shared_metrics_dir(settings)
     from bot.runtime import Runtime
 
@@ -80,7 +81,7 @@ def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) 
 @click.pass_context
 def run(ctx: click.Context, host: str, port: int | None) -> None:
     """Run the bot on this machine: migrate the database, then serve with the development server."""
-    settings = settings_from(ctx)
+    settings = ensure_secret_key(settings_from(ctx), generate=True)  # a developer's first start
     from bot import create_app, migrate
     from bot.twilio_gateway import INBOUND_WEBHOOK
 
@@ -145,13 +146,15 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.option("--channel", type=click.Choice(["sms", "whatsapp"]), default="sms", show_default=True)
 @click.option("--number", default="+15550100001", show_default=True, help="The worker's number to pretend.")
 @click.option("--to", "to", default="+15550109999", show_default=True, help="The bot's number.")
+@click.option("--new", "new", is_flag=True, help="Start a fresh conversation (a new number) instead of resuming.")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Write logs here (default: WARNING and up on stderr).")
 @click.pass_context
-def chat(ctx: click.Context, channel: str, number: str, to: str) -> None:
+def chat(ctx: click.Context, channel: str, number: str, to: str, new: bool, log_file: str | None) -> None:
     """Talk to the bot in this terminal, through the same webhook pipeline (replies printed here)."""
     from bot.chat import chat_loop
 
-    settings = settings_from(ctx)
-    chat_loop(settings, channel=channel, number=number, bot_number=to)
+    settings = ensure_secret_key(settings_from(ctx), generate=True)
+    chat_loop(settings, channel=channel, number=number, bot_number=to, new=new, log_file=log_file)
 
 
 @main.command()

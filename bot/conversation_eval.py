@@ -144,7 +144,8 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/eval.db"
         settings = settings.with_changes(database_url=url, redis_url=None, jobs__inline_sync=True,
-                                         instance_path=folder, twilio__auth_token=None,
+                                         instance_path=folder, secret_key=secrets.token_urlsafe(32),
+                                         twilio__auth_token=None,
                                          twilio__account_sid=None)
         migrate.upgrade(url)
         sender = ConsoleSender(quiet=True)

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import dialogue, effects, nlu_review, sealed_state
+from bot import dialogue, effects, nlu_review, sealed_state, twilio_cleanup
 from bot.db import UTCDateTime, utcnow
 from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
@@ -47,15 +47,19 @@ from bot.outbound import (
     deliver,
     queue_text,
     queue_to_address,
+    release_held,
     schedule_probe,
     send_job_id,
 )
 from bot.queue import job_id
-from bot.runtime import Runtime
+from bot.runtime import Runtime, after_commit
+from flows import Reply
 
 log = logging.getLogger(__name__)
 
 PROCESS_JOB = "bot.jobs.process_inbound"
+FLOOD_JOB = "bot.jobs.flood_notice"
+AFTER_FLOOD_JOB = "bot.jobs.after_flood"
 #: When another job holds the worker's conversation, this one is queued again after this delay.
 BUSY_RETRY_SECONDS = 0.5
 
@@ -96,7 +100,7 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
 
     ``store`` inserts them into their workers' conversations in one statement, skipping MessageSids
     already stored or erased; a worker who sent more messages in the last minute than anyone types
-    (a flood) has them stored without their text, as throttled. It returns (sid, id, conversation,
+    (a flood) has them stored as throttled (see :func:`flood_notice`). It returns (sid, id, conversation,
     status) of what it stored, nothing for a known sid or a conversation that does not exist yet.
     ``new conversations`` creates the missing ones, except for a known sid (Twilio redelivering a
     message of a conversation since erased must not bring its number back)."""
@@ -117,19 +121,21 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
                      message.c.received_at >= bindparam("since", type_=UTCDateTime()))
               .scalar_subquery())
     # The same worker's earlier messages in this batch count too: a flood arrives in batches.
-    flooded = recent + field("earlier", as_int=True) >= bindparam("flood_limit", type_=Integer())
+    # STOP is never held back.
+    flooded = ((recent + field("earlier", as_int=True) >= bindparam("flood_limit", type_=Integer()))
+               & (field("exempt", as_int=True) == 0))
     erased = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == field("sid")).exists()
     stored = select(message.c.id).where(message.c.message_sid == field("sid")).exists()
     now = bindparam("now", type_=UTCDateTime())
     source = (
-        select(field("sid"), conversation.c.id, now,
-               case((flooded, None), else_=field("body_enc")), field("button_enc"), field("media", as_json=True),
+        select(field("sid"), field("sid_enc"), conversation.c.id, now,
+               field("body_enc"), field("button_enc"), field("media", as_json=True),
                field("opt_out_type"), field("bot_address"),
                case((flooded, "throttled"), else_="received"), literal(0))
         .select_from(rows).join(conversation, conversation.c.address_key == field("key"))
         .where(~erased)
     )
-    columns = ["message_sid", "conversation_id", "received_at", "body_enc", "button_enc", "media",
+    columns = ["message_sid", "sid_enc", "conversation_id", "received_at", "body_enc", "button_enc", "media",
                "opt_out_type", "bot_address", "status", "attempts"]
     store = (insert(message).from_select(columns, source)
              .on_conflict_do_nothing(index_elements=["message_sid"])
@@ -168,10 +174,13 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
     keys = [vault.address_key(m.sender) for m in messages]
     rows = [{
         # earlier: the sender's messages before this one in the batch, for the flood check.
-        "sid": m.message_sid, "key": key, "earlier": keys[:i].count(key),
+        # The SID only as a keyed hash (deduplication); itself encrypted until its deletion at Twilio.
+        "sid": vault.sid_hash(m.message_sid), "sid_enc": vault.encrypt(m.message_sid),
+        "key": key, "earlier": keys[:i].count(key),
         "body_enc": vault.encrypt(m.body), "button_enc": vault.encrypt_optional(m.button_text),
         "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in m.media],
         "opt_out_type": m.opt_out_type, "bot_address": m.recipient,
+        "exempt": int(bool(m.opt_out_type) or runtime.engine.keywords.command(m.body, m.channel) == "stop"),
     } for i, (m, key) in enumerate(zip(messages, keys, strict=True))]
     shared = {"now": now, "since": now - timedelta(minutes=1),
               "flood_limit": settings.messages.flood_limit_per_minute}
@@ -212,11 +221,16 @@ def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Ac
         # Also when the batch fails: what it did store gets its turn now. Each message is then
         # tried alone (bot.group_commit), which takes these for duplicates and queues nothing.
         turns: dict[str, tuple[int]] = {}
+        notices: dict[str, tuple[int]] = {}
         for row in stored.values():
             if row is not None and row.status == "received":
                 turns.setdefault(turn_marker(row.conversation_id), (row.id,))
+            elif row is not None:
+                notices.setdefault(f"flood:{row.conversation_id}", (row.id,))
         if turns:
             runtime.enqueue_once(PROCESS_JOB, turns, {marker: turn_job_id(*args) for marker, args in turns.items()})
+        if notices:
+            runtime.enqueue_once(FLOOD_JOB, notices)
     return [Accepted(None) if (row := stored[i]) is None else Accepted(row.id, throttled=row.status == "throttled")
             for i in range(len(rows))]
 
@@ -296,7 +310,10 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                 return False
             queue_text(session, runtime, conversation, pages, dedupe_key=f"reply:{row.id}",
                        even_if_opted_out=outcome.confirm_opt_out)
+            if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
+                release_held(session, runtime, conversation)  # after the reply, news held for the PIN
             row.status, row.processed_at = "done", utcnow()
+            _delete_at_twilio(session, runtime, row)
     except SQLAlchemyError:
         raise  # the database is in trouble: let the job fail and be retried as a whole
     except Exception as exc:
@@ -306,7 +323,47 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
         row.status, row.processed_at = "failed", utcnow()
         queue_text(session, runtime, conversation, dialogue.apology(runtime, conversation),
                    dedupe_key=f"apology:{row.id}")
+        _delete_at_twilio(session, runtime, row)
     return True
+
+
+def flood_notice(runtime: Runtime, inbound_id: int) -> bool:
+    """Tell a worker over the flood limit, once a minute, that their latest message will be answered
+    in a minute (never silence); False when a notice already went this minute."""
+    with runtime.db.session() as session:
+        row = session.get(InboundRow, inbound_id)
+        if row is None:
+            return False
+        conversation = session.get(Conversation, row.conversation_id)
+        key = f"flood:{conversation.id}:{utcnow():%Y%m%d%H%M}"
+        language = (conversation.state or {}).get("language") or conversation.language \
+            or runtime.settings.conversation.default_language
+        pages = dialogue.render_replies(runtime, [Reply("flood.notice")], language, conversation.channel)
+        if not queue_text(session, runtime, conversation, pages, kind="flood", dedupe_key=key):
+            return False
+    runtime.enqueue(AFTER_FLOOD_JOB, inbound_id, delay=runtime.settings.messages.flood_pause_seconds)
+    return True
+
+
+def after_flood(runtime: Runtime, inbound_id: int) -> int:
+    """The pause is over: answer the worker's latest message if it was one held back by the flood."""
+    with runtime.db.session() as session:
+        conversation_id = session.scalar(select(InboundRow.conversation_id).where(InboundRow.id == inbound_id))
+        latest = session.scalar(select(InboundRow).where(InboundRow.conversation_id == conversation_id)
+                                .order_by(InboundRow.id.desc()).limit(1))
+        if latest is None or latest.status != "throttled":
+            return 0
+        latest.status = "received"
+        latest_id = latest.id
+    return process(runtime, latest_id)
+
+
+def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
+    """Twilio's copy of a handled message is deleted by a job, after this turn commits."""
+    has_media = bool(row.media)
+    deletion = twilio_cleanup.schedule_inbound(session.connection(), runtime, row)
+    if deletion is not None and not has_media:  # with media, the re-drive runs it once due
+        after_commit(session, twilio_cleanup.DELETE_JOB, deletion, delay=twilio_cleanup.job_delay(runtime))
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:
@@ -336,6 +393,7 @@ def redrive(runtime: Runtime) -> dict[str, int]:
             ).order_by(OutboxMessage.id)
         ).all()
     queued = {
+        "deletions": twilio_cleanup.redrive(runtime),
         "inbound": runtime.enqueue_unique(PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)},
                                           queue="backlog"),
         "outbox": runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},

@@ -6,6 +6,7 @@ failing), PostgreSQL through DATABASE_URL.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
@@ -58,10 +59,20 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _tune_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _private_file(url: str) -> None:
+    """Create the SQLite file readable by this user only (SQLite gives its -wal and -shm files the
+    same mode): it holds every conversation, encrypted or not."""
+    path = make_url(url).database
+    if (path and path != ":memory:" and not path.startswith("file:") and not os.path.exists(path)
+            and os.path.isdir(os.path.dirname(path) or ".")):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot import dialogue
+from bot import dialogue, twilio_cleanup
 from bot.models import Conversation, ErasedMessage, InboundMessage, OutboxMessage
-from bot.runtime import Runtime
+from bot.runtime import Runtime, after_commit
 from flows import Effect, Reply
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def _opt_out(context: Context, effect: Effect) -> None:
     context.conversation.opted_out = True
     # Nothing queued for this worker goes out after STOP.
     for row in context.session.query(OutboxMessage).filter(
-        OutboxMessage.conversation_id == context.conversation.id, OutboxMessage.status == "pending"
+        OutboxMessage.conversation_id == context.conversation.id, OutboxMessage.status.in_(("pending", "held"))
     ):
         row.status = "cancelled"
 
@@ -119,12 +119,24 @@ def _tip_delete_chat(context: Context, effect: Effect) -> list[str]:
     return context.render([Reply("tip.delete_chat")])
 
 
+@handler("set_pin")
+def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
+    """The worker chose a PIN at their first report (bot.dialogue stored its hash)."""
+    return context.render([Reply("pin.saved")]) if effect.data.get("set") else None
+
+
 @handler("erase_data")
 def _erase(context: Context, effect: Effect) -> None:
-    """Erase the worker's conversation, messages and outbox. Areas holding more (reports) add their own."""
-    session, conversation = context.session, context.conversation
-    sids = session.scalars(select(InboundMessage.message_sid).where(InboundMessage.conversation_id == conversation.id))
-    session.add_all(ErasedMessage(message_sid=sid) for sid in sids)
+    """Erase the worker's conversation, messages and outbox, and Twilio's copies of every message.
+    Areas holding more (reports) add their own."""
+    session, conversation, runtime = context.session, context.conversation, context.runtime
+    inbound = session.scalars(select(InboundMessage).where(InboundMessage.conversation_id == conversation.id)).all()
+    session.add_all(ErasedMessage(message_sid=row.message_sid) for row in inbound)
+    conn = session.connection()
+    for row in inbound:
+        twilio_cleanup.schedule_inbound(conn, runtime, row, wait=0)
+    for deletion in twilio_cleanup.hurry(conn, runtime, conversation.id):
+        after_commit(session, twilio_cleanup.DELETE_JOB, deletion)
     session.execute(delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id))
     session.execute(delete(InboundMessage).where(InboundMessage.conversation_id == conversation.id))
     session.execute(delete(Conversation).where(Conversation.id == conversation.id))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, update
 
-from bot import conversations, outbound
+from bot import conversations, outbound, twilio_cleanup
 from bot.db import utcnow
 from bot.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
 from bot.queue import resolve
@@ -27,9 +27,24 @@ def process_inbound(inbound_id: int) -> int:
     return conversations.process(current(), inbound_id)
 
 
+def flood_notice(inbound_id: int) -> bool:
+    """Tell a worker over the flood limit to wait a minute (at most once a minute)."""
+    return conversations.flood_notice(current(), inbound_id)
+
+
+def after_flood(inbound_id: int) -> int:
+    """Answer a throttled worker's latest message once the pause is over."""
+    return conversations.after_flood(current(), inbound_id)
+
+
 def send_message(outbox_id: int) -> str:
     """Send one outbox message (claimed under a lease, never twice)."""
     return outbound.deliver(current(), outbox_id)
+
+
+def delete_at_twilio(deletion_id: int) -> str:
+    """Delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
+    return twilio_cleanup.run(current(), deletion_id)
 
 
 def probe_twilio() -> str:

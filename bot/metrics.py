@@ -4,14 +4,19 @@ Message counts come from the database at scrape time (right across any number of
 processes); latencies and referral acknowledgement times are histograms, shared between processes
 through prometheus_client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (`puente serve`
 and `puente worker` set it).
+
+With ``metrics.token`` set, a scrape must send it (``Authorization: Bearer ...``); production without
+one answers 404. No label tells what kind of message went out: a count of referral or relay
+messages, scraped every few seconds, would date each report.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
@@ -43,8 +48,8 @@ class DatabaseCollector:
 
         inbound = GaugeMetricFamily("puente_messages_in", "Inbound messages by channel and status",
                                     labels=["channel", "status"])
-        outbound = GaugeMetricFamily("puente_messages_out", "Outbound messages by channel, kind and status",
-                                     labels=["channel", "kind", "status"])
+        outbound = GaugeMetricFamily("puente_messages_out", "Outbound messages by channel and status",
+                                     labels=["channel", "status"])
         depth = GaugeMetricFamily("puente_queue_depth", "Jobs waiting in each queue", labels=["queue"])
         oldest = GaugeMetricFamily("puente_queue_oldest_seconds", "Age of the oldest job waiting in each queue",
                                    labels=["queue"])
@@ -61,11 +66,11 @@ class DatabaseCollector:
                 .group_by(Conversation.channel, InboundMessage.status)
             ):
                 inbound.add_metric([channel, status], count)
-            for channel, kind, status, count in session.execute(
-                select(OutboxMessage.channel, OutboxMessage.kind, OutboxMessage.status, func.count())
-                .group_by(OutboxMessage.channel, OutboxMessage.kind, OutboxMessage.status)
+            for channel, status, count in session.execute(
+                select(OutboxMessage.channel, OutboxMessage.status, func.count())
+                .group_by(OutboxMessage.channel, OutboxMessage.status)
             ):
-                outbound.add_metric([channel, kind, status], count)
+                outbound.add_metric([channel, status], count)
         for queue, (count, age) in self.runtime.queue.backlog().items():
             depth.add_metric([queue], count)
             oldest.add_metric([queue], age)
@@ -74,6 +79,15 @@ class DatabaseCollector:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    settings = current_app.extensions["puente"].settings
+    token = settings.metrics.token
+    if token is None and settings.env == "production":
+        abort(404)
+    if token is not None:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").encode()
+        if not hmac.compare_digest(given, token.encode()):
+            return Response("metrics need the token (metrics.token)\n", status=401,
+                            headers={"WWW-Authenticate": "Bearer"})
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

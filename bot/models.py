@@ -40,7 +40,9 @@ class Conversation(Base):
 
 
 class InboundMessage(Base):
-    """A message Twilio delivered; MessageSid is unique so a redelivery is processed once."""
+    """A message Twilio delivered; its MessageSid's keyed hash is unique so a redelivery is
+    processed once. ``sid_enc`` holds the SID itself (encrypted) only until its deletion at
+    Twilio is scheduled (bot.twilio_cleanup)."""
 
     __tablename__ = "inbound_messages"
     __table_args__ = (
@@ -50,6 +52,7 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    sid_enc: Mapped[str | None] = mapped_column(Text)
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
@@ -69,7 +72,7 @@ class InboundMessage(Base):
 
 
 class ErasedMessage(Base):
-    """The MessageSids of an erased conversation, kept a few days without anything else: Twilio
+    """The MessageSids (keyed hashes) of an erased conversation, kept a few days alone: Twilio
     may redeliver the worker's "yes, erase", which must not bring their number back."""
 
     __tablename__ = "erased_messages"
@@ -105,12 +108,32 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    #: The keyed hash of Twilio's SID (bot.privacy.Vault.sid_hash): status callbacks find the row.
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None]
     status_at: Mapped[datetime | None]
+
+
+class TwilioDeletion(Base):
+    """A message (or one media item) to delete at Twilio, until Twilio confirms it is gone.
+
+    The SID is kept encrypted here and only here; ``sid_hash`` makes scheduling it twice one row.
+    ``conversation_id`` (no foreign key: the row outlives an erased conversation) lets an
+    erasure hurry its conversation's deletions."""
+
+    __tablename__ = "twilio_deletions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sid_enc: Mapped[str] = mapped_column(Text)
+    media_sid_enc: Mapped[str | None] = mapped_column(Text)
+    conversation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class NluReview(Base):

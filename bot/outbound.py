@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot import dialogue, pin, sealed_state, twilio_cleanup
 from bot.db import UTCDateTime, utcnow
 from bot.errors import SendError
 from bot.messages import OutboundMessage
@@ -24,6 +25,7 @@ from bot.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
 from bot.queue import job_id
 from bot.runtime import Runtime, after_commit
 from bot.twilio_gateway import STATUS_WEBHOOK
+from flows import Reply
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +55,12 @@ def queue_text(
     """Write the pages of one reply to the outbox; the send jobs are queued after commit.
 
     Nothing is written for a worker who opted out (unless this is the opt-out confirmation itself).
+    Unprompted news (``pin.UNPROMPTED`` kinds) to a worker whose PIN is not given is held behind
+    one neutral notice until they give it (bot.pin).
     """
     if conversation.opted_out and not even_if_opted_out:
         return []
+    held = kind in pin.UNPROMPTED and pin.locked(runtime.vault, conversation, utcnow())
     address = runtime.vault.decrypt(conversation.address_enc)
     rows = []
     for n, page in enumerate(pages):
@@ -63,8 +68,44 @@ def queue_text(
         if key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             continue
         rows.append(_add(session, runtime, conversation.id, conversation.channel, address,
-                         conversation.bot_address, kind, key, body=page))
+                         conversation.bot_address, kind, key, body=page, held=held))
+    if held and rows:
+        _notice(session, runtime, conversation, address)
     return rows
+
+
+def _notice(session: Session, runtime: Runtime, conversation: Conversation, address: str) -> None:
+    """"Puente: you have a new message. Reply with your PIN": once while news waits unread."""
+    state = sealed_state.unseal(runtime.vault, conversation.state or {})
+    if pin.waiting(state):
+        return
+    sealed_state.update(runtime.vault, conversation, pin=pin.hold(state, None)["pin"])
+    language = state.get("language") or conversation.language or runtime.settings.conversation.default_language
+    reply = Reply("pin.notice")
+    if in_whatsapp_window(conversation):
+        for page in dialogue.render_replies(runtime, [reply], language, conversation.channel):
+            _add(session, runtime, conversation.id, conversation.channel, address, conversation.bot_address,
+                 "notice", None, body=page)
+        return
+    content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
+    if not content_sid:
+        log.warning("news held for a PIN without a notice: outside WhatsApp's 24 h window and no "
+                    "template for %s in twilio.whatsapp_templates", language)
+        return
+    queue_template(session, runtime, conversation, content_sid, {"1": dialogue.compose(reply, language)},
+                   kind="notice")
+
+
+def release_held(session: Session, runtime: Runtime, conversation: Conversation) -> int:
+    """Send what was held for the worker's PIN, in order (they just gave it)."""
+    ids = session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.conversation_id == conversation.id, OutboxMessage.status == "held")
+        .order_by(OutboxMessage.id)).all()
+    if ids:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending"))
+        for outbox_id in ids:
+            after_commit(session, SEND_JOB, outbox_id, job_id=send_job_id(outbox_id, 0))
+    return len(ids)
 
 
 def queue_template(
@@ -103,17 +144,19 @@ def queue_to_address(
 def _add(session: Session, runtime: Runtime, conversation_id: int | None, channel: str,
          address: str, from_address: str, kind: str, dedupe_key: str | None, *,
          body: str | None = None, content_sid: str | None = None,
-         content_variables: str | None = None) -> OutboxMessage:
+         content_variables: str | None = None, held: bool = False) -> OutboxMessage:
     vault = runtime.vault
     row = OutboxMessage(
         conversation_id=conversation_id, channel=channel, kind=kind, dedupe_key=dedupe_key,
         to_enc=vault.encrypt(address), from_address=from_address,
         body_enc=vault.encrypt_optional(body), content_sid=content_sid,
         content_variables_enc=vault.encrypt_optional(content_variables),
+        status="held" if held else "pending",
     )
     session.add(row)
     session.flush()
-    after_commit(session, SEND_JOB, row.id, job_id=send_job_id(row.id, 0))
+    if not held:
+        after_commit(session, SEND_JOB, row.id, job_id=send_job_id(row.id, 0))
     return row
 
 
@@ -166,12 +209,18 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
     if circuit.failures and runtime.circuit.closed():
         release(runtime)
     with runtime.db.autocommit() as conn:
-        conn.execute(
+        conversation_id = conn.scalar(
             update(OutboxMessage).where(OutboxMessage.id == outbox_id)
-            .values(status="sent", twilio_sid=sid, sent_at=utcnow(), error_code=None, error_message=None,
+            .values(status="sent", twilio_sid=runtime.vault.sid_hash(sid), sent_at=utcnow(),
+                    error_code=None, error_message=None,
                     # No conversation keeps this number (an erasure's goodbye, a staff notice).
                     to_enc=case((OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc))
+            .returning(OutboxMessage.conversation_id)
         )
+        # Twilio's copy goes once the message is final: a status callback makes this due now.
+        callbacks = message.status_callback is not None
+        twilio_cleanup.schedule(conn, runtime, sid, conversation_id=conversation_id,
+                                wait=twilio_cleanup.UNCONFIRMED_WAIT if callbacks else None)
     log.info("outbox %s sent on attempt %s (%s)", outbox_id, row.attempts, message_kind(message))
     return "sent"
 
@@ -258,10 +307,13 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
         return False
     with runtime.db.autocommit() as conn:
         moved = runtime.db.prepared(_MOVE_STATUS).run(conn, {
-            "sid": sid, "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
+            "sid": runtime.vault.sid_hash(sid), "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
             "code": error_code[:32] if error_code else None})
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
-    return bool(moved) or _sid_known(runtime, sid)
+    ours = bool(moved) or _sid_known(runtime, sid)
+    if ours:
+        twilio_cleanup.final_status(runtime, sid, status)
+    return ours
 
 
 def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
@@ -280,7 +332,8 @@ def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
 
 def _sid_known(runtime: Runtime, sid: str) -> bool:
     with runtime.db.session() as session:
-        return session.scalar(select(OutboxMessage.id).where(OutboxMessage.twilio_sid == sid)) is not None
+        return session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.twilio_sid == runtime.vault.sid_hash(sid))) is not None
 
 
 def message_kind(message: OutboundMessage) -> str:

@@ -38,6 +38,7 @@ class Vault:
         self._aead = AESGCM(self.derive("aes-gcm-v1"))
         self._fernet = Fernet(base64.urlsafe_b64encode(self.derive("fernet-v1")))  # earlier tokens
         self._address_key = self.derive("address-hmac-v1")
+        self._sid_key = self.derive("message-sid-hmac-v1")
 
     def derive(self, purpose: str, length: int = 32) -> bytes:
         """A key for one purpose (HKDF-SHA256 over the secret, the purpose as context)."""
@@ -48,6 +49,11 @@ class Vault:
         """The stable lookup key of a channel address ('+1...' or 'whatsapp:+1...')."""
         normalized = address.strip().lower().replace(" ", "")
         return hmac.new(self._address_key, normalized.encode(), hashlib.sha256).hexdigest()
+
+    def sid_hash(self, sid: str) -> str:
+        """What is kept of a Twilio message SID: enough to recognise it again, not to look it up
+        at Twilio (a dump cannot be matched with Twilio's logs or the worker's phone)."""
+        return hmac.new(self._sid_key, sid.encode(), hashlib.sha256).hexdigest()
 
     def keyed_hash(self, purpose: str, value: str) -> str:
         """A keyed hash for values looked up but never read back (case codes, reporters)."""

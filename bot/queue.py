@@ -238,13 +238,16 @@ class InlineQueue:
         self._pending = 0
         self._lock = threading.Lock()
         self._markers: dict[str, float] = {}  # marker -> when it expires (time.monotonic)
+        self._timers: set[threading.Timer] = set()  # delayed jobs, cancelled at shutdown
         self._waiting: set[str] = set()  # ids of the enqueue_unique jobs not started yet
 
     def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None,
                 _id: str | None = None) -> None:
         if delay:
-            timer = threading.Timer(delay, self._submit, (func, args, _id))
+            timer = threading.Timer(delay, self._submit_delayed, (func, args, _id))
             timer.daemon = True
+            with self._lock:
+                self._timers.add(timer)
             timer.start()
         elif self.sync:
             self._run(func, args, _id, counted=False)
@@ -275,6 +278,11 @@ class InlineQueue:
             for marker in markers:
                 self._markers.pop(marker, None)
 
+    def _submit_delayed(self, func: str, args: tuple, id_: str | None) -> None:
+        with self._lock:
+            self._timers.discard(threading.current_thread())
+        self._submit(func, args, id_)
+
     def _submit(self, func: str, args: tuple, id_: str | None) -> None:
         with self._lock:
             self._pending += 1
@@ -302,5 +310,13 @@ class InlineQueue:
     def ping(self) -> None:
         return None
 
+    def cancel_delayed(self) -> None:
+        """Drop the delayed jobs not started (the re-drive queues their work again on a restart)."""
+        with self._lock:
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
+
     def shutdown(self) -> None:
+        self.cancel_delayed()
         self._executor.shutdown(wait=True)

@@ -1,7 +1,7 @@
 """The relay between an NGO's staff and a worker, without staff ever seeing the worker's number.
 
 Staff -> worker: the portal's text goes through the one outbound path, wrapped in the worker's
-language (``relay.from_ngo``, signed with the NGO's name). On WhatsApp outside the 24-hour window
+language (``relay.from_staff``, signed "Puente", never with the NGO's name). On WhatsApp outside the 24-hour window
 free text would fail: the worker gets the approved template inviting them to reply, and the staff
 message waits (``waiting_window``) until they write, then goes.
 
@@ -33,7 +33,7 @@ from bot.reports import casecode, timeline
 from bot.reports.models import Report
 from bot.reports.notify import conversation_of
 from bot.reports.service import CODE_KEY_PURPOSE
-from bot.routing.models import NgoRecord, Referral
+from bot.routing.models import Referral
 from bot.runtime import Runtime, after_commit
 from flows import Effect, Reply
 
@@ -96,7 +96,7 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
     session.flush()
     _open_relay(runtime, conversation, report.id, now)
     if in_whatsapp_window(conversation, now):
-        _queue(session, runtime, conversation, message, referral.ngo_id, text, now)
+        _queue(session, runtime, conversation, message, text, now)
     else:
         message.status = "waiting_window"
         _invite(session, runtime, conversation, report, referral, message, now)
@@ -113,10 +113,10 @@ def _open_relay(runtime: Runtime, conversation: Conversation, report_id: int, no
 
 
 def _queue(session: Session, runtime: Runtime, conversation: Conversation, message: RelayMessage,
-           ngo_id: str, text: str, now: datetime) -> None:
+           text: str, now: datetime) -> None:
     language = (conversation.state or {}).get("language") or conversation.language or "es"
-    ngo = session.get(NgoRecord, ngo_id)
-    reply = Reply("relay.from_ngo", {"ngo": ngo.name if ngo else "", "text": text})
+    # Signed "Puente", never with the organization's name: the phone may be seen by the employer.
+    reply = Reply("relay.from_staff", {"text": text})
     pages = dialogue.render_replies(runtime, [reply], language, conversation.channel)
     rows = queue_text(session, runtime, conversation, pages, kind="relay", dedupe_key=f"relay:{message.id}")
     message.status = "queued" if rows else "undeliverable"
@@ -140,8 +140,7 @@ def _invite(session: Session, runtime: Runtime, conversation: Conversation, repo
         log.warning("relay %s held without an invitation: no WhatsApp template for %s in "
                     "twilio.whatsapp_templates", message.id, language)
         return
-    ngo = session.get(NgoRecord, referral.ngo_id)
-    invite = dialogue.compose(Reply("relay.window_invite", {"ngo": ngo.name if ngo else ""}), language)
+    invite = dialogue.compose(Reply("relay.window_invite"), language)
     queue_template(session, runtime, conversation, content_sid, {"1": invite}, kind="relay",
                    dedupe_key=f"relay-invite:{message.id}")
 
@@ -154,14 +153,14 @@ def release_waiting(session: Session, runtime: Runtime, conversation: Conversati
         return 0
     key = runtime.vault.keyed_hash("report-link", conversation.address_key)
     waiting = session.execute(
-        select(RelayMessage, Referral.ngo_id)
+        select(RelayMessage)
         .join(Report, Report.id == RelayMessage.report_id)
         .join(Referral, Referral.id == RelayMessage.referral_id)
         .where(Report.conversation_key == key, RelayMessage.status == "waiting_window")
         .order_by(RelayMessage.id)
-    ).all()
-    for message, ngo_id in waiting:
-        _queue(session, runtime, conversation, message, ngo_id, runtime.vault.decrypt(message.body_enc), now)
+    ).scalars().all()
+    for message in waiting:
+        _queue(session, runtime, conversation, message, runtime.vault.decrypt(message.body_enc), now)
     return len(waiting)
 
 
@@ -239,9 +238,7 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
     context.notes["relayed_report"] = report.id
     _open_relay(runtime, conversation, report.id, utcnow())
     language = (conversation.state or {}).get("language") or conversation.language or report.language
-    ngo = session.get(NgoRecord, found[1].ngo_id)
-    return dialogue.render_replies(runtime, [Reply("relay.passed_on", {"ngo": ngo.name if ngo else ""})],
-                                   language, conversation.channel)
+    return dialogue.render_replies(runtime, [Reply("relay.passed_on")], language, conversation.channel)
 
 
 def _relay_open(session: Session, report_id: int) -> bool:

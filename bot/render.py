@@ -25,7 +25,9 @@ HINT_SEPARATOR = "\n"
 
 # Whitespace before a cut is preferred if the page is at least this full.
 _MIN_FILL = 0.5
-_SENTENCE_END = ".!?\u2026:;"
+_SENTENCE_END = ".!?\u2026"
+# A label ending in a colon ("Service Canada:") stays with what follows it (a number, a name).
+_LABEL_END = ":"
 _CLOSERS = "\"')]\u00bb\u201d\u2019"
 _WIDEST_CHAR = "\U0001f600"  # two UTF-16 units and forces UCS-2: the costliest single character
 
@@ -76,6 +78,59 @@ def render(
     else:
         raise ValueError(f"unknown channel {channel!r}; expected 'sms' or 'whatsapp'")
     return paginate(text, fits, hint)
+
+
+def prepare(text: str, channel: Channel, *, transliterate: bool = False) -> str:
+    """``text`` as ``channel`` carries it: plain (and maybe GSM-7) on SMS, markup kept on WhatsApp."""
+    if channel == "sms":
+        text = sms_text(text)
+        return transliterate_gsm7(text) if transliterate else text
+    if channel == "whatsapp":
+        return _newlines(text)
+    raise ValueError(f"unknown channel {channel!r}; expected 'sms' or 'whatsapp'")
+
+
+def fitter(channel: Channel, budget_segments: int) -> Callable[[str], bool]:
+    """Whether one message fits ``channel``: ``budget_segments`` SMS segments, or Twilio's body limit."""
+    if channel == "whatsapp":
+        return lambda page: utf16_len(page) <= MAX_BODY_CHARS
+    if budget_segments < 1:
+        raise ValueError(f"budget_segments must be at least 1, got {budget_segments}")
+    return lambda page: utf16_len(page) <= MAX_BODY_CHARS and count_segments(page) <= budget_segments
+
+
+def pack(blocks: list[str], fits: Callable[[str], bool]) -> list[str]:
+    """One turn's replies (already prepared) as the fewest messages, each within ``fits``.
+
+    Consecutive replies share a message while it fits, so an answer and the question after it
+    travel together when they can; a reply is never cut across messages unless it alone is too
+    long, and then only at a paragraph, line or sentence end (never after a label's colon).
+    """
+    messages: list[str] = []
+    for block in (b.strip() for b in blocks):
+        if not block:
+            continue
+        joined = f"{messages[-1]}\n\n{block}" if messages else block
+        if messages and fits(joined):
+            messages[-1] = joined
+        else:
+            messages.extend(paginate(block, fits))
+    return messages
+
+
+def take(messages: list[str], fits: Callable[[str], bool], more_hint: str,
+         limit: int) -> tuple[list[str], list[str]]:
+    """(messages to send now, messages held for MORE): at most ``limit`` now, the last of them
+    ending with ``more_hint`` when some are held (as a message of its own if it does not fit)."""
+    if len(messages) <= limit:
+        return list(messages), []
+    now, held = list(messages[:limit]), list(messages[limit:])
+    with_hint = now[-1] + HINT_SEPARATOR + more_hint
+    if fits(with_hint):
+        now[-1] = with_hint
+    else:
+        now.append(more_hint)
+    return now, held
 
 
 def sms_text(text: str) -> str:
@@ -141,14 +196,17 @@ def _longest_fit(text: str, start: int, fits: Callable[[str], bool]) -> int:
 
 
 def _level(text: str, run: re.Match[str]) -> int:
-    """How natural a break at this whitespace run is: 0 paragraph, 1 line, 2 sentence, 3 word."""
+    """How natural a break at this whitespace run is: 0 paragraph, 1 line, 2 sentence, 3 word,
+    4 after a label's colon (only when nothing else is left)."""
     newlines = run.group().count("\n")
     if newlines >= 2:
         return 0
     if newlines == 1:
         return 1
     before = text[: run.start()].rstrip(_CLOSERS)
-    return 2 if before and before[-1] in _SENTENCE_END else 3
+    if before and before[-1] in _SENTENCE_END:
+        return 2
+    return 4 if before and before[-1] in _LABEL_END else 3
 
 
 def _best_break(text: str, start: int, end: int) -> tuple[int, int]:
@@ -163,9 +221,12 @@ def _best_break(text: str, start: int, end: int) -> tuple[int, int]:
         run = best.get(level)
         if run is not None and run.start() >= enough:
             return run.start(), run.end()
-    if best:
-        run = max(best.values(), key=lambda m: m.start())
-        return run.start(), run.end()
+    # A short page ending a sentence reads better than a full one ending mid-sentence.
+    for levels in ((0, 1, 2), (3,), (4,)):
+        runs = [best[level] for level in levels if level in best]
+        if runs:
+            run = max(runs, key=lambda m: m.start())
+            return run.start(), run.end()
     # One word longer than a page: cut it, but not between a letter and its accent.
     while end > start + 1 and unicodedata.combining(text[end]):
         end -= 1

@@ -91,6 +91,7 @@ class Runtime:
         return flows.load_engine(
             session_timeout=conversation.session_timeout_minutes,
             default_language=conversation.default_language,
+            province_list_channels=tuple(conversation.province_list_channels),
             intent_thresholds=dict(self.settings.nlu.intent_thresholds),
             never_offered=tuple(self.settings.nlu.never_offered),
             # Lets a typed option label or a WhatsApp button's text answer like its number.
@@ -102,6 +103,8 @@ class Runtime:
         database's connections: for whoever built this runtime and is done with it."""
         if stop := self.extras.get("stop"):
             stop.set()
+        if isinstance(self.queue, InlineQueue):
+            self.queue.cancel_delayed()
         self.db.dispose()
 
     def warm_up(self) -> None:

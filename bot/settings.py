@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -34,6 +35,10 @@ ENV_KEYS: dict[str, str] = {
 }
 
 
+#: Where Twilio's API redirects a media download (its CDN, in S3).
+MEDIA_HOSTS = ("media.twiliocdn.com", "s3-external-1.amazonaws.com")
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,6 +51,10 @@ class TwilioSettings(Section):
     status_callbacks: bool = True
     timeout_seconds: float = Field(10.0, gt=0)
     whatsapp_templates: dict[str, str] = Field(default_factory=dict)
+    delete_after_handling: bool = True
+    delete_wait_seconds: float = Field(60.0, ge=0)
+    media_fetch_seconds: float = Field(60.0, gt=0)
+    media_hosts: list[str] = Field(default_factory=lambda: list(MEDIA_HOSTS))
 
     @property
     def configured(self) -> bool:
@@ -69,18 +78,22 @@ class MessageSettings(Section):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     max_body_chars: int = Field(5000, ge=160)
     retention_days: int = Field(30, ge=1)
-    flood_limit_per_minute: int = Field(20, ge=1)
+    flood_limit_per_minute: int = Field(60, ge=1)
+    flood_pause_seconds: float = Field(60, ge=0)
 
 
 class SmsSettings(Section):
     segment_budget: int = Field(3, ge=1, le=10)
-    transliterate: bool = False
+    question_segments: int = Field(2, ge=1, le=10)
+    messages_per_turn: int = Field(3, ge=1, le=10)
+    transliterate: bool = True
 
 
 class ConversationSettings(Section):
     languages: list[Literal["es", "tl", "en"]] = Field(default_factory=lambda: ["es", "tl", "en"])
     default_language: Literal["es", "tl", "en"] = "es"
     session_timeout_minutes: int = Field(60, ge=1)
+    province_list_channels: list[Literal["sms", "whatsapp"]] = Field(default_factory=lambda: ["whatsapp"])
 
 
 class NluSettings(Section):
@@ -111,6 +124,7 @@ class PortalSettings(Section):
 
     idle_timeout_minutes: int = Field(30, ge=1)
     session_max_hours: int = Field(12, ge=1)
+    trusted_proxies: int = Field(0, ge=0, le=5)
     login_max_failures: int = Field(5, ge=1)
     login_lockout_minutes: int = Field(15, ge=1)
     ip_max_failures: int = Field(20, ge=1)
@@ -132,6 +146,7 @@ class ReportSettings(Section):
     alert_k: int = Field(3, ge=2)
     alert_window_days: int = Field(90, ge=1)
     erase_closed_after_days: int = Field(365, ge=1)
+    erase_after_days: int = Field(730, ge=1)
 
 
 class SmtpSettings(Section):
@@ -143,6 +158,8 @@ class SmtpSettings(Section):
     password: str | None = None
     from_address: str = "puente@localhost"
     starttls: bool = True
+    implicit_tls: bool = False
+    ca_file: str | None = None
     timeout_seconds: float = Field(10.0, gt=0)
 
 
@@ -154,8 +171,15 @@ class RoutingSettings(Section):
     delivery_backoff_seconds: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600])
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     sms_from: str | None = None
+    max_escalations: int = Field(3, ge=0)
     admin_alert_emails: list[str] = Field(default_factory=list)
     seed_directory: str | None = "bot/routing/seed_directory.yaml"
+
+
+class MetricsSettings(Section):
+    """/metrics for Prometheus."""
+
+    token: str | None = None
 
 
 class AnalyticsSettings(Section):
@@ -175,6 +199,7 @@ class Settings(Section):
     port: int = Field(5000, ge=1, le=65535)
     instance_path: str = "instance"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: str | None = None
     twilio: TwilioSettings = TwilioSettings()
     jobs: JobSettings = JobSettings()
     messages: MessageSettings = MessageSettings()
@@ -186,6 +211,7 @@ class Settings(Section):
     routing: RoutingSettings = RoutingSettings()
     smtp: SmtpSettings = SmtpSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("secret_key")
     @classmethod
@@ -236,8 +262,12 @@ def load_settings(
     return _resolve_paths(settings)
 
 
-def ensure_secret_key(settings: Settings) -> Settings:
-    """Production needs PUENTE_SECRET_KEY; development generates one and keeps it in the instance folder."""
+def ensure_secret_key(settings: Settings, *, generate: bool = False) -> Settings:
+    """The secret key: PUENTE_SECRET_KEY, else (development) the one kept in the instance folder.
+
+    Only ``generate`` (`puente run` and `puente chat`, a developer's first start) creates that file:
+    any other command or process started without the key stops, rather than silently making a
+    new one that cannot read what the old one encrypted."""
     if settings.secret_key:
         return settings
     if settings.env == "production":
@@ -246,11 +276,56 @@ def ensure_secret_key(settings: Settings) -> Settings:
             "keep it safe, it protects every stored phone number"
         )
     key_file = Path(settings.instance_path) / "secret_key"
-    key_file.parent.mkdir(parents=True, exist_ok=True)
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+        if not generate:
+            raise ConfigError(
+                f"secret_key is not set and {key_file} does not exist: set PUENTE_SECRET_KEY to the "
+                "key this deployment uses (or start once with `puente run` in development, which "
+                "creates that file)")
+        private_dir(key_file.parent)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
     return settings.with_changes(secret_key=key_file.read_text().strip())
+
+
+def private_dir(path: Path) -> None:
+    """A folder only this user can enter (the instance folder: keys, the SQLite database)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What makes these settings unsafe to serve in production, each naming its setting."""
+    problems = []
+    twilio = settings.twilio
+    if not twilio.configured:
+        problems.append("twilio.account_sid and twilio.auth_token (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) "
+                        "are not set: production sends through Twilio and checks its signatures with them")
+    if not twilio.validate_signatures:
+        problems.append("twilio.validate_signatures is off: anyone could post forged messages; turn it on")
+    if not https_or_local(settings.public_base_url):
+        problems.append(f"public_base_url (PUBLIC_BASE_URL) must be the https:// address Twilio calls "
+                        f"(got {settings.public_base_url!r})")
+    if twilio.api_base_url and not https_or_local(twilio.api_base_url):
+        problems.append("twilio.api_base_url (TWILIO_API_BASE_URL) must be https:// (or unset for Twilio)")
+    return problems
+
+
+def https_or_local(url: str | None) -> bool:
+    """https, or plain http to this machine only (a local test stack Twilio cannot reach anyway)."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse to serve production settings that fail open (ConfigError listing every problem)."""
+    if settings.env == "production" and (problems := production_problems(settings)):
+        raise ConfigError("refusing to start in production:\n  " + "\n  ".join(problems))
 
 
 def _resolve_paths(settings: Settings) -> Settings:
@@ -261,7 +336,7 @@ def _resolve_paths(settings: Settings) -> Settings:
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
         db_file = Path(url[len("sqlite:///"):]).absolute()
-        db_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(db_file.parent)
         changes["database_url"] = f"sqlite:///{db_file}"
     return settings.with_changes(**changes)
 

@@ -1,4 +1,4 @@
-"""The only module that talks to Twilio: send a message, look one up, fetch media.
+"""The only module that talks to Twilio: send a message, look one up, fetch media, delete them.
 
 Two senders share one small interface: TwilioSender (the real `twilio` Client, optionally pointed at a
 Twilio-compatible server through TWILIO_API_BASE_URL) and ConsoleSender (no account needed: prints
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TextIO
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -32,6 +35,14 @@ WEBHOOKS = "/webhooks/"
 INBOUND_WEBHOOK = f"{WEBHOOKS}twilio"
 STATUS_WEBHOOK = f"{WEBHOOKS}twilio/status"
 
+TWILIO_API = "https://api.twilio.com"
+#: A media item's URL as Twilio gives it in a webhook (MediaUrl0 ...).
+_MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC\w+)/Messages/(?P<message>(?:MM|SM)\w+)"
+                         r"/Media/(?P<media>ME\w+)")
+
+#: Twilio's error for a DELETE of a message not final yet ("try again in a few minutes").
+NOT_FINAL = 20009
+
 # The twilio library logs request parameters (numbers, bodies) at INFO: keep it quiet, always.
 logging.getLogger("twilio").setLevel(logging.WARNING)
 
@@ -46,6 +57,9 @@ class Sender(Protocol):
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         """Download a worker's media (MMS/WhatsApp) with the account's credentials."""
 
+    def delete(self, sid: str, media_sid: str | None = None) -> bool:
+        """Delete a message (with its media) or one media item at Twilio: True if it was there,
+        False if already gone; SendError (retryable while Twilio says it is not final) otherwise."""
     def probe(self) -> None:
         """Raise SendError unless the provider answers (a read that sends nothing: bot.circuit)."""
 
@@ -108,16 +122,66 @@ class TwilioSender:
                 return item.sid
         return None
 
+    def delete(self, sid: str, media_sid: str | None = None) -> bool:
+        message = self.client.messages(sid)
+        try:
+            return bool((message.media(media_sid) if media_sid else message).delete())
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return False
+            # 20009: not final yet; 5xx, 429: passing. A 401/403 (a key without delete rights) stays.
+            retryable = exc.code == NOT_FINAL or exc.status >= 500 or exc.status == 429
+            raise SendError(f"Twilio answered HTTP {exc.status} (error {exc.code})",
+                            code=str(exc.code or exc.status), retryable=retryable) from None
+        except requests.exceptions.RequestException as exc:
+            raise SendError(f"Twilio API unreachable ({type(exc).__name__})", code="network") from None
+
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
-        auth = (self._settings.account_sid, self._settings.auth_token)
-        with requests.get(url, auth=auth, timeout=self._settings.timeout_seconds, stream=True) as resp:
-            resp.raise_for_status()
+        """Only a media URL of this account on Twilio's API (checked before any byte is sent), over
+        https; the credentials go to that host alone, a redirect is followed once, without them,
+        and only to Twilio's media hosts; the whole download ends within ``media_fetch_seconds``."""
+        settings = self._settings
+        check_media_url(url, settings)
+        deadline = time.monotonic() + settings.media_fetch_seconds
+        auth = (settings.account_sid, settings.auth_token)
+        response = requests.get(url, auth=auth, timeout=settings.timeout_seconds, stream=True,
+                                allow_redirects=False)
+        if response.is_redirect:
+            location = urljoin(url, response.headers.get("Location", ""))
+            response.close()
+            target = urlsplit(location)
+            if target.scheme != "https" or (target.hostname or "") not in settings.media_hosts:
+                raise SendError("media redirect off Twilio's media hosts refused", code="media-host",
+                                retryable=False)
+            response = requests.get(location, timeout=settings.timeout_seconds, stream=True,
+                                    allow_redirects=False)
+        with response:
+            response.raise_for_status()
             data = bytearray()
-            for chunk in resp.iter_content(64 * 1024):
+            for chunk in response.iter_content(64 * 1024):
                 data += chunk
                 if len(data) > max_bytes:
                     raise SendError(f"media larger than {max_bytes} bytes", retryable=False)
-            return bytes(data), resp.headers.get("Content-Type", "application/octet-stream")
+                if time.monotonic() > deadline:
+                    raise SendError(f"media not fetched within {settings.media_fetch_seconds} s",
+                                    code="timeout")
+            return bytes(data), response.headers.get("Content-Type", "application/octet-stream")
+
+
+def check_media_url(url: str, settings: TwilioSettings) -> tuple[str, str]:
+    """(message sid, media sid) of a media URL of this account on Twilio's API; SendError (not
+    retryable) for anything else: another host, plain http, another account, another path."""
+    api = urlsplit(settings.api_base_url or TWILIO_API)
+    parts = urlsplit(url)
+    match = _MEDIA_PATH.fullmatch(parts.path)
+    plain_http = parts.scheme != "https" and not settings.api_base_url  # only a configured test server
+    if (parts.scheme, parts.netloc) != (api.scheme, api.netloc) or plain_http:
+        raise SendError("media URL is not on Twilio's API over https: not fetched", code="media-host",
+                        retryable=False)
+    if match is None or match["account"] != settings.account_sid or parts.query or parts.fragment:
+        raise SendError("media URL is not a media item of this account: not fetched", code="media-path",
+                        retryable=False)
+    return match["message"], match["media"]
 
 
 @dataclass
@@ -142,6 +206,8 @@ class ConsoleSender:
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         raise SendError("media cannot be fetched without Twilio credentials", retryable=False)
 
+    def delete(self, sid: str, media_sid: str | None = None) -> bool:
+        return False  # nothing was ever at Twilio
     def probe(self) -> None:
         return None
 

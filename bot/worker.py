@@ -25,7 +25,7 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
 
     from bot.queue import QUEUES, queue_name
 
-    logs.configure(settings.log_level, json_lines=settings.env == "production")
+    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
     yield_cpu(settings.jobs.worker_nice)
     runtime = Runtime.build(settings)
     set_current(runtime)

@@ -6,6 +6,7 @@ Two stages, so the engine can let a confident intent interrupt in between: `matc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,8 @@ from .parse import ParseView
 from .text import bare_number, case_code, integer, normalize, number_list
 
 SKIP_ID = "__skip"
-# The province list in the order most temporary foreign workers will look for theirs.
-PROVINCE_ORDER = ("ON", "BC", "QC", "AB", "MB", "SK", "NS", "NB", "PE", "NL", "YT", "NT", "NU")
+#: A worker's PIN: 4 to 6 digits, kept as typed (leading zeros matter).
+PIN = re.compile(r"\d{4,6}")
 TEXT_LIMIT = 500
 INTENT_OPTION_CONFIDENCE = 0.5
 
@@ -36,19 +37,28 @@ class Answer:
 INVALID = Answer("invalid")
 
 
-def step_options(step: Step, slots: dict, skip_label: str = "common.skip") -> tuple[Option, ...]:
-    """The numbered options shown for a step, including built-in yes/no, province and skip."""
+# The province list (where one is shown) in the order most temporary foreign workers look for theirs.
+PROVINCE_ORDER = ("ON", "BC", "QC", "AB", "MB", "SK", "NS", "NB", "PE", "NL", "YT", "NT", "NU")
+
+
+def step_options(step: Step, slots: dict, skip_label: str = "common.skip",
+                 province_list: bool = False) -> tuple[Option, ...]:
+    """The numbered options shown for a step, including built-in yes/no, province and skip.
+
+    The province question is free text unless ``province_list`` (a channel where a list of 13
+    costs nothing, WhatsApp): "estoy en Leamington", "nasa Calgary ako", "ont"."""
     options = list(step.options)
-    if step.options_from:
-        for name in slots.get(step.options_from) or []:
-            if isinstance(name, str):
-                options.append(Option(id=name, label=f"intent.{name}", goto=f"intent:{name}"))
+    if step.options_from:  # the slot's intents first, then any fixed options
+        options = [Option(id=name, label=f"intent.{name}", goto=f"intent:{name}")
+                   for name in slots.get(step.options_from) or [] if isinstance(name, str)] + options
     elif not options and step.ask == "yesno":
         options = [
             Option(id="yes", label="common.yes", intent="affirm"),
             Option(id="no", label="common.no", intent="deny"),
         ]
     elif not options and step.ask == "province":
+        if not province_list:
+            return ()  # SKIP still works as a word; the prompt says so
         options = [Option(id=code, label=f"province.{code}") for code in PROVINCE_ORDER]
     if step.skip:
         options.append(Option(id=SKIP_ID, label=skip_label))
@@ -157,6 +167,8 @@ def read_value(step: Step, text: str, parse: ParseView, media: tuple, keywords: 
             return Answer("value", value=found.upper())
         code = keywords.province(stripped)
         return Answer("value", value=code) if code else INVALID
+    if kind == "pin":
+        return Answer("value", value=stripped) if PIN.fullmatch(stripped) else INVALID
     if kind == "case_code":
         found = parse.entity("case_code")
         code = case_code(found or "") or case_code(stripped)

@@ -40,6 +40,7 @@ class Engine:
         never_offered: tuple[str, ...] = ("opt_out", "delete_data"),
         default_language: str = "en",
         labels: Labeler | None = None,
+        province_list_channels: tuple[str, ...] = ("whatsapp",),
         strict: bool = False,
     ) -> None:
         self.flows = flows
@@ -54,6 +55,7 @@ class Engine:
         self.never_offered = frozenset(never_offered)
         self.default_language = default_language
         self.labels = labels
+        self.province_list_channels = tuple(province_list_channels)
         self.strict = strict
         self.provinces = frozenset(PROVINCES)
         self.intents: dict[str, str] = {

@@ -123,8 +123,6 @@ class Checker:
     def step_types(self, flow: Flow, key: str, step: Step) -> None:
         if step.ask == "yesno" and step.options and {o.id for o in step.options} - {"yes", "no"}:
             raise FlowError(flow.source, f"{key}.options", "yesno options must have ids yes and no")
-        if step.options_from and step.options:
-            raise FlowError(flow.source, key, "give options or options_from, not both")
 
     def target(self, flow: Flow, key: str, target: str | None) -> None:
         if target is None or target in SPECIAL_TARGETS or target in flow.steps:

@@ -11,12 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
-ASK_TYPES = ("choice", "multi", "text", "number", "province", "yesno", "media", "case_code")
+ASK_TYPES = ("choice", "multi", "text", "number", "province", "yesno", "media", "case_code", "pin")
 FORMATS = ("money", "date", "number", "province", "language", "msgid")
 EFFECT_KINDS = (
     "set_language", "set_province", "opt_out", "opt_in", "erase_data", "file_report",
     "case_status", "find_ngo", "handoff_agent", "handoff_end", "relay_to_agent",
     "topic_answered", "emergency", "more", "flow_completed", "flow_abandoned", "tip_delete_chat",
+    "set_pin",
 )
 SPECIAL_TARGETS = ("end", "menu", "resume", "discard")
 # The NLU's intent names (issue 3): a contract, so a typo in a flow is a load error.
@@ -26,7 +27,7 @@ INTENTS = (
     "ask_documents", "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "find_ngo", "emergency",
     "case_status", "inform", "ask_next_step", "nlu_fallback",
 )
-REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending")
+REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending", "$pin")
 MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from . import problems
 from . import state as states
 from .answers import step_options
 from .model import SPECIAL_TARGETS, Flow, Message, Step
@@ -34,6 +35,7 @@ class Navigator:
         self.stopped = False  # opted out during this turn: nothing more is said
         self.erased = False
         self.hops = 0
+        self.first_question: int | None = None  # where this turn's first question is in replies
 
     # -- output -----------------------------------------------------------------------------
 
@@ -106,6 +108,7 @@ class Navigator:
             # What a follow-up ("y en bc?", "q hago") continues: see flows/followup.py.
             st["topic"] = {"flow": st["flow"], "sector": st["slots"].get("sector"),
                            "at": self.turn.now.isoformat()}
+            problems.answered(st, self.flow.intents if self.flow else ())
         self.effects.append(Effect(kind, data))
 
     def ref(self, name: str) -> Any:
@@ -126,6 +129,7 @@ class Navigator:
             "$slots": dict(st["slots"]),
             "$flow": st["flow"],
             "$pending": pending_flow.title if pending_flow else None,
+            "$pin": bool((st.get("pin") or {}).get("hash")),  # the worker chose a PIN (bot/pin.py keeps it)
         }.get(name)
 
     def holds(self, condition: str) -> bool:
@@ -224,9 +228,16 @@ class Navigator:
         self.hops = 0
         self.start_flow("menu")
 
+    def options(self, step: Step) -> tuple:
+        """The options shown for ``step`` on this turn's channel."""
+        return step_options(step, self.state["slots"],
+                            province_list=self.turn.channel in self.engine.province_list_channels)
+
     def ask(self, step: Step, reprompt: str | None = None) -> None:
-        options = step_options(step, self.state["slots"])
+        options = self.options(step)
         shown = tuple(ReplyOption(str(i), o.label) for i, o in enumerate(options, start=1))
+        if self.first_question is None and not self.stopped:
+            self.first_question = len(self.replies)
         if reprompt:
             self.say(Reply(reprompt, {}, options=shown))
         elif step.prompt is not None:
@@ -286,10 +297,13 @@ class Navigator:
         stack = self.state["stack"]
         if self.state["handoff"]:
             return
+        waiting = problems.waiting(self.state, self.turn.now, self.engine.session_timeout)
         if stack and stack[-1].get("auto"):
             self.restore(stack.pop())
         elif stack:
             self.start_flow("return")
+        elif waiting and flow is not None and flow.then == "next_steps":
+            self.start_flow("problems", {"candidates": waiting})  # the others the worker wrote about
         elif flow is not None and flow.then:
             self.go_menu() if flow.then == "menu" else self.start_flow(flow.then)
 

@@ -30,6 +30,7 @@ class ParseView:
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     language: str | None = None
     triage: str | None = None  # the safety triage's category (nlu/triage), None when ordinary
+    problems: tuple[str, ...] = ()  # several problems in one message, in writing order (nlu/problems)
 
     @classmethod
     def of(cls, parse: object, text: str) -> ParseView:
@@ -64,6 +65,8 @@ class ParseView:
             entities={k: tuple(v) for k, v in entities.items()},
             language=language if language in LANGUAGES else None,
             triage=category if category in TRIAGE_CATEGORIES else None,
+            problems=tuple(p for p in raw_problems if isinstance(p, str))
+            if isinstance(raw_problems := data.get("problems"), list) else (),
         )
 
     def entity(self, name: str) -> str | None:

@@ -171,7 +171,7 @@ class _Reader:
         waits = bool(ask or options or data.get("options_from"))
         if waits and "prompt" not in data:
             raise self.fail(key, "a step that asks needs a prompt")
-        if ask in ("multi", "text", "number", "media", "case_code") and not data.get("slot"):
+        if ask in ("multi", "text", "number", "media", "case_code", "pin") and not data.get("slot"):
             raise self.fail(key, f"ask: {ask} needs a slot to store the answer")
         needs = self.strings(data.get("needs"), f"{key}.needs")
         for need in needs:

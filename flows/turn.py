@@ -6,10 +6,11 @@ waiting question, an interrupting intent, clarification, re-prompt.
 
 from __future__ import annotations
 
-from .answers import Answer, match_option, read_value, step_options
+from .answers import Answer, match_option, read_value
 from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
+from .problems import answer_most_urgent
 from .state import fresh, when
 from .text import bare_number, normalize, words
 from .types import Reply, StepResult
@@ -61,8 +62,6 @@ class Handler(Navigator):
             return self.result()
         if first_contact:
             self.emit("set_language", {"language": st["language"]})
-            self.say(Reply("welcome.first"))
-            self.say(Reply("lang.detected", {"language": st["language"]}, formats={"language": "language"}))
         else:
             self.check_timeouts()
         self.remember_province()
@@ -78,11 +77,21 @@ class Handler(Navigator):
             self.answer(self.flow, self.flow.steps.get(st["step"]))
         else:
             self.idle(text)
+        if first_contact:
+            self.introduce()
         if shows_language and not (command or chosen_language or first_contact):
             self.follow_language(text)
         if command != "more":
             st["paging"] = None
         return self.result()
+
+    def introduce(self) -> None:
+        """Answer first: one short line saying who we are (and the language word) goes after the
+        answer, just before the first question, so a first question gets its answer at once."""
+        if self.stopped or self.erased:
+            return
+        at = len(self.replies) if self.first_question is None else self.first_question
+        self.replies.insert(at, Reply("welcome.intro"))
 
     def result(self, update_seen: bool = True) -> StepResult:
         if self.erased:
@@ -238,11 +247,11 @@ class Handler(Navigator):
             self.go_menu()
             return
         turn, keywords = self.turn, self.engine.keywords
-        options = step_options(step, self.state["slots"])
+        options = self.options(step)
         found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
                              self.state["language"], self.engine.labels)
         if found is None:
-            if is_menu(step) and follow_up(self):
+            if is_menu(step) and (answer_most_urgent(self) or follow_up(self)):
                 return
             if self.try_interrupt(flow, step):
                 return
@@ -350,7 +359,7 @@ class Handler(Navigator):
             else:
                 self.start_flow("resume")
             return
-        if follow_up(self):
+        if answer_most_urgent(self) or follow_up(self):
             return
         if not self.understand(text):
             if not self.new_session:  # after "welcome back" the menu says enough

@@ -7,7 +7,8 @@ Pure: imports nothing from bot/, Flask, SQLAlchemy, rq or twilio. The flows use 
      "intent": {"name": str, "confidence": float},
      "intent_ranking": [{"name": str, "confidence": float}, ...],
      "entities": [{"entity": "province"|"sector"|"case_code", "value", "start", "end", "extractor"}],
-     "language": "es"|"tl"|"en"}
+     "language": "es"|"tl"|"en",
+     "problems": [intent, ...]}   # only when one message tells of several problems (nlu.problems)
 
 and never raises on a str. ``context`` (optional, ``nlu.Context`` or Rasa-style
 ``{"topic": "ask_hours", "slots": {"province": "ON"}}``) is the conversation's active topic and

@@ -24,6 +24,7 @@ from nlu.errors import ModelError
 from nlu.features import Featurizer
 from nlu.language import LanguageDetector
 from nlu.normalize import tokens
+from nlu.problems import find as find_problems
 from nlu.training_data import Example, TrainingData
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,19 @@ class EmbeddedInterpreter:
         ranking = [
             {"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order
         ]
-        return self._result(text, ranking, entities, language)
+        result = self._result(text, ranking, entities, language)
+        problems = find_problems(clipped, self._top_intent)
+        if problems:
+            result["problems"] = problems
+        return result
+
+    def _top_intent(self, text: str) -> tuple[str, float]:
+        """The classifier's best intent for a piece of a message (for several problems)."""
+        words = classifier_tokens(text, self.entities.extract(text))
+        indices, values = self.featurizer.row(words)
+        probs = self.classifier.predict_proba_row(indices, values)
+        best = int(np.argmax(probs))
+        return self.classifier.classes[best], float(probs[best])
 
     def _result(self, text: str, ranking: list[dict], entities: list[dict], language: str) -> dict:
         if not ranking or ranking[0]["confidence"] < self.threshold:

@@ -164,6 +164,8 @@ class Bot:
              sid: str | None = None, **extra) -> object:
         to = to or (BOT_WHATSAPP if sender.startswith("whatsapp:") else BOT_SMS)
         params = inbound_params(sender, to, body, sid, **extra)
+        if self.twilio is not None:
+            self.twilio.record_inbound(params)  # Twilio holds what it posts, until deleted
         token = self.runtime.settings.twilio.auth_token or DEFAULT_AUTH_TOKEN
         return signed_webhook_post(self.client, "/webhooks/twilio", params, token, PUBLIC_URL)
 

@@ -211,6 +211,16 @@ def _close(referral, report) -> str | None:
     return "case.done.closed"
 
 
+@_action("hold")
+def _hold(referral, report) -> str:
+    """A legal hold keeps the case past reports.erase_after_days (bot.reports.retention)."""
+    from bot.reports import retention
+
+    on = request.form.get("hold") == "on"
+    retention.set_legal_hold(db(), report, on, g.user.id)
+    return "case.done.hold_on" if on else "case.done.hold_off"
+
+
 @_action("notes")
 def _note(referral, report) -> str | None:
     text = _text("body")

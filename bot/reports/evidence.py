@@ -1,8 +1,9 @@
 """Photos and documents a worker sends with a report: fetched from Twilio, kept encrypted.
 
 Twilio serves media only with the account's credentials, so a job fetches each item after the
-report is filed (the webhook never waits for it). With ``reports.store_media`` off nothing of the
-media is kept, not even its address.
+report is filed (the webhook never waits for it). Only images are kept, re-encoded without their
+metadata (bot.reports.images); once fetched, or given up, the item is deleted at Twilio. With
+``reports.store_media`` off nothing of the media is kept, not even its address.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import twilio_cleanup
 from bot.errors import SendError
+from bot.reports import images
 from bot.reports.models import Report, ReportMedia
 from bot.runtime import Runtime, after_commit
+from bot.twilio_gateway import check_media_url
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +73,34 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
                             type(exc).__name__, "" if not final else "; giving up")
                 if final:
                     row.status, row.url_enc = "failed", None
+                    _delete_at_twilio(session, runtime, url)
                     counts["failed"] += 1
                 else:
                     counts["pending"] += 1
                 continue
+            _delete_at_twilio(session, runtime, url)
+            try:
+                data, content_type = images.clean(data)
+            except images.RefusedMedia as exc:
+                log.warning("media %s of report %s refused: %s", media_id, report_id, exc)
+                row.status, row.url_enc = "failed", None
+                counts["failed"] += 1
+                continue
             row.data_enc, row.size = runtime.vault.encrypt(data), len(data)
-            row.content_type, row.status, row.url_enc = content_type[:100], "stored", None
+            row.content_type, row.status, row.url_enc = content_type, "stored", None
             counts["stored"] += 1
     return counts
+
+
+def _delete_at_twilio(session: Session, runtime: Runtime, url: str) -> None:
+    """The item is of no more use at Twilio once fetched (or given up): delete it there."""
+    try:
+        message_sid, media_sid = check_media_url(url, runtime.settings.twilio)
+    except SendError:
+        return  # not a Twilio media URL: nothing of ours to delete
+    deletion = twilio_cleanup.schedule(session.connection(), runtime, message_sid, media_sid=media_sid, wait=0)
+    if deletion is not None:
+        after_commit(session, twilio_cleanup.DELETE_JOB, deletion)
 
 
 def read(runtime: Runtime, media: ReportMedia) -> bytes:

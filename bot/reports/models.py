@@ -55,6 +55,8 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    #: Set by the NGO when the law requires keeping the case: the retention purge leaves it whole.
+    legal_hold: Mapped[bool] = mapped_column(default=False)
 
     media: Mapped[list[ReportMedia]] = relationship(
         back_populates="report", cascade="all, delete-orphan", passive_deletes=True

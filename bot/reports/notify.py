@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import dialogue
+from bot import dialogue, pin
+from bot.db import utcnow
 from bot.models import Conversation
 from bot.outbound import in_whatsapp_window, queue_template, queue_text
 from bot.reports.models import Report
@@ -49,7 +50,8 @@ def notify_worker(
     language = (conversation.state or {}).get("language") or conversation.language or report.language
     reply = Reply(f"case.update.{update}", dict(params or {}), formats=dict(formats or {}))
     dedupe = f"case:{report.id}:{update}"
-    if in_whatsapp_window(conversation, now):
+    # Behind the worker's PIN the update is held (in any case, as free text) behind a neutral notice.
+    if in_whatsapp_window(conversation, now) or pin.locked(runtime.vault, conversation, now or utcnow()):
         pages = dialogue.render_replies(runtime, [reply], language, conversation.channel)
         return bool(queue_text(session, runtime, conversation, pages, kind="update", dedupe_key=dedupe))
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)

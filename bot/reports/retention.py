@@ -2,7 +2,9 @@
 
 Case-code lookups are kept one day (they only throttle guessing); evidence whose fetch never
 succeeded loses its Twilio URL at the message retention; a closed case keeps its details and
-evidence ``reports.erase_closed_after_days``, then only its counts and timeline remain.
+evidence ``reports.erase_closed_after_days``, and every case at most ``reports.erase_after_days``
+from filing; then its relay thread and staff notes go too, and only its counts and timeline remain.
+A case with ``legal_hold`` (set by its NGO) is left whole.
 """
 
 from __future__ import annotations
@@ -14,12 +16,20 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
+from bot.portal.models import Note, RelayMessage
+from bot.reports import timeline
 from bot.reports.models import CaseLookup, EmployerMention, Report, ReportMedia
 from bot.runtime import current
 
 log = logging.getLogger(__name__)
 
 LOOKUP_DAYS = 1
+
+
+def set_legal_hold(session: Session, report: Report, on: bool, user_id: int) -> None:
+    """The NGO must keep this case (a court, an investigation): the age purge leaves it whole."""
+    report.legal_hold = on
+    timeline.record(session, report.id, "legal_hold_on" if on else "legal_hold_off", actor=timeline.user_actor(user_id))
 
 
 def purge(session: Session, cutoff: datetime) -> dict[str, int]:
@@ -30,16 +40,22 @@ def purge(session: Session, cutoff: datetime) -> dict[str, int]:
     unfetched = session.execute(
         update(ReportMedia).where(ReportMedia.status == "pending", ReportMedia.created_at < cutoff)
         .values(status="failed", url_enc=None)).rowcount
-    days = current().settings.reports.erase_closed_after_days
+    settings = current().settings.reports
     closed = session.scalars(select(Report.id).where(
-        Report.status == "closed", Report.closed_at < now - timedelta(days=days),
+        Report.legal_hold.is_(False),
+        (Report.status == "closed") & (Report.closed_at < now - timedelta(days=settings.erase_closed_after_days))
+        | (Report.created_at < now - timedelta(days=settings.erase_after_days)),
         Report.details_enc.is_not(None) | Report.employer_enc.is_not(None) | Report.town_enc.is_not(None)
-        | Report.contact_enc.is_not(None))).all()
+        | Report.contact_enc.is_not(None) | Report.conversation_key.is_not(None)
+        | select(RelayMessage.id).where(RelayMessage.report_id == Report.id).exists()
+        | select(Note.id).where(Note.report_id == Report.id).exists())).all()
     if closed:
         session.execute(update(Report).where(Report.id.in_(closed)).values(
             details_enc=None, employer_enc=None, town_enc=None, contact_enc=None,
             conversation_key=None, conversation_ref_enc=None))
         session.execute(delete(ReportMedia).where(ReportMedia.report_id.in_(closed)))
         session.execute(delete(EmployerMention).where(EmployerMention.report_id.in_(closed)))
+        session.execute(delete(RelayMessage).where(RelayMessage.report_id.in_(closed)))
+        session.execute(delete(Note).where(Note.report_id.in_(closed)))
     log.info("reports purge: %s lookups, %s unfetched media, %s closed cases erased", lookups, unfetched, len(closed))
     return {"lookups": lookups, "unfetched_media": unfetched, "closed_erased": len(closed)}

@@ -5,6 +5,11 @@ are notices about it. Each channel is a ``Delivery`` row tried on its own, claim
 (never two senders at once), retried with backoff (``routing.delivery_backoff_seconds``) and failed
 after ``routing.delivery_max_attempts``. A failed notice raises an administrators' alert; it never
 moves, hides or escalates the case (only an unacknowledged one moves on, bot.routing.escalation).
+
+Before the organization acknowledged the case, a notice carries no details (bot.routing.payload);
+once it did, the details go by the ``webhook:details`` and (with an OpenPGP key) ``email:details``
+channels, as any other delivery. Webhooks are https only (plain http is allowed to this machine
+alone, for tests), never following a redirect.
 """
 
 from __future__ import annotations
@@ -22,12 +27,21 @@ from bot.errors import PuenteError
 from bot.outbound import queue_to_address
 from bot.reports import timeline
 from bot.reports.models import Report, ReportMedia
-from bot.routing import alerts, signing, store
+from bot.routing import alerts, pgp, signing, store
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import Delivery, NgoRecord, Referral
-from bot.routing.ngo import Ngo
-from bot.routing.payload import email_parts, referral_payload, staff_sms, webhook_body
+from bot.routing.ngo import DETAILS, Ngo
+from bot.routing.payload import (
+    details_delivery_id,
+    email_parts,
+    notice_email_parts,
+    notice_payload,
+    referral_payload,
+    staff_sms,
+    webhook_body,
+)
 from bot.runtime import Runtime, after_commit
+from bot.settings import https_or_local
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +96,12 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
         ngo = store.from_row(session.get(NgoRecord, referral.ngo_id), runtime.vault)
         media = session.scalar(select(func.count(ReportMedia.id)).where(
             ReportMedia.report_id == report.id, ReportMedia.status == "stored"))
-        payload = referral_payload(runtime.vault, referral, report, ngo, media, _portal_url(runtime, referral))
+        details = delivery.channel.endswith(DETAILS)
+        if details:
+            payload = details_delivery_id(referral_payload(runtime.vault, referral, report, ngo, media,
+                                                           _portal_url(runtime, referral)))
+        else:
+            payload = notice_payload(referral, report, ngo, _portal_url(runtime, referral))
         channel, sms_from = delivery.channel, runtime.settings.routing.sms_from or report.bot_address
         if channel == "sms":
             # The outbox sends (and retries) it; queued is as far as this job goes.
@@ -96,10 +115,12 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
     if channel == "sms":
         return _failed(runtime, delivery_id, now, error)
     try:
-        if channel == "webhook":
+        if channel in ("webhook", f"webhook{DETAILS}"):
             _webhook(runtime, ngo, payload)
         elif channel == "email":
             _email(runtime, ngo, payload)
+        elif channel == f"email{DETAILS}":
+            _encrypted_email(runtime, ngo, payload)
         else:
             raise DeliveryFailed(f"unknown channel {channel}", retryable=False)
     except DeliveryFailed as exc:
@@ -113,6 +134,9 @@ def _webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
     url = ngo.contacts.webhook_url
     if not url:
         raise DeliveryFailed("the organization no longer has a webhook", retryable=False)
+    if not https_or_local(url):
+        raise DeliveryFailed(f"contacts.webhook_url of {ngo.id} is not https: nothing sent; ask the "
+                             "organization for an https endpoint", retryable=False)
     try:
         secret = ngo.contacts.resolve_secret(os.environ)
     except KeyError as exc:
@@ -134,9 +158,25 @@ def _webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
 
 
 def _email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
+    _mail(runtime, ngo, payload, *notice_email_parts(payload, ngo))
+
+
+def _encrypted_email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
+    """The details, readable only with the organization's OpenPGP key (the subject says nothing)."""
+    if not (ngo.contacts.email and ngo.contacts.pgp_key):
+        raise DeliveryFailed("the organization no longer has an e-mail address with a key", retryable=False)
+    _, text, _ = email_parts(payload, ngo)
+    try:
+        armored = pgp.encrypt(ngo.contacts.pgp_key, text)
+    except pgp.PgpError as exc:
+        raise DeliveryFailed(f"{ngo.id}: {exc}", retryable=False) from None
+    _mail(runtime, ngo, payload, f"[Puente] Referral #{payload['referral_id']}: details (encrypted)",
+          armored, None)
+
+
+def _mail(runtime: Runtime, ngo: Ngo, payload: dict, subject: str, text: str, html: str | None) -> None:
     if not ngo.contacts.email:
         raise DeliveryFailed("the organization no longer has an e-mail address", retryable=False)
-    subject, text, html = email_parts(payload, ngo)
     try:
         send_mail(runtime.settings.smtp, [ngo.contacts.email], subject, text, html,
                   message_id_key=payload["delivery_id"])
@@ -156,9 +196,11 @@ def _sms(session: Session, runtime: Runtime, ngo: Ngo, sms_from: str | None, pay
 def _sent(session: Session, delivery: Delivery, now: datetime) -> None:
     delivery.status, delivery.sent_at, delivery.claimed_at, delivery.last_error = "sent", now, None, None
     referral = delivery.referral
-    timeline.record(session, referral.report_id, "notified", referral_id=referral.id, now=now,
-                    channel=delivery.channel, attempts=delivery.attempts)
-    log.info("referral %s: %s notice sent (attempt %s)", referral.id, delivery.channel, delivery.attempts)
+    details = delivery.channel.endswith(DETAILS)
+    timeline.record(session, referral.report_id, "details_sent" if details else "notified",
+                    referral_id=referral.id, now=now, channel=delivery.channel, attempts=delivery.attempts)
+    log.info("referral %s: %s %s sent (attempt %s)", referral.id, delivery.channel,
+             "details" if details else "notice", delivery.attempts)
 
 
 def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFailed) -> str:

@@ -9,16 +9,26 @@ from bot.routing.hours import OfficeHours
 from bot.routing.vocabulary import NATIONAL
 
 ENV_PREFIX = "env:"
+#: The suffix of a delivery channel that carries the case's details (after acknowledgement).
+DETAILS = ":details"
 
 
 @dataclass(frozen=True)
 class Contacts:
-    """How a referral reaches an organization. ``webhook_secret`` may be ``env:VAR_NAME``."""
+    """How a referral reaches an organization. ``webhook_secret`` may be ``env:VAR_NAME``;
+    ``pgp_key`` (an ASCII-armored OpenPGP public key) lets e-mail carry a case's details."""
 
     email: str | None = None
     sms: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    pgp_key: str | None = field(default=None, repr=False)
+
+    @property
+    def details_channels(self) -> tuple[str, ...]:
+        """Where a case's details go once the organization acknowledged it (else: the portal)."""
+        present = {"webhook": self.webhook_url, "email": self.email and self.pgp_key}
+        return tuple(f"{name}{DETAILS}" for name, value in present.items() if value)
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -1,9 +1,11 @@
-"""What an organization receives about a case: the details the worker agreed to share, no more.
+"""What an organization receives about a case: first a notice, the details only once it acknowledged.
 
-One payload feeds every channel: the signed webhook's JSON body, the e-mail (text and HTML) and
-the staff SMS (which says only that a case is waiting). Never in it: the worker's number (even
-when shared, it is shown only in the portal to the assigned organization), the case code, or any
-key linking the report to a conversation.
+Every organization a case is offered to (an escalation chain may hold several) gets the notice:
+that a case waits, its province, whether someone is in danger, the portal link. Only the one that
+acknowledges it gets the details the worker agreed to share: in the portal, by its signed
+webhook, or by e-mail when it gave an OpenPGP key (bot.routing.pgp). Never in either: the
+worker's number (even when shared, it is shown only in the portal to the assigned organization),
+the case code, or any key linking the report to a conversation.
 """
 
 from __future__ import annotations
@@ -56,6 +58,26 @@ def referral_payload(vault: Vault, referral: Referral, report: Report, ngo: Ngo,
     }
 
 
+def notice_payload(referral: Referral, report: Report, ngo: Ngo, portal_url: str | None = None) -> dict[str, Any]:
+    """What every organization offered the case receives before acknowledging it."""
+    return {
+        "type": "puente.referral.notice",
+        "version": VERSION,
+        "delivery_id": f"referral-{referral.id}",
+        "referral_id": referral.id,
+        "organization": ngo.id,
+        "rank": referral.rank,
+        "contact_request": referral.contact_request,
+        "case": {"kind": report.kind, "province": report.province, "danger_now": report.danger},
+        "portal_url": portal_url,
+    }
+
+
+def details_delivery_id(payload: dict[str, Any]) -> dict[str, Any]:
+    """The details' own delivery id (a receiver stores each once, apart from the notice)."""
+    return payload | {"delivery_id": f"{payload['delivery_id']}-details"}
+
+
 def webhook_body(payload: dict[str, Any]) -> bytes:
     """The exact bytes signed and sent (compact, sorted keys: stable across retries)."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
@@ -74,8 +96,22 @@ _CONTACT = {
 }
 
 
+def notice_email_parts(payload: dict[str, Any], ngo: Ngo) -> tuple[str, str, str]:
+    """Subject, text and HTML of the notice e-mail: a case waits; the details are in the portal."""
+    case = payload["case"]
+    what = "request to talk to an organization" if payload["contact_request"] else "new case"
+    subject = f"[Puente] {what.capitalize()} #{payload['referral_id']} ({case.get('province') or 'province not given'})"
+    urgent = " Someone may be in danger now." if case.get("danger_now") else ""
+    link = payload.get("portal_url") or "the Puente portal"
+    text = (f"{ngo.name}: {what} from Puente, referral #{payload['referral_id']}.{urgent}\n\n"
+            f"Please acknowledge it in the Puente portal soon (unacknowledged cases go to another "
+            f"organization); its details are shown there once you have.\n{link}\n")
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in text.strip().split("\n") if line)
+    return subject, text, f"<!doctype html><html><body>{body}</body></html>"
+
+
 def email_parts(payload: dict[str, Any], ngo: Ngo) -> tuple[str, str, str]:
-    """Subject, text and HTML of the referral e-mail to the organization's staff (English)."""
+    """Subject, text and HTML of the details e-mail to the organization's staff (English)."""
     case = payload["case"]
     what = "request to talk to an organization" if payload["contact_request"] else "new case"
     subject = f"[Puente] {what.capitalize()} #{payload['referral_id']} ({case.get('province') or 'province not given'})"
@@ -115,7 +151,6 @@ def _rows(case: dict[str, Any]) -> list[tuple[str, str]]:
 def staff_sms(payload: dict[str, Any]) -> str:
     """The staff phone's notice: that a case waits, where to read it; no details by SMS."""
     case = payload["case"]
-    types = ", ".join(case.get("abuse_types") or []) or "not given"
     link = payload.get("portal_url") or "the Puente portal"
-    return (f"Puente: new referral #{payload['referral_id']} ({case.get('province') or '-'}; {types}). "
+    return (f"Puente: new referral #{payload['referral_id']} ({case.get('province') or '-'}). "
             f"Please acknowledge it in {link}.")

@@ -25,7 +25,7 @@ from bot.reports.models import OUTCOMES, Report
 from bot.reports.notify import notify_worker
 from bot.routing import alerts, store
 from bot.routing.matching import CaseNeeds, MatchResult, match
-from bot.routing.models import OPEN_REFERRAL, Delivery, Referral
+from bot.routing.models import OPEN_REFERRAL, Delivery, NgoRecord, Referral
 from bot.routing.ngo import Ngo
 from bot.runtime import Runtime, after_commit
 
@@ -51,6 +51,14 @@ def route(
     """
     now = now or utcnow()
     previous = session.scalars(select(Referral).where(Referral.report_id == report.id)).all()
+    if len(previous) > runtime.settings.routing.max_escalations:
+        # Each organization offered the case learns it exists: the chain stops, people take over.
+        report.status = "new"
+        timeline.record(session, report.id, "unrouted", now=now, reason="max_escalations")
+        alerts.raise_alert(session, runtime, "unrouted", f"report:{report.id}", province=report.province,
+                           detail={"report_id": report.id, "tried": len(previous),
+                                   "reason": "routing.max_escalations"}, now=now)
+        return None
     tried = set(exclude) | {r.ngo_id for r in previous}
     ngos = [ngo for ngo in store.load_ngos(session, runtime.vault)]
     result = match(_needs(runtime, report, services), ngos, store.open_load(session),
@@ -140,6 +148,7 @@ def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: i
     _require(referral, ("pending", "delivered"), "acknowledge")
     referral.status = "acknowledged"
     _acknowledged(referral, user_id, now)
+    _send_details(session, runtime, referral)
     record_referral(session, referral, "acknowledged", report=report)
     if report.status in ("new", "assigned"):
         report.status = "acknowledged"
@@ -147,6 +156,22 @@ def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: i
                     referral_id=referral.id, now=now)
     notify_worker(session, runtime, report, "acknowledged", now=now)
     return referral
+
+
+def _send_details(session: Session, runtime: Runtime, referral: Referral) -> None:
+    """The organization acknowledged: the details now go by its webhook and encrypted e-mail
+    (they were a notice until now); without either, staff read them in the portal."""
+    record = session.get(NgoRecord, referral.ngo_id)
+    ngo = store.from_row(record, runtime.vault) if record else None
+    if ngo is None or ngo.example_contacts:
+        return
+    known = set(session.scalars(select(Delivery.channel).where(Delivery.referral_id == referral.id)))
+    planned = [channel for channel in ngo.contacts.details_channels if channel not in known]
+    for channel in planned:
+        session.add(Delivery(referral_id=referral.id, channel=channel))
+    if planned:
+        session.flush()
+        after_commit(session, DELIVER_JOB, referral.id)
 
 
 def _acknowledged(referral: Referral, user_id: int, now: datetime) -> None:
@@ -164,6 +189,7 @@ def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *
     _require(referral, ("pending", "delivered", "acknowledged"), "accept")
     if referral.acknowledged_at is None:
         _acknowledged(referral, user_id, now)
+        _send_details(session, runtime, referral)
         record_referral(session, referral, "acknowledged", report=report)
     referral.status, referral.accepted_at = "accepted", now
     record_referral(session, referral, "accepted", report=report)

@@ -80,6 +80,8 @@ class RasaInterpreter:
         if self._failing:
             self._failing = False
             log.info("Rasa server %s answers again", self.url)
+        if local.get("problems"):  # found clause by clause by the embedded classifier
+            parse["problems"] = local["problems"]
         return apply(parse, context)
 
 

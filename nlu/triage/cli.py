@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import click
 
+from nlu.training_data import load
 from nlu.triage import triage_classifier
 from nlu.triage.evaluate import Report, cross_validate, heldout_examples, score
 from nlu.triage.model import training_examples
@@ -17,7 +19,9 @@ from nlu.triage.model import training_examples
 @click.argument("text", nargs=-1)
 @click.option("--tune", is_flag=True, help="Cross-validate thresholds on the training data instead.")
 @click.option("--errors", type=int, default=40, show_default=True, help="Misses and false alarms to list.")
-def triage(text: tuple[str, ...], tune: bool, errors: int) -> None:
+@click.option("--test", "test_file", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Score this labelled file alone instead of the held-out set.")
+def triage(text: tuple[str, ...], tune: bool, errors: int, test_file: Path | None) -> None:
     """Triage TEXT, or print recall on danger and false alarms on ordinary held-out messages."""
     if text:
         click.echo(json.dumps(triage_classifier().classify(" ".join(text)).to_dict(), ensure_ascii=False))
@@ -30,14 +34,15 @@ def triage(text: tuple[str, ...], tune: bool, errors: int) -> None:
         click.echo(f"(5-fold cross-validation, classifier without cues, {time.perf_counter() - start:.1f} s)")
         return
     classifier = triage_classifier()
-    report = score(classifier, heldout_examples())
-    _print(report, classifier.threshold, errors)
+    examples = list(load(test_file).examples) if test_file else heldout_examples()
+    report = score(classifier, examples)
+    _print(report, classifier.threshold, errors, str(test_file or "the held-out set"))
 
 
-def _print(report: Report, threshold: float, errors: int) -> None:
+def _print(report: Report, threshold: float, errors: int, name: str) -> None:
     rate = Report.rate
     caught, alarms = report.total(report.caught), report.total(report.alarms)
-    click.echo(f"safety triage on the held-out set (threshold {threshold:.2f})")
+    click.echo(f"safety triage on {name} (threshold {threshold:.2f})")
     click.echo(f"recall on danger messages   {rate(caught):.3f}  ({caught[0]}/{caught[1]})")
     click.echo(f"false alarms on ordinary    {rate(alarms):.3f}  ({alarms[0]}/{alarms[1]})")
     click.echo(f"right category when caught  {rate(report.right_category):.3f}  "

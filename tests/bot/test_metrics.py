@@ -17,7 +17,8 @@ SMS_WORKER = "+15195550101"
 WHATSAPP_WORKER = "whatsapp:+5215550102"
 #: Every form in which the workers' numbers could leak into a label or a help text.
 NUMBER_FORMS = ["5195550101", "15195550101", "5215550102", "+52 1 555", "whatsapp:"]
-ALLOWED_LABELS = {"channel", "kind", "status", "le", "queue"}
+#: No "kind": referral and relay messages counted apart would date each report (issue 22, item 15).
+ALLOWED_LABELS = {"channel", "status", "le", "queue"}
 
 
 def scrape(bot) -> tuple[str, dict[tuple[str, tuple], float]]:

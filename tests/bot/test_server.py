@@ -13,6 +13,10 @@ def test_a_web_worker_takes_its_startup_objects_out_of_the_garbage_collectors_wa
     waiting: 150-290 ms each time under load on the bench machine (bot.runtime.freeze_startup_objects)."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'puente.db'}")
     monkeypatch.setenv("PUENTE_SECRET_KEY", SECRET)
+    # what production requires before it serves (bot.settings.check_production)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "0" * 32)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://puente.example.org")
     gc.unfreeze()
     try:
         app = PuenteServer({}, None).load()

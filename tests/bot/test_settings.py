@@ -41,7 +41,7 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path):
 
 def test_development_generates_and_keeps_a_secret_key(tmp_path):
     settings = load_settings(environ={}, instance_path=str(tmp_path))
-    first = ensure_secret_key(settings).secret_key
+    first = ensure_secret_key(settings, generate=True).secret_key
     assert first and ensure_secret_key(settings).secret_key == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 

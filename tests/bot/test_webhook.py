@@ -134,7 +134,8 @@ def test_status_callback_records_delivery(make_bot, sqlite_url, twilio):
 
         def status() -> str | None:
             with bot.runtime.db.session() as session:
-                return session.scalar(select(OutboxMessage.status).where(OutboxMessage.twilio_sid == sent.sid))
+                return session.scalar(select(OutboxMessage.status).where(
+                    OutboxMessage.twilio_sid == bot.runtime.vault.sid_hash(sent.sid)))
 
         # A callback can beat the sending job's commit of the sid; it is then applied on a retry.
         wait_until(lambda: status() == "delivered", 15, "the delivered status")

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.models import InboundMessage, OutboxMessage
+from bot.privacy import Vault
+from tests.conftest import SECRET
 from tests.support.services import wait_until
+
+#: The database keeps SIDs as keyed hashes: the ledger reads them back through the stack's key.
+_HASH = Vault(SECRET).sid_hash
 
 SENT = {"sent", "delivered", "queued", "accepted"}
 
@@ -24,31 +29,33 @@ class Ledger:
                 if status != "done" or not any(r.status in SENT for r in self.replies.get(sid, []))]
 
 
-def ledger(db) -> Ledger:
+def ledger(db, posted: set[str] = frozenset()) -> Ledger:
+    """What the database says; ``posted``: the MessageSids sent, to name its rows by them."""
     with db.session() as session:
         rows = session.scalars(select(InboundMessage)).all()
         outbox = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    by_id = {row.id: row.message_sid for row in rows}
+    sid_of = {_HASH(sid): sid for sid in posted}
+    by_id = {row.id: sid_of.get(row.message_sid, row.message_sid) for row in rows}
     replies: dict[str, list[OutboxMessage]] = {}
     for row in outbox:
         if row.dedupe_key and row.dedupe_key.startswith("reply:"):
             inbound_id = int(row.dedupe_key.split(":")[1])
             replies.setdefault(by_id.get(inbound_id, "?"), []).append(row)
-    return Ledger({row.message_sid: row.status for row in rows}, replies, list(outbox))
+    return Ledger({by_id[row.id]: row.status for row in rows}, replies, list(outbox))
 
 
 def wait_all_answered(db, sids: set[str], timeout: float = 60) -> Ledger:
     """Wait until each MessageSid in ``sids`` is stored, handled, and its reply sent."""
 
     def settled() -> Ledger | None:
-        current = ledger(db)
+        current = ledger(db, sids)
         missing = sids - set(current.inbound)
         return current if not missing and not set(current.unanswered()) & sids else None
 
     try:
         return wait_until(settled, timeout, "every accepted message to be answered", interval=0.25)
     except AssertionError:
-        current = ledger(db)
+        current = ledger(db, sids)
         lost = sids - set(current.inbound)
         raise AssertionError(f"{len(lost)} accepted message(s) not stored, "
                              f"{len(set(current.unanswered()) & sids)} unanswered after {timeout}s; "
@@ -58,7 +65,7 @@ def wait_all_answered(db, sids: set[str], timeout: float = 60) -> Ledger:
 def assert_each_sent_once(current: Ledger, twilio) -> None:
     """Every outbox row that went out did so exactly once, and nothing else reached Twilio."""
     sent = twilio.messages
-    sids = [m.sid for m in sent]
+    sids = [_HASH(m.sid) for m in sent]
     assert len(sids) == len(set(sids))
     ours = [row.twilio_sid for row in current.outbox if row.twilio_sid]
     assert len(ours) == len(set(ours)), "two outbox rows claim one Twilio message"

@@ -1,7 +1,7 @@
 """A chat harness for the flow engine: scripts read like a conversation.
 
     chat.script([
-        (says("hola", "greet"), ["welcome.first", "lang.detected", "menu.main"]),
+        (says("hola", "greet"), ["welcome.intro", "menu.main"]),
         (says("1"),             ["topics.ask"]),
         (says("STOP"),          ["optout.confirmed", "!opt_out"]),
     ])

@@ -10,7 +10,7 @@ from tests.flows.chat import Chat, says
 
 CHANNELS = ["sms", "whatsapp"]
 MENU = "menu.main"
-FIRST = ["welcome.first", "lang.detected", MENU]
+FIRST = ["welcome.intro", MENU]
 
 
 @pytest.fixture(params=CHANNELS)
@@ -29,15 +29,24 @@ def test_first_contact_greets_in_the_detected_language_and_shows_the_menu(engine
         chat = Chat(engine, language=language)
         chat.script([(says("hi", "greet"), [*FIRST, "!set_language"])])
         assert chat.effect("set_language").data == {"language": language}
-        assert chat.last.replies[1].params == {"language": language}
+
+
+
+def test_a_first_question_is_answered_first_with_one_intro_line_before_the_next_question(engine):
+    for language in ("es", "tl", "en"):
+        chat = Chat(engine, language=language)
+        chat.script([(says("my boss took my passport, can he?", "ask_documents"),
+                      ["topic.documents.answer", "welcome.intro", "next.ask", "!topic_answered"])])
 
 
 def test_a_worker_who_only_sends_numbers_reaches_an_answer_and_an_organization(chat):
+    # The province is a numbered list on WhatsApp only; on SMS it is typed (no 13-item list).
+    province = "1" if chat.channel == "whatsapp" else "Ontario"
     chat.script([
         (says("hola", "greet"), FIRST),
         ("1", ["topics.ask"]),
         ("1", ["province.ask"]),
-        ("1", ["topic.wages.answer", "next.ask", "!set_province", "!topic_answered"]),
+        (province, ["topic.wages.answer", "next.ask", "!set_province", "!topic_answered"]),
         ("2", ["ngo.searching", "!find_ngo"]),
     ])
     assert chat.effect("find_ngo").data == {"province": "ON", "language": "es", "services": ["wages"]}
@@ -50,7 +59,7 @@ def test_every_topic_is_reachable_by_numbers_from_the_main_menu(engine):
         chat.send("1")
         result = chat.send(str(number))
         if result.msgids == ["province.ask"]:
-            result = chat.send("2")
+            result = chat.send("bc")
         assert result.msgids[0] == f"topic.{topic}.answer"
 
 
@@ -194,7 +203,7 @@ def test_a_late_yes_to_erase_does_not_erase(engine):
 
 def test_session_timeout_greets_afresh_but_remembers_language_and_province(engine):
     chat = started(engine)
-    chat.script([("1", ["topics.ask"]), ("1", ["province.ask"]), ("2", ["topic.wages.answer", "next.ask"])])
+    chat.script([("1", ["topics.ask"]), ("1", ["province.ask"]), ("bc", ["topic.wages.answer", "next.ask"])])
     chat.script([
         (says("hola", "greet", after=timedelta(hours=3)), ["welcome.back", MENU]),
         ("1", ["topics.ask"]),
@@ -284,7 +293,7 @@ def test_danger_on_first_contact_comes_before_the_welcome(engine):
     chat = Chat(engine)
     result = chat.send(says("ayuda me van a matar", "emergency", triage="danger"))
     assert result.msgids[0] == "triage.danger"
-    assert "welcome.first" in result.msgids
+    assert "welcome.intro" in result.msgids
 
 
 def test_emergency_intent_from_the_menu_offers_help_options(engine):
@@ -379,7 +388,7 @@ def test_agent_hands_off_relays_and_menu_ends_it(chat):
     chat.script([
         (says("hola", "greet"), FIRST),
         ("PERSONA", ["province.ask"]),
-        ("2", ["agent.connecting", "!handoff_agent"]),
+        ("2" if chat.channel == "whatsapp" else "B.C.", ["agent.connecting", "!handoff_agent"]),
         ("hola, necesito ayuda con mi contrato", ["!relay_to_agent"]),
         ("1", ["!relay_to_agent"]),
         ("MENU", [MENU, "!handoff_end"]),
@@ -491,7 +500,8 @@ def test_the_same_journey_in_each_language_with_its_own_words(engine, language, 
         (words["no"], ["report.ask.consent_ngo"]),
         (words["yes"], ["report.ask.consent_tipline"]),
         (words["no"], ["report.ask.contact"]),
-        (words["skip"], ["report.thanks", "!file_report"]),
+        (words["skip"], ["pin.ask.choose"]),
+        (words["no"], ["report.thanks", "!file_report"]),
         (words["menu"], [MENU]),
         (words["human"], ["agent.connecting", "!handoff_agent"]),  # province skipped in the report
         (words["menu"], [MENU, "!handoff_end"]),
@@ -508,7 +518,7 @@ def test_the_same_journey_in_each_language_with_its_own_words(engine, language, 
 
 def test_a_first_message_of_emoji_guesses_a_language_the_next_real_message_replaces(engine):
     chat = Chat(engine)
-    chat.script([(says("🙏🙏", language="es"), ["welcome.first", "lang.detected", "clarify.none", MENU])])
+    chat.script([(says("🙏🙏", language="es"), ["clarify.none", "welcome.intro", MENU])])
     assert chat.state["language_guessed"]
     chat.send(says("ok", "affirm", language="en"))
     assert chat.state["language"] == "es" and chat.state["language_guessed"]
@@ -550,3 +560,14 @@ def test_an_english_name_inside_a_report_answer_changes_nothing(engine):
                   ("1", ["report.ask.employer"])])
     result = chat.send(says("Sunny Valley Greenhouses English Farms", language="en"))
     assert result.msgids == ["report.ask.where"] and chat.state["language"] == "es"
+
+
+def test_danger_during_a_relay_gets_its_safety_reply_and_still_reaches_the_person(engine):
+    chat = started(engine)
+    chat.script([
+        ("PERSONA", ["province.ask"]),
+        ("2", ["agent.connecting", "!handoff_agent"]),
+        (says("me estan golpeando ahorita", triage="danger"), ["triage.danger", "!relay_to_agent", "!emergency"]),
+        (says("ya no quiero vivir", triage="suicide"), ["triage.suicide", "!emergency"]),
+    ])
+

@@ -34,7 +34,8 @@ def test_a_full_report_with_multi_select_photos_and_consent(engine, channel):
         ("no", ["report.ask.consent_ngo"]),
         ("si", ["report.ask.consent_tipline"]),
         ("2", ["report.ask.contact"]),
-        ("1", ["report.thanks", "!file_report", "!tip_delete_chat", "!flow_completed"]),
+        ("1", ["pin.ask.choose"]),
+        ("0417", ["report.thanks", "!file_report", "!set_pin", "!tip_delete_chat", "!flow_completed"]),
     ])
     data = chat.effect("file_report").data
     assert data["language"] == "es" and data["province"] == "ON" and data["channel"] == channel
@@ -51,7 +52,9 @@ def test_a_full_report_with_multi_select_photos_and_consent(engine, channel):
         "consent_ngo": True,
         "consent_tipline": False,
         "contact": "anonymous",
+        "pin": "0417",
     }
+    assert chat.effect("set_pin").data == {"pin": "0417"}  # bot/pin.py keeps only its hash
     assert chat.state["has_reports"] is True and chat.state["flow"] is None
     assert chat.last.replies[1:] == [] or chat.last.msgids == ["report.thanks"]
 
@@ -62,14 +65,15 @@ def test_every_question_can_be_skipped_and_the_report_still_files(engine):
         ("SALTAR", ["report.ask.employer"]),
         ("skip", ["report.ask.where"]),
         ("laktawan", ["report.ask.province"]),
-        ("14", ["report.ask.sector"]),          # 13 provinces, then "skip"
+        ("saltar", ["report.ask.sector"]),      # free text on SMS: no list, SKIP by word
         ("7", ["report.ask.since"]),            # 6 sectors, then "skip"
         ("5", ["report.ask.how_many"]),
         ("saltar", ["report.ask.photos"]),
         ("1", ["report.ask.danger"]),
         ("3", ["report.ask.consent_ngo"]),
         ("3", ["report.ask.consent_tipline"]),
-        ("3", ["report.thanks", "!file_report"]),
+        ("3", ["pin.ask.choose"]),
+        ("saltar", ["report.thanks", "!file_report"]),
     ])
     slots = chat.effect("file_report").data["slots"]
     assert slots["consent_ngo"] is False and slots["consent_tipline"] is False

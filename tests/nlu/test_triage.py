@@ -33,7 +33,7 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
 
 
 @pytest.mark.parametrize("text", [
-    "estoy en ontario", "im in ontario", "nasa ontario ako", "ayuda", "help", "tulong",
+    "estoy en ontario", "im in ontario", "nasa ontario ako", "ayuda", "help", "help me", "tulong",
     "what about emergency health insurance?", "is it dangerous to spray pesticides",
     "whats the number for labour standards in pei", "me muero de hambre", "me pagaron menos", "👍👍", "", "Leamington",
 ])

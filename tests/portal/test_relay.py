@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot import i18n
 from bot.models import Conversation
 from bot.portal.models import RelayMessage
 from tests.portal.conftest import ago, csrf_from, text
@@ -29,13 +30,14 @@ def _to(twilio, address):
     return [m for m in twilio.messages if m.to == address]
 
 
-def test_staff_reply_reaches_the_worker_signed_with_the_ngos_name(portal, twilio):
+def test_staff_reply_reaches_the_worker_signed_neutrally(portal, twilio):
+    """Never the organization's name on the worker's screen: the employer may be looking (issue 22)."""
     referral_id, ana = _taken_case(portal)
-    response = _act(ana, referral_id, "reply", body="Hola, somos Ontario Workers Aid. ¿Podemos llamarte?")
+    response = _act(ana, referral_id, "reply", body="Hola, soy Ana. ¿Podemos llamarte?")
     assert "Message sent to the worker." in text(ana.get(response.headers["Location"]))
     twilio.wait_for_messages(1)
     sent = [m for m in _to(twilio, WORKER) if "¿Podemos llamarte?" in m.body]
-    assert len(sent) == 1 and "Ontario Workers Aid" in sent[0].body
+    assert [m.body for m in sent] == ["Puente: Hola, soy Ana. ¿Podemos llamarte?"]
     page = text(ana.get(f"/portal/cases/{referral_id}"))
     assert "¿Podemos llamarte?" in page and "Ana (your organization)" in page
     assert WORKER not in page and "5195550101" not in page
@@ -80,7 +82,8 @@ def test_menu_ends_the_relay_and_a_case_code_prefix_reaches_the_case_again(porta
     page = text(ana.get(f"/portal/cases/{referral_id}"))
     assert "ya me pagaron" in page
     replies = twilio.wait_for_messages(before + 1)[before:]
-    assert any("Ontario Workers Aid" in m.body for m in replies)
+    assert i18n.translator("es").gettext("relay.passed_on") in [m.body for m in replies]
+    assert not any("Ontario Workers Aid" in m.body for m in replies)
 
 
 def test_whatsapp_outside_24_hours_sends_the_template_and_holds_the_message(make_portal, database_url, twilio):
@@ -91,13 +94,15 @@ def test_whatsapp_outside_24_hours_sends_the_template_and_holds_the_message(make
     assert "they were invited to reply" in text(ana.get(response.headers["Location"]))
     twilio.wait_for_messages(1)
     sent = _to(twilio, address)
-    invites = [m for m in sent if m.content_sid and "Ontario Workers Aid" in (m.content_variables or "")]
+    assert not any("Ontario Workers Aid" in (m.content_variables or "") for m in sent)
+    invite = i18n.translator("es").gettext("relay.window_invite")
+    invites = [m for m in sent if m.content_sid and invite in (m.content_variables or "")]
     assert len(invites) == 1 and invites[0].content_sid == "HX" + "1" * 32
     assert not any("Tenemos noticias" in (m.body or "") for m in sent)
     assert "waiting for the worker to write" in text(ana.get(f"/portal/cases/{referral_id}"))
     portal.bot.send("Hola", sender=address)
     released = [m for m in _to(twilio, address) if "Tenemos noticias" in (m.body or "")]
-    assert len(released) == 1 and "Ontario Workers Aid" in released[0].body
+    assert len(released) == 1 and "Ontario Workers Aid" not in released[0].body
     with portal.runtime.db.session() as session:
         statuses = [m.status for m in session.scalars(select(RelayMessage).order_by(RelayMessage.id))]
     assert statuses[0] == "queued"

@@ -24,13 +24,13 @@ GREETING = {
 ANSWERS: dict[str, dict[str, str]] = {
     "es": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
            "sector": "1", "since": "2", "how_many": "2", "photos": "listo", "danger": "no",
-           "consent_ngo": "si", "consent_tipline": "no", "contact": "1"},
+           "consent_ngo": "si", "consent_tipline": "no", "contact": "1", "pin": "1"},
     "tl": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
            "sector": "1", "since": "2", "how_many": "2", "photos": "tapos", "danger": "hindi",
-           "consent_ngo": "oo", "consent_tipline": "hindi", "contact": "1"},
+           "consent_ngo": "oo", "consent_tipline": "hindi", "contact": "1", "pin": "1"},
     "en": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
            "sector": "1", "since": "2", "how_many": "2", "photos": "done", "danger": "no",
-           "consent_ngo": "yes", "consent_tipline": "no", "contact": "1"},
+           "consent_ngo": "yes", "consent_tipline": "no", "contact": "1", "pin": "1"},
 }
 MAIN_MENU = "0"
 REPORT_OPTION = "2"  # the main menu's "report" option

@@ -78,7 +78,12 @@ def test_referral_reaches_the_matched_ngo_webhook_signed_with_the_consented_deta
     bodies = file_report(bot, WORKER, "es", answers={"contact": "2"})  # shares the number
     code = case_code(bodies)
 
-    [delivery] = webhook.wait_for(1)
+    [notice] = webhook.wait_for(1)  # a notice first (tests/security/test_referral_disclosure.py)
+    assert notice.signed and notice.json["type"] == "puente.referral.notice"
+    [referral] = referrals_of(bot)
+    with bot.runtime.db.session() as session:
+        referrals.acknowledge(session, bot.runtime, referral.id, user_id=1)
+    _, delivery = webhook.wait_for(2)  # the details, once acknowledged
     assert delivery.signed and delivery.answered == 204
     assert delivery.headers[DELIVERY_HEADER] == delivery.json["delivery_id"]
     payload = delivery.json
@@ -88,18 +93,19 @@ def test_referral_reaches_the_matched_ngo_webhook_signed_with_the_consented_deta
     assert case["employer"] == "Granja Los Pinos" and case["town"] == "Leamington"
     assert case["abuse_types"] == ["wages", "housing"] and case["province"] == "ON"
     assert case["contact"] == "share_number" and case["consent_tip_line"] is False
-    text = delivery.body.decode()
-    for secret in ("5195550101", code, code.replace("-", ""), "reporter", "conversation"):
-        assert secret not in text
+    for body in (notice.body.decode(), delivery.body.decode()):
+        for secret in ("5195550101", code, code.replace("-", ""), "reporter", "conversation"):
+            assert secret not in body
     wait_until(lambda: [m for m in mail.messages if m["To"] == "intake@first.example"], 5, "the e-mail")
     [message] = [m for m in mail.messages if m["To"] == "intake@first.example"]
     parts = {part.get_content_type(): part.get_content() for part in message.walk() if not part.is_multipart()}
-    assert set(parts) == {"text/plain", "text/html"}
-    assert all("Granja Los Pinos" in body and "5195550101" not in body for body in parts.values())
+    assert set(parts) == {"text/plain", "text/html"}  # a notice: no key, no details by e-mail
+    assert all("Granja Los Pinos" not in body and "5195550101" not in body for body in parts.values())
     [referral] = referrals_of(bot)
-    assert referral.status == "delivered" and referral.ngo_id == FIRST
-    wait_until(lambda: events_of(bot).count("notified") == 2, 5, "both notices recorded")
-    assert events_of(bot) == ["filed", "assigned", "delivered", "notified", "notified"]
+    assert referral.status == "acknowledged" and referral.ngo_id == FIRST
+    wait_until(lambda: "details_sent" in events_of(bot), 5, "the details recorded")
+    assert events_of(bot)[:5] == ["filed", "assigned", "delivered", "notified", "notified"]
+    assert events_of(bot)[5:] == ["acknowledged", "details_sent"]
 
 
 def test_a_report_not_shared_with_an_ngo_goes_nowhere(make_bot, sqlite_url, tmp_path, webhook, mail):
@@ -237,7 +243,8 @@ def test_staff_moving_the_case_updates_the_worker_in_their_language(
     ]
     bot.send(code, sender=WORKER)
     assert twilio.messages[-1].body == tl.gettext("case.status.closed", code=code)
-    assert events_of(bot)[-5:] == ["acknowledged", "accepted", "note_added", "closed", "status_checked"]
+    moves = [event for event in events_of(bot) if event != "details_sent"]  # the webhook's, once acknowledged
+    assert moves[-5:] == ["acknowledged", "accepted", "note_added", "closed", "status_checked"]
     with bot.runtime.db.session() as session, pytest.raises(referrals.LifecycleError):
         referrals.accept(session, bot.runtime, referral.id, 3)
 

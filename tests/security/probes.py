@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select
 
 from bot import i18n
 from bot.models import Conversation
+from bot.segments import transliterate_gsm7
 
 #: Strings that would break a query built by string concatenation.
 SQL_INJECTIONS = [
@@ -60,4 +61,5 @@ def bodies_to(twilio: Any, address: str, since: int = 0) -> list[str]:
 
 def menu_prompts() -> list[str]:
     """The main menu's question in every language a worker may have switched to."""
-    return [i18n.translator(lang).gettext("menu.main") for lang in ("es", "en", "tl")]
+    prompts = [i18n.translator(lang).gettext("menu.main") for lang in ("es", "en", "tl")]
+    return prompts + [transliterate_gsm7(prompt) for prompt in prompts]  # as SMS carries them

@@ -30,7 +30,7 @@ ANA = "ana@ngo-on.example.org"
 QUESTION = "cuánto me deben pagar por hora en Ontario"
 WHATSAPP_QUESTION = "donde puedo ver a un doctor sin tarjeta de salud"
 EMPLOYER, TOWN = "Invernaderos Tres Hermanos", "Kingsville"
-STAFF_REPLY = "Hola, soy Ana. ¿Te pagaron las horas extra del sábado?"
+STAFF_REPLY = "Hola, soy Ana. ¿Te pagaron las horas extra del sabado?"  # GSM-7: SMS carries it as is
 WORKER_ANSWER = "No, y el patrón se quedó con mi pasaporte"
 WRITTEN = [QUESTION, WHATSAPP_QUESTION, EMPLOYER, TOWN, STAFF_REPLY, WORKER_ANSWER, "horas extra del sábado",
            "se quedó con mi pasaporte", "sin tarjeta de salud"]

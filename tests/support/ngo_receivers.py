@@ -100,9 +100,13 @@ class WebhookReceiver:
 
 
 class MailReceiver:
-    """An SMTP server on a free local port keeping every message it accepts."""
+    """An SMTP server on a free local port keeping every message it accepts.
 
-    def __init__(self):
+    ``tls``: None (clear text, no STARTTLS offered), "starttls" (offered and required before
+    anything else) or "implicit" (TLS from the first byte, as on port 465), with a self-signed
+    certificate for 127.0.0.1 at ``ca_file`` (a client's ``smtp.ca_file``)."""
+
+    def __init__(self, tls: str | None = None, ca_dir: str | None = None):
         from aiosmtpd.controller import Controller
 
         self.port = free_port()
@@ -110,7 +114,25 @@ class MailReceiver:
         self._messages: list[EmailMessage] = []
         self._refuse = 0
         self.refused = 0
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.ca_file: str | None = None
+        options: dict[str, Any] = {}
+        if tls:
+            context = self._tls_context(ca_dir)
+            options = ({"ssl_context": context} if tls == "implicit"
+                       else {"tls_context": context, "require_starttls": True})
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
+
+    def _tls_context(self, ca_dir: str | None):
+        import ssl
+        import tempfile
+
+        from tests.support.certs import self_signed
+
+        folder = ca_dir or tempfile.mkdtemp(prefix="puente-mail-")
+        self.ca_file, key_file = self_signed(folder, "127.0.0.1")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.ca_file, key_file)
+        return context
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
         message = email.message_from_bytes(envelope.content, policy=default_policy)

@@ -313,6 +313,10 @@ def migrate(database_url: str) -> None:
     migrations.upgrade(database_url)
 
 
+#: What a Stack's Prometheus scrape sends (production answers /metrics only with a token).
+METRICS_TOKEN = "stack-metrics-token"
+
+
 class Stack:
     """Puente as deployed: `puente serve` and `puente worker` processes on private Redis/PostgreSQL.
 
@@ -326,7 +330,7 @@ class Stack:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = puente_environ(database_url, secret=secret, twilio=twilio, redis_url=redis_url,
-                                  PUBLIC_BASE_URL=self.base_url,
+                                  PUBLIC_BASE_URL=self.base_url, PUENTE__METRICS__TOKEN=METRICS_TOKEN,
                                   PROMETHEUS_MULTIPROC_DIR=str(self._metrics_dir()), **settings)
         self.web: PuenteProcess | None = None
         self.workers: list[PuenteProcess] = []

@@ -51,6 +51,7 @@ class SentMessage:
     date_sent: datetime | None = None
     error_code: int | None = None
     form: dict[str, list[str]] = field(default_factory=dict)
+    direction: str = "outbound-api"
 
     @property
     def channel(self) -> str:
@@ -70,7 +71,7 @@ class SentMessage:
             "date_created": format_datetime(self.date_created),
             "date_sent": format_datetime(self.date_sent) if self.date_sent else None,
             "date_updated": format_datetime(self.date_updated),
-            "direction": "outbound-api",
+            "direction": self.direction,
             "error_code": self.error_code,
             "error_message": None,
             "from": self.from_,

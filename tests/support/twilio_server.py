@@ -5,8 +5,10 @@ The real ``twilio`` library talks to it unchanged once pointed at it
 it accepts, validates, lists and fetches messages as Twilio's 2010-04-01 API does,
 with Twilio's JSON and error shapes, then plays the delivery out with signed
 status callbacks. Tests can inject faults (``fail_next``, ``delay``) and serve
-media behind basic auth, as Twilio's media URLs are. ``outage``/``recover`` fail every request for as
-long as a test wants.
+media behind basic auth at Twilio's media URLs. ``outage``/``recover`` fail every request for as
+long as a test wants. DELETE of a message (with its media) or of one media item is honoured as
+Twilio does (20009 while the message is not final) and recorded in ``deletions``;
+``record_inbound`` makes an inbound message (a webhook's form) known to it.
 
 In a test::
 
@@ -51,6 +53,7 @@ from tests.support.twilio_api import (
 
 __all__ = [
     "API_VERSION",
+    "Deletion",
     "DEFAULT_ACCOUNT_SID",
     "DEFAULT_AUTH_TOKEN",
     "CallbackAttempt",
@@ -62,6 +65,17 @@ __all__ = [
 log = logging.getLogger("twilio_server")
 
 _FAULT_CODES = {429: 20429, 500: 20500, 502: 20500, 503: 20503, 504: 20500}
+#: A message in one of these may not be deleted yet (Twilio's 20009).
+_NOT_FINAL = {"queued", "accepted", "scheduled", "sending"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Deletion:
+    """A DELETE the server answered: of a message (``media_sid`` None) or of one media item."""
+
+    sid: str
+    media_sid: str | None
+    status_code: int
 
 
 def _mask(address: str | None) -> str:
@@ -99,12 +113,15 @@ class TwilioServer:
         self._by_sid: dict[str, SentMessage] = {}
         self._generation = 0  # bumped by reset(), so requests held across it are dropped
         self._callbacks: list[CallbackAttempt] = []
-        self._media: dict[str, tuple[bytes, str]] = {}
+        self._media: dict[str, tuple[bytes, str, str]] = {}  # media sid -> content, type, message sid
+        self._redirects: dict[str, str] = {}
+        self._deletions: list[Deletion] = []
         self._failures: list[int] = []
         self._down: int | None = None  # an outage: every API request answered with this status
         self.failed_requests = 0  # requests answered with an injected fault
         self._delay = 0.0
         self._undeliverable: dict[str, int] = {}
+        self._held = False
         self._stopping = threading.Event()
         self._server = make_server(
             host, port, self._wsgi, threaded=True, request_handler=_QuietHandler
@@ -116,7 +133,9 @@ class TwilioServer:
             [
                 Rule(f"/{API_VERSION}/Accounts/<account>/Messages.json", endpoint="messages"),
                 Rule(f"/{API_VERSION}/Accounts/<account>/Messages/<sid>.json", endpoint="message"),
-                Rule("/media/<path:name>", endpoint="media"),
+                # Media: the URL a webhook names (content) and the .json resource (DELETE).
+                Rule(f"/{API_VERSION}/Accounts/<account>/Messages/<sid>/Media/<media_sid>",
+                     endpoint="media"),
                 Rule("/_control/<action>", endpoint="control"),
             ]
         )
@@ -183,6 +202,24 @@ class TwilioServer:
         with self._lock:
             return list(self._callbacks)
 
+    @property
+    def deletions(self) -> list[Deletion]:
+        """Every DELETE answered so far, in order."""
+        with self._lock:
+            return list(self._deletions)
+
+    def wait_for_deletions(self, count: int = 1, timeout: float = 10.0) -> list[Deletion]:
+        """The DELETEs once at least ``count`` were answered; TimeoutError otherwise."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: len(self._deletions) >= count, timeout):
+                raise TimeoutError(f"{len(self._deletions)} of {count} deletions after {timeout}s")
+        return self.deletions
+
+    def holds(self, sid: str) -> bool:
+        """Whether the account still holds this message (sent, or recorded as inbound)."""
+        with self._lock:
+            return sid in self._by_sid
+
     def wait_for_messages(self, count: int = 1, timeout: float = 10.0) -> list[SentMessage]:
         """The messages once at least ``count`` have arrived; TimeoutError otherwise."""
         with self._lock:
@@ -224,6 +261,11 @@ class TwilioServer:
         with self._lock:
             self._undeliverable[to] = error_code
 
+    def hold_deliveries(self, held: bool = True) -> None:
+        """Leave new messages queued (not yet final, so not deletable) until called with False."""
+        with self._lock:
+            self._held = held
+
     def reset(self) -> None:
         """Forget messages, callbacks, media and every injected fault."""
         with self._lock:
@@ -232,17 +274,45 @@ class TwilioServer:
             self._by_sid.clear()
             self._callbacks.clear()
             self._media.clear()
+            self._redirects.clear()
+            self._deletions.clear()
             self._failures.clear()
             self._down = None
             self.failed_requests = 0
             self._undeliverable.clear()
             self._delay = 0.0
+            self._held = False
 
-    def add_media(self, name: str, content: bytes, content_type: str = "image/jpeg") -> str:
-        """Serve ``content`` at the returned URL, behind the account's basic auth."""
+    def add_media(self, name: str, content: bytes, content_type: str = "image/jpeg",
+                  message_sid: str | None = None) -> str:
+        """Serve ``content`` at the returned Twilio media URL, behind the account's basic auth.
+
+        ``name`` becomes the media sid (prefixed ME unless it is one); ``message_sid`` the message
+        it belongs to (a new MM sid by default)."""
+        media_sid = name if name.startswith("ME") else "ME" + uuid.uuid5(uuid.NAMESPACE_URL, name).hex
+        message_sid = message_sid or "MM" + uuid.uuid4().hex
         with self._lock:
-            self._media[name] = (content, content_type)
-        return f"{self.url}/media/{name}"
+            self._media[media_sid] = (content, content_type, message_sid)
+        return f"{self.url}/{API_VERSION}/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
+
+    def redirect_media(self, url: str, location: str) -> None:
+        """Answer the media at ``url`` with a redirect to ``location`` (as Twilio does to its CDN)."""
+        with self._lock:
+            self._redirects[url.rsplit("/", 1)[1]] = location
+
+    def record_inbound(self, form: dict[str, str]) -> None:
+        """Know an inbound message as Twilio would once it posted ``form`` to a webhook."""
+        now = utc_now()
+        message = SentMessage(
+            sid=form["MessageSid"], account_sid=self.account_sid, to=form.get("To", ""),
+            from_=form.get("From"), body=form.get("Body", ""),
+            media_urls=[v for k, v in form.items() if k.startswith("MediaUrl")],
+            status_callback=None, content_sid=None, content_variables=None,
+            messaging_service_sid=None, status="received", date_created=now, date_updated=now,
+            direction="inbound",
+        )
+        with self._lock:
+            self._by_sid[message.sid] = message
 
     # -- HTTP --------------------------------------------------------------
 
@@ -297,6 +367,8 @@ class TwilioServer:
 
     def _on_message(self, request: Request, account: str, sid: str) -> Response:
         self._authenticate(request, account)
+        if request.method == "DELETE":
+            return self._delete(request, sid, None)
         with self._lock:
             found = self._by_sid.get(sid)
             payload = found.to_json() if found else None
@@ -304,13 +376,43 @@ class TwilioServer:
             raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
         return Response(json.dumps(payload), mimetype="application/json")
 
-    def _on_media(self, request: Request, name: str) -> Response:
-        self._authenticate(request)
+    def _on_media(self, request: Request, account: str, sid: str, media_sid: str) -> Response:
+        self._authenticate(request, account)
+        media_sid = media_sid.removesuffix(".json")
+        if request.method == "DELETE":
+            return self._delete(request, sid, media_sid)
         with self._lock:
-            media = self._media.get(name)
-        if media is None:
+            media = self._media.get(media_sid)
+            redirect = self._redirects.get(media_sid)
+        if media is None or media[2] != sid:
             raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
+        if redirect:
+            return Response(status=307, headers={"Location": redirect})
         return Response(media[0], mimetype=media[1])
+
+    def _delete(self, request: Request, sid: str, media_sid: str | None) -> Response:
+        """Delete a message (and its media) or one media item, as Twilio does; record it."""
+        with self._lock:
+            message = self._by_sid.get(sid)
+            media = [m for m, (_, _, owner) in self._media.items() if owner == sid]
+            if media_sid is not None:
+                found = media_sid in media
+                status = 204 if found else 404
+            else:
+                found = message is not None or bool(media)
+                status = 409 if message is not None and message.status in _NOT_FINAL else 204 if found else 404
+            if status == 204:
+                for item in [media_sid] if media_sid else media:
+                    self._media.pop(item, None)
+                if media_sid is None:
+                    self._by_sid.pop(sid, None)
+            self._deletions.append(Deletion(sid, media_sid, status))
+            self._lock.notify_all()
+        if status == 409:
+            raise TwilioError(409, 20009, "Cannot delete this resource before it is complete")
+        if status == 404:
+            raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
+        return Response(status=204)
 
     def _on_control(self, request: Request, action: str) -> Response:
         """Remote faults and inspection, for a standalone server in staging or load tests."""
@@ -360,6 +462,8 @@ class TwilioServer:
     # -- delivery and status callbacks ------------------------------------
 
     def _schedule_delivery(self, sid: str) -> None:
+        if self._held:
+            return
         if self._executor is not None and not self._stopping.is_set():
             try:
                 self._executor.submit(self._deliver, sid)

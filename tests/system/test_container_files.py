@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.settings import ENV_KEYS, ensure_secret_key, load_settings
+from bot.settings import ENV_KEYS, ensure_secret_key, load_settings, production_problems
 from tests.support import dockerfile
 from tests.support.services import REPO, free_port, puente_environ, serve, wait_until, worker
 
@@ -82,7 +82,7 @@ def test_the_settings_accept_the_stacks_environment() -> None:
         environment = {k: interpolate(str(v)) for k, v in SERVICES[name]["environment"].items()}
         assert set(environment) <= set(ENV_KEYS) | {"WEB_CONCURRENCY"}
         settings = ensure_secret_key(load_settings(environ=environment))
-        assert settings.env == "production" and settings.twilio.configured
+        assert settings.env == "production" and production_problems(settings) == []
         assert settings.database_url == "postgresql+psycopg://puente:sample-db-password@db:5432/puente"
         assert settings.redis_url == "redis://redis:6379/0"
 
@@ -108,7 +108,8 @@ def test_the_web_health_check_passes_against_puente_serve_and_fails_without_it(
     port = free_port()
     check = _health_check("web", port)
     assert subprocess.run(check, capture_output=True, timeout=30).returncode != 0
-    env = puente_environ(sqlite_url, secret=SAMPLE["PUENTE_SECRET_KEY"], twilio=twilio)
+    env = puente_environ(sqlite_url, secret=SAMPLE["PUENTE_SECRET_KEY"], twilio=twilio,
+                         PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     with serve(env, port, tmp_path / "serve.log", workers=1):
         assert subprocess.run(check, capture_output=True, timeout=30).returncode == 0
 
@@ -135,6 +136,7 @@ def test_the_dockerfile_builds_in_one_stage_and_runs_slim_and_unprivileged_in_an
     assert build.name == "build"
     assert final.all("USER") == ["puente"]
     assert any("useradd" in run and "--system" in run for run in final.all("RUN"))
+    assert any("install -y --no-install-recommends gnupg" in run for run in final.all("RUN"))  # python-gnupg
     assert final.all("COPY") == ["--from=build /opt/puente /opt/puente"]
     assert shlex.split(final.all("CMD")[0].replace("[", "").replace("]", "").replace(",", " "))[:2] == ["puente", "serve"]
     assert "/healthz" in final.all("HEALTHCHECK")[0]

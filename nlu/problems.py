@@ -1,0 +1,49 @@
+"""Several problems in one message: "no me pagan las horas extra y el patron tiene mi pasaporte".
+
+The message is cut into clauses (sentence marks, commas and the words that join two complaints:
+y, and, at, tapos, pero, also ...), each clause of a few words is classified alone, and the
+rights topics found with confidence come back in the order they were written. The flows answer
+the most urgent and offer the others as numbered next steps (flows/problems.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from nlu.normalize import tokens
+
+#: Where one complaint ends and another may start (es, tl, en as workers text them).
+_BREAKS = re.compile(
+    r"[.!?;\n]+|,|\b(?:y|e|and|at|tsaka|saka|tapos|pati|also|plus|ademas|aparte|pero|but|tambien)\b",
+    re.IGNORECASE,
+)
+MIN_WORDS = 3  # a shorter clause ("y eso") says too little alone
+MIN_CONFIDENCE = 0.45  # short clauses score lower than whole questions
+MAX_PROBLEMS = 4
+#: Intents that name a problem the flows can answer (not greetings, commands or follow-ups).
+PROBLEM_INTENTS = frozenset({
+    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees", "ask_documents",
+    "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "emergency",
+})
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of ``text`` that may each hold a complaint (only those of MIN_WORDS or more)."""
+    return [part.strip() for part in _BREAKS.split(text) if len(tokens(part)) >= MIN_WORDS]
+
+
+def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
+    """The distinct problem intents of ``text`` in writing order; [] unless there are two or more.
+
+    ``classify(clause)`` gives the top intent and its confidence for one clause.
+    """
+    parts = clauses(text)
+    if len(parts) < 2:
+        return []
+    found: list[str] = []
+    for part in parts:
+        intent, confidence = classify(part)
+        if intent in PROBLEM_INTENTS and confidence >= MIN_CONFIDENCE and intent not in found:
+            found.append(intent)
+    return found[:MAX_PROBLEMS] if len(found) >= 2 else []

@@ -1,0 +1,32 @@
+"""Several problems in one message, through the signed webhook and the real NLU: the most urgent
+is answered first and the others come back as numbered next steps, in es, tl and en."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import i18n
+from tests.flows.test_followups_webhook import ask
+
+WORKER = "+15195550188"
+
+
+@pytest.mark.parametrize(("language", "greeting", "message", "first", "offered"), [
+    ("es", "hola", "no me pagan las horas extra y el patron tiene mi pasaporte", "pasaporte", "intent.ask_hours"),
+    ("tl", "kumusta po", "nasaktan ako sa trabaho tapos ayaw nila bayaran ang overtime namin", "911",
+     "intent.ask_hours"),
+    ("en", "hello", "mi boss hold mi passport and dem nuh pay overtime", "passport", "intent.ask_hours"),
+])
+def test_the_most_urgent_problem_is_answered_and_the_others_offered_by_number(
+        make_bot, sqlite_url, language, greeting, message, first, offered):
+    bot = make_bot(sqlite_url)
+    tr = i18n.translator(language)
+    ask(bot, greeting, WORKER)
+    ask(bot, {"es": "estoy en ontario", "tl": "nasa ontario ako", "en": "im in ontario"}[language], WORKER)
+    answer = ask(bot, message, WORKER)
+    assert first in answer
+    assert tr.gettext("problems.ask") in answer and f"1. {tr.gettext(offered)}" in answer
+    second = ask(bot, "1", WORKER)
+    assert "1-800-531-5551" in second  # the hours answer, with Ontario's office
+    assert tr.gettext("problems.ask") not in second  # nothing else waits: the usual next steps
+    assert tr.gettext("next.ask") in second
