@@ -7,6 +7,7 @@ attributes, not inline styles, so the portal's Content-Security-Policy allows th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -14,19 +15,18 @@ from xml.sax.saxutils import escape
 from bot.analytics.suppression import Cell
 
 BAR = "#2f6f8f"
-MUTED = "#6b7280"
+MUTED = "#4b5563"  # 7.6:1 on white (the grey it replaced was 4.8:1, under 4.5:1 on tinted panels)
 GRID = "#d1d5db"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1
+def _nice_max(value: float) -> int:
+    """The axis' top: four whole-number steps (counts are drawn on 0, 1, 2, 3, 4, never quarters)."""
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000,
                  25000, 50000, 100000):
         if value <= step * 4:
             return step * 4
-    return value * 1.1
+    return math.ceil(value / 4) * 4
 
 
 def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560, limit: int = 15) -> str:
@@ -62,7 +62,7 @@ def line_chart(series: Sequence[tuple[str, Cell]], title: str, *, width: int = 5
     parts = [_open(width, height, title),
              f'<text x="0" y="16" {FONT} font-weight="600">{escape(title)}</text>']
     for tick in range(5):
-        value = scale_max * tick / 4
+        value = scale_max * tick // 4
         y = top + plot_h - plot_h * tick / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" {FONT} text-anchor="end" fill="{MUTED}">{value:g}</text>')

@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 
 from bot import i18n
+from tests.support.sms import sms_text
 
 WORKER = "+15195550101"
 
 
 def opening(msgid: str, language: str, **params: str) -> str:
-    """The first words of a message in a language: what the first SMS page must start with."""
-    return i18n.translator(language).gettext(msgid, **params)[:60]
+    """The first words of a message in a language, as the first SMS page must start with them."""
+    return sms_text(language, msgid, **params)[:60]
 
 
 def said(twilio, count: int) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,9 @@ from bot.routing.models import Referral
 from tests.support.ngo_receivers import MailReceiver
 
 PASSWORD = "correct horse battery staple"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DIRECTORY = """
 ngos:
   - id: ngo-on
@@ -171,3 +175,18 @@ def _populate(made: Portal, tmp_path: Path) -> Portal:
 
 def ago(**delta) -> datetime:
     return utcnow() - timedelta(**delta)
+
+
+@pytest.fixture
+def chromium():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Chromium is missing: install Debian's chromium (apt-get update && apt-get install -y "
+                    "chromium) to run the portal's end-to-end test", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

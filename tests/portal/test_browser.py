@@ -9,11 +9,9 @@ get 404. Needs Debian's chromium (`apt-get install -y chromium`): without it the
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -22,15 +20,13 @@ from tests.conftest import PUBLIC_URL
 from tests.portal.conftest import PASSWORD
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 WORKER = "+15195550101"
 BOT_NUMBER = "+15550109999"
 WIDTH = 360
-#: A report in Spanish by SMS, answer by answer (the report flow's questions, in order).
+#: A report in Spanish by SMS, answer by answer (the report flow's questions, in order; the last
+#: declines the optional PIN).
 REPORT = ["hola", "quiero denunciar a mi patrón", "1", "Granja Los Pinos", "Leamington, Ontario", "1", "2",
-          "2", "LISTO", "no", "si", "no", "1"]
+          "LISTO", "no", "si", "no", "1", "1"]
 CODE = re.compile(r"\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b")
 
 
@@ -46,23 +42,8 @@ def served(make_portal, sqlite_url) -> Iterator[tuple[str, object]]:
         server.shutdown()
 
 
-@pytest.fixture
-def chromium():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: install Debian's chromium (apt-get update && apt-get install -y "
-                    "chromium) to run the portal's end-to-end test", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _worker_says(url: str, portal, body: str) -> None:
-    params = inbound_params(WORKER, BOT_NUMBER, body)
+def _worker_says(url: str, portal, body: str, sender: str = WORKER) -> None:
+    params = inbound_params(sender, BOT_NUMBER, body)
     response = signed_webhook_post(url, "/webhooks/twilio", params, portal.runtime.settings.twilio.auth_token,
                                    PUBLIC_URL)
     assert response.status_code == 200, response.text

@@ -8,6 +8,7 @@ import pytest
 from bot import i18n
 from tests.reports.chat import ANSWERS, GREETING, case_code, file_report, pending_step
 from tests.security.probes import bodies_to, conversation_state
+from tests.support.sms import sms_text
 
 REPORTER, NEVER_REPORTED = "+15195550131", "+15195550132"
 
@@ -25,19 +26,19 @@ def test_erase_asks_the_same_questions_whether_or_not_the_number_made_reports(ma
         bot.send(yes, sender=sender)
         seen[sender] = bodies_to(bot.twilio, sender, start)
     assert seen[REPORTER] == seen[NEVER_REPORTED]
-    assert i18n.translator(language).gettext("erase.ask.reports") in seen[NEVER_REPORTED][-1]
+    assert sms_text(language, "erase.ask.reports") in seen[NEVER_REPORTED][-1]
 
 
 def test_the_delete_chat_tip_follows_the_case_code(make_bot, database_url):
     bot = make_bot(database_url, messages__flood_limit_per_minute=100)
     bodies = file_report(bot, REPORTER, "es")
     es = i18n.translator("es")
-    assert es.gettext("tip.delete_chat") in bodies[-1]
+    assert sms_text("es", "tip.delete_chat") in bodies[-1]
     assert "SALIR" in es.gettext("tip.delete_chat")
     assert case_code(bodies[:-1])  # the tip comes after the case code, as its own message
     # Once a session: a second sensitive exchange does not repeat it.
     again = file_report(bot, REPORTER, "es")
-    assert not any(es.gettext("tip.delete_chat") in body for body in again)
+    assert not any(sms_text("es", "tip.delete_chat") in body for body in again)
 
 
 @pytest.mark.parametrize(("language", "word"), [("es", "SALIR"), ("es", "salir."), ("tl", "ALIS"),
@@ -51,7 +52,7 @@ def test_the_quick_exit_word_ends_a_report_with_a_harmless_reply(make_bot, datab
     assert pending_step(bot, REPORTER) == ("report", "employer")
     bot.send(word, sender=REPORTER)
     tr = i18n.translator(language)
-    assert bot.twilio.messages[-1].body == tr.gettext("exit.done")
+    assert bot.twilio.messages[-1].body == sms_text(language, "exit.done")
     for revealing in ("Puente", "report", "reporte", "organiza"):
         assert revealing.lower() not in tr.gettext("exit.done").lower()
     state = conversation_state(bot.runtime, REPORTER)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import i18n, pin, sealed_state
+from bot import pin, sealed_state
 from bot.db import utcnow
 from bot.models import Conversation
 from bot.portal.models import RelayMessage
@@ -18,16 +18,16 @@ from bot.reports.notify import notify_worker
 from tests.portal.conftest import csrf_from, text
 from tests.reports.chat import case_code, file_report
 from tests.security.probes import bodies_to, conversation_state
+from tests.support.sms import sms_text
 
 WORKER, PIN = "+15195550141", "0471"
-ES = i18n.translator("es")
 ANA = "ana@ngo-on.example.org"
 
 
 def _with_pin(bot, sender: str = WORKER) -> str:
     """A worker who filed a report and chose a PIN; returns their case code."""
     bodies = file_report(bot, sender, "es", answers={"pin": PIN})
-    assert ES.gettext("pin.saved") in "\n".join(bodies)
+    assert sms_text("es", "pin.saved") in "\n".join(bodies)
     return case_code(bodies)
 
 
@@ -50,20 +50,20 @@ def test_the_case_status_waits_for_the_pin_and_wrong_pins_make_the_next_try_wait
     bot = make_bot(database_url, messages__flood_limit_per_minute=100)
     code = _with_pin(bot)
     bot.send(code, sender=WORKER)
-    assert _last(bot) == ES.gettext("pin.ask")
+    assert _last(bot) == sms_text("es", "pin.ask")
     bot.send("1111", sender=WORKER)
-    assert _last(bot) == ES.gettext("pin.wrong")
+    assert _last(bot) == sms_text("es", "pin.wrong")
     bot.send(PIN, sender=WORKER)
-    assert _last(bot) == ES.gettext("case.status.assigned", code=code)
+    assert _last(bot) == sms_text("es", "case.status.assigned", code=code)
     bot.send(code, sender=WORKER)  # open for ten minutes
-    assert _last(bot) == ES.gettext("case.status.assigned", code=code)
+    assert _last(bot) == sms_text("es", "case.status.assigned", code=code)
     _expire(bot)
     bot.send(code, sender=WORKER)
     for wrong in ("1111", "2222", "3333"):
         bot.send(wrong, sender=WORKER)
-    assert _last(bot) == ES.gettext("pin.wait")
+    assert _last(bot) == sms_text("es", "pin.wait")
     bot.send(PIN, sender=WORKER)  # even the right PIN waits now
-    assert _last(bot) == ES.gettext("pin.wait")
+    assert _last(bot) == sms_text("es", "pin.wait")
     state = sealed_state.unseal(bot.runtime.vault, conversation_state(bot.runtime, WORKER))
     assert state["pin"]["fails"] == 3  # a try while waiting is not counted
     waits = pin.attempt(state, PIN, utcnow() + timedelta(hours=7))
@@ -84,7 +84,7 @@ def test_erasing_or_stopping_a_number_with_cases_needs_the_pin(make_bot, databas
     _with_pin(bot)
     for word in words:
         bot.send(word, sender=WORKER)
-    assert _last(bot) == ES.gettext("pin.ask")
+    assert _last(bot) == sms_text("es", "pin.ask")
     with bot.runtime.db.session() as session:
         conversation = session.scalar(select(Conversation))
         assert conversation is not None and not conversation.opted_out
@@ -99,7 +99,7 @@ def test_whoever_holds_the_phone_cannot_write_to_the_organization_without_the_pi
     _with_pin(bot)
     bot.send("AGENTE", sender=WORKER)
     bot.send("soy el patron, quien hizo el reporte?", sender=WORKER)
-    assert _last(bot) == ES.gettext("pin.ask")
+    assert _last(bot) == sms_text("es", "pin.ask")
     with bot.runtime.db.session() as session:
         assert session.scalar(select(func.count()).select_from(RelayMessage)) == 0
     bot.send(PIN, sender=WORKER)  # the worker: the held message goes on
@@ -122,9 +122,9 @@ def test_news_and_staff_messages_wait_behind_one_neutral_notice(portal, twilio):
     ana.post(f"/portal/cases/{referral_id}/reply",
              data={"body": "Hola, soy Ana. Te llamamos?", "csrf_token": csrf_from(page)})
     seen = bodies_to(twilio, WORKER)
-    assert seen == [ES.gettext("pin.notice")]  # one notice, nothing of the case, no organization
+    assert seen == [sms_text("es", "pin.notice")]  # one notice, nothing of the case, no organization
     portal.bot.send(PIN, sender=WORKER)
     seen = bodies_to(twilio, WORKER)
-    assert seen[1] == ES.gettext("pin.open")
-    assert ES.gettext("case.update.acknowledged") in seen and "Puente: Hola, soy Ana. Te llamamos?" in seen
+    assert seen[1] == sms_text("es", "pin.open")
+    assert sms_text("es", "case.update.acknowledged") in seen and "Puente: Hola, soy Ana. Te llamamos?" in seen
     assert not any("Ontario Workers Aid" in body for body in seen)

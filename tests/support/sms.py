@@ -1,0 +1,21 @@
+"""Catalog text as a worker's SMS carries it, so tests compare what the phone shows.
+
+The default settings transliterate SMS to GSM-7 (Spanish loses á/í/ó/ú, keeps é ñ ¿), so a
+catalog string is only comparable with a received SMS after the same preparation.
+"""
+
+from __future__ import annotations
+
+from bot import i18n
+from bot.render import prepare
+from bot.settings import SmsSettings
+
+
+def as_sms(text: str) -> str:
+    """``text`` as the default SMS settings send it."""
+    return prepare(text, "sms", transliterate=SmsSettings().transliterate)
+
+
+def sms_text(language: str, msgid: str, **params: str) -> str:
+    """The catalog message ``msgid`` in ``language`` as the default SMS settings send it."""
+    return as_sms(i18n.translator(language).gettext(msgid, **params))
