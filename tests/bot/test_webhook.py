@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from bot.models import Conversation, InboundMessage, OutboxMessage
 from tests.conftest import BOT_SMS, BOT_WHATSAPP, PUBLIC_URL
-from tests.support.services import free_port, wait_until
+from tests.support.services import free_port, listening, wait_until
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
 WORKER = "+15195550101"
@@ -123,9 +120,7 @@ def test_status_callback_records_delivery(make_bot, sqlite_url, twilio):
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     bot = make_bot(sqlite_url, public_base_url=public)
-    server = make_server("127.0.0.1", port, bot.app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with listening(bot.app, port):
         params = inbound_params(WORKER, BOT_SMS, "hello")
         signed_webhook_post(public, "/webhooks/twilio", params, twilio.auth_token, public)
         [sent] = twilio.wait_for_messages(1)
@@ -139,8 +134,6 @@ def test_status_callback_records_delivery(make_bot, sqlite_url, twilio):
 
         # A callback can beat the sending job's commit of the sid; it is then applied on a retry.
         wait_until(lambda: status() == "delivered", 15, "the delivered status")
-    finally:
-        server.shutdown()
 
 
 def test_status_callback_with_a_forged_signature_is_refused(make_bot, sqlite_url):

@@ -9,15 +9,14 @@ get 404. Needs Debian's chromium (`apt-get install -y chromium`): without it the
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PUBLIC_URL
 from tests.portal.conftest import PASSWORD
+from tests.support.services import listening
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
 WORKER = "+15195550101"
@@ -33,13 +32,8 @@ CODE = re.compile(r"\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b")
 @pytest.fixture
 def served(make_portal, sqlite_url) -> Iterator[tuple[str, object]]:
     portal = make_portal(sqlite_url)
-    server = make_server("127.0.0.1", 0, portal.bot.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="portal-e2e", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", portal
-    finally:
-        server.shutdown()
+    with listening(portal.bot.app) as url:
+        yield url, portal
 
 
 def _worker_says(url: str, portal, body: str, sender: str = WORKER) -> None:

@@ -9,17 +9,16 @@ no serious or critical violation (colour contrast included, charts too).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from bot.routing.models import Referral
 from tests.portal.conftest import ago
 from tests.portal.test_browser import _log_in, _report_by_sms, _worker_says
 from tests.support import axe
+from tests.support.services import listening
 
 PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
 
@@ -28,13 +27,8 @@ PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
 def served_default(make_portal, sqlite_url) -> Iterator[tuple[str, object]]:
     """The app on a local server with the README's default: no SMTP server configured."""
     portal = make_portal(sqlite_url, **{"smtp.host": None})
-    server = make_server("127.0.0.1", 0, portal.bot.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="portal-triage", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", portal
-    finally:
-        server.shutdown()
+    with listening(portal.bot.app) as url:
+        yield url, portal
 
 
 @pytest.fixture(scope="module")

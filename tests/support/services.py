@@ -22,7 +22,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -35,6 +38,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def listening(app, port: int = 0) -> Iterator[str]:
+    """``app`` served on 127.0.0.1 (``port``, or any free one) in a thread, for a client that needs a
+    real socket (a browser, a Twilio callback); yields its base URL and stops it afterwards."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), name="listening", daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
