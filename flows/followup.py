@@ -46,7 +46,11 @@ def follow_up(nav: Navigator) -> bool:
                 return False  # a sector alone, with nothing to continue: the usual handling
             nav.say(Reply("followup.province_noted", {"province": nav.state["province"]},
                           formats={"province": "province"}))
-            nav.go_menu()
+            waiting = nav.flow.steps.get(nav.state["step"]) if nav.flow else None
+            if waiting is not None and nav.flow.id != "menu":
+                nav.ask(waiting)  # the options the worker was given (after a safety reply, say) stand
+            else:
+                nav.go_menu()
             return True
         sector = sector or (topic or {}).get("sector")
         nav.complete()

@@ -89,3 +89,19 @@ def test_a_province_with_no_question_is_noted_and_leads_to_the_menu(make_bot, sq
     tr = i18n.translator(language)
     assert tr.gettext("followup.province_noted", province={"msgid": "province.on"}) in answer
     assert tr.gettext("menu.main") in answer and "911" not in answer
+
+
+@pytest.mark.parametrize(("language", "danger", "place"), [
+    ("en", "boss keeps us locked in the bunkhouse at nite and we cant leave", "what about manitoba"),
+    ("tl", "sinuntok ako ng amo ko kahapon", "eh sa alberta po?"),
+    ("es", "el mayordomo me dio una cachetada", "y en bc?"),
+])
+def test_a_province_after_a_safety_reply_keeps_the_safety_options(make_bot, sqlite_url, language, danger, place):
+    """The worker names where they are: the organization/person/report options stand, not the menu."""
+    bot = make_bot(sqlite_url)
+    ask(bot, GREETING[language])
+    ask(bot, danger)
+    answer = ask(bot, place)
+    tr = i18n.translator(language)
+    assert transliterate_gsm7(tr.gettext("emergency.ask")) in answer
+    assert transliterate_gsm7(tr.gettext("menu.main")) not in answer
