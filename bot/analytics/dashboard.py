@@ -283,13 +283,16 @@ class _Builder:
     def safety(self) -> Section:
         relay = self.by("relay", "Relay messages", "subject", [("relay_message", "Messages")],
                         name=lambda c: labels.RELAY.get(c, c))
-        return Section("safety", "Safety, consent and follow-up", "Counts only.",
+        emergencies = self.by("emergencies", "Emergencies by triage category", "subject",
+                              [("emergency", "Messages")], name=lambda c: labels.TRIAGE.get(c, c))
+        return Section("safety", "Safety, consent and follow-up",
+                       "Counts only. Emergencies are messages the safety triage classed as one, by its category.",
                        [self.headline("emergency", "Emergency messages", "emergency"),
                         self.headline("opt_out", "Opt-outs", "opt_out"),
                         self.headline("erase_data", "Data erasures", "erase_data"),
                         self.headline("relay_message", "Relay messages", "relay_message"),
                         self.headline("employer_alerts", "Repeat-employer alerts", "employer_alerts")],
-                       [t for t in [relay] if t])
+                       [t for t in [emergencies, relay] if t])
 
     def summary(self, empty: bool) -> list[str]:
         return _summary(self, empty)

@@ -22,6 +22,8 @@ GAP_KINDS = {"province": "No organization in the province", "language": "Nobody 
              "service": "Service not offered in the province", "sector": "Sector not covered",
              "capacity": "All organizations full"}
 RELAY = {"to_worker": "To workers", "from_worker": "From workers"}
+TRIAGE = {"danger": "Violence or immediate danger", "confinement": "Confinement", "sexual": "Sexual abuse",
+          "injury": "Injury", "suicide": "Thoughts of suicide"}
 UNKNOWN = "Not known"
 
 _BY_DIMENSION = {"language": LANGUAGES, "channel": CHANNELS, "sector": SECTORS}
