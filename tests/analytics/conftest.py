@@ -101,6 +101,13 @@ class Program:
         with self.runtime.db.session() as session:
             return session.scalar(select(Conversation.state).where(Conversation.address_key == key)) or {}
 
+    def post_language(self, client, language: str):
+        """Choose the portal's language as the switcher does; returns the dashboard after."""
+        token = _CSRF.search(client.get("/admin/").get_data(as_text=True)).group(1)
+        client.post("/portal/language", data={"language": language, "next": "/portal/admin",
+                                              "csrf_token": token})
+        return client.get("/admin/")
+
     def browser(self, email_address: str = ADMIN):
         client = self.bot.app.test_client()
         page = client.get("/portal/login").get_data(as_text=True)

@@ -125,3 +125,35 @@ def test_relay_messages(scripted: Program):
 
 def test_repeat_employer_alerts(scripted: Program):
     assert figure(scripted, "Repeat-employer alerts") == str(len(EMPLOYERS))
+
+
+def test_the_dashboard_reads_in_french_with_the_same_figures(scripted: Program):
+    browser = scripted.browser()
+    english = text(browser.get("/admin/"))
+    page = text(scripted.post_language(browser, "fr"))
+    scripted.post_language(browser, "en")  # the administrator's choice is kept: back for the other tests
+    assert '<html lang="fr">' in page
+    assert headline(page, "Travailleurs joints") == headline(english, "Workers reached")
+    assert headline(page, "Messages d'urgence") == str(len(IN_DANGER))
+    assert headline(page, "Signalements déposés") == str(len(REPORTING))
+    assert "Travailleurs et conversations par province" in page and "Urgences par catégorie de tri" in page
+    everyone = len(ASKING + REPORTING + IN_DANGER + STOPPING + ERASING)
+    assert f"Puente a joint {everyone} travailleurs" in page
+    for english_only in ("Workers reached", "Reports filed", "by province", "Headline figures", "No data"):
+        assert english_only not in page
+
+
+def test_the_summary_says_each_figure_as_its_table_shows_it(scripted: Program):
+    from bot.analytics import dashboard, labels
+
+    with scripted.runtime.db.session() as session:
+        month = dashboard.current_month()
+        shown = dashboard.build(session, month, k=2)
+        small = dashboard.build(session, month, k=50)  # every figure of the month is now "<50"
+        french = dashboard.build(session, month, k=50, words=labels.Words("fr"))
+    assert f"reached {len(ASKING + REPORTING + IN_DANGER + STOPPING + ERASING)} workers" in shown.summary[0]
+    workers = next(h.cell for s in small.sections for h in s.headlines if h.key == "workers")
+    assert workers.text == "<50"
+    assert "Puente reached fewer than 50 workers in fewer than 50 conversations." in small.summary[0]
+    assert "Puente a joint moins de 50 travailleurs en moins de 50 conversations." in french.summary[0]
+    assert not any("not shown" in line or "None" in line for line in small.summary + french.summary)
