@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bot.portal import accounts, alerts_words, audit, csrf
+from bot.portal import accounts, alerts_words, audit
 from bot.portal.models import LANGUAGES, ROLES, AuditLog, User
-from bot.portal.web import _, admin_required, bp, db, label, runtime
+from bot.portal.web import _, admin_required, bp, confirmation, db, label, runtime
 from bot.routing import alerts as routing_alerts
 from bot.routing.models import OPEN_REFERRAL, AdminAlert, NgoRecord, Referral
 
@@ -53,16 +53,6 @@ def admin_alert(alert_id: int) -> Response:
         audit.record(session, g.user.id, "admin.alert_ack", f"alert:{alert.id}")
         flash(_("admin.alert.acknowledged"), "success")
     return redirect(url_for("portal.admin_home", _anchor="alerts"))
-
-
-def confirmation(question: str) -> str | None:
-    """A destructive admin action asks first: the page repeating the form with ``confirmed``, or
-    None once confirmed. Works without JavaScript."""
-    if request.form.get("confirmed") == "1":
-        return None
-    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in (csrf.FIELD, "confirmed")]
-    return render_template("portal/confirm.html", question=question, fields=fields, action=request.path,
-                           back=request.referrer or url_for("portal.admin_home"))
 
 
 @bp.get("/admin/ngos")
