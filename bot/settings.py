@@ -135,6 +135,7 @@ class PortalSettings(Section):
     ip_max_failures: int = Field(20, ge=1)
     ip_window_minutes: int = Field(15, ge=1)
     totp_issuer: str = "Puente"
+    admin_totp_required: bool = True
     notify_email: bool = True
     default_language: Literal["en", "fr"] = "en"
     timezone: str = "America/Toronto"

@@ -94,3 +94,12 @@ def ngo_active(session: Session, ngo_id: str | None) -> bool:
         return True
     ngo = session.get(NgoRecord, ngo_id)
     return bool(ngo and ngo.active)
+
+
+def totp_required(session: Session, user: User, admin_required: bool = True) -> bool:
+    """Whether this person must sign in with a second factor: administrators (unless
+    ``portal.admin_totp_required`` is off), and the staff of an organization that requires it."""
+    if user.is_admin:
+        return admin_required
+    ngo = session.get(NgoRecord, user.ngo_id) if user.ngo_id else None
+    return bool(ngo and ngo.staff_totp_required)

@@ -78,9 +78,16 @@ def admin_ngo_update(ngo_id: str) -> Response:
         abort(404)
     if request.form.get("active") == "0" and (page := confirmation(_("confirm.ngo_inactive", name=ngo.name))):
         return page
+    if request.form.get("staff_totp_required") == "0" and (
+            page := confirmation(_("confirm.ngo_totp_off", name=ngo.name))):
+        return page
     if "active" in request.form:
         ngo.active = request.form["active"] == "1"
         audit.record(session, g.user.id, "admin.ngo_active" if ngo.active else "admin.ngo_inactive", f"ngo:{ngo.id}")
+    if "staff_totp_required" in request.form:
+        ngo.staff_totp_required = request.form["staff_totp_required"] == "1"
+        audit.record(session, g.user.id, "admin.ngo_totp_on" if ngo.staff_totp_required else "admin.ngo_totp_off",
+                     f"ngo:{ngo.id}")
     if "capacity" in request.form:
         capacity = request.form.get("capacity", type=int)
         if capacity is None or not 0 <= capacity <= 10000:
@@ -158,6 +165,8 @@ def admin_user_update(user_id: int) -> Response:
         if request.form.get("reset_totp"):
             user.totp_secret_enc, user.totp_last_step = None, None
             audit.record(session, g.user.id, "admin.user_totp_reset", f"user:{user.id}")
+            notify.account_notice_later(session, user.id, "totp_off")
+            notify.account_notice_later(session, user.id, "ngo_totp_off")
     except accounts.AccountError as exc:
         session.rollback()
         flash(_(exc.msgid, **exc.params), "error")

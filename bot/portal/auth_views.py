@@ -190,22 +190,35 @@ def totp_setup() -> Response | str:
             session.pop("totp_setup", None)
             audit.record(db(), user.id, "account.totp_on", f"user:{user.id}")
             flash(_("account.totp_enabled"), "success")
-            return redirect(url_for("portal.account"))
+            return redirect(_home())
         error = _("login.error.code")
     from markupsafe import Markup
 
-    html = render_template("portal/totp_setup.html", secret=secret, qr=Markup(totp.qr_svg(uri)), error=error)
+    required = accounts.totp_required(db(), user, settings().portal.admin_totp_required)
+    html = render_template("portal/totp_setup.html", secret=secret, qr=Markup(totp.qr_svg(uri)), error=error,
+                           required=required)
     return Response(html, status=400 if error else 200)
 
 
 @bp.post("/account/2fa/off")
 @login_required
 def totp_disable() -> Response:
-    user = g.user
-    if not passwords.verify(user.password_hash, request.form.get("current", "")):
-        flash(_("account.error.current_password"), "error")
+    """Turning two-step sign-in off takes the password and a current code (a stolen session or
+    password alone cannot), and is refused where it is required."""
+    user, session_db = g.user, db()
+    if accounts.totp_required(session_db, user, settings().portal.admin_totp_required):
+        flash(_("account.error.totp_required"), "error")
+        return redirect(url_for("portal.account"))
+    secret = runtime().vault.decrypt(user.totp_secret_enc) if user.totp_secret_enc else None
+    step = totp.accepted_step(secret, request.form.get("code", ""), user.totp_last_step) if secret else None
+    if not passwords.verify(user.password_hash, request.form.get("current", "")) or step is None:
+        throttle = _throttle()
+        if throttle.failed(session_db, user, throttle.address_key(client_address())):
+            notify.account_notice_later(session_db, user.id, "failed_logins")
+        flash(_("account.error.totp_off_refused"), "error")
         return redirect(url_for("portal.account"))
     user.totp_secret_enc, user.totp_last_step = None, None
-    audit.record(db(), user.id, "account.totp_off", f"user:{user.id}")
+    audit.record(session_db, user.id, "account.totp_off", f"user:{user.id}")
+    notify.account_notice_later(session_db, user.id, "totp_off")
     flash(_("account.totp_disabled"), "success")
     return redirect(url_for("portal.account"))

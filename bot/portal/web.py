@@ -107,7 +107,18 @@ def _before() -> Response | None:
         return error_page("error.csrf.title", "error.csrf.body", 400)
     g.user = _session_user()
     g.lang = _language(g.user)
+    if g.user is not None and request.endpoint not in _BEFORE_SECOND_FACTOR and needs_totp_setup(g.user):
+        return redirect(url_for("portal.totp_setup"))
     return None
+
+
+#: What someone who must set up two-step sign-in can still open before doing so.
+_BEFORE_SECOND_FACTOR = {"portal.totp_setup", "portal.logout", "portal.set_language", "portal.static"}
+
+
+def needs_totp_setup(user: User) -> bool:
+    """Signed in with a password only, though a second factor is required of them."""
+    return not user.totp_secret_enc and accounts.totp_required(db(), user, settings().portal.admin_totp_required)
 
 
 def _session_user() -> User | None:
