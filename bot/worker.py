@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bot import logs
-from bot.runtime import Runtime, freeze_startup_objects, set_current
+from bot.runtime import Runtime, set_current
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
     runtime = Runtime.build(settings)
     set_current(runtime)
     runtime.warm_up()
-    freeze_startup_objects()
     # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
     # socket timeout the web side uses to fail fast.
     connection = redis.Redis.from_url(settings.redis_url)

@@ -179,7 +179,7 @@ def _link(runtime: Runtime, token) -> str:
 def _account_message(runtime: Runtime, user: User, kind: str, ngo: NgoRecord | None,
                      link: str) -> tuple[str, str, str]:
     tr = i18n.translator(user.language, domain="portal")
-    params = {"email": user.email, "ngo": ngo.name if ngo else "", "link": link,
+    params = {"email": user.email, "ngo": ngo.name if ngo else "Puente", "link": link,
               "count": runtime.settings.portal.login_notify_after,
               "hours": (runtime.settings.portal.invite_valid_hours if kind == "invite"
                         else runtime.settings.portal.reset_valid_hours)}

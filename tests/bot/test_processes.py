@@ -47,12 +47,6 @@ def test_serve_on_sqlite_answers_each_channel_in_its_language(tmp_path: Path, tw
                                "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_healthy(base, server)
-        # Each worker's heartbeat file is in memory: on a disk, touching it may block the worker
-        # (bot/server.py).
-        workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        heartbeats = [target for pid in workers for fd in Path(f"/proc/{pid}/fd").iterdir()
-                      if "wgunicorn-" in (target := os.readlink(fd))]
-        assert len(heartbeats) == 2 and all(t.startswith("/dev/shm/") for t in heartbeats), heartbeats
         token = twilio.auth_token
         spanish = inbound_params("+15195550177", BOT_SMS, "hola, buenos dias, tengo una pregunta")
         assert signed_webhook_post(base, "/webhooks/twilio", spanish, token).status_code == 200
