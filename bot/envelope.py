@@ -86,7 +86,7 @@ class Envelope:
             raw = b""
         if raw[:1] != _VERSION or len(raw) < 1 + _ID + _NONCE + 16:
             raise ValueError(f"{place} of row {row} is not an envelope token: the data was damaged, or "
-                             "written before migration 0012 converted it")
+                             "written before migration 0013 converted it")
         head, nonce, sealed = raw[:1 + _ID], raw[1 + _ID:1 + _ID + _NONCE], raw[1 + _ID + _NONCE:]
         try:
             return self._aead(db, head[1:].hex()).decrypt(nonce, sealed, head + _where(place, row))

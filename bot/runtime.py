@@ -6,7 +6,6 @@ it from :func:`current`, built from the environment on first use in a bare ``rq 
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -207,15 +206,6 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
             return True
         transaction = transaction.parent
     return False
-
-
-def freeze_startup_objects() -> None:
-    """Take what a long-running process built before serving (modules, the app, the NLU model,
-    catalogs) out of the cyclic garbage collector's walks. A full collection then looks only at what
-    requests and jobs create: under load on the 2-core bench machine, a web worker's took 150-290
-    ms with the GIL held, every request of the process waiting, and does a few ms once frozen."""
-    gc.collect()
-    gc.freeze()
 
 
 def set_current(runtime: Runtime | None) -> None:

@@ -71,7 +71,7 @@ class JobSettings(Section):
     redrive_after_seconds: float = Field(60, gt=0)
     redrive_interval_seconds: float = Field(30, gt=0)
     send_lease_seconds: float = Field(120, gt=0)
-    worker_nice: int = Field(10, ge=0, le=19)
+    worker_nice: int = Field(0, ge=0, le=19)
     inline_sync: bool = False
 
 
@@ -126,8 +126,13 @@ class PortalSettings(Section):
     idle_timeout_minutes: int = Field(30, ge=1)
     session_max_hours: int = Field(12, ge=1)
     trusted_proxies: int = Field(0, ge=0, le=5)
-    login_max_failures: int = Field(5, ge=1)
-    login_lockout_minutes: int = Field(15, ge=1)
+    login_free_failures: int = Field(3, ge=1)
+    login_account_free_failures: int = Field(10, ge=1)
+    login_delay_seconds: int = Field(2, ge=1)
+    login_delay_max_seconds: int = Field(120, ge=1)
+    login_notify_after: int = Field(5, ge=1)
+    invite_valid_hours: int = Field(72, ge=1)
+    reset_valid_hours: int = Field(2, ge=1)
     ip_max_failures: int = Field(20, ge=1)
     ip_window_minutes: int = Field(15, ge=1)
     totp_issuer: str = "Puente"

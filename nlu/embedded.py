@@ -22,6 +22,7 @@ from nlu.context import Context, apply
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelError
 from nlu.features import Featurizer
+from nlu.inform import read_past_slots
 from nlu.language import LanguageDetector
 from nlu.normalize import tokens
 from nlu.problems import find as find_problems
@@ -132,7 +133,7 @@ class EmbeddedInterpreter:
         ranking = [
             {"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order
         ]
-        result = self._result(text, ranking, entities, language)
+        result = read_past_slots(self._result(text, ranking, entities, language), self._top_intent)
         problems = find_problems(clipped, self._top_intent)
         if problems:
             result["problems"] = problems

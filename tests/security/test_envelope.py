@@ -145,8 +145,8 @@ def test_the_migration_converts_stored_reports_both_ways(make_bot, database_url,
     settings, vault = bot.runtime.settings, bot.runtime.vault
     monkeypatch.delenv("PUENTE_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="PUENTE_SECRET_KEY"):  # reports exist: the key is needed
-        migrate.downgrade(database_url, "0011")
-    migrate.downgrade(database_url, "0011", settings)  # back to tokens under the one secret key
+        migrate.downgrade(database_url, "0012")
+    migrate.downgrade(database_url, "0012", settings)  # back to tokens under the one secret key
     with bot.runtime.db.session() as session:
         town = session.execute(text("SELECT town_enc FROM reports")).scalar_one()
         photo = session.execute(text("SELECT data_enc FROM report_media")).scalar_one()

@@ -5,8 +5,8 @@ Every stored token of a report, its evidence, employer mention, relay thread and
 sealed again under that key and bound to its table, column and row (bot.reseal). This needs the
 secret key when reports exist (PUENTE_SECRET_KEY, or the settings `puente db upgrade` reads).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import context, op
 
 from bot import migrate, reseal
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
