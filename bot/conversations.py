@@ -188,7 +188,6 @@ def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) 
             .order_by(InboundRow.id)
         ).all()
         for row in pending:
-            row.attempts += 1
             if not _handle(session, runtime, conversation, row):
                 break
         return len(pending)
@@ -228,6 +227,8 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                        even_if_opted_out=outcome.confirm_opt_out)
             if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
                 release_held(session, runtime, conversation)  # after the reply, news held for the PIN
+            # Counted with the outcome, so the row is written once (a flush mid-turn would add an UPDATE).
+            row.attempts += 1
             row.status, row.processed_at = "done", utcnow()
             _delete_at_twilio(session, runtime, row)
     except SQLAlchemyError:
@@ -236,6 +237,7 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
         log.exception("inbound %s could not be handled (%s)", row.id, type(exc).__name__)
         # A bug, not a passing fault: retrying would fail the same way. Say sorry, never go silent.
         row.error = type(exc).__name__
+        row.attempts += 1
         row.status, row.processed_at = "failed", utcnow()
         queue_text(session, runtime, conversation, dialogue.apology(runtime, conversation),
                    dedupe_key=f"apology:{row.id}")
@@ -275,11 +277,11 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
 
 
 def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
-    """Twilio's copy of a handled message is deleted by a job, after this turn commits."""
-    has_media = bool(row.media)
+    """Twilio's copy of a handled message is deleted once due: by the sweep this turn queues after
+    it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
     deletion = twilio_cleanup.schedule_inbound(session.connection(), runtime, row)
-    if deletion is not None and not has_media:  # with media, the re-drive runs it once due
-        after_commit(session, twilio_cleanup.DELETE_JOB, deletion, delay=twilio_cleanup.job_delay(runtime))
+    if deletion is not None and not row.media and not twilio_cleanup.job_delay(runtime):
+        after_commit(session, twilio_cleanup.SWEEP_JOB)
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:

@@ -70,7 +70,7 @@ class JobSettings(Section):
     redrive_after_seconds: float = Field(60, gt=0)
     redrive_interval_seconds: float = Field(30, gt=0)
     send_lease_seconds: float = Field(120, gt=0)
-    worker_nice: int = Field(10, ge=0, le=19)
+    worker_nice: int = Field(0, ge=0, le=19)
     inline_sync: bool = False
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -94,10 +93,6 @@ def test_rq_worker_processes_and_sends(tmp_path: Path, twilio, make_bot, redis_u
         except TimeoutError as exc:
             raise AssertionError(f"{exc}; worker log:\n{log_path.read_text(errors='replace')[-4000:]}") from None
         assert reply.to == "+15195550190" and reply.from_ == BOT_SMS
-        # It yields the CPU to the webhook (jobs.worker_nice): its own priority and its session's.
-        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
-        if os.path.exists(f"/proc/{worker.pid}/autogroup"):
-            assert Path(f"/proc/{worker.pid}/autogroup").read_text().split()[-1] == "10"
     finally:
         worker.terminate()
         worker.wait(timeout=30)
