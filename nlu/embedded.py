@@ -133,13 +133,13 @@ class EmbeddedInterpreter:
         ranking = [
             {"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order
         ]
-        result = read_past_slots(self._result(text, ranking, entities, language), self._top_intent)
-        problems = find_problems(clipped, self._top_intent)
+        result = read_past_slots(self._result(text, ranking, entities, language), self.top_intent)
+        problems = find_problems(clipped, self.top_intent)
         if problems:
             result["problems"] = problems
         return result
 
-    def _top_intent(self, text: str) -> tuple[str, float]:
+    def top_intent(self, text: str) -> tuple[str, float]:
         """The classifier's best intent for a piece of a message (for several problems)."""
         words = classifier_tokens(text, self.entities.extract(text))
         indices, values = self.featurizer.row(words)
