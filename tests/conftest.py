@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from bot import create_app, migrate
 from bot.runtime import Runtime, set_current
 from bot.settings import Settings, load_settings
+from tests.support.models import MODEL_CACHE
 from tests.support.twilio_server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioServer
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
@@ -136,6 +137,7 @@ def make_settings(tmp_path: Path, database_url: str, twilio: TwilioServer | None
         "public_base_url": PUBLIC_URL,
         "jobs.inline_sync": True,
         "jobs.send_backoff_seconds": [0.2, 0.4, 0.8],
+        "nlu.model_cache_dir": str(MODEL_CACHE),
     }
     if twilio is not None:
         values |= {
