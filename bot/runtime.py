@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.circuit import Circuit
 from bot.db import Database
+from bot.envelope import Envelope
+from bot.keyring import Keyring
 from bot.privacy import Vault
 from bot.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
 from bot.settings import Settings, ensure_secret_key, load_settings
@@ -60,6 +62,11 @@ class Runtime:
         runtime._enqueue_after_commit()
         _configure_models()
         return runtime
+
+    @cached_property
+    def envelope(self) -> Envelope:
+        """Data keys per conversation and report, wrapped by the master keys (bot.envelope)."""
+        return Envelope(Keyring(self.vault, self.settings.master_key_file))
 
     @cached_property
     def interpreter(self) -> Any:

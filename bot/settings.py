@@ -26,6 +26,7 @@ ENV_KEYS: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "REDIS_URL": "redis_url",
     "PUENTE_SECRET_KEY": "secret_key",
+    "PUENTE_MASTER_KEY_FILE": "master_key_file",
     "PUBLIC_BASE_URL": "public_base_url",
     "PORT": "port",
     "PUENTE_ENV": "env",
@@ -200,6 +201,7 @@ class Settings(Section):
     database_url: str = "sqlite:///instance/puente.db"
     redis_url: str | None = None
     secret_key: str | None = None
+    master_key_file: str | None = None
     public_base_url: str | None = None
     port: int = Field(5000, ge=1, le=65535)
     instance_path: str = "instance"
@@ -337,7 +339,8 @@ def _resolve_paths(settings: Settings) -> Settings:
     """Relative instance paths and SQLite files are taken from the working directory (the installed
     package is no place for data), made absolute once so that a later chdir cannot move them."""
     instance = Path(settings.instance_path).absolute()
-    changes: dict[str, Any] = {"instance_path": str(instance)}
+    changes: dict[str, Any] = {"instance_path": str(instance),
+                               "master_key_file": str(Path(settings.master_key_file or instance / "master_keys").absolute())}
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
         db_file = Path(url[len("sqlite:///"):]).absolute()
