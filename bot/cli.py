@@ -85,7 +85,7 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
     from bot import create_app, migrate
     from bot.twilio_gateway import INBOUND_WEBHOOK
 
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, settings=settings)
     app = create_app(settings)
     app.extensions["puente"].warm_up(progress=_progress)  # before /healthz: the first reply is at once
     port = port or settings.port
@@ -140,7 +140,11 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     from bot import migrate
     from bot.runtime import load_models
 
-    migrate.upgrade(settings.database_url, revision)
+    try:
+        settings = ensure_secret_key(settings)  # to re-encrypt stored data, where a migration does
+    except ConfigError:
+        pass  # a new or empty database needs none; a migration that does says which key to set
+    migrate.upgrade(settings.database_url, revision, settings)
     click.echo(f"database at revision {migrate.current(settings.database_url)}")
     load_models(settings, progress=_progress)
     click.echo(f"NLU models ready in {settings.nlu.cache_dir(settings.instance_path)}")
@@ -200,4 +204,4 @@ def _attach_area_commands() -> None:
 
 #: (module, attribute) of click commands or groups the areas add to `puente`.
 AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu"), ("bot.portal.cli", "user"), ("bot.routing.cli", "ngo"), ("bot.analytics.cli", "digest"),
-                                             ("bot.eval_cli", "eval_group")]
+                                             ("bot.eval_cli", "eval_group"), ("bot.keys_cli", "keys")]

@@ -90,10 +90,10 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
         .with_for_update()
     )
     message = RelayMessage(report_id=report.id, referral_id=referral.id, direction="to_worker",
-                           body_enc=runtime.vault.encrypt(text), user_id=user_id, status="queued",
-                           created_at=now)
+                           user_id=user_id, status="queued", created_at=now)
     session.add(message)
-    session.flush()
+    session.flush()  # its id: the text is sealed to its row, under the report's data key
+    runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
     _open_relay(runtime, conversation, report.id, now)
     if in_whatsapp_window(conversation, now):
         _queue(session, runtime, conversation, message, text, now)
@@ -160,7 +160,7 @@ def release_waiting(session: Session, runtime: Runtime, conversation: Conversati
         .order_by(RelayMessage.id)
     ).scalars().all()
     for message in waiting:
-        _queue(session, runtime, conversation, message, runtime.vault.decrypt(message.body_enc), now)
+        _queue(session, runtime, conversation, message, runtime.envelope.get(session, message, "body_enc") or "", now)
     return len(waiting)
 
 
@@ -181,9 +181,10 @@ def add_from_worker(context: Context, report: Report, referral: Referral, text: 
     """Put a worker's message in the case thread and tell the NGO's staff by e-mail."""
     session, now = context.session, utcnow()
     message = RelayMessage(report_id=report.id, referral_id=referral.id, direction="from_worker",
-                           body_enc=context.runtime.vault.encrypt(text), status="received", created_at=now)
+                           status="received", created_at=now)
     session.add(message)
     session.flush()
+    context.runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
     record_relay(session, "from_worker", report=report)
     timeline.record(session, report.id, "relay_from_worker", actor="worker", referral_id=referral.id,
                     now=now, relay_id=message.id)

@@ -6,7 +6,6 @@ it from :func:`current`, built from the environment on first use in a bare ``rq 
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -19,6 +18,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.circuit import Circuit
 from bot.db import Database
+from bot.envelope import Envelope
+from bot.keyring import Keyring
 from bot.privacy import Vault
 from bot.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
 from bot.settings import Settings, ensure_secret_key, load_settings
@@ -61,6 +62,11 @@ class Runtime:
         runtime._enqueue_after_commit()
         _configure_models()
         return runtime
+
+    @cached_property
+    def envelope(self) -> Envelope:
+        """Data keys per conversation and report, wrapped by the master keys (bot.envelope)."""
+        return Envelope(Keyring(self.vault, self.settings.master_key_file))
 
     @cached_property
     def interpreter(self) -> Any:
@@ -211,15 +217,6 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
             return True
         transaction = transaction.parent
     return False
-
-
-def freeze_startup_objects() -> None:
-    """Take what a long-running process built before serving (modules, the app, the NLU model,
-    catalogs) out of the cyclic garbage collector's walks. A full collection then looks only at what
-    requests and jobs create: under load on the 2-core bench machine, a web worker's took 150-290
-    ms with the GIL held, every request of the process waiting, and does a few ms once frozen."""
-    gc.collect()
-    gc.freeze()
 
 
 def set_current(runtime: Runtime | None) -> None:

@@ -22,6 +22,7 @@ from nlu.context import Context, apply
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelError
 from nlu.features import Featurizer
+from nlu.inform import read_past_slots
 from nlu.language import LanguageDetector
 from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
@@ -133,13 +134,13 @@ class EmbeddedInterpreter:
         ranking = [
             {"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order
         ]
-        result = self._result(text, ranking, entities, language)
-        problems = find_problems(clipped, self._top_intent)
+        result = read_past_slots(self._result(text, ranking, entities, language), self.top_intent)
+        problems = find_problems(clipped, self.top_intent)
         if problems:
             result["problems"] = problems
         return result
 
-    def _top_intent(self, text: str) -> tuple[str, float]:
+    def top_intent(self, text: str) -> tuple[str, float]:
         """The classifier's best intent for a piece of a message (for several problems)."""
         words = classifier_tokens(text, self.entities.extract(text))
         indices, values = self.featurizer.row(words)

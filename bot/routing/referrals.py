@@ -61,7 +61,7 @@ def route(
         return None
     tried = set(exclude) | {r.ngo_id for r in previous}
     ngos = [ngo for ngo in store.load_ngos(session, runtime.vault)]
-    result = match(_needs(runtime, report, services), ngos, store.open_load(session),
+    result = match(_needs(session, runtime, report, services), ngos, store.open_load(session),
                    exclude=tried, now=now)
     if not previous:  # demand is counted once per case, not again when it is re-routed
         record_match(session, report, result, at=now)
@@ -101,13 +101,13 @@ def assigned_params(runtime: Runtime, ngo_name: str) -> dict[str, object]:
     return {"ngo": ngo_name, "hours": round(runtime.settings.routing.ack_timeout_hours)}
 
 
-def _needs(runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNeeds:
+def _needs(session: Session, runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNeeds:
     return CaseNeeds(
         province=report.province,
         language=report.language,
         abuse_types=tuple(MATCHING_TYPES.get(t, t) for t in report.abuse_types or ()),
         sector=report.sector if report.sector != "other" else None,
-        town=runtime.vault.decrypt_optional(report.town_enc),
+        town=runtime.envelope.get(session, report, "town_enc"),
         services=tuple(services),
     )
 

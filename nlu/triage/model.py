@@ -55,11 +55,14 @@ class Triage:
 
 
 def training_examples(triage_dir: Path = TRIAGE_DATA, intent_dir: Path = INTENT_DATA) -> list[Example]:
-    """The triage examples plus every intent example except `emergency`, labelled `none`."""
+    """The triage examples plus every intent example except `emergency`, labelled `none`, but
+    for those holding an evidence phrase (cues.yml): "me cai del techo en la obra" is an
+    `ask_injury` example, yet no ordinary message, and must not teach the classifier that it is."""
+    cues = CueIndex(load_cues(CUES_FILE, CATEGORIES))
     ordinary = [
         Example(e.text, NONE, e.entities, e.metadata)
         for e in load(intent_dir).examples
-        if e.intent != "emergency"
+        if e.intent != "emergency" and not cues.matching(tokens(e.text))
     ]
     return list(load(triage_dir).examples) + ordinary
 
