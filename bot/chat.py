@@ -45,6 +45,7 @@ def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str,
     sender = ConsoleSender()
     runtime = Runtime.build(settings, sender=sender)
     app = create_app(settings, runtime=runtime)
+    runtime.warm_up(progress=click.echo)  # the first message is then answered at once
     client = app.test_client()
     prefix = "whatsapp:" if channel == "whatsapp" else ""
     base = settings.public_base_url or "http://localhost"

@@ -87,6 +87,7 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
 
     migrate.upgrade(settings.database_url, settings=settings)
     app = create_app(settings)
+    app.extensions["puente"].warm_up(progress=_progress)  # before /healthz: the first reply is at once
     port = port or settings.port
     click.echo(f"""
 Puente is running on http://{host}:{port}
@@ -134,9 +135,10 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Create or migrate the tables (Alembic)."""
+    """Create or migrate the tables (Alembic), and build the NLU models if not built yet."""
     settings = settings_from(ctx)
     from bot import migrate
+    from bot.runtime import load_models
 
     try:
         settings = ensure_secret_key(settings)  # to re-encrypt stored data, where a migration does
@@ -144,6 +146,12 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
         pass  # a new or empty database needs none; a migration that does says which key to set
     migrate.upgrade(settings.database_url, revision, settings)
     click.echo(f"database at revision {migrate.current(settings.database_url)}")
+    load_models(settings, progress=_progress)
+    click.echo(f"NLU models ready in {settings.nlu.cache_dir(settings.instance_path)}")
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
 
 
 @main.command()

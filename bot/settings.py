@@ -108,6 +108,11 @@ class NluSettings(Section):
     intent_thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5})
     never_offered: list[str] = Field(default_factory=lambda: ["opt_out", "delete_data"])
+    model_cache_dir: str | None = None
+
+    def cache_dir(self, instance_path: str) -> Path:
+        """Where trained models are kept (nlu.model_cache): this folder, else instance/models."""
+        return Path(self.model_cache_dir or Path(instance_path) / "models").absolute()
 
     @field_validator("intent_thresholds", "never_offered")
     @classmethod
