@@ -28,7 +28,7 @@ PROBLEM_INTENTS = frozenset(URGENCY)
 #: The problem a triage category puts first: an injury gets care and its board, danger the help.
 TRIAGE_PROBLEMS = {"injury": "ask_injury", "danger": "emergency", "confinement": "emergency",
                    "sexual": "emergency"}
-#: The safety options already offer these (flows/emergency.yaml): never listed twice.
+#: The safety and topic options already offer these: never listed twice.
 SAFETY_OPTIONS = ("emergency", "report_abuse", "find_ngo")
 
 
@@ -57,12 +57,14 @@ def answer_most_urgent(handler: Handler) -> bool:
     ordered = sorted(problems, key=lambda i: URGENCY.index(i) if i in URGENCY else len(URGENCY))
     first, rest = ordered[0], ordered[1:MAX_WAITING + 1]
     handler.state["problems"] = {"intents": rest, "at": handler.turn.now.isoformat()}
-    if first == "emergency":  # the others come first among the safety options
-        handler.interrupt("emergency", {"candidates": [i for i in rest if i not in SAFETY_OPTIONS]})
-    elif first == "ask_injury" and handler.triaged == "injury" and handler.state["province"]:
-        handler.interrupt("emergency", {"candidates": rest})  # the triage reply named the board
+    # The others come first among the options that follow the answer (`options_from: candidates`
+    # in the safety and topic flows; a topic without options offers them through `problems`).
+    slots = {"candidates": [i for i in rest if i not in SAFETY_OPTIONS]}
+    if first == "emergency" or (first == "ask_injury" and handler.triaged == "injury"
+                                and handler.state["province"]):  # the triage reply named the board
+        handler.interrupt("emergency", slots)
     else:
-        handler.interrupt(handler.engine.route(first))  # type: ignore[arg-type]
+        handler.interrupt(handler.engine.route(first), slots)  # type: ignore[arg-type]
     return True
 
 

@@ -56,3 +56,19 @@ def test_working_while_sick_with_a_province_named_is_answered_for_that_province(
     assert sms_text(language, "topic.sick.answer", office_name="x", office_phone="y")[:40] in answer
     assert "1-800-821-4307" in answer  # Manitoba Employment Standards
     assert sms_text(language, "menu.main")[:30] not in answer  # not "noted: Manitoba" and the menu
+
+
+@pytest.mark.parametrize(("language", "place", "message", "offered", "line"), [
+    ("es", "estoy en bc", "la casa tiene chinches y ademas no me pagan el minimo", "intent.ask_wages", "$18.25"),
+    ("en", "im in bc", "the bunkhouse has bed bugs and also they dont pay me minimum wage", "intent.ask_wages",
+     "$18.25"),
+])
+def test_a_topic_with_its_own_next_steps_still_offers_the_other_problem_by_number(
+        make_bot, sqlite_url, language, place, message, offered, line):
+    """Housing ends with its own options (rent and deductions ...): the wage problem comes first."""
+    bot = make_bot(sqlite_url)
+    ask(bot, place, WORKER)
+    answer = ask(bot, message, WORKER)
+    tr = i18n.translator(language)
+    assert f"1. {tr.gettext(offered)}" in answer and sms_text(language, "topic.opt.deductions") in answer
+    assert line in ask(bot, "1", WORKER)
