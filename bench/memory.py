@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import argparse
 
-from stack import conversation_message, machine, memory_mb, post_at_rate, puente_stack, wait_drained
+from stack import (
+    conversation_message,
+    machine,
+    memory_mb,
+    post_at_rate,
+    processes,
+    puente_stack,
+    wait_drained,
+)
 
 
 def main() -> None:
@@ -24,12 +32,7 @@ def main() -> None:
     with puente_stack() as stack:
         posted = post_at_rate(stack, [conversation_message(n) for n in range(args.messages)], args.rate)
         _, stored, replied = wait_drained(stack, timeout=300)
-        processes = [("gunicorn master", stack.web.pid)]
-        processes += [(f"gunicorn web worker {i + 1}", pid) for i, pid in enumerate(stack.web.children())]
-        for i, worker in enumerate(stack.workers):
-            processes.append((f"rq worker {i + 1}", worker.pid))
-            processes += [(f"rq worker {i + 1} child (scheduler)", pid) for pid in worker.children()]
-        figures = [(name, memory_mb(pid)) for name, pid in processes]
+        figures = [(name, memory_mb(pid)) for name, pid in processes(stack)]
 
     print(f"memory after {len(posted)} messages ({replied} of {stored} stored answered); {machine()}")
     print(f"{'process':<34} {'RSS MB':>8} {'PSS MB':>8}")

@@ -261,6 +261,30 @@ def memory_mb(pid: int) -> dict[str, float]:
     return figures
 
 
+def processes(stack: Stack) -> list[tuple[str, int]]:
+    """(name, pid) of every process of the stack: gunicorn's master and workers, the rq workers and
+    their children (rq's scheduler)."""
+    found = [("gunicorn master", stack.web.pid)]
+    found += [(f"gunicorn web worker {i + 1}", pid) for i, pid in enumerate(stack.web.children())]
+    for i, worker in enumerate(stack.workers):
+        found.append((f"rq worker {i + 1}", worker.pid))
+        found += [(f"rq worker {i + 1} child (scheduler)", pid) for pid in worker.children()]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU time (user + system) each process has used so far; a process gone is left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of stat)
+    return used
+
+
 def machine() -> str:
     """One line about the machine, printed with every figure."""
     return f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}"

@@ -1,4 +1,4 @@
-"""Benchmark of the inbound webhook as deployed, against a bare signature-checking Flask app.
+"""Benchmark of Puente end to end (webhook to reply at Twilio), against a bare signature-checking Flask app.
 
     python bench/webhook.py [--duration 15] [--connections 8]
 
@@ -7,9 +7,12 @@ and both check X-Twilio-Signature. Puente's side is the whole path: `puente serv
 settings) on a throwaway PostgreSQL database and a private Redis, with two `puente worker` rq
 workers understanding, answering and sending to the local Twilio-compatible server meanwhile.
 wrk (one thread, 8 connections) replays pre-signed requests, each with its own MessageSid, from
-workers in four-message conversations. Printed: throughput and latency of both, the ratio, and
-how many accepted messages got their reply at the Twilio server and how long that took.
-Goals: Puente >= 0.5x the bare app's throughput, p99 < 50 ms.
+workers in four-message conversations, for ``--duration`` seconds; then the workers drain what
+was accepted. Printed: the webhook's throughput and latency, the bare app's, and the end-to-end
+figures of issue 23: answered messages/s (accepted / (load + drain) seconds), its ratio to the bare
+app's req/s, CPU ms per answered message (web and workers, from /proc) and the stack's PSS.
+Goals: >= 207 answered messages/s (3x 69), <= 4 ms CPU a message, webhook p99 < 50 ms, <= 400 MB PSS.
+The machine is shared: compare ratios within one run, and run it a few times.
 
 ``--floors`` also measures the bare app's durable variants (bench/bare_twilio.py): one INSERT per
 message committed before answering, then that plus one RPUSH onto a Redis list, on the same
@@ -38,8 +41,11 @@ from stack import (
     WEBHOOK_PATH,
     answered,
     conversation_message,
+    cpu_seconds,
     machine,
+    memory_mb,
     percentile,
+    processes,
     puente_stack,
     signed_form,
     wait_drained,
@@ -215,11 +221,19 @@ def main() -> None:
         if args.rq_workers:
             wait_drained(stack, timeout=60)
         stored_before, replied_before = answered(stack)
+        pids = [pid for _, pid in processes(stack)]
+        cpu_before = cpu_seconds(pids)
         puente = load(public_url, puente_requests, args.duration, args.connections)
         stored_at_end, replied_at_end = answered(stack)
         # With no rq workers the web side is measured alone: the messages stay queued.
         drain_seconds, stored, replied = (wait_drained(stack) if args.rq_workers
                                           else (0.0, stored_at_end, replied_at_end))
+        cpu_after = cpu_seconds(pids)
+        web_pids = {stack.web.pid, *stack.web.children()}
+        cpu = {side: sum(cpu_after[pid] - cpu_before[pid] for pid in cpu_after
+                         if pid in cpu_before and (pid in web_pids) == (side == "web"))
+               for side in ("web", "workers")}
+        pss = sum(memory_mb(pid)["pss"] for _, pid in processes(stack))
 
     print(f"webhook under gunicorn ({args.web_workers} workers), {generator}, {args.connections} connections, "
           f"{args.duration} s each; {machine()}")
@@ -243,9 +257,17 @@ def main() -> None:
     if not args.rq_workers:
         print(f"accepted {accepted} messages, left queued (no rq workers: the web side alone)")
         return
+    answered_now = replied - replied_before
+    end_to_end = answered_now / (args.duration + drain_seconds)
     print(f"accepted {accepted} messages; {replied_at_end - replied_before} answered at the Twilio server when "
-          f"the load stopped, {replied - replied_before} after the workers drained the backlog "
-          f"({drain_seconds:.1f} s after the load; {accepted / (args.duration + drain_seconds):.0f} msg/s end to end)")
+          f"the load stopped, {answered_now} after the workers drained the backlog "
+          f"({drain_seconds:.1f} s after the load)")
+    per_message = {side: 1000 * seconds / max(answered_now, 1) for side, seconds in cpu.items()}
+    print(f"END TO END: {end_to_end:.0f} answered msg/s = {end_to_end / bare['rate']:.3f}x the bare app's "
+          f"{bare['rate']:.0f} req/s (goal >= 207 msg/s); CPU {sum(per_message.values()):.2f} ms/message "
+          f"(web {per_message['web']:.2f} + workers {per_message['workers']:.2f}; goal <= 4); "
+          f"webhook p50 {puente['p50_us'] / 1000:.1f} p99 {puente['p99_us'] / 1000:.1f} ms; "
+          f"stack PSS {pss:.0f} MB (goal <= 400)")
 
 
 if __name__ == "__main__":

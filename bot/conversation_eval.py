@@ -11,11 +11,14 @@ A conversation file (eval/conversations/*.yaml) is a list of::
           intent: ask_wages                  # or a list of acceptable intents; omit to skip
           contains: ["$17.95"]               # the reply must hold each (case-insensitive)
           lacks: ["911"]                     # and none of these
-          triage: none                       # none (default) | danger: a danger turn must be triaged
+          triage: none                       # none (default) | danger (any category) | suicide,
+                                             # sexual, confinement, danger, injury: the category
 
 A turn is right when its intent (as the NLU read it, in context) and its reply are as labelled.
-A false alarm is an ordinary turn answered as an emergency; a destructive offer is an erase or
-opt-out confirmation the worker did not ask for.
+A turn is triaged when the bot raised an emergency (the safety triage's reply or the emergency
+flow), not when a reply merely names 911 (the injury topic does). A false alarm is an ordinary
+turn triaged; a destructive offer is an erase or opt-out confirmation the worker did not ask for.
+Turns labelled with a category (not `danger`, which accepts any) are also counted per category.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import yaml
 
 from bot.errors import ConfigError
 
-DANGER_SIGNS = ("911", "988")
+TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 #: The worker's word for the next SMS page, so a paged answer is scored whole.
 MORE = {"es": "MAS", "tl": "PA", "en": "MORE"}
 DESTRUCTIVE_PROMPTS = {"erase.ask.confirm": "delete_data", "optout.ask.confirm": "opt_out"}
@@ -51,6 +54,8 @@ class TurnResult:
     danger: bool
     alarmed: bool
     destructive: bool
+    category: str | None = None
+    label: str = "none"
 
     @property
     def right(self) -> bool:
@@ -70,6 +75,8 @@ class Scores:
     danger: int = 0
     triaged: int = 0
     destructive: int = 0
+    #: Danger turns per labelled category: [triaged in that category, turns].
+    categories: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     failures: list[TurnResult] = field(default_factory=list)
 
     def add(self, turn: TurnResult) -> None:
@@ -81,6 +88,10 @@ class Scores:
         if turn.danger:
             self.danger += 1
             self.triaged += turn.alarmed
+            if turn.label != "danger":
+                cell = self.categories[turn.label]
+                cell[0] += turn.alarmed and turn.category == turn.label
+                cell[1] += 1
         else:
             self.ordinary += 1
             self.false_alarms += turn.alarmed
@@ -108,6 +119,9 @@ def load_conversations(paths: list[Path]) -> list[dict]:
             for number, turn in enumerate(item["turns"], start=1):
                 if not isinstance(turn, dict) or not isinstance(turn.get("say"), str):
                     raise ConfigError(f"{where} turn {number}: needs `say`")
+                if turn.get("triage", "none") not in ("none", *TRIAGE_CATEGORIES):
+                    raise ConfigError(f"{where} turn {number}: triage must be none or one of "
+                                      f"{', '.join(TRIAGE_CATEGORIES)}")
             conversations.append({"id": item.get("id") or f"{path.stem}-{index + 1}", **item})
     return conversations
 
@@ -189,9 +203,11 @@ def _score(conversation: dict, number: int, turn: dict, reply: str, parse: dict,
     intent = (parse.get("intent") or {}).get("name", "")
     msgids = result.msgids if result is not None else []
     kinds = result.effect_kinds if result is not None else []
-    alarmed = "emergency" in kinds or any(m in msgids for m in EMERGENCY_MSGIDS) or any(
-        sign in reply for sign in DANGER_SIGNS)
-    danger = turn.get("triage", "none") != "none"
+    alarmed = "emergency" in kinds or any(m in msgids for m in EMERGENCY_MSGIDS)
+    category = next((e.data.get("category") for e in (result.effects if result is not None else [])
+                     if e.kind == "emergency" and e.data.get("category")), None)
+    label = turn.get("triage", "none")
+    danger = label != "none"
     asked_for = DESTRUCTIVE_PROMPTS
     destructive = any(m in asked_for and asked_for[m] not in expected_intents for m in msgids)
     problems = []
@@ -202,12 +218,14 @@ def _score(conversation: dict, number: int, turn: dict, reply: str, parse: dict,
     problems += [f"reply has {s!r}" for s in turn.get("lacks") or [] if s.casefold() in folded]
     if danger and not alarmed:
         problems.append("danger not triaged")
+    elif alarmed and label not in ("none", "danger") and category != label:
+        problems.append(f"triaged {category} (expected {label})")
     if alarmed and not danger:
         problems.append("false alarm")
     if destructive:
         problems.append("destructive offer")
     return TurnResult(conversation["id"], conversation["language"], number, turn["say"], expected_intents,
-                      intent, reply, tuple(problems), danger, alarmed, destructive)
+                      intent, reply, tuple(problems), danger, alarmed, destructive, category, label)
 
 
 def report(scores: dict[str, Scores], show_failures: int = 20) -> str:
@@ -222,7 +240,13 @@ def report(scores: dict[str, Scores], show_failures: int = 20) -> str:
                      "triaged", "destructive"):
             setattr(total, name, getattr(total, name) + getattr(s, name))
         total.failures += s.failures
+        for label, (right, count) in s.categories.items():
+            total.categories[label][0] += right
+            total.categories[label][1] += count
     lines.append(_row("all", total))
+    if total.categories:
+        lines.append("danger turns triaged in their category: " + ", ".join(
+            f"{label} {right}/{count}" for label, (right, count) in sorted(total.categories.items())))
     shown = total.failures[:show_failures]
     if shown:
         lines.append(f"\nfailures ({len(total.failures)}; first {len(shown)}):")

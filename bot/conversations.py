@@ -10,34 +10,17 @@ in the same transaction, so a retried job never answers twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import NamedTuple
 
-from sqlalchemy import (
-    JSON,
-    ColumnElement,
-    Connection,
-    Insert,
-    Integer,
-    bindparam,
-    case,
-    cast,
-    false,
-    func,
-    literal,
-    literal_column,
-    select,
-)
+from sqlalchemy import JSON, Insert, Integer, String, bindparam, case, false, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import dialogue, effects, nlu_review, sealed_state, twilio_cleanup
 from bot.db import UTCDateTime, utcnow
-from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
 from bot.models import Conversation, ErasedMessage
@@ -80,159 +63,92 @@ def turn_marker(conversation_id: int) -> str:
     return f"turn:{conversation_id}"
 
 
-# The webhook's statements, built once per dialect (bound per batch): each batch only runs them.
-#: A batch's messages, a JSON array of objects, as a table (both dialects read JSON natively).
-_ELEMENTS = {"postgresql": "json_array_elements", "sqlite": "json_each"}
-
-
-class _Stored(NamedTuple):
-    """What the store statement returns for each message it stored."""
-
-    message_sid: str
-    id: int
-    conversation_id: int
-    status: str
-
-
 @cache
 def _statements(dialect: str) -> tuple[Insert, Insert]:
-    """(store, new conversations), each for a batch of messages (the ``rows`` parameter).
+    """(store, new conversation), for one message.
 
-    ``store`` inserts them into their workers' conversations in one statement, skipping MessageSids
-    already stored or erased; a worker who sent more messages in the last minute than anyone types
-    (a flood) has them stored as throttled (see :func:`flood_notice`). It returns (sid, id, conversation,
-    status) of what it stored, nothing for a known sid or a conversation that does not exist yet.
-    ``new conversations`` creates the missing ones, except for a known sid (Twilio redelivering a
-    message of a conversation since erased must not bring its number back)."""
+    ``store`` inserts the message into its worker's conversation unless its MessageSid is stored
+    or erased; a worker who sent more messages in the last minute than anyone types (a flood) has
+    it stored as throttled (see :func:`flood_notice`), STOP never. It returns (id, conversation,
+    status), nothing for a known sid or a conversation that does not exist yet. ``new
+    conversation`` creates the worker's, except for a known sid (Twilio redelivering a message of
+    a conversation since erased must not bring its number back)."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     conversation, message = Conversation.__table__, InboundRow.__table__
-    rows = getattr(func, _ELEMENTS[dialect])(bindparam("rows", type_=JSON())).table_valued("value").alias("v")
-
-    def field(name: str, *, as_json: bool = False, as_int: bool = False) -> ColumnElement:
-        """A member of each message's object, as text (or JSON, or an integer). On SQLite
-        json_extract, not ->> (3.38+): the SQLite older systems ship still runs it."""
-        if dialect == "sqlite":
-            return func.json_extract(rows.c.value, literal_column(f"'$.{name}'"))
-        value = rows.c.value.op("->" if as_json else "->>")(literal_column(f"'{name}'"))
-        return cast(value, Integer) if as_int else value
-
+    sid, now = bindparam("sid", type_=String()), bindparam("now", type_=UTCDateTime())
     recent = (select(func.count()).select_from(message)
               .where(message.c.conversation_id == conversation.c.id,
                      message.c.received_at >= bindparam("since", type_=UTCDateTime()))
               .scalar_subquery())
-    # The same worker's earlier messages in this batch count too: a flood arrives in batches.
-    # STOP is never held back.
-    flooded = ((recent + field("earlier", as_int=True) >= bindparam("flood_limit", type_=Integer()))
-               & (field("exempt", as_int=True) == 0))
-    erased = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == field("sid")).exists()
-    stored = select(message.c.id).where(message.c.message_sid == field("sid")).exists()
-    now = bindparam("now", type_=UTCDateTime())
-    source = (
-        select(field("sid"), field("sid_enc"), conversation.c.id, now,
-               field("body_enc"), field("button_enc"), field("media", as_json=True),
-               field("opt_out_type"), field("bot_address"),
-               case((flooded, "throttled"), else_="received"), literal(0))
-        .select_from(rows).join(conversation, conversation.c.address_key == field("key"))
-        .where(~erased)
-    )
-    columns = ["message_sid", "sid_enc", "conversation_id", "received_at", "body_enc", "button_enc", "media",
+    flooded = (recent >= bindparam("flood_limit", type_=Integer())) & (bindparam("exempt", type_=Integer()) == 0)
+    erased = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == sid).exists()
+    stored = select(message.c.id).where(message.c.message_sid == sid).exists()
+    text = [bindparam(name, type_=String()) for name in ("sid_enc", "body_enc", "button_enc")]
+    columns = ["message_sid", "sid_enc", "body_enc", "button_enc", "conversation_id", "received_at", "media",
                "opt_out_type", "bot_address", "status", "attempts"]
-    store = (insert(message).from_select(columns, source)
-             .on_conflict_do_nothing(index_elements=["message_sid"])
-             .returning(message.c.message_sid, message.c.id, message.c.conversation_id, message.c.status))
-    new_conversations = (
+    store = (
+        insert(message).from_select(columns, select(
+            sid, *text, conversation.c.id, now, bindparam("media", type_=JSON()),
+            bindparam("opt_out_type", type_=String()), bindparam("bot_address", type_=String()),
+            case((flooded, "throttled"), else_="received"), literal(0),
+        ).where(conversation.c.address_key == bindparam("key", type_=String()), ~erased))
+        .on_conflict_do_nothing(index_elements=["message_sid"])
+        .returning(message.c.id, message.c.conversation_id, message.c.status)
+    )
+    new_conversation = (
         insert(conversation)
         .from_select(["address_key", "address_enc", "channel", "bot_address", "state", "opted_out",
                       "last_inbound_at", "created_at", "updated_at"],
-                     select(field("key"), field("address_enc"), field("channel"), field("bot_address"),
+                     select(bindparam("key", type_=String()), bindparam("address_enc", type_=String()),
+                            bindparam("channel", type_=String()), bindparam("bot_address", type_=String()),
                             bindparam("state", {}, type_=JSON()), false(), now, now, now)
-                     .select_from(rows).where(~stored, ~erased))
+                     .where(~stored, ~erased))
         .on_conflict_do_nothing(index_elements=["address_key"])
     )
-    return store, new_conversations
+    return store, new_conversation
 
 
 def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     """Store an inbound message and queue its conversation's turn; a repeated MessageSid is a no-op.
 
-    The webhook's hot path. Concurrent calls in this process are stored together (bot.group_commit):
-    one INSERT ... SELECT and one Redis pipeline for the batch.
-    """
-    batcher = runtime.extras.get("accept") or runtime.extras.setdefault(
-        "accept", GroupCommit(lambda messages: accept_many(runtime, messages)))
-    return batcher(message)
-
-
-def accept_many(runtime: Runtime, messages: Sequence[InboundMessage]) -> list[Accepted]:
-    """Store these messages (first messages also create their conversations) and queue each
-    conversation's turn unless one is waiting already: it handles every pending message.
-
-    The flood check counts the worker's messages of the last minute and those before it in the batch."""
-    vault, settings = runtime.vault, runtime.settings
-    store, new_conversations = map(runtime.db.prepared, _statements(runtime.db.dialect))
+    The webhook's hot path: one transaction stores the message (a first message creates its
+    conversation), then its turn is queued unless one is waiting already (a turn handles every
+    pending message of its worker)."""
+    vault = runtime.vault
+    store, new_conversation = _statements(runtime.db.dialect)
     now = utcnow()
-    keys = [vault.address_key(m.sender) for m in messages]
-    rows = [{
-        # earlier: the sender's messages before this one in the batch, for the flood check.
+    stop = bool(message.opt_out_type) or runtime.engine.keywords.command(message.body, message.channel) == "stop"
+    params = {
         # The SID only as a keyed hash (deduplication); itself encrypted until its deletion at Twilio.
-        "sid": vault.sid_hash(m.message_sid), "sid_enc": vault.encrypt(m.message_sid),
-        "key": key, "earlier": keys[:i].count(key),
-        "body_enc": vault.encrypt(m.body), "button_enc": vault.encrypt_optional(m.button_text),
-        "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in m.media],
-        "opt_out_type": m.opt_out_type, "bot_address": m.recipient,
-        "exempt": int(bool(m.opt_out_type) or runtime.engine.keywords.command(m.body, m.channel) == "stop"),
-    } for i, (m, key) in enumerate(zip(messages, keys, strict=True))]
-    shared = {"now": now, "since": now - timedelta(minutes=1),
-              "flood_limit": settings.messages.flood_limit_per_minute}
-    stored: dict[int, _Stored | None] = {}  # position in the batch -> what was stored
-
-    def store_rows(conn: Connection, positions: list[int]) -> None:
-        by_sid = {row.message_sid: row for row in map(_Stored._make, store.run(
-            conn, shared | {"rows": [rows[i] for i in positions]}))}
-        for i in positions:
-            if (row := by_sid.pop(rows[i]["sid"], None)) is not None:  # pop: a sid twice is stored once
-                stored[i] = row
-
-    try:
-        for attempt in (1, 2):
-            committed = dict(stored)
-            try:
-                with runtime.db.autocommit(held=True) as conn:
-                    store_rows(conn, [i for i in range(len(rows)) if i not in stored])
-                    if missing := [i for i in range(len(rows)) if i not in stored]:
-                        # First messages (or known sids): their conversations, then the messages again.
-                        new_conversations.run(conn, {"now": now, "rows": [rows[i] | {
-                            "address_enc": vault.encrypt(messages[i].sender), "channel": messages[i].channel,
-                        } for i in missing]})
-                        store_rows(conn, missing)
-                        stored.update((i, None) for i in missing if i not in stored)
-                break
-            except SQLAlchemyError as exc:
-                if not runtime.db.commits_each_statement:
-                    stored.clear()
-                    stored.update(committed)  # the attempt's transaction was rolled back
-                # An IntegrityError: a conversation was erased between the statements (the worker's
-                # "yes, erase" at the same moment): once more for what is not stored yet, into a new one.
-                # A lost connection (the server restarted since the last batch): once more on a new one.
-                if attempt == 2 or not (isinstance(exc, IntegrityError)
-                                        or getattr(exc, "connection_invalidated", False)):
-                    raise
-    finally:
-        # Also when the batch fails: what it did store gets its turn now. Each message is then
-        # tried alone (bot.group_commit), which takes these for duplicates and queues nothing.
-        turns: dict[str, tuple[int]] = {}
-        notices: dict[str, tuple[int]] = {}
-        for row in stored.values():
-            if row is not None and row.status == "received":
-                turns.setdefault(turn_marker(row.conversation_id), (row.id,))
-            elif row is not None:
-                notices.setdefault(f"flood:{row.conversation_id}", (row.id,))
-        if turns:
-            runtime.enqueue_once(PROCESS_JOB, turns, {marker: turn_job_id(*args) for marker, args in turns.items()})
-        if notices:
-            runtime.enqueue_once(FLOOD_JOB, notices)
-    return [Accepted(None) if (row := stored[i]) is None else Accepted(row.id, throttled=row.status == "throttled")
-            for i in range(len(rows))]
+        "sid": vault.sid_hash(message.message_sid), "sid_enc": vault.encrypt(message.message_sid),
+        "key": vault.address_key(message.sender), "now": now, "since": now - timedelta(minutes=1),
+        "flood_limit": runtime.settings.messages.flood_limit_per_minute, "exempt": int(stop),
+        "body_enc": vault.encrypt(message.body), "button_enc": vault.encrypt_optional(message.button_text),
+        "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in message.media],
+        "opt_out_type": message.opt_out_type, "bot_address": message.recipient,
+    }
+    for attempt in (1, 2):
+        try:
+            with runtime.db.engine.begin() as conn:
+                row = conn.execute(store, params).first()
+                if row is None and conn.execute(new_conversation, params | {
+                        "address_enc": vault.encrypt(message.sender), "channel": message.channel}).rowcount:
+                    row = conn.execute(store, params).first()  # a first message, into its new conversation
+            break
+        except IntegrityError:
+            # The worker's conversation was erased between the statements (their "yes, erase" at the
+            # same moment): once more, into a new one.
+            if attempt == 2:
+                raise
+    if row is None:
+        return Accepted(None)
+    inbound_id, conversation_id, status = row
+    if status == "received":
+        marker = turn_marker(conversation_id)
+        runtime.enqueue_once(PROCESS_JOB, {marker: (inbound_id,)}, {marker: turn_job_id(inbound_id)})
+    else:
+        runtime.enqueue_once(FLOOD_JOB, {f"flood:{conversation_id}": (inbound_id,)})
+    return Accepted(inbound_id, throttled=status == "throttled")
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
@@ -272,7 +188,6 @@ def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) 
             .order_by(InboundRow.id)
         ).all()
         for row in pending:
-            row.attempts += 1
             if not _handle(session, runtime, conversation, row):
                 break
         return len(pending)
@@ -312,6 +227,8 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                        even_if_opted_out=outcome.confirm_opt_out)
             if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
                 release_held(session, runtime, conversation)  # after the reply, news held for the PIN
+            # Counted with the outcome, so the row is written once (a flush mid-turn would add an UPDATE).
+            row.attempts += 1
             row.status, row.processed_at = "done", utcnow()
             _delete_at_twilio(session, runtime, row)
     except SQLAlchemyError:
@@ -320,6 +237,7 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
         log.exception("inbound %s could not be handled (%s)", row.id, type(exc).__name__)
         # A bug, not a passing fault: retrying would fail the same way. Say sorry, never go silent.
         row.error = type(exc).__name__
+        row.attempts += 1
         row.status, row.processed_at = "failed", utcnow()
         queue_text(session, runtime, conversation, dialogue.apology(runtime, conversation),
                    dedupe_key=f"apology:{row.id}")
@@ -359,11 +277,11 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
 
 
 def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
-    """Twilio's copy of a handled message is deleted by a job, after this turn commits."""
-    has_media = bool(row.media)
+    """Twilio's copy of a handled message is deleted once due: by the sweep this turn queues after
+    it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
     deletion = twilio_cleanup.schedule_inbound(session.connection(), runtime, row)
-    if deletion is not None and not has_media:  # with media, the re-drive runs it once due
-        after_commit(session, twilio_cleanup.DELETE_JOB, deletion, delay=twilio_cleanup.job_delay(runtime))
+    if deletion is not None and not row.media and not twilio_cleanup.job_delay(runtime):
+        after_commit(session, twilio_cleanup.SWEEP_JOB)
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:

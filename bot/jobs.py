@@ -47,6 +47,11 @@ def delete_at_twilio(deletion_id: int) -> str:
     return twilio_cleanup.run(current(), deletion_id)
 
 
+def delete_due_at_twilio() -> dict[str, int]:
+    """Delete Twilio's copies of every message whose deletion is due (bot.twilio_cleanup.sweep)."""
+    return twilio_cleanup.sweep(current())
+
+
 def probe_twilio() -> str:
     """While the circuit is open: does Twilio answer again? (bot.circuit)"""
     return outbound.probe(current())

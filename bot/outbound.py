@@ -306,9 +306,9 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     if status not in OUTBOX_PROGRESS:
         return False
     with runtime.db.autocommit() as conn:
-        moved = runtime.db.prepared(_MOVE_STATUS).run(conn, {
+        moved = conn.execute(_MOVE_STATUS, {
             "sid": runtime.vault.sid_hash(sid), "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
-            "code": error_code[:32] if error_code else None})
+            "code": error_code[:32] if error_code else None}).first()
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
     ours = bool(moved) or _sid_known(runtime, sid)
     if ours:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -10,13 +9,8 @@ from gunicorn.app.base import BaseApplication
 from bot.settings import Settings
 
 #: Each worker process answers with threads: while some wait on the database, others parse and
-#: check requests, and the webhook's concurrent messages share one write (bot.group_commit).
-#: The heartbeat file lives in memory where there is /dev/shm: gunicorn touches it on every turn of
-#: a worker's event loop, and its worker_tmp_dir setting warns that on a disk's filesystem that call
-#: may block the worker for an arbitrary time.
-#: bench/webhook.py gives the same options to the bare app it compares against.
-WORKER_OPTIONS: dict[str, Any] = {"worker_class": "gthread", "threads": 8, "timeout": 30, "keepalive": 5,
-                                  "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None}
+#: check requests. bench/webhook.py gives the same options to the bare app it compares against.
+WORKER_OPTIONS: dict[str, Any] = {"worker_class": "gthread", "threads": 8, "timeout": 30, "keepalive": 5}
 
 
 class PuenteServer(BaseApplication):
@@ -31,12 +25,9 @@ class PuenteServer(BaseApplication):
 
     def load(self):
         from bot import create_app
-        from bot.runtime import freeze_startup_objects
         from bot.settings import load_settings
 
-        app = create_app(load_settings(self.config_path, env="production"))
-        freeze_startup_objects()  # in the worker: the app is built after the fork
-        return app
+        return create_app(load_settings(self.config_path, env="production"))
 
 
 def _child_exit(server: Any, worker: Any) -> None:

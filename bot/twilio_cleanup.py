@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db import utcnow
 from bot.errors import SendError
@@ -25,6 +26,11 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 DELETE_JOB = "bot.jobs.delete_at_twilio"
+SWEEP_JOB = "bot.jobs.delete_due_at_twilio"
+#: While a sweep is queued and not started, nothing queues another.
+SWEEP_MARKER = "twilio-deletions"
+#: Deletions a sweep claims at a time.
+SWEEP_BATCH = 50
 #: Twilio's final statuses: the message may be deleted from then on.
 FINAL = frozenset({"delivered", "undelivered", "failed", "read"})
 #: An outbound message whose final status never arrives is deleted this long after sending.
@@ -52,17 +58,16 @@ def schedule(conn: Connection, runtime: Runtime, sid: str, *, media_sid: str | N
     if not enabled(runtime):
         return None
     vault = runtime.vault
-    key = vault.sid_hash(f"{sid}/{media_sid}" if media_sid else sid)
-    if conn.scalar(select(TwilioDeletion.id).where(TwilioDeletion.sid_hash == key)) is not None:
-        return None
     if wait is None:
         wait = runtime.settings.twilio.delete_wait_seconds
     wait = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
     now = utcnow()
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
     return conn.scalar(insert(TwilioDeletion).values(
-        sid_hash=key, sid_enc=vault.encrypt(sid), media_sid_enc=vault.encrypt_optional(media_sid),
-        conversation_id=conversation_id, due_at=now + wait, attempts=0, created_at=now,
-    ).returning(TwilioDeletion.id))
+        sid_hash=vault.sid_hash(f"{sid}/{media_sid}" if media_sid else sid), sid_enc=vault.encrypt(sid),
+        media_sid_enc=vault.encrypt_optional(media_sid), conversation_id=conversation_id, due_at=now + wait,
+        attempts=0, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["sid_hash"]).returning(TwilioDeletion.id))
 
 
 def schedule_inbound(conn: Connection, runtime: Runtime, row: InboundMessage, *, wait: float | None = None) -> int | None:
@@ -92,7 +97,7 @@ def final_status(runtime: Runtime, sid: str, status: str) -> None:
                                    TwilioDeletion.attempts == 0)
                             .values(due_at=utcnow()).returning(TwilioDeletion.id))
     if found is not None:
-        runtime.enqueue(DELETE_JOB, found)
+        sweep_soon(runtime)
 
 
 def hurry(conn: Connection, runtime: Runtime, conversation_id: int) -> list[int]:
@@ -106,22 +111,54 @@ def hurry(conn: Connection, runtime: Runtime, conversation_id: int) -> list[int]
 
 def run(runtime: Runtime, deletion_id: int) -> str:
     """Send one due DELETE to Twilio; return what happened (for logs and tests)."""
+    claimed = _claim(runtime, TwilioDeletion.id == deletion_id)
+    return _delete(runtime, claimed[0]) if claimed else "skipped"
+
+
+def sweep_soon(runtime: Runtime) -> None:
+    """Queue a sweep of the due deletions, unless one is queued and not started: under load one job
+    sends the DELETEs of many messages (a job of its own each cost more than the DELETE)."""
+    if enabled(runtime):
+        runtime.enqueue_once(SWEEP_JOB, {SWEEP_MARKER: ()})
+
+
+def sweep(runtime: Runtime) -> dict[str, int]:
+    """Send every due DELETE, a batch at a time; how many had each outcome."""
+    runtime.queue.release(SWEEP_MARKER)  # what falls due from now on queues the next sweep
+    outcomes: dict[str, int] = {}
+    while True:
+        due = (select(TwilioDeletion.id).where(TwilioDeletion.due_at <= utcnow())
+               .order_by(TwilioDeletion.due_at).limit(SWEEP_BATCH))
+        if runtime.db.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)  # another sweep's batch is left to it
+        claimed = _claim(runtime, TwilioDeletion.id.in_(due.scalar_subquery()))
+        for row in claimed:
+            outcome = _delete(runtime, row)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if len(claimed) < SWEEP_BATCH:
+            return outcomes
+
+
+def _claim(runtime: Runtime, which: ColumnElement[bool]) -> list[Row]:
+    """The due deletions ``which`` selects, leased to this job (another run leaves them alone)."""
     now = utcnow()
     with runtime.db.autocommit() as conn:
-        row = conn.execute(
+        return list(conn.execute(
             update(TwilioDeletion)
-            .where(TwilioDeletion.id == deletion_id, TwilioDeletion.due_at <= now)
+            .where(which, TwilioDeletion.due_at <= now)
             .values(due_at=now + LEASE, attempts=TwilioDeletion.attempts + 1)
-            .returning(TwilioDeletion.sid_enc, TwilioDeletion.media_sid_enc,
+            .returning(TwilioDeletion.id, TwilioDeletion.sid_enc, TwilioDeletion.media_sid_enc,
                        TwilioDeletion.attempts, TwilioDeletion.created_at)
-        ).first()
-    if row is None:
-        return "skipped"
-    vault = runtime.vault
+        ))
+
+
+def _delete(runtime: Runtime, row: Row) -> str:
+    """Send a claimed deletion's DELETE; then drop the row, or try again later."""
+    deletion_id, vault = row.id, runtime.vault
     try:
         gone = runtime.sender.delete(vault.decrypt(row.sid_enc), vault.decrypt_optional(row.media_sid_enc))
     except SendError as exc:
-        if not exc.retryable or now - row.created_at > GIVE_UP_AFTER:
+        if not exc.retryable or utcnow() - row.created_at > GIVE_UP_AFTER:
             log.error("deletion %s at Twilio given up after %s attempt(s): %s; delete it in the "
                       "console or with message redaction", deletion_id, row.attempts, exc)
             _forget(runtime, deletion_id)
@@ -149,8 +186,9 @@ def _forget(runtime: Runtime, deletion_id: int) -> None:
 
 
 def redrive(runtime: Runtime) -> int:
-    """Queue the deletions that are due and were not run (a lost job, an unconfirmed status),
-    and schedule those of inbound messages handled but never scheduled (throttled ones)."""
+    """Queue a sweep of the deletions that are due (an inbound message's after its wait, a lost
+    job, an unconfirmed status), and schedule those of inbound messages handled but never
+    scheduled (throttled ones); how many are due."""
     if not enabled(runtime):
         return 0
     stale = utcnow() - timedelta(seconds=runtime.settings.jobs.redrive_after_seconds)
@@ -159,6 +197,8 @@ def redrive(runtime: Runtime) -> int:
                 InboundMessage.sid_enc.is_not(None), InboundMessage.status != "received",
                 InboundMessage.received_at < stale).limit(500)):
             schedule_inbound(session.connection(), runtime, row, wait=0)
-        due = session.scalars(select(TwilioDeletion.id).where(TwilioDeletion.due_at <= stale)
-                              .order_by(TwilioDeletion.due_at).limit(500)).all()
-    return sum(runtime.enqueue(DELETE_JOB, deletion_id) for deletion_id in due)
+        due = session.scalar(select(func.count()).select_from(TwilioDeletion)
+                             .where(TwilioDeletion.due_at <= utcnow()))
+    if due:
+        sweep_soon(runtime)
+    return due

@@ -6,10 +6,9 @@ import logging
 import os
 import threading
 import time
-from pathlib import Path
 
 from bot import logs
-from bot.runtime import Runtime, freeze_startup_objects, set_current
+from bot.runtime import Runtime, set_current
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,6 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
     runtime = Runtime.build(settings)
     set_current(runtime)
     runtime.warm_up()
-    freeze_startup_objects()
     # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
     # socket timeout the web side uses to fail fast.
     connection = redis.Redis.from_url(settings.redis_url)
@@ -43,22 +41,9 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
 
 
 def yield_cpu(nice: int) -> None:
-    """Lower this process's CPU priority, so that on a shared machine the webhook answers first.
-
-    Twilio waits for the webhook (and gives up after 15 s), while a reply can wait a few seconds. On
-    Linux, processes of different sessions (services, terminals) first share the CPU by session (an
-    "autogroup") and nice only orders processes within one; a worker that leads its own session, as
-    under a service manager, lowers its session's share too. It never touches a session it only joined,
-    which may hold `puente serve` as well."""
-    if nice <= 0:
-        return
-    os.nice(nice)
-    autogroup = Path("/proc/self/autogroup")
-    if os.getsid(0) == os.getpid() and autogroup.exists():
-        try:
-            autogroup.write_text(str(nice))
-        except OSError as exc:
-            log.warning("could not lower this worker's session CPU share (%s)", type(exc).__name__)
+    """Lower this process's CPU priority (``jobs.worker_nice``) against the processes of its session."""
+    if nice > 0:
+        os.nice(nice)
 
 
 def _housekeeping(runtime: Runtime) -> None:

@@ -22,21 +22,49 @@ URGENCY = ("emergency", "ask_injury", "ask_safety", "report_abuse", "ask_sick", 
            "ask_documents", "ask_retaliation", "ask_housing", "ask_wages", "ask_hours", "ask_fees",
            "ask_permit")
 MAX_WAITING = 3
+PROBLEM_INTENTS = frozenset(URGENCY)
 
 
-def answer_most_urgent(handler: Handler) -> bool:
-    """Start the most urgent of several problems and keep the others; False if there are not two."""
-    engine, routes = handler.engine, []
-    for intent in handler.parse.problems:
+#: The problem a triage category puts first: an injury gets care and its board, danger the help.
+TRIAGE_PROBLEMS = {"injury": "ask_injury", "danger": "emergency", "confinement": "emergency",
+                   "sexual": "emergency"}
+#: The safety and topic options already offer these: never listed twice.
+SAFETY_OPTIONS = ("emergency", "report_abuse", "find_ngo")
+
+
+def found(handler: Handler) -> list[str]:
+    """This message's problems: the triage's, those of its clauses and its confident intent."""
+    parse, engine = handler.parse, handler.engine
+    intents = [TRIAGE_PROBLEMS[handler.triaged]] if handler.triaged in TRIAGE_PROBLEMS else []
+    intents += parse.problems
+    if (parse.intent in PROBLEM_INTENTS and parse.margin >= engine.clarify_margin
+            and engine.trusts(parse.intent, parse.confidence)):
+        intents.append(parse.intent)
+    routes: list[str] = []
+    for intent in intents:
         route = engine.route(intent)
         if route not in (None, "menu") and route not in [engine.route(i) for i in routes]:
             routes.append(intent)
-    if len(routes) < 2:
+    return routes
+
+
+def answer_most_urgent(handler: Handler) -> bool:
+    """Start the most urgent problem and keep the others; False unless the message was triaged
+    or tells of two problems or more."""
+    problems = found(handler)
+    if len(problems) < 2 and not (problems and handler.triaged in TRIAGE_PROBLEMS):
         return False
-    ordered = sorted(routes, key=lambda i: URGENCY.index(i) if i in URGENCY else len(URGENCY))
+    ordered = sorted(problems, key=lambda i: URGENCY.index(i) if i in URGENCY else len(URGENCY))
     first, rest = ordered[0], ordered[1:MAX_WAITING + 1]
     handler.state["problems"] = {"intents": rest, "at": handler.turn.now.isoformat()}
-    handler.interrupt(engine.route(first))  # type: ignore[arg-type]
+    # The others come first among the options that follow the answer (`options_from: candidates`
+    # in the safety and topic flows; a topic without options offers them through `problems`).
+    slots = {"candidates": [i for i in rest if i not in SAFETY_OPTIONS]}
+    if first == "emergency" or (first == "ask_injury" and handler.triaged == "injury"
+                                and handler.state["province"]):  # the triage reply named the board
+        handler.interrupt("emergency", slots)
+    else:
+        handler.interrupt(handler.engine.route(first), slots)  # type: ignore[arg-type]
     return True
 
 

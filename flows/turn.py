@@ -55,6 +55,7 @@ class Handler(Navigator):
             self.opt_out(text)
             return self.result()
         if command != "exit":  # the quick exit's only words are harmless ones ("salir" reads as danger)
+            self.remember_province()  # "me cai del techo, estoy en manitoba": its board in the triage reply
             self.triage()
         if self.triaged == "suicide":
             # Only the crisis line and warm words: no menu, no opt-out or erase offer after it.
@@ -225,7 +226,7 @@ class Handler(Navigator):
         elif not self.state["handoff"]:
             self.go_menu()
 
-    def interrupt(self, flow_id: str) -> None:
+    def interrupt(self, flow_id: str, slots: dict | None = None) -> None:
         """Start a flow over the running one, which waits on the stack to be offered back."""
         if self.state["flow"] == flow_id:
             step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
@@ -239,7 +240,7 @@ class Handler(Navigator):
         if current is not None and not auto and not current.resumable and (step is None or is_menu(step)):
             self.complete()  # a menu with nothing collected is not worth offering back
         self.push(auto=auto)
-        self.start_flow(flow_id)
+        self.start_flow(flow_id, slots)
 
     # -- the waiting question ---------------------------------------------------------------
 

@@ -8,7 +8,7 @@ attributes, not inline styles, so the portal's Content-Security-Policy allows th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -29,7 +29,8 @@ def _nice_max(value: float) -> int:
     return math.ceil(value / 4) * 4
 
 
-def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560, limit: int = 15) -> str:
+def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560, limit: int = 15,
+              no_data: str = "No data") -> str:
     """Horizontal bars, one per row, largest first as given."""
     rows = list(rows)[:limit]
     label_w, row_h, top = 170, 24, 28
@@ -39,7 +40,7 @@ def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560,
     parts = [_open(width, height, title),
              f'<text x="0" y="16" {FONT} font-weight="600">{escape(title)}</text>']
     if not rows:
-        parts.append(f'<text x="0" y="{top + 14}" {FONT} fill="{MUTED}">No data</text>')
+        parts.append(f'<text x="0" y="{top + 14}" {FONT} fill="{MUTED}">{escape(no_data)}</text>')
     for i, (label, cell) in enumerate(rows):
         y = top + i * row_h
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" {FONT} text-anchor="end">{escape(_clip(label))}</text>')
@@ -53,8 +54,11 @@ def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560,
     return "".join(parts)
 
 
-def line_chart(series: Sequence[tuple[str, Cell]], title: str, *, width: int = 560, height: int = 200) -> str:
-    """A monthly trend: a point per shown month, a gap (and the cell's text) where it is suppressed."""
+def line_chart(series: Sequence[tuple[str, Cell]], title: str, *, width: int = 560, height: int = 200,
+               month_label: Callable[[str], str] | None = None) -> str:
+    """A monthly trend: a point per shown month, a gap (and the cell's text) where it is suppressed;
+    ``month_label`` names a month on the axis ("Oct 26" by default)."""
+    month_label = month_label or _short
     left, right, top, bottom = 44, 28, 28, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     scale_max = _nice_max(max((c.number or 0 for _, c in series), default=0))
@@ -71,7 +75,7 @@ def line_chart(series: Sequence[tuple[str, Cell]], title: str, *, width: int = 5
     for i, (month, cell) in enumerate(series):
         x = left + plot_w * i / n
         parts.append(f'<text x="{x:.1f}" y="{height - 10}" {FONT} text-anchor="middle" fill="{MUTED}">'
-                     f'{escape(_short(month))}</text>')
+                     f'{escape(month_label(month))}</text>')
         if cell.number is None:
             if segment:
                 segments.append(segment)

@@ -21,7 +21,7 @@ from bot.errors import PuenteError
 
 FILTER_DIMS = ("province", "language", "sector", "channel")
 _ALLOWED = {"province": set(labels.PROVINCES), "language": set(labels.LANGUAGES),
-            "sector": set(labels.SECTORS) | {"unknown"}, "channel": set(labels.CHANNELS)}
+            "sector": set(labels.SECTORS) | {labels.UNKNOWN}, "channel": set(labels.CHANNELS)}
 
 
 class MonthError(PuenteError):
@@ -44,8 +44,8 @@ def current_month(today: date | None = None) -> str:
     return (today or datetime.now(UTC).date()).strftime("%Y-%m")
 
 
-def month_name(month: str) -> str:
-    return datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+def month_name(month: str, language: str = "en") -> str:
+    return labels.Words(language).month(month)
 
 
 def previous_months(month: str, n: int) -> list[str]:
@@ -110,6 +110,11 @@ class MonthReport:
     in_progress: bool
     sections: list[Section]
     summary: list[str]
+    words: labels.Words = field(default_factory=labels.Words)
+
+    @property
+    def month_name(self) -> str:
+        return self.words.month(self.month)
 
     @property
     def tables(self) -> list[Table]:
@@ -118,7 +123,9 @@ class MonthReport:
     @property
     def headline_table(self) -> Table:
         rows = [(h.key, h.label, [h.cell, h.change or sup.hidden()]) for s in self.sections for h in s.headlines]
-        return Table("headlines", "Headline figures", ["This month", "Change on last month"], rows)
+        words = self.words
+        return Table("headlines", words("analytics.table.headlines"),
+                     [words("analytics.column.this_month"), words("analytics.column.change")], rows)
 
 
 class _Figures:
@@ -153,52 +160,67 @@ def _matches(key: indicators.Coords, wanted: dict[str, str]) -> bool:
 
 
 def build(session: Session, month: str, *, k: int = 5, trend_months: int = 12,
-          filters: Filters | None = None, today: date | None = None) -> MonthReport:
-    """The month's report (the month must already be checked with :func:`parse_month`)."""
-    filters = filters or Filters()
+          filters: Filters | None = None, today: date | None = None,
+          words: labels.Words | None = None) -> MonthReport:
+    """The month's report (the month must already be checked with :func:`parse_month`), in the
+    language of ``words`` (English by default)."""
+    filters, words = filters or Filters(), words or labels.Words()
     months = previous_months(month, max(trend_months, 2))
     counts = indicators.compute(session, months)
-    builder = _Builder(_Figures(counts, k, filters), month, months, filters)
+    builder = _Builder(_Figures(counts, k, filters), month, months, filters, words)
     today = today or datetime.now(UTC).date()
     empty = not indicators.has_data(session, month)
     sections = builder.sections
     return MonthReport(month, filters, k, empty, month == today.strftime("%Y-%m"), sections,
-                       builder.summary(empty))
+                       builder.summary(empty), words)
+
 
 
 class _Builder:
-    def __init__(self, figures: _Figures, month: str, months: list[str], filters: Filters):
-        self.f, self.month, self.months, self.filters = figures, month, months, filters
+    """The sections of a month's report; every word from the catalog (``analytics.*``): a headline
+    ``analytics.headline.<key>``, a section ``analytics.section.<key>`` and its ``analytics.intro.<key>``,
+    a column ``analytics.column.<measure>``, a table ``analytics.table.<key>``."""
+
+    def __init__(self, figures: _Figures, month: str, months: list[str], filters: Filters, words: labels.Words):
+        self.f, self.month, self.months, self.filters, self.w = figures, month, months, filters, words
         self.previous = months[-2]
 
-    def headline(self, key: str, label: str, measure: str, *, trend: bool = False) -> Headline:
+    def headline(self, key: str, measure: str | None = None, *, trend: bool = False) -> Headline:
+        measure = measure or key
         cell = self.f.cell(measure, self.month)
         change = sup.difference(cell, self.f.cell(measure, self.previous))
         series = [(m, self.f.cell(measure, m)) for m in self.months] if trend else []
-        return Headline(key, label, cell, change, series)
+        return Headline(key, self.w(f"analytics.headline.{key}"), cell, change, series)
 
-    def by(self, key: str, title: str, dim: str, measures: list[tuple[str, str]], *,
-           name=None, note: str = "", extra=None) -> Table | None:
+    def section(self, key: str, headlines: list[Headline], tables: list[Table | None], **params: str) -> Section:
+        return Section(key, self.w(f"analytics.section.{key}"), self.w(f"analytics.intro.{key}", **params),
+                       headlines, [t for t in tables if t is not None])
+
+    def by(self, key: str, dim: str, measures: list[str], *, name=None, title: str | None = None,
+           note: bool = False, extra=None) -> Table | None:
         """A table of several measures broken down by one dimension (none for a filtered one)."""
         if dim != "subject" and getattr(self.filters, dim):
             return None
         codes: list[str] = []
-        for measure, _ in measures:
+        for measure in measures:
             codes += [c for c in self.f.labels_of(measure, self.month, dim) if c not in codes]
-        name = name or (lambda code: labels.value(dim, code))
+        name = name or (lambda code: self.w.value(dim, code))
         rows = []
         for code in codes:
-            cells = [self.f.cell(measure, self.month, **{dim: code}) for measure, _ in measures]
+            cells = [self.f.cell(measure, self.month, **{dim: code}) for measure in measures]
             if extra:
                 cells += extra(code)
             rows.append((code, name(code), cells))
-        columns = [label for _, label in measures] + (extra.columns if extra else [])
-        return Table(key, title, columns, rows, note)
+        columns = [self.w(f"analytics.column.{measure}") for measure in measures] + (extra.columns if extra else [])
+        return Table(key, title or self.w(f"analytics.table.{key}"), columns, rows,
+                     self.w(f"analytics.note.{key}") if note else "")
 
-    def by_dimensions(self, prefix: str, what: str, measures: list[tuple[str, str]]) -> list[Table]:
-        tables = [self.by(f"{prefix}_by_{dim}", f"{what} by {labels.DIMENSIONS[dim].lower()}", dim, measures)
-                  for dim in FILTER_DIMS]
-        return [t for t in tables if t is not None]
+    def by_dimensions(self, prefix: str, measures: list[str], extra=None) -> list[Table | None]:
+        """One table per dimension: "<what> by province", "... by language" ..."""
+        what = self.w(f"analytics.what.{prefix}")
+        return [self.by(f"{prefix}_by_{dim}", dim, measures, extra=extra and extra(dim),
+                        title=self.w("analytics.table.by", what=what, dimension=self.w.dimension(dim).lower()))
+                for dim in FILTER_DIMS]
 
     @cached_property
     def sections(self) -> list[Section]:
@@ -206,31 +228,20 @@ class _Builder:
                 self.coverage(), self.safety()]
 
     def reach(self) -> Section:
-        measures = [("workers", "Workers"), ("conversations", "Conversations")]
-        return Section("reach", "Reach", "Distinct workers who wrote to Puente this month (each counted "
-                       "once, where last known), and their conversations.",
-                       [self.headline("workers", "Workers reached", "workers", trend=True),
-                        self.headline("conversations", "Conversations", "conversations")],
-                       self.by_dimensions("reach", "Workers and conversations", measures))
+        return self.section("reach", [self.headline("workers", trend=True), self.headline("conversations")],
+                            self.by_dimensions("reach", ["workers", "conversations"]))
 
     def knowledge(self) -> Section:
-        measures = [("topics_asked", "Questions recognized"), ("topics_answered", "Answers given")]
-        tables = [self.by("knowledge_by_topic", "Rights topics", "subject", measures,
-                          name=lambda c: labels.TOPICS.get(c, c),
-                          note="Answers include topics chosen from the menu, so they can exceed questions.")]
-        tables += self.by_dimensions("knowledge", "Questions and answers", measures)
-        return Section("knowledge", "Knowledge", "Rights questions workers typed and answers Puente gave.",
-                       [self.headline("topics_answered", "Answers given", "topics_answered", trend=True),
-                        self.headline("topics_asked", "Questions recognized", "topics_asked")],
-                       [t for t in tables if t])
+        measures = ["topics_asked", "topics_answered"]
+        topics = self.by("knowledge_by_topic", "subject", measures, name=self.w.topic, note=True)
+        return self.section("knowledge", [self.headline("topics_answered", trend=True),
+                                          self.headline("topics_asked")],
+                            [topics, *self.by_dimensions("knowledge", measures)])
 
     def reports(self) -> Section:
-        types = self.by("reports_by_type", "Abuse types named", "subject", [("report_types", "Reports naming it")],
-                        name=lambda c: labels.ABUSE_TYPES.get(c, c),
-                        note="A report may name several types.")
-        return Section("reports", "Reports", "Anonymous reports of abuse filed by workers.",
-                       [self.headline("reports", "Reports filed", "reports", trend=True)],
-                       [types] + self.by_dimensions("reports", "Reports", [("reports", "Reports")]))
+        types = self.by("reports_by_type", "subject", ["report_types"], name=self.w.abuse, note=True)
+        return self.section("reports", [self.headline("reports", trend=True)],
+                            [types, *self.by_dimensions("reports", ["reports"])])
 
     def referrals(self) -> Section:
         m, f = self.month, self.f
@@ -240,56 +251,35 @@ class _Builder:
             return [sup.share(f.cell("acknowledged_in_time", m, **coords), f.cell("referrals_sent", m, **coords), f.k),
                     f.hours(m, 0.5, **coords), f.hours(m, 0.9, **coords)]
 
-        headlines = [self.headline("referrals_sent", "Referrals sent", "referrals_sent", trend=True),
-                     self.headline("referrals_acknowledged", "Acknowledged", "referrals_acknowledged"),
-                     self.headline("referrals_accepted", "Accepted", "referrals_accepted"),
-                     self.headline("referrals_declined", "Declined (re-routed)", "referrals_declined")]
+        headlines = [self.headline("referrals_sent", trend=True), self.headline("referrals_acknowledged"),
+                     self.headline("referrals_accepted"), self.headline("referrals_declined")]
         share, median, p90 = timing()
-        headlines += [Headline("ack_48h", "Acknowledged within 48 h", share),
-                      Headline("ack_median", "Median time to acknowledge", median),
-                      Headline("ack_p90", "90th percentile time to acknowledge", p90)]
-        tables = [self.by("referral_outcomes", "Outcomes of closed cases", "subject",
-                          [("referrals_closed", "Closed")], name=lambda c: labels.OUTCOMES.get(c, c))]
-        measures = [("referrals_sent", "Sent"), ("referrals_acknowledged", "Acknowledged")]
-        for dim in FILTER_DIMS:
-            extra = _Extra(lambda code, dim=dim: timing(code, dim),
-                           ["Within 48 h", "Median hours", "90th percentile hours"])
-            tables.append(self.by(f"referrals_by_{dim}", f"Referrals by {dim}", dim, measures, extra=extra))
-        return Section("referrals", "Referral performance",
-                       f"Referrals sent to organizations in {month_name(m)} and what became of them since.",
-                       headlines, [t for t in tables if t])
+        headlines += [Headline(key, self.w(f"analytics.headline.{key}"), cell)
+                      for key, cell in (("ack_48h", share), ("ack_median", median), ("ack_p90", p90))]
+        outcomes = self.by("referral_outcomes", "subject", ["referrals_closed"], name=self.w.outcome)
+        columns = [self.w(f"analytics.column.{c}") for c in ("within_48h", "median_hours", "p90_hours")]
+        tables = self.by_dimensions("referrals", ["referrals_sent", "referrals_acknowledged"],
+                                    extra=lambda dim: _Extra(lambda code: timing(code, dim), columns))
+        return self.section("referrals", headlines, [outcomes, *tables], month=self.w.month(m))
 
     def dropoff(self) -> Section:
-        flows = self.by("flows", "Conversations by flow", "subject",
-                        [("flows_completed", "Completed"), ("flows_abandoned", "Abandoned")])
-        steps = self.by("abandoned_steps", "Where workers stopped", "subject",
-                        [("abandoned_at", "Abandoned here")], name=labels.step)
-        return Section("dropoff", "Drop-off", "Flows workers finished, and the question where they left "
-                       "the others.", [], [t for t in (flows, steps) if t])
+        flows = self.by("flows", "subject", ["flows_completed", "flows_abandoned"])
+        steps = self.by("abandoned_steps", "subject", ["abandoned_at"], name=self.w.step)
+        return self.section("dropoff", [], [flows, steps])
 
     def coverage(self) -> Section:
-        measures = [("cases_routed", "Cases routed"), ("fallback_used", "National fallback"),
-                    ("unmatched", "No organization")]
-        gaps = self.by("coverage_gaps", "Gaps found when routing", "subject", [("gaps", "Cases")],
-                       name=labels.gap)
-        return Section("coverage", "Coverage gaps",
-                       "Demand where no organization matched: the evidence for testing local interest "
-                       "before expanding.",
-                       [self.headline("cases_routed", "Cases routed", "cases_routed"),
-                        self.headline("fallback_used", "National fallback used", "fallback_used"),
-                        self.headline("unmatched", "No organization could take the case", "unmatched")],
-                       [t for t in [gaps] + self.by_dimensions("coverage", "Routing", measures) if t])
+        gaps = self.by("coverage_gaps", "subject", ["gaps"], name=self.w.gap)
+        return self.section("coverage", [self.headline("cases_routed"), self.headline("fallback_used"),
+                                         self.headline("unmatched")],
+                            [gaps, *self.by_dimensions("coverage", ["cases_routed", "fallback_used", "unmatched"])])
 
     def safety(self) -> Section:
-        relay = self.by("relay", "Relay messages", "subject", [("relay_message", "Messages")],
-                        name=lambda c: labels.RELAY.get(c, c))
-        return Section("safety", "Safety, consent and follow-up", "Counts only.",
-                       [self.headline("emergency", "Emergency messages", "emergency"),
-                        self.headline("opt_out", "Opt-outs", "opt_out"),
-                        self.headline("erase_data", "Data erasures", "erase_data"),
-                        self.headline("relay_message", "Relay messages", "relay_message"),
-                        self.headline("employer_alerts", "Repeat-employer alerts", "employer_alerts")],
-                       [t for t in [relay] if t])
+        emergencies = self.by("emergencies", "subject", ["emergency"], name=self.w.triage)
+        relay = self.by("relay", "subject", ["relay_message"], name=self.w.relay)
+        return self.section("safety", [self.headline("emergency"), self.headline("opt_out"),
+                                       self.headline("erase_data"), self.headline("relay_message"),
+                                       self.headline("employer_alerts")],
+                            [emergencies, relay])
 
     def summary(self, empty: bool) -> list[str]:
         return _summary(self, empty)
@@ -305,43 +295,46 @@ class _Extra:
         return self.func(code)
 
 
-def _say(cell: Cell, k: int) -> str:
+def _say(cell: Cell, words: labels.Words, k: int) -> str:
+    """A figure inside a sentence, saying what its table cell says: the number, "fewer than k" for
+    "<k", and for "x" words that are followed by the noun ("an undisclosed number of")."""
     if cell.status == "small":
-        return f"fewer than {k}"
+        return words("analytics.figure.small", k=k)
     if cell.status == "hidden":
-        return "a number not shown (to protect small counts)"
-    return f"{int(cell.number or 0):,}"
+        return words("analytics.figure.hidden")
+    return cell.text
+
+
+def _top(b: _Builder, measure: str) -> tuple[str, Cell] | None:
+    """The largest shown row of a subject breakdown (None when every row is suppressed)."""
+    rows = b.f.cube(measure, b.month).view(**b.filters.as_dict()).by.get("subject", [])
+    return next(((code, cell) for code, cell in rows if cell.shown), None)
 
 
 def _summary(b: _Builder, empty: bool) -> list[str]:
-    """A few sentences a program officer reads first; built only from cells already protected."""
-    name, f, m, k = month_name(b.month), b.f, b.month, b.f.k
+    """A few sentences a program officer reads first; built only from cells already protected,
+    each figure said as its table shows it."""
+    w, f, m, k = b.w, b.f, b.month, b.f.k
     if empty:
-        return [f"Nothing was recorded in {name}: no worker wrote to Puente and no case moved."]
-    workers, previous = f.cell("workers", m), f.cell("workers", b.previous)
-    change = sup.difference(workers, previous)
-    lines = [f"In {name}, Puente reached {_say(workers, k)} workers in {_say(f.cell('conversations', m), k)} "
-             f"conversations" + (f" ({change.text} on {month_name(b.previous)})." if change.shown else ".")]
-    answered = f.cell("topics_answered", m)
-    topics = f.cube("topics_answered", m).view(**b.filters.as_dict()).by.get("subject", [])
-    top = next(((c, cell) for c, cell in topics if cell.shown), None)
-    lines.append(f"It answered {_say(answered, k)} rights questions"
-                 + (f"; the most asked about was {labels.TOPICS.get(top[0], top[0]).lower()} ({top[1].text})."
-                    if top else "."))
-    reports = f.cell("reports", m)
-    types = f.cube("report_types", m).view(**b.filters.as_dict()).by.get("subject", [])
-    top = next(((c, cell) for c, cell in types if cell.shown), None)
-    lines.append(f"Workers filed {_say(reports, k)} reports"
-                 + (f"; the abuse named most often was {labels.ABUSE_TYPES.get(top[0], top[0]).lower()}."
-                    if top else "."))
-    referrals = next(s for s in b.sections if s.key == "referrals")
-    figures = {h.key: h.cell for h in referrals.headlines}
-    sent = figures["referrals_sent"]
-    timing = (f" {figures['ack_48h'].text} were acknowledged within 48 hours (median "
-              f"{figures['ack_median'].text})." if figures["ack_48h"].shown and figures["ack_median"].shown
-              else " Too few were acknowledged to show how fast without pointing at single cases.")
-    lines.append(f"{_say(sent, k).capitalize()} referrals were sent to organizations.{timing}")
-    fallback, unmatched = f.cell("fallback_used", m), f.cell("unmatched", m)
-    lines.append(f"The national fallback took {_say(fallback, k)} cases and {_say(unmatched, k)} found no "
-                 "organization at all: see the coverage gaps for where local partners are missing.")
+        return [w("analytics.summary.empty", month=w.month(m))]
+
+    def say(measure: str) -> str:
+        return _say(f.cell(measure, m), w, k)
+
+    workers = f.cell("workers", m)
+    change = sup.difference(workers, f.cell("workers", b.previous))
+    reach = {"month": w.month(m), "workers": say("workers"), "conversations": say("conversations")}
+    lines = [w("analytics.summary.reach_change", change=change.text, previous=w.month(b.previous), **reach)
+             if change.shown else w("analytics.summary.reach", **reach)]
+    top = _top(b, "topics_answered")
+    lines.append(w("analytics.summary.answers_top", answers=say("topics_answered"), topic=w.topic(top[0]).lower(),
+                   count=top[1].text) if top else w("analytics.summary.answers", answers=say("topics_answered")))
+    top = _top(b, "report_types")
+    lines.append(w("analytics.summary.reports_top", reports=say("reports"), type=w.abuse(top[0]).lower())
+                 if top else w("analytics.summary.reports", reports=say("reports")))
+    figures = {h.key: h.cell for s in b.sections if s.key == "referrals" for h in s.headlines}
+    timing = (w("analytics.summary.timing", share=figures["ack_48h"].text, median=figures["ack_median"].text)
+              if figures["ack_48h"].shown and figures["ack_median"].shown else w("analytics.summary.timing_hidden"))
+    lines.append(w("analytics.summary.referrals", referrals=say("referrals_sent")) + " " + timing)
+    lines.append(w("analytics.summary.coverage", fallback=say("fallback_used"), unmatched=say("unmatched")))
     return lines

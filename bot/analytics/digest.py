@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from bot.analytics import charts
-from bot.analytics.dashboard import MonthReport, month_name
+from bot.analytics.dashboard import MonthReport
 from bot.errors import PuenteError
 
 log = logging.getLogger(__name__)
@@ -42,15 +42,18 @@ def _environment() -> Environment:
 
 def render(report: MonthReport) -> str:
     """The digest as one self-contained HTML page (styles inline, charts as inline SVG)."""
-    trends = [Markup(charts.line_chart(h.trend, f"{h.label}, by month"))
+    words = report.words
+    trends = [Markup(charts.line_chart(h.trend, words("analytics.chart.trend", label=h.label),
+                                       month_label=words.short_month))
               for s in report.sections for h in s.headlines if h.trend]
     tables = {t.key: t for t in report.tables}
     chosen = [tables[key] for key in DIGEST_TABLES if key in tables and tables[key].rows]
     bars = {t.key: Markup(charts.bar_chart([(label, cells[0]) for _, label, cells in t.rows],
-                                           f"{t.columns[0]}: {t.title.lower()}", limit=10))
+                                           words("analytics.chart.bars", column=t.columns[0], table=t.title),
+                                           limit=10, no_data=words("analytics.no_data")))
             for t in chosen}
     return _environment().get_template("admin/digest.html").render(
-        report=report, month_name=month_name(report.month), trends=trends, tables=chosen, bars=bars)
+        report=report, month_name=report.month_name, trends=trends, tables=chosen, bars=bars)
 
 
 def write(report: MonthReport, path: str | Path) -> Path:
@@ -86,7 +89,7 @@ def to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 90) 
 
 
 def subject(report: MonthReport) -> str:
-    return f"Puente digest: {month_name(report.month)}"
+    return f"Puente digest: {report.month_name}"
 
 
 def plain_text(report: MonthReport) -> str:

@@ -202,8 +202,13 @@ def _opted(context: Context, effect: Effect) -> None:
 
 @handler("emergency")
 def _emergency(context: Context, effect: Effect) -> None:
+    """An emergency is what the safety triage classed as one (danger, confinement, sexual abuse,
+    injury, suicide), counted under that category; an answer given inside a flow (a report's
+    "are you in danger?") is the worker's answer to a question, not a message triaged."""
+    if effect.data.get("source") != "triage":
+        return
     dims = _worker_dims(context) | {"province": effect.data.get("province") or _worker_dims(context)["province"]}
-    record(context.session, "emergency", subject=effect.data.get("source"), **dims)
+    record(context.session, "emergency", subject=effect.data.get("category"), **dims)
 
 
 @handler("erase_data", first=True)

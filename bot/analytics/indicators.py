@@ -179,11 +179,11 @@ def coverage(session: Session, months: Sequence[str]) -> Counts:
 
 
 def activity(session: Session, months: Sequence[str]) -> Counts:
-    """Opt-outs, erasures, emergencies and relay messages (by direction), per month."""
+    """Opt-outs, erasures, emergencies (by triage category) and relay messages (by direction), per month."""
     counts = Counts()
     kinds = ("opt_out", "opt_in", "erase_data", "emergency", "relay_message")
     for row in _grouped(session, kinds, months):
-        subject = row.subject if row.kind == "relay_message" else None
+        subject = row.subject if row.kind in ("relay_message", "emergency") else None
         counts.add(row.kind, row.period, _coords(row, subject), row.n)
     return counts
 

@@ -1,45 +1,83 @@
-"""Names administrators read for the codes the event log holds (English; the codes stay in CSV)."""
+"""The words administrators read for the codes the event log holds, in the portal's languages.
+
+The codes themselves stay in the CSV exports; the words come from the portal's catalog
+(``analytics.*`` and the portal's own ``abuse.*``, ``sector.*``, ``outcome.*``, ``channel.*``,
+``worker_language.*``), so the dashboard reads in English or French like the rest of the portal.
+"""
 
 from __future__ import annotations
 
-DIMENSIONS = {"province": "Province", "language": "Language", "sector": "Sector",
-              "channel": "Channel", "subject": "Subject"}
-LANGUAGES = {"es": "Spanish", "tl": "Tagalog", "en": "English"}
-CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp"}
+from datetime import date
+
+from babel.dates import format_date
+
+from bot import i18n
+
+DIMENSIONS = ("province", "language", "sector", "channel")
+LANGUAGES = ("es", "tl", "en")
+CHANNELS = ("sms", "whatsapp")
 PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
-SECTORS = {"agriculture": "Agriculture", "caregiving": "Caregiving", "food_processing": "Food processing",
-           "construction": "Construction", "hospitality": "Hospitality", "other": "Other sector"}
-TOPICS = {"wages": "Wages and pay", "hours": "Hours and overtime", "housing": "Housing",
-          "health": "Health care", "permit": "Work permit", "fees": "Recruitment fees",
-          "documents": "Documents", "safety": "Health and safety", "retaliation": "Retaliation"}
-ABUSE_TYPES = {"wages": "Wages", "hours": "Hours", "housing": "Housing",
-               "health_safety": "Health and safety", "documents": "Documents taken",
-               "fees": "Recruitment fees", "violence": "Harassment or violence",
-               "retaliation": "Threats or retaliation", "other": "Other"}
-OUTCOMES = {"resolved": "Resolved", "referred_to_authorities": "Referred to authorities",
-            "worker_unreachable": "Worker unreachable", "withdrawn": "Withdrawn", "other": "Other"}
-GAP_KINDS = {"province": "No organization in the province", "language": "Nobody speaks the language",
-             "service": "Service not offered in the province", "sector": "Sector not covered",
-             "capacity": "All organizations full"}
-RELAY = {"to_worker": "To workers", "from_worker": "From workers"}
-UNKNOWN = "Not known"
+SECTORS = ("agriculture", "caregiving", "food_processing", "construction", "hospitality", "other")
+UNKNOWN = "unknown"
 
-_BY_DIMENSION = {"language": LANGUAGES, "channel": CHANNELS, "sector": SECTORS}
+#: The portal's message family for a code of each dimension (provinces are shown as their codes).
+_FAMILY = {"language": "worker_language", "channel": "channel", "sector": "sector"}
 
 
-def value(dimension: str, code: str) -> str:
-    """A cell label: the name of a code in its dimension (``unknown`` when the worker never said)."""
-    if code == "unknown":
-        return UNKNOWN
-    return _BY_DIMENSION.get(dimension, {}).get(code, code)
+class Words:
+    """The dashboard's words in one language: ``words("analytics.x", **params)`` and the names of codes."""
 
+    def __init__(self, language: str = "en", *, strict: bool | None = None):
+        self.language = language
+        self.translator = i18n.translator(language, domain="portal", strict=strict)
 
-def gap(code: str) -> str:
-    kind, _, what = code.partition(":")
-    name = value(kind, what) if kind in _BY_DIMENSION else what.replace("_", " ")
-    return f"{GAP_KINDS.get(kind, kind)}: {name}"
+    def __call__(self, msgid: str, **params: object) -> str:
+        return self.translator.gettext(msgid, **params)
 
+    def _named(self, family: str, code: str) -> str:
+        msgid = f"{family}.{code}"
+        return self(msgid) if self.translator.catalogs.text(self.translator.catalogs.fallback, msgid) else code
 
-def step(code: str) -> str:
-    flow, _, where = code.partition(" @ ")
-    return f"{flow} at '{where}'"
+    def value(self, dimension: str, code: str) -> str:
+        """A row's name: the code's name in its dimension (``unknown``: the worker never said)."""
+        if code == UNKNOWN:
+            return self("analytics.unknown")
+        family = _FAMILY.get(dimension)
+        return self._named(family, code) if family else code
+
+    def dimension(self, dimension: str) -> str:
+        return self(f"analytics.dimension.{dimension}")
+
+    def topic(self, code: str) -> str:
+        return self._named("analytics.topic", code)
+
+    def abuse(self, code: str) -> str:
+        return self._named("abuse", code)
+
+    def outcome(self, code: str) -> str:
+        return self._named("outcome", code)
+
+    def relay(self, code: str) -> str:
+        return self._named("analytics.relay", code)
+
+    def triage(self, code: str) -> str:
+        return self._named("analytics.triage", code)
+
+    def gap(self, code: str) -> str:
+        kind, _, what = code.partition(":")
+        name = self.value(kind, what) if kind in _FAMILY else what.replace("_", " ")
+        return self("analytics.gap", kind=self._named("analytics.gap_kind", kind), what=name)
+
+    def step(self, code: str) -> str:
+        flow, _, where = code.partition(" @ ")
+        return self("analytics.step", flow=flow, step=where)
+
+    def month(self, month: str) -> str:
+        """"2026-10" as "October 2026" / "octobre 2026"."""
+        year, mon = map(int, month.split("-"))
+        return format_date(date(year, mon, 1), "MMMM y", locale=i18n.BABEL_LOCALES.get(self.language, "en_CA"))
+
+    def short_month(self, month: str) -> str:
+        """"2026-10" as "Oct 26" / "oct. 26" for a chart's axis."""
+        year, mon = map(int, month.split("-"))
+        return format_date(date(year, mon, 1), "MMM yy", locale=i18n.BABEL_LOCALES.get(self.language, "en_CA"))

@@ -86,8 +86,8 @@ class Cube:
     A dashboard filter picks a margin, a breakdown lists a line of it; since all views come from
     one protected cube, comparing views (all provinces, then each province) reveals nothing that
     one view hides. Each line (a cell and its children along one dimension) is made safe with
-    :func:`safe`, hiding more children, or the line's total when that is not enough, until no line
-    changes.
+    :func:`safe`, hiding more children, or the line's total when that is not enough, and no line
+    keeps a single figure unshown (the others would give it), until no line changes.
     """
 
     def __init__(self, dims: tuple[str, ...], rows: Mapping[tuple[str | None, ...], int], k: int):
@@ -116,19 +116,37 @@ class Cube:
             line = pending.pop()
             queued.discard(line)
             for changed in self._settle(line):
-                for axis, coord in enumerate(changed):
-                    if coord != ALL:
-                        up = (changed[:axis] + (ALL,) + changed[axis + 1:], axis)
-                        if up not in queued:
-                            queued.add(up)
-                            pending.append(up)
+                for line_of in self._lines_of(changed):
+                    if line_of not in queued:
+                        queued.add(line_of)
+                        pending.append(line_of)
+
+    def _lines_of(self, key: Key) -> list[tuple[Key, int]]:
+        """Every line a figure is in: as a member (of its parent along each axis) or as the total."""
+        ups = [(key[:axis] + (ALL,) + key[axis + 1:], axis) for axis, coord in enumerate(key) if coord != ALL]
+        own = [(key, axis) for axis, coord in enumerate(key) if coord == ALL and (key, axis) in self.children]
+        return ups + own
 
     def _settle(self, line: tuple[Key, int]) -> list[Key]:
         """Hide what this line needs hidden; the keys whose status changed."""
-        total, _axis = line
+        members = self.children[line]
+        return self._protect_small(line[0], members) or self._not_alone(line[0], members)
+
+    def _not_alone(self, total: Key, members: list[Key]) -> list[Key]:
+        """No figure of a line may be its only one not shown: the others would give it back (a
+        hidden total as the sum of its shown breakdown, a hidden member as the total minus the rest)."""
+        unknown = [key for key in [total, *members] if self.status[key] != "shown"]
+        if len(unknown) != 1:
+            return []
+        shown = sorted((c for c in members if self.status[c] == "shown"), key=lambda c: (self.values[c], c))
+        chosen = shown[0] if shown else total
+        self.status[chosen] = "hidden"
+        return [chosen]
+
+    def _protect_small(self, total: Key, members: list[Key]) -> list[Key]:
+        """Hide more members (or the total) until every small member is uncertain (:func:`safe`)."""
         if self.status.get(total) != "shown":
             return []
-        members = self.children[line]
         small = [c for c in members if self.status[c] == "small"]
         if not small:
             return []

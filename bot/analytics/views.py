@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from markupsafe import Markup
 
-from bot.analytics import charts, dashboard, digest
+from bot.analytics import charts, dashboard, digest, labels
 from bot.analytics.dashboard import Filters, MonthError, MonthReport, Table
 from bot.portal import audit, web
 
@@ -50,14 +50,17 @@ def _globals() -> dict[str, Any]:
     return {"_": web._, "user": g.get("user"), "lang": g.get("lang", "en"), "languages": ("en", "fr")}
 
 
-def _report() -> MonthReport:
+def _report(language: str | None = None) -> MonthReport:
+    """The month asked for, in ``language`` (the user's by default)."""
+    language = language or g.get("lang", "en")
     settings = current_app.extensions["puente"].settings.analytics
     try:
         month = dashboard.parse_month(request.args.get("month") or dashboard.current_month())
     except MonthError as exc:
         abort(Response(f"{exc}\n", status=400, mimetype="text/plain"))
     return dashboard.build(web.db(), month, k=settings.small_cell_threshold,
-                           trend_months=settings.trend_months, filters=Filters.from_args(request.args))
+                           trend_months=settings.trend_months, filters=Filters.from_args(request.args),
+                           words=labels.Words(language))
 
 
 def _target(report: MonthReport) -> str:
@@ -71,7 +74,7 @@ def index() -> str:
     audit.record(web.db(), g.user.id, "admin.analytics", _target(report))
     return render_template("admin/dashboard.html", report=report, svg=_charts(report),
                            months=dashboard.previous_months(dashboard.current_month(), 24)[::-1],
-                           choices=_choices())
+                           choices=_choices(report.words))
 
 
 @bp.get("/export.csv")
@@ -97,7 +100,7 @@ def export_table(key: str) -> Response:
 
 @bp.get("/digest")
 def digest_page() -> Response:
-    report = _report()
+    report = _report("en")  # the digest is written for the program's stakeholders, in English
     audit.record(web.db(), g.user.id, "admin.digest", _target(report))
     response = Response(digest.render(report))
     # The digest is a file of its own with its styles inline.
@@ -127,24 +130,26 @@ def _no_formula(value: str) -> str:
 
 def _charts(report: MonthReport) -> dict[str, Markup]:
     """Inline SVG for each headline trend and each table's first column (both already protected)."""
-    out: dict[str, Markup] = {}
+    words, out = report.words, {}
     for section in report.sections:
         for headline in section.headlines:
             if headline.trend:
-                out[headline.key] = Markup(charts.line_chart(headline.trend, f"{headline.label}, by month"))
+                out[headline.key] = Markup(charts.line_chart(
+                    headline.trend, words("analytics.chart.trend", label=headline.label),
+                    month_label=words.short_month))
         for table in section.tables:
             if table.rows:
-                out[table.key] = Markup(charts.bar_chart([(label, cells[0]) for _, label, cells in table.rows],
-                                                         f"{table.columns[0]}: {table.title.lower()}"))
+                out[table.key] = Markup(charts.bar_chart(
+                    [(label, cells[0]) for _, label, cells in table.rows],
+                    words("analytics.chart.bars", column=table.columns[0], table=table.title),
+                    no_data=words("analytics.no_data")))
     return out
 
 
-def _choices() -> dict[str, list[tuple[str, str]]]:
-    from bot.analytics import labels
-
+def _choices(words: labels.Words) -> dict[str, list[tuple[str, str]]]:
     return {
         "province": [(p, p) for p in labels.PROVINCES],
-        "language": list(labels.LANGUAGES.items()),
-        "sector": list(labels.SECTORS.items()) + [("unknown", labels.UNKNOWN)],
-        "channel": list(labels.CHANNELS.items()),
+        "language": [(code, words.value("language", code)) for code in labels.LANGUAGES],
+        "sector": [(code, words.value("sector", code)) for code in (*labels.SECTORS, labels.UNKNOWN)],
+        "channel": [(code, words.value("channel", code)) for code in labels.CHANNELS],
     }

@@ -12,6 +12,7 @@ from bot.portal import passwords
 from bot.portal.models import LANGUAGES, ROLES, User
 from bot.routing.models import NgoRecord
 
+NO_PASSWORD = "!unset"  # an invited account until its owner sets a password: matches nothing
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -32,10 +33,11 @@ def find(session: Session, email: str) -> User | None:
 
 
 def create_user(
-    session: Session, *, email: str, password: str, role: str = "staff", ngo_id: str | None = None,
+    session: Session, *, email: str, password: str | None, role: str = "staff", ngo_id: str | None = None,
     name: str = "", language: str = "en",
 ) -> User:
-    """A new account. Staff need an existing NGO; administrators may have none."""
+    """A new account. Staff need an existing NGO; administrators may have none. Without a password
+    the account waits for its owner to set one through an invitation link (bot.portal.tokens)."""
     email = normalize_email(email)
     if not _EMAIL.match(email) or len(email) > 254:
         raise AccountError("account.error.email", email=email)
@@ -51,7 +53,7 @@ def create_user(
     elif role == "staff":
         raise AccountError("account.error.staff_needs_ngo")
     try:
-        password_hash = passwords.hash_password(password)
+        password_hash = NO_PASSWORD if password is None else passwords.hash_password(password)
     except passwords.WeakPassword as exc:
         raise AccountError(exc.msgid, minimum=str(passwords.MIN_LENGTH)) from None
     user = User(email=email, name=name.strip()[:120], role=role, ngo_id=ngo_id or None,

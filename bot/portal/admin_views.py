@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bot.portal import accounts, alerts_words, audit, csrf
+from bot.portal import accounts, alerts_words, audit, notify, tokens
 from bot.portal.models import LANGUAGES, ROLES, AuditLog, User
-from bot.portal.web import _, admin_required, bp, db, label, runtime
+from bot.portal.web import _, admin_required, bp, confirmation, db, label, runtime
 from bot.routing import alerts as routing_alerts
 from bot.routing.models import OPEN_REFERRAL, AdminAlert, NgoRecord, Referral
 
@@ -55,16 +55,6 @@ def admin_alert(alert_id: int) -> Response:
     return redirect(url_for("portal.admin_home", _anchor="alerts"))
 
 
-def confirmation(question: str) -> str | None:
-    """A destructive admin action asks first: the page repeating the form with ``confirmed``, or
-    None once confirmed. Works without JavaScript."""
-    if request.form.get("confirmed") == "1":
-        return None
-    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in (csrf.FIELD, "confirmed")]
-    return render_template("portal/confirm.html", question=question, fields=fields, action=request.path,
-                           back=request.referrer or url_for("portal.admin_home"))
-
-
 @bp.get("/admin/ngos")
 @admin_required
 def admin_ngos() -> str:
@@ -110,25 +100,32 @@ def admin_users() -> str:
     ngos = session.scalars(select(NgoRecord).order_by(NgoRecord.name)).all()
     audit.record(session, g.user.id, "admin.view", "users")
     return render_template("portal/admin_users.html", users=users, ngos=ngos, roles=ROLES,
-                           user_languages=LANGUAGES, form=request.args)
+                           user_languages=LANGUAGES, form=request.args, invited=tokens.invited)
 
 
 @bp.post("/admin/users")
 @admin_required
 def admin_user_create() -> Response:
-    form = request.form
+    """Invite a person: their account waits until they set their own password through the link
+    e-mailed to them; their organization is told an account was made for it."""
+    form, rt = request.form, runtime()
+    if not rt.settings.smtp.host:
+        flash(_("account.error.no_mail"), "error")
+        return redirect(url_for("portal.admin_users"))
     session = db()
     try:
         with session.begin_nested():
             user = accounts.create_user(
-                session, email=form.get("email", ""), password=form.get("password", ""),
+                session, email=form.get("email", ""), password=None,
                 role=form.get("role", "staff"), ngo_id=form.get("ngo_id") or None,
                 name=form.get("name", ""), language=form.get("language", "en"))
     except accounts.AccountError as exc:
         flash(_(exc.msgid, **exc.params), "error")
         return redirect(url_for("portal.admin_users"))
-    audit.record(session, g.user.id, "admin.user_create", f"user:{user.id}")
-    flash(_("admin.user_created", email=user.email), "success")
+    tokens.issue(session, rt.vault, rt.settings.portal, user, "invite", g.user.id)
+    notify.account_notice_later(session, user.id, "ngo_account_created")
+    audit.record(session, g.user.id, "admin.user_invite", f"user:{user.id}")
+    flash(_("admin.user_invited", email=user.email), "success")
     return redirect(url_for("portal.admin_users"))
 
 
@@ -143,14 +140,18 @@ def admin_user_update(user_id: int) -> Response:
         return page
     if request.form.get("reset_totp") and (page := confirmation(_("confirm.user_totp_reset", email=user.email))):
         return page
+    if request.form.get("send_reset") and (page := confirmation(_("confirm.user_reset_link", email=user.email))):
+        return page
     try:
         if "active" in request.form:
             accounts.set_active(session, user, request.form["active"] == "1")
             audit.record(session, g.user.id, "admin.user_active" if user.active else "admin.user_inactive",
                          f"user:{user.id}")
-        if request.form.get("password"):
-            accounts.set_password(user, request.form["password"])
-            audit.record(session, g.user.id, "admin.user_password", f"user:{user.id}")
+        if request.form.get("send_reset"):
+            rt = runtime()
+            kind = "invite" if tokens.invited(user) else "reset"
+            tokens.issue(session, rt.vault, rt.settings.portal, user, kind, g.user.id)
+            audit.record(session, g.user.id, f"admin.user_{kind}_link", f"user:{user.id}")
         if request.form.get("unlock"):
             user.failed_logins, user.locked_until = 0, None
             audit.record(session, g.user.id, "admin.user_unlock", f"user:{user.id}")

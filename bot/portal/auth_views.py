@@ -7,7 +7,7 @@ import time
 from flask import Response, flash, g, redirect, render_template, request, session, url_for
 
 from bot.db import utcnow
-from bot.portal import accounts, audit, passwords, totp
+from bot.portal import accounts, audit, notify, passwords, totp
 from bot.portal.models import LANGUAGES
 from bot.portal.throttle import Throttle
 from bot.portal.web import (
@@ -54,12 +54,16 @@ def login() -> Response | str:
     if throttle.address_blocked(session_db, address):
         return _login_refused("login.error.address_throttled", 429, email, next_url)
     user = accounts.find(session_db, email)
-    if user is not None and (minutes := throttle.locked_minutes(user)):
-        audit.record(session_db, user.id, "login.refused_locked", f"user:{user.id}")
-        return _login_refused("login.error.locked", 429, email, next_url, minutes=minutes)
-    if not passwords.verify(user.password_hash if user else None, password):
-        throttle.failed(session_db, user, address)
-        return _login_refused("login.error.wrong", 401, email, next_url)
+    # Always the same work and the same words, whether the e-mail is unknown, the password wrong or
+    # the account must wait: a refusal tells nobody which accounts exist or are being tried.
+    right = passwords.verify(user.password_hash if user else None, password)
+    if user is not None and throttle.wait_seconds(session_db, user, address):
+        audit.record(session_db, user.id, "login.refused_wait", f"user:{user.id}")
+        return _login_refused("login.error.failed", 401, email, next_url)
+    if not right:
+        if throttle.failed(session_db, user, address):
+            notify.account_notice_later(session_db, user.id, "failed_logins")
+        return _login_refused("login.error.failed", 401, email, next_url)
     if not user.active:
         audit.record(session_db, user.id, "login.refused_inactive", f"user:{user.id}")
         return _login_refused("login.error.inactive", 403, email, next_url)
@@ -103,13 +107,14 @@ def login_code() -> Response | str:
     if user is None or not user.active or not user.totp_secret_enc:
         session.pop("pending", None)
         return redirect(url_for("portal.login"))
-    if throttle.address_blocked(session_db, address) or throttle.locked_minutes(user):
+    if throttle.address_blocked(session_db, address) or throttle.wait_seconds(session_db, user, address):
         session.pop("pending", None)
         return error_page("login.error.title", "login.error.too_many", 429)
     secret = runtime().vault.decrypt(user.totp_secret_enc)
     step = totp.accepted_step(secret, request.form.get("code", ""), user.totp_last_step)
     if step is None:
-        throttle.failed(session_db, user, address)
+        if throttle.failed(session_db, user, address):
+            notify.account_notice_later(session_db, user.id, "failed_logins")
         html = render_template("portal/login_code.html", error=_("login.error.code"))
         return Response(html, status=401)
     user.totp_last_step = step

@@ -34,6 +34,8 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(2), default="en")
+    # Failed logins in a row, and the moment before which the account may not be tried again (a
+    # progressive delay: bot.portal.throttle, never a lock).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     # Bumped on logout, password change and deactivation: every older session cookie stops working.
@@ -106,3 +108,22 @@ class SavedReply(Base):
     title: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AccountToken(Base):
+    """A single-use link to set one's own password: an invitation to a new account, or a reset.
+
+    Only the token's SHA-256 is kept to find it; the token itself is kept encrypted until its
+    e-mail is sent, then dropped, so nobody (an administrator included) can read it back."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # invite | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_enc: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, object_session
 
 from bot import i18n
 from bot.portal import audit
-from bot.portal.models import AuditLog, RelayMessage, User
+from bot.portal.models import AccountToken, AuditLog, RelayMessage, User
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import NgoRecord, Referral
 from bot.runtime import Runtime, after_commit, current
@@ -102,4 +102,90 @@ def _message(runtime: Runtime, user: User, kind: str, referral: Referral, ngo: N
     text = f"{body}\n\n{link}\n\n{footer}\n"
     html = (f"<p>{escape(body)}</p><p><a href=\"{escape(link)}\">{escape(link)}</a></p>"
             f"<p><small>{escape(footer)}</small></p>")
+    return subject, text, html
+
+
+# --- notices about an account (to its owner, or to their organization) ---------------------------
+
+ACCOUNT_JOB = "bot.portal.notify.account_notice"
+#: Notices to the account's owner; ``ngo_*`` ones go to their organization's contact address.
+ACCOUNT_KINDS = ("failed_logins", "invite", "reset_link", "password_set", "totp_off",
+                 "ngo_account_created", "ngo_password_set", "ngo_totp_off")
+#: Notices that carry a single-use link (the token's id is the job's third argument).
+LINK_KINDS = ("invite", "reset_link")
+
+
+def account_notice_later(session: Session, user_id: int, kind: str, token_id: int = 0) -> None:
+    """E-mail an account notice once this transaction commits (retried when the server is down)."""
+    if kind not in ACCOUNT_KINDS:
+        raise ValueError(f"unknown account notice {kind!r}")
+    after_commit(session, ACCOUNT_JOB, user_id, kind, token_id)
+
+
+def account_notice(user_id: int, kind: str, token_id: int = 0, attempt: int = 1) -> bool:
+    """Send one account notice: never a password or a case, only what happened and what to do.
+
+    A link's token is kept encrypted only until its e-mail is sent, then forgotten (the database
+    keeps its hash). Retried like a referral notice (``routing.delivery_backoff_seconds``)."""
+    runtime = current()
+    settings = runtime.settings
+    with runtime.db.session() as session:
+        user = session.get(User, user_id)
+        token = session.get(AccountToken, token_id) if token_id else None
+        if user is None or (kind in LINK_KINDS and (token is None or token.token_enc is None)):
+            return False
+        ngo = session.get(NgoRecord, user.ngo_id) if user.ngo_id else None
+        to = _ngo_addresses(session, ngo, user) if kind.startswith("ngo_") else [user.email]
+        if not to:
+            return False
+        link = _link(runtime, token) if token is not None and kind in LINK_KINDS else ""
+        subject, text, html = _account_message(runtime, user, kind, ngo, link)
+        try:
+            send_mail(settings.smtp, to, subject, text, html, message_id_key=f"account-{kind}-{user_id}")
+        except MailError as exc:
+            backoff = settings.routing.delivery_backoff_seconds
+            if exc.retryable and attempt < settings.routing.delivery_max_attempts:
+                delay = backoff[min(attempt - 1, len(backoff) - 1)]
+                log.warning("%s notice for user %s not sent (attempt %s, retrying in %ss): %s",
+                            kind, user_id, attempt, delay, exc)
+                after_commit(session, ACCOUNT_JOB, user_id, kind, token_id, attempt + 1, delay=delay)
+            else:
+                log.error("%s notice for user %s not sent after %s attempt(s): %s", kind, user_id, attempt, exc)
+            return False
+        if token is not None:
+            token.token_enc = None  # sent: only its hash is kept
+        audit.record(session, None, f"email.{kind}"[:40], f"user:{user_id}")
+    return True
+
+
+def _ngo_addresses(session: Session, ngo: NgoRecord | None, user: User) -> list[str]:
+    """The organization's contact address from the directory (never an example organization's),
+    else its other active staff."""
+    if ngo is None:
+        return []
+    record = ngo.record or {}
+    contact = (record.get("contacts") or {}).get("email")
+    if contact and not record.get("example_contacts"):
+        return [contact]
+    return list(session.scalars(select(User.email).where(User.ngo_id == ngo.id, User.active.is_(True),
+                                                         User.id != user.id).order_by(User.id)))
+
+
+def _link(runtime: Runtime, token) -> str:
+    raw = runtime.vault.decrypt(token.token_enc)
+    return f"{runtime.settings.public_base_url or ''}/portal/account/link/{raw}"
+
+
+def _account_message(runtime: Runtime, user: User, kind: str, ngo: NgoRecord | None,
+                     link: str) -> tuple[str, str, str]:
+    tr = i18n.translator(user.language, domain="portal")
+    params = {"email": user.email, "ngo": ngo.name if ngo else "Puente", "link": link,
+              "count": runtime.settings.portal.login_notify_after,
+              "hours": (runtime.settings.portal.invite_valid_hours if kind == "invite"
+                        else runtime.settings.portal.reset_valid_hours)}
+    subject = tr.gettext(f"email.account.{kind}.subject", **params)
+    body = tr.gettext(f"email.account.{kind}.body", **params)
+    footer = tr.gettext("email.footer")
+    text = f"{body}\n\n{footer}\n"
+    html = f"<p>{escape(body)}</p><p><small>{escape(footer)}</small></p>"
     return subject, text, html

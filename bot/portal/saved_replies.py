@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.portal import audit
 from bot.portal.cases import WORKER_LANGUAGES
 from bot.portal.models import SavedReply
-from bot.portal.web import _, bp, db, staff_required
+from bot.portal.web import _, bp, confirmation, db, staff_required
 
 MAX_TITLE, MAX_BODY = 80, 2000
 
@@ -51,8 +51,11 @@ def saved_reply_save() -> Response:
 
 @bp.post("/saved-replies/<int:item_id>/delete")
 @staff_required
-def saved_reply_delete(item_id: int) -> Response:
-    db().delete(_own(item_id))
+def saved_reply_delete(item_id: int) -> Response | str:
+    item = _own(item_id)
+    if page := confirmation(_("confirm.saved_reply_delete", title=item.title)):
+        return page
+    db().delete(item)
     audit.record(db(), g.user.id, "saved_reply.delete", f"saved_reply:{item_id}")
     flash(_("saved.deleted"), "success")
     return redirect(url_for("portal.saved_replies"))

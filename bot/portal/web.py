@@ -248,6 +248,16 @@ def _template_globals() -> dict[str, Any]:
             "user": g.get("user"), "lang": g.get("lang", "en"), "languages": LANGUAGES}
 
 
+def confirmation(question: str) -> str | None:
+    """A destructive action asks first: the page repeating the form with ``confirmed``, or
+    None once confirmed. Works without JavaScript."""
+    if request.form.get("confirmed") == "1":
+        return None
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in (csrf.FIELD, "confirmed")]
+    return render_template("portal/confirm.html", question=question, fields=fields, action=request.path,
+                           back=request.referrer or url_for("portal.index"))
+
+
 # --- access ---------------------------------------------------------------------------------------
 
 def login_required(view: Callable) -> Callable:

@@ -26,6 +26,8 @@ class NgoRecord(Base):
     record: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(default=True)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
+    # The organization requires its staff to sign in with a second factor (set in the portal).
+    staff_totp_required: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -82,22 +82,31 @@ class Program:
         if self.state(sender).get("flow") == "province":
             self.say(sender, province)
 
-    def report(self, sender: str, province: str) -> None:
-        """A worker reports (menu option 2) and answers every question of the report flow."""
+    def report(self, sender: str, province: str, **answers: str) -> None:
+        """A worker reports (menu option 2) and answers every question of the report flow
+        (``answers`` replace some of :data:`REPORT`)."""
         self.say(sender, "hola")
         self.say(sender, "2")
+        script = REPORT | answers
         for _ in range(25):
             state = self.state(sender)
             if state.get("flow") != "report":
                 return
             step = state.get("step")
-            self.say(sender, province if step == "province" else REPORT.get(step, "saltar"))
+            self.say(sender, province if step == "province" else script.get(step, "saltar"))
         raise AssertionError("the report flow did not end")
 
     def state(self, sender: str) -> dict:
         key = self.runtime.vault.address_key(sender)
         with self.runtime.db.session() as session:
             return session.scalar(select(Conversation.state).where(Conversation.address_key == key)) or {}
+
+    def post_language(self, client, language: str):
+        """Choose the portal's language as the switcher does; returns the dashboard after."""
+        token = _CSRF.search(client.get("/admin/").get_data(as_text=True)).group(1)
+        client.post("/portal/language", data={"language": language, "next": "/portal/admin",
+                                              "csrf_token": token})
+        return client.get("/admin/")
 
     def browser(self, email_address: str = ADMIN):
         client = self.bot.app.test_client()

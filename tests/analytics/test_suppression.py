@@ -100,3 +100,36 @@ def test_suppressed_cells_carry_no_number_for_a_chart_or_export_to_show():
     c = cube({("ON", "es"): 13, ("QC", "es"): 5, ("PE", "es"): 4})
     for _, cell in c.view().by["province"]:
         assert (cell.number is None) == (not cell.shown)
+
+
+def _derived(c: Cube) -> set[tuple[str, ...]]:
+    """What a reader can work out exactly from every table of a cube at once: any line (a total and
+    its breakdown along one dimension) with a single figure not shown gives that figure, which may
+    then complete another line, until nothing more can be learned."""
+    known = {key for key in c.values if c.status[key] == "shown"}
+    lines = [(parent, children) for (parent, _), children in c.children.items()]
+    learned, changed = set(), True
+    while changed:
+        changed = False
+        for parent, children in lines:
+            unknown = [key for key in [parent, *children] if key not in known]
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                learned.add(unknown[0])
+                changed = True
+    return learned
+
+
+def test_no_suppressed_figure_can_be_worked_out_from_the_other_tables():
+    # Too few to protect along provinces, so the total is hidden; the language table must not give
+    # it back (Spanish is every worker here), or 8 - 6 = QC's 2.
+    c = cube({("ON", "es"): 6, ("QC", "es"): 2})
+    assert c.view().total.text == "x"
+    assert dict(c.view().by["language"])["es"].text != "8"
+    assert not _derived(c)
+    rng = random.Random(11)
+    provinces, languages = ["ON", "QC", "PE", "BC"], ["es", "tl", "en"]
+    for _ in range(300):
+        rows = {(p, lang): rng.choice([0, 0, 0, 1, 2, 3, 4, 5, 6, 9, 15]) for p in provinces for lang in languages}
+        c = cube(rows)
+        assert not _derived(c), rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -47,12 +46,6 @@ def test_serve_on_sqlite_answers_each_channel_in_its_language(tmp_path: Path, tw
                                "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_healthy(base, server)
-        # Each worker's heartbeat file is in memory: on a disk, touching it may block the worker
-        # (bot/server.py).
-        workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        heartbeats = [target for pid in workers for fd in Path(f"/proc/{pid}/fd").iterdir()
-                      if "wgunicorn-" in (target := os.readlink(fd))]
-        assert len(heartbeats) == 2 and all(t.startswith("/dev/shm/") for t in heartbeats), heartbeats
         token = twilio.auth_token
         spanish = inbound_params("+15195550177", BOT_SMS, "hola, buenos dias, tengo una pregunta")
         assert signed_webhook_post(base, "/webhooks/twilio", spanish, token).status_code == 200
@@ -100,10 +93,6 @@ def test_rq_worker_processes_and_sends(tmp_path: Path, twilio, make_bot, redis_u
         except TimeoutError as exc:
             raise AssertionError(f"{exc}; worker log:\n{log_path.read_text(errors='replace')[-4000:]}") from None
         assert reply.to == "+15195550190" and reply.from_ == BOT_SMS
-        # It yields the CPU to the webhook (jobs.worker_nice): its own priority and its session's.
-        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
-        if os.path.exists(f"/proc/{worker.pid}/autogroup"):
-            assert Path(f"/proc/{worker.pid}/autogroup").read_text().split()[-1] == "10"
     finally:
         worker.terminate()
         worker.wait(timeout=30)

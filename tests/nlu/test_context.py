@@ -54,3 +54,19 @@ def test_the_active_topic_wins_a_near_tie_between_topics():
     assert apply(parse, AFTER_WAGES)["intent"]["name"] == "ask_wages"
     clear = parse_of([("ask_hours", 0.80), ("ask_wages", 0.10)], [], "overtime")
     assert apply(clear, AFTER_WAGES)["intent"]["name"] == "ask_hours"
+
+
+@pytest.mark.parametrize(("text", "intent", "province"), [
+    ("i have a fever and my boss says i must work im in manitoba", "ask_sick", "MB"),
+    ("tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba", "ask_sick", "MB"),
+])
+def test_a_question_that_names_a_province_is_the_question_with_the_province(interpreter, text, intent, province):
+    parse = interpreter.parse(text)
+    assert parse["intent"]["name"] == intent
+    assert province in [e["value"] for e in parse["entities"]]
+
+
+@pytest.mark.parametrize("text", ["im in ontario", "estoy en leamington", "nasa ontario ako",
+                                  "trabajo en bc en un invernadero", "i am a farm worker in ontario"])
+def test_a_message_that_only_gives_a_place_stays_inform(interpreter, text):
+    assert interpreter.parse(text)["intent"]["name"] == "inform"

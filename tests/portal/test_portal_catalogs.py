@@ -56,3 +56,10 @@ def test_placeholders_are_the_same_in_english_and_french():
     differ = [m for m in catalogs.messages["en"]
               if i18n.placeholders(catalogs.text("en", m) or "") != i18n.placeholders(catalogs.text("fr", m) or "")]
     assert differ == []
+
+
+def test_every_english_portal_message_has_its_french_text():
+    """The indicators (bot/analytics) build their message ids at run time: none may be English-only."""
+    catalogs = _catalogs()
+    assert sum(1 for m in catalogs.messages["en"] if m.startswith("analytics.")) > 100
+    assert sorted(m for m in catalogs.messages["en"] if not catalogs.text("fr", m)) == []

@@ -116,3 +116,22 @@ def test_a_workers_reply_on_an_assigned_case_is_emailed_to_the_assignee_only(por
     assert [m["To"] for m in replies] == [ANA]
     with portal.runtime.db.session() as session:
         assert session.scalar(select(RelayMessage.direction).where(RelayMessage.direction == "from_worker"))
+
+
+def test_deleting_a_saved_reply_asks_first(portal):
+    from bot.portal.models import SavedReply
+
+    ana = portal.logged_in(ANA)
+    portal.post(ana, "/portal/saved-replies", {"title": "Pay slips", "body": "Keep your pay slips.",
+                                               "language": "es"}, page="/portal/saved-replies")
+    with portal.runtime.db.session() as session:
+        item_id = session.scalar(select(SavedReply.id))
+    path = f"/portal/saved-replies/{item_id}/delete"
+    asked = portal.post(ana, path, page="/portal/saved-replies")
+    assert asked.status_code == 200 and "Delete the saved reply “Pay slips”?" in text(asked)
+    with portal.runtime.db.session() as session:
+        assert session.get(SavedReply, item_id) is not None  # nothing deleted before the answer
+    done = portal.post(ana, path, {"confirmed": "1"}, page="/portal/saved-replies")
+    assert done.status_code == 302
+    with portal.runtime.db.session() as session:
+        assert session.get(SavedReply, item_id) is None

@@ -1,0 +1,137 @@
+"""Where an answered message's CPU goes: the webhook and the worker's jobs, profiled in one process.
+
+    python bench/profile_turns.py [--conversations 100] [--top 35] [--sort tottime]
+
+On a throwaway PostgreSQL database, a private Redis and the local Twilio-compatible server, the
+app (production settings) takes signed webhooks through Flask's test client, then an rq
+SimpleWorker in this process runs the jobs they queued (turns, sends, deletions at Twilio), each
+side under cProfile. Conversations of four messages, one message of each conversation per round,
+so every turn handles one message as under live traffic. Printed: CPU ms per answered message on
+each side (time.thread_time: this thread only, not the Twilio server's; profiler off) and cProfile's top functions (profiler on).
+No status callbacks here (no server to receive them); deletions are due at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from stack import (
+    BOT_SMS,
+    CONVERSATION,
+    SECRET,
+    WEBHOOK_PATH,
+    RedisServer,
+    TwilioServer,
+    machine,
+    sender,
+    throwaway_database,
+)
+
+from tests.support.webhooks import inbound_params, twilio_signature
+
+PUBLIC_URL = "http://localhost"
+
+
+def _settings(database_url: str, redis_url: str, twilio: TwilioServer):
+    from bot.settings import load_settings
+
+    os.environ.update({
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PUENTE_SECRET_KEY": SECRET,
+        "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_API_BASE_URL": twilio.url, "PUBLIC_BASE_URL": PUBLIC_URL,
+        "PUENTE__TWILIO__STATUS_CALLBACKS": "false", "PUENTE__TWILIO__DELETE_WAIT_SECONDS": "0",
+        "PUENTE__METRICS__TOKEN": "bench",
+    })
+    return load_settings(env="production")
+
+
+def _timed(work: Callable[[], object], profile: cProfile.Profile | None) -> float:
+    start = time.thread_time()
+    if profile is None:
+        work()
+    else:
+        profile.runcall(work)
+    return time.thread_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=100)
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
+    args = parser.parse_args()
+
+    from rq import SimpleWorker
+    from sqlalchemy import event
+
+    from bot import create_app
+    from bot.queue import QUEUES
+
+    with TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
+        app = create_app(_settings(url, redis.url, twilio))
+        runtime = app.extensions["puente"]
+        runtime.warm_up()
+        statements: Counter[str] = Counter()
+        counting = [False]
+
+        @event.listens_for(runtime.db.engine, "before_cursor_execute")
+        def _count(conn, cursor, statement, parameters, context, executemany) -> None:
+            if counting[0]:
+                statements[" ".join(statement.split())[:110]] += 1
+
+        client = app.test_client()
+        rq_queues = [runtime.queue.queues[kind] for kind in QUEUES]
+        worker = SimpleWorker(rq_queues, connection=runtime.queue.redis)
+
+        def post_round(position: int, first: int) -> None:
+            for n in range(first, first + args.conversations):
+                params = inbound_params(sender(n), BOT_SMS, CONVERSATION[position])
+                signature = twilio_signature(PUBLIC_URL + WEBHOOK_PATH, params, twilio.auth_token)
+                response = client.post(WEBHOOK_PATH, data=params, headers={"X-Twilio-Signature": signature})
+                assert response.status_code == 200, response.status_code
+
+        def drain() -> None:
+            worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+
+        # A warm-up round of other workers: caches, pools and connections as in a running process.
+        for position in range(len(CONVERSATION)):
+            post_round(position, 900_000)
+            drain()
+        sent_before = len(twilio.messages)
+
+        cpu = {"web": 0.0, "worker": 0.0}
+        profiles = {"web": cProfile.Profile(), "worker": cProfile.Profile()}
+        for profiled in (False, True):
+            first = 1000 if not profiled else 500_000
+            for position in range(len(CONVERSATION)):
+                seconds = _timed(lambda p=position, f=first: post_round(p, f), profiles["web"] if profiled else None)
+                cpu["web"] += 0 if profiled else seconds
+                seconds = _timed(drain, profiles["worker"] if profiled else None)
+                cpu["worker"] += 0 if profiled else seconds
+            if not profiled:
+                answered = len(twilio.messages) - sent_before
+                counting[0] = True  # the statements of the profiled round
+        deletions = len(twilio.deletions)
+
+    messages = args.conversations * len(CONVERSATION)
+    print(f"{messages} messages ({args.conversations} conversations of {len(CONVERSATION)}), "
+          f"{answered} replies at the Twilio server, {deletions} deletions in all; {machine()}")
+    for side, seconds in cpu.items():
+        print(f"{side:<7} {1000 * seconds / messages:6.2f} ms CPU per message (profiler off)")
+    print(f"total   {1000 * sum(cpu.values()) / messages:6.2f} ms CPU per message")
+    print(f"\n{sum(statements.values()) / messages:.1f} SQL statements per message (webhook and jobs):")
+    for statement, count in statements.most_common(25):
+        print(f"{count / messages:6.2f}  {statement}")
+    for side, profile in profiles.items():
+        print(f"\n=== {side} (profiled round, {args.sort})")
+        pstats.Stats(profile).strip_dirs().sort_stats(args.sort).print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()

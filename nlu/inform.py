@@ -1,0 +1,56 @@
+"""A question that also names a place is the question, not `inform`.
+
+"i have a fever and my boss says i must work im in manitoba" holds a province, and the words
+"im in manitoba" pull the whole message toward `inform` (a message that only gives a province or
+a sector). When `inform` wins but the message says more than the slot, the rest of it, without
+the place or sector, is classified alone: a rights topic found there with confidence is the
+intent (``inform`` leaves the ranking), and the province stays among the entities for the flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nlu.normalize import tokens
+
+INFORM = "inform"
+SLOT_ENTITIES = ("province", "sector")
+#: The rest must have at least this many words to be a question of its own ("im in", "y en",
+#: "trabajo en un" say nothing more than the place).
+MIN_OTHER_WORDS = 5
+#: How sure the classifier must be of the rest's topic (short texts score lower than whole ones).
+MIN_CONFIDENCE = 0.3
+#: Topics a message can ask about alongside its place.
+TOPICS = frozenset({
+    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees", "ask_documents",
+    "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "emergency",
+})
+
+
+def without_slots(text: str, entities: list[dict]) -> str:
+    """``text`` with the province and sector mentions cut out."""
+    pieces, cursor = [], 0
+    for entity in sorted((e for e in entities if e.get("entity") in SLOT_ENTITIES),
+                         key=lambda e: e.get("start", 0)):
+        pieces.append(text[cursor:entity.get("start", cursor)])
+        cursor = max(cursor, entity.get("end", cursor))
+    pieces.append(text[cursor:])
+    return " ".join(pieces)
+
+
+def read_past_slots(result: dict, classify: Callable[[str], tuple[str, float]]) -> dict:
+    """``result`` with its intent replaced by the topic of the words around the slot, when
+    `inform` won but those words ask something (a new dict; the input is not changed)."""
+    ranking = result.get("intent_ranking") or []
+    if not ranking or ranking[0]["name"] != INFORM:
+        return result
+    rest = without_slots(result.get("text") or "", result.get("entities") or [])
+    if len(tokens(rest)) < MIN_OTHER_WORDS:
+        return result
+    intent, confidence = classify(rest)
+    if intent not in TOPICS or confidence < MIN_CONFIDENCE:
+        return result
+    # `inform` leaves the ranking: the message is not only a place, so it is no rival of the topic.
+    top = {"name": intent, "confidence": max(confidence, ranking[0]["confidence"])}
+    ranking = [top] + [dict(item) for item in ranking if item["name"] not in (intent, INFORM)]
+    return {**result, "intent": dict(top), "intent_ranking": ranking}
