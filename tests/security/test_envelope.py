@@ -12,9 +12,11 @@ import stat
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
 
 from bot import jobs, migrate
+from bot.cli import main
 from bot.db import utcnow
 from bot.envelope import KeyDestroyed
 from bot.errors import ConfigError
@@ -23,6 +25,7 @@ from bot.models import DataKey
 from bot.portal.models import Note
 from bot.reports.models import EmployerMention, Report, ReportMedia
 from bot.runtime import Runtime, set_current
+from tests.conftest import SECRET
 from tests.reports.chat import file_report
 from tests.support.images import phone_photo
 
@@ -155,3 +158,21 @@ def test_the_migration_converts_stored_reports_both_ways(make_bot, database_url,
     assert _readable(bot.runtime) == before
     with bot.runtime.db.session() as session:
         assert session.scalar(select(func.count()).select_from(DataKey)) == 1
+
+
+def test_puente_keys_rotate_and_status_from_the_command_line(make_bot, sqlite_url, twilio, tmp_path):
+    bot = make_bot(sqlite_url)
+    _file(bot, twilio)
+    before = _readable(bot.runtime)
+    env = {"DATABASE_URL": sqlite_url, "PUENTE_SECRET_KEY": SECRET, "PUENTE_CONFIG": None,
+           "PUENTE__INSTANCE_PATH": str(tmp_path / "instance")}
+    runner = CliRunner()
+    first = bot.runtime.envelope.keyring.current
+    status = runner.invoke(main, ["keys", "status"], env=env)
+    assert status.exit_code == 0 and f"{first}: 1 report data keys" in status.output
+    rotated = runner.invoke(main, ["keys", "rotate"], env=env)
+    assert rotated.exit_code == 0, rotated.output
+    assert "1 data keys rewrapped" in rotated.output and f"retired {first}" in rotated.output
+    status = runner.invoke(main, ["keys", "status"], env=env)
+    assert first not in status.output and "(to rewrap)" not in status.output
+    assert _readable(bot.runtime) == before  # the running process picks the new key file up
