@@ -147,6 +147,13 @@ def test_change_at_the_summary_asks_that_answer_again_and_comes_back(engine):
     assert chat.state["slots"]["types"] == ["hours"]
 
 
+def test_yes_at_the_summary_sends_it(engine):
+    chat = to_types(engine)
+    for answer in ("1", "Granja Sol", "ON", "1", "1"):
+        chat.send(answer)
+    chat.script([("si", ["pin.ask.choose"]), ("no", ["report.thanks", "!file_report"])])
+
+
 def test_cancel_at_the_summary_sends_nothing(engine):
     chat = to_types(engine)
     for answer in ("1", "Granja Sol", "ON", "1"):
