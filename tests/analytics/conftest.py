@@ -46,9 +46,8 @@ GREETING = {"es": "hola buenas tardes", "en": "hello good morning", "tl": "magan
 WAGES = {"es": "cuanto es el salario minimo", "en": "what is the minimum wage",
          "tl": "magkano ang minimum na sahod"}
 #: What a worker answers at each step of flows/report.yaml (anything else: skip).
-REPORT = {"what": "1", "employer": "Granja Los Pinos", "where": "Leamington", "sector": "1",
-          "since": "2", "how_many": "2", "photos": "listo", "danger": "no", "consent_ngo": "si",
-          "consent_tipline": "no", "contact": "1"}
+REPORT = {"danger": "no", "what": "1", "employer": "Granja Los Pinos", "province": "ON", "sector": "1",
+          "share": "1", "confirm": "1", "contact": "1", "pin": "saltar"}
 
 
 def text(response) -> str:
