@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from flask import Flask, Response
-from sqlalchemy.exc import SQLAlchemyError
+if TYPE_CHECKING:  # imported by create_app: `puente --help` and the commands load no web stack
+    from flask import Flask
 
-from bot import logs
-from bot.runtime import Runtime, set_current
-from bot.settings import Settings, check_production, load_settings
+    from bot.runtime import Runtime
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,13 @@ BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp"), ("bot.analytic
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    from flask import Flask, Response
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot import logs
+    from bot.runtime import Runtime, set_current
+    from bot.settings import check_production, load_settings
+
     settings = settings or load_settings()
     check_production(settings)  # every gunicorn worker too: a production app never fails open
     logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)

@@ -41,10 +41,11 @@ def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str,
     changes |= {"log_file": log_file} if log_file else {"log_level": "WARNING"}
     settings = settings.with_changes(**changes)
     logs.configure(settings.log_level, path=settings.log_file)
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, settings=settings)
     sender = ConsoleSender()
     runtime = Runtime.build(settings, sender=sender)
     app = create_app(settings, runtime=runtime)
+    runtime.warm_up(progress=click.echo)  # the first message is then answered at once
     client = app.test_client()
     prefix = "whatsapp:" if channel == "whatsapp" else ""
     base = settings.public_base_url or "http://localhost"

@@ -6,40 +6,48 @@ import importlib
 import logging
 import os
 import secrets
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.errors import ConfigError, PuenteError
 from bot.queue import QUEUES
-from bot.settings import Settings, check_production, ensure_secret_key, load_settings
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def settings_from(ctx: click.Context, **overrides) -> Settings:
     try:
+        from bot.settings import load_settings
+
         return load_settings(ctx.find_root().obj.get("config"), **overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 class Group(click.Group):
-    """Turns Puente's own errors into one clear line, and adds the areas' commands when first asked."""
-
-    _areas_loaded = False
-
-    def _load_areas(self) -> None:
-        if not Group._areas_loaded:
-            Group._areas_loaded = True
-            _attach_area_commands()
+    """Turns Puente's own errors into one clear line, and imports an area's commands only when one
+    is run: `puente --help` lists them from AREA_COMMANDS without loading the areas."""
 
     def get_command(self, ctx: click.Context, name: str):
-        self._load_areas()
+        if name not in self.commands and name in AREA_COMMANDS:
+            module, attribute, _help = AREA_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
         return super().get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context):
-        self._load_areas()
-        return super().list_commands(ctx)
+        return sorted({*self.commands, *AREA_COMMANDS})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        rows = [(name, command.get_short_help_str(limit)) for name, command in self.commands.items()
+                if not command.hidden]
+        rows += [(name, help_) for name, (_m, _a, help_) in AREA_COMMANDS.items() if name not in self.commands]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
     def invoke(self, ctx: click.Context):
         try:
@@ -64,6 +72,8 @@ def main(ctx: click.Context, config: str | None) -> None:
 def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) -> None:
     """Serve the webhook and portal with gunicorn (production settings)."""
     settings = settings_from(ctx, env="production")
+    from bot.settings import check_production
+
     check_production(settings)
     _shared_metrics_dir(settings)
     from bot.runtime import Runtime
@@ -81,12 +91,15 @@ def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) 
 @click.pass_context
 def run(ctx: click.Context, host: str, port: int | None) -> None:
     """Run the bot on this machine: migrate the database, then serve with the development server."""
+    from bot.settings import ensure_secret_key
+
     settings = ensure_secret_key(settings_from(ctx), generate=True)  # a developer's first start
     from bot import create_app, migrate
     from bot.twilio_gateway import INBOUND_WEBHOOK
 
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, settings=settings)
     app = create_app(settings)
+    app.extensions["puente"].warm_up(progress=_progress)  # before /healthz: the first reply is at once
     port = port or settings.port
     click.echo(f"""
 Puente is running on http://{host}:{port}
@@ -134,12 +147,25 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Create or migrate the tables (Alembic)."""
+    """Create or migrate the tables (Alembic), and build the NLU models if not built yet."""
     settings = settings_from(ctx)
     from bot import migrate
+    from bot.runtime import load_models
 
-    migrate.upgrade(settings.database_url, revision)
+    try:
+        from bot.settings import ensure_secret_key
+
+        settings = ensure_secret_key(settings)  # to re-encrypt stored data, where a migration does
+    except ConfigError:
+        pass  # a new or empty database needs none; a migration that does says which key to set
+    migrate.upgrade(settings.database_url, revision, settings)
     click.echo(f"database at revision {migrate.current(settings.database_url)}")
+    load_models(settings, progress=_progress)
+    click.echo(f"NLU models ready in {settings.nlu.cache_dir(settings.instance_path)}")
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
 
 
 @main.command()
@@ -152,6 +178,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 def chat(ctx: click.Context, channel: str, number: str, to: str, new: bool, log_file: str | None) -> None:
     """Talk to the bot in this terminal, through the same webhook pipeline (replies printed here)."""
     from bot.chat import chat_loop
+    from bot.settings import ensure_secret_key
 
     settings = ensure_secret_key(settings_from(ctx), generate=True)
     chat_loop(settings, channel=channel, number=number, bot_number=to, new=new, log_file=log_file)
@@ -184,12 +211,12 @@ def secret() -> None:
     click.echo(secrets.token_urlsafe(48))
 
 
-def _attach_area_commands() -> None:
-    """Areas bring their own command groups (nlu, ngo, user, digest ...)."""
-    for module, attribute in AREA_COMMANDS:
-        main.add_command(getattr(importlib.import_module(module), attribute))
-
-
-#: (module, attribute) of click commands or groups the areas add to `puente`.
-AREA_COMMANDS: list[tuple[str, str]] = [("nlu.cli", "nlu"), ("bot.portal.cli", "user"), ("bot.routing.cli", "ngo"), ("bot.analytics.cli", "digest"),
-                                             ("bot.eval_cli", "eval_group")]
+#: The areas' own command groups: name -> (module, attribute, the one line `puente --help` shows).
+AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "nlu": ("nlu.cli", "nlu", "Intent, entity and language recognition (es/tl/en)."),
+    "user": ("bot.portal.cli", "user", "Accounts of the NGO staff portal."),
+    "ngo": ("bot.routing.cli", "ngo", "The NGO directory referrals are routed to."),
+    "digest": ("bot.analytics.cli", "digest", "Write the monthly digest: summary, headline figures, trends and tables, small counts suppressed."),
+    "eval": ("bot.eval_cli", "eval_group", "Evaluate the bot end to end (conversations through the real webhook pipeline)."),
+    "keys": ("bot.keys_cli", "keys", "Master key rotation (envelope encryption of conversations and reports)."),
+}

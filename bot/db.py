@@ -30,6 +30,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def to_the_hour(moment: datetime) -> datetime:
+    """What is stored of when a case moved on the worker's account (a referral made at filing, a
+    relay message): to the second, it would match the worker's messages in a copy of the database."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on SQLite too (which stores them naive)."""
 

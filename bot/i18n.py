@@ -199,8 +199,8 @@ class Translator:
 
         A missing value stays None, so only a message that shows it fails (in strict mode).
         """
-        if value is None or value == "":
-            return value
+        if value is None or value == "" or isinstance(value, Mapping):
+            return value  # missing, or already a tagged value ({"msgid": ...})
         if fmt == "money":
             return format_money(value, self.lang)
         if fmt == "date":
@@ -219,8 +219,10 @@ class Translator:
         """A parameter as text: tagged values localized, Decimal as money, dates spelled out.
 
         Tagged values: ``{"msgid": m, "params": {...}}`` (another message, same language),
-        ``{"money": "17.95"}``, ``{"date": "2026-10-01"}``.
+        ``{"money": "17.95"}``, ``{"date": "2026-10-01"}``; a list shows its items with commas.
         """
+        if isinstance(value, list | tuple):
+            return ", ".join(self.render_value(item) for item in value)
         if isinstance(value, Mapping):
             if "msgid" in value:
                 return self.gettext(str(value["msgid"]), **dict(value.get("params") or {}))

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
+from bot.settings import Settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, settings: Settings | None = None) -> Config:
+    """``settings``: their secret key and master key file, for migrations that re-encrypt stored
+    data (else PUENTE_SECRET_KEY and PUENTE_MASTER_KEY_FILE from the environment)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    if settings is not None and settings.secret_key:
+        config.attributes["keys"] = (settings.secret_key, settings.master_key_file)
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def keys(config: Config) -> tuple[str, str | None] | None:
+    """(secret key, master key file) a migration may use to re-encrypt, or None if unknown."""
+    if "keys" in config.attributes:
+        return config.attributes["keys"]
+    secret = os.environ.get("PUENTE_SECRET_KEY")
+    return (secret, os.environ.get("PUENTE_MASTER_KEY_FILE")) if secret else None
+
+
+def upgrade(database_url: str, revision: str = "head", settings: Settings | None = None) -> None:
+    command.upgrade(alembic_config(database_url, settings), revision)
 
 
 def current(database_url: str) -> str | None:
@@ -33,5 +48,5 @@ def current(database_url: str) -> str | None:
         engine.dispose()
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database_url: str, revision: str, settings: Settings | None = None) -> None:
+    command.downgrade(alembic_config(database_url, settings), revision)

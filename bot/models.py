@@ -156,3 +156,16 @@ OUTBOX_PROGRESS = {
     "pending": 0, "sending": 1, "queued": 2, "accepted": 2, "sent": 3,
     "delivered": 4, "read": 5, "undelivered": 6, "failed": 6, "cancelled": 6,
 }
+
+
+class DataKey(Base):
+    """A data key (bot.envelope) of one conversation or report, wrapped by a master key
+    (bot.keyring): deleting the row erases, for good, everything sealed under it. No timestamp and
+    a random id: a key's age or order would date the conversation or report it belongs to."""
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    master_key_id: Mapped[str] = mapped_column(String(16), index=True)
+    wrapped: Mapped[str] = mapped_column(Text)

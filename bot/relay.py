@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import dialogue, sealed_state
 from bot.analytics.events import record_relay
-from bot.db import utcnow
+from bot.db import to_the_hour, utcnow
 from bot.effects import Context, handler
 from bot.errors import PuenteError
 from bot.models import Conversation
@@ -90,10 +90,10 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
         .with_for_update()
     )
     message = RelayMessage(report_id=report.id, referral_id=referral.id, direction="to_worker",
-                           body_enc=runtime.vault.encrypt(text), user_id=user_id, status="queued",
-                           created_at=now)
+                           user_id=user_id, status="queued", created_at=to_the_hour(now))
     session.add(message)
-    session.flush()
+    session.flush()  # its id: the text is sealed to its row, under the report's data key
+    runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
     _open_relay(runtime, conversation, report.id, now)
     if in_whatsapp_window(conversation, now):
         _queue(session, runtime, conversation, message, text, now)
@@ -102,7 +102,7 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
         _invite(session, runtime, conversation, report, referral, message, now)
     record_relay(session, "to_worker", report=report)
     timeline.record(session, report.id, "relay_to_worker", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=now, relay_id=message.id, held=message.status == "waiting_window")
+                    referral_id=referral.id, now=to_the_hour(now), relay_id=message.id, held=message.status == "waiting_window")
     return message
 
 
@@ -121,7 +121,7 @@ def _queue(session: Session, runtime: Runtime, conversation: Conversation, messa
     rows = queue_text(session, runtime, conversation, pages, kind="relay", dedupe_key=f"relay:{message.id}")
     message.status = "queued" if rows else "undeliverable"
     message.outbox_id = rows[0].id if rows else None
-    message.sent_at = now if rows else None
+    message.sent_at = to_the_hour(now) if rows else None
 
 
 def _invite(session: Session, runtime: Runtime, conversation: Conversation, report: Report,
@@ -160,7 +160,7 @@ def release_waiting(session: Session, runtime: Runtime, conversation: Conversati
         .order_by(RelayMessage.id)
     ).scalars().all()
     for message in waiting:
-        _queue(session, runtime, conversation, message, runtime.vault.decrypt(message.body_enc), now)
+        _queue(session, runtime, conversation, message, runtime.envelope.get(session, message, "body_enc") or "", now)
     return len(waiting)
 
 
@@ -179,11 +179,12 @@ def open_case(session: Session, runtime: Runtime, conversation: Conversation,
 
 def add_from_worker(context: Context, report: Report, referral: Referral, text: str) -> RelayMessage:
     """Put a worker's message in the case thread and tell the NGO's staff by e-mail."""
-    session, now = context.session, utcnow()
+    session, now = context.session, to_the_hour(utcnow())
     message = RelayMessage(report_id=report.id, referral_id=referral.id, direction="from_worker",
-                           body_enc=context.runtime.vault.encrypt(text), status="received", created_at=now)
+                           status="received", created_at=now)
     session.add(message)
     session.flush()
+    context.runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
     record_relay(session, "from_worker", report=report)
     timeline.record(session, report.id, "relay_from_worker", actor="worker", referral_id=referral.id,
                     now=now, relay_id=message.id)

@@ -1,8 +1,9 @@
 """`puente eval replies`: what replies cost and hide, measured through the real webhook pipeline.
 
-Scripted first contacts, answers and a report typed only with numbers, in es/tl/en over SMS and
-WhatsApp: SMS segments of every message (p50, p95, max), of every question, the share of turns
-that held something back for MORE, and how many worker messages a full report takes.
+Scripted first contacts, answers and two reports in es/tl/en over SMS and WhatsApp: one answered
+with numbers (and the employer and town typed), one told in the worker's own words in the first
+message. SMS segments of every message (p50, p95, max), of every question, the share of turns
+that held something back for MORE, and how many worker messages each full report takes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ SCRIPTS: dict[str, list[tuple[str, list[str]]]] = {
            ("greeting", ["hola"]),
            ("wage by town", ["cuanto me tienen que pagar por hora", "estoy en leamington", "1"]),
            ("person", ["quiero hablar con una persona", "ontario", "hay alguien?"]),
-           ("report", ["quiero reportar a mi patron", "1 5", "Granja Sol", "Leamington", *["1"] * 12])],
+           ("report", ["quiero reportar a mi patron", "2", "1", "1 5", "Granja Sol, Leamington", *["1"] * 12]),
+           ("report in own words", ["quiero reportar a mi patron. No me pagan las horas extra y me quito el "
+                                    "pasaporte. Trabajo en la Granja Sol en Leamington.", *["2"], *["1"] * 12])],
     "tl": [("first question", ["kinuha ng amo ko ang passport ko, pwede ba yun?"]),
            ("greeting", ["kumusta po"]),
            ("wage by town", ["magkano ang minimum wage kada oras", "nasa calgary ako", "1"]),
@@ -51,7 +54,7 @@ def run(settings) -> str:
         runtime = Runtime.build(settings, sender=sender)
         client = create_app(settings, runtime=runtime).test_client()
         lines, messages, questions, turns, held = [], [], [], 0, 0
-        report_turns: list[int] = []
+        report_turns: dict[str, list[int]] = {}
         for channel in ("sms", "whatsapp"):
             for language, scripts in SCRIPTS.items():
                 more = i18n.translator(language).gettext("paging.more")
@@ -71,8 +74,9 @@ def run(settings) -> str:
                             questions += [count_segments(part) for part in _questions(bodies)]
                             held += any(more.split()[0] in b for b in bodies)
                         filed = transliterate_gsm7(i18n.translator(language).gettext("report.filed", code="X"))
-                        if name == "report" and any(filed.split("X")[0] in transliterate_gsm7(b) for b in bodies):
-                            report_turns.append(n)
+                        if name.startswith("report") and any(filed.split("X")[0] in transliterate_gsm7(b)
+                                                             for b in bodies):
+                            report_turns.setdefault(name, []).append(n)
                             break
         lines.append(f"turns played: {turns} ({len(messages)} SMS messages)")
         lines.append(f"SMS segments per message: p50 {percentile(messages, .5)}, p95 {percentile(messages, .95)}, "
@@ -82,7 +86,9 @@ def run(settings) -> str:
                      f"(goal p95 <= {settings.sms.question_segments})")
         lines.append(f"SMS turns that held something back for MORE: {held} "
                      f"({100 * held / max(1, turns // 2):.0f}% of SMS turns)")
-        lines.append(f"worker messages to a filed report (es, sms then whatsapp): {report_turns or 'not reached'}")
+        for name in ("report", "report in own words"):
+            lines.append(f"worker messages to a filed {name} (es, sms then whatsapp): "
+                         f"{report_turns.get(name) or 'not reached'}")
         return "\n".join(lines)
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.circuit import Circuit
 from bot.db import Database
+from bot.envelope import Envelope
+from bot.keyring import Keyring
 from bot.privacy import Vault
 from bot.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
 from bot.settings import Settings, ensure_secret_key, load_settings
@@ -62,24 +64,19 @@ class Runtime:
         return runtime
 
     @cached_property
-    def interpreter(self) -> Any:
-        """The NLU interpreter the settings choose (the embedded one trains on first use)."""
-        import nlu
+    def envelope(self) -> Envelope:
+        """Data keys per conversation and report, wrapped by the master keys (bot.envelope)."""
+        return Envelope(Keyring(self.vault, self.settings.master_key_file))
 
-        nlu_settings = self.settings.nlu
-        return nlu.get_interpreter(
-            backend=nlu_settings.backend,
-            rasa_url=nlu_settings.rasa_url,
-            threshold=nlu_settings.confidence_threshold,
-            rasa_timeout=nlu_settings.rasa_timeout_seconds,
-        )
+    @cached_property
+    def interpreter(self) -> Any:
+        """The NLU interpreter the settings choose (the embedded one from the model cache)."""
+        return load_models(self.settings)[0]
 
     @cached_property
     def triage(self) -> Any:
-        """The safety triage classifier (nlu/triage), trained on first use."""
-        from nlu.triage import triage_classifier
-
-        return triage_classifier()
+        """The safety triage classifier (nlu/triage), from the model cache."""
+        return load_models(self.settings)[1]
 
     @cached_property
     def engine(self) -> Any:
@@ -106,10 +103,12 @@ class Runtime:
             self.queue.cancel_delayed()
         self.db.dispose()
 
-    def warm_up(self) -> None:
-        """Load the NLU model, flows and catalogs now, not on the first worker's message."""
+    def warm_up(self, progress: Callable[[str], object] | None = None) -> None:
+        """Load the NLU models, flows and catalogs now, not on the first worker's message
+        (``progress`` is told when a model must be trained first)."""
         from bot import i18n
 
+        self.interpreter, self.triage = load_models(self.settings, progress)
         self.interpreter.parse("hola")
         self.triage.classify("hola")
         _ = self.engine
@@ -173,6 +172,25 @@ class Runtime:
             # Forget the jobs of the rolled-back transaction (a SAVEPOINT or all), keep the others.
             jobs = session.info.get("after_commit", [])
             jobs[:] = [job for job in jobs if not _within(job[0], previous)]
+
+
+def load_models(settings: Settings, progress: Callable[[str], object] | None = None) -> tuple[Any, Any]:
+    """The intent interpreter and the triage classifier, loaded from the model cache folder
+    (nlu.model_cache_dir), trained into it first if missing (``progress`` is told)."""
+    import nlu
+    from nlu.triage import triage_classifier
+
+    nlu_settings = settings.nlu
+    cache_dir = nlu_settings.cache_dir(settings.instance_path)
+    interpreter = nlu.get_interpreter(
+        backend=nlu_settings.backend,
+        rasa_url=nlu_settings.rasa_url,
+        threshold=nlu_settings.confidence_threshold,
+        rasa_timeout=nlu_settings.rasa_timeout_seconds,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    return interpreter, triage_classifier(cache_dir, progress)
 
 
 def _configure_models() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -14,6 +14,7 @@ from .text import normalize, words
 LANGUAGES = ("es", "tl", "en")
 COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more", "exit")
 WORD_LISTS = ("skip", "done", "yes", "no")
+EMPLOYER_CUES = ("before", "names", "articles", "stop")
 #: A request for a language is short: "english please", "en español porfa", "tagalog na lang po".
 REQUEST_MAX_WORDS = 5
 
@@ -31,6 +32,7 @@ class Keywords:
     provinces: dict[str, str]  # normalized name or code -> province code
     neutral: frozenset[str] = frozenset()  # words that show no language (ok, jaja, lol)
     negations: frozenset[str] = frozenset()  # "no hablo ingles" asks for no English
+    employer: dict[str, frozenset[str]] = field(default_factory=dict)  # EMPLOYER_CUES -> normalized words
 
     def command(self, text: str, channel: str) -> str | None:
         """The global command a whole message is, if any (SMS also honours carrier words)."""
@@ -99,7 +101,7 @@ def load_keywords(path: Path) -> Keywords:
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(source, "", f"cannot read: {exc}") from exc
     known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "provinces",
-             "neutral", "negations"}
+             "neutral", "negations", "employer"}
     for key in data:
         if key not in known:
             raise FlowError(source, str(key), f"unknown key (expected one of {sorted(known)})")
@@ -140,4 +142,12 @@ def load_keywords(path: Path) -> Keywords:
         provinces=provinces,
         neutral=frozenset(normalize(str(w)) for w in data.get("neutral") or []),
         negations=frozenset(normalize(w) for w in _per_language(data, "negations", source)),
+        employer=_employer_cues(data.get("employer") or {}, source),
     )
+
+
+def _employer_cues(block: dict, source: str) -> dict[str, frozenset[str]]:
+    if not isinstance(block, dict) or set(block) - set(EMPLOYER_CUES):
+        raise FlowError(source, "employer", f"must map {', '.join(EMPLOYER_CUES)} to words per language")
+    return {cue: frozenset(normalize(w) for w in _per_language(block, cue, f"{source}: employer"))
+            for cue in EMPLOYER_CUES}

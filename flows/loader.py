@@ -170,6 +170,9 @@ class Checker:
         for name, param in message.params.items():
             if param.ref is not None:
                 self.reference(flow, f"{key}.params.{name}", param.ref)
+            if param.options is not None and param.options not in flow.steps:
+                raise FlowError(flow.source, f"{key}.params.{name}.options",
+                                f"unknown step {param.options!r} in flow {flow.id!r}")
             if param.fact is not None:
                 for code in provinces:
                     if not self.facts.resolves(param.fact, code):

@@ -28,6 +28,8 @@ INTENTS = (
     "case_status", "inform", "ask_next_step", "nlu_fallback",
 )
 REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending", "$pin")
+#: What a step's `entities:` may store: the NLU's entities, and what flows/story.py finds in a text.
+STEP_ENTITIES = ("province", "sector", "case_code", "town", "employer")
 MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Param:
     ref: str | None = None
     fact: str | None = None
     format: str | None = None
+    options: str | None = None  # show the value (or each of a list) as that step's option label
+    empty: str | None = None  # msgid shown when the value is missing
+    clip: int | None = None  # at most this many characters of a worker's text (a summary)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Option:
     intent: str | None = None
     entity: dict = field(default_factory=dict)
     words: tuple[str, ...] = ()
+    clear: tuple[str, ...] = ()  # slots emptied when chosen (to ask them again)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class Step:
     needs: tuple[str, ...] = ()
     entities: dict = field(default_factory=dict)
     reprompt: str | None = None
+    problems: str | None = None  # slot noting the problem intents the answer names
+    guess: str | None = None  # slot of noted intents that answers this step's options ahead
 
     @property
     def waits(self) -> bool:
@@ -117,3 +125,5 @@ class Flow:
     entities: dict = field(default_factory=dict)
     analytics: bool = True  # emit flow_completed / flow_abandoned (off for plain navigation)
     next_step: str | None = None  # the step that answers "what do I do?" after this topic
+    problems: str | None = None  # slot noting the problem intents of the message that starts it
+    account: str | None = None  # slot keeping a long starting message as the worker's own account

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from . import problems
+from . import problems, story
 from . import state as states
-from .answers import step_options
-from .model import SPECIAL_TARGETS, Flow, Message, Step
+from .answers import TEXT_LIMIT, step_options
+from .model import SPECIAL_TARGETS, Flow, Message, Param, Step
 from .parse import ParseView
 from .types import Effect, Reply, ReplyOption, Turn
 
@@ -64,10 +64,54 @@ class Navigator:
                 value = spec.literal
             if isinstance(value, date):
                 value = value.isoformat()  # YAML dates in facts.yaml; params stay JSON-serializable
+            value = self.shown(spec, value)
             params[name] = value
             if spec.format:
                 formats[name] = spec.format
         return Reply(message.msgid or "", params, options=options, formats=formats)
+
+    def shown(self, spec: Param, value: Any) -> Any:
+        """A summary's value: option ids as their labels, a worker's text clipped, nothing as words."""
+        if spec.options is not None and self.flow is not None and spec.options in self.flow.steps:
+            labels = {o.id: {"msgid": o.label} for o in self.flow.steps[spec.options].options}
+            if isinstance(value, list):
+                value = [labels.get(v, v) for v in value if v]
+            elif isinstance(value, str):
+                value = labels.get(value, value)
+        if spec.clip and isinstance(value, str) and len(value) > spec.clip:
+            value = value[: spec.clip - 3].rstrip() + "..."
+        if spec.empty and value in (None, "", []):
+            value = {"msgid": spec.empty}
+        return value
+
+    def capture(self, entities: dict[str, str], text: str) -> None:
+        """Slots filled from what a message names: the NLU's entities (province, sector, case
+        code) and, from its words, a town and an employer (flows/story.py)."""
+        slots, keywords = self.state["slots"], self.engine.keywords
+        for entity, slot in entities.items():
+            if entity == "town":
+                found = story.town_in(self.parse, keywords)
+            elif entity == "employer":
+                found = story.employer_in(text, keywords)
+            else:
+                found = self.parse.entity(entity)
+                if found and entity in ("province", "case_code"):
+                    found = found.upper()
+                if entity == "province" and found not in self.engine.provinces:
+                    found = None
+            if found and not (entity in ("town", "employer") and slots.get(slot)):
+                slots[slot] = found
+
+    def note_problems(self, slot: str | None, topic: bool = False) -> None:
+        """Keep in ``slot`` the problems this message names (and, at the start of a flow, the
+        topic the worker last asked about), for a step that ``guess``es from them."""
+        if not slot:
+            return
+        extra = list(self.state["slots"].get(slot) or [])
+        recent = self.state.get("topic") or {}
+        if topic and isinstance(recent, dict) and recent.get("flow") in self.engine.flows:
+            extra.extend(self.engine.flows[recent["flow"]].intents)
+        self.state["slots"][slot] = story.problems_named(self.parse, extra)
 
     def emit(self, kind: str, data: dict | None = None) -> None:
         """Record an effect, and apply the part of it that lives in the engine's own state."""
@@ -177,10 +221,10 @@ class Navigator:
         states.clear_flow(st)
         st["flow"] = flow.id
         st["slots"] = dict(slots or {})
-        for entity, slot in flow.entities.items():
-            found = self.parse.entity(entity)
-            if found:
-                st["slots"][slot] = found.upper() if entity in ("province", "case_code") else found
+        self.capture(flow.entities, self.turn.text or "")
+        self.note_problems(flow.problems, topic=True)
+        if flow.account and story.is_account(self.turn.text or ""):
+            st["slots"][flow.account] = (self.turn.text or "").strip()[:TEXT_LIMIT]
         if flow.services:
             st["services"] = list(flow.services)
         self.enter(flow.start)
@@ -206,6 +250,9 @@ class Navigator:
             if (step.when and not self.holds(step.when)) or (step.unless and self.holds(step.unless)):
                 target = step.otherwise or self.next_of(flow, step)
                 continue
+            if self.guessed(step):
+                target = self.next_of(flow, step)
+                continue
             needs = step.needs or (flow.needs if target == flow.start else ())
             if "province" in needs and not self.state["province"] and not self.state["province_skipped"]:
                 self.state["step"] = target
@@ -222,6 +269,18 @@ class Navigator:
                 self.ask(step)
                 return
             target = self.next_of(flow, step)
+
+    def guessed(self, step: Step) -> bool:
+        """Answer a step ahead from the problems noted in its ``guess`` slot, if they match options."""
+        slots = self.state["slots"]
+        if not step.guess or not step.slot or slots.get(step.slot):
+            return False
+        noted = slots.get(step.guess) or []
+        picked = [o.id for o in step.options if o.intent and o.intent in noted]
+        if not picked:
+            return False
+        slots[step.slot] = picked if step.ask == "multi" else picked[0]
+        return True
 
     def loop_guard(self) -> None:
         self.abandon_all(park=False)

@@ -22,6 +22,13 @@ def _confidence(value: object) -> float:
     return number if 0.0 <= number <= 1.0 else 0.0
 
 
+def _surface(text: str, start: object, end: object) -> str:
+    """The words an entity was found in, or "" when its offsets do not fit the text."""
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text or ""):
+        return text[start:end].strip()
+    return ""
+
+
 @dataclass(frozen=True)
 class ParseView:
     intent: str = "nlu_fallback"
@@ -31,6 +38,7 @@ class ParseView:
     language: str | None = None
     triage: str | None = None  # the safety triage's category (nlu/triage), None when ordinary
     problems: tuple[str, ...] = ()  # several problems in one message, in writing order (nlu/problems)
+    places: tuple[str, ...] = ()  # the words behind each province entity ("Leamington", "ontario")
 
     @classmethod
     def of(cls, parse: object, text: str) -> ParseView:
@@ -46,12 +54,15 @@ class ParseView:
                 ranking.append((item["name"], _confidence(item.get("confidence"))))
         ranking.sort(key=lambda pair: -pair[1])
         entities: dict[str, list[str]] = {}
+        places: list[str] = []
         raw_entities = data.get("entities")
         for item in raw_entities if isinstance(raw_entities, list) else []:
             if isinstance(item, dict) and isinstance(item.get("entity"), str):
                 value = item.get("value")
                 if isinstance(value, str | int | float) and not isinstance(value, bool):
                     entities.setdefault(item["entity"], []).append(str(value))
+                    if item["entity"] == "province":
+                        places.append(_surface(text, item.get("start"), item.get("end")))
         code = case_code(text)
         if code and "case_code" not in entities:
             entities["case_code"] = [code]
@@ -67,6 +78,7 @@ class ParseView:
             triage=category if category in TRIAGE_CATEGORIES else None,
             problems=tuple(p for p in raw_problems if isinstance(p, str))
             if isinstance(raw_problems := data.get("problems"), list) else (),
+            places=tuple(p for p in places if p),
         )
 
     def entity(self, name: str) -> str | None:

@@ -18,6 +18,7 @@ from .model import (
     MSGID,
     PROVINCES,
     SPECIAL_TARGETS,
+    STEP_ENTITIES,
     EffectSpec,
     Flow,
     Message,
@@ -95,7 +96,7 @@ class _Reader:
 
     def param(self, value: Any, key: str) -> Param:
         if isinstance(value, dict):
-            data = self.mapping(value, key, {"ref", "fact", "format", "value"})
+            data = self.mapping(value, key, {"ref", "fact", "format", "value", "options", "empty", "clip"})
             fmt = data.get("format")
             if fmt is not None and fmt not in FORMATS:
                 raise self.fail(f"{key}.format", f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -105,7 +106,13 @@ class _Reader:
             ref = data.get("ref")
             if ref is not None and not str(ref).startswith("$"):
                 raise self.fail(f"{key}.ref", "a reference starts with $ (e.g. $province)")
-            return Param(literal=data.get("value"), ref=ref, fact=data.get("fact"), format=fmt)
+            clip = data.get("clip")
+            if clip is not None and (not isinstance(clip, int) or isinstance(clip, bool) or clip < 1):
+                raise self.fail(f"{key}.clip", "must be a positive number of characters")
+            return Param(literal=data.get("value"), ref=ref, fact=data.get("fact"), format=fmt,
+                         options=data.get("options"),
+                         empty=self.msgid(data["empty"], f"{key}.empty") if "empty" in data else None,
+                         clip=clip)
         if isinstance(value, str) and value.startswith("$"):
             return Param(ref=value)
         return Param(literal=value)
@@ -133,7 +140,8 @@ class _Reader:
         return tuple(specs)
 
     def option(self, value: Any, key: str) -> Option:
-        data = self.mapping(value, key, {"id", "label", "goto", "say", "effects", "set", "intent", "entity", "words"})
+        data = self.mapping(value, key, {"id", "label", "goto", "say", "effects", "set", "intent", "entity", "words",
+                                         "clear"})
         if "label" not in data:
             raise self.fail(key, "missing label (the msgid shown after the number)")
         label = self.msgid(data["label"], f"{key}.label")
@@ -149,12 +157,13 @@ class _Reader:
             intent=data.get("intent"),
             entity=dict(entity),
             words=self.strings(data.get("words"), f"{key}.words"),
+            clear=self.strings(data.get("clear"), f"{key}.clear"),
         )
 
     def step(self, step_id: str, value: Any, key: str) -> Step:
         allowed = {"say", "effects", "prompt", "ask", "slot", "options", "options_from", "skip",
                    "default", "free", "min", "max", "timeout", "next", "when", "unless", "else", "needs",
-                   "entities", "reprompt"}
+                   "entities", "reprompt", "problems", "guess"}
         data = self.mapping(value if value is not None else {}, key, allowed)
         ask = data.get("ask")
         if ask is not None and ask not in ASK_TYPES:
@@ -177,7 +186,9 @@ class _Reader:
         for need in needs:
             if need != "province":
                 raise self.fail(f"{key}.needs", f"unknown need {need!r} (only province)")
-        entities = self.mapping(data.get("entities") or {}, f"{key}.entities", {"province", "sector", "case_code"})
+        entities = self.mapping(data.get("entities") or {}, f"{key}.entities", set(STEP_ENTITIES))
+        if data.get("guess") is not None and ask not in ("multi", "choice", None):
+            raise self.fail(f"{key}.guess", "only a choice or multi step can be answered ahead by noted intents")
         for name in ("min", "max"):
             if name in data and not isinstance(data[name], int):
                 raise self.fail(f"{key}.{name}", "must be an integer")
@@ -203,11 +214,14 @@ class _Reader:
             needs=needs,
             entities=dict(entities),
             reprompt=self.msgid(data["reprompt"], f"{key}.reprompt") if "reprompt" in data else None,
+            problems=data.get("problems"),
+            guess=data.get("guess"),
         )
 
     def flow(self, value: Any, key: str) -> Flow:
         allowed = {"flow", "title", "intents", "needs", "services", "sensitive", "resumable", "keep",
-                   "timeout", "then", "start", "steps", "returns", "entities", "analytics", "next_step"}
+                   "timeout", "then", "start", "steps", "returns", "entities", "analytics", "next_step",
+                   "problems", "account"}
         data = self.mapping(value, key, allowed)
 
         def at(name: str) -> str:
@@ -247,9 +261,11 @@ class _Reader:
             timeout=parse_duration(data["timeout"], self.source, at("timeout")) if "timeout" in data else None,
             then=data.get("then"),
             returns=returns,
-            entities=dict(self.mapping(data.get("entities") or {}, at("entities"), {"province", "sector", "case_code"})),
+            entities=dict(self.mapping(data.get("entities") or {}, at("entities"), set(STEP_ENTITIES))),
             analytics=bool(data.get("analytics", True)),
             next_step=data.get("next_step"),
+            problems=data.get("problems"),
+            account=data.get("account"),
         )
 
 

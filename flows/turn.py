@@ -6,6 +6,7 @@ waiting question, an interrupting intent, clarification, re-prompt.
 
 from __future__ import annotations
 
+from . import story
 from .answers import Answer, match_option, read_value
 from .followup import follow_up
 from .model import Flow, Step
@@ -272,6 +273,8 @@ class Handler(Navigator):
         route = engine.route(parse.intent)
         if route is None or route == flow.id or (self.safety_first() and route != "emergency"):
             return False  # after a safety reply only the help options may interrupt
+        if step.problems and route != "emergency":
+            return False  # the worker's own account: a problem it names is what it is about
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
         threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
         if parse.confidence < threshold or parse.margin < engine.clarify_margin:
@@ -319,6 +322,8 @@ class Handler(Navigator):
                 slots[step.slot] = value
             if step.ask == "province" and option.id in self.engine.provinces:
                 self.emit("set_province", {"province": option.id})
+            for name in option.clear:
+                slots.pop(name, None)
             self.perform(option.say, option.effects, option.set)
             target = option.goto or target
         elif found.kind == "options":
@@ -337,14 +342,14 @@ class Handler(Navigator):
         self.enter(target)
 
     def capture_entities(self, step: Step) -> None:
-        for entity, slot in step.entities.items():
-            found = self.parse.entity(entity)
-            if not found:
-                continue
-            value = found.upper() if entity in ("province", "case_code") else found
-            if entity == "province" and value not in self.engine.provinces:
-                continue
-            self.state["slots"][slot] = value
+        """What a typed answer names goes to the step's entity slots; an answer that names a
+        town but is not an account (no `employer` to find) keeps only the rest ("Granja Sol")."""
+        text = self.turn.text or ""
+        self.capture(step.entities, text)
+        self.note_problems(step.problems)
+        town = self.state["slots"].get(step.entities.get("town", ""))
+        if town and step.slot and "employer" not in step.entities and isinstance(self.state["slots"].get(step.slot), str):
+            self.state["slots"][step.slot] = story.without_place(self.state["slots"][step.slot], town) or None
 
     # -- nothing is waiting -----------------------------------------------------------------
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from nlu import model_cache
 from nlu.context import Context
 from nlu.embedded import FALLBACK, EmbeddedInterpreter
 from nlu.errors import ModelError, NLUError, TrainingDataError
@@ -91,25 +93,36 @@ _trained: dict[tuple[str, str], EmbeddedInterpreter] = {}
 
 
 def embedded_interpreter(
-    data_dir: str | Path = DATA_DIR, model_path: str | Path | None = None
+    data_dir: str | Path = DATA_DIR, model_path: str | Path | None = None, *,
+    cache_dir: str | Path | None = None, progress: Callable[[str], object] | None = None,
 ) -> EmbeddedInterpreter:
-    """The embedded interpreter for ``data_dir``, trained once per process (or loaded from
-    ``model_path`` when that file was saved by ``nlu train`` from the same data)."""
+    """The embedded interpreter for ``data_dir``, made once per process: loaded from
+    ``model_path`` when that file was saved by ``nlu train`` from the same data, else from the
+    model cache in ``cache_dir`` (trained into it when missing: ``progress`` is told), else trained."""
     key = (str(data_dir), str(model_path or ""))
     with _lock:
         if key not in _trained:
             data = load(data_dir)
-            _trained[key] = _load_or_train(data, model_path)
+            _trained[key] = _load_or_train(data, data_dir, model_path, cache_dir, progress)
         return _trained[key]
 
 
-def _load_or_train(data: TrainingData, model_path: str | Path | None) -> EmbeddedInterpreter:
+def _load_or_train(data: TrainingData, data_dir: str | Path, model_path: str | Path | None,
+                   cache_dir: str | Path | None, progress: Callable[[str], object] | None) -> EmbeddedInterpreter:
     if model_path is not None and Path(model_path).exists():
         try:
             return EmbeddedInterpreter.load(model_path, data)
         except ModelError as exc:
-            log.warning("%s; training the embedded NLU in process instead", exc)
-    return EmbeddedInterpreter.train(data, threshold=DEFAULT_THRESHOLD)
+            log.warning("%s; using the model cache or training the embedded NLU instead", exc)
+
+    def train() -> EmbeddedInterpreter:
+        return EmbeddedInterpreter.train(data, threshold=DEFAULT_THRESHOLD)
+
+    if cache_dir is None:
+        return train()
+    return model_cache.load_or_build(
+        Path(cache_dir) / f"intents-{model_cache.source_key(data_dir)}.npz", "intent classifier",
+        train, EmbeddedInterpreter.save, lambda path: EmbeddedInterpreter.load(path, data), progress)
 
 
 def get_interpreter(
@@ -120,11 +133,14 @@ def get_interpreter(
     model_path: str | Path | None = None,
     data_dir: str | Path = DATA_DIR,
     rasa_timeout: float = 2.0,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> Interpreter:
     """The interpreter the flows use. ``backend`` is "embedded" (default, in process) or
     "rasa" (a Rasa server at ``rasa_url``, with the embedded one as fallback and for language).
-    ``threshold`` overrides the confidence below which the intent is ``nlu_fallback``."""
-    embedded = embedded_interpreter(data_dir, model_path)
+    ``threshold`` overrides the confidence below which the intent is ``nlu_fallback``;
+    ``cache_dir`` keeps the trained embedded model (see embedded_interpreter)."""
+    embedded = embedded_interpreter(data_dir, model_path, cache_dir=cache_dir, progress=progress)
     if threshold is not None:
         embedded = copy.copy(embedded)
         embedded.threshold = threshold

@@ -1,13 +1,13 @@
 """The embedded interpreter: intent, entities and language in process, trained from nlu/data.
 
-Trains in about a second on our data, so a process can train at first use; ``save``/``load``
-keep a trained model in one .npz file, tagged with a fingerprint of the data it came from.
+Training takes seconds, so a bot loads it from the model cache (nlu.model_cache, built at
+`puente db upgrade` or at start); ``save``/``load`` keep a trained model in one .npz file,
+tagged with a fingerprint of the data it came from.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import time
@@ -24,6 +24,7 @@ from nlu.errors import ModelError
 from nlu.features import Featurizer
 from nlu.inform import read_past_slots
 from nlu.language import LanguageDetector
+from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
 from nlu.problems import find as find_problems
 from nlu.training_data import Example, TrainingData
@@ -133,13 +134,13 @@ class EmbeddedInterpreter:
         ranking = [
             {"name": self.classifier.classes[i], "confidence": float(probs[i])} for i in order
         ]
-        result = read_past_slots(self._result(text, ranking, entities, language), self._top_intent)
-        problems = find_problems(clipped, self._top_intent)
+        result = read_past_slots(self._result(text, ranking, entities, language), self.top_intent)
+        problems = find_problems(clipped, self.top_intent)
         if problems:
             result["problems"] = problems
         return result
 
-    def _top_intent(self, text: str) -> tuple[str, float]:
+    def top_intent(self, text: str) -> tuple[str, float]:
         """The classifier's best intent for a piece of a message (for several problems)."""
         words = classifier_tokens(text, self.entities.extract(text))
         indices, values = self.featurizer.row(words)
@@ -163,46 +164,25 @@ class EmbeddedInterpreter:
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Write the model to one .npz file (weights as arrays, the rest as JSON)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {
+        meta, arrays = linear_parts(self.featurizer, self.classifier)
+        meta |= {
             "version": MODEL_VERSION,
             "fingerprint": self.data_fingerprint,
             "threshold": self.threshold,
             "default_language": self.default_language,
-            "classes": self.classifier.classes,
-            "vocabulary": self.featurizer.vocabulary,
-            "char_range": list(self.featurizer.char_range),
             "languages": {
                 "log_probs": self.languages.log_probs,
                 "log_unseen": self.languages.log_unseen,
             },
         }
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            weights=self.classifier.weights,
-            idf=self.featurizer.idf,
-            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-        )
-        path.write_bytes(buffer.getvalue())
-        return path
+        return write_model(path, meta, **arrays)
 
     @classmethod
     def load(cls, path: str | Path, data: TrainingData) -> EmbeddedInterpreter:
         """Read a saved model; ``data`` supplies the entity resources and must match it."""
-        try:
-            with np.load(Path(path)) as archive:
-                meta = json.loads(archive["meta"].tobytes().decode())
-                weights, idf = archive["weights"], archive["idf"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"{path}: cannot read the NLU model: {exc}") from exc
-        if meta.get("version") != MODEL_VERSION or meta.get("fingerprint") != fingerprint(data):
+        meta, featurizer, classifier = read_linear_parts(path, MODEL_VERSION)
+        if meta.get("fingerprint") != fingerprint(data):
             raise ModelError(f"{path}: model was trained on other data; run `puente nlu train`")
-        featurizer = Featurizer(tuple(meta["char_range"]))
-        featurizer.vocabulary, featurizer.idf = meta["vocabulary"], idf
-        classifier = LogisticRegression()
-        classifier.classes, classifier.weights = meta["classes"], weights
         languages = LanguageDetector()
         languages.log_probs = meta["languages"]["log_probs"]
         languages.log_unseen = meta["languages"]["log_unseen"]

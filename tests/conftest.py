@@ -10,6 +10,7 @@ that ``pytest -m unit`` is the fast loop: no database, server, subprocess or bro
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, text
 from bot import create_app, migrate
 from bot.runtime import Runtime, set_current
 from bot.settings import Settings, load_settings
+from tests.support.models import MODEL_CACHE
 from tests.support.twilio_server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioServer
 from tests.support.webhooks import inbound_params, signed_webhook_post
 
@@ -96,13 +98,27 @@ def twilio(twilio_server: TwilioServer) -> TwilioServer:
     return twilio_server
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test process; each test gets a copy of it (the
+    migrations themselves go up and down in tests/bot/test_migrations.py)."""
+    path = tmp_path_factory.mktemp("template") / "puente.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+def copy_of(template: Path, tmp_path: Path) -> str:
+    """A fresh SQLite database at head for one test: a copy of the migrated template file."""
+    path = tmp_path / "puente.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each test using this runs twice: on a SQLite file and on a fresh PostgreSQL schema."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'puente.db'}"
-        migrate.upgrade(url)
-        yield url
+        yield copy_of(request.getfixturevalue("migrated_sqlite"), tmp_path)
     else:
         url = fresh_postgres_schema()
         migrate.upgrade(url)
@@ -111,10 +127,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'puente.db'}"
-    migrate.upgrade(url)
-    return url
+def sqlite_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+    return copy_of(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture
@@ -136,6 +150,7 @@ def make_settings(tmp_path: Path, database_url: str, twilio: TwilioServer | None
         "public_base_url": PUBLIC_URL,
         "jobs.inline_sync": True,
         "jobs.send_backoff_seconds": [0.2, 0.4, 0.8],
+        "nlu.model_cache_dir": str(MODEL_CACHE),
     }
     if twilio is not None:
         values |= {

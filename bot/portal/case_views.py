@@ -13,6 +13,7 @@ from bot.errors import PuenteError
 from bot.portal import audit, cases, saved_replies
 from bot.portal.models import Note
 from bot.portal.web import _, bp, db, runtime, staff_required
+from bot.reports import evidence as stored_evidence
 from bot.reports.draft import ABUSE_TYPES
 from bot.reports.models import OUTCOMES
 from bot.routing.models import NgoRecord
@@ -34,7 +35,7 @@ def inbox() -> str:
     filters = cases.Filters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
     settings = runtime().settings
-    found = cases.inbox(db(), runtime().vault, g.user, filters, page,
+    found = cases.inbox(db(), runtime().envelope, g.user, filters, page,
                         ack_timeout_hours=settings.routing.ack_timeout_hours, repeat_k=settings.reports.alert_k)
     audit.record(db(), g.user.id, "inbox.view", f"ngo:{g.user.ngo_id}")
     return render_template("portal/inbox.html", inbox=found, filters=filters, buckets=list(cases.BUCKETS),
@@ -54,7 +55,7 @@ def _case_or_404(referral_id: int):
 @staff_required
 def case(referral_id: int) -> str:
     referral, report = _case_or_404(referral_id)
-    view = cases.case_view(db(), runtime().vault, referral, report)
+    view = cases.case_view(db(), runtime().envelope, referral, report)
     from bot import relay
 
     blocked = relay.reply_blocked(db(), runtime(), referral, report)
@@ -100,7 +101,7 @@ def evidence(referral_id: int, media_id: int) -> Response:
     media = cases.media_for(db(), report.id, media_id)
     if media is None:
         abort(404)
-    data = runtime().vault.decrypt_bytes(media.data_enc)
+    data = stored_evidence.read(db(), runtime(), media)
     audit.record(db(), g.user.id, "case.evidence", f"referral:{referral.id}:media:{media.id}")
     content_type = media.content_type if media.content_type in INLINE_TYPES else "application/octet-stream"
     disposition = "inline" if content_type in INLINE_TYPES else "attachment"
@@ -231,8 +232,10 @@ def _note(referral, report) -> str | None:
 
 
 def _add_note(referral, report, text: str) -> None:
-    db().add(Note(report_id=report.id, referral_id=referral.id, user_id=g.user.id,
-                  body_enc=runtime().vault.encrypt(text)))
+    note = Note(report_id=report.id, referral_id=referral.id, user_id=g.user.id, body_enc="")
+    db().add(note)
+    db().flush()  # its id: the note is sealed to its row, under the report's data key
+    runtime().envelope.put(db(), report.data_key_id, note, "body_enc", text)
     _lifecycle().add_note(db(), runtime(), referral.id, g.user.id)
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
+from bot.envelope import Envelope
 from bot.models import OutboxMessage
 from bot.portal.models import Note, RelayMessage, User
-from bot.privacy import Vault
 from bot.reports.models import CaseEvent, EmployerMention, Report, ReportMedia
 from bot.routing.models import Referral
 
@@ -146,7 +147,7 @@ def ack_deadline(referral: Referral, ack_timeout_hours: float) -> datetime | Non
     return referral.created_at + timedelta(hours=ack_timeout_hours)
 
 
-def inbox(session: Session, vault: Vault, user: User, filters: Filters, page: int = 1, *,
+def inbox(session: Session, envelope: Envelope, user: User, filters: Filters, page: int = 1, *,
           ack_timeout_hours: float = 24, repeat_k: int = 3, now: datetime | None = None) -> Inbox:
     """The NGO's referrals with the filters applied, in triage order (``triage_key``); the counts
     per tab ignore the tab filter. An NGO holds hundreds of cases, not millions: the triage order
@@ -197,7 +198,7 @@ def inbox(session: Session, vault: Vault, user: User, filters: Filters, page: in
     rows = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     reports = {referral.id: report for referral, report in found}
     repeated = _repeat_employers(session, [reports[row.referral_id].id for row in rows], repeat_k)
-    rows = [replace(row, employer=vault.decrypt_optional(reports[row.referral_id].employer_enc),
+    rows = [replace(row, employer=envelope.get(session, reports[row.referral_id], "employer_enc"),
                     repeat_employer=reports[row.referral_id].id in repeated) for row in rows]
     return Inbox(rows, counts, total, page, pages)
 
@@ -273,14 +274,15 @@ class CaseView:
     timeline: list[Entry]
 
 
-def case_view(session: Session, vault: Vault, referral: Referral, report: Report) -> CaseView:
+def case_view(session: Session, envelope: Envelope, referral: Referral, report: Report) -> CaseView:
     """What the case page shows. Only what the worker consented to share reaches an NGO at all;
     their number only if they chose to share it, and only once this NGO has taken the case."""
     names = _names(session, referral.ngo_id)
+    read = partial(envelope.get, session)
     contact = None
     if report.contact_pref == "share_number" and report.contact_enc and referral.status in CONTACT_VISIBLE:
-        contact = vault.decrypt(report.contact_enc)
-    details = json.loads(vault.decrypt(report.details_enc)) if report.details_enc else {}
+        contact = read(report, "contact_enc")
+    details = json.loads(read(report, "details_enc") or "{}")
     media = session.scalars(
         select(ReportMedia).where(ReportMedia.report_id == report.id, ReportMedia.status == "stored")
         .order_by(ReportMedia.id)
@@ -290,11 +292,11 @@ def case_view(session: Session, vault: Vault, referral: Referral, report: Report
     delivery = _delivery(session, [m.outbox_id for m in messages if m.outbox_id])
     thread = [
         Entry(m.created_at, m.direction, _who(m.user_id, names) if m.user_id else "worker",
-              vault.decrypt_optional(m.body_enc), delivery.get(m.outbox_id, m.status))
+              read(m, "body_enc"), delivery.get(m.outbox_id, m.status))
         for m in messages
     ]
     notes = [
-        Entry(n.created_at, "note", _who(n.user_id, names), vault.decrypt(n.body_enc))
+        Entry(n.created_at, "note", _who(n.user_id, names), read(n, "body_enc"))
         for n in session.scalars(select(Note).where(Note.referral_id == referral.id)
                                  .order_by(Note.created_at, Note.id))
     ]
@@ -311,7 +313,7 @@ def case_view(session: Session, vault: Vault, referral: Referral, report: Report
         reasons = [{"key": None, "params": {}, "text": str(r)} for r in referral.reasons or []]
     return CaseView(
         referral=referral, report=report, details=details if isinstance(details, dict) else {},
-        town=vault.decrypt_optional(report.town_enc), employer=vault.decrypt_optional(report.employer_enc),
+        town=read(report, "town_enc"), employer=read(report, "employer_enc"),
         contact=contact, media=list(media), reasons=reasons,
         thread=thread, notes=notes, timeline=timeline,
     )

@@ -27,6 +27,8 @@ MATCHING_TYPES = {
 }
 SECTORS = ("agriculture", "caregiving", "food_processing", "construction", "hospitality", "other")
 CONTACT_PREFS = ("anonymous", "share_number")
+#: The report's "who receives it" answer: (shared with an organization, may go to the tip line).
+SHARE_CHOICES = {"ngo": (True, False), "ngo_tipline": (True, True), "none": (False, False)}
 MAX_TEXT = 500
 
 #: Slot names of flows/report.yaml, with the other names a flow might use for the same answer.
@@ -97,6 +99,9 @@ class ReportDraft:
                 details[name] = value
         contact = slot("contact")
         consent_ngo = _flag(slot("consent_ngo"))
+        consent_tip_line = _flag(slot("consent_tip_line"))
+        if slots.get("share") in SHARE_CHOICES:
+            consent_ngo, consent_tip_line = SHARE_CHOICES[slots["share"]]
         return cls(
             language=str(data.get("language") or default_language),
             channel=str(data.get("channel") or "sms"),
@@ -107,7 +112,7 @@ class ReportDraft:
             sector=sector,
             danger=None if slot("danger") is None else _flag(slot("danger")),
             consent_ngo=consent_ngo,
-            consent_tip_line=_flag(slot("consent_tip_line")),
+            consent_tip_line=consent_tip_line,
             contact_pref=contact if consent_ngo and contact in CONTACT_PREFS else "anonymous",
             media=tuple(m for m in (slot("photos") or []) if isinstance(m, Mapping)),
             employer_phone=_text(slot("employer_phone")),

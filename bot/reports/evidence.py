@@ -36,14 +36,16 @@ def attach(session: Session, runtime: Runtime, report: Report, items: Iterable[M
         return 0
     count = 0
     for item in list(items)[: settings.max_media_items]:
-        url_enc = item.get("url_enc") or (runtime.vault.encrypt(item["url"]) if item.get("url") else None)
-        if not url_enc:
+        url = runtime.vault.decrypt(item["url_enc"]) if item.get("url_enc") else item.get("url")
+        if not url:
             continue
-        session.add(ReportMedia(report_id=report.id, url_enc=url_enc,
-                                content_type=str(item.get("content_type") or "application/octet-stream")[:100]))
+        media = ReportMedia(report_id=report.id,
+                            content_type=str(item.get("content_type") or "application/octet-stream")[:100])
+        session.add(media)
+        session.flush()  # its id: the URL is sealed to its row, under the report's data key
+        runtime.envelope.put(session, report.data_key_id, media, "url_enc", url)
         count += 1
     if count:
-        session.flush()
         after_commit(session, FETCH_JOB, report.id)
     return count
 
@@ -64,7 +66,7 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
                 session.delete(row)
                 continue
             row.attempts += 1
-            url = runtime.vault.decrypt(row.url_enc)
+            url = runtime.envelope.get(session, row, "url_enc")
             try:
                 data, content_type = runtime.sender.fetch_media(url, settings.max_media_bytes)
             except (SendError, requests.RequestException) as exc:
@@ -86,7 +88,8 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
                 row.status, row.url_enc = "failed", None
                 counts["failed"] += 1
                 continue
-            row.data_enc, row.size = runtime.vault.encrypt(data), len(data)
+            runtime.envelope.put(session, row.report.data_key_id, row, "data_enc", data)
+            row.size = len(data)
             row.content_type, row.status, row.url_enc = content_type, "stored", None
             counts["stored"] += 1
     return counts
@@ -103,8 +106,8 @@ def _delete_at_twilio(session: Session, runtime: Runtime, url: str) -> None:
         after_commit(session, twilio_cleanup.DELETE_JOB, deletion)
 
 
-def read(runtime: Runtime, media: ReportMedia) -> bytes:
+def read(session: Session, runtime: Runtime, media: ReportMedia) -> bytes:
     """A stored item's bytes (for the assigned organization's staff in the portal)."""
     if media.data_enc is None:
         raise ValueError("this evidence item was not stored")
-    return runtime.vault.decrypt_bytes(media.data_enc)
+    return runtime.envelope.get_bytes(session, media, "data_enc")

@@ -36,6 +36,9 @@ class Report(Base):
     # both cleared when the worker erases their data and unlinks their reports.
     conversation_key: Mapped[str | None] = mapped_column(String(64), index=True)
     conversation_ref_enc: Mapped[str | None] = mapped_column(Text)
+    #: The report's data key (bot.envelope): every ``*_enc`` of the report, its evidence, employer
+    #: mention, relay thread and notes is sealed under it; erasing the report destroys it.
+    data_key_id: Mapped[str | None] = mapped_column(String(16))
     bot_address: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(5))
     channel: Mapped[str] = mapped_column(String(16))

@@ -32,7 +32,7 @@ def conversation_of(session: Session, runtime: Runtime, report: Report) -> Conve
     """The worker's conversation, unless they unlinked their reports or erased everything."""
     if not report.conversation_ref_enc:
         return None
-    address_key = runtime.vault.decrypt(report.conversation_ref_enc)
+    address_key = runtime.envelope.get(session, report, "conversation_ref_enc")
     return session.scalar(select(Conversation).where(Conversation.address_key == address_key))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,20 +40,21 @@ def add_mention(session: Session, runtime: Runtime, report: Report, draft: Repor
     """Keep the employer a report names (nothing if it names none)."""
     if not draft.employer:
         return None
-    vault = runtime.vault
     mention = MentionRow(
         report_id=report.id,
         reporter_key=report.reporter_key,
-        name_key=vault.keyed_hash("employer-name", normalize_employer(draft.employer)),
-        name_enc=vault.encrypt(draft.employer),
-        town_enc=vault.encrypt_optional(draft.town),
-        phone_enc=vault.encrypt_optional(draft.employer_phone),
-        lmia_enc=vault.encrypt_optional(draft.lmia),
+        name_key=runtime.vault.keyed_hash("employer-name", normalize_employer(draft.employer)),
+        name_enc="",
         province=report.province,
         abuse_types=list(report.abuse_types or []),
         created_at=report.created_at,
     )
     session.add(mention)
+    session.flush()  # its id: each field is sealed to its row, under the report's data key
+    seal = partial(runtime.envelope.put, session, report.data_key_id, mention)
+    for column, value in (("name_enc", draft.employer), ("town_enc", draft.town),
+                          ("phone_enc", draft.employer_phone), ("lmia_enc", draft.lmia)):
+        seal(column, value)
     return mention
 
 
@@ -69,14 +71,14 @@ def check(runtime: Runtime, *, now: datetime | None = None) -> list[int]:
 
 
 def _mentions(session: Session, runtime: Runtime, since: datetime) -> list[EmployerMention]:
-    vault = runtime.vault
     rows = session.scalars(select(MentionRow).where(MentionRow.created_at > since).order_by(MentionRow.id)).all()
+    read = partial(runtime.envelope.get, session)
     return [
         EmployerMention(
             report_id=str(row.report_id), reporter_key=row.reporter_key,
-            employer=vault.decrypt(row.name_enc), town=vault.decrypt_optional(row.town_enc),
+            employer=read(row, "name_enc") or "", town=read(row, "town_enc"),
             province=row.province, abuse_types=tuple(row.abuse_types or ()), created_at=row.created_at,
-            phone=vault.decrypt_optional(row.phone_enc), lmia=vault.decrypt_optional(row.lmia_enc),
+            phone=read(row, "phone_enc"), lmia=read(row, "lmia_enc"),
         )
         for row in rows
     ]

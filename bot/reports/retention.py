@@ -40,7 +40,8 @@ def purge(session: Session, cutoff: datetime) -> dict[str, int]:
     unfetched = session.execute(
         update(ReportMedia).where(ReportMedia.status == "pending", ReportMedia.created_at < cutoff)
         .values(status="failed", url_enc=None)).rowcount
-    settings = current().settings.reports
+    runtime = current()
+    settings = runtime.settings.reports
     closed = session.scalars(select(Report.id).where(
         Report.legal_hold.is_(False),
         (Report.status == "closed") & (Report.closed_at < now - timedelta(days=settings.erase_closed_after_days))
@@ -50,9 +51,11 @@ def purge(session: Session, cutoff: datetime) -> dict[str, int]:
         | select(RelayMessage.id).where(RelayMessage.report_id == Report.id).exists()
         | select(Note.id).where(Note.report_id == Report.id).exists())).all()
     if closed:
+        # Crypto-shredding first: a copy of these rows left anywhere can no longer be read.
+        runtime.envelope.destroy(session, *session.scalars(select(Report.data_key_id).where(Report.id.in_(closed))))
         session.execute(update(Report).where(Report.id.in_(closed)).values(
             details_enc=None, employer_enc=None, town_enc=None, contact_enc=None,
-            conversation_key=None, conversation_ref_enc=None))
+            conversation_key=None, conversation_ref_enc=None, data_key_id=None))
         session.execute(delete(ReportMedia).where(ReportMedia.report_id.in_(closed)))
         session.execute(delete(EmployerMention).where(EmployerMention.report_id.in_(closed)))
         session.execute(delete(RelayMessage).where(RelayMessage.report_id.in_(closed)))

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -67,27 +68,28 @@ def file_report(
         case_code_hash=code_hash,
         reporter_key=vault.keyed_hash("reporter", conversation.address_key),
         conversation_key=vault.keyed_hash("report-link", conversation.address_key),
-        conversation_ref_enc=vault.encrypt(conversation.address_key),
         bot_address=conversation.bot_address,
         language=draft.language,
         channel=conversation.channel,
         province=draft.province,
-        town_enc=vault.encrypt_optional(draft.town),
         sector=draft.sector,
         abuse_types=list(draft.abuse_types),
-        employer_enc=vault.encrypt_optional(draft.employer),
-        details_enc=vault.encrypt(json.dumps(details, ensure_ascii=False)) if details else None,
         danger=draft.danger,
         consent_ngo=draft.consent_ngo,
         consent_tip_line=draft.consent_tip_line,
         contact_pref=draft.contact_pref,
-        contact_enc=(vault.encrypt(vault.decrypt(conversation.address_enc))
-                     if draft.contact_pref == "share_number" else None),
         status="new",
         created_at=filed_on,
+        data_key_id=runtime.envelope.new_key(session, "report"),
     )
     session.add(report)
-    session.flush()
+    session.flush()  # its id: each field is sealed to its row
+    seal = partial(runtime.envelope.put, session, report.data_key_id, report)
+    seal("conversation_ref_enc", conversation.address_key)
+    seal("town_enc", draft.town)
+    seal("employer_enc", draft.employer)
+    seal("details_enc", json.dumps(details, ensure_ascii=False) if details else None)
+    seal("contact_enc", vault.decrypt(conversation.address_enc) if draft.contact_pref == "share_number" else None)
     media = evidence.attach(session, runtime, report, draft.media)
     timeline.record(session, report.id, "filed", actor="worker", now=filed_on, report_kind=kind,
                     evidence_items=media, shared_with_ngo=draft.consent_ngo)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import datetime, timedelta
+from functools import partial
 
 import requests
 from sqlalchemy import func, or_, select, update
@@ -98,7 +99,7 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
             ReportMedia.report_id == report.id, ReportMedia.status == "stored"))
         details = delivery.channel.endswith(DETAILS)
         if details:
-            payload = details_delivery_id(referral_payload(runtime.vault, referral, report, ngo, media,
+            payload = details_delivery_id(referral_payload(partial(runtime.envelope.get, session, report), referral, report, ngo, media,
                                                            _portal_url(runtime, referral)))
         else:
             payload = notice_payload(referral, report, ngo, _portal_url(runtime, referral))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from typing import Any
 
-from bot.privacy import Vault
 from bot.reports.models import Report
 from bot.routing.models import Referral
 from bot.routing.ngo import Ngo
@@ -22,20 +22,21 @@ from bot.routing.ngo import Ngo
 VERSION = 1
 
 
-def referral_payload(vault: Vault, referral: Referral, report: Report, ngo: Ngo,
+def referral_payload(read: Callable[[str], str | None], referral: Referral, report: Report, ngo: Ngo,
                      media_count: int = 0, portal_url: str | None = None) -> dict[str, Any]:
-    """The JSON a webhook receives; the same ``delivery_id`` on every retry (store it once)."""
-    details = json.loads(vault.decrypt(report.details_enc)) if report.details_enc else {}
+    """The JSON a webhook receives; the same ``delivery_id`` on every retry (store it once).
+    ``read`` opens one of the report's encrypted columns by name."""
+    details = json.loads(read("details_enc") or "{}")
     case = {
         "kind": report.kind,
         "filed_at": report.created_at.isoformat(),
         "language": report.language,
         "channel": report.channel,
         "province": report.province,
-        "town": vault.decrypt_optional(report.town_enc),
+        "town": read("town_enc"),
         "sector": report.sector,
         "abuse_types": list(report.abuse_types or []),
-        "employer": vault.decrypt_optional(report.employer_enc),
+        "employer": read("employer_enc"),
         "danger_now": report.danger,
         "consent_tip_line": report.consent_tip_line,
         "contact": report.contact_pref,

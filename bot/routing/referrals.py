@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.analytics.events import record_match, record_referral
-from bot.db import utcnow
+from bot.db import to_the_hour, utcnow
 from bot.errors import PuenteError
 from bot.metrics import REFERRAL_ACK
 from bot.reports import timeline
@@ -61,7 +61,7 @@ def route(
         return None
     tried = set(exclude) | {r.ngo_id for r in previous}
     ngos = [ngo for ngo in store.load_ngos(session, runtime.vault)]
-    result = match(_needs(runtime, report, services), ngos, store.open_load(session),
+    result = match(_needs(session, runtime, report, services), ngos, store.open_load(session),
                    exclude=tried, now=now)
     if not previous:  # demand is counted once per case, not again when it is re-routed
         record_match(session, report, result, at=now)
@@ -69,24 +69,25 @@ def route(
     best = result.best
     if best is None:
         report.status = "new"
-        timeline.record(session, report.id, "unrouted", now=now, tried=sorted(tried))
+        timeline.record(session, report.id, "unrouted", now=to_the_hour(now), tried=sorted(tried))
         alerts.raise_alert(session, runtime, "unrouted", f"report:{report.id}", province=report.province,
                            detail={"report_id": report.id, "tried": len(tried)}, now=now)
         return None
+    at = to_the_hour(now)  # made at filing: its time must not date the report (filed to the day)
     referral = Referral(
         report_id=report.id, ngo_id=best.ngo.id, rank=len(previous) + 1, status="delivered",
         reasons=best.explanation, fallback=result.fallback_used, contact_request=contact_request,
-        created_at=now, delivered_at=now,
+        created_at=at, delivered_at=at,
     )
     session.add(referral)
     session.flush()
     record_referral(session, referral, "sent", report=report)
     _plan_deliveries(session, referral, best.ngo)
     report.status = "assigned"
-    timeline.record(session, report.id, "assigned", referral_id=referral.id, now=now,
+    timeline.record(session, report.id, "assigned", referral_id=referral.id, now=at,
                     ngo_id=best.ngo.id, rank=referral.rank, fallback=result.fallback_used,
                     reasons=[reason.to_dict() for reason in best.reasons])
-    timeline.record(session, report.id, "delivered", referral_id=referral.id, now=now, channel="portal")
+    timeline.record(session, report.id, "delivered", referral_id=referral.id, now=at, channel="portal")
     after_commit(session, DELIVER_JOB, referral.id)
     if notify:
         notify_worker(session, runtime, report, "assigned", assigned_params(runtime, best.ngo.name), now=now)
@@ -101,13 +102,13 @@ def assigned_params(runtime: Runtime, ngo_name: str) -> dict[str, object]:
     return {"ngo": ngo_name, "hours": round(runtime.settings.routing.ack_timeout_hours)}
 
 
-def _needs(runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNeeds:
+def _needs(session: Session, runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNeeds:
     return CaseNeeds(
         province=report.province,
         language=report.language,
         abuse_types=tuple(MATCHING_TYPES.get(t, t) for t in report.abuse_types or ()),
         sector=report.sector if report.sector != "other" else None,
-        town=runtime.vault.decrypt_optional(report.town_enc),
+        town=runtime.envelope.get(session, report, "town_enc"),
         services=tuple(services),
     )
 

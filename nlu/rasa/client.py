@@ -16,6 +16,7 @@ import requests
 
 from nlu.context import Context, apply
 from nlu.entities import CASE_ALPHABET, PROVINCES
+from nlu.inform import read_past_slots
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ class RasaInterpreter:
             log.info("Rasa server %s answers again", self.url)
         if local.get("problems"):  # found clause by clause by the embedded classifier
             parse["problems"] = local["problems"]
+        # A question that names a province is the question (nlu.inform), as for the embedded one.
+        top_intent = getattr(self.fallback, "top_intent", None)
+        if top_intent is not None:
+            parse = read_past_slots(parse, top_intent)
         return apply(parse, context)
 
 

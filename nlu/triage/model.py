@@ -4,8 +4,8 @@ Its own model, separate from the intent classifier, because the two answer diffe
 "me dio una cachetada" has no intent the menu knows, yet must get 911 first. A logistic regression
 over character n-grams and words (typo-tolerant: nlu.features) learns the categories from
 nlu/triage/data, with every ordinary intent example of nlu/data as the `none` class; the evidence
-phrases of cues.yml decide when present. Trains in about a second, so a process trains it once at
-first use. Pure: numpy and YAML only.
+phrases of cues.yml decide when present. Trained once per version of the data into the model
+cache (nlu.model_cache), from which a process loads it. Pure: numpy and YAML only.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from nlu.classifier import LogisticRegression
 from nlu.features import Featurizer
+from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
 from nlu.training_data import Example, TrainingData, load
 from nlu.triage.cues import CUES_FILE, Cue, CueIndex, load_cues
@@ -37,6 +38,7 @@ DEFAULT_THRESHOLD = 0.5
 #: costs far more than a false alarm.
 DANGER_WEIGHT = 4
 MAX_CHARS = 2000
+MODEL_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,20 @@ class TriageClassifier:
             cues = load_cues(CUES_FILE, CATEGORIES)
         ordinary = {word for e in examples if e.intent == NONE for word in tokens(e.text)}
         return cls(featurizer, classifier, CueIndex(cues, ordinary), threshold)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to one .npz file (nlu.model_cache); the cues are read from cues.yml."""
+        meta, arrays = linear_parts(self.featurizer, self.classifier)
+        meta |= {"version": MODEL_VERSION, "threshold": self.threshold,
+                 "ordinary": sorted(self.cues.ordinary)}
+        return write_model(path, meta, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TriageClassifier:
+        """Read a model saved by ``save`` (trained with the cues of cues.yml)."""
+        meta, featurizer, classifier = read_linear_parts(path, MODEL_VERSION)
+        cues = CueIndex(load_cues(CUES_FILE, CATEGORIES), meta["ordinary"])
+        return cls(featurizer, classifier, cues, meta["threshold"])
 
     def classify(self, text: str) -> Triage:
         try:

@@ -54,7 +54,7 @@ def test_metrics_count_real_traffic_by_channel_and_status_with_latency_and_refer
     text, after = scrape(bot)
 
     sms_in = total(after, "puente_messages_in", channel="sms")
-    assert sms_in >= 10 and total(after, "puente_messages_in", channel="sms", status="done") == sms_in
+    assert sms_in >= 9 and total(after, "puente_messages_in", channel="sms", status="done") == sms_in  # a whole report
     assert total(after, "puente_messages_in", channel="whatsapp", status="done") == 1
     sent_to = {"sms": SMS_WORKER, "whatsapp": WHATSAPP_WORKER}
     for channel, address in sent_to.items():

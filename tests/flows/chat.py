@@ -23,21 +23,27 @@ START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 def parse(intent: str = "nlu_fallback", confidence: float = 0.95, language: str = "es",
           entities: dict | None = None, ranking: list | None = None, text: str = "",
-          triage: str | None = None) -> dict:
-    """A hand-built NLU parse in the shape of Rasa's /model/parse plus `language` and the
-    safety triage's category (`triage`)."""
+          triage: str | None = None, problems: list | None = None) -> dict:
+    """A hand-built NLU parse in the shape of Rasa's /model/parse plus `language`, the
+    safety triage's category (`triage`) and the problems of a message naming several."""
     ranked = ranking or [(intent, confidence)]
     return {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
         "intent_ranking": [{"name": n, "confidence": c} for n, c in ranked],
-        "entities": [
-            {"entity": k, "value": v, "start": 0, "end": 0, "extractor": "test"}
-            for k, v in (entities or {}).items()
-        ],
+        "entities": [_entity(name, value, text) for name, value in (entities or {}).items()],
         "language": language,
         "triage": {"category": triage, "confidence": 0.99 if triage else 0.01, "cues": []},
+        **({"problems": list(problems)} if problems else {}),
     }
+
+
+def _entity(name: str, value: str | tuple[str, str], text: str) -> dict:
+    """An entity; given as (value, words) it spans those words of the text ("ON", "Leamington")."""
+    value, surface = value if isinstance(value, tuple) else (value, "")
+    start = text.find(surface) if surface else -1
+    span = (start, start + len(surface)) if start >= 0 else (0, 0)
+    return {"entity": name, "value": value, "start": span[0], "end": span[1], "extractor": "test"}
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Says:
     media: tuple = ()
     after: timedelta = timedelta(seconds=30)
     triage: str | None = None
+    problems: list | None = None
 
 
 def says(text: str, intent: str = "nlu_fallback", confidence: float = 0.95, **kw) -> Says:
@@ -78,7 +85,8 @@ class Chat:
             flows.Turn(
                 text=message.text,
                 parse=parse(message.intent, message.confidence, message.language or self.language,
-                            message.entities, message.ranking, message.text, message.triage),
+                            message.entities, message.ranking, message.text, message.triage,
+                            message.problems),
                 channel=self.channel,
                 now=self.now,
                 button=message.button,

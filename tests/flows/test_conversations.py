@@ -11,6 +11,9 @@ from tests.flows.chat import Chat, says
 CHANNELS = ["sms", "whatsapp"]
 MENU = "menu.main"
 FIRST = ["welcome.intro", MENU]
+#: From the main menu to the report's list of problems: danger first, then the account (skipped).
+TO_REPORT_TYPES = [("2", ["report.intro", "report.ask.danger"]), ("no", ["report.ask.story"]),
+                   ("1", ["report.ask.what"])]
 
 
 @pytest.fixture(params=CHANNELS)
@@ -66,7 +69,7 @@ def test_every_topic_is_reachable_by_numbers_from_the_main_menu(engine):
 @pytest.mark.parametrize("word", ["MENU", "menú", "¡Menú!", "0", " menu. "])
 def test_menu_command_works_anywhere_in_any_case_and_accent(engine, word):
     chat = started(engine)
-    chat.script([("2", ["report.intro", "report.ask.what"]), (word, [MENU])])
+    chat.script([("2", ["report.intro", "report.ask.danger"]), (word, [MENU])])
     assert chat.state["flow"] == "menu"
 
 
@@ -80,7 +83,7 @@ def test_language_command_in_each_language_changes_the_language(engine, word):
 def test_language_change_mid_flow_comes_back_to_the_same_question(engine):
     chat = started(engine)
     chat.script([
-        ("2", ["report.intro", "report.ask.what"]),
+        *TO_REPORT_TYPES,
         ("1", ["report.ask.employer"]),
         ("WIKA", ["lang.choose"]),
         ("2", ["lang.changed", "report.ask.employer"]),
@@ -136,7 +139,7 @@ def test_stop_then_anything_is_silence_until_start(chat):
 def test_opt_out_words_never_land_inside_a_running_flow(engine):
     chat = started(engine, "whatsapp")
     chat.script([
-        ("2", ["report.intro", "report.ask.what"]),
+        *TO_REPORT_TYPES,
         ("1", ["report.ask.employer"]),
         ("HINTO", ["optout.confirmed", "!opt_out"]),
     ])
@@ -223,12 +226,12 @@ def test_a_number_after_the_session_timeout_shows_the_menu_instead_of_answering_
 def test_an_intent_interrupts_a_flow_and_the_worker_comes_back(chat):
     chat.script([
         (says("hola", "greet"), FIRST),
-        ("2", ["report.intro", "report.ask.what"]),
+        *TO_REPORT_TYPES,
         ("1 5", ["report.ask.employer"]),
         (says("cuanto es el salario minimo en ontario", "ask_wages", 0.97, entities={"province": "ON"}),
          ["topic.wages.answer", "return.ask", "!topic_answered"]),
         ("1", ["report.ask.employer"]),
-        ("Granja Los Pinos", ["report.ask.where"]),
+        ("Granja Los Pinos", ["report.ask.sector"]),  # the province came with the wage question
     ])
     assert chat.state["slots"]["types"] == ["wages", "documents"]
     assert chat.state["slots"]["employer"] == "Granja Los Pinos"
@@ -246,7 +249,7 @@ def test_the_return_offer_names_the_interrupted_flow(engine):
 def test_declining_to_return_parks_the_report_and_offers_it_next_time(engine):
     chat = started(engine)
     chat.script([
-        ("2", ["report.intro", "report.ask.what"]),
+        *TO_REPORT_TYPES,
         ("3", ["report.ask.employer"]),
         (says("horas extra", "ask_hours", 0.9), ["topic.hours.answer", "return.ask"]),
         ("2", [MENU]),
@@ -259,9 +262,9 @@ def test_declining_to_return_parks_the_report_and_offers_it_next_time(engine):
 def test_a_weak_intent_does_not_interrupt_a_free_text_answer(engine):
     chat = started(engine)
     chat.script([
-        ("2", ["report.intro", "report.ask.what"]),
+        *TO_REPORT_TYPES,
         ("1", ["report.ask.employer"]),
-        (says("Pagos Rapidos Farms", "ask_wages", 0.7), ["report.ask.where"]),
+        (says("Pagos Rapidos Farms", "ask_wages", 0.7), ["report.ask.province"]),
     ])
     assert chat.state["slots"]["employer"] == "Pagos Rapidos Farms"
 
@@ -269,7 +272,7 @@ def test_a_weak_intent_does_not_interrupt_a_free_text_answer(engine):
 def test_emergency_message_comes_first_even_mid_flow(chat):
     chat.script([
         (says("hola", "greet"), FIRST),
-        ("2", ["report.intro", "report.ask.what"]),
+        *TO_REPORT_TYPES,
         ("1", ["report.ask.employer"]),
         (says("el patron me golpea y no me dejan salir", "emergency", 0.96, triage="confinement"),
          ["triage.confinement", "emergency.ask", "!emergency"]),
@@ -281,10 +284,10 @@ def test_emergency_message_comes_first_even_mid_flow(chat):
 def test_danger_mid_report_gets_its_safety_reply_before_the_next_question(engine):
     chat = started(engine)
     chat.script([
-        ("2", ["report.intro", "report.ask.what"]),
+        *TO_REPORT_TYPES,
         ("7", ["report.ask.employer"]),
         (says("Finca Sol, me tienen encerrado", "nlu_fallback", 0.3, triage="confinement"),
-         ["triage.confinement", "report.ask.where", "!emergency"]),
+         ["triage.confinement", "report.ask.province", "!emergency"]),
     ])
     assert chat.effect("emergency").data == {"source": "triage", "category": "confinement", "province": None}
 
@@ -355,7 +358,7 @@ def test_button_text_matches_an_option_label_when_the_engine_knows_the_words(str
     labels = {"menu.option.report": "Reportar un problema"}
     engine = flows.load_engine(structural_dir, strict=True, labels=lambda msgid, lang: labels.get(msgid, msgid))
     chat = started(engine, "whatsapp")
-    chat.script([(says("Reportar un problema", button="Reportar un problema"), ["report.intro", "report.ask.what"])])
+    chat.script([(says("Reportar un problema", button="Reportar un problema"), ["report.intro", "report.ask.danger"])])
 
 
 def test_a_message_in_another_language_is_answered_in_the_chosen_one_with_an_offer_to_switch(engine):
@@ -421,13 +424,13 @@ def test_a_sensitive_flow_ends_with_a_discretion_tip_once_per_session(engine):
 def test_analytics_effects_name_the_flow_and_step(engine):
     chat = started(engine)
     chat.send("2")
-    chat.send("1")
+    chat.send("no")
     result = chat.send("0")
-    assert {"flow": "report", "step": "employer"} not in [e.data for e in result.effects
+    assert {"flow": "report", "step": "story"} not in [e.data for e in result.effects
                                                            if e.kind == "flow_abandoned"]
     assert chat.state["parked"]["flow"] == "report"  # a report is kept, not thrown away
     chat.send(says("adios", "greet", after=timedelta(days=2)))
-    assert {"flow": "report", "step": "employer"} in [e.data for e in chat.last.effects
+    assert {"flow": "report", "step": "story"} in [e.data for e in chat.last.effects
                                                        if e.kind == "flow_abandoned"]
 
 
@@ -486,21 +489,23 @@ def test_the_same_journey_in_each_language_with_its_own_words(engine, language, 
     chat = Chat(engine, channel=channel, language=language)
     chat.script([
         (says("hi", "greet"), FIRST),
-        ("2", ["report.intro", "report.ask.what"]),
+        ("2", ["report.intro", "report.ask.danger"]),
+        (words["no"], ["report.ask.story"]),
+        (words["skip"], ["report.ask.what"]),
         ("1 2", ["report.ask.employer"]),
-        (words["skip"], ["report.ask.where"]),
         (words["skip"], ["report.ask.province"]),
         (words["skip"], ["report.ask.sector"]),
         (words["lang"], ["lang.choose"]),
         ("3", ["lang.changed", "report.ask.sector"]),
-        (words["skip"], ["report.ask.since"]),
+        (words["skip"], ["report.ask.share"]),
+        ("2", ["report.summary", "report.ask.confirm"]),
+        ("2", ["report.ask.change"]),
+        ("5", ["report.ask.since"]),
         (words["skip"], ["report.ask.how_many"]),
         (words["skip"], ["report.ask.photos"]),
-        (words["done"], ["report.ask.danger"]),
-        (words["no"], ["report.ask.consent_ngo"]),
-        (words["yes"], ["report.ask.consent_tipline"]),
-        (words["no"], ["report.ask.contact"]),
-        (words["skip"], ["pin.ask.choose"]),
+        (words["done"], ["report.ask.contact"]),
+        (words["skip"], ["report.summary", "report.ask.confirm"]),
+        ("1", ["pin.ask.choose"]),
         (words["no"], ["report.thanks", "!file_report"]),
         (words["menu"], [MENU]),
         (words["human"], ["agent.connecting", "!handoff_agent"]),  # province skipped in the report
@@ -542,8 +547,8 @@ def test_a_whole_message_in_another_language_switches_at_once_and_says_so(engine
 def test_a_request_for_a_language_is_honoured_mid_flow(engine, text, language):
     chat = Chat(engine, language="tl" if language != "tl" else "en")
     chat.script([(says("magandang umaga po sa inyo" if language != "tl" else "good morning to you", "greet"),
-                  FIRST), ("2", ["report.intro", "report.ask.what"])])
-    chat.script([(text, ["lang.changed", "report.ask.what"])])
+                  FIRST), ("2", ["report.intro", "report.ask.danger"])])
+    chat.script([(text, ["lang.changed", "report.ask.danger"])])
     assert chat.state["language"] == language
 
 
@@ -556,10 +561,9 @@ def test_a_negated_language_name_is_no_request(engine):
 
 def test_an_english_name_inside_a_report_answer_changes_nothing(engine):
     chat = Chat(engine)
-    chat.script([(says("hola buenas tardes", "greet"), FIRST), ("2", ["report.intro", "report.ask.what"]),
-                  ("1", ["report.ask.employer"])])
+    chat.script([(says("hola buenas tardes", "greet"), FIRST), *TO_REPORT_TYPES, ("1", ["report.ask.employer"])])
     result = chat.send(says("Sunny Valley Greenhouses English Farms", language="en"))
-    assert result.msgids == ["report.ask.where"] and chat.state["language"] == "es"
+    assert result.msgids == ["report.ask.province"] and chat.state["language"] == "es"
 
 
 def test_danger_during_a_relay_gets_its_safety_reply_and_still_reaches_the_person(engine):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nlu
+from tests.support.models import MODEL_CACHE
 
 BAD_INPUT = [
     "",
@@ -130,7 +131,7 @@ def test_code_switching_is_the_matrix_language(interpreter, text, language):
 
 
 def test_low_confidence_becomes_nlu_fallback_but_keeps_the_ranking():
-    strict = nlu.get_interpreter(threshold=0.99)
+    strict = nlu.get_interpreter(threshold=0.99, cache_dir=MODEL_CACHE)
     parse = strict.parse("me duele la espalda de tanto cargar")
     assert parse["intent"] == {"name": "nlu_fallback", "confidence": 0.99}
     assert [r["name"] for r in parse["intent_ranking"][1:3]][0] == "ask_injury"  # back pain from work: workers' compensation

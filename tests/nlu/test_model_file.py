@@ -7,6 +7,7 @@ import pytest
 import nlu
 from nlu.embedded import EmbeddedInterpreter
 from nlu.evaluate import subset
+from tests.support.models import MODEL_CACHE
 
 
 def test_saved_model_round_trips(tmp_path, interpreter, training):
@@ -25,5 +26,5 @@ def test_a_model_from_other_data_is_refused(tmp_path, interpreter, training):
 def test_an_unreadable_model_file_falls_back_to_training(tmp_path):
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not a model")
-    interpreter = nlu.embedded_interpreter(model_path=broken)
+    interpreter = nlu.embedded_interpreter(model_path=broken, cache_dir=MODEL_CACHE)
     assert interpreter.parse("hola")["intent"]["name"] == "greet"

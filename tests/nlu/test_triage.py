@@ -9,11 +9,12 @@ from click.testing import CliRunner
 from nlu.triage import CATEGORIES, triage_classifier
 from nlu.triage.cli import triage as triage_command
 from nlu.triage.cues import load_cues, near
+from tests.support.models import MODEL_CACHE
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return triage_classifier()
+    return triage_classifier(MODEL_CACHE)
 
 
 @pytest.mark.parametrize("text, category", [

@@ -22,10 +22,10 @@ from tests.support.webhooks import inbound_params, signed_webhook_post
 WORKER = "+15195550101"
 BOT_NUMBER = "+15550109999"
 WIDTH = 360
-#: A report in Spanish by SMS, answer by answer (the report flow's questions, in order; the last
-#: declines the optional PIN).
-REPORT = ["hola", "quiero denunciar a mi patrón", "1", "Granja Los Pinos", "Leamington, Ontario", "1", "2",
-          "LISTO", "no", "si", "no", "1", "1"]
+#: A report in Spanish by SMS, answer by answer (the report flow's questions, in order: danger,
+#: the account skipped, the problem, employer and town, who receives it, send; the last declines
+#: the optional PIN).
+REPORT = ["hola", "quiero denunciar a mi patrón", "no", "1", "1", "Granja Los Pinos, Leamington", "1", "1", "1"]
 CODE = re.compile(r"\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b")
 
 

@@ -166,13 +166,13 @@ def test_evidence_is_decrypted_and_streamed_never_cached_never_a_path(portal):
     referral_id = portal.file_report(portal.conversation())
     photo = b"\xff\xd8\xff\xe0" + b"JPEGDATA" * 2000
     with portal.runtime.db.session() as session:
-        report_id = session.get(Referral, referral_id).report_id
-        media = ReportMedia(report_id=report_id, content_type="image/jpeg", size=len(photo), status="stored",
-                            data_enc=portal.runtime.vault.encrypt(photo))
-        script = ReportMedia(report_id=report_id, content_type="text/html", size=20, status="stored",
-                             data_enc=portal.runtime.vault.encrypt(b"<script>alert(1)</script>"))
+        report = session.get(Report, session.get(Referral, referral_id).report_id)
+        media = ReportMedia(report_id=report.id, content_type="image/jpeg", size=len(photo), status="stored")
+        script = ReportMedia(report_id=report.id, content_type="text/html", size=20, status="stored")
         session.add_all([media, script])
         session.flush()
+        portal.runtime.envelope.put(session, report.data_key_id, media, "data_enc", photo)
+        portal.runtime.envelope.put(session, report.data_key_id, script, "data_enc", b"<script>alert(1)</script>")
         media_id, script_id = media.id, script.id
     ana = portal.logged_in(ANA)
     page = ana.get(f"/portal/cases/{referral_id}").get_data(as_text=True)

@@ -1,7 +1,8 @@
 """A worker filing a report through the signed webhook, answering whatever question is pending.
 
-The report flow asks some questions only when the NLU did not already catch the answer (the
-sector, the province), so the script answers by the step the conversation is waiting on.
+The report flow asks some questions only when the worker's account or an earlier answer did not
+already give it (the types, the employer, the province, the sector), so the script answers by
+the step the conversation is waiting on.
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ GREETING = {
     "tl": "magandang umaga po, kailangan ko po ng tulong",
     "en": "hello good morning, I need help with my job",
 }
-#: What the worker answers at each step of flows/report.yaml, per language.
+#: What the worker answers at each step of flows/report.yaml, per language. The account is skipped
+#: ("1") so the questions it would answer ahead are all asked; tests/flows/test_report_webhook.py
+#: tells it. `confirm` sends; with optional details to give (`EXTRAS`, or photos) the script first
+#: goes through "change" -> "add details".
 ANSWERS: dict[str, dict[str, str]] = {
-    "es": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
-           "sector": "1", "since": "2", "how_many": "2", "photos": "listo", "danger": "no",
-           "consent_ngo": "si", "consent_tipline": "no", "contact": "1", "pin": "1"},
-    "tl": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
-           "sector": "1", "since": "2", "how_many": "2", "photos": "tapos", "danger": "hindi",
-           "consent_ngo": "oo", "consent_tipline": "hindi", "contact": "1", "pin": "1"},
-    "en": {"what": "1 3", "employer": "Granja Los Pinos", "where": "Leamington", "province": "ON",
-           "sector": "1", "since": "2", "how_many": "2", "photos": "done", "danger": "no",
-           "consent_ngo": "yes", "consent_tipline": "no", "contact": "1", "pin": "1"},
+    "es": {"danger": "no", "story": "1", "what": "1 3", "employer": "Granja Los Pinos, Leamington",
+           "province": "ON", "sector": "1", "share": "1", "confirm": "1", "change": "5", "since": "2",
+           "how_many": "2", "photos": "listo", "contact": "1", "pin": "1"},
+    "tl": {"danger": "hindi", "story": "1", "what": "1 3", "employer": "Granja Los Pinos, Leamington",
+           "province": "ON", "sector": "1", "share": "1", "confirm": "1", "change": "5", "since": "2",
+           "how_many": "2", "photos": "tapos", "contact": "1", "pin": "1"},
+    "en": {"danger": "no", "story": "1", "what": "1 3", "employer": "Granja Los Pinos, Leamington",
+           "province": "ON", "sector": "1", "share": "1", "confirm": "1", "change": "5", "since": "2",
+           "how_many": "2", "photos": "done", "contact": "1", "pin": "1"},
 }
+#: Optional answers, given only through "change" at the summary.
+EXTRAS = ("since", "how_many", "photos", "contact")
+SEND, CHANGE = "1", "2"
 MAIN_MENU = "0"
 REPORT_OPTION = "2"  # the main menu's "report" option
 
@@ -50,6 +57,9 @@ def file_report(bot: Any, sender: str, language: str, *, answers: dict[str, str]
     twilio = bot.twilio
     start = len(twilio.messages)
     script = {**ANSWERS[language], **(answers or {})}
+    if "where" in script:  # the town is given with the employer's name, in one answer
+        script["employer"] = f"{script['employer']}, {script.pop('where')}"
+    extras = bool(media) or any(name in EXTRAS for name in answers or {})
     bot.send(GREETING[language], sender=sender)
     if pending_step(bot, sender) != ("menu", "main"):
         bot.send(MAIN_MENU, sender=sender)
@@ -61,6 +71,10 @@ def file_report(bot: Any, sender: str, language: str, *, answers: dict[str, str]
         if step == "photos" and media:
             bot.send("", sender=sender, media=media)
             media = None
+            continue
+        if step == "confirm":
+            bot.send(CHANGE if extras else script["confirm"], sender=sender)
+            extras = False
             continue
         bot.send(script[step], sender=sender)
     else:

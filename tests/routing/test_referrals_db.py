@@ -111,7 +111,7 @@ def test_referral_reaches_the_matched_ngo_webhook_signed_with_the_consented_deta
 
 def test_a_report_not_shared_with_an_ngo_goes_nowhere(make_bot, sqlite_url, tmp_path, webhook, mail):
     bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, *two_centres(webhook))
-    bodies = file_report(bot, WORKER, "es", answers={"consent_ngo": "no"})
+    bodies = file_report(bot, WORKER, "es", answers={"share": "3"})
     assert case_code(bodies)
     assert referrals_of(bot) == [] and webhook.received == [] and mail.messages == []
     with bot.runtime.db.session() as session:

@@ -48,3 +48,29 @@ def test_a_report_is_dated_to_the_day_only(make_bot, database_url):
         mention = session.scalar(select(EmployerMention))
         for moment in (report.created_at, filed.created_at, mention.created_at):
             assert (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
+def test_a_referral_and_relay_messages_are_dated_to_the_hour_only(make_bot, database_url):
+    """Made when the report is filed, a referral to the second would date the report (and so its
+    worker's messages); a relay message would match the worker's inbound or outbox row."""
+    from bot import relay
+    from bot.portal.models import RelayMessage
+    from bot.routing.models import Referral
+
+    bot = make_bot(database_url)
+    file_report(bot, WORKER, "es")  # consents to an NGO: referred at once
+    with bot.runtime.db.session() as session:
+        referral = session.scalar(select(Referral))
+        referral.status = "acknowledged"
+        referral_id = referral.id
+    with bot.runtime.db.session() as session:
+        relay.send_to_worker(session, bot.runtime, referral_id, None, "Hola, soy de la organización")
+    with bot.runtime.db.session() as session:
+        referral = session.get(Referral, referral_id)
+        message = session.scalar(select(RelayMessage))
+        events = session.scalars(select(CaseEvent).where(CaseEvent.kind.in_(
+            ("assigned", "delivered", "relay_to_worker")))).all()
+        assert len(events) == 3 and message.sent_at is not None
+        for moment in (referral.created_at, referral.delivered_at, message.created_at, message.sent_at,
+                       *(event.created_at for event in events)):
+            assert (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)

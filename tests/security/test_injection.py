@@ -114,12 +114,13 @@ def test_notes_and_relay_replies_with_injections_are_stored_shown_escaped_and_se
         act("notes", body=payload)
         act("reply", body=payload)
     _intact(portal, tables)
-    vault = portal.runtime.vault
+    envelope = portal.runtime.envelope
     with portal.runtime.db.session() as session:
-        assert [vault.decrypt(n.body_enc) for n in session.scalars(select(Note).order_by(Note.id))] == INJECTIONS
+        notes = session.scalars(select(Note).order_by(Note.id))
+        assert [envelope.get(session, n, "body_enc") for n in notes] == INJECTIONS
         relayed = session.scalars(select(RelayMessage).where(RelayMessage.direction == "to_worker")
                                   .order_by(RelayMessage.id)).all()
-        assert [vault.decrypt(r.body_enc) for r in relayed] == INJECTIONS
+        assert [envelope.get(session, r, "body_enc") for r in relayed] == INJECTIONS
     page = ana.get(f"/portal/cases/{referral_id}").get_data(as_text=True)
     for payload in INJECTIONS:
         _shown_as_text(page, payload)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.portal.models import Note, RelayMessage, User
-from bot.reports.models import ReportMedia
+from bot.reports.models import Report, ReportMedia
 from bot.routing.models import NgoRecord, Referral
 from tests.portal.conftest import csrf_from, text
 
@@ -27,10 +27,11 @@ PHOTO = b"\xff\xd8\xff\xe0 pay stub of a worker in Ontario"
 
 def _evidence(portal, referral_id: int) -> int:
     with portal.runtime.db.session() as session:
-        media = ReportMedia(report_id=session.get(Referral, referral_id).report_id, content_type="image/jpeg",
-                            size=len(PHOTO), status="stored", data_enc=portal.runtime.vault.encrypt(PHOTO))
+        report = session.get(Report, session.get(Referral, referral_id).report_id)
+        media = ReportMedia(report_id=report.id, content_type="image/jpeg", size=len(PHOTO), status="stored")
         session.add(media)
         session.flush()
+        portal.runtime.envelope.put(session, report.data_key_id, media, "data_enc", PHOTO)
         return media.id
 
 

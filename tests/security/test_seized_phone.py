@@ -48,7 +48,8 @@ def test_the_quick_exit_word_ends_a_report_with_a_harmless_reply(make_bot, datab
     bot.send(GREETING[language], sender=REPORTER)
     bot.send("0", sender=REPORTER)
     bot.send("2", sender=REPORTER)
-    bot.send(ANSWERS[language]["what"], sender=REPORTER)
+    for step in ("danger", "story", "what"):
+        bot.send(ANSWERS[language][step], sender=REPORTER)
     assert pending_step(bot, REPORTER) == ("report", "employer")
     bot.send(word, sender=REPORTER)
     tr = i18n.translator(language)

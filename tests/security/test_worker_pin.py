@@ -128,3 +128,22 @@ def test_news_and_staff_messages_wait_behind_one_neutral_notice(portal, twilio):
     assert seen[1] == sms_text("es", "pin.open")
     assert sms_text("es", "case.update.acknowledged") in seen and "Puente: Hola, soy Ana. Te llamamos?" in seen
     assert not any("Ontario Workers Aid" in body for body in seen)
+
+
+def test_a_forgotten_pin_has_no_back_door_but_the_carriers_stop_still_works(make_bot, database_url):
+    """docs/security.md: a forgotten PIN is not reset by anything typed (whoever holds the phone
+    could type it too); the worker's way out is the carrier's STOP, which Puente always obeys."""
+    bot = make_bot(database_url, messages__flood_limit_per_minute=100)
+    code = _with_pin(bot)
+    before = sealed_state.unseal(bot.runtime.vault, conversation_state(bot.runtime, WORKER))["pin"]["hash"]
+    bot.send(code, sender=WORKER)
+    for attempt in ("olvidé mi PIN", "RESET PIN", "nuevo pin 1234", "BORRAR"):
+        bot.send(attempt, sender=WORKER)
+        assert sms_text("es", "case.status.assigned", code=code) not in bodies_to(bot.twilio, WORKER)
+    state = sealed_state.unseal(bot.runtime.vault, conversation_state(bot.runtime, WORKER))
+    assert state["pin"]["hash"] == before and not pin.is_open(state, utcnow())
+    with bot.runtime.db.session() as session:
+        assert session.scalar(select(Conversation)) is not None  # nor erased without it
+    bot.send("STOP", sender=WORKER, OptOutType="STOP")  # the carrier's STOP (SMS)
+    with bot.runtime.db.session() as session:
+        assert session.scalar(select(Conversation)).opted_out

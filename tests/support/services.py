@@ -31,6 +31,8 @@ from typing import IO
 
 import requests
 
+from tests.support.models import MODEL_CACHE_ENV
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -218,7 +220,7 @@ def puente_environ(database_url: str, *, secret: str, twilio=None, redis_url: st
     """The environment an operator would give `puente`: this machine's, minus any Puente settings."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PUENTE", "TWILIO", "DATABASE", "REDIS", "PUBLIC_BASE", "PROMETHEUS"))}
-    env |= {"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": secret, "PYTHONUNBUFFERED": "1"}
+    env |= {"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": secret, "PYTHONUNBUFFERED": "1", **MODEL_CACHE_ENV}
     if twilio is not None:
         env |= {"TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
                 "TWILIO_API_BASE_URL": twilio.url}
