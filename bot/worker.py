@@ -35,9 +35,26 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
     listened = [Queue(queue_name(settings.jobs.queue_name, name), connection=connection) for name in queues or QUEUES]
     if not burst:
         threading.Thread(target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True).start()
+    wait_for_redis(connection)
     # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
     # job instead of being rebuilt in a fork per job. A crash mid-job is covered by leases and re-drive.
     SimpleWorker(listened, connection=connection).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
+
+
+def wait_for_redis(connection, longest_pause: float = 5.0) -> None:
+    """A worker started while Redis is down waits for it: rq's registration would otherwise end the
+    process (it used to be hidden by the seconds the NLU took to train before this point)."""
+    import redis
+
+    pause = 0.25
+    while True:
+        try:
+            connection.ping()
+            return
+        except redis.exceptions.ConnectionError as exc:
+            log.warning("Redis does not answer (%s); the worker starts once it does", type(exc).__name__)
+            time.sleep(pause)
+            pause = min(pause * 2, longest_pause)
 
 
 def yield_cpu(nice: int) -> None:
