@@ -1,7 +1,8 @@
 """Follow-ups: a message that continues the last rights answer instead of starting anew.
 
 After an answer, "y en bc?" / "and manitoba?" / "eh sa alberta po?" (intent `inform` with a
-province or sector) answer the same topic again with the new value, and "q hago" / "what do I
+province or sector) answer the same topic again with the new value (a province after an answer
+that does not depend on it is only noted), and "q hago" / "what do I
 do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`, or
 else the confidential tip line and the next-steps menu. The topic (`state["topic"]`, set when a
 topic flow emits `topic_answered`) lasts one session. The NLU reads messages in the same context
@@ -41,6 +42,8 @@ def follow_up(nav: Navigator) -> bool:
         province, sector = parse.entity("province"), parse.entity("sector")
         if not (province or sector):
             return False
+        if flow is not None and not sector and "province" not in flow.needs:
+            flow = None  # the answer is the same in every province (a passport): noted, not repeated
         if flow is None:
             if not (province and nav.state["province"]):
                 return False  # a sector alone, with nothing to continue: the usual handling

@@ -14,8 +14,15 @@ from collections.abc import Callable
 from nlu.normalize import tokens
 
 #: Where one complaint ends and another may start (es, tl, en as workers text them).
-_BREAKS = re.compile(
+CLAUSE_BREAKS = re.compile(
     r"[.!?;\n]+|,|\b(?:y|e|and|at|tsaka|saka|tapos|pati|also|plus|ademas|aparte|pero|but|tambien)\b",
+    re.IGNORECASE,
+)
+#: Coarser: sentences and the words that start another matter, not "and" or "but" inside one
+#: account ("i cut my hand and its swollen", "me grita pero no me pega" stay whole). The safety
+#: triage reads these parts.
+SENTENCE_BREAKS = re.compile(
+    r"[.!?;\n]+|,|\b(?:tsaka|saka|tapos|also|plus|ademas|aparte|tambien)\b",
     re.IGNORECASE,
 )
 MIN_WORDS = 3  # a shorter clause ("y eso") says too little alone
@@ -28,9 +35,9 @@ PROBLEM_INTENTS = frozenset({
 })
 
 
-def clauses(text: str) -> list[str]:
+def clauses(text: str, breaks: re.Pattern[str] = CLAUSE_BREAKS) -> list[str]:
     """The parts of ``text`` that may each hold a complaint (only those of MIN_WORDS or more)."""
-    return [part.strip() for part in _BREAKS.split(text) if len(tokens(part)) >= MIN_WORDS]
+    return [part.strip() for part in breaks.split(text) if len(tokens(part)) >= MIN_WORDS]
 
 
 def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:

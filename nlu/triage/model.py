@@ -21,6 +21,7 @@ from nlu.classifier import LogisticRegression
 from nlu.features import Featurizer
 from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
+from nlu.problems import SENTENCE_BREAKS, clauses
 from nlu.training_data import Example, TrainingData, load
 from nlu.triage.cues import CUES_FILE, Cue, CueIndex, load_cues
 
@@ -117,6 +118,16 @@ class TriageClassifier:
         return self.classifier.predict_proba_row(indices, values)
 
     def _classify(self, text: str) -> Triage:
+        """The whole message first; if it reads as ordinary, each of its parts: one line of danger
+        in a message about pay and housing is diluted in the whole ("...also i cut my hand")."""
+        whole = self._classify_part(text)
+        parts = clauses(text, SENTENCE_BREAKS) if whole.category is None else []
+        found = [t for t in map(self._classify_part, parts) if t.category is not None] if len(parts) > 1 else []
+        if not found:
+            return whole
+        return min(found, key=lambda t: (CATEGORIES.index(t.category), -t.confidence))  # type: ignore[arg-type]
+
+    def _classify_part(self, text: str) -> Triage:
         words = tokens(text)
         if not words:
             return Triage(None, 0.0)

@@ -105,3 +105,20 @@ def test_a_province_after_a_safety_reply_keeps_the_safety_options(make_bot, sqli
     tr = i18n.translator(language)
     assert transliterate_gsm7(tr.gettext("emergency.ask")) in answer
     assert transliterate_gsm7(tr.gettext("menu.main")) not in answer
+
+
+@pytest.mark.parametrize(("language", "question", "place", "province"), [
+    ("tl", "kinuha ng employer ko yung passport ko, pwede ba yun?", "nasa alberta po ako", "ab"),
+    ("es", "mi patron me quito el pasaporte, puede hacer eso?", "estoy en bc", "bc"),
+    ("en", "my boss took my passport is that allowed", "im in manitoba", "mb"),
+])
+def test_a_province_after_an_answer_that_does_not_depend_on_it_is_noted_not_repeated(
+        make_bot, sqlite_url, language, question, place, province):
+    bot = make_bot(sqlite_url)
+    assert "1-866-602-9448" in ask(bot, question)  # Service Canada's tip line, in the passport answer
+    answer = ask(bot, place)
+    tr = i18n.translator(language)
+    noted = tr.gettext("followup.province_noted", province={"msgid": f"province.{province}"})
+    assert transliterate_gsm7(noted) in answer
+    assert "1-866-602-9448" not in answer  # the same answer is not sent again
+    assert transliterate_gsm7(tr.gettext("next.ask")) in answer  # the next steps stand

@@ -46,6 +46,25 @@ def test_a_suicidal_message_outranks_any_other_danger_in_it(classifier):
     assert classifier.classify("me pego el patron y ya no quiero vivir").category == "suicide"
 
 
+@pytest.mark.parametrize("text, category", [
+    ("my boss keeps my pasport and we sleep 8 ppl in one room with no heat. also i cut my hand at "
+     "work yesterday and its swolen", "injury"),
+    ("pay is late again. i feel like ending it all honestly", "suicide"),
+])
+def test_danger_in_one_part_of_a_long_message_is_not_diluted_by_the_rest(classifier, text, category):
+    assert classifier.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", [
+    "no me pagan las horas extra y el patron tiene mi pasaporte",
+    "kinuha ng amo ko passport ko tapos 10 kami sa isang kwarto",
+    "how much is minimum wage in ontario? also can i change employer",
+    "trabajamos 60 horas y pagan 44, ademas la casa no tiene agua caliente",
+])
+def test_several_ordinary_problems_in_one_message_are_not_triaged(classifier, text):
+    assert classifier.classify(text).category is None
+
+
 def test_one_typo_is_tolerated_only_in_longer_words():
     assert near("golpio", "golpeo") and near("cachetda", "cachetada")
     assert not near("pego", "pega")  # short words must match exactly
