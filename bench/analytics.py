@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO))
 from analytics_data import COLUMNS, Generator, year_months  # noqa: E402  (bench/ is the script's directory)
 from sqlalchemy import event, func, select  # noqa: E402
 
-from bot import migrate  # noqa: E402
 from bot.analytics import dashboard, digest, indicators  # noqa: E402
 from bot.analytics.models import AnalyticsEvent  # noqa: E402
-from bot.db import Database  # noqa: E402
+from bot.store import migrate  # noqa: E402
+from bot.store.db import Database  # noqa: E402
 
 #: The report month: the last whole month before the machine's today would do, but a fixed one
 #: keeps runs comparable. The year is the twelve months ending with it.

@@ -71,7 +71,7 @@ def main() -> None:
     from sqlalchemy import event
 
     from bot import create_app
-    from bot.queue import QUEUES
+    from bot.jobs.queue import QUEUES
 
     with TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
         app = create_app(_settings(url, redis.url, twilio))

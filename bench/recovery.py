@@ -32,7 +32,7 @@ from stack import (
     wait_drained,
 )
 
-from bot.models import OutboxMessage
+from bot.store.models import OutboxMessage
 from tests.support.services import wait_until
 
 #: The settings before issue 26, for --baseline: a growing backoff and no circuit.

@@ -218,8 +218,8 @@ def answered(stack: Stack) -> tuple[int, int]:
     """(inbound messages stored, those whose reply or apology reached the Twilio server)."""
     from sqlalchemy import func, or_, select
 
-    from bot.models import InboundMessage, OutboxMessage
-    from bot.privacy import Vault
+    from bot.store.models import InboundMessage, OutboxMessage
+    from bot.store.vault import Vault
 
     sid_hash = Vault(SECRET).sid_hash  # the database keeps SIDs as keyed hashes
     at_twilio = {sid_hash(message.sid) for message in stack.twilio.messages}

@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
     set_current(runtime)
-    from bot import i18n
+    from bot.text import catalogs as i18n
 
     i18n.load()  # the catalogs are read once at start: a broken .po stops here, not mid-conversation
 
@@ -61,8 +61,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # Only the configured number of hops is believed: a client's own X-Forwarded-For is not.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    from bot.channels.twilio.webhooks import bp as webhooks
     from bot.metrics import bp as metrics
-    from bot.routes import bp as webhooks
 
     app.register_blueprint(webhooks)
     app.register_blueprint(metrics)
@@ -110,9 +110,10 @@ def _warn_about(settings: Settings) -> None:
 
 def _start_redriver(runtime: Runtime) -> None:
     """Without rq, this process re-drives its own unfinished work now and then."""
-    from bot import conversations, jobs
+    from bot.conversation import inbox as conversations
+    from bot.jobs import tasks as jobs
+    from bot.jobs.worker import PURGE_EVERY_SECONDS
     from bot.routing import jobs as routing
-    from bot.worker import PURGE_EVERY_SECONDS
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     stop = runtime.extras.setdefault("stop", threading.Event())

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.errors import ConfigError, PuenteError
-from bot.queue import QUEUES
+from bot.jobs.queue import QUEUES
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -94,8 +94,9 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
     from bot.settings import ensure_secret_key
 
     settings = ensure_secret_key(settings_from(ctx), generate=True)  # a developer's first start
-    from bot import create_app, migrate
-    from bot.twilio_gateway import INBOUND_WEBHOOK
+    from bot import create_app
+    from bot.channels.twilio.gateway import INBOUND_WEBHOOK
+    from bot.store import migrate
 
     migrate.upgrade(settings.database_url, settings=settings)
     app = create_app(settings)
@@ -127,7 +128,7 @@ def worker(ctx: click.Context, burst: bool, queues: str) -> None:
         raise click.BadParameter(f"unknown queue {unknown[0]!r}; the queues are {', '.join(QUEUES)}",
                                  param_hint="--queues")
     _shared_metrics_dir(settings)
-    from bot.worker import run_worker
+    from bot.jobs.worker import run_worker
 
     run_worker(settings, burst=burst, queues=names)
 
@@ -149,8 +150,8 @@ def db() -> None:
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Create or migrate the tables (Alembic), and build the NLU models if not built yet."""
     settings = settings_from(ctx)
-    from bot import migrate
     from bot.runtime import load_models
+    from bot.store import migrate
 
     try:
         from bot.settings import ensure_secret_key
@@ -177,7 +178,7 @@ def _progress(message: str) -> None:
 @click.pass_context
 def chat(ctx: click.Context, channel: str, number: str, to: str, new: bool, log_file: str | None) -> None:
     """Talk to the bot in this terminal, through the same webhook pipeline (replies printed here)."""
-    from bot.chat import chat_loop
+    from bot.channels.console import chat_loop
     from bot.settings import ensure_secret_key
 
     settings = ensure_secret_key(settings_from(ctx), generate=True)
@@ -188,7 +189,7 @@ def chat(ctx: click.Context, channel: str, number: str, to: str, new: bool, log_
 @click.pass_context
 def redrive(ctx: click.Context) -> None:
     """Queue again inbound messages and sends left undone by an outage."""
-    from bot import conversations
+    from bot.conversation import inbox as conversations
     from bot.runtime import Runtime
 
     click.echo(conversations.redrive(Runtime.build(settings_from(ctx))))
@@ -198,7 +199,7 @@ def redrive(ctx: click.Context) -> None:
 @click.pass_context
 def purge(ctx: click.Context) -> None:
     """Erase message text older than messages.retention_days."""
-    from bot import jobs
+    from bot.jobs import tasks as jobs
     from bot.runtime import Runtime, set_current
 
     set_current(Runtime.build(settings_from(ctx)))
@@ -217,6 +218,6 @@ AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "user": ("bot.portal.cli", "user", "Accounts of the NGO staff portal."),
     "ngo": ("bot.routing.cli", "ngo", "The NGO directory referrals are routed to."),
     "digest": ("bot.analytics.cli", "digest", "Write the monthly digest: summary, headline figures, trends and tables, small counts suppressed."),
-    "eval": ("bot.eval_cli", "eval_group", "Evaluate the bot end to end (conversations through the real webhook pipeline)."),
-    "keys": ("bot.keys_cli", "keys", "Master key rotation (envelope encryption of conversations and reports)."),
+    "eval": ("bot.eval.cli", "eval_group", "Evaluate the bot end to end (conversations through the real webhook pipeline)."),
+    "keys": ("bot.store.keys_cli", "keys", "Master key rotation (envelope encryption of conversations and reports)."),
 }

@@ -44,7 +44,7 @@ class DatabaseCollector:
         self.runtime = runtime
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from bot.models import Conversation, InboundMessage, OutboxMessage
+        from bot.store.models import Conversation, InboundMessage, OutboxMessage
 
         inbound = GaugeMetricFamily("puente_messages_in", "Inbound messages by channel and status",
                                     labels=["channel", "status"])
@@ -55,7 +55,7 @@ class DatabaseCollector:
                                    labels=["queue"])
         circuit = self.runtime.circuit.state()
         circuit_open = GaugeMetricFamily("puente_twilio_circuit_open",
-                                         "1 while Twilio sends wait for a probe to get an answer (bot.circuit)",
+                                         "1 while Twilio sends wait for a probe to get an answer (bot.channels.twilio.circuit)",
                                          value=int(circuit.open))
         failures = GaugeMetricFamily("puente_twilio_failures_in_a_row", "Failed Twilio sends since the last success",
                                      value=circuit.failures)

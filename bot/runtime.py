@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from bot.circuit import Circuit
-from bot.db import Database
-from bot.envelope import Envelope
-from bot.keyring import Keyring
-from bot.privacy import Vault
-from bot.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
+from bot.channels.twilio.circuit import Circuit
+from bot.channels.twilio.gateway import Sender, make_sender
+from bot.jobs.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
 from bot.settings import Settings, ensure_secret_key, load_settings
-from bot.twilio_gateway import Sender, make_sender
+from bot.store.db import Database
+from bot.store.envelope import Envelope
+from bot.store.keyring import Keyring
+from bot.store.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Runtime:
 
     @cached_property
     def envelope(self) -> Envelope:
-        """Data keys per conversation and report, wrapped by the master keys (bot.envelope)."""
+        """Data keys per conversation and report, wrapped by the master keys (bot.store.envelope)."""
         return Envelope(Keyring(self.vault, self.settings.master_key_file))
 
     @cached_property
@@ -81,7 +81,7 @@ class Runtime:
     @cached_property
     def engine(self) -> Any:
         import flows
-        from bot import i18n
+        from bot.text import catalogs as i18n
 
         conversation = self.settings.conversation
         return flows.load_engine(
@@ -106,7 +106,7 @@ class Runtime:
     def warm_up(self, progress: Callable[[str], object] | None = None) -> None:
         """Load the NLU models, flows and catalogs now, not on the first worker's message
         (``progress`` is told when a model must be trained first)."""
-        from bot import i18n
+        from bot.text import catalogs as i18n
 
         self.interpreter, self.triage = load_models(self.settings, progress)
         self.interpreter.parse("hola")
@@ -119,7 +119,7 @@ class Runtime:
         """Queue a job; False when the queue is down (the database row lets the re-driver retry).
 
         With a ``job_id`` (derived from the row it works on), nothing is queued while a job of that
-        id waits already. ``queue``: one of bot.queue.QUEUES, else the function's own."""
+        id waits already. ``queue``: one of bot.jobs.queue.QUEUES, else the function's own."""
         if job_id:
             return self._queued(func, lambda: self.queue.enqueue_unique(func, {job_id: args}, delay=delay, queue=queue))
         return self._queued(func, lambda: self.queue.enqueue(func, *args, delay=delay, queue=queue))
@@ -199,7 +199,7 @@ def _configure_models() -> None:
     job or a view is half way through importing, and the failure would stick."""
     from sqlalchemy.orm import configure_mappers
 
-    from bot import models_registry  # noqa: F401
+    from bot.store import registry as models_registry  # noqa: F401
 
     configure_mappers()
 

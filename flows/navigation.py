@@ -173,7 +173,7 @@ class Navigator:
             "$slots": dict(st["slots"]),
             "$flow": st["flow"],
             "$pending": pending_flow.title if pending_flow else None,
-            "$pin": bool((st.get("pin") or {}).get("hash")),  # the worker chose a PIN (bot/pin.py keeps it)
+            "$pin": bool((st.get("pin") or {}).get("hash")),  # the worker chose a PIN (bot/conversation/pin.py keeps it)
         }.get(name)
 
     def holds(self, condition: str) -> bool:

@@ -177,7 +177,7 @@ def evaluate(data_path: Path, test_file: Path | None, folds: int, errors: int) -
 def review(ctx, source, from_database, output) -> None:
     """Write low-confidence records as Rasa-format candidates for annotators."""
     if from_database:
-        from bot import nlu_review
+        from bot.conversation import nlu_review
         from bot.runtime import Runtime
         from bot.settings import load_settings
 

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot import create_app, migrate
+from bot import create_app
 from bot.runtime import Runtime, set_current
 from bot.settings import Settings, load_settings
+from bot.store import migrate
 from tests.support.models import MODEL_CACHE
 from tests.support.twilio_server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioServer
 from tests.support.webhooks import inbound_params, signed_webhook_post

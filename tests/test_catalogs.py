@@ -17,10 +17,10 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 import flows
-from bot import i18n
-from bot.render import prepare
-from bot.segments import count_segments
 from bot.settings import SmsSettings
+from bot.text import catalogs as i18n
+from bot.text.render import prepare
+from bot.text.segments import count_segments
 from flows.facts import FACTS_FILE, PROVINCES, Facts, phone_numbers
 from flows.schema import Message, read_flows
 from tests.support.shared import FACTS as SHARED_FACTS

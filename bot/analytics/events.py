@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot import effects
 from bot.analytics.models import AnalyticsEvent
-from bot.db import utcnow
-from bot.effects import Context, handler
+from bot.conversation import effects
+from bot.conversation.effects import Context, handler
+from bot.store.db import utcnow
 from flows import Effect
 
 #: Every kind of fact the log holds (the indicators read these names).
@@ -138,7 +138,7 @@ def on_turn(context: Context, turn_effects: list[Effect]) -> None:
 
 
 def _starts_session(context: Context, now: datetime) -> bool:
-    from bot.models import InboundMessage
+    from bot.store.models import InboundMessage
 
     previous = context.session.scalar(
         select(func.max(InboundMessage.received_at)).where(

@@ -11,7 +11,7 @@ from datetime import date
 
 from babel.dates import format_date
 
-from bot import i18n
+from bot.text import catalogs as i18n
 
 DIMENSIONS = ("province", "language", "sector", "channel")
 LANGUAGES = ("es", "tl", "en")

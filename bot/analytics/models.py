@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.store.db import Base
 
 
 class AnalyticsEvent(Base):

@@ -6,7 +6,6 @@ import time
 
 from flask import Response, flash, g, redirect, render_template, request, session, url_for
 
-from bot.db import utcnow
 from bot.portal import accounts, audit, notify, passwords, totp
 from bot.portal.models import LANGUAGES
 from bot.portal.throttle import Throttle
@@ -22,6 +21,7 @@ from bot.portal.web import (
     settings,
     start_session,
 )
+from bot.store.db import utcnow
 
 #: Minutes a correct password stays good for entering the second-factor code.
 PENDING_MINUTES = 5

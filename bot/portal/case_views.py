@@ -7,8 +7,6 @@ from collections.abc import Callable
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
-from bot import segments
-from bot.db import utcnow
 from bot.errors import PuenteError
 from bot.portal import audit, cases, saved_replies
 from bot.portal.models import Note
@@ -18,6 +16,8 @@ from bot.reports.draft import ABUSE_TYPES
 from bot.reports.models import OUTCOMES
 from bot.routing.models import NgoRecord
 from bot.routing.vocabulary import PROVINCES
+from bot.store.db import utcnow
+from bot.text import segments
 
 MAX_TEXT = 2000
 DECLINE_REASONS = ("capacity", "out_of_scope", "conflict", "other")
@@ -56,7 +56,7 @@ def _case_or_404(referral_id: int):
 def case(referral_id: int) -> str:
     referral, report = _case_or_404(referral_id)
     view = cases.case_view(db(), runtime().envelope, referral, report)
-    from bot import relay
+    from bot.reports import relay
 
     blocked = relay.reply_blocked(db(), runtime(), referral, report)
     audit.record(db(), g.user.id, "case.view", f"referral:{referral.id}")
@@ -80,7 +80,7 @@ def case(referral_id: int) -> str:
 
 
 def sms_counting(ngo_name: str) -> dict[str, str]:
-    """What the page's SMS length hint counts with (static/case.js): bot/segments.py's rule."""
+    """What the page's SMS length hint counts with (static/case.js): bot/text/segments.py's rule."""
     return {"gsm_basic": "".join(sorted(segments.GSM7_BASIC)), "gsm_extended": "".join(sorted(segments.GSM7_EXTENDED)),
             "prefix": f"{ngo_name}: ",
             "limits": json.dumps({"gsm": [segments.GSM7_SINGLE, segments.GSM7_PART],
@@ -244,7 +244,7 @@ def _reply(referral, report) -> str | None:
     text = _text("body")
     if text is None:
         return None
-    from bot import relay
+    from bot.reports import relay
 
     sent = relay.send_to_worker(db(), runtime(), referral.id, g.user.id, text)
     return "case.done.reply_waiting" if sent.status == "waiting_window" else "case.done.reply_sent"

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
-from bot.envelope import Envelope
-from bot.models import OutboxMessage
 from bot.portal.models import Note, RelayMessage, User
 from bot.reports.models import CaseEvent, EmployerMention, Report, ReportMedia
 from bot.routing.models import Referral
+from bot.store.db import utcnow
+from bot.store.envelope import Envelope
+from bot.store.models import OutboxMessage
 
 #: Inbox tabs and the referral statuses in each. Declined and escalated referrals went elsewhere.
 BUCKETS: dict[str, tuple[str, ...]] = {
@@ -319,7 +319,7 @@ def case_view(session: Session, envelope: Envelope, referral: Referral, report: 
     )
 
 
-#: What staff read of an outbox row's progress (bot.models.OUTBOX_PROGRESS).
+#: What staff read of an outbox row's progress (bot.store.models.OUTBOX_PROGRESS).
 _DELIVERY = {"pending": "queued", "sending": "queued", "queued": "sent", "accepted": "sent", "sent": "sent",
              "delivered": "delivered", "read": "delivered", "undelivered": "failed", "failed": "failed",
              "cancelled": "cancelled"}

@@ -10,7 +10,7 @@ from bot.cli import settings_from
 
 
 def _database(ctx: click.Context):
-    from bot.db import Database
+    from bot.store.db import Database
 
     return Database(settings_from(ctx).database_url)
 
@@ -114,6 +114,6 @@ def list_users(ctx: click.Context, ngo_id: str | None) -> None:
 
 def _explain(exc) -> str:
     """The portal's English message for an account error, for the terminal."""
-    from bot import i18n
+    from bot.text import catalogs as i18n
 
     return i18n.translator("en", domain="portal").gettext(exc.msgid, **exc.params)

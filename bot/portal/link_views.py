@@ -8,11 +8,11 @@ from datetime import timedelta
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bot.db import utcnow
 from bot.portal import accounts, audit, passwords, tokens
 from bot.portal.models import AccountToken
 from bot.portal.throttle import Throttle
 from bot.portal.web import _, bp, client_address, db, error_page, runtime, settings
+from bot.store.db import utcnow
 
 #: A second reset link for the same account within this time is not sent (an inbox is not a target).
 RESET_PAUSE = timedelta(minutes=5)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, utcnow
+from bot.store.db import Base, utcnow
 
 ROLES = ("staff", "admin")
 LANGUAGES = ("en", "fr")

@@ -13,12 +13,12 @@ from html import escape
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
-from bot import i18n
 from bot.portal import audit
 from bot.portal.models import AccountToken, AuditLog, RelayMessage, User
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import NgoRecord, Referral
 from bot.runtime import Runtime, after_commit, current
+from bot.text import catalogs as i18n
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ NEW_REFERRAL_JOB = "bot.portal.notify.new_referral"
 @event.listens_for(Referral, "after_insert")
 def _referral_created(mapper: object, connection: object, referral: Referral) -> None:
     """Every new referral (first routing, a re-route after a decline or an escalation) queues the
-    staff notice once its transaction commits. Loaded with the portal and the relay (bot.relay)."""
+    staff notice once its transaction commits. Loaded with the portal and the relay (bot.reports.relay)."""
     session = object_session(referral)
     if session is not None:
         after_commit(session, NEW_REFERRAL_JOB, referral.id)

@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
 from bot.portal import audit
 from bot.portal.models import AuditLog, User
-from bot.privacy import Vault
 from bot.settings import PortalSettings
+from bot.store.db import utcnow
+from bot.store.vault import Vault
 
 FAILED = "login.failed"
 #: Failures older than this no longer slow an address down on an account.

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
 from bot.portal import accounts, notify
 from bot.portal.models import AccountToken, User
-from bot.privacy import Vault
 from bot.settings import PortalSettings
+from bot.store.db import utcnow
+from bot.store.vault import Vault
 
 PURPOSES = ("invite", "reset")
 

@@ -35,12 +35,12 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from bot import i18n
+from bot.channels.twilio.gateway import WEBHOOKS
 from bot.portal import accounts, csrf, notify  # noqa: F401  (notify: staff notices of new referrals)
 from bot.portal.models import LANGUAGES, User
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.twilio_gateway import WEBHOOKS
+from bot.text import catalogs as i18n
 
 DOMAIN = "portal"
 

@@ -16,12 +16,12 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import twilio_cleanup
+from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.channels.twilio.gateway import check_media_url
 from bot.errors import SendError
 from bot.reports import images
 from bot.reports.models import Report, ReportMedia
 from bot.runtime import Runtime, after_commit
-from bot.twilio_gateway import check_media_url
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.effects import Context, handler
+from bot.conversation.effects import Context, handler
 from bot.reports import service
 from bot.reports.draft import ReportDraft
 from bot.routing.referrals import assigned_params

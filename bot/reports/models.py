@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base, utcnow
+from bot.store.db import Base, utcnow
 
 #: A report's status, in the order a case moves (the portal filters on these).
 REPORT_STATUSES = ("new", "assigned", "acknowledged", "in_progress", "closed")
@@ -36,7 +36,7 @@ class Report(Base):
     # both cleared when the worker erases their data and unlinks their reports.
     conversation_key: Mapped[str | None] = mapped_column(String(64), index=True)
     conversation_ref_enc: Mapped[str | None] = mapped_column(Text)
-    #: The report's data key (bot.envelope): every ``*_enc`` of the report, its evidence, employer
+    #: The report's data key (bot.store.envelope): every ``*_enc`` of the report, its evidence, employer
     #: mention, relay thread and notes is sealed under it; erasing the report destroys it.
     data_key_id: Mapped[str | None] = mapped_column(String(16))
     bot_address: Mapped[str | None] = mapped_column(String(64))

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import dialogue, pin
-from bot.db import utcnow
-from bot.models import Conversation
-from bot.outbound import in_whatsapp_window, queue_template, queue_text
+from bot.conversation import dialogue, pin
+from bot.outbox import in_whatsapp_window, queue_template, queue_text
 from bot.reports.models import Report
 from bot.runtime import Runtime
+from bot.store.db import utcnow
+from bot.store.models import Conversation
 from flows import Reply
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.analytics.events import record_employer_alert
-from bot.db import utcnow
 from bot.reports.draft import ReportDraft
 from bot.reports.employers import (
     Alert,
@@ -30,6 +29,7 @@ from bot.reports.models import Report
 from bot.routing import alerts
 from bot.routing.models import AdminAlert
 from bot.runtime import Runtime
+from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
 from bot.portal.models import Note, RelayMessage
 from bot.reports import timeline
 from bot.reports.models import CaseLookup, EmployerMention, Report, ReportMedia
 from bot.runtime import current
+from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def set_legal_hold(session: Session, report: Report, on: bool, user_id: int) -> 
 
 
 def purge(session: Session, cutoff: datetime) -> dict[str, int]:
-    """A bot.jobs.PURGE_HOOKS hook: ``cutoff`` is the end of the message retention period."""
+    """A bot.jobs.tasks.PURGE_HOOKS hook: ``cutoff`` is the end of the message retention period."""
     now = utcnow()
     lookups = session.execute(
         delete(CaseLookup).where(CaseLookup.created_at < now - timedelta(days=LOOKUP_DAYS))).rowcount

@@ -21,14 +21,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
-from bot.models import Conversation
 from bot.reports import casecode, evidence, repeat, timeline
 from bot.reports.draft import ReportDraft
 from bot.reports.models import CaseLookup, EmployerMention, Report
 from bot.routing import alerts, referrals
 from bot.routing.models import NgoRecord
 from bot.runtime import Runtime, after_commit
+from bot.store.db import utcnow
+from bot.store.models import Conversation
 from flows import Reply
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
 from bot.reports.models import CaseEvent
+from bot.store.db import utcnow
 
 
 def record(

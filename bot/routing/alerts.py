@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
 from bot.routing.models import AdminAlert
 from bot.runtime import Runtime, after_commit
+from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,8 @@ import requests
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
 from bot.errors import PuenteError
-from bot.outbound import queue_to_address
+from bot.outbox import queue_to_address
 from bot.reports import timeline
 from bot.reports.models import Report, ReportMedia
 from bot.routing import alerts, pgp, signing, store
@@ -43,6 +42,7 @@ from bot.routing.payload import (
 )
 from bot.runtime import Runtime, after_commit
 from bot.settings import https_or_local
+from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 

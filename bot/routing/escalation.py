@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
 from bot.reports import timeline
 from bot.reports.models import Report
 from bot.routing import alerts
 from bot.routing.models import Referral
 from bot.routing.referrals import cancel_deliveries, route
 from bot.runtime import Runtime
+from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.effects import Context, handler
+from bot.conversation.effects import Context, handler
 from bot.reports import service
 from bot.routing import store
 from bot.routing.matching import nearby

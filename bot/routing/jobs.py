@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.db import utcnow
 from bot.reports.models import ReportMedia
 from bot.routing import delivery, escalation
 from bot.routing.alerts import EMAIL_JOB, subject_of
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import AdminAlert
 from bot.runtime import Runtime, after_commit, current
+from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 

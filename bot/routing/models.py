@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base, utcnow
+from bot.store.db import Base, utcnow
 
 #: Referral statuses; the first four count against an organization's capacity.
 OPEN_REFERRAL = ("pending", "delivered", "acknowledged", "accepted")

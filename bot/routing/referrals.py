@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.analytics.events import record_match, record_referral
-from bot.db import to_the_hour, utcnow
 from bot.errors import PuenteError
 from bot.metrics import REFERRAL_ACK
 from bot.reports import timeline
@@ -28,6 +27,7 @@ from bot.routing.matching import CaseNeeds, MatchResult, match
 from bot.routing.models import OPEN_REFERRAL, Delivery, NgoRecord, Referral
 from bot.routing.ngo import Ngo
 from bot.runtime import Runtime, after_commit
+from bot.store.db import to_the_hour, utcnow
 
 log = logging.getLogger(__name__)
 

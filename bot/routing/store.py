@@ -17,8 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
-from bot.privacy import Vault
 from bot.resources import PACKAGE_ROOT
 from bot.routing.directory import ImportPlan, load_directory, plan_import
 from bot.routing.errors import DirectoryError
@@ -26,6 +24,8 @@ from bot.routing.models import OPEN_REFERRAL, NgoRecord, Referral
 from bot.routing.ngo import ENV_PREFIX, Ngo
 from bot.routing.rows import build_ngo
 from bot.runtime import Runtime
+from bot.store.db import utcnow
+from bot.store.vault import Vault
 
 log = logging.getLogger(__name__)
 

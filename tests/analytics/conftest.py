@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.models import Conversation
 from bot.portal import accounts
 from bot.routing import store
 from bot.routing.directory import load_directory
+from bot.store.models import Conversation
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "admin@puente.example.org"

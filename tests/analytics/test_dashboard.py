@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import text as sql
 
-from bot import create_app, migrate
+from bot import create_app
 from bot.analytics.models import AnalyticsEvent
-from bot.db import utcnow
 from bot.routing import referrals
 from bot.routing.models import Referral
 from bot.runtime import Runtime, set_current
+from bot.store import migrate
+from bot.store.db import utcnow
 from tests.analytics.conftest import STAFF, MailReceiver, Program, setup_program, text
 from tests.conftest import Bot, drop_postgres_schema, fresh_postgres_schema, make_settings
 

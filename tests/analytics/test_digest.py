@@ -14,8 +14,8 @@ from bot.analytics.events import reach_pseudonym, record
 from bot.analytics.jobs import EMAIL_JOB
 from bot.analytics.models import AnalyticsEvent
 from bot.cli import main
-from bot.db import Database
-from bot.privacy import Vault
+from bot.store.db import Database
+from bot.store.vault import Vault
 from tests.analytics.conftest import MailReceiver
 from tests.conftest import SECRET
 

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from bot import create_app, migrate, relay
+from bot import create_app
+from bot.reports import relay
 from bot.routing import referrals
 from bot.routing.models import Referral
 from bot.runtime import Runtime, set_current
+from bot.store import migrate
 from tests.analytics.conftest import STAFF, Program, setup_program, text
 from tests.analytics.test_dashboard import headline
 from tests.conftest import Bot, make_settings

@@ -12,8 +12,8 @@ from sqlalchemy import event, select, text
 from bot.analytics import dashboard, indicators
 from bot.analytics.events import reach_pseudonym, record, record_referral
 from bot.analytics.models import AnalyticsEvent
-from bot.db import Database
-from bot.privacy import Vault
+from bot.store.db import Database
+from bot.store.vault import Vault
 from tests.conftest import SECRET
 
 OCT = datetime(2026, 10, 12, 15, tzinfo=UTC)

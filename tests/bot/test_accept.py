@@ -12,10 +12,10 @@ from rq import SimpleWorker
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.conversations import accept
+from bot.conversation.inbox import accept
 from bot.messages import InboundMessage, Media
-from bot.models import Conversation, ErasedMessage
-from bot.models import InboundMessage as InboundRow
+from bot.store.models import Conversation, ErasedMessage
+from bot.store.models import InboundMessage as InboundRow
 from tests.conftest import BOT_SMS
 
 ANA, BEN, CARLA = "+15195550101", "+15195550102", "+15195550103"

@@ -30,7 +30,7 @@ def test_the_transcript_holds_the_conversation_and_stop_shows_twilios_answer(tmp
     assert out.startswith("New conversation as +1555010")
     assert "Otro idioma: IDIOMA" in out  # the bot's reply
     assert "INFO" not in out and "WARNING" not in out  # logs are not in the transcript...
-    assert "bot.outbound" in log_file.read_text()  # ...they are in the file
+    assert "bot.outbox" in log_file.read_text()  # ...they are in the file
     twilio = out.index("[Twilio, not Puente] You have successfully been unsubscribed")
     assert "[no reply from Puente]" in out[twilio:]  # silence after STOP is said, not a hang
 

@@ -3,7 +3,7 @@ the bot raised the emergency for that category; ordinary turns triaged are false
 
 from __future__ import annotations
 
-from bot.conversation_eval import Scores, TurnResult, report
+from bot.eval.conversations import Scores, TurnResult, report
 
 
 def turn(label: str, alarmed: bool, category: str | None, problems: tuple[str, ...] = ()) -> TurnResult:

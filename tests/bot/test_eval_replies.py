@@ -1,6 +1,6 @@
 """`puente eval replies` plays its scripts through the webhook and reports the issue's goals."""
 
-from bot import reply_eval
+from bot.eval import replies as reply_eval
 from tests.conftest import make_settings
 
 

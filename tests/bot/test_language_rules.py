@@ -4,7 +4,7 @@ English name typed inside a report asks nothing about language."""
 
 from __future__ import annotations
 
-from bot import i18n
+from bot.text import catalogs as i18n
 
 WORKER = "+15195550101"
 

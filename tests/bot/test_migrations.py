@@ -8,7 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from bot import migrate, models_registry
+from bot.store import migrate
+from bot.store import registry as models_registry
 from tests.conftest import drop_postgres_schema, fresh_postgres_schema
 
 

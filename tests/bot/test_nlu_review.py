@@ -9,12 +9,12 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from bot import jobs
 from bot.cli import main
-from bot.db import utcnow
-from bot.models import NluReview
-from bot.nlu_review import scrub
+from bot.conversation.nlu_review import scrub
+from bot.jobs import tasks as jobs
 from bot.runtime import set_current
+from bot.store.db import utcnow
+from bot.store.models import NluReview
 from tests.conftest import SECRET
 from tests.reports.chat import file_report
 

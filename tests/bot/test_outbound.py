@@ -6,8 +6,8 @@ import time
 
 from sqlalchemy import select
 
-from bot import outbound
-from bot.models import OutboxMessage
+from bot import outbox as outbound
+from bot.store.models import OutboxMessage
 
 STAFF = "+14165550199"
 BOT = "+15550109999"

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot import jobs
-from bot.db import utcnow
-from bot.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
+from bot.jobs import tasks as jobs
 from bot.runtime import set_current
+from bot.store.db import utcnow
+from bot.store.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
 
 WORKER = "+15195550177"
 

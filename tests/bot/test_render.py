@@ -4,8 +4,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.render import HINT_SEPARATOR, MAX_BODY_CHARS, render, sms_text
-from bot.segments import count_segments, encoding, transliterate_gsm7, utf16_len
+from bot.text.render import HINT_SEPARATOR, MAX_BODY_CHARS, render, sms_text
+from bot.text.segments import count_segments, encoding, transliterate_gsm7, utf16_len
 
 HINT = "Responde MAS para seguir"
 

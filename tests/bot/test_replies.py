@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
-from bot.segments import count_segments, is_gsm7
+from bot.text import catalogs as i18n
+from bot.text.segments import count_segments, is_gsm7
 from tests.security.probes import bodies_to
 
 WORKER = "+15195550123"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from bot.text import catalogs as i18n
 from tests.support.sms import sms_text
 
 WORKER = "+15195550101"

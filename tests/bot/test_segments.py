@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.segments import (
+from bot.text.segments import (
     GSM7_BASIC,
     GSM7_EXTENDED,
     count_segments,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from bot.models import InboundMessage, OutboxMessage
+from bot.store.models import InboundMessage, OutboxMessage
 from tests.conftest import BOT_SMS
 
 ANA, BEN = "+15195550101", "+15195550102"

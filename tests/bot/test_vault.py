@@ -8,7 +8,7 @@ import base64
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.privacy import Vault
+from bot.store.vault import Vault
 
 SECRET = "vault-test-secret-0123456789abcdef"
 

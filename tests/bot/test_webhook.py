@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import Conversation, InboundMessage, OutboxMessage
+from bot.store.models import Conversation, InboundMessage, OutboxMessage
 from tests.conftest import BOT_SMS, BOT_WHATSAPP, PUBLIC_URL
 from tests.support.services import free_port, listening, wait_until
 from tests.support.webhooks import inbound_params, signed_webhook_post
@@ -153,7 +153,7 @@ def test_healthz_reports_database_and_redis(make_bot, sqlite_url, redis_url):
 
 def _dump(runtime) -> str:
     """Every value of every table, as text: what an attacker with a database dump would see."""
-    from bot.models_registry import metadata
+    from bot.store.registry import metadata
 
     parts = []
     with runtime.db.engine.connect() as conn:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Conversation, InboundMessage, OutboxMessage
-from bot.privacy import Vault
+from bot.store.models import Conversation, InboundMessage, OutboxMessage
+from bot.store.vault import Vault
 from tests.conftest import SECRET
 from tests.faults.ledger import wait_all_answered
 from tests.faults.traffic import post

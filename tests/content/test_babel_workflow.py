@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot import i18n
+from bot.text import catalogs as i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("es", "tl", "en")

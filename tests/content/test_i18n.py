@@ -1,4 +1,4 @@
-"""bot/i18n.py: catalogs from .po (or a newer .mo), fallbacks, placeholders and locale formats."""
+"""bot/text/catalogs.py: catalogs from .po (or a newer .mo), fallbacks, placeholders and locale formats."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import i18n
+from bot.text import catalogs as i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@
 worker's language, on SMS and WhatsApp, and every answer leads to a next step.
 
 Runs the real engine over the real flows (topics included) and renders each turn as the bot does
-(bot.dialogue.compose, bot.render), with the translator in strict mode so a missing translation or
+(bot.conversation.dialogue.compose, bot.text.render), with the translator in strict mode so a missing translation or
 an empty fact fails the test.
 """
 
@@ -13,9 +13,10 @@ import re
 import pytest
 
 import flows
-from bot import dialogue, i18n
-from bot.render import render, sms_text
-from bot.segments import count_segments, is_gsm7
+from bot.conversation import dialogue
+from bot.text import catalogs as i18n
+from bot.text.render import render, sms_text
+from bot.text.segments import count_segments, is_gsm7
 from flows.facts import PROVINCES
 from tests.flows.chat import Chat, says
 

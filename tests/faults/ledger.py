@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.models import InboundMessage, OutboxMessage
-from bot.privacy import Vault
+from bot.store.models import InboundMessage, OutboxMessage
+from bot.store.vault import Vault
 from tests.conftest import SECRET
 from tests.support.services import wait_until
 

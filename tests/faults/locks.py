@@ -1,4 +1,4 @@
-"""A turn in progress, from outside: hold conversation rows as ``bot.conversations.process`` does."""
+"""A turn in progress, from outside: hold conversation rows as ``bot.conversation.inbox.process`` does."""
 
 from __future__ import annotations
 

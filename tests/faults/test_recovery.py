@@ -11,7 +11,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.queue import QUEUES, WAITING, queue_name
+from bot.jobs.queue import QUEUES, WAITING, queue_name
 from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
 from tests.faults.traffic import accepted, at_once, post
 from tests.support.services import wait_until

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.models import OutboxMessage
+from bot.store.models import OutboxMessage
 from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
 from tests.faults.traffic import post
 from tests.support.services import wait_until

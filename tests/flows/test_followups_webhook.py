@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
-from bot.segments import transliterate_gsm7
+from bot.text import catalogs as i18n
+from bot.text.segments import transliterate_gsm7
 
 WORKER = "+15195550123"
 GREETING = {"es": "hola", "tl": "kumusta po", "en": "hello"}

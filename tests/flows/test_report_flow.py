@@ -67,7 +67,7 @@ def test_a_full_report_with_every_optional_detail_photos_and_consent(engine, cha
         "contact": "share_number",
         "pin": "0417",
     }
-    assert chat.effect("set_pin").data == {"pin": "0417"}  # bot/pin.py keeps only its hash
+    assert chat.effect("set_pin").data == {"pin": "0417"}  # bot/conversation/pin.py keeps only its hash
     assert chat.state["has_reports"] is True and chat.state["flow"] is None
 
 

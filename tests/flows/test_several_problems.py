@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from bot.text import catalogs as i18n
 from tests.flows.test_followups_webhook import ask
 
 WORKER = "+15195550188"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from bot.text import catalogs as i18n
 from tests.flows.test_followups_webhook import ask
 from tests.support.sms import sms_text
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.db import utcnow
-from bot.models import Conversation
 from bot.portal import accounts
 from bot.reports import service
 from bot.routing import store
 from bot.routing.directory import load_directory
 from bot.routing.models import Referral
+from bot.store.db import utcnow
+from bot.store.models import Conversation
 from tests.support.ngo_receivers import MailReceiver
 
 PASSWORD = "correct horse battery staple"

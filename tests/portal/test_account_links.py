@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.db import utcnow
 from bot.portal.models import AccountToken, User
+from bot.store.db import utcnow
 from tests.portal.conftest import PASSWORD, csrf_from, text
 
 ADMIN, ANA = "admin@puente.example.org", "ana@ngo-on.example.org"

@@ -6,10 +6,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.db import Database
 from bot.portal.models import User
 from bot.routing import store
 from bot.routing.directory import load_directory
+from bot.store.db import Database
 from tests.portal.conftest import DIRECTORY, PASSWORD
 
 
@@ -18,7 +18,7 @@ def _env(database_url, tmp_path):
 
 
 def _seed(database_url, tmp_path):
-    from bot.privacy import Vault
+    from bot.store.vault import Vault
 
     directory = tmp_path / "ngos.yaml"
     directory.write_text(DIRECTORY)

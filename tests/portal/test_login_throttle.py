@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.db import utcnow
 from bot.portal.models import AuditLog, User
 from bot.portal.throttle import FAILED
+from bot.store.db import utcnow
 from tests.portal.conftest import text
 
 ANA = "ana@ngo-on.example.org"

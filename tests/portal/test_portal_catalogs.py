@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot import i18n
+from bot.text import catalogs as i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "bot" / "portal"
@@ -20,7 +20,7 @@ def _catalogs() -> i18n.Catalogs:
 
 def _used() -> set[str]:
     found: set[str] = set()
-    for path in [*PORTAL.rglob("*.html"), *PORTAL.rglob("*.py"), ROOT / "bot" / "relay.py"]:
+    for path in [*PORTAL.rglob("*.html"), *PORTAL.rglob("*.py"), ROOT / "bot" / "reports" / "relay.py"]:
         source = path.read_text(encoding="utf-8")
         found |= set(_LITERAL.findall(source)) | set(_RAISED.findall(source))
         found |= set(re.findall(r'"((?:thread\.blocked|login\.error|case\.done|case\.error|account\.error|'

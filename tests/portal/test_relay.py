@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import i18n
-from bot.models import Conversation
 from bot.portal.models import RelayMessage
-from bot.segments import transliterate_gsm7
+from bot.store.models import Conversation
+from bot.text import catalogs as i18n
+from bot.text.segments import transliterate_gsm7
 from tests.portal.conftest import ago, csrf_from, text
 
 ANA = "ana@ngo-on.example.org"

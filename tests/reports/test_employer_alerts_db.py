@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db import utcnow
 from bot.reports import repeat
 from bot.reports.models import EmployerMention
 from bot.routing.alerts import subject_of
 from bot.routing.models import AdminAlert
+from bot.store.db import utcnow
 from tests.reports.chat import file_report
 from tests.support.ngo_receivers import MailReceiver
 from tests.support.services import wait_until

@@ -8,9 +8,9 @@ import json
 
 from sqlalchemy import select
 
-from bot import i18n
 from bot.reports.models import Report
-from bot.segments import count_segments
+from bot.text import catalogs as i18n
+from bot.text.segments import count_segments
 from tests.reports.chat import case_code, pending_step
 from tests.security.probes import bodies_to
 from tests.support.sms import as_sms, sms_text

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 import flows
-from bot.dialogue import compose
-from bot.render import prepare
-from bot.segments import count_segments
+from bot.conversation.dialogue import compose
 from bot.settings import SmsSettings
+from bot.text.render import prepare
+from bot.text.segments import count_segments
 from flows import Reply
 from flows.answers import step_options
 from flows.types import ReplyOption

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from bot import i18n
-from bot.models import Conversation
 from bot.reports.models import EmployerMention, Report, ReportMedia
 from bot.routing.models import AdminAlert, Referral
+from bot.store.models import Conversation
+from bot.text import catalogs as i18n
 from tests.reports.chat import case_code, file_report, pending_step
 from tests.support.images import MODEL, phone_photo
 from tests.support.sms import as_sms as sent

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot import jobs
-from bot.db import utcnow
+from bot.jobs import tasks as jobs
 from bot.portal.models import Note, RelayMessage
 from bot.reports.models import Report
 from bot.runtime import set_current
+from bot.store.db import utcnow
 from tests.reports.chat import file_report
 
 

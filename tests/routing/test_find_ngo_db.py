@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import i18n
 from bot.reports.models import Report
 from bot.routing import store
 from bot.routing.models import Referral
-from bot.segments import transliterate_gsm7
+from bot.text import catalogs as i18n
+from bot.text.segments import transliterate_gsm7
 from tests.reports.chat import CODE, GREETING, pending_step
 from tests.support.ngo_receivers import WebhookReceiver, directory_yaml, ngo_entry
 

@@ -32,7 +32,7 @@ def puente(tmp_path):
 
 
 def records(database_url: str) -> dict[str, dict]:
-    from bot.db import Database
+    from bot.store.db import Database
 
     db = Database(database_url)
     with db.session() as session:

@@ -10,14 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import i18n
-from bot.db import utcnow
-from bot.models import Conversation
 from bot.reports.models import CaseEvent, Report
 from bot.routing import escalation, referrals, store
 from bot.routing.delivery import DELIVERY_HEADER
 from bot.routing.models import AdminAlert, Delivery, Referral
-from bot.segments import transliterate_gsm7
+from bot.store.db import utcnow
+from bot.store.models import Conversation
+from bot.text import catalogs as i18n
+from bot.text.segments import transliterate_gsm7
 from tests.reports.chat import case_code, file_report
 from tests.support.ngo_receivers import MailReceiver, WebhookReceiver, directory_yaml, ngo_entry
 from tests.support.services import wait_until

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
-from bot import i18n
-from bot.models import Conversation
-from bot.segments import transliterate_gsm7
+from bot.store.models import Conversation
+from bot.text import catalogs as i18n
+from bot.text.segments import transliterate_gsm7
 
 #: Strings that would break a query built by string concatenation.
 SQL_INJECTIONS = [

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flows
-from bot.render import render
+from bot.text.render import render
 from flows import state as states
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
@@ -85,7 +85,7 @@ def test_any_hint_either_fits_or_is_refused_as_the_callers_error(text, hint, bud
 
 @pytest.mark.parametrize("text", ["\u0301" * 50, "\u200b" * 300, "\ufeff" + "a" * 800, "🏳️‍🌈" * 200, "\r\n" * 900])
 def test_combining_marks_and_invisible_characters_render_within_budget(text):
-    from bot.segments import count_segments
+    from bot.text.segments import count_segments
 
     for page in render(text, "sms", budget_segments=1, more_hint="MAS"):
         assert count_segments(page) <= 1

@@ -15,16 +15,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
 
-from bot import jobs, migrate
 from bot.cli import main
-from bot.db import utcnow
-from bot.envelope import KeyDestroyed
 from bot.errors import ConfigError
-from bot.keys_cli import rotate
-from bot.models import DataKey
+from bot.jobs import tasks as jobs
 from bot.portal.models import Note
 from bot.reports.models import EmployerMention, Report, ReportMedia
 from bot.runtime import Runtime, set_current
+from bot.store import migrate
+from bot.store.db import utcnow
+from bot.store.envelope import KeyDestroyed
+from bot.store.keys_cli import rotate
+from bot.store.models import DataKey
 from tests.conftest import SECRET
 from tests.reports.chat import file_report
 from tests.support.images import phone_photo

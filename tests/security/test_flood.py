@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot import conversations, i18n
-from bot.db import utcnow
-from bot.models import InboundMessage
+from bot.conversation import inbox as conversations
+from bot.store.db import utcnow
+from bot.store.models import InboundMessage
+from bot.text import catalogs as i18n
 from tests.security.probes import bodies_to
 
 FLOODER, OTHER = "+15195550100", "+15195550111"
@@ -72,7 +73,7 @@ def test_stop_is_honoured_in_the_middle_of_a_flood(make_bot, sqlite_url, twilio)
     bot.send("alto", sender=OTHER)  # Puente's
     assert _statuses(bot.runtime)["done"] == 3 + 3 + 2
     with bot.runtime.db.session() as session:
-        from bot.models import Conversation
+        from bot.store.models import Conversation
         assert session.scalars(select(Conversation.opted_out).order_by(Conversation.id)).all() == [True, True]
     assert not bodies_to(twilio, FLOODER, before)  # Twilio confirmed STOP itself
     assert bodies_to(twilio, OTHER, before)  # Puente confirms its own keyword

@@ -13,10 +13,10 @@ from __future__ import annotations
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage
 from bot.portal.models import Note, RelayMessage, User
 from bot.reports.models import Report
 from bot.routing.models import Referral
+from bot.store.models import InboundMessage
 from tests.conftest import BOT_SMS
 from tests.portal.conftest import csrf_from
 from tests.reports.chat import file_report

@@ -104,8 +104,8 @@ def test_a_redirect_off_twilios_media_hosts_is_not_followed(make_bot, sqlite_url
 
 
 def test_a_plain_http_media_url_is_refused_in_front_of_twilios_real_api(make_bot, sqlite_url, twilio):
+    from bot.channels.twilio.gateway import check_media_url
     from bot.errors import SendError
-    from bot.twilio_gateway import check_media_url
 
     settings = make_bot(sqlite_url).runtime.settings.twilio.model_copy(update={"api_base_url": None})
     path = f"/2010-04-01/Accounts/{settings.account_sid}/Messages/MM1/Media/ME1"

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.db import Database
 from bot.errors import ConfigError
 from bot.settings import ensure_secret_key, load_settings
+from bot.store.db import Database
 from tests.conftest import SECRET
 
 GOOD = {"PUENTE_SECRET_KEY": SECRET, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from bot.text import catalogs as i18n
 from tests.reports.chat import ANSWERS, GREETING, case_code, file_report, pending_step
 from tests.security.probes import bodies_to, conversation_state
 from tests.support.sms import sms_text

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import conversations
-from bot.models import OutboxMessage, TwilioDeletion
+from bot.conversation import inbox as conversations
+from bot.store.models import OutboxMessage, TwilioDeletion
 from tests.conftest import PUBLIC_URL
 from tests.reports.test_reports_db import _dump
 from tests.support.services import wait_until

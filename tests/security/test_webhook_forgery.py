@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from bot.models import Conversation, InboundMessage, OutboxMessage
+from bot.store.models import Conversation, InboundMessage, OutboxMessage
 from tests.conftest import BOT_SMS, PUBLIC_URL
 from tests.security.probes import bodies_to
 from tests.support.webhooks import inbound_params, signed_webhook_post, twilio_signature

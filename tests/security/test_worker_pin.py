@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import pin, sealed_state
-from bot.db import utcnow
-from bot.models import Conversation
+from bot.conversation import pin, sealed_state
 from bot.portal.models import RelayMessage
 from bot.reports.models import Report
 from bot.reports.notify import notify_worker
+from bot.store.db import utcnow
+from bot.store.models import Conversation
 from tests.portal.conftest import csrf_from, text
 from tests.reports.chat import case_code, file_report
 from tests.security.probes import bodies_to, conversation_state

@@ -331,7 +331,7 @@ def wait_healthy(base_url: str, process: PuenteProcess | None = None, timeout: f
 
 
 def migrate(database_url: str) -> None:
-    from bot import migrate as migrations
+    from bot.store import migrate as migrations
 
     migrations.upgrade(database_url)
 
@@ -393,7 +393,7 @@ class Stack:
     def db(self):
         """The processes' database, for assertions (a Database of our own)."""
         if self._db is None:
-            from bot.db import Database
+            from bot.store.db import Database
 
             self._db = Database(self.database_url)
         return self._db

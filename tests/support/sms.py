@@ -6,9 +6,9 @@ catalog string is only comparable with a received SMS after the same preparation
 
 from __future__ import annotations
 
-from bot import i18n
-from bot.render import prepare
 from bot.settings import SmsSettings
+from bot.text import catalogs as i18n
+from bot.text.render import prepare
 
 
 def as_sms(text: str) -> str:

@@ -15,7 +15,7 @@ import requests
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from bot.segments import count_segments
+from bot.text.segments import count_segments
 from tests.support.twilio_api import API_VERSION, DEFAULT_ACCOUNT_SID
 
 DEFAULT_MESSAGING_SERVICE_SID = "MG" + "0" * 32

@@ -1,5 +1,5 @@
 /* The case page's SMS length hint: characters and SMS parts of the reply as the worker gets it
-   (with the organization's name in front), counted as bot/segments.py counts them. The character
+   (with the organization's name in front), counted as bot/text/segments.py counts them. The character
    sets and limits come from the page (data-*), so the rule lives in one place. Without
    JavaScript the hint shows the figures of the text the page was sent with. */
 (function () {

@@ -1,0 +1,1 @@
+"""Channel edges: where a message arrives and leaves (Twilio SMS/WhatsApp, the console)."""

@@ -1,0 +1,1 @@
+"""Twilio: webhooks -> form parsing -> the gateway (the only module that imports twilio)."""

@@ -1,0 +1,159 @@
+"""One turn of a conversation: NLU, then the flow engine, then words in the worker's language.
+
+Takes data and returns data (pages to send, the new state, effects to apply); the caller owns the
+database and the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from bot.conversation import pin
+from bot.metrics import NLU_LATENCY
+from bot.runtime import Runtime
+from bot.store.db import utcnow
+from bot.text import catalogs as i18n
+from bot.text.render import fitter, pack, prepare, take
+from flows import Effect, Reply, Turn
+
+#: Twilio Advanced Opt-Out already answered these on SMS; the engine must still see them.
+OPT_OUT_WORDS = {"STOP": "STOP", "START": "START", "HELP": "HELP"}
+PAGES_KEY = "pages"
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    text: str
+    channel: str
+    button: str | None = None
+    media: tuple[Any, ...] = ()
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pages: list[str]
+    state: dict
+    effects: list[Effect]
+    parse: dict
+    language: str
+    confirm_opt_out: bool = False
+    replies: list[Reply] = field(default_factory=list)
+
+
+def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
+    """One turn, behind the worker's PIN when they chose one (bot.conversation.pin): a PIN the worker was asked
+    for is checked here, before any NLU, and opens the message it was asked for."""
+    now = utcnow()
+    unlocked: list[Effect] = []
+    if pin.waiting(state):
+        if pin.looks_like_pin(turn.text) and not turn.button:
+            verdict, state = pin.attempt(state, turn.text, now)
+            if verdict != "open":
+                return _only(runtime, state, Reply(f"pin.{verdict}"), turn.channel)
+            unlocked = [Effect("pin_unlocked", {})]
+            held = state["pin"].pop("held", None)
+            if not held:  # news behind a notice: bot.outbox releases it
+                return _only(runtime, state, Reply("pin.open"), turn.channel, unlocked)
+            turn = TurnInput(text=held.get("text") or "", channel=turn.channel, button=held.get("button"),
+                             opt_out_type=held.get("opt_out_type"))
+        else:  # not a PIN: the held message is dropped, this one is handled (and may ask again)
+            state = {**state, "pin": {**state["pin"], "asked": False, "held": None}}
+    outcome = _step(runtime, state, turn, now)
+    if pin.needs_pin(state, now, outcome.effects, outcome.replies, resumed=state.get("flow") == "resume"):
+        held = {"text": turn.text, "button": turn.button, "opt_out_type": turn.opt_out_type}
+        return _only(runtime, pin.hold(state, held), Reply("pin.ask"), turn.channel)
+    return replace(outcome, effects=unlocked + [_keep_pin(outcome.state, e) for e in outcome.effects])
+
+
+def _keep_pin(state: dict, effect: Effect) -> Effect:
+    """The PIN the worker chose goes into the state as a hash, and nowhere else in clear."""
+    if effect.kind == "set_pin":
+        return Effect("set_pin", {"set": pin.set_pin(state, effect.data.get("pin"))})
+    if effect.kind == "file_report" and "pin" in (effect.data.get("slots") or {}):
+        slots = {k: v for k, v in effect.data["slots"].items() if k != "pin"}
+        return Effect("file_report", {**effect.data, "slots": slots})
+    return effect
+
+
+def _only(runtime: Runtime, state: dict, reply: Reply, channel: str, effects: list[Effect] | None = None) -> Outcome:
+    """A turn answered by the PIN gate alone: nothing of the message reaches the NLU or the flows."""
+    language = state.get("language") or runtime.settings.conversation.default_language
+    pages = render_replies(runtime, [reply], language, channel)
+    return Outcome(pages, {**state, PAGES_KEY: []}, list(effects or []), {}, language, replies=[reply])
+
+
+def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outcome:
+    text = OPT_OUT_WORDS.get(turn.opt_out_type or "", turn.text)
+    # A language guessed from a message that showed none (emoji, "ok") does not bias the next one.
+    hint = None if state.get("language_guessed") else state.get("language")
+    context = runtime.engine.context(state, now)
+    with NLU_LATENCY.time():
+        parse = runtime.interpreter.parse(turn.button or text, language_hint=hint, context=context)
+        # Safety triage, whatever the backend: the flows answer danger before anything else.
+        parse = {**parse, "triage": runtime.triage.classify(text).to_dict()}
+    result = runtime.engine.step(
+        state,
+        Turn(text=text, parse=parse, channel=turn.channel, now=now,
+             button=turn.button, media=turn.media),
+    )
+    new_state = dict(result.state)
+    language = new_state.get("language") or parse.get("language") or runtime.settings.conversation.default_language
+    kinds = {e.kind for e in result.effects}
+    if "more" in kinds and new_state.get(PAGES_KEY):
+        pages, new_state[PAGES_KEY] = hold(runtime, list(new_state[PAGES_KEY]), language, turn.channel)
+    else:
+        pages, new_state[PAGES_KEY] = hold(
+            runtime, render_replies(runtime, result.replies, language, turn.channel), language, turn.channel)
+    # After Twilio's own STOP handling on SMS it blocks our reply; WhatsApp and our own keywords need ours.
+    confirm = "opt_out" in kinds and not (turn.opt_out_type and turn.channel == "sms")
+    return Outcome(pages, new_state, list(result.effects), parse, language, confirm, list(result.replies))
+
+
+def render_replies(runtime: Runtime, replies: list[Reply], language: str, channel: str) -> list[str]:
+    """The replies of one turn as the fewest messages within the channel's limit (bot.text.render.pack)."""
+    sms = runtime.settings.sms
+    blocks = [prepare(compose(reply, language), channel, transliterate=sms.transliterate) for reply in replies]
+    return pack(blocks, fitter(channel, sms.segment_budget))
+
+
+def hold(runtime: Runtime, messages: list[str], language: str, channel: str) -> tuple[list[str], list[str]]:
+    """(messages to send now, messages kept for MORE): at most ``sms.messages_per_turn`` now."""
+    sms = runtime.settings.sms
+    if channel != "sms":
+        return messages, []
+    more = prepare(i18n.translator(language).gettext("paging.more"), channel, transliterate=sms.transliterate)
+    return take(messages, fitter(channel, sms.segment_budget), more, sms.messages_per_turn)
+
+
+def compose(reply: Reply, language: str) -> str:
+    """A reply's text with its numbered options, in ``reply.language`` or the worker's language."""
+    tr = i18n.translator(reply.language or language)
+    lines = [tr.gettext(reply.msgid, **_formatted(reply.params, reply.formats))]
+    for option in reply.options:
+        lines.append(f"{option.key}. {tr.gettext(option.msgid, **_formatted(option.params, {}))}")
+    return "\n".join(line for line in lines if line)
+
+
+def _formatted(params: dict, formats: dict) -> dict:
+    """Wrap parameters the flow marked for localization so the translator formats them."""
+    out = dict(params)
+    for name, kind in (formats or {}).items():
+        if name not in out or out[name] is None:
+            continue
+        value = out[name]
+        if kind in ("money", "date"):
+            out[name] = value if isinstance(value, dict) else {kind: value}
+        elif kind == "msgid":
+            out[name] = value if isinstance(value, dict) else {"msgid": value}
+        elif kind in ("province", "language"):
+            out[name] = {"msgid": f"{kind}.{value}".lower()} if isinstance(value, str) else value
+    return out
+
+
+def apology(runtime: Runtime, conversation: Any) -> list[str]:
+    """What the worker gets if handling their message failed: never silence."""
+    language = (conversation.state or {}).get("language") or conversation.language or "es"
+    return render_replies(runtime, [Reply("error.generic")], language, conversation.channel)

@@ -1,0 +1,323 @@
+"""Conversations in the database: accept an inbound message, then process a worker's pending ones.
+
+``accept`` runs on the request path and only stores (deduplicated by MessageSid), then queues the
+conversation's turn unless one is waiting already. ``process`` is that turn, in a job: it locks the
+conversation (a row lock on PostgreSQL, the write lock on SQLite: both work across processes),
+handles every pending message of that worker in arrival order, and writes the replies to the outbox
+in the same transaction, so a retried job never answers twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy import JSON, Insert, Integer, String, bindparam, case, false, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.conversation import dialogue, effects, nlu_review, sealed_state
+from bot.jobs.queue import job_id
+from bot.messages import InboundMessage
+from bot.metrics import TURN_LATENCY
+from bot.outbox import (
+    SEND_JOB,
+    deliver,
+    queue_text,
+    queue_to_address,
+    release_held,
+    schedule_probe,
+    send_job_id,
+)
+from bot.runtime import Runtime, after_commit
+from bot.store.db import UTCDateTime, utcnow
+from bot.store.models import Conversation, ErasedMessage
+from bot.store.models import InboundMessage as InboundRow
+from flows import Reply
+
+log = logging.getLogger(__name__)
+
+PROCESS_JOB = "bot.jobs.tasks.process_inbound"
+FLOOD_JOB = "bot.jobs.tasks.flood_notice"
+AFTER_FLOOD_JOB = "bot.jobs.tasks.after_flood"
+#: When another job holds the worker's conversation, this one is queued again after this delay.
+BUSY_RETRY_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Accepted:
+    inbound_id: int | None  # None: a duplicate delivery
+    throttled: bool = False
+
+
+def turn_job_id(inbound_id: int) -> str:
+    """The turn that starts with this message (a re-drive of it queues no second one)."""
+    return job_id("turn", inbound_id)
+
+
+def turn_marker(conversation_id: int) -> str:
+    """While a turn of this conversation is queued and not started, new messages queue no other."""
+    return f"turn:{conversation_id}"
+
+
+@cache
+def _statements(dialect: str) -> tuple[Insert, Insert]:
+    """(store, new conversation), for one message.
+
+    ``store`` inserts the message into its worker's conversation unless its MessageSid is stored
+    or erased; a worker who sent more messages in the last minute than anyone types (a flood) has
+    it stored as throttled (see :func:`flood_notice`), STOP never. It returns (id, conversation,
+    status), nothing for a known sid or a conversation that does not exist yet. ``new
+    conversation`` creates the worker's, except for a known sid (Twilio redelivering a message of
+    a conversation since erased must not bring its number back)."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    conversation, message = Conversation.__table__, InboundRow.__table__
+    sid, now = bindparam("sid", type_=String()), bindparam("now", type_=UTCDateTime())
+    recent = (select(func.count()).select_from(message)
+              .where(message.c.conversation_id == conversation.c.id,
+                     message.c.received_at >= bindparam("since", type_=UTCDateTime()))
+              .scalar_subquery())
+    flooded = (recent >= bindparam("flood_limit", type_=Integer())) & (bindparam("exempt", type_=Integer()) == 0)
+    erased = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == sid).exists()
+    stored = select(message.c.id).where(message.c.message_sid == sid).exists()
+    text = [bindparam(name, type_=String()) for name in ("sid_enc", "body_enc", "button_enc")]
+    columns = ["message_sid", "sid_enc", "body_enc", "button_enc", "conversation_id", "received_at", "media",
+               "opt_out_type", "bot_address", "status", "attempts"]
+    store = (
+        insert(message).from_select(columns, select(
+            sid, *text, conversation.c.id, now, bindparam("media", type_=JSON()),
+            bindparam("opt_out_type", type_=String()), bindparam("bot_address", type_=String()),
+            case((flooded, "throttled"), else_="received"), literal(0),
+        ).where(conversation.c.address_key == bindparam("key", type_=String()), ~erased))
+        .on_conflict_do_nothing(index_elements=["message_sid"])
+        .returning(message.c.id, message.c.conversation_id, message.c.status)
+    )
+    new_conversation = (
+        insert(conversation)
+        .from_select(["address_key", "address_enc", "channel", "bot_address", "state", "opted_out",
+                      "last_inbound_at", "created_at", "updated_at"],
+                     select(bindparam("key", type_=String()), bindparam("address_enc", type_=String()),
+                            bindparam("channel", type_=String()), bindparam("bot_address", type_=String()),
+                            bindparam("state", {}, type_=JSON()), false(), now, now, now)
+                     .where(~stored, ~erased))
+        .on_conflict_do_nothing(index_elements=["address_key"])
+    )
+    return store, new_conversation
+
+
+def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
+    """Store an inbound message and queue its conversation's turn; a repeated MessageSid is a no-op.
+
+    The webhook's hot path: one transaction stores the message (a first message creates its
+    conversation), then its turn is queued unless one is waiting already (a turn handles every
+    pending message of its worker)."""
+    vault = runtime.vault
+    store, new_conversation = _statements(runtime.db.dialect)
+    now = utcnow()
+    stop = bool(message.opt_out_type) or runtime.engine.keywords.command(message.body, message.channel) == "stop"
+    params = {
+        # The SID only as a keyed hash (deduplication); itself encrypted until its deletion at Twilio.
+        "sid": vault.sid_hash(message.message_sid), "sid_enc": vault.encrypt(message.message_sid),
+        "key": vault.address_key(message.sender), "now": now, "since": now - timedelta(minutes=1),
+        "flood_limit": runtime.settings.messages.flood_limit_per_minute, "exempt": int(stop),
+        "body_enc": vault.encrypt(message.body), "button_enc": vault.encrypt_optional(message.button_text),
+        "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in message.media],
+        "opt_out_type": message.opt_out_type, "bot_address": message.recipient,
+    }
+    for attempt in (1, 2):
+        try:
+            with runtime.db.engine.begin() as conn:
+                row = conn.execute(store, params).first()
+                if row is None and conn.execute(new_conversation, params | {
+                        "address_enc": vault.encrypt(message.sender), "channel": message.channel}).rowcount:
+                    row = conn.execute(store, params).first()  # a first message, into its new conversation
+            break
+        except IntegrityError:
+            # The worker's conversation was erased between the statements (their "yes, erase" at the
+            # same moment): once more, into a new one.
+            if attempt == 2:
+                raise
+    if row is None:
+        return Accepted(None)
+    inbound_id, conversation_id, status = row
+    if status == "received":
+        marker = turn_marker(conversation_id)
+        runtime.enqueue_once(PROCESS_JOB, {marker: (inbound_id,)}, {marker: turn_job_id(inbound_id)})
+    else:
+        runtime.enqueue_once(FLOOD_JOB, {f"flood:{conversation_id}": (inbound_id,)})
+    return Accepted(inbound_id, throttled=status == "throttled")
+
+
+def process(runtime: Runtime, inbound_id: int) -> int:
+    """Handle the worker's pending messages, oldest first; return how many were handled.
+
+    The replies are sent from here once written, in order: no queue hop and no job per page. One
+    that fails is retried by its own send job (bot.outbox.deliver), as any other."""
+    here: dict[str, list[tuple]] = {SEND_JOB: []}
+    handled = _take_turn(runtime, inbound_id, here)
+    for args in here[SEND_JOB]:
+        deliver(runtime, *args)
+    return handled
+
+
+def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) -> int:
+    with runtime.db.session() as session:
+        session.info["run_here"] = here
+        conversation = session.scalar(
+            # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
+            select(Conversation).join(InboundRow, InboundRow.conversation_id == Conversation.id)
+            .where(InboundRow.id == inbound_id)
+            .with_for_update(of=Conversation, key_share=True, skip_locked=True)
+        )
+        if conversation is None:
+            if session.scalar(select(InboundRow.id).where(InboundRow.id == inbound_id)) is None:
+                return 0  # erased since it was queued
+            # A turn of this worker is in progress elsewhere: come back shortly rather than hold an
+            # rq worker waiting on the lock (a burst from one sender would otherwise take them all).
+            runtime.enqueue(PROCESS_JOB, inbound_id, delay=BUSY_RETRY_SECONDS)
+            return 0
+        conversation_id = conversation.id
+        # From now on a new message of this worker queues another turn (this one may miss it).
+        runtime.queue.release(turn_marker(conversation_id))
+        pending = session.scalars(
+            select(InboundRow)
+            .where(InboundRow.conversation_id == conversation_id, InboundRow.status == "received")
+            .order_by(InboundRow.id)
+        ).all()
+        for row in pending:
+            if not _handle(session, runtime, conversation, row):
+                break
+        return len(pending)
+
+
+def _handle(session: Session, runtime: Runtime, conversation: Conversation, row: InboundRow) -> bool:
+    """Handle one message; False when the worker erased everything (nothing more to handle)."""
+    vault = runtime.vault
+    try:
+        with session.begin_nested(), TURN_LATENCY.time():
+            turn = dialogue.TurnInput(
+                text=vault.decrypt_optional(row.body_enc) or "",
+                button=vault.decrypt_optional(row.button_enc),
+                media=tuple(row.media or ()),
+                channel=conversation.channel,
+                opt_out_type=row.opt_out_type,
+            )
+            # The report answers in the flow state are encrypted at rest (bot.conversation.sealed_state).
+            before = sealed_state.unseal(vault, conversation.state or {})
+            outcome = dialogue.respond(runtime, before, turn)
+            conversation.state = sealed_state.seal(vault, outcome.state)
+            # Answer from the number the worker last wrote to; WhatsApp's 24-hour window runs from here.
+            conversation.bot_address = row.bot_address or conversation.bot_address
+            conversation.last_inbound_at = row.received_at
+            if not turn.button:
+                nlu_review.keep(session, runtime, conversation, before, turn.text, outcome.parse, outcome.effects)
+            address, bot_address = vault.decrypt(conversation.address_enc), conversation.bot_address
+            context = effects.Context(session=session, runtime=runtime, conversation=conversation,
+                                      inbound=row, parse=outcome.parse)
+            pages = outcome.pages + effects.apply(context, outcome.effects)
+            if context.erased:
+                # The confirmation goes to the address we still hold in memory, then it is gone too.
+                for page in outcome.pages:
+                    queue_to_address(session, runtime, address, bot_address, page, kind="reply")
+                return False
+            queue_text(session, runtime, conversation, pages, dedupe_key=f"reply:{row.id}",
+                       even_if_opted_out=outcome.confirm_opt_out)
+            if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
+                release_held(session, runtime, conversation)  # after the reply, news held for the PIN
+            # Counted with the outcome, so the row is written once (a flush mid-turn would add an UPDATE).
+            row.attempts += 1
+            row.status, row.processed_at = "done", utcnow()
+            _delete_at_twilio(session, runtime, row)
+    except SQLAlchemyError:
+        raise  # the database is in trouble: let the job fail and be retried as a whole
+    except Exception as exc:
+        log.exception("inbound %s could not be handled (%s)", row.id, type(exc).__name__)
+        # A bug, not a passing fault: retrying would fail the same way. Say sorry, never go silent.
+        row.error = type(exc).__name__
+        row.attempts += 1
+        row.status, row.processed_at = "failed", utcnow()
+        queue_text(session, runtime, conversation, dialogue.apology(runtime, conversation),
+                   dedupe_key=f"apology:{row.id}")
+        _delete_at_twilio(session, runtime, row)
+    return True
+
+
+def flood_notice(runtime: Runtime, inbound_id: int) -> bool:
+    """Tell a worker over the flood limit, once a minute, that their latest message will be answered
+    in a minute (never silence); False when a notice already went this minute."""
+    with runtime.db.session() as session:
+        row = session.get(InboundRow, inbound_id)
+        if row is None:
+            return False
+        conversation = session.get(Conversation, row.conversation_id)
+        key = f"flood:{conversation.id}:{utcnow():%Y%m%d%H%M}"
+        language = (conversation.state or {}).get("language") or conversation.language \
+            or runtime.settings.conversation.default_language
+        pages = dialogue.render_replies(runtime, [Reply("flood.notice")], language, conversation.channel)
+        if not queue_text(session, runtime, conversation, pages, kind="flood", dedupe_key=key):
+            return False
+    runtime.enqueue(AFTER_FLOOD_JOB, inbound_id, delay=runtime.settings.messages.flood_pause_seconds)
+    return True
+
+
+def after_flood(runtime: Runtime, inbound_id: int) -> int:
+    """The pause is over: answer the worker's latest message if it was one held back by the flood."""
+    with runtime.db.session() as session:
+        conversation_id = session.scalar(select(InboundRow.conversation_id).where(InboundRow.id == inbound_id))
+        latest = session.scalar(select(InboundRow).where(InboundRow.conversation_id == conversation_id)
+                                .order_by(InboundRow.id.desc()).limit(1))
+        if latest is None or latest.status != "throttled":
+            return 0
+        latest.status = "received"
+        latest_id = latest.id
+    return process(runtime, latest_id)
+
+
+def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
+    """Twilio's copy of a handled message is deleted once due: by the sweep this turn queues after
+    it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
+    deletion = twilio_cleanup.schedule_inbound(session.connection(), runtime, row)
+    if deletion is not None and not row.media and not twilio_cleanup.job_delay(runtime):
+        after_commit(session, twilio_cleanup.SWEEP_JOB)
+
+
+def redrive(runtime: Runtime) -> dict[str, int]:
+    """Queue again what a Redis outage or a dead worker left undone (idempotent: a job that still
+    waits is not queued twice). It goes to the backlog queue, behind new messages' turns; sends wait
+    while the Twilio circuit is open (their release queues them)."""
+    from bot.store.models import OutboxMessage
+
+    now = utcnow()
+    jobs = runtime.settings.jobs
+    stale = now - timedelta(seconds=jobs.redrive_after_seconds)
+    lease = now - timedelta(seconds=jobs.send_lease_seconds)
+    circuit_open = runtime.circuit.state().open
+    if circuit_open and runtime.circuit.probe_overdue(grace=jobs.redrive_after_seconds):
+        schedule_probe(runtime)  # the probe's job was lost (Redis flushed, its worker killed)
+    with runtime.db.session() as session:
+        inbound = session.scalars(
+            select(func.min(InboundRow.id))
+            .where(InboundRow.status == "received", InboundRow.received_at < stale)
+            .group_by(InboundRow.conversation_id)
+        ).all()
+        outbox = [] if circuit_open else session.execute(
+            select(OutboxMessage.id, OutboxMessage.attempts).where(
+                ((OutboxMessage.status == "pending")
+                 & (func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at) < stale))
+                | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease))
+            ).order_by(OutboxMessage.id)
+        ).all()
+    queued = {
+        "deletions": twilio_cleanup.redrive(runtime),
+        "inbound": runtime.enqueue_unique(PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)},
+                                          queue="backlog"),
+        "outbox": runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},
+                                         queue="backlog"),
+    }
+    if any(queued.values()):
+        log.info("re-drove %s inbound and %s outbox job(s)", queued["inbound"], queued["outbox"])
+    return queued

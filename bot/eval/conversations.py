@@ -1,0 +1,267 @@
+"""Whole conversations, scored: each scripted worker talks to the bot through the real webhook
+pipeline (signature, store, NLU with context, flows, catalogs, paging) and every turn is checked
+against its labels.
+
+A conversation file (eval/conversations/*.yaml) is a list of::
+
+    - id: es-wages-bc
+      language: es
+      turns:
+        - say: "cuanto pagan la hora en ontario"
+          intent: ask_wages                  # or a list of acceptable intents; omit to skip
+          contains: ["$17.95"]               # the reply must hold each (case-insensitive)
+          lacks: ["911"]                     # and none of these
+          triage: none                       # none (default) | danger (any category) | suicide,
+                                             # sexual, confinement, danger, injury: the category
+
+A turn is right when its intent (as the NLU read it, in context) and its reply are as labelled.
+A turn is triaged when the bot raised an emergency (the safety triage's reply or the emergency
+flow), not when a reply merely names 911 (the injury topic does). A false alarm is an ordinary
+turn triaged; a destructive offer is an erase or opt-out confirmation the worker did not ask for.
+Turns labelled with a category (not `danger`, which accepts any) are also counted per category.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import ConfigError
+
+TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
+#: The worker's word for the next SMS page, so a paged answer is scored whole.
+MORE = {"es": "MAS", "tl": "PA", "en": "MORE"}
+DESTRUCTIVE_PROMPTS = {"erase.ask.confirm": "delete_data", "optout.ask.confirm": "opt_out"}
+EMERGENCY_MSGIDS = ("emergency.message",)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    conversation: str
+    language: str
+    number: int
+    said: str
+    expected_intent: tuple[str, ...]
+    intent: str
+    reply: str
+    problems: tuple[str, ...]
+    danger: bool
+    alarmed: bool
+    destructive: bool
+    category: str | None = None
+    label: str = "none"
+
+    @property
+    def right(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Scores:
+    """Counts per language: turns right, intents right, false alarms, danger turns triaged."""
+
+    turns: int = 0
+    right: int = 0
+    intents: int = 0
+    intents_right: int = 0
+    ordinary: int = 0
+    false_alarms: int = 0
+    danger: int = 0
+    triaged: int = 0
+    destructive: int = 0
+    #: Danger turns per labelled category: [triaged in that category, turns].
+    categories: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    failures: list[TurnResult] = field(default_factory=list)
+
+    def add(self, turn: TurnResult) -> None:
+        self.turns += 1
+        self.right += turn.right
+        if turn.expected_intent:
+            self.intents += 1
+            self.intents_right += turn.intent in turn.expected_intent
+        if turn.danger:
+            self.danger += 1
+            self.triaged += turn.alarmed
+            if turn.label != "danger":
+                cell = self.categories[turn.label]
+                cell[0] += turn.alarmed and turn.category == turn.label
+                cell[1] += 1
+        else:
+            self.ordinary += 1
+            self.false_alarms += turn.alarmed
+        self.destructive += turn.destructive
+        if not turn.right:
+            self.failures.append(turn)
+
+
+def load_conversations(paths: list[Path]) -> list[dict]:
+    """Every conversation in the files, checked enough that a typo names its file and turn."""
+    conversations = []
+    for path in paths:
+        try:
+            items = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read conversations: {exc}") from None
+        if not isinstance(items, list):
+            raise ConfigError(f"{path}: expected a list of conversations")
+        for index, item in enumerate(items):
+            where = f"{path}: conversation {index + 1}"
+            if not isinstance(item, dict) or item.get("language") not in ("es", "tl", "en"):
+                raise ConfigError(f"{where}: needs language es, tl or en")
+            if not isinstance(item.get("turns"), list) or not item["turns"]:
+                raise ConfigError(f"{where}: needs turns")
+            for number, turn in enumerate(item["turns"], start=1):
+                if not isinstance(turn, dict) or not isinstance(turn.get("say"), str):
+                    raise ConfigError(f"{where} turn {number}: needs `say`")
+                if turn.get("triage", "none") not in ("none", *TRIAGE_CATEGORIES):
+                    raise ConfigError(f"{where} turn {number}: triage must be none or one of "
+                                      f"{', '.join(TRIAGE_CATEGORIES)}")
+            conversations.append({"id": item.get("id") or f"{path.stem}-{index + 1}", **item})
+    return conversations
+
+
+class _Recorder:
+    """Keeps what the NLU and the engine made of the last message (the pipeline's own objects)."""
+
+    def __init__(self, interpreter: Any, engine: Any) -> None:
+        self.interpreter, self.engine = interpreter, engine
+        self.parses: list[dict] = []
+        self.results: list[Any] = []
+
+    def parse(self, text: str, language_hint: str | None = None, context: Any = None) -> dict:
+        parse = self.interpreter.parse(text, language_hint, context)
+        self.parses.append(parse)
+        return parse
+
+    def step(self, state: Any, turn: Any) -> Any:
+        result = self.engine.step(state, turn)
+        self.results.append(result)
+        return result
+
+    def __getattr__(self, name: str) -> Any:  # the engine's other methods (context, flows ...)
+        return getattr(self.engine, name)
+
+
+def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
+    """Talk each conversation through a fresh app on a temporary SQLite database."""
+    from bot import create_app
+    from bot.channels.twilio.gateway import INBOUND_WEBHOOK, ConsoleSender
+    from bot.runtime import Runtime
+    from bot.store import migrate
+    from bot.text import catalogs as i18n
+
+    scores: dict[str, Scores] = defaultdict(Scores)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/eval.db"
+        settings = settings.with_changes(database_url=url, redis_url=None, jobs__inline_sync=True,
+                                         instance_path=folder, secret_key=secrets.token_urlsafe(32),
+                                         twilio__auth_token=None,
+                                         twilio__account_sid=None)
+        migrate.upgrade(url)
+        sender = ConsoleSender(quiet=True)
+        runtime = Runtime.build(settings, sender=sender)
+        recorder = _Recorder(runtime.interpreter, runtime.engine)
+        runtime.__dict__["interpreter"] = recorder
+        runtime.__dict__["engine"] = recorder
+        client = create_app(settings, runtime=runtime).test_client()
+        try:
+            for index, conversation in enumerate(conversations):
+                number = f"+1555{index:07d}"
+
+                def send(text: str, number: str = number) -> str:
+                    sent = len(sender.sent)
+                    form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
+                            "From": number, "To": "+15550109999", "Body": text, "NumMedia": "0"}
+                    response = client.post(INBOUND_WEBHOOK, data=form)
+                    if response.status_code != 200:
+                        raise ConfigError(f"the webhook answered {response.status_code} during the evaluation")
+                    return "\n".join(m.body or "" for m in sender.sent[sent:] if m.to == number)
+                for turn_number, turn in enumerate(conversation["turns"], start=1):
+                    parsed, stepped = len(recorder.parses), len(recorder.results)
+                    reply = send(turn["say"])
+                    parse = recorder.parses[parsed] if len(recorder.parses) > parsed else {}
+                    result = recorder.results[stepped] if len(recorder.results) > stepped else None
+                    more = i18n.translator(conversation["language"]).gettext("paging.more")
+                    for _ in range(5):  # the rest of a paged answer, as the worker would ask for it
+                        if more not in reply:
+                            break
+                        reply += "\n" + send(MORE[conversation["language"]])
+                    result = _score(conversation, turn_number, turn, reply, parse, result)
+                    scores[conversation["language"]].add(result)
+        finally:
+            runtime.close()
+    return dict(scores)
+
+
+def _score(conversation: dict, number: int, turn: dict, reply: str, parse: dict, result: Any) -> TurnResult:
+    expected = turn.get("intent")
+    expected_intents = tuple(expected) if isinstance(expected, list) else ((expected,) if expected else ())
+    intent = (parse.get("intent") or {}).get("name", "")
+    msgids = result.msgids if result is not None else []
+    kinds = result.effect_kinds if result is not None else []
+    alarmed = "emergency" in kinds or any(m in msgids for m in EMERGENCY_MSGIDS)
+    category = next((e.data.get("category") for e in (result.effects if result is not None else [])
+                     if e.kind == "emergency" and e.data.get("category")), None)
+    label = turn.get("triage", "none")
+    danger = label != "none"
+    asked_for = DESTRUCTIVE_PROMPTS
+    destructive = any(m in asked_for and asked_for[m] not in expected_intents for m in msgids)
+    problems = []
+    if expected_intents and intent not in expected_intents:
+        problems.append(f"intent {intent} (expected {'/'.join(expected_intents)})")
+    folded = reply.casefold()
+    problems += [f"reply lacks {s!r}" for s in turn.get("contains") or [] if s.casefold() not in folded]
+    problems += [f"reply has {s!r}" for s in turn.get("lacks") or [] if s.casefold() in folded]
+    if danger and not alarmed:
+        problems.append("danger not triaged")
+    elif alarmed and label not in ("none", "danger") and category != label:
+        problems.append(f"triaged {category} (expected {label})")
+    if alarmed and not danger:
+        problems.append("false alarm")
+    if destructive:
+        problems.append("destructive offer")
+    return TurnResult(conversation["id"], conversation["language"], number, turn["say"], expected_intents,
+                      intent, reply, tuple(problems), danger, alarmed, destructive, category, label)
+
+
+def report(scores: dict[str, Scores], show_failures: int = 20) -> str:
+    """The figures per language, then the first failures."""
+    lines = [f"{'lang':5} {'turns':>5} {'right':>7} {'intent':>7} {'false alarms':>13} "
+             f"{'danger triaged':>15} {'destructive':>11}"]
+    total = Scores()
+    for language in sorted(scores):
+        s = scores[language]
+        lines.append(_row(language, s))
+        for name in ("turns", "right", "intents", "intents_right", "ordinary", "false_alarms", "danger",
+                     "triaged", "destructive"):
+            setattr(total, name, getattr(total, name) + getattr(s, name))
+        total.failures += s.failures
+        for label, (right, count) in s.categories.items():
+            total.categories[label][0] += right
+            total.categories[label][1] += count
+    lines.append(_row("all", total))
+    if total.categories:
+        lines.append("danger turns triaged in their category: " + ", ".join(
+            f"{label} {right}/{count}" for label, (right, count) in sorted(total.categories.items())))
+    shown = total.failures[:show_failures]
+    if shown:
+        lines.append(f"\nfailures ({len(total.failures)}; first {len(shown)}):")
+    for turn in shown:
+        reply = " ".join(turn.reply.split())[:160]
+        lines.append(f"- {turn.conversation} turn {turn.number} {turn.said!r}: {'; '.join(turn.problems)}\n"
+                     f"    bot: {reply}")
+    return "\n".join(lines)
+
+
+def _row(name: str, s: Scores) -> str:
+    def pct(part: int, whole: int) -> str:
+        return f"{100 * part / whole:.1f}%" if whole else "-"
+
+    return (f"{name:5} {s.turns:>5} {pct(s.right, s.turns):>7} {pct(s.intents_right, s.intents):>7} "
+            f"{f'{s.false_alarms}/{s.ordinary}':>13} {f'{s.triaged}/{s.danger}':>15} {s.destructive:>11}")

@@ -1,0 +1,1 @@
+"""Background work on rq: queues, the worker and the tasks it runs."""

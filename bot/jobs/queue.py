@@ -1,0 +1,322 @@
+"""Where jobs run: rq on Redis when REDIS_URL is set, otherwise a thread in this process.
+
+Both take the job function's dotted name and ids only, so a job's payload never holds personal data
+and the same function runs either way. Jobs go to one of a few queues by kind (QUEUES), which a
+worker empties in that order, so a backlog of retries never holds up a worker's first reply. Work
+tied to a row (a turn, an outbox send) is queued under a job id derived from it: while such a job
+waits, queueing it again is a no-op.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Protocol
+
+from bot.errors import QueueUnavailable
+
+log = logging.getLogger(__name__)
+
+#: The queues, most urgent first: a worker takes a job from the first that has one. New messages'
+#: turns, then sends (retries, relays), referral deliveries, re-driven work (an outage's backlog),
+#: and housekeeping (digests, alerts, purges).
+QUEUES = ("turns", "sends", "referrals", "backlog", "housekeeping")
+#: The queue of each job function (by dotted name or a prefix of it); any other goes to housekeeping.
+ROUTES = {
+    "bot.jobs.tasks.process_inbound": "turns",
+    "bot.jobs.tasks.send_message": "sends",
+    "bot.jobs.tasks.probe_twilio": "sends",
+    "bot.jobs.tasks.record_status": "sends",
+    "bot.portal.notify.worker_reply": "sends",
+    "bot.routing.jobs.deliver_referral": "referrals",
+    "bot.portal.notify.new_referral": "referrals",
+    "bot.reports.jobs.fetch_media": "referrals",
+}
+#: rq job states in which a job is still to run (a job id in one of them is not queued again).
+WAITING = ("queued", "scheduled", "deferred")
+
+
+def route(func: str) -> str:
+    """The queue a job function goes to when its caller names none."""
+    return ROUTES.get(func, "housekeeping")
+
+
+def queue_name(prefix: str, kind: str) -> str:
+    """The rq queue of one kind (``puente-turns``)."""
+    return f"{prefix}-{kind}"
+
+
+def job_id(kind: str, *parts: int | str) -> str:
+    """An rq job id derived from the work it does (``send-42-1``): rq allows letters, digits, - and _."""
+    return "-".join((kind, *map(str, parts)))
+
+
+class JobQueue(Protocol):
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
+        ...
+
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+                       delay: float | None = None, hurry: bool = False) -> list[str]:
+        """Queue ``func(*args)`` under each job id unless a job of that id waits already; return the
+        ids queued now. ``hurry``: a waiting job scheduled for later runs now instead."""
+
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
+                     job_ids: Mapping[str, str] | None = None) -> list[str]:
+        """Queue ``func(*args)`` for each marker unless a job under that marker is queued and not
+        started; return the markers queued now. A marker lapses after ``ttl`` seconds. ``job_ids``:
+        the rq job id of each marker's job."""
+
+    def release(self, *markers: str) -> None:
+        """The jobs under these markers have started: the next ``enqueue_once`` queues others."""
+
+    def depth(self) -> int: ...
+
+    def backlog(self) -> dict[str, tuple[int, float]]:
+        """Each queue's (jobs waiting, age in seconds of the oldest)."""
+
+    def ping(self) -> None: ...
+
+
+def resolve(func: str) -> Callable:
+    module, _, name = func.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+#: Seconds rq keeps a finished job: none. Jobs return nothing anyone reads (their work is in the
+#: database), and at 80 messages/s rq's default 500 s would hold some 40,000 job hashes in Redis.
+#: Failed jobs are kept (rq's failure_ttl) for `rq info` and requeueing: docs/operations.md.
+KEEP_RESULTS = 0
+
+
+class RqQueue:
+    def __init__(self, redis_url: str, prefix: str):
+        import redis
+        from rq import Queue
+
+        self._errors = (redis.exceptions.RedisError, OSError)
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self.prefix = prefix
+        #: One rq queue per kind, in QUEUES' order (``puente-turns``, ``puente-sends`` ...).
+        self.queues = {kind: Queue(queue_name(prefix, kind), connection=self.redis) for kind in QUEUES}
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except self._errors as exc:
+            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}); the job will be re-driven") from None
+
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
+        rq_queue = self.queues[queue or route(func)]
+        with self._reachable():
+            if delay:
+                rq_queue.enqueue_in(timedelta(seconds=delay), func, *args, result_ttl=KEEP_RESULTS)
+            else:
+                rq_queue.enqueue(func, *args, result_ttl=KEEP_RESULTS)
+
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+                       delay: float | None = None, hurry: bool = False) -> list[str]:
+        from rq.exceptions import DuplicateJobError
+
+        rq_queue = self.queues[queue or route(func)]
+        queued: list[str] = []
+        if not jobs:
+            return queued
+        with self._reachable():
+            # One round trip to leave out the jobs that wait already (a re-drive offers thousands).
+            pipe = self.redis.pipeline(transaction=False)
+            for id_ in jobs:
+                pipe.hget(f"rq:job:{id_}", "status")
+            statuses = dict(zip(jobs, (s.decode() if s else None for s in pipe.execute()), strict=True))
+            waiting = [status for status in WAITING if not (hurry and status == "scheduled")]
+            # Started by a worker since gone, failed, or (hurry) scheduled for later: that job is
+            # over or cancelled, its id free.
+            self._forget([id_ for id_, status in statuses.items() if status and status not in waiting])
+            for id_, args in jobs.items():
+                if statuses[id_] in waiting:
+                    continue
+                try:
+                    if delay:
+                        rq_queue.enqueue_in(timedelta(seconds=delay), func, *args, job_id=id_, unique=True,
+                                            result_ttl=KEEP_RESULTS)
+                    else:
+                        rq_queue.enqueue(func, *args, job_id=id_, unique=True, result_ttl=KEEP_RESULTS)
+                    queued.append(id_)
+                except DuplicateJobError:
+                    pass  # queued by another process a moment ago
+        return queued
+
+    def _forget(self, job_ids: list[str]) -> None:
+        if not job_ids:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for rq_queue in self.queues.values():
+            pipe.zrem(rq_queue.scheduled_job_registry.key, *job_ids)
+        pipe.delete(*(f"rq:job:{id_}" for id_ in job_ids))
+        pipe.execute()
+
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
+                     job_ids: Mapping[str, str] | None = None) -> list[str]:
+        # Two round trips for a whole batch: the markers (SET NX), then the jobs they let through.
+        with self._reachable():
+            pipe = self.redis.pipeline(transaction=False)
+            for marker in jobs:
+                pipe.set(self._marker_key(marker), 1, nx=True, px=int(ttl * 1000))
+            queued = [marker for marker, set_now in zip(jobs, pipe.execute(), strict=True) if set_now]
+        if not queued:
+            return queued
+        rq_queue = self.queues[route(func)]
+        try:
+            with self._reachable():
+                rq_queue.enqueue_many([rq_queue.prepare_data(func, jobs[marker], result_ttl=KEEP_RESULTS,
+                                                             job_id=(job_ids or {}).get(marker))
+                                       for marker in queued])
+        except QueueUnavailable:
+            self.release(*queued)
+            raise
+        return queued
+
+    def _marker_key(self, marker: str) -> str:
+        return f"puente:{self.prefix}:once:{marker}"
+
+    def release(self, *markers: str) -> None:
+        try:
+            self.redis.delete(*map(self._marker_key, markers))
+        except self._errors:
+            pass  # the marker expires by itself; until then the re-driver covers what it holds back
+
+    def depth(self) -> int:
+        try:
+            return sum(rq_queue.count for rq_queue in self.queues.values())
+        except self._errors:
+            return -1
+
+    def backlog(self) -> dict[str, tuple[int, float]]:
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for rq_queue in self.queues.values():
+                pipe.llen(rq_queue.key)
+                pipe.lindex(rq_queue.key, 0)
+            heads = pipe.execute()
+            pipe = self.redis.pipeline(transaction=False)
+            for head in heads[1::2]:
+                pipe.hget(f"rq:job:{head.decode()}", "enqueued_at") if head else pipe.echo("")
+            enqueued = pipe.execute()
+        except self._errors:
+            return {}
+        now = time.time()
+        return {kind: (count, _age(at, now)) for kind, count, at in zip(self.queues, heads[::2], enqueued, strict=True)}
+
+    def ping(self) -> None:
+        try:
+            self.redis.ping()
+        except self._errors as exc:
+            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__})") from None
+
+
+def _age(enqueued_at: bytes | None, now: float) -> float:
+    """Seconds since rq's ``enqueued_at`` (UTC, ISO format), 0 for an empty queue."""
+    if not enqueued_at:
+        return 0.0
+    from rq.utils import utcparse
+
+    return max(0.0, now - utcparse(enqueued_at.decode()).timestamp())
+
+
+class InlineQueue:
+    """Runs jobs on one background thread of this process (or at once, for tests)."""
+
+    def __init__(self, sync: bool = False):
+        self.sync = sync
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="puente-job")
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._markers: dict[str, float] = {}  # marker -> when it expires (time.monotonic)
+        self._timers: set[threading.Timer] = set()  # delayed jobs, cancelled at shutdown
+        self._waiting: set[str] = set()  # ids of the enqueue_unique jobs not started yet
+
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None,
+                _id: str | None = None) -> None:
+        if delay:
+            timer = threading.Timer(delay, self._submit_delayed, (func, args, _id))
+            timer.daemon = True
+            with self._lock:
+                self._timers.add(timer)
+            timer.start()
+        elif self.sync:
+            self._run(func, args, _id, counted=False)
+        else:
+            self._submit(func, args, _id)
+
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+                       delay: float | None = None, hurry: bool = False) -> list[str]:
+        with self._lock:
+            queued = [id_ for id_ in jobs if id_ not in self._waiting]
+            self._waiting.update(queued)
+        for id_ in queued:
+            self.enqueue(func, *jobs[id_], delay=delay, _id=id_)
+        return queued
+
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
+                     job_ids: Mapping[str, str] | None = None) -> list[str]:
+        now = time.monotonic()
+        with self._lock:
+            queued = [marker for marker in jobs if self._markers.get(marker, now) <= now]
+            self._markers.update(dict.fromkeys(queued, now + ttl))
+        for marker in queued:
+            self.enqueue(func, *jobs[marker])
+        return queued
+
+    def release(self, *markers: str) -> None:
+        with self._lock:
+            for marker in markers:
+                self._markers.pop(marker, None)
+
+    def _submit_delayed(self, func: str, args: tuple, id_: str | None) -> None:
+        with self._lock:
+            self._timers.discard(threading.current_thread())
+        self._submit(func, args, id_)
+
+    def _submit(self, func: str, args: tuple, id_: str | None) -> None:
+        with self._lock:
+            self._pending += 1
+        self._executor.submit(self._run, func, args, id_, True)
+
+    def _run(self, func: str, args: tuple, id_: str | None, counted: bool) -> None:
+        with self._lock:
+            self._waiting.discard(id_)
+        try:
+            resolve(func)(*args)
+        except Exception:
+            # The work is still recorded in the database; the re-driver will queue it again.
+            log.exception("job %s failed; it will be re-driven", func)
+        finally:
+            if counted:
+                with self._lock:
+                    self._pending -= 1
+
+    def depth(self) -> int:
+        return self._pending
+
+    def backlog(self) -> dict[str, tuple[int, float]]:
+        return {"inline": (self._pending, 0.0)}
+
+    def ping(self) -> None:
+        return None
+
+    def cancel_delayed(self) -> None:
+        """Drop the delayed jobs not started (the re-drive queues their work again on a restart)."""
+        with self._lock:
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
+
+    def shutdown(self) -> None:
+        self.cancel_delayed()
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,118 @@
+"""Background jobs. Each takes ids only (no personal data in Redis) and is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+
+from bot import outbox as outbound
+from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.conversation import inbox as conversations
+from bot.jobs.queue import resolve
+from bot.runtime import Runtime, current
+from bot.store.db import utcnow
+from bot.store.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
+
+#: A status callback for a sid not stored yet is retried after 1, 2, 4, 8 s.
+STATUS_RETRY_SECONDS = 1.0
+STATUS_ATTEMPTS = 4
+#: Twilio redelivers a webhook within minutes; an erased conversation's sids are kept this long.
+ERASED_SIDS_KEPT = timedelta(days=2)
+
+log = logging.getLogger(__name__)
+
+
+def process_inbound(inbound_id: int) -> int:
+    """Understand and answer a worker's pending messages (this one and any before it)."""
+    return conversations.process(current(), inbound_id)
+
+
+def flood_notice(inbound_id: int) -> bool:
+    """Tell a worker over the flood limit to wait a minute (at most once a minute)."""
+    return conversations.flood_notice(current(), inbound_id)
+
+
+def after_flood(inbound_id: int) -> int:
+    """Answer a throttled worker's latest message once the pause is over."""
+    return conversations.after_flood(current(), inbound_id)
+
+
+def send_message(outbox_id: int) -> str:
+    """Send one outbox message (claimed under a lease, never twice)."""
+    return outbound.deliver(current(), outbox_id)
+
+
+def delete_at_twilio(deletion_id: int) -> str:
+    """Delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
+    return twilio_cleanup.run(current(), deletion_id)
+
+
+def delete_due_at_twilio() -> dict[str, int]:
+    """Delete Twilio's copies of every message whose deletion is due (bot.channels.twilio.cleanup.sweep)."""
+    return twilio_cleanup.sweep(current())
+
+
+def probe_twilio() -> str:
+    """While the circuit is open: does Twilio answer again? (bot.channels.twilio.circuit)"""
+    return outbound.probe(current())
+
+
+def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
+    """A status callback that arrived before its sid was stored; given up after a few tries
+    (a status for a message this deployment never sent)."""
+    runtime = current()
+    if outbound.record_status(runtime, sid, status, error_code or None):
+        return True
+    record_status_later(runtime, sid, status, error_code, attempt + 1)
+    return False
+
+
+def record_status_later(runtime: Runtime, sid: str, status: str, error_code: str, attempt: int = 1) -> None:
+    """Try a status callback again after 1, 2, 4 s ... (``attempt`` 1, 2, 3 ...), then give up."""
+    if attempt > STATUS_ATTEMPTS:
+        log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
+        return
+    runtime.enqueue("bot.jobs.tasks.record_status", sid, status, error_code, attempt,
+                    delay=STATUS_RETRY_SECONDS * 2 ** (attempt - 1))
+
+
+def redrive() -> dict[str, int]:
+    """Queue again whatever an outage left undone."""
+    return conversations.redrive(current())
+
+
+def purge() -> dict[str, int]:
+    """Erase message text older than the retention period; the counts stay for the indicators."""
+    runtime = current()
+    cutoff = utcnow() - timedelta(days=runtime.settings.messages.retention_days)
+    with runtime.db.session() as session:
+        inbound = session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
+            .values(body_enc=None, button_enc=None, media=[])
+        ).rowcount
+        # Old messages that will not be sent again.
+        done = (OutboxMessage.created_at < cutoff, OutboxMessage.status.not_in(("pending", "sending")))
+        outbox = session.execute(
+            update(OutboxMessage).where(*done, OutboxMessage.body_enc.is_not(None))
+            .values(body_enc=None, content_variables_enc=None)
+        ).rowcount
+        # ... and the numbers on them that no conversation holds any more.
+        session.execute(
+            update(OutboxMessage).where(*done, OutboxMessage.conversation_id.is_(None), OutboxMessage.to_enc != "")
+            .values(to_enc="")
+        )
+        session.execute(delete(ErasedMessage).where(ErasedMessage.erased_at < utcnow() - ERASED_SIDS_KEPT))
+        review_cutoff = utcnow() - timedelta(days=runtime.settings.nlu.review_retention_days)
+        review = session.execute(delete(NluReview).where(NluReview.created_at < review_cutoff)).rowcount
+        for hook in PURGE_HOOKS:
+            (resolve(hook) if isinstance(hook, str) else hook)(session, cutoff)
+    log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
+    return {"inbound": inbound, "outbox": outbox, "review": review}
+
+
+#: Functions (session, cutoff) that areas holding more text (report transcripts) add, or their
+#: dotted names (imported when the purge runs, so the area need not be imported before).
+PURGE_HOOKS: list = ["bot.reports.retention.purge"]

@@ -1,0 +1,83 @@
+"""`puente worker`: an rq worker, its scheduler for delayed retries, and the periodic housekeeping."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from bot import logs
+from bot.runtime import Runtime, set_current
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PURGE_EVERY_SECONDS = 6 * 3600
+
+
+def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | None = None) -> None:
+    """Work through ``queues`` (names from bot.jobs.queue.QUEUES, all by default) in their order: a job
+    of the first with one runs next."""
+    import redis
+    from rq import Queue, SimpleWorker
+
+    from bot.jobs.queue import QUEUES, queue_name
+
+    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
+    yield_cpu(settings.jobs.worker_nice)
+    runtime = Runtime.build(settings)
+    set_current(runtime)
+    runtime.warm_up()
+    # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
+    # socket timeout the web side uses to fail fast.
+    connection = redis.Redis.from_url(settings.redis_url)
+    listened = [Queue(queue_name(settings.jobs.queue_name, name), connection=connection) for name in queues or QUEUES]
+    if not burst:
+        threading.Thread(target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True).start()
+    wait_for_redis(connection)
+    # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
+    # job instead of being rebuilt in a fork per job. A crash mid-job is covered by leases and re-drive.
+    SimpleWorker(listened, connection=connection).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
+
+
+def wait_for_redis(connection, longest_pause: float = 5.0) -> None:
+    """A worker started while Redis is down waits for it: rq's registration would otherwise end the
+    process (it used to be hidden by the seconds the NLU took to train before this point)."""
+    import redis
+
+    pause = 0.25
+    while True:
+        try:
+            connection.ping()
+            return
+        except redis.exceptions.ConnectionError as exc:
+            log.warning("Redis does not answer (%s); the worker starts once it does", type(exc).__name__)
+            time.sleep(pause)
+            pause = min(pause * 2, longest_pause)
+
+
+def yield_cpu(nice: int) -> None:
+    """Lower this process's CPU priority (``jobs.worker_nice``) against the processes of its session."""
+    if nice > 0:
+        os.nice(nice)
+
+
+def _housekeeping(runtime: Runtime) -> None:
+    """Re-drive stale work every few seconds and purge old text a few times a day, whatever Redis does."""
+    from bot.conversation import inbox as conversations
+    from bot.jobs import tasks as jobs
+    from bot.routing import jobs as routing
+
+    interval = runtime.settings.jobs.redrive_interval_seconds
+    last_purge = 0.0
+    while True:
+        try:
+            conversations.redrive(runtime)
+            routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
+            if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
+                jobs.purge()
+                last_purge = time.monotonic()
+        except Exception as exc:
+            log.warning("housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval)
+        time.sleep(interval)

@@ -1,0 +1,341 @@
+"""The one way a message leaves Puente: an outbox row, then a job that sends it exactly once.
+
+``queue_text`` writes rows (one per SMS page) in the caller's transaction and queues ``send_message``
+after commit. ``deliver`` claims a row (a lease), calls the sender, and records the outcome: retried
+with backoff on a passing failure, failed and visible after the last try, never sent twice. While
+Twilio is down (bot.channels.twilio.circuit open) rows wait unclaimed; ``probe`` finds it back and ``release`` sends
+them all, oldest first. A row's send job has an id of its own per attempt (``send-<row>-<attempts>``),
+so however often it is queued (re-drive, release, its own retry) one job at most waits for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import Row, bindparam, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.channels.twilio.gateway import STATUS_WEBHOOK
+from bot.conversation import dialogue, pin, sealed_state
+from bot.errors import SendError
+from bot.jobs.queue import job_id
+from bot.messages import OutboundMessage
+from bot.runtime import Runtime, after_commit
+from bot.store.db import UTCDateTime, utcnow
+from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
+from flows import Reply
+
+log = logging.getLogger(__name__)
+
+SEND_JOB = "bot.jobs.tasks.send_message"
+PROBE_JOB = "bot.jobs.tasks.probe_twilio"
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+def in_whatsapp_window(conversation: Conversation, now: datetime | None = None) -> bool:
+    """Free text reaches a WhatsApp user only within 24 hours of their last message."""
+    if conversation.channel != "whatsapp":
+        return True
+    last = conversation.last_inbound_at
+    return last is not None and (now or utcnow()) - last < WHATSAPP_WINDOW
+
+
+def queue_text(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    pages: list[str],
+    *,
+    kind: str = "reply",
+    dedupe_key: str | None = None,
+    even_if_opted_out: bool = False,
+) -> list[OutboxMessage]:
+    """Write the pages of one reply to the outbox; the send jobs are queued after commit.
+
+    Nothing is written for a worker who opted out (unless this is the opt-out confirmation itself).
+    Unprompted news (``pin.UNPROMPTED`` kinds) to a worker whose PIN is not given is held behind
+    one neutral notice until they give it (bot.conversation.pin).
+    """
+    if conversation.opted_out and not even_if_opted_out:
+        return []
+    held = kind in pin.UNPROMPTED and pin.locked(runtime.vault, conversation, utcnow())
+    address = runtime.vault.decrypt(conversation.address_enc)
+    rows = []
+    for n, page in enumerate(pages):
+        key = f"{dedupe_key}:{n}" if dedupe_key else None
+        if key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+            continue
+        rows.append(_add(session, runtime, conversation.id, conversation.channel, address,
+                         conversation.bot_address, kind, key, body=page, held=held))
+    if held and rows:
+        _notice(session, runtime, conversation, address)
+    return rows
+
+
+def _notice(session: Session, runtime: Runtime, conversation: Conversation, address: str) -> None:
+    """"Puente: you have a new message. Reply with your PIN": once while news waits unread."""
+    state = sealed_state.unseal(runtime.vault, conversation.state or {})
+    if pin.waiting(state):
+        return
+    sealed_state.update(runtime.vault, conversation, pin=pin.hold(state, None)["pin"])
+    language = state.get("language") or conversation.language or runtime.settings.conversation.default_language
+    reply = Reply("pin.notice")
+    if in_whatsapp_window(conversation):
+        for page in dialogue.render_replies(runtime, [reply], language, conversation.channel):
+            _add(session, runtime, conversation.id, conversation.channel, address, conversation.bot_address,
+                 "notice", None, body=page)
+        return
+    content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
+    if not content_sid:
+        log.warning("news held for a PIN without a notice: outside WhatsApp's 24 h window and no "
+                    "template for %s in twilio.whatsapp_templates", language)
+        return
+    queue_template(session, runtime, conversation, content_sid, {"1": dialogue.compose(reply, language)},
+                   kind="notice")
+
+
+def release_held(session: Session, runtime: Runtime, conversation: Conversation) -> int:
+    """Send what was held for the worker's PIN, in order (they just gave it)."""
+    ids = session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.conversation_id == conversation.id, OutboxMessage.status == "held")
+        .order_by(OutboxMessage.id)).all()
+    if ids:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending"))
+        for outbox_id in ids:
+            after_commit(session, SEND_JOB, outbox_id, job_id=send_job_id(outbox_id, 0))
+    return len(ids)
+
+
+def queue_template(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    content_sid: str,
+    variables: dict[str, str],
+    *,
+    kind: str = "template",
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """An approved WhatsApp template (ContentSid + ContentVariables), for use outside 24 hours."""
+    if conversation.opted_out:
+        return None
+    if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    address = runtime.vault.decrypt(conversation.address_enc)
+    row = _add(session, runtime, conversation.id, conversation.channel, address,
+               conversation.bot_address, kind, dedupe_key, content_sid=content_sid,
+               content_variables=json.dumps(variables, ensure_ascii=False))
+    return row
+
+
+def queue_to_address(
+    session: Session, runtime: Runtime, address: str, from_address: str, text: str, *,
+    kind: str = "notification", dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """A message to someone who is not a worker in a conversation (an NGO's staff phone)."""
+    if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    channel = "whatsapp" if address.startswith("whatsapp:") else "sms"
+    return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, body=text)
+
+
+def _add(session: Session, runtime: Runtime, conversation_id: int | None, channel: str,
+         address: str, from_address: str, kind: str, dedupe_key: str | None, *,
+         body: str | None = None, content_sid: str | None = None,
+         content_variables: str | None = None, held: bool = False) -> OutboxMessage:
+    vault = runtime.vault
+    row = OutboxMessage(
+        conversation_id=conversation_id, channel=channel, kind=kind, dedupe_key=dedupe_key,
+        to_enc=vault.encrypt(address), from_address=from_address,
+        body_enc=vault.encrypt_optional(body), content_sid=content_sid,
+        content_variables_enc=vault.encrypt_optional(content_variables),
+        status="held" if held else "pending",
+    )
+    session.add(row)
+    session.flush()
+    if not held:
+        after_commit(session, SEND_JOB, row.id, job_id=send_job_id(row.id, 0))
+    return row
+
+
+def send_job_id(outbox_id: int, attempts: int) -> str:
+    """The send job of a row that has had ``attempts`` tries."""
+    return job_id("send", outbox_id, attempts)
+
+
+def deliver(runtime: Runtime, outbox_id: int) -> str:
+    """Send one outbox row if it is due and unclaimed; return what happened (for logs and tests).
+
+    Two statements around the API call, each committed alone: the claim (which returns what to
+    send) and the sid. While the circuit is open it claims nothing: the row waits for ``release``."""
+    circuit = runtime.circuit.state()
+    if circuit.open:
+        return "waiting"
+    now = utcnow()
+    jobs = runtime.settings.jobs
+    lease_expired = now - timedelta(seconds=jobs.send_lease_seconds)
+    with runtime.db.autocommit() as conn:
+        row = conn.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == outbox_id,
+                or_(
+                    (OutboxMessage.status == "pending")
+                    & or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease_expired),
+                ),
+            )
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .returning(*_SENT_FROM)
+        ).first()
+    if row is None:
+        return "skipped"
+    message = _outbound(runtime, row)
+    try:
+        sid = None
+        if row.attempts > 1:
+            # An earlier try (timed out, or its worker died) may have reached Twilio before we heard
+            # back: look before sending again, so the worker never gets the message twice.
+            sid = runtime.sender.find_sent(message, row.created_at, lambda s: _sid_known(runtime, s))
+        sid = sid or runtime.sender.send(message)
+    except SendError as exc:
+        if exc.retryable and runtime.circuit.failed():
+            log.warning("Twilio circuit open after %s failed sends in a row: sends wait until it answers",
+                        runtime.settings.jobs.circuit_failures)
+            schedule_probe(runtime)
+        return _record_failure(runtime, outbox_id, row.attempts, exc)
+    if circuit.failures and runtime.circuit.closed():
+        release(runtime)
+    with runtime.db.autocommit() as conn:
+        conversation_id = conn.scalar(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id)
+            .values(status="sent", twilio_sid=runtime.vault.sid_hash(sid), sent_at=utcnow(),
+                    error_code=None, error_message=None,
+                    # No conversation keeps this number (an erasure's goodbye, a staff notice).
+                    to_enc=case((OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc))
+            .returning(OutboxMessage.conversation_id)
+        )
+        # Twilio's copy goes once the message is final: a status callback makes this due now.
+        callbacks = message.status_callback is not None
+        twilio_cleanup.schedule(conn, runtime, sid, conversation_id=conversation_id,
+                                wait=twilio_cleanup.UNCONFIRMED_WAIT if callbacks else None)
+    log.info("outbox %s sent on attempt %s (%s)", outbox_id, row.attempts, message_kind(message))
+    return "sent"
+
+
+#: What the claim returns: the message to send, and whether it was tried before.
+_SENT_FROM = (OutboxMessage.to_enc, OutboxMessage.from_address, OutboxMessage.body_enc, OutboxMessage.content_sid,
+              OutboxMessage.content_variables_enc, OutboxMessage.attempts, OutboxMessage.created_at)
+
+
+def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendError) -> str:
+    jobs = runtime.settings.jobs
+    final = not exc.retryable or attempts >= jobs.send_max_attempts
+    with runtime.db.session() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        row.error_code, row.error_message = exc.code, str(exc)[:300]
+        row.claimed_at = None
+        if final:
+            row.status, row.status_at = "failed", utcnow()
+        else:
+            delay = jobs.send_backoff_seconds[min(attempts - 1, len(jobs.send_backoff_seconds) - 1)]
+            row.status, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
+            after_commit(session, SEND_JOB, outbox_id, delay=delay, job_id=send_job_id(outbox_id, attempts))
+    if final:
+        log.error("outbox %s failed for good after %s attempt(s): %s", outbox_id, attempts, exc)
+        return "failed"
+    log.warning("outbox %s attempt %s failed, will retry: %s", outbox_id, attempts, exc)
+    return "retry"
+
+
+def schedule_probe(runtime: Runtime) -> None:
+    """Queue the next probe of an open circuit, after the circuit's next interval."""
+    try:
+        n, delay = runtime.circuit.next_probe()
+    except Exception as exc:  # Redis is gone too: the re-drive schedules one once it is back
+        log.warning("could not schedule a Twilio probe (%s)", type(exc).__name__)
+        return
+    runtime.enqueue(PROBE_JOB, delay=delay, job_id=job_id("probe", n))
+
+
+def probe(runtime: Runtime) -> str:
+    """Ask Twilio whether it answers; if so close the circuit and release the waiting sends."""
+    if not runtime.circuit.state().open:
+        return "closed"
+    try:
+        runtime.sender.probe()
+    except SendError as exc:
+        log.info("Twilio still failing (%s); probing again", exc)
+        schedule_probe(runtime)
+        return "open"
+    if runtime.circuit.closed():
+        release(runtime)
+    return "closed"
+
+
+def release(runtime: Runtime) -> int:
+    """Twilio answers again: queue every waiting send now (a retry's backoff too), oldest first."""
+    with runtime.db.session() as session:
+        session.execute(update(OutboxMessage)
+                        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at.is_not(None))
+                        .values(next_attempt_at=None))
+        waiting = session.execute(select(OutboxMessage.id, OutboxMessage.attempts)
+                                  .where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)).all()
+    queued = runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in waiting},
+                                    queue="sends", hurry=True)
+    log.warning("Twilio answers again: circuit closed, %s waiting send(s) released", queued)
+    return queued
+
+
+#: A status callback's change, built once: forward only, so a late "sent" never undoes "delivered".
+_MOVE_STATUS = (
+    update(OutboxMessage)
+    .where(OutboxMessage.twilio_sid == bindparam("sid"),
+           case(OUTBOX_PROGRESS, value=OutboxMessage.status, else_=0) <= bindparam("rank"))
+    .values(status=bindparam("new_status"), status_at=bindparam("at", type_=UTCDateTime()),
+            error_code=func.coalesce(bindparam("code"), OutboxMessage.error_code))
+    .returning(OutboxMessage.id)
+)
+
+
+def record_status(runtime: Runtime, sid: str, status: str, error_code: str | None) -> bool:
+    """Apply a Twilio status callback; a status never moves a message backwards."""
+    status = status.lower()
+    if status not in OUTBOX_PROGRESS:
+        return False
+    with runtime.db.autocommit() as conn:
+        moved = conn.execute(_MOVE_STATUS, {
+            "sid": runtime.vault.sid_hash(sid), "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
+            "code": error_code[:32] if error_code else None}).first()
+    # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
+    ours = bool(moved) or _sid_known(runtime, sid)
+    if ours:
+        twilio_cleanup.final_status(runtime, sid, status)
+    return ours
+
+
+def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
+    vault = runtime.vault
+    base = runtime.settings.public_base_url
+    callback = f"{base}{STATUS_WEBHOOK}" if base and runtime.settings.twilio.status_callbacks else None
+    return OutboundMessage(
+        to=vault.decrypt(row.to_enc),
+        from_=row.from_address,
+        body=vault.decrypt_optional(row.body_enc),
+        content_sid=row.content_sid,
+        content_variables=vault.decrypt_optional(row.content_variables_enc),
+        status_callback=callback,
+    )
+
+
+def _sid_known(runtime: Runtime, sid: str) -> bool:
+    with runtime.db.session() as session:
+        return session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.twilio_sid == runtime.vault.sid_hash(sid))) is not None
+
+
+def message_kind(message: OutboundMessage) -> str:
+    return "template" if message.content_sid else "text"

@@ -1,0 +1,1 @@
+"""Storage: database sessions, models, encryption (vault, envelope, keyring) and migrations."""

@@ -1,0 +1,79 @@
+"""Re-encrypting stored tokens between the one-key format (bot.store.vault) and envelopes (bot.store.envelope).
+
+Used by the migrations that move an area's columns under data keys: each owner row (a report, a
+conversation) gets its data key, and every token of its columns is opened with the secret key and
+sealed again to its table, column and row. The way back (downgrade) opens the envelopes and
+encrypts with the secret key again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.errors import ConfigError
+from bot.store.envelope import Envelope, KeyDestroyed
+from bot.store.keyring import Keyring
+from bot.store.vault import Vault
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An owner table whose rows each get a data key (in ``data_key_id``), and the encrypted columns
+    sealed under it: (table, column, the column holding the owner's id)."""
+
+    owner: str
+    kind: str
+    columns: tuple[tuple[str, str, str], ...]
+
+
+def tools(keys: tuple[str, str | None] | None, conn: Connection, scope: Scope, revision: str
+          ) -> tuple[Vault, Envelope] | None:
+    """The vault and envelope to re-encrypt with; None when there is nothing to re-encrypt."""
+    if keys is not None:
+        vault = Vault(keys[0])
+        return vault, Envelope(Keyring(vault, keys[1]))
+    if conn.execute(sa.text(f"SELECT 1 FROM {scope.owner}")).first() is None:
+        return None
+    raise ConfigError(
+        f"migration {revision} re-encrypts the stored {scope.owner} under their own data keys and needs "
+        "the secret key: set PUENTE_SECRET_KEY (and PUENTE_MASTER_KEY_FILE if keys were rotated) to "
+        "this deployment's and run `puente db upgrade` again")
+
+
+def to_envelopes(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) -> int:
+    """Give each owner row a data key and seal its columns' tokens under it; how many tokens."""
+    keys = {}
+    for owner_id in conn.execute(sa.text(f"SELECT id FROM {scope.owner} WHERE data_key_id IS NULL")).scalars():
+        keys[owner_id] = envelope.new_key(conn, scope.kind)
+        conn.execute(sa.text(f"UPDATE {scope.owner} SET data_key_id = :key WHERE id = :id"),
+                     {"key": keys[owner_id], "id": owner_id})
+    return _each_token(conn, scope, lambda place, row, owner, token: envelope.seal(
+        conn, keys[owner], place, row, vault.decrypt_bytes(token)) if owner in keys else token)
+
+
+def to_legacy(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) -> int:
+    """Open every envelope of the scope and encrypt it with the secret key again (a destroyed
+    key's tokens, unreadable for good, become NULL); how many tokens."""
+    def legacy(place: str, row: int, owner: int, token: str) -> str | None:
+        try:
+            return vault.encrypt(envelope.open_bytes(conn, place, row, token))
+        except KeyDestroyed:
+            return None
+
+    return _each_token(conn, scope, legacy)
+
+
+def _each_token(conn: Connection, scope: Scope, change) -> int:
+    count = 0
+    for table, column, owner_column in scope.columns:
+        ids = conn.execute(sa.text(f"SELECT id FROM {table} WHERE {column} IS NOT NULL AND {column} != ''")).scalars().all()
+        for row_id in ids:  # one row at a time: evidence tokens are megabytes each
+            owner, token = conn.execute(sa.text(f"SELECT {owner_column}, {column} FROM {table} WHERE id = :id"),
+                                        {"id": row_id}).one()
+            conn.execute(sa.text(f"UPDATE {table} SET {column} = :token WHERE id = :id"),
+                         {"token": change(f"{table}.{column}", row_id, owner, token), "id": row_id})
+            count += 1
+    return count

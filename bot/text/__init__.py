@@ -1,0 +1,1 @@
+"""The words a worker reads: gettext catalogs, rendering and SMS segments."""
