@@ -36,9 +36,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
     set_current(runtime)
-    from bot.text import catalogs as i18n
+    from bot.text import catalogs
 
-    i18n.load()  # the catalogs are read once at start: a broken .po stops here, not mid-conversation
+    catalogs.load()  # the catalogs are read once at start: a broken .po stops here, not mid-conversation
 
     app = Flask(__name__, instance_path=settings.instance_path)
     production = settings.env == "production"
@@ -110,8 +110,8 @@ def _warn_about(settings: Settings) -> None:
 
 def _start_redriver(runtime: Runtime) -> None:
     """Without rq, this process re-drives its own unfinished work now and then."""
-    from bot.conversation import inbox as conversations
-    from bot.jobs import tasks as jobs
+    from bot.conversation import inbox
+    from bot.jobs import tasks
     from bot.jobs.worker import PURGE_EVERY_SECONDS
     from bot.routing import jobs as routing
 
@@ -126,10 +126,10 @@ def _start_redriver(runtime: Runtime) -> None:
         last_purge = 0.0
         while not stop.wait(interval):
             try:
-                conversations.redrive(runtime)
+                inbox.redrive(runtime)
                 routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
-                    jobs.purge()
+                    tasks.purge()
                     last_purge = time.monotonic()
             except Exception as exc:
                 log.warning("re-drive failed (%s); will try again", type(exc).__name__)

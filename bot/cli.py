@@ -189,21 +189,21 @@ def chat(ctx: click.Context, channel: str, number: str, to: str, new: bool, log_
 @click.pass_context
 def redrive(ctx: click.Context) -> None:
     """Queue again inbound messages and sends left undone by an outage."""
-    from bot.conversation import inbox as conversations
+    from bot.conversation import inbox
     from bot.runtime import Runtime
 
-    click.echo(conversations.redrive(Runtime.build(settings_from(ctx))))
+    click.echo(inbox.redrive(Runtime.build(settings_from(ctx))))
 
 
 @main.command()
 @click.pass_context
 def purge(ctx: click.Context) -> None:
     """Erase message text older than messages.retention_days."""
-    from bot.jobs import tasks as jobs
+    from bot.jobs import tasks
     from bot.runtime import Runtime, set_current
 
     set_current(Runtime.build(settings_from(ctx)))
-    click.echo(jobs.purge())
+    click.echo(tasks.purge())
 
 
 @main.command("secret")

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.channels.twilio import cleanup
 from bot.channels.twilio.gateway import STATUS_WEBHOOK
 from bot.conversation import dialogue, pin, sealed_state
 from bot.errors import SendError
@@ -220,8 +220,8 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
         )
         # Twilio's copy goes once the message is final: a status callback makes this due now.
         callbacks = message.status_callback is not None
-        twilio_cleanup.schedule(conn, runtime, sid, conversation_id=conversation_id,
-                                wait=twilio_cleanup.UNCONFIRMED_WAIT if callbacks else None)
+        cleanup.schedule(conn, runtime, sid, conversation_id=conversation_id,
+                                wait=cleanup.UNCONFIRMED_WAIT if callbacks else None)
     log.info("outbox %s sent on attempt %s (%s)", outbox_id, row.attempts, message_kind(message))
     return "sent"
 
@@ -313,7 +313,7 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
     ours = bool(moved) or _sid_known(runtime, sid)
     if ours:
-        twilio_cleanup.final_status(runtime, sid, status)
+        cleanup.final_status(runtime, sid, status)
     return ours
 
 

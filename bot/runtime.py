@@ -81,7 +81,7 @@ class Runtime:
     @cached_property
     def engine(self) -> Any:
         import flows
-        from bot.text import catalogs as i18n
+        from bot.text import catalogs
 
         conversation = self.settings.conversation
         return flows.load_engine(
@@ -91,7 +91,7 @@ class Runtime:
             intent_thresholds=dict(self.settings.nlu.intent_thresholds),
             never_offered=tuple(self.settings.nlu.never_offered),
             # Lets a typed option label or a WhatsApp button's text answer like its number.
-            labels=lambda msgid, lang: i18n.translator(lang).gettext(msgid),
+            labels=lambda msgid, lang: catalogs.translator(lang).gettext(msgid),
         )
 
     def close(self) -> None:
@@ -106,13 +106,13 @@ class Runtime:
     def warm_up(self, progress: Callable[[str], object] | None = None) -> None:
         """Load the NLU models, flows and catalogs now, not on the first worker's message
         (``progress`` is told when a model must be trained first)."""
-        from bot.text import catalogs as i18n
+        from bot.text import catalogs
 
         self.interpreter, self.triage = load_models(self.settings, progress)
         self.interpreter.parse("hola")
         self.triage.classify("hola")
         _ = self.engine
-        i18n.translator("es")
+        catalogs.translator("es")
 
     def enqueue(self, func: str, *args: int | str, delay: float | None = None, job_id: str | None = None,
                 queue: str | None = None) -> bool:
@@ -199,7 +199,7 @@ def _configure_models() -> None:
     job or a view is half way through importing, and the failure would stick."""
     from sqlalchemy.orm import configure_mappers
 
-    from bot.store import registry as models_registry  # noqa: F401
+    from bot.store import registry  # noqa: F401
 
     configure_mappers()
 

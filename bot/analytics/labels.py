@@ -11,7 +11,7 @@ from datetime import date
 
 from babel.dates import format_date
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 
 DIMENSIONS = ("province", "language", "sector", "channel")
 LANGUAGES = ("es", "tl", "en")
@@ -29,7 +29,7 @@ class Words:
 
     def __init__(self, language: str = "en", *, strict: bool | None = None):
         self.language = language
-        self.translator = i18n.translator(language, domain="portal", strict=strict)
+        self.translator = catalogs.translator(language, domain="portal", strict=strict)
 
     def __call__(self, msgid: str, **params: object) -> str:
         return self.translator.gettext(msgid, **params)
@@ -75,9 +75,9 @@ class Words:
     def month(self, month: str) -> str:
         """"2026-10" as "October 2026" / "octobre 2026"."""
         year, mon = map(int, month.split("-"))
-        return format_date(date(year, mon, 1), "MMMM y", locale=i18n.BABEL_LOCALES.get(self.language, "en_CA"))
+        return format_date(date(year, mon, 1), "MMMM y", locale=catalogs.BABEL_LOCALES.get(self.language, "en_CA"))
 
     def short_month(self, month: str) -> str:
         """"2026-10" as "Oct 26" / "oct. 26" for a chart's axis."""
         year, mon = map(int, month.split("-"))
-        return format_date(date(year, mon, 1), "MMM yy", locale=i18n.BABEL_LOCALES.get(self.language, "en_CA"))
+        return format_date(date(year, mon, 1), "MMM yy", locale=catalogs.BABEL_LOCALES.get(self.language, "en_CA"))

@@ -14,7 +14,7 @@ from bot.conversation import pin
 from bot.metrics import NLU_LATENCY
 from bot.runtime import Runtime
 from bot.store.db import utcnow
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.render import fitter, pack, prepare, take
 from flows import Effect, Reply, Turn
 
@@ -124,13 +124,13 @@ def hold(runtime: Runtime, messages: list[str], language: str, channel: str) -> 
     sms = runtime.settings.sms
     if channel != "sms":
         return messages, []
-    more = prepare(i18n.translator(language).gettext("paging.more"), channel, transliterate=sms.transliterate)
+    more = prepare(catalogs.translator(language).gettext("paging.more"), channel, transliterate=sms.transliterate)
     return take(messages, fitter(channel, sms.segment_budget), more, sms.messages_per_turn)
 
 
 def compose(reply: Reply, language: str) -> str:
     """A reply's text with its numbered options, in ``reply.language`` or the worker's language."""
-    tr = i18n.translator(reply.language or language)
+    tr = catalogs.translator(reply.language or language)
     lines = [tr.gettext(reply.msgid, **_formatted(reply.params, reply.formats))]
     for option in reply.options:
         lines.append(f"{option.key}. {tr.gettext(option.msgid, **_formatted(option.params, {}))}")

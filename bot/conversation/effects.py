@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.channels.twilio import cleanup
 from bot.conversation import dialogue
 from bot.runtime import Runtime, after_commit
 from bot.store.models import Conversation, ErasedMessage, InboundMessage, OutboxMessage
@@ -135,9 +135,9 @@ def _erase(context: Context, effect: Effect) -> None:
     session.add_all(ErasedMessage(message_sid=row.message_sid) for row in inbound)
     conn = session.connection()
     for row in inbound:
-        twilio_cleanup.schedule_inbound(conn, runtime, row, wait=0)
-    for deletion in twilio_cleanup.hurry(conn, runtime, conversation.id):
-        after_commit(session, twilio_cleanup.DELETE_JOB, deletion)
+        cleanup.schedule_inbound(conn, runtime, row, wait=0)
+    for deletion in cleanup.hurry(conn, runtime, conversation.id):
+        after_commit(session, cleanup.DELETE_JOB, deletion)
     session.execute(delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id))
     session.execute(delete(InboundMessage).where(InboundMessage.conversation_id == conversation.id))
     session.execute(delete(Conversation).where(Conversation.id == conversation.id))

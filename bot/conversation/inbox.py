@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.channels.twilio import cleanup
 from bot.conversation import dialogue, effects, nlu_review, sealed_state
 from bot.jobs.queue import job_id
 from bot.messages import InboundMessage
@@ -280,9 +280,9 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
 def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
     """Twilio's copy of a handled message is deleted once due: by the sweep this turn queues after
     it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
-    deletion = twilio_cleanup.schedule_inbound(session.connection(), runtime, row)
-    if deletion is not None and not row.media and not twilio_cleanup.job_delay(runtime):
-        after_commit(session, twilio_cleanup.SWEEP_JOB)
+    deletion = cleanup.schedule_inbound(session.connection(), runtime, row)
+    if deletion is not None and not row.media and not cleanup.job_delay(runtime):
+        after_commit(session, cleanup.SWEEP_JOB)
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:
@@ -312,7 +312,7 @@ def redrive(runtime: Runtime) -> dict[str, int]:
             ).order_by(OutboxMessage.id)
         ).all()
     queued = {
-        "deletions": twilio_cleanup.redrive(runtime),
+        "deletions": cleanup.redrive(runtime),
         "inbound": runtime.enqueue_unique(PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)},
                                           queue="backlog"),
         "outbox": runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},

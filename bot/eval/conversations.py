@@ -154,7 +154,7 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
     from bot.channels.twilio.gateway import INBOUND_WEBHOOK, ConsoleSender
     from bot.runtime import Runtime
     from bot.store import migrate
-    from bot.text import catalogs as i18n
+    from bot.text import catalogs
 
     scores: dict[str, Scores] = defaultdict(Scores)
     with tempfile.TemporaryDirectory() as folder:
@@ -187,7 +187,7 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
                     reply = send(turn["say"])
                     parse = recorder.parses[parsed] if len(recorder.parses) > parsed else {}
                     result = recorder.results[stepped] if len(recorder.results) > stepped else None
-                    more = i18n.translator(conversation["language"]).gettext("paging.more")
+                    more = catalogs.translator(conversation["language"]).gettext("paging.more")
                     for _ in range(5):  # the rest of a paged answer, as the worker would ask for it
                         if more not in reply:
                             break

@@ -45,7 +45,7 @@ def run(settings) -> str:
     from bot.channels.twilio.gateway import INBOUND_WEBHOOK, ConsoleSender
     from bot.runtime import Runtime
     from bot.store import migrate
-    from bot.text import catalogs as i18n
+    from bot.text import catalogs
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = settings.with_changes(database_url=f"sqlite:///{tmp}/eval.db", redis_url=None,
@@ -59,7 +59,7 @@ def run(settings) -> str:
         report_turns: dict[str, list[int]] = {}
         for channel in ("sms", "whatsapp"):
             for language, scripts in SCRIPTS.items():
-                more = i18n.translator(language).gettext("paging.more")
+                more = catalogs.translator(language).gettext("paging.more")
                 for name, texts in scripts:
                     number = f"+1555020{secrets.randbelow(10_000):04d}"
                     prefix = "whatsapp:" if channel == "whatsapp" else ""
@@ -75,7 +75,7 @@ def run(settings) -> str:
                             messages += [count_segments(b) for b in bodies]
                             questions += [count_segments(part) for part in _questions(bodies)]
                             held += any(more.split()[0] in b for b in bodies)
-                        filed = transliterate_gsm7(i18n.translator(language).gettext("report.filed", code="X"))
+                        filed = transliterate_gsm7(catalogs.translator(language).gettext("report.filed", code="X"))
                         if name.startswith("report") and any(filed.split("X")[0] in transliterate_gsm7(b)
                                                              for b in bodies):
                             report_turns.setdefault(name, []).append(n)

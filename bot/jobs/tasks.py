@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 
 from bot import outbox as outbound
-from bot.channels.twilio import cleanup as twilio_cleanup
-from bot.conversation import inbox as conversations
+from bot.channels.twilio import cleanup
+from bot.conversation import inbox
 from bot.jobs.queue import resolve
 from bot.runtime import Runtime, current
 from bot.store.db import utcnow
@@ -26,17 +26,17 @@ log = logging.getLogger(__name__)
 
 def process_inbound(inbound_id: int) -> int:
     """Understand and answer a worker's pending messages (this one and any before it)."""
-    return conversations.process(current(), inbound_id)
+    return inbox.process(current(), inbound_id)
 
 
 def flood_notice(inbound_id: int) -> bool:
     """Tell a worker over the flood limit to wait a minute (at most once a minute)."""
-    return conversations.flood_notice(current(), inbound_id)
+    return inbox.flood_notice(current(), inbound_id)
 
 
 def after_flood(inbound_id: int) -> int:
     """Answer a throttled worker's latest message once the pause is over."""
-    return conversations.after_flood(current(), inbound_id)
+    return inbox.after_flood(current(), inbound_id)
 
 
 def send_message(outbox_id: int) -> str:
@@ -46,12 +46,12 @@ def send_message(outbox_id: int) -> str:
 
 def delete_at_twilio(deletion_id: int) -> str:
     """Delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
-    return twilio_cleanup.run(current(), deletion_id)
+    return cleanup.run(current(), deletion_id)
 
 
 def delete_due_at_twilio() -> dict[str, int]:
     """Delete Twilio's copies of every message whose deletion is due (bot.channels.twilio.cleanup.sweep)."""
-    return twilio_cleanup.sweep(current())
+    return cleanup.sweep(current())
 
 
 def probe_twilio() -> str:
@@ -80,7 +80,7 @@ def record_status_later(runtime: Runtime, sid: str, status: str, error_code: str
 
 def redrive() -> dict[str, int]:
     """Queue again whatever an outage left undone."""
-    return conversations.redrive(current())
+    return inbox.redrive(current())
 
 
 def purge() -> dict[str, int]:

@@ -65,18 +65,18 @@ def yield_cpu(nice: int) -> None:
 
 def _housekeeping(runtime: Runtime) -> None:
     """Re-drive stale work every few seconds and purge old text a few times a day, whatever Redis does."""
-    from bot.conversation import inbox as conversations
-    from bot.jobs import tasks as jobs
+    from bot.conversation import inbox
+    from bot.jobs import tasks
     from bot.routing import jobs as routing
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     last_purge = 0.0
     while True:
         try:
-            conversations.redrive(runtime)
+            inbox.redrive(runtime)
             routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
             if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
-                jobs.purge()
+                tasks.purge()
                 last_purge = time.monotonic()
         except Exception as exc:
             log.warning("housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval)

@@ -114,6 +114,6 @@ def list_users(ctx: click.Context, ngo_id: str | None) -> None:
 
 def _explain(exc) -> str:
     """The portal's English message for an account error, for the terminal."""
-    from bot.text import catalogs as i18n
+    from bot.text import catalogs
 
-    return i18n.translator("en", domain="portal").gettext(exc.msgid, **exc.params)
+    return catalogs.translator("en", domain="portal").gettext(exc.msgid, **exc.params)

@@ -18,7 +18,7 @@ from bot.portal.models import AccountToken, AuditLog, RelayMessage, User
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import NgoRecord, Referral
 from bot.runtime import Runtime, after_commit, current
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _already(session: Session, action: str, target: str) -> bool:
 
 
 def _message(runtime: Runtime, user: User, kind: str, referral: Referral, ngo: NgoRecord | None) -> tuple[str, str, str]:
-    tr = i18n.translator(user.language, domain="portal")
+    tr = catalogs.translator(user.language, domain="portal")
     base = runtime.settings.public_base_url or ""
     link = f"{base}/portal/cases/{referral.id}"
     params = {"ngo": ngo.name if ngo else referral.ngo_id, "id": referral.id}
@@ -178,7 +178,7 @@ def _link(runtime: Runtime, token) -> str:
 
 def _account_message(runtime: Runtime, user: User, kind: str, ngo: NgoRecord | None,
                      link: str) -> tuple[str, str, str]:
-    tr = i18n.translator(user.language, domain="portal")
+    tr = catalogs.translator(user.language, domain="portal")
     params = {"email": user.email, "ngo": ngo.name if ngo else "Puente", "link": link,
               "count": runtime.settings.portal.login_notify_after,
               "hours": (runtime.settings.portal.invite_valid_hours if kind == "invite"

@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels.twilio import cleanup as twilio_cleanup
+from bot.channels.twilio import cleanup
 from bot.channels.twilio.gateway import check_media_url
 from bot.errors import SendError
 from bot.reports import images
@@ -101,9 +101,9 @@ def _delete_at_twilio(session: Session, runtime: Runtime, url: str) -> None:
         message_sid, media_sid = check_media_url(url, runtime.settings.twilio)
     except SendError:
         return  # not a Twilio media URL: nothing of ours to delete
-    deletion = twilio_cleanup.schedule(session.connection(), runtime, message_sid, media_sid=media_sid, wait=0)
+    deletion = cleanup.schedule(session.connection(), runtime, message_sid, media_sid=media_sid, wait=0)
     if deletion is not None:
-        after_commit(session, twilio_cleanup.DELETE_JOB, deletion)
+        after_commit(session, cleanup.DELETE_JOB, deletion)
 
 
 def read(session: Session, runtime: Runtime, media: ReportMedia) -> bytes:

@@ -4,7 +4,7 @@ English name typed inside a report asks nothing about language."""
 
 from __future__ import annotations
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 
 WORKER = "+15195550101"
 
@@ -25,7 +25,7 @@ def test_emoji_first_then_a_taglish_paragraph_is_answered_in_tagalog(make_bot, s
              "naming gawin kasi natatakot kami", sender=WORKER)
     answer = replies(twilio, 2)[1]
     assert language_of(bot, answer) == "tl"
-    assert i18n.translator("es").gettext("lang.offer")[:15] not in answer
+    assert catalogs.translator("es").gettext("lang.offer")[:15] not in answer
 
 
 def test_english_please_inside_a_spanish_conversation_switches_at_once(make_bot, sqlite_url, twilio):
@@ -35,7 +35,7 @@ def test_english_please_inside_a_spanish_conversation_switches_at_once(make_bot,
     replies(twilio, 2)
     bot.send("english please", sender=WORKER)
     answer = replies(twilio, 3)[2]
-    assert answer.startswith(i18n.translator("en").gettext("lang.changed"))
+    assert answer.startswith(catalogs.translator("en").gettext("lang.changed"))
 
 
 def test_an_english_employer_name_in_a_spanish_report_asks_nothing_about_language(make_bot, sqlite_url, twilio):
@@ -46,5 +46,5 @@ def test_an_english_employer_name_in_a_spanish_report_asks_nothing_about_languag
     bot.send("Sunny Valley Greenhouses Limited", sender=WORKER)
     answer = replies(twilio, 4)[3]
     for language in ("en", "es"):
-        assert i18n.translator(language).gettext("lang.offer")[:12] not in answer
+        assert catalogs.translator(language).gettext("lang.offer")[:12] not in answer
     assert language_of(bot, answer) == "es"

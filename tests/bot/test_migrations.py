@@ -8,8 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from bot.store import migrate
-from bot.store import registry as models_registry
+from bot.store import migrate, registry
 from tests.conftest import drop_postgres_schema, fresh_postgres_schema
 
 
@@ -27,7 +26,7 @@ def _round_trip(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn), models_registry.metadata)
+            differences = compare_metadata(MigrationContext.configure(conn), registry.metadata)
     finally:
         engine.dispose()
     assert differences == []

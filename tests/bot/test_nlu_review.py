@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot.cli import main
 from bot.conversation.nlu_review import scrub
-from bot.jobs import tasks as jobs
+from bot.jobs import tasks
 from bot.runtime import set_current
 from bot.store.db import utcnow
 from bot.store.models import NluReview
@@ -90,7 +90,7 @@ def test_the_export_masks_names_codes_and_numbers_and_old_rows_go_after_a_week(m
     with bot.runtime.db.session() as session:
         session.execute(update(NluReview).values(created_at=utcnow() - timedelta(days=8)))
     set_current(bot.runtime)
-    assert jobs.purge()["review"] == 1 and review_rows(bot) == 0
+    assert tasks.purge()["review"] == 1 and review_rows(bot) == 0
 
 
 def test_case_codes_are_masked_even_if_one_reached_the_queue():

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import select
 
-from bot import outbox as outbound
+from bot import outbox
 from bot.store.models import OutboxMessage
 
 STAFF = "+14165550199"
@@ -15,7 +15,7 @@ BOT = "+15550109999"
 
 def _queue(bot, text="Nuevo caso asignado", key=None) -> int:
     with bot.runtime.db.session() as session:
-        row = outbound.queue_to_address(session, bot.runtime, STAFF, BOT, text, dedupe_key=key)
+        row = outbox.queue_to_address(session, bot.runtime, STAFF, BOT, text, dedupe_key=key)
         return row.id
 
 
@@ -65,7 +65,7 @@ def test_persistent_failure_ends_failed_and_visible(make_bot, sqlite_url, twilio
 def test_permanent_twilio_error_is_not_retried(make_bot, sqlite_url, twilio):
     bot = make_bot(sqlite_url)
     with bot.runtime.db.session() as session:
-        row = outbound.queue_to_address(session, bot.runtime, "+1", BOT, "x")  # Twilio refuses: invalid To
+        row = outbox.queue_to_address(session, bot.runtime, "+1", BOT, "x")  # Twilio refuses: invalid To
         outbox_id = row.id
     row = _wait_status(bot, outbox_id, {"failed"})
     assert row.attempts == 1
@@ -88,7 +88,7 @@ def test_dedupe_key_makes_a_repeated_queue_a_no_op(make_bot, sqlite_url, twilio)
     bot = make_bot(sqlite_url)
     _queue(bot, key="notify:1")
     with bot.runtime.db.session() as session:
-        assert outbound.queue_to_address(session, bot.runtime, STAFF, BOT, "again", dedupe_key="notify:1") is None
+        assert outbox.queue_to_address(session, bot.runtime, STAFF, BOT, "again", dedupe_key="notify:1") is None
     twilio.wait_for_messages(1)
     time.sleep(0.2)
     assert len(twilio.messages) == 1
@@ -98,7 +98,7 @@ def test_a_claimed_message_is_not_sent_by_a_second_job(make_bot, sqlite_url, twi
     bot = make_bot(sqlite_url)
     outbox_id = _queue(bot)
     twilio.wait_for_messages(1)
-    assert outbound.deliver(bot.runtime, outbox_id) == "skipped"
+    assert outbox.deliver(bot.runtime, outbox_id) == "skipped"
     assert len(twilio.messages) == 1
 
 
@@ -121,9 +121,9 @@ def test_a_status_only_moves_forward_and_an_undelivered_one_keeps_its_error(make
     by_hash = {bot.runtime.vault.sid_hash(m.sid): m.sid for m in twilio.wait_for_messages(2)}
     sid, other = by_hash[_row(bot, first).twilio_sid], by_hash[_row(bot, second).twilio_sid]
 
-    assert outbound.record_status(bot.runtime, sid, "read", None)
-    assert outbound.record_status(bot.runtime, sid, "sent", None)  # late, but ours: nothing to retry
+    assert outbox.record_status(bot.runtime, sid, "read", None)
+    assert outbox.record_status(bot.runtime, sid, "sent", None)  # late, but ours: nothing to retry
     assert _row(bot, first).status == "read"
-    assert outbound.record_status(bot.runtime, other, "undelivered", "30003")
+    assert outbox.record_status(bot.runtime, other, "undelivered", "30003")
     assert (_row(bot, second).status, _row(bot, second).error_code) == ("undelivered", "30003")
-    assert not outbound.record_status(bot.runtime, "SM" + "0" * 32, "delivered", None)  # not ours (yet)
+    assert not outbox.record_status(bot.runtime, "SM" + "0" * 32, "delivered", None)  # not ours (yet)

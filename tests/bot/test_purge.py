@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.jobs import tasks as jobs
+from bot.jobs import tasks
 from bot.runtime import set_current
 from bot.store.db import utcnow
 from bot.store.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
@@ -37,7 +37,7 @@ def test_old_text_and_unneeded_numbers_are_purged_and_recent_ones_kept(make_bot,
     twilio.wait_for_messages(6)
 
     set_current(bot.runtime)
-    counts = jobs.purge()
+    counts = tasks.purge()
 
     assert counts["inbound"] == 2 and counts["review"] == 1 and counts["outbox"] >= 3
     with bot.runtime.db.session() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.segments import count_segments, is_gsm7
 from tests.security.probes import bodies_to
 
@@ -29,7 +29,7 @@ def sent_after(bot, twilio, text: str, since: int | None = None) -> list[str]:
 
 
 def tr(language: str, msgid: str) -> str:
-    return i18n.translator(language).gettext(msgid)
+    return catalogs.translator(language).gettext(msgid)
 
 
 @pytest.mark.parametrize("language", ["es", "tl", "en"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from tests.support.sms import sms_text
 
 WORKER = "+15195550101"
@@ -58,7 +58,7 @@ def test_thoughts_of_suicide_get_the_crisis_line_and_no_menu_stop_or_erase_offer
     bot.send(text, sender=WORKER)
     reply = said(twilio, 2)[1]
     assert "988" in reply.split(".")[0]
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     for msgid in ("menu.main", "optout.ask.confirm", "erase.ask.confirm", "clarify.ask"):
         assert tr.gettext(msgid)[:30] not in reply
 
@@ -113,6 +113,6 @@ def test_an_unsure_message_never_reaches_the_erase_or_stop_confirmation(make_bot
     bot = make_bot(sqlite_url)
     bot.send(text, sender=WORKER)
     reply = said(twilio, 1)[0]
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     for msgid in ("erase.ask.confirm", "optout.ask.confirm"):
         assert tr.gettext(msgid)[:30] not in reply

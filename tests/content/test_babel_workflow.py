@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("es", "tl", "en")
@@ -34,10 +34,10 @@ def test_extract_update_and_compile_keep_every_translation_and_citation(tmp_path
         after = entries(locales / lang / "LC_MESSAGES" / "messages.po")
         assert after == before, f"{lang}: the committed catalog is not up to date with the flows and code"
     pybabel("compile", "-d", str(locales), "--statistics")
-    compiled = i18n.load_catalogs(locales)
+    compiled = catalogs.load_catalogs(locales)
     for lang in LANGUAGES:
         assert (locales / lang / "LC_MESSAGES" / "messages.mo").exists()
-        assert compiled.messages[lang] == i18n.load_catalogs(ROOT / "locales").messages[lang]
+        assert compiled.messages[lang] == catalogs.load_catalogs(ROOT / "locales").messages[lang]
 
 
 def test_the_template_carries_the_fact_citations_for_translators():

@@ -14,7 +14,7 @@ import pytest
 
 import flows
 from bot.conversation import dialogue
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.render import render, sms_text
 from bot.text.segments import count_segments, is_gsm7
 from flows.facts import PROVINCES
@@ -38,8 +38,8 @@ def engine() -> flows.Engine:
 
 @pytest.fixture(autouse=True)
 def strict_words(monkeypatch: pytest.MonkeyPatch):
-    strict = i18n.translator
-    monkeypatch.setattr(i18n, "translator", lambda lang, **kw: strict(lang, **{**kw, "strict": True}))
+    strict = catalogs.translator
+    monkeypatch.setattr(catalogs, "translator", lambda lang, **kw: strict(lang, **{**kw, "strict": True}))
 
 
 def started(engine, language: str, channel: str = "sms") -> Chat:
@@ -62,10 +62,10 @@ def ask(engine, topic: str, language: str, province: str | None = "ON", channel:
 def test_a_wage_question_gets_the_province_rate_its_date_and_the_office_line(engine, language, channel):
     _, texts = ask(engine, "wages", language, "ON", channel)
     answer = texts[0]
-    assert "$17.95" in answer and i18n.format_date("2026-10-01", language) in answer
+    assert "$17.95" in answer and catalogs.format_date("2026-10-01", language) in answer
     assert "Employment Standards Information Centre, 1-800-531-5551" in answer
     options = ("topic.opt.pay", "next.option.report", "next.option.ngo")
-    assert texts[1].splitlines()[1:] == [f"{n}. {i18n.translator(language).gettext(m)}"
+    assert texts[1].splitlines()[1:] == [f"{n}. {catalogs.translator(language).gettext(m)}"
                                          for n, m in enumerate(options, start=1)]
 
 
@@ -155,7 +155,7 @@ def test_the_emergency_path_puts_911_and_the_trafficking_hotline_first(engine, l
 
 
 def pages(texts: list[str], language: str) -> list[str]:
-    hint = i18n.translator(language).gettext("paging.more")
+    hint = catalogs.translator(language).gettext("paging.more")
     return render("\n\n".join(texts), "sms", budget_segments=3, more_hint=hint)
 
 
@@ -171,7 +171,7 @@ def test_spanish_answers_fit_one_sms_unless_a_province_name_needs_an_accent(engi
     """Spanish answers avoid accented words where a plain one exists (GSM-7: 153 characters a
     segment instead of 67); only a province name with an accent (Columbia Británica, Isla del
     Príncipe Eduardo, Yukón) may push an answer into UCS-2 and a second page."""
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     for topic in TOPICS:
         for province in (*PROVINCES, None):
             _, texts = ask(engine, topic, "es", province)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
 
 WORKER = "+15195550123"
@@ -27,7 +27,7 @@ def ask(bot, text: str, sender: str = WORKER) -> str:
     assert bot.send(text, sender=sender).status_code == 200
     reply = "\n".join(m.body for m in bot.twilio.messages[start:] if m.to == sender)
     for language, word in MORE.items():
-        if i18n.translator(language).gettext("paging.more") in reply:
+        if catalogs.translator(language).gettext("paging.more") in reply:
             return reply + "\n" + ask(bot, word, sender)
     return reply
 
@@ -52,7 +52,7 @@ def test_a_province_alone_after_a_wage_answer_gets_that_provinces_wage(
     bot = make_bot(sqlite_url)
     wage_answer(bot, language)
     answer = ask(bot, follow_up)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert rate in answer and transliterate_gsm7(tr.gettext(f"province.{province}".lower())) in answer
     assert "$17.95" not in answer
     assert tr.gettext("reprompt.choice") not in answer  # not "please choose one of these"
@@ -65,7 +65,7 @@ def test_what_do_i_do_after_a_wage_answer_gets_the_office_for_unpaid_wages(make_
     bot = make_bot(sqlite_url)
     wage_answer(bot, language)
     answer = ask(bot, question)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert "1-800-531-5551" in answer  # Ontario's Employment Standards Information Centre
     assert tr.gettext("next.ask") in answer  # and the numbered next steps, never a dead end
     assert tr.gettext("menu.main") not in answer
@@ -76,7 +76,7 @@ def test_what_do_i_do_with_no_answer_before_gets_the_tip_line_and_next_steps(mak
     bot = make_bot(sqlite_url)
     ask(bot, GREETING[language])
     answer = ask(bot, question)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert "1-866-602-9448" in answer and tr.gettext("next.ask") in answer
 
 
@@ -86,7 +86,7 @@ def test_a_province_with_no_question_is_noted_and_leads_to_the_menu(make_bot, sq
     bot = make_bot(sqlite_url)
     ask(bot, GREETING[language])
     answer = ask(bot, message)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert tr.gettext("followup.province_noted", province={"msgid": "province.on"}) in answer
     assert tr.gettext("menu.main") in answer and "911" not in answer
 
@@ -102,7 +102,7 @@ def test_a_province_after_a_safety_reply_keeps_the_safety_options(make_bot, sqli
     ask(bot, GREETING[language])
     ask(bot, danger)
     answer = ask(bot, place)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert transliterate_gsm7(tr.gettext("emergency.ask")) in answer
     assert transliterate_gsm7(tr.gettext("menu.main")) not in answer
 
@@ -117,7 +117,7 @@ def test_a_province_after_an_answer_that_does_not_depend_on_it_is_noted_not_repe
     bot = make_bot(sqlite_url)
     assert "1-866-602-9448" in ask(bot, question)  # Service Canada's tip line, in the passport answer
     answer = ask(bot, place)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     noted = tr.gettext("followup.province_noted", province={"msgid": f"province.{province}"})
     assert transliterate_gsm7(noted) in answer
     assert "1-866-602-9448" not in answer  # the same answer is not sent again

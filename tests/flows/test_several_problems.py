@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from tests.flows.test_followups_webhook import ask
 
 WORKER = "+15195550188"
@@ -20,7 +20,7 @@ WORKER = "+15195550188"
 def test_the_most_urgent_problem_is_answered_and_the_others_offered_by_number(
         make_bot, sqlite_url, language, greeting, message, first, offered):
     bot = make_bot(sqlite_url)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     ask(bot, greeting, WORKER)
     ask(bot, {"es": "estoy en ontario", "tl": "nasa ontario ako", "en": "im in ontario"}[language], WORKER)
     answer = ask(bot, message, WORKER)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from tests.flows.test_followups_webhook import ask
 from tests.support.sms import sms_text
 
@@ -40,7 +40,7 @@ def test_a_passport_told_with_danger_is_offered_by_number_after_the_safety_reply
     bot = make_bot(sqlite_url)
     reply = ask(bot, message, WORKER)
     assert reply.startswith(sms_text(language, "triage.danger")[:50])
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert sms_text(language, "emergency.ask") in reply and f"1. {tr.gettext(documents)}" in reply
     assert "1-866-602-9448" in ask(bot, "1", WORKER)  # the documents answer: Service Canada's tip line
 
@@ -69,6 +69,6 @@ def test_a_topic_with_its_own_next_steps_still_offers_the_other_problem_by_numbe
     bot = make_bot(sqlite_url)
     ask(bot, place, WORKER)
     answer = ask(bot, message, WORKER)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert f"1. {tr.gettext(offered)}" in answer and sms_text(language, "topic.opt.deductions") in answer
     assert line in ask(bot, "1", WORKER)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.portal.models import RelayMessage
 from bot.store.models import Conversation
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
 from tests.portal.conftest import ago, csrf_from, text
 
@@ -83,7 +83,7 @@ def test_menu_ends_the_relay_and_a_case_code_prefix_reaches_the_case_again(porta
     page = text(ana.get(f"/portal/cases/{referral_id}"))
     assert "ya me pagaron" in page
     replies = twilio.wait_for_messages(before + 1)[before:]
-    assert transliterate_gsm7(i18n.translator("es").gettext("relay.passed_on")) in [m.body for m in replies]
+    assert transliterate_gsm7(catalogs.translator("es").gettext("relay.passed_on")) in [m.body for m in replies]
     assert not any("Ontario Workers Aid" in m.body for m in replies)
 
 
@@ -96,7 +96,7 @@ def test_whatsapp_outside_24_hours_sends_the_template_and_holds_the_message(make
     twilio.wait_for_messages(1)
     sent = _to(twilio, address)
     assert not any("Ontario Workers Aid" in (m.content_variables or "") for m in sent)
-    invite = i18n.translator("es").gettext("relay.window_invite")
+    invite = catalogs.translator("es").gettext("relay.window_invite")
     invites = [m for m in sent if m.content_sid and invite in (m.content_variables or "")]
     assert len(invites) == 1 and invites[0].content_sid == "HX" + "1" * 32
     assert not any("Tenemos noticias" in (m.body or "") for m in sent)

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 
 from bot.reports.models import Report
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.segments import count_segments
 from tests.reports.chat import case_code, pending_step
 from tests.security.probes import bodies_to
@@ -43,7 +43,7 @@ def opened(bot, column: str) -> str | None:
 def test_an_account_typed_as_one_long_message_is_not_asked_again(make_bot, sqlite_url, twilio):
     bot = make_bot(sqlite_url)
     first = say(bot, "quiero reportar a mi patron. " + ACCOUNT)
-    assert as_sms(i18n.translator("es").gettext("report.ask.danger")) in first
+    assert as_sms(catalogs.translator("es").gettext("report.ask.danger")) in first
     asked = say(bot, "no")  # the account came with the first message: who receives it is next
     assert sms_text("es", "report.ask.share") in asked
     summary = say(bot, "1")

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from bot.reports.models import EmployerMention, Report, ReportMedia
 from bot.routing.models import AdminAlert, Referral
 from bot.store.models import Conversation
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from tests.reports.chat import case_code, file_report, pending_step
 from tests.support.images import MODEL, phone_photo
 from tests.support.sms import as_sms as sent
@@ -25,7 +25,7 @@ def test_a_report_in_each_language_ends_with_a_case_code_in_that_language(make_b
     bot = make_bot(database_url)
     bodies = file_report(bot, WORKER, language)
     code = case_code(bodies)
-    translator = i18n.translator(language)
+    translator = catalogs.translator(language)
     sent_last = "\n\n".join(bodies[-2:])  # the code, then the discretion tip (one SMS when they fit)
     assert sent(translator.gettext("report.filed", code=code)) in sent_last
     assert sent_last.endswith(sent(translator.gettext("tip.delete_chat")))
@@ -42,7 +42,7 @@ def test_texting_the_case_code_returns_the_status_without_the_details(make_bot, 
     for typed in (code.lower().replace("-", ""), code.replace("-", " ")):
         bot.send(typed, sender=WORKER)
         reply = twilio.messages[-1].body
-        assert reply == sent(i18n.translator("es").gettext("case.status.assigned", code=code))
+        assert reply == sent(catalogs.translator("es").gettext("case.status.assigned", code=code))
         assert "Granja" not in reply and "Leamington" not in reply
 
 
@@ -52,13 +52,13 @@ def test_the_status_comes_in_the_language_the_worker_uses_now(make_bot, sqlite_u
     other_phone = "+14165550142"  # the code is all it takes, from any phone
     bot.send("hello, I need help with my job", sender=other_phone)
     bot.send(code, sender=other_phone)
-    assert twilio.messages[-1].body == sent(i18n.translator("en").gettext("case.status.assigned", code=code))
+    assert twilio.messages[-1].body == sent(catalogs.translator("en").gettext("case.status.assigned", code=code))
 
 
 def test_guessing_codes_is_throttled_per_conversation_even_for_the_right_code(make_bot, sqlite_url, twilio):
     bot = make_bot(sqlite_url)
     code = case_code(file_report(bot, WORKER, "es"))
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     guesses = ["ABCD-2345", "WXYZ-6789", "HJKM-2345", "PQRS-2345", "TUVW-2345"]
     for guess in guesses:
         bot.send(guess, sender=WORKER)
@@ -73,7 +73,7 @@ def test_guessing_from_many_phones_alerts_administrators_but_blocks_no_worker(ma
     """A global lockout would let one attacker with many numbers stop every worker checking a case."""
     bot = make_bot(database_url, reports__code_attempts_per_hour_global=4)
     code = case_code(file_report(bot, WORKER, "es"))
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     for n, guess in enumerate(["ABCD-2345", "WXYZ-6789", "HJKM-2345", "PQRS-2345", "TUVW-2345", "CDEF-2345"]):
         bot.send(guess, sender=f"+1416555{n:04d}")
         assert twilio.messages[-1].body == sent(es.gettext("case.status.unknown"))
@@ -155,7 +155,7 @@ def test_erasing_with_unlink_keeps_the_report_but_nothing_ties_it_to_the_worker(
     # The worker said their codes stop working: one found written down tells nothing, from any phone.
     for phone in (WORKER, "+14165550142"):
         bot.send(code, sender=phone)
-        assert twilio.messages[-1].body == sent(i18n.translator("es").gettext("case.status.unknown"))
+        assert twilio.messages[-1].body == sent(catalogs.translator("es").gettext("case.status.unknown"))
 
 
 def test_erasing_without_unlink_keeps_the_link_for_updates(make_bot, sqlite_url):

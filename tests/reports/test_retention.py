@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.jobs import tasks as jobs
+from bot.jobs import tasks
 from bot.portal.models import Note, RelayMessage
 from bot.reports.models import Report
 from bot.runtime import set_current
@@ -30,7 +30,7 @@ def test_old_reports_are_erased_with_their_thread_and_notes_unless_on_legal_hold
         held.legal_hold = True
         session.execute(update(Report).values(created_at=utcnow() - timedelta(days=31)))
     set_current(bot.runtime)
-    jobs.purge()
+    tasks.purge()
     with bot.runtime.db.session() as session:
         old, held = session.scalars(select(Report).order_by(Report.id)).all()
         assert (old.employer_enc, old.town_enc, old.conversation_key, old.conversation_ref_enc) == (None,) * 4

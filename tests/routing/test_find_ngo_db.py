@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.reports.models import Report
 from bot.routing import store
 from bot.routing.models import Referral
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
 from tests.reports.chat import CODE, GREETING, pending_step
 from tests.support.ngo_receivers import WebhookReceiver, directory_yaml, ngo_entry
@@ -38,7 +38,7 @@ def test_find_ngo_names_organizations_serving_the_workers_province(make_bot, dat
     ask(bot, GREETING["es"])
     replies = ask(bot, FIND_OPTION) + answer_province(bot, "ON")
     text = "\n".join(replies)
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     assert sent(es.gettext("ngo.found")) in text and sent(es.gettext("ngo.contact_offer")) in text
     assert "FCJ Refugee Centre" in text and "Migrant Workers Alliance for Change (MWAC)" in text
     assert "MOSAIC" not in text and "RATTMAQ" not in text  # BC and Quebec
@@ -67,7 +67,7 @@ def test_agent_asks_the_matched_organization_to_write_to_the_worker(make_bot, sq
         store.import_file(session, bot.runtime.vault, path)
     ask(bot, GREETING["es"])
     replies = ask(bot, "AGENTE") + answer_province(bot, "ON")
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     [code] = CODE.findall(replies[-1])
     assert replies[-1].endswith(sent(es.gettext("agent.requested", code=code, ngo="First Centre Workers Centre", hours=24)))
     [delivery] = webhook.wait_for(1)

@@ -16,7 +16,7 @@ from bot.routing.delivery import DELIVERY_HEADER
 from bot.routing.models import AdminAlert, Delivery, Referral
 from bot.store.db import utcnow
 from bot.store.models import Conversation
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
 from tests.reports.chat import case_code, file_report
 from tests.support.ngo_receivers import MailReceiver, WebhookReceiver, directory_yaml, ngo_entry
@@ -191,7 +191,7 @@ def test_without_a_mail_server_the_case_is_in_the_inbox_and_the_worker_told_the_
     bot = routed_bot(make_bot, database_url, tmp_path, mail, first, smtp__host=None)
     bodies = file_report(bot, WORKER, "es")
 
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     # As SMS carries it: the default settings transliterate to GSM-7 (está -> esta).
     told = transliterate_gsm7(es.gettext("case.update.assigned", ngo="First Centre Workers Centre", hours=24))
     assert any(told in body for body in bodies)
@@ -229,7 +229,7 @@ def test_staff_moving_the_case_updates_the_worker_in_their_language(
     bot = routed_bot(make_bot, database_url, tmp_path, mail, *two_centres(webhook))
     code = case_code(file_report(bot, WORKER, "tl"))
     [referral] = referrals_of(bot)
-    tl = i18n.translator("tl")
+    tl = catalogs.translator("tl")
     start = len(twilio.messages)
     for move in (lambda s: referrals.acknowledge(s, bot.runtime, referral.id, 3),
                  lambda s: referrals.accept(s, bot.runtime, referral.id, 3),
@@ -266,7 +266,7 @@ def test_whatsapp_updates_outside_24_hours_use_the_approved_template(
         referrals.close(session, bot.runtime, referral.id, 3, "worker_unreachable")
     [update] = twilio.wait_for_messages(start + 1)[start:]
     assert update.to == worker and update.content_sid == "HX" + "a" * 32
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     expected = es.gettext("case.update.closed", outcome=es.gettext("case.outcome.worker_unreachable"))
     assert json.loads(update.content_variables) == {"1": expected}
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 
 from bot.store.models import Conversation
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
 
 #: Strings that would break a query built by string concatenation.
@@ -61,5 +61,5 @@ def bodies_to(twilio: Any, address: str, since: int = 0) -> list[str]:
 
 def menu_prompts() -> list[str]:
     """The main menu's question in every language a worker may have switched to."""
-    prompts = [i18n.translator(lang).gettext("menu.main") for lang in ("es", "en", "tl")]
+    prompts = [catalogs.translator(lang).gettext("menu.main") for lang in ("es", "en", "tl")]
     return prompts + [transliterate_gsm7(prompt) for prompt in prompts]  # as SMS carries them

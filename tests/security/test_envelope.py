@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text, update
 
 from bot.cli import main
 from bot.errors import ConfigError
-from bot.jobs import tasks as jobs
+from bot.jobs import tasks
 from bot.portal.models import Note
 from bot.reports.models import EmployerMention, Report, ReportMedia
 from bot.runtime import Runtime, set_current
@@ -127,7 +127,7 @@ def test_erasing_a_report_destroys_its_data_key(make_bot, database_url, twilio):
         photo, media_id = media.data_enc, media.id
         session.execute(update(Report).values(created_at=utcnow() - timedelta(days=31)))
     set_current(bot.runtime)
-    jobs.purge()
+    tasks.purge()
     fresh = Runtime.build(bot.runtime.settings)  # the master key, and no cached data key
     try:
         with fresh.db.session() as session:

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.conversation import inbox as conversations
+from bot.conversation import inbox
 from bot.store.db import utcnow
 from bot.store.models import InboundMessage
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from tests.security.probes import bodies_to
 
 FLOODER, OTHER = "+15195550100", "+15195550111"
@@ -27,7 +27,7 @@ def _statuses(runtime) -> dict[str, int]:
 
 
 def _notice(language: str = "es") -> str:
-    return i18n.translator(language).gettext("flood.notice")
+    return catalogs.translator(language).gettext("flood.notice")
 
 
 def test_a_flood_is_told_to_wait_once_and_its_latest_message_answered_after_the_pause(
@@ -51,7 +51,7 @@ def test_a_flood_is_told_to_wait_once_and_its_latest_message_answered_after_the_
 
     # The pause ends: the latest message is answered, the others stay kept and unanswered.
     before = len(twilio.messages)
-    assert conversations.after_flood(bot.runtime, kept[0].id) == 1
+    assert inbox.after_flood(bot.runtime, kept[0].id) == 1
     assert bodies_to(twilio, FLOODER, before)
     assert _statuses(bot.runtime) == {"done": limit + 2, "throttled": 9}
 

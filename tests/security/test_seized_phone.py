@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from tests.reports.chat import ANSWERS, GREETING, case_code, file_report, pending_step
 from tests.security.probes import bodies_to, conversation_state
 from tests.support.sms import sms_text
@@ -32,7 +32,7 @@ def test_erase_asks_the_same_questions_whether_or_not_the_number_made_reports(ma
 def test_the_delete_chat_tip_follows_the_case_code(make_bot, database_url):
     bot = make_bot(database_url, messages__flood_limit_per_minute=100)
     bodies = file_report(bot, REPORTER, "es")
-    es = i18n.translator("es")
+    es = catalogs.translator("es")
     assert sms_text("es", "tip.delete_chat") in bodies[-1]
     assert "SALIR" in es.gettext("tip.delete_chat")
     assert case_code(bodies[:-1])  # the tip comes after the case code, as its own message
@@ -52,7 +52,7 @@ def test_the_quick_exit_word_ends_a_report_with_a_harmless_reply(make_bot, datab
         bot.send(ANSWERS[language][step], sender=REPORTER)
     assert pending_step(bot, REPORTER) == ("report", "employer")
     bot.send(word, sender=REPORTER)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert bot.twilio.messages[-1].body == sms_text(language, "exit.done")
     for revealing in ("Puente", "report", "reporte", "organiza"):
         assert revealing.lower() not in tr.gettext("exit.done").lower()

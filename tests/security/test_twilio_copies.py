@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.conversation import inbox as conversations
+from bot.conversation import inbox
 from bot.store.models import OutboxMessage, TwilioDeletion
 from tests.conftest import PUBLIC_URL
 from tests.reports.test_reports_db import _dump
@@ -81,7 +81,7 @@ def test_deletion_can_be_turned_off(make_bot, sqlite_url, twilio):
     bot.send("hola", sender=WORKER)
     [reply] = twilio.wait_for_messages(1)
     _status(bot, reply.sid, "delivered")
-    conversations.redrive(bot.runtime)
+    inbox.redrive(bot.runtime)
     assert twilio.deletions == []
     with bot.runtime.db.session() as session:
         assert session.scalar(select(OutboxMessage.twilio_sid)) == bot.runtime.vault.sid_hash(reply.sid)

@@ -7,7 +7,7 @@ catalog string is only comparable with a received SMS after the same preparation
 from __future__ import annotations
 
 from bot.settings import SmsSettings
-from bot.text import catalogs as i18n
+from bot.text import catalogs
 from bot.text.render import prepare
 
 
@@ -18,4 +18,4 @@ def as_sms(text: str) -> str:
 
 def sms_text(language: str, msgid: str, **params: str) -> str:
     """The catalog message ``msgid`` in ``language`` as the default SMS settings send it."""
-    return as_sms(i18n.translator(language).gettext(msgid, **params))
+    return as_sms(catalogs.translator(language).gettext(msgid, **params))

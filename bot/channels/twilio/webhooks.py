@@ -10,12 +10,12 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from bot import outbox as outbound
+from bot import outbox
 from bot.channels.twilio import form as inbound
 from bot.channels.twilio.gateway import INBOUND_WEBHOOK, STATUS_WEBHOOK, signature_valid
-from bot.conversation import inbox as conversations
+from bot.conversation import inbox
 from bot.errors import BadRequest, QueueUnavailable
-from bot.jobs import tasks as jobs
+from bot.jobs import tasks
 from bot.runtime import Runtime
 from bot.store.models import OUTBOX_PROGRESS
 
@@ -78,7 +78,7 @@ def twilio_inbound() -> Response:
     except BadRequest as exc:
         log.warning("webhook refused: %s", exc)
         return Response(f"{exc}\n", status=400)
-    accepted = conversations.accept(_runtime(), message)
+    accepted = inbox.accept(_runtime(), message)
     if accepted.inbound_id is None:
         log.info("duplicate delivery of a message ignored")
     elif accepted.throttled:
@@ -96,9 +96,9 @@ def twilio_status() -> Response:
         return Response("MessageSid and MessageStatus are required\n", status=400)
     if status.lower() not in OUTBOX_PROGRESS:
         log.info("unknown message status %r ignored", status[:20])
-    elif not outbound.record_status(_runtime(), sid, status, form.get("ErrorCode") or None):
+    elif not outbox.record_status(_runtime(), sid, status, form.get("ErrorCode") or None):
         # Twilio can call back before the sending job has stored the sid: try again shortly.
-        jobs.record_status_later(_runtime(), sid, status, form.get("ErrorCode") or "")
+        tasks.record_status_later(_runtime(), sid, status, form.get("ErrorCode") or "")
     return Response("", status=204)
 
 
