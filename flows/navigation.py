@@ -258,7 +258,7 @@ class Navigator:
                 self.state["step"] = target
                 self.state["asked_at"] = None
                 self.push(auto=True)
-                self.start_flow("province")
+                self.start_flow("province", {"for": flow.id})  # the question may say why (province.yaml)
                 return
             self.state["step"] = target
             self.perform(step.say, step.effects)

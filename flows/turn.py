@@ -12,7 +12,7 @@ from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
 from .problems import answer_most_urgent
-from .state import fresh, when
+from .state import clear_flow, fresh, when
 from .text import bare_number, normalize, words
 from .types import Reply, StepResult
 
@@ -239,6 +239,10 @@ class Handler(Navigator):
         step = current.steps.get(self.state["step"] or "") if current else None
         if current is not None and not auto and not current.resumable and (step is None or is_menu(step)):
             self.complete()  # a menu with nothing collected is not worth offering back
+        elif current is not None and current.returns == "auto":
+            # A question asked on the way (the province, the language) is not offered back ("go back
+            # to your province?"): the flow that asked it waits below and asks again if still needed.
+            clear_flow(self.state)
         self.push(auto=auto)
         self.start_flow(flow_id, slots)
 
@@ -264,20 +268,27 @@ class Handler(Navigator):
             if self.emergency and flow.id != "emergency":
                 self.interrupt("emergency")
                 return
+            if self.try_interrupt(flow, step, could_answer=False):
+                return
             self.reprompt(step)
             return
         self.accept(flow, step, found)
 
-    def try_interrupt(self, flow: Flow, step: Step) -> bool:
+    def try_interrupt(self, flow: Flow, step: Step, could_answer: bool = True) -> bool:
+        """Another request instead of an answer. While the message could still be the answer it
+        must be clearly another request; once it is not an answer ("talk to a person" at the
+        province question), whatever the NLU would act on with nothing waiting is enough."""
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
         if route is None or route == flow.id or (self.safety_first() and route != "emergency"):
             return False  # after a safety reply only the help options may interrupt
         if step.problems and route != "emergency":
             return False  # the worker's own account: a problem it names is what it is about
+        if not could_answer and parse.intent in NOT_ROUTABLE:
+            return False  # "ok", "hola" at a question: ask it again
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
         threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
-        if parse.confidence < threshold or parse.margin < engine.clarify_margin:
+        if (could_answer and parse.confidence < threshold) or parse.margin < engine.clarify_margin:
             return False
         if not engine.trusts(parse.intent, parse.confidence):
             return False

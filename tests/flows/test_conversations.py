@@ -303,7 +303,7 @@ def test_emergency_intent_from_the_menu_offers_help_options(engine):
     chat = started(engine, "whatsapp")
     chat.script([
         (says("estoy en peligro", "emergency", triage="danger"), ["triage.danger", "emergency.ask"]),
-        ("1", ["province.ask"]),
+        ("1", ["province.ask.person"]),  # "find people near you: which province?"
         (says("Leamington", entities={"province": "ON"}), ["ngo.searching", "!find_ngo"]),
     ])
     assert "emergency_shelter" in chat.effect("find_ngo").data["services"]
@@ -390,7 +390,7 @@ def test_case_status_asks_for_the_code_and_reprompts_a_bad_one(engine):
 def test_agent_hands_off_relays_and_menu_ends_it(chat):
     chat.script([
         (says("hola", "greet"), FIRST),
-        ("PERSONA", ["province.ask"]),
+        ("PERSONA", ["province.ask.person"]),
         ("2" if chat.channel == "whatsapp" else "B.C.", ["agent.connecting", "!handoff_agent"]),
         ("hola, necesito ayuda con mi contrato", ["!relay_to_agent"]),
         ("1", ["!relay_to_agent"]),
@@ -446,7 +446,7 @@ def test_a_question_asked_at_a_topic_menu_is_answered_without_offering_the_menu_
 def test_a_human_relay_is_not_interrupted_by_a_welcome_after_a_pause(engine):
     chat = started(engine)
     chat.script([
-        ("TAO", ["province.ask"]),
+        ("TAO", ["province.ask.person"]),
         ("ontario", ["agent.connecting", "!handoff_agent"]),
         (says("sigo aqui", after=timedelta(hours=3)), ["!relay_to_agent"]),
         (says("hola?", after=timedelta(hours=30)), ["welcome.back", MENU, "!handoff_end"]),
@@ -569,7 +569,7 @@ def test_an_english_name_inside_a_report_answer_changes_nothing(engine):
 def test_danger_during_a_relay_gets_its_safety_reply_and_still_reaches_the_person(engine):
     chat = started(engine)
     chat.script([
-        ("PERSONA", ["province.ask"]),
+        ("PERSONA", ["province.ask.person"]),
         ("bc", ["agent.connecting", "!handoff_agent"]),
         (says("me estan golpeando ahorita", triage="danger"), ["triage.danger", "!relay_to_agent", "!emergency"]),
         (says("ya no quiero vivir", triage="suicide"), ["triage.suicide", "!emergency"]),
