@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
+from bot.text import catalogs
 
 from .test_followups_webhook import ask
 
@@ -25,7 +25,7 @@ PERSON = {
 @pytest.mark.parametrize("language", ["es", "en", "tl"])
 def test_asking_for_a_person_while_the_province_question_waits(make_bot, sqlite_url, language):
     bot = make_bot(sqlite_url)
-    tr = i18n.translator(language)
+    tr = catalogs.translator(language)
     assert tr.gettext("province.ask")[:20] in ask(bot, FIRST[language])
 
     asked_again = ask(bot, PERSON[language])
