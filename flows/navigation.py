@@ -177,9 +177,10 @@ class Navigator:
         }.get(name)
 
     def holds(self, condition: str) -> bool:
-        """A step's `when`/`unless`: a reference that is truthy, or `name=value` (sector=agriculture)."""
+        """A step's `when`/`unless`: a reference that is truthy, or `name=value` (sector=agriculture),
+        where the value may list alternatives (for=agent|ngo)."""
         name, equals, value = condition.partition("=")
-        return str(self.ref(name)) == value if equals else bool(self.ref(condition))
+        return str(self.ref(name)) in value.split("|") if equals else bool(self.ref(condition))
 
     def fill(self, value: Any) -> Any:
         if isinstance(value, str) and value.startswith("$"):
