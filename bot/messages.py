@@ -21,8 +21,21 @@ class InboundMessage:
     recipient: str  # our number or WhatsApp sender the worker wrote to
     body: str
     media: tuple[Media, ...] = ()
-    button_text: str | None = None
+    button: str | None = None  # a tapped WhatsApp button: its ButtonPayload, else its ButtonText
     opt_out_type: str | None = None  # Twilio Advanced Opt-Out: STOP, START or HELP
+
+
+@dataclass(frozen=True)
+class Content:
+    """A message as a Twilio Content template (WhatsApp buttons or a list): its SID and the
+    variables that fill it (bot.text.content), sent as ContentSid + ContentVariables."""
+
+    sid: str
+    variables: dict[str, str]
+
+
+#: One message of a turn: text, or a Content template.
+Page = str | Content
 
 
 @dataclass(frozen=True)

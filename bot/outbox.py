@@ -22,7 +22,7 @@ from bot.channels.twilio.gateway import STATUS_WEBHOOK
 from bot.conversation import dialogue, pin, sealed_state
 from bot.errors import SendError
 from bot.jobs.queue import job_id
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, Page
 from bot.runtime import Runtime, after_commit
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
@@ -47,13 +47,14 @@ def queue_text(
     session: Session,
     runtime: Runtime,
     conversation: Conversation,
-    pages: list[str],
+    pages: list[Page],
     *,
     kind: str = "reply",
     dedupe_key: str | None = None,
     even_if_opted_out: bool = False,
 ) -> list[OutboxMessage]:
-    """Write the pages of one reply to the outbox; the send jobs are queued after commit.
+    """Write the pages of one reply to the outbox (a Content page as ContentSid + ContentVariables);
+    the send jobs are queued after commit.
 
     Nothing is written for a worker who opted out (unless this is the opt-out confirmation itself).
     Unprompted news (``pin.UNPROMPTED`` kinds) to a worker whose PIN is not given is held behind
@@ -68,8 +69,10 @@ def queue_text(
         key = f"{dedupe_key}:{n}" if dedupe_key else None
         if key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             continue
+        text = {"body": page} if isinstance(page, str) else {
+            "content_sid": page.sid, "content_variables": json.dumps(page.variables, ensure_ascii=False)}
         rows.append(_add(session, runtime, conversation.id, conversation.channel, address,
-                         conversation.bot_address, kind, key, body=page, held=held))
+                         conversation.bot_address, kind, key, held=held, **text))
     if held and rows:
         _notice(session, runtime, conversation, address)
     return rows

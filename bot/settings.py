@@ -62,6 +62,21 @@ class TwilioSettings(Section):
         return bool(self.account_sid and self.auth_token)
 
 
+#: A Twilio Content SID (Content API templates are "HX" and 32 hex digits).
+CONTENT_SID = r"^HX[0-9a-fA-F]{32}$"
+#: What a Content template can be configured for: a yes/no question, the province question, or a
+#: flow's step that asks a choice, named "<flow>.<step>" (e.g. "menu.main", "next_steps.choose").
+CHOICE_NAME = r"^(yesno|province|[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)$"
+
+
+class WhatsappSettings(Section):
+    """WhatsApp's tappable answers: a question whose Content template is configured goes as a list
+    or quick-reply buttons (docs/operations.md); any other, and every SMS, as numbered text."""
+
+    content_templates: dict[Annotated[str, Field(pattern=CHOICE_NAME)],
+                            Annotated[str, Field(pattern=CONTENT_SID)]] = Field(default_factory=dict)
+
+
 class JobSettings(Section):
     queue_name: str = "puente"
     send_max_attempts: int = Field(5, ge=1)
@@ -214,6 +229,7 @@ class Settings(Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: str | None = None
     twilio: TwilioSettings = TwilioSettings()
+    whatsapp: WhatsappSettings = WhatsappSettings()
     jobs: JobSettings = JobSettings()
     messages: MessageSettings = MessageSettings()
     sms: SmsSettings = SmsSettings()

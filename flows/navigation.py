@@ -6,6 +6,7 @@ builds on it to decide what a message means.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -126,7 +127,7 @@ class Navigator:
         elif kind == "set_province" and isinstance(data.get("province"), str):
             st["province"] = data["province"]
         elif kind == "opt_out":
-            self.effects.append(Effect(kind, data))
+            self.effects.append(Effect(kind, data, after=len(self.replies)))
             self.abandon_all(park=False)
             self.drop_parked()
             st.update(opted_out=True, handoff=None)
@@ -153,7 +154,7 @@ class Navigator:
             st["topic"] = {"flow": st["flow"], "sector": st["slots"].get("sector"),
                            "at": self.turn.now.isoformat()}
             problems.answered(st, self.flow.intents if self.flow else ())
-        self.effects.append(Effect(kind, data))
+        self.effects.append(Effect(kind, data, after=len(self.replies)))
 
     def ref(self, name: str) -> Any:
         """A `$reference` (or, in conditions, a bare slot name) read from the state."""
@@ -295,15 +296,24 @@ class Navigator:
 
     def ask(self, step: Step, reprompt: str | None = None) -> None:
         options = self.options(step)
-        shown = tuple(ReplyOption(str(i), o.label) for i, o in enumerate(options, start=1))
+        shown = tuple(ReplyOption(str(i), o.label, id=o.id) for i, o in enumerate(options, start=1))
         if self.first_question is None and not self.stopped:
             self.first_question = len(self.replies)
-        if reprompt:
-            self.say(Reply(reprompt, {}, options=shown))
-        elif step.prompt is not None:
-            self.say(self.render(step.prompt, shown))
+        reply = Reply(reprompt, {}, options=shown) if reprompt else (
+            self.render(step.prompt, shown) if step.prompt is not None else None)
+        if reply is not None and shown:
+            reply = replace(reply, choice=self.choice(step, options))
+        self.say(reply)
         self.state["step"] = step.id
         self.state["asked_at"] = self.turn.now.isoformat()
+
+    def choice(self, step: Step, options: tuple) -> str:
+        """The question's name for a WhatsApp Content template (see Reply.choice)."""
+        if step.ask == "yesno" and [o.id for o in options] == ["yes", "no"]:
+            return "yesno"
+        if step.ask == "province":
+            return "province"
+        return f"{self.state['flow']}.{step.id}"
 
     def next_of(self, flow: Flow, step: Step) -> str:
         if step.next:

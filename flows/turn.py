@@ -6,6 +6,8 @@ waiting question, an interrupting intent, clarification, re-prompt.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from . import story
 from .answers import Answer, match_option, read_value
 from .followup import follow_up
@@ -94,6 +96,8 @@ class Handler(Navigator):
             return
         at = len(self.replies) if self.first_question is None else self.first_question
         self.replies.insert(at, Reply("welcome.intro"))
+        self.effects = [replace(e, after=e.after + 1) if e.after is not None and e.after > at else e
+                        for e in self.effects]
 
     def result(self, update_seen: bool = True) -> StepResult:
         if self.erased:

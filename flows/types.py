@@ -26,6 +26,7 @@ class ReplyOption:
     key: str
     msgid: str
     params: dict = field(default_factory=dict)
+    id: str = ""  # the option's id in the flow: what a WhatsApp button or list item sends back
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Reply:
     options: tuple[ReplyOption, ...] = ()
     formats: dict = field(default_factory=dict)
     language: str | None = None
+    #: Which question this is, for a WhatsApp Content template (buttons or a list) configured for
+    #: it: "yesno", "province", or the asking step as "<flow>.<step>" (e.g. "menu.main").
+    choice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +62,9 @@ class Effect:
 
     kind: str
     data: dict = field(default_factory=dict)
+    #: How many of the turn's replies come before it: what the bot adds for it (an organization
+    #: list after "looking for organizations...") goes there, not after everything else.
+    after: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

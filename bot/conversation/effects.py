@@ -59,17 +59,21 @@ def handler(*kinds: str, first: bool = False) -> Callable[[Handler], Handler]:
     return register
 
 
-def apply(context: Context, effects: list[Effect]) -> list[str]:
+def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, list[str]]]:
+    """Run the handlers; return the pages each effect added, with where it was asked for
+    (``Effect.after``: how many of the turn's replies come before them)."""
     _load_areas()
     for hook in TURN_HOOKS:
         hook(context, effects)
-    pages: list[str] = []
+    added: list[tuple[int | None, list[str]]] = []
     for effect in effects:
         for func in _HANDLERS.get(effect.kind, ()):
-            pages.extend(func(context, effect) or ())
+            pages = func(context, effect)
             if context.erased:
                 return []
-    return pages
+            if pages:
+                added.append((effect.after, list(pages)))
+    return added
 
 
 #: Functions (context, effects) run once per handled message, before its effects: analytics counts

@@ -124,7 +124,7 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
         "sid": vault.sid_hash(message.message_sid), "sid_enc": vault.encrypt(message.message_sid),
         "key": vault.address_key(message.sender), "now": now, "since": now - timedelta(minutes=1),
         "flood_limit": runtime.settings.messages.flood_limit_per_minute, "exempt": int(stop),
-        "body_enc": vault.encrypt(message.body), "button_enc": vault.encrypt_optional(message.button_text),
+        "body_enc": vault.encrypt(message.body), "button_enc": vault.encrypt_optional(message.button),
         "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in message.media],
         "opt_out_type": message.opt_out_type, "bot_address": message.recipient,
     }
@@ -218,7 +218,10 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
             address, bot_address = vault.decrypt(conversation.address_enc), conversation.bot_address
             context = effects.Context(session=session, runtime=runtime, conversation=conversation,
                                       inbound=row, parse=outcome.parse)
-            pages = outcome.pages + effects.apply(context, outcome.effects)
+            pages, waiting = dialogue.with_added(runtime, outcome, effects.apply(context, outcome.effects),
+                                                 conversation.channel)
+            if waiting is not None:
+                sealed_state.update(vault, conversation, **{dialogue.PAGES_KEY: waiting})
             if context.erased:
                 # The confirmation goes to the address we still hold in memory, then it is gone too.
                 for page in outcome.pages:

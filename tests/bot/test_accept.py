@@ -79,7 +79,7 @@ def test_a_photo_and_a_button_are_stored_sealed_and_come_back_whole(make_bot, da
     runtime = make_bot(database_url).runtime
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
     photo = InboundMessage(f"SM{uuid.uuid4().hex}", "whatsapp", f"whatsapp:{ANA}", "whatsapp:+15550108888",
-                           "", media=(Media(url, "image/jpeg"),), button_text="Sí")
+                           "", media=(Media(url, "image/jpeg"),), button="Sí")
     accepted = accept(runtime, photo)
     with runtime.db.session() as session:
         row = session.get(InboundRow, accepted.inbound_id)

@@ -8,6 +8,7 @@ and records, so the bot runs on a laptop).
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import secrets
@@ -28,6 +29,7 @@ from twilio.rest import Client
 from bot.errors import SendError
 from bot.messages import OutboundMessage
 from bot.settings import TwilioSettings
+from bot.text.content import describe
 
 #: Where Twilio posts: a message comes in, a sent message's status. Machine requests, served with no
 #: portal session (bot.portal.web).
@@ -196,7 +198,8 @@ class ConsoleSender:
     def send(self, message: OutboundMessage) -> str:
         self.sent.append(message)
         if not self.quiet:
-            text = message.body if message.body is not None else f"[template {message.content_sid}]"
+            text = message.body if message.body is not None else (
+                f"[template {message.content_sid}] " + describe(json.loads(message.content_variables or "{}")))
             print(f"\n[to {mask(message.to)}] {text}", file=self.out or sys.stdout, flush=True)
         return "SM" + secrets.token_hex(16)
 
