@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[["Context", Effect], list[str] | None]
 _HANDLERS: dict[str, list[Handler]] = {}
+_FIRST: set[Handler] = set()
 
 
 @dataclass
@@ -44,19 +45,32 @@ class Context:
 
 
 def handler(*kinds: str, first: bool = False) -> Callable[[Handler], Handler]:
-    """Register a function to run for effects of these kinds (several per kind, in order).
+    """Register a function to run for effects of these kinds (several per kind).
 
-    ``first`` runs it before the handlers registered so far: an area that must read what the
-    foundation's erase_data deletes (the reports' link to the worker) registers with it.
+    They run in a fixed order whatever imported them first (the portal imports the relay early):
+    this module's, then by area in ``AREAS``; the replies two handlers of one effect add (a case's
+    status, then "sent" to its relay) reach the worker in that order. ``first`` runs it before
+    them all: an area that must read what the foundation's erase_data deletes (the reports' link
+    to the worker) registers with it.
     """
 
     def register(func: Handler) -> Handler:
+        if first:
+            _FIRST.add(func)
         for kind in kinds:
             handlers = _HANDLERS.setdefault(kind, [])
-            handlers.insert(0 if first else len(handlers), func)
+            handlers.append(func)
+            handlers.sort(key=_rank)  # stable: one area's handlers keep their order
         return func
 
     return register
+
+
+def _rank(func: Handler) -> tuple[bool, int]:
+    """Where a handler runs among its effect's: the ``first`` ones, then this module's, then by area."""
+    module = func.__module__
+    area = -1 if module == __name__ else AREAS.index(module) if module in AREAS else len(AREAS)
+    return (func not in _FIRST, area)
 
 
 def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, list[str]]]:
