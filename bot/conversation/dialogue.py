@@ -162,7 +162,9 @@ def _content(runtime: Runtime, reply: Reply, language: str, channel: str) -> Con
     tr = catalogs.translator(reply.language or language)
     # The province list holds the provinces; the territories and SKIP are typed, as the question says.
     options = reply.options[:content.MAX_OPTIONS] if reply.choice == "province" else reply.options
-    body = prepare(tr.gettext(reply.msgid, **_formatted(reply.params, reply.formats)), channel)
+    # Where the SMS words say "reply with a number", "<msgid>.tap" says to choose (a list is tapped).
+    msgid = f"{reply.msgid}.tap" if tr.has(f"{reply.msgid}.tap") else reply.msgid
+    body = prepare(tr.gettext(msgid, **_formatted(reply.params, reply.formats)), channel)
     return content.fill(sid, body, tr.gettext("whatsapp.list_button"),
                         [(o.id or o.key, tr.gettext(o.msgid, **_formatted(o.params, {}))) for o in options])
 

@@ -35,7 +35,8 @@ def test_the_menu_is_a_list_in_the_workers_language_and_a_tap_picks_that_option(
     tr = catalogs.translator(language)
     menu = menu_of(turn(bot, GREETING[language]))
     labels = [tr.gettext(f"menu.option.{name}") for name in MENU]
-    assert menu.body == "" and menu.variables["1"] == tr.gettext("menu.main")
+    # A list is tapped, so its question does not say to reply with a number as the SMS one does.
+    assert menu.body == "" and menu.variables["1"] == tr.gettext("menu.main.tap") != tr.gettext("menu.main")
     assert menu.variables["2"] == tr.gettext("whatsapp.list_button")
     for n, (name, label) in enumerate(zip(MENU, labels, strict=True), start=1):
         assert [menu.variables[str(3 * n + k)] for k in range(3)] == [title(label), name, label]
