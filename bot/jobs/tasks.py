@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from bot import outbox as outbound
 from bot.channels.twilio import cleanup
@@ -95,6 +95,11 @@ def purge() -> dict[str, int]:
         ).rowcount
         # Old messages that will not be sent again.
         done = (OutboxMessage.created_at < cutoff, OutboxMessage.status.not_in(("pending", "sending")))
+        # Those to no conversation had a data key each: destroyed, what is left of them stays closed.
+        runtime.envelope.destroy(session, *{runtime.envelope.key_of(token) for token in session.scalars(
+            select(func.coalesce(OutboxMessage.body_enc, OutboxMessage.content_variables_enc))
+            .where(*done, OutboxMessage.conversation_id.is_(None), OutboxMessage.body_enc.is_not(None)
+                   | OutboxMessage.content_variables_enc.is_not(None)))})
         outbox = session.execute(
             update(OutboxMessage).where(*done, OutboxMessage.body_enc.is_not(None))
             .values(body_enc=None, content_variables_enc=None)

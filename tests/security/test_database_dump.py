@@ -34,8 +34,7 @@ def test_the_stored_state_does_not_say_that_the_number_reported_or_is_talking_to
         assert revealing not in stored
     # ... while the bot itself still knows (the next message goes to the organization).
     with bot.runtime.db.session() as session:
-        state = session.scalar(select(Conversation.state))
-    unsealed = sealed_state.unseal(bot.runtime.vault, state)
+        unsealed = sealed_state.unseal(bot.runtime.envelope, session, session.scalar(select(Conversation)))
     assert unsealed["has_reports"] is True and unsealed["handoff"]
 
 
