@@ -87,7 +87,7 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     or erased; a worker who sent more messages in the last minute than anyone types (a flood) has
     it stored as throttled (see :func:`flood_notice`), STOP never. It returns (id, conversation,
     status), nothing for a known sid or a conversation gone meanwhile. ``new conversation`` creates
-    the worker's and returns its id, except for a known sid (Twilio redelivering a message of a
+    the worker's and returns (id, data key), except for a known sid (Twilio redelivering a message of a
     conversation since erased must not bring its number back)."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     conversation, message = Conversation.__table__, InboundRow.__table__
@@ -120,7 +120,7 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
                             bindparam("state", {}, type_=JSON()), false(), now, now, now)
                      .where(~stored, ~erased))
         .on_conflict_do_nothing(index_elements=["address_key"])
-        .returning(conversation.c.id)
+        .returning(conversation.c.id, conversation.c.data_key_id)
     )
     return store, new_conversation
 
@@ -193,7 +193,7 @@ def _new_conversation(conn: Connection, runtime: Runtime, message: InboundMessag
                             .where(Conversation.address_key == params["key"])).first()
     conn.execute(update(Conversation).where(Conversation.id == created.id).values(
         address_enc=envelope.seal(conn, key_id, "conversations.address_enc", created.id, message.sender)))
-    return conn.execute(select(Conversation.id, Conversation.data_key_id).where(Conversation.id == created.id)).one()
+    return created
 
 
 def _sealed(conn: Connection, envelope: Envelope, key_id: str, sid: str, message: InboundMessage) -> dict:
