@@ -148,8 +148,8 @@ def _add(session: Session, runtime: Runtime, conversation: Conversation | None, 
          body: str | None = None, content_sid: str | None = None,
          content_variables: str | None = None, held: bool = False) -> OutboxMessage:
     """One outbox row, sealed to its row under the conversation's data key; a message to no
-    conversation (an erasure's goodbye, a staff notice) gets a data key of its own, destroyed when
-    its number is dropped (bot.jobs.tasks.purge, or once sent)."""
+    conversation (an erasure's goodbye, a staff notice) gets a data key of its own, destroyed with
+    its text by the purge (bot.jobs.tasks.purge)."""
     envelope = runtime.envelope
     row = OutboxMessage(
         conversation_id=conversation.id if conversation else None, channel=channel, kind=kind,

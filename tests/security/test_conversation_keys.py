@@ -9,16 +9,20 @@ conversation readable, and the migration converts conversations stored under the
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select, text
 
 from bot.conversation import sealed_state
 from bot.errors import ConfigError
-from bot.runtime import Runtime
+from bot.jobs import tasks
+from bot.runtime import Runtime, set_current
 from bot.store import migrate
+from bot.store.db import utcnow
 from bot.store.envelope import KeyDestroyed
 from bot.store.keys_cli import rotate
-from bot.store.models import Conversation, DataKey, InboundMessage, OutboxMessage
+from bot.store.models import Conversation, DataKey, InboundMessage, NluReview, OutboxMessage
 from tests.reports.chat import ANSWERS, GREETING, MAIN_MENU, REPORT_OPTION, pending_step
 from tests.support.sms import sms_text
 
@@ -184,6 +188,9 @@ def test_the_migration_converts_stored_conversations_both_ways(make_bot, databas
         goodbye = session.execute(text("SELECT body_enc FROM outbox WHERE conversation_id IS NULL")).scalar_one()
         assert session.scalar(select(func.count()).select_from(DataKey)) == 0
     assert vault.decrypt(address) == ANA and vault.decrypt(goodbye)
+    with bot.runtime.db.session() as session:  # kept for annotators before reviews were linked
+        session.add(NluReview(text_enc=vault.encrypt("xyzzy plugh"), intent="nlu_fallback", confidence=0.1,
+                              created_at=utcnow() - timedelta(days=400)))
 
     migrate.upgrade(database_url, settings=settings)  # and up: each conversation under its own key again
 
@@ -193,8 +200,14 @@ def test_the_migration_converts_stored_conversations_both_ways(make_bot, databas
         with fresh.db.session() as session:
             goodbye = session.scalar(select(OutboxMessage).where(OutboxMessage.conversation_id.is_(None)))
             assert fresh.envelope.get(session, goodbye, "body_enc")
+            review = session.scalar(select(NluReview))
+            assert fresh.envelope.get(session, review, "text_enc") == "xyzzy plugh"
             scopes = session.execute(select(DataKey.scope, func.count()).group_by(DataKey.scope)).all()
-        assert sorted(scopes) == [("conversation", 1), ("message", 1)]
+        assert sorted(scopes) == [("conversation", 1), ("message", 2)]  # the goodbye's, the review's
+        set_current(fresh)
+        tasks.purge()  # the review is past its retention: its key goes with it
+        with fresh.db.session() as session:
+            assert session.get(DataKey, fresh.envelope.key_of(review.text_enc)) is None
     finally:
         fresh.close()
     step = pending_step(bot, ANA)[1]
