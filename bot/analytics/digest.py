@@ -29,7 +29,7 @@ RENDERERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-sta
 #: Tables the digest shows in full (the dashboard has them all).
 DIGEST_TABLES = ("reach_by_province", "reach_by_language", "knowledge_by_topic", "reports_by_type",
                  "reports_by_province", "referral_outcomes", "referrals_by_province", "coverage_gaps",
-                 "coverage_by_province", "abandoned_steps")
+                 "coverage_by_province", "flows", "abandoned_steps")
 
 
 class DigestError(PuenteError):

@@ -68,9 +68,15 @@ class Words:
         name = self.value(kind, what) if kind in _FAMILY else what.replace("_", " ")
         return self("analytics.gap", kind=self._named("analytics.gap_kind", kind), what=name)
 
+    def flow(self, code: str) -> str:
+        """A flow's name: a rights topic's (``topic.wages``), else ``analytics.flow.<id>``."""
+        if code.startswith("topic."):
+            return self.topic(code.removeprefix("topic."))
+        return self._named("analytics.flow", code)
+
     def step(self, code: str) -> str:
         flow, _, where = code.partition(" @ ")
-        return self("analytics.step", flow=flow, step=where)
+        return self("analytics.step", flow=self.flow(flow), step=where)
 
     def month(self, month: str) -> str:
         """"2026-10" as "October 2026" / "octobre 2026"."""
