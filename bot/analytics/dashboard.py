@@ -311,7 +311,7 @@ def _say(cell: Cell, words: labels.Words, k: int) -> str:
         return words("analytics.figure.small", k=k)
     if cell.status == "hidden":
         return words("analytics.figure.hidden")
-    return cell.text
+    return words.figure(cell)
 
 
 def _top(b: _Builder, measure: str) -> tuple[str, Cell] | None:
@@ -333,17 +333,18 @@ def _summary(b: _Builder, empty: bool) -> list[str]:
     workers = f.cell("workers", m)
     change = sup.difference(workers, f.cell("workers", b.previous))
     reach = {"month": w.month(m), "workers": say("workers"), "conversations": say("conversations")}
-    lines = [w("analytics.summary.reach_change", change=change.text, previous=w.month(b.previous), **reach)
+    lines = [w("analytics.summary.reach_change", change=w.figure(change), previous=w.month(b.previous), **reach)
              if change.shown else w("analytics.summary.reach", **reach)]
     top = _top(b, "topics_answered")
     lines.append(w("analytics.summary.answers_top", answers=say("topics_answered"), topic=w.topic(top[0]).lower(),
-                   count=top[1].text) if top else w("analytics.summary.answers", answers=say("topics_answered")))
+                   count=w.figure(top[1])) if top else w("analytics.summary.answers", answers=say("topics_answered")))
     top = _top(b, "report_types")
     lines.append(w("analytics.summary.reports_top", reports=say("reports"), type=w.abuse(top[0]).lower())
                  if top else w("analytics.summary.reports", reports=say("reports")))
     figures = {h.key: h.cell for s in b.sections if s.key == "referrals" for h in s.headlines}
-    timing = (w("analytics.summary.timing", share=figures["ack_48h"].text, median=figures["ack_median"].text)
-              if figures["ack_48h"].shown and figures["ack_median"].shown else w("analytics.summary.timing_hidden"))
+    share, median = figures["ack_48h"], figures["ack_median"]
+    timing = (w("analytics.summary.timing", share=w.figure(share), median=w.figure(median))
+              if share.shown and median.shown else w("analytics.summary.timing_hidden"))
     lines.append(w("analytics.summary.referrals", referrals=say("referrals_sent")) + " " + timing)
     lines.append(w("analytics.summary.coverage", fallback=say("fallback_used"), unmatched=say("unmatched")))
     return lines
