@@ -105,3 +105,16 @@ def test_the_digest_counts_the_cancelled_report_as_cancelled(scripted: Program):
     assert flows == ["1", "1", "1"]
     page = text(scripted.browser().get("/admin/digest"))
     assert "Reports cancelled by the worker" in page and "<caption>Conversations by flow</caption>" in page
+
+
+def test_the_french_dashboard_names_the_cancelled_reports_and_the_flows(scripted: Program):
+    browser = scripted.browser()
+    page = text(scripted.post_language(browser, "fr"))
+    scripted.post_language(browser, "en")
+    assert headline(page, "Signalements annulés par le travailleur") == "<2"
+    assert headline(page, "Signalements laissés inachevés") == "<2"
+    flows = page.split("<caption>Conversations par parcours</caption>", 1)[1].split("</table>", 1)[0]
+    assert "<th scope=\"col\">Annulés</th>" in flows and cells(page, "Conversations par parcours")["Signalement"]
+    assert "Signalement à « story »" in page, "where the dropped report stopped (the step is its id)"
+    for english_only in ("Cancelled", "Reports left unfinished", ">report<", "Digest for this month"):
+        assert english_only not in page, english_only
