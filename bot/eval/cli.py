@@ -22,8 +22,8 @@ def eval_group() -> None:
 @click.pass_context
 def conversations(ctx: click.Context, files: tuple[Path, ...], failures: int) -> None:
     """Score multi-turn conversations (default: every file in eval/conversations/)."""
-    from bot.cli import settings_from
     from bot.eval import conversations as conversation_eval
+    from bot.settings import settings_from
 
     paths = list(files) or sorted(CONVERSATIONS.glob("*.yaml"))
     if not paths:
@@ -39,8 +39,8 @@ def conversations(ctx: click.Context, files: tuple[Path, ...], failures: int) ->
 @click.pass_context
 def replies(ctx: click.Context) -> None:
     """SMS segments per reply and per question, turns paged, messages to file a report."""
-    from bot.cli import settings_from
     from bot.eval import replies as reply_eval
+    from bot.settings import settings_from
 
     logging.getLogger("bot").setLevel(logging.WARNING)
     click.echo(reply_eval.run(settings_from(ctx)))
