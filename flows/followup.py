@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 FOLLOW_UPS = ("inform", "ask_next_step")
 
 
-def recent_topic(state: dict[str, Any], now: datetime, session: timedelta) -> dict | None:
+def recent_topic(state: dict[str, Any], now: datetime, session: timedelta) -> dict[str, Any] | None:
     """The last topic answered, if it was in this session."""
     topic = state.get("topic")
     at = when(topic.get("at")) if topic else None
@@ -50,7 +50,7 @@ def follow_up(nav: Navigator) -> bool:
             nav.say(Reply("followup.province_noted", {"province": nav.state["province"]},
                           formats={"province": "province"}))
             waiting = nav.flow.steps.get(nav.state["step"]) if nav.flow else None
-            if waiting is not None and nav.flow.id != "menu":
+            if waiting is not None and nav.flow.id != "menu":  # type: ignore[union-attr]  # waiting: a flow
                 nav.ask(waiting)  # the options the worker was given (after a safety reply, say) stand
             else:
                 nav.go_menu()
@@ -62,7 +62,7 @@ def follow_up(nav: Navigator) -> bool:
     if flow is not None and flow.next_step:
         nav.complete()
         states.clear_flow(nav.state)
-        nav.state.update(flow=flow.id, slots={"sector": topic["sector"]} if topic.get("sector") else {})
+        nav.state.update(flow=flow.id, slots={"sector": topic["sector"]} if topic.get("sector") else {})  # type: ignore[index, union-attr]  # flow: a topic
         nav.enter(flow.next_step)
         return True
     tip_line = engine.facts.lookup("lines.tip_line.phone", None)

@@ -7,6 +7,7 @@ is read defensively here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .text import case_code
 
@@ -44,7 +45,7 @@ class ParseView:
     def of(cls, parse: object, text: str) -> ParseView:
         data = parse if isinstance(parse, dict) else {}
         raw_intent = data.get("intent")
-        intent: dict = raw_intent if isinstance(raw_intent, dict) else {}
+        intent: dict[str, Any] = raw_intent if isinstance(raw_intent, dict) else {}
         raw_name = intent.get("name")
         name = raw_name if isinstance(raw_name, str) else "nlu_fallback"
         ranking: list[tuple[str, float]] = []
@@ -68,7 +69,7 @@ class ParseView:
             entities["case_code"] = [code]
         language = data.get("language")
         triage = data.get("triage") if isinstance(data.get("triage"), dict) else {}
-        category = triage.get("category")
+        category = triage.get("category")  # type: ignore[union-attr]  # isinstance() above
         return cls(
             intent=name,
             confidence=_confidence(intent.get("confidence")),

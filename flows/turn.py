@@ -6,6 +6,8 @@ waiting question, an interrupting intent, clarification, re-prompt.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import story
 from .answers import Answer, match_option, read_value
 from .followup import follow_up
@@ -226,7 +228,7 @@ class Handler(Navigator):
         elif not self.state["handoff"]:
             self.go_menu()
 
-    def interrupt(self, flow_id: str, slots: dict | None = None) -> None:
+    def interrupt(self, flow_id: str, slots: dict[str, Any] | None = None) -> None:
         """Start a flow over the running one, which waits on the stack to be offered back."""
         if self.state["flow"] == flow_id:
             step = self.flow.steps.get(self.state["step"] or "") if self.flow else None

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -174,7 +175,7 @@ def evaluate(data_path: Path, test_file: Path | None, folds: int, errors: int) -
               help="Read the bot's review queue (nlu_review table) instead of JSON lines.")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
 @click.pass_context
-def review(ctx, source, from_database, output) -> None:
+def review(ctx: click.Context, source: TextIO, from_database: bool, output: TextIO) -> None:
     """Write low-confidence records as Rasa-format candidates for annotators."""
     if from_database:
         load = (ctx.find_root().obj or {}).get("review_records")  # given by `puente` (bot.cli)

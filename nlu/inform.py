@@ -10,6 +10,7 @@ intent (``inform`` leaves the ranking), and the province stays among the entitie
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from nlu.normalize import tokens
 
@@ -27,7 +28,7 @@ TOPICS = frozenset({
 })
 
 
-def without_slots(text: str, entities: list[dict]) -> str:
+def without_slots(text: str, entities: list[dict[str, Any]]) -> str:
     """``text`` with the province and sector mentions cut out."""
     pieces, cursor = [], 0
     for entity in sorted((e for e in entities if e.get("entity") in SLOT_ENTITIES),
@@ -38,7 +39,7 @@ def without_slots(text: str, entities: list[dict]) -> str:
     return " ".join(pieces)
 
 
-def read_past_slots(result: dict, classify: Callable[[str], tuple[str, float]]) -> dict:
+def read_past_slots(result: dict[str, Any], classify: Callable[[str], tuple[str, float]]) -> dict[str, Any]:
     """``result`` with its intent replaced by the topic of the words around the slot, when
     `inform` won but those words ask something (a new dict; the input is not changed)."""
     ranking = result.get("intent_ranking") or []

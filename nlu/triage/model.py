@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class Triage:
     confidence: float
     cues: tuple[str, ...] = field(default=())
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"category": self.category, "confidence": round(self.confidence, 4),
                 "cues": list(self.cues)}
 
@@ -125,7 +126,7 @@ class TriageClassifier:
         found = [t for t in map(self._classify_part, parts) if t.category is not None] if len(parts) > 1 else []
         if not found:
             return whole
-        return min(found, key=lambda t: (CATEGORIES.index(t.category), -t.confidence))  # type: ignore[arg-type]
+        return min(found, key=lambda t: (CATEGORIES.index(t.category), -t.confidence))
 
     def _classify_part(self, text: str) -> Triage:
         words = tokens(text)
