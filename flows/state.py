@@ -3,7 +3,7 @@
 Keys: language, province, opted_out, last_seen (ISO), flow/step/slots/asked_at/reprompts (the
 running flow), stack (interrupted flows), parked (an unfinished resumable flow), services,
 has_reports, handoff, paging (owned by the renderer), language_guessed, session flags (tip_shown, lang_offered,
-province_skipped), topic (the last rights answer, for follow-ups: flow, sector, at). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
+province_skipped), topic (the last rights answer, for follow-ups: flow, sector, at), crisis (a check-in is due). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def fresh(language: str | None = None) -> dict[str, Any]:
         "language_guessed": False,  # set from a message that showed no language (emoji, "ok")
         "province_skipped": False,
         "topic": None,
+        "crisis": False,  # thoughts of suicide told: the next message starts with a check-in
     }
 
 

@@ -59,9 +59,15 @@ class Handler(Navigator):
             self.triage()
         if self.triaged == "suicide":
             # Only the crisis line and warm words: no menu, no opt-out or erase offer after it.
+            st["crisis"] = True
             if first_contact:
                 self.emit("set_language", {"language": st["language"]})
             return self.result()
+        if st["crisis"] and not self.triaged:
+            # The message after it ("quebec") is answered, but a person who spoke of ending their
+            # life is asked how they are first, with the crisis line again.
+            st["crisis"] = False
+            self.say(Reply("triage.suicide.checkin"))
         if first_contact:
             self.emit("set_language", {"language": st["language"]})
         else:
@@ -134,6 +140,8 @@ class Handler(Navigator):
         self.emergency = category != "suicide"
         self.state["topic"] = None  # "q hago" after this is not a follow-up of an earlier answer
         self.say(self.triage_reply(category))
+        if category != "injury" and "injury" in self.parse.triage_also:
+            self.say(self.injury_reply("triage.also_injury"))  # pushed off a ladder: hurt, too
         self.emit("emergency", {"source": "triage", "category": category,
                                 "province": self.state["province"]})
 
@@ -143,12 +151,14 @@ class Handler(Navigator):
         return self.emergency and self.triaged != "injury"
 
     def triage_reply(self, category: str) -> Reply:
-        if category != "injury":
-            return Reply(f"triage.{category}")
+        return self.injury_reply("triage.injury") if category == "injury" else Reply(f"triage.{category}")
+
+    def injury_reply(self, msgid: str) -> Reply:
+        """The injury text, naming the province's compensation board and its line when known."""
         board = self.engine.facts.lookup("compensation_boards.{province}", self.state["province"])
         if isinstance(board, dict) and board.get("name") and board.get("phone"):
-            return Reply("triage.injury.board", {"board": board["name"], "phone": board["phone"]})
-        return Reply("triage.injury")
+            return Reply(f"{msgid}.board", {"board": board["name"], "phone": board["phone"]})
+        return Reply(msgid)
 
     def say(self, reply: Reply | None) -> None:
         # The triage reply already gave the emergency lines (the emergency flow repeats them).
