@@ -19,6 +19,8 @@ from .types import Reply, StepResult
 NOT_ROUTABLE = ("greet", "goodbye", "affirm", "deny", "nlu_fallback", "menu")
 MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
+#: A clarification with one guess this sure is no question: that topic is answered.
+ONE_GUESS_CONFIDENCE = 0.3
 #: A message of this many words in another (clearly detected) language switches at once; from
 #: OFFER_WORDS words a shorter one gets an offer to switch.
 SWITCH_WORDS = 6
@@ -192,9 +194,14 @@ class Handler(Navigator):
                 self.drop_parked()
 
     def remember_province(self) -> None:
+        """The province a message names (an effect: the conversation row keeps it), and its
+        sector (the state keeps it, for the exceptions of later answers)."""
         found = (self.parse.entity("province") or "").upper()
         if found and found != self.state["province"] and found in self.engine.provinces:
             self.emit("set_province", {"province": found})
+        sector = self.parse.entity("sector")
+        if sector and not self.answers_slot():
+            self.state["sector"] = sector
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -437,6 +444,10 @@ class Handler(Navigator):
             return False
         if self.state["flow"] is not None:
             self.complete()
+        confidence = dict(self.parse.ranking).get(candidates[0], 0.0)
+        if len(candidates) == 1 and confidence >= ONE_GUESS_CONFIDENCE:
+            self.start_flow(self.engine.route(candidates[0]))  # "did you mean: 1. Hours" asks for nothing
+            return True
         self.start_flow("clarify", {"candidates": candidates})
         return True
 

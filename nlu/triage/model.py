@@ -64,12 +64,13 @@ def training_examples(triage_dir: Path = TRIAGE_DATA, intent_dir: Path = INTENT_
     """The triage examples plus every intent example except `emergency`, labelled `none`, but
     for those holding an evidence phrase (cues.yml): "me cai del techo en la obra" is an
     `ask_injury` example, yet no ordinary message, and must not teach the classifier that it is."""
-    cues = CueIndex(load_cues(CUES_FILE, CATEGORIES))
-    ordinary = [
-        Example(e.text, NONE, e.entities, e.metadata)
-        for e in load(intent_dir).examples
-        if e.intent != "emergency" and not cues.matching(tokens(e.text))
-    ]
+    examples = [e for e in load(intent_dir).examples if e.intent != "emergency"]
+    # Only a cue's own words exclude an example: read as typos, "la semana pasada" would be a kick
+    # ("patada"), and the ordinary word would never be learned as one.
+    vocabulary = {word for e in examples for word in tokens(e.text)}
+    cues = CueIndex(load_cues(CUES_FILE, CATEGORIES), vocabulary)
+    ordinary = [Example(e.text, NONE, e.entities, e.metadata)
+                for e in examples if not cues.matching(tokens(e.text))]
     return list(load(triage_dir).examples) + ordinary
 
 
