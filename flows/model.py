@@ -16,10 +16,10 @@ FORMATS = ("money", "date", "number", "province", "language", "msgid")
 EFFECT_KINDS = (
     "set_language", "set_province", "opt_out", "opt_in", "erase_data", "file_report",
     "case_status", "find_ngo", "handoff_agent", "handoff_end", "relay_to_agent",
-    "topic_answered", "emergency", "more", "flow_completed", "flow_abandoned", "tip_delete_chat",
-    "set_pin",
+    "topic_answered", "emergency", "more", "flow_completed", "flow_cancelled", "flow_abandoned",
+    "tip_delete_chat", "set_pin",
 )
-SPECIAL_TARGETS = ("end", "menu", "resume", "discard")
+SPECIAL_TARGETS = ("end", "menu", "cancel", "resume", "discard")
 # The NLU's intent names (issue 3): a contract, so a typo in a flow is a load error.
 INTENTS = (
     "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
@@ -123,7 +123,7 @@ class Flow:
     then: str | None = None
     returns: str = "offer"  # offer | auto: how an interrupted flow comes back after this one
     entities: dict = field(default_factory=dict)
-    analytics: bool = True  # emit flow_completed / flow_abandoned (off for plain navigation)
+    analytics: bool = True  # emit flow_completed / _cancelled / _abandoned (off for plain navigation)
     next_step: str | None = None  # the step that answers "what do I do?" after this topic
     problems: str | None = None  # slot noting the problem intents of the message that starts it
     account: str | None = None  # slot keeping a long starting message as the worker's own account

@@ -320,6 +320,9 @@ class Navigator:
         elif target == "menu":
             self.complete()
             self.go_menu()
+        elif target == "cancel":
+            self.complete(cancelled=True)
+            self.go_menu()
         elif target == "resume":
             self.complete()
             self.resume()
@@ -340,13 +343,15 @@ class Navigator:
         else:
             self.enter(target)
 
-    def complete(self) -> None:
-        """The running flow reached its end (or left for another): analytics, discretion tip."""
+    def complete(self, cancelled: bool = False) -> None:
+        """The running flow reached its end (or left for another): analytics, discretion tip.
+        ``cancelled``: the worker said no at the end (a report not sent), which is no completion."""
         flow = self.flow
         if flow is None:
             return
         if flow.analytics:
-            self.emit("flow_completed", {"flow": flow.id, "step": self.state["step"]})
+            kind = "flow_cancelled" if cancelled else "flow_completed"
+            self.emit(kind, {"flow": flow.id, "step": self.state["step"]})
         if flow.sensitive:
             self.emit("tip_delete_chat", {})
         states.clear_flow(self.state)
