@@ -142,7 +142,8 @@ class Handler(Navigator):
         self.emergency = category != "suicide"
         self.state["topic"] = None  # "q hago" after this is not a follow-up of an earlier answer
         self.say(self.triage_reply(category))
-        if category != "injury" and "injury" in self.parse.triage_also:
+        hurt = "injury" in self.parse.triage_also or "ask_injury" in self.parse.problems
+        if category not in ("injury", "suicide") and hurt:
             self.say(self.injury_reply("triage.also_injury"))  # pushed off a ladder: hurt, too
         self.emit("emergency", {"source": "triage", "category": category,
                                 "province": self.state["province"]})
