@@ -88,3 +88,29 @@ def test_a_clarification_never_offers_a_single_guess(make_bot, sqlite_url):
     reply = ask(make_bot(sqlite_url), "do farm workers get overtime in saskatchewan", WORKER)
     assert sms_text("en", "clarify.ask")[:15] not in reply
     assert "1-800-667-1783" in reply  # Saskatchewan Employment Standards, in the hours answer
+
+
+@pytest.mark.parametrize(("language", "start", "no", "story", "employer"), [
+    ("tl", "gusto ko po mag report", "2",
+     "yung amo ko po sa farm sa leamington kinuha passport namin at pinagtatrabaho kami ng 14 oras "
+     "walang overtime, Greenleaf Farms po pangalan", "Greenleaf Farms"),
+    ("en", "i want to report my employer", "2",
+     "the boss at the farm took all our passports and we work 14 hours with no overtime, "
+     "the place is called Greenleaf Farms in leamington", "Greenleaf Farms"),
+])
+def test_a_report_told_in_own_words_shows_each_problem_and_the_real_name(
+        make_bot, sqlite_url, language, start, no, story, employer):
+    """Before, the summary said "Employer: farm sa leamington kinuha passport" (the story going on,
+    sent to an NGO as a name) and the passport was missing from the problems."""
+    from bot.text import catalogs
+
+    bot = make_bot(sqlite_url)
+    ask(bot, start, WORKER)
+    ask(bot, no, WORKER)  # not in danger now
+    summary = ask(bot, story, WORKER)
+    if sms_text(language, "report.ask.share")[:20] in summary:
+        summary = ask(bot, "1", WORKER)  # to an organization
+    tr = catalogs.translator(language)
+    assert employer in summary and "kinuha" not in summary and "took" not in summary
+    assert sms_text(language, "report.type.documents") in summary
+    assert tr.gettext("report.type.hours") in summary
