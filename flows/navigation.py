@@ -95,6 +95,8 @@ class Navigator:
                 found = story.employer_in(text, keywords)
             else:
                 found = self.parse.entity(entity)
+                if entity == "sector" and not found:
+                    found = self.state["sector"]  # named earlier in the conversation
                 if found and entity in ("province", "case_code"):
                     found = found.upper()
                 if entity == "province" and found not in self.engine.provinces:
