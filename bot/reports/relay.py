@@ -26,9 +26,8 @@ from bot.conversation.effects import Context, handler
 from bot.errors import PuenteError
 from bot.outbox import WHATSAPP_WINDOW, in_whatsapp_window, queue_template, queue_text
 from bot.portal import notify  # noqa: F401  (queues staff notices of new referrals)
-from bot.portal.models import RelayMessage
 from bot.reports import casecode, timeline
-from bot.reports.models import Report
+from bot.reports.models import RelayMessage, Report
 from bot.reports.notify import conversation_of
 from bot.reports.service import CODE_KEY_PURPOSE
 from bot.routing.models import Referral

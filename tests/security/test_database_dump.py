@@ -52,8 +52,8 @@ def test_a_report_is_dated_to_the_day_only(make_bot, database_url):
 def test_a_referral_and_relay_messages_are_dated_to_the_hour_only(make_bot, database_url):
     """Made when the report is filed, a referral to the second would date the report (and so its
     worker's messages); a relay message would match the worker's inbound or outbox row."""
-    from bot.portal.models import RelayMessage
     from bot.reports import relay
+    from bot.reports.models import RelayMessage
     from bot.routing.models import Referral
 
     bot = make_bot(database_url)

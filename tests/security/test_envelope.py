@@ -18,8 +18,7 @@ from sqlalchemy import select, text, update
 from bot.cli import main
 from bot.errors import ConfigError
 from bot.jobs import tasks
-from bot.portal.models import Note
-from bot.reports.models import EmployerMention, Report, ReportMedia
+from bot.reports.models import EmployerMention, Note, Report, ReportMedia
 from bot.runtime import Runtime, set_current
 from bot.store import migrate
 from bot.store.db import utcnow

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.conversation import pin, sealed_state
-from bot.portal.models import RelayMessage
-from bot.reports.models import Report
+from bot.reports.models import RelayMessage, Report
 from bot.reports.notify import notify_worker
 from bot.store.db import utcnow
 from bot.store.models import Conversation
