@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import click
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -410,3 +411,11 @@ def _suggest(loc: tuple) -> str:
         model = annotation
     close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    """The settings of a `puente` command: config.yaml, or the file given with --config."""
+    try:
+        return load_settings((ctx.find_root().obj or {}).get("config"), **overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None

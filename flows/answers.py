@@ -41,7 +41,7 @@ INVALID = Answer("invalid")
 PROVINCE_ORDER = ("ON", "BC", "QC", "AB", "MB", "SK", "NS", "NB", "PE", "NL", "YT", "NT", "NU")
 
 
-def step_options(step: Step, slots: dict, skip_label: str = "common.skip",
+def step_options(step: Step, slots: dict[str, Any], skip_label: str = "common.skip",
                  province_list: bool = False) -> tuple[Option, ...]:
     """The numbered options shown for a step, including built-in yes/no, province and skip.
 
@@ -151,7 +151,7 @@ def _multi(options: tuple[Option, ...]) -> Answer:
     return Answer("options", options=chosen) if chosen else Answer("skip")
 
 
-def read_value(step: Step, text: str, parse: ParseView, media: tuple, keywords: Keywords) -> Answer:
+def read_value(step: Step, text: str, parse: ParseView, media: tuple[Any, ...], keywords: Keywords) -> Answer:
     """The answer by the step's type once no option matched."""
     stripped = (text or "").strip()
     kind = step.ask

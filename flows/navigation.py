@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import problems, story
 from . import state as states
 from .answers import TEXT_LIMIT, step_options
-from .model import SPECIAL_TARGETS, Flow, Message, Param, Step
+from .model import SPECIAL_TARGETS, EffectSpec, Flow, Message, Option, Param, Step
 from .parse import ParseView
 from .types import Effect, Reply, ReplyOption, Turn
 
@@ -96,6 +96,8 @@ class Navigator:
                 found = story.employer_in(text, keywords)
             else:
                 found = self.parse.entity(entity)
+                if entity == "sector" and not found:
+                    found = self.state["sector"]  # named earlier in the conversation
                 if found and entity in ("province", "case_code"):
                     found = found.upper()
                 if entity == "province" and found not in self.engine.provinces:
@@ -114,7 +116,7 @@ class Navigator:
             extra.extend(self.engine.flows[recent["flow"]].intents)
         self.state["slots"][slot] = story.problems_named(self.parse, extra)
 
-    def emit(self, kind: str, data: dict | None = None) -> None:
+    def emit(self, kind: str, data: dict[str, Any] | None = None) -> None:
         """Record an effect, and apply the part of it that lives in the engine's own state."""
         if self.stopped:
             return
@@ -192,7 +194,7 @@ class Navigator:
             return [self.fill(v) for v in value]
         return value
 
-    def perform(self, says: tuple[Message, ...], effects: tuple, settings: dict | None = None) -> None:
+    def perform(self, says: tuple[Message, ...], effects: tuple[EffectSpec, ...], settings: dict[str, Any] | None = None) -> None:
         for message in says:
             self.say(self.render(message))
         for spec in effects:
@@ -206,7 +208,7 @@ class Navigator:
     def flow(self) -> Flow | None:
         return self.engine.flows.get(self.state["flow"] or "")
 
-    def start_flow(self, flow_id: str, slots: dict | None = None, fresh: bool = False) -> None:
+    def start_flow(self, flow_id: str, slots: dict[str, Any] | None = None, fresh: bool = False) -> None:
         flow = self.engine.flows.get(flow_id)
         if flow is None:
             flow = self.engine.flows["menu"]
@@ -289,7 +291,7 @@ class Navigator:
         self.hops = 0
         self.start_flow("menu")
 
-    def options(self, step: Step) -> tuple:
+    def options(self, step: Step) -> tuple[Option, ...]:
         """The options shown for ``step`` on this turn's channel."""
         return step_options(step, self.state["slots"],
                             province_list=self.turn.channel in self.engine.province_list_channels)
@@ -328,6 +330,9 @@ class Navigator:
         elif target == "menu":
             self.complete()
             self.go_menu()
+        elif target == "cancel":
+            self.complete(cancelled=True)
+            self.go_menu()
         elif target == "resume":
             self.complete()
             self.resume()
@@ -348,13 +353,15 @@ class Navigator:
         else:
             self.enter(target)
 
-    def complete(self) -> None:
-        """The running flow reached its end (or left for another): analytics, discretion tip."""
+    def complete(self, cancelled: bool = False) -> None:
+        """The running flow reached its end (or left for another): analytics, discretion tip.
+        ``cancelled``: the worker said no at the end (a report not sent), which is no completion."""
         flow = self.flow
         if flow is None:
             return
         if flow.analytics:
-            self.emit("flow_completed", {"flow": flow.id, "step": self.state["step"]})
+            kind = "flow_cancelled" if cancelled else "flow_completed"
+            self.emit(kind, {"flow": flow.id, "step": self.state["step"]})
         if flow.sensitive:
             self.emit("tip_delete_chat", {})
         states.clear_flow(self.state)
@@ -388,7 +395,7 @@ class Navigator:
         while len(st["stack"]) > MAX_STACK:
             self.abandon(st["stack"].pop(0), park=True)
 
-    def restore(self, frame: dict) -> None:
+    def restore(self, frame: dict[str, Any]) -> None:
         flow = self.engine.flows.get(frame["flow"])
         if flow is None or frame["step"] not in flow.steps:
             self.go_menu()
@@ -422,7 +429,7 @@ class Navigator:
         else:
             self.go_menu()
 
-    def abandon(self, frame: dict, park: bool) -> None:
+    def abandon(self, frame: dict[str, Any], park: bool) -> None:
         flow = self.engine.flows.get(frame["flow"])
         if park and flow is not None and flow.resumable:
             self.drop_parked()
@@ -452,7 +459,7 @@ class Navigator:
         self.abandon_all(park=True)
         self.start_flow("menu")
 
-    def store_media(self, step: Step, items: list) -> int:
+    def store_media(self, step: Step, items: list[Any]) -> int:
         slot = step.slot or "media"
         kept = list(self.state["slots"].get(slot) or [])
         kept.extend(items[: max(0, MAX_MEDIA - len(kept))])

@@ -30,8 +30,10 @@ def _nice_max(value: float) -> int:
 
 
 def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560, limit: int = 15,
-              no_data: str = "No data") -> str:
-    """Horizontal bars, one per row, largest first as given."""
+              no_data: str = "No data", figure: Callable[[Cell], str] | None = None) -> str:
+    """Horizontal bars, one per row, largest first as given; ``figure`` writes a value in the
+    reader's language (``labels.Words.figure``; the cell's own text by default)."""
+    figure = figure or _text
     rows = list(rows)[:limit]
     label_w, row_h, top = 170, 24, 28
     height = top + row_h * max(len(rows), 1) + 8
@@ -47,7 +49,7 @@ def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560,
         if cell.number is not None:
             w = plot_w * (cell.number / scale_max)
             parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{BAR}"/>')
-            parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" {FONT}>{escape(cell.text)}</text>')
+            parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" {FONT}>{escape(figure(cell))}</text>')
         else:
             parts.append(f'<text x="{label_w + 6}" y="{y + 15}" {FONT} fill="{MUTED}">{escape(cell.text)}</text>')
     parts.append("</svg>")
@@ -55,10 +57,11 @@ def bar_chart(rows: Sequence[tuple[str, Cell]], title: str, *, width: int = 560,
 
 
 def line_chart(series: Sequence[tuple[str, Cell]], title: str, *, width: int = 560, height: int = 200,
-               month_label: Callable[[str], str] | None = None) -> str:
+               month_label: Callable[[str], str] | None = None,
+               figure: Callable[[Cell], str] | None = None) -> str:
     """A monthly trend: a point per shown month, a gap (and the cell's text) where it is suppressed;
-    ``month_label`` names a month on the axis ("Oct 26" by default)."""
-    month_label = month_label or _short
+    ``month_label`` names a month on the axis ("Oct 26" by default), ``figure`` writes a value."""
+    month_label, figure = month_label or _short, figure or _text
     left, right, top, bottom = 44, 28, 28, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     scale_max = _nice_max(max((c.number or 0 for _, c in series), default=0))
@@ -69,7 +72,8 @@ def line_chart(series: Sequence[tuple[str, Cell]], title: str, *, width: int = 5
         value = scale_max * tick // 4
         y = top + plot_h - plot_h * tick / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" {FONT} text-anchor="end" fill="{MUTED}">{value:g}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" {FONT} text-anchor="end" fill="{MUTED}">'
+                     f'{escape(figure(Cell(str(value), value)))}</text>')
     segment: list[str] = []
     segments: list[list[str]] = []
     for i, (month, cell) in enumerate(series):
@@ -86,7 +90,7 @@ def line_chart(series: Sequence[tuple[str, Cell]], title: str, *, width: int = 5
         y = top + plot_h - plot_h * cell.number / scale_max
         segment.append(f"{x:.1f},{y:.1f}")
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{BAR}"><title>{escape(month)}: '
-                     f'{escape(cell.text)}</title></circle>')
+                     f'{escape(figure(cell))}</title></circle>')
     if segment:
         segments.append(segment)
     for points in segments:
@@ -103,6 +107,10 @@ def _open(width: int, height: int, title: str) -> str:
 
 def _clip(label: str, size: int = 26) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
+
+
+def _text(cell: Cell) -> str:
+    return cell.text
 
 
 def _short(month: str) -> str:

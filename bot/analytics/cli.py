@@ -10,19 +10,22 @@ import click
 @click.command("digest")
 @click.option("--month", required=True, help="The month to report on, as YYYY-MM (e.g. 2026-10).")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the HTML digest here (default: puente-digest-YYYY-MM.html).")
+              help="Write the HTML digest here (default: puente-digest-YYYY-MM-LANG.html).")
 @click.option("--pdf", is_flag=True, help="Also print it to PDF beside the HTML (needs headless Chromium).")
 @click.option("--email", is_flag=True, help="E-mail it to analytics.digest_recipients (an rq job when Redis is set).")
+@click.option("--language", type=click.Choice(["en", "fr"]),
+              help="Write it in English or French (default: portal.default_language).")
 @click.pass_context
-def digest(ctx: click.Context, month: str, out: Path | None, pdf: bool, email: bool) -> None:
+def digest(ctx: click.Context, month: str, out: Path | None, pdf: bool, email: bool, language: str | None) -> None:
     """Write the monthly digest: summary, headline figures, trends and tables, small counts suppressed."""
-    from bot.analytics import dashboard
+    from bot.analytics import dashboard, labels
     from bot.analytics import digest as digests
     from bot.analytics.jobs import EMAIL_JOB, send_digest
-    from bot.cli import settings_from
     from bot.runtime import Runtime, set_current
+    from bot.settings import settings_from
 
     settings = settings_from(ctx)
+    language = language or settings.portal.default_language
     try:
         month = dashboard.parse_month(month)
     except dashboard.MonthError as exc:
@@ -35,9 +38,9 @@ def digest(ctx: click.Context, month: str, out: Path | None, pdf: bool, email: b
     set_current(runtime)
     with runtime.db.session() as session:
         report = dashboard.build(session, month, k=settings.analytics.small_cell_threshold,
-                                 trend_months=settings.analytics.trend_months)
-    path = digests.write(report, out or Path(f"puente-digest-{month}.html"))
-    click.echo(f"digest for {dashboard.month_name(month)} written to {path}"
+                                 trend_months=settings.analytics.trend_months, words=labels.Words(language))
+    path = digests.write(report, out or Path(f"puente-digest-{month}-{language}.html"))
+    click.echo(f"digest for {dashboard.month_name(month)} ({language}) written to {path}"
                + (" (nothing was recorded that month)" if report.empty else ""))
     if pdf:
         try:
@@ -46,7 +49,7 @@ def digest(ctx: click.Context, month: str, out: Path | None, pdf: bool, email: b
             click.echo(f"no PDF: {exc}", err=True)
     if email:
         if settings.redis_url:
-            queued = runtime.enqueue(EMAIL_JOB, month)
+            queued = runtime.enqueue(EMAIL_JOB, month, language)
             click.echo("e-mail queued for the worker" if queued else "could not queue the e-mail: Redis is down")
         else:
-            click.echo(f"digest e-mailed to {send_digest(runtime, month)} recipient(s)")
+            click.echo(f"digest e-mailed to {send_digest(runtime, month, language)} recipient(s)")

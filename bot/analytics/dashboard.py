@@ -20,6 +20,8 @@ from bot.analytics.suppression import Cell, Cube
 from bot.errors import PuenteError
 
 FILTER_DIMS = ("province", "language", "sector", "channel")
+#: The flow whose ends the reports section shows beside the reports filed (flows/report.yaml).
+REPORT_FLOW = "report"
 _ALLOWED = {"province": set(labels.PROVINCES), "language": set(labels.LANGUAGES),
             "sector": set(labels.SECTORS) | {labels.UNKNOWN}, "channel": set(labels.CHANNELS)}
 
@@ -185,11 +187,13 @@ class _Builder:
         self.f, self.month, self.months, self.filters, self.w = figures, month, months, filters, words
         self.previous = months[-2]
 
-    def headline(self, key: str, measure: str | None = None, *, trend: bool = False) -> Headline:
+    def headline(self, key: str, measure: str | None = None, *, trend: bool = False,
+                 **coords: str) -> Headline:
+        """A headline figure: ``measure`` (``key`` by default), for ``coords`` (e.g. one flow)."""
         measure = measure or key
-        cell = self.f.cell(measure, self.month)
-        change = sup.difference(cell, self.f.cell(measure, self.previous))
-        series = [(m, self.f.cell(measure, m)) for m in self.months] if trend else []
+        cell = self.f.cell(measure, self.month, **coords)
+        change = sup.difference(cell, self.f.cell(measure, self.previous, **coords))
+        series = [(m, self.f.cell(measure, m, **coords)) for m in self.months] if trend else []
         return Headline(key, self.w(f"analytics.headline.{key}"), cell, change, series)
 
     def section(self, key: str, headlines: list[Headline], tables: list[Table | None], **params: str) -> Section:
@@ -240,8 +244,12 @@ class _Builder:
 
     def reports(self) -> Section:
         types = self.by("reports_by_type", "subject", ["report_types"], name=self.w.abuse, note=True)
-        return self.section("reports", [self.headline("reports", trend=True)],
-                            [types, *self.by_dimensions("reports", ["reports"])])
+        # A report the worker cancelled at the summary, or left and dropped, is not a report
+        # filed: the report flow's own ends, counted apart.
+        headlines = [self.headline("reports", trend=True),
+                     self.headline("reports_cancelled", "flows_cancelled", subject=REPORT_FLOW),
+                     self.headline("reports_abandoned", "flows_abandoned", subject=REPORT_FLOW)]
+        return self.section("reports", headlines, [types, *self.by_dimensions("reports", ["reports"])])
 
     def referrals(self) -> Section:
         m, f = self.month, self.f
@@ -263,7 +271,8 @@ class _Builder:
         return self.section("referrals", headlines, [outcomes, *tables], month=self.w.month(m))
 
     def dropoff(self) -> Section:
-        flows = self.by("flows", "subject", ["flows_completed", "flows_abandoned"])
+        flows = self.by("flows", "subject", ["flows_completed", "flows_cancelled", "flows_abandoned"],
+                        name=self.w.flow)
         steps = self.by("abandoned_steps", "subject", ["abandoned_at"], name=self.w.step)
         return self.section("dropoff", [], [flows, steps])
 
@@ -302,7 +311,7 @@ def _say(cell: Cell, words: labels.Words, k: int) -> str:
         return words("analytics.figure.small", k=k)
     if cell.status == "hidden":
         return words("analytics.figure.hidden")
-    return cell.text
+    return words.figure(cell)
 
 
 def _top(b: _Builder, measure: str) -> tuple[str, Cell] | None:
@@ -324,17 +333,18 @@ def _summary(b: _Builder, empty: bool) -> list[str]:
     workers = f.cell("workers", m)
     change = sup.difference(workers, f.cell("workers", b.previous))
     reach = {"month": w.month(m), "workers": say("workers"), "conversations": say("conversations")}
-    lines = [w("analytics.summary.reach_change", change=change.text, previous=w.month(b.previous), **reach)
+    lines = [w("analytics.summary.reach_change", change=w.figure(change), previous=w.month(b.previous), **reach)
              if change.shown else w("analytics.summary.reach", **reach)]
     top = _top(b, "topics_answered")
     lines.append(w("analytics.summary.answers_top", answers=say("topics_answered"), topic=w.topic(top[0]).lower(),
-                   count=top[1].text) if top else w("analytics.summary.answers", answers=say("topics_answered")))
+                   count=w.figure(top[1])) if top else w("analytics.summary.answers", answers=say("topics_answered")))
     top = _top(b, "report_types")
     lines.append(w("analytics.summary.reports_top", reports=say("reports"), type=w.abuse(top[0]).lower())
                  if top else w("analytics.summary.reports", reports=say("reports")))
     figures = {h.key: h.cell for s in b.sections if s.key == "referrals" for h in s.headlines}
-    timing = (w("analytics.summary.timing", share=figures["ack_48h"].text, median=figures["ack_median"].text)
-              if figures["ack_48h"].shown and figures["ack_median"].shown else w("analytics.summary.timing_hidden"))
+    share, median = figures["ack_48h"], figures["ack_median"]
+    timing = (w("analytics.summary.timing", share=w.figure(share), median=w.figure(median))
+              if share.shown and median.shown else w("analytics.summary.timing_hidden"))
     lines.append(w("analytics.summary.referrals", referrals=say("referrals_sent")) + " " + timing)
     lines.append(w("analytics.summary.coverage", fallback=say("fallback_used"), unmatched=say("unmatched")))
     return lines

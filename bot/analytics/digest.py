@@ -3,7 +3,8 @@ when a headless Chromium is installed), and the job that e-mails it.
 
 It holds the month's summary, headline figures with their change, trend charts and the main
 tables, read from the same protected report as the dashboard, so it shows nothing the
-dashboard would hide.
+dashboard would hide. It is written in the report's language (the portal's: English or French,
+from the same ``analytics.*`` catalog), numbers and months as that language writes them.
 """
 
 from __future__ import annotations
@@ -20,16 +21,19 @@ from markupsafe import Markup
 from bot.analytics import charts
 from bot.analytics.dashboard import MonthReport
 from bot.errors import PuenteError
+from bot.portal.models import LANGUAGES as PORTAL_LANGUAGES
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Browsers that can print a page to PDF without a display, tried in this order.
 RENDERERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell")
+#: The languages a digest is written in: the portal's, from its catalog.
+LANGUAGES = PORTAL_LANGUAGES
 #: Tables the digest shows in full (the dashboard has them all).
 DIGEST_TABLES = ("reach_by_province", "reach_by_language", "knowledge_by_topic", "reports_by_type",
                  "reports_by_province", "referral_outcomes", "referrals_by_province", "coverage_gaps",
-                 "coverage_by_province", "abandoned_steps")
+                 "coverage_by_province", "flows", "abandoned_steps")
 
 
 class DigestError(PuenteError):
@@ -44,16 +48,19 @@ def render(report: MonthReport) -> str:
     """The digest as one self-contained HTML page (styles inline, charts as inline SVG)."""
     words = report.words
     trends = [Markup(charts.line_chart(h.trend, words("analytics.chart.trend", label=h.label),
-                                       month_label=words.short_month))
+                                       month_label=words.short_month, figure=words.figure))
               for s in report.sections for h in s.headlines if h.trend]
     tables = {t.key: t for t in report.tables}
     chosen = [tables[key] for key in DIGEST_TABLES if key in tables and tables[key].rows]
     bars = {t.key: Markup(charts.bar_chart([(label, cells[0]) for _, label, cells in t.rows],
                                            words("analytics.chart.bars", column=t.columns[0], table=t.title),
-                                           limit=10, no_data=words("analytics.no_data")))
+                                           limit=10, no_data=words("analytics.no_data"), figure=words.figure))
             for t in chosen}
+    filters = ", ".join(f"{words.dimension(dim).lower()} {words.value(dim, code)}"
+                        for dim, code in report.filters.as_dict().items())
     return _environment().get_template("admin/digest.html").render(
-        report=report, month_name=report.month_name, trends=trends, tables=chosen, bars=bars)
+        report=report, w=words, month_name=report.month_name, trends=trends, tables=chosen, bars=bars,
+        filters=filters)
 
 
 def write(report: MonthReport, path: str | Path) -> Path:
@@ -89,14 +96,15 @@ def to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 90) 
 
 
 def subject(report: MonthReport) -> str:
-    return f"Puente digest: {report.month_name}"
+    return report.words("analytics.digest.title", month=report.month_name)
 
 
 def plain_text(report: MonthReport) -> str:
     """The e-mail's text part: the summary and the headline figures."""
+    words = report.words
     lines = [subject(report), "", *report.summary, ""]
     for section in report.sections:
         for h in section.headlines:
-            lines.append(f"{h.label}: {h.cell.text}")
-    lines += ["", f"Counts from 1 to {report.k - 1} are shown as <{report.k}; x marks a hidden figure."]
+            lines.append(words("analytics.digest.line", label=h.label, figure=words.figure(h.cell)))
+    lines += ["", words("analytics.suppression_note", below=report.k - 1, k=report.k)]
     return "\n".join(lines)

@@ -27,8 +27,8 @@ from flows import Effect
 #: Every kind of fact the log holds (the indicators read these names).
 #: ``worker_profile``: the worker's province or language became known later in the month.
 KINDS = frozenset({
-    "conversation_started", "topic_asked", "topic_answered", "flow_completed", "flow_abandoned",
-    "report_filed", "report_type", "match", "coverage_gap", "referral_sent",
+    "conversation_started", "topic_asked", "topic_answered", "flow_completed", "flow_cancelled",
+    "flow_abandoned", "report_filed", "report_type", "match", "coverage_gap", "referral_sent",
     "referral_acknowledged", "referral_accepted", "referral_declined", "referral_closed",
     "relay_message", "opt_out", "opt_in", "erase_data", "emergency", "employer_alert", "worker_profile",
 })  # fmt: skip
@@ -177,7 +177,7 @@ def _topic_answered(context: Context, effect: Effect) -> None:
     record(context.session, "topic_answered", subject=effect.data.get("topic"), **dims)
 
 
-@handler("flow_completed", "flow_abandoned")
+@handler("flow_completed", "flow_cancelled", "flow_abandoned")
 def _flow_ended(context: Context, effect: Effect) -> None:
     record(context.session, effect.kind, subject=effect.data.get("flow"), step=effect.data.get("step"),
            **_worker_dims(context))

@@ -146,17 +146,20 @@ def _floats(listed: object) -> list[float]:
     return [float(v) for v in listed if v is not None]  # type: ignore[union-attr]
 
 
+_FLOW_MEASURES = {"flow_completed": "flows_completed", "flow_cancelled": "flows_cancelled",
+                  "flow_abandoned": "flows_abandoned"}
+
+
 def dropoff(session: Session, months: Sequence[str]) -> Counts:
-    """Flows completed and abandoned, and the step where each abandoned run stopped."""
+    """Flows completed, cancelled by the worker (a report not sent) and abandoned, and the step
+    where each abandoned run stopped."""
     counts = Counts()
-    rows = _grouped(session, ("flow_completed", "flow_abandoned"), months,
+    rows = _grouped(session, ("flow_completed", "flow_cancelled", "flow_abandoned"), months,
                     subject=(E.subject + literal(" @ ") + func.coalesce(E.step, "?")).label("subject"))
     for row in rows:
         flow, _, step = row.subject.partition(" @ ") if row.subject else ("?", "", "?")
-        if row.kind == "flow_completed":
-            counts.add("flows_completed", row.period, _coords(row, flow), row.n)
-        else:
-            counts.add("flows_abandoned", row.period, _coords(row, flow), row.n)
+        counts.add(_FLOW_MEASURES[row.kind], row.period, _coords(row, flow), row.n)
+        if row.kind == "flow_abandoned":
             counts.add("abandoned_at", row.period, _coords(row, f"{flow} @ {step}"), row.n)
     return counts
 

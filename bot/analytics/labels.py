@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 
+from bot.analytics.suppression import Cell
 from bot.text import catalogs
 
 DIMENSIONS = ("province", "language", "sector", "channel")
@@ -30,6 +32,7 @@ class Words:
     def __init__(self, language: str = "en", *, strict: bool | None = None):
         self.language = language
         self.translator = catalogs.translator(language, domain="portal", strict=strict)
+        self.locale = catalogs.BABEL_LOCALES.get(language, "en_CA")
 
     def __call__(self, msgid: str, **params: object) -> str:
         return self.translator.gettext(msgid, **params)
@@ -68,16 +71,39 @@ class Words:
         name = self.value(kind, what) if kind in _FAMILY else what.replace("_", " ")
         return self("analytics.gap", kind=self._named("analytics.gap_kind", kind), what=name)
 
+    def flow(self, code: str) -> str:
+        """A flow's name: a rights topic's (``topic.wages``), else ``analytics.flow.<id>``."""
+        if code.startswith("topic."):
+            return self.topic(code.removeprefix("topic."))
+        return self._named("analytics.flow", code)
+
     def step(self, code: str) -> str:
         flow, _, where = code.partition(" @ ")
-        return self("analytics.step", flow=flow, step=where)
+        return self("analytics.step", flow=self.flow(flow), step=where)
+
+    def figure(self, cell: Cell) -> str:
+        """A protected cell as this language writes it: "1,234" / "1 234", "45%" / "45 %",
+        "12.5 h" / "12,5 h", "+3"; a suppressed cell keeps its mark ("<5", "x")."""
+        if cell.number is None or not cell.shown:
+            return cell.text
+        if cell.kind == "percent":
+            return format_percent(cell.number / 100, locale=self.locale)
+        if cell.kind == "hours":
+            return format_decimal(cell.number, "#,##0.0", locale=self.locale) + " h"
+        if cell.kind == "change":
+            return format_decimal(cell.number, "+#,##0;-#,##0", locale=self.locale)
+        return self.number(cell.number)
+
+    def number(self, value: float) -> str:
+        """A count as this language writes it (a chart's axis, a figure)."""
+        return format_decimal(value, locale=self.locale)
 
     def month(self, month: str) -> str:
         """"2026-10" as "October 2026" / "octobre 2026"."""
         year, mon = map(int, month.split("-"))
-        return format_date(date(year, mon, 1), "MMMM y", locale=catalogs.BABEL_LOCALES.get(self.language, "en_CA"))
+        return format_date(date(year, mon, 1), "MMMM y", locale=self.locale)
 
     def short_month(self, month: str) -> str:
         """"2026-10" as "Oct 26" / "oct. 26" for a chart's axis."""
         year, mon = map(int, month.split("-"))
-        return format_date(date(year, mon, 1), "MMM yy", locale=catalogs.BABEL_LOCALES.get(self.language, "en_CA"))
+        return format_date(date(year, mon, 1), "MMM yy", locale=self.locale)

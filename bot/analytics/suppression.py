@@ -26,6 +26,9 @@ class Cell:
     text: str
     number: float | None = None
     status: str = "shown"  # shown | small | hidden
+    #: What ``number`` is, for writing it in a reader's language (``labels.Words.figure``):
+    #: count | percent | hours | change. ``text`` is the language-neutral form (the CSV's).
+    kind: str = "count"
 
     @property
     def shown(self) -> bool:
@@ -204,14 +207,14 @@ def share(part: Cell, whole: Cell, k: int) -> Cell:
     if is_small(whole.number - part.number, k):
         return hidden()
     pct = 100.0 * part.number / whole.number
-    return Cell(f"{pct:.0f}%", round(pct, 1))
+    return Cell(f"{pct:.0f}%", round(pct, 1), kind="percent")
 
 
-def statistic(value: float | None, n: int, k: int, unit: str = "h") -> Cell:
-    """A median or percentile over ``n`` values: shown only when at least ``k`` values made it."""
+def statistic(value: float | None, n: int, k: int) -> Cell:
+    """A median or percentile of hours over ``n`` values: shown only when at least ``k`` values made it."""
     if value is None or n < k:
         return hidden()
-    return Cell(f"{value:.1f} {unit}".strip(), round(value, 1))
+    return Cell(f"{value:.1f} h", round(value, 1), kind="hours")
 
 
 def difference(current: Cell, previous: Cell) -> Cell:
@@ -219,4 +222,4 @@ def difference(current: Cell, previous: Cell) -> Cell:
     if not (current.shown and previous.shown) or current.number is None or previous.number is None:
         return hidden()
     delta = int(current.number - previous.number)
-    return Cell(f"{delta:+d}", delta)
+    return Cell(f"{delta:+d}", delta, kind="change")

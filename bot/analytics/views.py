@@ -47,7 +47,7 @@ def _teardown(exc: BaseException | None) -> None:
 
 @bp.context_processor
 def _globals() -> dict[str, Any]:
-    return {"_": web._, "user": g.get("user"), "lang": g.get("lang", "en"), "languages": ("en", "fr")}
+    return {"_": web._, "user": g.get("user"), "lang": g.get("lang", "en"), "languages": digest.LANGUAGES}
 
 
 def _report(language: str | None = None) -> MonthReport:
@@ -100,7 +100,9 @@ def export_table(key: str) -> Response:
 
 @bp.get("/digest")
 def digest_page() -> Response:
-    report = _report("en")  # the digest is written for the program's stakeholders, in English
+    """The digest in the language asked for (``?lang=fr``), else the portal's."""
+    language = request.args.get("lang")
+    report = _report(language if language in digest.LANGUAGES else None)
     audit.record(web.db(), g.user.id, "admin.digest", _target(report))
     response = Response(digest.render(report))
     # The digest is a file of its own with its styles inline.
@@ -136,13 +138,13 @@ def _charts(report: MonthReport) -> dict[str, Markup]:
             if headline.trend:
                 out[headline.key] = Markup(charts.line_chart(
                     headline.trend, words("analytics.chart.trend", label=headline.label),
-                    month_label=words.short_month))
+                    month_label=words.short_month, figure=words.figure))
         for table in section.tables:
             if table.rows:
                 out[table.key] = Markup(charts.bar_chart(
                     [(label, cells[0]) for _, label, cells in table.rows],
                     words("analytics.chart.bars", column=table.columns[0], table=table.title),
-                    no_data=words("analytics.no_data")))
+                    no_data=words("analytics.no_data"), figure=words.figure))
     return out
 
 

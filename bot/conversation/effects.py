@@ -146,8 +146,8 @@ def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
 
 @handler("erase_data")
 def _erase(context: Context, effect: Effect) -> None:
-    """Erase the worker's conversation, messages and outbox, and Twilio's copies of every message.
-    Areas holding more (reports) add their own."""
+    """Erase the worker's conversation, messages and outbox, its data key, and Twilio's copies of
+    every message. Areas holding more (reports) add their own."""
     session, conversation, runtime = context.session, context.conversation, context.runtime
     inbound = session.scalars(select(InboundMessage).where(InboundMessage.conversation_id == conversation.id)).all()
     session.add_all(ErasedMessage(message_sid=row.message_sid) for row in inbound)
@@ -159,5 +159,7 @@ def _erase(context: Context, effect: Effect) -> None:
     session.execute(delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id))
     session.execute(delete(InboundMessage).where(InboundMessage.conversation_id == conversation.id))
     session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+    # Crypto-shred: a copy of its rows left anywhere (a backup, a page not yet reused) stays closed.
+    runtime.envelope.destroy(session, conversation.data_key_id)
     session.expunge_all()
     context.erased = True

@@ -3,13 +3,15 @@ an empty month says so, a future month is refused. Also: erasing a worker unlink
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.analytics import dashboard, digest
+from bot.analytics import dashboard, digest, labels
 from bot.analytics.events import reach_pseudonym, record
 from bot.analytics.jobs import EMAIL_JOB
 from bot.analytics.models import AnalyticsEvent
@@ -88,6 +90,78 @@ def test_the_digest_prints_to_pdf_when_a_renderer_is_installed(filled, tmp_path)
 
 
 @pytest.fixture
+def with_referrals(filled):
+    """``filled``, and 6 referrals sent last month, acknowledged after 10.5 to 15.5 hours (median 13)."""
+    database = Database(filled)
+    with database.session() as session:
+        for n in range(6):
+            dims = {"at": AT, "cohort": LAST_MONTH, "province": "ON", "language": "es", "channel": "sms"}
+            record(session, "referral_sent", flag=False, **dims)
+            record(session, "referral_acknowledged", value=10.5 + n, **dims)
+    database.dispose()
+    return filled
+
+
+def _figures(page: str) -> list[str]:
+    """Every figure of the digest's tables, in order."""
+    return re.findall(r'<td class="num[^"]*">(.*?)</td>', page)
+
+
+def _plain(figure: str) -> str:
+    """A French figure written the English way ("1 234,5 %" -> "1234.5%"), to compare the two."""
+    return figure.replace("\u00a0", "").replace("\u202f", "").replace(",", ".")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_digest_reads_in_french_with_the_same_figures(with_referrals, tmp_path):
+    english, french = tmp_path / "en.html", tmp_path / "fr.html"
+    assert run(with_referrals, "--month", LAST_MONTH, "--out", str(english), "--language", "en").exit_code == 0
+    result = run(with_referrals, "--month", LAST_MONTH, "--out", str(french), "--language", "fr")
+    assert result.exit_code == 0, result.output
+    assert "(fr)" in result.output
+    en, fr = english.read_text(), html.unescape(french.read_text())
+    month = labels.Words("fr").month(LAST_MONTH)
+    assert '<html lang="fr">' in fr
+    assert f"Bilan Puente : {month}" in fr
+    assert f"En {month}, Puente a joint 15 travailleurs en 15 conversations" in fr
+    assert "Les travailleurs ont déposé 7 signalements" in fr
+    for heading in ("En bref", "Chiffres clés", "Tendances", "Détails", "Comment lire ce bilan",
+                    "Signalements déposés", "Travailleurs joints", "Signalements annulés par le travailleur"):
+        assert heading in fr, heading
+    # Numbers as French writes them: a decimal comma, a space before % and h.
+    assert "(médiane 13,0 h)" in fr and "100\u00a0% ont été pris en compte en 48 heures" in fr
+    assert "13.0 h" in en and "100%" in en
+    for english_only in ("Puente digest", "Headline figures", "In short", "How to read this", "Workers reached",
+                         "Reports filed", "by province", "No data"):
+        assert english_only not in fr, english_only
+    figures = _figures(fr)
+    assert len(figures) > 30
+    assert [_plain(f) for f in figures] == [html.unescape(f) for f in _figures(en)]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_french_digest_is_emailed_in_french(filled, tmp_path, mail):
+    env = {"PUENTE__SMTP__HOST": "127.0.0.1", "PUENTE__SMTP__PORT": str(mail.port),
+           "PUENTE__SMTP__STARTTLS": "false", "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[reseau@example.org]"}
+    result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", "--language", "fr",
+                 **env)
+    assert result.exit_code == 0, result.output
+    message = mail.wait_for(1)[0]
+    month = labels.Words("fr").month(LAST_MONTH)
+    assert message["Subject"] == f"Bilan Puente : {month}"
+    text = message.get_body(("plain",)).get_content()
+    assert f"En {month}, Puente a joint 15 travailleurs" in text and "Signalements déposés : 7" in text
+
+
+def test_without_a_language_the_digest_follows_the_portals(filled, tmp_path):
+    out = tmp_path / "d.html"
+    result = run(filled, "--month", LAST_MONTH, "--out", str(out), PUENTE__PORTAL__DEFAULT_LANGUAGE="fr")
+    assert result.exit_code == 0, result.output
+    assert "Bilan Puente" in out.read_text()
+    assert "--language" in run(filled, "--month", LAST_MONTH, "--language", "es").output, "en or fr only"
+
+
+@pytest.fixture
 def mail():
     receiver = MailReceiver()
     receiver._controller.start()
@@ -116,16 +190,17 @@ def test_emailing_without_recipients_says_what_to_configure(filled, tmp_path):
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month(filled, tmp_path, redis_url, mail):
+def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month_and_language(filled, tmp_path, redis_url, mail):
     from redis import Redis
     from rq import Queue
 
     env = {"REDIS_URL": redis_url, "PUENTE__SMTP__HOST": "127.0.0.1", "PUENTE__SMTP__PORT": str(mail.port),
            "PUENTE__SMTP__STARTTLS": "false", "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[officer@program.example.org]"}
-    result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", **env)
+    result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", "--language", "fr",
+                 **env)
     assert "e-mail queued" in result.output
     jobs = Queue("puente-housekeeping", connection=Redis.from_url(redis_url)).jobs
-    assert [(job.func_name, job.args) for job in jobs] == [(EMAIL_JOB, (LAST_MONTH,))]
+    assert [(job.func_name, job.args) for job in jobs] == [(EMAIL_JOB, (LAST_MONTH, "fr"))]
 
 
 def test_erasing_data_leaves_reach_counted_but_no_longer_linked_to_the_number(program):

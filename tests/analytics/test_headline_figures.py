@@ -7,6 +7,7 @@ is given a different value, so a figure read from the wrong events cannot pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -159,3 +160,24 @@ def test_the_summary_says_each_figure_as_its_table_shows_it(scripted: Program):
     assert "Puente reached fewer than 50 workers in fewer than 50 conversations." in small.summary[0]
     assert "Puente a joint moins de 50 travailleurs en moins de 50 conversations." in french.summary[0]
     assert not any("not shown" in line or "None" in line for line in small.summary + french.summary)
+
+
+def test_the_digest_page_is_in_the_language_asked_for_or_the_portals(scripted: Program):
+    browser = scripted.browser()
+    dashboard_page = text(browser.get("/admin/"))
+    assert 'href="/admin/digest?lang=fr' in dashboard_page and 'href="/admin/digest?lang=en' in dashboard_page
+    english = text(browser.get("/admin/digest?lang=en"))
+    french = text(browser.get("/admin/digest?lang=fr"))
+    assert '<html lang="fr">' in french and "Bilan Puente" in french and "Puente digest" not in french
+    assert "Chiffres clés" in french and "Signalements déposés" in french
+    figures = re.compile(r'<td class="num[^"]*">(.*?)</td>')
+    written_the_english_way = [f.replace("\u00a0", "").replace(",", ".") for f in figures.findall(french)]
+    assert written_the_english_way == figures.findall(english), "the same figures, in French notation"
+    assert "50\u00a0%" in french and "50%" in english
+    assert f"Puente a joint {len(ASKING + REPORTING + IN_DANGER + STOPPING + ERASING)} travailleurs" in french
+    scripted.post_language(browser, "fr")
+    followed = text(browser.get("/admin/digest"))
+    scripted.post_language(browser, "en")
+    assert "Bilan Puente" in followed, "no ?lang: the portal's language"
+    assert "Puente digest" in text(browser.get("/admin/digest")) and "Bilan Puente" not in text(
+        browser.get("/admin/digest?lang=de")), "an unknown language: the portal's"

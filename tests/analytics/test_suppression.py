@@ -133,3 +133,16 @@ def test_no_suppressed_figure_can_be_worked_out_from_the_other_tables():
         rows = {(p, lang): rng.choice([0, 0, 0, 1, 2, 3, 4, 5, 6, 9, 15]) for p in provinces for lang in languages}
         c = cube(rows)
         assert not _derived(c), rows
+
+
+def test_a_protected_figure_is_written_as_the_reader_s_language_writes_it():
+    from bot.analytics.labels import Words
+
+    english, french = Words("en"), Words("fr")
+    figures = [sup.count(1234, K), sup.share(sup.count(15, K), sup.count(20, K), K),
+               sup.statistic(12.5, 6, K), sup.difference(sup.count(1300, K), sup.count(12, K)),
+               sup.count(3, K), sup.hidden()]
+    assert [english.figure(c) for c in figures] == ["1,234", "75%", "12.5 h", "+1,288", "<5", "x"]
+    assert [french.figure(c).replace("\u202f", " ") for c in figures] == [
+        "1\u00a0234", "75\u00a0%", "12,5 h", "+1\u00a0288", "<5", "x"]
+    assert [c.text for c in figures] == ["1234", "75%", "12.5 h", "+1288", "<5", "x"], "the CSV keeps one form"

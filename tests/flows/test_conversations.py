@@ -163,7 +163,7 @@ def test_opt_out_intent_asks_before_stopping(engine):
     chat = started(engine)
     chat.script([
         (says("ya no me manden mensajes", "opt_out"), ["optout.ask.confirm"]),
-        ("2", ["optout.kept", MENU]),
+        ("2", ["optout.kept", MENU, "!flow_cancelled"]),
         (says("ya no me manden mensajes", "opt_out"), ["optout.ask.confirm"]),
         ("si", ["optout.confirmed", "!opt_out"]),
         ("hola", []),
@@ -174,7 +174,7 @@ def test_erase_needs_a_yes_and_then_forgets_the_worker(chat):
     chat.script([
         (says("hola", "greet"), FIRST),
         ("BORRAR", ["erase.ask.confirm"]),
-        ("2", ["erase.cancelled", MENU]),
+        ("2", ["erase.cancelled", MENU, "!flow_cancelled"]),
         ("burahin", ["erase.ask.confirm"]),
         ("1", ["erase.ask.reports"]),
         ("2", ["erase.done", "!erase_data"]),

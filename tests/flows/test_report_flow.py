@@ -158,8 +158,11 @@ def test_cancel_at_the_summary_sends_nothing(engine):
     chat = to_types(engine)
     for answer in ("1", "Granja Sol", "ON", "1"):
         chat.send(answer)
-    chat.script([("1", ["report.summary", "report.ask.confirm"]), ("3", ["report.cancelled", MENU])])
+    chat.script([("1", ["report.summary", "report.ask.confirm"]),
+                 ("3", ["report.cancelled", MENU, "!flow_cancelled"])])
     assert "file_report" not in chat.last.effect_kinds
+    assert "flow_completed" not in chat.last.effect_kinds, "a report not sent is no completed report"
+    assert chat.effect("flow_cancelled").data == {"flow": "report", "step": "confirm"}
     assert chat.state["parked"] is None and chat.state["has_reports"] is False
 
 

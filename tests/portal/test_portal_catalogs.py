@@ -63,3 +63,15 @@ def test_every_english_portal_message_has_its_french_text():
     catalogs = _catalogs()
     assert sum(1 for m in catalogs.messages["en"] if m.startswith("analytics.")) > 100
     assert sorted(m for m in catalogs.messages["en"] if not catalogs.text("fr", m)) == []
+
+
+def test_every_flow_the_indicators_count_has_a_name_in_english_and_french():
+    """The flows table and "where workers stopped" name flows, not their ids (topics by their topic)."""
+    from bot.analytics import labels
+    from flows.loader import DEFAULT_DIRECTORY, load_flows
+
+    counted = [f.id for f in load_flows(DEFAULT_DIRECTORY).values() if f.analytics]
+    names = {lang: {code: labels.Words(lang, strict=True).flow(code) for code in counted} for lang in ("en", "fr")}
+    assert [code for code in counted if names["en"][code] == code] == []
+    assert names["en"]["report"] == "Report" and names["fr"]["report"] == "Signalement"
+    assert names["fr"]["topic.wages"] == labels.Words("fr").topic("wages")

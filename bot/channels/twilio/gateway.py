@@ -238,6 +238,11 @@ def signature_valid(auth_token: str, url: str, params: dict[str, str], signature
     return compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature)
 
 
+def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """X-Twilio-Signature for a request we make ourselves (`puente chat` posting to the webhook)."""
+    return RequestValidator(auth_token).compute_signature(url, params)
+
+
 def mask(address: str) -> str:
     """An address fit for a developer's screen: channel and last two digits only."""
     prefix = "whatsapp:" if address.startswith("whatsapp:") else ""
