@@ -309,7 +309,7 @@ class Navigator:
         self.state["step"] = step.id
         self.state["asked_at"] = self.turn.now.isoformat()
 
-    def choice(self, step: Step, options: tuple) -> str:
+    def choice(self, step: Step, options: tuple[Option, ...]) -> str:
         """The question's name for a WhatsApp Content template (see Reply.choice)."""
         if step.ask == "yesno" and [o.id for o in options] == ["yes", "no"]:
             return "yesno"

@@ -278,7 +278,7 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
             pages, waiting = dialogue.with_added(runtime, outcome, effects.apply(context, outcome.effects),
                                                  conversation.channel)
             if waiting is not None:
-                sealed_state.update(vault, conversation, **{dialogue.PAGES_KEY: waiting})
+                sealed_state.update(runtime.envelope, session, conversation, **{dialogue.PAGES_KEY: waiting})
             if context.erased:
                 # The confirmation goes to the address we still hold in memory, then it is gone too.
                 for page in outcome.pages:

@@ -43,9 +43,3 @@ def title(label: str) -> str:
     if " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:-(") + CLIP
-
-
-def describe(variables: dict[str, str]) -> str:
-    """A filled template as text, for the console sender: the question, then a line per option."""
-    titles = [variables[key] for key in sorted(variables, key=int) if int(key) >= 3 and int(key) % 3 == 0]
-    return "\n".join([variables.get("1", ""), *(f"[{t}]" for t in titles)])

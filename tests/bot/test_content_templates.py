@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.content import MAX_OPTIONS, TITLE_CHARS, describe, fill, title
+from bot.messages import describe_content as describe
+from bot.text.content import MAX_OPTIONS, TITLE_CHARS, fill, title
 
 pytestmark = pytest.mark.unit
 SID = "HX" + "0" * 32

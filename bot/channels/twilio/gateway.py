@@ -27,9 +27,8 @@ from twilio.request_validator import RequestValidator, compare
 from twilio.rest import Client
 
 from bot.errors import SendError
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, describe_content
 from bot.settings import TwilioSettings
-from bot.text.content import describe
 
 #: Where Twilio posts: a message comes in, a sent message's status. Machine requests, served with no
 #: portal session (bot.portal.web).
@@ -199,7 +198,7 @@ class ConsoleSender:
         self.sent.append(message)
         if not self.quiet:
             text = message.body if message.body is not None else (
-                f"[template {message.content_sid}] " + describe(json.loads(message.content_variables or "{}")))
+                f"[template {message.content_sid}] " + describe_content(json.loads(message.content_variables or "{}")))
             print(f"\n[to {mask(message.to)}] {text}", file=self.out or sys.stdout, flush=True)
         return "SM" + secrets.token_hex(16)
 
