@@ -13,13 +13,27 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported by create_app: `puente --help` and the commands load no web stack
     from flask import Flask
 
+    from bot.conversation.areas import Area
     from bot.runtime import Runtime
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: Blueprints of the areas beside the message path, registered if present: (module, attribute).
-BLUEPRINTS: list[tuple[str, str]] = [("bot.portal.routes", "bp"), ("bot.analytics.views", "bp")]
+
+def areas() -> tuple[Area, ...]:
+    """The areas beside the message path, registered on the runtime by create_app and the worker.
+
+    Their order is the order their handlers run for one effect (after the conversation's own): a
+    case's status before "sent" to its relay, the cases' erasure before the indicators' and the NLU
+    review queue's. Imported here, when an app or worker starts, so `puente --help` loads none.
+    """
+    from bot.analytics.area import AREA as analytics
+    from bot.conversation.nlu_review import AREA as nlu_review
+    from bot.portal.area import AREA as portal
+    from bot.reports.area import AREA as reports
+    from bot.routing.area import AREA as routing
+
+    return (reports, routing, analytics, nlu_review, portal)
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
@@ -35,6 +49,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
+    runtime.areas = areas()
     set_current(runtime)
     from bot.text import catalogs
 
@@ -66,8 +81,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.register_blueprint(webhooks)
     app.register_blueprint(metrics)
-    for module, attribute in BLUEPRINTS:
-        app.register_blueprint(getattr(__import__(module, fromlist=[attribute]), attribute))
+    for area in runtime.areas:
+        if area.blueprint is not None:
+            app.register_blueprint(area.blueprint)
 
     if production:
         @app.after_request
@@ -113,7 +129,6 @@ def _start_redriver(runtime: Runtime) -> None:
     from bot.conversation import inbox
     from bot.jobs import tasks
     from bot.jobs.worker import PURGE_EVERY_SECONDS
-    from bot.routing import jobs as routing
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     stop = runtime.extras.setdefault("stop", threading.Event())
@@ -127,7 +142,9 @@ def _start_redriver(runtime: Runtime) -> None:
         while not stop.wait(interval):
             try:
                 inbox.redrive(runtime)
-                routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
+                for area in runtime.areas:
+                    for housekeeping in area.housekeeping:  # lost delivery retries, overdue referrals
+                        housekeeping(runtime)
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
                     tasks.purge()
                     last_purge = time.monotonic()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -31,8 +32,7 @@ class Group(click.Group):
 
     def get_command(self, ctx: click.Context, name: str):
         if name not in self.commands and name in AREA_COMMANDS:
-            module, attribute, _help = AREA_COMMANDS[name]
-            self.add_command(getattr(importlib.import_module(module), attribute), name)
+            self.add_command(AREA_COMMANDS[name].load(), name)
         return super().get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context):
@@ -42,7 +42,7 @@ class Group(click.Group):
         limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
         rows = [(name, command.get_short_help_str(limit)) for name, command in self.commands.items()
                 if not command.hidden]
-        rows += [(name, help_) for name, (_m, _a, help_) in AREA_COMMANDS.items() if name not in self.commands]
+        rows += [(name, area.help) for name, area in AREA_COMMANDS.items() if name not in self.commands]
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
 
@@ -211,10 +211,13 @@ def redrive(ctx: click.Context) -> None:
 @click.pass_context
 def purge(ctx: click.Context) -> None:
     """Erase message text older than messages.retention_days."""
+    from bot import areas
     from bot.jobs import tasks
     from bot.runtime import Runtime, set_current
 
-    set_current(Runtime.build(settings_from(ctx)))
+    runtime = Runtime.build(settings_from(ctx))
+    runtime.areas = areas()  # the cases' transcripts go too
+    set_current(runtime)
     click.echo(tasks.purge())
 
 
@@ -224,12 +227,56 @@ def secret() -> None:
     click.echo(secrets.token_urlsafe(48))
 
 
-#: The areas' own command groups: name -> (module, attribute, the one line `puente --help` shows).
-AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "nlu": ("nlu.cli", "nlu", "Intent, entity and language recognition (es/tl/en)."),
-    "user": ("bot.portal.cli", "user", "Accounts of the NGO staff portal."),
-    "ngo": ("bot.routing.cli", "ngo", "The NGO directory referrals are routed to."),
-    "digest": ("bot.analytics.cli", "digest", "Write the monthly digest: summary, headline figures, trends and tables, small counts suppressed."),
-    "eval": ("bot.eval.cli", "eval_group", "Evaluate the bot end to end (conversations through the real webhook pipeline)."),
-    "keys": ("bot.store.keys_cli", "keys", "Master key rotation (envelope encryption of conversations and reports)."),
+def _nlu() -> click.Command:
+    from nlu.cli import nlu
+
+    return nlu
+
+
+def _user() -> click.Command:
+    from bot.portal.cli import user
+
+    return user
+
+
+def _ngo() -> click.Command:
+    from bot.routing.cli import ngo
+
+    return ngo
+
+
+def _digest() -> click.Command:
+    from bot.analytics.cli import digest
+
+    return digest
+
+
+def _eval() -> click.Command:
+    from bot.eval.cli import eval_group
+
+    return eval_group
+
+
+def _keys() -> click.Command:
+    from bot.store.keys_cli import keys
+
+    return keys
+
+
+@dataclass(frozen=True)
+class AreaCommand:
+    """An area's command group, imported only when it is run (`puente --help` loads no area)."""
+
+    help: str  #: the one line `puente --help` shows: the command's own (tests/bot/test_cli_help.py)
+    load: Callable[[], click.Command]
+
+
+AREA_COMMANDS: dict[str, AreaCommand] = {
+    "nlu": AreaCommand("Intent, entity and language recognition (es/tl/en).", _nlu),
+    "user": AreaCommand("Accounts of the NGO staff portal.", _user),
+    "ngo": AreaCommand("The NGO directory referrals are routed to.", _ngo),
+    "digest": AreaCommand("Write the monthly digest: summary, headline figures, trends and tables, small counts "
+                          "suppressed.", _digest),
+    "eval": AreaCommand("Evaluate the bot end to end (conversations through the real webhook pipeline).", _eval),
+    "keys": AreaCommand("Master key rotation (envelope encryption of conversations and reports).", _keys),
 }

@@ -1,7 +1,8 @@
 """Everything a request or a job needs, built once per process from the settings.
 
 The web app keeps it in ``app.extensions["puente"]``; jobs (rq workers or the in-process thread) get
-it from :func:`current`, built from the environment on first use in a bare ``rq worker``.
+it from :func:`current`, built from the environment on first use in a bare ``rq worker`` (with no
+areas registered: cases, routing and indicators need ``puente worker``, which registers them).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -24,6 +25,9 @@ from bot.store.db import Database
 from bot.store.envelope import Envelope
 from bot.store.keyring import Keyring
 from bot.store.vault import Vault
+
+if TYPE_CHECKING:
+    from bot.conversation.areas import Area
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,8 @@ class Runtime:
     sender: Sender
     circuit: Circuit
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The areas beside the message path (bot.areas), registered by create_app or the worker.
+    areas: tuple[Area, ...] = ()
 
     @classmethod
     def build(cls, settings: Settings, *, sender: Sender | None = None) -> Runtime:

@@ -19,10 +19,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import AnalyticsEvent
-from bot.conversation import effects
-from bot.conversation.effects import Context, handler
+from bot.conversation.effects import Context, Handlers
 from bot.store.db import utcnow
 from flows import Effect
+
+#: This module's effect handlers (its area's ``AREA`` carries them).
+HANDLERS = Handlers()
 
 #: Every kind of fact the log holds (the indicators read these names).
 #: ``worker_profile``: the worker's province or language became known later in the month.
@@ -161,7 +163,7 @@ def _entity(context: Context, name: str) -> str | None:
     return None
 
 
-@handler("set_province", "set_language")
+@HANDLERS.on("set_province", "set_language")
 def _profile(context: Context, effect: Effect) -> None:
     """Reach counts a worker where last known this month: a province given after the first
     message still places them."""
@@ -171,19 +173,19 @@ def _profile(context: Context, effect: Effect) -> None:
            worker=reach_pseudonym(context.runtime.vault, month_of(now), context.conversation.address_key))
 
 
-@handler("topic_answered")
+@HANDLERS.on("topic_answered")
 def _topic_answered(context: Context, effect: Effect) -> None:
     dims = _worker_dims(context) | {"province": effect.data.get("province") or _worker_dims(context)["province"]}
     record(context.session, "topic_answered", subject=effect.data.get("topic"), **dims)
 
 
-@handler("flow_completed", "flow_cancelled", "flow_abandoned")
+@HANDLERS.on("flow_completed", "flow_cancelled", "flow_abandoned")
 def _flow_ended(context: Context, effect: Effect) -> None:
     record(context.session, effect.kind, subject=effect.data.get("flow"), step=effect.data.get("step"),
            **_worker_dims(context))
 
 
-@handler("file_report")
+@HANDLERS.on("file_report")
 def _report_filed(context: Context, effect: Effect) -> None:
     from bot.reports.draft import ReportDraft
 
@@ -195,12 +197,12 @@ def _report_filed(context: Context, effect: Effect) -> None:
         record(context.session, "report_type", subject=abuse_type, **dims)
 
 
-@handler("opt_out", "opt_in")
+@HANDLERS.on("opt_out", "opt_in")
 def _opted(context: Context, effect: Effect) -> None:
     record(context.session, effect.kind, **_worker_dims(context))
 
 
-@handler("emergency")
+@HANDLERS.on("emergency")
 def _emergency(context: Context, effect: Effect) -> None:
     """An emergency is what the safety triage classed as one (danger, confinement, sexual abuse,
     injury, suicide), counted under that category; an answer given inside a flow (a report's
@@ -211,7 +213,7 @@ def _emergency(context: Context, effect: Effect) -> None:
     record(context.session, "emergency", subject=effect.data.get("category"), **dims)
 
 
-@handler("erase_data", first=True)
+@HANDLERS.on("erase_data", first=True)
 def _erased(context: Context, effect: Effect) -> None:
     """Count the erasure, and cut the last link to the number: the worker's monthly pseudonyms are
     replaced by random ones (so reach still counts them once), then written before the
@@ -294,4 +296,3 @@ def _gaps(gaps: Iterable[Any]) -> list[str]:
     return [gap for gap in gaps if isinstance(gap, str)]
 
 
-effects.TURN_HOOKS.append(on_turn)

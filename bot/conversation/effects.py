@@ -1,13 +1,14 @@
 """What the bot does with the effects a flow asks for: database writes, routing, analytics.
 
-Each area registers its handlers with :func:`handler`; a handler may return extra replies (as
-pages already rendered) to send after the flow's own, e.g. a case's status.
+Each area declares its handlers on a :class:`Handlers` value of its own, which its
+``bot.conversation.areas.Area`` carries and create_app registers; a handler may return extra replies
+(as pages already rendered) to send after the flow's own, e.g. a case's status.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +24,31 @@ from flows import Effect, Reply
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Context", Effect], list[str] | None]
-_HANDLERS: dict[str, list[Handler]] = {}
-_FIRST: set[Handler] = set()
+#: Functions (context, effects) run once per handled message, before its effects: analytics counts
+#: conversations and questions there, which no single effect marks.
+TurnHook = Callable[["Context", list[Effect]], None]
+
+
+class Handlers:
+    """One module's effect handlers, by effect kind, in the order they are declared."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, list[Handler]] = {}
+        self.first: set[Handler] = set()
+
+    def on(self, *kinds: str, first: bool = False) -> Callable[[Handler], Handler]:
+        """Run the function for effects of these kinds. ``first`` runs it before every other
+        handler of the effect: an area that must read what the foundation's erase_data deletes (the
+        reports' link to the worker) declares it so."""
+
+        def register(func: Handler) -> Handler:
+            if first:
+                self.first.add(func)
+            for kind in kinds:
+                self.by_kind.setdefault(kind, []).append(func)
+            return func
+
+        return register
 
 
 @dataclass
@@ -44,44 +68,26 @@ class Context:
         return dialogue.render_replies(self.runtime, replies, language or "es", conversation.channel)
 
 
-def handler(*kinds: str, first: bool = False) -> Callable[[Handler], Handler]:
-    """Register a function to run for effects of these kinds (several per kind).
-
-    They run in a fixed order whatever imported them first (the portal imports the relay early):
-    this module's, then by area in ``AREAS``; the replies two handlers of one effect add (a case's
-    status, then "sent" to its relay) reach the worker in that order. ``first`` runs it before
-    them all: an area that must read what the foundation's erase_data deletes (the reports' link
-    to the worker) registers with it.
-    """
-
-    def register(func: Handler) -> Handler:
-        if first:
-            _FIRST.add(func)
-        for kind in kinds:
-            handlers = _HANDLERS.setdefault(kind, [])
-            handlers.append(func)
-            handlers.sort(key=_rank)  # stable: one area's handlers keep their order
-        return func
-
-    return register
-
-
-def _rank(func: Handler) -> tuple[bool, int]:
-    """Where a handler runs among its effect's: the ``first`` ones, then this module's, then by area."""
-    module = func.__module__
-    area = -1 if module == __name__ else AREAS.index(module) if module in AREAS else len(AREAS)
-    return (func not in _FIRST, area)
+def ordered(handlers: Iterable[Handlers], kind: str) -> list[Handler]:
+    """The handlers of an effect kind in the order they run: the ``first`` ones, then by ``handlers``'
+    order (this module's, then the areas' as create_app lists them). The replies two handlers of one
+    effect add (a case's status, then "sent" to its relay) reach the worker in that order."""
+    found = [(func, group) for group in handlers for func in group.by_kind.get(kind, ())]
+    return [func for func, group in found if func in group.first] + [
+        func for func, group in found if func not in group.first]
 
 
 def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, list[str]]]:
     """Run the handlers; return the pages each effect added, with where it was asked for
     (``Effect.after``: how many of the turn's replies come before them)."""
-    _load_areas()
-    for hook in TURN_HOOKS:
-        hook(context, effects)
+    areas = context.runtime.areas
+    for area in areas:
+        for hook in area.turn_hooks:
+            hook(context, effects)
+    handlers = [FOUNDATION, *(group for area in areas for group in area.handlers)]
     added: list[tuple[int | None, list[str]]] = []
     for effect in effects:
-        for func in _HANDLERS.get(effect.kind, ()):
+        for func in ordered(handlers, effect.kind):
             pages = func(context, effect)
             if context.erased:
                 return []
@@ -90,34 +96,23 @@ def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, lis
     return added
 
 
-#: Functions (context, effects) run once per handled message, before its effects: analytics counts
-#: conversations and questions there, which no single effect marks.
-TURN_HOOKS: list[Callable[[Context, list[Effect]], None]] = []
+#: The foundation's own handlers (language, province, opt-out, erasure of the conversation).
+FOUNDATION = Handlers()
 
 
-def _load_areas() -> None:
-    """Import the modules that register handlers (areas added by later features plug in here)."""
-    for module in AREAS:
-        __import__(module)
-
-
-AREAS: list[str] = ["bot.reports.handlers", "bot.routing.handlers", "bot.reports.relay", "bot.analytics.events",
-                    "bot.conversation.nlu_review"]
-
-
-@handler("set_language")
+@FOUNDATION.on("set_language")
 def _set_language(context: Context, effect: Effect) -> None:
     language = effect.data.get("language")
     if language in context.runtime.settings.conversation.languages:
         context.conversation.language = language
 
 
-@handler("set_province")
+@FOUNDATION.on("set_province")
 def _set_province(context: Context, effect: Effect) -> None:
     context.conversation.province = effect.data.get("province")
 
 
-@handler("opt_out")
+@FOUNDATION.on("opt_out")
 def _opt_out(context: Context, effect: Effect) -> None:
     context.conversation.opted_out = True
     # Nothing queued for this worker goes out after STOP.
@@ -127,24 +122,24 @@ def _opt_out(context: Context, effect: Effect) -> None:
         row.status = "cancelled"
 
 
-@handler("opt_in")
+@FOUNDATION.on("opt_in")
 def _opt_in(context: Context, effect: Effect) -> None:
     context.conversation.opted_out = False
 
 
-@handler("tip_delete_chat")
+@FOUNDATION.on("tip_delete_chat")
 def _tip_delete_chat(context: Context, effect: Effect) -> list[str]:
     """After a sensitive exchange: how to leave no trace on the phone (after the case code)."""
     return context.render([Reply("tip.delete_chat")])
 
 
-@handler("set_pin")
+@FOUNDATION.on("set_pin")
 def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
     """The worker chose a PIN at their first report (bot.conversation.dialogue stored its hash)."""
     return context.render([Reply("pin.saved")]) if effect.data.get("set") else None
 
 
-@handler("erase_data")
+@FOUNDATION.on("erase_data")
 def _erase(context: Context, effect: Effect) -> None:
     """Erase the worker's conversation, messages and outbox, its data key, and Twilio's copies of
     every message. Areas holding more (reports) add their own."""

@@ -16,12 +16,16 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.conversation.effects import Context, handler
+from bot.conversation.areas import Area
+from bot.conversation.effects import Context, Handlers
 from bot.logs import redact
 from bot.runtime import Runtime
 from bot.store.models import Conversation, NluReview
 from flows import Effect
 from flows.text import normalize
+
+#: This module's effect handlers (its area's ``AREA`` carries them).
+HANDLERS = Handlers()
 
 KEY_PURPOSE = "nlu-review"
 #: Effects that mean the message carried something for a case: never kept, whatever the NLU made of it.
@@ -70,7 +74,7 @@ def _key(runtime: Runtime, conversation: Conversation) -> str:
     return runtime.vault.keyed_hash(KEY_PURPOSE, conversation.address_key)
 
 
-@handler("erase_data", first=True)
+@HANDLERS.on("erase_data", first=True)
 def _erase(context: Context, effect: Effect) -> None:
     """What the queue kept of this worker goes with their conversation."""
     context.session.execute(delete(NluReview).where(NluReview.conversation_key == _key(context.runtime,
@@ -106,3 +110,7 @@ def records(runtime: Runtime) -> list[dict]:
         rows = session.scalars(select(NluReview).order_by(NluReview.id)).all()
         return [{"text": scrub(runtime.envelope.get(session, row, "text_enc"), keep_words), "intent": row.intent,
                  "confidence": row.confidence, "language": row.language} for row in rows]
+
+
+#: The review queue as an area of its own: its erasure runs with the other areas'.
+AREA = Area("nlu_review", handlers=(HANDLERS,))

@@ -10,7 +10,6 @@ from sqlalchemy import delete, func, select, update
 from bot import outbox as outbound
 from bot.channels.twilio import cleanup
 from bot.conversation import inbox
-from bot.jobs.queue import resolve
 from bot.runtime import Runtime, current
 from bot.store.db import utcnow
 from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
@@ -117,12 +116,8 @@ def purge() -> dict[str, int]:
         runtime.envelope.destroy(session, *session.scalars(
             select(DataKey.id).where(DataKey.id.in_(alone - {None}), DataKey.scope == "message")))
         review = session.execute(delete(NluReview).where(old_reviews)).rowcount
-        for hook in PURGE_HOOKS:
-            (resolve(hook) if isinstance(hook, str) else hook)(session, cutoff)
+        for area in runtime.areas:  # those holding more text (report transcripts) erase theirs
+            for hook in area.purge_hooks:
+                hook(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
     return {"inbound": inbound, "outbox": outbox, "review": review}
-
-
-#: Functions (session, cutoff) that areas holding more text (report transcripts) add, or their
-#: dotted names (imported when the purge runs, so the area need not be imported before).
-PURGE_HOOKS: list = ["bot.reports.retention.purge"]

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from bot import logs
+from bot import areas, logs
 from bot.runtime import Runtime, set_current
 from bot.settings import Settings
 
@@ -27,6 +27,7 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
     logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
     yield_cpu(settings.jobs.worker_nice)
     runtime = Runtime.build(settings)
+    runtime.areas = areas()
     set_current(runtime)
     runtime.warm_up()
     # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
@@ -67,14 +68,15 @@ def _housekeeping(runtime: Runtime) -> None:
     """Re-drive stale work every few seconds and purge old text a few times a day, whatever Redis does."""
     from bot.conversation import inbox
     from bot.jobs import tasks
-    from bot.routing import jobs as routing
 
     interval = runtime.settings.jobs.redrive_interval_seconds
     last_purge = 0.0
     while True:
         try:
             inbox.redrive(runtime)
-            routing.housekeeping(runtime)  # lost delivery retries, overdue referrals (escalation)
+            for area in runtime.areas:
+                for housekeeping in area.housekeeping:  # lost delivery retries, overdue referrals
+                    housekeeping(runtime)
             if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                 tasks.purge()
                 last_purge = time.monotonic()

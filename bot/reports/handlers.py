@@ -3,14 +3,17 @@ and its part of erase_data."""
 
 from __future__ import annotations
 
-from bot.conversation.effects import Context, handler
+from bot.conversation.effects import Context, Handlers
 from bot.reports import service
 from bot.reports.draft import ReportDraft
 from bot.routing.referrals import assigned_params
 from flows import Effect, Reply
 
+#: This module's effect handlers (its area's ``AREA`` carries them).
+HANDLERS = Handlers()
 
-@handler("file_report")
+
+@HANDLERS.on("file_report")
 def _file_report(context: Context, effect: Effect) -> list[str]:
     """Store the report (encrypted), route it, and give the worker their case code."""
     filed = service.file_report(context.session, context.runtime, context.conversation, dict(effect.data))
@@ -19,7 +22,7 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
     return context.render(replies, effect.data.get("language"))
 
 
-@handler("handoff_agent")
+@HANDLERS.on("handoff_agent")
 def _handoff_agent(context: Context, effect: Effect) -> list[str]:
     """Ask the matched organization's staff to talk with the worker through Puente (the relay)."""
     data = effect.data
@@ -56,14 +59,14 @@ def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> lis
     return [*told, Reply("report.tipline.self" if draft.consent_tip_line else "report.tipline.declined", tip_line)]
 
 
-@handler("case_status")
+@HANDLERS.on("case_status")
 def _case_status(context: Context, effect: Effect) -> list[str]:
     """The status of the case behind a code (throttled), never its details."""
     reply = service.case_status(context.session, context.runtime, context.conversation, effect.data.get("code"))
     return context.render([reply])
 
 
-@handler("erase_data", first=True)
+@HANDLERS.on("erase_data", first=True)
 def _unlink_reports(context: Context, effect: Effect) -> None:
     """Runs before the foundation deletes the conversation: after the worker's second yes, their
     reports stay but nothing ties them to the worker any more."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.analytics.events import record_relay
 from bot.conversation import dialogue, sealed_state
-from bot.conversation.effects import Context, handler
+from bot.conversation.effects import Context, Handlers
 from bot.errors import PuenteError
 from bot.outbox import WHATSAPP_WINDOW, in_whatsapp_window, queue_template, queue_text
 from bot.portal import notify  # noqa: F401  (queues staff notices of new referrals)
@@ -35,6 +35,9 @@ from bot.runtime import Runtime, after_commit
 from bot.store.db import to_the_hour, utcnow
 from bot.store.models import Conversation
 from flows import Effect, Reply
+
+#: This module's effect handlers (its area's ``AREA`` carries them).
+HANDLERS = Handlers()
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +198,7 @@ def _inbound_text(context: Context) -> str:
     return context.runtime.envelope.get(context.session, context.inbound, "body_enc") or ""
 
 
-@handler("relay_to_agent")
+@HANDLERS.on("relay_to_agent")
 def _relay_to_agent(context: Context, effect: Effect) -> list[str] | None:
     session, runtime, conversation = context.session, context.runtime, context.conversation
     release_waiting(session, runtime, conversation)
@@ -215,13 +218,13 @@ def _relay_to_agent(context: Context, effect: Effect) -> list[str] | None:
     return context.render([Reply("relay.passed_on")])
 
 
-@handler("handoff_end", "opt_in")
+@HANDLERS.on("handoff_end", "opt_in")
 def _window_opened(context: Context, effect: Effect) -> None:
     """Any message from the worker opens WhatsApp's window; MENU etc. release waiting messages too."""
     release_waiting(context.session, context.runtime, context.conversation)
 
 
-@handler("case_status")
+@HANDLERS.on("case_status")
 def _coded_message(context: Context, effect: Effect) -> list[str] | None:
     """"ABCD-2345 my boss paid me": a message for the case, if its relay is open; else a status query."""
     session, runtime, conversation = context.session, context.runtime, context.conversation

@@ -32,7 +32,7 @@ def set_legal_hold(session: Session, report: Report, on: bool, user_id: int) -> 
 
 
 def purge(session: Session, cutoff: datetime) -> dict[str, int]:
-    """A bot.jobs.tasks.PURGE_HOOKS hook: ``cutoff`` is the end of the message retention period."""
+    """The cases' purge hook (bot.conversation.areas.PurgeHook): ``cutoff`` is the end of the message retention period."""
     now = utcnow()
     lookups = session.execute(
         delete(CaseLookup).where(CaseLookup.created_at < now - timedelta(days=LOOKUP_DAYS))).rowcount

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from bot.conversation.effects import Context, handler
+from bot.conversation.effects import Context, Handlers
 from bot.routing import store
 from bot.routing.matching import nearby
 from flows import Effect, Reply
+
+#: This module's effect handlers (its area's ``AREA`` carries them).
+HANDLERS = Handlers()
 
 #: How many organizations find_ngo lists.
 NEARBY = 3
 
 
-@handler("find_ngo")
+@HANDLERS.on("find_ngo")
 def _find_ngo(context: Context, effect: Effect) -> list[str]:
     """Name the best few organizations for the worker's province, language and needs.
 
