@@ -25,6 +25,8 @@ from bot.text import catalogs
 log = logging.getLogger(__name__)
 
 
+
+
 @event.listens_for(Referral, "after_insert")
 def _referral_created(mapper: object, connection: object, referral: Referral) -> None:
     """Every new referral (first routing, a re-route after a decline or an escalation) queues the

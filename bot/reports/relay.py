@@ -25,7 +25,7 @@ from bot.conversation import dialogue, sealed_state
 from bot.conversation.effects import Context, Handlers
 from bot.errors import PuenteError
 from bot.outbox import WHATSAPP_WINDOW, in_whatsapp_window, queue_template, queue_text
-from bot.portal import notify  # worker_reply; also installs the new-referral notice
+from bot.portal import notify  # noqa: F401  (queues staff notices of new referrals)
 from bot.reports import casecode, timeline
 from bot.reports.models import RelayMessage, Report
 from bot.reports.notify import conversation_of

@@ -22,6 +22,7 @@ from bot.store.db import utcnow
 log = logging.getLogger(__name__)
 
 
+
 def raise_alert(
     session: Session, runtime: Runtime, kind: str, subject_key: str, *,
     province: str | None = None, detail: dict[str, Any] | None = None,

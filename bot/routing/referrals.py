@@ -33,6 +33,7 @@ from bot.store.db import to_the_hour, utcnow
 log = logging.getLogger(__name__)
 
 
+
 class LifecycleError(PuenteError):
     """A referral cannot make this move (e.g. accepting a closed one); the message says why."""
 
