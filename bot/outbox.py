@@ -22,15 +22,17 @@ from bot.channels.twilio import cleanup
 from bot.channels.twilio.gateway import STATUS_WEBHOOK
 from bot.conversation import dialogue, pin, sealed_state
 from bot.errors import SendError
-from bot.jobs.queue import job_id, runs_on
+from bot.jobs.queue import job_id
 from bot.messages import OutboundMessage, Page
-from bot.runtime import Runtime, after_commit, current
+from bot.runtime import Runtime, after_commit
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
 from flows import Reply
 
 log = logging.getLogger(__name__)
 
+SEND_JOB = "bot.jobs.tasks.send_message"
+PROBE_JOB = "bot.jobs.tasks.probe_twilio"
 WHATSAPP_WINDOW = timedelta(hours=24)
 
 
@@ -107,7 +109,7 @@ def release_held(session: Session, runtime: Runtime, conversation: Conversation)
     if ids:
         session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending"))
         for outbox_id in ids:
-            after_commit(session, send_message, outbox_id, job_id=send_job_id(outbox_id, 0))
+            after_commit(session, SEND_JOB, outbox_id, job_id=send_job_id(outbox_id, 0))
     return len(ids)
 
 
@@ -165,7 +167,7 @@ def _add(session: Session, runtime: Runtime, conversation: Conversation | None, 
     put("body_enc", body)
     put("content_variables_enc", content_variables)
     if not held:
-        after_commit(session, send_message, row.id, job_id=send_job_id(row.id, 0))
+        after_commit(session, SEND_JOB, row.id, job_id=send_job_id(row.id, 0))
     return row
 
 
@@ -251,7 +253,7 @@ def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendEr
         else:
             delay = jobs.send_backoff_seconds[min(attempts - 1, len(jobs.send_backoff_seconds) - 1)]
             row.status, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
-            after_commit(session, send_message, outbox_id, delay=delay, job_id=send_job_id(outbox_id, attempts))
+            after_commit(session, SEND_JOB, outbox_id, delay=delay, job_id=send_job_id(outbox_id, attempts))
     if final:
         log.error("outbox %s failed for good after %s attempt(s): %s", outbox_id, attempts, exc)
         return "failed"
@@ -266,7 +268,7 @@ def schedule_probe(runtime: Runtime) -> None:
     except Exception as exc:  # Redis is gone too: the re-drive schedules one once it is back
         log.warning("could not schedule a Twilio probe (%s)", type(exc).__name__)
         return
-    runtime.enqueue(probe_twilio, delay=delay, job_id=job_id("probe", n))
+    runtime.enqueue(PROBE_JOB, delay=delay, job_id=job_id("probe", n))
 
 
 def probe(runtime: Runtime) -> str:
@@ -292,7 +294,7 @@ def release(runtime: Runtime) -> int:
                         .values(next_attempt_at=None))
         waiting = session.execute(select(OutboxMessage.id, OutboxMessage.attempts)
                                   .where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)).all()
-    queued = runtime.enqueue_unique(send_message, {send_job_id(id_, attempts): (id_,) for id_, attempts in waiting},
+    queued = runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in waiting},
                                     queue="sends", hurry=True)
     log.warning("Twilio answers again: circuit closed, %s waiting send(s) released", queued)
     return queued
@@ -349,15 +351,3 @@ def _sid_known(runtime: Runtime, sid: str) -> bool:
 
 def message_kind(message: OutboundMessage) -> str:
     return "template" if message.content_sid else "text"
-
-
-@runs_on("sends")
-def send_message(outbox_id: int) -> str:
-    """Job: send one outbox message (claimed under a lease, never twice)."""
-    return deliver(current(), outbox_id)
-
-
-@runs_on("sends")
-def probe_twilio() -> str:
-    """Job, while the circuit is open: does Twilio answer again? (bot.channels.twilio.circuit)"""
-    return probe(current())

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.channels.twilio.circuit import Circuit
 from bot.channels.twilio.gateway import Sender, make_sender
-from bot.jobs.queue import InlineQueue, Job, JobQueue, QueueUnavailable, RqQueue, job_name
+from bot.jobs.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
 from bot.settings import Settings, ensure_secret_key, load_settings
 from bot.store.db import Database
 from bot.store.envelope import Envelope
@@ -122,7 +122,7 @@ class Runtime:
         _ = self.engine
         catalogs.translator("es")
 
-    def enqueue(self, func: Job, *args: int | str, delay: float | None = None, job_id: str | None = None,
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, job_id: str | None = None,
                 queue: str | None = None) -> bool:
         """Queue a job; False when the queue is down (the database row lets the re-driver retry).
 
@@ -132,14 +132,14 @@ class Runtime:
             return self._queued(func, lambda: self.queue.enqueue_unique(func, {job_id: args}, delay=delay, queue=queue))
         return self._queued(func, lambda: self.queue.enqueue(func, *args, delay=delay, queue=queue))
 
-    def enqueue_unique(self, func: Job, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
                        hurry: bool = False) -> int:
         """Queue ``func(*args)`` under each job id that has no job waiting; how many were queued."""
         queued: list[str] = []
         self._queued(func, lambda: queued.extend(self.queue.enqueue_unique(func, jobs, queue=queue, hurry=hurry)))
         return len(queued)
 
-    def enqueue_once(self, func: Job, jobs: Mapping[str, tuple[int | str, ...]],
+    def enqueue_once(self, func: str, jobs: Mapping[str, tuple[int | str, ...]],
                      job_ids: Mapping[str, str] | None = None) -> bool:
         """Queue ``func(*args)`` for each marker, except while a job under that marker waits to start.
 
@@ -149,19 +149,19 @@ class Runtime:
         return self._queued(func, lambda: self.queue.enqueue_once(ttl, func, jobs, job_ids))
 
     @staticmethod
-    def _queued(func: Job, enqueue: Callable[[], object]) -> bool:
+    def _queued(func: str, enqueue: Callable[[], object]) -> bool:
         try:
             enqueue()
             return True
         except QueueUnavailable as exc:
-            log.warning("could not queue %s: %s", job_name(func), exc)
+            log.warning("could not queue %s: %s", func.rsplit(".", 1)[-1], exc)
             return False
 
     def _enqueue_after_commit(self) -> None:
-        """Jobs listed in ``session.info['after_commit']`` are queued once the rows they read exist.
+        """Jobs named in ``session.info['after_commit']`` are queued once the rows they read exist.
 
         A job that will itself run some of them after its commit names them in
-        ``session.info['run_here']`` (job function -> list): their arguments go there instead."""
+        ``session.info['run_here']`` (job name -> list): their arguments go there instead."""
 
         @event.listens_for(self.db.sessions, "after_commit")
         def _after_commit(session: Session) -> None:
@@ -212,7 +212,7 @@ def _configure_models() -> None:
     configure_mappers()
 
 
-def after_commit(session: Session, func: Job, *args: int | str, delay: float | None = None,
+def after_commit(session: Session, func: str, *args: int | str, delay: float | None = None,
                  job_id: str | None = None) -> None:
     """Queue a job when this session commits (never for rows that were rolled back)."""
     transaction = session.get_nested_transaction() or session.get_transaction()

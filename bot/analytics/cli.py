@@ -20,7 +20,7 @@ def digest(ctx: click.Context, month: str, out: Path | None, pdf: bool, email: b
     """Write the monthly digest: summary, headline figures, trends and tables, small counts suppressed."""
     from bot.analytics import dashboard, labels
     from bot.analytics import digest as digests
-    from bot.analytics.jobs import email_digest, send_digest
+    from bot.analytics.jobs import EMAIL_JOB, send_digest
     from bot.runtime import Runtime, set_current
     from bot.settings import settings_from
 
@@ -49,7 +49,7 @@ def digest(ctx: click.Context, month: str, out: Path | None, pdf: bool, email: b
             click.echo(f"no PDF: {exc}", err=True)
     if email:
         if settings.redis_url:
-            queued = runtime.enqueue(email_digest, month, language)
+            queued = runtime.enqueue(EMAIL_JOB, month, language)
             click.echo("e-mail queued for the worker" if queued else "could not queue the e-mail: Redis is down")
         else:
             click.echo(f"digest e-mailed to {send_digest(runtime, month, language)} recipient(s)")

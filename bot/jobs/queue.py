@@ -1,6 +1,6 @@
 """Where jobs run: rq on Redis when REDIS_URL is set, otherwise a thread in this process.
 
-Both take the job function itself and ids only, so a job's payload never holds personal data
+Both take the job function's dotted name and ids only, so a job's payload never holds personal data
 and the same function runs either way. Jobs go to one of a few queues by kind (QUEUES), which a
 worker empties in that order, so a backlog of retries never holds up a worker's first reply. Work
 tied to a row (a turn, an outbox send) is queued under a job id derived from it: while such a job
@@ -9,6 +9,7 @@ waits, queueing it again is a no-op.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from bot.errors import QueueUnavailable
 
@@ -26,34 +27,24 @@ log = logging.getLogger(__name__)
 #: turns, then sends (retries, relays), referral deliveries, re-driven work (an outage's backlog),
 #: and housekeeping (digests, alerts, purges).
 QUEUES = ("turns", "sends", "referrals", "backlog", "housekeeping")
-#: A job: a module-level function taking ids only (rq stores its import path, never its arguments' data).
-Job = Callable[..., object]
-J = TypeVar("J", bound=Job)
+#: The queue of each job function (by dotted name or a prefix of it); any other goes to housekeeping.
+ROUTES = {
+    "bot.jobs.tasks.process_inbound": "turns",
+    "bot.jobs.tasks.send_message": "sends",
+    "bot.jobs.tasks.probe_twilio": "sends",
+    "bot.jobs.tasks.record_status": "sends",
+    "bot.portal.notify.worker_reply": "sends",
+    "bot.routing.jobs.deliver_referral": "referrals",
+    "bot.portal.notify.new_referral": "referrals",
+    "bot.reports.jobs.fetch_media": "referrals",
+}
 #: rq job states in which a job is still to run (a job id in one of them is not queued again).
 WAITING = ("queued", "scheduled", "deferred")
 
 
-def runs_on(kind: str) -> Callable[[J], J]:
-    """Declare the queue (one of QUEUES) a job function goes to when its caller names none; a job
-    declaring none goes to housekeeping."""
-    if kind not in QUEUES:
-        raise ValueError(f"unknown queue {kind!r}; the queues are {', '.join(QUEUES)}")
-
-    def declare(func: J) -> J:
-        func.__dict__["puente_queue"] = kind
-        return func
-
-    return declare
-
-
-def route(func: Job) -> str:
+def route(func: str) -> str:
     """The queue a job function goes to when its caller names none."""
-    return str(getattr(func, "puente_queue", "housekeeping"))
-
-
-def job_name(func: Job) -> str:
-    """A job function's name for logs (``send_message``)."""
-    return getattr(func, "__name__", repr(func))
+    return ROUTES.get(func, "housekeeping")
 
 
 def queue_name(prefix: str, kind: str) -> str:
@@ -67,15 +58,15 @@ def job_id(kind: str, *parts: int | str) -> str:
 
 
 class JobQueue(Protocol):
-    def enqueue(self, func: Job, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
         ...
 
-    def enqueue_unique(self, func: Job, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
                        delay: float | None = None, hurry: bool = False) -> list[str]:
         """Queue ``func(*args)`` under each job id unless a job of that id waits already; return the
         ids queued now. ``hurry``: a waiting job scheduled for later runs now instead."""
 
-    def enqueue_once(self, ttl: float, func: Job, jobs: Mapping[str, tuple[int | str, ...]],
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
                      job_ids: Mapping[str, str] | None = None) -> list[str]:
         """Queue ``func(*args)`` for each marker unless a job under that marker is queued and not
         started; return the markers queued now. A marker lapses after ``ttl`` seconds. ``job_ids``:
@@ -90,6 +81,11 @@ class JobQueue(Protocol):
         """Each queue's (jobs waiting, age in seconds of the oldest)."""
 
     def ping(self) -> None: ...
+
+
+def resolve(func: str) -> Callable:
+    module, _, name = func.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 #: Seconds rq keeps a finished job: none. Jobs return nothing anyone reads (their work is in the
@@ -116,7 +112,7 @@ class RqQueue:
         except self._errors as exc:
             raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}); the job will be re-driven") from None
 
-    def enqueue(self, func: Job, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
         rq_queue = self.queues[queue or route(func)]
         with self._reachable():
             if delay:
@@ -124,7 +120,7 @@ class RqQueue:
             else:
                 rq_queue.enqueue(func, *args, result_ttl=KEEP_RESULTS)
 
-    def enqueue_unique(self, func: Job, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
                        delay: float | None = None, hurry: bool = False) -> list[str]:
         from rq.exceptions import DuplicateJobError
 
@@ -165,7 +161,7 @@ class RqQueue:
         pipe.delete(*(f"rq:job:{id_}" for id_ in job_ids))
         pipe.execute()
 
-    def enqueue_once(self, ttl: float, func: Job, jobs: Mapping[str, tuple[int | str, ...]],
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
                      job_ids: Mapping[str, str] | None = None) -> list[str]:
         # Two round trips for a whole batch: the markers (SET NX), then the jobs they let through.
         with self._reachable():
@@ -245,7 +241,7 @@ class InlineQueue:
         self._timers: set[threading.Timer] = set()  # delayed jobs, cancelled at shutdown
         self._waiting: set[str] = set()  # ids of the enqueue_unique jobs not started yet
 
-    def enqueue(self, func: Job, *args: int | str, delay: float | None = None, queue: str | None = None,
+    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None,
                 _id: str | None = None) -> None:
         if delay:
             timer = threading.Timer(delay, self._submit_delayed, (func, args, _id))
@@ -258,7 +254,7 @@ class InlineQueue:
         else:
             self._submit(func, args, _id)
 
-    def enqueue_unique(self, func: Job, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
+    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
                        delay: float | None = None, hurry: bool = False) -> list[str]:
         with self._lock:
             queued = [id_ for id_ in jobs if id_ not in self._waiting]
@@ -267,7 +263,7 @@ class InlineQueue:
             self.enqueue(func, *jobs[id_], delay=delay, _id=id_)
         return queued
 
-    def enqueue_once(self, ttl: float, func: Job, jobs: Mapping[str, tuple[int | str, ...]],
+    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
                      job_ids: Mapping[str, str] | None = None) -> list[str]:
         now = time.monotonic()
         with self._lock:
@@ -282,24 +278,24 @@ class InlineQueue:
             for marker in markers:
                 self._markers.pop(marker, None)
 
-    def _submit_delayed(self, func: Job, args: tuple, id_: str | None) -> None:
+    def _submit_delayed(self, func: str, args: tuple, id_: str | None) -> None:
         with self._lock:
             self._timers.discard(threading.current_thread())
         self._submit(func, args, id_)
 
-    def _submit(self, func: Job, args: tuple, id_: str | None) -> None:
+    def _submit(self, func: str, args: tuple, id_: str | None) -> None:
         with self._lock:
             self._pending += 1
         self._executor.submit(self._run, func, args, id_, True)
 
-    def _run(self, func: Job, args: tuple, id_: str | None, counted: bool) -> None:
+    def _run(self, func: str, args: tuple, id_: str | None, counted: bool) -> None:
         with self._lock:
             self._waiting.discard(id_)
         try:
-            func(*args)
+            resolve(func)(*args)
         except Exception:
             # The work is still recorded in the database; the re-driver will queue it again.
-            log.exception("job %s failed; it will be re-driven", job_name(func))
+            log.exception("job %s failed; it will be re-driven", func)
         finally:
             if counted:
                 with self._lock:

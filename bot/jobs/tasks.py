@@ -1,6 +1,4 @@
-"""Background jobs of no one module below: status callbacks retried, the re-drive, the purge. Each
-takes ids only (no personal data in Redis) and is safe to run twice. A job doing one module's work
-lives beside it (bot.outbox.send_message, bot.conversation.inbox.process_inbound ...)."""
+"""Background jobs. Each takes ids only (no personal data in Redis) and is safe to run twice."""
 
 from __future__ import annotations
 
@@ -10,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from bot import outbox as outbound
+from bot.channels.twilio import cleanup
 from bot.conversation import inbox
-from bot.jobs.queue import runs_on
 from bot.runtime import Runtime, current
 from bot.store.db import utcnow
 from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
@@ -25,7 +23,41 @@ ERASED_SIDS_KEPT = timedelta(days=2)
 log = logging.getLogger(__name__)
 
 
-@runs_on("sends")
+def process_inbound(inbound_id: int) -> int:
+    """Understand and answer a worker's pending messages (this one and any before it)."""
+    return inbox.process(current(), inbound_id)
+
+
+def flood_notice(inbound_id: int) -> bool:
+    """Tell a worker over the flood limit to wait a minute (at most once a minute)."""
+    return inbox.flood_notice(current(), inbound_id)
+
+
+def after_flood(inbound_id: int) -> int:
+    """Answer a throttled worker's latest message once the pause is over."""
+    return inbox.after_flood(current(), inbound_id)
+
+
+def send_message(outbox_id: int) -> str:
+    """Send one outbox message (claimed under a lease, never twice)."""
+    return outbound.deliver(current(), outbox_id)
+
+
+def delete_at_twilio(deletion_id: int) -> str:
+    """Delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
+    return cleanup.run(current(), deletion_id)
+
+
+def delete_due_at_twilio() -> dict[str, int]:
+    """Delete Twilio's copies of every message whose deletion is due (bot.channels.twilio.cleanup.sweep)."""
+    return cleanup.sweep(current())
+
+
+def probe_twilio() -> str:
+    """While the circuit is open: does Twilio answer again? (bot.channels.twilio.circuit)"""
+    return outbound.probe(current())
+
+
 def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     """A status callback that arrived before its sid was stored; given up after a few tries
     (a status for a message this deployment never sent)."""
@@ -41,7 +73,7 @@ def record_status_later(runtime: Runtime, sid: str, status: str, error_code: str
     if attempt > STATUS_ATTEMPTS:
         log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
         return
-    runtime.enqueue(record_status, sid, status, error_code, attempt,
+    runtime.enqueue("bot.jobs.tasks.record_status", sid, status, error_code, attempt,
                     delay=STATUS_RETRY_SECONDS * 2 ** (attempt - 1))
 
 

@@ -13,7 +13,6 @@ from html import escape
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
-from bot.jobs.queue import runs_on
 from bot.portal import audit
 from bot.portal.models import AccountToken, AuditLog, User
 from bot.reports.models import RelayMessage
@@ -25,6 +24,7 @@ from bot.text import catalogs
 log = logging.getLogger(__name__)
 
 
+NEW_REFERRAL_JOB = "bot.portal.notify.new_referral"
 
 
 @event.listens_for(Referral, "after_insert")
@@ -33,16 +33,14 @@ def _referral_created(mapper: object, connection: object, referral: Referral) ->
     staff notice once its transaction commits. Loaded with the portal and the relay (bot.reports.relay)."""
     session = object_session(referral)
     if session is not None:
-        after_commit(session, new_referral, referral.id)
+        after_commit(session, NEW_REFERRAL_JOB, referral.id)
 
 
-@runs_on("referrals")
 def new_referral(referral_id: int) -> int:
     """Tell the NGO's staff a case was referred to them; returns how many were e-mailed."""
     return _notify(current(), referral_id, "new_referral")
 
 
-@runs_on("sends")
 def worker_reply(relay_id: int) -> int:
     """Tell the NGO's staff the worker wrote on a case's thread."""
     runtime = current()
@@ -110,6 +108,7 @@ def _message(runtime: Runtime, user: User, kind: str, referral: Referral, ngo: N
 
 # --- notices about an account (to its owner, or to their organization) ---------------------------
 
+ACCOUNT_JOB = "bot.portal.notify.account_notice"
 #: Notices to the account's owner; ``ngo_*`` ones go to their organization's contact address.
 ACCOUNT_KINDS = ("failed_logins", "invite", "reset_link", "password_set", "totp_off",
                  "ngo_account_created", "ngo_password_set", "ngo_totp_off")
@@ -121,7 +120,7 @@ def account_notice_later(session: Session, user_id: int, kind: str, token_id: in
     """E-mail an account notice once this transaction commits (retried when the server is down)."""
     if kind not in ACCOUNT_KINDS:
         raise ValueError(f"unknown account notice {kind!r}")
-    after_commit(session, account_notice, user_id, kind, token_id)
+    after_commit(session, ACCOUNT_JOB, user_id, kind, token_id)
 
 
 def account_notice(user_id: int, kind: str, token_id: int = 0, attempt: int = 1) -> bool:
@@ -150,7 +149,7 @@ def account_notice(user_id: int, kind: str, token_id: int = 0, attempt: int = 1)
                 delay = backoff[min(attempt - 1, len(backoff) - 1)]
                 log.warning("%s notice for user %s not sent (attempt %s, retrying in %ss): %s",
                             kind, user_id, attempt, delay, exc)
-                after_commit(session, account_notice, user_id, kind, token_id, attempt + 1, delay=delay)
+                after_commit(session, ACCOUNT_JOB, user_id, kind, token_id, attempt + 1, delay=delay)
             else:
                 log.error("%s notice for user %s not sent after %s attempt(s): %s", kind, user_id, attempt, exc)
             return False

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -20,14 +19,13 @@ from sqlalchemy.orm import Session
 from bot.channels.twilio import cleanup
 from bot.channels.twilio.gateway import check_media_url
 from bot.errors import SendError
-from bot.jobs.queue import runs_on
 from bot.reports import images
 from bot.reports.models import Report, ReportMedia
-from bot.runtime import Runtime, after_commit, current
-from bot.store.db import utcnow
+from bot.runtime import Runtime, after_commit
 
 log = logging.getLogger(__name__)
 
+FETCH_JOB = "bot.reports.jobs.fetch_media"
 MAX_ATTEMPTS = 3
 
 
@@ -48,7 +46,7 @@ def attach(session: Session, runtime: Runtime, report: Report, items: Iterable[M
         runtime.envelope.put(session, report.data_key_id, media, "url_enc", url)
         count += 1
     if count:
-        after_commit(session, fetch_media, report.id)
+        after_commit(session, FETCH_JOB, report.id)
     return count
 
 
@@ -105,7 +103,7 @@ def _delete_at_twilio(session: Session, runtime: Runtime, url: str) -> None:
         return  # not a Twilio media URL: nothing of ours to delete
     deletion = cleanup.schedule(session.connection(), runtime, message_sid, media_sid=media_sid, wait=0)
     if deletion is not None:
-        after_commit(session, cleanup.delete_at_twilio, deletion)
+        after_commit(session, cleanup.DELETE_JOB, deletion)
 
 
 def read(session: Session, runtime: Runtime, media: ReportMedia) -> bytes:
@@ -113,18 +111,3 @@ def read(session: Session, runtime: Runtime, media: ReportMedia) -> bytes:
     if media.data_enc is None:
         raise ValueError("this evidence item was not stored")
     return runtime.envelope.get_bytes(session, media, "data_enc")
-
-
-@runs_on("referrals")
-def fetch_media(report_id: int) -> dict[str, int]:
-    """Job: fetch a report's evidence from Twilio and keep it encrypted."""
-    return fetch(current(), report_id)
-
-
-def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:
-    """The cases' share of the re-driver: media fetches an outage lost, queued again."""
-    stale = (now or utcnow()) - timedelta(seconds=runtime.settings.jobs.redrive_after_seconds)
-    with runtime.db.session() as session:
-        reports = session.scalars(select(ReportMedia.report_id).distinct().where(
-            ReportMedia.status == "pending", ReportMedia.created_at < stale)).all()
-    return sum(runtime.enqueue(fetch_media, report_id) for report_id in reports)

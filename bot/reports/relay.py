@@ -41,6 +41,7 @@ HANDLERS = Handlers()
 
 log = logging.getLogger(__name__)
 
+NOTIFY_JOB = "bot.portal.notify.worker_reply"
 #: Referral statuses in which staff may write to the worker (they have taken the case).
 REPLY_STATUSES = ("acknowledged", "accepted")
 #: A case code at the start of a message ("ABCD-2345 ...", "abcd 2345: ..."), then the rest.
@@ -189,7 +190,7 @@ def add_from_worker(context: Context, report: Report, referral: Referral, text: 
     record_relay(session, "from_worker", report=report)
     timeline.record(session, report.id, "relay_from_worker", actor="worker", referral_id=referral.id,
                     now=now, relay_id=message.id)
-    after_commit(session, notify.worker_reply, message.id)
+    after_commit(session, NOTIFY_JOB, message.id)
     return message
 
 

@@ -28,7 +28,7 @@ from bot.reports.models import EmployerMention as MentionRow
 from bot.reports.models import Report
 from bot.routing import alerts
 from bot.routing.models import AdminAlert
-from bot.runtime import Runtime, current
+from bot.runtime import Runtime
 from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,3 @@ def _same_alert(session: Session, runtime: Runtime, alert: Alert) -> AdminAlert 
         if subject.get("name") and same_employer(alert.name, subject["name"], alert.town, subject.get("town")):
             return candidate
     return None
-
-
-def check_employer_alerts(report_id: int) -> list[int]:
-    """Job, after a report naming an employer: alert administrators if enough workers named it."""
-    return check(current())

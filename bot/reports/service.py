@@ -33,6 +33,7 @@ from flows import Reply
 
 log = logging.getLogger(__name__)
 
+ALERTS_JOB = "bot.reports.jobs.check_employer_alerts"
 CODE_KEY_PURPOSE = "case-code-v1"
 
 
@@ -94,7 +95,7 @@ def file_report(
     timeline.record(session, report.id, "filed", actor="worker", now=filed_on, report_kind=kind,
                     evidence_items=media, shared_with_ngo=draft.consent_ngo)
     if repeat.add_mention(session, runtime, report, draft) is not None:
-        after_commit(session, repeat.check_employer_alerts, report.id)
+        after_commit(session, ALERTS_JOB, report.id)
     referral = None
     if draft.consent_ngo:
         referral = referrals.route(session, runtime, report, now=now, services=services,

@@ -24,7 +24,6 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import PuenteError
-from bot.jobs.queue import runs_on
 from bot.outbox import queue_to_address
 from bot.reports import timeline
 from bot.reports.models import Report, ReportMedia
@@ -41,12 +40,13 @@ from bot.routing.payload import (
     staff_sms,
     webhook_body,
 )
-from bot.runtime import Runtime, after_commit, current
+from bot.runtime import Runtime, after_commit
 from bot.settings import https_or_local
 from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 
+DELIVER_JOB = "bot.routing.jobs.deliver_referral"
 DELIVERY_HEADER = "X-Puente-Delivery"
 
 
@@ -216,7 +216,7 @@ def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFail
             backoff = routing.delivery_backoff_seconds
             delay = backoff[min(delivery.attempts - 1, len(backoff) - 1)]
             delivery.status, delivery.next_attempt_at = "pending", now + timedelta(seconds=delay)
-            after_commit(session, deliver_referral, referral.id, delay=delay)
+            after_commit(session, DELIVER_JOB, referral.id, delay=delay)
             log.warning("referral %s %s attempt %s failed (%s); retrying in %ss",
                         referral.id, delivery.channel, delivery.attempts, exc, delay)
             return "retry"
@@ -246,15 +246,9 @@ def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:
                 | ((Delivery.status == "sending") & (Delivery.claimed_at < lease))
             )
         ).all()
-    return sum(runtime.enqueue(deliver_referral, referral_id) for referral_id in referral_ids)
+    return sum(runtime.enqueue(DELIVER_JOB, referral_id) for referral_id in referral_ids)
 
 
 def _portal_url(runtime: Runtime, referral: Referral) -> str | None:
     base = runtime.settings.public_base_url
     return f"{base}/portal/referrals/{referral.id}" if base else None
-
-
-@runs_on("referrals")
-def deliver_referral(referral_id: int) -> dict[str, str]:
-    """Job: try the due channels of one referral (retries queue themselves with backoff)."""
-    return deliver(current(), referral_id)

@@ -23,7 +23,6 @@ from bot.reports.draft import MATCHING_TYPES
 from bot.reports.models import OUTCOMES, Report
 from bot.reports.notify import notify_worker
 from bot.routing import alerts, store
-from bot.routing.delivery import deliver_referral
 from bot.routing.matching import CaseNeeds, MatchResult, match
 from bot.routing.models import OPEN_REFERRAL, Delivery, NgoRecord, Referral
 from bot.routing.ngo import Ngo
@@ -32,6 +31,7 @@ from bot.store.db import to_the_hour, utcnow
 
 log = logging.getLogger(__name__)
 
+DELIVER_JOB = "bot.routing.jobs.deliver_referral"
 
 
 class LifecycleError(PuenteError):
@@ -88,7 +88,7 @@ def route(
                     ngo_id=best.ngo.id, rank=referral.rank, fallback=result.fallback_used,
                     reasons=[reason.to_dict() for reason in best.reasons])
     timeline.record(session, report.id, "delivered", referral_id=referral.id, now=at, channel="portal")
-    after_commit(session, deliver_referral, referral.id)
+    after_commit(session, DELIVER_JOB, referral.id)
     if notify:
         notify_worker(session, runtime, report, "assigned", assigned_params(runtime, best.ngo.name), now=now)
     log.info("report %s referred to %s (rank %s%s)", report.id, best.ngo.id, referral.rank,
@@ -172,7 +172,7 @@ def _send_details(session: Session, runtime: Runtime, referral: Referral) -> Non
         session.add(Delivery(referral_id=referral.id, channel=channel))
     if planned:
         session.flush()
-        after_commit(session, deliver_referral, referral.id)
+        after_commit(session, DELIVER_JOB, referral.id)
 
 
 def _acknowledged(referral: Referral, user_id: int, now: datetime) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.analytics import dashboard, digest, labels
 from bot.analytics.events import reach_pseudonym, record
-from bot.analytics.jobs import email_digest
+from bot.analytics.jobs import EMAIL_JOB
 from bot.analytics.models import AnalyticsEvent
 from bot.cli import main
 from bot.store.db import Database
@@ -200,7 +200,7 @@ def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month_and_language(
                  **env)
     assert "e-mail queued" in result.output
     jobs = Queue("puente-housekeeping", connection=Redis.from_url(redis_url)).jobs
-    assert [(job.func, job.args) for job in jobs] == [(email_digest, (LAST_MONTH, "fr"))]
+    assert [(job.func_name, job.args) for job in jobs] == [(EMAIL_JOB, (LAST_MONTH, "fr"))]
 
 
 def test_erasing_data_leaves_reach_counted_but_no_longer_linked_to_the_number(program):

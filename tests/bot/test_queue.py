@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import json
-
 from rq import SimpleWorker
 
 
 def test_a_failed_job_is_kept_with_its_traceback_and_a_finished_one_is_not(make_bot, sqlite_url, redis_url):
     runtime = make_bot(sqlite_url, redis_url=redis_url).runtime
-    assert runtime.enqueue(json.loads, "[1]")
-    assert runtime.enqueue(json.loads, "{not json")
+    assert runtime.enqueue("json.loads", "[1]")
+    assert runtime.enqueue("json.loads", "{not json")
     queue = runtime.queue.queues["housekeeping"]  # where a function of no queue of its own goes
     [finished_id, failed_id] = queue.job_ids
 

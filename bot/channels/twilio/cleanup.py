@@ -19,12 +19,14 @@ from sqlalchemy import ColumnElement, Connection, Row, delete, func, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import SendError
-from bot.runtime import Runtime, current
+from bot.runtime import Runtime
 from bot.store.db import utcnow
 from bot.store.models import InboundMessage, TwilioDeletion
 
 log = logging.getLogger(__name__)
 
+DELETE_JOB = "bot.jobs.tasks.delete_at_twilio"
+SWEEP_JOB = "bot.jobs.tasks.delete_due_at_twilio"
 #: While a sweep is queued and not started, nothing queues another.
 SWEEP_MARKER = "twilio-deletions"
 #: Deletions a sweep claims at a time.
@@ -117,7 +119,7 @@ def sweep_soon(runtime: Runtime) -> None:
     """Queue a sweep of the due deletions, unless one is queued and not started: under load one job
     sends the DELETEs of many messages (a job of its own each cost more than the DELETE)."""
     if enabled(runtime):
-        runtime.enqueue_once(delete_due_at_twilio, {SWEEP_MARKER: ()})
+        runtime.enqueue_once(SWEEP_JOB, {SWEEP_MARKER: ()})
 
 
 def sweep(runtime: Runtime) -> dict[str, int]:
@@ -165,7 +167,7 @@ def _delete(runtime: Runtime, row: Row) -> str:
         with runtime.db.autocommit() as conn:
             conn.execute(update(TwilioDeletion).where(TwilioDeletion.id == deletion_id)
                          .values(due_at=utcnow() + timedelta(seconds=delay)))
-        runtime.enqueue(delete_at_twilio, deletion_id, delay=delay)
+        runtime.enqueue(DELETE_JOB, deletion_id, delay=delay)
         log.info("deletion %s at Twilio: %s; again in %.0f s", deletion_id, exc, delay)
         return "retry"
     _forget(runtime, deletion_id)
@@ -200,13 +202,3 @@ def redrive(runtime: Runtime) -> int:
     if due:
         sweep_soon(runtime)
     return due
-
-
-def delete_at_twilio(deletion_id: int) -> str:
-    """Job: delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
-    return run(current(), deletion_id)
-
-
-def delete_due_at_twilio() -> dict[str, int]:
-    """Job: delete Twilio's copies of every message whose deletion is due (:func:`sweep`)."""
-    return sweep(current())
