@@ -6,7 +6,7 @@ import importlib
 import logging
 import os
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,13 +19,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def settings_from(ctx: click.Context, **overrides) -> Settings:
-    try:
-        from bot.settings import load_settings
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    from bot import settings  # pydantic loads when a command runs, not for `puente --help`
 
-        return load_settings(ctx.find_root().obj.get("config"), **overrides)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    return settings.settings_from(ctx, **overrides)
 
 
 class Group(click.Group):
@@ -61,7 +58,22 @@ class Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
     """Puente: rights information and safe reporting for temporary foreign workers, by SMS and WhatsApp."""
-    ctx.ensure_object(dict)["config"] = config
+    # What area commands below the app need from it, passed in rather than imported upward.
+    ctx.ensure_object(dict).update(config=config, runtime=lambda: _runtime(ctx),
+                                   review_records=lambda: _review_records(ctx))
+
+
+def _runtime(ctx: click.Context):
+    from bot.runtime import Runtime
+
+    return Runtime.build(settings_from(ctx))
+
+
+def _review_records(ctx: click.Context) -> list[dict]:
+    """The bot's NLU review queue, for `puente nlu review --database`."""
+    from bot.conversation import nlu_review
+
+    return nlu_review.records(_runtime(ctx))
 
 
 @main.command()

@@ -21,8 +21,29 @@ class InboundMessage:
     recipient: str  # our number or WhatsApp sender the worker wrote to
     body: str
     media: tuple[Media, ...] = ()
-    button_text: str | None = None
+    button: str | None = None  # a tapped WhatsApp button: its ButtonPayload, else its ButtonText
     opt_out_type: str | None = None  # Twilio Advanced Opt-Out: STOP, START or HELP
+
+
+@dataclass(frozen=True)
+class Content:
+    """A message as a Twilio Content template (WhatsApp buttons or a list): its SID and the
+    variables that fill it (bot.text.content), sent as ContentSid + ContentVariables."""
+
+    sid: str
+    variables: dict[str, str]
+
+
+def describe_content(variables: dict[str, str]) -> str:
+    """A filled template as text for the console sender (bot.channels.twilio.gateway): the
+    question, then a line per option."""
+    titles = [variables[key] for key in sorted(variables, key=int) if int(key) >= 3 and int(key) % 3 == 0]
+    return "\n".join([variables.get("1", ""), *(f"[{t}]" for t in titles)])
+
+
+
+#: One message of a turn: text, or a Content template.
+Page = str | Content
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import Row, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.twilio import cleanup
@@ -22,7 +23,7 @@ from bot.channels.twilio.gateway import STATUS_WEBHOOK
 from bot.conversation import dialogue, pin, sealed_state
 from bot.errors import SendError
 from bot.jobs.queue import job_id
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, Page
 from bot.runtime import Runtime, after_commit
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
@@ -47,13 +48,14 @@ def queue_text(
     session: Session,
     runtime: Runtime,
     conversation: Conversation,
-    pages: list[str],
+    pages: list[Page],
     *,
     kind: str = "reply",
     dedupe_key: str | None = None,
     even_if_opted_out: bool = False,
 ) -> list[OutboxMessage]:
-    """Write the pages of one reply to the outbox; the send jobs are queued after commit.
+    """Write the pages of one reply to the outbox (a Content page as ContentSid + ContentVariables);
+    the send jobs are queued after commit.
 
     Nothing is written for a worker who opted out (unless this is the opt-out confirmation itself).
     Unprompted news (``pin.UNPROMPTED`` kinds) to a worker whose PIN is not given is held behind
@@ -61,15 +63,17 @@ def queue_text(
     """
     if conversation.opted_out and not even_if_opted_out:
         return []
-    held = kind in pin.UNPROMPTED and pin.locked(runtime.vault, conversation, utcnow())
-    address = runtime.vault.decrypt(conversation.address_enc)
+    held = kind in pin.UNPROMPTED and pin.locked(runtime.envelope, session, conversation, utcnow())
+    address = runtime.envelope.get(session, conversation, "address_enc")
     rows = []
     for n, page in enumerate(pages):
         key = f"{dedupe_key}:{n}" if dedupe_key else None
         if key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             continue
-        rows.append(_add(session, runtime, conversation.id, conversation.channel, address,
-                         conversation.bot_address, kind, key, body=page, held=held))
+        text = {"body": page} if isinstance(page, str) else {
+            "content_sid": page.sid, "content_variables": json.dumps(page.variables, ensure_ascii=False)}
+        rows.append(_add(session, runtime, conversation, conversation.channel, address,
+                         conversation.bot_address, kind, key, held=held, **text))
     if held and rows:
         _notice(session, runtime, conversation, address)
     return rows
@@ -77,15 +81,15 @@ def queue_text(
 
 def _notice(session: Session, runtime: Runtime, conversation: Conversation, address: str) -> None:
     """"Puente: you have a new message. Reply with your PIN": once while news waits unread."""
-    state = sealed_state.unseal(runtime.vault, conversation.state or {})
+    state = sealed_state.unseal(runtime.envelope, session, conversation)
     if pin.waiting(state):
         return
-    sealed_state.update(runtime.vault, conversation, pin=pin.hold(state, None)["pin"])
+    sealed_state.update(runtime.envelope, session, conversation, pin=pin.hold(state, None)["pin"])
     language = state.get("language") or conversation.language or runtime.settings.conversation.default_language
     reply = Reply("pin.notice")
     if in_whatsapp_window(conversation):
         for page in dialogue.render_replies(runtime, [reply], language, conversation.channel):
-            _add(session, runtime, conversation.id, conversation.channel, address, conversation.bot_address,
+            _add(session, runtime, conversation, conversation.channel, address, conversation.bot_address,
                  "notice", None, body=page)
         return
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
@@ -124,8 +128,8 @@ def queue_template(
         return None
     if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
-    address = runtime.vault.decrypt(conversation.address_enc)
-    row = _add(session, runtime, conversation.id, conversation.channel, address,
+    address = runtime.envelope.get(session, conversation, "address_enc")
+    row = _add(session, runtime, conversation, conversation.channel, address,
                conversation.bot_address, kind, dedupe_key, content_sid=content_sid,
                content_variables=json.dumps(variables, ensure_ascii=False))
     return row
@@ -142,20 +146,26 @@ def queue_to_address(
     return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, body=text)
 
 
-def _add(session: Session, runtime: Runtime, conversation_id: int | None, channel: str,
+def _add(session: Session, runtime: Runtime, conversation: Conversation | None, channel: str,
          address: str, from_address: str, kind: str, dedupe_key: str | None, *,
          body: str | None = None, content_sid: str | None = None,
          content_variables: str | None = None, held: bool = False) -> OutboxMessage:
-    vault = runtime.vault
+    """One outbox row, sealed to its row under the conversation's data key; a message to no
+    conversation (an erasure's goodbye, a staff notice) gets a data key of its own, destroyed with
+    its text by the purge (bot.jobs.tasks.purge)."""
+    envelope = runtime.envelope
     row = OutboxMessage(
-        conversation_id=conversation_id, channel=channel, kind=kind, dedupe_key=dedupe_key,
-        to_enc=vault.encrypt(address), from_address=from_address,
-        body_enc=vault.encrypt_optional(body), content_sid=content_sid,
-        content_variables_enc=vault.encrypt_optional(content_variables),
+        conversation_id=conversation.id if conversation else None, channel=channel, kind=kind,
+        dedupe_key=dedupe_key, to_enc="", from_address=from_address, content_sid=content_sid,
         status="held" if held else "pending",
     )
     session.add(row)
-    session.flush()
+    session.flush()  # its id: what it carries is sealed to its row
+    key_id = conversation.data_key_id if conversation else envelope.new_key(session, "message")
+    put = partial(envelope.put, session, key_id, row)
+    put("to_enc", address)
+    put("body_enc", body)
+    put("content_variables_enc", content_variables)
     if not held:
         after_commit(session, SEND_JOB, row.id, job_id=send_job_id(row.id, 0))
     return row
@@ -191,9 +201,9 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
             .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
             .returning(*_SENT_FROM)
         ).first()
+        message = None if row is None else _outbound(runtime, conn, row)
     if row is None:
         return "skipped"
-    message = _outbound(runtime, row)
     try:
         sid = None
         if row.attempts > 1:
@@ -227,7 +237,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
 
 
 #: What the claim returns: the message to send, and whether it was tried before.
-_SENT_FROM = (OutboxMessage.to_enc, OutboxMessage.from_address, OutboxMessage.body_enc, OutboxMessage.content_sid,
+_SENT_FROM = (OutboxMessage.id, OutboxMessage.to_enc, OutboxMessage.from_address, OutboxMessage.body_enc, OutboxMessage.content_sid,
               OutboxMessage.content_variables_enc, OutboxMessage.attempts, OutboxMessage.created_at)
 
 
@@ -317,16 +327,18 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     return ours
 
 
-def _outbound(runtime: Runtime, row: Row) -> OutboundMessage:
-    vault = runtime.vault
+def _outbound(runtime: Runtime, conn: Connection, row: Row) -> OutboundMessage:
+    def read(column: str) -> str | None:
+        return runtime.envelope.open_optional(conn, f"outbox.{column}", row.id, getattr(row, column))
+
     base = runtime.settings.public_base_url
     callback = f"{base}{STATUS_WEBHOOK}" if base and runtime.settings.twilio.status_callbacks else None
     return OutboundMessage(
-        to=vault.decrypt(row.to_enc),
+        to=read("to_enc"),
         from_=row.from_address,
-        body=vault.decrypt_optional(row.body_enc),
+        body=read("body_enc"),
         content_sid=row.content_sid,
-        content_variables=vault.decrypt_optional(row.content_variables_enc),
+        content_variables=read("content_variables_enc"),
         status_callback=callback,
     )
 

@@ -108,7 +108,9 @@ class Runtime:
         (``progress`` is told when a model must be trained first)."""
         from bot.text import catalogs
 
-        self.interpreter, self.triage = load_models(self.settings, progress)
+        if "interpreter" not in self.__dict__ or "triage" not in self.__dict__:
+            # Loaded once: a second warm-up (the re-drive thread's) keeps the models in use.
+            self.interpreter, self.triage = load_models(self.settings, progress)
         self.interpreter.parse("hola")
         self.triage.classify("hola")
         _ = self.engine

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import click
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -60,6 +61,21 @@ class TwilioSettings(Section):
     @property
     def configured(self) -> bool:
         return bool(self.account_sid and self.auth_token)
+
+
+#: A Twilio Content SID (Content API templates are "HX" and 32 hex digits).
+CONTENT_SID = r"^HX[0-9a-fA-F]{32}$"
+#: What a Content template can be configured for: a yes/no question, the province question, or a
+#: flow's step that asks a choice, named "<flow>.<step>" (e.g. "menu.main", "next_steps.choose").
+CHOICE_NAME = r"^(yesno|province|[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)$"
+
+
+class WhatsappSettings(Section):
+    """WhatsApp's tappable answers: a question whose Content template is configured goes as a list
+    or quick-reply buttons (docs/operations.md); any other, and every SMS, as numbered text."""
+
+    content_templates: dict[Annotated[str, Field(pattern=CHOICE_NAME)],
+                            Annotated[str, Field(pattern=CONTENT_SID)]] = Field(default_factory=dict)
 
 
 class JobSettings(Section):
@@ -214,6 +230,7 @@ class Settings(Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: str | None = None
     twilio: TwilioSettings = TwilioSettings()
+    whatsapp: WhatsappSettings = WhatsappSettings()
     jobs: JobSettings = JobSettings()
     messages: MessageSettings = MessageSettings()
     sms: SmsSettings = SmsSettings()
@@ -394,3 +411,11 @@ def _suggest(loc: tuple) -> str:
         model = annotation
     close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    """The settings of a `puente` command: config.yaml, or the file given with --config."""
+    try:
+        return load_settings((ctx.find_root().obj or {}).get("config"), **overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -41,7 +41,7 @@ INVALID = Answer("invalid")
 PROVINCE_ORDER = ("ON", "BC", "QC", "AB", "MB", "SK", "NS", "NB", "PE", "NL", "YT", "NT", "NU")
 
 
-def step_options(step: Step, slots: dict, skip_label: str = "common.skip",
+def step_options(step: Step, slots: dict[str, Any], skip_label: str = "common.skip",
                  province_list: bool = False) -> tuple[Option, ...]:
     """The numbered options shown for a step, including built-in yes/no, province and skip.
 
@@ -69,16 +69,20 @@ def _by_number(options: tuple[Option, ...], number: int) -> Option | None:
     return options[number - 1] if 1 <= number <= len(options) else None
 
 
-def _label_matches(option: Option, folded: str, language: str, labels: Labeler | None) -> bool:
+def _label_matches(option: Option, folded: str, language: str, labels: Labeler | None,
+                   clipped: bool = False) -> bool:
+    """``clipped``: the text is a label cut short with "…" (a WhatsApp button or list item has
+    room for 20 characters), so it matches the label it begins."""
     if folded in (normalize(option.id), normalize(option.label)):
         return True
     if any(folded == normalize(word) for word in option.words):
         return True
     if labels is not None:
         try:
-            return folded == normalize(labels(option.label, language))
+            label = normalize(labels(option.label, language))
         except Exception:  # a broken catalog must not break the conversation
             return False
+        return folded == label or (clipped and label.startswith(folded + " "))
     return False
 
 
@@ -112,8 +116,9 @@ def match_option(
             if candidate is button:
                 continue
             return None  # a bare number outside the list is not an option (the type may take it)
+        clipped = candidate.rstrip().endswith(("\u2026", "..."))
         for option in options:
-            if folded and _label_matches(option, folded, language, labels):
+            if folded and _label_matches(option, folded, language, labels, clipped):
                 return _single(option)
     if step.skip and keywords.is_word("skip", text):
         return Answer("skip")
@@ -146,7 +151,7 @@ def _multi(options: tuple[Option, ...]) -> Answer:
     return Answer("options", options=chosen) if chosen else Answer("skip")
 
 
-def read_value(step: Step, text: str, parse: ParseView, media: tuple, keywords: Keywords) -> Answer:
+def read_value(step: Step, text: str, parse: ParseView, media: tuple[Any, ...], keywords: Keywords) -> Answer:
     """The answer by the step's type once no option matched."""
     stripped = (text or "").strip()
     kind = step.ask

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from . import state as states
 from .answers import Labeler
@@ -72,18 +73,18 @@ class Engine:
         """Whether an intent is confident enough to act on or to offer (its own threshold)."""
         return confidence >= self.intent_thresholds.get(intent, 0.0)
 
-    def context(self, state: dict | None, now: datetime) -> dict | None:
+    def context(self, state: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
         """What the NLU should read the next message in (Rasa-style: the active topic's intent
         and the slots), or None when no rights topic was answered this session."""
         repaired = states.repair(state)
         topic = recent_topic(repaired, now, self.session_timeout)
         flow = self.flows.get(topic["flow"]) if topic else None
-        if flow is None or not flow.intents:
+        if topic is None or flow is None or not flow.intents:
             return None
         slots = {"province": repaired["province"], "sector": topic.get("sector")}
         return {"topic": flow.intents[0], "slots": {k: v for k, v in slots.items() if v}}
 
-    def step(self, state: dict | None, turn: Turn) -> StepResult:
+    def step(self, state: dict[str, Any] | None, turn: Turn) -> StepResult:
         """Handle one inbound message. Never raises (unless built with strict=True, for tests)."""
         if turn.now.tzinfo is None:
             turn = Turn(turn.text, turn.parse, turn.channel, turn.now.replace(tzinfo=UTC),

@@ -41,7 +41,7 @@ def load_facts(path: str | Path | None = None) -> dict[str, Any]:
     """Read and check facts.yaml (once per path); raises FactsError naming what is wrong."""
     path = Path(path) if path else FACTS_FILE
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data: dict[str, Any] = yaml.safe_load(fh)
     _check(data, str(path))
     return data
 
@@ -150,7 +150,7 @@ _MISSING = object()
 class Facts:
     """Read-only view of facts.yaml: `lookup("minimum_wage.{province}.rate", "ON")`."""
 
-    def __init__(self, data: dict | None = None, source: str = "facts.yaml") -> None:
+    def __init__(self, data: dict[str, Any] | None = None, source: str = "facts.yaml") -> None:
         self.data = data or {}
         self.source = source
 

@@ -4,7 +4,8 @@ After an answer, "y en bc?" / "and manitoba?" / "eh sa alberta po?" (intent `inf
 province or sector) answer the same topic again with the new value (a province after an answer
 that does not depend on it is only noted), and "q hago" / "what do I
 do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`, or
-else the confidential tip line and the next-steps menu. The topic (`state["topic"]`, set when a
+else the office that handles it in the worker's province (and the confidential tip line), then
+the next-steps menu. The topic (`state["topic"]`, set when a
 topic flow emits `topic_answered`) lasts one session. The NLU reads messages in the same context
 (`Engine.context`), so a bare place name after an answer comes in as `inform`.
 """
@@ -19,16 +20,35 @@ from .state import when
 from .types import Reply
 
 if TYPE_CHECKING:
+    from .model import Flow
     from .navigation import Navigator
 
 FOLLOW_UPS = ("inform", "ask_next_step")
 
 
-def recent_topic(state: dict[str, Any], now: datetime, session: timedelta) -> dict | None:
+def recent_topic(state: dict[str, Any], now: datetime, session: timedelta) -> dict[str, Any] | None:
     """The last topic answered, if it was in this session."""
     topic = state.get("topic")
     at = when(topic.get("at")) if topic else None
     return topic if at is not None and now - at <= session else None
+
+
+#: Whose door a topic's next step is, by province: the workers' compensation board for an injury,
+#: the employment standards office for the rest of the province-dependent topics.
+OFFICES = {"topic.injury": "compensation_boards"}
+
+
+def responsible_office(nav: Navigator, flow: Flow | None) -> dict[str, str] | None:
+    """The office that handles this topic in the worker's province, when the facts give its
+    phone as current (flows/facts.yaml); None for a federal topic or an unknown province."""
+    province = nav.state["province"]
+    if flow is None or "province" not in flow.needs or not province:
+        return None
+    office = nav.engine.facts.lookup(f"{OFFICES.get(flow.id, 'offices')}.{{province}}", province)
+    if not (isinstance(office, dict) and office.get("status") == "current"
+            and office.get("name") and office.get("phone")):
+        return None
+    return {"office_name": office["name"], "office_phone": office["phone"]}
 
 
 def follow_up(nav: Navigator) -> bool:
@@ -50,7 +70,7 @@ def follow_up(nav: Navigator) -> bool:
             nav.say(Reply("followup.province_noted", {"province": nav.state["province"]},
                           formats={"province": "province"}))
             waiting = nav.flow.steps.get(nav.state["step"]) if nav.flow else None
-            if waiting is not None and nav.flow.id != "menu":
+            if waiting is not None and nav.flow.id != "menu":  # type: ignore[union-attr]  # waiting: a flow
                 nav.ask(waiting)  # the options the worker was given (after a safety reply, say) stand
             else:
                 nav.go_menu()
@@ -62,11 +82,15 @@ def follow_up(nav: Navigator) -> bool:
     if flow is not None and flow.next_step:
         nav.complete()
         states.clear_flow(nav.state)
-        nav.state.update(flow=flow.id, slots={"sector": topic["sector"]} if topic.get("sector") else {})
+        nav.state.update(flow=flow.id, slots={"sector": topic["sector"]} if topic.get("sector") else {})  # type: ignore[index, union-attr]  # flow: a topic
         nav.enter(flow.next_step)
         return True
     tip_line = engine.facts.lookup("lines.tip_line.phone", None)
-    nav.say(Reply("followup.next_step", {"tip_line": tip_line}))
+    office = responsible_office(nav, flow)
+    if office is not None:
+        nav.say(Reply("followup.next_step.office", {**office, "tip_line": tip_line}))
+    else:
+        nav.say(Reply("followup.next_step", {"tip_line": tip_line}))
     nav.complete()
     nav.start_flow("next_steps")
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -77,7 +78,7 @@ class Keywords:
         return self.provinces.get(normalize(text))
 
 
-def _per_language(data: dict, key: str, source: str) -> list[str]:
+def _per_language(data: dict[str, Any], key: str, source: str) -> list[str]:
     block = data.get(key)
     if not isinstance(block, dict):
         raise FlowError(source, key, "must map each language (es, tl, en) to a list of words")
@@ -146,7 +147,7 @@ def load_keywords(path: Path) -> Keywords:
     )
 
 
-def _employer_cues(block: dict, source: str) -> dict[str, frozenset[str]]:
+def _employer_cues(block: dict[str, Any], source: str) -> dict[str, frozenset[str]]:
     if not isinstance(block, dict) or set(block) - set(EMPLOYER_CUES):
         raise FlowError(source, "employer", f"must map {', '.join(EMPLOYER_CUES)} to words per language")
     return {cue: frozenset(normalize(w) for w in _per_language(block, cue, f"{source}: employer"))

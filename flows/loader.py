@@ -12,7 +12,7 @@ from .engine import Engine
 from .errors import FlowError
 from .facts import Facts
 from .keywords import load_keywords
-from .model import INTENTS, PROVINCES, REFS, SPECIAL_TARGETS, Flow, Message, Step
+from .model import INTENTS, PROVINCES, REFS, SPECIAL_TARGETS, EffectSpec, Flow, Message, Step
 from .schema import read_flows
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent
@@ -150,13 +150,13 @@ class Checker:
             return
         raise FlowError(flow.source, key, f"unknown reference {ref!r} (one of {', '.join(REFS)}, $slots.<name>)")
 
-    def effects(self, flow: Flow, key: str, specs: tuple) -> None:
+    def effects(self, flow: Flow, key: str, specs: tuple[EffectSpec, ...]) -> None:
         for i, spec in enumerate(specs):
             for name, value in spec.data.items():
                 if isinstance(value, str) and value.startswith("$"):
                     self.reference(flow, f"{key}[{i}].data.{name}", value)
 
-    def message(self, flow: Flow, key: str, message: Message, provinces: tuple = (*PROVINCES, None)) -> None:
+    def message(self, flow: Flow, key: str, message: Message, provinces: tuple[str | None, ...] = (*PROVINCES, None)) -> None:
         if message.by_province is not None:
             for code in provinces:
                 name = code or "unknown"

@@ -29,7 +29,7 @@ INTENTS = (
 )
 REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending", "$pin")
 #: What a step's `entities:` may store: the NLU's entities, and what flows/story.py finds in a text.
-STEP_ENTITIES = ("province", "sector", "case_code", "town", "employer")
+STEP_ENTITIES = ("province", "sector", "charge", "case_code", "town", "employer")
 MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Message:
 @dataclass(frozen=True)
 class EffectSpec:
     kind: str
-    data: dict
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,9 @@ class Option:
     goto: str | None = None
     say: tuple[Message, ...] = ()
     effects: tuple[EffectSpec, ...] = ()
-    set: dict = field(default_factory=dict)
+    set: dict[str, Any] = field(default_factory=dict[str, Any])
     intent: str | None = None
-    entity: dict = field(default_factory=dict)
+    entity: dict[str, Any] = field(default_factory=dict[str, Any])
     words: tuple[str, ...] = ()
     clear: tuple[str, ...] = ()  # slots emptied when chosen (to ask them again)
 
@@ -95,7 +95,7 @@ class Step:
     unless: str | None = None
     otherwise: str | None = None  # YAML `else`: where to go when `when`/`unless` skips the step
     needs: tuple[str, ...] = ()
-    entities: dict = field(default_factory=dict)
+    entities: dict[str, Any] = field(default_factory=dict[str, Any])
     reprompt: str | None = None
     problems: str | None = None  # slot noting the problem intents the answer names
     guess: str | None = None  # slot of noted intents that answers this step's options ahead
@@ -122,7 +122,7 @@ class Flow:
     timeout: timedelta | None = None
     then: str | None = None
     returns: str = "offer"  # offer | auto: how an interrupted flow comes back after this one
-    entities: dict = field(default_factory=dict)
+    entities: dict[str, Any] = field(default_factory=dict[str, Any])
     analytics: bool = True  # emit flow_completed / _cancelled / _abandoned (off for plain navigation)
     next_step: str | None = None  # the step that answers "what do I do?" after this topic
     problems: str | None = None  # slot noting the problem intents of the message that starts it

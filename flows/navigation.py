@@ -6,13 +6,14 @@ builds on it to decide what a message means.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from . import problems, story
 from . import state as states
 from .answers import TEXT_LIMIT, step_options
-from .model import SPECIAL_TARGETS, Flow, Message, Param, Step
+from .model import SPECIAL_TARGETS, EffectSpec, Flow, Message, Option, Param, Step
 from .parse import ParseView
 from .types import Effect, Reply, ReplyOption, Turn
 
@@ -95,6 +96,8 @@ class Navigator:
                 found = story.employer_in(text, keywords)
             else:
                 found = self.parse.entity(entity)
+                if entity == "sector" and not found:
+                    found = self.state["sector"]  # named earlier in the conversation
                 if found and entity in ("province", "case_code"):
                     found = found.upper()
                 if entity == "province" and found not in self.engine.provinces:
@@ -113,7 +116,7 @@ class Navigator:
             extra.extend(self.engine.flows[recent["flow"]].intents)
         self.state["slots"][slot] = story.problems_named(self.parse, extra)
 
-    def emit(self, kind: str, data: dict | None = None) -> None:
+    def emit(self, kind: str, data: dict[str, Any] | None = None) -> None:
         """Record an effect, and apply the part of it that lives in the engine's own state."""
         if self.stopped:
             return
@@ -126,7 +129,7 @@ class Navigator:
         elif kind == "set_province" and isinstance(data.get("province"), str):
             st["province"] = data["province"]
         elif kind == "opt_out":
-            self.effects.append(Effect(kind, data))
+            self.effects.append(Effect(kind, data, after=len(self.replies)))
             self.abandon_all(park=False)
             self.drop_parked()
             st.update(opted_out=True, handoff=None)
@@ -153,7 +156,7 @@ class Navigator:
             st["topic"] = {"flow": st["flow"], "sector": st["slots"].get("sector"),
                            "at": self.turn.now.isoformat()}
             problems.answered(st, self.flow.intents if self.flow else ())
-        self.effects.append(Effect(kind, data))
+        self.effects.append(Effect(kind, data, after=len(self.replies)))
 
     def ref(self, name: str) -> Any:
         """A `$reference` (or, in conditions, a bare slot name) read from the state."""
@@ -191,7 +194,7 @@ class Navigator:
             return [self.fill(v) for v in value]
         return value
 
-    def perform(self, says: tuple[Message, ...], effects: tuple, settings: dict | None = None) -> None:
+    def perform(self, says: tuple[Message, ...], effects: tuple[EffectSpec, ...], settings: dict[str, Any] | None = None) -> None:
         for message in says:
             self.say(self.render(message))
         for spec in effects:
@@ -205,7 +208,7 @@ class Navigator:
     def flow(self) -> Flow | None:
         return self.engine.flows.get(self.state["flow"] or "")
 
-    def start_flow(self, flow_id: str, slots: dict | None = None, fresh: bool = False) -> None:
+    def start_flow(self, flow_id: str, slots: dict[str, Any] | None = None, fresh: bool = False) -> None:
         flow = self.engine.flows.get(flow_id)
         if flow is None:
             flow = self.engine.flows["menu"]
@@ -288,22 +291,31 @@ class Navigator:
         self.hops = 0
         self.start_flow("menu")
 
-    def options(self, step: Step) -> tuple:
+    def options(self, step: Step) -> tuple[Option, ...]:
         """The options shown for ``step`` on this turn's channel."""
         return step_options(step, self.state["slots"],
                             province_list=self.turn.channel in self.engine.province_list_channels)
 
     def ask(self, step: Step, reprompt: str | None = None) -> None:
         options = self.options(step)
-        shown = tuple(ReplyOption(str(i), o.label) for i, o in enumerate(options, start=1))
+        shown = tuple(ReplyOption(str(i), o.label, id=o.id) for i, o in enumerate(options, start=1))
         if self.first_question is None and not self.stopped:
             self.first_question = len(self.replies)
-        if reprompt:
-            self.say(Reply(reprompt, {}, options=shown))
-        elif step.prompt is not None:
-            self.say(self.render(step.prompt, shown))
+        reply = Reply(reprompt, {}, options=shown) if reprompt else (
+            self.render(step.prompt, shown) if step.prompt is not None else None)
+        if reply is not None and shown:
+            reply = replace(reply, choice=self.choice(step, options))
+        self.say(reply)
         self.state["step"] = step.id
         self.state["asked_at"] = self.turn.now.isoformat()
+
+    def choice(self, step: Step, options: tuple[Option, ...]) -> str:
+        """The question's name for a WhatsApp Content template (see Reply.choice)."""
+        if step.ask == "yesno" and [o.id for o in options] == ["yes", "no"]:
+            return "yesno"
+        if step.ask == "province":
+            return "province"
+        return f"{self.state['flow']}.{step.id}"
 
     def next_of(self, flow: Flow, step: Step) -> str:
         if step.next:
@@ -383,7 +395,7 @@ class Navigator:
         while len(st["stack"]) > MAX_STACK:
             self.abandon(st["stack"].pop(0), park=True)
 
-    def restore(self, frame: dict) -> None:
+    def restore(self, frame: dict[str, Any]) -> None:
         flow = self.engine.flows.get(frame["flow"])
         if flow is None or frame["step"] not in flow.steps:
             self.go_menu()
@@ -417,7 +429,7 @@ class Navigator:
         else:
             self.go_menu()
 
-    def abandon(self, frame: dict, park: bool) -> None:
+    def abandon(self, frame: dict[str, Any], park: bool) -> None:
         flow = self.engine.flows.get(frame["flow"])
         if park and flow is not None and flow.resumable:
             self.drop_parked()
@@ -447,7 +459,7 @@ class Navigator:
         self.abandon_all(park=True)
         self.start_flow("menu")
 
-    def store_media(self, step: Step, items: list) -> int:
+    def store_media(self, step: Step, items: list[Any]) -> int:
         slot = step.slot or "media"
         kept = list(self.state["slots"].get(slot) or [])
         kept.extend(items[: max(0, MAX_MEDIA - len(kept))])

@@ -7,6 +7,7 @@ is read defensively here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .text import case_code
 
@@ -37,6 +38,7 @@ class ParseView:
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     language: str | None = None
     triage: str | None = None  # the safety triage's category (nlu/triage), None when ordinary
+    triage_also: tuple[str, ...] = ()  # other categories the same message shows ("pushed" + "swollen")
     problems: tuple[str, ...] = ()  # several problems in one message, in writing order (nlu/problems)
     places: tuple[str, ...] = ()  # the words behind each province entity ("Leamington", "ontario")
 
@@ -44,7 +46,7 @@ class ParseView:
     def of(cls, parse: object, text: str) -> ParseView:
         data = parse if isinstance(parse, dict) else {}
         raw_intent = data.get("intent")
-        intent: dict = raw_intent if isinstance(raw_intent, dict) else {}
+        intent: dict[str, Any] = raw_intent if isinstance(raw_intent, dict) else {}
         raw_name = intent.get("name")
         name = raw_name if isinstance(raw_name, str) else "nlu_fallback"
         ranking: list[tuple[str, float]] = []
@@ -67,7 +69,8 @@ class ParseView:
         if code and "case_code" not in entities:
             entities["case_code"] = [code]
         language = data.get("language")
-        triage = data.get("triage") if isinstance(data.get("triage"), dict) else {}
+        raw_triage = data.get("triage")
+        triage: dict[str, Any] = raw_triage if isinstance(raw_triage, dict) else {}
         category = triage.get("category")
         return cls(
             intent=name,
@@ -76,6 +79,8 @@ class ParseView:
             entities={k: tuple(v) for k, v in entities.items()},
             language=language if language in LANGUAGES else None,
             triage=category if category in TRIAGE_CATEGORIES else None,
+            triage_also=tuple(c for c in also if c in TRIAGE_CATEGORIES)
+            if category in TRIAGE_CATEGORIES and isinstance(also := triage.get("also"), list) else (),
             problems=tuple(p for p in raw_problems if isinstance(p, str))
             if isinstance(raw_problems := data.get("problems"), list) else (),
             places=tuple(p for p in places if p),

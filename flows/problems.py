@@ -32,11 +32,21 @@ TRIAGE_PROBLEMS = {"injury": "ask_injury", "danger": "emergency", "confinement":
 SAFETY_OPTIONS = ("emergency", "report_abuse", "find_ngo")
 
 
+#: Problems that are one complaint when the whole message is surely about one of them: "60 hours a
+#: week and no extra pay" is overtime (hours), though its clause "no extra pay" reads as wages.
+ONE_COMPLAINT = frozenset({"ask_wages", "ask_hours"})
+#: How sure of its intent the whole message must be for that.
+ONE_COMPLAINT_CONFIDENCE = 0.7
+
+
 def found(handler: Handler) -> list[str]:
     """This message's problems: the triage's, those of its clauses and its confident intent."""
     parse, engine = handler.parse, handler.engine
     intents = [TRIAGE_PROBLEMS[handler.triaged]] if handler.triaged in TRIAGE_PROBLEMS else []
-    intents += parse.problems
+    clauses = list(parse.problems)
+    if parse.intent in ONE_COMPLAINT and parse.confidence >= ONE_COMPLAINT_CONFIDENCE:
+        clauses = [i for i in clauses if i not in ONE_COMPLAINT or i == parse.intent]
+    intents += clauses
     if (parse.intent in PROBLEM_INTENTS and parse.margin >= engine.clarify_margin
             and engine.trusts(parse.intent, parse.confidence)):
         intents.append(parse.intent)

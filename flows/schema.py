@@ -52,7 +52,7 @@ class _Reader:
     def fail(self, key: str, problem: str) -> FlowError:
         return FlowError(self.source, key, problem)
 
-    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict:
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(key, f"must be a mapping, got {type(value).__name__}")
         for name in value:

@@ -1,9 +1,9 @@
 """The per-worker conversation state: a JSON-serializable dict, versioned, repaired on read.
 
-Keys: language, province, opted_out, last_seen (ISO), flow/step/slots/asked_at/reprompts (the
+Keys: language, province, sector, opted_out, last_seen (ISO), flow/step/slots/asked_at/reprompts (the
 running flow), stack (interrupted flows), parked (an unfinished resumable flow), services,
 has_reports, handoff, paging (owned by the renderer), language_guessed, session flags (tip_shown, lang_offered,
-province_skipped), topic (the last rights answer, for follow-ups: flow, sector, at). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
+province_skipped), topic (the last rights answer, for follow-ups: flow, sector, at), crisis (a check-in is due). Keys the engine does not know (e.g. the renderer's pages) are kept as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ def fresh(language: str | None = None) -> dict[str, Any]:
         "v": VERSION,
         "language": language,
         "province": None,
+        "sector": None,  # the worker's sector once named ("live in nanny"): its exceptions apply after
         "opted_out": False,
         "last_seen": None,
         "flow": None,
@@ -39,6 +40,7 @@ def fresh(language: str | None = None) -> dict[str, Any]:
         "language_guessed": False,  # set from a message that showed no language (emoji, "ok")
         "province_skipped": False,
         "topic": None,
+        "crisis": False,  # thoughts of suicide told: the next message starts with a check-in
     }
 
 
@@ -56,8 +58,9 @@ def repair(state: object) -> dict[str, Any]:
         base[key] = value
     if base["language"] not in ("es", "tl", "en"):
         base["language"] = None
-    if not isinstance(base["province"], str):
-        base["province"] = None
+    for key in ("province", "sector"):
+        if not isinstance(base[key], str):
+            base[key] = None
     base["stack"] = [f for f in base["stack"] if _is_frame(f)]
     if not _is_frame(base["parked"]):
         base["parked"] = None

@@ -54,17 +54,19 @@ def employer_in(text: str, keywords: Keywords) -> str | None:
         return None
     tokens = _tokens(text)
     folded = [t[1] for t in tokens]
-    for i in range(len(tokens)):
-        if _is_break(tokens[i]):
-            continue
-        if folded[i] in cues["names"]:
-            found = _name_around(tokens, i, cues)
-        else:
-            length = _phrase_at(folded, i, cues["before"])
-            found = _name_after(tokens, i + length, cues) if length else None
-        if found:
-            return found
-    return None
+    found = [name for i in range(len(tokens)) if not _is_break(tokens[i])
+             and (name := _name_at(tokens, folded, i, cues))]
+    # A capitalized name ("Greenleaf Farms") beats words in lower case around a workplace noun
+    # ("farm sa leamington kinuha passport" is the story going on, not a name).
+    return next((name for name in found if name[:1].isupper()), found[0] if found else None)
+
+
+def _name_at(tokens: list[tuple[str, str]], folded: list[str], i: int,
+             cues: dict[str, frozenset[str]]) -> str | None:
+    if folded[i] in cues["names"]:
+        return _name_around(tokens, i, cues)
+    length = _phrase_at(folded, i, cues["before"])
+    return _name_after(tokens, i + length, cues) if length else None
 
 
 def _name_after(tokens: list[tuple[str, str]], start: int, cues: dict[str, frozenset[str]]) -> str | None:

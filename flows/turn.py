@@ -6,6 +6,9 @@ waiting question, an interrupting intent, clarification, re-prompt.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from . import story
 from .answers import Answer, match_option, read_value
 from .followup import follow_up
@@ -19,6 +22,8 @@ from .types import Reply, StepResult
 NOT_ROUTABLE = ("greet", "goodbye", "affirm", "deny", "nlu_fallback", "menu")
 MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
+#: A clarification with one guess this sure is no question: that topic is answered.
+ONE_GUESS_CONFIDENCE = 0.3
 #: A message of this many words in another (clearly detected) language switches at once; from
 #: OFFER_WORDS words a shorter one gets an offer to switch.
 SWITCH_WORDS = 6
@@ -59,9 +64,15 @@ class Handler(Navigator):
             self.triage()
         if self.triaged == "suicide":
             # Only the crisis line and warm words: no menu, no opt-out or erase offer after it.
+            st["crisis"] = True
             if first_contact:
                 self.emit("set_language", {"language": st["language"]})
             return self.result()
+        if st["crisis"] and not self.triaged:
+            # The message after it ("quebec") is answered, but a person who spoke of ending their
+            # life is asked how they are first, with the crisis line again.
+            st["crisis"] = False
+            self.say(Reply("triage.suicide.checkin"))
         if first_contact:
             self.emit("set_language", {"language": st["language"]})
         else:
@@ -94,6 +105,8 @@ class Handler(Navigator):
             return
         at = len(self.replies) if self.first_question is None else self.first_question
         self.replies.insert(at, Reply("welcome.intro"))
+        self.effects = [replace(e, after=e.after + 1) if e.after is not None and e.after > at else e
+                        for e in self.effects]
 
     def result(self, update_seen: bool = True) -> StepResult:
         if self.erased:
@@ -134,6 +147,9 @@ class Handler(Navigator):
         self.emergency = category != "suicide"
         self.state["topic"] = None  # "q hago" after this is not a follow-up of an earlier answer
         self.say(self.triage_reply(category))
+        hurt = "injury" in self.parse.triage_also or "ask_injury" in self.parse.problems
+        if category not in ("injury", "suicide") and hurt:
+            self.say(self.injury_reply("triage.also_injury"))  # pushed off a ladder: hurt, too
         self.emit("emergency", {"source": "triage", "category": category,
                                 "province": self.state["province"]})
 
@@ -143,12 +159,14 @@ class Handler(Navigator):
         return self.emergency and self.triaged != "injury"
 
     def triage_reply(self, category: str) -> Reply:
-        if category != "injury":
-            return Reply(f"triage.{category}")
+        return self.injury_reply("triage.injury") if category == "injury" else Reply(f"triage.{category}")
+
+    def injury_reply(self, msgid: str) -> Reply:
+        """The injury text, naming the province's compensation board and its line when known."""
         board = self.engine.facts.lookup("compensation_boards.{province}", self.state["province"])
         if isinstance(board, dict) and board.get("name") and board.get("phone"):
-            return Reply("triage.injury.board", {"board": board["name"], "phone": board["phone"]})
-        return Reply("triage.injury")
+            return Reply(f"{msgid}.board", {"board": board["name"], "phone": board["phone"]})
+        return Reply(msgid)
 
     def say(self, reply: Reply | None) -> None:
         # The triage reply already gave the emergency lines (the emergency flow repeats them).
@@ -182,9 +200,14 @@ class Handler(Navigator):
                 self.drop_parked()
 
     def remember_province(self) -> None:
+        """The province a message names (an effect: the conversation row keeps it), and its
+        sector (the state keeps it, for the exceptions of later answers)."""
         found = (self.parse.entity("province") or "").upper()
         if found and found != self.state["province"] and found in self.engine.provinces:
             self.emit("set_province", {"province": found})
+        sector = self.parse.entity("sector")
+        if sector and not self.answers_slot():
+            self.state["sector"] = sector
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -226,7 +249,7 @@ class Handler(Navigator):
         elif not self.state["handoff"]:
             self.go_menu()
 
-    def interrupt(self, flow_id: str, slots: dict | None = None) -> None:
+    def interrupt(self, flow_id: str, slots: dict[str, Any] | None = None) -> None:
         """Start a flow over the running one, which waits on the stack to be offered back."""
         if self.state["flow"] == flow_id:
             step = self.flow.steps.get(self.state["step"] or "") if self.flow else None
@@ -427,6 +450,11 @@ class Handler(Navigator):
             return False
         if self.state["flow"] is not None:
             self.complete()
+        confidence = dict(self.parse.ranking).get(candidates[0], 0.0)
+        route = self.engine.route(candidates[0])
+        if len(candidates) == 1 and route is not None and confidence >= ONE_GUESS_CONFIDENCE:
+            self.start_flow(route)  # "did you mean: 1. Hours" asks for nothing
+            return True
         self.start_flow("clarify", {"candidates": candidates})
         return True
 

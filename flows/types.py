@@ -12,11 +12,11 @@ class Turn:
     """One inbound message as the engine sees it: text, its NLU parse and where it came from."""
 
     text: str
-    parse: dict | None
+    parse: dict[str, Any] | None
     channel: str  # "sms" | "whatsapp"
     now: datetime  # timezone-aware
     button: str | None = None  # WhatsApp ButtonPayload, else ButtonText
-    media: tuple = ()  # media references as the bot passes them (JSON-serializable)
+    media: tuple[Any, ...] = ()  # media references as the bot passes them (JSON-serializable)
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class ReplyOption:
 
     key: str
     msgid: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict[str, Any])
+    id: str = ""  # the option's id in the flow: what a WhatsApp button or list item sends back
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,13 @@ class Reply:
     """
 
     msgid: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict[str, Any])
     options: tuple[ReplyOption, ...] = ()
-    formats: dict = field(default_factory=dict)
+    formats: dict[str, Any] = field(default_factory=dict[str, Any])
     language: str | None = None
+    #: Which question this is, for a WhatsApp Content template (buttons or a list) configured for
+    #: it: "yesno", "province", or the asking step as "<flow>.<step>" (e.g. "menu.main").
+    choice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,7 +61,10 @@ class Effect:
     """Something the bot must do (DB write, routing, analytics); the engine only asks for it."""
 
     kind: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict[str, Any])
+    #: How many of the turn's replies come before it: what the bot adds for it (an organization
+    #: list after "looking for organizations...") goes there, not after everything else.
+    after: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class StepResult:
     """What one turn produced: replies in order, the new state to store, effects in order."""
 
     replies: list[Reply]
-    state: dict
+    state: dict[str, Any]
     effects: list[Effect]
 
     @property

@@ -22,7 +22,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from nlu import model_cache
 from nlu.context import Context
@@ -85,7 +85,7 @@ DEFAULT_THRESHOLD = 0.10
 
 class Interpreter(Protocol):
     def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict | None = None) -> dict: ...
+              context: Context | dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 _lock = threading.Lock()

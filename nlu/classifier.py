@@ -7,7 +7,7 @@ probabilities good enough to tune a fallback threshold on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -17,7 +17,8 @@ from nlu.features import SparseRows
 def softmax(scores: np.ndarray) -> np.ndarray:
     shifted = scores - scores.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
+    result: np.ndarray = exp / exp.sum(axis=-1, keepdims=True)
+    return result
 
 
 class LogisticRegression:
@@ -61,7 +62,7 @@ class LogisticRegression:
         return softmax(x.dot(self.weights))
 
 
-def _lbfgs(func, w: np.ndarray, max_iter: int, memory: int, tol: float = 1e-5) -> np.ndarray:
+def _lbfgs(func: Callable[[np.ndarray], tuple[float, np.ndarray]], w: np.ndarray, max_iter: int, memory: int, tol: float = 1e-5) -> np.ndarray:
     """Minimize a smooth convex function with limited-memory BFGS and Armijo backtracking."""
     loss, grad = func(w)
     s_hist: list[np.ndarray] = []

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -174,15 +175,13 @@ def evaluate(data_path: Path, test_file: Path | None, folds: int, errors: int) -
               help="Read the bot's review queue (nlu_review table) instead of JSON lines.")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
 @click.pass_context
-def review(ctx, source, from_database, output) -> None:
+def review(ctx: click.Context, source: TextIO, from_database: bool, output: TextIO) -> None:
     """Write low-confidence records as Rasa-format candidates for annotators."""
     if from_database:
-        from bot.conversation import nlu_review
-        from bot.runtime import Runtime
-        from bot.settings import load_settings
-
-        config = (ctx.find_root().obj or {}).get("config")
-        records = nlu_review.records(Runtime.build(load_settings(config)))
+        load = (ctx.find_root().obj or {}).get("review_records")  # given by `puente` (bot.cli)
+        if load is None:
+            raise click.UsageError("--database reads the bot's queue: run `puente nlu review --database`")
+        records = load()
     else:
         records = [json.loads(line) for line in source if line.strip()]
     output.write(candidates_yaml(records))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from nlu.normalize import tokens
 
@@ -43,7 +44,7 @@ class Context:
         return None
 
 
-def apply(parse: dict, context: Context | Mapping | None) -> dict:
+def apply(parse: dict[str, Any], context: Context | Mapping[str, Any] | None) -> dict[str, Any]:
     """``parse`` read in ``context`` (a new dict; the input is not changed)."""
     context = Context.of(context)
     if context is None or not context.topic or not parse.get("intent_ranking"):
@@ -59,7 +60,7 @@ def apply(parse: dict, context: Context | Mapping | None) -> dict:
     return {**parse, "intent": dict(ranking[0]), "intent_ranking": ranking}
 
 
-def _is_follow_up(parse: dict, top: dict, topic: str) -> bool:
+def _is_follow_up(parse: dict[str, Any], top: dict[str, Any], topic: str) -> bool:
     slots = [e for e in parse.get("entities") or [] if e.get("entity") in SLOT_ENTITIES]
     if not slots:
         return False
@@ -75,10 +76,10 @@ def _is_follow_up(parse: dict, top: dict, topic: str) -> bool:
     return top["name"] in REPLACEABLE or top["name"] == topic
 
 
-def _confidence(ranking: list[dict], name: str) -> float:
+def _confidence(ranking: list[dict[str, Any]], name: str) -> float:
     return next((item["confidence"] for item in ranking if item["name"] == name), 0.0)
 
 
-def _promote(ranking: list[dict], name: str, confidence: float) -> list[dict]:
+def _promote(ranking: list[dict[str, Any]], name: str, confidence: float) -> list[dict[str, Any]]:
     """``name`` first with ``confidence``, the rest in their order."""
     return [{"name": name, "confidence": confidence}] + [i for i in ranking if i["name"] != name]

@@ -14,6 +14,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ RANKING_LENGTH = 10
 MODEL_VERSION = 1
 
 
-def classifier_tokens(text: str, entities: Sequence[dict]) -> list[str]:
+def classifier_tokens(text: str, entities: Sequence[dict[str, Any]]) -> list[str]:
     """Tokens the intent classifier sees: case codes become one placeholder word."""
     pieces, cursor = [], 0
     for entity in entities:
@@ -111,7 +112,7 @@ class EmbeddedInterpreter:
 
     # ------------------------------------------------------------------ parsing
     def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict | None = None) -> dict:
+              context: Context | dict[str, Any] | None = None) -> dict[str, Any]:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         try:
@@ -120,7 +121,7 @@ class EmbeddedInterpreter:
             log.exception("embedded NLU failed on a message of %d characters", len(text))
             return self._result(text, [], [], language_hint or self.default_language)
 
-    def _parse(self, text: str, language_hint: str | None) -> dict:
+    def _parse(self, text: str, language_hint: str | None) -> dict[str, Any]:
         clipped = text[:MAX_CHARS]
         entities = self.entities.extract(clipped)
         words = classifier_tokens(clipped, entities)
@@ -148,7 +149,7 @@ class EmbeddedInterpreter:
         best = int(np.argmax(probs))
         return self.classifier.classes[best], float(probs[best])
 
-    def _result(self, text: str, ranking: list[dict], entities: list[dict], language: str) -> dict:
+    def _result(self, text: str, ranking: list[dict[str, Any]], entities: list[dict[str, Any]], language: str) -> dict[str, Any]:
         if not ranking or ranking[0]["confidence"] < self.threshold:
             # As Rasa's FallbackClassifier: nlu_fallback on top, the real ranking kept below.
             top = {"name": FALLBACK, "confidence": self.threshold if ranking else 1.0}
@@ -212,7 +213,7 @@ def _known_words(examples: Sequence[Example]) -> set[str]:
     return {word for example in examples for word in tokens(example.text)}
 
 
-def timed_train(data: TrainingData, **kwargs) -> tuple[EmbeddedInterpreter, float]:
+def timed_train(data: TrainingData, **kwargs: Any) -> tuple[EmbeddedInterpreter, float]:
     start = time.perf_counter()
     interpreter = EmbeddedInterpreter.train(data, **kwargs)
     return interpreter, time.perf_counter() - start

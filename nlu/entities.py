@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
@@ -137,7 +138,7 @@ class EntityExtractor:
                 province.setdefault(_fold_phrase(surface), value)
         return cls(lookups, dict(data.regexes), known_words)
 
-    def extract(self, text: str) -> list[dict]:
+    def extract(self, text: str) -> list[dict[str, Any]]:
         entities = self._case_codes(text)
         for name, patterns in self.regexes.items():
             if name != "case_code":
@@ -153,7 +154,7 @@ class EntityExtractor:
         entities += self._province_codes(text)
         return _without_overlaps(entities)
 
-    def _case_codes(self, text: str) -> list[dict]:
+    def _case_codes(self, text: str) -> list[dict[str, Any]]:
         found = []
         for pattern in self.regexes["case_code"]:
             for match in pattern.finditer(text):
@@ -170,7 +171,7 @@ class EntityExtractor:
                     )
         return found
 
-    def _province_codes(self, text: str) -> list[dict]:
+    def _province_codes(self, text: str) -> list[dict[str, Any]]:
         letters = [c for c in text if c.isalpha()]
         shouting = len(letters) > 3 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
         found = []
@@ -187,13 +188,13 @@ class EntityExtractor:
         return found
 
 
-def _entity(name: str, value: str, start: int, end: int) -> dict:
+def _entity(name: str, value: str, start: int, end: int) -> dict[str, Any]:
     return {"entity": name, "value": value, "start": start, "end": end, "extractor": EXTRACTOR}
 
 
-def _without_overlaps(entities: list[dict]) -> list[dict]:
+def _without_overlaps(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep the first-found entity of overlapping spans (case codes, then lookups), in text order."""
-    kept: list[dict] = []
+    kept: list[dict[str, Any]] = []
     for entity in entities:
         if all(entity["end"] <= k["start"] or k["end"] <= entity["start"] for k in kept):
             kept.append(entity)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,7 +20,7 @@ FALLBACK = "nlu_fallback"
 
 
 class Parser(Protocol):
-    def parse(self, text: str, language_hint: str | None = None) -> dict: ...
+    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Prediction:
     intent: str
     confidence: float
     language: str | None
-    ranking: list[dict] = field(default_factory=list)
+    ranking: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -228,6 +228,6 @@ def best_threshold(scores: Scores, grid: Sequence[float] | None = None) -> float
     return best
 
 
-def _mean(values) -> float:
+def _mean(values: Iterable[float]) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0

@@ -10,16 +10,22 @@ intent (``inform`` leaves the ranking), and the province stays among the entitie
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from nlu.normalize import tokens
 
 INFORM = "inform"
 SLOT_ENTITIES = ("province", "sector")
 #: The rest must have at least this many words to be a question of its own ("im in", "y en",
-#: "trabajo en un" say nothing more than the place).
+#: "trabajo en un" say nothing more than the place) ...
 MIN_OTHER_WORDS = 5
 #: How sure the classifier must be of the rest's topic (short texts score lower than whole ones).
 MIN_CONFIDENCE = 0.3
+#: ... or, shorter ("salario minimo manitoba", "sahod po sa manitoba"), name a topic this surely.
+#: "im in", "nasa ako" score 0.40-0.43 as `emergency`: never taken from a short rest.
+SHORT_MIN_WORDS = 2
+SHORT_MIN_CONFIDENCE = 0.45
+SHORT_NEVER = frozenset({"emergency", "report_abuse"})
 #: Topics a message can ask about alongside its place.
 TOPICS = frozenset({
     "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees", "ask_documents",
@@ -27,7 +33,7 @@ TOPICS = frozenset({
 })
 
 
-def without_slots(text: str, entities: list[dict]) -> str:
+def without_slots(text: str, entities: list[dict[str, Any]]) -> str:
     """``text`` with the province and sector mentions cut out."""
     pieces, cursor = [], 0
     for entity in sorted((e for e in entities if e.get("entity") in SLOT_ENTITIES),
@@ -38,17 +44,20 @@ def without_slots(text: str, entities: list[dict]) -> str:
     return " ".join(pieces)
 
 
-def read_past_slots(result: dict, classify: Callable[[str], tuple[str, float]]) -> dict:
+def read_past_slots(result: dict[str, Any], classify: Callable[[str], tuple[str, float]]) -> dict[str, Any]:
     """``result`` with its intent replaced by the topic of the words around the slot, when
     `inform` won but those words ask something (a new dict; the input is not changed)."""
     ranking = result.get("intent_ranking") or []
     if not ranking or ranking[0]["name"] != INFORM:
         return result
     rest = without_slots(result.get("text") or "", result.get("entities") or [])
-    if len(tokens(rest)) < MIN_OTHER_WORDS:
+    n = len(tokens(rest))
+    if n < SHORT_MIN_WORDS:
         return result
     intent, confidence = classify(rest)
-    if intent not in TOPICS or confidence < MIN_CONFIDENCE:
+    short = n < MIN_OTHER_WORDS
+    if (intent not in TOPICS or confidence < (SHORT_MIN_CONFIDENCE if short else MIN_CONFIDENCE)
+            or (short and intent in SHORT_NEVER)):
         return result
     # `inform` leaves the ranking: the message is not only a place, so it is no rival of the topic.
     top = {"name": intent, "confidence": max(confidence, ranking[0]["confidence"])}

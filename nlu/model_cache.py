@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -81,17 +81,18 @@ def _built(what: str, build: Callable[[], Model], progress: Callable[[str], obje
     return build()
 
 
-def write_model(path: str | Path, meta: dict, **arrays: np.ndarray) -> Path:
+def write_model(path: str | Path, meta: dict[str, Any], **arrays: np.ndarray) -> Path:
     """One .npz file: the arrays, and ``meta`` as JSON."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    # numpy's stub types **kwds as if an array could be named allow_pickle
+    np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)  # type: ignore[arg-type]
     path.write_bytes(buffer.getvalue())
     return path
 
 
-def read_model(path: str | Path, version: int, *names: str) -> tuple[dict, list[np.ndarray]]:
+def read_model(path: str | Path, version: int, *names: str) -> tuple[dict[str, Any], list[np.ndarray]]:
     """``meta`` and the named arrays of a file written by ``write_model`` with this ``version``."""
     try:
         with np.load(Path(path)) as archive:
@@ -103,14 +104,14 @@ def read_model(path: str | Path, version: int, *names: str) -> tuple[dict, list[
         raise ModelError(f"{path}: cannot read the NLU model: {exc}") from exc
 
 
-def linear_parts(featurizer: Featurizer, classifier: LogisticRegression) -> tuple[dict, dict[str, np.ndarray]]:
+def linear_parts(featurizer: Featurizer, classifier: LogisticRegression) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """What ``write_model`` keeps of a featurizer and the classifier trained on its features."""
     meta = {"classes": classifier.classes, "vocabulary": featurizer.vocabulary,
             "char_range": list(featurizer.char_range)}
     return meta, {"weights": classifier.weights, "idf": featurizer.idf}
 
 
-def read_linear_parts(path: str | Path, version: int) -> tuple[dict, Featurizer, LogisticRegression]:
+def read_linear_parts(path: str | Path, version: int) -> tuple[dict[str, Any], Featurizer, LogisticRegression]:
     """``meta``, the featurizer and the classifier of a file written with ``linear_parts``."""
     meta, (weights, idf) = read_model(path, version, "weights", "idf")
     featurizer = Featurizer(tuple(meta["char_range"]))

@@ -21,8 +21,8 @@ def digest(ctx: click.Context, month: str, out: Path | None, pdf: bool, email: b
     from bot.analytics import dashboard, labels
     from bot.analytics import digest as digests
     from bot.analytics.jobs import EMAIL_JOB, send_digest
-    from bot.cli import settings_from
     from bot.runtime import Runtime, set_current
+    from bot.settings import settings_from
 
     settings = settings_from(ctx)
     language = language or settings.portal.default_language

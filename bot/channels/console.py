@@ -13,6 +13,7 @@ from datetime import datetime
 import click
 from sqlalchemy import select
 
+from bot.channels.twilio import gateway
 from bot.channels.twilio.gateway import INBOUND_WEBHOOK, ConsoleSender
 from bot.settings import Settings
 
@@ -32,8 +33,6 @@ def fresh_number() -> str:
 
 def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str,
               new: bool = False, log_file: str | None = None) -> None:
-    from twilio.request_validator import RequestValidator
-
     from bot import create_app, logs
     from bot.runtime import Runtime
     from bot.store import migrate
@@ -78,7 +77,7 @@ def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str,
         headers = {}
         if settings.twilio.auth_token:
             url = f"{base}{INBOUND_WEBHOOK}"
-            headers["X-Twilio-Signature"] = RequestValidator(settings.twilio.auth_token).compute_signature(url, form)
+            headers["X-Twilio-Signature"] = gateway.signature(settings.twilio.auth_token, url, form)
         if opt_out:  # Twilio answers its own keywords before it passes them on
             click.echo(f"\n[Twilio, not Puente] {TWILIO_REPLIES[opt_out]}")
         before = len(sender.sent)

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.conversation import pin
+from bot.messages import Content, Page
 from bot.metrics import NLU_LATENCY
 from bot.runtime import Runtime
 from bot.store.db import utcnow
-from bot.text import catalogs
+from bot.text import catalogs, content
 from bot.text.render import fitter, pack, prepare, take
 from flows import Effect, Reply, Turn
 
@@ -34,7 +35,7 @@ class TurnInput:
 
 @dataclass(frozen=True)
 class Outcome:
-    pages: list[str]
+    pages: list[Page]
     state: dict
     effects: list[Effect]
     parse: dict
@@ -91,7 +92,8 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
     hint = None if state.get("language_guessed") else state.get("language")
     context = runtime.engine.context(state, now)
     with NLU_LATENCY.time():
-        parse = runtime.interpreter.parse(turn.button or text, language_hint=hint, context=context)
+        # What the worker saw and sent (a button's title), not the id we gave the button.
+        parse = runtime.interpreter.parse(text or turn.button or "", language_hint=hint, context=context)
         # Safety triage, whatever the backend: the flows answer danger before anything else.
         parse = {**parse, "triage": runtime.triage.classify(text).to_dict()}
     result = runtime.engine.step(
@@ -112,14 +114,62 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
     return Outcome(pages, new_state, list(result.effects), parse, language, confirm, list(result.replies))
 
 
-def render_replies(runtime: Runtime, replies: list[Reply], language: str, channel: str) -> list[str]:
-    """The replies of one turn as the fewest messages within the channel's limit (bot.text.render.pack)."""
+def render_replies(runtime: Runtime, replies: list[Reply], language: str, channel: str,
+                   added: dict[int, list[Page]] | None = None) -> list[Page]:
+    """The replies of one turn as the fewest messages within the channel's limit (bot.text.render.pack).
+
+    A question with a WhatsApp Content template configured for it goes as its own message (buttons
+    or a list); ``added`` holds pages an effect added, by how many replies come before them."""
     sms = runtime.settings.sms
-    blocks = [prepare(compose(reply, language), channel, transliterate=sms.transliterate) for reply in replies]
-    return pack(blocks, fitter(channel, sms.segment_budget))
+    added = added or {}
+    blocks: list[Page] = []
+    for n, reply in enumerate(replies):
+        blocks.extend(added.get(n, ()))
+        blocks.append(_content(runtime, reply, language, channel)
+                      or prepare(compose(reply, language), channel, transliterate=sms.transliterate))
+    blocks.extend(page for n in sorted(added) if n >= len(replies) for page in added[n])
+    fits, pages, run = fitter(channel, sms.segment_budget), [], []
+    for block in blocks:
+        if isinstance(block, Content):
+            pages += pack(run, fits) + [block]
+            run = []
+        else:
+            run.append(block)
+    return pages + pack(run, fits)
 
 
-def hold(runtime: Runtime, messages: list[str], language: str, channel: str) -> tuple[list[str], list[str]]:
+def with_added(runtime: Runtime, outcome: Outcome, added: list[tuple[int | None, list[Page]]],
+               channel: str) -> tuple[list[Page], list[str] | None]:
+    """(messages to send, messages now waiting for MORE or None if unchanged): the turn's replies
+    with what its effects added in place, so an organization list travels with the line that
+    announces it instead of after everything else."""
+    if not any(pages for _, pages in added):
+        return outcome.pages, None
+    if any(e.kind == "more" for e in outcome.effects):  # a page of an earlier answer: nothing to place
+        return outcome.pages + [page for _, pages in added for page in pages], None
+    placed: dict[int, list[Page]] = {}
+    for after, pages in added:
+        placed.setdefault(len(outcome.replies) if after is None else after, []).extend(pages)
+    rendered = render_replies(runtime, outcome.replies, outcome.language, channel, placed)
+    return hold(runtime, rendered, outcome.language, channel)
+
+
+def _content(runtime: Runtime, reply: Reply, language: str, channel: str) -> Content | None:
+    """The question as a WhatsApp Content message, when a template is configured for it."""
+    sid = runtime.settings.whatsapp.content_templates.get(reply.choice or "") if channel == "whatsapp" else None
+    if not sid:
+        return None
+    tr = catalogs.translator(reply.language or language)
+    # The province list holds the provinces; the territories and SKIP are typed, as the question says.
+    options = reply.options[:content.MAX_OPTIONS] if reply.choice == "province" else reply.options
+    # Where the SMS words say "reply with a number", "<msgid>.tap" says to choose (a list is tapped).
+    msgid = f"{reply.msgid}.tap" if tr.has(f"{reply.msgid}.tap") else reply.msgid
+    body = prepare(tr.gettext(msgid, **_formatted(reply.params, reply.formats)), channel)
+    return content.fill(sid, body, tr.gettext("whatsapp.list_button"),
+                        [(o.id or o.key, tr.gettext(o.msgid, **_formatted(o.params, {}))) for o in options])
+
+
+def hold(runtime: Runtime, messages: list[Page], language: str, channel: str) -> tuple[list[Page], list[str]]:
     """(messages to send now, messages kept for MORE): at most ``sms.messages_per_turn`` now."""
     sms = runtime.settings.sms
     if channel != "sms":

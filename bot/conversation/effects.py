@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[["Context", Effect], list[str] | None]
 _HANDLERS: dict[str, list[Handler]] = {}
+_FIRST: set[Handler] = set()
 
 
 @dataclass
@@ -44,32 +45,49 @@ class Context:
 
 
 def handler(*kinds: str, first: bool = False) -> Callable[[Handler], Handler]:
-    """Register a function to run for effects of these kinds (several per kind, in order).
+    """Register a function to run for effects of these kinds (several per kind).
 
-    ``first`` runs it before the handlers registered so far: an area that must read what the
-    foundation's erase_data deletes (the reports' link to the worker) registers with it.
+    They run in a fixed order whatever imported them first (the portal imports the relay early):
+    this module's, then by area in ``AREAS``; the replies two handlers of one effect add (a case's
+    status, then "sent" to its relay) reach the worker in that order. ``first`` runs it before
+    them all: an area that must read what the foundation's erase_data deletes (the reports' link
+    to the worker) registers with it.
     """
 
     def register(func: Handler) -> Handler:
+        if first:
+            _FIRST.add(func)
         for kind in kinds:
             handlers = _HANDLERS.setdefault(kind, [])
-            handlers.insert(0 if first else len(handlers), func)
+            handlers.append(func)
+            handlers.sort(key=_rank)  # stable: one area's handlers keep their order
         return func
 
     return register
 
 
-def apply(context: Context, effects: list[Effect]) -> list[str]:
+def _rank(func: Handler) -> tuple[bool, int]:
+    """Where a handler runs among its effect's: the ``first`` ones, then this module's, then by area."""
+    module = func.__module__
+    area = -1 if module == __name__ else AREAS.index(module) if module in AREAS else len(AREAS)
+    return (func not in _FIRST, area)
+
+
+def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, list[str]]]:
+    """Run the handlers; return the pages each effect added, with where it was asked for
+    (``Effect.after``: how many of the turn's replies come before them)."""
     _load_areas()
     for hook in TURN_HOOKS:
         hook(context, effects)
-    pages: list[str] = []
+    added: list[tuple[int | None, list[str]]] = []
     for effect in effects:
         for func in _HANDLERS.get(effect.kind, ()):
-            pages.extend(func(context, effect) or ())
+            pages = func(context, effect)
             if context.erased:
                 return []
-    return pages
+            if pages:
+                added.append((effect.after, list(pages)))
+    return added
 
 
 #: Functions (context, effects) run once per handled message, before its effects: analytics counts
@@ -128,8 +146,8 @@ def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
 
 @handler("erase_data")
 def _erase(context: Context, effect: Effect) -> None:
-    """Erase the worker's conversation, messages and outbox, and Twilio's copies of every message.
-    Areas holding more (reports) add their own."""
+    """Erase the worker's conversation, messages and outbox, its data key, and Twilio's copies of
+    every message. Areas holding more (reports) add their own."""
     session, conversation, runtime = context.session, context.conversation, context.runtime
     inbound = session.scalars(select(InboundMessage).where(InboundMessage.conversation_id == conversation.id)).all()
     session.add_all(ErasedMessage(message_sid=row.message_sid) for row in inbound)
@@ -141,5 +159,7 @@ def _erase(context: Context, effect: Effect) -> None:
     session.execute(delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id))
     session.execute(delete(InboundMessage).where(InboundMessage.conversation_id == conversation.id))
     session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+    # Crypto-shred: a copy of its rows left anywhere (a backup, a page not yet reused) stays closed.
+    runtime.envelope.destroy(session, conversation.data_key_id)
     session.expunge_all()
     context.erased = True

@@ -14,7 +14,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import JSON, Insert, Integer, String, bindparam, case, false, func, literal, select
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Insert,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -35,6 +49,7 @@ from bot.outbox import (
 )
 from bot.runtime import Runtime, after_commit
 from bot.store.db import UTCDateTime, utcnow
+from bot.store.envelope import Envelope
 from bot.store.models import Conversation, ErasedMessage
 from bot.store.models import InboundMessage as InboundRow
 from flows import Reply
@@ -71,9 +86,9 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     ``store`` inserts the message into its worker's conversation unless its MessageSid is stored
     or erased; a worker who sent more messages in the last minute than anyone types (a flood) has
     it stored as throttled (see :func:`flood_notice`), STOP never. It returns (id, conversation,
-    status), nothing for a known sid or a conversation that does not exist yet. ``new
-    conversation`` creates the worker's, except for a known sid (Twilio redelivering a message of
-    a conversation since erased must not bring its number back)."""
+    status), nothing for a known sid or a conversation gone meanwhile. ``new conversation`` creates
+    the worker's and returns (id, data key), except for a known sid (Twilio redelivering a message of a
+    conversation since erased must not bring its number back)."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     conversation, message = Conversation.__table__, InboundRow.__table__
     sid, now = bindparam("sid", type_=String()), bindparam("now", type_=UTCDateTime())
@@ -92,19 +107,20 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
             sid, *text, conversation.c.id, now, bindparam("media", type_=JSON()),
             bindparam("opt_out_type", type_=String()), bindparam("bot_address", type_=String()),
             case((flooded, "throttled"), else_="received"), literal(0),
-        ).where(conversation.c.address_key == bindparam("key", type_=String()), ~erased))
+        ).where(conversation.c.id == bindparam("conversation_id", type_=Integer()), ~erased))
         .on_conflict_do_nothing(index_elements=["message_sid"])
         .returning(message.c.id, message.c.conversation_id, message.c.status)
     )
     new_conversation = (
         insert(conversation)
-        .from_select(["address_key", "address_enc", "channel", "bot_address", "state", "opted_out",
+        .from_select(["address_key", "address_enc", "data_key_id", "channel", "bot_address", "state", "opted_out",
                       "last_inbound_at", "created_at", "updated_at"],
-                     select(bindparam("key", type_=String()), bindparam("address_enc", type_=String()),
+                     select(bindparam("key", type_=String()), literal(""), bindparam("data_key_id", type_=String()),
                             bindparam("channel", type_=String()), bindparam("bot_address", type_=String()),
                             bindparam("state", {}, type_=JSON()), false(), now, now, now)
                      .where(~stored, ~erased))
         .on_conflict_do_nothing(index_elements=["address_key"])
+        .returning(conversation.c.id, conversation.c.data_key_id)
     )
     return store, new_conversation
 
@@ -112,29 +128,23 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
 def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     """Store an inbound message and queue its conversation's turn; a repeated MessageSid is a no-op.
 
-    The webhook's hot path: one transaction stores the message (a first message creates its
-    conversation), then its turn is queued unless one is waiting already (a turn handles every
-    pending message of its worker)."""
+    The webhook's hot path: one transaction finds the worker's conversation (a first message
+    creates it, with its data key) and stores the message sealed under that key, then its turn is
+    queued unless one is waiting already (a turn handles every pending message of its worker)."""
     vault = runtime.vault
-    store, new_conversation = _statements(runtime.db.dialect)
     now = utcnow()
     stop = bool(message.opt_out_type) or runtime.engine.keywords.command(message.body, message.channel) == "stop"
     params = {
         # The SID only as a keyed hash (deduplication); itself encrypted until its deletion at Twilio.
-        "sid": vault.sid_hash(message.message_sid), "sid_enc": vault.encrypt(message.message_sid),
+        "sid": vault.sid_hash(message.message_sid),
         "key": vault.address_key(message.sender), "now": now, "since": now - timedelta(minutes=1),
         "flood_limit": runtime.settings.messages.flood_limit_per_minute, "exempt": int(stop),
-        "body_enc": vault.encrypt(message.body), "button_enc": vault.encrypt_optional(message.button_text),
-        "media": [{"url_enc": vault.encrypt(media.url), "content_type": media.content_type} for media in message.media],
         "opt_out_type": message.opt_out_type, "bot_address": message.recipient,
     }
     for attempt in (1, 2):
         try:
             with runtime.db.engine.begin() as conn:
-                row = conn.execute(store, params).first()
-                if row is None and conn.execute(new_conversation, params | {
-                        "address_enc": vault.encrypt(message.sender), "channel": message.channel}).rowcount:
-                    row = conn.execute(store, params).first()  # a first message, into its new conversation
+                row = _store(conn, runtime, message, params)
             break
         except IntegrityError:
             # The worker's conversation was erased between the statements (their "yes, erase" at the
@@ -150,6 +160,51 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     else:
         runtime.enqueue_once(FLOOD_JOB, {f"flood:{conversation_id}": (inbound_id,)})
     return Accepted(inbound_id, throttled=status == "throttled")
+
+
+def _store(conn: Connection, runtime: Runtime, message: InboundMessage, params: dict) -> Row | None:
+    """(id, conversation, status) of the stored message; None for a known or erased MessageSid."""
+    store, _ = _statements(runtime.db.dialect)
+    for _attempt in (1, 2):
+        owner = conn.execute(select(Conversation.id, Conversation.data_key_id)
+                             .where(Conversation.address_key == params["key"])).first()
+        if owner is None:
+            owner = _new_conversation(conn, runtime, message, params)
+            if owner is None:
+                return None
+        row = conn.execute(store, params | _sealed(conn, runtime.envelope, owner.data_key_id, params["sid"], message)
+                           | {"conversation_id": owner.id}).first()
+        if row is not None or conn.scalar(select(Conversation.id).where(Conversation.id == owner.id)) is not None:
+            return row
+        # Erased since it was found (the worker's "yes, erase" at the same moment): into a new one.
+    return None
+
+
+def _new_conversation(conn: Connection, runtime: Runtime, message: InboundMessage, params: dict) -> Row | None:
+    """The worker's first message: their conversation with a data key of its own, their number sealed
+    under it; another request's if it came first; None for a known or erased MessageSid."""
+    envelope = runtime.envelope
+    _, new_conversation = _statements(runtime.db.dialect)
+    key_id = envelope.new_key(conn, "conversation")
+    created = conn.execute(new_conversation, params | {"data_key_id": key_id, "channel": message.channel}).first()
+    if created is None:
+        envelope.destroy(conn, key_id)
+        return conn.execute(select(Conversation.id, Conversation.data_key_id)
+                            .where(Conversation.address_key == params["key"])).first()
+    conn.execute(update(Conversation).where(Conversation.id == created.id).values(
+        address_enc=envelope.seal(conn, key_id, "conversations.address_enc", created.id, message.sender)))
+    return created
+
+
+def _sealed(conn: Connection, envelope: Envelope, key_id: str, sid: str, message: InboundMessage) -> dict:
+    """The message's encrypted columns, sealed to its row (named by its MessageSid's hash)."""
+    def seal(column: str, value: str | None) -> str | None:
+        return envelope.seal_optional(conn, key_id, f"inbound_messages.{column}", sid, value)
+
+    return {"sid_enc": seal("sid_enc", message.message_sid), "body_enc": seal("body_enc", message.body),
+            "button_enc": seal("button_enc", message.button),
+            "media": [{"url_enc": seal("media", media.url), "content_type": media.content_type}
+                      for media in message.media]}
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
@@ -196,29 +251,34 @@ def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) 
 
 def _handle(session: Session, runtime: Runtime, conversation: Conversation, row: InboundRow) -> bool:
     """Handle one message; False when the worker erased everything (nothing more to handle)."""
-    vault = runtime.vault
+    envelope = runtime.envelope
     try:
         with session.begin_nested(), TURN_LATENCY.time():
             turn = dialogue.TurnInput(
-                text=vault.decrypt_optional(row.body_enc) or "",
-                button=vault.decrypt_optional(row.button_enc),
-                media=tuple(row.media or ()),
+                text=envelope.get(session, row, "body_enc") or "",
+                button=envelope.get(session, row, "button_enc"),
+                # Opened here: the flow keeps the URLs inside the sealed slots until the report takes them.
+                media=tuple({"url": envelope.open(session, "inbound_messages.media", row.message_sid, item["url_enc"]),
+                             "content_type": item.get("content_type")} for item in row.media or ()),
                 channel=conversation.channel,
                 opt_out_type=row.opt_out_type,
             )
             # The report answers in the flow state are encrypted at rest (bot.conversation.sealed_state).
-            before = sealed_state.unseal(vault, conversation.state or {})
+            before = sealed_state.unseal(envelope, session, conversation)
             outcome = dialogue.respond(runtime, before, turn)
-            conversation.state = sealed_state.seal(vault, outcome.state)
+            conversation.state = sealed_state.seal(envelope, session, conversation, outcome.state)
             # Answer from the number the worker last wrote to; WhatsApp's 24-hour window runs from here.
             conversation.bot_address = row.bot_address or conversation.bot_address
             conversation.last_inbound_at = row.received_at
             if not turn.button:
                 nlu_review.keep(session, runtime, conversation, before, turn.text, outcome.parse, outcome.effects)
-            address, bot_address = vault.decrypt(conversation.address_enc), conversation.bot_address
+            address, bot_address = envelope.get(session, conversation, "address_enc"), conversation.bot_address
             context = effects.Context(session=session, runtime=runtime, conversation=conversation,
                                       inbound=row, parse=outcome.parse)
-            pages = outcome.pages + effects.apply(context, outcome.effects)
+            pages, waiting = dialogue.with_added(runtime, outcome, effects.apply(context, outcome.effects),
+                                                 conversation.channel)
+            if waiting is not None:
+                sealed_state.update(runtime.envelope, session, conversation, **{dialogue.PAGES_KEY: waiting})
             if context.erased:
                 # The confirmation goes to the address we still hold in memory, then it is gone too.
                 for page in outcome.pages:

@@ -46,9 +46,11 @@ def keep(session: Session, runtime: Runtime, conversation: Conversation, before:
         return False  # a number, an emoji, nothing: no words to label
     if _is_content(runtime, before) or any(e.kind in CASE_EFFECTS for e in effects):
         return False
-    session.add(NluReview(text_enc=runtime.vault.encrypt(redact(text.strip())[:500]),
-                          intent=str(intent.get("name")), confidence=confidence,
-                          language=parse.get("language"), conversation_key=_key(runtime, conversation)))
+    row = NluReview(text_enc="", intent=str(intent.get("name")), confidence=confidence,
+                    language=parse.get("language"), conversation_key=_key(runtime, conversation))
+    session.add(row)
+    session.flush()  # its id: the text is sealed to its row, under the conversation's data key
+    runtime.envelope.put(session, conversation.data_key_id, row, "text_enc", redact(text.strip())[:500])
     return True
 
 
@@ -102,5 +104,5 @@ def records(runtime: Runtime) -> list[dict]:
     keep_words = frozenset(keywords.provinces) | frozenset(keywords.languages)
     with runtime.db.session() as session:
         rows = session.scalars(select(NluReview).order_by(NluReview.id)).all()
-        return [{"text": scrub(runtime.vault.decrypt(row.text_enc), keep_words), "intent": row.intent,
+        return [{"text": scrub(runtime.envelope.get(session, row, "text_enc"), keep_words), "intent": row.intent,
                  "confidence": row.confidence, "language": row.language} for row in rows]

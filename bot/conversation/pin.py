@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.conversation import sealed_state
-from bot.store.vault import Vault
+from bot.store.envelope import Envelope
 from flows import Effect, Reply
 from flows.answers import PIN
 from flows.state import when
@@ -49,9 +49,9 @@ def is_open(state: dict[str, Any], now: datetime) -> bool:
     return until is not None and now < until
 
 
-def locked(vault: Vault, conversation: Any, now: datetime) -> bool:
+def locked(envelope: Envelope, db: Any, conversation: Any, now: datetime) -> bool:
     """Whether unprompted news to this conversation must wait for the PIN."""
-    state = sealed_state.unseal(vault, conversation.state or {})
+    state = sealed_state.unseal(envelope, db, conversation)
     return is_set(state) and not is_open(state, now)
 
 

@@ -17,17 +17,18 @@ def eval_group() -> None:
 
 
 @eval_group.command("conversations")
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--failures", default=20, show_default=True, help="How many failures to print.")
 @click.pass_context
 def conversations(ctx: click.Context, files: tuple[Path, ...], failures: int) -> None:
-    """Score multi-turn conversations (default: every file in eval/conversations/)."""
-    from bot.cli import settings_from
+    """Score multi-turn conversations in FILES (or folders of them; default: eval/conversations/)."""
     from bot.eval import conversations as conversation_eval
+    from bot.settings import settings_from
 
-    paths = list(files) or sorted(CONVERSATIONS.glob("*.yaml"))
+    paths = [found for path in (files or (CONVERSATIONS,))
+             for found in (sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path])]
     if not paths:
-        raise click.ClickException(f"no conversation files given and none in {CONVERSATIONS}")
+        raise click.ClickException("no conversation files (*.yaml) in what was given")
     logging.getLogger("bot").setLevel(logging.WARNING)  # one line per sent message otherwise
     items = conversation_eval.load_conversations(paths)
     click.echo(f"{len(items)} conversations from {', '.join(p.name for p in paths)}")
@@ -39,8 +40,8 @@ def conversations(ctx: click.Context, files: tuple[Path, ...], failures: int) ->
 @click.pass_context
 def replies(ctx: click.Context) -> None:
     """SMS segments per reply and per question, turns paged, messages to file a report."""
-    from bot.cli import settings_from
     from bot.eval import replies as reply_eval
+    from bot.settings import settings_from
 
     logging.getLogger("bot").setLevel(logging.WARNING)
     click.echo(reply_eval.run(settings_from(ctx)))

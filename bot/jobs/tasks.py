@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from bot import outbox as outbound
 from bot.channels.twilio import cleanup
@@ -13,7 +13,7 @@ from bot.conversation import inbox
 from bot.jobs.queue import resolve
 from bot.runtime import Runtime, current
 from bot.store.db import utcnow
-from bot.store.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
+from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
 
 #: A status callback for a sid not stored yet is retried after 1, 2, 4, 8 s.
 STATUS_RETRY_SECONDS = 1.0
@@ -95,6 +95,11 @@ def purge() -> dict[str, int]:
         ).rowcount
         # Old messages that will not be sent again.
         done = (OutboxMessage.created_at < cutoff, OutboxMessage.status.not_in(("pending", "sending")))
+        # Those to no conversation had a data key each: destroyed, what is left of them stays closed.
+        runtime.envelope.destroy(session, *{runtime.envelope.key_of(token) for token in session.scalars(
+            select(func.coalesce(OutboxMessage.body_enc, OutboxMessage.content_variables_enc))
+            .where(*done, OutboxMessage.conversation_id.is_(None), OutboxMessage.body_enc.is_not(None)
+                   | OutboxMessage.content_variables_enc.is_not(None)))})
         outbox = session.execute(
             update(OutboxMessage).where(*done, OutboxMessage.body_enc.is_not(None))
             .values(body_enc=None, content_variables_enc=None)
@@ -106,7 +111,12 @@ def purge() -> dict[str, int]:
         )
         session.execute(delete(ErasedMessage).where(ErasedMessage.erased_at < utcnow() - ERASED_SIDS_KEPT))
         review_cutoff = utcnow() - timedelta(days=runtime.settings.nlu.review_retention_days)
-        review = session.execute(delete(NluReview).where(NluReview.created_at < review_cutoff)).rowcount
+        old_reviews = NluReview.created_at < review_cutoff
+        # A review row the migration (0014) found linked to no conversation has a data key of its own.
+        alone = {runtime.envelope.key_of(token) for token in session.scalars(select(NluReview.text_enc).where(old_reviews))}
+        runtime.envelope.destroy(session, *session.scalars(
+            select(DataKey.id).where(DataKey.id.in_(alone - {None}), DataKey.scope == "message")))
+        review = session.execute(delete(NluReview).where(old_reviews)).rowcount
         for hook in PURGE_HOOKS:
             (resolve(hook) if isinstance(hook, str) else hook)(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)

@@ -9,11 +9,10 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 
 from bot.errors import PuenteError
 from bot.portal import audit, cases, saved_replies
-from bot.portal.models import Note
 from bot.portal.web import _, bp, db, runtime, staff_required
 from bot.reports import evidence as stored_evidence
 from bot.reports.draft import ABUSE_TYPES
-from bot.reports.models import OUTCOMES
+from bot.reports.models import OUTCOMES, Note
 from bot.routing.models import NgoRecord
 from bot.routing.vocabulary import PROVINCES
 from bot.store.db import utcnow

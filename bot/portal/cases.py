@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from bot.portal.models import Note, RelayMessage, User
-from bot.reports.models import CaseEvent, EmployerMention, Report, ReportMedia
+from bot.portal.models import User
+from bot.reports.models import CaseEvent, EmployerMention, Note, RelayMessage, Report, ReportMedia
 from bot.routing.models import Referral
 from bot.store.db import utcnow
 from bot.store.envelope import Envelope

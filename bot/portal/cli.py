@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from bot.cli import settings_from
+from bot.settings import settings_from
 
 
 def _database(ctx: click.Context):

@@ -1,7 +1,7 @@
-"""The portal's tables: staff accounts, the audit log, the relay thread with a worker, internal notes.
+"""The portal's tables: staff accounts, the audit log, saved replies, account links.
 
-Staff never see a worker's number: relay messages and notes are encrypted tokens like every other
-text Puente keeps, and the audit log holds only ids and action names.
+The audit log holds only ids and action names; a case's relay thread and notes are the case's
+(bot.reports.models).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from bot.store.db import Base, utcnow
 
 ROLES = ("staff", "admin")
 LANGUAGES = ("en", "fr")
-RELAY_STATUSES = ("waiting_window", "queued", "sent", "received", "undeliverable")
 
 
 class User(Base):
@@ -59,41 +58,6 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
-class RelayMessage(Base):
-    """One message of the thread between an NGO and a worker, in either direction.
-
-    A message to a WhatsApp worker outside the 24-hour window waits (``waiting_window``) until the
-    worker writes; ``outbox_ids`` then name the outbox rows that carry it.
-    """
-
-    __tablename__ = "relay_messages"
-    __table_args__ = (Index("ix_relay_report_created", "report_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
-    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
-    direction: Mapped[str] = mapped_column(String(12))  # to_worker | from_worker
-    body_enc: Mapped[str | None] = mapped_column(Text)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    outbox_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-
-
-class Note(Base):
-    """An internal note of the NGO's staff on a case; the worker never sees it."""
-
-    __tablename__ = "notes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    body_enc: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SavedReply(Base):

@@ -14,7 +14,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
 from bot.portal import audit
-from bot.portal.models import AccountToken, AuditLog, RelayMessage, User
+from bot.portal.models import AccountToken, AuditLog, User
+from bot.reports.models import RelayMessage
 from bot.routing.mail import MailError, send_mail
 from bot.routing.models import NgoRecord, Referral
 from bot.runtime import Runtime, after_commit, current

@@ -11,13 +11,14 @@ types and province, never who reported.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
+
+from bot.text import names
 
 #: Two normalized names at or above this similarity (0-100) are the same employer, in one town.
 #: Tuned on tests/reports/test_employers.py: typos and word order pass, different farms do not.
@@ -52,13 +53,6 @@ _ARTICLES = {
     "le", "les", "l", "d", "du", "des", "et", "ang", "ng", "mga", "si", "ni", "at",
 }  # fmt: skip
 _GENERIC = _WORKPLACE | _ARTICLES
-_SYNONYMS = {
-    "bros": "brothers",
-    "hnos": "brothers",
-    "hermanos": "brothers",
-    "st": "saint",
-    "ste": "sainte",
-}
 
 
 @dataclass(frozen=True)
@@ -100,12 +94,7 @@ class Alert:
 
 def normalize_employer(name: str) -> str:
     """What distinguishes an employer's name: "Granja Los Pinos, S.A. de C.V." -> "pinos"."""
-    return _distinctive(_words(name))
-
-
-def normalize_town(town: str) -> str:
-    """One town however it is written: "Saint-Rémi", "St. Remi" and "ST REMI" give "saint remi"."""
-    return " ".join(_words(town))
+    return _distinctive(names.words(name))
 
 
 def same_employer(
@@ -160,14 +149,14 @@ class _Identity:
 
     @classmethod
     def of(cls, name: str, town: str | None, phone: str | None, lmia: str | None) -> _Identity:
-        words = _words(name)
+        words = names.words(name)
         normalized = _distinctive(words)
         spelled = [w for w in _drop_legal(words) if w not in _WORKPLACE]
         return cls(
             name=normalized,
             compact=normalized.replace(" ", ""),
             spelled="".join(spelled) or normalized.replace(" ", ""),
-            town=normalize_town(town or "").replace(" ", ""),
+            town=names.normalize_town(town or "").replace(" ", ""),
             phone=_identifier(re.sub(r"\D", "", phone or "")[-10:]),
             lmia=_identifier(re.sub(r"[^0-9A-Za-z]", "", lmia or "").upper()),
         )
@@ -259,7 +248,7 @@ def _alert(cluster: list[EmployerMention], start: datetime, end: datetime) -> Al
             (
                 first.province or "-",
                 normalize_employer(first.employer),
-                normalize_town(first.town or ""),
+                names.normalize_town(first.town or ""),
             )
         ),
         name=name,
@@ -277,15 +266,6 @@ def _most_common(counts: Counter) -> str | None:
     if not counts:
         return None
     return min(counts, key=lambda value: (-counts[value], value))
-
-
-def _words(text: str) -> list[str]:
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = re.sub(r"\b([ld])['\u2019]", r"\1 ", plain)  # French elision: l'erable -> l erable
-    plain = re.sub(r"(?<=\w)[.'\u2019](?=\w)", "", plain)  # s.a. -> sa, o'brien -> obrien
-    words = re.sub(r"[^\w]+|_", " ", plain).split()
-    return [_SYNONYMS.get(word, word) for word in words]
 
 
 def _distinctive(words: list[str]) -> str:

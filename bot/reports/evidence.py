@@ -36,7 +36,7 @@ def attach(session: Session, runtime: Runtime, report: Report, items: Iterable[M
         return 0
     count = 0
     for item in list(items)[: settings.max_media_items]:
-        url = runtime.vault.decrypt(item["url_enc"]) if item.get("url_enc") else item.get("url")
+        url = item.get("url")  # opened by the turn (bot.conversation.inbox), sealed here to the report
         if not url:
             continue
         media = ReportMedia(report_id=report.id,

@@ -1,4 +1,5 @@
-"""The reports area's effect handlers: file_report, case_status, and its part of erase_data."""
+"""The reports area's effect handlers: file_report, handoff_agent (a contact request), case_status,
+and its part of erase_data."""
 
 from __future__ import annotations
 
@@ -16,6 +17,28 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
     context.notes["report_id"] = filed.report_id
     replies = [Reply("report.filed", {"code": filed.code}), *where_it_went(context, effect, filed)]
     return context.render(replies, effect.data.get("language"))
+
+
+@handler("handoff_agent")
+def _handoff_agent(context: Context, effect: Effect) -> list[str]:
+    """Ask the matched organization's staff to talk with the worker through Puente (the relay)."""
+    data = effect.data
+    session, runtime, conversation = context.session, context.runtime, context.conversation
+    if service.open_contact_request(session, runtime, conversation) is not None:
+        return context.render([Reply("agent.already")], data.get("language"))
+    request = {
+        "slots": {"consent_ngo": True, "contact": "anonymous"},
+        "language": data.get("language"),
+        "province": data.get("province"),
+        "channel": conversation.channel,
+    }
+    filed = service.file_report(session, runtime, conversation, request, kind="contact_request",
+                                services=list(data.get("services") or ()))
+    if not filed.referral_id:
+        return context.render([Reply("agent.unavailable", {"code": filed.code})], data.get("language"))
+    # Who will write and within how long (the acknowledgement deadline), not just "it may take a while".
+    params = {"code": filed.code, **assigned_params(runtime, filed.ngo_name)}
+    return context.render([Reply("agent.requested", params)], data.get("language"))
 
 
 def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> list[Reply]:

@@ -1,4 +1,5 @@
-"""The reports area's tables: reports, their evidence, the case timeline, employer mentions.
+"""The reports area's tables: reports, their evidence, the case timeline, employer mentions, the
+relay thread between an NGO and the worker, and the staff's internal notes.
 
 Nothing here holds a phone number, report text or media in clear: a report is linked to its worker
 only through keyed hashes (cleared when the worker asks), free text and evidence are encrypted
@@ -19,6 +20,8 @@ from bot.store.db import Base, utcnow
 REPORT_STATUSES = ("new", "assigned", "acknowledged", "in_progress", "closed")
 #: How a case may end (referrals.close).
 OUTCOMES = ("resolved", "referred_to_authorities", "worker_unreachable", "withdrawn", "other")
+#: A relay message's status.
+RELAY_STATUSES = ("waiting_window", "queued", "sent", "received", "undeliverable")
 
 
 class Report(Base):
@@ -127,3 +130,38 @@ class CaseLookup(Base):
     conversation_key: Mapped[str] = mapped_column(String(64), index=True)
     found: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RelayMessage(Base):
+    """One message of the thread between an NGO and a worker, in either direction.
+
+    A message to a WhatsApp worker outside the 24-hour window waits (``waiting_window``) until the
+    worker writes; ``outbox_ids`` then name the outbox rows that carry it.
+    """
+
+    __tablename__ = "relay_messages"
+    __table_args__ = (Index("ix_relay_report_created", "report_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(12))  # to_worker | from_worker
+    body_enc: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Note(Base):
+    """An internal note of the NGO's staff on a case; the worker never sees it."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -51,7 +51,7 @@ def notify_worker(
     reply = Reply(f"case.update.{update}", dict(params or {}), formats=dict(formats or {}))
     dedupe = f"case:{report.id}:{update}"
     # Behind the worker's PIN the update is held (in any case, as free text) behind a neutral notice.
-    if in_whatsapp_window(conversation, now) or pin.locked(runtime.vault, conversation, now or utcnow()):
+    if in_whatsapp_window(conversation, now) or pin.locked(runtime.envelope, session, conversation, now or utcnow()):
         pages = dialogue.render_replies(runtime, [reply], language, conversation.channel)
         return bool(queue_text(session, runtime, conversation, pages, kind="update", dedupe_key=dedupe))
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)

@@ -26,9 +26,8 @@ from bot.conversation.effects import Context, handler
 from bot.errors import PuenteError
 from bot.outbox import WHATSAPP_WINDOW, in_whatsapp_window, queue_template, queue_text
 from bot.portal import notify  # noqa: F401  (queues staff notices of new referrals)
-from bot.portal.models import RelayMessage
 from bot.reports import casecode, timeline
-from bot.reports.models import Report
+from bot.reports.models import RelayMessage, Report
 from bot.reports.notify import conversation_of
 from bot.reports.service import CODE_KEY_PURPOSE
 from bot.routing.models import Referral
@@ -94,7 +93,7 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
     session.add(message)
     session.flush()  # its id: the text is sealed to its row, under the report's data key
     runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
-    _open_relay(runtime, conversation, report.id, now)
+    _open_relay(session, runtime, conversation, report.id, now)
     if in_whatsapp_window(conversation, now):
         _queue(session, runtime, conversation, message, text, now)
     else:
@@ -106,9 +105,9 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
     return message
 
 
-def _open_relay(runtime: Runtime, conversation: Conversation, report_id: int, now: datetime) -> None:
+def _open_relay(session: Session, runtime: Runtime, conversation: Conversation, report_id: int, now: datetime) -> None:
     """Hand the conversation off to this case: the worker's next messages come to the thread."""
-    sealed_state.update(runtime.vault, conversation,
+    sealed_state.update(runtime.envelope, session, conversation,
                         handoff={"since": now.isoformat(), "report_id": report_id, "by": "portal"})
 
 
@@ -193,14 +192,14 @@ def add_from_worker(context: Context, report: Report, referral: Referral, text: 
 
 
 def _inbound_text(context: Context) -> str:
-    return context.runtime.vault.decrypt_optional(context.inbound.body_enc) or ""
+    return context.runtime.envelope.get(context.session, context.inbound, "body_enc") or ""
 
 
 @handler("relay_to_agent")
 def _relay_to_agent(context: Context, effect: Effect) -> list[str] | None:
     session, runtime, conversation = context.session, context.runtime, context.conversation
     release_waiting(session, runtime, conversation)
-    handoff = sealed_state.unseal(runtime.vault, conversation.state or {}).get("handoff") or {}
+    handoff = sealed_state.unseal(runtime.envelope, session, conversation).get("handoff") or {}
     found = open_case(session, runtime, conversation, handoff.get("report_id"))
     if found is None and handoff.get("report_id") is not None:
         found = open_case(session, runtime, conversation)
@@ -242,7 +241,7 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
         return None
     add_from_worker(context, found[0], found[1], match.group(3).strip())
     context.notes["relayed_report"] = report.id
-    _open_relay(runtime, conversation, report.id, utcnow())
+    _open_relay(session, runtime, conversation, report.id, utcnow())
     language = (conversation.state or {}).get("language") or conversation.language or report.language
     return dialogue.render_replies(runtime, [Reply("relay.passed_on")], language, conversation.channel)
 

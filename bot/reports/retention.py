@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.portal.models import Note, RelayMessage
 from bot.reports import timeline
-from bot.reports.models import CaseLookup, EmployerMention, Report, ReportMedia
+from bot.reports.models import CaseLookup, EmployerMention, Note, RelayMessage, Report, ReportMedia
 from bot.runtime import current
 from bot.store.db import utcnow
 

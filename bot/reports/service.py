@@ -89,7 +89,8 @@ def file_report(
     seal("town_enc", draft.town)
     seal("employer_enc", draft.employer)
     seal("details_enc", json.dumps(details, ensure_ascii=False) if details else None)
-    seal("contact_enc", vault.decrypt(conversation.address_enc) if draft.contact_pref == "share_number" else None)
+    seal("contact_enc", runtime.envelope.get(session, conversation, "address_enc")
+         if draft.contact_pref == "share_number" else None)
     media = evidence.attach(session, runtime, report, draft.media)
     timeline.record(session, report.id, "filed", actor="worker", now=filed_on, report_kind=kind,
                     evidence_items=media, shared_with_ngo=draft.consent_ngo)

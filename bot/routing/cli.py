@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import settings_from
 from bot.routing.errors import DirectoryError
+from bot.settings import settings_from
 
 
 @click.group("ngo")

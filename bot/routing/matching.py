@@ -16,8 +16,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from bot.reports.employers import normalize_town
 from bot.routing.ngo import Ngo
+from bot.text.names import normalize_town
 
 #: The abuse types of the report flow, and the services that help with each (best first).
 ABUSE_SERVICES: dict[str, tuple[str, ...]] = {

@@ -13,11 +13,13 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.reports.models import Report
 from bot.routing.models import Referral
 from bot.routing.ngo import Ngo
+
+if TYPE_CHECKING:  # the caller hands the report in: delivery sits below the cases
+    from bot.reports.models import Report
 
 VERSION = 1
 

@@ -30,6 +30,9 @@ _VERSION, _ID, _NONCE = b"\x82", 8, 12
 #: Unwrapped data keys kept in memory this long (a destroyed key leaves other processes' caches then).
 CACHE_SECONDS = 300
 CACHE_SIZE = 4096
+#: Tables whose rows are named by another unique column than ``id``, one known before the row is
+#: inserted: the webhook seals an inbound message inside the one INSERT that stores it.
+ROW_NAMES = {"inbound_messages": "message_sid"}
 
 
 class KeyDestroyed(ValueError):
@@ -86,7 +89,7 @@ class Envelope:
             raw = b""
         if raw[:1] != _VERSION or len(raw) < 1 + _ID + _NONCE + 16:
             raise ValueError(f"{place} of row {row} is not an envelope token: the data was damaged, or "
-                             "written before migration 0013 converted it")
+                             "written before a migration converted it (0013 for reports, 0014 for conversations)")
         head, nonce, sealed = raw[:1 + _ID], raw[1 + _ID:1 + _ID + _NONCE], raw[1 + _ID + _NONCE:]
         try:
             return self._aead(db, head[1:].hex()).decrypt(nonce, sealed, head + _where(place, row))
@@ -140,7 +143,8 @@ def _where(place: str, row: int | str) -> bytes:
 
 
 def _place(row: object, column: str) -> tuple[str, int | str]:
-    row_id = getattr(row, "id", None)
+    table = row.__tablename__  # type: ignore[attr-defined]
+    row_id = getattr(row, ROW_NAMES.get(table, "id"), None)
     if row_id is None:
         raise ValueError(f"{type(row).__name__}.{column}: the row has no id yet (flush it before sealing)")
-    return f"{row.__tablename__}.{column}", row_id  # type: ignore[attr-defined]
+    return f"{table}.{column}", row_id

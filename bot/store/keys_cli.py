@@ -73,7 +73,4 @@ def rotate(runtime, *, resume: bool | None = None) -> tuple[int, list[str], str]
 
 
 def _runtime(ctx: click.Context):
-    from bot.cli import settings_from
-    from bot.runtime import Runtime
-
-    return Runtime.build(settings_from(ctx))
+    return ctx.find_root().obj["runtime"]()  # bot.cli builds it: the store sits below the runtime

@@ -1,8 +1,9 @@
 """The message path's tables: conversations, inbound messages, the outbox, the NLU review queue.
 
 No column holds a phone number or message text in clear: numbers appear as an HMAC key plus an
-encrypted token (bot.store.vault), text only as encrypted tokens that the purge job erases after the
-retention period.
+encrypted token, text only as encrypted tokens that the purge job erases after the retention period.
+A conversation's tokens (its number, state, messages and outbox) are sealed under its own data key
+(bot.store.envelope), so erasing it destroys that key and any leftover copy stays closed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     address_key: Mapped[str] = mapped_column(String(64), unique=True)
     address_enc: Mapped[str] = mapped_column(Text)
+    #: The conversation's data key (bot.store.envelope), destroyed when it is erased.
+    data_key_id: Mapped[str | None] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     bot_address: Mapped[str] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(5))

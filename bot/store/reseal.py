@@ -2,19 +2,20 @@
 
 Used by the migrations that move an area's columns under data keys: each owner row (a report, a
 conversation) gets its data key, and every token of its columns is opened with the secret key and
-sealed again to its table, column and row. The way back (downgrade) opens the envelopes and
-encrypts with the secret key again.
+sealed again to its table, column and row (JSON columns holding tokens: :func:`documents`). The way
+back (downgrade) opens the envelopes and encrypts with the secret key again.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.errors import ConfigError
-from bot.store.envelope import Envelope, KeyDestroyed
+from bot.store.envelope import ROW_NAMES, Envelope, KeyDestroyed
 from bot.store.keyring import Keyring
 from bot.store.vault import Vault
 
@@ -27,6 +28,9 @@ class Scope:
     owner: str
     kind: str
     columns: tuple[tuple[str, str, str], ...]
+    #: The kind of data key a row gets for itself when its owner column is NULL (a message to no
+    #: conversation); None: such rows are left as they are.
+    alone: str | None = None
 
 
 def tools(keys: tuple[str, str | None] | None, conn: Connection, scope: Scope, revision: str
@@ -35,7 +39,8 @@ def tools(keys: tuple[str, str | None] | None, conn: Connection, scope: Scope, r
     if keys is not None:
         vault = Vault(keys[0])
         return vault, Envelope(Keyring(vault, keys[1]))
-    if conn.execute(sa.text(f"SELECT 1 FROM {scope.owner}")).first() is None:
+    tables = dict.fromkeys([scope.owner, *(table for table, _, _ in scope.columns)])
+    if all(conn.execute(sa.text(f"SELECT 1 FROM {table}")).first() is None for table in tables):
         return None
     raise ConfigError(
         f"migration {revision} re-encrypts the stored {scope.owner} under their own data keys and needs "
@@ -50,8 +55,18 @@ def to_envelopes(conn: Connection, vault: Vault, envelope: Envelope, scope: Scop
         keys[owner_id] = envelope.new_key(conn, scope.kind)
         conn.execute(sa.text(f"UPDATE {scope.owner} SET data_key_id = :key WHERE id = :id"),
                      {"key": keys[owner_id], "id": owner_id})
-    return _each_token(conn, scope, lambda place, row, owner, token: envelope.seal(
-        conn, keys[owner], place, row, vault.decrypt_bytes(token)) if owner in keys else token)
+    alone: dict[tuple[str, object], str] = {}
+
+    def sealed(place: str, row: object, owner: object, token: str) -> str:
+        if owner is None and scope.alone and envelope.key_of(token) is None:
+            key = alone.setdefault((place.partition(".")[0], row), envelope.new_key(conn, scope.alone))
+        elif owner in keys:
+            key = keys[owner]
+        else:
+            return token
+        return envelope.seal(conn, key, place, row, vault.decrypt_bytes(token))
+
+    return _each_token(conn, scope, sealed)
 
 
 def to_legacy(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) -> int:
@@ -66,14 +81,31 @@ def to_legacy(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) 
     return _each_token(conn, scope, legacy)
 
 
+def documents(conn: Connection, table: str, column: str, owner_column: str, change) -> int:
+    """Rewrite a JSON column holding tokens, row by row: ``change(row name, owner, value)`` returns
+    the new value; how many rows changed."""
+    named_by = ROW_NAMES.get(table, "id")
+    names = dict.fromkeys(["id", named_by, owner_column])
+    rows = sa.table(table, *(sa.column(name) for name in names), sa.column(column, sa.JSON))
+    count = 0
+    for row in conn.execute(sa.select(rows.c.id, rows.c[named_by], rows.c[owner_column], rows.c[column])).all():
+        row_id, row_name, owner, value = row
+        changed = change(row_name, owner, copy.deepcopy(value))
+        if changed != value:
+            conn.execute(sa.update(rows).where(rows.c.id == row_id).values({column: changed}))
+            count += 1
+    return count
+
+
 def _each_token(conn: Connection, scope: Scope, change) -> int:
     count = 0
     for table, column, owner_column in scope.columns:
+        name = ROW_NAMES.get(table, "id")
         ids = conn.execute(sa.text(f"SELECT id FROM {table} WHERE {column} IS NOT NULL AND {column} != ''")).scalars().all()
         for row_id in ids:  # one row at a time: evidence tokens are megabytes each
-            owner, token = conn.execute(sa.text(f"SELECT {owner_column}, {column} FROM {table} WHERE id = :id"),
-                                        {"id": row_id}).one()
+            row, owner, token = conn.execute(
+                sa.text(f"SELECT {name}, {owner_column}, {column} FROM {table} WHERE id = :id"), {"id": row_id}).one()
             conn.execute(sa.text(f"UPDATE {table} SET {column} = :token WHERE id = :id"),
-                         {"token": change(f"{table}.{column}", row_id, owner, token), "id": row_id})
+                         {"token": change(f"{table}.{column}", row, owner, token), "id": row_id})
             count += 1
     return count

@@ -1,7 +1,10 @@
 """Keys derived from the one secret: HMAC for looking numbers up, AES-GCM for what must be kept.
 
 A phone number is never stored in clear: conversations are found by ``address_key`` (HMAC-SHA256 of
-the channel address) and the address itself, needed only to send, is encrypted at rest.
+the channel address) and the address itself, needed only to send, is sealed under the conversation's
+data key (bot.store.envelope, as is everything of a conversation or a report). What this key still
+encrypts itself is what belongs to no conversation: TOTP secrets, alerts, the SIDs awaiting deletion
+at Twilio.
 
 Tokens are URL-safe base64 of a version byte, a random 96-bit nonce and AES-256-GCM's output (the
 version byte authenticated too). Data written before was Fernet (AES-CBC + HMAC, version byte

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
@@ -174,7 +174,7 @@ class Translator:
         if not placeholders(text):
             return text
 
-        def fill(match: re.Match) -> str:
+        def fill(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in params:
                 raise TranslationError(f"message {msgid!r} ({self.lang}) needs parameter {name!r}")
@@ -265,7 +265,7 @@ def translator(lang: str | None, *, domain: str = DOMAIN, strict: bool | None = 
     missing translation or an empty placeholder raise instead of falling back.
     """
     catalogs = _catalogs(domain)
-    if lang not in catalogs.messages:
+    if lang is None or lang not in catalogs.messages:
         lang = catalogs.fallback
     if strict is None:
         strict = os.environ.get("PUENTE_I18N_STRICT") == "1"
@@ -285,6 +285,9 @@ PROVINCE_KEYS = frozenset({"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON",
 CODE_MESSAGE_CALLS = frozenset({"Reply", "ReplyOption", "gettext", "_", "say"})
 CODE_MESSAGE_KEYWORDS = frozenset({"msgid", "label", "title", "prompt"})
 
+#: What a Babel extractor yields: (line number, function name, message id, comments).
+Extracted = tuple[int, None, str, list[str]]
+
 
 def _yaml_msgids(node: Any, key: str | None = None) -> Iterator[str]:
     if isinstance(node, dict):
@@ -297,7 +300,8 @@ def _yaml_msgids(node: Any, key: str | None = None) -> Iterator[str]:
         yield node
 
 
-def _with_lines(source: str, msgids: Iterable[str], comments: Mapping[str, list[str]] | None = None):
+def _with_lines(source: str, msgids: Iterable[str], comments: Mapping[str, list[str]] | None = None,
+                ) -> Iterator[Extracted]:
     """(lineno, None, msgid, comments) for Babel, each at the first line that names it."""
     found = dict.fromkeys(msgids)
     lines = source.splitlines()
@@ -307,7 +311,8 @@ def _with_lines(source: str, msgids: Iterable[str], comments: Mapping[str, list[
         yield lineno, None, msgid, list((comments or {}).get(msgid, ()))
 
 
-def extract_flows_yaml(fileobj, keywords, comment_tags, options):
+def extract_flows_yaml(fileobj: IO[bytes], keywords: object, comment_tags: object,
+                       options: Mapping[str, str]) -> Iterator[Extracted]:
     """Babel extractor for flows/*.yaml: every message id a flow names."""
     import yaml
 
@@ -315,7 +320,8 @@ def extract_flows_yaml(fileobj, keywords, comment_tags, options):
     yield from _with_lines(source, _yaml_msgids(yaml.safe_load(source)))
 
 
-def extract_sources(fileobj, keywords, comment_tags, options):
+def extract_sources(fileobj: IO[bytes], keywords: object, comment_tags: object,
+                    options: Mapping[str, str]) -> Iterator[Extracted]:
     """Babel extractor for locales/sources.yaml: translator notes and fact citations per msgid.
 
     Messages only assembled at run time (``province.XX``) are declared there too.
@@ -336,7 +342,8 @@ def extract_sources(fileobj, keywords, comment_tags, options):
     yield from _with_lines(source, comments, comments)
 
 
-def extract_python_msgids(fileobj, keywords, comment_tags, options):
+def extract_python_msgids(fileobj: IO[bytes], keywords: object, comment_tags: object,
+                          options: Mapping[str, str]) -> Iterator[Extracted]:
     """Babel extractor for code: literal message ids given to Reply(...)/gettext(...), to
     msgid=/label= keyword arguments, or as defaults of parameters named ``*label``/``*msgid``."""
     import ast

@@ -218,9 +218,9 @@ def _best_break(text: str, start: int, end: int) -> tuple[int, int]:
         best[_level(text, run)] = run  # the latest run of each level wins
     enough = start + (end - start) * _MIN_FILL
     for level in (0, 1, 2):
-        run = best.get(level)
-        if run is not None and run.start() >= enough:
-            return run.start(), run.end()
+        found = best.get(level)
+        if found is not None and found.start() >= enough:
+            return found.start(), found.end()
     # A short page ending a sentence reads better than a full one ending mid-sentence.
     for levels in ((0, 1, 2), (3,), (4,)):
         runs = [best[level] for level in levels if level in best]

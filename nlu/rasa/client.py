@@ -26,7 +26,7 @@ ENTITY_KEYS = ("entity", "value", "start", "end", "extractor")
 
 class Interpreter(Protocol):
     def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict | None = None) -> dict: ...
+              context: Context | dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 class RasaInterpreter:
@@ -56,7 +56,7 @@ class RasaInterpreter:
         self._failing = False
 
     def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict | None = None) -> dict:
+              context: Context | dict[str, Any] | None = None) -> dict[str, Any]:
         """Rasa parses the text alone (its /model/parse has no tracker); the context is applied
         here, the same way as for the embedded interpreter."""
         local = self.fallback.parse(text, language_hint, context)
@@ -90,7 +90,7 @@ class RasaInterpreter:
         return apply(parse, context)
 
 
-def from_rasa(body: Any, text: str, language: str, threshold: float | None) -> dict:
+def from_rasa(body: Any, text: str, language: str, threshold: float | None) -> dict[str, Any]:
     """Map a /model/parse response to Puente's parse shape (see nlu.get_interpreter).
 
     Raises ValueError or TypeError for a reply that is not a /model/parse response.
@@ -116,9 +116,9 @@ def from_rasa(body: Any, text: str, language: str, threshold: float | None) -> d
     }
 
 
-def _ranking(raw: list[Any]) -> list[dict]:
+def _ranking(raw: list[Any]) -> list[dict[str, Any]]:
     """Intent names once each: a trained nlu_fallback can meet the FallbackClassifier's."""
-    ranking: dict[str, dict] = {}
+    ranking: dict[str, dict[str, Any]] = {}
     for item in raw:
         if isinstance(item, dict) and item.get("name") and item["name"] not in ranking:
             name = str(item["name"])
@@ -126,9 +126,9 @@ def _ranking(raw: list[Any]) -> list[dict]:
     return list(ranking.values())
 
 
-def _entities(raw: list[Any]) -> list[dict]:
+def _entities(raw: list[Any]) -> list[dict[str, Any]]:
     """Our keys and values, one entity per span when DIET and the regex extractor both found it."""
-    seen: set[tuple] = set()
+    seen: set[tuple[Any, Any, Any]] = set()
     entities = []
     for item in raw:
         if not isinstance(item, dict) or not {"entity", "start", "end"} <= item.keys():
@@ -142,7 +142,7 @@ def _entities(raw: list[Any]) -> list[dict]:
     return sorted(entities, key=lambda entity: (entity["start"], entity["end"]))
 
 
-def _with_our_value(entity: dict) -> dict | None:
+def _with_our_value(entity: dict[str, Any]) -> dict[str, Any] | None:
     """Hold Rasa to the embedded extractor's values, or drop the entity.
 
     A province is one of the 13 codes (DIET can tag a misspelling no synonym maps); a case code

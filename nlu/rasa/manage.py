@@ -144,7 +144,7 @@ class RasaServer:
         self.port = port or free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.log_path = paths.project / f"server-{self.port}.log"
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.ready_seconds: float | None = None
 
     def start(self, timeout: float = 300.0) -> float:
@@ -222,7 +222,8 @@ class RasaServer:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def rasa_env(paths: RasaPaths) -> dict[str, str]:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,9 @@ INTENT_DATA = Path(__file__).resolve().parents[1] / "data"
 #: Danger probability (1 - P(none)) above which a message is triaged without any cue; chosen by
 #: cross-validation on the training data (`python -m nlu triage --tune`), never on the held-out set.
 DEFAULT_THRESHOLD = 0.5
+#: A second category the classifier gives at least this probability is reported beside the first
+#: ("pushed me off the ladder, my foot is swollen": violence, and an injury to get seen to).
+ALSO_PROBABILITY = 0.3
 #: Each danger example counts this many times in training: danger is rare in the data and a miss
 #: costs far more than a false alarm.
 DANGER_WEIGHT = 4
@@ -44,27 +48,30 @@ MODEL_VERSION = 1
 
 @dataclass(frozen=True)
 class Triage:
-    """What the triage made of one message: ``category`` is None for an ordinary message."""
+    """What the triage made of one message: ``category`` is None for an ordinary message; ``also``
+    holds the other categories it shows, most urgent first."""
 
     category: str | None
     confidence: float
     cues: tuple[str, ...] = field(default=())
+    also: tuple[str, ...] = field(default=())
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"category": self.category, "confidence": round(self.confidence, 4),
-                "cues": list(self.cues)}
+                "cues": list(self.cues), "also": list(self.also)}
 
 
 def training_examples(triage_dir: Path = TRIAGE_DATA, intent_dir: Path = INTENT_DATA) -> list[Example]:
     """The triage examples plus every intent example except `emergency`, labelled `none`, but
     for those holding an evidence phrase (cues.yml): "me cai del techo en la obra" is an
     `ask_injury` example, yet no ordinary message, and must not teach the classifier that it is."""
-    cues = CueIndex(load_cues(CUES_FILE, CATEGORIES))
-    ordinary = [
-        Example(e.text, NONE, e.entities, e.metadata)
-        for e in load(intent_dir).examples
-        if e.intent != "emergency" and not cues.matching(tokens(e.text))
-    ]
+    examples = [e for e in load(intent_dir).examples if e.intent != "emergency"]
+    # Only a cue's own words exclude an example: read as typos, "la semana pasada" would be a kick
+    # ("patada"), and the ordinary word would never be learned as one.
+    vocabulary = {word for e in examples for word in tokens(e.text)}
+    cues = CueIndex(load_cues(CUES_FILE, CATEGORIES), vocabulary)
+    ordinary = [Example(e.text, NONE, e.entities, e.metadata)
+                for e in examples if not cues.matching(tokens(e.text))]
     return list(load(triage_dir).examples) + ordinary
 
 
@@ -125,7 +132,9 @@ class TriageClassifier:
         found = [t for t in map(self._classify_part, parts) if t.category is not None] if len(parts) > 1 else []
         if not found:
             return whole
-        return min(found, key=lambda t: (CATEGORIES.index(t.category), -t.confidence))  # type: ignore[arg-type]
+        first = min(found, key=lambda t: (CATEGORIES.index(t.category), -t.confidence))
+        shown = {c for t in found for c in (t.category, *t.also) if c is not None} - {first.category}
+        return Triage(first.category, first.confidence, first.cues, _urgent_first(shown))
 
     def _classify_part(self, text: str) -> Triage:
         words = tokens(text)
@@ -134,14 +143,22 @@ class TriageClassifier:
         found = self.cues.matching(words)
         probs = self.probabilities(words)
         danger = 1.0 - float(probs[self._none])
+        classes = self.classifier.classes
+        likely = {name for name, p in zip(classes, probs, strict=True)
+                  if name != NONE and p >= ALSO_PROBABILITY}
         if found:
-            category = min((cue.category for cue in found), key=CATEGORIES.index)
-            return Triage(category, max(danger, 0.99), tuple(" ".join(c.words) for c in found))
+            shown = {cue.category for cue in found} | likely
+            category = min(shown, key=CATEGORIES.index)
+            return Triage(category, max(danger, 0.99), tuple(" ".join(c.words) for c in found),
+                          _urgent_first(shown - {category}))
         if danger < self.threshold:
             return Triage(None, danger)
-        classes = self.classifier.classes
         best = max((i for i, name in enumerate(classes) if name != NONE), key=lambda i: probs[i])
-        return Triage(classes[best], danger)
+        return Triage(classes[best], danger, also=_urgent_first(likely - {classes[best]}))
+
+
+def _urgent_first(categories: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(categories, key=CATEGORIES.index))
 
 
 def danger_scores(classifier: TriageClassifier, texts: Sequence[str]) -> list[float]:

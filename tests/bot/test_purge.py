@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from bot.jobs import tasks
 from bot.runtime import set_current
 from bot.store.db import utcnow
-from bot.store.models import ErasedMessage, InboundMessage, NluReview, OutboxMessage
+from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
 
 WORKER = "+15195550177"
 
@@ -27,8 +27,10 @@ def test_old_text_and_unneeded_numbers_are_purged_and_recent_ones_kept(make_bot,
         assert session.scalar(select(func.count()).select_from(ErasedMessage)) == 3
         assert session.scalar(select(func.count()).select_from(NluReview)) == 1
         # The erasure's goodbye was wiped when sent; pretend one failed and kept its number.
-        session.execute(update(OutboxMessage).where(OutboxMessage.conversation_id.is_(None))
-                        .values(status="failed", to_enc=bot.runtime.vault.encrypt("+15195550178")))
+        [goodbye] = session.scalars(select(OutboxMessage).where(OutboxMessage.conversation_id.is_(None))).all()
+        goodbye_key = bot.runtime.envelope.key_of(goodbye.body_enc)
+        goodbye.status = "failed"
+        bot.runtime.envelope.put(session, goodbye_key, goodbye, "to_enc", "+15195550178")
         session.execute(update(InboundMessage).values(received_at=long_ago))
         session.execute(update(OutboxMessage).values(created_at=long_ago))
         session.execute(update(NluReview).values(created_at=long_ago))
@@ -46,6 +48,7 @@ def test_old_text_and_unneeded_numbers_are_purged_and_recent_ones_kept(make_bot,
         old_out = session.scalars(select(OutboxMessage).where(OutboxMessage.created_at < utcnow() - timedelta(days=1))).all()
         assert all(row.body_enc is None for row in old_out)
         assert [row.to_enc for row in old_out if row.conversation_id is None] == [""]
+        assert session.get(DataKey, goodbye_key) is None  # the goodbye's own data key, destroyed with it
         assert all(row.to_enc for row in old_out if row.conversation_id is not None)  # still needed to reply
         assert session.scalar(select(func.count()).select_from(ErasedMessage)) == 0
         assert session.scalar(select(func.count()).select_from(NluReview)) == 0

@@ -33,6 +33,16 @@ def test_a_wrong_value_names_the_key():
         load_settings(environ={"PUENTE__SMS__SEGMENT_BUDGET": "many"})
 
 
+def test_a_whatsapp_content_template_that_is_not_a_content_sid_names_the_key(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("whatsapp:\n  content_templates:\n    menu.main: HX123\n")
+    with pytest.raises(ConfigError, match=r"whatsapp\.content_templates\.menu\.main: .*'HX123'"):
+        load_settings(config, environ={})
+    config.write_text("whatsapp:\n  content_templates:\n    Main Menu: HX" + "0" * 32 + "\n")
+    with pytest.raises(ConfigError, match=r"whatsapp\.content_templates\.Main Menu"):
+        load_settings(config, environ={})
+
+
 def test_production_without_a_secret_key_refuses_to_start(tmp_path):
     settings = load_settings(environ={}, env="production", instance_path=str(tmp_path))
     with pytest.raises(ConfigError, match="PUENTE_SECRET_KEY"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.store.envelope import Envelope
+from bot.store.keyring import Keyring
 from bot.store.models import Conversation, InboundMessage, OutboxMessage
 from bot.store.vault import Vault
 from tests.conftest import SECRET
@@ -15,6 +17,7 @@ Turn = tuple[str, list[str]]  # what the worker said, the pages the bot answered
 
 def transcript(db, sender: str) -> list[Turn]:
     vault = Vault(SECRET)
+    envelope = Envelope(Keyring(vault, None))  # the stacks never rotate the master key
     with db.session() as session:
         conversation_id = session.scalar(
             select(Conversation.id).where(Conversation.address_key == vault.address_key(sender)))
@@ -24,11 +27,11 @@ def transcript(db, sender: str) -> list[Turn]:
         outbox = session.scalars(
             select(OutboxMessage).where(OutboxMessage.conversation_id == conversation_id)
             .order_by(OutboxMessage.id)).all()
-    pages: dict[int, list[str]] = {}
-    for row in outbox:
-        if row.dedupe_key and row.dedupe_key.startswith("reply:"):
-            pages.setdefault(int(row.dedupe_key.split(":")[1]), []).append(vault.decrypt(row.body_enc))
-    return [(vault.decrypt(row.body_enc), pages.get(row.id, [])) for row in inbound]
+        pages: dict[int, list[str]] = {}
+        for row in outbox:
+            if row.dedupe_key and row.dedupe_key.startswith("reply:"):
+                pages.setdefault(int(row.dedupe_key.split(":")[1]), []).append(envelope.get(session, row, "body_enc"))
+        return [(envelope.get(session, row, "body_enc"), pages.get(row.id, [])) for row in inbound]
 
 
 def typed_one_by_one(stack, sender: str, texts: list[str]) -> list[Turn]:

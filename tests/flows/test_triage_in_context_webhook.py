@@ -72,3 +72,40 @@ def test_a_topic_with_its_own_next_steps_still_offers_the_other_problem_by_numbe
     tr = catalogs.translator(language)
     assert f"1. {tr.gettext(offered)}" in answer and sms_text(language, "topic.opt.deductions") in answer
     assert line in ask(bot, "1", WORKER)
+
+
+@pytest.mark.parametrize(("language", "message", "province", "board_line"), [
+    ("en", "boss man push mi off di ladder mi foot swell up bad cyaan walk", "ontario", "1-800-387-0750"),
+    ("es", "el patron me empujo de la escalera y me rompi el brazo", "bc", "1-888-967-5377"),
+    ("tl", "tinulak ako ng amo ko sa hagdan nabali ang braso ko", "manitoba", "1-855-954-4321"),
+])
+def test_hurt_by_the_boss_gets_the_violence_reply_and_the_injury_line(
+        make_bot, sqlite_url, language, message, province, board_line):
+    """Pushed off a ladder is violence (reportable, help options) and an injury (emergency room,
+    the board): before, only the injury was read and the help options were not offered."""
+    bot = make_bot(sqlite_url)
+    ask(bot, province, WORKER)
+    reply = ask(bot, message, WORKER)
+    assert reply.startswith(sms_text(language, "triage.danger")[:50])
+    assert board_line in reply  # the injury line names the province's board
+    assert sms_text(language, "emergency.ask") in reply  # report / organization / person options
+
+
+@pytest.mark.parametrize(("language", "wages", "suicide", "province", "wage"), [
+    ("es", "cuanto es el salario minimo", "ya no quiero vivir", "quebec", "$16.60"),
+    ("en", "whats the minimum wage", "i want to die", "quebec", "$16.60"),
+    ("tl", "magkano ang minimum wage", "ayoko na mabuhay", "quebec", "$16.60"),
+])
+def test_after_thoughts_of_suicide_the_next_message_starts_with_a_check_in(
+        make_bot, sqlite_url, language, wages, suicide, province, wage):
+    """The province asked for a wage question, then a suicidal message: the next message still gets
+    its answer, but after a check-in naming 988, and only once."""
+    bot = make_bot(sqlite_url)
+    assert sms_text(language, "province.ask")[:30] in ask(bot, wages, WORKER)
+    crisis = ask(bot, suicide, WORKER)
+    assert "988" in crisis and wage not in crisis
+    answer = ask(bot, province, WORKER)
+    assert answer.startswith(sms_text(language, "triage.suicide.checkin"))
+    assert wage in answer
+    later = ask(bot, "menu", WORKER)
+    assert sms_text(language, "triage.suicide.checkin") not in later

@@ -105,11 +105,14 @@ class Portal:
             key = vault.address_key(address)
             found = session.scalar(select(Conversation).where(Conversation.address_key == key))
             if found is None:
-                found = Conversation(address_key=key, address_enc=vault.encrypt(address), channel=channel,
+                found = Conversation(address_key=key, address_enc="", channel=channel,
+                                     data_key_id=self.runtime.envelope.new_key(session, "conversation"),
                                      bot_address="whatsapp:+15550108888" if channel == "whatsapp" else "+15550109999",
                                      language=language,
                                      state={"language": language, "last_seen": utcnow().isoformat()})
                 session.add(found)
+                session.flush()
+                self.runtime.envelope.put(session, found.data_key_id, found, "address_enc", address)
             found.last_inbound_at = last_inbound or utcnow()
             session.flush()
             return found.id

@@ -8,8 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.portal.models import RelayMessage
-from bot.reports.models import CaseEvent, Report
+from bot.reports.models import CaseEvent, RelayMessage, Report
 from bot.routing.models import Referral
 from tests.portal.conftest import ago, csrf_from, text
 

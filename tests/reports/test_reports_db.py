@@ -15,6 +15,7 @@ from bot.text import catalogs
 from tests.reports.chat import case_code, file_report, pending_step
 from tests.support.images import MODEL, phone_photo
 from tests.support.sms import as_sms as sent
+from tests.support.sms import first_contact
 
 WORKER = "+15195550101"
 EVIDENCE = phone_photo()
@@ -66,7 +67,7 @@ def test_guessing_codes_is_throttled_per_conversation_even_for_the_right_code(ma
     bot.send(code, sender=WORKER)
     assert twilio.messages[-1].body == sent(es.gettext("case.status.wait"))
     bot.send(code, sender="+14165550199")  # another phone is not held back by this one
-    assert twilio.messages[-1].body == sent(es.gettext("case.status.assigned", code=code))
+    assert twilio.messages[-1].body == first_contact("es", sent(es.gettext("case.status.assigned", code=code)))
 
 
 def test_guessing_from_many_phones_alerts_administrators_but_blocks_no_worker(make_bot, database_url, twilio):
@@ -76,9 +77,9 @@ def test_guessing_from_many_phones_alerts_administrators_but_blocks_no_worker(ma
     es = catalogs.translator("es")
     for n, guess in enumerate(["ABCD-2345", "WXYZ-6789", "HJKM-2345", "PQRS-2345", "TUVW-2345", "CDEF-2345"]):
         bot.send(guess, sender=f"+1416555{n:04d}")
-        assert twilio.messages[-1].body == sent(es.gettext("case.status.unknown"))
+        assert twilio.messages[-1].body == first_contact("es", sent(es.gettext("case.status.unknown")))
     bot.send(code, sender="+14165550199")  # a worker checking their case is not held back by them
-    assert twilio.messages[-1].body == sent(es.gettext("case.status.assigned", code=code))
+    assert twilio.messages[-1].body == first_contact("es", sent(es.gettext("case.status.assigned", code=code)))
     with bot.runtime.db.session() as session:
         [alert] = session.scalars(select(AdminAlert).where(AdminAlert.kind == "case_code_guessing")).all()
         assert alert.status == "open" and alert.detail["wrong_codes_last_hour"] >= 6
@@ -152,10 +153,11 @@ def test_erasing_with_unlink_keeps_the_report_but_nothing_ties_it_to_the_worker(
         assert report.contact_enc is None and report.reporter_key != before.reporter_key
         assert session.scalar(select(EmployerMention.reporter_key)) == report.reporter_key
         assert session.scalar(select(Referral.status)) in ("pending", "delivered")
-    # The worker said their codes stop working: one found written down tells nothing, from any phone.
+    # The worker said their codes stop working: one found written down tells nothing, from any phone
+    # (each a first contact now: the erased number too).
     for phone in (WORKER, "+14165550142"):
         bot.send(code, sender=phone)
-        assert twilio.messages[-1].body == sent(catalogs.translator("es").gettext("case.status.unknown"))
+        assert twilio.messages[-1].body == first_contact("es", sent(catalogs.translator("es").gettext("case.status.unknown")))
 
 
 def test_erasing_without_unlink_keeps_the_link_for_updates(make_bot, sqlite_url):

@@ -8,8 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from bot.jobs import tasks
-from bot.portal.models import Note, RelayMessage
-from bot.reports.models import Report
+from bot.reports.models import Note, RelayMessage, Report
 from bot.runtime import set_current
 from bot.store.db import utcnow
 from tests.reports.chat import file_report

@@ -79,9 +79,10 @@ def test_agent_asks_the_matched_organization_to_write_to_the_worker(make_bot, sq
         assert report.kind == "contact_request" and report.contact_pref == "anonymous"
         assert referral.contact_request is True and referral.ngo_id == "first-centre"
     # While staff have not answered, every message is acknowledged, never met with silence.
+    # (First in its message: an offer to switch to Tagalog may follow it.)
     for text in ("hola? hay alguien?", "may tao na po ba?"):
-        assert ask(bot, text)[-1] == sent(es.gettext("relay.passed_on"))
+        assert ask(bot, text)[-1].startswith(sent(es.gettext("relay.passed_on")))
     ask(bot, "MENU")
-    assert ask(bot, "AGENTE")[-1] == sent(es.gettext("agent.already"))
+    assert ask(bot, "AGENTE")[-1].endswith(sent(es.gettext("agent.already")))
     with bot.runtime.db.session() as session:
         assert len(session.scalars(select(Report)).all()) == 1

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
+from bot.conversation import sealed_state
 from bot.store.models import Conversation
 from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
@@ -53,6 +54,14 @@ def conversation_state(runtime: Any, address: str) -> dict | None:
     key = runtime.vault.address_key(address)
     with runtime.db.session() as session:
         return session.scalar(select(Conversation.state).where(Conversation.address_key == key))
+
+
+def opened_state(runtime: Any, address: str) -> dict:
+    """The conversation's state as the bot reads it (its sealed parts opened)."""
+    key = runtime.vault.address_key(address)
+    with runtime.db.session() as session:
+        conversation = session.scalar(select(Conversation).where(Conversation.address_key == key))
+        return sealed_state.unseal(runtime.envelope, session, conversation)
 
 
 def bodies_to(twilio: Any, address: str, since: int = 0) -> list[str]:

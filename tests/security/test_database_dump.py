@@ -34,8 +34,7 @@ def test_the_stored_state_does_not_say_that_the_number_reported_or_is_talking_to
         assert revealing not in stored
     # ... while the bot itself still knows (the next message goes to the organization).
     with bot.runtime.db.session() as session:
-        state = session.scalar(select(Conversation.state))
-    unsealed = sealed_state.unseal(bot.runtime.vault, state)
+        unsealed = sealed_state.unseal(bot.runtime.envelope, session, session.scalar(select(Conversation)))
     assert unsealed["has_reports"] is True and unsealed["handoff"]
 
 
@@ -53,8 +52,8 @@ def test_a_report_is_dated_to_the_day_only(make_bot, database_url):
 def test_a_referral_and_relay_messages_are_dated_to_the_hour_only(make_bot, database_url):
     """Made when the report is filed, a referral to the second would date the report (and so its
     worker's messages); a relay message would match the worker's inbound or outbox row."""
-    from bot.portal.models import RelayMessage
     from bot.reports import relay
+    from bot.reports.models import RelayMessage
     from bot.routing.models import Referral
 
     bot = make_bot(database_url)

@@ -13,13 +13,12 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 
 from bot.cli import main
 from bot.errors import ConfigError
 from bot.jobs import tasks
-from bot.portal.models import Note
-from bot.reports.models import EmployerMention, Report, ReportMedia
+from bot.reports.models import EmployerMention, Note, Report, ReportMedia
 from bot.runtime import Runtime, set_current
 from bot.store import migrate
 from bot.store.db import utcnow
@@ -62,11 +61,11 @@ def test_every_report_reads_the_same_after_the_master_key_is_rotated(make_bot, d
     rewrapped, retired, current = rotate(bot.runtime)
 
     key_file = bot.runtime.envelope.keyring.path
-    assert (rewrapped, retired) == (1, [first]) and current != first
+    assert (rewrapped, retired) == (2, [first]) and current != first  # the report's and the worker's conversation's
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(json.loads(key_file.read_text())["keys"]) == 1  # the old master key is forgotten
     with bot.runtime.db.session() as session:
-        assert session.scalars(select(DataKey.master_key_id)).all() == [current]
+        assert set(session.scalars(select(DataKey.master_key_id))) == {current}
     fresh = Runtime.build(bot.runtime.settings)  # another process, which reads the key file
     try:
         assert _readable(fresh) == before
@@ -88,7 +87,7 @@ def test_an_interrupted_rotation_keeps_the_old_key_readable_and_resumes(make_bot
     try:
         assert set(fresh.envelope.keyring.known()) == {old, new}
         assert _readable(fresh) == before
-        assert rotate(fresh) == (1, [old], new)  # run again, it finishes instead of starting over
+        assert rotate(fresh) == (2, [old], new)  # run again, it finishes instead of starting over
     finally:
         fresh.close()
     assert _readable(bot.runtime) == before
@@ -158,7 +157,7 @@ def test_the_migration_converts_stored_reports_both_ways(make_bot, database_url,
     migrate.upgrade(database_url, settings=settings)  # and up: each report under its own data key again
     assert _readable(bot.runtime) == before
     with bot.runtime.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(DataKey)) == 1
+        assert session.scalar(select(DataKey.scope).where(DataKey.id == session.scalar(select(Report.data_key_id)))) == "report"
 
 
 def test_puente_keys_rotate_and_status_from_the_command_line(make_bot, sqlite_url, twilio, tmp_path):
@@ -171,9 +170,10 @@ def test_puente_keys_rotate_and_status_from_the_command_line(make_bot, sqlite_ur
     first = bot.runtime.envelope.keyring.current
     status = runner.invoke(main, ["keys", "status"], env=env)
     assert status.exit_code == 0 and f"{first}: 1 report data keys" in status.output
+    assert f"{first}: 1 conversation data keys" in status.output
     rotated = runner.invoke(main, ["keys", "rotate"], env=env)
     assert rotated.exit_code == 0, rotated.output
-    assert "1 data keys rewrapped" in rotated.output and f"retired {first}" in rotated.output
+    assert "2 data keys rewrapped" in rotated.output and f"retired {first}" in rotated.output
     status = runner.invoke(main, ["keys", "status"], env=env)
     assert first not in status.output and "(to rewrap)" not in status.output
     assert _readable(bot.runtime) == before  # the running process picks the new key file up

@@ -13,8 +13,8 @@ from __future__ import annotations
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from bot.portal.models import Note, RelayMessage, User
-from bot.reports.models import Report
+from bot.portal.models import User
+from bot.reports.models import Note, RelayMessage, Report
 from bot.routing.models import Referral
 from bot.store.models import InboundMessage
 from tests.conftest import BOT_SMS
@@ -54,11 +54,11 @@ def test_webhook_text_and_button_are_stored_as_sent_and_the_database_is_intact(p
         assert response.status_code == 200
         assert any(m.to == sender for m in twilio.messages), payload  # answered, not choked on
     _intact(portal, tables)
-    vault = portal.runtime.vault
+    envelope = portal.runtime.envelope
     with portal.runtime.db.session() as session:
         rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
-        assert [vault.decrypt(r.body_enc) for r in rows] == INJECTIONS
-        assert [vault.decrypt(r.button_enc) for r in rows] == INJECTIONS
+        assert [envelope.get(session, r, "body_enc") for r in rows] == INJECTIONS
+        assert [envelope.get(session, r, "button_enc") for r in rows] == INJECTIONS
 
 
 def test_an_injection_in_the_sender_is_refused_and_nothing_is_stored(make_portal, sqlite_url):

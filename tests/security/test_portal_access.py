@@ -16,8 +16,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.portal.models import Note, RelayMessage, User
-from bot.reports.models import Report, ReportMedia
+from bot.portal.models import User
+from bot.reports.models import Note, RelayMessage, Report, ReportMedia
 from bot.routing.models import NgoRecord, Referral
 from tests.portal.conftest import csrf_from, text
 

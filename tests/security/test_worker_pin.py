@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.conversation import pin, sealed_state
-from bot.portal.models import RelayMessage
-from bot.reports.models import Report
+from bot.reports.models import RelayMessage, Report
 from bot.reports.notify import notify_worker
 from bot.store.db import utcnow
 from bot.store.models import Conversation
 from tests.portal.conftest import csrf_from, text
 from tests.reports.chat import case_code, file_report
-from tests.security.probes import bodies_to, conversation_state
+from tests.security.probes import bodies_to, conversation_state, opened_state
 from tests.support.sms import sms_text
 
 WORKER, PIN = "+15195550141", "0471"
@@ -40,7 +39,7 @@ def test_the_pin_is_kept_only_as_an_argon2id_hash_in_the_sealed_state(make_bot, 
     _with_pin(bot)
     stored = conversation_state(bot.runtime, WORKER)
     assert "pin" not in stored and PIN not in str(stored)
-    opened = sealed_state.unseal(bot.runtime.vault, stored)
+    opened = opened_state(bot.runtime, WORKER)
     assert opened["pin"]["hash"].startswith("$argon2id$")
     with bot.runtime.db.session() as session:
         assert PIN not in str(session.scalar(select(Report.details_enc)))
@@ -64,7 +63,7 @@ def test_the_case_status_waits_for_the_pin_and_wrong_pins_make_the_next_try_wait
     assert _last(bot) == sms_text("es", "pin.wait")
     bot.send(PIN, sender=WORKER)  # even the right PIN waits now
     assert _last(bot) == sms_text("es", "pin.wait")
-    state = sealed_state.unseal(bot.runtime.vault, conversation_state(bot.runtime, WORKER))
+    state = opened_state(bot.runtime, WORKER)
     assert state["pin"]["fails"] == 3  # a try while waiting is not counted
     waits = pin.attempt(state, PIN, utcnow() + timedelta(hours=7))
     assert waits[0] == "open"  # the wait doubles (5, 10 ... min) but never passes six hours
@@ -74,8 +73,8 @@ def _expire(bot, sender: str = WORKER) -> None:
     with bot.runtime.db.session() as session:
         conversation = session.scalar(select(Conversation).where(
             Conversation.address_key == bot.runtime.vault.address_key(sender)))
-        state = sealed_state.unseal(bot.runtime.vault, conversation.state)
-        sealed_state.update(bot.runtime.vault, conversation, pin={**state["pin"], "open_until": None})
+        state = sealed_state.unseal(bot.runtime.envelope, session, conversation)
+        sealed_state.update(bot.runtime.envelope, session, conversation, pin={**state["pin"], "open_until": None})
 
 
 @pytest.mark.parametrize("words", [("BORRAR", "si", "no"), ("ALTO",)])
@@ -110,9 +109,8 @@ def test_whoever_holds_the_phone_cannot_write_to_the_organization_without_the_pi
 def test_news_and_staff_messages_wait_behind_one_neutral_notice(portal, twilio):
     conversation_id = portal.conversation(WORKER)
     referral_id = portal.file_report(conversation_id)
-    vault = portal.runtime.vault
     with portal.runtime.db.session() as session:
-        sealed_state.update(vault, session.get(Conversation, conversation_id),
+        sealed_state.update(portal.runtime.envelope, session, session.get(Conversation, conversation_id),
                             pin={"hash": pin.hashed(PIN), "fails": 0})
         notify_worker(session, portal.runtime, session.scalar(select(Report)), "acknowledged")
     ana = portal.logged_in(ANA)
@@ -135,12 +133,12 @@ def test_a_forgotten_pin_has_no_back_door_but_the_carriers_stop_still_works(make
     could type it too); the worker's way out is the carrier's STOP, which Puente always obeys."""
     bot = make_bot(database_url, messages__flood_limit_per_minute=100)
     code = _with_pin(bot)
-    before = sealed_state.unseal(bot.runtime.vault, conversation_state(bot.runtime, WORKER))["pin"]["hash"]
+    before = opened_state(bot.runtime, WORKER)["pin"]["hash"]
     bot.send(code, sender=WORKER)
     for attempt in ("olvidé mi PIN", "RESET PIN", "nuevo pin 1234", "BORRAR"):
         bot.send(attempt, sender=WORKER)
         assert sms_text("es", "case.status.assigned", code=code) not in bodies_to(bot.twilio, WORKER)
-    state = sealed_state.unseal(bot.runtime.vault, conversation_state(bot.runtime, WORKER))
+    state = opened_state(bot.runtime, WORKER)
     assert state["pin"]["hash"] == before and not pin.is_open(state, utcnow())
     with bot.runtime.db.session() as session:
         assert session.scalar(select(Conversation)) is not None  # nor erased without it

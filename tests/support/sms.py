@@ -19,3 +19,9 @@ def as_sms(text: str) -> str:
 def sms_text(language: str, msgid: str, **params: str) -> str:
     """The catalog message ``msgid`` in ``language`` as the default SMS settings send it."""
     return as_sms(catalogs.translator(language).gettext(msgid, **params))
+
+
+def first_contact(language: str, answer: str) -> str:
+    """What a phone's first message gets when ``answer`` (as sent) answers it: the answer first,
+    then the one-line introduction, in one message (welcome.intro, "answer first")."""
+    return f"{answer}\n\n{sms_text(language, 'welcome.intro')}"

@@ -58,6 +58,11 @@ class SentMessage:
         return "whatsapp" if self.to.startswith("whatsapp:") else "sms"
 
     @property
+    def variables(self) -> dict[str, str]:
+        """The ContentVariables of a Content template message, as the JSON object Twilio read."""
+        return json.loads(self.content_variables) if self.content_variables else {}
+
+    @property
     def num_segments(self) -> int:
         return 1 if self.channel == "whatsapp" else max(1, count_segments(self.body))
 
@@ -169,9 +174,12 @@ def new_message(form: MultiDict, account_sid: str, numbers: set[str] | None = No
         raise TwilioError(400, 21623, "Number of media files exceeds allowed limit.")
     if variables is not None:
         try:
-            json.loads(variables)
+            parsed = json.loads(variables)
         except ValueError:
-            raise TwilioError(400, 21656, "The ContentVariables Parameter is invalid.") from None
+            parsed = None
+        # An object of string values, as Twilio fills a template with.
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise TwilioError(400, 21656, "The ContentVariables Parameter is invalid.")
     if callback is not None and urlsplit(callback).scheme not in ("http", "https"):
         raise TwilioError(400, 21609, f"Invalid StatusCallback url: {callback}")
     now = utc_now()

@@ -82,7 +82,7 @@ def inbound_params(
         params[f"MediaContentType{index}"] = content_type
     if whatsapp:
         wa_id = from_.removeprefix("whatsapp:+")
-        kind = "button" if extra.get("ButtonText") else "text"
+        kind = "button" if extra.get("ButtonText") or extra.get("ButtonPayload") else "text"
         if media:
             kind = _WHATSAPP_MEDIA_TYPES.get(media[0][1].split("/")[0], "document")
         params |= {

@@ -74,7 +74,7 @@ def schedule_inbound(conn: Connection, runtime: Runtime, row: InboundMessage, *,
     """Queue the deletion of a handled inbound message; its SID leaves the message row."""
     if row.sid_enc is None:
         return None
-    sid = runtime.vault.decrypt(row.sid_enc)
+    sid = runtime.envelope.get(conn, row, "sid_enc")
     row.sid_enc = None
     if row.media and wait is None:
         # Its media is fetched first (bot.reports.evidence deletes each item once fetched); the

@@ -65,7 +65,8 @@ def to_inbound(form: dict[str, str], *, max_body_chars: int) -> InboundMessage:
         recipient=recipient,
         body=body,
         media=_media(form),
-        button_text=_clean(form.get("ButtonText", "")) or None,
+        # A tapped button sends its payload (the option id we gave it, bot.text.content) and title.
+        button=_clean(form.get("ButtonPayload", "")) or _clean(form.get("ButtonText", "")) or None,
         opt_out_type=(form.get("OptOutType") or "").upper() or None,
     )
 

@@ -8,6 +8,7 @@ and records, so the bot runs on a laptop).
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import secrets
@@ -26,7 +27,7 @@ from twilio.request_validator import RequestValidator, compare
 from twilio.rest import Client
 
 from bot.errors import SendError
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, describe_content
 from bot.settings import TwilioSettings
 
 #: Where Twilio posts: a message comes in, a sent message's status. Machine requests, served with no
@@ -196,7 +197,8 @@ class ConsoleSender:
     def send(self, message: OutboundMessage) -> str:
         self.sent.append(message)
         if not self.quiet:
-            text = message.body if message.body is not None else f"[template {message.content_sid}]"
+            text = message.body if message.body is not None else (
+                f"[template {message.content_sid}] " + describe_content(json.loads(message.content_variables or "{}")))
             print(f"\n[to {mask(message.to)}] {text}", file=self.out or sys.stdout, flush=True)
         return "SM" + secrets.token_hex(16)
 
@@ -233,6 +235,11 @@ def signature_valid(auth_token: str, url: str, params: dict[str, str], signature
         return False
     validator = RequestValidator(auth_token)
     return compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature)
+
+
+def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """X-Twilio-Signature for a request we make ourselves (`puente chat` posting to the webhook)."""
+    return RequestValidator(auth_token).compute_signature(url, params)
 
 
 def mask(address: str) -> str:

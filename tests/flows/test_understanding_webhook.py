@@ -1,0 +1,116 @@
+"""Questions as workers type them, through the signed webhook and the real NLU: a topic named with
+only a province, the deductions asked for at once, overtime that is not the minimum wage, the
+sector told earlier, the office of the worker's province as the next step, and no one-option
+"did you mean"."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.flows.test_followups_webhook import ask
+from tests.support.sms import sms_text
+
+WORKER = "+12045550142"
+
+
+@pytest.mark.parametrize(("language", "message", "wage"), [
+    ("es", "salario minimo manitoba", "$16.40"),
+    ("tl", "sahod po sa manitoba", "$16.40"),
+    ("en", "min wage ontario", "$17.95"),
+])
+def test_a_topic_and_a_province_alone_is_the_topic(make_bot, sqlite_url, language, message, wage):
+    """Before, the province won ("Noted: you work in Manitoba") and the question was lost."""
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert wage in reply
+    assert sms_text(language, "followup.province_noted", province="x")[:12] not in reply
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("es", "cuanto me pueden descontar por la casa"),
+    ("tl", "magkano pwede ikaltas ng employer para sa bahay"),
+    ("en", "how much can they deduct for housing"),
+])
+def test_a_question_about_deductions_gets_the_amounts_at_once(make_bot, sqlite_url, language, message):
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert "$2.75" in reply and "$325.00" in reply  # SAWP utility charge a day; BC room and board
+    assert sms_text(language, "topic.housing.answer", tip_line="x")[:30] not in reply
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("es", "trabajo 60 horas x semana y no me pagan extra"),
+    ("en", "we work 60 hrs a week and get paid for 44 no overtime"),
+])
+def test_unpaid_overtime_is_answered_as_hours_not_the_minimum_wage(make_bot, sqlite_url, language, message):
+    bot = make_bot(sqlite_url)
+    ask(bot, "ontario", WORKER)
+    reply = ask(bot, message, WORKER)
+    assert "$17.95" not in reply  # Ontario's minimum wage
+    assert "1-800-531-5551" in reply  # the hours answer names Ontario's office
+
+
+@pytest.mark.parametrize(("language", "first", "question"), [
+    ("en", "im a live in caregiver in toronto", "do i get overtime"),
+    ("es", "soy cuidadora en toronto", "me pagan horas extra?"),
+])
+def test_a_sector_told_earlier_gets_its_exception_later(make_bot, sqlite_url, language, first, question):
+    bot = make_bot(sqlite_url)
+    ask(bot, first, WORKER)
+    reply = ask(bot, question, WORKER)
+    care = sms_text(language, "topic.hours.care", code="ON", office_name="x", office_phone="y")
+    assert care[:25] in reply
+
+
+@pytest.mark.parametrize(("language", "question", "next_step", "office"), [
+    ("es", "cuantas horas me pueden hacer trabajar", "q hago", "1-800-821-4307"),
+    ("tl", "ilang oras po ba dapat ang trabaho", "ano gagawin ko", "1-800-821-4307"),
+    ("en", "how many hours can they make me work", "what can i do", "1-800-821-4307"),
+])
+def test_what_to_do_after_an_answer_names_the_provinces_office(
+        make_bot, sqlite_url, language, question, next_step, office):
+    """Hours have no next step of their own: before, only Service Canada's tip line came."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "manitoba", WORKER)
+    ask(bot, question, WORKER)
+    reply = ask(bot, next_step, WORKER)
+    assert reply.startswith(sms_text(language, "followup.next_step.office", office_name="x",
+                                     office_phone="y", tip_line="z")[:15])
+    assert office in reply and "1-866-602-9448" in reply  # Manitoba's office, and the tip line
+
+
+def test_injury_next_step_is_the_compensation_board(make_bot, sqlite_url):
+    bot = make_bot(sqlite_url)
+    ask(bot, "ontario", WORKER)
+    ask(bot, "i hurt my back at work last week who pays", WORKER)
+    assert "WSIB, 1-800-387-0750" in ask(bot, "what do i do now", WORKER)
+
+
+def test_a_clarification_never_offers_a_single_guess(make_bot, sqlite_url):
+    reply = ask(make_bot(sqlite_url), "do farm workers get overtime in saskatchewan", WORKER)
+    assert sms_text("en", "clarify.ask")[:15] not in reply
+    assert "1-800-667-1783" in reply  # Saskatchewan Employment Standards, in the hours answer
+
+
+@pytest.mark.parametrize(("language", "start", "no", "story", "employer"), [
+    ("tl", "gusto ko po mag report", "2",
+     "yung amo ko po sa farm sa leamington kinuha passport namin at pinagtatrabaho kami ng 14 oras "
+     "walang overtime, Greenleaf Farms po pangalan", "Greenleaf Farms"),
+    ("en", "i want to report my employer", "2",
+     "the boss at the farm took all our passports and we work 14 hours with no overtime, "
+     "the place is called Greenleaf Farms in leamington", "Greenleaf Farms"),
+])
+def test_a_report_told_in_own_words_shows_each_problem_and_the_real_name(
+        make_bot, sqlite_url, language, start, no, story, employer):
+    """Before, the summary said "Employer: farm sa leamington kinuha passport" (the story going on,
+    sent to an NGO as a name) and the passport was missing from the problems."""
+    from bot.text import catalogs
+
+    bot = make_bot(sqlite_url)
+    ask(bot, start, WORKER)
+    ask(bot, no, WORKER)  # not in danger now
+    summary = ask(bot, story, WORKER)
+    if sms_text(language, "report.ask.share")[:20] in summary:
+        summary = ask(bot, "1", WORKER)  # to an organization
+    tr = catalogs.translator(language)
+    assert employer in summary and "kinuha" not in summary and "took" not in summary
+    assert sms_text(language, "report.type.documents") in summary
+    assert tr.gettext("report.type.hours") in summary
