@@ -79,7 +79,7 @@ class Words:
 
     def step(self, code: str) -> str:
         flow, _, where = code.partition(" @ ")
-        return self("analytics.step", flow=self.flow(flow), step=where)
+        return self("analytics.step", flow=self.flow(flow), step=self._named("analytics.step_name", where))
 
     def figure(self, cell: Cell) -> str:
         """A protected cell as this language writes it: "1,234" / "1 234", "45%" / "45 %",

@@ -115,6 +115,9 @@ def test_the_french_dashboard_names_the_cancelled_reports_and_the_flows(scripted
     assert headline(page, "Signalements laissés inachevés") == "<2"
     flows = page.split("<caption>Conversations par parcours</caption>", 1)[1].split("</table>", 1)[0]
     assert "<th scope=\"col\">Annulés</th>" in flows and cells(page, "Conversations par parcours")["Signalement"]
-    assert "Signalement à « story »" in page, "where the dropped report stopped (the step is its id)"
+    # Where the dropped report stopped, named in French (it was the step's id, « story »).
+    assert "Signalement à « Ce qui s&#39;est passé, dans ses mots »" in page or \
+        "Signalement à « Ce qui s'est passé, dans ses mots »" in page
+    assert "« story »" not in page
     for english_only in ("Cancelled", "Reports left unfinished", ">report<", "Digest for this month"):
         assert english_only not in page, english_only

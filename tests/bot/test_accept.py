@@ -8,11 +8,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.conversation.inbox import accept
+from bot.jobs.worker import Worker
 from bot.messages import InboundMessage, Media
 from bot.store.models import Conversation, ErasedMessage
 from bot.store.models import InboundMessage as InboundRow
@@ -27,7 +27,7 @@ def sms(sender: str, body: str, sid: str | None = None) -> InboundMessage:
 
 def run_jobs(runtime) -> None:
     queues = list(runtime.queue.queues.values())
-    SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
+    Worker(queues, connection=queues[0].connection).work(burst=True)
 
 
 def test_each_message_is_stored_once_and_each_conversation_has_one_turn_queued(

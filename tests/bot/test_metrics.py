@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
-from rq import SimpleWorker
 from sqlalchemy import select
 
+from bot.jobs.worker import Worker
 from bot.routing import referrals
 from bot.routing.models import Referral
 from tests.reports.chat import file_report
@@ -94,7 +94,7 @@ def test_queue_depth_shows_the_backlog_until_an_rq_worker_drains_it(make_bot, sq
     assert total(waiting, "puente_twilio_circuit_open") == 0
 
     queues = list(bot.runtime.queue.queues.values())
-    SimpleWorker(queues, connection=bot.runtime.queue.redis).work(burst=True)  # answers, then sends
+    Worker(queues, connection=bot.runtime.queue.redis).work(burst=True)  # answers, then sends
 
     text, drained = scrape(bot)
     assert total(drained, "puente_queue_depth") == 0

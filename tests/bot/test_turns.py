@@ -4,9 +4,9 @@ turn answers from the number the worker last wrote to."""
 
 from __future__ import annotations
 
-from rq import SimpleWorker
 from sqlalchemy import select
 
+from bot.jobs.worker import Worker
 from bot.store.models import InboundMessage, OutboxMessage
 from tests.conftest import BOT_SMS
 
@@ -14,9 +14,9 @@ ANA, BEN = "+15195550101", "+15195550102"
 OTHER_BOT_NUMBER = "+15550107777"
 
 
-def run_queued_jobs(bot) -> SimpleWorker:
+def run_queued_jobs(bot) -> Worker:
     queue = bot.runtime.queue.queues["turns"]
-    worker = SimpleWorker(list(bot.runtime.queue.queues.values()), connection=queue.connection)
+    worker = Worker(list(bot.runtime.queue.queues.values()), connection=queue.connection)
     worker.work(burst=True)
     worker.refresh()  # its job counts, from Redis
     return worker

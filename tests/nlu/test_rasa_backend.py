@@ -31,7 +31,10 @@ INTENTS = {
 }  # fmt: skip
 PARSE_KEYS = {"text", "intent", "intent_ranking", "entities", "language"}
 ENTITY_KEYS = {"entity", "value", "start", "end", "extractor"}
-TEST_EPOCHS = 15
+#: DIET's epochs for the test model (the shipped pipeline trains 50). With 6, each message below is
+#: read with 0.85 or more and the runner-up gets 0.09 at most; the first epoch (TensorFlow building
+#: its graph) is most of the training, so 15 took nearly twice as long for the same answers.
+TEST_EPOCHS = 6
 SECRET_TEXT = "mi patron me quito el pasaporte en Leamington"
 
 
@@ -291,6 +294,17 @@ def test_unchanged_data_and_pipeline_are_not_trained_again(tmp_path):
     )
     with pytest.raises(RasaSetupError, match="not built"):
         manage.train(paths, data_dir=data)
+
+
+def test_the_test_models_epochs_name_a_model_of_their_own(tmp_path):
+    """The quick test model and the shipped one are cached side by side, never one for the other."""
+    shipped = write_project(tmp_path / "shipped").model_name
+    quick = write_project(tmp_path / "quick", epochs=TEST_EPOCHS)
+
+    assert quick.model_name != shipped
+    assert write_project(tmp_path / "again", epochs=TEST_EPOCHS).model_name == quick.model_name
+    assert f"epochs: {TEST_EPOCHS}\n" in quick.config.read_text()
+    assert "epochs: 50\n" in (tmp_path / "shipped" / "config.yml").read_text()
 
 
 def test_rasa_is_asked_again_once_the_outage_period_is_over(broken_rasa, interpreter, monkeypatch):
