@@ -55,7 +55,9 @@ class StatementCounter:
             self.count += 1
 
 
-def timed(call: Callable[[], object], counter: StatementCounter, repeat: int) -> tuple[float, float]:
+def timed(
+    call: Callable[[], object], counter: StatementCounter, repeat: int
+) -> tuple[float, float]:
     """Median seconds over ``repeat`` calls after one warm-up, and statements per call."""
     call()
     times, before = [], counter.count
@@ -67,6 +69,7 @@ def timed(call: Callable[[], object], counter: StatementCounter, repeat: int) ->
 
 
 # --- databases ------------------------------------------------------------------------------------
+
 
 @contextmanager
 def sqlite_database(workdir: Path):
@@ -104,8 +107,10 @@ def load(db: Database, rows: list[tuple]) -> tuple[float, float]:
             raw.commit()
             analyzed = time.perf_counter() - loaded
         else:
-            insert = (f"INSERT INTO analytics_events ({', '.join(COLUMNS)}) "
-                      f"VALUES ({', '.join('?' * len(COLUMNS))})")
+            insert = (
+                f"INSERT INTO analytics_events ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(COLUMNS))})"
+            )
             cursor.execute("BEGIN")
             chunks = iter(rows)
             while chunk := list(islice(chunks, 100_000)):
@@ -118,10 +123,12 @@ def load(db: Database, rows: list[tuple]) -> tuple[float, float]:
 
 # --- what is timed --------------------------------------------------------------------------------
 
+
 def session_call(db: Database, work: Callable) -> Callable[[], object]:
     def call():
         with db.session() as session:
             return work(session)
+
     return call
 
 
@@ -144,6 +151,7 @@ def admin_page(url: str, workdir: Path):
     def close():
         runtime.db.dispose()
         set_current(None)
+
     return get, runtime.db.engine, close
 
 
@@ -164,13 +172,19 @@ def bench_backend(name: str, url: str, rows: list[tuple], repeat: int, workdir: 
     with db.session() as session:
         total = session.scalar(select(func.count()).select_from(AnalyticsEvent))
         in_month = session.scalar(select(func.count()).where(AnalyticsEvent.month == REPORT_MONTH))
-    print(f"\n== {name}: {total:,} events ({in_month:,} in {REPORT_MONTH}), bulk-loaded in {loaded:.1f} s"
-          + (f", ANALYZE {analyzed:.1f} s" if analyzed else ""))
-    count_all = session_call(db, lambda s: s.scalar(select(func.count()).select_from(AnalyticsEvent)))
+    print(
+        f"\n== {name}: {total:,} events ({in_month:,} in {REPORT_MONTH}), bulk-loaded in {loaded:.1f} s"
+        + (f", ANALYZE {analyzed:.1f} s" if analyzed else "")
+    )
+    count_all = session_call(
+        db, lambda s: s.scalar(select(func.count()).select_from(AnalyticsEvent))
+    )
     baseline, _ = timed(count_all, counter, repeat)
     lines = [("baseline: count(*) all rows", 1, baseline, baseline)]
     for indicator_name, indicator in indicators.INDICATORS.items():
-        month_s, queries = timed(session_call(db, lambda s, f=indicator: f(s, [REPORT_MONTH])), counter, repeat)
+        month_s, queries = timed(
+            session_call(db, lambda s, f=indicator: f(s, [REPORT_MONTH])), counter, repeat
+        )
         year_s, _ = timed(session_call(db, lambda s, f=indicator: f(s, year)), counter, repeat)
         lines.append((indicator_name, queries, month_s, year_s))
     build = session_call(db, lambda s: dashboard.build(s, REPORT_MONTH, today=_today()))
@@ -180,32 +194,50 @@ def bench_backend(name: str, url: str, rows: list[tuple], repeat: int, workdir: 
         lines.append(("GET /admin page", *timed(get, StatementCounter(engine), repeat)[::-1], None))
     finally:
         close()
-    lines.append(("digest (build + HTML)", *timed(session_call(db, digest_html), counter, repeat)[::-1], None))
+    lines.append(
+        (
+            "digest (build + HTML)",
+            *timed(session_call(db, digest_html), counter, repeat)[::-1],
+            None,
+        )
+    )
     db.dispose()
     _print(lines, baseline)
 
 
 def _print(lines: list[tuple], baseline: float) -> None:
-    print(f"{'what':34} {'queries':>7} {'month ms':>10} {'x base':>7} {'year ms':>10} {'x base':>7}")
+    print(
+        f"{'what':34} {'queries':>7} {'month ms':>10} {'x base':>7} {'year ms':>10} {'x base':>7}"
+    )
     for what, queries, month_s, year_s in lines:
-        year = f"{year_s * 1000:10.1f} {year_s / baseline:7.1f}" if year_s is not None else f"{'':10} {'':7}"
+        year = (
+            f"{year_s * 1000:10.1f} {year_s / baseline:7.1f}"
+            if year_s is not None
+            else f"{'':10} {'':7}"
+        )
         print(f"{what:34} {queries:7.3g} {month_s * 1000:10.1f} {month_s / baseline:7.1f} {year}")
-    print("(page, build and digest rows: one report month with its 12-month trend, so year = month)")
+    print(
+        "(page, build and digest rows: one report month with its 12-month trend, so year = month)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=50_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per figure (median shown)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per figure (median shown)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # migrations' progress and the app's start-up notices
     for name in ("alembic", "bot"):
         logging.getLogger(name).setLevel(logging.ERROR)
     start = time.perf_counter()
     rows = list(Generator(year_months(REPORT_MONTH)).rows(args.workers))
-    print(f"generated {len(rows):,} events for {args.workers:,} workers over the 12 months ending "
-          f"{REPORT_MONTH} in {time.perf_counter() - start:.1f} s")
+    print(
+        f"generated {len(rows):,} events for {args.workers:,} workers over the 12 months ending "
+        f"{REPORT_MONTH} in {time.perf_counter() - start:.1f} s"
+    )
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="analytics-bench-") as workdir:

@@ -13,32 +13,105 @@ import math
 import random
 from collections.abc import Iterator
 
-COLUMNS = ("kind", "month", "channel", "language", "province", "sector", "subject", "step", "value",
-           "flag", "cohort", "worker")
+COLUMNS = (
+    "kind",
+    "month",
+    "channel",
+    "language",
+    "province",
+    "sector",
+    "subject",
+    "step",
+    "value",
+    "flag",
+    "cohort",
+    "worker",
+)
 Row = tuple
 
-SECTORS = {"agriculture": 62, "caregiving": 12, "food_processing": 10, "hospitality": 6,
-           "construction": 5, "other": 2, None: 3}
+SECTORS = {
+    "agriculture": 62,
+    "caregiving": 12,
+    "food_processing": 10,
+    "hospitality": 6,
+    "construction": 5,
+    "other": 2,
+    None: 3,
+}
 PROVINCES = {
-    "agriculture": {"ON": 45, "QC": 22, "BC": 18, "AB": 4, "MB": 3, "NS": 3, "NB": 2, "PE": 1.5,
-                    "SK": 1, "NL": 0.5},
+    "agriculture": {
+        "ON": 45,
+        "QC": 22,
+        "BC": 18,
+        "AB": 4,
+        "MB": 3,
+        "NS": 3,
+        "NB": 2,
+        "PE": 1.5,
+        "SK": 1,
+        "NL": 0.5,
+    },
     "caregiving": {"ON": 45, "BC": 20, "AB": 18, "QC": 8, "MB": 4, "SK": 2, "NS": 2, "NB": 1},
-    "any": {"ON": 38, "QC": 18, "BC": 16, "AB": 12, "MB": 5, "SK": 3, "NS": 3, "NB": 2, "PE": 1.5,
-            "NL": 1, "YT": 0.2, "NT": 0.2, "NU": 0.1},
+    "any": {
+        "ON": 38,
+        "QC": 18,
+        "BC": 16,
+        "AB": 12,
+        "MB": 5,
+        "SK": 3,
+        "NS": 3,
+        "NB": 2,
+        "PE": 1.5,
+        "NL": 1,
+        "YT": 0.2,
+        "NT": 0.2,
+        "NU": 0.1,
+    },
 }
 LANGUAGES = {"caregiving": {"tl": 70, "en": 20, "es": 10}, "any": {"es": 72, "tl": 16, "en": 12}}
 #: How busy each calendar month is (January = 1), for seasonal work and for the rest.
 SEASON = {"agriculture": [0.15, 0.15, 0.35, 0.8, 1, 1, 1, 1, 1, 0.9, 0.5, 0.2], "any": [0.8] * 12}
-TOPICS = {"wages": 30, "hours": 15, "housing": 12, "permit": 12, "health": 10, "fees": 6,
-          "documents": 6, "safety": 5, "retaliation": 4}
-ABUSE = {"wages": 30, "hours": 18, "housing": 15, "health_safety": 10, "documents": 7, "fees": 7,
-         "retaliation": 6, "violence": 4, "other": 3}
+TOPICS = {
+    "wages": 30,
+    "hours": 15,
+    "housing": 12,
+    "permit": 12,
+    "health": 10,
+    "fees": 6,
+    "documents": 6,
+    "safety": 5,
+    "retaliation": 4,
+}
+ABUSE = {
+    "wages": 30,
+    "hours": 18,
+    "housing": 15,
+    "health_safety": 10,
+    "documents": 7,
+    "fees": 7,
+    "retaliation": 6,
+    "violence": 4,
+    "other": 3,
+}
 #: flow -> (chance per conversation, chance it is finished, steps where it is left)
-FLOWS = {"province": (0.25, 0.85, ["ask"]), "language": (0.10, 0.95, ["choose"]),
-         "ngo": (0.05, 0.80, ["find"]), "case": (0.03, 0.70, ["code", "status"]),
-         "report": (0.04, 0.55, ["what", "employer", "where", "since", "photos", "danger", "consent_ngo"])}
-OUTCOMES = {"resolved": 55, "referred_to_authorities": 15, "worker_unreachable": 15, "withdrawn": 10,
-            "other": 5}
+FLOWS = {
+    "province": (0.25, 0.85, ["ask"]),
+    "language": (0.10, 0.95, ["choose"]),
+    "ngo": (0.05, 0.80, ["find"]),
+    "case": (0.03, 0.70, ["code", "status"]),
+    "report": (
+        0.04,
+        0.55,
+        ["what", "employer", "where", "since", "photos", "danger", "consent_ngo"],
+    ),
+}
+OUTCOMES = {
+    "resolved": 55,
+    "referred_to_authorities": 15,
+    "worker_unreachable": 15,
+    "withdrawn": 10,
+    "other": 5,
+}
 #: Provinces and languages with no local partner: matching falls back to the national line.
 UNCOVERED_PROVINCES = {"PE", "NL", "YT", "NT", "NU", "SK"}
 HOURS_PER_MONTH = 730.0
@@ -60,6 +133,7 @@ def _picker(rnd: random.Random, weights: dict):
 
     def pick(k: int = 1):
         return choices(values, cum_weights=cumulative, k=k)
+
     return pick
 
 
@@ -72,7 +146,11 @@ class Generator:
         self.sector = _picker(rnd, SECTORS)
         self.province = {key: _picker(rnd, weights) for key, weights in PROVINCES.items()}
         self.language = {key: _picker(rnd, weights) for key, weights in LANGUAGES.items()}
-        self.topic, self.abuse, self.outcome = _picker(rnd, TOPICS), _picker(rnd, ABUSE), _picker(rnd, OUTCOMES)
+        self.topic, self.abuse, self.outcome = (
+            _picker(rnd, TOPICS),
+            _picker(rnd, ABUSE),
+            _picker(rnd, OUTCOMES),
+        )
         self.calendar = [int(m[5:]) - 1 for m in months]
 
     def rows(self, workers: int) -> Iterator[Row]:
@@ -82,12 +160,16 @@ class Generator:
     def worker(self) -> Iterator[Row]:
         rnd = self.rnd
         sector = self.sector()[0]
-        province = self.province.get(sector, self.province["any"])()[0] if rnd.random() > 0.08 else None
+        province = (
+            self.province.get(sector, self.province["any"])()[0] if rnd.random() > 0.08 else None
+        )
         language = self.language.get(sector, self.language["any"])()[0]
         channel = "whatsapp" if rnd.random() < 0.65 else "sms"
         season = SEASON.get(sector, SEASON["any"])
         engagement = rnd.betavariate(1.2, 2.5)  # most write in a few months, some every month
-        active = [i for i, cal in enumerate(self.calendar) if rnd.random() < season[cal] * engagement]
+        active = [
+            i for i, cal in enumerate(self.calendar) if rnd.random() < season[cal] * engagement
+        ]
         if not active:
             active = [rnd.randrange(len(self.months))]
         opt_out = rnd.choice(active) if rnd.random() < 0.05 else None
@@ -110,10 +192,35 @@ class Generator:
         start_province = None if known_later else province
         sessions = 1 + int(rnd.expovariate(1 / 1.3))
         for _ in range(sessions):
-            yield ("conversation_started", month, channel, language, start_province, said_sector, None, None,
-                   None, None, None, worker)
+            yield (
+                "conversation_started",
+                month,
+                channel,
+                language,
+                start_province,
+                said_sector,
+                None,
+                None,
+                None,
+                None,
+                None,
+                worker,
+            )
         if known_later and province:
-            yield ("worker_profile", month, channel, language, province, None, None, None, None, None, None, worker)
+            yield (
+                "worker_profile",
+                month,
+                channel,
+                language,
+                province,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                worker,
+            )
         dims = (channel, language, province, None)
         asked = int(rnd.expovariate(1 / (1.2 * sessions)))
         for topic in self.topic(asked) if asked else ():
@@ -127,9 +234,29 @@ class Generator:
                     if rnd.random() < finished:
                         yield ("flow_completed", month, *dims, flow, None, None, None, None, None)
                     else:
-                        yield ("flow_abandoned", month, *dims, flow, rnd.choice(steps), None, None, None, None)
+                        yield (
+                            "flow_abandoned",
+                            month,
+                            *dims,
+                            flow,
+                            rnd.choice(steps),
+                            None,
+                            None,
+                            None,
+                            None,
+                        )
             if rnd.random() < 0.003:
-                yield ("emergency", month, *dims, rnd.choice(("keyword", "nlu")), None, None, None, None, None)
+                yield (
+                    "emergency",
+                    month,
+                    *dims,
+                    rnd.choice(("keyword", "nlu")),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
         peak = 1.5 if sector == "agriculture" and self.calendar[i] in (5, 6, 7, 8) else 1.0
         if rnd.random() < 0.02 * peak:
             yield from self.report(i, (channel, language, province or "ON", sector))
@@ -141,11 +268,34 @@ class Generator:
         for abuse in set(self.abuse(1 + int(rnd.expovariate(1 / 0.6)))):
             yield ("report_type", month, *dims, abuse, None, None, None, None, None)
         if rnd.random() < 0.03:
-            yield ("employer_alert", month, None, None, dims[2], None, None, None, None, None, None, None)
+            yield (
+                "employer_alert",
+                month,
+                None,
+                None,
+                dims[2],
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
         gaps = self.gaps(dims)
         fallback = bool(gaps) and rnd.random() < 0.9
         matched = not gaps or fallback
-        yield ("match", month, *dims, "matched" if matched else "unmatched", None, None, fallback, None, None)
+        yield (
+            "match",
+            month,
+            *dims,
+            "matched" if matched else "unmatched",
+            None,
+            None,
+            fallback,
+            None,
+            None,
+        )
         for gap in gaps:
             yield ("coverage_gap", month, *dims, gap, None, None, None, None, None)
         if matched:
@@ -174,7 +324,17 @@ class Generator:
             later = i + int((sent_at + hours) // HOURS_PER_MONTH)
             if later >= len(self.months):
                 return None  # has not happened yet
-            return (kind, self.months[later], *dims, subject, None, round(hours, 2), None, cohort, None)
+            return (
+                kind,
+                self.months[later],
+                *dims,
+                subject,
+                None,
+                round(hours, 2),
+                None,
+                cohort,
+                None,
+            )
 
         yield ("referral_sent", cohort, *dims, None, None, None, fallback, cohort, None)
         if rnd.random() > 0.9:
@@ -185,7 +345,9 @@ class Generator:
         accepted = rnd.random() < 0.82
         rows.append(stage("referral_accepted" if accepted else "referral_declined", decided))
         if accepted and rnd.random() < 0.6:
-            rows.append(stage("referral_closed", decided + rnd.expovariate(1 / 500), self.outcome()[0]))
+            rows.append(
+                stage("referral_closed", decided + rnd.expovariate(1 / 500), self.outcome()[0])
+            )
         for row in rows:
             if row is not None:
                 yield row

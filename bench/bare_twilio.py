@@ -23,7 +23,9 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 TABLE_DDL = "CREATE TABLE bare_inbound (id bigserial PRIMARY KEY, message_sid text UNIQUE NOT NULL, body text)"
 
 
-def create_app(auth_token: str, public_url: str, keep: Callable[[str, str], None] | None = None) -> Flask:
+def create_app(
+    auth_token: str, public_url: str, keep: Callable[[str, str], None] | None = None
+) -> Flask:
     app = Flask(__name__)
     validator = RequestValidator(auth_token)
 
@@ -54,8 +56,10 @@ def durable(database_url: str, redis_url: str | None) -> Callable[[str, str], No
         connection = getattr(local, "connection", None)
         if connection is None:
             connection = local.connection = psycopg.connect(database_url, autocommit=True)
-        connection.execute("INSERT INTO bare_inbound (message_sid, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                           (sid, body))
+        connection.execute(
+            "INSERT INTO bare_inbound (message_sid, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (sid, body),
+        )
         if queue is not None:
             queue.rpush("bare:inbound", sid)
 

@@ -41,13 +41,20 @@ PUBLIC_URL = "http://localhost"
 def _settings(database_url: str, redis_url: str, twilio: TwilioServer):
     from bot.settings import load_settings
 
-    os.environ.update({
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PUENTE_SECRET_KEY": SECRET,
-        "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_API_BASE_URL": twilio.url, "PUBLIC_BASE_URL": PUBLIC_URL,
-        "PUENTE__TWILIO__STATUS_CALLBACKS": "false", "PUENTE__TWILIO__DELETE_WAIT_SECONDS": "0",
-        "PUENTE__METRICS__TOKEN": "bench",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "PUENTE_SECRET_KEY": SECRET,
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_API_BASE_URL": twilio.url,
+            "PUBLIC_BASE_URL": PUBLIC_URL,
+            "PUENTE__TWILIO__STATUS_CALLBACKS": "false",
+            "PUENTE__TWILIO__DELETE_WAIT_SECONDS": "0",
+            "PUENTE__METRICS__TOKEN": "bench",
+        }
+    )
     return load_settings(env="production")
 
 
@@ -61,7 +68,9 @@ def _timed(work: Callable[[], object], profile: cProfile.Profile | None) -> floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
@@ -93,7 +102,9 @@ def main() -> None:
             for n in range(first, first + args.conversations):
                 params = inbound_params(sender(n), BOT_SMS, CONVERSATION[position])
                 signature = twilio_signature(PUBLIC_URL + WEBHOOK_PATH, params, twilio.auth_token)
-                response = client.post(WEBHOOK_PATH, data=params, headers={"X-Twilio-Signature": signature})
+                response = client.post(
+                    WEBHOOK_PATH, data=params, headers={"X-Twilio-Signature": signature}
+                )
                 assert response.status_code == 200, response.status_code
 
         def drain() -> None:
@@ -110,7 +121,10 @@ def main() -> None:
         for profiled in (False, True):
             first = 1000 if not profiled else 500_000
             for position in range(len(CONVERSATION)):
-                seconds = _timed(lambda p=position, f=first: post_round(p, f), profiles["web"] if profiled else None)
+                seconds = _timed(
+                    lambda p=position, f=first: post_round(p, f),
+                    profiles["web"] if profiled else None,
+                )
                 cpu["web"] += 0 if profiled else seconds
                 seconds = _timed(drain, profiles["worker"] if profiled else None)
                 cpu["worker"] += 0 if profiled else seconds
@@ -120,12 +134,16 @@ def main() -> None:
         deletions = len(twilio.deletions)
 
     messages = args.conversations * len(CONVERSATION)
-    print(f"{messages} messages ({args.conversations} conversations of {len(CONVERSATION)}), "
-          f"{answered} replies at the Twilio server, {deletions} deletions in all; {machine()}")
+    print(
+        f"{messages} messages ({args.conversations} conversations of {len(CONVERSATION)}), "
+        f"{answered} replies at the Twilio server, {deletions} deletions in all; {machine()}"
+    )
     for side, seconds in cpu.items():
         print(f"{side:<7} {1000 * seconds / messages:6.2f} ms CPU per message (profiler off)")
     print(f"total   {1000 * sum(cpu.values()) / messages:6.2f} ms CPU per message")
-    print(f"\n{sum(statements.values()) / messages:.1f} SQL statements per message (webhook and jobs):")
+    print(
+        f"\n{sum(statements.values()) / messages:.1f} SQL statements per message (webhook and jobs):"
+    )
     for statement, count in statements.most_common(25):
         print(f"{count / messages:6.2f}  {statement}")
     for side, profile in profiles.items():

@@ -36,7 +36,10 @@ from bot.store.models import OutboxMessage
 from tests.support.services import wait_until
 
 #: The settings before issue 26, for --baseline: a growing backoff and no circuit.
-BASELINE = {"PUENTE__JOBS__SEND_BACKOFF_SECONDS": "[5, 30, 120, 600]", "PUENTE__JOBS__CIRCUIT_FAILURES": "1000000"}
+BASELINE = {
+    "PUENTE__JOBS__SEND_BACKOFF_SECONDS": "[5, 30, 120, 600]",
+    "PUENTE__JOBS__CIRCUIT_FAILURES": "1000000",
+}
 
 
 def first_contacts(start: int, count: int) -> list[tuple[str, str]]:
@@ -53,22 +56,38 @@ def outage(args: argparse.Namespace, settings: dict[str, str]) -> None:
         post_at_rate(stack, first_contacts(3_000_000, args.replies), rate=args.rate)
         time.sleep(max(0.0, began + args.outage - time.monotonic()))
         with stack.db.session() as session:
-            failed = session.scalar(select(func.sum(OutboxMessage.attempts)).where(OutboxMessage.status != "sent"))
-            waiting = session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "pending"))
+            failed = session.scalar(
+                select(func.sum(OutboxMessage.attempts)).where(OutboxMessage.status != "sent")
+            )
+            waiting = session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "pending")
+            )
         stack.twilio.recover()
         drained, stored, replied = wait_drained(stack, timeout=args.timeout)
         sent = len(stack.twilio.messages) - sent_before
-    print(f"Twilio outage {args.outage:g} s (every request 500) while {args.replies} first contacts arrived at "
-          f"{args.rate:g}/s; {'baseline (no circuit, backoff 5/30/120/600 s)' if args.baseline else 'circuit'}")
-    print(f"  replies waiting at recovery: {waiting}; failed attempts spent: {failed or 0} "
-          f"({(failed or 0) / max(waiting, 1):.2f} per message)")
-    print(f"  all replies at Twilio {drained:.1f} s after it recovered ({replied} of {stored} answered, "
-          f"{sent} messages sent)")
+    print(
+        f"Twilio outage {args.outage:g} s (every request 500) while {args.replies} first contacts arrived at "
+        f"{args.rate:g}/s; {'baseline (no circuit, backoff 5/30/120/600 s)' if args.baseline else 'circuit'}"
+    )
+    print(
+        f"  replies waiting at recovery: {waiting}; failed attempts spent: {failed or 0} "
+        f"({(failed or 0) / max(waiting, 1):.2f} per message)"
+    )
+    print(
+        f"  all replies at Twilio {drained:.1f} s after it recovered ({replied} of {stored} answered, "
+        f"{sent} messages sent)"
+    )
 
 
 def stale_backlog(args: argparse.Namespace, settings: dict[str, str]) -> None:
-    fast = {"PUENTE__JOBS__REDRIVE_AFTER_SECONDS": "2", "PUENTE__JOBS__REDRIVE_INTERVAL_SECONDS": "1"}
-    with puente_stack(rq_workers=0, **(settings | fast)) as stack, ArrivalClock(stack.twilio) as clock:
+    fast = {
+        "PUENTE__JOBS__REDRIVE_AFTER_SECONDS": "2",
+        "PUENTE__JOBS__REDRIVE_INTERVAL_SECONDS": "1",
+    }
+    with (
+        puente_stack(rq_workers=0, **(settings | fast)) as stack,
+        ArrivalClock(stack.twilio) as clock,
+    ):
         post_at_rate(stack, first_contacts(4_000_000, args.backlog), rate=args.rate)
         queue = redis.Redis.from_url(stack.env["REDIS_URL"])
         queue.flushall()  # every job lost: only the database knows the work
@@ -81,28 +100,40 @@ def stale_backlog(args: argparse.Namespace, settings: dict[str, str]) -> None:
         fresh = sender(5_000_000)
         posted = time.monotonic()
         stack.post("hola, necesito ayuda", sender=fresh)
-        wait_until(lambda: fresh in clock.first_arrival, 300, "the new person's reply", interval=0.05)
+        wait_until(
+            lambda: fresh in clock.first_arrival, 300, "the new person's reply", interval=0.05
+        )
         wait = clock.first_arrival[fresh] - posted
         left = queue.llen(backlog)
         drained, stored, replied = wait_drained(stack, timeout=args.timeout)
-    print(f"stale backlog: {args.backlog} messages stored, their jobs lost; one fresh `puente worker`")
+    print(
+        f"stale backlog: {args.backlog} messages stored, their jobs lost; one fresh `puente worker`"
+    )
     print(f"  worker start -> backlog queued again: {redriven:.1f} s (NLU load included)")
-    print(f"  a new person's first reply: {wait:.2f} s after their message, {left} backlog jobs still waiting")
+    print(
+        f"  a new person's first reply: {wait:.2f} s after their message, {left} backlog jobs still waiting"
+    )
     print(f"  whole backlog answered {drained:.1f} s after that ({replied} of {stored})")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--replies", type=int, default=300)
     parser.add_argument("--outage", type=float, default=45, help="seconds Twilio answers 500")
     parser.add_argument("--backlog", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=30, help="messages per second")
     parser.add_argument("--timeout", type=float, default=900)
-    parser.add_argument("--worker-nice", type=int, default=10, help="jobs.worker_nice of the rq workers")
+    parser.add_argument(
+        "--worker-nice", type=int, default=10, help="jobs.worker_nice of the rq workers"
+    )
     parser.add_argument("--baseline", action="store_true", help="no circuit, the old backoff")
     parser.add_argument("--only", choices=["outage", "backlog"])
     args = parser.parse_args()
-    settings = {"PUENTE__JOBS__WORKER_NICE": str(args.worker_nice)} | (BASELINE if args.baseline else {})
+    settings = {"PUENTE__JOBS__WORKER_NICE": str(args.worker_nice)} | (
+        BASELINE if args.baseline else {}
+    )
     print(machine())
     if args.only != "backlog":
         outage(args, settings)

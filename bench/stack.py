@@ -32,7 +32,9 @@ from tests.support.services import RedisServer, Stack, migrate, wait_until  # no
 from tests.support.twilio_server import TwilioServer  # noqa: E402
 from tests.support.webhooks import inbound_params, twilio_signature  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get("PUENTE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PUENTE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 SECRET = "bench-secret-key-for-puente-benchmarks-only-0123456789"
 BOT_SMS = "+15550109999"
 WEBHOOK_PATH = "/webhooks/twilio"
@@ -82,9 +84,20 @@ def puente_stack(web_workers: int = 2, rq_workers: int = 2, **settings: str) -> 
     """
     folder = Path(tempfile.mkdtemp(prefix="puente-bench-"))
     ok = False
-    with _sigterm_exits(), TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
-        stack = Stack(folder, url, secret=SECRET, twilio=twilio, redis_url=redis.url,
-                      **({"PUENTE_ENV": "production"} | settings))
+    with (
+        _sigterm_exits(),
+        TwilioServer() as twilio,
+        RedisServer() as redis,
+        throwaway_database() as url,
+    ):
+        stack = Stack(
+            folder,
+            url,
+            secret=SECRET,
+            twilio=twilio,
+            redis_url=redis.url,
+            **({"PUENTE_ENV": "production"} | settings),
+        )
         try:
             stack.serve(web_workers)
             for _ in range(rq_workers):
@@ -227,7 +240,11 @@ def answered(stack: Stack) -> tuple[int, int]:
         stored = session.scalar(select(func.count(InboundMessage.id)))
         rows = session.execute(
             select(OutboxMessage.dedupe_key, OutboxMessage.twilio_sid).where(
-                or_(OutboxMessage.dedupe_key.like("reply:%"), OutboxMessage.dedupe_key.like("apology:%")))
+                or_(
+                    OutboxMessage.dedupe_key.like("reply:%"),
+                    OutboxMessage.dedupe_key.like("apology:%"),
+                )
+            )
         ).all()
     return stored, len({key.split(":")[1] for key, sid in rows if sid in at_twilio})
 
@@ -281,7 +298,9 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of stat)
+        used[pid] = (
+            int(fields[11]) + int(fields[12])
+        ) / tick  # utime, stime (fields 14, 15 of stat)
     return used
 
 

@@ -49,13 +49,21 @@ def first_reply(twilio: TwilioServer, cache: Path, cold: bool) -> tuple[float, f
     folder = Path(tempfile.mkdtemp(prefix="puente-startup-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = puente_environ("", secret="", twilio=twilio, PUBLIC_BASE_URL=base,
-                         PUENTE__NLU__MODEL_CACHE_DIR=str(cache))
+    env = puente_environ(
+        "", secret="", twilio=twilio, PUBLIC_BASE_URL=base, PUENTE__NLU__MODEL_CACHE_DIR=str(cache)
+    )
     del env["DATABASE_URL"], env["PUENTE_SECRET_KEY"]
     start = time.perf_counter()
-    process = subprocess.Popen([*PUENTE, "run", "--port", str(port)], cwd=folder, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [*PUENTE, "run", "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
+
         def healthy() -> bool:
             try:
                 return requests.get(f"{base}/healthz", timeout=1).status_code == 200
@@ -65,7 +73,10 @@ def first_reply(twilio: TwilioServer, cache: Path, cold: bool) -> tuple[float, f
         wait_until(healthy, 300, "/healthz", interval=0.02)
         ready = time.perf_counter()
         params = inbound_params("+15195550101", "+15550109999", "hola")
-        assert signed_webhook_post(base, "/webhooks/twilio", params, twilio.auth_token).status_code == 200
+        assert (
+            signed_webhook_post(base, "/webhooks/twilio", params, twilio.auth_token).status_code
+            == 200
+        )
         twilio.wait_for_messages(1, timeout=300)
         return ready - start, time.perf_counter() - ready
     finally:
@@ -77,18 +88,24 @@ def first_reply(twilio: TwilioServer, cache: Path, cold: bool) -> tuple[float, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--cold", action="store_true", help="empty the model cache before each start")
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the model cache before each start"
+    )
     args = parser.parse_args()
     helps = help_seconds(args.runs)
-    print(f"puente --help: median {statistics.median(helps):.2f} s (runs: {', '.join(f'{t:.2f}' for t in helps)})")
+    print(
+        f"puente --help: median {statistics.median(helps):.2f} s (runs: {', '.join(f'{t:.2f}' for t in helps)})"
+    )
     cache = Path(tempfile.mkdtemp(prefix="puente-models-"))
     with TwilioServer() as twilio:
         if not args.cold:
             first_reply(twilio, cache, cold=True)  # fills the cache, as `puente db upgrade` does
         for run in range(args.runs):
             to_ready, to_reply = first_reply(twilio, cache, args.cold)
-            print(f"puente run {'cold' if args.cold else 'cached'} #{run + 1}: healthy after {to_ready:.2f} s, "
-                  f"first reply {to_reply:.2f} s after that")
+            print(
+                f"puente run {'cold' if args.cold else 'cached'} #{run + 1}: healthy after {to_ready:.2f} s, "
+                f"first reply {to_reply:.2f} s after that"
+            )
     shutil.rmtree(cache, ignore_errors=True)
 
 

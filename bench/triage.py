@@ -52,10 +52,15 @@ def main() -> None:
     rows = [
         ("embedded NLU parse (baseline)", latency(interpreter.parse, texts, args.repeat)),
         ("safety triage classify", latency(triage.classify, texts, args.repeat)),
-        ("  of which cues alone", latency(lambda t: triage.cues.matching(tokens(t)), texts, args.repeat)),
+        (
+            "  of which cues alone",
+            latency(lambda t: triage.cues.matching(tokens(t)), texts, args.repeat),
+        ),
     ]
-    print(f"safety triage: trained in {trained:.2f} s on {len(training_examples())} examples; "
-          f"{len(texts)} held-out messages x {args.repeat}")
+    print(
+        f"safety triage: trained in {trained:.2f} s on {len(training_examples())} examples; "
+        f"{len(texts)} held-out messages x {args.repeat}"
+    )
     print(f"{'':32} {'p50 ms':>8} {'p99 ms':>8}")
     for name, (p50, p99) in rows:
         print(f"{name:32} {p50:8.3f} {p99:8.3f}")

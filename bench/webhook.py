@@ -58,7 +58,12 @@ LUA = BENCH / "signed_requests.lua"
 BARE = "bare Flask + RequestValidator"
 #: bot/server.py's gunicorn options, given to the bare app too (as the command line flags of the settings).
 _FLAGS = {setting.name: setting.cli[-1] for setting in KNOWN_SETTINGS if setting.cli}
-GUNICORN = [arg for name, value in WORKER_OPTIONS.items() if value is not None for arg in (_FLAGS[name], str(value))]
+GUNICORN = [
+    arg
+    for name, value in WORKER_OPTIONS.items()
+    if value is not None
+    for arg in (_FLAGS[name], str(value))
+]
 
 
 @contextmanager
@@ -69,12 +74,29 @@ def bare_app(auth_token: str, public_url: str, log: Path, workers: int, **durabl
     from tests.support.services import free_port, wait_until
 
     port = free_port()
-    env = os.environ | {"BARE_TWILIO_AUTH_TOKEN": auth_token, "BARE_PUBLIC_URL": public_url} | durable
+    env = (
+        os.environ | {"BARE_TWILIO_AUTH_TOKEN": auth_token, "BARE_PUBLIC_URL": public_url} | durable
+    )
     with open(log, "ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), *GUNICORN,
-             "--bind", f"127.0.0.1:{port}", "--chdir", str(BENCH), "bare_twilio:app"],
-            env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                *GUNICORN,
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--chdir",
+                str(BENCH),
+                "bare_twilio:app",
+            ],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
     try:
         wait_until(lambda: _answers(url), 30, "the bare app", interval=0.2)
@@ -105,21 +127,40 @@ def warm_up(url: str, path: Path) -> None:
     with requests.Session() as session:
         for line in path.read_text().splitlines():
             signature, body = line.split("\t")
-            session.post(url, data=body, headers={
-                "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+            session.post(
+                url,
+                data=body,
+                headers={
+                    "X-Twilio-Signature": signature,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+            )
 
 
 def load(url: str, path: Path, duration: int, connections: int) -> dict[str, float]:
     """wrk's figures (or, without wrk, the fallback load generator's) for one run."""
     if shutil.which("wrk") is None:
         return python_load(url, path, duration, connections)
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
-               "-s", str(LUA), url, "--", str(path)]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(path),
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     match = re.search(r"^RESULT (.*)$", output, re.MULTILINE)
     if match is None:
         raise RuntimeError(f"wrk printed no RESULT line:\n{output}")
-    figures = {key: float(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
+    figures = {
+        key: float(value) for key, value in (pair.split("=") for pair in match.group(1).split())
+    }
     figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
     return figures
 
@@ -142,8 +183,15 @@ def python_load(url: str, path: Path, duration: int, connections: int) -> dict[s
                 signature, body = line.split("\t")
                 start = time.perf_counter()
                 try:
-                    response = session.post(url, data=body, timeout=10, headers={
-                        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+                    response = session.post(
+                        url,
+                        data=body,
+                        timeout=10,
+                        headers={
+                            "X-Twilio-Signature": signature,
+                            "Content-Type": "application/x-www-form-urlencoded",
+                        },
+                    )
                     failed = "status_errors" if response.status_code >= 400 else None
                 except requests.RequestException:
                     failed = "socket_errors"
@@ -159,13 +207,20 @@ def python_load(url: str, path: Path, duration: int, connections: int) -> dict[s
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - begin
-    return {"requests": len(latencies), "rate": len(latencies) / elapsed, "timeouts": 0, "wrapped": 0,
-            **{f"p{q}_us": percentile(latencies, q) for q in (50, 90, 99)},
-            "max_us": max(latencies, default=0.0), **errors}
+    return {
+        "requests": len(latencies),
+        "rate": len(latencies) / elapsed,
+        "timeouts": 0,
+        "wrapped": 0,
+        **{f"p{q}_us": percentile(latencies, q) for q in (50, 90, 99)},
+        "max_us": max(latencies, default=0.0),
+        **errors,
+    }
 
 
-def baselines(stack, token: str, public_url: str, folder: Path, warm: Path,
-              args: argparse.Namespace) -> dict[str, dict]:
+def baselines(
+    stack, token: str, public_url: str, folder: Path, warm: Path, args: argparse.Namespace
+) -> dict[str, dict]:
     """The bare app, then (``--floors``) storing each message and also queueing it, on Puente's own
     PostgreSQL and Redis; each with its own MessageSids so an INSERT never meets a duplicate."""
     variants: dict[str, dict[str, str]] = {BARE: {}}
@@ -176,11 +231,15 @@ def baselines(stack, token: str, public_url: str, folder: Path, warm: Path,
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(TABLE_DDL)
         variants["bare + INSERT"] = {"BARE_DATABASE_URL": database_url}
-        variants["bare + INSERT + RPUSH"] = {"BARE_DATABASE_URL": database_url, "BARE_REDIS_URL": stack.env["REDIS_URL"]}
+        variants["bare + INSERT + RPUSH"] = {
+            "BARE_DATABASE_URL": database_url,
+            "BARE_REDIS_URL": stack.env["REDIS_URL"],
+        }
     figures = {}
     for n, (name, env) in enumerate(variants.items(), start=1):
-        requests_file = write_requests(folder / f"bare{n}.txt", public_url, token, 6_000 * args.duration,
-                                       first=n * 1_000_000)
+        requests_file = write_requests(
+            folder / f"bare{n}.txt", public_url, token, 6_000 * args.duration, first=n * 1_000_000
+        )
         with bare_app(token, public_url, folder / "bare.log", args.web_workers, **env) as url:
             warm_up(url, warm)
             figures[name] = load(url, requests_file, args.duration, args.connections)
@@ -189,25 +248,47 @@ def baselines(stack, token: str, public_url: str, folder: Path, warm: Path,
 
 def row(name: str, figures: dict[str, float]) -> str:
     errors = figures["status_errors"] + figures["socket_errors"] + figures["timeouts"]
-    return (f"{name:<28} {figures['rate']:>9.0f} {figures['p50_us'] / 1000:>8.2f} "
-            f"{figures['p90_us'] / 1000:>8.2f} {figures['p99_us'] / 1000:>8.2f} "
-            f"{figures['max_us'] / 1000:>8.1f} {figures['requests']:>8.0f} {errors:>6.0f}")
+    return (
+        f"{name:<28} {figures['rate']:>9.0f} {figures['p50_us'] / 1000:>8.2f} "
+        f"{figures['p90_us'] / 1000:>8.2f} {figures['p99_us'] / 1000:>8.2f} "
+        f"{figures['max_us'] / 1000:>8.1f} {figures['requests']:>8.0f} {errors:>6.0f}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=15, help="seconds of load on each app")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--rq-workers", type=int, default=2, help="0: the web side alone, nothing answered")
-    parser.add_argument("--worker-nice", type=int, help="jobs.worker_nice for the rq workers (default: config.yaml's)")
-    parser.add_argument("--floors", action="store_true",
-                        help="also measure the bare app storing each message (INSERT) and queueing it (RPUSH)")
+    parser.add_argument(
+        "--rq-workers", type=int, default=2, help="0: the web side alone, nothing answered"
+    )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        help="jobs.worker_nice for the rq workers (default: config.yaml's)",
+    )
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="also measure the bare app storing each message (INSERT) and queueing it (RPUSH)",
+    )
     args = parser.parse_args()
-    settings = {} if args.worker_nice is None else {"PUENTE__JOBS__WORKER_NICE": str(args.worker_nice)}
-    generator = "wrk -t1" if shutil.which("wrk") else "Python threads (wrk is not installed: apt-get install wrk)"
+    settings = (
+        {} if args.worker_nice is None else {"PUENTE__JOBS__WORKER_NICE": str(args.worker_nice)}
+    )
+    generator = (
+        "wrk -t1"
+        if shutil.which("wrk")
+        else "Python threads (wrk is not installed: apt-get install wrk)"
+    )
 
-    with puente_stack(args.web_workers, args.rq_workers, **settings) as stack, tempfile.TemporaryDirectory() as tmp:
+    with (
+        puente_stack(args.web_workers, args.rq_workers, **settings) as stack,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         folder, token = Path(tmp), stack.twilio.auth_token
         public_url = stack.base_url + WEBHOOK_PATH
         warm = write_requests(folder / "warm.txt", public_url, token, 100, first=0)
@@ -215,8 +296,9 @@ def main() -> None:
         bare = measured[BARE]
 
         # Enough distinct messages that none repeats: Puente is not faster than the bare app.
-        puente_requests = write_requests(folder / "puente.txt", public_url, token,
-                                         int(bare["requests"] * 1.1) + 1000, first=100)
+        puente_requests = write_requests(
+            folder / "puente.txt", public_url, token, int(bare["requests"] * 1.1) + 1000, first=100
+        )
         warm_up(public_url, warm)
         if args.rq_workers:
             wait_drained(stack, timeout=60)
@@ -226,48 +308,68 @@ def main() -> None:
         puente = load(public_url, puente_requests, args.duration, args.connections)
         stored_at_end, replied_at_end = answered(stack)
         # With no rq workers the web side is measured alone: the messages stay queued.
-        drain_seconds, stored, replied = (wait_drained(stack) if args.rq_workers
-                                          else (0.0, stored_at_end, replied_at_end))
+        drain_seconds, stored, replied = (
+            wait_drained(stack) if args.rq_workers else (0.0, stored_at_end, replied_at_end)
+        )
         cpu_after = cpu_seconds(pids)
         web_pids = {stack.web.pid, *stack.web.children()}
-        cpu = {side: sum(cpu_after[pid] - cpu_before[pid] for pid in cpu_after
-                         if pid in cpu_before and (pid in web_pids) == (side == "web"))
-               for side in ("web", "workers")}
+        cpu = {
+            side: sum(
+                cpu_after[pid] - cpu_before[pid]
+                for pid in cpu_after
+                if pid in cpu_before and (pid in web_pids) == (side == "web")
+            )
+            for side in ("web", "workers")
+        }
         pss = sum(memory_mb(pid)["pss"] for _, pid in processes(stack))
 
-    print(f"webhook under gunicorn ({args.web_workers} workers), {generator}, {args.connections} connections, "
-          f"{args.duration} s each; {machine()}")
-    print(f"{'':<28} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'requests':>8} {'errors':>6}")
+    print(
+        f"webhook under gunicorn ({args.web_workers} workers), {generator}, {args.connections} connections, "
+        f"{args.duration} s each; {machine()}"
+    )
+    print(
+        f"{'':<28} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'requests':>8} {'errors':>6}"
+    )
     for name, figures in measured.items():
         print(row(name, figures))
     print(row(f"puente serve + {args.rq_workers} rq workers", puente))
     ratio = puente["rate"] / bare["rate"]
-    print(f"throughput ratio puente/bare: {ratio:.2f}x (goal >= 0.5x); "
-          f"puente p99 {puente['p99_us'] / 1000:.1f} ms (goal < 50 ms)")
+    print(
+        f"throughput ratio puente/bare: {ratio:.2f}x (goal >= 0.5x); "
+        f"puente p99 {puente['p99_us'] / 1000:.1f} ms (goal < 50 ms)"
+    )
     floors = {name: figures for name, figures in measured.items() if name != BARE}
     for name, figures in floors.items():
-        print(f"{name}: {figures['rate'] / bare['rate']:.2f}x the bare app; "
-              f"puente = {puente['rate'] / figures['rate']:.2f}x of it")
+        print(
+            f"{name}: {figures['rate'] / bare['rate']:.2f}x the bare app; "
+            f"puente = {puente['rate'] / figures['rate']:.2f}x of it"
+        )
     # Only an app that keeps what it gets does less for a repeated MessageSid.
     for name, figures in {**floors, "puente": puente}.items():
         if figures["wrapped"]:
-            print(f"warning: {name}'s request list wrapped {figures['wrapped']:.0f} time(s): "
-                  "some MessageSids repeated")
+            print(
+                f"warning: {name}'s request list wrapped {figures['wrapped']:.0f} time(s): "
+                "some MessageSids repeated"
+            )
     accepted = stored - stored_before
     if not args.rq_workers:
         print(f"accepted {accepted} messages, left queued (no rq workers: the web side alone)")
         return
     answered_now = replied - replied_before
     end_to_end = answered_now / (args.duration + drain_seconds)
-    print(f"accepted {accepted} messages; {replied_at_end - replied_before} answered at the Twilio server when "
-          f"the load stopped, {answered_now} after the workers drained the backlog "
-          f"({drain_seconds:.1f} s after the load)")
+    print(
+        f"accepted {accepted} messages; {replied_at_end - replied_before} answered at the Twilio server when "
+        f"the load stopped, {answered_now} after the workers drained the backlog "
+        f"({drain_seconds:.1f} s after the load)"
+    )
     per_message = {side: 1000 * seconds / max(answered_now, 1) for side, seconds in cpu.items()}
-    print(f"END TO END: {end_to_end:.0f} answered msg/s = {end_to_end / bare['rate']:.3f}x the bare app's "
-          f"{bare['rate']:.0f} req/s (goal >= 207 msg/s); CPU {sum(per_message.values()):.2f} ms/message "
-          f"(web {per_message['web']:.2f} + workers {per_message['workers']:.2f}; goal <= 4); "
-          f"webhook p50 {puente['p50_us'] / 1000:.1f} p99 {puente['p99_us'] / 1000:.1f} ms; "
-          f"stack PSS {pss:.0f} MB (goal <= 400)")
+    print(
+        f"END TO END: {end_to_end:.0f} answered msg/s = {end_to_end / bare['rate']:.3f}x the bare app's "
+        f"{bare['rate']:.0f} req/s (goal >= 207 msg/s); CPU {sum(per_message.values()):.2f} ms/message "
+        f"(web {per_message['web']:.2f} + workers {per_message['workers']:.2f}; goal <= 4); "
+        f"webhook p50 {puente['p50_us'] / 1000:.1f} p99 {puente['p99_us'] / 1000:.1f} ms; "
+        f"stack PSS {pss:.0f} MB (goal <= 400)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     settings = settings or load_settings()
     check_production(settings)  # every gunicorn worker too: a production app never fails open
-    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
+    logs.configure(
+        settings.log_level, json_lines=settings.env == "production", path=settings.log_file
+    )
     runtime = runtime or Runtime.build(settings)
     settings = runtime.settings
     runtime.areas = areas()
@@ -66,7 +68,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         SECRET_KEY=runtime.vault.derive("flask-session").hex(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=production or bool(settings.public_base_url and settings.public_base_url.startswith("https")),
+        SESSION_COOKIE_SECURE=production
+        or bool(settings.public_base_url and settings.public_base_url.startswith("https")),
         PUENTE_SETTINGS=settings,
     )
     app.extensions["puente"] = runtime
@@ -86,19 +89,30 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             app.register_blueprint(area.blueprint)
 
     if production:
+
         @app.after_request
         def _hsts(response: Response) -> Response:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
             return response
 
     @app.errorhandler(SQLAlchemyError)
     def _database_down(exc: SQLAlchemyError) -> Response:
-        log.error("database error on %s: %s; answering 503 so the caller retries", _path(), type(exc).__name__)
+        log.error(
+            "database error on %s: %s; answering 503 so the caller retries",
+            _path(),
+            type(exc).__name__,
+        )
         return Response("the service is briefly unavailable; please retry\n", status=503)
 
     @app.errorhandler(413)
     def _too_large(exc: Exception) -> Response:
-        log.warning("request to %s refused: body over %s bytes", _path(), settings.messages.max_request_bytes)
+        log.warning(
+            "request to %s refused: body over %s bytes",
+            _path(),
+            settings.messages.max_request_bytes,
+        )
         return Response("request body too large\n", status=413)
 
     _warn_about(settings)
@@ -119,9 +133,13 @@ def _path() -> str:
 def _warn_about(settings: Settings) -> None:
     twilio = settings.twilio
     if twilio.auth_token and not twilio.validate_signatures:
-        log.warning("twilio.validate_signatures is off: anyone can post to the webhook. Turn it on in production.")
+        log.warning(
+            "twilio.validate_signatures is off: anyone can post to the webhook. Turn it on in production."
+        )
     if not twilio.auth_token:
-        log.warning("no TWILIO_AUTH_TOKEN: webhook signatures cannot be checked; replies go to the console sender")
+        log.warning(
+            "no TWILIO_AUTH_TOKEN: webhook signatures cannot be checked; replies go to the console sender"
+        )
 
 
 def _start_redriver(runtime: Runtime) -> None:
@@ -143,7 +161,9 @@ def _start_redriver(runtime: Runtime) -> None:
             try:
                 inbox.redrive(runtime)
                 for area in runtime.areas:
-                    for housekeeping in area.housekeeping:  # lost delivery retries, overdue referrals
+                    for (
+                        housekeeping
+                    ) in area.housekeeping:  # lost delivery retries, overdue referrals
                         housekeeping(runtime)
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
                     tasks.purge()

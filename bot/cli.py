@@ -40,9 +40,14 @@ class Group(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
-        rows = [(name, command.get_short_help_str(limit)) for name, command in self.commands.items()
-                if not command.hidden]
-        rows += [(name, area.help) for name, area in AREA_COMMANDS.items() if name not in self.commands]
+        rows = [
+            (name, command.get_short_help_str(limit))
+            for name, command in self.commands.items()
+            if not command.hidden
+        ]
+        rows += [
+            (name, area.help) for name, area in AREA_COMMANDS.items() if name not in self.commands
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
 
@@ -59,8 +64,9 @@ class Group(click.Group):
 def main(ctx: click.Context, config: str | None) -> None:
     """Puente: rights information and safe reporting for temporary foreign workers, by SMS and WhatsApp."""
     # What area commands below the app need from it, passed in rather than imported upward.
-    ctx.ensure_object(dict).update(config=config, runtime=lambda: _runtime(ctx),
-                                   review_records=lambda: _review_records(ctx))
+    ctx.ensure_object(dict).update(
+        config=config, runtime=lambda: _runtime(ctx), review_records=lambda: _review_records(ctx)
+    )
 
 
 def _runtime(ctx: click.Context):
@@ -93,8 +99,13 @@ def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) 
     Runtime.build(settings)  # fail now, in the parent, if the settings cannot start a worker
     from bot.server import run_gunicorn
 
-    run_gunicorn(settings, host=host, port=port or settings.port,
-                 workers=workers or int(os.environ.get("WEB_CONCURRENCY", 2)), config=ctx.obj.get("config"))
+    run_gunicorn(
+        settings,
+        host=host,
+        port=port or settings.port,
+        workers=workers or int(os.environ.get("WEB_CONCURRENCY", 2)),
+        config=ctx.obj.get("config"),
+    )
 
 
 @main.command()
@@ -112,33 +123,42 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
 
     migrate.upgrade(settings.database_url, settings=settings)
     app = create_app(settings)
-    app.extensions["puente"].warm_up(progress=_progress)  # before /healthz: the first reply is at once
+    app.extensions["puente"].warm_up(
+        progress=_progress
+    )  # before /healthz: the first reply is at once
     port = port or settings.port
     click.echo(f"""
 Puente is running on http://{host}:{port}
   Point your Twilio number's (and WhatsApp sender's) "A message comes in" webhook at
-    {settings.public_base_url or f'http://{host}:{port}'}{INBOUND_WEBHOOK}   (HTTP POST)
+    {settings.public_base_url or f"http://{host}:{port}"}{INBOUND_WEBHOOK}   (HTTP POST)
   or talk to the bot in this terminal:  puente chat
-  Replies go to {'Twilio' if settings.twilio.configured else 'this console (no Twilio credentials set)'}.
+  Replies go to {"Twilio" if settings.twilio.configured else "this console (no Twilio credentials set)"}.
 """)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-@click.option("--queues", default=",".join(QUEUES), show_default=True,
-              help="The queues to take jobs from, most urgent first (a dedicated worker names one).")
+@click.option(
+    "--queues",
+    default=",".join(QUEUES),
+    show_default=True,
+    help="The queues to take jobs from, most urgent first (a dedicated worker names one).",
+)
 @click.pass_context
 def worker(ctx: click.Context, burst: bool, queues: str) -> None:
     """Run an rq worker (with rq's scheduler for delayed jobs) and the periodic re-drive/purge."""
     settings = settings_from(ctx)
     if not settings.redis_url:
         raise click.ClickException(
-            "worker needs redis_url (REDIS_URL); without Redis, jobs run inside the web process")
+            "worker needs redis_url (REDIS_URL); without Redis, jobs run inside the web process"
+        )
     names = [name.strip() for name in queues.split(",") if name.strip()]
     if unknown := [name for name in names if name not in QUEUES]:
-        raise click.BadParameter(f"unknown queue {unknown[0]!r}; the queues are {', '.join(QUEUES)}",
-                                 param_hint="--queues")
+        raise click.BadParameter(
+            f"unknown queue {unknown[0]!r}; the queues are {', '.join(QUEUES)}",
+            param_hint="--queues",
+        )
     _shared_metrics_dir(settings)
     from bot.jobs.worker import run_worker
 
@@ -147,7 +167,9 @@ def worker(ctx: click.Context, burst: bool, queues: str) -> None:
 
 def _shared_metrics_dir(settings: Settings) -> None:
     """Web and rq processes on this machine add their histograms up in one folder (Prometheus)."""
-    path = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(settings.instance_path, "metrics"))
+    path = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", os.path.join(settings.instance_path, "metrics")
+    )
     os.makedirs(path, exist_ok=True)
 
 
@@ -183,12 +205,25 @@ def _progress(message: str) -> None:
 
 @main.command()
 @click.option("--channel", type=click.Choice(["sms", "whatsapp"]), default="sms", show_default=True)
-@click.option("--number", default="+15550100001", show_default=True, help="The worker's number to pretend.")
+@click.option(
+    "--number", default="+15550100001", show_default=True, help="The worker's number to pretend."
+)
 @click.option("--to", "to", default="+15550109999", show_default=True, help="The bot's number.")
-@click.option("--new", "new", is_flag=True, help="Start a fresh conversation (a new number) instead of resuming.")
-@click.option("--log-file", type=click.Path(dir_okay=False), help="Write logs here (default: WARNING and up on stderr).")
+@click.option(
+    "--new",
+    "new",
+    is_flag=True,
+    help="Start a fresh conversation (a new number) instead of resuming.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help="Write logs here (default: WARNING and up on stderr).",
+)
 @click.pass_context
-def chat(ctx: click.Context, channel: str, number: str, to: str, new: bool, log_file: str | None) -> None:
+def chat(
+    ctx: click.Context, channel: str, number: str, to: str, new: bool, log_file: str | None
+) -> None:
     """Talk to the bot in this terminal, through the same webhook pipeline (replies printed here)."""
     from bot.channels.console import chat_loop
     from bot.settings import ensure_secret_key
@@ -275,8 +310,15 @@ AREA_COMMANDS: dict[str, AreaCommand] = {
     "nlu": AreaCommand("Intent, entity and language recognition (es/tl/en).", _nlu),
     "user": AreaCommand("Accounts of the NGO staff portal.", _user),
     "ngo": AreaCommand("The NGO directory referrals are routed to.", _ngo),
-    "digest": AreaCommand("Write the monthly digest: summary, headline figures, trends and tables, small counts "
-                          "suppressed.", _digest),
-    "eval": AreaCommand("Evaluate the bot end to end (conversations through the real webhook pipeline).", _eval),
-    "keys": AreaCommand("Master key rotation (envelope encryption of conversations and reports).", _keys),
+    "digest": AreaCommand(
+        "Write the monthly digest: summary, headline figures, trends and tables, small counts "
+        "suppressed.",
+        _digest,
+    ),
+    "eval": AreaCommand(
+        "Evaluate the bot end to end (conversations through the real webhook pipeline).", _eval
+    ),
+    "keys": AreaCommand(
+        "Master key rotation (envelope encryption of conversations and reports).", _keys
+    ),
 }

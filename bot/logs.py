@@ -46,10 +46,15 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str = "INFO", *, json_lines: bool = False, path: str | None = None) -> None:
     """Puente's one log handler: stderr, or the file at ``path`` (appended)."""
-    handler = logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler(sys.stderr)
+    handler = (
+        logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler(sys.stderr)
+    )
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_puente", False)]:
         root.removeHandler(old)

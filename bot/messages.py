@@ -37,9 +37,10 @@ class Content:
 def describe_content(variables: dict[str, str]) -> str:
     """A filled template as text for the console sender (bot.channels.twilio.gateway): the
     question, then a line per option."""
-    titles = [variables[key] for key in sorted(variables, key=int) if int(key) >= 3 and int(key) % 3 == 0]
+    titles = [
+        variables[key] for key in sorted(variables, key=int) if int(key) >= 3 and int(key) % 3 == 0
+    ]
     return "\n".join([variables.get("1", ""), *(f"[{t}]" for t in titles)])
-
 
 
 #: One message of a turn: text, or a Content template.

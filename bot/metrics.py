@@ -22,15 +22,18 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 NLU_LATENCY = Histogram(
-    "puente_nlu_parse_seconds", "Time to understand one message",
+    "puente_nlu_parse_seconds",
+    "Time to understand one message",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
 TURN_LATENCY = Histogram(
-    "puente_turn_seconds", "Time to handle one inbound message (NLU, flow, outbox write)",
+    "puente_turn_seconds",
+    "Time to handle one inbound message (NLU, flow, outbox write)",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 REFERRAL_ACK = Histogram(
-    "puente_referral_ack_seconds", "Time from a referral's creation to an NGO's acknowledgement",
+    "puente_referral_ack_seconds",
+    "Time from a referral's creation to an NGO's acknowledgement",
     buckets=(60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600, 7 * 24 * 3600),
 )
 
@@ -46,19 +49,35 @@ class DatabaseCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from bot.store.models import Conversation, InboundMessage, OutboxMessage
 
-        inbound = GaugeMetricFamily("puente_messages_in", "Inbound messages by channel and status",
-                                    labels=["channel", "status"])
-        outbound = GaugeMetricFamily("puente_messages_out", "Outbound messages by channel and status",
-                                     labels=["channel", "status"])
-        depth = GaugeMetricFamily("puente_queue_depth", "Jobs waiting in each queue", labels=["queue"])
-        oldest = GaugeMetricFamily("puente_queue_oldest_seconds", "Age of the oldest job waiting in each queue",
-                                   labels=["queue"])
+        inbound = GaugeMetricFamily(
+            "puente_messages_in",
+            "Inbound messages by channel and status",
+            labels=["channel", "status"],
+        )
+        outbound = GaugeMetricFamily(
+            "puente_messages_out",
+            "Outbound messages by channel and status",
+            labels=["channel", "status"],
+        )
+        depth = GaugeMetricFamily(
+            "puente_queue_depth", "Jobs waiting in each queue", labels=["queue"]
+        )
+        oldest = GaugeMetricFamily(
+            "puente_queue_oldest_seconds",
+            "Age of the oldest job waiting in each queue",
+            labels=["queue"],
+        )
         circuit = self.runtime.circuit.state()
-        circuit_open = GaugeMetricFamily("puente_twilio_circuit_open",
-                                         "1 while Twilio sends wait for a probe to get an answer (bot.channels.twilio.circuit)",
-                                         value=int(circuit.open))
-        failures = GaugeMetricFamily("puente_twilio_failures_in_a_row", "Failed Twilio sends since the last success",
-                                     value=circuit.failures)
+        circuit_open = GaugeMetricFamily(
+            "puente_twilio_circuit_open",
+            "1 while Twilio sends wait for a probe to get an answer (bot.channels.twilio.circuit)",
+            value=int(circuit.open),
+        )
+        failures = GaugeMetricFamily(
+            "puente_twilio_failures_in_a_row",
+            "Failed Twilio sends since the last success",
+            value=circuit.failures,
+        )
         with self.runtime.db.session() as session:
             for channel, status, count in session.execute(
                 select(Conversation.channel, InboundMessage.status, func.count())
@@ -67,8 +86,9 @@ class DatabaseCollector:
             ):
                 inbound.add_metric([channel, status], count)
             for channel, status, count in session.execute(
-                select(OutboxMessage.channel, OutboxMessage.status, func.count())
-                .group_by(OutboxMessage.channel, OutboxMessage.status)
+                select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+                    OutboxMessage.channel, OutboxMessage.status
+                )
             ):
                 outbound.add_metric([channel, status], count)
         for queue, (count, age) in self.runtime.queue.backlog().items():
@@ -86,8 +106,11 @@ def metrics() -> Response:
     if token is not None:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").encode()
         if not hmac.compare_digest(given, token.encode()):
-            return Response("metrics need the token (metrics.token)\n", status=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+            return Response(
+                "metrics need the token (metrics.token)\n",
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

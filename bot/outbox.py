@@ -70,44 +70,88 @@ def queue_text(
         key = f"{dedupe_key}:{n}" if dedupe_key else None
         if key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             continue
-        text = {"body": page} if isinstance(page, str) else {
-            "content_sid": page.sid, "content_variables": json.dumps(page.variables, ensure_ascii=False)}
-        rows.append(_add(session, runtime, conversation, conversation.channel, address,
-                         conversation.bot_address, kind, key, held=held, **text))
+        text = (
+            {"body": page}
+            if isinstance(page, str)
+            else {
+                "content_sid": page.sid,
+                "content_variables": json.dumps(page.variables, ensure_ascii=False),
+            }
+        )
+        rows.append(
+            _add(
+                session,
+                runtime,
+                conversation,
+                conversation.channel,
+                address,
+                conversation.bot_address,
+                kind,
+                key,
+                held=held,
+                **text,
+            )
+        )
     if held and rows:
         _notice(session, runtime, conversation, address)
     return rows
 
 
 def _notice(session: Session, runtime: Runtime, conversation: Conversation, address: str) -> None:
-    """"Puente: you have a new message. Reply with your PIN": once while news waits unread."""
+    """ "Puente: you have a new message. Reply with your PIN": once while news waits unread."""
     state = sealed_state.unseal(runtime.envelope, session, conversation)
     if pin.waiting(state):
         return
     sealed_state.update(runtime.envelope, session, conversation, pin=pin.hold(state, None)["pin"])
-    language = state.get("language") or conversation.language or runtime.settings.conversation.default_language
+    language = (
+        state.get("language")
+        or conversation.language
+        or runtime.settings.conversation.default_language
+    )
     reply = Reply("pin.notice")
     if in_whatsapp_window(conversation):
         for page in dialogue.render_replies(runtime, [reply], language, conversation.channel):
-            _add(session, runtime, conversation, conversation.channel, address, conversation.bot_address,
-                 "notice", None, body=page)
+            _add(
+                session,
+                runtime,
+                conversation,
+                conversation.channel,
+                address,
+                conversation.bot_address,
+                "notice",
+                None,
+                body=page,
+            )
         return
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
     if not content_sid:
-        log.warning("news held for a PIN without a notice: outside WhatsApp's 24 h window and no "
-                    "template for %s in twilio.whatsapp_templates", language)
+        log.warning(
+            "news held for a PIN without a notice: outside WhatsApp's 24 h window and no "
+            "template for %s in twilio.whatsapp_templates",
+            language,
+        )
         return
-    queue_template(session, runtime, conversation, content_sid, {"1": dialogue.compose(reply, language)},
-                   kind="notice")
+    queue_template(
+        session,
+        runtime,
+        conversation,
+        content_sid,
+        {"1": dialogue.compose(reply, language)},
+        kind="notice",
+    )
 
 
 def release_held(session: Session, runtime: Runtime, conversation: Conversation) -> int:
     """Send what was held for the worker's PIN, in order (they just gave it)."""
-    ids = session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.conversation_id == conversation.id, OutboxMessage.status == "held")
-        .order_by(OutboxMessage.id)).all()
+    ids = session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.conversation_id == conversation.id, OutboxMessage.status == "held")
+        .order_by(OutboxMessage.id)
+    ).all()
     if ids:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending"))
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending")
+        )
         for outbox_id in ids:
             after_commit(session, SEND_JOB, outbox_id, job_id=send_job_id(outbox_id, 0))
     return len(ids)
@@ -126,37 +170,72 @@ def queue_template(
     """An approved WhatsApp template (ContentSid + ContentVariables), for use outside 24 hours."""
     if conversation.opted_out:
         return None
-    if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+    if dedupe_key and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
         return None
     address = runtime.envelope.get(session, conversation, "address_enc")
-    row = _add(session, runtime, conversation, conversation.channel, address,
-               conversation.bot_address, kind, dedupe_key, content_sid=content_sid,
-               content_variables=json.dumps(variables, ensure_ascii=False))
+    row = _add(
+        session,
+        runtime,
+        conversation,
+        conversation.channel,
+        address,
+        conversation.bot_address,
+        kind,
+        dedupe_key,
+        content_sid=content_sid,
+        content_variables=json.dumps(variables, ensure_ascii=False),
+    )
     return row
 
 
 def queue_to_address(
-    session: Session, runtime: Runtime, address: str, from_address: str, text: str, *,
-    kind: str = "notification", dedupe_key: str | None = None,
+    session: Session,
+    runtime: Runtime,
+    address: str,
+    from_address: str,
+    text: str,
+    *,
+    kind: str = "notification",
+    dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
     """A message to someone who is not a worker in a conversation (an NGO's staff phone)."""
-    if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+    if dedupe_key and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
         return None
     channel = "whatsapp" if address.startswith("whatsapp:") else "sms"
     return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, body=text)
 
 
-def _add(session: Session, runtime: Runtime, conversation: Conversation | None, channel: str,
-         address: str, from_address: str, kind: str, dedupe_key: str | None, *,
-         body: str | None = None, content_sid: str | None = None,
-         content_variables: str | None = None, held: bool = False) -> OutboxMessage:
+def _add(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation | None,
+    channel: str,
+    address: str,
+    from_address: str,
+    kind: str,
+    dedupe_key: str | None,
+    *,
+    body: str | None = None,
+    content_sid: str | None = None,
+    content_variables: str | None = None,
+    held: bool = False,
+) -> OutboxMessage:
     """One outbox row, sealed to its row under the conversation's data key; a message to no
     conversation (an erasure's goodbye, a staff notice) gets a data key of its own, destroyed with
     its text by the purge (bot.jobs.tasks.purge)."""
     envelope = runtime.envelope
     row = OutboxMessage(
-        conversation_id=conversation.id if conversation else None, channel=channel, kind=kind,
-        dedupe_key=dedupe_key, to_enc="", from_address=from_address, content_sid=content_sid,
+        conversation_id=conversation.id if conversation else None,
+        channel=channel,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to_enc="",
+        from_address=from_address,
+        content_sid=content_sid,
         status="held" if held else "pending",
     )
     session.add(row)
@@ -194,8 +273,12 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
                 OutboxMessage.id == outbox_id,
                 or_(
                     (OutboxMessage.status == "pending")
-                    & or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease_expired),
+                    & or_(
+                        OutboxMessage.next_attempt_at.is_(None),
+                        OutboxMessage.next_attempt_at <= now,
+                    ),
+                    (OutboxMessage.status == "sending")
+                    & (OutboxMessage.claimed_at < lease_expired),
                 ),
             )
             .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
@@ -209,36 +292,61 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
         if row.attempts > 1:
             # An earlier try (timed out, or its worker died) may have reached Twilio before we heard
             # back: look before sending again, so the worker never gets the message twice.
-            sid = runtime.sender.find_sent(message, row.created_at, lambda s: _sid_known(runtime, s))
+            sid = runtime.sender.find_sent(
+                message, row.created_at, lambda s: _sid_known(runtime, s)
+            )
         sid = sid or runtime.sender.send(message)
     except SendError as exc:
         if exc.retryable and runtime.circuit.failed():
-            log.warning("Twilio circuit open after %s failed sends in a row: sends wait until it answers",
-                        runtime.settings.jobs.circuit_failures)
+            log.warning(
+                "Twilio circuit open after %s failed sends in a row: sends wait until it answers",
+                runtime.settings.jobs.circuit_failures,
+            )
             schedule_probe(runtime)
         return _record_failure(runtime, outbox_id, row.attempts, exc)
     if circuit.failures and runtime.circuit.closed():
         release(runtime)
     with runtime.db.autocommit() as conn:
         conversation_id = conn.scalar(
-            update(OutboxMessage).where(OutboxMessage.id == outbox_id)
-            .values(status="sent", twilio_sid=runtime.vault.sid_hash(sid), sent_at=utcnow(),
-                    error_code=None, error_message=None,
-                    # No conversation keeps this number (an erasure's goodbye, a staff notice).
-                    to_enc=case((OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc))
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id)
+            .values(
+                status="sent",
+                twilio_sid=runtime.vault.sid_hash(sid),
+                sent_at=utcnow(),
+                error_code=None,
+                error_message=None,
+                # No conversation keeps this number (an erasure's goodbye, a staff notice).
+                to_enc=case(
+                    (OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc
+                ),
+            )
             .returning(OutboxMessage.conversation_id)
         )
         # Twilio's copy goes once the message is final: a status callback makes this due now.
         callbacks = message.status_callback is not None
-        cleanup.schedule(conn, runtime, sid, conversation_id=conversation_id,
-                                wait=cleanup.UNCONFIRMED_WAIT if callbacks else None)
+        cleanup.schedule(
+            conn,
+            runtime,
+            sid,
+            conversation_id=conversation_id,
+            wait=cleanup.UNCONFIRMED_WAIT if callbacks else None,
+        )
     log.info("outbox %s sent on attempt %s (%s)", outbox_id, row.attempts, message_kind(message))
     return "sent"
 
 
 #: What the claim returns: the message to send, and whether it was tried before.
-_SENT_FROM = (OutboxMessage.id, OutboxMessage.to_enc, OutboxMessage.from_address, OutboxMessage.body_enc, OutboxMessage.content_sid,
-              OutboxMessage.content_variables_enc, OutboxMessage.attempts, OutboxMessage.created_at)
+_SENT_FROM = (
+    OutboxMessage.id,
+    OutboxMessage.to_enc,
+    OutboxMessage.from_address,
+    OutboxMessage.body_enc,
+    OutboxMessage.content_sid,
+    OutboxMessage.content_variables_enc,
+    OutboxMessage.attempts,
+    OutboxMessage.created_at,
+)
 
 
 def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendError) -> str:
@@ -253,7 +361,9 @@ def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendEr
         else:
             delay = jobs.send_backoff_seconds[min(attempts - 1, len(jobs.send_backoff_seconds) - 1)]
             row.status, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
-            after_commit(session, SEND_JOB, outbox_id, delay=delay, job_id=send_job_id(outbox_id, attempts))
+            after_commit(
+                session, SEND_JOB, outbox_id, delay=delay, job_id=send_job_id(outbox_id, attempts)
+            )
     if final:
         log.error("outbox %s failed for good after %s attempt(s): %s", outbox_id, attempts, exc)
         return "failed"
@@ -289,13 +399,22 @@ def probe(runtime: Runtime) -> str:
 def release(runtime: Runtime) -> int:
     """Twilio answers again: queue every waiting send now (a retry's backoff too), oldest first."""
     with runtime.db.session() as session:
-        session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at.is_not(None))
-                        .values(next_attempt_at=None))
-        waiting = session.execute(select(OutboxMessage.id, OutboxMessage.attempts)
-                                  .where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)).all()
-    queued = runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in waiting},
-                                    queue="sends", hurry=True)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at.is_not(None))
+            .values(next_attempt_at=None)
+        )
+        waiting = session.execute(
+            select(OutboxMessage.id, OutboxMessage.attempts)
+            .where(OutboxMessage.status == "pending")
+            .order_by(OutboxMessage.id)
+        ).all()
+    queued = runtime.enqueue_unique(
+        SEND_JOB,
+        {send_job_id(id_, attempts): (id_,) for id_, attempts in waiting},
+        queue="sends",
+        hurry=True,
+    )
     log.warning("Twilio answers again: circuit closed, %s waiting send(s) released", queued)
     return queued
 
@@ -303,10 +422,15 @@ def release(runtime: Runtime) -> int:
 #: A status callback's change, built once: forward only, so a late "sent" never undoes "delivered".
 _MOVE_STATUS = (
     update(OutboxMessage)
-    .where(OutboxMessage.twilio_sid == bindparam("sid"),
-           case(OUTBOX_PROGRESS, value=OutboxMessage.status, else_=0) <= bindparam("rank"))
-    .values(status=bindparam("new_status"), status_at=bindparam("at", type_=UTCDateTime()),
-            error_code=func.coalesce(bindparam("code"), OutboxMessage.error_code))
+    .where(
+        OutboxMessage.twilio_sid == bindparam("sid"),
+        case(OUTBOX_PROGRESS, value=OutboxMessage.status, else_=0) <= bindparam("rank"),
+    )
+    .values(
+        status=bindparam("new_status"),
+        status_at=bindparam("at", type_=UTCDateTime()),
+        error_code=func.coalesce(bindparam("code"), OutboxMessage.error_code),
+    )
     .returning(OutboxMessage.id)
 )
 
@@ -317,9 +441,16 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     if status not in OUTBOX_PROGRESS:
         return False
     with runtime.db.autocommit() as conn:
-        moved = conn.execute(_MOVE_STATUS, {
-            "sid": runtime.vault.sid_hash(sid), "new_status": status, "rank": OUTBOX_PROGRESS[status], "at": utcnow(),
-            "code": error_code[:32] if error_code else None}).first()
+        moved = conn.execute(
+            _MOVE_STATUS,
+            {
+                "sid": runtime.vault.sid_hash(sid),
+                "new_status": status,
+                "rank": OUTBOX_PROGRESS[status],
+                "at": utcnow(),
+                "code": error_code[:32] if error_code else None,
+            },
+        ).first()
     # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
     ours = bool(moved) or _sid_known(runtime, sid)
     if ours:
@@ -329,10 +460,14 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
 
 def _outbound(runtime: Runtime, conn: Connection, row: Row) -> OutboundMessage:
     def read(column: str) -> str | None:
-        return runtime.envelope.open_optional(conn, f"outbox.{column}", row.id, getattr(row, column))
+        return runtime.envelope.open_optional(
+            conn, f"outbox.{column}", row.id, getattr(row, column)
+        )
 
     base = runtime.settings.public_base_url
-    callback = f"{base}{STATUS_WEBHOOK}" if base and runtime.settings.twilio.status_callbacks else None
+    callback = (
+        f"{base}{STATUS_WEBHOOK}" if base and runtime.settings.twilio.status_callbacks else None
+    )
     return OutboundMessage(
         to=read("to_enc"),
         from_=row.from_address,
@@ -345,8 +480,14 @@ def _outbound(runtime: Runtime, conn: Connection, row: Row) -> OutboundMessage:
 
 def _sid_known(runtime: Runtime, sid: str) -> bool:
     with runtime.db.session() as session:
-        return session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.twilio_sid == runtime.vault.sid_hash(sid))) is not None
+        return (
+            session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.twilio_sid == runtime.vault.sid_hash(sid)
+                )
+            )
+            is not None
+        )
 
 
 def message_kind(message: OutboundMessage) -> str:

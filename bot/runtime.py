@@ -62,8 +62,11 @@ class Runtime:
             vault=Vault(settings.secret_key or ""),
             queue=queue,
             sender=sender or make_sender(settings.twilio),
-            circuit=Circuit(getattr(queue, "redis", None), failures=jobs.circuit_failures,
-                            probe_seconds=jobs.circuit_probe_seconds),
+            circuit=Circuit(
+                getattr(queue, "redis", None),
+                failures=jobs.circuit_failures,
+                probe_seconds=jobs.circuit_probe_seconds,
+            ),
         )
         runtime._enqueue_after_commit()
         _configure_models()
@@ -122,25 +125,47 @@ class Runtime:
         _ = self.engine
         catalogs.translator("es")
 
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None, job_id: str | None = None,
-                queue: str | None = None) -> bool:
+    def enqueue(
+        self,
+        func: str,
+        *args: int | str,
+        delay: float | None = None,
+        job_id: str | None = None,
+        queue: str | None = None,
+    ) -> bool:
         """Queue a job; False when the queue is down (the database row lets the re-driver retry).
 
         With a ``job_id`` (derived from the row it works on), nothing is queued while a job of that
         id waits already. ``queue``: one of bot.jobs.queue.QUEUES, else the function's own."""
         if job_id:
-            return self._queued(func, lambda: self.queue.enqueue_unique(func, {job_id: args}, delay=delay, queue=queue))
+            return self._queued(
+                func,
+                lambda: self.queue.enqueue_unique(func, {job_id: args}, delay=delay, queue=queue),
+            )
         return self._queued(func, lambda: self.queue.enqueue(func, *args, delay=delay, queue=queue))
 
-    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
-                       hurry: bool = False) -> int:
+    def enqueue_unique(
+        self,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        *,
+        queue: str | None = None,
+        hurry: bool = False,
+    ) -> int:
         """Queue ``func(*args)`` under each job id that has no job waiting; how many were queued."""
         queued: list[str] = []
-        self._queued(func, lambda: queued.extend(self.queue.enqueue_unique(func, jobs, queue=queue, hurry=hurry)))
+        self._queued(
+            func,
+            lambda: queued.extend(self.queue.enqueue_unique(func, jobs, queue=queue, hurry=hurry)),
+        )
         return len(queued)
 
-    def enqueue_once(self, func: str, jobs: Mapping[str, tuple[int | str, ...]],
-                     job_ids: Mapping[str, str] | None = None) -> bool:
+    def enqueue_once(
+        self,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        job_ids: Mapping[str, str] | None = None,
+    ) -> bool:
         """Queue ``func(*args)`` for each marker, except while a job under that marker waits to start.
 
         A marker lapses after the re-drive delay, by which time the re-driver would queue the work
@@ -182,7 +207,9 @@ class Runtime:
             jobs[:] = [job for job in jobs if not _within(job[0], previous)]
 
 
-def load_models(settings: Settings, progress: Callable[[str], object] | None = None) -> tuple[Any, Any]:
+def load_models(
+    settings: Settings, progress: Callable[[str], object] | None = None
+) -> tuple[Any, Any]:
     """The intent interpreter and the triage classifier, loaded from the model cache folder
     (nlu.model_cache_dir), trained into it first if missing (``progress`` is told)."""
     import nlu
@@ -212,8 +239,13 @@ def _configure_models() -> None:
     configure_mappers()
 
 
-def after_commit(session: Session, func: str, *args: int | str, delay: float | None = None,
-                 job_id: str | None = None) -> None:
+def after_commit(
+    session: Session,
+    func: str,
+    *args: int | str,
+    delay: float | None = None,
+    job_id: str | None = None,
+) -> None:
     """Queue a job when this session commits (never for rows that were rolled back)."""
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault("after_commit", []).append((transaction, func, args, delay, job_id))

@@ -10,7 +10,12 @@ from bot.settings import Settings
 
 #: Each worker process answers with threads: while some wait on the database, others parse and
 #: check requests. bench/webhook.py gives the same options to the bare app it compares against.
-WORKER_OPTIONS: dict[str, Any] = {"worker_class": "gthread", "threads": 8, "timeout": 30, "keepalive": 5}
+WORKER_OPTIONS: dict[str, Any] = {
+    "worker_class": "gthread",
+    "threads": 8,
+    "timeout": 30,
+    "keepalive": 5,
+}
 
 
 class PuenteServer(BaseApplication):
@@ -36,7 +41,9 @@ def _child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int, config: str | None) -> None:
+def run_gunicorn(
+    settings: Settings, *, host: str, port: int, workers: int, config: str | None
+) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

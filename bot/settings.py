@@ -74,8 +74,9 @@ class WhatsappSettings(Section):
     """WhatsApp's tappable answers: a question whose Content template is configured goes as a list
     or quick-reply buttons (docs/operations.md); any other, and every SMS, as numbered text."""
 
-    content_templates: dict[Annotated[str, Field(pattern=CHOICE_NAME)],
-                            Annotated[str, Field(pattern=CONTENT_SID)]] = Field(default_factory=dict)
+    content_templates: dict[
+        Annotated[str, Field(pattern=CHOICE_NAME)], Annotated[str, Field(pattern=CONTENT_SID)]
+    ] = Field(default_factory=dict)
 
 
 class JobSettings(Section):
@@ -110,7 +111,9 @@ class ConversationSettings(Section):
     languages: list[Literal["es", "tl", "en"]] = Field(default_factory=lambda: ["es", "tl", "en"])
     default_language: Literal["es", "tl", "en"] = "es"
     session_timeout_minutes: int = Field(60, ge=1)
-    province_list_channels: list[Literal["sms", "whatsapp"]] = Field(default_factory=lambda: ["whatsapp"])
+    province_list_channels: list[Literal["sms", "whatsapp"]] = Field(
+        default_factory=lambda: ["whatsapp"]
+    )
 
 
 class NluSettings(Section):
@@ -122,7 +125,8 @@ class NluSettings(Section):
     review_below: float = Field(0.35, ge=0, le=1)
     review_retention_days: int = Field(7, ge=1)
     intent_thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5})
+        default_factory=lambda: {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5}
+    )
     never_offered: list[str] = Field(default_factory=lambda: ["opt_out", "delete_data"])
     model_cache_dir: str | None = None
 
@@ -196,7 +200,9 @@ class RoutingSettings(Section):
 
     ack_timeout_hours: float = Field(24, gt=0)
     delivery_max_attempts: int = Field(6, ge=1)
-    delivery_backoff_seconds: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600])
+    delivery_backoff_seconds: list[float] = Field(
+        default_factory=lambda: [30, 120, 600, 1800, 3600]
+    )
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     sms_from: str | None = None
     max_escalations: int = Field(3, ge=0)
@@ -247,7 +253,9 @@ class Settings(Section):
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 32:
-            raise ValueError("must be at least 32 characters (generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            raise ValueError(
+                "must be at least 32 characters (generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return value
 
     @field_validator("public_base_url")
@@ -274,7 +282,9 @@ def load_settings(
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} not found (set PUENTE_CONFIG to the right file)") from None
+        raise ConfigError(
+            f"config file {path} not found (set PUENTE_CONFIG to the right file)"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -284,7 +294,7 @@ def load_settings(
             _set_dotted(data, dotted, environ[var])
     for var, value in environ.items():
         if var.startswith("PUENTE__"):
-            dotted = var[len("PUENTE__"):].lower().replace("__", ".")
+            dotted = var[len("PUENTE__") :].lower().replace("__", ".")
             _set_dotted(data, dotted, yaml.safe_load(value))
     for dotted, value in overrides.items():
         _set_dotted(data, dotted.replace("__", "."), value)
@@ -311,7 +321,8 @@ def ensure_secret_key(settings: Settings, *, generate: bool = False) -> Settings
             raise ConfigError(
                 f"secret_key is not set and {key_file} does not exist: set PUENTE_SECRET_KEY to the "
                 "key this deployment uses (or start once with `puente run` in development, which "
-                "creates that file)")
+                "creates that file)"
+            )
         private_dir(key_file.parent)
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as out:
@@ -329,15 +340,23 @@ def production_problems(settings: Settings) -> list[str]:
     problems = []
     twilio = settings.twilio
     if not twilio.configured:
-        problems.append("twilio.account_sid and twilio.auth_token (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) "
-                        "are not set: production sends through Twilio and checks its signatures with them")
+        problems.append(
+            "twilio.account_sid and twilio.auth_token (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) "
+            "are not set: production sends through Twilio and checks its signatures with them"
+        )
     if not twilio.validate_signatures:
-        problems.append("twilio.validate_signatures is off: anyone could post forged messages; turn it on")
+        problems.append(
+            "twilio.validate_signatures is off: anyone could post forged messages; turn it on"
+        )
     if not https_or_local(settings.public_base_url):
-        problems.append(f"public_base_url (PUBLIC_BASE_URL) must be the https:// address Twilio calls "
-                        f"(got {settings.public_base_url!r})")
+        problems.append(
+            f"public_base_url (PUBLIC_BASE_URL) must be the https:// address Twilio calls "
+            f"(got {settings.public_base_url!r})"
+        )
     if twilio.api_base_url and not https_or_local(twilio.api_base_url):
-        problems.append("twilio.api_base_url (TWILIO_API_BASE_URL) must be https:// (or unset for Twilio)")
+        problems.append(
+            "twilio.api_base_url (TWILIO_API_BASE_URL) must be https:// (or unset for Twilio)"
+        )
     return problems
 
 
@@ -362,11 +381,15 @@ def _resolve_paths(settings: Settings) -> Settings:
     """Relative instance paths and SQLite files are taken from the working directory (the installed
     package is no place for data), made absolute once so that a later chdir cannot move them."""
     instance = Path(settings.instance_path).absolute()
-    changes: dict[str, Any] = {"instance_path": str(instance),
-                               "master_key_file": str(Path(settings.master_key_file or instance / "master_keys").absolute())}
+    changes: dict[str, Any] = {
+        "instance_path": str(instance),
+        "master_key_file": str(
+            Path(settings.master_key_file or instance / "master_keys").absolute()
+        ),
+    }
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
-        db_file = Path(url[len("sqlite:///"):]).absolute()
+        db_file = Path(url[len("sqlite:///") :]).absolute()
         private_dir(db_file.parent)
         changes["database_url"] = f"sqlite:///{db_file}"
     return settings.with_changes(**changes)

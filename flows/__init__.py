@@ -11,4 +11,13 @@ from .errors import FlowError
 from .loader import load_engine
 from .types import Effect, Reply, ReplyOption, StepResult, Turn
 
-__all__ = ["Effect", "Engine", "FlowError", "Reply", "ReplyOption", "StepResult", "Turn", "load_engine"]
+__all__ = [
+    "Effect",
+    "Engine",
+    "FlowError",
+    "Reply",
+    "ReplyOption",
+    "StepResult",
+    "Turn",
+    "load_engine",
+]

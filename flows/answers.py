@@ -41,16 +41,20 @@ INVALID = Answer("invalid")
 PROVINCE_ORDER = ("ON", "BC", "QC", "AB", "MB", "SK", "NS", "NB", "PE", "NL", "YT", "NT", "NU")
 
 
-def step_options(step: Step, slots: dict[str, Any], skip_label: str = "common.skip",
-                 province_list: bool = False) -> tuple[Option, ...]:
+def step_options(
+    step: Step, slots: dict[str, Any], skip_label: str = "common.skip", province_list: bool = False
+) -> tuple[Option, ...]:
     """The numbered options shown for a step, including built-in yes/no, province and skip.
 
     The province question is free text unless ``province_list`` (a channel where a list of 13
     costs nothing, WhatsApp): "estoy en Leamington", "nasa Calgary ako", "ont"."""
     options = list(step.options)
     if step.options_from:  # the slot's intents first, then any fixed options
-        options = [Option(id=name, label=f"intent.{name}", goto=f"intent:{name}")
-                   for name in slots.get(step.options_from) or [] if isinstance(name, str)] + options
+        options = [
+            Option(id=name, label=f"intent.{name}", goto=f"intent:{name}")
+            for name in slots.get(step.options_from) or []
+            if isinstance(name, str)
+        ] + options
     elif not options and step.ask == "yesno":
         options = [
             Option(id="yes", label="common.yes", intent="affirm"),
@@ -69,8 +73,9 @@ def _by_number(options: tuple[Option, ...], number: int) -> Option | None:
     return options[number - 1] if 1 <= number <= len(options) else None
 
 
-def _label_matches(option: Option, folded: str, language: str, labels: Labeler | None,
-                   clipped: bool = False) -> bool:
+def _label_matches(
+    option: Option, folded: str, language: str, labels: Labeler | None, clipped: bool = False
+) -> bool:
     """``clipped``: the text is a label cut short with "…" (a WhatsApp button or list item has
     room for 20 characters), so it matches the label it begins."""
     if folded in (normalize(option.id), normalize(option.label)):
@@ -126,12 +131,20 @@ def match_option(
         return Answer("done")
     for option in options:
         # yes/no words answer yes/no options and options standing for affirm/deny
-        if (option.intent == "affirm" or (step.ask == "yesno" and option.id == "yes")) and keywords.is_word("yes", text):
+        if (
+            option.intent == "affirm" or (step.ask == "yesno" and option.id == "yes")
+        ) and keywords.is_word("yes", text):
             return _single(option)
-        if (option.intent == "deny" or (step.ask == "yesno" and option.id == "no")) and keywords.is_word("no", text):
+        if (
+            option.intent == "deny" or (step.ask == "yesno" and option.id == "no")
+        ) and keywords.is_word("no", text):
             return _single(option)
     for option in options:
-        if option.intent and option.intent == parse.intent and parse.confidence >= INTENT_OPTION_CONFIDENCE:
+        if (
+            option.intent
+            and option.intent == parse.intent
+            and parse.confidence >= INTENT_OPTION_CONFIDENCE
+        ):
             return _single(option)
     for option in options:
         for name, value in option.entity.items():
@@ -151,7 +164,9 @@ def _multi(options: tuple[Option, ...]) -> Answer:
     return Answer("options", options=chosen) if chosen else Answer("skip")
 
 
-def read_value(step: Step, text: str, parse: ParseView, media: tuple[Any, ...], keywords: Keywords) -> Answer:
+def read_value(
+    step: Step, text: str, parse: ParseView, media: tuple[Any, ...], keywords: Keywords
+) -> Answer:
     """The answer by the step's type once no option matched."""
     stripped = (text or "").strip()
     kind = step.ask
@@ -161,8 +176,10 @@ def read_value(step: Step, text: str, parse: ParseView, media: tuple[Any, ...], 
         return Answer("value", value=stripped[:TEXT_LIMIT]) if stripped else INVALID
     if kind == "number":
         value = integer(stripped, keywords.numbers)
-        if value is None or (step.min is not None and value < step.min) or (
-            step.max is not None and value > step.max
+        if (
+            value is None
+            or (step.min is not None and value < step.min)
+            or (step.max is not None and value > step.max)
         ):
             return INVALID
         return Answer("value", value=value)

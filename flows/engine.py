@@ -52,7 +52,9 @@ class Engine:
         self.interrupt_confidence = interrupt_confidence
         self.text_interrupt_confidence = text_interrupt_confidence
         self.clarify_margin = clarify_margin
-        self.intent_thresholds = dict(DEFAULT_INTENT_THRESHOLDS if intent_thresholds is None else intent_thresholds)
+        self.intent_thresholds = dict(
+            DEFAULT_INTENT_THRESHOLDS if intent_thresholds is None else intent_thresholds
+        )
         self.never_offered = frozenset(never_offered)
         self.default_language = default_language
         self.labels = labels
@@ -87,8 +89,14 @@ class Engine:
     def step(self, state: dict[str, Any] | None, turn: Turn) -> StepResult:
         """Handle one inbound message. Never raises (unless built with strict=True, for tests)."""
         if turn.now.tzinfo is None:
-            turn = Turn(turn.text, turn.parse, turn.channel, turn.now.replace(tzinfo=UTC),
-                        turn.button, turn.media)
+            turn = Turn(
+                turn.text,
+                turn.parse,
+                turn.channel,
+                turn.now.replace(tzinfo=UTC),
+                turn.button,
+                turn.media,
+            )
         repaired = states.repair(state)
         states.forget_unknown_flows(repaired, self.flows)
         try:

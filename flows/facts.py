@@ -67,7 +67,9 @@ def _check(data: Any, path: str) -> None:
     for code in PROVINCES:
         rate = data["minimum_wage"][code]
         if not isinstance(rate.get("effective"), dt.date) or not rate.get("rate"):
-            raise FactsError(f"{path}: minimum_wage.{code} needs a rate and an effective date (YYYY-MM-DD)")
+            raise FactsError(
+                f"{path}: minimum_wage.{code} needs a rate and an effective date (YYYY-MM-DD)"
+            )
         office = data["offices"][code]
         if not office.get("name"):
             raise FactsError(f"{path}: offices.{code}.name is missing")

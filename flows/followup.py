@@ -45,8 +45,12 @@ def responsible_office(nav: Navigator, flow: Flow | None) -> dict[str, str] | No
     if flow is None or "province" not in flow.needs or not province:
         return None
     office = nav.engine.facts.lookup(f"{OFFICES.get(flow.id, 'offices')}.{{province}}", province)
-    if not (isinstance(office, dict) and office.get("status") == "current"
-            and office.get("name") and office.get("phone")):
+    if not (
+        isinstance(office, dict)
+        and office.get("status") == "current"
+        and office.get("name")
+        and office.get("phone")
+    ):
         return None
     return {"office_name": office["name"], "office_phone": office["phone"]}
 
@@ -63,15 +67,24 @@ def follow_up(nav: Navigator) -> bool:
         if not (province or sector):
             return False
         if flow is not None and not sector and "province" not in flow.needs:
-            flow = None  # the answer is the same in every province (a passport): noted, not repeated
+            flow = (
+                None  # the answer is the same in every province (a passport): noted, not repeated
+            )
         if flow is None:
             if not (province and nav.state["province"]):
                 return False  # a sector alone, with nothing to continue: the usual handling
-            nav.say(Reply("followup.province_noted", {"province": nav.state["province"]},
-                          formats={"province": "province"}))
+            nav.say(
+                Reply(
+                    "followup.province_noted",
+                    {"province": nav.state["province"]},
+                    formats={"province": "province"},
+                )
+            )
             waiting = nav.flow.steps.get(nav.state["step"]) if nav.flow else None
             if waiting is not None and nav.flow.id != "menu":  # type: ignore[union-attr]  # waiting: a flow
-                nav.ask(waiting)  # the options the worker was given (after a safety reply, say) stand
+                nav.ask(
+                    waiting
+                )  # the options the worker was given (after a safety reply, say) stand
             else:
                 nav.go_menu()
             return True
@@ -82,7 +95,8 @@ def follow_up(nav: Navigator) -> bool:
     if flow is not None and flow.next_step:
         nav.complete()
         states.clear_flow(nav.state)
-        nav.state.update(flow=flow.id, slots={"sector": topic["sector"]} if topic.get("sector") else {})  # type: ignore[index, union-attr]  # flow: a topic
+        sector = topic.get("sector") if topic else None
+        nav.state.update(flow=flow.id, slots={"sector": sector} if sector else {})
         nav.enter(flow.next_step)
         return True
     tip_line = engine.facts.lookup("lines.tip_line.phone", None)

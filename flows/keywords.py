@@ -33,7 +33,9 @@ class Keywords:
     provinces: dict[str, str]  # normalized name or code -> province code
     neutral: frozenset[str] = frozenset()  # words that show no language (ok, jaja, lol)
     negations: frozenset[str] = frozenset()  # "no hablo ingles" asks for no English
-    employer: dict[str, frozenset[str]] = field(default_factory=dict)  # EMPLOYER_CUES -> normalized words
+    employer: dict[str, frozenset[str]] = field(
+        default_factory=dict
+    )  # EMPLOYER_CUES -> normalized words
 
     def command(self, text: str, channel: str) -> str | None:
         """The global command a whole message is, if any (SMS also honours carrier words)."""
@@ -101,8 +103,20 @@ def load_keywords(path: Path) -> Keywords:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(source, "", f"cannot read: {exc}") from exc
-    known = {"commands", "carrier", "skip", "done", "yes", "no", "numbers", "languages", "provinces",
-             "neutral", "negations", "employer"}
+    known = {
+        "commands",
+        "carrier",
+        "skip",
+        "done",
+        "yes",
+        "no",
+        "numbers",
+        "languages",
+        "provinces",
+        "neutral",
+        "negations",
+        "employer",
+    }
     for key in data:
         if key not in known:
             raise FlowError(source, str(key), f"unknown key (expected one of {sorted(known)})")
@@ -112,13 +126,20 @@ def load_keywords(path: Path) -> Keywords:
         for word in _per_language(commands_block, name, source):
             folded = normalize(word)
             if commands.get(folded, name) != name:
-                raise FlowError(source, f"commands.{name}", f"'{word}' is already a {commands[folded]} word")
+                raise FlowError(
+                    source, f"commands.{name}", f"'{word}' is already a {commands[folded]} word"
+                )
             commands[folded] = name
     for name in commands_block:
         if name not in COMMANDS:
-            raise FlowError(source, f"commands.{name}", f"unknown command (expected one of {list(COMMANDS)})")
+            raise FlowError(
+                source, f"commands.{name}", f"unknown command (expected one of {list(COMMANDS)})"
+            )
     carrier = data.get("carrier") or {}
-    lists = {kind: frozenset(normalize(w) for w in _per_language(data, kind, source)) for kind in WORD_LISTS}
+    lists = {
+        kind: frozenset(normalize(w) for w in _per_language(data, kind, source))
+        for kind in WORD_LISTS
+    }
     numbers: dict[str, int] = {}
     for lang, mapping in (data.get("numbers") or {}).items():
         if not isinstance(mapping, dict):
@@ -131,7 +152,9 @@ def load_keywords(path: Path) -> Keywords:
     provinces = {normalize(code): code for code in PROVINCES}
     for code, names in (data.get("provinces") or {}).items():
         if code not in PROVINCES or not isinstance(names, list):
-            raise FlowError(source, f"provinces.{code}", "must be a province code with a list of names")
+            raise FlowError(
+                source, f"provinces.{code}", "must be a province code with a list of names"
+            )
         provinces.update({normalize(str(name)): code for name in names})
     return Keywords(
         commands=commands,
@@ -149,6 +172,10 @@ def load_keywords(path: Path) -> Keywords:
 
 def _employer_cues(block: dict[str, Any], source: str) -> dict[str, frozenset[str]]:
     if not isinstance(block, dict) or set(block) - set(EMPLOYER_CUES):
-        raise FlowError(source, "employer", f"must map {', '.join(EMPLOYER_CUES)} to words per language")
-    return {cue: frozenset(normalize(w) for w in _per_language(block, cue, f"{source}: employer"))
-            for cue in EMPLOYER_CUES}
+        raise FlowError(
+            source, "employer", f"must map {', '.join(EMPLOYER_CUES)} to words per language"
+        )
+    return {
+        cue: frozenset(normalize(w) for w in _per_language(block, cue, f"{source}: employer"))
+        for cue in EMPLOYER_CUES
+    }

@@ -17,8 +17,18 @@ from .schema import read_flows
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent
 DATA_FILES = ("keywords.yaml", "facts.yaml")
-REQUIRED_FLOWS = ("menu", "return", "resume", "province", "language", "help", "erase", "agent",
-                  "clarify", "emergency")
+REQUIRED_FLOWS = (
+    "menu",
+    "return",
+    "resume",
+    "province",
+    "language",
+    "help",
+    "erase",
+    "agent",
+    "clarify",
+    "emergency",
+)
 
 
 def load_engine(directory: str | Path | None = None, **options: Any) -> Engine:
@@ -58,7 +68,11 @@ def load_flows(root: Path) -> dict[str, Flow]:
             raise FlowError(source, "", f"cannot read: {exc}") from exc
         for flow in read_flows(document, source):
             if flow.id in flows:
-                raise FlowError(source, "flow", f"flow id {flow.id!r} is already defined in {flows[flow.id].source}")
+                raise FlowError(
+                    source,
+                    "flow",
+                    f"flow id {flow.id!r} is already defined in {flows[flow.id].source}",
+                )
             flows[flow.id] = flow
     return flows
 
@@ -79,15 +93,20 @@ class Checker:
             for i, intent in enumerate(flow.intents):
                 self.intent_name(flow, f"intents[{i}]", intent)
                 if intent in self.intents:
-                    raise FlowError(flow.source, f"intents[{i}]",
-                                    f"intent {intent!r} is already handled by flow {self.intents[intent]!r}")
+                    raise FlowError(
+                        flow.source,
+                        f"intents[{i}]",
+                        f"intent {intent!r} is already handled by flow {self.intents[intent]!r}",
+                    )
                 self.intents[intent] = flow.id
         for flow in self.flows.values():
             self.check_flow(flow)
 
     def intent_name(self, flow: Flow, key: str, name: str) -> None:
         if name not in INTENTS:
-            raise FlowError(flow.source, key, f"unknown intent {name!r} (the NLU's names are fixed by issue 3)")
+            raise FlowError(
+                flow.source, key, f"unknown intent {name!r} (the NLU's names are fixed by issue 3)"
+            )
 
     def check_flow(self, flow: Flow) -> None:
         if flow.then is not None and flow.then != "menu" and flow.then not in self.flows:
@@ -100,7 +119,12 @@ class Checker:
             self.target(flow, f"{key}.else", step.otherwise)
             for ref_key in ("when", "unless"):
                 condition = getattr(step, ref_key)
-                self.reference(flow, f"{key}.{ref_key}", condition and condition.partition("=")[0], bare_ok=True)
+                self.reference(
+                    flow,
+                    f"{key}.{ref_key}",
+                    condition and condition.partition("=")[0],
+                    bare_ok=True,
+                )
             for j, message in enumerate(step.say):
                 self.message(flow, f"{key}.say[{j}]", message)
             if step.prompt is not None:
@@ -135,7 +159,11 @@ class Checker:
             name = target[7:]
             self.intent_name(flow, key, name)
             if name != "menu" and name not in self.intents:
-                raise FlowError(flow.source, key, f"no flow handles intent {name!r} (add it to a flow's intents)")
+                raise FlowError(
+                    flow.source,
+                    key,
+                    f"no flow handles intent {name!r} (add it to a flow's intents)",
+                )
             return
         raise FlowError(flow.source, key, f"unknown step {target!r} in flow {flow.id!r}")
 
@@ -148,7 +176,9 @@ class Checker:
             return
         if bare_ok and not ref.startswith("$"):
             return
-        raise FlowError(flow.source, key, f"unknown reference {ref!r} (one of {', '.join(REFS)}, $slots.<name>)")
+        raise FlowError(
+            flow.source, key, f"unknown reference {ref!r} (one of {', '.join(REFS)}, $slots.<name>)"
+        )
 
     def effects(self, flow: Flow, key: str, specs: tuple[EffectSpec, ...]) -> None:
         for i, spec in enumerate(specs):
@@ -156,14 +186,23 @@ class Checker:
                 if isinstance(value, str) and value.startswith("$"):
                     self.reference(flow, f"{key}[{i}].data.{name}", value)
 
-    def message(self, flow: Flow, key: str, message: Message, provinces: tuple[str | None, ...] = (*PROVINCES, None)) -> None:
+    def message(
+        self,
+        flow: Flow,
+        key: str,
+        message: Message,
+        provinces: tuple[str | None, ...] = (*PROVINCES, None),
+    ) -> None:
         if message.by_province is not None:
             for code in provinces:
                 name = code or "unknown"
                 branch = message.by_province.get(name) or message.by_province.get("default")
                 if branch is None:
-                    raise FlowError(flow.source, f"{key}.by_province",
-                                    f"no message for {code or 'an unknown province'} (add `default`)")
+                    raise FlowError(
+                        flow.source,
+                        f"{key}.by_province",
+                        f"no message for {code or 'an unknown province'} (add `default`)",
+                    )
                 chosen = name if name in message.by_province else "default"
                 self.message(flow, f"{key}.by_province.{chosen}", branch, (code,))
             return
@@ -171,13 +210,20 @@ class Checker:
             if param.ref is not None:
                 self.reference(flow, f"{key}.params.{name}", param.ref)
             if param.options is not None and param.options not in flow.steps:
-                raise FlowError(flow.source, f"{key}.params.{name}.options",
-                                f"unknown step {param.options!r} in flow {flow.id!r}")
+                raise FlowError(
+                    flow.source,
+                    f"{key}.params.{name}.options",
+                    f"unknown step {param.options!r} in flow {flow.id!r}",
+                )
             if param.fact is not None:
                 for code in provinces:
                     if not self.facts.resolves(param.fact, code):
                         where = code or (
                             "an unknown province (the worker skipped the question): add an `unknown:`"
-                            " branch to by_province, or a `default` key under the fact")
-                        raise FlowError(flow.source, f"{key}.params.{name}",
-                                        f"fact {param.fact!r} has no value for {where} in {self.facts.source}")
+                            " branch to by_province, or a `default` key under the fact"
+                        )
+                        raise FlowError(
+                            flow.source,
+                            f"{key}.params.{name}",
+                            f"fact {param.fact!r} has no value for {where} in {self.facts.source}",
+                        )

@@ -14,23 +14,71 @@ PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "
 ASK_TYPES = ("choice", "multi", "text", "number", "province", "yesno", "media", "case_code", "pin")
 FORMATS = ("money", "date", "number", "province", "language", "msgid")
 EFFECT_KINDS = (
-    "set_language", "set_province", "opt_out", "opt_in", "erase_data", "file_report",
-    "case_status", "find_ngo", "handoff_agent", "handoff_end", "relay_to_agent",
-    "topic_answered", "emergency", "more", "flow_completed", "flow_cancelled", "flow_abandoned",
-    "tip_delete_chat", "set_pin",
+    "set_language",
+    "set_province",
+    "opt_out",
+    "opt_in",
+    "erase_data",
+    "file_report",
+    "case_status",
+    "find_ngo",
+    "handoff_agent",
+    "handoff_end",
+    "relay_to_agent",
+    "topic_answered",
+    "emergency",
+    "more",
+    "flow_completed",
+    "flow_cancelled",
+    "flow_abandoned",
+    "tip_delete_chat",
+    "set_pin",
 )
 SPECIAL_TARGETS = ("end", "menu", "cancel", "resume", "discard")
 # The NLU's intent names (issue 3): a contract, so a typo in a flow is a load error.
 INTENTS = (
-    "greet", "goodbye", "affirm", "deny", "menu", "change_language", "opt_out", "delete_data",
-    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees",
-    "ask_documents", "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "find_ngo", "emergency",
-    "case_status", "inform", "ask_next_step", "nlu_fallback",
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "menu",
+    "change_language",
+    "opt_out",
+    "delete_data",
+    "ask_wages",
+    "ask_hours",
+    "ask_housing",
+    "ask_health",
+    "ask_permit",
+    "ask_fees",
+    "ask_documents",
+    "ask_safety",
+    "ask_retaliation",
+    "ask_injury",
+    "ask_sick",
+    "report_abuse",
+    "find_ngo",
+    "emergency",
+    "case_status",
+    "inform",
+    "ask_next_step",
+    "nlu_fallback",
 )
-REFS = ("$language", "$province", "$channel", "$services", "$has_reports", "$slots", "$flow", "$pending", "$pin")
+REFS = (
+    "$language",
+    "$province",
+    "$channel",
+    "$services",
+    "$has_reports",
+    "$slots",
+    "$flow",
+    "$pending",
+    "$pin",
+)
 #: What a step's `entities:` may store: the NLU's entities, and what flows/story.py finds in a text.
 STEP_ENTITIES = ("province", "sector", "charge", "case_code", "town", "employer")
 MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
+
 
 @dataclass(frozen=True)
 class Param:
@@ -123,7 +171,9 @@ class Flow:
     then: str | None = None
     returns: str = "offer"  # offer | auto: how an interrupted flow comes back after this one
     entities: dict[str, Any] = field(default_factory=dict[str, Any])
-    analytics: bool = True  # emit flow_completed / _cancelled / _abandoned (off for plain navigation)
+    analytics: bool = (
+        True  # emit flow_completed / _cancelled / _abandoned (off for plain navigation)
+    )
     next_step: str | None = None  # the step that answers "what do I do?" after this topic
     problems: str | None = None  # slot noting the problem intents of the message that starts it
     account: str | None = None  # slot keeping a long starting message as the worker's own account

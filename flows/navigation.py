@@ -52,7 +52,9 @@ class Navigator:
         """A Message resolved against the state: province branch, params, facts."""
         province = self.state["province"]
         if message.by_province is not None:
-            branch = message.by_province.get(province or "unknown") or message.by_province.get("default")
+            branch = message.by_province.get(province or "unknown") or message.by_province.get(
+                "default"
+            )
             return self.render(branch, options) if branch else None
         params: dict[str, Any] = {}
         formats: dict[str, str] = {}
@@ -153,8 +155,11 @@ class Navigator:
             return
         elif kind == "topic_answered" and st["flow"]:
             # What a follow-up ("y en bc?", "q hago") continues: see flows/followup.py.
-            st["topic"] = {"flow": st["flow"], "sector": st["slots"].get("sector"),
-                           "at": self.turn.now.isoformat()}
+            st["topic"] = {
+                "flow": st["flow"],
+                "sector": st["slots"].get("sector"),
+                "at": self.turn.now.isoformat(),
+            }
             problems.answered(st, self.flow.intents if self.flow else ())
         self.effects.append(Effect(kind, data, after=len(self.replies)))
 
@@ -164,7 +169,7 @@ class Navigator:
         if not name.startswith("$"):
             return st["slots"].get(name)
         if name.startswith("$slots."):
-            return st["slots"].get(name[len("$slots."):])
+            return st["slots"].get(name[len("$slots.") :])
         pending = st["stack"][-1] if st["stack"] else st["parked"]
         pending_flow = self.engine.flows.get(pending["flow"]) if pending else None
         return {
@@ -176,7 +181,9 @@ class Navigator:
             "$slots": dict(st["slots"]),
             "$flow": st["flow"],
             "$pending": pending_flow.title if pending_flow else None,
-            "$pin": bool((st.get("pin") or {}).get("hash")),  # the worker chose a PIN (bot/conversation/pin.py keeps it)
+            "$pin": bool(
+                (st.get("pin") or {}).get("hash")
+            ),  # the worker chose a PIN (bot/conversation/pin.py keeps it)
         }.get(name)
 
     def holds(self, condition: str) -> bool:
@@ -194,7 +201,12 @@ class Navigator:
             return [self.fill(v) for v in value]
         return value
 
-    def perform(self, says: tuple[Message, ...], effects: tuple[EffectSpec, ...], settings: dict[str, Any] | None = None) -> None:
+    def perform(
+        self,
+        says: tuple[Message, ...],
+        effects: tuple[EffectSpec, ...],
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         for message in says:
             self.say(self.render(message))
         for spec in effects:
@@ -208,7 +220,9 @@ class Navigator:
     def flow(self) -> Flow | None:
         return self.engine.flows.get(self.state["flow"] or "")
 
-    def start_flow(self, flow_id: str, slots: dict[str, Any] | None = None, fresh: bool = False) -> None:
+    def start_flow(
+        self, flow_id: str, slots: dict[str, Any] | None = None, fresh: bool = False
+    ) -> None:
         flow = self.engine.flows.get(flow_id)
         if flow is None:
             flow = self.engine.flows["menu"]
@@ -219,7 +233,9 @@ class Navigator:
             return
         waiting = [f for f in st["stack"] if f["flow"] == flow.id]
         if flow.resumable and not fresh and waiting:
-            st["stack"].remove(waiting[-1])  # already under way (e.g. report -> emergency -> report)
+            st["stack"].remove(
+                waiting[-1]
+            )  # already under way (e.g. report -> emergency -> report)
             self.restore(waiting[-1])
             return
         states.clear_flow(st)
@@ -251,18 +267,26 @@ class Navigator:
                 self.go_menu()
                 return
             step = flow.steps[target]
-            if (step.when and not self.holds(step.when)) or (step.unless and self.holds(step.unless)):
+            if (step.when and not self.holds(step.when)) or (
+                step.unless and self.holds(step.unless)
+            ):
                 target = step.otherwise or self.next_of(flow, step)
                 continue
             if self.guessed(step):
                 target = self.next_of(flow, step)
                 continue
             needs = step.needs or (flow.needs if target == flow.start else ())
-            if "province" in needs and not self.state["province"] and not self.state["province_skipped"]:
+            if (
+                "province" in needs
+                and not self.state["province"]
+                and not self.state["province_skipped"]
+            ):
                 self.state["step"] = target
                 self.state["asked_at"] = None
                 self.push(auto=True)
-                self.start_flow("province", {"for": flow.id})  # the question may say why (province.yaml)
+                self.start_flow(
+                    "province", {"for": flow.id}
+                )  # the question may say why (province.yaml)
                 return
             self.state["step"] = target
             self.perform(step.say, step.effects)
@@ -293,16 +317,22 @@ class Navigator:
 
     def options(self, step: Step) -> tuple[Option, ...]:
         """The options shown for ``step`` on this turn's channel."""
-        return step_options(step, self.state["slots"],
-                            province_list=self.turn.channel in self.engine.province_list_channels)
+        return step_options(
+            step,
+            self.state["slots"],
+            province_list=self.turn.channel in self.engine.province_list_channels,
+        )
 
     def ask(self, step: Step, reprompt: str | None = None) -> None:
         options = self.options(step)
         shown = tuple(ReplyOption(str(i), o.label, id=o.id) for i, o in enumerate(options, start=1))
         if self.first_question is None and not self.stopped:
             self.first_question = len(self.replies)
-        reply = Reply(reprompt, {}, options=shown) if reprompt else (
-            self.render(step.prompt, shown) if step.prompt is not None else None)
+        reply = (
+            Reply(reprompt, {}, options=shown)
+            if reprompt
+            else (self.render(step.prompt, shown) if step.prompt is not None else None)
+        )
         if reply is not None and shown:
             reply = replace(reply, choice=self.choice(step, options))
         self.say(reply)
@@ -380,7 +410,9 @@ class Navigator:
         elif stack:
             self.start_flow("return")
         elif waiting and flow is not None and flow.then == "next_steps":
-            self.start_flow("problems", {"candidates": waiting})  # the others the worker wrote about
+            self.start_flow(
+                "problems", {"candidates": waiting}
+            )  # the others the worker wrote about
         elif flow is not None and flow.then:
             self.go_menu() if flow.then == "menu" else self.start_flow(flow.then)
 
@@ -436,7 +468,9 @@ class Navigator:
             since = self.state["last_seen"] or self.turn.now.isoformat()  # the worker's last answer
             self.state["parked"] = {**frame, "since": since, "auto": False}
         elif flow is None or flow.analytics:
-            self.effects.append(Effect("flow_abandoned", {"flow": frame["flow"], "step": frame["step"]}))
+            self.effects.append(
+                Effect("flow_abandoned", {"flow": frame["flow"], "step": frame["step"]})
+            )
 
     def abandon_all(self, park: bool) -> None:
         """Leave the running flow and everything under it (resumable ones are parked)."""
@@ -452,7 +486,9 @@ class Navigator:
     def drop_parked(self) -> None:
         parked = self.state["parked"]
         if parked:
-            self.effects.append(Effect("flow_abandoned", {"flow": parked["flow"], "step": parked["step"]}))
+            self.effects.append(
+                Effect("flow_abandoned", {"flow": parked["flow"], "step": parked["step"]})
+            )
         self.state["parked"] = None
 
     def go_menu(self) -> None:

@@ -38,8 +38,12 @@ class ParseView:
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     language: str | None = None
     triage: str | None = None  # the safety triage's category (nlu/triage), None when ordinary
-    triage_also: tuple[str, ...] = ()  # other categories the same message shows ("pushed" + "swollen")
-    problems: tuple[str, ...] = ()  # several problems in one message, in writing order (nlu/problems)
+    triage_also: tuple[
+        str, ...
+    ] = ()  # other categories the same message shows ("pushed" + "swollen")
+    problems: tuple[
+        str, ...
+    ] = ()  # several problems in one message, in writing order (nlu/problems)
     places: tuple[str, ...] = ()  # the words behind each province entity ("Leamington", "ontario")
 
     @classmethod
@@ -80,9 +84,11 @@ class ParseView:
             language=language if language in LANGUAGES else None,
             triage=category if category in TRIAGE_CATEGORIES else None,
             triage_also=tuple(c for c in also if c in TRIAGE_CATEGORIES)
-            if category in TRIAGE_CATEGORIES and isinstance(also := triage.get("also"), list) else (),
+            if category in TRIAGE_CATEGORIES and isinstance(also := triage.get("also"), list)
+            else (),
             problems=tuple(p for p in raw_problems if isinstance(p, str))
-            if isinstance(raw_problems := data.get("problems"), list) else (),
+            if isinstance(raw_problems := data.get("problems"), list)
+            else (),
             places=tuple(p for p in places if p),
         )
 

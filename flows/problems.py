@@ -18,16 +18,32 @@ if TYPE_CHECKING:
     from .turn import Handler
 
 #: Most urgent first; a problem not listed comes after these, in the order it was written.
-URGENCY = ("emergency", "ask_injury", "ask_safety", "report_abuse", "ask_sick", "ask_health",
-           "ask_documents", "ask_retaliation", "ask_housing", "ask_wages", "ask_hours", "ask_fees",
-           "ask_permit")
+URGENCY = (
+    "emergency",
+    "ask_injury",
+    "ask_safety",
+    "report_abuse",
+    "ask_sick",
+    "ask_health",
+    "ask_documents",
+    "ask_retaliation",
+    "ask_housing",
+    "ask_wages",
+    "ask_hours",
+    "ask_fees",
+    "ask_permit",
+)
 MAX_WAITING = 3
 PROBLEM_INTENTS = frozenset(URGENCY)
 
 
 #: The problem a triage category puts first: an injury gets care and its board, danger the help.
-TRIAGE_PROBLEMS = {"injury": "ask_injury", "danger": "emergency", "confinement": "emergency",
-                   "sexual": "emergency"}
+TRIAGE_PROBLEMS = {
+    "injury": "ask_injury",
+    "danger": "emergency",
+    "confinement": "emergency",
+    "sexual": "emergency",
+}
 #: The safety and topic options already offer these: never listed twice.
 SAFETY_OPTIONS = ("emergency", "report_abuse", "find_ngo")
 
@@ -47,8 +63,11 @@ def found(handler: Handler) -> list[str]:
     if parse.intent in ONE_COMPLAINT and parse.confidence >= ONE_COMPLAINT_CONFIDENCE:
         clauses = [i for i in clauses if i not in ONE_COMPLAINT or i == parse.intent]
     intents += clauses
-    if (parse.intent in PROBLEM_INTENTS and parse.margin >= engine.clarify_margin
-            and engine.trusts(parse.intent, parse.confidence)):
+    if (
+        parse.intent in PROBLEM_INTENTS
+        and parse.margin >= engine.clarify_margin
+        and engine.trusts(parse.intent, parse.confidence)
+    ):
         intents.append(parse.intent)
     routes: list[str] = []
     for intent in intents:
@@ -65,13 +84,14 @@ def answer_most_urgent(handler: Handler) -> bool:
     if len(problems) < 2 and not (problems and handler.triaged in TRIAGE_PROBLEMS):
         return False
     ordered = sorted(problems, key=lambda i: URGENCY.index(i) if i in URGENCY else len(URGENCY))
-    first, rest = ordered[0], ordered[1:MAX_WAITING + 1]
+    first, rest = ordered[0], ordered[1 : MAX_WAITING + 1]
     handler.state["problems"] = {"intents": rest, "at": handler.turn.now.isoformat()}
     # The others come first among the options that follow the answer (`options_from: candidates`
     # in the safety and topic flows; a topic without options offers them through `problems`).
     slots = {"candidates": [i for i in rest if i not in SAFETY_OPTIONS]}
-    if first == "emergency" or (first == "ask_injury" and handler.triaged == "injury"
-                                and handler.state["province"]):  # the triage reply named the board
+    if first == "emergency" or (
+        first == "ask_injury" and handler.triaged == "injury" and handler.state["province"]
+    ):  # the triage reply named the board
         handler.interrupt("emergency", slots)
     else:
         handler.interrupt(handler.engine.route(first), slots)  # type: ignore[arg-type]

@@ -82,13 +82,21 @@ class _Reader:
         if "by_province" in data:
             if "msgid" in data or "params" in data:
                 raise self.fail(key, "by_province stands alone (no msgid/params beside it)")
-            choices = self.mapping(data["by_province"], f"{key}.by_province", set(PROVINCES) | {"default", "unknown"})
-            return Message(None, by_province={
-                code: self.message(v, f"{key}.by_province.{code}") for code, v in choices.items()
-            })
+            choices = self.mapping(
+                data["by_province"], f"{key}.by_province", set(PROVINCES) | {"default", "unknown"}
+            )
+            return Message(
+                None,
+                by_province={
+                    code: self.message(v, f"{key}.by_province.{code}")
+                    for code, v in choices.items()
+                },
+            )
         if "msgid" not in data:
             raise self.fail(key, "missing msgid")
-        params = self.mapping(data.get("params") or {}, f"{key}.params", set(data.get("params") or {}))
+        params = self.mapping(
+            data.get("params") or {}, f"{key}.params", set(data.get("params") or {})
+        )
         return Message(
             self.msgid(data["msgid"], f"{key}.msgid"),
             {name: self.param(v, f"{key}.params.{name}") for name, v in params.items()},
@@ -96,10 +104,14 @@ class _Reader:
 
     def param(self, value: Any, key: str) -> Param:
         if isinstance(value, dict):
-            data = self.mapping(value, key, {"ref", "fact", "format", "value", "options", "empty", "clip"})
+            data = self.mapping(
+                value, key, {"ref", "fact", "format", "value", "options", "empty", "clip"}
+            )
             fmt = data.get("format")
             if fmt is not None and fmt not in FORMATS:
-                raise self.fail(f"{key}.format", f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+                raise self.fail(
+                    f"{key}.format", f"unknown format {fmt!r} (one of {', '.join(FORMATS)})"
+                )
             sources = [k for k in ("ref", "fact", "value") if k in data]
             if len(sources) != 1:
                 raise self.fail(key, "give exactly one of ref, fact, value")
@@ -107,12 +119,19 @@ class _Reader:
             if ref is not None and not str(ref).startswith("$"):
                 raise self.fail(f"{key}.ref", "a reference starts with $ (e.g. $province)")
             clip = data.get("clip")
-            if clip is not None and (not isinstance(clip, int) or isinstance(clip, bool) or clip < 1):
+            if clip is not None and (
+                not isinstance(clip, int) or isinstance(clip, bool) or clip < 1
+            ):
                 raise self.fail(f"{key}.clip", "must be a positive number of characters")
-            return Param(literal=data.get("value"), ref=ref, fact=data.get("fact"), format=fmt,
-                         options=data.get("options"),
-                         empty=self.msgid(data["empty"], f"{key}.empty") if "empty" in data else None,
-                         clip=clip)
+            return Param(
+                literal=data.get("value"),
+                ref=ref,
+                fact=data.get("fact"),
+                format=fmt,
+                options=data.get("options"),
+                empty=self.msgid(data["empty"], f"{key}.empty") if "empty" in data else None,
+                clip=clip,
+            )
         if isinstance(value, str) and value.startswith("$"):
             return Param(ref=value)
         return Param(literal=value)
@@ -140,13 +159,18 @@ class _Reader:
         return tuple(specs)
 
     def option(self, value: Any, key: str) -> Option:
-        data = self.mapping(value, key, {"id", "label", "goto", "say", "effects", "set", "intent", "entity", "words",
-                                         "clear"})
+        data = self.mapping(
+            value,
+            key,
+            {"id", "label", "goto", "say", "effects", "set", "intent", "entity", "words", "clear"},
+        )
         if "label" not in data:
             raise self.fail(key, "missing label (the msgid shown after the number)")
         label = self.msgid(data["label"], f"{key}.label")
         settable = self.mapping(data.get("set") or {}, f"{key}.set", {"language", "province"})
-        entity = self.mapping(data.get("entity") or {}, f"{key}.entity", {"province", "sector", "case_code"})
+        entity = self.mapping(
+            data.get("entity") or {}, f"{key}.entity", {"province", "sector", "case_code"}
+        )
         return Option(
             id=str(data.get("id", label.rsplit(".", 1)[-1])),
             label=label,
@@ -161,13 +185,36 @@ class _Reader:
         )
 
     def step(self, step_id: str, value: Any, key: str) -> Step:
-        allowed = {"say", "effects", "prompt", "ask", "slot", "options", "options_from", "skip",
-                   "default", "free", "min", "max", "timeout", "next", "when", "unless", "else", "needs",
-                   "entities", "reprompt", "problems", "guess"}
+        allowed = {
+            "say",
+            "effects",
+            "prompt",
+            "ask",
+            "slot",
+            "options",
+            "options_from",
+            "skip",
+            "default",
+            "free",
+            "min",
+            "max",
+            "timeout",
+            "next",
+            "when",
+            "unless",
+            "else",
+            "needs",
+            "entities",
+            "reprompt",
+            "problems",
+            "guess",
+        }
         data = self.mapping(value if value is not None else {}, key, allowed)
         ask = data.get("ask")
         if ask is not None and ask not in ASK_TYPES:
-            raise self.fail(f"{key}.ask", f"unknown answer type {ask!r} (one of {', '.join(ASK_TYPES)})")
+            raise self.fail(
+                f"{key}.ask", f"unknown answer type {ask!r} (one of {', '.join(ASK_TYPES)})"
+            )
         raw_options = data.get("options") or []
         if not isinstance(raw_options, list):
             raise self.fail(f"{key}.options", "must be a list")
@@ -188,7 +235,9 @@ class _Reader:
                 raise self.fail(f"{key}.needs", f"unknown need {need!r} (only province)")
         entities = self.mapping(data.get("entities") or {}, f"{key}.entities", set(STEP_ENTITIES))
         if data.get("guess") is not None and ask not in ("multi", "choice", None):
-            raise self.fail(f"{key}.guess", "only a choice or multi step can be answered ahead by noted intents")
+            raise self.fail(
+                f"{key}.guess", "only a choice or multi step can be answered ahead by noted intents"
+            )
         for name in ("min", "max"):
             if name in data and not isinstance(data[name], int):
                 raise self.fail(f"{key}.{name}", "must be an integer")
@@ -206,22 +255,43 @@ class _Reader:
             free=bool(data.get("free", False)),
             min=data.get("min"),
             max=data.get("max"),
-            timeout=parse_duration(data["timeout"], self.source, f"{key}.timeout") if "timeout" in data else None,
+            timeout=parse_duration(data["timeout"], self.source, f"{key}.timeout")
+            if "timeout" in data
+            else None,
             next=data.get("next"),
             when=data.get("when"),
             unless=data.get("unless"),
             otherwise=data.get("else"),
             needs=needs,
             entities=dict(entities),
-            reprompt=self.msgid(data["reprompt"], f"{key}.reprompt") if "reprompt" in data else None,
+            reprompt=self.msgid(data["reprompt"], f"{key}.reprompt")
+            if "reprompt" in data
+            else None,
             problems=data.get("problems"),
             guess=data.get("guess"),
         )
 
     def flow(self, value: Any, key: str) -> Flow:
-        allowed = {"flow", "title", "intents", "needs", "services", "sensitive", "resumable", "keep",
-                   "timeout", "then", "start", "steps", "returns", "entities", "analytics", "next_step",
-                   "problems", "account"}
+        allowed = {
+            "flow",
+            "title",
+            "intents",
+            "needs",
+            "services",
+            "sensitive",
+            "resumable",
+            "keep",
+            "timeout",
+            "then",
+            "start",
+            "steps",
+            "returns",
+            "entities",
+            "analytics",
+            "next_step",
+            "problems",
+            "account",
+        }
         data = self.mapping(value, key, allowed)
 
         def at(name: str) -> str:
@@ -233,7 +303,9 @@ class _Reader:
         raw_steps = data.get("steps")
         if not isinstance(raw_steps, dict) or not raw_steps:
             raise self.fail(at("steps"), "a flow needs at least one step")
-        steps = {str(sid): self.step(str(sid), sv, at(f"steps.{sid}")) for sid, sv in raw_steps.items()}
+        steps = {
+            str(sid): self.step(str(sid), sv, at(f"steps.{sid}")) for sid, sv in raw_steps.items()
+        }
         for reserved in SPECIAL_TARGETS:
             if reserved in steps:
                 raise self.fail(at(f"steps.{reserved}"), "reserved word, not a step id")
@@ -257,11 +329,17 @@ class _Reader:
             services=self.strings(data.get("services"), at("services")),
             sensitive=bool(data.get("sensitive", False)),
             resumable=bool(data.get("resumable", False)),
-            keep=parse_duration(data["keep"], self.source, at("keep")) if "keep" in data else timedelta(hours=24),
-            timeout=parse_duration(data["timeout"], self.source, at("timeout")) if "timeout" in data else None,
+            keep=parse_duration(data["keep"], self.source, at("keep"))
+            if "keep" in data
+            else timedelta(hours=24),
+            timeout=parse_duration(data["timeout"], self.source, at("timeout"))
+            if "timeout" in data
+            else None,
             then=data.get("then"),
             returns=returns,
-            entities=dict(self.mapping(data.get("entities") or {}, at("entities"), set(STEP_ENTITIES))),
+            entities=dict(
+                self.mapping(data.get("entities") or {}, at("entities"), set(STEP_ENTITIES))
+            ),
             analytics=bool(data.get("analytics", True)),
             next_step=data.get("next_step"),
             problems=data.get("problems"),

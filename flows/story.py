@@ -42,7 +42,7 @@ def _phrase_at(folded: list[str], start: int, phrases: frozenset[str]) -> int:
     """Length in words of the longest of ``phrases`` starting at ``start`` (0 if none)."""
     best = 0
     for length in range(1, 6):
-        if start + length <= len(folded) and " ".join(folded[start:start + length]) in phrases:
+        if start + length <= len(folded) and " ".join(folded[start : start + length]) in phrases:
             best = length
     return best
 
@@ -54,22 +54,28 @@ def employer_in(text: str, keywords: Keywords) -> str | None:
         return None
     tokens = _tokens(text)
     folded = [t[1] for t in tokens]
-    found = [name for i in range(len(tokens)) if not _is_break(tokens[i])
-             and (name := _name_at(tokens, folded, i, cues))]
+    found = [
+        name
+        for i in range(len(tokens))
+        if not _is_break(tokens[i]) and (name := _name_at(tokens, folded, i, cues))
+    ]
     # A capitalized name ("Greenleaf Farms") beats words in lower case around a workplace noun
     # ("farm sa leamington kinuha passport" is the story going on, not a name).
     return next((name for name in found if name[:1].isupper()), found[0] if found else None)
 
 
-def _name_at(tokens: list[tuple[str, str]], folded: list[str], i: int,
-             cues: dict[str, frozenset[str]]) -> str | None:
+def _name_at(
+    tokens: list[tuple[str, str]], folded: list[str], i: int, cues: dict[str, frozenset[str]]
+) -> str | None:
     if folded[i] in cues["names"]:
         return _name_around(tokens, i, cues)
     length = _phrase_at(folded, i, cues["before"])
     return _name_after(tokens, i + length, cues) if length else None
 
 
-def _name_after(tokens: list[tuple[str, str]], start: int, cues: dict[str, frozenset[str]]) -> str | None:
+def _name_after(
+    tokens: list[tuple[str, str]], start: int, cues: dict[str, frozenset[str]]
+) -> str | None:
     """A name right after an introducing phrase: capitalized words, or one starting with a noun."""
     while start < len(tokens) and tokens[start][1] in cues["articles"]:
         start += 1
@@ -82,19 +88,31 @@ def _name_after(tokens: list[tuple[str, str]], start: int, cues: dict[str, froze
     return _join(_capital_run(tokens, start))
 
 
-def _name_around(tokens: list[tuple[str, str]], at: int, cues: dict[str, frozenset[str]]) -> str | None:
+def _name_around(
+    tokens: list[tuple[str, str]], at: int, cues: dict[str, frozenset[str]]
+) -> str | None:
     """A name holding a workplace noun: the capitalized words around it ("Sunny Farms"), or in
     lower case the noun and the words after it up to a break ("granja los pinos")."""
     if _capitalized(tokens[at]):
         start = at
-        while start > 0 and _capitalized(tokens[start - 1]) and tokens[start - 1][1] not in cues["articles"] \
-                and tokens[start - 1][1] not in cues["before"] and tokens[start - 1][1] not in cues["stop"]:
+        while (
+            start > 0
+            and _capitalized(tokens[start - 1])
+            and tokens[start - 1][1] not in cues["articles"]
+            and tokens[start - 1][1] not in cues["before"]
+            and tokens[start - 1][1] not in cues["stop"]
+        ):
             start -= 1
         words = _capital_run(tokens, start)
         return _join(words) if len(words) > 1 else None
     words = [tokens[at]]
-    for token in tokens[at + 1:]:
-        if _is_break(token) or token[1] in cues["stop"] or token[1] in cues["before"] or len(words) >= NAME_WORDS:
+    for token in tokens[at + 1 :]:
+        if (
+            _is_break(token)
+            or token[1] in cues["stop"]
+            or token[1] in cues["before"]
+            or len(words) >= NAME_WORDS
+        ):
             break
         words.append(token)
     return _join(words) if len(words) > 1 else None
@@ -152,4 +170,6 @@ def problems_named(parse: ParseView, extra: Iterable[str] = ()) -> list[str]:
     if parse.confidence >= PROBLEM_CONFIDENCE:
         found.append(parse.intent)
     found.extend(parse.problems)
-    return list(dict.fromkeys(name for name in found if isinstance(name, str) and name.startswith("ask_")))
+    return list(
+        dict.fromkeys(name for name in found if isinstance(name, str) and name.startswith("ask_"))
+    )

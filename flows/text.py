@@ -71,4 +71,3 @@ def case_code(text: str) -> str | None:
     if digits < 2 or len(compact) - digits < 2:
         return None
     return compact
-

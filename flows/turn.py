@@ -59,7 +59,9 @@ class Handler(Navigator):
         if command == "stop":
             self.opt_out(text)
             return self.result()
-        if command != "exit":  # the quick exit's only words are harmless ones ("salir" reads as danger)
+        if (
+            command != "exit"
+        ):  # the quick exit's only words are harmless ones ("salir" reads as danger)
             self.remember_province()  # "me cai del techo, estoy en manitoba": its board in the triage reply
             self.triage()
         if self.triaged == "suicide":
@@ -78,8 +80,11 @@ class Handler(Navigator):
         else:
             self.check_timeouts()
         self.remember_province()
-        chosen_language = (self.engine.keywords.language_name(text, requests=not self.answers_slot())
-                           if st["flow"] != "language" else None)
+        chosen_language = (
+            self.engine.keywords.language_name(text, requests=not self.answers_slot())
+            if st["flow"] != "language"
+            else None
+        )
         if command:
             self.command(command)
         elif chosen_language:
@@ -105,8 +110,10 @@ class Handler(Navigator):
             return
         at = len(self.replies) if self.first_question is None else self.first_question
         self.replies.insert(at, Reply("welcome.intro"))
-        self.effects = [replace(e, after=e.after + 1) if e.after is not None and e.after > at else e
-                        for e in self.effects]
+        self.effects = [
+            replace(e, after=e.after + 1) if e.after is not None and e.after > at else e
+            for e in self.effects
+        ]
 
     def result(self, update_seen: bool = True) -> StepResult:
         if self.erased:
@@ -150,8 +157,10 @@ class Handler(Navigator):
         hurt = "injury" in self.parse.triage_also or "ask_injury" in self.parse.problems
         if category not in ("injury", "suicide") and hurt:
             self.say(self.injury_reply("triage.also_injury"))  # pushed off a ladder: hurt, too
-        self.emit("emergency", {"source": "triage", "category": category,
-                                "province": self.state["province"]})
+        self.emit(
+            "emergency",
+            {"source": "triage", "category": category, "province": self.state["province"]},
+        )
 
     def safety_first(self) -> bool:
         """Violence, confinement or sexual abuse: the help options come before any topic (an
@@ -159,7 +168,11 @@ class Handler(Navigator):
         return self.emergency and self.triaged != "injury"
 
     def triage_reply(self, category: str) -> Reply:
-        return self.injury_reply("triage.injury") if category == "injury" else Reply(f"triage.{category}")
+        return (
+            self.injury_reply("triage.injury")
+            if category == "injury"
+            else Reply(f"triage.{category}")
+        )
 
     def injury_reply(self, msgid: str) -> Reply:
         """The injury text, naming the province's compensation board and its line when known."""
@@ -177,7 +190,9 @@ class Handler(Navigator):
     def check_timeouts(self) -> None:
         st, now, engine = self.state, self.turn.now, self.engine
         handoff_since = when((st["handoff"] or {}).get("since"))
-        if st["handoff"] and (handoff_since is None or now - handoff_since > engine.handoff_timeout):
+        if st["handoff"] and (
+            handoff_since is None or now - handoff_since > engine.handoff_timeout
+        ):
             self.emit("handoff_end", {"reason": "timeout"})
         last = when(st["last_seen"])
         flow = self.flow
@@ -227,8 +242,11 @@ class Handler(Navigator):
         else:
             if st["handoff"]:
                 self.emit("handoff_end", {"reason": "worker"})
-            self.interrupt({"language": "language", "help": "help", "erase": "erase",
-                            "agent": "agent"}[command])
+            self.interrupt(
+                {"language": "language", "help": "help", "erase": "erase", "agent": "agent"}[
+                    command
+                ]
+            )
 
     def quick_exit(self) -> None:
         """SALIR / ALIS / EXIT: someone may be taking the phone. Everything under way ends (an
@@ -260,7 +278,12 @@ class Handler(Navigator):
         auto = target is not None and target.returns == "auto"
         current = self.flow
         step = current.steps.get(self.state["step"] or "") if current else None
-        if current is not None and not auto and not current.resumable and (step is None or is_menu(step)):
+        if (
+            current is not None
+            and not auto
+            and not current.resumable
+            and (step is None or is_menu(step))
+        ):
             self.complete()  # a menu with nothing collected is not worth offering back
         elif current is not None and current.returns == "auto":
             # A question asked on the way (the province, the language) is not offered back ("go back
@@ -277,8 +300,16 @@ class Handler(Navigator):
             return
         turn, keywords = self.turn, self.engine.keywords
         options = self.options(step)
-        found = match_option(step, options, turn.text or "", turn.button, self.parse, keywords,
-                             self.state["language"], self.engine.labels)
+        found = match_option(
+            step,
+            options,
+            turn.text or "",
+            turn.button,
+            self.parse,
+            keywords,
+            self.state["language"],
+            self.engine.labels,
+        )
         if found is None:
             if is_menu(step) and (answer_most_urgent(self) or follow_up(self)):
                 return
@@ -310,7 +341,9 @@ class Handler(Navigator):
         if not could_answer and parse.intent in NOT_ROUTABLE:
             return False  # "ok", "hola" at a question: ask it again
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
-        threshold = engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
+        threshold = (
+            engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
+        )
         if (could_answer and parse.confidence < threshold) or parse.margin < engine.clarify_margin:
             return False
         if not engine.trusts(parse.intent, parse.confidence):
@@ -382,8 +415,15 @@ class Handler(Navigator):
         self.capture(step.entities, text)
         self.note_problems(step.problems)
         town = self.state["slots"].get(step.entities.get("town", ""))
-        if town and step.slot and "employer" not in step.entities and isinstance(self.state["slots"].get(step.slot), str):
-            self.state["slots"][step.slot] = story.without_place(self.state["slots"][step.slot], town) or None
+        if (
+            town
+            and step.slot
+            and "employer" not in step.entities
+            and isinstance(self.state["slots"].get(step.slot), str)
+        ):
+            self.state["slots"][step.slot] = (
+                story.without_place(self.state["slots"][step.slot], town) or None
+            )
 
     # -- nothing is waiting -----------------------------------------------------------------
 
@@ -391,8 +431,12 @@ class Handler(Navigator):
         parse, st = self.parse, self.state
         route = self.engine.route(parse.intent)
         if self.new_session and st["parked"]:
-            if (route is not None and route != "menu" and parse.margin >= self.engine.clarify_margin
-                    and self.engine.trusts(parse.intent, parse.confidence)):
+            if (
+                route is not None
+                and route != "menu"
+                and parse.margin >= self.engine.clarify_margin
+                and self.engine.trusts(parse.intent, parse.confidence)
+            ):
                 st["stack"].append({**st["parked"], "auto": False})
                 st["parked"] = None
                 self.start_flow(route)
@@ -410,8 +454,11 @@ class Handler(Navigator):
         """Act on what the NLU made of a message that answers no question; False if nothing."""
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
-        confident = (route is not None and parse.margin >= engine.clarify_margin
-                     and engine.trusts(parse.intent, parse.confidence))
+        confident = (
+            route is not None
+            and parse.margin >= engine.clarify_margin
+            and engine.trusts(parse.intent, parse.confidence)
+        )
         if self.emergency and (self.safety_first() or not (confident and route != "menu")):
             self.interrupt("emergency")
         elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
@@ -485,4 +532,8 @@ class Handler(Navigator):
         if st["lang_offered"] or len(words(text)) < OFFER_WORDS:
             return
         st["lang_offered"] = True
-        self.say(Reply("lang.offer", {"language": other}, formats={"language": "language"}, language=other))
+        self.say(
+            Reply(
+                "lang.offer", {"language": other}, formats={"language": "language"}, language=other
+            )
+        )

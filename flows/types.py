@@ -50,7 +50,9 @@ class Reply:
         return {
             "msgid": self.msgid,
             "params": dict(self.params),
-            "options": [{"key": o.key, "msgid": o.msgid, "params": dict(o.params)} for o in self.options],
+            "options": [
+                {"key": o.key, "msgid": o.msgid, "params": dict(o.params)} for o in self.options
+            ],
             "formats": dict(self.formats),
             "language": self.language,
         }

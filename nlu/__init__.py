@@ -84,8 +84,12 @@ DEFAULT_THRESHOLD = 0.10
 
 
 class Interpreter(Protocol):
-    def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict[str, Any] | None = None) -> dict[str, Any]: ...
+    def parse(
+        self,
+        text: str,
+        language_hint: str | None = None,
+        context: Context | dict[str, Any] | None = None,
+    ) -> dict[str, Any]: ...
 
 
 _lock = threading.Lock()
@@ -93,8 +97,11 @@ _trained: dict[tuple[str, str], EmbeddedInterpreter] = {}
 
 
 def embedded_interpreter(
-    data_dir: str | Path = DATA_DIR, model_path: str | Path | None = None, *,
-    cache_dir: str | Path | None = None, progress: Callable[[str], object] | None = None,
+    data_dir: str | Path = DATA_DIR,
+    model_path: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> EmbeddedInterpreter:
     """The embedded interpreter for ``data_dir``, made once per process: loaded from
     ``model_path`` when that file was saved by ``nlu train`` from the same data, else from the
@@ -107,8 +114,13 @@ def embedded_interpreter(
         return _trained[key]
 
 
-def _load_or_train(data: TrainingData, data_dir: str | Path, model_path: str | Path | None,
-                   cache_dir: str | Path | None, progress: Callable[[str], object] | None) -> EmbeddedInterpreter:
+def _load_or_train(
+    data: TrainingData,
+    data_dir: str | Path,
+    model_path: str | Path | None,
+    cache_dir: str | Path | None,
+    progress: Callable[[str], object] | None,
+) -> EmbeddedInterpreter:
     if model_path is not None and Path(model_path).exists():
         try:
             return EmbeddedInterpreter.load(model_path, data)
@@ -121,8 +133,13 @@ def _load_or_train(data: TrainingData, data_dir: str | Path, model_path: str | P
     if cache_dir is None:
         return train()
     return model_cache.load_or_build(
-        Path(cache_dir) / f"intents-{model_cache.source_key(data_dir)}.npz", "intent classifier",
-        train, EmbeddedInterpreter.save, lambda path: EmbeddedInterpreter.load(path, data), progress)
+        Path(cache_dir) / f"intents-{model_cache.source_key(data_dir)}.npz",
+        "intent classifier",
+        train,
+        EmbeddedInterpreter.save,
+        lambda path: EmbeddedInterpreter.load(path, data),
+        progress,
+    )
 
 
 def get_interpreter(
@@ -150,7 +167,9 @@ def get_interpreter(
         from nlu.rasa import RasaInterpreter
 
         return RasaInterpreter(
-            rasa_url or "http://127.0.0.1:5005", fallback=embedded, timeout=rasa_timeout,
+            rasa_url or "http://127.0.0.1:5005",
+            fallback=embedded,
+            timeout=rasa_timeout,
             threshold=threshold,
         )
     raise NLUError(f"unknown NLU backend {backend!r}: expected 'embedded' or 'rasa'")

@@ -31,14 +31,19 @@ class LogisticRegression:
         self.classes: list[str] = []
         self.weights = np.zeros((0, 0), dtype=np.float32)
 
-    def fit(self, x: SparseRows, labels: Sequence[str],
-            weights: Sequence[float] | None = None) -> LogisticRegression:
+    def fit(
+        self, x: SparseRows, labels: Sequence[str], weights: Sequence[float] | None = None
+    ) -> LogisticRegression:
         """Fit on rows ``x``; ``weights`` makes some examples count more (rare, costly classes)."""
         self.classes = sorted(set(labels))
         index = {name: i for i, name in enumerate(self.classes)}
         y = np.zeros((x.n_rows, len(self.classes)), dtype=np.float32)
         y[np.arange(x.n_rows), [index[label] for label in labels]] = 1.0
-        w_rows = np.ones((x.n_rows, 1), np.float32) if weights is None else np.asarray(weights, np.float32)[:, None]
+        w_rows = (
+            np.ones((x.n_rows, 1), np.float32)
+            if weights is None
+            else np.asarray(weights, np.float32)[:, None]
+        )
         total = float(w_rows.sum())
         penalty = np.full((x.n_cols, 1), self.l2)
         penalty[0] = 0.0
@@ -46,7 +51,9 @@ class LogisticRegression:
         def loss_and_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
             # The sparse products run in float32 (half the memory traffic); L-BFGS keeps float64.
             probs = softmax(x.dot(w.astype(np.float32)))
-            loss = -np.sum(w_rows * y * np.log(probs + 1e-12)) / total + 0.5 * np.sum(penalty * w * w)
+            loss = -np.sum(w_rows * y * np.log(probs + 1e-12)) / total + 0.5 * np.sum(
+                penalty * w * w
+            )
             grad = x.tdot((w_rows * (probs - y)).astype(np.float32)) / total + penalty * w
             return float(loss), grad
 
@@ -62,7 +69,13 @@ class LogisticRegression:
         return softmax(x.dot(self.weights))
 
 
-def _lbfgs(func: Callable[[np.ndarray], tuple[float, np.ndarray]], w: np.ndarray, max_iter: int, memory: int, tol: float = 1e-5) -> np.ndarray:
+def _lbfgs(
+    func: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    w: np.ndarray,
+    max_iter: int,
+    memory: int,
+    tol: float = 1e-5,
+) -> np.ndarray:
     """Minimize a smooth convex function with limited-memory BFGS and Armijo backtracking."""
     loss, grad = func(w)
     s_hist: list[np.ndarray] = []

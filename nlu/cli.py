@@ -171,8 +171,12 @@ def evaluate(data_path: Path, test_file: Path | None, folds: int, errors: int) -
     show_default=True,
     help="JSON lines with text, intent, confidence, language.",
 )
-@click.option("--database", "from_database", is_flag=True,
-              help="Read the bot's review queue (nlu_review table) instead of JSON lines.")
+@click.option(
+    "--database",
+    "from_database",
+    is_flag=True,
+    help="Read the bot's review queue (nlu_review table) instead of JSON lines.",
+)
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
 @click.pass_context
 def review(ctx: click.Context, source: TextIO, from_database: bool, output: TextIO) -> None:
@@ -180,7 +184,9 @@ def review(ctx: click.Context, source: TextIO, from_database: bool, output: Text
     if from_database:
         load = (ctx.find_root().obj or {}).get("review_records")  # given by `puente` (bot.cli)
         if load is None:
-            raise click.UsageError("--database reads the bot's queue: run `puente nlu review --database`")
+            raise click.UsageError(
+                "--database reads the bot's queue: run `puente nlu review --database`"
+            )
         records = load()
     else:
         records = [json.loads(line) for line in source if line.strip()]

@@ -39,8 +39,10 @@ class Context:
             return value
         if isinstance(value, Mapping):
             slots = value.get("slots")
-            return cls(topic=value.get("topic") if isinstance(value.get("topic"), str) else None,
-                       slots=dict(slots) if isinstance(slots, Mapping) else {})
+            return cls(
+                topic=value.get("topic") if isinstance(value.get("topic"), str) else None,
+                slots=dict(slots) if isinstance(slots, Mapping) else {},
+            )
         return None
 
 
@@ -67,7 +69,7 @@ def _is_follow_up(parse: dict[str, Any], top: dict[str, Any], topic: str) -> boo
     text = parse.get("text") or ""
     rest, cursor = [], 0
     for entity in sorted(slots, key=lambda e: e.get("start", 0)):
-        rest.append(text[cursor:entity.get("start", cursor)])
+        rest.append(text[cursor : entity.get("start", cursor)])
         cursor = max(cursor, entity.get("end", cursor))
     rest.append(text[cursor:])
     others = tokens(" ".join(rest))

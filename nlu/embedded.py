@@ -111,8 +111,12 @@ class EmbeddedInterpreter:
         )
 
     # ------------------------------------------------------------------ parsing
-    def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict[str, Any] | None = None) -> dict[str, Any]:
+    def parse(
+        self,
+        text: str,
+        language_hint: str | None = None,
+        context: Context | dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         try:
@@ -149,7 +153,13 @@ class EmbeddedInterpreter:
         best = int(np.argmax(probs))
         return self.classifier.classes[best], float(probs[best])
 
-    def _result(self, text: str, ranking: list[dict[str, Any]], entities: list[dict[str, Any]], language: str) -> dict[str, Any]:
+    def _result(
+        self,
+        text: str,
+        ranking: list[dict[str, Any]],
+        entities: list[dict[str, Any]],
+        language: str,
+    ) -> dict[str, Any]:
         if not ranking or ranking[0]["confidence"] < self.threshold:
             # As Rasa's FallbackClassifier: nlu_fallback on top, the real ranking kept below.
             top = {"name": FALLBACK, "confidence": self.threshold if ranking else 1.0}

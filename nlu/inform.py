@@ -27,24 +27,40 @@ SHORT_MIN_WORDS = 2
 SHORT_MIN_CONFIDENCE = 0.45
 SHORT_NEVER = frozenset({"emergency", "report_abuse"})
 #: Topics a message can ask about alongside its place.
-TOPICS = frozenset({
-    "ask_wages", "ask_hours", "ask_housing", "ask_health", "ask_permit", "ask_fees", "ask_documents",
-    "ask_safety", "ask_retaliation", "ask_injury", "ask_sick", "report_abuse", "emergency",
-})
+TOPICS = frozenset(
+    {
+        "ask_wages",
+        "ask_hours",
+        "ask_housing",
+        "ask_health",
+        "ask_permit",
+        "ask_fees",
+        "ask_documents",
+        "ask_safety",
+        "ask_retaliation",
+        "ask_injury",
+        "ask_sick",
+        "report_abuse",
+        "emergency",
+    }
+)
 
 
 def without_slots(text: str, entities: list[dict[str, Any]]) -> str:
     """``text`` with the province and sector mentions cut out."""
     pieces, cursor = [], 0
-    for entity in sorted((e for e in entities if e.get("entity") in SLOT_ENTITIES),
-                         key=lambda e: e.get("start", 0)):
-        pieces.append(text[cursor:entity.get("start", cursor)])
+    for entity in sorted(
+        (e for e in entities if e.get("entity") in SLOT_ENTITIES), key=lambda e: e.get("start", 0)
+    ):
+        pieces.append(text[cursor : entity.get("start", cursor)])
         cursor = max(cursor, entity.get("end", cursor))
     pieces.append(text[cursor:])
     return " ".join(pieces)
 
 
-def read_past_slots(result: dict[str, Any], classify: Callable[[str], tuple[str, float]]) -> dict[str, Any]:
+def read_past_slots(
+    result: dict[str, Any], classify: Callable[[str], tuple[str, float]]
+) -> dict[str, Any]:
     """``result`` with its intent replaced by the topic of the words around the slot, when
     `inform` won but those words ask something (a new dict; the input is not changed)."""
     ranking = result.get("intent_ranking") or []
@@ -56,8 +72,11 @@ def read_past_slots(result: dict[str, Any], classify: Callable[[str], tuple[str,
         return result
     intent, confidence = classify(rest)
     short = n < MIN_OTHER_WORDS
-    if (intent not in TOPICS or confidence < (SHORT_MIN_CONFIDENCE if short else MIN_CONFIDENCE)
-            or (short and intent in SHORT_NEVER)):
+    if (
+        intent not in TOPICS
+        or confidence < (SHORT_MIN_CONFIDENCE if short else MIN_CONFIDENCE)
+        or (short and intent in SHORT_NEVER)
+    ):
         return result
     # `inform` leaves the ranking: the message is not only a place, so it is no rival of the topic.
     top = {"name": intent, "confidence": max(confidence, ranking[0]["confidence"])}

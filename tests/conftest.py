@@ -29,8 +29,10 @@ from tests.support.webhooks import inbound_params, signed_webhook_post
 
 PG_URL = os.environ.get("PUENTE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 #: The Redis server tests flush a database of: one per pytest-xdist process (15, 14, ...).
-REDIS_URL = (os.environ.get("PUENTE_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
-             + f"/{15 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:])}")
+REDIS_URL = (
+    os.environ.get("PUENTE_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
+    + f"/{15 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:])}"
+)
 SECRET = "test-secret-key-for-puente-tests-only-0123456789"
 BOT_SMS = "+15550109999"
 BOT_WHATSAPP = "whatsapp:+15550108888"
@@ -39,21 +41,44 @@ PUBLIC_URL = "http://localhost"
 
 #: Fixtures that reach a database, a server or a browser: a test using one (even through another
 #: fixture) is an integration test.
-SERVICE_FIXTURES = frozenset({
-    "database_url", "sqlite_url", "redis_url", "twilio_server", "mail", "private_redis",
-    "private_postgres", "chromium", "rasa_server", "broken_rasa",
-})
+SERVICE_FIXTURES = frozenset(
+    {
+        "database_url",
+        "sqlite_url",
+        "redis_url",
+        "twilio_server",
+        "mail",
+        "private_redis",
+        "private_postgres",
+        "chromium",
+        "rasa_server",
+        "broken_rasa",
+    }
+)
 #: Names whose presence in a test module makes all of its tests integration tests: they start
 #: processes or reach PostgreSQL and Redis without a fixture.
-SERVICE_NAMES = frozenset({
-    "subprocess", "PG_URL", "REDIS_URL", "fresh_postgres_schema", "TwilioServer", "RedisServer",
-    "PostgresCluster", "PuenteProcess", "sync_playwright",
-})
+SERVICE_NAMES = frozenset(
+    {
+        "subprocess",
+        "PG_URL",
+        "REDIS_URL",
+        "fresh_postgres_schema",
+        "TwilioServer",
+        "RedisServer",
+        "PostgresCluster",
+        "PuenteProcess",
+        "sync_playwright",
+    }
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "unit: no database, server, subprocess or browser (set by rule)")
-    config.addinivalue_line("markers", "integration: reaches a database, a server, a process or a browser")
+    config.addinivalue_line(
+        "markers", "unit: no database, server, subprocess or browser (set by rule)"
+    )
+    config.addinivalue_line(
+        "markers", "integration: reaches a database, a server, a process or a browser"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -142,7 +167,9 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-def make_settings(tmp_path: Path, database_url: str, twilio: TwilioServer | None = None, **overrides) -> Settings:
+def make_settings(
+    tmp_path: Path, database_url: str, twilio: TwilioServer | None = None, **overrides
+) -> Settings:
     """Settings for a test: the given database, a fixed secret, Twilio pointed at the fake server."""
     values = {
         "database_url": database_url,
@@ -179,8 +206,15 @@ class Bot:
     def client(self):
         return self.app.test_client()
 
-    def send(self, body: str, *, sender: str = "+15195550101", to: str | None = None,
-             sid: str | None = None, **extra) -> object:
+    def send(
+        self,
+        body: str,
+        *,
+        sender: str = "+15195550101",
+        to: str | None = None,
+        sid: str | None = None,
+        **extra,
+    ) -> object:
         to = to or (BOT_WHATSAPP if sender.startswith("whatsapp:") else BOT_SMS)
         params = inbound_params(sender, to, body, sid, **extra)
         if self.twilio is not None:

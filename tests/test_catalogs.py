@@ -32,7 +32,9 @@ LANGUAGES = ("es", "tl", "en")
 SMS_BUDGET = 3  # segments (config `sms.segment_budget` default)
 
 # A North American number (1-800-555-0100, 800 555 0100, (800) 555-0100) or an N11 line (911).
-PHONE = re.compile(r"(?<![\d-])(?:1[-. ]?)?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}(?![\d-])|(?<!\d)[2-9]11(?!\d)")
+PHONE = re.compile(
+    r"(?<![\d-])(?:1[-. ]?)?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}(?![\d-])|(?<!\d)[2-9]11(?!\d)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,9 @@ def used_msgids() -> set[str]:
         method_map, options_map = parse_mapping_cfg(fh)
     return {
         message
-        for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options_map)
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map
+        )
         if isinstance(message, str)
     }
 
@@ -58,7 +62,9 @@ def test_extraction_finds_the_flows_code_and_runtime_ids(used_msgids):
     assert {"language.es", "language.tl", "language.en", "reprompt.choice"} <= used_msgids
 
 
-def test_every_message_the_bot_can_send_has_a_non_empty_es_tl_and_en_translation(catalogs, used_msgids):
+def test_every_message_the_bot_can_send_has_a_non_empty_es_tl_and_en_translation(
+    catalogs, used_msgids
+):
     missing = {
         lang: sorted(m for m in used_msgids if not catalogs.text(lang, m)) for lang in LANGUAGES
     }
@@ -100,20 +106,32 @@ def test_every_phone_number_in_a_translation_is_a_vetted_line():
 
 def test_the_phone_pattern_recognizes_the_usual_ways_of_writing_a_number():
     text = "Call 911, 1-866-602-9448, 1 866 602 9448, (867) 667-5944 or 866.602.9448; 2026-11-25 is a date."
-    assert PHONE.findall(text) == ["911", "1-866-602-9448", "1 866 602 9448", "(867) 667-5944", "866.602.9448"]
+    assert PHONE.findall(text) == [
+        "911",
+        "1-866-602-9448",
+        "1 866 602 9448",
+        "(867) 667-5944",
+        "866.602.9448",
+    ]
 
 
 def test_messages_stating_facts_cite_their_source_in_translator_comments(catalogs):
     sources = yaml.safe_load((LOCALES / "sources.yaml").read_text(encoding="utf-8"))
     stating = [
-        m for m in catalogs.messages["en"]
-        if PHONE.search(catalogs.text("en", m)) or re.search(r"\{(\w+_line|office_\w+|wage|wcb_name)\}", catalogs.text("en", m))
+        m
+        for m in catalogs.messages["en"]
+        if PHONE.search(catalogs.text("en", m))
+        or re.search(r"\{(\w+_line|office_\w+|wage|wcb_name)\}", catalogs.text("en", m))
     ]
     assert stating, "no fact-stating message found"
-    uncited = [m for m in stating if not any(c.startswith("fact:") for c in catalogs.comments.get(m, ()))]
+    uncited = [
+        m for m in stating if not any(c.startswith("fact:") for c in catalogs.comments.get(m, ()))
+    ]
     assert uncited == []
     cited = {f for entry in sources["messages"].values() if entry for f in entry.get("facts") or ()}
-    assert cited <= set(sources["facts"]), "every cited fact needs its source in sources.yaml `facts`"
+    assert cited <= set(sources["facts"]), (
+        "every cited fact needs its source in sources.yaml `facts`"
+    )
     for fact, source in sources["facts"].items():
         assert "http" in source or "flows/facts.yaml" in source, f"{fact} has no source"
 
@@ -146,6 +164,7 @@ def test_cited_fact_ids_exist_in_the_shared_facts():
 
 
 # --- every rights answer, for every province, within the SMS budget -----------------------------
+
 
 def topic_messages() -> list[tuple[str, str, Message]]:
     """(flow, step, message) for every message a rights topic says or asks."""
@@ -183,7 +202,17 @@ def facts() -> Facts:
 
 def test_every_ask_intent_has_a_topic_flow():
     engine = flows.load_engine()
-    for topic in ("wages", "hours", "housing", "health", "permit", "fees", "documents", "safety", "retaliation"):
+    for topic in (
+        "wages",
+        "hours",
+        "housing",
+        "health",
+        "permit",
+        "fees",
+        "documents",
+        "safety",
+        "retaliation",
+    ):
         assert engine.route(f"ask_{topic}") == f"topic.{topic}"
 
 
@@ -195,7 +224,9 @@ def test_every_topic_answer_fits_the_sms_budget_in_every_province(language, fact
         for province in (*PROVINCES, None):
             msgid, params, formats = resolve(message, province, facts)
             # As a worker's SMS carries it: the default settings transliterate to GSM-7.
-            text = prepare(tr.render(msgid, params, formats), "sms", transliterate=SmsSettings().transliterate)
+            text = prepare(
+                tr.render(msgid, params, formats), "sms", transliterate=SmsSettings().transliterate
+            )
             if count_segments(text) > SMS_BUDGET:
                 over.append((flow_id, step_id, province, msgid, count_segments(text), len(text)))
     assert over == []

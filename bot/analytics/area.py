@@ -3,4 +3,6 @@
 from bot.analytics import events, views
 from bot.conversation.areas import Area
 
-AREA = Area("analytics", handlers=(events.HANDLERS,), turn_hooks=(events.on_turn,), blueprint=views.bp)
+AREA = Area(
+    "analytics", handlers=(events.HANDLERS,), turn_hooks=(events.on_turn,), blueprint=views.bp
+)

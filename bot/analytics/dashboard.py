@@ -22,8 +22,12 @@ from bot.errors import PuenteError
 FILTER_DIMS = ("province", "language", "sector", "channel")
 #: The flow whose ends the reports section shows beside the reports filed (flows/report.yaml).
 REPORT_FLOW = "report"
-_ALLOWED = {"province": set(labels.PROVINCES), "language": set(labels.LANGUAGES),
-            "sector": set(labels.SECTORS) | {labels.UNKNOWN}, "channel": set(labels.CHANNELS)}
+_ALLOWED = {
+    "province": set(labels.PROVINCES),
+    "language": set(labels.LANGUAGES),
+    "sector": set(labels.SECTORS) | {labels.UNKNOWN},
+    "channel": set(labels.CHANNELS),
+}
 
 
 class MonthError(PuenteError):
@@ -37,8 +41,10 @@ def parse_month(text: str, *, today: date | None = None) -> str:
         raise MonthError(f"month must be written YYYY-MM, e.g. 2026-10 (got {text!r})")
     today = today or datetime.now(UTC).date()
     if text > today.strftime("%Y-%m"):
-        raise MonthError(f"{text} has not begun yet (today is {today.isoformat()}): "
-                         "there is nothing to report for a future month")
+        raise MonthError(
+            f"{text} has not begun yet (today is {today.isoformat()}): "
+            "there is nothing to report for a future month"
+        )
     return text
 
 
@@ -70,7 +76,12 @@ class Filters:
     @classmethod
     def from_args(cls, args: dict) -> Filters:
         """Filters from a query string; unknown values are ignored rather than trusted."""
-        return cls(**{dim: (args.get(dim) if args.get(dim) in _ALLOWED[dim] else None) for dim in FILTER_DIMS})
+        return cls(
+            **{
+                dim: (args.get(dim) if args.get(dim) in _ALLOWED[dim] else None)
+                for dim in FILTER_DIMS
+            }
+        )
 
     def as_dict(self) -> dict[str, str]:
         return {dim: getattr(self, dim) for dim in FILTER_DIMS if getattr(self, dim)}
@@ -120,14 +131,24 @@ class MonthReport:
 
     @property
     def tables(self) -> list[Table]:
-        return [table for section in self.sections for table in section.tables] + [self.headline_table]
+        return [table for section in self.sections for table in section.tables] + [
+            self.headline_table
+        ]
 
     @property
     def headline_table(self) -> Table:
-        rows = [(h.key, h.label, [h.cell, h.change or sup.hidden()]) for s in self.sections for h in s.headlines]
+        rows = [
+            (h.key, h.label, [h.cell, h.change or sup.hidden()])
+            for s in self.sections
+            for h in s.headlines
+        ]
         words = self.words
-        return Table("headlines", words("analytics.table.headlines"),
-                     [words("analytics.column.this_month"), words("analytics.column.change")], rows)
+        return Table(
+            "headlines",
+            words("analytics.table.headlines"),
+            [words("analytics.column.this_month"), words("analytics.column.change")],
+            rows,
+        )
 
 
 class _Figures:
@@ -152,18 +173,31 @@ class _Figures:
 
     def hours(self, month: str, q: float, **coords: str | None) -> Cell:
         wanted = {**self.filters.as_dict(), **{k: v for k, v in coords.items() if v}}
-        values = [v for key, vs in self.counts.values.get("ack_hours", {}).get(month, {}).items()
-                  if _matches(key, wanted) for v in vs]
+        values = [
+            v
+            for key, vs in self.counts.values.get("ack_hours", {}).get(month, {}).items()
+            if _matches(key, wanted)
+            for v in vs
+        ]
         return sup.statistic(indicators.quantile(values, q), len(values), self.k)
 
 
 def _matches(key: indicators.Coords, wanted: dict[str, str]) -> bool:
-    return all((key[indicators.DIMS.index(dim)] or "unknown") == value for dim, value in wanted.items())
+    return all(
+        (key[indicators.DIMS.index(dim)] or "unknown") == value for dim, value in wanted.items()
+    )
 
 
-def build(session: Session, month: str, *, k: int = 5, trend_months: int = 12,
-          filters: Filters | None = None, today: date | None = None,
-          words: labels.Words | None = None) -> MonthReport:
+def build(
+    session: Session,
+    month: str,
+    *,
+    k: int = 5,
+    trend_months: int = 12,
+    filters: Filters | None = None,
+    today: date | None = None,
+    words: labels.Words | None = None,
+) -> MonthReport:
     """The month's report (the month must already be checked with :func:`parse_month`), in the
     language of ``words`` (English by default)."""
     filters, words = filters or Filters(), words or labels.Words()
@@ -173,9 +207,16 @@ def build(session: Session, month: str, *, k: int = 5, trend_months: int = 12,
     today = today or datetime.now(UTC).date()
     empty = not indicators.has_data(session, month)
     sections = builder.sections
-    return MonthReport(month, filters, k, empty, month == today.strftime("%Y-%m"), sections,
-                       builder.summary(empty), words)
-
+    return MonthReport(
+        month,
+        filters,
+        k,
+        empty,
+        month == today.strftime("%Y-%m"),
+        sections,
+        builder.summary(empty),
+        words,
+    )
 
 
 class _Builder:
@@ -183,12 +224,26 @@ class _Builder:
     ``analytics.headline.<key>``, a section ``analytics.section.<key>`` and its ``analytics.intro.<key>``,
     a column ``analytics.column.<measure>``, a table ``analytics.table.<key>``."""
 
-    def __init__(self, figures: _Figures, month: str, months: list[str], filters: Filters, words: labels.Words):
-        self.f, self.month, self.months, self.filters, self.w = figures, month, months, filters, words
+    def __init__(
+        self,
+        figures: _Figures,
+        month: str,
+        months: list[str],
+        filters: Filters,
+        words: labels.Words,
+    ):
+        self.f, self.month, self.months, self.filters, self.w = (
+            figures,
+            month,
+            months,
+            filters,
+            words,
+        )
         self.previous = months[-2]
 
-    def headline(self, key: str, measure: str | None = None, *, trend: bool = False,
-                 **coords: str) -> Headline:
+    def headline(
+        self, key: str, measure: str | None = None, *, trend: bool = False, **coords: str
+    ) -> Headline:
         """A headline figure: ``measure`` (``key`` by default), for ``coords`` (e.g. one flow)."""
         measure = measure or key
         cell = self.f.cell(measure, self.month, **coords)
@@ -196,12 +251,28 @@ class _Builder:
         series = [(m, self.f.cell(measure, m, **coords)) for m in self.months] if trend else []
         return Headline(key, self.w(f"analytics.headline.{key}"), cell, change, series)
 
-    def section(self, key: str, headlines: list[Headline], tables: list[Table | None], **params: str) -> Section:
-        return Section(key, self.w(f"analytics.section.{key}"), self.w(f"analytics.intro.{key}", **params),
-                       headlines, [t for t in tables if t is not None])
+    def section(
+        self, key: str, headlines: list[Headline], tables: list[Table | None], **params: str
+    ) -> Section:
+        return Section(
+            key,
+            self.w(f"analytics.section.{key}"),
+            self.w(f"analytics.intro.{key}", **params),
+            headlines,
+            [t for t in tables if t is not None],
+        )
 
-    def by(self, key: str, dim: str, measures: list[str], *, name=None, title: str | None = None,
-           note: bool = False, extra=None) -> Table | None:
+    def by(
+        self,
+        key: str,
+        dim: str,
+        measures: list[str],
+        *,
+        name=None,
+        title: str | None = None,
+        note: bool = False,
+        extra=None,
+    ) -> Table | None:
         """A table of several measures broken down by one dimension (none for a filtered one)."""
         if dim != "subject" and getattr(self.filters, dim):
             return None
@@ -215,80 +286,151 @@ class _Builder:
             if extra:
                 cells += extra(code)
             rows.append((code, name(code), cells))
-        columns = [self.w(f"analytics.column.{measure}") for measure in measures] + (extra.columns if extra else [])
-        return Table(key, title or self.w(f"analytics.table.{key}"), columns, rows,
-                     self.w(f"analytics.note.{key}") if note else "")
+        columns = [self.w(f"analytics.column.{measure}") for measure in measures] + (
+            extra.columns if extra else []
+        )
+        return Table(
+            key,
+            title or self.w(f"analytics.table.{key}"),
+            columns,
+            rows,
+            self.w(f"analytics.note.{key}") if note else "",
+        )
 
     def by_dimensions(self, prefix: str, measures: list[str], extra=None) -> list[Table | None]:
         """One table per dimension: "<what> by province", "... by language" ..."""
         what = self.w(f"analytics.what.{prefix}")
-        return [self.by(f"{prefix}_by_{dim}", dim, measures, extra=extra and extra(dim),
-                        title=self.w("analytics.table.by", what=what, dimension=self.w.dimension(dim).lower()))
-                for dim in FILTER_DIMS]
+        return [
+            self.by(
+                f"{prefix}_by_{dim}",
+                dim,
+                measures,
+                extra=extra and extra(dim),
+                title=self.w(
+                    "analytics.table.by", what=what, dimension=self.w.dimension(dim).lower()
+                ),
+            )
+            for dim in FILTER_DIMS
+        ]
 
     @cached_property
     def sections(self) -> list[Section]:
-        return [self.reach(), self.knowledge(), self.reports(), self.referrals(), self.dropoff(),
-                self.coverage(), self.safety()]
+        return [
+            self.reach(),
+            self.knowledge(),
+            self.reports(),
+            self.referrals(),
+            self.dropoff(),
+            self.coverage(),
+            self.safety(),
+        ]
 
     def reach(self) -> Section:
-        return self.section("reach", [self.headline("workers", trend=True), self.headline("conversations")],
-                            self.by_dimensions("reach", ["workers", "conversations"]))
+        return self.section(
+            "reach",
+            [self.headline("workers", trend=True), self.headline("conversations")],
+            self.by_dimensions("reach", ["workers", "conversations"]),
+        )
 
     def knowledge(self) -> Section:
         measures = ["topics_asked", "topics_answered"]
         topics = self.by("knowledge_by_topic", "subject", measures, name=self.w.topic, note=True)
-        return self.section("knowledge", [self.headline("topics_answered", trend=True),
-                                          self.headline("topics_asked")],
-                            [topics, *self.by_dimensions("knowledge", measures)])
+        return self.section(
+            "knowledge",
+            [self.headline("topics_answered", trend=True), self.headline("topics_asked")],
+            [topics, *self.by_dimensions("knowledge", measures)],
+        )
 
     def reports(self) -> Section:
-        types = self.by("reports_by_type", "subject", ["report_types"], name=self.w.abuse, note=True)
+        types = self.by(
+            "reports_by_type", "subject", ["report_types"], name=self.w.abuse, note=True
+        )
         # A report the worker cancelled at the summary, or left and dropped, is not a report
         # filed: the report flow's own ends, counted apart.
-        headlines = [self.headline("reports", trend=True),
-                     self.headline("reports_cancelled", "flows_cancelled", subject=REPORT_FLOW),
-                     self.headline("reports_abandoned", "flows_abandoned", subject=REPORT_FLOW)]
-        return self.section("reports", headlines, [types, *self.by_dimensions("reports", ["reports"])])
+        headlines = [
+            self.headline("reports", trend=True),
+            self.headline("reports_cancelled", "flows_cancelled", subject=REPORT_FLOW),
+            self.headline("reports_abandoned", "flows_abandoned", subject=REPORT_FLOW),
+        ]
+        return self.section(
+            "reports", headlines, [types, *self.by_dimensions("reports", ["reports"])]
+        )
 
     def referrals(self) -> Section:
         m, f = self.month, self.f
 
         def timing(code: str | None = None, dim: str | None = None) -> list[Cell]:
             coords = {dim: code} if dim else {}
-            return [sup.share(f.cell("acknowledged_in_time", m, **coords), f.cell("referrals_sent", m, **coords), f.k),
-                    f.hours(m, 0.5, **coords), f.hours(m, 0.9, **coords)]
+            return [
+                sup.share(
+                    f.cell("acknowledged_in_time", m, **coords),
+                    f.cell("referrals_sent", m, **coords),
+                    f.k,
+                ),
+                f.hours(m, 0.5, **coords),
+                f.hours(m, 0.9, **coords),
+            ]
 
-        headlines = [self.headline("referrals_sent", trend=True), self.headline("referrals_acknowledged"),
-                     self.headline("referrals_accepted"), self.headline("referrals_declined")]
+        headlines = [
+            self.headline("referrals_sent", trend=True),
+            self.headline("referrals_acknowledged"),
+            self.headline("referrals_accepted"),
+            self.headline("referrals_declined"),
+        ]
         share, median, p90 = timing()
-        headlines += [Headline(key, self.w(f"analytics.headline.{key}"), cell)
-                      for key, cell in (("ack_48h", share), ("ack_median", median), ("ack_p90", p90))]
-        outcomes = self.by("referral_outcomes", "subject", ["referrals_closed"], name=self.w.outcome)
-        columns = [self.w(f"analytics.column.{c}") for c in ("within_48h", "median_hours", "p90_hours")]
-        tables = self.by_dimensions("referrals", ["referrals_sent", "referrals_acknowledged"],
-                                    extra=lambda dim: _Extra(lambda code: timing(code, dim), columns))
+        headlines += [
+            Headline(key, self.w(f"analytics.headline.{key}"), cell)
+            for key, cell in (("ack_48h", share), ("ack_median", median), ("ack_p90", p90))
+        ]
+        outcomes = self.by(
+            "referral_outcomes", "subject", ["referrals_closed"], name=self.w.outcome
+        )
+        columns = [
+            self.w(f"analytics.column.{c}") for c in ("within_48h", "median_hours", "p90_hours")
+        ]
+        tables = self.by_dimensions(
+            "referrals",
+            ["referrals_sent", "referrals_acknowledged"],
+            extra=lambda dim: _Extra(lambda code: timing(code, dim), columns),
+        )
         return self.section("referrals", headlines, [outcomes, *tables], month=self.w.month(m))
 
     def dropoff(self) -> Section:
-        flows = self.by("flows", "subject", ["flows_completed", "flows_cancelled", "flows_abandoned"],
-                        name=self.w.flow)
+        flows = self.by(
+            "flows",
+            "subject",
+            ["flows_completed", "flows_cancelled", "flows_abandoned"],
+            name=self.w.flow,
+        )
         steps = self.by("abandoned_steps", "subject", ["abandoned_at"], name=self.w.step)
         return self.section("dropoff", [], [flows, steps])
 
     def coverage(self) -> Section:
         gaps = self.by("coverage_gaps", "subject", ["gaps"], name=self.w.gap)
-        return self.section("coverage", [self.headline("cases_routed"), self.headline("fallback_used"),
-                                         self.headline("unmatched")],
-                            [gaps, *self.by_dimensions("coverage", ["cases_routed", "fallback_used", "unmatched"])])
+        return self.section(
+            "coverage",
+            [
+                self.headline("cases_routed"),
+                self.headline("fallback_used"),
+                self.headline("unmatched"),
+            ],
+            [gaps, *self.by_dimensions("coverage", ["cases_routed", "fallback_used", "unmatched"])],
+        )
 
     def safety(self) -> Section:
         emergencies = self.by("emergencies", "subject", ["emergency"], name=self.w.triage)
         relay = self.by("relay", "subject", ["relay_message"], name=self.w.relay)
-        return self.section("safety", [self.headline("emergency"), self.headline("opt_out"),
-                                       self.headline("erase_data"), self.headline("relay_message"),
-                                       self.headline("employer_alerts")],
-                            [emergencies, relay])
+        return self.section(
+            "safety",
+            [
+                self.headline("emergency"),
+                self.headline("opt_out"),
+                self.headline("erase_data"),
+                self.headline("relay_message"),
+                self.headline("employer_alerts"),
+            ],
+            [emergencies, relay],
+        )
 
     def summary(self, empty: bool) -> list[str]:
         return _summary(self, empty)
@@ -333,18 +475,42 @@ def _summary(b: _Builder, empty: bool) -> list[str]:
     workers = f.cell("workers", m)
     change = sup.difference(workers, f.cell("workers", b.previous))
     reach = {"month": w.month(m), "workers": say("workers"), "conversations": say("conversations")}
-    lines = [w("analytics.summary.reach_change", change=w.figure(change), previous=w.month(b.previous), **reach)
-             if change.shown else w("analytics.summary.reach", **reach)]
+    lines = [
+        w(
+            "analytics.summary.reach_change",
+            change=w.figure(change),
+            previous=w.month(b.previous),
+            **reach,
+        )
+        if change.shown
+        else w("analytics.summary.reach", **reach)
+    ]
     top = _top(b, "topics_answered")
-    lines.append(w("analytics.summary.answers_top", answers=say("topics_answered"), topic=w.topic(top[0]).lower(),
-                   count=w.figure(top[1])) if top else w("analytics.summary.answers", answers=say("topics_answered")))
+    lines.append(
+        w(
+            "analytics.summary.answers_top",
+            answers=say("topics_answered"),
+            topic=w.topic(top[0]).lower(),
+            count=w.figure(top[1]),
+        )
+        if top
+        else w("analytics.summary.answers", answers=say("topics_answered"))
+    )
     top = _top(b, "report_types")
-    lines.append(w("analytics.summary.reports_top", reports=say("reports"), type=w.abuse(top[0]).lower())
-                 if top else w("analytics.summary.reports", reports=say("reports")))
+    lines.append(
+        w("analytics.summary.reports_top", reports=say("reports"), type=w.abuse(top[0]).lower())
+        if top
+        else w("analytics.summary.reports", reports=say("reports"))
+    )
     figures = {h.key: h.cell for s in b.sections if s.key == "referrals" for h in s.headlines}
     share, median = figures["ack_48h"], figures["ack_median"]
-    timing = (w("analytics.summary.timing", share=w.figure(share), median=w.figure(median))
-              if share.shown and median.shown else w("analytics.summary.timing_hidden"))
+    timing = (
+        w("analytics.summary.timing", share=w.figure(share), median=w.figure(median))
+        if share.shown and median.shown
+        else w("analytics.summary.timing_hidden")
+    )
     lines.append(w("analytics.summary.referrals", referrals=say("referrals_sent")) + " " + timing)
-    lines.append(w("analytics.summary.coverage", fallback=say("fallback_used"), unmatched=say("unmatched")))
+    lines.append(
+        w("analytics.summary.coverage", fallback=say("fallback_used"), unmatched=say("unmatched"))
+    )
     return lines

@@ -27,13 +27,29 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Browsers that can print a page to PDF without a display, tried in this order.
-RENDERERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell")
+RENDERERS = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "headless_shell",
+)
 #: The languages a digest is written in: the portal's, from its catalog.
 LANGUAGES = PORTAL_LANGUAGES
 #: Tables the digest shows in full (the dashboard has them all).
-DIGEST_TABLES = ("reach_by_province", "reach_by_language", "knowledge_by_topic", "reports_by_type",
-                 "reports_by_province", "referral_outcomes", "referrals_by_province", "coverage_gaps",
-                 "coverage_by_province", "flows", "abandoned_steps")
+DIGEST_TABLES = (
+    "reach_by_province",
+    "reach_by_language",
+    "knowledge_by_topic",
+    "reports_by_type",
+    "reports_by_province",
+    "referral_outcomes",
+    "referrals_by_province",
+    "coverage_gaps",
+    "coverage_by_province",
+    "flows",
+    "abandoned_steps",
+)
 
 
 class DigestError(PuenteError):
@@ -47,20 +63,50 @@ def _environment() -> Environment:
 def render(report: MonthReport) -> str:
     """The digest as one self-contained HTML page (styles inline, charts as inline SVG)."""
     words = report.words
-    trends = [Markup(charts.line_chart(h.trend, words("analytics.chart.trend", label=h.label),
-                                       month_label=words.short_month, figure=words.figure))
-              for s in report.sections for h in s.headlines if h.trend]
+    trends = [
+        Markup(
+            charts.line_chart(
+                h.trend,
+                words("analytics.chart.trend", label=h.label),
+                month_label=words.short_month,
+                figure=words.figure,
+            )
+        )
+        for s in report.sections
+        for h in s.headlines
+        if h.trend
+    ]
     tables = {t.key: t for t in report.tables}
     chosen = [tables[key] for key in DIGEST_TABLES if key in tables and tables[key].rows]
-    bars = {t.key: Markup(charts.bar_chart([(label, cells[0]) for _, label, cells in t.rows],
-                                           words("analytics.chart.bars", column=t.columns[0], table=t.title),
-                                           limit=10, no_data=words("analytics.no_data"), figure=words.figure))
-            for t in chosen}
-    filters = ", ".join(f"{words.dimension(dim).lower()} {words.value(dim, code)}"
-                        for dim, code in report.filters.as_dict().items())
-    return _environment().get_template("admin/digest.html").render(
-        report=report, w=words, month_name=report.month_name, trends=trends, tables=chosen, bars=bars,
-        filters=filters)
+    bars = {
+        t.key: Markup(
+            charts.bar_chart(
+                [(label, cells[0]) for _, label, cells in t.rows],
+                words("analytics.chart.bars", column=t.columns[0], table=t.title),
+                limit=10,
+                no_data=words("analytics.no_data"),
+                figure=words.figure,
+            )
+        )
+        for t in chosen
+    }
+    filters = ", ".join(
+        f"{words.dimension(dim).lower()} {words.value(dim, code)}"
+        for dim, code in report.filters.as_dict().items()
+    )
+    return (
+        _environment()
+        .get_template("admin/digest.html")
+        .render(
+            report=report,
+            w=words,
+            month_name=report.month_name,
+            trends=trends,
+            tables=chosen,
+            bars=bars,
+            filters=filters,
+        )
+    )
 
 
 def write(report: MonthReport, path: str | Path) -> Path:
@@ -79,17 +125,29 @@ def to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 90) 
     """Print the HTML file to PDF with headless Chromium; DigestError when none is installed."""
     browser = renderer()
     if browser is None:
-        raise DigestError("no PDF renderer found (install Debian's `chromium` package); the HTML digest "
-                          "was written and prints to PDF from any browser")
+        raise DigestError(
+            "no PDF renderer found (install Debian's `chromium` package); the HTML digest "
+            "was written and prints to PDF from any browser"
+        )
     pdf_path = Path(pdf_path).resolve()
     with tempfile.TemporaryDirectory(prefix="puente-pdf-") as profile:
-        command = [browser, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
-                   f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                   f"--print-to-pdf={pdf_path}", Path(html_path).resolve().as_uri()]
+        command = [
+            browser,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            Path(html_path).resolve().as_uri(),
+        ]
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise DigestError(f"{Path(browser).name} did not finish the PDF within {timeout:.0f} s") from None
+            raise DigestError(
+                f"{Path(browser).name} did not finish the PDF within {timeout:.0f} s"
+            ) from None
     if done.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
         raise DigestError(f"{Path(browser).name} could not print the PDF (exit {done.returncode})")
     return pdf_path

@@ -39,14 +39,21 @@ REACH_KINDS = ("conversation_started", "worker_profile")
 PROVINCES = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
 LANGUAGES = frozenset({"es", "tl", "en"})
 CHANNELS = frozenset({"sms", "whatsapp"})
-SECTORS = frozenset({"agriculture", "caregiving", "food_processing", "construction", "hospitality", "other"})
+SECTORS = frozenset(
+    {"agriculture", "caregiving", "food_processing", "construction", "hospitality", "other"}
+)
 #: An identifier from our own YAML or vocabularies: lowercase words joined by . _ - or one ':'.
 _IDENTIFIER = re.compile(r"^[a-z][a-z_.-]{0,40}(:[a-zA-Z_.-]{1,22})?$")
 #: A message counts as a question about a topic only when the NLU is this sure (the engine's own
 #: bar for letting an intent interrupt a flow): menu numbers and answers stay out.
 QUESTION_CONFIDENCE = 0.6
-_STAGES = {"sent": "created_at", "acknowledged": "acknowledged_at", "accepted": "accepted_at",
-           "declined": "closed_at", "closed": "closed_at"}
+_STAGES = {
+    "sent": "created_at",
+    "acknowledged": "acknowledged_at",
+    "accepted": "accepted_at",
+    "declined": "closed_at",
+    "closed": "closed_at",
+}
 
 
 def month_of(moment: datetime) -> str:
@@ -59,7 +66,9 @@ def reach_pseudonym(vault: Any, month: str, address_key: str) -> str:
     return vault.keyed_hash(f"reach-{month}", address_key)
 
 
-def record(session: Session, kind: str, *, at: datetime | None = None, **dims: Any) -> AnalyticsEvent:
+def record(
+    session: Session, kind: str, *, at: datetime | None = None, **dims: Any
+) -> AnalyticsEvent:
     """Add one fact to the caller's transaction.
 
     ``dims``: channel, language, province, sector, subject, step (vocabulary values; anything
@@ -68,8 +77,18 @@ def record(session: Session, kind: str, *, at: datetime | None = None, **dims: A
     """
     if kind not in KINDS:
         raise ValueError(f"unknown analytics kind {kind!r}")
-    unknown = set(dims) - {"channel", "language", "province", "sector", "subject", "step",
-                           "value", "flag", "cohort", "worker"}
+    unknown = set(dims) - {
+        "channel",
+        "language",
+        "province",
+        "sector",
+        "subject",
+        "step",
+        "value",
+        "flag",
+        "cohort",
+        "worker",
+    }
     if unknown:
         raise TypeError(f"unknown analytics dimension(s): {', '.join(sorted(unknown))}")
     event = AnalyticsEvent(
@@ -110,6 +129,7 @@ def _is_month(value: Any) -> bool:
 
 # --- the conversation (effects) -------------------------------------------------------------------
 
+
 def _worker_dims(context: Context) -> dict[str, Any]:
     conversation = context.conversation
     state = conversation.state or {}
@@ -131,8 +151,14 @@ def on_turn(context: Context, turn_effects: list[Effect]) -> None:
     now = utcnow()
     if _starts_session(context, now):
         month = month_of(now)
-        record(context.session, "conversation_started", at=now, **dims, sector=_entity(context, "sector"),
-               worker=reach_pseudonym(context.runtime.vault, month, conversation.address_key))
+        record(
+            context.session,
+            "conversation_started",
+            at=now,
+            **dims,
+            sector=_entity(context, "sector"),
+            worker=reach_pseudonym(context.runtime.vault, month, conversation.address_key),
+        )
     intent = context.parse.get("intent") or {}
     name, confidence = intent.get("name") or "", intent.get("confidence") or 0.0
     if name.startswith("ask_") and confidence >= QUESTION_CONFIDENCE and not inbound.opt_out_type:
@@ -168,30 +194,52 @@ def _profile(context: Context, effect: Effect) -> None:
     """Reach counts a worker where last known this month: a province given after the first
     message still places them."""
     now = utcnow()
-    dims = _worker_dims(context) | {k: v for k, v in effect.data.items() if k in ("province", "language")}
-    record(context.session, "worker_profile", at=now, **dims,
-           worker=reach_pseudonym(context.runtime.vault, month_of(now), context.conversation.address_key))
+    dims = _worker_dims(context) | {
+        k: v for k, v in effect.data.items() if k in ("province", "language")
+    }
+    record(
+        context.session,
+        "worker_profile",
+        at=now,
+        **dims,
+        worker=reach_pseudonym(
+            context.runtime.vault, month_of(now), context.conversation.address_key
+        ),
+    )
 
 
 @HANDLERS.on("topic_answered")
 def _topic_answered(context: Context, effect: Effect) -> None:
-    dims = _worker_dims(context) | {"province": effect.data.get("province") or _worker_dims(context)["province"]}
+    dims = _worker_dims(context) | {
+        "province": effect.data.get("province") or _worker_dims(context)["province"]
+    }
     record(context.session, "topic_answered", subject=effect.data.get("topic"), **dims)
 
 
 @HANDLERS.on("flow_completed", "flow_cancelled", "flow_abandoned")
 def _flow_ended(context: Context, effect: Effect) -> None:
-    record(context.session, effect.kind, subject=effect.data.get("flow"), step=effect.data.get("step"),
-           **_worker_dims(context))
+    record(
+        context.session,
+        effect.kind,
+        subject=effect.data.get("flow"),
+        step=effect.data.get("step"),
+        **_worker_dims(context),
+    )
 
 
 @HANDLERS.on("file_report")
 def _report_filed(context: Context, effect: Effect) -> None:
     from bot.reports.draft import ReportDraft
 
-    draft = ReportDraft.from_effect(effect.data, context.runtime.settings.conversation.default_language)
-    dims = {"channel": draft.channel, "language": draft.language, "province": draft.province,
-            "sector": draft.sector}
+    draft = ReportDraft.from_effect(
+        effect.data, context.runtime.settings.conversation.default_language
+    )
+    dims = {
+        "channel": draft.channel,
+        "language": draft.language,
+        "province": draft.province,
+        "sector": draft.sector,
+    }
     record(context.session, "report_filed", **dims)
     for abuse_type in draft.abuse_types or ("other",):
         record(context.session, "report_type", subject=abuse_type, **dims)
@@ -209,7 +257,9 @@ def _emergency(context: Context, effect: Effect) -> None:
     "are you in danger?") is the worker's answer to a question, not a message triaged."""
     if effect.data.get("source") != "triage":
         return
-    dims = _worker_dims(context) | {"province": effect.data.get("province") or _worker_dims(context)["province"]}
+    dims = _worker_dims(context) | {
+        "province": effect.data.get("province") or _worker_dims(context)["province"]
+    }
     record(context.session, "emergency", subject=effect.data.get("category"), **dims)
 
 
@@ -230,16 +280,23 @@ def forget_worker(session: Session, vault: Any, address_key: str) -> int:
     ).all()
     changed = 0
     for month in months:
-        changed += session.execute(
-            update(AnalyticsEvent)
-            .where(AnalyticsEvent.kind.in_(REACH_KINDS), AnalyticsEvent.month == month,
-                   AnalyticsEvent.worker == reach_pseudonym(vault, month, address_key))
-            .values(worker=secrets.token_hex(32))
-        ).rowcount or 0
+        changed += (
+            session.execute(
+                update(AnalyticsEvent)
+                .where(
+                    AnalyticsEvent.kind.in_(REACH_KINDS),
+                    AnalyticsEvent.month == month,
+                    AnalyticsEvent.worker == reach_pseudonym(vault, month, address_key),
+                )
+                .values(worker=secrets.token_hex(32))
+            ).rowcount
+            or 0
+        )
     return changed
 
 
 # --- referrals, relay, alerts (called by the routing and portal code) -----------------------------
+
 
 def record_match(session: Session, report: Any, result: Any, *, at: datetime | None = None) -> None:
     """A routing decision for a report: whether anyone matched, the national fallback, the gaps.
@@ -249,8 +306,14 @@ def record_match(session: Session, report: Any, result: Any, *, at: datetime | N
     """
     dims = _report_dims(report)
     matched = bool(getattr(result, "candidates", ()))
-    record(session, "match", at=at, subject="matched" if matched else "unmatched",
-           flag=bool(getattr(result, "fallback_used", False)), **dims)
+    record(
+        session,
+        "match",
+        at=at,
+        subject="matched" if matched else "unmatched",
+        flag=bool(getattr(result, "fallback_used", False)),
+        **dims,
+    )
     for gap in _gaps(getattr(result, "gap", ())):
         record(session, "coverage_gap", at=at, subject=gap, **dims)
 
@@ -270,14 +333,26 @@ def record_referral(session: Session, referral: Any, stage: str, *, report: Any 
     sent_at = referral.created_at or utcnow()
     reached = getattr(referral, _STAGES[stage]) or utcnow()
     hours = max(0.0, (reached - sent_at).total_seconds() / 3600) if stage != "sent" else None
-    record(session, f"referral_{stage}", at=reached, cohort=month_of(sent_at), value=hours,
-           flag=bool(referral.fallback) if stage == "sent" else None,
-           subject=referral.outcome if stage == "closed" else None, **_report_dims(report))
+    record(
+        session,
+        f"referral_{stage}",
+        at=reached,
+        cohort=month_of(sent_at),
+        value=hours,
+        flag=bool(referral.fallback) if stage == "sent" else None,
+        subject=referral.outcome if stage == "closed" else None,
+        **_report_dims(report),
+    )
 
 
 def record_relay(session: Session, direction: str, *, report: Any = None) -> None:
     """One relay message between an NGO and a worker (``to_worker`` or ``from_worker``)."""
-    record(session, "relay_message", subject=direction, **(_report_dims(report) if report is not None else {}))
+    record(
+        session,
+        "relay_message",
+        subject=direction,
+        **(_report_dims(report) if report is not None else {}),
+    )
 
 
 def record_employer_alert(session: Session, province: str | None = None) -> None:
@@ -288,11 +363,13 @@ def record_employer_alert(session: Session, province: str | None = None) -> None
 def _report_dims(report: Any) -> dict[str, Any]:
     if report is None:
         return {}
-    return {"channel": getattr(report, "channel", None), "language": getattr(report, "language", None),
-            "province": getattr(report, "province", None), "sector": getattr(report, "sector", None)}
+    return {
+        "channel": getattr(report, "channel", None),
+        "language": getattr(report, "language", None),
+        "province": getattr(report, "province", None),
+        "sector": getattr(report, "sector", None),
+    }
 
 
 def _gaps(gaps: Iterable[Any]) -> list[str]:
     return [gap for gap in gaps if isinstance(gap, str)]
-
-

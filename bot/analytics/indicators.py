@@ -34,9 +34,12 @@ ACK_TARGET_HOURS = 48
 class Counts:
     """measure -> month -> coords -> count; ``values`` keeps measured hours for percentiles."""
 
-    data: dict[str, dict[str, dict[Coords, int]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
+    data: dict[str, dict[str, dict[Coords, int]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
+    )
     values: dict[str, dict[str, dict[Coords, list[float]]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
+    )
 
     def add(self, measure: str, month: str, coords: Coords, n: int) -> None:
         cells = self.data[measure][month]
@@ -55,15 +58,30 @@ class Counts:
 
 
 def _dims(subject=None):
-    return (E.province, E.language, E.sector, E.channel, subject if subject is not None else E.subject)
+    return (
+        E.province,
+        E.language,
+        E.sector,
+        E.channel,
+        subject if subject is not None else E.subject,
+    )
 
 
-def _grouped(session: Session, kinds: Sequence[str], months: Sequence[str], *extra, period=E.month,
-             subject=None):
+def _grouped(
+    session: Session,
+    kinds: Sequence[str],
+    months: Sequence[str],
+    *extra,
+    period=E.month,
+    subject=None,
+):
     dims = _dims(subject)
     columns = [period.label("period"), E.kind, *dims, func.count().label("n"), *extra]
-    query = (select(*columns).where(E.kind.in_(kinds), period.in_(list(months)))
-             .group_by(period, E.kind, *dims))
+    query = (
+        select(*columns)
+        .where(E.kind.in_(kinds), period.in_(list(months)))
+        .group_by(period, E.kind, *dims)
+    )
     return session.execute(query).all()
 
 
@@ -74,19 +92,30 @@ def _coords(row, subject: str | None = None) -> Coords:
 def reach(session: Session, months: Sequence[str]) -> Counts:
     """Distinct workers (monthly pseudonyms) and their conversations, per month."""
     per_worker = (
-        select(E.month, E.worker, func.max(E.province).label("province"),
-               func.max(E.language).label("language"), func.max(E.sector).label("sector"),
-               func.max(E.channel).label("channel"),
-               func.sum(case((E.kind == "conversation_started", 1), else_=0)).label("sessions"))
+        select(
+            E.month,
+            E.worker,
+            func.max(E.province).label("province"),
+            func.max(E.language).label("language"),
+            func.max(E.sector).label("sector"),
+            func.max(E.channel).label("channel"),
+            func.sum(case((E.kind == "conversation_started", 1), else_=0)).label("sessions"),
+        )
         .where(E.kind.in_(("conversation_started", "worker_profile")), E.month.in_(list(months)))
         .group_by(E.month, E.worker)
         .subquery()
     )
     w = per_worker.c
     rows = session.execute(
-        select(w.month, w.province, w.language, w.sector, w.channel, func.count().label("workers"),
-               func.sum(w.sessions).label("sessions"))
-        .group_by(w.month, w.province, w.language, w.sector, w.channel)
+        select(
+            w.month,
+            w.province,
+            w.language,
+            w.sector,
+            w.channel,
+            func.count().label("workers"),
+            func.sum(w.sessions).label("sessions"),
+        ).group_by(w.month, w.province, w.language, w.sector, w.channel)
     ).all()
     counts = Counts()
     for row in rows:
@@ -124,8 +153,13 @@ def referrals(session: Session, cohorts: Sequence[str]) -> Counts:
         listed = func.array_agg(hours).label("hours")
     else:
         listed = func.group_concat(hours).label("hours")
-    kinds = ("referral_sent", "referral_acknowledged", "referral_accepted", "referral_declined",
-             "referral_closed")
+    kinds = (
+        "referral_sent",
+        "referral_acknowledged",
+        "referral_accepted",
+        "referral_declined",
+        "referral_closed",
+    )
     counts = Counts()
     for row in _grouped(session, kinds, cohorts, in_time, listed, period=E.cohort):
         stage = row.kind.removeprefix("referral_")
@@ -146,16 +180,23 @@ def _floats(listed: object) -> list[float]:
     return [float(v) for v in listed if v is not None]  # type: ignore[union-attr]
 
 
-_FLOW_MEASURES = {"flow_completed": "flows_completed", "flow_cancelled": "flows_cancelled",
-                  "flow_abandoned": "flows_abandoned"}
+_FLOW_MEASURES = {
+    "flow_completed": "flows_completed",
+    "flow_cancelled": "flows_cancelled",
+    "flow_abandoned": "flows_abandoned",
+}
 
 
 def dropoff(session: Session, months: Sequence[str]) -> Counts:
     """Flows completed, cancelled by the worker (a report not sent) and abandoned, and the step
     where each abandoned run stopped."""
     counts = Counts()
-    rows = _grouped(session, ("flow_completed", "flow_cancelled", "flow_abandoned"), months,
-                    subject=(E.subject + literal(" @ ") + func.coalesce(E.step, "?")).label("subject"))
+    rows = _grouped(
+        session,
+        ("flow_completed", "flow_cancelled", "flow_abandoned"),
+        months,
+        subject=(E.subject + literal(" @ ") + func.coalesce(E.step, "?")).label("subject"),
+    )
     for row in rows:
         flow, _, step = row.subject.partition(" @ ") if row.subject else ("?", "", "?")
         counts.add(_FLOW_MEASURES[row.kind], row.period, _coords(row, flow), row.n)
@@ -167,7 +208,9 @@ def dropoff(session: Session, months: Sequence[str]) -> Counts:
 def coverage(session: Session, months: Sequence[str]) -> Counts:
     """Cases routed, how often only the national fallback could take them, nobody at all, and the
     gaps matching found (a province, language, service or sector no organization covers)."""
-    subject = case((E.flag.is_(True), E.subject + literal("+fallback")), else_=E.subject).label("subject")
+    subject = case((E.flag.is_(True), E.subject + literal("+fallback")), else_=E.subject).label(
+        "subject"
+    )
     counts = Counts()
     for row in _grouped(session, ("match", "coverage_gap"), months, subject=subject):
         if row.kind == "coverage_gap":

@@ -24,15 +24,30 @@ def send_digest(runtime: Runtime, month: str, language: str | None = None) -> in
     settings = runtime.settings
     language = language or settings.portal.default_language
     if language not in digest.LANGUAGES:
-        raise digest.DigestError(f"no digest in {language!r}: choose one of {', '.join(digest.LANGUAGES)}")
+        raise digest.DigestError(
+            f"no digest in {language!r}: choose one of {', '.join(digest.LANGUAGES)}"
+        )
     recipients = settings.analytics.digest_recipients
     if not recipients:
-        raise digest.DigestError("analytics.digest_recipients is empty: nobody to send the digest to")
+        raise digest.DigestError(
+            "analytics.digest_recipients is empty: nobody to send the digest to"
+        )
     month = dashboard.parse_month(month)
     with runtime.db.session() as session:
-        report = dashboard.build(session, month, k=settings.analytics.small_cell_threshold,
-                                 trend_months=settings.analytics.trend_months, words=labels.Words(language))
-    send_mail(settings.smtp, recipients, digest.subject(report), digest.plain_text(report),
-              digest.render(report), message_id_key=f"digest-{month}-{language}")
+        report = dashboard.build(
+            session,
+            month,
+            k=settings.analytics.small_cell_threshold,
+            trend_months=settings.analytics.trend_months,
+            words=labels.Words(language),
+        )
+    send_mail(
+        settings.smtp,
+        recipients,
+        digest.subject(report),
+        digest.plain_text(report),
+        digest.render(report),
+        message_id_key=f"digest-{month}-{language}",
+    )
     log.info("digest for %s (%s) e-mailed to %s recipient(s)", month, language, len(recipients))
     return len(recipients)

@@ -39,7 +39,11 @@ class Words:
 
     def _named(self, family: str, code: str) -> str:
         msgid = f"{family}.{code}"
-        return self(msgid) if self.translator.catalogs.text(self.translator.catalogs.fallback, msgid) else code
+        return (
+            self(msgid)
+            if self.translator.catalogs.text(self.translator.catalogs.fallback, msgid)
+            else code
+        )
 
     def value(self, dimension: str, code: str) -> str:
         """A row's name: the code's name in its dimension (``unknown``: the worker never said)."""
@@ -79,7 +83,9 @@ class Words:
 
     def step(self, code: str) -> str:
         flow, _, where = code.partition(" @ ")
-        return self("analytics.step", flow=self.flow(flow), step=self._named("analytics.step_name", where))
+        return self(
+            "analytics.step", flow=self.flow(flow), step=self._named("analytics.step_name", where)
+        )
 
     def figure(self, cell: Cell) -> str:
         """A protected cell as this language writes it: "1,234" / "1 234", "45%" / "45 %",
@@ -99,11 +105,11 @@ class Words:
         return format_decimal(value, locale=self.locale)
 
     def month(self, month: str) -> str:
-        """"2026-10" as "October 2026" / "octobre 2026"."""
+        """ "2026-10" as "October 2026" / "octobre 2026"."""
         year, mon = map(int, month.split("-"))
         return format_date(date(year, mon, 1), "MMMM y", locale=self.locale)
 
     def short_month(self, month: str) -> str:
-        """"2026-10" as "Oct 26" / "oct. 26" for a chart's axis."""
+        """ "2026-10" as "Oct 26" / "oct. 26" for a chart's axis."""
         year, mon = map(int, month.split("-"))
         return format_date(date(year, mon, 1), "MMM yy", locale=self.locale)

@@ -108,7 +108,7 @@ class Cube:
         for key in self.values:
             for axis, coord in enumerate(key):
                 if coord != ALL:
-                    parent = key[:axis] + (ALL,) + key[axis + 1:]
+                    parent = key[:axis] + (ALL,) + key[axis + 1 :]
                     self.children.setdefault((parent, axis), []).append(key)
         self._protect()
 
@@ -126,8 +126,16 @@ class Cube:
 
     def _lines_of(self, key: Key) -> list[tuple[Key, int]]:
         """Every line a figure is in: as a member (of its parent along each axis) or as the total."""
-        ups = [(key[:axis] + (ALL,) + key[axis + 1:], axis) for axis, coord in enumerate(key) if coord != ALL]
-        own = [(key, axis) for axis, coord in enumerate(key) if coord == ALL and (key, axis) in self.children]
+        ups = [
+            (key[:axis] + (ALL,) + key[axis + 1 :], axis)
+            for axis, coord in enumerate(key)
+            if coord != ALL
+        ]
+        own = [
+            (key, axis)
+            for axis, coord in enumerate(key)
+            if coord == ALL and (key, axis) in self.children
+        ]
         return ups + own
 
     def _settle(self, line: tuple[Key, int]) -> list[Key]:
@@ -141,7 +149,9 @@ class Cube:
         unknown = [key for key in [total, *members] if self.status[key] != "shown"]
         if len(unknown) != 1:
             return []
-        shown = sorted((c for c in members if self.status[c] == "shown"), key=lambda c: (self.values[c], c))
+        shown = sorted(
+            (c for c in members if self.status[c] == "shown"), key=lambda c: (self.values[c], c)
+        )
         chosen = shown[0] if shown else total
         self.status[chosen] = "hidden"
         return [chosen]
@@ -157,10 +167,14 @@ class Cube:
         k, values = self.k, self.values
 
         def ok(extra: list[Key]) -> bool:
-            return safe(sum(values[c] for c in small + hid + extra), len(small), len(hid) + len(extra), k)
+            return safe(
+                sum(values[c] for c in small + hid + extra), len(small), len(hid) + len(extra), k
+            )
 
         chosen: list[Key] = []
-        candidates = sorted((c for c in members if self.status[c] == "shown"), key=lambda c: (values[c], c))
+        candidates = sorted(
+            (c for c in members if self.status[c] == "shown"), key=lambda c: (values[c], c)
+        )
         while not ok(chosen):
             remaining = [c for c in candidates if c not in chosen]
             if not remaining:
@@ -192,12 +206,15 @@ class Cube:
         for axis, dim in enumerate(self.dims):
             if base[axis] != ALL:
                 continue
-            members = sorted(self.children.get((base, axis), ()), key=lambda c: (-self.values[c], c[axis]))
+            members = sorted(
+                self.children.get((base, axis), ()), key=lambda c: (-self.values[c], c[axis])
+            )
             by[dim] = [(c[axis], self.cell(**{**filters, dim: c[axis]})) for c in members]
         return View(self.cell(**filters), by)
 
 
 # --- derived figures ------------------------------------------------------------------------------
+
 
 def share(part: Cell, whole: Cell, k: int) -> Cell:
     """``part`` of ``whole`` as a percentage: only when both are shown and the rest is no small

@@ -18,8 +18,14 @@ from bot.analytics import charts, dashboard, digest, labels
 from bot.analytics.dashboard import Filters, MonthError, MonthReport, Table
 from bot.portal import audit, web
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint(
+    "admin",
+    __name__,
+    url_prefix="/admin",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 
 @bp.before_request
@@ -47,7 +53,12 @@ def _teardown(exc: BaseException | None) -> None:
 
 @bp.context_processor
 def _globals() -> dict[str, Any]:
-    return {"_": web._, "user": g.get("user"), "lang": g.get("lang", "en"), "languages": digest.LANGUAGES}
+    return {
+        "_": web._,
+        "user": g.get("user"),
+        "lang": g.get("lang", "en"),
+        "languages": digest.LANGUAGES,
+    }
 
 
 def _report(language: str | None = None) -> MonthReport:
@@ -58,9 +69,14 @@ def _report(language: str | None = None) -> MonthReport:
         month = dashboard.parse_month(request.args.get("month") or dashboard.current_month())
     except MonthError as exc:
         abort(Response(f"{exc}\n", status=400, mimetype="text/plain"))
-    return dashboard.build(web.db(), month, k=settings.small_cell_threshold,
-                           trend_months=settings.trend_months, filters=Filters.from_args(request.args),
-                           words=labels.Words(language))
+    return dashboard.build(
+        web.db(),
+        month,
+        k=settings.small_cell_threshold,
+        trend_months=settings.trend_months,
+        filters=Filters.from_args(request.args),
+        words=labels.Words(language),
+    )
 
 
 def _target(report: MonthReport) -> str:
@@ -72,9 +88,13 @@ def _target(report: MonthReport) -> str:
 def index() -> str:
     report = _report()
     audit.record(web.db(), g.user.id, "admin.analytics", _target(report))
-    return render_template("admin/dashboard.html", report=report, svg=_charts(report),
-                           months=dashboard.previous_months(dashboard.current_month(), 24)[::-1],
-                           choices=_choices(report.words))
+    return render_template(
+        "admin/dashboard.html",
+        report=report,
+        svg=_charts(report),
+        months=dashboard.previous_months(dashboard.current_month(), 24)[::-1],
+        choices=_choices(report.words),
+    )
 
 
 @bp.get("/export.csv")
@@ -84,7 +104,10 @@ def export_all() -> Response:
     rows = [["table", "code", "label", "column", "value"]]
     for table in report.tables:
         for code, label, cells in table.rows:
-            rows += [[table.key, code, label, column, cell.text] for column, cell in zip(table.columns, cells, strict=True)]
+            rows += [
+                [table.key, code, label, column, cell.text]
+                for column, cell in zip(table.columns, cells, strict=True)
+            ]
     return _csv(rows, f"puente-{report.month}.csv")
 
 
@@ -106,14 +129,17 @@ def digest_page() -> Response:
     audit.record(web.db(), g.user.id, "admin.digest", _target(report))
     response = Response(digest.render(report))
     # The digest is a file of its own with its styles inline.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
     return response
 
 
 def table_rows(table: Table) -> list[list[str]]:
     """A table as CSV rows: the code, its name, then each column's shown text ("<5", "x" included)."""
     return [["code", "label", *table.columns]] + [
-        [code, label, *(cell.text for cell in cells)] for code, label, cells in table.rows]
+        [code, label, *(cell.text for cell in cells)] for code, label, cells in table.rows
+    ]
 
 
 def _csv(rows: list[list[str]], filename: str) -> Response:
@@ -121,8 +147,11 @@ def _csv(rows: list[list[str]], filename: str) -> Response:
     writer = csv.writer(out)
     for row in rows:
         writer.writerow([_no_formula(value) for value in row])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _no_formula(value: str) -> str:
@@ -136,15 +165,24 @@ def _charts(report: MonthReport) -> dict[str, Markup]:
     for section in report.sections:
         for headline in section.headlines:
             if headline.trend:
-                out[headline.key] = Markup(charts.line_chart(
-                    headline.trend, words("analytics.chart.trend", label=headline.label),
-                    month_label=words.short_month, figure=words.figure))
+                out[headline.key] = Markup(
+                    charts.line_chart(
+                        headline.trend,
+                        words("analytics.chart.trend", label=headline.label),
+                        month_label=words.short_month,
+                        figure=words.figure,
+                    )
+                )
         for table in section.tables:
             if table.rows:
-                out[table.key] = Markup(charts.bar_chart(
-                    [(label, cells[0]) for _, label, cells in table.rows],
-                    words("analytics.chart.bars", column=table.columns[0], table=table.title),
-                    no_data=words("analytics.no_data"), figure=words.figure))
+                out[table.key] = Markup(
+                    charts.bar_chart(
+                        [(label, cells[0]) for _, label, cells in table.rows],
+                        words("analytics.chart.bars", column=table.columns[0], table=table.title),
+                        no_data=words("analytics.no_data"),
+                        figure=words.figure,
+                    )
+                )
     return out
 
 
@@ -152,6 +190,8 @@ def _choices(words: labels.Words) -> dict[str, list[tuple[str, str]]]:
     return {
         "province": [(p, p) for p in labels.PROVINCES],
         "language": [(code, words.value("language", code)) for code in labels.LANGUAGES],
-        "sector": [(code, words.value("sector", code)) for code in (*labels.SECTORS, labels.UNKNOWN)],
+        "sector": [
+            (code, words.value("sector", code)) for code in (*labels.SECTORS, labels.UNKNOWN)
+        ],
         "channel": [(code, words.value("channel", code)) for code in labels.CHANNELS],
     }

@@ -20,9 +20,9 @@ from bot.settings import Settings
 #: Twilio's default Advanced Opt-Out replies (Messaging Service > Opt-Out Management).
 TWILIO_REPLIES = {
     "STOP": "You have successfully been unsubscribed. You will not receive any more messages from this "
-            "number. Reply START to resubscribe.",
+    "number. Reply START to resubscribe.",
     "START": "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
-             "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+    "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
 }
 
 
@@ -31,8 +31,15 @@ def fresh_number() -> str:
     return f"+1555010{secrets.randbelow(10_000):04d}"
 
 
-def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str,
-              new: bool = False, log_file: str | None = None) -> None:
+def chat_loop(
+    settings: Settings,
+    *,
+    channel: str,
+    number: str,
+    bot_number: str,
+    new: bool = False,
+    log_file: str | None = None,
+) -> None:
     from bot import create_app, logs
     from bot.runtime import Runtime
     from bot.store import migrate
@@ -52,10 +59,14 @@ def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str,
     number = fresh_number() if new else number
     last = _last_message_at(runtime, prefix + number)
     if last is None:
-        click.echo(f"New conversation as {prefix}{number} on {channel}. Type a message; Ctrl-D to quit.")
+        click.echo(
+            f"New conversation as {prefix}{number} on {channel}. Type a message; Ctrl-D to quit."
+        )
     else:
-        click.echo(f"Resuming the conversation of {prefix}{number} on {channel} (last message "
-                   f"{last:%Y-%m-%d %H:%M} UTC); `puente chat --new` starts a fresh one. Ctrl-D to quit.")
+        click.echo(
+            f"Resuming the conversation of {prefix}{number} on {channel} (last message "
+            f"{last:%Y-%m-%d %H:%M} UTC); `puente chat --new` starts a fresh one. Ctrl-D to quit."
+        )
     keywords = runtime.engine.keywords
     while True:
         try:
@@ -83,7 +94,9 @@ def chat_loop(settings: Settings, *, channel: str, number: str, bot_number: str,
         before = len(sender.sent)
         response = client.post(INBOUND_WEBHOOK, data=form, headers=headers, base_url=base)
         if response.status_code != 200:
-            click.echo(f"[webhook answered {response.status_code}: {response.get_data(as_text=True).strip()}]")
+            click.echo(
+                f"[webhook answered {response.status_code}: {response.get_data(as_text=True).strip()}]"
+            )
         if len(sender.sent) == before:
             click.echo("\n[no reply from Puente]")
 
@@ -99,5 +112,8 @@ def _last_message_at(runtime, address: str) -> datetime | None:
     from bot.store.models import Conversation
 
     with runtime.db.session() as session:
-        return session.scalar(select(Conversation.last_inbound_at)
-                              .where(Conversation.address_key == runtime.vault.address_key(address)))
+        return session.scalar(
+            select(Conversation.last_inbound_at).where(
+                Conversation.address_key == runtime.vault.address_key(address)
+            )
+        )

@@ -58,15 +58,23 @@ def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
             held = state["pin"].pop("held", None)
             if not held:  # news behind a notice: bot.outbox releases it
                 return _only(runtime, state, Reply("pin.open"), turn.channel, unlocked)
-            turn = TurnInput(text=held.get("text") or "", channel=turn.channel, button=held.get("button"),
-                             opt_out_type=held.get("opt_out_type"))
+            turn = TurnInput(
+                text=held.get("text") or "",
+                channel=turn.channel,
+                button=held.get("button"),
+                opt_out_type=held.get("opt_out_type"),
+            )
         else:  # not a PIN: the held message is dropped, this one is handled (and may ask again)
             state = {**state, "pin": {**state["pin"], "asked": False, "held": None}}
     outcome = _step(runtime, state, turn, now)
-    if pin.needs_pin(state, now, outcome.effects, outcome.replies, resumed=state.get("flow") == "resume"):
+    if pin.needs_pin(
+        state, now, outcome.effects, outcome.replies, resumed=state.get("flow") == "resume"
+    ):
         held = {"text": turn.text, "button": turn.button, "opt_out_type": turn.opt_out_type}
         return _only(runtime, pin.hold(state, held), Reply("pin.ask"), turn.channel)
-    return replace(outcome, effects=unlocked + [_keep_pin(outcome.state, e) for e in outcome.effects])
+    return replace(
+        outcome, effects=unlocked + [_keep_pin(outcome.state, e) for e in outcome.effects]
+    )
 
 
 def _keep_pin(state: dict, effect: Effect) -> Effect:
@@ -79,11 +87,15 @@ def _keep_pin(state: dict, effect: Effect) -> Effect:
     return effect
 
 
-def _only(runtime: Runtime, state: dict, reply: Reply, channel: str, effects: list[Effect] | None = None) -> Outcome:
+def _only(
+    runtime: Runtime, state: dict, reply: Reply, channel: str, effects: list[Effect] | None = None
+) -> Outcome:
     """A turn answered by the PIN gate alone: nothing of the message reaches the NLU or the flows."""
     language = state.get("language") or runtime.settings.conversation.default_language
     pages = render_replies(runtime, [reply], language, channel)
-    return Outcome(pages, {**state, PAGES_KEY: []}, list(effects or []), {}, language, replies=[reply])
+    return Outcome(
+        pages, {**state, PAGES_KEY: []}, list(effects or []), {}, language, replies=[reply]
+    )
 
 
 def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outcome:
@@ -93,29 +105,54 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
     context = runtime.engine.context(state, now)
     with NLU_LATENCY.time():
         # What the worker saw and sent (a button's title), not the id we gave the button.
-        parse = runtime.interpreter.parse(text or turn.button or "", language_hint=hint, context=context)
+        parse = runtime.interpreter.parse(
+            text or turn.button or "", language_hint=hint, context=context
+        )
         # Safety triage, whatever the backend: the flows answer danger before anything else.
         parse = {**parse, "triage": runtime.triage.classify(text).to_dict()}
     result = runtime.engine.step(
         state,
-        Turn(text=text, parse=parse, channel=turn.channel, now=now,
-             button=turn.button, media=turn.media),
+        Turn(
+            text=text,
+            parse=parse,
+            channel=turn.channel,
+            now=now,
+            button=turn.button,
+            media=turn.media,
+        ),
     )
     new_state = dict(result.state)
-    language = new_state.get("language") or parse.get("language") or runtime.settings.conversation.default_language
+    language = (
+        new_state.get("language")
+        or parse.get("language")
+        or runtime.settings.conversation.default_language
+    )
     kinds = {e.kind for e in result.effects}
     if "more" in kinds and new_state.get(PAGES_KEY):
-        pages, new_state[PAGES_KEY] = hold(runtime, list(new_state[PAGES_KEY]), language, turn.channel)
+        pages, new_state[PAGES_KEY] = hold(
+            runtime, list(new_state[PAGES_KEY]), language, turn.channel
+        )
     else:
         pages, new_state[PAGES_KEY] = hold(
-            runtime, render_replies(runtime, result.replies, language, turn.channel), language, turn.channel)
+            runtime,
+            render_replies(runtime, result.replies, language, turn.channel),
+            language,
+            turn.channel,
+        )
     # After Twilio's own STOP handling on SMS it blocks our reply; WhatsApp and our own keywords need ours.
     confirm = "opt_out" in kinds and not (turn.opt_out_type and turn.channel == "sms")
-    return Outcome(pages, new_state, list(result.effects), parse, language, confirm, list(result.replies))
+    return Outcome(
+        pages, new_state, list(result.effects), parse, language, confirm, list(result.replies)
+    )
 
 
-def render_replies(runtime: Runtime, replies: list[Reply], language: str, channel: str,
-                   added: dict[int, list[Page]] | None = None) -> list[Page]:
+def render_replies(
+    runtime: Runtime,
+    replies: list[Reply],
+    language: str,
+    channel: str,
+    added: dict[int, list[Page]] | None = None,
+) -> list[Page]:
     """The replies of one turn as the fewest messages within the channel's limit (bot.text.render.pack).
 
     A question with a WhatsApp Content template configured for it goes as its own message (buttons
@@ -125,8 +162,10 @@ def render_replies(runtime: Runtime, replies: list[Reply], language: str, channe
     blocks: list[Page] = []
     for n, reply in enumerate(replies):
         blocks.extend(added.get(n, ()))
-        blocks.append(_content(runtime, reply, language, channel)
-                      or prepare(compose(reply, language), channel, transliterate=sms.transliterate))
+        blocks.append(
+            _content(runtime, reply, language, channel)
+            or prepare(compose(reply, language), channel, transliterate=sms.transliterate)
+        )
     blocks.extend(page for n in sorted(added) if n >= len(replies) for page in added[n])
     fits, pages, run = fitter(channel, sms.segment_budget), [], []
     for block in blocks:
@@ -138,14 +177,17 @@ def render_replies(runtime: Runtime, replies: list[Reply], language: str, channe
     return pages + pack(run, fits)
 
 
-def with_added(runtime: Runtime, outcome: Outcome, added: list[tuple[int | None, list[Page]]],
-               channel: str) -> tuple[list[Page], list[str] | None]:
+def with_added(
+    runtime: Runtime, outcome: Outcome, added: list[tuple[int | None, list[Page]]], channel: str
+) -> tuple[list[Page], list[str] | None]:
     """(messages to send, messages now waiting for MORE or None if unchanged): the turn's replies
     with what its effects added in place, so an organization list travels with the line that
     announces it instead of after everything else."""
     if not any(pages for _, pages in added):
         return outcome.pages, None
-    if any(e.kind == "more" for e in outcome.effects):  # a page of an earlier answer: nothing to place
+    if any(
+        e.kind == "more" for e in outcome.effects
+    ):  # a page of an earlier answer: nothing to place
         return outcome.pages + [page for _, pages in added for page in pages], None
     placed: dict[int, list[Page]] = {}
     for after, pages in added:
@@ -156,25 +198,39 @@ def with_added(runtime: Runtime, outcome: Outcome, added: list[tuple[int | None,
 
 def _content(runtime: Runtime, reply: Reply, language: str, channel: str) -> Content | None:
     """The question as a WhatsApp Content message, when a template is configured for it."""
-    sid = runtime.settings.whatsapp.content_templates.get(reply.choice or "") if channel == "whatsapp" else None
+    sid = (
+        runtime.settings.whatsapp.content_templates.get(reply.choice or "")
+        if channel == "whatsapp"
+        else None
+    )
     if not sid:
         return None
     tr = catalogs.translator(reply.language or language)
     # The province list holds the provinces; the territories and SKIP are typed, as the question says.
-    options = reply.options[:content.MAX_OPTIONS] if reply.choice == "province" else reply.options
+    options = reply.options[: content.MAX_OPTIONS] if reply.choice == "province" else reply.options
     # Where the SMS words say "reply with a number", "<msgid>.tap" says to choose (a list is tapped).
     msgid = f"{reply.msgid}.tap" if tr.has(f"{reply.msgid}.tap") else reply.msgid
     body = prepare(tr.gettext(msgid, **_formatted(reply.params, reply.formats)), channel)
-    return content.fill(sid, body, tr.gettext("whatsapp.list_button"),
-                        [(o.id or o.key, tr.gettext(o.msgid, **_formatted(o.params, {}))) for o in options])
+    return content.fill(
+        sid,
+        body,
+        tr.gettext("whatsapp.list_button"),
+        [(o.id or o.key, tr.gettext(o.msgid, **_formatted(o.params, {}))) for o in options],
+    )
 
 
-def hold(runtime: Runtime, messages: list[Page], language: str, channel: str) -> tuple[list[Page], list[str]]:
+def hold(
+    runtime: Runtime, messages: list[Page], language: str, channel: str
+) -> tuple[list[Page], list[str]]:
     """(messages to send now, messages kept for MORE): at most ``sms.messages_per_turn`` now."""
     sms = runtime.settings.sms
     if channel != "sms":
         return messages, []
-    more = prepare(catalogs.translator(language).gettext("paging.more"), channel, transliterate=sms.transliterate)
+    more = prepare(
+        catalogs.translator(language).gettext("paging.more"),
+        channel,
+        transliterate=sms.transliterate,
+    )
     return take(messages, fitter(channel, sms.segment_budget), more, sms.messages_per_turn)
 
 

@@ -65,7 +65,9 @@ class Context:
         """Replies an effect adds, as pages in ``language`` or the worker's."""
         conversation = self.conversation
         language = language or (conversation.state or {}).get("language") or conversation.language
-        return dialogue.render_replies(self.runtime, replies, language or "es", conversation.channel)
+        return dialogue.render_replies(
+            self.runtime, replies, language or "es", conversation.channel
+        )
 
 
 def ordered(handlers: Iterable[Handlers], kind: str) -> list[Handler]:
@@ -74,7 +76,8 @@ def ordered(handlers: Iterable[Handlers], kind: str) -> list[Handler]:
     effect add (a case's status, then "sent" to its relay) reach the worker in that order."""
     found = [(func, group) for group in handlers for func in group.by_kind.get(kind, ())]
     return [func for func, group in found if func in group.first] + [
-        func for func, group in found if func not in group.first]
+        func for func, group in found if func not in group.first
+    ]
 
 
 def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, list[str]]]:
@@ -117,7 +120,8 @@ def _opt_out(context: Context, effect: Effect) -> None:
     context.conversation.opted_out = True
     # Nothing queued for this worker goes out after STOP.
     for row in context.session.query(OutboxMessage).filter(
-        OutboxMessage.conversation_id == context.conversation.id, OutboxMessage.status.in_(("pending", "held"))
+        OutboxMessage.conversation_id == context.conversation.id,
+        OutboxMessage.status.in_(("pending", "held")),
     ):
         row.status = "cancelled"
 
@@ -144,7 +148,9 @@ def _erase(context: Context, effect: Effect) -> None:
     """Erase the worker's conversation, messages and outbox, its data key, and Twilio's copies of
     every message. Areas holding more (reports) add their own."""
     session, conversation, runtime = context.session, context.conversation, context.runtime
-    inbound = session.scalars(select(InboundMessage).where(InboundMessage.conversation_id == conversation.id)).all()
+    inbound = session.scalars(
+        select(InboundMessage).where(InboundMessage.conversation_id == conversation.id)
+    ).all()
     session.add_all(ErasedMessage(message_sid=row.message_sid) for row in inbound)
     conn = session.connection()
     for row in inbound:

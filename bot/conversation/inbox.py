@@ -92,33 +92,81 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     conversation, message = Conversation.__table__, InboundRow.__table__
     sid, now = bindparam("sid", type_=String()), bindparam("now", type_=UTCDateTime())
-    recent = (select(func.count()).select_from(message)
-              .where(message.c.conversation_id == conversation.c.id,
-                     message.c.received_at >= bindparam("since", type_=UTCDateTime()))
-              .scalar_subquery())
-    flooded = (recent >= bindparam("flood_limit", type_=Integer())) & (bindparam("exempt", type_=Integer()) == 0)
+    recent = (
+        select(func.count())
+        .select_from(message)
+        .where(
+            message.c.conversation_id == conversation.c.id,
+            message.c.received_at >= bindparam("since", type_=UTCDateTime()),
+        )
+        .scalar_subquery()
+    )
+    flooded = (recent >= bindparam("flood_limit", type_=Integer())) & (
+        bindparam("exempt", type_=Integer()) == 0
+    )
     erased = select(ErasedMessage.message_sid).where(ErasedMessage.message_sid == sid).exists()
     stored = select(message.c.id).where(message.c.message_sid == sid).exists()
     text = [bindparam(name, type_=String()) for name in ("sid_enc", "body_enc", "button_enc")]
-    columns = ["message_sid", "sid_enc", "body_enc", "button_enc", "conversation_id", "received_at", "media",
-               "opt_out_type", "bot_address", "status", "attempts"]
+    columns = [
+        "message_sid",
+        "sid_enc",
+        "body_enc",
+        "button_enc",
+        "conversation_id",
+        "received_at",
+        "media",
+        "opt_out_type",
+        "bot_address",
+        "status",
+        "attempts",
+    ]
     store = (
-        insert(message).from_select(columns, select(
-            sid, *text, conversation.c.id, now, bindparam("media", type_=JSON()),
-            bindparam("opt_out_type", type_=String()), bindparam("bot_address", type_=String()),
-            case((flooded, "throttled"), else_="received"), literal(0),
-        ).where(conversation.c.id == bindparam("conversation_id", type_=Integer()), ~erased))
+        insert(message)
+        .from_select(
+            columns,
+            select(
+                sid,
+                *text,
+                conversation.c.id,
+                now,
+                bindparam("media", type_=JSON()),
+                bindparam("opt_out_type", type_=String()),
+                bindparam("bot_address", type_=String()),
+                case((flooded, "throttled"), else_="received"),
+                literal(0),
+            ).where(conversation.c.id == bindparam("conversation_id", type_=Integer()), ~erased),
+        )
         .on_conflict_do_nothing(index_elements=["message_sid"])
         .returning(message.c.id, message.c.conversation_id, message.c.status)
     )
     new_conversation = (
         insert(conversation)
-        .from_select(["address_key", "address_enc", "data_key_id", "channel", "bot_address", "state", "opted_out",
-                      "last_inbound_at", "created_at", "updated_at"],
-                     select(bindparam("key", type_=String()), literal(""), bindparam("data_key_id", type_=String()),
-                            bindparam("channel", type_=String()), bindparam("bot_address", type_=String()),
-                            bindparam("state", {}, type_=JSON()), false(), now, now, now)
-                     .where(~stored, ~erased))
+        .from_select(
+            [
+                "address_key",
+                "address_enc",
+                "data_key_id",
+                "channel",
+                "bot_address",
+                "state",
+                "opted_out",
+                "last_inbound_at",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                bindparam("key", type_=String()),
+                literal(""),
+                bindparam("data_key_id", type_=String()),
+                bindparam("channel", type_=String()),
+                bindparam("bot_address", type_=String()),
+                bindparam("state", {}, type_=JSON()),
+                false(),
+                now,
+                now,
+                now,
+            ).where(~stored, ~erased),
+        )
         .on_conflict_do_nothing(index_elements=["address_key"])
         .returning(conversation.c.id, conversation.c.data_key_id)
     )
@@ -133,13 +181,20 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     queued unless one is waiting already (a turn handles every pending message of its worker)."""
     vault = runtime.vault
     now = utcnow()
-    stop = bool(message.opt_out_type) or runtime.engine.keywords.command(message.body, message.channel) == "stop"
+    stop = (
+        bool(message.opt_out_type)
+        or runtime.engine.keywords.command(message.body, message.channel) == "stop"
+    )
     params = {
         # The SID only as a keyed hash (deduplication); itself encrypted until its deletion at Twilio.
         "sid": vault.sid_hash(message.message_sid),
-        "key": vault.address_key(message.sender), "now": now, "since": now - timedelta(minutes=1),
-        "flood_limit": runtime.settings.messages.flood_limit_per_minute, "exempt": int(stop),
-        "opt_out_type": message.opt_out_type, "bot_address": message.recipient,
+        "key": vault.address_key(message.sender),
+        "now": now,
+        "since": now - timedelta(minutes=1),
+        "flood_limit": runtime.settings.messages.flood_limit_per_minute,
+        "exempt": int(stop),
+        "opt_out_type": message.opt_out_type,
+        "bot_address": message.recipient,
     }
     for attempt in (1, 2):
         try:
@@ -156,7 +211,9 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     inbound_id, conversation_id, status = row
     if status == "received":
         marker = turn_marker(conversation_id)
-        runtime.enqueue_once(PROCESS_JOB, {marker: (inbound_id,)}, {marker: turn_job_id(inbound_id)})
+        runtime.enqueue_once(
+            PROCESS_JOB, {marker: (inbound_id,)}, {marker: turn_job_id(inbound_id)}
+        )
     else:
         runtime.enqueue_once(FLOOD_JOB, {f"flood:{conversation_id}": (inbound_id,)})
     return Accepted(inbound_id, throttled=status == "throttled")
@@ -166,45 +223,77 @@ def _store(conn: Connection, runtime: Runtime, message: InboundMessage, params: 
     """(id, conversation, status) of the stored message; None for a known or erased MessageSid."""
     store, _ = _statements(runtime.db.dialect)
     for _attempt in (1, 2):
-        owner = conn.execute(select(Conversation.id, Conversation.data_key_id)
-                             .where(Conversation.address_key == params["key"])).first()
+        owner = conn.execute(
+            select(Conversation.id, Conversation.data_key_id).where(
+                Conversation.address_key == params["key"]
+            )
+        ).first()
         if owner is None:
             owner = _new_conversation(conn, runtime, message, params)
             if owner is None:
                 return None
-        row = conn.execute(store, params | _sealed(conn, runtime.envelope, owner.data_key_id, params["sid"], message)
-                           | {"conversation_id": owner.id}).first()
-        if row is not None or conn.scalar(select(Conversation.id).where(Conversation.id == owner.id)) is not None:
+        row = conn.execute(
+            store,
+            params
+            | _sealed(conn, runtime.envelope, owner.data_key_id, params["sid"], message)
+            | {"conversation_id": owner.id},
+        ).first()
+        if (
+            row is not None
+            or conn.scalar(select(Conversation.id).where(Conversation.id == owner.id)) is not None
+        ):
             return row
         # Erased since it was found (the worker's "yes, erase" at the same moment): into a new one.
     return None
 
 
-def _new_conversation(conn: Connection, runtime: Runtime, message: InboundMessage, params: dict) -> Row | None:
+def _new_conversation(
+    conn: Connection, runtime: Runtime, message: InboundMessage, params: dict
+) -> Row | None:
     """The worker's first message: their conversation with a data key of its own, their number sealed
     under it; another request's if it came first; None for a known or erased MessageSid."""
     envelope = runtime.envelope
     _, new_conversation = _statements(runtime.db.dialect)
     key_id = envelope.new_key(conn, "conversation")
-    created = conn.execute(new_conversation, params | {"data_key_id": key_id, "channel": message.channel}).first()
+    created = conn.execute(
+        new_conversation, params | {"data_key_id": key_id, "channel": message.channel}
+    ).first()
     if created is None:
         envelope.destroy(conn, key_id)
-        return conn.execute(select(Conversation.id, Conversation.data_key_id)
-                            .where(Conversation.address_key == params["key"])).first()
-    conn.execute(update(Conversation).where(Conversation.id == created.id).values(
-        address_enc=envelope.seal(conn, key_id, "conversations.address_enc", created.id, message.sender)))
+        return conn.execute(
+            select(Conversation.id, Conversation.data_key_id).where(
+                Conversation.address_key == params["key"]
+            )
+        ).first()
+    conn.execute(
+        update(Conversation)
+        .where(Conversation.id == created.id)
+        .values(
+            address_enc=envelope.seal(
+                conn, key_id, "conversations.address_enc", created.id, message.sender
+            )
+        )
+    )
     return created
 
 
-def _sealed(conn: Connection, envelope: Envelope, key_id: str, sid: str, message: InboundMessage) -> dict:
+def _sealed(
+    conn: Connection, envelope: Envelope, key_id: str, sid: str, message: InboundMessage
+) -> dict:
     """The message's encrypted columns, sealed to its row (named by its MessageSid's hash)."""
+
     def seal(column: str, value: str | None) -> str | None:
         return envelope.seal_optional(conn, key_id, f"inbound_messages.{column}", sid, value)
 
-    return {"sid_enc": seal("sid_enc", message.message_sid), "body_enc": seal("body_enc", message.body),
-            "button_enc": seal("button_enc", message.button),
-            "media": [{"url_enc": seal("media", media.url), "content_type": media.content_type}
-                      for media in message.media]}
+    return {
+        "sid_enc": seal("sid_enc", message.message_sid),
+        "body_enc": seal("body_enc", message.body),
+        "button_enc": seal("button_enc", message.button),
+        "media": [
+            {"url_enc": seal("media", media.url), "content_type": media.content_type}
+            for media in message.media
+        ],
+    }
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
@@ -224,7 +313,8 @@ def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) 
         session.info["run_here"] = here
         conversation = session.scalar(
             # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
-            select(Conversation).join(InboundRow, InboundRow.conversation_id == Conversation.id)
+            select(Conversation)
+            .join(InboundRow, InboundRow.conversation_id == Conversation.id)
             .where(InboundRow.id == inbound_id)
             .with_for_update(of=Conversation, key_share=True, skip_locked=True)
         )
@@ -249,7 +339,9 @@ def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) 
         return len(pending)
 
 
-def _handle(session: Session, runtime: Runtime, conversation: Conversation, row: InboundRow) -> bool:
+def _handle(
+    session: Session, runtime: Runtime, conversation: Conversation, row: InboundRow
+) -> bool:
     """Handle one message; False when the worker erased everything (nothing more to handle)."""
     envelope = runtime.envelope
     try:
@@ -258,8 +350,15 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
                 text=envelope.get(session, row, "body_enc") or "",
                 button=envelope.get(session, row, "button_enc"),
                 # Opened here: the flow keeps the URLs inside the sealed slots until the report takes them.
-                media=tuple({"url": envelope.open(session, "inbound_messages.media", row.message_sid, item["url_enc"]),
-                             "content_type": item.get("content_type")} for item in row.media or ()),
+                media=tuple(
+                    {
+                        "url": envelope.open(
+                            session, "inbound_messages.media", row.message_sid, item["url_enc"]
+                        ),
+                        "content_type": item.get("content_type"),
+                    }
+                    for item in row.media or ()
+                ),
                 channel=conversation.channel,
                 opt_out_type=row.opt_out_type,
             )
@@ -271,23 +370,50 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
             conversation.bot_address = row.bot_address or conversation.bot_address
             conversation.last_inbound_at = row.received_at
             if not turn.button:
-                nlu_review.keep(session, runtime, conversation, before, turn.text, outcome.parse, outcome.effects)
-            address, bot_address = envelope.get(session, conversation, "address_enc"), conversation.bot_address
-            context = effects.Context(session=session, runtime=runtime, conversation=conversation,
-                                      inbound=row, parse=outcome.parse)
-            pages, waiting = dialogue.with_added(runtime, outcome, effects.apply(context, outcome.effects),
-                                                 conversation.channel)
+                nlu_review.keep(
+                    session,
+                    runtime,
+                    conversation,
+                    before,
+                    turn.text,
+                    outcome.parse,
+                    outcome.effects,
+                )
+            address, bot_address = (
+                envelope.get(session, conversation, "address_enc"),
+                conversation.bot_address,
+            )
+            context = effects.Context(
+                session=session,
+                runtime=runtime,
+                conversation=conversation,
+                inbound=row,
+                parse=outcome.parse,
+            )
+            pages, waiting = dialogue.with_added(
+                runtime, outcome, effects.apply(context, outcome.effects), conversation.channel
+            )
             if waiting is not None:
-                sealed_state.update(runtime.envelope, session, conversation, **{dialogue.PAGES_KEY: waiting})
+                sealed_state.update(
+                    runtime.envelope, session, conversation, **{dialogue.PAGES_KEY: waiting}
+                )
             if context.erased:
                 # The confirmation goes to the address we still hold in memory, then it is gone too.
                 for page in outcome.pages:
                     queue_to_address(session, runtime, address, bot_address, page, kind="reply")
                 return False
-            queue_text(session, runtime, conversation, pages, dedupe_key=f"reply:{row.id}",
-                       even_if_opted_out=outcome.confirm_opt_out)
+            queue_text(
+                session,
+                runtime,
+                conversation,
+                pages,
+                dedupe_key=f"reply:{row.id}",
+                even_if_opted_out=outcome.confirm_opt_out,
+            )
             if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
-                release_held(session, runtime, conversation)  # after the reply, news held for the PIN
+                release_held(
+                    session, runtime, conversation
+                )  # after the reply, news held for the PIN
             # Counted with the outcome, so the row is written once (a flush mid-turn would add an UPDATE).
             row.attempts += 1
             row.status, row.processed_at = "done", utcnow()
@@ -300,8 +426,13 @@ def _handle(session: Session, runtime: Runtime, conversation: Conversation, row:
         row.error = type(exc).__name__
         row.attempts += 1
         row.status, row.processed_at = "failed", utcnow()
-        queue_text(session, runtime, conversation, dialogue.apology(runtime, conversation),
-                   dedupe_key=f"apology:{row.id}")
+        queue_text(
+            session,
+            runtime,
+            conversation,
+            dialogue.apology(runtime, conversation),
+            dedupe_key=f"apology:{row.id}",
+        )
         _delete_at_twilio(session, runtime, row)
     return True
 
@@ -315,21 +446,34 @@ def flood_notice(runtime: Runtime, inbound_id: int) -> bool:
             return False
         conversation = session.get(Conversation, row.conversation_id)
         key = f"flood:{conversation.id}:{utcnow():%Y%m%d%H%M}"
-        language = (conversation.state or {}).get("language") or conversation.language \
+        language = (
+            (conversation.state or {}).get("language")
+            or conversation.language
             or runtime.settings.conversation.default_language
-        pages = dialogue.render_replies(runtime, [Reply("flood.notice")], language, conversation.channel)
+        )
+        pages = dialogue.render_replies(
+            runtime, [Reply("flood.notice")], language, conversation.channel
+        )
         if not queue_text(session, runtime, conversation, pages, kind="flood", dedupe_key=key):
             return False
-    runtime.enqueue(AFTER_FLOOD_JOB, inbound_id, delay=runtime.settings.messages.flood_pause_seconds)
+    runtime.enqueue(
+        AFTER_FLOOD_JOB, inbound_id, delay=runtime.settings.messages.flood_pause_seconds
+    )
     return True
 
 
 def after_flood(runtime: Runtime, inbound_id: int) -> int:
     """The pause is over: answer the worker's latest message if it was one held back by the flood."""
     with runtime.db.session() as session:
-        conversation_id = session.scalar(select(InboundRow.conversation_id).where(InboundRow.id == inbound_id))
-        latest = session.scalar(select(InboundRow).where(InboundRow.conversation_id == conversation_id)
-                                .order_by(InboundRow.id.desc()).limit(1))
+        conversation_id = session.scalar(
+            select(InboundRow.conversation_id).where(InboundRow.id == inbound_id)
+        )
+        latest = session.scalar(
+            select(InboundRow)
+            .where(InboundRow.conversation_id == conversation_id)
+            .order_by(InboundRow.id.desc())
+            .limit(1)
+        )
         if latest is None or latest.status != "throttled":
             return 0
         latest.status = "received"
@@ -364,19 +508,34 @@ def redrive(runtime: Runtime) -> dict[str, int]:
             .where(InboundRow.status == "received", InboundRow.received_at < stale)
             .group_by(InboundRow.conversation_id)
         ).all()
-        outbox = [] if circuit_open else session.execute(
-            select(OutboxMessage.id, OutboxMessage.attempts).where(
-                ((OutboxMessage.status == "pending")
-                 & (func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at) < stale))
-                | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease))
-            ).order_by(OutboxMessage.id)
-        ).all()
+        outbox = (
+            []
+            if circuit_open
+            else session.execute(
+                select(OutboxMessage.id, OutboxMessage.attempts)
+                .where(
+                    (
+                        (OutboxMessage.status == "pending")
+                        & (
+                            func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
+                            < stale
+                        )
+                    )
+                    | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease))
+                )
+                .order_by(OutboxMessage.id)
+            ).all()
+        )
     queued = {
         "deletions": cleanup.redrive(runtime),
-        "inbound": runtime.enqueue_unique(PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)},
-                                          queue="backlog"),
-        "outbox": runtime.enqueue_unique(SEND_JOB, {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},
-                                         queue="backlog"),
+        "inbound": runtime.enqueue_unique(
+            PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)}, queue="backlog"
+        ),
+        "outbox": runtime.enqueue_unique(
+            SEND_JOB,
+            {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},
+            queue="backlog",
+        ),
     }
     if any(queued.values()):
         log.info("re-drove %s inbound and %s outbox job(s)", queued["inbound"], queued["outbox"])

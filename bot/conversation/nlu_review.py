@@ -31,30 +31,48 @@ KEY_PURPOSE = "nlu-review"
 #: Effects that mean the message carried something for a case: never kept, whatever the NLU made of it.
 CASE_EFFECTS = frozenset({"relay_to_agent", "case_status", "file_report", "handoff_agent"})
 
-_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{4}[\s\-\u2010-\u2014]?[A-Za-z0-9]{4}(?![A-Za-z0-9])")
+_CODE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z0-9]{4}[\s\-\u2010-\u2014]?[A-Za-z0-9]{4}(?![A-Za-z0-9])"
+)
 _EMAIL = re.compile(r"\S+@\S+")
 _LONG_NUMBER = re.compile(r"\d[\d\s.-]{3,}\d")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def keep(session: Session, runtime: Runtime, conversation: Conversation, before: dict[str, Any],
-         text: str, parse: dict, effects: list[Effect]) -> bool:
+def keep(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    before: dict[str, Any],
+    text: str,
+    parse: dict,
+    effects: list[Effect],
+) -> bool:
     """Queue a message the NLU could not place (``nlu_fallback``) or placed with little confidence
     (below ``nlu.review_below``), if it has words to learn from and is not worker content:
     ``before`` is the (unsealed) state the message was answering."""
     intent, settings = parse.get("intent") or {}, runtime.settings.nlu
     confidence = float(intent.get("confidence") or 0.0)
-    if not settings.review_queue or (intent.get("name") != "nlu_fallback" and confidence >= settings.review_below):
+    if not settings.review_queue or (
+        intent.get("name") != "nlu_fallback" and confidence >= settings.review_below
+    ):
         return False
     if not any(ch.isalpha() for ch in text):
         return False  # a number, an emoji, nothing: no words to label
     if _is_content(runtime, before) or any(e.kind in CASE_EFFECTS for e in effects):
         return False
-    row = NluReview(text_enc="", intent=str(intent.get("name")), confidence=confidence,
-                    language=parse.get("language"), conversation_key=_key(runtime, conversation))
+    row = NluReview(
+        text_enc="",
+        intent=str(intent.get("name")),
+        confidence=confidence,
+        language=parse.get("language"),
+        conversation_key=_key(runtime, conversation),
+    )
     session.add(row)
     session.flush()  # its id: the text is sealed to its row, under the conversation's data key
-    runtime.envelope.put(session, conversation.data_key_id, row, "text_enc", redact(text.strip())[:500])
+    runtime.envelope.put(
+        session, conversation.data_key_id, row, "text_enc", redact(text.strip())[:500]
+    )
     return True
 
 
@@ -77,8 +95,11 @@ def _key(runtime: Runtime, conversation: Conversation) -> str:
 @HANDLERS.on("erase_data", first=True)
 def _erase(context: Context, effect: Effect) -> None:
     """What the queue kept of this worker goes with their conversation."""
-    context.session.execute(delete(NluReview).where(NluReview.conversation_key == _key(context.runtime,
-                                                                                        context.conversation)))
+    context.session.execute(
+        delete(NluReview).where(
+            NluReview.conversation_key == _key(context.runtime, context.conversation)
+        )
+    )
 
 
 def scrub(text: str, keep_words: frozenset[str] = frozenset()) -> str:
@@ -93,7 +114,12 @@ def scrub(text: str, keep_words: frozenset[str] = frozenset()) -> str:
     out, start = [], True
     for piece in re.split(r"(\W+)", text):
         if piece and _WORD.fullmatch(piece):
-            if not start and piece[:1].isupper() and piece.isalpha() and normalize(piece) not in keep_words:
+            if (
+                not start
+                and piece[:1].isupper()
+                and piece.isalpha()
+                and normalize(piece) not in keep_words
+            ):
                 piece = "[name]"
             start = False
         elif any(ch in ".!?\n" for ch in piece):
@@ -108,8 +134,15 @@ def records(runtime: Runtime) -> list[dict]:
     keep_words = frozenset(keywords.provinces) | frozenset(keywords.languages)
     with runtime.db.session() as session:
         rows = session.scalars(select(NluReview).order_by(NluReview.id)).all()
-        return [{"text": scrub(runtime.envelope.get(session, row, "text_enc"), keep_words), "intent": row.intent,
-                 "confidence": row.confidence, "language": row.language} for row in rows]
+        return [
+            {
+                "text": scrub(runtime.envelope.get(session, row, "text_enc"), keep_words),
+                "intent": row.intent,
+                "confidence": row.confidence,
+                "language": row.language,
+            }
+            for row in rows
+        ]
 
 
 #: The review queue as an area of its own: its erasure runs with the other areas'.

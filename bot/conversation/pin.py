@@ -64,13 +64,20 @@ def looks_like_pin(text: str) -> bool:
     return PIN.fullmatch((text or "").strip()) is not None
 
 
-def needs_pin(state: dict[str, Any], now: datetime, effects: Iterable[Effect], replies: Iterable[Reply],
-              resumed: bool) -> bool:
+def needs_pin(
+    state: dict[str, Any],
+    now: datetime,
+    effects: Iterable[Effect],
+    replies: Iterable[Reply],
+    resumed: bool,
+) -> bool:
     """Whether this turn's result may only be applied after the PIN."""
     if not is_set(state) or is_open(state, now):
         return False
     for effect in effects:
-        if effect.kind in PROTECTED and not (effect.kind == "opt_out" and effect.data.get("carrier")):
+        if effect.kind in PROTECTED and not (
+            effect.kind == "opt_out" and effect.data.get("carrier")
+        ):
             return True
     return resumed or any(reply.msgid == "resume.ask" for reply in replies)
 
@@ -98,7 +105,9 @@ def attempt(state: dict[str, Any], typed: str, now: datetime) -> tuple[str, dict
     fails = int(pin.get("fails") or 0) + 1
     pin["fails"] = fails
     if fails >= FREE_TRIES:
-        pin["wait_until"] = (now + min(FIRST_WAIT * 2 ** (fails - FREE_TRIES), MAX_WAIT)).isoformat()
+        pin["wait_until"] = (
+            now + min(FIRST_WAIT * 2 ** (fails - FREE_TRIES), MAX_WAIT)
+        ).isoformat()
     return ("wait" if fails >= FREE_TRIES else "wrong"), {**state, "pin": pin}
 
 

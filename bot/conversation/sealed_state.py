@@ -32,7 +32,13 @@ def seal(envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any]) 
     sealed = copy.deepcopy(state)
 
     def token(value: Any) -> str:
-        return envelope.seal(db, conversation.data_key_id, PLACE, conversation.id, json.dumps(value, ensure_ascii=False))
+        return envelope.seal(
+            db,
+            conversation.data_key_id,
+            PLACE,
+            conversation.id,
+            json.dumps(value, ensure_ascii=False),
+        )
 
     for frame in _frames(sealed):
         slots = frame.get("slots")
@@ -44,7 +50,9 @@ def seal(envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any]) 
     return sealed
 
 
-def unseal(envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any] | None = None) -> dict[str, Any]:
+def unseal(
+    envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The state as the engine wrote it (``conversation.state`` unless given; slots written before
     sealing existed pass unchanged)."""
     opened = copy.deepcopy(conversation.state or {} if state is None else state)

@@ -25,8 +25,13 @@ def conversations(ctx: click.Context, files: tuple[Path, ...], failures: int) ->
     from bot.eval import conversations as conversation_eval
     from bot.settings import settings_from
 
-    paths = [found for path in (files or (CONVERSATIONS,))
-             for found in (sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path])]
+    paths = [
+        found
+        for path in (files or (CONVERSATIONS,))
+        for found in (
+            sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+        )
+    ]
     if not paths:
         raise click.ClickException("no conversation files (*.yaml) in what was given")
     logging.getLogger("bot").setLevel(logging.WARNING)  # one line per sent message otherwise

@@ -44,8 +44,12 @@ from bot.errors import ConfigError
 TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 #: The worker's word for the next SMS page, so a paged answer is scored whole.
 MORE = {"es": "MAS", "tl": "PA", "en": "MORE"}
-DESTRUCTIVE_PROMPTS = {"erase.ask.confirm": "delete_data", "optout.ask.confirm": "opt_out",
-                       "intent.delete_data": "delete_data", "intent.opt_out": "opt_out"}
+DESTRUCTIVE_PROMPTS = {
+    "erase.ask.confirm": "delete_data",
+    "optout.ask.confirm": "opt_out",
+    "intent.delete_data": "delete_data",
+    "intent.opt_out": "opt_out",
+}
 SUBSETS = ("ordinary", "unsure")
 EMERGENCY_MSGIDS = ("emergency.message",)
 
@@ -113,7 +117,9 @@ class Scores:
         self.labels[turn.label][0] += turn.right
         self.labels[turn.label][1] += 1
         if turn.subset:
-            self.subsets[turn.subset][0] += turn.alarmed if turn.subset == "ordinary" else turn.destructive
+            self.subsets[turn.subset][0] += (
+                turn.alarmed if turn.subset == "ordinary" else turn.destructive
+            )
             self.subsets[turn.subset][1] += 1
         if not turn.right:
             self.failures.append(turn)
@@ -139,15 +145,21 @@ def load_conversations(paths: list[Path]) -> list[dict]:
                 if not isinstance(turn, dict) or not isinstance(turn.get("say"), str):
                     raise ConfigError(f"{where} turn {number}: needs `say`")
                 if turn.get("triage", "none") not in ("none", *TRIAGE_CATEGORIES):
-                    raise ConfigError(f"{where} turn {number}: triage must be none or one of "
-                                      f"{', '.join(TRIAGE_CATEGORIES)}")
+                    raise ConfigError(
+                        f"{where} turn {number}: triage must be none or one of "
+                        f"{', '.join(TRIAGE_CATEGORIES)}"
+                    )
                 if turn.get("subset") not in (None, *SUBSETS):
-                    raise ConfigError(f"{where} turn {number}: subset must be one of {', '.join(SUBSETS)}")
+                    raise ConfigError(
+                        f"{where} turn {number}: subset must be one of {', '.join(SUBSETS)}"
+                    )
                 for ref in (turn.get("facts") or []) + (turn.get("no_facts") or []):
                     try:
                         fact_text(ref)
                     except KeyError:
-                        raise ConfigError(f"{where} turn {number}: no fact {ref!r} in flows/facts.yaml") from None
+                        raise ConfigError(
+                            f"{where} turn {number}: no fact {ref!r} in flows/facts.yaml"
+                        ) from None
             conversations.append({"id": item.get("id") or f"{path.stem}-{index + 1}", **item})
     return conversations
 
@@ -232,10 +244,15 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
     scores: dict[str, Scores] = defaultdict(Scores)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/eval.db"
-        settings = settings.with_changes(database_url=url, redis_url=None, jobs__inline_sync=True,
-                                         instance_path=folder, secret_key=secrets.token_urlsafe(32),
-                                         twilio__auth_token=None,
-                                         twilio__account_sid=None)
+        settings = settings.with_changes(
+            database_url=url,
+            redis_url=None,
+            jobs__inline_sync=True,
+            instance_path=folder,
+            secret_key=secrets.token_urlsafe(32),
+            twilio__auth_token=None,
+            twilio__account_sid=None,
+        )
         migrate.upgrade(url)
         sender = ConsoleSender(quiet=True)
         runtime = Runtime.build(settings, sender=sender)
@@ -250,12 +267,21 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
 
                 def send(text: str, number: str = number) -> str:
                     sent = len(sender.sent)
-                    form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
-                            "From": number, "To": "+15550109999", "Body": text, "NumMedia": "0"}
+                    form = {
+                        "MessageSid": "SM" + secrets.token_hex(16),
+                        "AccountSid": "AC" + "0" * 32,
+                        "From": number,
+                        "To": "+15550109999",
+                        "Body": text,
+                        "NumMedia": "0",
+                    }
                     response = client.post(INBOUND_WEBHOOK, data=form)
                     if response.status_code != 200:
-                        raise ConfigError(f"the webhook answered {response.status_code} during the evaluation")
+                        raise ConfigError(
+                            f"the webhook answered {response.status_code} during the evaluation"
+                        )
                     return "\n".join(m.body or "" for m in sender.sent[sent:] if m.to == number)
+
                 for turn_number, turn in enumerate(conversation["turns"], start=1):
                     parsed, stepped = len(recorder.parses), len(recorder.results)
                     reply = send(turn["say"])
@@ -273,28 +299,50 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
     return dict(scores)
 
 
-def _score(conversation: dict, number: int, turn: dict, reply: str, parse: dict, result: Any) -> TurnResult:
+def _score(
+    conversation: dict, number: int, turn: dict, reply: str, parse: dict, result: Any
+) -> TurnResult:
     expected = turn.get("intent")
-    expected_intents = tuple(expected) if isinstance(expected, list) else ((expected,) if expected else ())
+    expected_intents = (
+        tuple(expected) if isinstance(expected, list) else ((expected,) if expected else ())
+    )
     intent = (parse.get("intent") or {}).get("name", "")
     msgids = result.msgids if result is not None else []
     kinds = result.effect_kinds if result is not None else []
     alarmed = "emergency" in kinds or any(m in msgids for m in EMERGENCY_MSGIDS)
-    category = next((e.data.get("category") for e in (result.effects if result is not None else [])
-                     if e.kind == "emergency" and e.data.get("category")), None)
+    category = next(
+        (
+            e.data.get("category")
+            for e in (result.effects if result is not None else [])
+            if e.kind == "emergency" and e.data.get("category")
+        ),
+        None,
+    )
     label = turn.get("triage", "none")
     danger = label != "none"
     asked_for = DESTRUCTIVE_PROMPTS
-    offered = msgids + [o.msgid for r in (result.replies if result is not None else []) for o in r.options]
+    offered = msgids + [
+        o.msgid for r in (result.replies if result is not None else []) for o in r.options
+    ]
     destructive = any(m in asked_for and asked_for[m] not in expected_intents for m in offered)
     problems = []
     if expected_intents and intent not in expected_intents:
         problems.append(f"intent {intent} (expected {'/'.join(expected_intents)})")
     folded = reply.casefold()
-    problems += [f"reply lacks {s!r}" for s in turn.get("contains") or [] if s.casefold() not in folded]
+    problems += [
+        f"reply lacks {s!r}" for s in turn.get("contains") or [] if s.casefold() not in folded
+    ]
     problems += [f"reply has {s!r}" for s in turn.get("lacks") or [] if s.casefold() in folded]
-    problems += [f"reply lacks fact {f}" for f in turn.get("facts") or [] if fact_text(f).casefold() not in folded]
-    problems += [f"reply has fact {f}" for f in turn.get("no_facts") or [] if fact_text(f).casefold() in folded]
+    problems += [
+        f"reply lacks fact {f}"
+        for f in turn.get("facts") or []
+        if fact_text(f).casefold() not in folded
+    ]
+    problems += [
+        f"reply has fact {f}"
+        for f in turn.get("no_facts") or []
+        if fact_text(f).casefold() in folded
+    ]
     if danger and not alarmed:
         problems.append("danger not triaged")
     elif alarmed and label not in ("none", "danger") and category != label:
@@ -303,64 +351,119 @@ def _score(conversation: dict, number: int, turn: dict, reply: str, parse: dict,
         problems.append("false alarm")
     if destructive:
         problems.append("destructive offer")
-    return TurnResult(conversation["id"], conversation["language"], number, turn["say"], expected_intents,
-                      intent, reply, tuple(problems), danger, alarmed, destructive, category, label,
-                      turn.get("subset"))
+    return TurnResult(
+        conversation["id"],
+        conversation["language"],
+        number,
+        turn["say"],
+        expected_intents,
+        intent,
+        reply,
+        tuple(problems),
+        danger,
+        alarmed,
+        destructive,
+        category,
+        label,
+        turn.get("subset"),
+    )
 
 
 def report(scores: dict[str, Scores], show_failures: int = 20) -> str:
     """The figures per language and per triage label, the subsets, the causes of failure, then
     the first failures."""
-    lines = [f"{'lang':5} {'turns':>5} {'right':>7} {'intent':>7} {'false alarms':>13} "
-             f"{'danger triaged':>15} {'destructive':>11}"]
+    lines = [
+        f"{'lang':5} {'turns':>5} {'right':>7} {'intent':>7} {'false alarms':>13} "
+        f"{'danger triaged':>15} {'destructive':>11}"
+    ]
     total = Scores()
     for language in sorted(scores):
         s = scores[language]
         lines.append(_row(language, s))
-        for name in ("turns", "right", "intents", "intents_right", "ordinary", "false_alarms", "danger",
-                     "triaged", "destructive"):
+        for name in (
+            "turns",
+            "right",
+            "intents",
+            "intents_right",
+            "ordinary",
+            "false_alarms",
+            "danger",
+            "triaged",
+            "destructive",
+        ):
             setattr(total, name, getattr(total, name) + getattr(s, name))
         total.failures += s.failures
-        for mine, theirs in ((total.categories, s.categories), (total.labels, s.labels),
-                             (total.subsets, s.subsets)):
+        for mine, theirs in (
+            (total.categories, s.categories),
+            (total.labels, s.labels),
+            (total.subsets, s.subsets),
+        ):
             for key, (part, count) in theirs.items():
                 mine[key][0] += part
                 mine[key][1] += count
     lines.append(_row("all", total))
     if total.categories:
-        lines.append("danger turns triaged in their category: " + ", ".join(
-            f"{label} {right}/{count}" for label, (right, count) in sorted(total.categories.items())))
+        lines.append(
+            "danger turns triaged in their category: "
+            + ", ".join(
+                f"{label} {right}/{count}"
+                for label, (right, count) in sorted(total.categories.items())
+            )
+        )
     lines.append("\nturns right per triage label:")
-    lines.append(f"  {'label':11}" + "".join(f"{language:>9}" for language in (*sorted(scores), "all")))
+    lines.append(
+        f"  {'label':11}" + "".join(f"{language:>9}" for language in (*sorted(scores), "all"))
+    )
     order = ("none", "danger", *[c for c in TRIAGE_CATEGORIES if c != "danger"])
     for label in (lb for lb in order if lb in total.labels):
         cells = [scores[language].labels.get(label, [0, 0]) for language in sorted(scores)]
-        lines.append(f"  {label:11}" + "".join(f"{f'{r}/{c}':>9}" for r, c in (*cells, total.labels[label])))
+        lines.append(
+            f"  {label:11}" + "".join(f"{f'{r}/{c}':>9}" for r, c in (*cells, total.labels[label]))
+        )
     if "ordinary" in total.subsets:
-        lines.append("false emergencies on the ordinary subset: {}/{}".format(*total.subsets["ordinary"]))
+        lines.append(
+            "false emergencies on the ordinary subset: {}/{}".format(*total.subsets["ordinary"])
+        )
     if "unsure" in total.subsets:
-        lines.append("destructive offers on unsure messages: {}/{}".format(*total.subsets["unsure"]))
+        lines.append(
+            "destructive offers on unsure messages: {}/{}".format(*total.subsets["unsure"])
+        )
     causes: dict[str, int] = defaultdict(int)
     for turn in total.failures:
         for problem in turn.problems:
             causes[_cause(problem)] += 1
     if causes:
-        lines.append("causes of failure: " + ", ".join(
-            f"{cause} {count}" for cause, count in sorted(causes.items(), key=lambda c: -c[1])))
+        lines.append(
+            "causes of failure: "
+            + ", ".join(
+                f"{cause} {count}" for cause, count in sorted(causes.items(), key=lambda c: -c[1])
+            )
+        )
     shown = total.failures[:show_failures]
     if shown:
         lines.append(f"\nfailures ({len(total.failures)}; first {len(shown)}):")
     for turn in shown:
         reply = " ".join(turn.reply.split())[:160]
-        lines.append(f"- {turn.conversation} turn {turn.number} {turn.said!r}: {'; '.join(turn.problems)}\n"
-                     f"    bot: {reply}")
+        lines.append(
+            f"- {turn.conversation} turn {turn.number} {turn.said!r}: {'; '.join(turn.problems)}\n"
+            f"    bot: {reply}"
+        )
     return "\n".join(lines)
 
 
 def _cause(problem: str) -> str:
     """A problem's kind, for the summary: "reply lacks '$17.95'" -> "reply lacks"."""
-    for kind in ("intent", "reply lacks fact", "reply has fact", "reply lacks", "reply has", "triaged",
-                 "danger not triaged", "false alarm", "destructive offer"):
+    for kind in (
+        "intent",
+        "reply lacks fact",
+        "reply has fact",
+        "reply lacks",
+        "reply has",
+        "triaged",
+        "danger not triaged",
+        "false alarm",
+        "destructive offer",
+    ):
         if problem.startswith(kind):
             return kind
     return problem
@@ -370,5 +473,7 @@ def _row(name: str, s: Scores) -> str:
     def pct(part: int, whole: int) -> str:
         return f"{100 * part / whole:.1f}%" if whole else "-"
 
-    return (f"{name:5} {s.turns:>5} {pct(s.right, s.turns):>7} {pct(s.intents_right, s.intents):>7} "
-            f"{f'{s.false_alarms}/{s.ordinary}':>13} {f'{s.triaged}/{s.danger}':>15} {s.destructive:>11}")
+    return (
+        f"{name:5} {s.turns:>5} {pct(s.right, s.turns):>7} {pct(s.intents_right, s.intents):>7} "
+        f"{f'{s.false_alarms}/{s.ordinary}':>13} {f'{s.triaged}/{s.danger}':>15} {s.destructive:>11}"
+    )

@@ -16,21 +16,37 @@ from bot.text.segments import count_segments, transliterate_gsm7
 
 #: (name, worker messages) per language; the report is answered only with numbers and words.
 SCRIPTS: dict[str, list[tuple[str, list[str]]]] = {
-    "es": [("first question", ["mi patron me quito el pasaporte, puede hacer eso?"]),
-           ("greeting", ["hola"]),
-           ("wage by town", ["cuanto me tienen que pagar por hora", "estoy en leamington", "1"]),
-           ("person", ["quiero hablar con una persona", "ontario", "hay alguien?"]),
-           ("report", ["quiero reportar a mi patron", "2", "1", "1 5", "Granja Sol, Leamington", *["1"] * 12]),
-           ("report in own words", ["quiero reportar a mi patron. No me pagan las horas extra y me quito el "
-                                    "pasaporte. Trabajo en la Granja Sol en Leamington.", *["2"], *["1"] * 12])],
-    "tl": [("first question", ["kinuha ng amo ko ang passport ko, pwede ba yun?"]),
-           ("greeting", ["kumusta po"]),
-           ("wage by town", ["magkano ang minimum wage kada oras", "nasa calgary ako", "1"]),
-           ("person", ["TAO", "alberta", "may tao na po ba?"])],
-    "en": [("first question", ["my employer took my passport, is that allowed?"]),
-           ("greeting", ["hi"]),
-           ("wage by town", ["how much should I be paid per hour", "i work in kelowna", "1"]),
-           ("person", ["AGENT", "bc", "hello?"])],
+    "es": [
+        ("first question", ["mi patron me quito el pasaporte, puede hacer eso?"]),
+        ("greeting", ["hola"]),
+        ("wage by town", ["cuanto me tienen que pagar por hora", "estoy en leamington", "1"]),
+        ("person", ["quiero hablar con una persona", "ontario", "hay alguien?"]),
+        (
+            "report",
+            ["quiero reportar a mi patron", "2", "1", "1 5", "Granja Sol, Leamington", *["1"] * 12],
+        ),
+        (
+            "report in own words",
+            [
+                "quiero reportar a mi patron. No me pagan las horas extra y me quito el "
+                "pasaporte. Trabajo en la Granja Sol en Leamington.",
+                *["2"],
+                *["1"] * 12,
+            ],
+        ),
+    ],
+    "tl": [
+        ("first question", ["kinuha ng amo ko ang passport ko, pwede ba yun?"]),
+        ("greeting", ["kumusta po"]),
+        ("wage by town", ["magkano ang minimum wage kada oras", "nasa calgary ako", "1"]),
+        ("person", ["TAO", "alberta", "may tao na po ba?"]),
+    ],
+    "en": [
+        ("first question", ["my employer took my passport, is that allowed?"]),
+        ("greeting", ["hi"]),
+        ("wage by town", ["how much should I be paid per hour", "i work in kelowna", "1"]),
+        ("person", ["AGENT", "bc", "hello?"]),
+    ],
 }
 
 
@@ -48,9 +64,14 @@ def run(settings) -> str:
     from bot.text import catalogs
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = settings.with_changes(database_url=f"sqlite:///{tmp}/eval.db", redis_url=None,
-                                         jobs__inline_sync=True, log_level="WARNING",
-                                         twilio__account_sid=None, twilio__auth_token=None)
+        settings = settings.with_changes(
+            database_url=f"sqlite:///{tmp}/eval.db",
+            redis_url=None,
+            jobs__inline_sync=True,
+            log_level="WARNING",
+            twilio__account_sid=None,
+            twilio__auth_token=None,
+        )
         migrate.upgrade(settings.database_url)
         sender = ConsoleSender(quiet=True)
         runtime = Runtime.build(settings, sender=sender)
@@ -65,32 +86,50 @@ def run(settings) -> str:
                     prefix = "whatsapp:" if channel == "whatsapp" else ""
                     for n, text in enumerate(texts, start=1):
                         before = len(sender.sent)
-                        client.post(INBOUND_WEBHOOK, data={
-                            "MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
-                            "From": prefix + number, "To": prefix + "+15550109999", "Body": text,
-                            "NumMedia": "0"})
+                        client.post(
+                            INBOUND_WEBHOOK,
+                            data={
+                                "MessageSid": "SM" + secrets.token_hex(16),
+                                "AccountSid": "AC" + "0" * 32,
+                                "From": prefix + number,
+                                "To": prefix + "+15550109999",
+                                "Body": text,
+                                "NumMedia": "0",
+                            },
+                        )
                         bodies = [m.body or "" for m in sender.sent[before:]]
                         turns += 1
                         if channel == "sms":
                             messages += [count_segments(b) for b in bodies]
                             questions += [count_segments(part) for part in _questions(bodies)]
                             held += any(more.split()[0] in b for b in bodies)
-                        filed = transliterate_gsm7(catalogs.translator(language).gettext("report.filed", code="X"))
-                        if name.startswith("report") and any(filed.split("X")[0] in transliterate_gsm7(b)
-                                                             for b in bodies):
+                        filed = transliterate_gsm7(
+                            catalogs.translator(language).gettext("report.filed", code="X")
+                        )
+                        if name.startswith("report") and any(
+                            filed.split("X")[0] in transliterate_gsm7(b) for b in bodies
+                        ):
                             report_turns.setdefault(name, []).append(n)
                             break
         lines.append(f"turns played: {turns} ({len(messages)} SMS messages)")
-        lines.append(f"SMS segments per message: p50 {percentile(messages, .5)}, p95 {percentile(messages, .95)}, "
-                     f"max {max(messages, default=0)}")
-        lines.append(f"SMS segments per question: p50 {percentile(questions, .5)}, "
-                     f"p95 {percentile(questions, .95)}, max {max(questions, default=0)} "
-                     f"(goal p95 <= {settings.sms.question_segments})")
-        lines.append(f"SMS turns that held something back for MORE: {held} "
-                     f"({100 * held / max(1, turns // 2):.0f}% of SMS turns)")
+        lines.append(
+            f"SMS segments per message: p50 {percentile(messages, 0.5)}, p95 {percentile(messages, 0.95)}, "
+            f"max {max(messages, default=0)}"
+        )
+        lines.append(
+            f"SMS segments per question: p50 {percentile(questions, 0.5)}, "
+            f"p95 {percentile(questions, 0.95)}, max {max(questions, default=0)} "
+            f"(goal p95 <= {settings.sms.question_segments})"
+        )
+        lines.append(
+            f"SMS turns that held something back for MORE: {held} "
+            f"({100 * held / max(1, turns // 2):.0f}% of SMS turns)"
+        )
         for name in ("report", "report in own words"):
-            lines.append(f"worker messages to a filed {name} (es, sms then whatsapp): "
-                         f"{report_turns.get(name) or 'not reached'}")
+            lines.append(
+                f"worker messages to a filed {name} (es, sms then whatsapp): "
+                f"{report_turns.get(name) or 'not reached'}"
+            )
         return "\n".join(lines)
 
 

@@ -58,16 +58,29 @@ def job_id(kind: str, *parts: int | str) -> str:
 
 
 class JobQueue(Protocol):
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
-        ...
+    def enqueue(
+        self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None
+    ) -> None: ...
 
-    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
-                       delay: float | None = None, hurry: bool = False) -> list[str]:
+    def enqueue_unique(
+        self,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        *,
+        queue: str | None = None,
+        delay: float | None = None,
+        hurry: bool = False,
+    ) -> list[str]:
         """Queue ``func(*args)`` under each job id unless a job of that id waits already; return the
         ids queued now. ``hurry``: a waiting job scheduled for later runs now instead."""
 
-    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
-                     job_ids: Mapping[str, str] | None = None) -> list[str]:
+    def enqueue_once(
+        self,
+        ttl: float,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        job_ids: Mapping[str, str] | None = None,
+    ) -> list[str]:
         """Queue ``func(*args)`` for each marker unless a job under that marker is queued and not
         started; return the markers queued now. A marker lapses after ``ttl`` seconds. ``job_ids``:
         the rq job id of each marker's job."""
@@ -103,16 +116,22 @@ class RqQueue:
         self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.prefix = prefix
         #: One rq queue per kind, in QUEUES' order (``puente-turns``, ``puente-sends`` ...).
-        self.queues = {kind: Queue(queue_name(prefix, kind), connection=self.redis) for kind in QUEUES}
+        self.queues = {
+            kind: Queue(queue_name(prefix, kind), connection=self.redis) for kind in QUEUES
+        }
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
         try:
             yield
         except self._errors as exc:
-            raise QueueUnavailable(f"Redis unreachable ({type(exc).__name__}); the job will be re-driven") from None
+            raise QueueUnavailable(
+                f"Redis unreachable ({type(exc).__name__}); the job will be re-driven"
+            ) from None
 
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None) -> None:
+    def enqueue(
+        self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None
+    ) -> None:
         rq_queue = self.queues[queue or route(func)]
         with self._reachable():
             if delay:
@@ -120,8 +139,15 @@ class RqQueue:
             else:
                 rq_queue.enqueue(func, *args, result_ttl=KEEP_RESULTS)
 
-    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
-                       delay: float | None = None, hurry: bool = False) -> list[str]:
+    def enqueue_unique(
+        self,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        *,
+        queue: str | None = None,
+        delay: float | None = None,
+        hurry: bool = False,
+    ) -> list[str]:
         from rq.exceptions import DuplicateJobError
 
         rq_queue = self.queues[queue or route(func)]
@@ -133,20 +159,32 @@ class RqQueue:
             pipe = self.redis.pipeline(transaction=False)
             for id_ in jobs:
                 pipe.hget(f"rq:job:{id_}", "status")
-            statuses = dict(zip(jobs, (s.decode() if s else None for s in pipe.execute()), strict=True))
+            statuses = dict(
+                zip(jobs, (s.decode() if s else None for s in pipe.execute()), strict=True)
+            )
             waiting = [status for status in WAITING if not (hurry and status == "scheduled")]
             # Started by a worker since gone, failed, or (hurry) scheduled for later: that job is
             # over or cancelled, its id free.
-            self._forget([id_ for id_, status in statuses.items() if status and status not in waiting])
+            self._forget(
+                [id_ for id_, status in statuses.items() if status and status not in waiting]
+            )
             for id_, args in jobs.items():
                 if statuses[id_] in waiting:
                     continue
                 try:
                     if delay:
-                        rq_queue.enqueue_in(timedelta(seconds=delay), func, *args, job_id=id_, unique=True,
-                                            result_ttl=KEEP_RESULTS)
+                        rq_queue.enqueue_in(
+                            timedelta(seconds=delay),
+                            func,
+                            *args,
+                            job_id=id_,
+                            unique=True,
+                            result_ttl=KEEP_RESULTS,
+                        )
                     else:
-                        rq_queue.enqueue(func, *args, job_id=id_, unique=True, result_ttl=KEEP_RESULTS)
+                        rq_queue.enqueue(
+                            func, *args, job_id=id_, unique=True, result_ttl=KEEP_RESULTS
+                        )
                     queued.append(id_)
                 except DuplicateJobError:
                     pass  # queued by another process a moment ago
@@ -161,22 +199,37 @@ class RqQueue:
         pipe.delete(*(f"rq:job:{id_}" for id_ in job_ids))
         pipe.execute()
 
-    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
-                     job_ids: Mapping[str, str] | None = None) -> list[str]:
+    def enqueue_once(
+        self,
+        ttl: float,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        job_ids: Mapping[str, str] | None = None,
+    ) -> list[str]:
         # Two round trips for a whole batch: the markers (SET NX), then the jobs they let through.
         with self._reachable():
             pipe = self.redis.pipeline(transaction=False)
             for marker in jobs:
                 pipe.set(self._marker_key(marker), 1, nx=True, px=int(ttl * 1000))
-            queued = [marker for marker, set_now in zip(jobs, pipe.execute(), strict=True) if set_now]
+            queued = [
+                marker for marker, set_now in zip(jobs, pipe.execute(), strict=True) if set_now
+            ]
         if not queued:
             return queued
         rq_queue = self.queues[route(func)]
         try:
             with self._reachable():
-                rq_queue.enqueue_many([rq_queue.prepare_data(func, jobs[marker], result_ttl=KEEP_RESULTS,
-                                                             job_id=(job_ids or {}).get(marker))
-                                       for marker in queued])
+                rq_queue.enqueue_many(
+                    [
+                        rq_queue.prepare_data(
+                            func,
+                            jobs[marker],
+                            result_ttl=KEEP_RESULTS,
+                            job_id=(job_ids or {}).get(marker),
+                        )
+                        for marker in queued
+                    ]
+                )
         except QueueUnavailable:
             self.release(*queued)
             raise
@@ -211,7 +264,10 @@ class RqQueue:
         except self._errors:
             return {}
         now = time.time()
-        return {kind: (count, _age(at, now)) for kind, count, at in zip(self.queues, heads[::2], enqueued, strict=True)}
+        return {
+            kind: (count, _age(at, now))
+            for kind, count, at in zip(self.queues, heads[::2], enqueued, strict=True)
+        }
 
     def ping(self) -> None:
         try:
@@ -241,8 +297,14 @@ class InlineQueue:
         self._timers: set[threading.Timer] = set()  # delayed jobs, cancelled at shutdown
         self._waiting: set[str] = set()  # ids of the enqueue_unique jobs not started yet
 
-    def enqueue(self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None,
-                _id: str | None = None) -> None:
+    def enqueue(
+        self,
+        func: str,
+        *args: int | str,
+        delay: float | None = None,
+        queue: str | None = None,
+        _id: str | None = None,
+    ) -> None:
         if delay:
             timer = threading.Timer(delay, self._submit_delayed, (func, args, _id))
             timer.daemon = True
@@ -254,8 +316,15 @@ class InlineQueue:
         else:
             self._submit(func, args, _id)
 
-    def enqueue_unique(self, func: str, jobs: Mapping[str, tuple[int | str, ...]], *, queue: str | None = None,
-                       delay: float | None = None, hurry: bool = False) -> list[str]:
+    def enqueue_unique(
+        self,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        *,
+        queue: str | None = None,
+        delay: float | None = None,
+        hurry: bool = False,
+    ) -> list[str]:
         with self._lock:
             queued = [id_ for id_ in jobs if id_ not in self._waiting]
             self._waiting.update(queued)
@@ -263,8 +332,13 @@ class InlineQueue:
             self.enqueue(func, *jobs[id_], delay=delay, _id=id_)
         return queued
 
-    def enqueue_once(self, ttl: float, func: str, jobs: Mapping[str, tuple[int | str, ...]],
-                     job_ids: Mapping[str, str] | None = None) -> list[str]:
+    def enqueue_once(
+        self,
+        ttl: float,
+        func: str,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        job_ids: Mapping[str, str] | None = None,
+    ) -> list[str]:
         now = time.monotonic()
         with self._lock:
             queued = [marker for marker in jobs if self._markers.get(marker, now) <= now]

@@ -68,13 +68,21 @@ def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     return False
 
 
-def record_status_later(runtime: Runtime, sid: str, status: str, error_code: str, attempt: int = 1) -> None:
+def record_status_later(
+    runtime: Runtime, sid: str, status: str, error_code: str, attempt: int = 1
+) -> None:
     """Try a status callback again after 1, 2, 4 s ... (``attempt`` 1, 2, 3 ...), then give up."""
     if attempt > STATUS_ATTEMPTS:
         log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
         return
-    runtime.enqueue("bot.jobs.tasks.record_status", sid, status, error_code, attempt,
-                    delay=STATUS_RETRY_SECONDS * 2 ** (attempt - 1))
+    runtime.enqueue(
+        "bot.jobs.tasks.record_status",
+        sid,
+        status,
+        error_code,
+        attempt,
+        delay=STATUS_RETRY_SECONDS * 2 ** (attempt - 1),
+    )
 
 
 def redrive() -> dict[str, int]:
@@ -93,28 +101,54 @@ def purge() -> dict[str, int]:
             .values(body_enc=None, button_enc=None, media=[])
         ).rowcount
         # Old messages that will not be sent again.
-        done = (OutboxMessage.created_at < cutoff, OutboxMessage.status.not_in(("pending", "sending")))
+        done = (
+            OutboxMessage.created_at < cutoff,
+            OutboxMessage.status.not_in(("pending", "sending")),
+        )
         # Those to no conversation had a data key each: destroyed, what is left of them stays closed.
-        runtime.envelope.destroy(session, *{runtime.envelope.key_of(token) for token in session.scalars(
-            select(func.coalesce(OutboxMessage.body_enc, OutboxMessage.content_variables_enc))
-            .where(*done, OutboxMessage.conversation_id.is_(None), OutboxMessage.body_enc.is_not(None)
-                   | OutboxMessage.content_variables_enc.is_not(None)))})
+        runtime.envelope.destroy(
+            session,
+            *{
+                runtime.envelope.key_of(token)
+                for token in session.scalars(
+                    select(
+                        func.coalesce(OutboxMessage.body_enc, OutboxMessage.content_variables_enc)
+                    ).where(
+                        *done,
+                        OutboxMessage.conversation_id.is_(None),
+                        OutboxMessage.body_enc.is_not(None)
+                        | OutboxMessage.content_variables_enc.is_not(None),
+                    )
+                )
+            },
+        )
         outbox = session.execute(
-            update(OutboxMessage).where(*done, OutboxMessage.body_enc.is_not(None))
+            update(OutboxMessage)
+            .where(*done, OutboxMessage.body_enc.is_not(None))
             .values(body_enc=None, content_variables_enc=None)
         ).rowcount
         # ... and the numbers on them that no conversation holds any more.
         session.execute(
-            update(OutboxMessage).where(*done, OutboxMessage.conversation_id.is_(None), OutboxMessage.to_enc != "")
+            update(OutboxMessage)
+            .where(*done, OutboxMessage.conversation_id.is_(None), OutboxMessage.to_enc != "")
             .values(to_enc="")
         )
-        session.execute(delete(ErasedMessage).where(ErasedMessage.erased_at < utcnow() - ERASED_SIDS_KEPT))
+        session.execute(
+            delete(ErasedMessage).where(ErasedMessage.erased_at < utcnow() - ERASED_SIDS_KEPT)
+        )
         review_cutoff = utcnow() - timedelta(days=runtime.settings.nlu.review_retention_days)
         old_reviews = NluReview.created_at < review_cutoff
         # A review row the migration (0014) found linked to no conversation has a data key of its own.
-        alone = {runtime.envelope.key_of(token) for token in session.scalars(select(NluReview.text_enc).where(old_reviews))}
-        runtime.envelope.destroy(session, *session.scalars(
-            select(DataKey.id).where(DataKey.id.in_(alone - {None}), DataKey.scope == "message")))
+        alone = {
+            runtime.envelope.key_of(token)
+            for token in session.scalars(select(NluReview.text_enc).where(old_reviews))
+        }
+        runtime.envelope.destroy(
+            session,
+            *session.scalars(
+                select(DataKey.id).where(DataKey.id.in_(alone - {None}), DataKey.scope == "message")
+            ),
+        )
         review = session.execute(delete(NluReview).where(old_reviews)).rowcount
         for area in runtime.areas:  # those holding more text (report transcripts) erase theirs
             for hook in area.purge_hooks:

@@ -26,7 +26,9 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
 
     from bot.jobs.queue import QUEUES, queue_name
 
-    logs.configure(settings.log_level, json_lines=settings.env == "production", path=settings.log_file)
+    logs.configure(
+        settings.log_level, json_lines=settings.env == "production", path=settings.log_file
+    )
     yield_cpu(settings.jobs.worker_nice)
     runtime = Runtime.build(settings)
     runtime.areas = areas()
@@ -35,13 +37,20 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
     # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
     # socket timeout the web side uses to fail fast.
     connection = redis.Redis.from_url(settings.redis_url)
-    listened = [Queue(queue_name(settings.jobs.queue_name, name), connection=connection) for name in queues or QUEUES]
+    listened = [
+        Queue(queue_name(settings.jobs.queue_name, name), connection=connection)
+        for name in queues or QUEUES
+    ]
     if not burst:
-        threading.Thread(target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True).start()
+        threading.Thread(
+            target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True
+        ).start()
     wait_for_redis(connection)
     # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
     # job instead of being rebuilt in a fork per job. A crash mid-job is covered by leases and re-drive.
-    Worker(listened, connection=connection).work(with_scheduler=True, burst=burst, logging_level=settings.log_level)
+    Worker(listened, connection=connection).work(
+        with_scheduler=True, burst=burst, logging_level=settings.log_level
+    )
 
 
 class Worker(SimpleWorker):
@@ -69,7 +78,9 @@ def wait_for_redis(connection, longest_pause: float = 5.0) -> None:
             connection.ping()
             return
         except redis.exceptions.ConnectionError as exc:
-            log.warning("Redis does not answer (%s); the worker starts once it does", type(exc).__name__)
+            log.warning(
+                "Redis does not answer (%s); the worker starts once it does", type(exc).__name__
+            )
             time.sleep(pause)
             pause = min(pause * 2, longest_pause)
 
@@ -97,5 +108,7 @@ def _housekeeping(runtime: Runtime) -> None:
                 tasks.purge()
                 last_purge = time.monotonic()
         except Exception as exc:
-            log.warning("housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval)
+            log.warning(
+                "housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval
+            )
         time.sleep(interval)

@@ -33,8 +33,14 @@ def find(session: Session, email: str) -> User | None:
 
 
 def create_user(
-    session: Session, *, email: str, password: str | None, role: str = "staff", ngo_id: str | None = None,
-    name: str = "", language: str = "en",
+    session: Session,
+    *,
+    email: str,
+    password: str | None,
+    role: str = "staff",
+    ngo_id: str | None = None,
+    name: str = "",
+    language: str = "en",
 ) -> User:
     """A new account. Staff need an existing NGO; administrators may have none. Without a password
     the account waits for its owner to set one through an invitation link (bot.portal.tokens)."""
@@ -56,8 +62,15 @@ def create_user(
         password_hash = NO_PASSWORD if password is None else passwords.hash_password(password)
     except passwords.WeakPassword as exc:
         raise AccountError(exc.msgid, minimum=str(passwords.MIN_LENGTH)) from None
-    user = User(email=email, name=name.strip()[:120], role=role, ngo_id=ngo_id or None,
-                password_hash=password_hash, language=language, active=True)
+    user = User(
+        email=email,
+        name=name.strip()[:120],
+        role=role,
+        ngo_id=ngo_id or None,
+        password_hash=password_hash,
+        language=language,
+        active=True,
+    )
     session.add(user)
     session.flush()
     return user
@@ -85,7 +98,9 @@ def set_active(session: Session, user: User, active: bool) -> None:
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True)))
+    return session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
+    )
 
 
 def ngo_active(session: Session, ngo_id: str | None) -> bool:

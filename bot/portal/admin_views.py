@@ -22,18 +22,39 @@ def admin_home() -> str:
     counts = {
         "ngos": session.scalar(select(func.count(NgoRecord.id)).where(NgoRecord.active.is_(True))),
         "users": session.scalar(select(func.count(User.id)).where(User.active.is_(True))),
-        "open": session.scalar(select(func.count(Referral.id)).where(Referral.status.in_(OPEN_REFERRAL))),
+        "open": session.scalar(
+            select(func.count(Referral.id)).where(Referral.status.in_(OPEN_REFERRAL))
+        ),
     }
     rank = {kind: i for i, kind in enumerate(alerts_words.ALERT_KINDS)}
-    open_alerts = sorted(session.scalars(select(AdminAlert).where(AdminAlert.status == "open")).all(),
-                         key=lambda a: (rank.get(a.kind, len(rank)), -a.updated_at.timestamp()))
+    open_alerts = sorted(
+        session.scalars(select(AdminAlert).where(AdminAlert.status == "open")).all(),
+        key=lambda a: (rank.get(a.kind, len(rank)), -a.updated_at.timestamp()),
+    )
     names = dict(session.execute(select(NgoRecord.id, NgoRecord.name)).all())
-    shown = [(alert, alerts_words.alert_params(alert.kind, alert.detail or {}, routing_alerts.subject_of(runtime(), alert)
-                                               if alert.kind == "repeat_employer" else {}, names, label))
-             for alert in open_alerts]
+    shown = [
+        (
+            alert,
+            alerts_words.alert_params(
+                alert.kind,
+                alert.detail or {},
+                routing_alerts.subject_of(runtime(), alert)
+                if alert.kind == "repeat_employer"
+                else {},
+                names,
+                label,
+            ),
+        )
+        for alert in open_alerts
+    ]
     audit.record(session, g.user.id, "admin.view", "home")
-    return render_template("portal/admin_home.html", counts=counts, alerts=shown, text_msgid=alerts_words.text_msgid,
-                           mail_configured=bool(runtime().settings.routing.admin_alert_emails))
+    return render_template(
+        "portal/admin_home.html",
+        counts=counts,
+        alerts=shown,
+        text_msgid=alerts_words.text_msgid,
+        mail_configured=bool(runtime().settings.routing.admin_alert_emails),
+    )
 
 
 @bp.post("/admin/alerts/<int:alert_id>")
@@ -60,11 +81,20 @@ def admin_alert(alert_id: int) -> Response:
 def admin_ngos() -> str:
     session = db()
     ngos = session.scalars(select(NgoRecord).order_by(NgoRecord.name)).all()
-    load = dict(session.execute(
-        select(Referral.ngo_id, func.count(Referral.id)).where(Referral.status.in_(OPEN_REFERRAL))
-        .group_by(Referral.ngo_id)).all())
-    staff = dict(session.execute(
-        select(User.ngo_id, func.count(User.id)).where(User.active.is_(True)).group_by(User.ngo_id)).all())
+    load = dict(
+        session.execute(
+            select(Referral.ngo_id, func.count(Referral.id))
+            .where(Referral.status.in_(OPEN_REFERRAL))
+            .group_by(Referral.ngo_id)
+        ).all()
+    )
+    staff = dict(
+        session.execute(
+            select(User.ngo_id, func.count(User.id))
+            .where(User.active.is_(True))
+            .group_by(User.ngo_id)
+        ).all()
+    )
     audit.record(session, g.user.id, "admin.view", "ngos")
     return render_template("portal/admin_ngos.html", ngos=ngos, load=load, staff=staff)
 
@@ -76,18 +106,30 @@ def admin_ngo_update(ngo_id: str) -> Response:
     ngo = session.get(NgoRecord, ngo_id)
     if ngo is None:
         abort(404)
-    if request.form.get("active") == "0" and (page := confirmation(_("confirm.ngo_inactive", name=ngo.name))):
+    if request.form.get("active") == "0" and (
+        page := confirmation(_("confirm.ngo_inactive", name=ngo.name))
+    ):
         return page
     if request.form.get("staff_totp_required") == "0" and (
-            page := confirmation(_("confirm.ngo_totp_off", name=ngo.name))):
+        page := confirmation(_("confirm.ngo_totp_off", name=ngo.name))
+    ):
         return page
     if "active" in request.form:
         ngo.active = request.form["active"] == "1"
-        audit.record(session, g.user.id, "admin.ngo_active" if ngo.active else "admin.ngo_inactive", f"ngo:{ngo.id}")
+        audit.record(
+            session,
+            g.user.id,
+            "admin.ngo_active" if ngo.active else "admin.ngo_inactive",
+            f"ngo:{ngo.id}",
+        )
     if "staff_totp_required" in request.form:
         ngo.staff_totp_required = request.form["staff_totp_required"] == "1"
-        audit.record(session, g.user.id, "admin.ngo_totp_on" if ngo.staff_totp_required else "admin.ngo_totp_off",
-                     f"ngo:{ngo.id}")
+        audit.record(
+            session,
+            g.user.id,
+            "admin.ngo_totp_on" if ngo.staff_totp_required else "admin.ngo_totp_off",
+            f"ngo:{ngo.id}",
+        )
     if "capacity" in request.form:
         capacity = request.form.get("capacity", type=int)
         if capacity is None or not 0 <= capacity <= 10000:
@@ -103,11 +145,20 @@ def admin_ngo_update(ngo_id: str) -> Response:
 @admin_required
 def admin_users() -> str:
     session = db()
-    users = session.scalars(select(User).order_by(User.ngo_id.is_(None).desc(), User.ngo_id, User.email)).all()
+    users = session.scalars(
+        select(User).order_by(User.ngo_id.is_(None).desc(), User.ngo_id, User.email)
+    ).all()
     ngos = session.scalars(select(NgoRecord).order_by(NgoRecord.name)).all()
     audit.record(session, g.user.id, "admin.view", "users")
-    return render_template("portal/admin_users.html", users=users, ngos=ngos, roles=ROLES,
-                           user_languages=LANGUAGES, form=request.args, invited=tokens.invited)
+    return render_template(
+        "portal/admin_users.html",
+        users=users,
+        ngos=ngos,
+        roles=ROLES,
+        user_languages=LANGUAGES,
+        form=request.args,
+        invited=tokens.invited,
+    )
 
 
 @bp.post("/admin/users")
@@ -123,9 +174,14 @@ def admin_user_create() -> Response:
     try:
         with session.begin_nested():
             user = accounts.create_user(
-                session, email=form.get("email", ""), password=None,
-                role=form.get("role", "staff"), ngo_id=form.get("ngo_id") or None,
-                name=form.get("name", ""), language=form.get("language", "en"))
+                session,
+                email=form.get("email", ""),
+                password=None,
+                role=form.get("role", "staff"),
+                ngo_id=form.get("ngo_id") or None,
+                name=form.get("name", ""),
+                language=form.get("language", "en"),
+            )
     except accounts.AccountError as exc:
         flash(_(exc.msgid, **exc.params), "error")
         return redirect(url_for("portal.admin_users"))
@@ -143,17 +199,27 @@ def admin_user_update(user_id: int) -> Response:
     user = session.get(User, user_id)
     if user is None:
         abort(404)
-    if request.form.get("active") == "0" and (page := confirmation(_("confirm.user_inactive", email=user.email))):
+    if request.form.get("active") == "0" and (
+        page := confirmation(_("confirm.user_inactive", email=user.email))
+    ):
         return page
-    if request.form.get("reset_totp") and (page := confirmation(_("confirm.user_totp_reset", email=user.email))):
+    if request.form.get("reset_totp") and (
+        page := confirmation(_("confirm.user_totp_reset", email=user.email))
+    ):
         return page
-    if request.form.get("send_reset") and (page := confirmation(_("confirm.user_reset_link", email=user.email))):
+    if request.form.get("send_reset") and (
+        page := confirmation(_("confirm.user_reset_link", email=user.email))
+    ):
         return page
     try:
         if "active" in request.form:
             accounts.set_active(session, user, request.form["active"] == "1")
-            audit.record(session, g.user.id, "admin.user_active" if user.active else "admin.user_inactive",
-                         f"user:{user.id}")
+            audit.record(
+                session,
+                g.user.id,
+                "admin.user_active" if user.active else "admin.user_inactive",
+                f"user:{user.id}",
+            )
         if request.form.get("send_reset"):
             rt = runtime()
             kind = "invite" if tokens.invited(user) else "reset"
@@ -187,12 +253,26 @@ def admin_audit() -> str:
     if who:
         query = query.where(User.email == who)
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows = session.execute(query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE + 1)
-                           .offset((page - 1) * AUDIT_PAGE)).all()
+    rows = session.execute(
+        query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)
+    ).all()
     emails = dict(session.execute(select(User.id, User.email)).all())
     names = dict(session.execute(select(NgoRecord.id, NgoRecord.name)).all())
-    words = [(entry, email, label("audit_action", entry.action),
-              alerts_words.audit_target(entry.target, emails, names, _)) for entry, email in rows[:AUDIT_PAGE]]
+    words = [
+        (
+            entry,
+            email,
+            label("audit_action", entry.action),
+            alerts_words.audit_target(entry.target, emails, names, _),
+        )
+        for entry, email in rows[:AUDIT_PAGE]
+    ]
     audit.record(session, g.user.id, "admin.view", "audit")
-    return render_template("portal/admin_audit.html", rows=words, more=len(rows) > AUDIT_PAGE,
-                           page=page, action=action, who=who)
+    return render_template(
+        "portal/admin_audit.html",
+        rows=words,
+        more=len(rows) > AUDIT_PAGE,
+        page=page,
+        action=action,
+        who=who,
+    )

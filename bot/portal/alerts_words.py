@@ -12,8 +12,13 @@ from typing import Any
 ALERT_KINDS = ("unrouted", "escalation", "notice_failed", "repeat_employer", "coverage_gap")
 
 
-def alert_params(kind: str, detail: Mapping[str, Any], subject: Mapping[str, Any],
-                 ngo_names: Mapping[str, str], label: Callable[[str, Any], str]) -> dict[str, Any]:
+def alert_params(
+    kind: str,
+    detail: Mapping[str, Any],
+    subject: Mapping[str, Any],
+    ngo_names: Mapping[str, str],
+    label: Callable[[str, Any], str],
+) -> dict[str, Any]:
     """The placeholders of ``alert.text.<kind>``, read from the alert's detail (never a reporter)."""
     ngo = detail.get("ngo_id")
     types = detail.get("types") or {}
@@ -27,14 +32,21 @@ def alert_params(kind: str, detail: Mapping[str, Any], subject: Mapping[str, Any
         "gap": "; ".join(_gap(g, label) for g in detail.get("gap") or []),
         "reporters": detail.get("reporters", 0),
         "days": detail.get("window_days", 0),
-        "types": ", ".join(label("abuse", t) for t in (types if isinstance(types, Mapping) else [])),
+        "types": ", ".join(
+            label("abuse", t) for t in (types if isinstance(types, Mapping) else [])
+        ),
         "employer": subject.get("name") or "",
     }
 
 
 #: What each kind of coverage gap names (bot.routing.matching: ``kind:value``).
-_GAP_VALUES = {"province": "province", "capacity": "province", "language": "worker_language",
-               "service": "service", "sector": "sector"}
+_GAP_VALUES = {
+    "province": "province",
+    "capacity": "province",
+    "language": "worker_language",
+    "service": "service",
+    "sector": "sector",
+}
 
 
 def _gap(gap: str, label: Callable[[str, Any], str]) -> str:
@@ -49,8 +61,12 @@ def text_msgid(kind: str) -> str:
     return f"alert.text.{kind}" if kind in ALERT_KINDS else "alert.text.other"
 
 
-def audit_target(target: str | None, emails: Mapping[int, str], ngo_names: Mapping[str, str],
-                 _: Callable[..., str]) -> str:
+def audit_target(
+    target: str | None,
+    emails: Mapping[int, str],
+    ngo_names: Mapping[str, str],
+    _: Callable[..., str],
+) -> str:
     """``referral:12`` as "Case #12", ``user:3`` as their e-mail, ``ngo:x`` as its name."""
     if not target:
         return ""

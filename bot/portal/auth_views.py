@@ -73,13 +73,21 @@ def login() -> Response | str:
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     if user.totp_secret_enc:
-        session["pending"], session["pending_at"], session["pending_next"] = user.id, time.time(), next_url
+        session["pending"], session["pending_at"], session["pending_next"] = (
+            user.id,
+            time.time(),
+            next_url,
+        )
         return redirect(url_for("portal.login_code"))
     return _signed_in(user, next_url)
 
 
-def _login_refused(msgid: str, status: int, email: str, next_url: str | None, **params: int) -> Response:
-    html = render_template("portal/login.html", next=next_url, email=email, error=_(msgid, **params))
+def _login_refused(
+    msgid: str, status: int, email: str, next_url: str | None, **params: int
+) -> Response:
+    html = render_template(
+        "portal/login.html", next=next_url, email=email, error=_(msgid, **params)
+    )
     return Response(html, status=status)
 
 
@@ -107,7 +115,9 @@ def login_code() -> Response | str:
     if user is None or not user.active or not user.totp_secret_enc:
         session.pop("pending", None)
         return redirect(url_for("portal.login"))
-    if throttle.address_blocked(session_db, address) or throttle.wait_seconds(session_db, user, address):
+    if throttle.address_blocked(session_db, address) or throttle.wait_seconds(
+        session_db, user, address
+    ):
         session.pop("pending", None)
         return error_page("login.error.title", "login.error.too_many", 429)
     secret = runtime().vault.decrypt(user.totp_secret_enc)
@@ -195,8 +205,13 @@ def totp_setup() -> Response | str:
     from markupsafe import Markup
 
     required = accounts.totp_required(db(), user, settings().portal.admin_totp_required)
-    html = render_template("portal/totp_setup.html", secret=secret, qr=Markup(totp.qr_svg(uri)), error=error,
-                           required=required)
+    html = render_template(
+        "portal/totp_setup.html",
+        secret=secret,
+        qr=Markup(totp.qr_svg(uri)),
+        error=error,
+        required=required,
+    )
     return Response(html, status=400 if error else 200)
 
 
@@ -210,7 +225,11 @@ def totp_disable() -> Response:
         flash(_("account.error.totp_required"), "error")
         return redirect(url_for("portal.account"))
     secret = runtime().vault.decrypt(user.totp_secret_enc) if user.totp_secret_enc else None
-    step = totp.accepted_step(secret, request.form.get("code", ""), user.totp_last_step) if secret else None
+    step = (
+        totp.accepted_step(secret, request.form.get("code", ""), user.totp_last_step)
+        if secret
+        else None
+    )
     if not passwords.verify(user.password_hash, request.form.get("current", "")) or step is None:
         throttle = _throttle()
         if throttle.failed(session_db, user, throttle.address_key(client_address())):

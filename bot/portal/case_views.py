@@ -21,11 +21,30 @@ from bot.text import segments
 MAX_TEXT = 2000
 DECLINE_REASONS = ("capacity", "out_of_scope", "conflict", "other")
 #: Evidence types a browser may show inline; anything else is offered as a download.
-INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf",
-                "audio/ogg", "audio/mpeg", "audio/amr", "video/mp4", "video/3gpp")
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
-              "application/pdf": "pdf", "audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/amr": "amr",
-              "video/mp4": "mp4", "video/3gpp": "3gp"}
+INLINE_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "audio/ogg",
+    "audio/mpeg",
+    "audio/amr",
+    "video/mp4",
+    "video/3gpp",
+)
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+    "audio/ogg": "ogg",
+    "audio/mpeg": "mp3",
+    "audio/amr": "amr",
+    "video/mp4": "mp4",
+    "video/3gpp": "3gp",
+}
 
 
 @bp.get("/inbox")
@@ -34,12 +53,27 @@ def inbox() -> str:
     filters = cases.Filters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
     settings = runtime().settings
-    found = cases.inbox(db(), runtime().envelope, g.user, filters, page,
-                        ack_timeout_hours=settings.routing.ack_timeout_hours, repeat_k=settings.reports.alert_k)
+    found = cases.inbox(
+        db(),
+        runtime().envelope,
+        g.user,
+        filters,
+        page,
+        ack_timeout_hours=settings.routing.ack_timeout_hours,
+        repeat_k=settings.reports.alert_k,
+    )
     audit.record(db(), g.user.id, "inbox.view", f"ngo:{g.user.ngo_id}")
-    return render_template("portal/inbox.html", inbox=found, filters=filters, buckets=list(cases.BUCKETS),
-                           abuse_types=ABUSE_TYPES, provinces=sorted(PROVINCES), ages=list(cases.AGES),
-                           worker_languages=cases.WORKER_LANGUAGES, owners=cases.OWNERS)
+    return render_template(
+        "portal/inbox.html",
+        inbox=found,
+        filters=filters,
+        buckets=list(cases.BUCKETS),
+        abuse_types=ABUSE_TYPES,
+        provinces=sorted(PROVINCES),
+        ages=list(cases.AGES),
+        worker_languages=cases.WORKER_LANGUAGES,
+        owners=cases.OWNERS,
+    )
 
 
 def _case_or_404(referral_id: int):
@@ -67,23 +101,42 @@ def case(referral_id: int) -> str:
     draft = chosen.body if chosen else ""
     deadline = cases.ack_deadline(referral, runtime().settings.routing.ack_timeout_hours)
     return render_template(
-        "portal/case.html", case=view, bucket=cases.bucket_of(referral.status), steps=list(cases.BUCKETS),
-        outcomes=OUTCOMES, decline_reasons=DECLINE_REASONS, max_text=MAX_TEXT, can_reply=blocked is None,
-        reply_blocked=blocked, worker_language=language, ngo_name=ngo_name,
-        colleagues=cases.colleagues(db(), g.user.ngo_id), saved_replies=saved,
-        draft_id=chosen.id if chosen else None, draft=draft,
+        "portal/case.html",
+        case=view,
+        bucket=cases.bucket_of(referral.status),
+        steps=list(cases.BUCKETS),
+        outcomes=OUTCOMES,
+        decline_reasons=DECLINE_REASONS,
+        max_text=MAX_TEXT,
+        can_reply=blocked is None,
+        reply_blocked=blocked,
+        worker_language=language,
+        ngo_name=ngo_name,
+        colleagues=cases.colleagues(db(), g.user.ngo_id),
+        saved_replies=saved,
+        draft_id=chosen.id if chosen else None,
+        draft=draft,
         draft_parts=segments.count_segments(f"{ngo_name}: {draft}") if draft else 0,
-        sms=sms_counting(ngo_name), ack_deadline=deadline,
+        sms=sms_counting(ngo_name),
+        ack_deadline=deadline,
         ack_overdue=deadline is not None and deadline <= utcnow(),
-        ack_hours=max(0, int((deadline - utcnow()).total_seconds() // 3600)) if deadline else None)
+        ack_hours=max(0, int((deadline - utcnow()).total_seconds() // 3600)) if deadline else None,
+    )
 
 
 def sms_counting(ngo_name: str) -> dict[str, str]:
     """What the page's SMS length hint counts with (static/case.js): bot/text/segments.py's rule."""
-    return {"gsm_basic": "".join(sorted(segments.GSM7_BASIC)), "gsm_extended": "".join(sorted(segments.GSM7_EXTENDED)),
-            "prefix": f"{ngo_name}: ",
-            "limits": json.dumps({"gsm": [segments.GSM7_SINGLE, segments.GSM7_PART],
-                                  "ucs2": [segments.UCS2_SINGLE, segments.UCS2_PART]})}
+    return {
+        "gsm_basic": "".join(sorted(segments.GSM7_BASIC)),
+        "gsm_extended": "".join(sorted(segments.GSM7_EXTENDED)),
+        "prefix": f"{ngo_name}: ",
+        "limits": json.dumps(
+            {
+                "gsm": [segments.GSM7_SINGLE, segments.GSM7_PART],
+                "ucs2": [segments.UCS2_SINGLE, segments.UCS2_PART],
+            }
+        ),
+    }
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -102,22 +155,26 @@ def evidence(referral_id: int, media_id: int) -> Response:
         abort(404)
     data = stored_evidence.read(db(), runtime(), media)
     audit.record(db(), g.user.id, "case.evidence", f"referral:{referral.id}:media:{media.id}")
-    content_type = media.content_type if media.content_type in INLINE_TYPES else "application/octet-stream"
+    content_type = (
+        media.content_type if media.content_type in INLINE_TYPES else "application/octet-stream"
+    )
     disposition = "inline" if content_type in INLINE_TYPES else "attachment"
     filename = f"evidence-{referral.id}-{media.id}.{EXTENSIONS.get(content_type, 'bin')}"
 
     def chunks():
         for start in range(0, len(data), 64 * 1024):
-            yield data[start:start + 64 * 1024]
+            yield data[start : start + 64 * 1024]
 
     response = Response(chunks(), content_type=content_type, direct_passthrough=True)
-    response.headers.update({
-        "Cache-Control": "no-store, max-age=0",
-        "Pragma": "no-cache",
-        "Content-Length": str(len(data)),
-        "Content-Disposition": f'{disposition}; filename="{filename}"',
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
-    })
+    response.headers.update(
+        {
+            "Cache-Control": "no-store, max-age=0",
+            "Pragma": "no-cache",
+            "Content-Length": str(len(data)),
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
+        }
+    )
     return response
 
 
@@ -143,7 +200,12 @@ def _action(name: str) -> Callable:
             return redirect(url_for("portal.case", referral_id=referral_id, _anchor=anchor))
 
         view.__name__ = f"case_{name}"
-        bp.add_url_rule(f"/cases/<int:referral_id>/{name}", view.__name__, staff_required(view), methods=["POST"])
+        bp.add_url_rule(
+            f"/cases/<int:referral_id>/{name}",
+            view.__name__,
+            staff_required(view),
+            methods=["POST"],
+        )
         return func
 
     return decorate

@@ -63,10 +63,16 @@ class Filters:
             value = (args.get(name) or "").strip()
             return value if value and (allowed is None or value in allowed) else None
 
-        return cls(status=pick("status", BUCKETS), abuse_type=pick("abuse_type", None),
-                   province=(pick("province", None) or "").upper()[:2] or None, age=pick("age", AGES),
-                   language=pick("language", WORKER_LANGUAGES), owner=pick("owner", OWNERS),
-                   danger=pick("danger", ("1",)), needs_reply=pick("needs_reply", ("1",)))
+        return cls(
+            status=pick("status", BUCKETS),
+            abuse_type=pick("abuse_type", None),
+            province=(pick("province", None) or "").upper()[:2] or None,
+            age=pick("age", AGES),
+            language=pick("language", WORKER_LANGUAGES),
+            owner=pick("owner", OWNERS),
+            danger=pick("danger", ("1",)),
+            needs_reply=pick("needs_reply", ("1",)),
+        )
 
     def as_args(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -147,17 +153,31 @@ def ack_deadline(referral: Referral, ack_timeout_hours: float) -> datetime | Non
     return referral.created_at + timedelta(hours=ack_timeout_hours)
 
 
-def inbox(session: Session, envelope: Envelope, user: User, filters: Filters, page: int = 1, *,
-          ack_timeout_hours: float = 24, repeat_k: int = 3, now: datetime | None = None) -> Inbox:
+def inbox(
+    session: Session,
+    envelope: Envelope,
+    user: User,
+    filters: Filters,
+    page: int = 1,
+    *,
+    ack_timeout_hours: float = 24,
+    repeat_k: int = 3,
+    now: datetime | None = None,
+) -> Inbox:
     """The NGO's referrals with the filters applied, in triage order (``triage_key``); the counts
     per tab ignore the tab filter. An NGO holds hundreds of cases, not millions: the triage order
     and the "needs a reply" filter are computed here, only the page's rows are decrypted."""
     now = now or utcnow()
-    base = (select(Referral, Report).join(Report, Report.id == Referral.report_id)
-            .where(Referral.ngo_id == user.ngo_id, Referral.status.in_(VISIBLE)))
+    base = (
+        select(Referral, Report)
+        .join(Report, Report.id == Referral.report_id)
+        .where(Referral.ngo_id == user.ngo_id, Referral.status.in_(VISIBLE))
+    )
     if filters.abuse_type:
         # JSON lists hold quoted strings on SQLite and PostgreSQL alike.
-        base = base.where(cast(Report.abuse_types, String).like(f'%{json.dumps(filters.abuse_type)}%'))
+        base = base.where(
+            cast(Report.abuse_types, String).like(f"%{json.dumps(filters.abuse_type)}%")
+        )
     if filters.province:
         base = base.where(Report.province == filters.province)
     if filters.language:
@@ -182,24 +202,48 @@ def inbox(session: Session, envelope: Envelope, user: User, filters: Filters, pa
     for referral, _ in found:
         counts[bucket_of(referral.status)] += 1
     if filters.status:
-        found = [(referral, report) for referral, report in found if referral.status in BUCKETS[filters.status]]
+        found = [
+            (referral, report)
+            for referral, report in found
+            if referral.status in BUCKETS[filters.status]
+        ]
     names = _names(session, user.ngo_id)
-    rows = sorted((
-        InboxRow(referral.id, referral.status, bucket_of(referral.status), referral.created_at,
-                 report.province, list(report.abuse_types or []), report.danger,
-                 bool(referral.contact_request), waiting.get(referral.id, 0), report.language,
-                 report.channel, assignee=names.get(referral.assigned_to) if referral.assigned_to else None,
-                 mine=referral.assigned_to == user.id,
-                 ack_deadline=ack_deadline(referral, ack_timeout_hours))
-        for referral, report in found), key=triage_key)
+    rows = sorted(
+        (
+            InboxRow(
+                referral.id,
+                referral.status,
+                bucket_of(referral.status),
+                referral.created_at,
+                report.province,
+                list(report.abuse_types or []),
+                report.danger,
+                bool(referral.contact_request),
+                waiting.get(referral.id, 0),
+                report.language,
+                report.channel,
+                assignee=names.get(referral.assigned_to) if referral.assigned_to else None,
+                mine=referral.assigned_to == user.id,
+                ack_deadline=ack_deadline(referral, ack_timeout_hours),
+            )
+            for referral, report in found
+        ),
+        key=triage_key,
+    )
     total = len(rows)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     reports = {referral.id: report for referral, report in found}
     repeated = _repeat_employers(session, [reports[row.referral_id].id for row in rows], repeat_k)
-    rows = [replace(row, employer=envelope.get(session, reports[row.referral_id], "employer_enc"),
-                    repeat_employer=reports[row.referral_id].id in repeated) for row in rows]
+    rows = [
+        replace(
+            row,
+            employer=envelope.get(session, reports[row.referral_id], "employer_enc"),
+            repeat_employer=reports[row.referral_id].id in repeated,
+        )
+        for row in rows
+    ]
     return Inbox(rows, counts, total, page, pages)
 
 
@@ -208,14 +252,23 @@ def _repeat_employers(session: Session, report_ids: list[int], k: int) -> set[in
     administrators' alerts also group spellings, bot.reports.repeat)."""
     if not report_ids:
         return set()
-    mentions = session.execute(select(EmployerMention.report_id, EmployerMention.name_key)
-                               .where(EmployerMention.report_id.in_(report_ids))).all()
+    mentions = session.execute(
+        select(EmployerMention.report_id, EmployerMention.name_key).where(
+            EmployerMention.report_id.in_(report_ids)
+        )
+    ).all()
     keys = {name_key for _, name_key in mentions}
     if not keys:
         return set()
-    reporters = dict(session.execute(
-        select(EmployerMention.name_key, func.count(func.distinct(EmployerMention.reporter_key)))
-        .where(EmployerMention.name_key.in_(keys)).group_by(EmployerMention.name_key)).all())
+    reporters = dict(
+        session.execute(
+            select(
+                EmployerMention.name_key, func.count(func.distinct(EmployerMention.reporter_key))
+            )
+            .where(EmployerMention.name_key.in_(keys))
+            .group_by(EmployerMention.name_key)
+        ).all()
+    )
     return {report_id for report_id, name_key in mentions if reporters.get(name_key, 0) >= k}
 
 
@@ -223,25 +276,34 @@ def _unread_replies(session: Session, referral_ids: list[int]) -> dict[int, int]
     """Worker messages newer than the NGO's last message to them: what waits for an answer."""
     if not referral_ids:
         return {}
-    last_out = (select(RelayMessage.referral_id, func.max(RelayMessage.id).label("last"))
-                .where(RelayMessage.referral_id.in_(referral_ids), RelayMessage.direction == "to_worker")
-                .group_by(RelayMessage.referral_id).subquery())
+    last_out = (
+        select(RelayMessage.referral_id, func.max(RelayMessage.id).label("last"))
+        .where(RelayMessage.referral_id.in_(referral_ids), RelayMessage.direction == "to_worker")
+        .group_by(RelayMessage.referral_id)
+        .subquery()
+    )
     rows = session.execute(
         select(RelayMessage.referral_id, func.count(RelayMessage.id))
         .outerjoin(last_out, last_out.c.referral_id == RelayMessage.referral_id)
-        .where(RelayMessage.referral_id.in_(referral_ids), RelayMessage.direction == "from_worker",
-               RelayMessage.id > func.coalesce(last_out.c.last, 0))
+        .where(
+            RelayMessage.referral_id.in_(referral_ids),
+            RelayMessage.direction == "from_worker",
+            RelayMessage.id > func.coalesce(last_out.c.last, 0),
+        )
         .group_by(RelayMessage.referral_id)
     )
     return dict(rows.all())
 
 
-def find_case(session: Session, ngo_id: str | None, referral_id: int) -> tuple[Referral, Report] | None:
+def find_case(
+    session: Session, ngo_id: str | None, referral_id: int
+) -> tuple[Referral, Report] | None:
     """The referral and its report if it is this NGO's and still theirs to see; else None (404)."""
     if ngo_id is None:
         return None
     found = session.execute(
-        select(Referral, Report).join(Report, Report.id == Referral.report_id)
+        select(Referral, Report)
+        .join(Report, Report.id == Referral.report_id)
         .where(Referral.id == referral_id, Referral.ngo_id == ngo_id, Referral.status.in_(VISIBLE))
     ).first()
     return (found[0], found[1]) if found else None
@@ -280,62 +342,108 @@ def case_view(session: Session, envelope: Envelope, referral: Referral, report: 
     names = _names(session, referral.ngo_id)
     read = partial(envelope.get, session)
     contact = None
-    if report.contact_pref == "share_number" and report.contact_enc and referral.status in CONTACT_VISIBLE:
+    if (
+        report.contact_pref == "share_number"
+        and report.contact_enc
+        and referral.status in CONTACT_VISIBLE
+    ):
         contact = read(report, "contact_enc")
     details = json.loads(read(report, "details_enc") or "{}")
     media = session.scalars(
-        select(ReportMedia).where(ReportMedia.report_id == report.id, ReportMedia.status == "stored")
+        select(ReportMedia)
+        .where(ReportMedia.report_id == report.id, ReportMedia.status == "stored")
         .order_by(ReportMedia.id)
     ).all()
-    messages = session.scalars(select(RelayMessage).where(RelayMessage.referral_id == referral.id)
-                               .order_by(RelayMessage.created_at, RelayMessage.id)).all()
+    messages = session.scalars(
+        select(RelayMessage)
+        .where(RelayMessage.referral_id == referral.id)
+        .order_by(RelayMessage.created_at, RelayMessage.id)
+    ).all()
     delivery = _delivery(session, [m.outbox_id for m in messages if m.outbox_id])
     thread = [
-        Entry(m.created_at, m.direction, _who(m.user_id, names) if m.user_id else "worker",
-              read(m, "body_enc"), delivery.get(m.outbox_id, m.status))
+        Entry(
+            m.created_at,
+            m.direction,
+            _who(m.user_id, names) if m.user_id else "worker",
+            read(m, "body_enc"),
+            delivery.get(m.outbox_id, m.status),
+        )
         for m in messages
     ]
     notes = [
         Entry(n.created_at, "note", _who(n.user_id, names), read(n, "body_enc"))
-        for n in session.scalars(select(Note).where(Note.referral_id == referral.id)
-                                 .order_by(Note.created_at, Note.id))
+        for n in session.scalars(
+            select(Note).where(Note.referral_id == referral.id).order_by(Note.created_at, Note.id)
+        )
     ]
     events = session.scalars(
-        select(CaseEvent).where(CaseEvent.report_id == report.id,
-                                (CaseEvent.referral_id == referral.id) | CaseEvent.referral_id.is_(None))
+        select(CaseEvent)
+        .where(
+            CaseEvent.report_id == report.id,
+            (CaseEvent.referral_id == referral.id) | CaseEvent.referral_id.is_(None),
+        )
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )
-    timeline = [Entry(e.created_at, e.kind, _actor(e.actor, names), detail=dict(e.detail or {}))
-                for e in events]
-    reasons = next((list(e.detail.get("reasons") or []) for e in timeline
-                    if e.kind == "assigned" and e.detail.get("ngo_id") == referral.ngo_id), None)
+    timeline = [
+        Entry(e.created_at, e.kind, _actor(e.actor, names), detail=dict(e.detail or {}))
+        for e in events
+    ]
+    reasons = next(
+        (
+            list(e.detail.get("reasons") or [])
+            for e in timeline
+            if e.kind == "assigned" and e.detail.get("ngo_id") == referral.ngo_id
+        ),
+        None,
+    )
     if reasons is None:  # no structured reasons recorded: the stored English explanation
         reasons = [{"key": None, "params": {}, "text": str(r)} for r in referral.reasons or []]
     return CaseView(
-        referral=referral, report=report, details=details if isinstance(details, dict) else {},
-        town=read(report, "town_enc"), employer=read(report, "employer_enc"),
-        contact=contact, media=list(media), reasons=reasons,
-        thread=thread, notes=notes, timeline=timeline,
+        referral=referral,
+        report=report,
+        details=details if isinstance(details, dict) else {},
+        town=read(report, "town_enc"),
+        employer=read(report, "employer_enc"),
+        contact=contact,
+        media=list(media),
+        reasons=reasons,
+        thread=thread,
+        notes=notes,
+        timeline=timeline,
     )
 
 
 #: What staff read of an outbox row's progress (bot.store.models.OUTBOX_PROGRESS).
-_DELIVERY = {"pending": "queued", "sending": "queued", "queued": "sent", "accepted": "sent", "sent": "sent",
-             "delivered": "delivered", "read": "delivered", "undelivered": "failed", "failed": "failed",
-             "cancelled": "cancelled"}
+_DELIVERY = {
+    "pending": "queued",
+    "sending": "queued",
+    "queued": "sent",
+    "accepted": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
 
 
 def _delivery(session: Session, outbox_ids: list[int]) -> dict[int, str]:
     if not outbox_ids:
         return {}
-    rows = session.execute(select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids)))
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids))
+    )
     return {outbox_id: _DELIVERY.get(status, "queued") for outbox_id, status in rows}
 
 
 def colleagues(session: Session, ngo_id: str) -> dict[int, str]:
     """The NGO's active staff, by id: who a case can be assigned to."""
-    users = session.execute(select(User.id, User.name, User.email)
-                            .where(User.ngo_id == ngo_id, User.active.is_(True)).order_by(User.name, User.email))
+    users = session.execute(
+        select(User.id, User.name, User.email)
+        .where(User.ngo_id == ngo_id, User.active.is_(True))
+        .order_by(User.name, User.email)
+    )
     return {uid: name or email for uid, name, email in users}
 
 
@@ -360,6 +468,11 @@ def _actor(actor: str, names: dict[int, str]) -> str:
 
 def media_for(session: Session, report_id: int, media_id: int) -> ReportMedia | None:
     media = session.get(ReportMedia, media_id)
-    if media is None or media.report_id != report_id or media.status != "stored" or not media.data_enc:
+    if (
+        media is None
+        or media.report_id != report_id
+        or media.status != "stored"
+        or not media.data_enc
+    ):
         return None
     return media

@@ -19,7 +19,9 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise click.ClickException("no terminal to ask for the password: pipe it in with --password-stdin")
+        raise click.ClickException(
+            "no terminal to ask for the password: pipe it in with --password-stdin"
+        )
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
@@ -30,14 +32,25 @@ def user() -> None:
 
 @user.command("create")
 @click.option("--email", required=True)
-@click.option("--ngo", "ngo_id", help="The organization's id in the directory (required for staff).")
+@click.option(
+    "--ngo", "ngo_id", help="The organization's id in the directory (required for staff)."
+)
 @click.option("--role", type=click.Choice(["staff", "admin"]), default="staff", show_default=True)
 @click.option("--name", default="", help="The person's name, shown to their colleagues.")
 @click.option("--language", type=click.Choice(["en", "fr"]), default="en", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
 @click.pass_context
-def create(ctx: click.Context, email: str, ngo_id: str | None, role: str, name: str, language: str,
-           password_stdin: bool) -> None:
+def create(
+    ctx: click.Context,
+    email: str,
+    ngo_id: str | None,
+    role: str,
+    name: str,
+    language: str,
+    password_stdin: bool,
+) -> None:
     """Create an account (staff of one NGO, or an administrator)."""
     from bot.portal import accounts, audit
 
@@ -45,10 +58,19 @@ def create(ctx: click.Context, email: str, ngo_id: str | None, role: str, name: 
     database = _database(ctx)
     try:
         with database.session() as session:
-            created = accounts.create_user(session, email=email, password=password, role=role,
-                                           ngo_id=ngo_id, name=name, language=language)
+            created = accounts.create_user(
+                session,
+                email=email,
+                password=password,
+                role=role,
+                ngo_id=ngo_id,
+                name=name,
+                language=language,
+            )
             audit.record(session, None, "cli.user_create", f"user:{created.id}")
-            summary = f"created {created.role} {created.email}" + (f" of {created.ngo_id}" if created.ngo_id else "")
+            summary = f"created {created.role} {created.email}" + (
+                f" of {created.ngo_id}" if created.ngo_id else ""
+            )
     except accounts.AccountError as exc:
         raise click.ClickException(_explain(exc)) from None
     finally:
@@ -80,9 +102,16 @@ def _set_active(ctx: click.Context, email: str, active: bool) -> None:
         with database.session() as session:
             found = accounts.find(session, email)
             if found is None:
-                raise click.ClickException(f"no account with e-mail {accounts.normalize_email(email)}")
+                raise click.ClickException(
+                    f"no account with e-mail {accounts.normalize_email(email)}"
+                )
             accounts.set_active(session, found, active)
-            audit.record(session, None, "cli.user_active" if active else "cli.user_inactive", f"user:{found.id}")
+            audit.record(
+                session,
+                None,
+                "cli.user_active" if active else "cli.user_inactive",
+                f"user:{found.id}",
+            )
     except accounts.AccountError as exc:
         raise click.ClickException(_explain(exc)) from None
     finally:
@@ -106,8 +135,10 @@ def list_users(ctx: click.Context, ngo_id: str | None) -> None:
             if ngo_id:
                 query = query.where(User.ngo_id == ngo_id)
             for found in session.scalars(query):
-                click.echo(f"{found.email}\t{found.role}\t{found.ngo_id or '-'}\t"
-                           f"{'active' if found.active else 'inactive'}\t{'2fa' if found.totp_secret_enc else '-'}")
+                click.echo(
+                    f"{found.email}\t{found.role}\t{found.ngo_id or '-'}\t"
+                    f"{'active' if found.active else 'inactive'}\t{'2fa' if found.totp_secret_enc else '-'}"
+                )
     finally:
         database.dispose()
 

@@ -29,11 +29,17 @@ def account_link(raw: str) -> Response | str:
     if request.method == "GET":
         return render_template("portal/link.html", **page)
     if request.form.get("new", "") != request.form.get("confirm", ""):
-        return Response(render_template("portal/link.html", error=_("account.error.mismatch"), **page), status=400)
+        return Response(
+            render_template("portal/link.html", error=_("account.error.mismatch"), **page),
+            status=400,
+        )
     try:
         tokens.redeem(session, token, request.form.get("new", ""))
     except accounts.AccountError as exc:
-        return Response(render_template("portal/link.html", error=_(exc.msgid, **exc.params), **page), status=400)
+        return Response(
+            render_template("portal/link.html", error=_(exc.msgid, **exc.params), **page),
+            status=400,
+        )
     audit.record(session, user.id, f"account.{token.purpose}_used", f"user:{user.id}")
     flash(_("link.done"), "success")
     return redirect(url_for("portal.login"))
@@ -53,12 +59,22 @@ def forgot_password() -> Response | str:
         return error_page("login.error.title", "login.error.address_throttled", 429)
     user = accounts.find(session, request.form.get("email", ""))
     audit.record(session, user.id if user else None, "login.forgot", address)
-    if user is not None and user.active and not tokens.invited(user) and not _recent_link(session, user.id):
+    if (
+        user is not None
+        and user.active
+        and not tokens.invited(user)
+        and not _recent_link(session, user.id)
+    ):
         tokens.issue(session, rt.vault, rt.settings.portal, user, "reset", None)
     flash(_("link.sent_if_known"), "info")
     return redirect(url_for("portal.login"))
 
 
 def _recent_link(session, user_id: int) -> bool:
-    return bool(session.scalar(select(func.count(AccountToken.id)).where(
-        AccountToken.user_id == user_id, AccountToken.created_at > utcnow() - RESET_PAUSE)))
+    return bool(
+        session.scalar(
+            select(func.count(AccountToken.id)).where(
+                AccountToken.user_id == user_id, AccountToken.created_at > utcnow() - RESET_PAUSE
+            )
+        )
+    )

@@ -69,9 +69,22 @@ def _notify(runtime: Runtime, referral_id: int, kind: str, key: str | None = Non
                 continue
             subject, text, html = _message(runtime, user, kind, referral, ngo)
             try:
-                send_mail(settings.smtp, [user.email], subject, text, html, message_id_key=f"{kind}-{referral_id}")
+                send_mail(
+                    settings.smtp,
+                    [user.email],
+                    subject,
+                    text,
+                    html,
+                    message_id_key=f"{kind}-{referral_id}",
+                )
             except MailError as exc:
-                log.warning("%s e-mail for referral %s to user %s not sent: %s", kind, referral_id, user.id, exc)
+                log.warning(
+                    "%s e-mail for referral %s to user %s not sent: %s",
+                    kind,
+                    referral_id,
+                    user.id,
+                    exc,
+                )
                 continue
             audit.record(session, None, action, target)
             sent += 1
@@ -80,19 +93,30 @@ def _notify(runtime: Runtime, referral_id: int, kind: str, key: str | None = Non
 
 def _recipients(session: Session, referral: Referral, kind: str) -> list[User]:
     """The NGO's active staff; a worker's reply on an assigned case goes to its assignee alone."""
-    staff = list(session.scalars(select(User).where(User.ngo_id == referral.ngo_id, User.active.is_(True))
-                                 .order_by(User.id)))
+    staff = list(
+        session.scalars(
+            select(User)
+            .where(User.ngo_id == referral.ngo_id, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
     if kind == "worker_reply" and referral.assigned_to is not None:
         return [user for user in staff if user.id == referral.assigned_to] or staff
     return staff
 
 
 def _already(session: Session, action: str, target: str) -> bool:
-    return session.scalar(select(AuditLog.id).where(AuditLog.action == action, AuditLog.target == target)
-                          .limit(1)) is not None
+    return (
+        session.scalar(
+            select(AuditLog.id).where(AuditLog.action == action, AuditLog.target == target).limit(1)
+        )
+        is not None
+    )
 
 
-def _message(runtime: Runtime, user: User, kind: str, referral: Referral, ngo: NgoRecord | None) -> tuple[str, str, str]:
+def _message(
+    runtime: Runtime, user: User, kind: str, referral: Referral, ngo: NgoRecord | None
+) -> tuple[str, str, str]:
     tr = catalogs.translator(user.language, domain="portal")
     base = runtime.settings.public_base_url or ""
     link = f"{base}/portal/cases/{referral.id}"
@@ -101,8 +125,10 @@ def _message(runtime: Runtime, user: User, kind: str, referral: Referral, ngo: N
     body = tr.gettext(f"email.{kind}.body", **params)
     footer = tr.gettext("email.footer")
     text = f"{body}\n\n{link}\n\n{footer}\n"
-    html = (f"<p>{escape(body)}</p><p><a href=\"{escape(link)}\">{escape(link)}</a></p>"
-            f"<p><small>{escape(footer)}</small></p>")
+    html = (
+        f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(link)}</a></p>'
+        f"<p><small>{escape(footer)}</small></p>"
+    )
     return subject, text, html
 
 
@@ -110,8 +136,16 @@ def _message(runtime: Runtime, user: User, kind: str, referral: Referral, ngo: N
 
 ACCOUNT_JOB = "bot.portal.notify.account_notice"
 #: Notices to the account's owner; ``ngo_*`` ones go to their organization's contact address.
-ACCOUNT_KINDS = ("failed_logins", "invite", "reset_link", "password_set", "totp_off",
-                 "ngo_account_created", "ngo_password_set", "ngo_totp_off")
+ACCOUNT_KINDS = (
+    "failed_logins",
+    "invite",
+    "reset_link",
+    "password_set",
+    "totp_off",
+    "ngo_account_created",
+    "ngo_password_set",
+    "ngo_totp_off",
+)
 #: Notices that carry a single-use link (the token's id is the job's third argument).
 LINK_KINDS = ("invite", "reset_link")
 
@@ -142,16 +176,32 @@ def account_notice(user_id: int, kind: str, token_id: int = 0, attempt: int = 1)
         link = _link(runtime, token) if token is not None and kind in LINK_KINDS else ""
         subject, text, html = _account_message(runtime, user, kind, ngo, link)
         try:
-            send_mail(settings.smtp, to, subject, text, html, message_id_key=f"account-{kind}-{user_id}")
+            send_mail(
+                settings.smtp, to, subject, text, html, message_id_key=f"account-{kind}-{user_id}"
+            )
         except MailError as exc:
             backoff = settings.routing.delivery_backoff_seconds
             if exc.retryable and attempt < settings.routing.delivery_max_attempts:
                 delay = backoff[min(attempt - 1, len(backoff) - 1)]
-                log.warning("%s notice for user %s not sent (attempt %s, retrying in %ss): %s",
-                            kind, user_id, attempt, delay, exc)
-                after_commit(session, ACCOUNT_JOB, user_id, kind, token_id, attempt + 1, delay=delay)
+                log.warning(
+                    "%s notice for user %s not sent (attempt %s, retrying in %ss): %s",
+                    kind,
+                    user_id,
+                    attempt,
+                    delay,
+                    exc,
+                )
+                after_commit(
+                    session, ACCOUNT_JOB, user_id, kind, token_id, attempt + 1, delay=delay
+                )
             else:
-                log.error("%s notice for user %s not sent after %s attempt(s): %s", kind, user_id, attempt, exc)
+                log.error(
+                    "%s notice for user %s not sent after %s attempt(s): %s",
+                    kind,
+                    user_id,
+                    attempt,
+                    exc,
+                )
             return False
         if token is not None:
             token.token_enc = None  # sent: only its hash is kept
@@ -168,8 +218,13 @@ def _ngo_addresses(session: Session, ngo: NgoRecord | None, user: User) -> list[
     contact = (record.get("contacts") or {}).get("email")
     if contact and not record.get("example_contacts"):
         return [contact]
-    return list(session.scalars(select(User.email).where(User.ngo_id == ngo.id, User.active.is_(True),
-                                                         User.id != user.id).order_by(User.id)))
+    return list(
+        session.scalars(
+            select(User.email)
+            .where(User.ngo_id == ngo.id, User.active.is_(True), User.id != user.id)
+            .order_by(User.id)
+        )
+    )
 
 
 def _link(runtime: Runtime, token) -> str:
@@ -177,13 +232,21 @@ def _link(runtime: Runtime, token) -> str:
     return f"{runtime.settings.public_base_url or ''}/portal/account/link/{raw}"
 
 
-def _account_message(runtime: Runtime, user: User, kind: str, ngo: NgoRecord | None,
-                     link: str) -> tuple[str, str, str]:
+def _account_message(
+    runtime: Runtime, user: User, kind: str, ngo: NgoRecord | None, link: str
+) -> tuple[str, str, str]:
     tr = catalogs.translator(user.language, domain="portal")
-    params = {"email": user.email, "ngo": ngo.name if ngo else "Puente", "link": link,
-              "count": runtime.settings.portal.login_notify_after,
-              "hours": (runtime.settings.portal.invite_valid_hours if kind == "invite"
-                        else runtime.settings.portal.reset_valid_hours)}
+    params = {
+        "email": user.email,
+        "ngo": ngo.name if ngo else "Puente",
+        "link": link,
+        "count": runtime.settings.portal.login_notify_after,
+        "hours": (
+            runtime.settings.portal.invite_valid_hours
+            if kind == "invite"
+            else runtime.settings.portal.reset_valid_hours
+        ),
+    }
     subject = tr.gettext(f"email.account.{kind}.subject", **params)
     body = tr.gettext(f"email.account.{kind}.body", **params)
     footer = tr.gettext("email.footer")

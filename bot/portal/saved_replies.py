@@ -17,17 +17,34 @@ MAX_TITLE, MAX_BODY = 80, 2000
 
 def for_language(session: Session, ngo_id: str, language: str) -> list[SavedReply]:
     """The NGO's saved replies in one worker language, by title."""
-    return list(session.scalars(select(SavedReply).where(SavedReply.ngo_id == ngo_id, SavedReply.language == language)
-                                .order_by(SavedReply.title, SavedReply.id)))
+    return list(
+        session.scalars(
+            select(SavedReply)
+            .where(SavedReply.ngo_id == ngo_id, SavedReply.language == language)
+            .order_by(SavedReply.title, SavedReply.id)
+        )
+    )
 
 
 @bp.get("/saved-replies")
 @staff_required
 def saved_replies() -> str:
-    items = db().scalars(select(SavedReply).where(SavedReply.ngo_id == g.user.ngo_id)
-                         .order_by(SavedReply.language, SavedReply.title, SavedReply.id)).all()
-    return render_template("portal/saved_replies.html", items=items, worker_languages=WORKER_LANGUAGES,
-                           max_title=MAX_TITLE, max_body=MAX_BODY)
+    items = (
+        db()
+        .scalars(
+            select(SavedReply)
+            .where(SavedReply.ngo_id == g.user.ngo_id)
+            .order_by(SavedReply.language, SavedReply.title, SavedReply.id)
+        )
+        .all()
+    )
+    return render_template(
+        "portal/saved_replies.html",
+        items=items,
+        worker_languages=WORKER_LANGUAGES,
+        max_title=MAX_TITLE,
+        max_body=MAX_BODY,
+    )
 
 
 @bp.post("/saved-replies")
@@ -37,7 +54,13 @@ def saved_reply_save() -> Response:
     form = request.form
     title, body = (form.get("title") or "").strip(), (form.get("body") or "").strip()
     language = form.get("language")
-    if not title or not body or language not in WORKER_LANGUAGES or len(title) > MAX_TITLE or len(body) > MAX_BODY:
+    if (
+        not title
+        or not body
+        or language not in WORKER_LANGUAGES
+        or len(title) > MAX_TITLE
+        or len(body) > MAX_BODY
+    ):
         flash(_("saved.error"), "error")
         return redirect(url_for("portal.saved_replies"))
     item = _own(form.get("id", type=int)) if form.get("id") else SavedReply(ngo_id=g.user.ngo_id)

@@ -53,17 +53,23 @@ class Throttle:
     def address_key(self, address: str | None) -> str:
         return "ip:" + self.vault.keyed_hash("portal-login-address", address or "-")[:40]
 
-    def address_blocked(self, session: Session, address_key: str, now: datetime | None = None) -> bool:
+    def address_blocked(
+        self, session: Session, address_key: str, now: datetime | None = None
+    ) -> bool:
         """Too many failures from this address within the window."""
         since = (now or utcnow()) - timedelta(minutes=self.settings.ip_window_minutes)
         failures = session.scalar(
             select(func.count(AuditLog.id)).where(
-                AuditLog.action == FAILED, AuditLog.target == address_key, AuditLog.created_at >= since
+                AuditLog.action == FAILED,
+                AuditLog.target == address_key,
+                AuditLog.created_at >= since,
             )
         )
         return failures >= self.settings.ip_max_failures
 
-    def wait_seconds(self, session: Session, user: User, address_key: str, now: datetime | None = None) -> int:
+    def wait_seconds(
+        self, session: Session, user: User, address_key: str, now: datetime | None = None
+    ) -> int:
         """Seconds before this account may be tried again from this address; 0 when it may now."""
         now = now or utcnow()
         s = self.settings
@@ -73,15 +79,22 @@ class Throttle:
         since = max(filter(None, (user.last_login_at, now - PAIR_HORIZON)))
         count, last = session.execute(
             select(func.count(AuditLog.id), func.max(AuditLog.created_at)).where(
-                AuditLog.action == FAILED, AuditLog.user_id == user.id, AuditLog.target == address_key,
-                AuditLog.created_at > since)
+                AuditLog.action == FAILED,
+                AuditLog.user_id == user.id,
+                AuditLog.target == address_key,
+                AuditLog.created_at > since,
+            )
         ).one()
         if count and last is not None:
-            pause = delay_seconds(count, s.login_free_failures, s.login_delay_seconds, s.login_delay_max_seconds)
+            pause = delay_seconds(
+                count, s.login_free_failures, s.login_delay_seconds, s.login_delay_max_seconds
+            )
             waits.append(int((last + timedelta(seconds=pause) - now).total_seconds() + 0.999))
         return max(0, *waits)
 
-    def failed(self, session: Session, user: User | None, address_key: str, now: datetime | None = None) -> bool:
+    def failed(
+        self, session: Session, user: User | None, address_key: str, now: datetime | None = None
+    ) -> bool:
         """Count a wrong password or code; True when the account's owner should now be told."""
         now = now or utcnow()
         audit.record(session, user.id if user else None, FAILED, address_key)
@@ -89,8 +102,12 @@ class Throttle:
             return False
         s = self.settings
         user.failed_logins = (user.failed_logins or 0) + 1
-        pause = delay_seconds(user.failed_logins, s.login_account_free_failures, s.login_delay_seconds,
-                              s.login_delay_max_seconds)
+        pause = delay_seconds(
+            user.failed_logins,
+            s.login_account_free_failures,
+            s.login_delay_seconds,
+            s.login_delay_max_seconds,
+        )
         user.locked_until = now + timedelta(seconds=pause) if pause else None
         return user.failed_logins == s.login_notify_after
 

@@ -25,22 +25,41 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue(session: Session, vault: Vault, settings: PortalSettings, user: User, purpose: str,
-          created_by: int | None, now: datetime | None = None) -> AccountToken:
+def issue(
+    session: Session,
+    vault: Vault,
+    settings: PortalSettings,
+    user: User,
+    purpose: str,
+    created_by: int | None,
+    now: datetime | None = None,
+) -> AccountToken:
     """A new link for ``user`` (earlier unused ones of the same purpose stop working), e-mailed to
     them once this transaction commits."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
     now = now or utcnow()
-    session.execute(update(AccountToken).where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
-                    .values(used_at=now, token_enc=None))
+    session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=now, token_enc=None)
+    )
     raw = secrets.token_urlsafe(32)
     hours = settings.invite_valid_hours if purpose == "invite" else settings.reset_valid_hours
-    token = AccountToken(user_id=user.id, purpose=purpose, token_hash=_hash(raw), token_enc=vault.encrypt(raw),
-                         created_by=created_by, created_at=now, expires_at=now + timedelta(hours=hours))
+    token = AccountToken(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=_hash(raw),
+        token_enc=vault.encrypt(raw),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
     session.add(token)
     session.flush()
-    notify.account_notice_later(session, user.id, "invite" if purpose == "invite" else "reset_link", token.id)
+    notify.account_notice_later(
+        session, user.id, "invite" if purpose == "invite" else "reset_link", token.id
+    )
     return token
 
 
@@ -54,7 +73,9 @@ def find(session: Session, raw: str, now: datetime | None = None) -> AccountToke
     return token
 
 
-def redeem(session: Session, token: AccountToken, password: str, now: datetime | None = None) -> User:
+def redeem(
+    session: Session, token: AccountToken, password: str, now: datetime | None = None
+) -> User:
     """Set the password through the link (once); the owner and their organization are told."""
     user = session.get(User, token.user_id)
     accounts.set_password(user, password)  # AccountError when too weak: the link stays usable

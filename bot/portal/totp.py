@@ -21,7 +21,9 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")
 
 
-def accepted_step(secret: str, code: str, last_step: int | None, now: float | None = None) -> int | None:
+def accepted_step(
+    secret: str, code: str, last_step: int | None, now: float | None = None
+) -> int | None:
     """The time step a code belongs to (this one or the one before or after, for clock drift),
     or None when it is wrong or was already used."""
     code = "".join(ch for ch in code if ch.isdigit())
@@ -31,6 +33,8 @@ def accepted_step(secret: str, code: str, last_step: int | None, now: float | No
     now = time.time() if now is None else now
     current = int(now // totp.interval)
     for step in (current - 1, current, current + 1):
-        if totp.verify(code, for_time=step * totp.interval) and (last_step is None or step > last_step):
+        if totp.verify(code, for_time=step * totp.interval) and (
+            last_step is None or step > last_step
+        ):
             return step
     return None

@@ -44,8 +44,14 @@ from bot.text import catalogs as i18n
 
 DOMAIN = "portal"
 
-bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint(
+    "portal",
+    __name__,
+    url_prefix="/portal",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -99,6 +105,7 @@ def client_address() -> str:
 
 # --- request lifecycle --------------------------------------------------------------------------
 
+
 @bp.before_request
 def _before() -> Response | None:
     g.user, g.expired = None, False
@@ -107,18 +114,29 @@ def _before() -> Response | None:
         return error_page("error.csrf.title", "error.csrf.body", 400)
     g.user = _session_user()
     g.lang = _language(g.user)
-    if g.user is not None and request.endpoint not in _BEFORE_SECOND_FACTOR and needs_totp_setup(g.user):
+    if (
+        g.user is not None
+        and request.endpoint not in _BEFORE_SECOND_FACTOR
+        and needs_totp_setup(g.user)
+    ):
         return redirect(url_for("portal.totp_setup"))
     return None
 
 
 #: What someone who must set up two-step sign-in can still open before doing so.
-_BEFORE_SECOND_FACTOR = {"portal.totp_setup", "portal.logout", "portal.set_language", "portal.static"}
+_BEFORE_SECOND_FACTOR = {
+    "portal.totp_setup",
+    "portal.logout",
+    "portal.set_language",
+    "portal.static",
+}
 
 
 def needs_totp_setup(user: User) -> bool:
     """Signed in with a password only, though a second factor is required of them."""
-    return not user.totp_secret_enc and accounts.totp_required(db(), user, settings().portal.admin_totp_required)
+    return not user.totp_secret_enc and accounts.totp_required(
+        db(), user, settings().portal.admin_totp_required
+    )
 
 
 def _session_user() -> User | None:
@@ -127,11 +145,18 @@ def _session_user() -> User | None:
         return None
     portal, now = settings().portal, time.time()
     seen, started = session.get("seen", 0), session.get("start", 0)
-    if now - seen > portal.idle_timeout_minutes * 60 or now - started > portal.session_max_hours * 3600:
+    if (
+        now - seen > portal.idle_timeout_minutes * 60
+        or now - started > portal.session_max_hours * 3600
+    ):
         return _end_session(expired=True)
     user = db().get(User, uid)
-    if (user is None or not user.active or user.session_version != session.get("ver")
-            or not accounts.ngo_active(db(), user.ngo_id)):
+    if (
+        user is None
+        or not user.active
+        or user.session_version != session.get("ver")
+        or not accounts.ngo_active(db(), user.ngo_id)
+    ):
         return _end_session(expired=True)
     session["seen"] = now
     return user
@@ -239,7 +264,9 @@ def language_name(code: str | None) -> str:
     if known(f"worker_language.{code}"):  # the workers' own three, Tagalog named as such
         return label("worker_language", code)
     try:
-        name = Locale.parse(code).get_language_name(i18n.BABEL_LOCALES.get(g.get("lang", "en"), "en_CA"))
+        name = Locale.parse(code).get_language_name(
+            i18n.BABEL_LOCALES.get(g.get("lang", "en"), "en_CA")
+        )
     except (ValueError, LookupError):
         return code
     return name or code
@@ -250,13 +277,23 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return ""
     locale = i18n.BABEL_LOCALES.get(g.get("lang", "en"), "en_CA")
-    return format_datetime(moment, "medium", tzinfo=ZoneInfo(settings().portal.timezone), locale=locale)
+    return format_datetime(
+        moment, "medium", tzinfo=ZoneInfo(settings().portal.timezone), locale=locale
+    )
 
 
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"_": _, "label": label, "when": when, "reason": reason, "language_name": language_name,
-            "user": g.get("user"), "lang": g.get("lang", "en"), "languages": LANGUAGES}
+    return {
+        "_": _,
+        "label": label,
+        "when": when,
+        "reason": reason,
+        "language_name": language_name,
+        "user": g.get("user"),
+        "lang": g.get("lang", "en"),
+        "languages": LANGUAGES,
+    }
 
 
 def confirmation(question: str) -> str | None:
@@ -264,12 +301,20 @@ def confirmation(question: str) -> str | None:
     None once confirmed. Works without JavaScript."""
     if request.form.get("confirmed") == "1":
         return None
-    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in (csrf.FIELD, "confirmed")]
-    return render_template("portal/confirm.html", question=question, fields=fields, action=request.path,
-                           back=request.referrer or url_for("portal.index"))
+    fields = [
+        (k, v) for k, v in request.form.items(multi=True) if k not in (csrf.FIELD, "confirmed")
+    ]
+    return render_template(
+        "portal/confirm.html",
+        question=question,
+        fields=fields,
+        action=request.path,
+        back=request.referrer or url_for("portal.index"),
+    )
 
 
 # --- access ---------------------------------------------------------------------------------------
+
 
 def login_required(view: Callable) -> Callable:
     @wraps(view)
@@ -320,7 +365,12 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/portal/") or target.startswith("//"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not parts.path.startswith("/portal/")
+        or target.startswith("//")
+    ):
         return None
     return target
 

@@ -86,7 +86,9 @@ class ReportDraft:
         details: dict[str, Any] = {}
         types_given = slot("types")
         types_given = [types_given] if isinstance(types_given, str) else list(types_given or [])
-        types = tuple(dict.fromkeys(t if t in ABUSE_TYPES else "other" for t in map(str, types_given)))
+        types = tuple(
+            dict.fromkeys(t if t in ABUSE_TYPES else "other" for t in map(str, types_given))
+        )
         unknown_types = [str(t)[:MAX_TEXT] for t in types_given if t not in ABUSE_TYPES]
         if unknown_types:
             details["other_types"] = unknown_types

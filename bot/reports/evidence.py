@@ -29,18 +29,24 @@ FETCH_JOB = "bot.reports.jobs.fetch_media"
 MAX_ATTEMPTS = 3
 
 
-def attach(session: Session, runtime: Runtime, report: Report, items: Iterable[Mapping[str, Any]]) -> int:
+def attach(
+    session: Session, runtime: Runtime, report: Report, items: Iterable[Mapping[str, Any]]
+) -> int:
     """Note the media to fetch (their Twilio URLs stay encrypted) and queue the fetch; return how many."""
     settings = runtime.settings.reports
     if not settings.store_media:
         return 0
     count = 0
     for item in list(items)[: settings.max_media_items]:
-        url = item.get("url")  # opened by the turn (bot.conversation.inbox), sealed here to the report
+        url = item.get(
+            "url"
+        )  # opened by the turn (bot.conversation.inbox), sealed here to the report
         if not url:
             continue
-        media = ReportMedia(report_id=report.id,
-                            content_type=str(item.get("content_type") or "application/octet-stream")[:100])
+        media = ReportMedia(
+            report_id=report.id,
+            content_type=str(item.get("content_type") or "application/octet-stream")[:100],
+        )
         session.add(media)
         session.flush()  # its id: the URL is sealed to its row, under the report's data key
         runtime.envelope.put(session, report.data_key_id, media, "url_enc", url)
@@ -55,8 +61,11 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
     settings = runtime.settings.reports
     counts = {"stored": 0, "failed": 0, "pending": 0}
     with runtime.db.session() as session:
-        ids = session.scalars(select(ReportMedia.id).where(
-            ReportMedia.report_id == report_id, ReportMedia.status == "pending")).all()
+        ids = session.scalars(
+            select(ReportMedia.id).where(
+                ReportMedia.report_id == report_id, ReportMedia.status == "pending"
+            )
+        ).all()
     for media_id in ids:
         with runtime.db.session() as session:
             row = session.get(ReportMedia, media_id)
@@ -70,9 +79,16 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
             try:
                 data, content_type = runtime.sender.fetch_media(url, settings.max_media_bytes)
             except (SendError, requests.RequestException) as exc:
-                final = (isinstance(exc, SendError) and not exc.retryable) or row.attempts >= MAX_ATTEMPTS
-                log.warning("media %s of report %s not fetched (%s)%s", media_id, report_id,
-                            type(exc).__name__, "" if not final else "; giving up")
+                final = (
+                    isinstance(exc, SendError) and not exc.retryable
+                ) or row.attempts >= MAX_ATTEMPTS
+                log.warning(
+                    "media %s of report %s not fetched (%s)%s",
+                    media_id,
+                    report_id,
+                    type(exc).__name__,
+                    "" if not final else "; giving up",
+                )
                 if final:
                     row.status, row.url_enc = "failed", None
                     _delete_at_twilio(session, runtime, url)
@@ -101,7 +117,9 @@ def _delete_at_twilio(session: Session, runtime: Runtime, url: str) -> None:
         message_sid, media_sid = check_media_url(url, runtime.settings.twilio)
     except SendError:
         return  # not a Twilio media URL: nothing of ours to delete
-    deletion = cleanup.schedule(session.connection(), runtime, message_sid, media_sid=media_sid, wait=0)
+    deletion = cleanup.schedule(
+        session.connection(), runtime, message_sid, media_sid=media_sid, wait=0
+    )
     if deletion is not None:
         after_commit(session, cleanup.DELETE_JOB, deletion)
 

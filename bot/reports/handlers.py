@@ -16,7 +16,9 @@ HANDLERS = Handlers()
 @HANDLERS.on("file_report")
 def _file_report(context: Context, effect: Effect) -> list[str]:
     """Store the report (encrypted), route it, and give the worker their case code."""
-    filed = service.file_report(context.session, context.runtime, context.conversation, dict(effect.data))
+    filed = service.file_report(
+        context.session, context.runtime, context.conversation, dict(effect.data)
+    )
     context.notes["report_id"] = filed.report_id
     replies = [Reply("report.filed", {"code": filed.code}), *where_it_went(context, effect, filed)]
     return context.render(replies, effect.data.get("language"))
@@ -35,10 +37,18 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
         "province": data.get("province"),
         "channel": conversation.channel,
     }
-    filed = service.file_report(session, runtime, conversation, request, kind="contact_request",
-                                services=list(data.get("services") or ()))
+    filed = service.file_report(
+        session,
+        runtime,
+        conversation,
+        request,
+        kind="contact_request",
+        services=list(data.get("services") or ()),
+    )
     if not filed.referral_id:
-        return context.render([Reply("agent.unavailable", {"code": filed.code})], data.get("language"))
+        return context.render(
+            [Reply("agent.unavailable", {"code": filed.code})], data.get("language")
+        )
     # Who will write and within how long (the acknowledgement deadline), not just "it may take a while".
     params = {"code": filed.code, **assigned_params(runtime, filed.ngo_name)}
     return context.render([Reply("agent.requested", params)], data.get("language"))
@@ -56,13 +66,20 @@ def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> lis
             return [*told, Reply("report.tipline.asked", tip_line)]
         return [*told, Reply("report.tipline.declined", tip_line)]
     told = [Reply("report.sent.unrouted" if draft.consent_ngo else "report.sent.kept")]
-    return [*told, Reply("report.tipline.self" if draft.consent_tip_line else "report.tipline.declined", tip_line)]
+    return [
+        *told,
+        Reply(
+            "report.tipline.self" if draft.consent_tip_line else "report.tipline.declined", tip_line
+        ),
+    ]
 
 
 @HANDLERS.on("case_status")
 def _case_status(context: Context, effect: Effect) -> list[str]:
     """The status of the case behind a code (throttled), never its details."""
-    reply = service.case_status(context.session, context.runtime, context.conversation, effect.data.get("code"))
+    reply = service.case_status(
+        context.session, context.runtime, context.conversation, effect.data.get("code")
+    )
     return context.render([reply])
 
 

@@ -37,9 +37,14 @@ def conversation_of(session: Session, runtime: Runtime, report: Report) -> Conve
 
 
 def notify_worker(
-    session: Session, runtime: Runtime, report: Report, update: str,
-    params: dict[str, Any] | None = None, formats: dict[str, str] | None = None,
-    *, now: datetime | None = None,
+    session: Session,
+    runtime: Runtime,
+    report: Report,
+    update: str,
+    params: dict[str, Any] | None = None,
+    formats: dict[str, str] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> bool:
     """Queue the update ``case.update.<update>`` to the worker; False when it cannot or must not go."""
     if update not in UPDATES:
@@ -47,18 +52,39 @@ def notify_worker(
     conversation = conversation_of(session, runtime, report)
     if conversation is None or conversation.opted_out:
         return False
-    language = (conversation.state or {}).get("language") or conversation.language or report.language
+    language = (
+        (conversation.state or {}).get("language") or conversation.language or report.language
+    )
     reply = Reply(f"case.update.{update}", dict(params or {}), formats=dict(formats or {}))
     dedupe = f"case:{report.id}:{update}"
     # Behind the worker's PIN the update is held (in any case, as free text) behind a neutral notice.
-    if in_whatsapp_window(conversation, now) or pin.locked(runtime.envelope, session, conversation, now or utcnow()):
+    if in_whatsapp_window(conversation, now) or pin.locked(
+        runtime.envelope, session, conversation, now or utcnow()
+    ):
         pages = dialogue.render_replies(runtime, [reply], language, conversation.channel)
-        return bool(queue_text(session, runtime, conversation, pages, kind="update", dedupe_key=dedupe))
+        return bool(
+            queue_text(session, runtime, conversation, pages, kind="update", dedupe_key=dedupe)
+        )
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
     if not content_sid:
-        log.warning("case %s update %s not sent: outside WhatsApp's 24 h window and no template "
-                    "for %s in twilio.whatsapp_templates", report.id, update, language)
+        log.warning(
+            "case %s update %s not sent: outside WhatsApp's 24 h window and no template "
+            "for %s in twilio.whatsapp_templates",
+            report.id,
+            update,
+            language,
+        )
         return False
     text = dialogue.compose(reply, language)
-    return queue_template(session, runtime, conversation, content_sid, {"1": text},
-                          kind="update", dedupe_key=dedupe) is not None
+    return (
+        queue_template(
+            session,
+            runtime,
+            conversation,
+            content_sid,
+            {"1": text},
+            kind="update",
+            dedupe_key=dedupe,
+        )
+        is not None
+    )

@@ -45,7 +45,9 @@ NOTIFY_JOB = "bot.portal.notify.worker_reply"
 #: Referral statuses in which staff may write to the worker (they have taken the case).
 REPLY_STATUSES = ("acknowledged", "accepted")
 #: A case code at the start of a message ("ABCD-2345 ...", "abcd 2345: ..."), then the rest.
-_CODE_PREFIX = re.compile(r"^\s*([A-Za-z0-9]{4})[\s\-\u2010-\u2014]?([A-Za-z0-9]{4})(?![A-Za-z0-9])[\s:,.\-]*(.*)$", re.S)
+_CODE_PREFIX = re.compile(
+    r"^\s*([A-Za-z0-9]{4})[\s\-\u2010-\u2014]?([A-Za-z0-9]{4})(?![A-Za-z0-9])[\s:,.\-]*(.*)$", re.S
+)
 
 
 class RelayError(PuenteError):
@@ -60,14 +62,22 @@ def worker_language(session: Session, runtime: Runtime, report: Report) -> str:
     """The language the worker reads now (their setting), else the report's."""
     conversation = conversation_of(session, runtime, report)
     if conversation is not None:
-        return (conversation.state or {}).get("language") or conversation.language or report.language
+        return (
+            (conversation.state or {}).get("language") or conversation.language or report.language
+        )
     return report.language
 
 
-def reply_blocked(session: Session, runtime: Runtime, referral: Referral, report: Report) -> str | None:
+def reply_blocked(
+    session: Session, runtime: Runtime, referral: Referral, report: Report
+) -> str | None:
     """Why staff cannot write to this worker now (a portal msgid), or None when they can."""
     if referral.status not in REPLY_STATUSES:
-        return "thread.blocked.take_first" if referral.status in ("pending", "delivered") else "thread.blocked.closed"
+        return (
+            "thread.blocked.take_first"
+            if referral.status in ("pending", "delivered")
+            else "thread.blocked.closed"
+        )
     conversation = conversation_of(session, runtime, report)
     if conversation is None:
         return "thread.blocked.unlinked"
@@ -76,8 +86,15 @@ def reply_blocked(session: Session, runtime: Runtime, referral: Referral, report
     return None
 
 
-def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id: int, text: str,
-                   *, now: datetime | None = None) -> RelayMessage:
+def send_to_worker(
+    session: Session,
+    runtime: Runtime,
+    referral_id: int,
+    user_id: int,
+    text: str,
+    *,
+    now: datetime | None = None,
+) -> RelayMessage:
     """Write a staff message to the worker of this referral: sent now, or held for the window."""
     now = now or utcnow()
     referral = session.get(Referral, referral_id)
@@ -88,11 +105,18 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
     if blocked:
         raise RelayError(blocked)
     conversation = session.scalar(
-        select(Conversation).where(Conversation.id == conversation_of(session, runtime, report).id)
+        select(Conversation)
+        .where(Conversation.id == conversation_of(session, runtime, report).id)
         .with_for_update()
     )
-    message = RelayMessage(report_id=report.id, referral_id=referral.id, direction="to_worker",
-                           user_id=user_id, status="queued", created_at=to_the_hour(now))
+    message = RelayMessage(
+        report_id=report.id,
+        referral_id=referral.id,
+        direction="to_worker",
+        user_id=user_id,
+        status="queued",
+        created_at=to_the_hour(now),
+    )
     session.add(message)
     session.flush()  # its id: the text is sealed to its row, under the report's data key
     runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
@@ -103,93 +127,171 @@ def send_to_worker(session: Session, runtime: Runtime, referral_id: int, user_id
         message.status = "waiting_window"
         _invite(session, runtime, conversation, report, referral, message, now)
     record_relay(session, "to_worker", report=report)
-    timeline.record(session, report.id, "relay_to_worker", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=to_the_hour(now), relay_id=message.id, held=message.status == "waiting_window")
+    timeline.record(
+        session,
+        report.id,
+        "relay_to_worker",
+        actor=timeline.user_actor(user_id),
+        referral_id=referral.id,
+        now=to_the_hour(now),
+        relay_id=message.id,
+        held=message.status == "waiting_window",
+    )
     return message
 
 
-def _open_relay(session: Session, runtime: Runtime, conversation: Conversation, report_id: int, now: datetime) -> None:
+def _open_relay(
+    session: Session, runtime: Runtime, conversation: Conversation, report_id: int, now: datetime
+) -> None:
     """Hand the conversation off to this case: the worker's next messages come to the thread."""
-    sealed_state.update(runtime.envelope, session, conversation,
-                        handoff={"since": now.isoformat(), "report_id": report_id, "by": "portal"})
+    sealed_state.update(
+        runtime.envelope,
+        session,
+        conversation,
+        handoff={"since": now.isoformat(), "report_id": report_id, "by": "portal"},
+    )
 
 
-def _queue(session: Session, runtime: Runtime, conversation: Conversation, message: RelayMessage,
-           text: str, now: datetime) -> None:
+def _queue(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    message: RelayMessage,
+    text: str,
+    now: datetime,
+) -> None:
     language = (conversation.state or {}).get("language") or conversation.language or "es"
     # Signed "Puente", never with the organization's name: the phone may be seen by the employer.
     reply = Reply("relay.from_staff", {"text": text})
     pages = dialogue.render_replies(runtime, [reply], language, conversation.channel)
-    rows = queue_text(session, runtime, conversation, pages, kind="relay", dedupe_key=f"relay:{message.id}")
+    rows = queue_text(
+        session, runtime, conversation, pages, kind="relay", dedupe_key=f"relay:{message.id}"
+    )
     message.status = "queued" if rows else "undeliverable"
     message.outbox_id = rows[0].id if rows else None
     message.sent_at = to_the_hour(now) if rows else None
 
 
-def _invite(session: Session, runtime: Runtime, conversation: Conversation, report: Report,
-            referral: Referral, message: RelayMessage, now: datetime) -> None:
+def _invite(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    report: Report,
+    referral: Referral,
+    message: RelayMessage,
+    now: datetime,
+) -> None:
     """Outside WhatsApp's window: one approved template asking the worker to reply (not one per message)."""
     earlier = session.scalar(
-        select(RelayMessage.id).where(RelayMessage.report_id == report.id, RelayMessage.id != message.id,
-                                      RelayMessage.status == "waiting_window",
-                                      RelayMessage.created_at > now - WHATSAPP_WINDOW)
+        select(RelayMessage.id).where(
+            RelayMessage.report_id == report.id,
+            RelayMessage.id != message.id,
+            RelayMessage.status == "waiting_window",
+            RelayMessage.created_at > now - WHATSAPP_WINDOW,
+        )
     )
     if earlier is not None:
         return
-    language = (conversation.state or {}).get("language") or conversation.language or report.language
+    language = (
+        (conversation.state or {}).get("language") or conversation.language or report.language
+    )
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
     if not content_sid:
-        log.warning("relay %s held without an invitation: no WhatsApp template for %s in "
-                    "twilio.whatsapp_templates", message.id, language)
+        log.warning(
+            "relay %s held without an invitation: no WhatsApp template for %s in "
+            "twilio.whatsapp_templates",
+            message.id,
+            language,
+        )
         return
     invite = dialogue.compose(Reply("relay.window_invite"), language)
-    queue_template(session, runtime, conversation, content_sid, {"1": invite}, kind="relay",
-                   dedupe_key=f"relay-invite:{message.id}")
+    queue_template(
+        session,
+        runtime,
+        conversation,
+        content_sid,
+        {"1": invite},
+        kind="relay",
+        dedupe_key=f"relay-invite:{message.id}",
+    )
 
 
-def release_waiting(session: Session, runtime: Runtime, conversation: Conversation,
-                    now: datetime | None = None) -> int:
+def release_waiting(
+    session: Session, runtime: Runtime, conversation: Conversation, now: datetime | None = None
+) -> int:
     """The worker wrote, so the window is open: send the staff messages that were waiting for it."""
     now = now or utcnow()
     if not in_whatsapp_window(conversation, now):
         return 0
     key = runtime.vault.keyed_hash("report-link", conversation.address_key)
-    waiting = session.execute(
-        select(RelayMessage)
-        .join(Report, Report.id == RelayMessage.report_id)
-        .join(Referral, Referral.id == RelayMessage.referral_id)
-        .where(Report.conversation_key == key, RelayMessage.status == "waiting_window")
-        .order_by(RelayMessage.id)
-    ).scalars().all()
+    waiting = (
+        session.execute(
+            select(RelayMessage)
+            .join(Report, Report.id == RelayMessage.report_id)
+            .join(Referral, Referral.id == RelayMessage.referral_id)
+            .where(Report.conversation_key == key, RelayMessage.status == "waiting_window")
+            .order_by(RelayMessage.id)
+        )
+        .scalars()
+        .all()
+    )
     for message in waiting:
-        _queue(session, runtime, conversation, message, runtime.envelope.get(session, message, "body_enc") or "", now)
+        _queue(
+            session,
+            runtime,
+            conversation,
+            message,
+            runtime.envelope.get(session, message, "body_enc") or "",
+            now,
+        )
     return len(waiting)
 
 
-def open_case(session: Session, runtime: Runtime, conversation: Conversation,
-              report_id: int | None = None) -> tuple[Report, Referral] | None:
+def open_case(
+    session: Session, runtime: Runtime, conversation: Conversation, report_id: int | None = None
+) -> tuple[Report, Referral] | None:
     """The worker's case their messages go to: the handed-off one, else their latest open case."""
     key = runtime.vault.keyed_hash("report-link", conversation.address_key)
-    query = (select(Report, Referral).join(Referral, Referral.report_id == Report.id)
-             .where(Report.conversation_key == key, Report.status != "closed",
-                    Referral.status.in_(("pending", "delivered", "acknowledged", "accepted"))))
+    query = (
+        select(Report, Referral)
+        .join(Referral, Referral.report_id == Report.id)
+        .where(
+            Report.conversation_key == key,
+            Report.status != "closed",
+            Referral.status.in_(("pending", "delivered", "acknowledged", "accepted")),
+        )
+    )
     if report_id is not None:
         query = query.where(Report.id == report_id)
     found = session.execute(query.order_by(Report.created_at.desc(), Referral.id.desc())).first()
     return (found[0], found[1]) if found else None
 
 
-def add_from_worker(context: Context, report: Report, referral: Referral, text: str) -> RelayMessage:
+def add_from_worker(
+    context: Context, report: Report, referral: Referral, text: str
+) -> RelayMessage:
     """Put a worker's message in the case thread and tell the NGO's staff by e-mail."""
     session, now = context.session, to_the_hour(utcnow())
-    message = RelayMessage(report_id=report.id, referral_id=referral.id, direction="from_worker",
-                           status="received", created_at=now)
+    message = RelayMessage(
+        report_id=report.id,
+        referral_id=referral.id,
+        direction="from_worker",
+        status="received",
+        created_at=now,
+    )
     session.add(message)
     session.flush()
     context.runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
     record_relay(session, "from_worker", report=report)
-    timeline.record(session, report.id, "relay_from_worker", actor="worker", referral_id=referral.id,
-                    now=now, relay_id=message.id)
+    timeline.record(
+        session,
+        report.id,
+        "relay_from_worker",
+        actor="worker",
+        referral_id=referral.id,
+        now=now,
+        relay_id=message.id,
+    )
     after_commit(session, NOTIFY_JOB, message.id)
     return message
 
@@ -226,7 +328,7 @@ def _window_opened(context: Context, effect: Effect) -> None:
 
 @HANDLERS.on("case_status")
 def _coded_message(context: Context, effect: Effect) -> list[str] | None:
-    """"ABCD-2345 my boss paid me": a message for the case, if its relay is open; else a status query."""
+    """ "ABCD-2345 my boss paid me": a message for the case, if its relay is open; else a status query."""
     session, runtime, conversation = context.session, context.runtime, context.conversation
     release_waiting(session, runtime, conversation)
     match = _CODE_PREFIX.match(_inbound_text(context))
@@ -235,8 +337,12 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
     code = casecode.normalize(match.group(1) + match.group(2))
     if code is None:
         return None
-    report = session.scalar(select(Report).where(
-        Report.case_code_hash == casecode.code_hash(code, runtime.vault.derive(CODE_KEY_PURPOSE))))
+    report = session.scalar(
+        select(Report).where(
+            Report.case_code_hash
+            == casecode.code_hash(code, runtime.vault.derive(CODE_KEY_PURPOSE))
+        )
+    )
     if report is None:
         return None
     found = open_case(session, runtime, conversation, report.id)
@@ -245,11 +351,21 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
     add_from_worker(context, found[0], found[1], match.group(3).strip())
     context.notes["relayed_report"] = report.id
     _open_relay(session, runtime, conversation, report.id, utcnow())
-    language = (conversation.state or {}).get("language") or conversation.language or report.language
-    return dialogue.render_replies(runtime, [Reply("relay.passed_on")], language, conversation.channel)
+    language = (
+        (conversation.state or {}).get("language") or conversation.language or report.language
+    )
+    return dialogue.render_replies(
+        runtime, [Reply("relay.passed_on")], language, conversation.channel
+    )
 
 
 def _relay_open(session: Session, report_id: int) -> bool:
     """Staff have written to the worker on this case (the case is not closed: see open_case)."""
-    return session.scalar(select(RelayMessage.id).where(
-        RelayMessage.report_id == report_id, RelayMessage.direction == "to_worker").limit(1)) is not None
+    return (
+        session.scalar(
+            select(RelayMessage.id)
+            .where(RelayMessage.report_id == report_id, RelayMessage.direction == "to_worker")
+            .limit(1)
+        )
+        is not None
+    )

@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 KIND = "repeat_employer"
 
 
-def add_mention(session: Session, runtime: Runtime, report: Report, draft: ReportDraft) -> MentionRow | None:
+def add_mention(
+    session: Session, runtime: Runtime, report: Report, draft: ReportDraft
+) -> MentionRow | None:
     """Keep the employer a report names (nothing if it names none)."""
     if not draft.employer:
         return None
@@ -52,8 +54,12 @@ def add_mention(session: Session, runtime: Runtime, report: Report, draft: Repor
     session.add(mention)
     session.flush()  # its id: each field is sealed to its row, under the report's data key
     seal = partial(runtime.envelope.put, session, report.data_key_id, mention)
-    for column, value in (("name_enc", draft.employer), ("town_enc", draft.town),
-                          ("phone_enc", draft.employer_phone), ("lmia_enc", draft.lmia)):
+    for column, value in (
+        ("name_enc", draft.employer),
+        ("town_enc", draft.town),
+        ("phone_enc", draft.employer_phone),
+        ("lmia_enc", draft.lmia),
+    ):
         seal(column, value)
     return mention
 
@@ -71,14 +77,21 @@ def check(runtime: Runtime, *, now: datetime | None = None) -> list[int]:
 
 
 def _mentions(session: Session, runtime: Runtime, since: datetime) -> list[EmployerMention]:
-    rows = session.scalars(select(MentionRow).where(MentionRow.created_at > since).order_by(MentionRow.id)).all()
+    rows = session.scalars(
+        select(MentionRow).where(MentionRow.created_at > since).order_by(MentionRow.id)
+    ).all()
     read = partial(runtime.envelope.get, session)
     return [
         EmployerMention(
-            report_id=str(row.report_id), reporter_key=row.reporter_key,
-            employer=read(row, "name_enc") or "", town=read(row, "town_enc"),
-            province=row.province, abuse_types=tuple(row.abuse_types or ()), created_at=row.created_at,
-            phone=read(row, "phone_enc"), lmia=read(row, "lmia_enc"),
+            report_id=str(row.report_id),
+            reporter_key=row.reporter_key,
+            employer=read(row, "name_enc") or "",
+            town=read(row, "town_enc"),
+            province=row.province,
+            abuse_types=tuple(row.abuse_types or ()),
+            created_at=row.created_at,
+            phone=read(row, "phone_enc"),
+            lmia=read(row, "lmia_enc"),
         )
         for row in rows
     ]
@@ -97,13 +110,22 @@ def _upsert(session: Session, runtime: Runtime, alert: Alert, now: datetime) -> 
     # The first alert's key stays, though the cluster's earliest mention moves as the window slides.
     subject_key = alerts.subject_of(runtime, existing)["key"] if existing else alert.cluster_key
     row = alerts.raise_alert(
-        session, runtime, KIND, subject_key, province=alert.province, detail=detail,
-        subject={"name": alert.name, "town": alert.town, "key": subject_key}, notify=grew, now=now,
+        session,
+        runtime,
+        KIND,
+        subject_key,
+        province=alert.province,
+        detail=detail,
+        subject={"name": alert.name, "town": alert.town, "key": subject_key},
+        notify=grew,
+        now=now,
     )
     if existing is None:  # the indicator counts alerts, not the reports that grow one
         record_employer_alert(session, alert.province)
     if grew:
-        log.warning("repeat employer alert %s: %s workers in %s", row.id, alert.reporters, alert.province)
+        log.warning(
+            "repeat employer alert %s: %s workers in %s", row.id, alert.reporters, alert.province
+        )
     return row.id
 
 
@@ -113,6 +135,8 @@ def _same_alert(session: Session, runtime: Runtime, alert: Alert) -> AdminAlert 
     ).all()
     for candidate in candidates:
         subject = alerts.subject_of(runtime, candidate)
-        if subject.get("name") and same_employer(alert.name, subject["name"], alert.town, subject.get("town")):
+        if subject.get("name") and same_employer(
+            alert.name, subject["name"], alert.town, subject.get("town")
+        ):
             return candidate
     return None

@@ -49,8 +49,14 @@ class Filed:
 
 
 def file_report(
-    session: Session, runtime: Runtime, conversation: Conversation, data: dict[str, Any], *,
-    kind: str = "report", services: Iterable[str] = (), now: datetime | None = None,
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    data: dict[str, Any],
+    *,
+    kind: str = "report",
+    services: Iterable[str] = (),
+    now: datetime | None = None,
 ) -> Filed:
     """Store a report from a ``file_report`` effect's data and route it if the worker consented."""
     now = now or utcnow()
@@ -89,22 +95,49 @@ def file_report(
     seal("town_enc", draft.town)
     seal("employer_enc", draft.employer)
     seal("details_enc", json.dumps(details, ensure_ascii=False) if details else None)
-    seal("contact_enc", runtime.envelope.get(session, conversation, "address_enc")
-         if draft.contact_pref == "share_number" else None)
+    seal(
+        "contact_enc",
+        runtime.envelope.get(session, conversation, "address_enc")
+        if draft.contact_pref == "share_number"
+        else None,
+    )
     media = evidence.attach(session, runtime, report, draft.media)
-    timeline.record(session, report.id, "filed", actor="worker", now=filed_on, report_kind=kind,
-                    evidence_items=media, shared_with_ngo=draft.consent_ngo)
+    timeline.record(
+        session,
+        report.id,
+        "filed",
+        actor="worker",
+        now=filed_on,
+        report_kind=kind,
+        evidence_items=media,
+        shared_with_ngo=draft.consent_ngo,
+    )
     if repeat.add_mention(session, runtime, report, draft) is not None:
         after_commit(session, ALERTS_JOB, report.id)
     referral = None
     if draft.consent_ngo:
-        referral = referrals.route(session, runtime, report, now=now, services=services,
-                                   contact_request=kind == "contact_request", notify=False)
-    log.info("%s %s filed (%s, %s types, shared: %s)", kind, report.id, report.province or "no province",
-             len(report.abuse_types), draft.consent_ngo)
+        referral = referrals.route(
+            session,
+            runtime,
+            report,
+            now=now,
+            services=services,
+            contact_request=kind == "contact_request",
+            notify=False,
+        )
+    log.info(
+        "%s %s filed (%s, %s types, shared: %s)",
+        kind,
+        report.id,
+        report.province or "no province",
+        len(report.abuse_types),
+        draft.consent_ngo,
+    )
     if referral is None:
         return Filed(report.id, casecode.display(code), None)
-    return Filed(report.id, casecode.display(code), referral.id, session.get(NgoRecord, referral.ngo_id).name)
+    return Filed(
+        report.id, casecode.display(code), referral.id, session.get(NgoRecord, referral.ngo_id).name
+    )
 
 
 def _new_code(session: Session, runtime: Runtime) -> tuple[str, str]:
@@ -116,16 +149,29 @@ def _new_code(session: Session, runtime: Runtime) -> tuple[str, str]:
             return code, code_hash
 
 
-def case_status(session: Session, runtime: Runtime, conversation: Conversation, text: str | None, *,
-                now: datetime | None = None) -> Reply:
+def case_status(
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    text: str | None,
+    *,
+    now: datetime | None = None,
+) -> Reply:
     """The status of the case behind a texted code, or why not; never the report's details."""
     now = now or utcnow()
     settings = runtime.settings.reports
     lookup_key = runtime.vault.keyed_hash("case-lookup", conversation.address_key)
     hour_ago = now - timedelta(hours=1)
-    misses = select(func.count(CaseLookup.id)).where(CaseLookup.found.is_(False), CaseLookup.created_at > hour_ago)
-    if session.scalar(misses.where(CaseLookup.conversation_key == lookup_key)) >= settings.code_attempts_per_hour:
-        log.warning("case code lookups throttled for one conversation (too many wrong codes in the last hour)")
+    misses = select(func.count(CaseLookup.id)).where(
+        CaseLookup.found.is_(False), CaseLookup.created_at > hour_ago
+    )
+    if (
+        session.scalar(misses.where(CaseLookup.conversation_key == lookup_key))
+        >= settings.code_attempts_per_hour
+    ):
+        log.warning(
+            "case code lookups throttled for one conversation (too many wrong codes in the last hour)"
+        )
         return Reply("case.status.wait")
     code = casecode.normalize(text or "")
     report = None
@@ -144,8 +190,13 @@ def _alert_if_guessing(session: Session, runtime: Runtime, misses: int, now: dat
     """Many wrong codes from many numbers: administrators are alerted (one alert per hour, its
     count growing). Nobody is blocked: a global lockout would let one attacker lock every worker out."""
     if misses >= runtime.settings.reports.code_attempts_per_hour_global:
-        alerts.raise_alert(session, runtime, "case_code_guessing", now.strftime("%Y-%m-%dT%H"),
-                           detail={"wrong_codes_last_hour": misses})
+        alerts.raise_alert(
+            session,
+            runtime,
+            "case_code_guessing",
+            now.strftime("%Y-%m-%dT%H"),
+            detail={"wrong_codes_last_hour": misses},
+        )
 
 
 def reports_of(session: Session, runtime: Runtime, conversation: Conversation) -> list[Report]:
@@ -154,9 +205,15 @@ def reports_of(session: Session, runtime: Runtime, conversation: Conversation) -
     return list(session.scalars(select(Report).where(Report.conversation_key == key)).all())
 
 
-def open_contact_request(session: Session, runtime: Runtime, conversation: Conversation) -> Report | None:
+def open_contact_request(
+    session: Session, runtime: Runtime, conversation: Conversation
+) -> Report | None:
     """The worker's open request to talk to an NGO, if any (the relay sends their messages to it)."""
-    open_ = [r for r in reports_of(session, runtime, conversation) if r.kind == "contact_request" and r.status != "closed"]
+    open_ = [
+        r
+        for r in reports_of(session, runtime, conversation)
+        if r.kind == "contact_request" and r.status != "closed"
+    ]
     return max(open_, key=lambda r: r.id) if open_ else None
 
 
@@ -173,8 +230,11 @@ def unlink(session: Session, runtime: Runtime, conversation: Conversation) -> in
         anonymous = secrets.token_hex(32)
         report.case_code_hash = secrets.token_hex(32)
         report.conversation_key = report.conversation_ref_enc = report.contact_enc = None
-        session.execute(update(EmployerMention).where(EmployerMention.report_id == report.id)
-                        .values(reporter_key=anonymous))
+        session.execute(
+            update(EmployerMention)
+            .where(EmployerMention.report_id == report.id)
+            .values(reporter_key=anonymous)
+        )
         report.reporter_key = anonymous
         timeline.record(session, report.id, "unlinked", actor="worker")
     return len(reports)

@@ -16,12 +16,24 @@ from bot.store.db import utcnow
 
 
 def record(
-    session: Session, report_id: int, kind: str, *, actor: str = "system",
-    referral_id: int | None = None, now: datetime | None = None, **detail: Any,
+    session: Session,
+    report_id: int,
+    kind: str,
+    *,
+    actor: str = "system",
+    referral_id: int | None = None,
+    now: datetime | None = None,
+    **detail: Any,
 ) -> CaseEvent:
     """Add one event to a case's timeline (in the caller's transaction)."""
-    event = CaseEvent(report_id=report_id, referral_id=referral_id, actor=actor, kind=kind,
-                      detail=detail, created_at=now or utcnow())
+    event = CaseEvent(
+        report_id=report_id,
+        referral_id=referral_id,
+        actor=actor,
+        kind=kind,
+        detail=detail,
+        created_at=now or utcnow(),
+    )
     session.add(event)
     return event
 

@@ -23,9 +23,16 @@ EMAIL_JOB = "bot.routing.jobs.email_alert"
 
 
 def raise_alert(
-    session: Session, runtime: Runtime, kind: str, subject_key: str, *,
-    province: str | None = None, detail: dict[str, Any] | None = None,
-    subject: dict[str, Any] | None = None, notify: bool | None = None, now: datetime | None = None,
+    session: Session,
+    runtime: Runtime,
+    kind: str,
+    subject_key: str,
+    *,
+    province: str | None = None,
+    detail: dict[str, Any] | None = None,
+    subject: dict[str, Any] | None = None,
+    notify: bool | None = None,
+    now: datetime | None = None,
 ) -> AdminAlert:
     """Open (or update) the alert for ``subject_key`` of this kind; e-mail administrators if asked.
 
@@ -61,9 +68,15 @@ def queue_email(session: Session, runtime: Runtime, alert: AdminAlert) -> bool:
     return True
 
 
-def acknowledge(session: Session, alert: AdminAlert, user_id: int, *, now: datetime | None = None) -> None:
+def acknowledge(
+    session: Session, alert: AdminAlert, user_id: int, *, now: datetime | None = None
+) -> None:
     """An administrator has seen to the alert; raised again, it opens again."""
-    alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now or utcnow(), user_id
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = (
+        "acknowledged",
+        now or utcnow(),
+        user_id,
+    )
 
 
 def subject_of(runtime: Runtime, alert: AdminAlert) -> dict[str, Any]:

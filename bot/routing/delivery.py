@@ -72,19 +72,21 @@ def deliver(runtime: Runtime, referral_id: int, *, now: datetime | None = None) 
 
 def _claim(session: Session, runtime: Runtime, delivery_id: int, now: datetime) -> bool:
     lease_expired = now - timedelta(seconds=runtime.settings.jobs.send_lease_seconds)
-    return bool(session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            or_(
-                (Delivery.status == "pending")
-                & or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-                (Delivery.status == "sending") & (Delivery.claimed_at < lease_expired),
-            ),
-        )
-        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount)
+    return bool(
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                or_(
+                    (Delivery.status == "pending")
+                    & or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+                    (Delivery.status == "sending") & (Delivery.claimed_at < lease_expired),
+                ),
+            )
+            .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
@@ -95,15 +97,29 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
         referral = delivery.referral
         report = session.get(Report, referral.report_id)
         ngo = store.from_row(session.get(NgoRecord, referral.ngo_id), runtime.vault)
-        media = session.scalar(select(func.count(ReportMedia.id)).where(
-            ReportMedia.report_id == report.id, ReportMedia.status == "stored"))
+        media = session.scalar(
+            select(func.count(ReportMedia.id)).where(
+                ReportMedia.report_id == report.id, ReportMedia.status == "stored"
+            )
+        )
         details = delivery.channel.endswith(DETAILS)
         if details:
-            payload = details_delivery_id(referral_payload(partial(runtime.envelope.get, session, report), referral, report, ngo, media,
-                                                           _portal_url(runtime, referral)))
+            payload = details_delivery_id(
+                referral_payload(
+                    partial(runtime.envelope.get, session, report),
+                    referral,
+                    report,
+                    ngo,
+                    media,
+                    _portal_url(runtime, referral),
+                )
+            )
         else:
             payload = notice_payload(referral, report, ngo, _portal_url(runtime, referral))
-        channel, sms_from = delivery.channel, runtime.settings.routing.sms_from or report.bot_address
+        channel, sms_from = (
+            delivery.channel,
+            runtime.settings.routing.sms_from or report.bot_address,
+        )
         if channel == "sms":
             # The outbox sends (and retries) it; queued is as far as this job goes.
             try:
@@ -136,8 +152,11 @@ def _webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
     if not url:
         raise DeliveryFailed("the organization no longer has a webhook", retryable=False)
     if not https_or_local(url):
-        raise DeliveryFailed(f"contacts.webhook_url of {ngo.id} is not https: nothing sent; ask the "
-                             "organization for an https endpoint", retryable=False)
+        raise DeliveryFailed(
+            f"contacts.webhook_url of {ngo.id} is not https: nothing sent; ask the "
+            "organization for an https endpoint",
+            retryable=False,
+        )
     try:
         secret = ngo.contacts.resolve_secret(os.environ)
     except KeyError as exc:
@@ -150,8 +169,13 @@ def _webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
         "User-Agent": "Puente-Referrals/1",
     }
     try:
-        response = requests.post(url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=runtime.settings.routing.webhook_timeout_seconds)
+        response = requests.post(
+            url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=runtime.settings.routing.webhook_timeout_seconds,
+        )
     except requests.RequestException as exc:
         raise DeliveryFailed(f"webhook unreachable ({type(exc).__name__})") from None
     if not 200 <= response.status_code < 300:
@@ -165,22 +189,38 @@ def _email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
 def _encrypted_email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
     """The details, readable only with the organization's OpenPGP key (the subject says nothing)."""
     if not (ngo.contacts.email and ngo.contacts.pgp_key):
-        raise DeliveryFailed("the organization no longer has an e-mail address with a key", retryable=False)
+        raise DeliveryFailed(
+            "the organization no longer has an e-mail address with a key", retryable=False
+        )
     _, text, _ = email_parts(payload, ngo)
     try:
         armored = pgp.encrypt(ngo.contacts.pgp_key, text)
     except pgp.PgpError as exc:
         raise DeliveryFailed(f"{ngo.id}: {exc}", retryable=False) from None
-    _mail(runtime, ngo, payload, f"[Puente] Referral #{payload['referral_id']}: details (encrypted)",
-          armored, None)
+    _mail(
+        runtime,
+        ngo,
+        payload,
+        f"[Puente] Referral #{payload['referral_id']}: details (encrypted)",
+        armored,
+        None,
+    )
 
 
-def _mail(runtime: Runtime, ngo: Ngo, payload: dict, subject: str, text: str, html: str | None) -> None:
+def _mail(
+    runtime: Runtime, ngo: Ngo, payload: dict, subject: str, text: str, html: str | None
+) -> None:
     if not ngo.contacts.email:
         raise DeliveryFailed("the organization no longer has an e-mail address", retryable=False)
     try:
-        send_mail(runtime.settings.smtp, [ngo.contacts.email], subject, text, html,
-                  message_id_key=payload["delivery_id"])
+        send_mail(
+            runtime.settings.smtp,
+            [ngo.contacts.email],
+            subject,
+            text,
+            html,
+            message_id_key=payload["delivery_id"],
+        )
     except MailError as exc:
         raise DeliveryFailed(str(exc), retryable=exc.retryable) from None
 
@@ -190,18 +230,42 @@ def _sms(session: Session, runtime: Runtime, ngo: Ngo, sms_from: str | None, pay
         raise DeliveryFailed("the organization no longer has a staff phone", retryable=False)
     if not sms_from or sms_from.startswith("whatsapp:"):
         raise DeliveryFailed("no SMS number to send from: set routing.sms_from", retryable=False)
-    queue_to_address(session, runtime, ngo.contacts.sms, sms_from, staff_sms(payload),
-                     kind="referral", dedupe_key=f"{payload['delivery_id']}:sms")
+    queue_to_address(
+        session,
+        runtime,
+        ngo.contacts.sms,
+        sms_from,
+        staff_sms(payload),
+        kind="referral",
+        dedupe_key=f"{payload['delivery_id']}:sms",
+    )
 
 
 def _sent(session: Session, delivery: Delivery, now: datetime) -> None:
-    delivery.status, delivery.sent_at, delivery.claimed_at, delivery.last_error = "sent", now, None, None
+    delivery.status, delivery.sent_at, delivery.claimed_at, delivery.last_error = (
+        "sent",
+        now,
+        None,
+        None,
+    )
     referral = delivery.referral
     details = delivery.channel.endswith(DETAILS)
-    timeline.record(session, referral.report_id, "details_sent" if details else "notified",
-                    referral_id=referral.id, now=now, channel=delivery.channel, attempts=delivery.attempts)
-    log.info("referral %s: %s %s sent (attempt %s)", referral.id, delivery.channel,
-             "details" if details else "notice", delivery.attempts)
+    timeline.record(
+        session,
+        referral.report_id,
+        "details_sent" if details else "notified",
+        referral_id=referral.id,
+        now=now,
+        channel=delivery.channel,
+        attempts=delivery.attempts,
+    )
+    log.info(
+        "referral %s: %s %s sent (attempt %s)",
+        referral.id,
+        delivery.channel,
+        "details" if details else "notice",
+        delivery.attempts,
+    )
 
 
 def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFailed) -> str:
@@ -217,18 +281,46 @@ def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFail
             delay = backoff[min(delivery.attempts - 1, len(backoff) - 1)]
             delivery.status, delivery.next_attempt_at = "pending", now + timedelta(seconds=delay)
             after_commit(session, DELIVER_JOB, referral.id, delay=delay)
-            log.warning("referral %s %s attempt %s failed (%s); retrying in %ss",
-                        referral.id, delivery.channel, delivery.attempts, exc, delay)
+            log.warning(
+                "referral %s %s attempt %s failed (%s); retrying in %ss",
+                referral.id,
+                delivery.channel,
+                delivery.attempts,
+                exc,
+                delay,
+            )
             return "retry"
         delivery.status = "failed"
-        timeline.record(session, referral.report_id, "notice_failed", referral_id=referral.id,
-                        now=now, channel=delivery.channel, attempts=delivery.attempts, error=str(exc)[:200])
-        alerts.raise_alert(session, runtime, "notice_failed", f"{referral.ngo_id}:{delivery.channel}",
-                           detail={"ngo_id": referral.ngo_id, "channel": delivery.channel,
-                                   "error": str(exc)[:200]}, now=now)
-    log.error("referral %s: %s notice failed for good after %s attempt(s) (the case stays in the "
-              "portal inbox): %s",
-              referral.id, delivery.channel, delivery.attempts, exc)
+        timeline.record(
+            session,
+            referral.report_id,
+            "notice_failed",
+            referral_id=referral.id,
+            now=now,
+            channel=delivery.channel,
+            attempts=delivery.attempts,
+            error=str(exc)[:200],
+        )
+        alerts.raise_alert(
+            session,
+            runtime,
+            "notice_failed",
+            f"{referral.ngo_id}:{delivery.channel}",
+            detail={
+                "ngo_id": referral.ngo_id,
+                "channel": delivery.channel,
+                "error": str(exc)[:200],
+            },
+            now=now,
+        )
+    log.error(
+        "referral %s: %s notice failed for good after %s attempt(s) (the case stays in the "
+        "portal inbox): %s",
+        referral.id,
+        delivery.channel,
+        delivery.attempts,
+        exc,
+    )
     return "failed"
 
 
@@ -240,9 +332,14 @@ def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:
     lease = now - timedelta(seconds=jobs.send_lease_seconds)
     with runtime.db.session() as session:
         referral_ids = session.scalars(
-            select(Delivery.referral_id).distinct().join(Referral).where(
-                ((Delivery.status == "pending")
-                 & (func.coalesce(Delivery.next_attempt_at, Referral.created_at) < stale))
+            select(Delivery.referral_id)
+            .distinct()
+            .join(Referral)
+            .where(
+                (
+                    (Delivery.status == "pending")
+                    & (func.coalesce(Delivery.next_attempt_at, Referral.created_at) < stale)
+                )
                 | ((Delivery.status == "sending") & (Delivery.claimed_at < lease))
             )
         ).all()

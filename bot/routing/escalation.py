@@ -27,8 +27,14 @@ log = logging.getLogger(__name__)
 WAITING = ("pending", "delivered")
 
 
-def escalate(session: Session, runtime: Runtime, referral_id: int, reason: str, *,
-             now: datetime | None = None) -> Referral | None:
+def escalate(
+    session: Session,
+    runtime: Runtime,
+    referral_id: int,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> Referral | None:
     """Escalate one waiting referral (a no-op if it moved meanwhile); return the next referral."""
     now = now or utcnow()
     referral = session.scalar(select(Referral).where(Referral.id == referral_id).with_for_update())
@@ -37,12 +43,27 @@ def escalate(session: Session, runtime: Runtime, referral_id: int, reason: str, 
     report = session.get(Report, referral.report_id)
     referral.status = "escalated"
     cancel_deliveries(session, referral)
-    timeline.record(session, report.id, "escalated", referral_id=referral.id, now=now,
-                    reason=reason, ngo_id=referral.ngo_id)
-    alerts.raise_alert(session, runtime, "escalation", f"referral:{referral.id}", province=report.province,
-                       detail={"reason": reason, "ngo_id": referral.ngo_id, "report_id": report.id},
-                       now=now)
-    log.warning("referral %s (report %s, %s) escalated: %s", referral.id, report.id, referral.ngo_id, reason)
+    timeline.record(
+        session,
+        report.id,
+        "escalated",
+        referral_id=referral.id,
+        now=now,
+        reason=reason,
+        ngo_id=referral.ngo_id,
+    )
+    alerts.raise_alert(
+        session,
+        runtime,
+        "escalation",
+        f"referral:{referral.id}",
+        province=report.province,
+        detail={"reason": reason, "ngo_id": referral.ngo_id, "report_id": report.id},
+        now=now,
+    )
+    log.warning(
+        "referral %s (report %s, %s) escalated: %s", referral.id, report.id, referral.ngo_id, reason
+    )
     return route(session, runtime, report, now=now, contact_request=referral.contact_request)
 
 
@@ -52,7 +73,8 @@ def escalate_overdue(runtime: Runtime, *, now: datetime | None = None) -> int:
     deadline = now - timedelta(hours=runtime.settings.routing.ack_timeout_hours)
     with runtime.db.session() as session:
         overdue = session.scalars(
-            select(Referral.id).where(Referral.status.in_(WAITING), Referral.created_at < deadline)
+            select(Referral.id)
+            .where(Referral.status.in_(WAITING), Referral.created_at < deadline)
             .order_by(Referral.id)
         ).all()
     for referral_id in overdue:

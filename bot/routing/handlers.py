@@ -23,12 +23,21 @@ def _find_ngo(context: Context, effect: Effect) -> list[str]:
     """
     data = effect.data
     ngos = store.load_ngos(context.session, context.runtime.vault)
-    found = nearby(data.get("province"), data.get("language"), list(data.get("services") or ()),
-                   ngos=ngos, limit=NEARBY)
+    found = nearby(
+        data.get("province"),
+        data.get("language"),
+        list(data.get("services") or ()),
+        ngos=ngos,
+        limit=NEARBY,
+    )
     if not found:
         return context.render([Reply("ngo.none")], data.get("language"))
     replies = [Reply("ngo.found", {"count": len(found)})]
-    replies += [Reply("ngo.item", {"name": ngo.name, "area": ngo.area}) if ngo.area
-                else Reply("ngo.item_no_area", {"name": ngo.name}) for ngo in found]
+    replies += [
+        Reply("ngo.item", {"name": ngo.name, "area": ngo.area})
+        if ngo.area
+        else Reply("ngo.item_no_area", {"name": ngo.name})
+        for ngo in found
+    ]
     replies.append(Reply("ngo.contact_offer"))
     return context.render(replies, data.get("language"))

@@ -46,33 +46,56 @@ def email_alert(alert_id: int, attempt: int = 1) -> bool:
             return False
         subject, text = _alert_text(runtime, alert)
         try:
-            send_mail(runtime.settings.smtp, routing.admin_alert_emails, subject, text,
-                      f"<pre>{html.escape(text)}</pre>", message_id_key=f"alert-{alert_id}")
+            send_mail(
+                runtime.settings.smtp,
+                routing.admin_alert_emails,
+                subject,
+                text,
+                f"<pre>{html.escape(text)}</pre>",
+                message_id_key=f"alert-{alert_id}",
+            )
         except MailError as exc:
             alert.email_error = str(exc)[:300]
             if exc.retryable and attempt < routing.delivery_max_attempts:
                 backoff = routing.delivery_backoff_seconds
                 delay = backoff[min(attempt - 1, len(backoff) - 1)]
                 alert.email_status = "retrying"
-                log.warning("alert %s not e-mailed to administrators (attempt %s, retrying in %ss): %s",
-                            alert_id, attempt, delay, exc)
+                log.warning(
+                    "alert %s not e-mailed to administrators (attempt %s, retrying in %ss): %s",
+                    alert_id,
+                    attempt,
+                    delay,
+                    exc,
+                )
                 after_commit(session, EMAIL_JOB, alert_id, attempt + 1, delay=delay)
             else:
                 alert.email_status = "failed"
-                log.error("alert %s not e-mailed to administrators after %s attempt(s): %s",
-                          alert_id, attempt, exc)
+                log.error(
+                    "alert %s not e-mailed to administrators after %s attempt(s): %s",
+                    alert_id,
+                    attempt,
+                    exc,
+                )
             return False
         alert.notified_at, alert.email_status, alert.email_error = utcnow(), "sent", None
     return True
 
 
 def _alert_text(runtime: Runtime, alert: AdminAlert) -> tuple[str, str]:
-    lines = [f"Puente alert #{alert.id}: {alert.kind.replace('_', ' ')}",
-             f"Province: {alert.province or 'not given'}"]
+    lines = [
+        f"Puente alert #{alert.id}: {alert.kind.replace('_', ' ')}",
+        f"Province: {alert.province or 'not given'}",
+    ]
     subject = subject_of(runtime, alert)
     if subject.get("name"):
-        lines.append(f"Employer: {subject['name']}" + (f" ({subject['town']})" if subject.get("town") else ""))
-    lines += [f"{key.replace('_', ' ').capitalize()}: {value}" for key, value in sorted(alert.detail.items())]
+        lines.append(
+            f"Employer: {subject['name']}"
+            + (f" ({subject['town']})" if subject.get("town") else "")
+        )
+    lines += [
+        f"{key.replace('_', ' ').capitalize()}: {value}"
+        for key, value in sorted(alert.detail.items())
+    ]
     lines += ["", "See the administrators' pages of the Puente portal."]
     return f"[Puente] {lines[0].split(': ', 1)[1]} ({alert.province or '-'})", "\n".join(lines)
 
@@ -82,10 +105,15 @@ def housekeeping(runtime: Runtime, *, now: datetime | None = None) -> dict[str, 
     now = now or utcnow()
     stale = now - timedelta(seconds=runtime.settings.jobs.redrive_after_seconds)
     with runtime.db.session() as session:
-        media = session.scalars(select(ReportMedia.report_id).distinct().where(
-            ReportMedia.status == "pending", ReportMedia.created_at < stale)).all()
+        media = session.scalars(
+            select(ReportMedia.report_id)
+            .distinct()
+            .where(ReportMedia.status == "pending", ReportMedia.created_at < stale)
+        ).all()
     return {
         "deliveries": delivery.redrive(runtime, now=now),
         "escalated": escalation.escalate_overdue(runtime, now=now),
-        "media": sum(runtime.enqueue("bot.reports.jobs.fetch_media", report_id) for report_id in media),
+        "media": sum(
+            runtime.enqueue("bot.reports.jobs.fetch_media", report_id) for report_id in media
+        ),
     }

@@ -41,21 +41,33 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
         server.ehlo()
         if smtp.starttls:
             if not server.has_extn("starttls"):
-                raise MailError(f"smtp.starttls is on but {where} does not offer STARTTLS: nothing was "
-                                "sent, it will be retried; fix the server or use implicit TLS (smtp.port 465)")
+                raise MailError(
+                    f"smtp.starttls is on but {where} does not offer STARTTLS: nothing was "
+                    "sent, it will be retried; fix the server or use implicit TLS (smtp.port 465)"
+                )
             server.starttls(context=context)
             server.ehlo()
         elif smtp.user:
-            raise MailError(f"smtp.user is set but the connection to {where} is not encrypted: credentials "
-                            "are never sent in clear; turn smtp.starttls on or use port 465", retryable=False)
+            raise MailError(
+                f"smtp.user is set but the connection to {where} is not encrypted: credentials "
+                "are never sent in clear; turn smtp.starttls on or use port 465",
+                retryable=False,
+            )
     except BaseException:
         server.close()
         raise
     return server
 
 
-def send_mail(smtp: SmtpSettings, to: Sequence[str], subject: str, text: str, html: str | None,
-              *, message_id_key: str | None = None) -> str:
+def send_mail(
+    smtp: SmtpSettings,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    html: str | None,
+    *,
+    message_id_key: str | None = None,
+) -> str:
     """Send one message; return its Message-ID. Raises MailError."""
     if not smtp.host:
         raise MailError("smtp.host is not set: e-mail cannot be sent", retryable=False)
@@ -63,7 +75,9 @@ def send_mail(smtp: SmtpSettings, to: Sequence[str], subject: str, text: str, ht
     message["From"] = smtp.from_address
     message["To"] = ", ".join(to)
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(idstring=message_id_key, domain=smtp.from_address.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(
+        idstring=message_id_key, domain=smtp.from_address.rpartition("@")[2] or None
+    )
     message.set_content(text)
     if html is not None:  # None: text only (an OpenPGP message cannot have an HTML twin)
         message.add_alternative(html, subtype="html")
@@ -73,9 +87,15 @@ def send_mail(smtp: SmtpSettings, to: Sequence[str], subject: str, text: str, ht
                 server.login(smtp.user, smtp.password or "")
             server.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
-        raise MailError(f"SMTP server refused the recipient(s) ({len(exc.recipients)})", retryable=False) from None
+        raise MailError(
+            f"SMTP server refused the recipient(s) ({len(exc.recipients)})", retryable=False
+        ) from None
     except smtplib.SMTPAuthenticationError:
-        raise MailError("SMTP login refused: check smtp.user and smtp.password", retryable=False) from None
+        raise MailError(
+            "SMTP login refused: check smtp.user and smtp.password", retryable=False
+        ) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise MailError(f"SMTP server unreachable or refused the message ({type(exc).__name__})") from None
+        raise MailError(
+            f"SMTP server unreachable or refused the message ({type(exc).__name__})"
+        ) from None
     return message["Message-ID"]

@@ -24,8 +24,14 @@ if TYPE_CHECKING:  # the caller hands the report in: delivery sits below the cas
 VERSION = 1
 
 
-def referral_payload(read: Callable[[str], str | None], referral: Referral, report: Report, ngo: Ngo,
-                     media_count: int = 0, portal_url: str | None = None) -> dict[str, Any]:
+def referral_payload(
+    read: Callable[[str], str | None],
+    referral: Referral,
+    report: Report,
+    ngo: Ngo,
+    media_count: int = 0,
+    portal_url: str | None = None,
+) -> dict[str, Any]:
     """The JSON a webhook receives; the same ``delivery_id`` on every retry (store it once).
     ``read`` opens one of the report's encrypted columns by name."""
     details = json.loads(read("details_enc") or "{}")
@@ -61,7 +67,9 @@ def referral_payload(read: Callable[[str], str | None], referral: Referral, repo
     }
 
 
-def notice_payload(referral: Referral, report: Report, ngo: Ngo, portal_url: str | None = None) -> dict[str, Any]:
+def notice_payload(
+    referral: Referral, report: Report, ngo: Ngo, portal_url: str | None = None
+) -> dict[str, Any]:
     """What every organization offered the case receives before acknowledging it."""
     return {
         "type": "puente.referral.notice",
@@ -106,9 +114,11 @@ def notice_email_parts(payload: dict[str, Any], ngo: Ngo) -> tuple[str, str, str
     subject = f"[Puente] {what.capitalize()} #{payload['referral_id']} ({case.get('province') or 'province not given'})"
     urgent = " Someone may be in danger now." if case.get("danger_now") else ""
     link = payload.get("portal_url") or "the Puente portal"
-    text = (f"{ngo.name}: {what} from Puente, referral #{payload['referral_id']}.{urgent}\n\n"
-            f"Please acknowledge it in the Puente portal soon (unacknowledged cases go to another "
-            f"organization); its details are shown there once you have.\n{link}\n")
+    text = (
+        f"{ngo.name}: {what} from Puente, referral #{payload['referral_id']}.{urgent}\n\n"
+        f"Please acknowledge it in the Puente portal soon (unacknowledged cases go to another "
+        f"organization); its details are shown there once you have.\n{link}\n"
+    )
     body = "".join(f"<p>{html.escape(line)}</p>" for line in text.strip().split("\n") if line)
     return subject, text, f"<!doctype html><html><body>{body}</body></html>"
 
@@ -123,13 +133,27 @@ def email_parts(payload: dict[str, Any], ngo: Ngo) -> tuple[str, str, str]:
     link = payload.get("portal_url")
     intro = f"{ngo.name}: {what} from Puente, referral #{payload['referral_id']}."
     ask = "Please acknowledge it in the Puente portal soon: unacknowledged cases go to another organization."
-    text = "\n".join([intro, "", *(f"{label}: {value}" for label, value in rows), "",
-                      f"Why your organization: {reasons}", "", ask, link or ""])
-    cells = "".join(f"<tr><th align=left>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
-                    for label, value in rows)
+    text = "\n".join(
+        [
+            intro,
+            "",
+            *(f"{label}: {value}" for label, value in rows),
+            "",
+            f"Why your organization: {reasons}",
+            "",
+            ask,
+            link or "",
+        ]
+    )
+    cells = "".join(
+        f"<tr><th align=left>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
+        for label, value in rows
+    )
     link_html = f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p>' if link else ""
-    body = (f"<p>{html.escape(intro)}</p><table>{cells}</table>"
-            f"<p>Why your organization: {html.escape(reasons)}</p><p>{html.escape(ask)}</p>{link_html}")
+    body = (
+        f"<p>{html.escape(intro)}</p><table>{cells}</table>"
+        f"<p>Why your organization: {html.escape(reasons)}</p><p>{html.escape(ask)}</p>{link_html}"
+    )
     return subject, text, f"<!doctype html><html><body>{body}</body></html>"
 
 
@@ -155,5 +179,7 @@ def staff_sms(payload: dict[str, Any]) -> str:
     """The staff phone's notice: that a case waits, where to read it; no details by SMS."""
     case = payload["case"]
     link = payload.get("portal_url") or "the Puente portal"
-    return (f"Puente: new referral #{payload['referral_id']} ({case.get('province') or '-'}). "
-            f"Please acknowledge it in {link}.")
+    return (
+        f"Puente: new referral #{payload['referral_id']} ({case.get('province') or '-'}). "
+        f"Please acknowledge it in {link}."
+    )

@@ -39,8 +39,14 @@ class LifecycleError(PuenteError):
 
 
 def route(
-    session: Session, runtime: Runtime, report: Report, *, now: datetime | None = None,
-    exclude: Iterable[str] = (), services: Iterable[str] = (), contact_request: bool = False,
+    session: Session,
+    runtime: Runtime,
+    report: Report,
+    *,
+    now: datetime | None = None,
+    exclude: Iterable[str] = (),
+    services: Iterable[str] = (),
+    contact_request: bool = False,
     notify: bool = True,
 ) -> Referral | None:
     """Refer the report to the best organization not tried yet; None (and an alert) if nobody can take it.
@@ -55,14 +61,29 @@ def route(
         # Each organization offered the case learns it exists: the chain stops, people take over.
         report.status = "new"
         timeline.record(session, report.id, "unrouted", now=now, reason="max_escalations")
-        alerts.raise_alert(session, runtime, "unrouted", f"report:{report.id}", province=report.province,
-                           detail={"report_id": report.id, "tried": len(previous),
-                                   "reason": "routing.max_escalations"}, now=now)
+        alerts.raise_alert(
+            session,
+            runtime,
+            "unrouted",
+            f"report:{report.id}",
+            province=report.province,
+            detail={
+                "report_id": report.id,
+                "tried": len(previous),
+                "reason": "routing.max_escalations",
+            },
+            now=now,
+        )
         return None
     tried = set(exclude) | {r.ngo_id for r in previous}
     ngos = [ngo for ngo in store.load_ngos(session, runtime.vault)]
-    result = match(_needs(session, runtime, report, services), ngos, store.open_load(session),
-                   exclude=tried, now=now)
+    result = match(
+        _needs(session, runtime, report, services),
+        ngos,
+        store.open_load(session),
+        exclude=tried,
+        now=now,
+    )
     if not previous:  # demand is counted once per case, not again when it is re-routed
         record_match(session, report, result, at=now)
     _alert_gaps(session, runtime, report, result, now)
@@ -70,29 +91,59 @@ def route(
     if best is None:
         report.status = "new"
         timeline.record(session, report.id, "unrouted", now=to_the_hour(now), tried=sorted(tried))
-        alerts.raise_alert(session, runtime, "unrouted", f"report:{report.id}", province=report.province,
-                           detail={"report_id": report.id, "tried": len(tried)}, now=now)
+        alerts.raise_alert(
+            session,
+            runtime,
+            "unrouted",
+            f"report:{report.id}",
+            province=report.province,
+            detail={"report_id": report.id, "tried": len(tried)},
+            now=now,
+        )
         return None
     at = to_the_hour(now)  # made at filing: its time must not date the report (filed to the day)
     referral = Referral(
-        report_id=report.id, ngo_id=best.ngo.id, rank=len(previous) + 1, status="delivered",
-        reasons=best.explanation, fallback=result.fallback_used, contact_request=contact_request,
-        created_at=at, delivered_at=at,
+        report_id=report.id,
+        ngo_id=best.ngo.id,
+        rank=len(previous) + 1,
+        status="delivered",
+        reasons=best.explanation,
+        fallback=result.fallback_used,
+        contact_request=contact_request,
+        created_at=at,
+        delivered_at=at,
     )
     session.add(referral)
     session.flush()
     record_referral(session, referral, "sent", report=report)
     _plan_deliveries(session, referral, best.ngo)
     report.status = "assigned"
-    timeline.record(session, report.id, "assigned", referral_id=referral.id, now=at,
-                    ngo_id=best.ngo.id, rank=referral.rank, fallback=result.fallback_used,
-                    reasons=[reason.to_dict() for reason in best.reasons])
-    timeline.record(session, report.id, "delivered", referral_id=referral.id, now=at, channel="portal")
+    timeline.record(
+        session,
+        report.id,
+        "assigned",
+        referral_id=referral.id,
+        now=at,
+        ngo_id=best.ngo.id,
+        rank=referral.rank,
+        fallback=result.fallback_used,
+        reasons=[reason.to_dict() for reason in best.reasons],
+    )
+    timeline.record(
+        session, report.id, "delivered", referral_id=referral.id, now=at, channel="portal"
+    )
     after_commit(session, DELIVER_JOB, referral.id)
     if notify:
-        notify_worker(session, runtime, report, "assigned", assigned_params(runtime, best.ngo.name), now=now)
-    log.info("report %s referred to %s (rank %s%s)", report.id, best.ngo.id, referral.rank,
-             ", national fallback" if result.fallback_used else "")
+        notify_worker(
+            session, runtime, report, "assigned", assigned_params(runtime, best.ngo.name), now=now
+        )
+    log.info(
+        "report %s referred to %s (rank %s%s)",
+        report.id,
+        best.ngo.id,
+        referral.rank,
+        ", national fallback" if result.fallback_used else "",
+    )
     return referral
 
 
@@ -102,7 +153,9 @@ def assigned_params(runtime: Runtime, ngo_name: str) -> dict[str, object]:
     return {"ngo": ngo_name, "hours": round(runtime.settings.routing.ack_timeout_hours)}
 
 
-def _needs(session: Session, runtime: Runtime, report: Report, services: Iterable[str]) -> CaseNeeds:
+def _needs(
+    session: Session, runtime: Runtime, report: Report, services: Iterable[str]
+) -> CaseNeeds:
     return CaseNeeds(
         province=report.province,
         language=report.language,
@@ -121,26 +174,44 @@ def _plan_deliveries(session: Session, referral: Referral, ngo: Ngo) -> None:
             delivery.status, delivery.last_error = "skipped", "example contact in the directory"
         session.add(delivery)
     if ngo.example_contacts:
-        timeline.record(session, referral.report_id, "delivery_skipped", referral_id=referral.id,
-                        reason="example_contacts", ngo_id=ngo.id)
+        timeline.record(
+            session,
+            referral.report_id,
+            "delivery_skipped",
+            referral_id=referral.id,
+            reason="example_contacts",
+            ngo_id=ngo.id,
+        )
 
 
-def _alert_gaps(session: Session, runtime: Runtime, report: Report, result: MatchResult,
-                now: datetime) -> None:
+def _alert_gaps(
+    session: Session, runtime: Runtime, report: Report, result: MatchResult, now: datetime
+) -> None:
     if not result.gap and not result.fallback_used:
         return
     gap = sorted(result.gap)
     alerts.raise_alert(
-        session, runtime, "coverage_gap", f"{report.province}:{','.join(gap)}:{result.fallback_used}",
-        province=report.province, detail={"gap": gap, "fallback": result.fallback_used}, now=now,
+        session,
+        runtime,
+        "coverage_gap",
+        f"{report.province}:{','.join(gap)}:{result.fallback_used}",
+        province=report.province,
+        detail={"gap": gap, "fallback": result.fallback_used},
+        now=now,
     )
 
 
 # -- lifecycle (the portal) ------------------------------------------------------------------
 
 
-def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: int, *,
-                now: datetime | None = None) -> Referral:
+def acknowledge(
+    session: Session,
+    runtime: Runtime,
+    referral_id: int,
+    user_id: int,
+    *,
+    now: datetime | None = None,
+) -> Referral:
     """Staff have seen the referral: it stops counting toward escalation."""
     now = now or utcnow()
     referral, report = _load(session, referral_id)
@@ -153,8 +224,14 @@ def acknowledge(session: Session, runtime: Runtime, referral_id: int, user_id: i
     record_referral(session, referral, "acknowledged", report=report)
     if report.status in ("new", "assigned"):
         report.status = "acknowledged"
-    timeline.record(session, report.id, "acknowledged", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=now)
+    timeline.record(
+        session,
+        report.id,
+        "acknowledged",
+        actor=timeline.user_actor(user_id),
+        referral_id=referral.id,
+        now=now,
+    )
     notify_worker(session, runtime, report, "acknowledged", now=now)
     return referral
 
@@ -166,7 +243,9 @@ def _send_details(session: Session, runtime: Runtime, referral: Referral) -> Non
     ngo = store.from_row(record, runtime.vault) if record else None
     if ngo is None or ngo.example_contacts:
         return
-    known = set(session.scalars(select(Delivery.channel).where(Delivery.referral_id == referral.id)))
+    known = set(
+        session.scalars(select(Delivery.channel).where(Delivery.referral_id == referral.id))
+    )
     planned = [channel for channel in ngo.contacts.details_channels if channel not in known]
     for channel in planned:
         session.add(Delivery(referral_id=referral.id, channel=channel))
@@ -180,8 +259,14 @@ def _acknowledged(referral: Referral, user_id: int, now: datetime) -> None:
     REFERRAL_ACK.observe(max(0.0, (now - referral.created_at).total_seconds()))
 
 
-def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *,
-           now: datetime | None = None) -> Referral:
+def accept(
+    session: Session,
+    runtime: Runtime,
+    referral_id: int,
+    user_id: int,
+    *,
+    now: datetime | None = None,
+) -> Referral:
     """The organization takes the case."""
     now = now or utcnow()
     referral, report = _load(session, referral_id)
@@ -195,14 +280,26 @@ def accept(session: Session, runtime: Runtime, referral_id: int, user_id: int, *
     referral.status, referral.accepted_at = "accepted", now
     record_referral(session, referral, "accepted", report=report)
     report.status = "in_progress"
-    timeline.record(session, report.id, "accepted", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=now)
+    timeline.record(
+        session,
+        report.id,
+        "accepted",
+        actor=timeline.user_actor(user_id),
+        referral_id=referral.id,
+        now=now,
+    )
     notify_worker(session, runtime, report, "accepted", now=now)
     return referral
 
 
-def assign(session: Session, referral_id: int, user_id: int, assignee: int | None, *,
-           now: datetime | None = None) -> Referral:
+def assign(
+    session: Session,
+    referral_id: int,
+    user_id: int,
+    assignee: int | None,
+    *,
+    now: datetime | None = None,
+) -> Referral:
     """Staff give the case to one of them (``assignee``) or to nobody; worker replies then notify them."""
     now = now or utcnow()
     referral, report = _load(session, referral_id)
@@ -210,13 +307,27 @@ def assign(session: Session, referral_id: int, user_id: int, assignee: int | Non
     if referral.assigned_to == assignee:
         return referral
     referral.assigned_to, referral.assigned_at = assignee, now if assignee else None
-    timeline.record(session, report.id, "owner_set", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=now, assignee=assignee)
+    timeline.record(
+        session,
+        report.id,
+        "owner_set",
+        actor=timeline.user_actor(user_id),
+        referral_id=referral.id,
+        now=now,
+        assignee=assignee,
+    )
     return referral
 
 
-def decline(session: Session, runtime: Runtime, referral_id: int, user_id: int, reason: str, *,
-            now: datetime | None = None) -> Referral | None:
+def decline(
+    session: Session,
+    runtime: Runtime,
+    referral_id: int,
+    user_id: int,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> Referral | None:
     """The organization cannot take the case: it goes to the next match. Returns the new referral."""
     now = now or utcnow()
     referral, report = _load(session, referral_id)
@@ -224,13 +335,27 @@ def decline(session: Session, runtime: Runtime, referral_id: int, user_id: int, 
     referral.status, referral.closed_at = "declined", now
     record_referral(session, referral, "declined", report=report)
     cancel_deliveries(session, referral)
-    timeline.record(session, report.id, "declined", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=now, reason=str(reason)[:200])
+    timeline.record(
+        session,
+        report.id,
+        "declined",
+        actor=timeline.user_actor(user_id),
+        referral_id=referral.id,
+        now=now,
+        reason=str(reason)[:200],
+    )
     return route(session, runtime, report, now=now, contact_request=referral.contact_request)
 
 
-def close(session: Session, runtime: Runtime, referral_id: int, user_id: int, outcome: str, *,
-          now: datetime | None = None) -> Referral:
+def close(
+    session: Session,
+    runtime: Runtime,
+    referral_id: int,
+    user_id: int,
+    outcome: str,
+    *,
+    now: datetime | None = None,
+) -> Referral:
     """The case is over, with one of OUTCOMES; the worker is told in their language."""
     if outcome not in OUTCOMES:
         raise LifecycleError(f"outcome must be one of {', '.join(OUTCOMES)}")
@@ -243,19 +368,47 @@ def close(session: Session, runtime: Runtime, referral_id: int, user_id: int, ou
     record_referral(session, referral, "closed", report=report)
     cancel_deliveries(session, referral)
     report.status, report.closed_at, report.outcome = "closed", now, outcome
-    timeline.record(session, report.id, "closed", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=now, outcome=outcome)
-    notify_worker(session, runtime, report, "closed", {"outcome": f"case.outcome.{outcome}"},
-                  {"outcome": "msgid"}, now=now)
+    timeline.record(
+        session,
+        report.id,
+        "closed",
+        actor=timeline.user_actor(user_id),
+        referral_id=referral.id,
+        now=now,
+        outcome=outcome,
+    )
+    notify_worker(
+        session,
+        runtime,
+        report,
+        "closed",
+        {"outcome": f"case.outcome.{outcome}"},
+        {"outcome": "msgid"},
+        now=now,
+    )
     return referral
 
 
-def add_note(session: Session, runtime: Runtime, referral_id: int, user_id: int, *,
-             note_id: int | None = None, now: datetime | None = None) -> None:
+def add_note(
+    session: Session,
+    runtime: Runtime,
+    referral_id: int,
+    user_id: int,
+    *,
+    note_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
     """Record in the timeline that staff added a note (the note itself is the portal's, encrypted)."""
     referral, report = _load(session, referral_id)
-    timeline.record(session, report.id, "note_added", actor=timeline.user_actor(user_id),
-                    referral_id=referral.id, now=now, note_id=note_id)
+    timeline.record(
+        session,
+        report.id,
+        "note_added",
+        actor=timeline.user_actor(user_id),
+        referral_id=referral.id,
+        now=now,
+        note_id=note_id,
+    )
 
 
 def _load(session: Session, referral_id: int) -> tuple[Referral, Report]:

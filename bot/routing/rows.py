@@ -205,10 +205,16 @@ def _contacts(where: str, raw: Any, prefix: str) -> tuple[Contacts | None, list[
         ]
     known = {"email", "sms", "webhook_url", "webhook_secret", "pgp_key"}
     problems = [Problem(where, f"{prefix}{k}", "unknown field") for k in raw if k not in known]
-    values = {k: " ".join(str(v).split()) for k, v in raw.items() if v not in (None, "") and k != "pgp_key"}
+    values = {
+        k: " ".join(str(v).split())
+        for k, v in raw.items()
+        if v not in (None, "") and k != "pgp_key"
+    }
     pgp_key = str(raw.get("pgp_key") or "").strip() or None  # armored: its line breaks matter
     if pgp_key and "BEGIN PGP PUBLIC KEY BLOCK" not in pgp_key:
-        problems.append(Problem(where, f"{prefix}pgp_key", "is not an ASCII-armored OpenPGP public key"))
+        problems.append(
+            Problem(where, f"{prefix}pgp_key", "is not an ASCII-armored OpenPGP public key")
+        )
     checks = {
         "email": (_EMAIL, "is not an email address"),
         "sms": (_PHONE, "is not a phone number in +15551234567 form"),
@@ -245,5 +251,6 @@ def _contacts(where: str, raw: Any, prefix: str) -> tuple[Contacts | None, list[
     if problems:
         return None, problems
     return Contacts(
-        **{k: values.get(k) for k in ("email", "sms", "webhook_url", "webhook_secret")}, pgp_key=pgp_key
+        **{k: values.get(k) for k in ("email", "sms", "webhook_url", "webhook_secret")},
+        pgp_key=pgp_key,
     ), []

@@ -57,7 +57,7 @@ def from_row(row: NgoRecord, vault: Vault) -> Ngo:
     contacts = dict(record.get("contacts") or {})
     secret = contacts.get("webhook_secret")
     if isinstance(secret, str) and secret.startswith(VAULT_PREFIX):
-        contacts["webhook_secret"] = vault.decrypt(secret[len(VAULT_PREFIX):])
+        contacts["webhook_secret"] = vault.decrypt(secret[len(VAULT_PREFIX) :])
     record["contacts"] = contacts
     ngo, problems = build_ngo(f"ngos table (id '{row.id}')", record, "contacts.")
     if ngo is None:
@@ -82,7 +82,11 @@ def open_load(session: Session) -> dict[str, int]:
 
 
 def import_ngos(
-    session: Session, vault: Vault, ngos: Sequence[Ngo], *, deactivate_missing: bool = False,
+    session: Session,
+    vault: Vault,
+    ngos: Sequence[Ngo],
+    *,
+    deactivate_missing: bool = False,
     dry_run: bool = False,
 ) -> ImportPlan:
     """Add or update the given organizations by id (unchanged ones are not touched).
@@ -134,7 +138,10 @@ def ensure_seeded(runtime: Runtime) -> int:
     except DirectoryError as exc:
         log.error("NGO seed directory %s refused:\n%s", path, exc)
         return 0
-    log.info("NGO directory was empty: loaded %s organizations from %s (example contacts, "
-             "never contacted; import the real directory with `puente ngo import FILE`)",
-             len(plan.added), path.name)
+    log.info(
+        "NGO directory was empty: loaded %s organizations from %s (example contacts, "
+        "never contacted; import the real directory with `puente ngo import FILE`)",
+        len(plan.added),
+        path.name,
+    )
     return len(plan.added)

@@ -73,8 +73,13 @@ def _private_file(url: str) -> None:
     """Create the SQLite file readable by this user only (SQLite gives its -wal and -shm files the
     same mode): it holds every conversation, encrypted or not."""
     path = make_url(url).database
-    if (path and path != ":memory:" and not path.startswith("file:") and not os.path.exists(path)
-            and os.path.isdir(os.path.dirname(path) or ".")):
+    if (
+        path
+        and path != ":memory:"
+        and not path.startswith("file:")
+        and not os.path.exists(path)
+        and os.path.isdir(os.path.dirname(path) or ".")
+    ):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 

@@ -52,7 +52,9 @@ class Envelope:
         key_id = os.urandom(_ID).hex()  # random, not a sequence: its order would date its owner
         raw = AESGCM.generate_key(bit_length=256)
         wrapped, master = self.keyring.wrap(raw, key_id)
-        db.execute(insert(DataKey).values(id=key_id, scope=scope, master_key_id=master, wrapped=wrapped))
+        db.execute(
+            insert(DataKey).values(id=key_id, scope=scope, master_key_id=master, wrapped=wrapped)
+        )
         self._remember(key_id, AESGCM(raw))
         return key_id
 
@@ -72,7 +74,9 @@ class Envelope:
         sealed = self._aead(db, key_id).encrypt(nonce, data, head + _where(place, row))
         return base64.urlsafe_b64encode(head + nonce + sealed).decode("ascii")
 
-    def seal_optional(self, db, key_id: str, place: str, row: int | str, value: str | bytes | None) -> str | None:
+    def seal_optional(
+        self, db, key_id: str, place: str, row: int | str, value: str | bytes | None
+    ) -> str | None:
         return None if value is None else self.seal(db, key_id, place, row, value)
 
     def open(self, db, place: str, row: int | str, token: str) -> str:
@@ -88,14 +92,22 @@ class Envelope:
         except (binascii.Error, ValueError):
             raw = b""
         if raw[:1] != _VERSION or len(raw) < 1 + _ID + _NONCE + 16:
-            raise ValueError(f"{place} of row {row} is not an envelope token: the data was damaged, or "
-                             "written before a migration converted it (0013 for reports, 0014 for conversations)")
-        head, nonce, sealed = raw[:1 + _ID], raw[1 + _ID:1 + _ID + _NONCE], raw[1 + _ID + _NONCE:]
+            raise ValueError(
+                f"{place} of row {row} is not an envelope token: the data was damaged, or "
+                "written before a migration converted it (0013 for reports, 0014 for conversations)"
+            )
+        head, nonce, sealed = (
+            raw[: 1 + _ID],
+            raw[1 + _ID : 1 + _ID + _NONCE],
+            raw[1 + _ID + _NONCE :],
+        )
         try:
             return self._aead(db, head[1:].hex()).decrypt(nonce, sealed, head + _where(place, row))
         except InvalidTag:
-            raise ValueError(f"{place} of row {row} cannot be decrypted: it was sealed for another place, "
-                             "or it is damaged") from None
+            raise ValueError(
+                f"{place} of row {row} cannot be decrypted: it was sealed for another place, "
+                "or it is damaged"
+            ) from None
 
     def put(self, db, key_id: str, row: object, column: str, value: str | bytes | None) -> None:
         """Seal ``value`` into ``row.column`` (an ORM row with its id) under data key ``key_id``."""
@@ -114,7 +126,7 @@ class Envelope:
     def key_of(self, token: str | None) -> str | None:
         """The id of the data key a token was sealed under."""
         raw = base64.urlsafe_b64decode(token) if token else b""
-        return raw[1:1 + _ID].hex() if raw[:1] == _VERSION else None
+        return raw[1 : 1 + _ID].hex() if raw[:1] == _VERSION else None
 
     def _aead(self, db, key_id: str) -> AESGCM:
         now = time.monotonic()
@@ -122,9 +134,13 @@ class Envelope:
             cached = self._cache.get(key_id)
             if cached is not None and now - cached[0] < CACHE_SECONDS:
                 return cached[1]
-        row = db.execute(select(DataKey.wrapped, DataKey.master_key_id).where(DataKey.id == key_id)).first()
+        row = db.execute(
+            select(DataKey.wrapped, DataKey.master_key_id).where(DataKey.id == key_id)
+        ).first()
         if row is None:
-            raise KeyDestroyed(f"data key {key_id} was destroyed: what it protected has been erased")
+            raise KeyDestroyed(
+                f"data key {key_id} was destroyed: what it protected has been erased"
+            )
         aead = AESGCM(self.keyring.unwrap(row.wrapped, key_id, row.master_key_id))
         self._remember(key_id, aead)
         return aead
@@ -146,5 +162,7 @@ def _place(row: object, column: str) -> tuple[str, int | str]:
     table = row.__tablename__  # type: ignore[attr-defined]
     row_id = getattr(row, ROW_NAMES.get(table, "id"), None)
     if row_id is None:
-        raise ValueError(f"{type(row).__name__}.{column}: the row has no id yet (flush it before sealing)")
+        raise ValueError(
+            f"{type(row).__name__}.{column}: the row has no id yet (flush it before sealing)"
+        )
     return f"{table}.{column}", row_id

@@ -58,7 +58,8 @@ class Keyring:
         if key is None:
             raise ConfigError(
                 f"data key {data_key_id} is wrapped by master key {master}, which is not in {self.path} "
-                "(nor derived from the secret key): restore the key file this database was rotated with")
+                "(nor derived from the secret key): restore the key file this database was rotated with"
+            )
         raw = base64.urlsafe_b64decode(wrapped)
         return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], _bound(data_key_id, master))
 
@@ -101,22 +102,39 @@ class Keyring:
             keys = {key_id(raw): raw for raw in (base64.urlsafe_b64decode(k) for k in data["keys"])}
             current = data["current"]
         except FileNotFoundError:
-            seen, keys, current = None, {key_id(self._derived): self._derived}, key_id(self._derived)
+            seen, keys, current = (
+                None,
+                {key_id(self._derived): self._derived},
+                key_id(self._derived),
+            )
         except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"master key file {self.path} is damaged ({exc}): restore it from its backup") from None
+            raise ConfigError(
+                f"master key file {self.path} is damaged ({exc}): restore it from its backup"
+            ) from None
         if current not in keys:
-            raise ConfigError(f"master key file {self.path}: its current key {current} is not among its keys")
+            raise ConfigError(
+                f"master key file {self.path}: its current key {current} is not among its keys"
+            )
         self._keys, self.current, self._seen = keys, current, seen
 
     def _write(self, current: str, keys: dict[str, bytes]) -> None:
         if self.path is None:
-            raise ConfigError("master_key_file is not set: rotation needs a file to keep the new master key in")
+            raise ConfigError(
+                "master_key_file is not set: rotation needs a file to keep the new master key in"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = self.path.with_name(self.path.name + ".new")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as out:
-            json.dump({"current": current,
-                       "keys": [base64.urlsafe_b64encode(raw).decode("ascii") for raw in keys.values()]}, out)
+            json.dump(
+                {
+                    "current": current,
+                    "keys": [
+                        base64.urlsafe_b64encode(raw).decode("ascii") for raw in keys.values()
+                    ],
+                },
+                out,
+            )
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, self.path)

@@ -28,12 +28,18 @@ def status(ctx: click.Context) -> None:
     """The current master key and how many data keys each master key wraps."""
     runtime = _runtime(ctx)
     keyring = runtime.envelope.keyring
-    click.echo(f"current master key: {keyring.current} ({keyring.path if keyring.path and keyring.path.exists() else 'derived from the secret key'})")
+    click.echo(
+        f"current master key: {keyring.current} ({keyring.path if keyring.path and keyring.path.exists() else 'derived from the secret key'})"
+    )
     with runtime.db.session() as session:
         for master, scope, count in session.execute(
-                select(DataKey.master_key_id, DataKey.scope, func.count()).group_by(DataKey.master_key_id, DataKey.scope)
-                .order_by(DataKey.master_key_id, DataKey.scope)):
-            click.echo(f"  {master}: {count} {scope} data keys{'' if master == keyring.current else ' (to rewrap)'}")
+            select(DataKey.master_key_id, DataKey.scope, func.count())
+            .group_by(DataKey.master_key_id, DataKey.scope)
+            .order_by(DataKey.master_key_id, DataKey.scope)
+        ):
+            click.echo(
+                f"  {master}: {count} {scope} data keys{'' if master == keyring.current else ' (to rewrap)'}"
+            )
 
 
 @keys.command("rotate")
@@ -42,8 +48,10 @@ def rotate_command(ctx: click.Context) -> None:
     """Make a new master key current and rewrap every data key under it."""
     runtime = _runtime(ctx)
     rewrapped, retired, current = rotate(runtime)
-    click.echo(f"master key {current} is current: {rewrapped} data keys rewrapped; "
-               f"retired {', '.join(retired) or 'no old master key'}. Back up {runtime.envelope.keyring.path} now.")
+    click.echo(
+        f"master key {current} is current: {rewrapped} data keys rewrapped; "
+        f"retired {', '.join(retired) or 'no old master key'}. Back up {runtime.envelope.keyring.path} now."
+    )
 
 
 def rotate(runtime, *, resume: bool | None = None) -> tuple[int, list[str], str]:
@@ -57,7 +65,9 @@ def rotate(runtime, *, resume: bool | None = None) -> tuple[int, list[str], str]
     current, rewrapped = keyring.current, 0
     while True:
         with runtime.db.session() as session:
-            rows = session.scalars(select(DataKey).where(DataKey.master_key_id != current).limit(BATCH)).all()
+            rows = session.scalars(
+                select(DataKey).where(DataKey.master_key_id != current).limit(BATCH)
+            ).all()
             for row in rows:
                 raw = keyring.unwrap(row.wrapped, row.id, row.master_key_id)
                 row.wrapped, row.master_key_id = keyring.wrap(raw, row.id)
@@ -65,10 +75,14 @@ def rotate(runtime, *, resume: bool | None = None) -> tuple[int, list[str], str]
         if len(rows) < BATCH:
             break
     with runtime.db.session() as session:
-        left = session.scalar(select(func.count()).select_from(DataKey).where(DataKey.master_key_id != current))
+        left = session.scalar(
+            select(func.count()).select_from(DataKey).where(DataKey.master_key_id != current)
+        )
     if left:  # written meanwhile by a process that had not read the new key file yet: run again
-        raise PuenteError(f"{left} data keys were wrapped under an old master key during the rotation: "
-                                   "run `puente keys rotate` again to finish it")
+        raise PuenteError(
+            f"{left} data keys were wrapped under an old master key during the rotation: "
+            "run `puente keys rotate` again to finish it"
+        )
     return rewrapped, keyring.retire_all_but_current(), current
 
 

@@ -56,9 +56,7 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
     sid_enc: Mapped[str | None] = mapped_column(Text)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     body_enc: Mapped[str | None] = mapped_column(Text)
     button_enc: Mapped[str | None] = mapped_column(Text)
@@ -156,8 +154,16 @@ class NluReview(Base):
 
 #: Outbox statuses in the order they can be reached; a status callback never moves a message back.
 OUTBOX_PROGRESS = {
-    "pending": 0, "sending": 1, "queued": 2, "accepted": 2, "sent": 3,
-    "delivered": 4, "read": 5, "undelivered": 6, "failed": 6, "cancelled": 6,
+    "pending": 0,
+    "sending": 1,
+    "queued": 2,
+    "accepted": 2,
+    "sent": 3,
+    "delivered": 4,
+    "read": 5,
+    "undelivered": 6,
+    "failed": 6,
+    "cancelled": 6,
 }
 
 

@@ -5,8 +5,13 @@ import importlib
 from bot.store.db import Base
 
 #: Modules defining tables; each area adds its own here.
-MODEL_MODULES = ["bot.store.models", "bot.reports.models", "bot.routing.models", "bot.portal.models",
-                 "bot.analytics.models"]
+MODEL_MODULES = [
+    "bot.store.models",
+    "bot.reports.models",
+    "bot.routing.models",
+    "bot.portal.models",
+    "bot.analytics.models",
+]
 
 for _module in MODEL_MODULES:
     importlib.import_module(_module)

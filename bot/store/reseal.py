@@ -33,8 +33,9 @@ class Scope:
     alone: str | None = None
 
 
-def tools(keys: tuple[str, str | None] | None, conn: Connection, scope: Scope, revision: str
-          ) -> tuple[Vault, Envelope] | None:
+def tools(
+    keys: tuple[str, str | None] | None, conn: Connection, scope: Scope, revision: str
+) -> tuple[Vault, Envelope] | None:
     """The vault and envelope to re-encrypt with; None when there is nothing to re-encrypt."""
     if keys is not None:
         vault = Vault(keys[0])
@@ -45,21 +46,28 @@ def tools(keys: tuple[str, str | None] | None, conn: Connection, scope: Scope, r
     raise ConfigError(
         f"migration {revision} re-encrypts the stored {scope.owner} under their own data keys and needs "
         "the secret key: set PUENTE_SECRET_KEY (and PUENTE_MASTER_KEY_FILE if keys were rotated) to "
-        "this deployment's and run `puente db upgrade` again")
+        "this deployment's and run `puente db upgrade` again"
+    )
 
 
 def to_envelopes(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) -> int:
     """Give each owner row a data key and seal its columns' tokens under it; how many tokens."""
     keys = {}
-    for owner_id in conn.execute(sa.text(f"SELECT id FROM {scope.owner} WHERE data_key_id IS NULL")).scalars():
+    for owner_id in conn.execute(
+        sa.text(f"SELECT id FROM {scope.owner} WHERE data_key_id IS NULL")
+    ).scalars():
         keys[owner_id] = envelope.new_key(conn, scope.kind)
-        conn.execute(sa.text(f"UPDATE {scope.owner} SET data_key_id = :key WHERE id = :id"),
-                     {"key": keys[owner_id], "id": owner_id})
+        conn.execute(
+            sa.text(f"UPDATE {scope.owner} SET data_key_id = :key WHERE id = :id"),
+            {"key": keys[owner_id], "id": owner_id},
+        )
     alone: dict[tuple[str, object], str] = {}
 
     def sealed(place: str, row: object, owner: object, token: str) -> str:
         if owner is None and scope.alone and envelope.key_of(token) is None:
-            key = alone.setdefault((place.partition(".")[0], row), envelope.new_key(conn, scope.alone))
+            key = alone.setdefault(
+                (place.partition(".")[0], row), envelope.new_key(conn, scope.alone)
+            )
         elif owner in keys:
             key = keys[owner]
         else:
@@ -72,6 +80,7 @@ def to_envelopes(conn: Connection, vault: Vault, envelope: Envelope, scope: Scop
 def to_legacy(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) -> int:
     """Open every envelope of the scope and encrypt it with the secret key again (a destroyed
     key's tokens, unreadable for good, become NULL); how many tokens."""
+
     def legacy(place: str, row: int, owner: int, token: str) -> str | None:
         try:
             return vault.encrypt(envelope.open_bytes(conn, place, row, token))
@@ -88,7 +97,9 @@ def documents(conn: Connection, table: str, column: str, owner_column: str, chan
     names = dict.fromkeys(["id", named_by, owner_column])
     rows = sa.table(table, *(sa.column(name) for name in names), sa.column(column, sa.JSON))
     count = 0
-    for row in conn.execute(sa.select(rows.c.id, rows.c[named_by], rows.c[owner_column], rows.c[column])).all():
+    for row in conn.execute(
+        sa.select(rows.c.id, rows.c[named_by], rows.c[owner_column], rows.c[column])
+    ).all():
         row_id, row_name, owner, value = row
         changed = change(row_name, owner, copy.deepcopy(value))
         if changed != value:
@@ -101,11 +112,21 @@ def _each_token(conn: Connection, scope: Scope, change) -> int:
     count = 0
     for table, column, owner_column in scope.columns:
         name = ROW_NAMES.get(table, "id")
-        ids = conn.execute(sa.text(f"SELECT id FROM {table} WHERE {column} IS NOT NULL AND {column} != ''")).scalars().all()
+        ids = (
+            conn.execute(
+                sa.text(f"SELECT id FROM {table} WHERE {column} IS NOT NULL AND {column} != ''")
+            )
+            .scalars()
+            .all()
+        )
         for row_id in ids:  # one row at a time: evidence tokens are megabytes each
             row, owner, token = conn.execute(
-                sa.text(f"SELECT {name}, {owner_column}, {column} FROM {table} WHERE id = :id"), {"id": row_id}).one()
-            conn.execute(sa.text(f"UPDATE {table} SET {column} = :token WHERE id = :id"),
-                         {"token": change(f"{table}.{column}", row, owner, token), "id": row_id})
+                sa.text(f"SELECT {name}, {owner_column}, {column} FROM {table} WHERE id = :id"),
+                {"id": row_id},
+            ).one()
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {column} = :token WHERE id = :id"),
+                {"token": change(f"{table}.{column}", row, owner, token), "id": row_id},
+            )
             count += 1
     return count

@@ -65,7 +65,9 @@ class Vault:
     def encrypt(self, value: str | bytes) -> str:
         data = value.encode() if isinstance(value, str) else value
         nonce = os.urandom(_NONCE)
-        return base64.urlsafe_b64encode(_GCM + nonce + self._aead.encrypt(nonce, data, _GCM)).decode("ascii")
+        return base64.urlsafe_b64encode(
+            _GCM + nonce + self._aead.encrypt(nonce, data, _GCM)
+        ).decode("ascii")
 
     def decrypt(self, token: str) -> str:
         return self.decrypt_bytes(token).decode()
@@ -74,7 +76,7 @@ class Vault:
         try:
             raw = base64.urlsafe_b64decode(token)
             if raw[:1] == _GCM:
-                return self._aead.decrypt(raw[1:1 + _NONCE], raw[1 + _NONCE:], _GCM)
+                return self._aead.decrypt(raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _GCM)
             if raw[:1] == _FERNET:
                 return self._fernet.decrypt(token.encode("ascii"))
             raise InvalidToken

@@ -162,7 +162,9 @@ class Translator:
         text = self.catalogs.text(self.catalogs.fallback, msgid)
         if text is None:
             raise TranslationError(f"unknown message id {msgid!r}")
-        log.warning("message %s has no %s translation; using %s", msgid, self.lang, self.catalogs.fallback)
+        log.warning(
+            "message %s has no %s translation; using %s", msgid, self.lang, self.catalogs.fallback
+        )
         return text
 
     def has(self, msgid: str) -> bool:
@@ -179,14 +181,21 @@ class Translator:
             if name not in params:
                 raise TranslationError(f"message {msgid!r} ({self.lang}) needs parameter {name!r}")
             if params[name] is None and self.strict:
-                raise TranslationError(f"message {msgid!r} ({self.lang}): parameter {name!r} is None")
+                raise TranslationError(
+                    f"message {msgid!r} ({self.lang}): parameter {name!r} is None"
+                )
             return self.render_value(params[name])
 
         return _PLACEHOLDER.sub(fill, text)
 
     __call__ = gettext
 
-    def render(self, msgid: str, params: Mapping[str, Any] | None = None, formats: Mapping[str, str] | None = None) -> str:
+    def render(
+        self,
+        msgid: str,
+        params: Mapping[str, Any] | None = None,
+        formats: Mapping[str, str] | None = None,
+    ) -> str:
         """A flow reply as text: ``params`` localized per ``formats``, then placeholders filled."""
         params = dict(params or {})
         for name, fmt in (formats or {}).items():
@@ -240,7 +249,9 @@ class Translator:
 _loaded: dict[str, Catalogs] = {}
 
 
-def load(directory: str | Path | None = None, domain: str = DOMAIN, languages: Iterable[str] = LANGUAGES) -> Catalogs:
+def load(
+    directory: str | Path | None = None, domain: str = DOMAIN, languages: Iterable[str] = LANGUAGES
+) -> Catalogs:
     """Load (or reload) a domain's catalogs for the process; call once at start."""
     catalogs = load_catalogs(directory, domain, languages)
     _loaded[domain] = catalogs
@@ -279,7 +290,9 @@ MSGID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-zA-Z0-9_]+)+$")
 #: Keys under which flows YAML names a message id (flows/README.md); by_province choices are
 #: keyed by province code or ``default``.
 FLOW_MESSAGE_KEYS = frozenset({"title", "say", "msgid", "prompt", "reprompt", "label", "default"})
-PROVINCE_KEYS = frozenset({"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"})
+PROVINCE_KEYS = frozenset(
+    {"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"}
+)
 
 #: Calls whose first argument is a message id, and keyword arguments that hold one, in code.
 CODE_MESSAGE_CALLS = frozenset({"Reply", "ReplyOption", "gettext", "_", "say"})
@@ -296,12 +309,19 @@ def _yaml_msgids(node: Any, key: str | None = None) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _yaml_msgids(item, key)
-    elif isinstance(node, str) and (key in FLOW_MESSAGE_KEYS or key in PROVINCE_KEYS) and MSGID_RE.match(node):
+    elif (
+        isinstance(node, str)
+        and (key in FLOW_MESSAGE_KEYS or key in PROVINCE_KEYS)
+        and MSGID_RE.match(node)
+    ):
         yield node
 
 
-def _with_lines(source: str, msgids: Iterable[str], comments: Mapping[str, list[str]] | None = None,
-                ) -> Iterator[Extracted]:
+def _with_lines(
+    source: str,
+    msgids: Iterable[str],
+    comments: Mapping[str, list[str]] | None = None,
+) -> Iterator[Extracted]:
     """(lineno, None, msgid, comments) for Babel, each at the first line that names it."""
     found = dict.fromkeys(msgids)
     lines = source.splitlines()
@@ -311,8 +331,9 @@ def _with_lines(source: str, msgids: Iterable[str], comments: Mapping[str, list[
         yield lineno, None, msgid, list((comments or {}).get(msgid, ()))
 
 
-def extract_flows_yaml(fileobj: IO[bytes], keywords: object, comment_tags: object,
-                       options: Mapping[str, str]) -> Iterator[Extracted]:
+def extract_flows_yaml(
+    fileobj: IO[bytes], keywords: object, comment_tags: object, options: Mapping[str, str]
+) -> Iterator[Extracted]:
     """Babel extractor for flows/*.yaml: every message id a flow names."""
     import yaml
 
@@ -320,8 +341,9 @@ def extract_flows_yaml(fileobj: IO[bytes], keywords: object, comment_tags: objec
     yield from _with_lines(source, _yaml_msgids(yaml.safe_load(source)))
 
 
-def extract_sources(fileobj: IO[bytes], keywords: object, comment_tags: object,
-                    options: Mapping[str, str]) -> Iterator[Extracted]:
+def extract_sources(
+    fileobj: IO[bytes], keywords: object, comment_tags: object, options: Mapping[str, str]
+) -> Iterator[Extracted]:
     """Babel extractor for locales/sources.yaml: translator notes and fact citations per msgid.
 
     Messages only assembled at run time (``province.XX``) are declared there too.
@@ -342,8 +364,9 @@ def extract_sources(fileobj: IO[bytes], keywords: object, comment_tags: object,
     yield from _with_lines(source, comments, comments)
 
 
-def extract_python_msgids(fileobj: IO[bytes], keywords: object, comment_tags: object,
-                          options: Mapping[str, str]) -> Iterator[Extracted]:
+def extract_python_msgids(
+    fileobj: IO[bytes], keywords: object, comment_tags: object, options: Mapping[str, str]
+) -> Iterator[Extracted]:
     """Babel extractor for code: literal message ids given to Reply(...)/gettext(...), to
     msgid=/label= keyword arguments, or as defaults of parameters named ``*label``/``*msgid``."""
     import ast
@@ -355,7 +378,11 @@ def extract_python_msgids(fileobj: IO[bytes], keywords: object, comment_tags: ob
         return
 
     def literal(node: ast.AST) -> str | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and MSGID_RE.match(node.value):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and MSGID_RE.match(node.value)
+        ):
             return node.value
         return None
 
@@ -366,10 +393,16 @@ def extract_python_msgids(fileobj: IO[bytes], keywords: object, comment_tags: ob
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             if name in CODE_MESSAGE_CALLS and node.args:
                 found.append((node.lineno, literal(node.args[0])))
-            found += [(node.lineno, literal(k.value)) for k in node.keywords if k.arg in CODE_MESSAGE_KEYWORDS]
+            found += [
+                (node.lineno, literal(k.value))
+                for k in node.keywords
+                if k.arg in CODE_MESSAGE_KEYWORDS
+            ]
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args.args + node.args.kwonlyargs
-            defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + list(node.args.defaults)
+            defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + list(
+                node.args.defaults
+            )
             defaults += list(node.args.kw_defaults)
             for arg, default in zip(args, defaults, strict=True):
                 if default is not None and arg.arg.endswith(("label", "msgid")):

@@ -96,7 +96,9 @@ def fitter(channel: Channel, budget_segments: int) -> Callable[[str], bool]:
         return lambda page: utf16_len(page) <= MAX_BODY_CHARS
     if budget_segments < 1:
         raise ValueError(f"budget_segments must be at least 1, got {budget_segments}")
-    return lambda page: utf16_len(page) <= MAX_BODY_CHARS and count_segments(page) <= budget_segments
+    return lambda page: (
+        utf16_len(page) <= MAX_BODY_CHARS and count_segments(page) <= budget_segments
+    )
 
 
 def pack(blocks: list[str], fits: Callable[[str], bool]) -> list[str]:
@@ -118,8 +120,9 @@ def pack(blocks: list[str], fits: Callable[[str], bool]) -> list[str]:
     return messages
 
 
-def take(messages: list[str], fits: Callable[[str], bool], more_hint: str,
-         limit: int) -> tuple[list[str], list[str]]:
+def take(
+    messages: list[str], fits: Callable[[str], bool], more_hint: str, limit: int
+) -> tuple[list[str], list[str]]:
     """(messages to send now, messages held for MORE): at most ``limit`` now, the last of them
     ending with ``more_hint`` when some are held (as a message of its own if it does not fit)."""
     if len(messages) <= limit:

@@ -25,8 +25,12 @@ ENTITY_KEYS = ("entity", "value", "start", "end", "extractor")
 
 
 class Interpreter(Protocol):
-    def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict[str, Any] | None = None) -> dict[str, Any]: ...
+    def parse(
+        self,
+        text: str,
+        language_hint: str | None = None,
+        context: Context | dict[str, Any] | None = None,
+    ) -> dict[str, Any]: ...
 
 
 class RasaInterpreter:
@@ -55,8 +59,12 @@ class RasaInterpreter:
         self._skip_until = 0.0
         self._failing = False
 
-    def parse(self, text: str, language_hint: str | None = None,
-              context: Context | dict[str, Any] | None = None) -> dict[str, Any]:
+    def parse(
+        self,
+        text: str,
+        language_hint: str | None = None,
+        context: Context | dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Rasa parses the text alone (its /model/parse has no tracker); the context is applied
         here, the same way as for the embedded interpreter."""
         local = self.fallback.parse(text, language_hint, context)

@@ -103,8 +103,9 @@ def venv_is_built(paths: RasaPaths) -> bool:
     return stamp_file.exists() and stamp_file.read_text().strip() == _build_stamp()
 
 
-def train(paths: RasaPaths, *, force: bool = False, data_dir: Path = DATA_DIR,
-          epochs: int | None = None) -> Path:
+def train(
+    paths: RasaPaths, *, force: bool = False, data_dir: Path = DATA_DIR, epochs: int | None = None
+) -> Path:
     """Write the project and train it unless a model for the same data and pipeline exists."""
     project = write_project(paths.project, data_dir, epochs=epochs)
     model = project.model

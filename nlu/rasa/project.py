@@ -62,7 +62,9 @@ class RasaProject:
         return self.models / f"{self.model_name}.tar.gz"
 
 
-def write_project(directory: Path, data_dir: Path = DATA_DIR, *, epochs: int | None = None) -> RasaProject:
+def write_project(
+    directory: Path, data_dir: Path = DATA_DIR, *, epochs: int | None = None
+) -> RasaProject:
     """Write config.yml, domain.yml and a byte-for-byte copy of the training data.
 
     ``epochs`` overrides DIET's (the test suite trains a quicker model than the benchmark's).

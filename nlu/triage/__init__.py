@@ -21,8 +21,9 @@ _lock = threading.Lock()
 _trained: list[TriageClassifier] = []
 
 
-def triage_classifier(cache_dir: str | Path | None = None,
-                      progress: Callable[[str], object] | None = None) -> TriageClassifier:
+def triage_classifier(
+    cache_dir: str | Path | None = None, progress: Callable[[str], object] | None = None
+) -> TriageClassifier:
     """The triage classifier, made once per process: loaded from the model cache in ``cache_dir``
     (trained into it when missing: ``progress`` is told), else trained on nlu/triage/data and nlu/data."""
     with _lock:
@@ -31,12 +32,19 @@ def triage_classifier(cache_dir: str | Path | None = None,
         return _trained[0]
 
 
-def _load_or_train(cache_dir: str | Path | None, progress: Callable[[str], object] | None) -> TriageClassifier:
+def _load_or_train(
+    cache_dir: str | Path | None, progress: Callable[[str], object] | None
+) -> TriageClassifier:
     def train() -> TriageClassifier:
         return TriageClassifier.train(training_examples())
 
     if cache_dir is None:
         return train()
     return model_cache.load_or_build(
-        Path(cache_dir) / f"triage-{model_cache.source_key()}.npz", "safety triage model",
-        train, TriageClassifier.save, TriageClassifier.load, progress)
+        Path(cache_dir) / f"triage-{model_cache.source_key()}.npz",
+        "safety triage model",
+        train,
+        TriageClassifier.save,
+        TriageClassifier.load,
+        progress,
+    )

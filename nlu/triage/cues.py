@@ -94,6 +94,8 @@ def load_cues(path: str | Path = CUES_FILE, categories: Sequence[str] = ()) -> t
             for phrase in phrases or ():
                 words = tuple(tokens(str(phrase)))
                 if not words:
-                    raise TrainingDataError(f"{path}: {category}.{language}: empty phrase {phrase!r}")
+                    raise TrainingDataError(
+                        f"{path}: {category}.{language}: empty phrase {phrase!r}"
+                    )
                 cues.append(Cue(category, language, words))
     return tuple(cues)

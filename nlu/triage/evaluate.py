@@ -24,8 +24,9 @@ INTENT_HELDOUT = Path(__file__).resolve().parents[1] / "test" / "heldout.yml"
 ANY = "any"  # a danger message of the intent held-out set, whose category is not labelled
 
 
-def heldout_examples(triage: Path = TRIAGE_HELDOUT, intents: Path = INTENT_HELDOUT,
-                     relabel: Path = RELABEL) -> list[Example]:
+def heldout_examples(
+    triage: Path = TRIAGE_HELDOUT, intents: Path = INTENT_HELDOUT, relabel: Path = RELABEL
+) -> list[Example]:
     """Labelled messages: a category, ``none`` (ordinary) or ``any`` (danger, category unknown)."""
     categories = yaml.safe_load(relabel.read_text(encoding="utf-8")) or {}
     out = list(load(triage).examples)
@@ -74,8 +75,9 @@ def score(classifier: TriageClassifier, examples: Sequence[Example]) -> Report:
     return report
 
 
-def cross_validate(examples: Sequence[Example], thresholds: Sequence[float], folds: int = 5,
-                   seed: int = 7) -> dict[float, tuple[float, float]]:
+def cross_validate(
+    examples: Sequence[Example], thresholds: Sequence[float], folds: int = 5, seed: int = 7
+) -> dict[float, tuple[float, float]]:
     """Recall on danger and false-alarm rate per threshold, by k-fold CV, cues left out (the
     classifier alone: what catches the phrasings no cue lists)."""
     order = list(range(len(examples)))
@@ -91,5 +93,8 @@ def cross_validate(examples: Sequence[Example], thresholds: Sequence[float], fol
     positives = [s for danger, s in scored if danger]
     negatives = [s for danger, s in scored if not danger]
     for t in thresholds:
-        out[t] = (sum(s >= t for s in positives) / len(positives), sum(s >= t for s in negatives) / len(negatives))
+        out[t] = (
+            sum(s >= t for s in positives) / len(positives),
+            sum(s >= t for s in negatives) / len(negatives),
+        )
     return out

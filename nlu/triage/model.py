@@ -57,11 +57,17 @@ class Triage:
     also: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"category": self.category, "confidence": round(self.confidence, 4),
-                "cues": list(self.cues), "also": list(self.also)}
+        return {
+            "category": self.category,
+            "confidence": round(self.confidence, 4),
+            "cues": list(self.cues),
+            "also": list(self.also),
+        }
 
 
-def training_examples(triage_dir: Path = TRIAGE_DATA, intent_dir: Path = INTENT_DATA) -> list[Example]:
+def training_examples(
+    triage_dir: Path = TRIAGE_DATA, intent_dir: Path = INTENT_DATA
+) -> list[Example]:
     """The triage examples plus every intent example except `emergency`, labelled `none`, but
     for those holding an evidence phrase (cues.yml): "me cai del techo en la obra" is an
     `ask_injury` example, yet no ordinary message, and must not teach the classifier that it is."""
@@ -70,16 +76,24 @@ def training_examples(triage_dir: Path = TRIAGE_DATA, intent_dir: Path = INTENT_
     # ("patada"), and the ordinary word would never be learned as one.
     vocabulary = {word for e in examples for word in tokens(e.text)}
     cues = CueIndex(load_cues(CUES_FILE, CATEGORIES), vocabulary)
-    ordinary = [Example(e.text, NONE, e.entities, e.metadata)
-                for e in examples if not cues.matching(tokens(e.text))]
+    ordinary = [
+        Example(e.text, NONE, e.entities, e.metadata)
+        for e in examples
+        if not cues.matching(tokens(e.text))
+    ]
     return list(load(triage_dir).examples) + ordinary
 
 
 class TriageClassifier:
     """``classify(text)`` never raises: a message must never be lost to a triage bug."""
 
-    def __init__(self, featurizer: Featurizer, classifier: LogisticRegression,
-                 cues: CueIndex, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        classifier: LogisticRegression,
+        cues: CueIndex,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
         self.featurizer = featurizer
         self.classifier = classifier
         self.cues = cues
@@ -87,13 +101,20 @@ class TriageClassifier:
         self._none = classifier.classes.index(NONE)
 
     @classmethod
-    def train(cls, examples: Sequence[Example], cues: Sequence[Cue] | None = None,
-              threshold: float = DEFAULT_THRESHOLD, l2: float = 1e-4,
-              danger_weight: int = DANGER_WEIGHT) -> TriageClassifier:
+    def train(
+        cls,
+        examples: Sequence[Example],
+        cues: Sequence[Cue] | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        l2: float = 1e-4,
+        danger_weight: int = DANGER_WEIGHT,
+    ) -> TriageClassifier:
         texts = [tokens(e.text) for e in examples]
         featurizer = Featurizer().fit(texts)
         weights = [1.0 if e.intent == NONE else float(danger_weight) for e in examples]
-        classifier = LogisticRegression(l2=l2).fit(featurizer.transform(texts), [e.intent for e in examples], weights)
+        classifier = LogisticRegression(l2=l2).fit(
+            featurizer.transform(texts), [e.intent for e in examples], weights
+        )
         if cues is None:
             cues = load_cues(CUES_FILE, CATEGORIES)
         ordinary = {word for e in examples if e.intent == NONE for word in tokens(e.text)}
@@ -102,8 +123,11 @@ class TriageClassifier:
     def save(self, path: str | Path) -> Path:
         """Write the model to one .npz file (nlu.model_cache); the cues are read from cues.yml."""
         meta, arrays = linear_parts(self.featurizer, self.classifier)
-        meta |= {"version": MODEL_VERSION, "threshold": self.threshold,
-                 "ordinary": sorted(self.cues.ordinary)}
+        meta |= {
+            "version": MODEL_VERSION,
+            "threshold": self.threshold,
+            "ordinary": sorted(self.cues.ordinary),
+        }
         return write_model(path, meta, **arrays)
 
     @classmethod
@@ -129,11 +153,17 @@ class TriageClassifier:
         in a message about pay and housing is diluted in the whole ("...also i cut my hand")."""
         whole = self._classify_part(text)
         parts = clauses(text, SENTENCE_BREAKS) if whole.category is None else []
-        found = [t for t in map(self._classify_part, parts) if t.category is not None] if len(parts) > 1 else []
+        found = (
+            [t for t in map(self._classify_part, parts) if t.category is not None]
+            if len(parts) > 1
+            else []
+        )
         if not found:
             return whole
         first = min(found, key=lambda t: (CATEGORIES.index(t.category), -t.confidence))
-        shown = {c for t in found for c in (t.category, *t.also) if c is not None} - {first.category}
+        shown = {c for t in found for c in (t.category, *t.also) if c is not None} - {
+            first.category
+        }
         return Triage(first.category, first.confidence, first.cues, _urgent_first(shown))
 
     def _classify_part(self, text: str) -> Triage:
@@ -144,13 +174,20 @@ class TriageClassifier:
         probs = self.probabilities(words)
         danger = 1.0 - float(probs[self._none])
         classes = self.classifier.classes
-        likely = {name for name, p in zip(classes, probs, strict=True)
-                  if name != NONE and p >= ALSO_PROBABILITY}
+        likely = {
+            name
+            for name, p in zip(classes, probs, strict=True)
+            if name != NONE and p >= ALSO_PROBABILITY
+        }
         if found:
             shown = {cue.category for cue in found} | likely
             category = min(shown, key=CATEGORIES.index)
-            return Triage(category, max(danger, 0.99), tuple(" ".join(c.words) for c in found),
-                          _urgent_first(shown - {category}))
+            return Triage(
+                category,
+                max(danger, 0.99),
+                tuple(" ".join(c.words) for c in found),
+                _urgent_first(shown - {category}),
+            )
         if danger < self.threshold:
             return Triage(None, danger)
         best = max((i for i, name in enumerate(classes) if name != NONE), key=lambda i: probs[i])

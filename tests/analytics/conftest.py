@@ -43,11 +43,23 @@ ngos:
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 GREETING = {"es": "hola buenas tardes", "en": "hello good morning", "tl": "magandang umaga po"}
-WAGES = {"es": "cuanto es el salario minimo", "en": "what is the minimum wage",
-         "tl": "magkano ang minimum na sahod"}
+WAGES = {
+    "es": "cuanto es el salario minimo",
+    "en": "what is the minimum wage",
+    "tl": "magkano ang minimum na sahod",
+}
 #: What a worker answers at each step of flows/report.yaml (anything else: skip).
-REPORT = {"danger": "no", "what": "1", "employer": "Granja Los Pinos", "province": "ON", "sector": "1",
-          "share": "1", "confirm": "1", "contact": "1", "pin": "saltar"}
+REPORT = {
+    "danger": "no",
+    "what": "1",
+    "employer": "Granja Los Pinos",
+    "province": "ON",
+    "sector": "1",
+    "share": "1",
+    "confirm": "1",
+    "contact": "1",
+    "pin": "saltar",
+}
 
 
 def text(response) -> str:
@@ -98,21 +110,28 @@ class Program:
     def state(self, sender: str) -> dict:
         key = self.runtime.vault.address_key(sender)
         with self.runtime.db.session() as session:
-            return session.scalar(select(Conversation.state).where(Conversation.address_key == key)) or {}
+            return (
+                session.scalar(select(Conversation.state).where(Conversation.address_key == key))
+                or {}
+            )
 
     def post_language(self, client, language: str):
         """Choose the portal's language as the switcher does; returns the dashboard after."""
         token = _CSRF.search(client.get("/admin/").get_data(as_text=True)).group(1)
-        client.post("/portal/language", data={"language": language, "next": "/portal/admin",
-                                              "csrf_token": token})
+        client.post(
+            "/portal/language",
+            data={"language": language, "next": "/portal/admin", "csrf_token": token},
+        )
         return client.get("/admin/")
 
     def browser(self, email_address: str = ADMIN):
         client = self.bot.app.test_client()
         page = client.get("/portal/login").get_data(as_text=True)
         token = _CSRF.search(page).group(1)
-        response = client.post("/portal/login", data={"email": email_address, "password": PASSWORD,
-                                                      "csrf_token": token})
+        response = client.post(
+            "/portal/login",
+            data={"email": email_address, "password": PASSWORD, "csrf_token": token},
+        )
         assert response.status_code == 302, text(response)
         return client
 
@@ -125,8 +144,14 @@ def setup_program(bot: Any, tmp_path: Path) -> Program:
     with bot.runtime.db.session() as session:
         store.import_ngos(session, bot.runtime.vault, load_directory(directory))
         for address, role, ngo in ((ADMIN, "admin", None), (STAFF, "staff", "ngo-on")):
-            user = accounts.create_user(session, email=address, password=PASSWORD, role=role, ngo_id=ngo,
-                                        name=address.split("@")[0].title())
+            user = accounts.create_user(
+                session,
+                email=address,
+                password=PASSWORD,
+                role=role,
+                ngo_id=ngo,
+                name=address.split("@")[0].title(),
+            )
             session.flush()
             made.users[address] = user.id
     return made
@@ -160,7 +185,9 @@ class MailReceiver:
 
     def wait_for(self, count: int = 1, timeout: float = 10.0) -> list:
         with self._lock:
-            assert self._lock.wait_for(lambda: len(self.messages) >= count, timeout), "no e-mail arrived"
+            assert self._lock.wait_for(lambda: len(self.messages) >= count, timeout), (
+                "no e-mail arrived"
+            )
             return list(self.messages)
 
 

@@ -30,18 +30,22 @@ def scripted(tmp_path_factory, twilio_server) -> Iterator[Program]:
     url = f"sqlite:///{tmp / 'puente.db'}"
     migrate.upgrade(url)
     twilio_server.reset()
-    settings = make_settings(tmp, url, twilio_server, **{
-        "routing.seed_directory": None, "analytics.small_cell_threshold": 2})
+    settings = make_settings(
+        tmp,
+        url,
+        twilio_server,
+        **{"routing.seed_directory": None, "analytics.small_cell_threshold": 2},
+    )
     runtime = Runtime.build(settings)
     program = setup_program(Bot(create_app(settings, runtime=runtime), runtime, twilio_server), tmp)
     program.report(SENDING, "ON")
-    program.report(CANCELLING, "ON", confirm="3")           # "Cancel, send nothing" at the summary
+    program.report(CANCELLING, "ON", confirm="3")  # "Cancel, send nothing" at the summary
     assert program.state(CANCELLING).get("flow") == "menu"
     program.say(LEAVING, "hola")
-    program.say(LEAVING, "2")                               # a report...
-    program.say(LEAVING, "no")                              # ...one answer, then the menu
+    program.say(LEAVING, "2")  # a report...
+    program.say(LEAVING, "no")  # ...one answer, then the menu
     program.say(LEAVING, "0")
-    program.say(LEAVING, "2")                               # offered back: "start again" drops it
+    program.say(LEAVING, "2")  # offered back: "start again" drops it
     program.say(LEAVING, "2")
     yield program
     runtime.close()
@@ -60,8 +64,10 @@ def _headlines(report: dashboard.MonthReport) -> dict[str, str]:
 
 def _flows(report: dashboard.MonthReport) -> dict[str, dict[str, str]]:
     table = next(t for t in report.tables if t.key == "flows")
-    return {code: {column: cell.text for column, cell in zip(table.columns, row, strict=True)}
-            for code, _, row in table.rows}
+    return {
+        code: {column: cell.text for column, cell in zip(table.columns, row, strict=True)}
+        for code, _, row in table.rows
+    }
 
 
 def test_the_raw_indicators_count_one_sent_one_cancelled_one_abandoned(scripted: Program):
@@ -82,7 +88,11 @@ def test_the_raw_indicators_count_one_sent_one_cancelled_one_abandoned(scripted:
 def test_headlines_and_flows_table_say_one_sent_one_cancelled(scripted: Program):
     report = _exact(scripted)
     figures = _headlines(report)
-    assert (figures["reports"], figures["reports_cancelled"], figures["reports_abandoned"]) == ("1", "1", "1")
+    assert (figures["reports"], figures["reports_cancelled"], figures["reports_abandoned"]) == (
+        "1",
+        "1",
+        "1",
+    )
     assert _flows(report)["report"] == {"Completed": "1", "Cancelled": "1", "Abandoned": "1"}
 
 
@@ -97,14 +107,19 @@ def test_the_dashboard_page_shows_the_cancelled_report_apart(scripted: Program):
 
 def test_the_digest_counts_the_cancelled_report_as_cancelled(scripted: Program):
     html = digest.render(_exact(scripted))
-    figures = dict(re.findall(r'<tr><th scope="row">(.*?)</th><td class="num shown">(.*?)</td>', html))
+    figures = dict(
+        re.findall(r'<tr><th scope="row">(.*?)</th><td class="num shown">(.*?)</td>', html)
+    )
     assert figures["Reports filed"] == "1"
     assert figures["Reports cancelled by the worker"] == "1"
     assert figures["Reports left unfinished"] == "1"
     flows = cells(html, "Conversations by flow")["Report"]
     assert flows == ["1", "1", "1"]
     page = text(scripted.browser().get("/admin/digest"))
-    assert "Reports cancelled by the worker" in page and "<caption>Conversations by flow</caption>" in page
+    assert (
+        "Reports cancelled by the worker" in page
+        and "<caption>Conversations by flow</caption>" in page
+    )
 
 
 def test_the_french_dashboard_names_the_cancelled_reports_and_the_flows(scripted: Program):
@@ -113,11 +128,23 @@ def test_the_french_dashboard_names_the_cancelled_reports_and_the_flows(scripted
     scripted.post_language(browser, "en")
     assert headline(page, "Signalements annulés par le travailleur") == "<2"
     assert headline(page, "Signalements laissés inachevés") == "<2"
-    flows = page.split("<caption>Conversations par parcours</caption>", 1)[1].split("</table>", 1)[0]
-    assert "<th scope=\"col\">Annulés</th>" in flows and cells(page, "Conversations par parcours")["Signalement"]
+    flows = page.split("<caption>Conversations par parcours</caption>", 1)[1].split("</table>", 1)[
+        0
+    ]
+    assert (
+        '<th scope="col">Annulés</th>' in flows
+        and cells(page, "Conversations par parcours")["Signalement"]
+    )
     # Where the dropped report stopped, named in French (it was the step's id, « story »).
-    assert "Signalement à « Ce qui s&#39;est passé, dans ses mots »" in page or \
-        "Signalement à « Ce qui s'est passé, dans ses mots »" in page
+    assert (
+        "Signalement à « Ce qui s&#39;est passé, dans ses mots »" in page
+        or "Signalement à « Ce qui s'est passé, dans ses mots »" in page
+    )
     assert "« story »" not in page
-    for english_only in ("Cancelled", "Reports left unfinished", ">report<", "Digest for this month"):
+    for english_only in (
+        "Cancelled",
+        "Reports left unfinished",
+        ">report<",
+        "Digest for this month",
+    ):
         assert english_only not in page, english_only

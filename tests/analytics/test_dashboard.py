@@ -41,9 +41,18 @@ def month(request, tmp_path_factory, twilio_server) -> Iterator[Program]:
     twilio_server.reset()
     receiver = MailReceiver()
     receiver._controller.start()
-    settings = make_settings(tmp, url, twilio_server, **{
-        "routing.seed_directory": None, "smtp.host": "127.0.0.1", "smtp.port": receiver.port,
-        "smtp.starttls": False, "analytics.digest_recipients": ["officer@program.example.org"]})
+    settings = make_settings(
+        tmp,
+        url,
+        twilio_server,
+        **{
+            "routing.seed_directory": None,
+            "smtp.host": "127.0.0.1",
+            "smtp.port": receiver.port,
+            "smtp.starttls": False,
+            "analytics.digest_recipients": ["officer@program.example.org"],
+        },
+    )
     runtime = Runtime.build(settings)
     program = setup_program(Bot(create_app(settings, runtime=runtime), runtime, twilio_server), tmp)
     program.mail = receiver
@@ -57,7 +66,9 @@ def month(request, tmp_path_factory, twilio_server) -> Iterator[Program]:
         program.report(sender, "ON")
     staff = program.users[STAFF]
     with runtime.db.session() as session:
-        ids = session.scalars(select(Referral.id).where(Referral.ngo_id == "ngo-on").order_by(Referral.id)).all()
+        ids = session.scalars(
+            select(Referral.id).where(Referral.ngo_id == "ngo-on").order_by(Referral.id)
+        ).all()
         for referral_id in ids:
             referrals.acknowledge(session, runtime, referral_id, staff)
         referrals.close(session, runtime, ids[0], staff, "resolved")
@@ -81,7 +92,9 @@ def cells(page: str, caption: str) -> dict[str, list[str]]:
 
 
 def headline(page: str, label: str) -> str:
-    found = re.search(rf'<span class="label">{re.escape(label)}</span>\s*<span class="figure">(.*?)</span>', page)
+    found = re.search(
+        rf'<span class="label">{re.escape(label)}</span>\s*<span class="figure">(.*?)</span>', page
+    )
     assert found, f"no headline {label!r}"
     return found.group(1)
 
@@ -127,9 +140,17 @@ def test_staff_of_an_organization_and_strangers_cannot_open_the_dashboard(month:
 
 def test_every_table_exports_to_csv_with_small_cells_suppressed(month: Program):
     browser = month.browser()
-    rows = list(csv.DictReader(io.StringIO(browser.get("/admin/export.csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(io.StringIO(browser.get("/admin/export.csv").get_data(as_text=True)))
+    )
     tables = {row["table"] for row in rows}
-    assert {"headlines", "reach_by_province", "reports_by_type", "referral_outcomes", "coverage_by_province"} <= tables
+    assert {
+        "headlines",
+        "reach_by_province",
+        "reports_by_type",
+        "referral_outcomes",
+        "coverage_by_province",
+    } <= tables
     pe = [r for r in rows if r["table"] == "reach_by_province" and r["code"] == "PE"]
     assert pe and all(r["value"] == "<5" for r in pe)
     qc = [r for r in rows if r["table"] == "reach_by_province" and r["code"] == "QC"]
@@ -145,7 +166,9 @@ def test_every_view_and_export_is_in_the_audit_log(month: Program):
     browser.get("/admin/?province=ON")
     browser.get("/admin/export.csv")
     with month.runtime.db.session() as session:
-        actions = session.execute(sql("SELECT action, target FROM audit_log WHERE action LIKE 'admin.%'")).all()
+        actions = session.execute(
+            sql("SELECT action, target FROM audit_log WHERE action LIKE 'admin.%'")
+        ).all()
     assert ("admin.analytics", f"analytics:{this_month()}:province=ON") in actions
     assert any(a == "admin.export" for a, _ in actions)
 
@@ -161,10 +184,16 @@ def test_the_analytics_tables_hold_nothing_that_identifies_a_worker(month: Progr
     runtime = month.runtime
     with runtime.db.session() as session:
         events = session.scalars(select(AnalyticsEvent)).all()
-        dump = [{c.name: getattr(e, c.name) for c in AnalyticsEvent.__table__.columns} for e in events]
+        dump = [
+            {c.name: getattr(e, c.name) for c in AnalyticsEvent.__table__.columns} for e in events
+        ]
         conversation_keys = set(session.scalars(sql("SELECT address_key FROM conversations")).all())
-        report_keys = {v for row in session.execute(sql("SELECT reporter_key, conversation_key FROM reports"))
-                       for v in row if v}
+        report_keys = {
+            v
+            for row in session.execute(sql("SELECT reporter_key, conversation_key FROM reports"))
+            for v in row
+            if v
+        }
     assert len(dump) > 50
     flat = " ".join(str(v) for row in dump for v in row.values() if v is not None)
     for sender in WORKERS:
@@ -182,7 +211,9 @@ def test_the_analytics_tables_hold_nothing_that_identifies_a_worker(month: Progr
     # The reach pseudonym is keyed by month: the same worker next month is another value.
     key = runtime.vault.address_key(ONTARIO[0])
     assert runtime.vault.keyed_hash(f"reach-{this_month()}", key) in {r["worker"] for r in dump}
-    assert runtime.vault.keyed_hash("reach-2099-01", key) != runtime.vault.keyed_hash(f"reach-{this_month()}", key)
+    assert runtime.vault.keyed_hash("reach-2099-01", key) != runtime.vault.keyed_hash(
+        f"reach-{this_month()}", key
+    )
 
 
 def test_the_digest_page_reads_like_the_dashboard(month: Program):

@@ -32,19 +32,41 @@ def filled(database_url):
     with database.session() as session:
         for n in range(15):
             province = "ON" if n < 12 else "MB"
-            record(session, "conversation_started", at=AT, channel="sms", language="es", province=province,
-                   worker=reach_pseudonym(vault, LAST_MONTH, vault.address_key(f"+1519555{n:04d}")))
-            record(session, "topic_answered", at=AT, subject="wages", language="es", province=province)
+            record(
+                session,
+                "conversation_started",
+                at=AT,
+                channel="sms",
+                language="es",
+                province=province,
+                worker=reach_pseudonym(vault, LAST_MONTH, vault.address_key(f"+1519555{n:04d}")),
+            )
+            record(
+                session, "topic_answered", at=AT, subject="wages", language="es", province=province
+            )
         for _ in range(7):
             record(session, "report_filed", at=AT, province="ON", language="es", channel="sms")
-            record(session, "report_type", at=AT, subject="wages", province="ON", language="es", channel="sms")
+            record(
+                session,
+                "report_type",
+                at=AT,
+                subject="wages",
+                province="ON",
+                language="es",
+                channel="sms",
+            )
     database.dispose()
     return database_url
 
 
 def run(database_url: str, *args: str, **env: str):
-    environ = {"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": SECRET, "PUENTE_CONFIG": "",
-               "PUENTE__ROUTING__SEED_DIRECTORY": "null", **env}
+    environ = {
+        "DATABASE_URL": database_url,
+        "PUENTE_SECRET_KEY": SECRET,
+        "PUENTE_CONFIG": "",
+        "PUENTE__ROUTING__SEED_DIRECTORY": "null",
+        **env,
+    }
     return CliRunner().invoke(main, ["digest", *args], env=environ, catch_exceptions=False)
 
 
@@ -95,7 +117,13 @@ def with_referrals(filled):
     database = Database(filled)
     with database.session() as session:
         for n in range(6):
-            dims = {"at": AT, "cohort": LAST_MONTH, "province": "ON", "language": "es", "channel": "sms"}
+            dims = {
+                "at": AT,
+                "cohort": LAST_MONTH,
+                "province": "ON",
+                "language": "es",
+                "channel": "sms",
+            }
             record(session, "referral_sent", flag=False, **dims)
             record(session, "referral_acknowledged", value=10.5 + n, **dims)
     database.dispose()
@@ -115,7 +143,12 @@ def _plain(figure: str) -> str:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_digest_reads_in_french_with_the_same_figures(with_referrals, tmp_path):
     english, french = tmp_path / "en.html", tmp_path / "fr.html"
-    assert run(with_referrals, "--month", LAST_MONTH, "--out", str(english), "--language", "en").exit_code == 0
+    assert (
+        run(
+            with_referrals, "--month", LAST_MONTH, "--out", str(english), "--language", "en"
+        ).exit_code
+        == 0
+    )
     result = run(with_referrals, "--month", LAST_MONTH, "--out", str(french), "--language", "fr")
     assert result.exit_code == 0, result.output
     assert "(fr)" in result.output
@@ -125,14 +158,30 @@ def test_the_digest_reads_in_french_with_the_same_figures(with_referrals, tmp_pa
     assert f"Bilan Puente : {month}" in fr
     assert f"En {month}, Puente a joint 15 travailleurs en 15 conversations" in fr
     assert "Les travailleurs ont déposé 7 signalements" in fr
-    for heading in ("En bref", "Chiffres clés", "Tendances", "Détails", "Comment lire ce bilan",
-                    "Signalements déposés", "Travailleurs joints", "Signalements annulés par le travailleur"):
+    for heading in (
+        "En bref",
+        "Chiffres clés",
+        "Tendances",
+        "Détails",
+        "Comment lire ce bilan",
+        "Signalements déposés",
+        "Travailleurs joints",
+        "Signalements annulés par le travailleur",
+    ):
         assert heading in fr, heading
     # Numbers as French writes them: a decimal comma, a space before % and h.
     assert "(médiane 13,0 h)" in fr and "100\u00a0% ont été pris en compte en 48 heures" in fr
     assert "13.0 h" in en and "100%" in en
-    for english_only in ("Puente digest", "Headline figures", "In short", "How to read this", "Workers reached",
-                         "Reports filed", "by province", "No data"):
+    for english_only in (
+        "Puente digest",
+        "Headline figures",
+        "In short",
+        "How to read this",
+        "Workers reached",
+        "Reports filed",
+        "by province",
+        "No data",
+    ):
         assert english_only not in fr, english_only
     figures = _figures(fr)
     assert len(figures) > 30
@@ -141,24 +190,43 @@ def test_the_digest_reads_in_french_with_the_same_figures(with_referrals, tmp_pa
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_french_digest_is_emailed_in_french(filled, tmp_path, mail):
-    env = {"PUENTE__SMTP__HOST": "127.0.0.1", "PUENTE__SMTP__PORT": str(mail.port),
-           "PUENTE__SMTP__STARTTLS": "false", "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[reseau@example.org]"}
-    result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", "--language", "fr",
-                 **env)
+    env = {
+        "PUENTE__SMTP__HOST": "127.0.0.1",
+        "PUENTE__SMTP__PORT": str(mail.port),
+        "PUENTE__SMTP__STARTTLS": "false",
+        "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[reseau@example.org]",
+    }
+    result = run(
+        filled,
+        "--month",
+        LAST_MONTH,
+        "--out",
+        str(tmp_path / "d.html"),
+        "--email",
+        "--language",
+        "fr",
+        **env,
+    )
     assert result.exit_code == 0, result.output
     message = mail.wait_for(1)[0]
     month = labels.Words("fr").month(LAST_MONTH)
     assert message["Subject"] == f"Bilan Puente : {month}"
     text = message.get_body(("plain",)).get_content()
-    assert f"En {month}, Puente a joint 15 travailleurs" in text and "Signalements déposés : 7" in text
+    assert (
+        f"En {month}, Puente a joint 15 travailleurs" in text and "Signalements déposés : 7" in text
+    )
 
 
 def test_without_a_language_the_digest_follows_the_portals(filled, tmp_path):
     out = tmp_path / "d.html"
-    result = run(filled, "--month", LAST_MONTH, "--out", str(out), PUENTE__PORTAL__DEFAULT_LANGUAGE="fr")
+    result = run(
+        filled, "--month", LAST_MONTH, "--out", str(out), PUENTE__PORTAL__DEFAULT_LANGUAGE="fr"
+    )
     assert result.exit_code == 0, result.output
     assert "Bilan Puente" in out.read_text()
-    assert "--language" in run(filled, "--month", LAST_MONTH, "--language", "es").output, "en or fr only"
+    assert "--language" in run(filled, "--month", LAST_MONTH, "--language", "es").output, (
+        "en or fr only"
+    )
 
 
 @pytest.fixture
@@ -170,9 +238,12 @@ def mail():
 
 
 def test_the_digest_is_emailed_to_the_stakeholder_list(filled, tmp_path, mail):
-    env = {"PUENTE__SMTP__HOST": "127.0.0.1", "PUENTE__SMTP__PORT": str(mail.port),
-           "PUENTE__SMTP__STARTTLS": "false",
-           "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[officer@program.example.org, network@example.org]"}
+    env = {
+        "PUENTE__SMTP__HOST": "127.0.0.1",
+        "PUENTE__SMTP__PORT": str(mail.port),
+        "PUENTE__SMTP__STARTTLS": "false",
+        "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[officer@program.example.org, network@example.org]",
+    }
     result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", **env)
     assert result.exit_code == 0, result.output
     assert "e-mailed to 2 recipient(s)" in result.output
@@ -190,14 +261,30 @@ def test_emailing_without_recipients_says_what_to_configure(filled, tmp_path):
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month_and_language(filled, tmp_path, redis_url, mail):
+def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month_and_language(
+    filled, tmp_path, redis_url, mail
+):
     from redis import Redis
     from rq import Queue
 
-    env = {"REDIS_URL": redis_url, "PUENTE__SMTP__HOST": "127.0.0.1", "PUENTE__SMTP__PORT": str(mail.port),
-           "PUENTE__SMTP__STARTTLS": "false", "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[officer@program.example.org]"}
-    result = run(filled, "--month", LAST_MONTH, "--out", str(tmp_path / "d.html"), "--email", "--language", "fr",
-                 **env)
+    env = {
+        "REDIS_URL": redis_url,
+        "PUENTE__SMTP__HOST": "127.0.0.1",
+        "PUENTE__SMTP__PORT": str(mail.port),
+        "PUENTE__SMTP__STARTTLS": "false",
+        "PUENTE__ANALYTICS__DIGEST_RECIPIENTS": "[officer@program.example.org]",
+    }
+    result = run(
+        filled,
+        "--month",
+        LAST_MONTH,
+        "--out",
+        str(tmp_path / "d.html"),
+        "--email",
+        "--language",
+        "fr",
+        **env,
+    )
     assert "e-mail queued" in result.output
     jobs = Queue("puente-housekeeping", connection=Redis.from_url(redis_url)).jobs
     assert [(job.func_name, job.args) for job in jobs] == [(EMAIL_JOB, (LAST_MONTH, "fr"))]
@@ -212,9 +299,10 @@ def test_erasing_data_leaves_reach_counted_but_no_longer_linked_to_the_number(pr
     runtime = program.runtime
     key = runtime.vault.address_key(sender)
     with runtime.db.session() as session:
-        workers = session.scalars(select(AnalyticsEvent.worker).where(AnalyticsEvent.worker.is_not(None))).all()
+        workers = session.scalars(
+            select(AnalyticsEvent.worker).where(AnalyticsEvent.worker.is_not(None))
+        ).all()
         erasures = session.scalar(select(func.count()).where(AnalyticsEvent.kind == "erase_data"))
     assert erasures == 1
     assert reach_pseudonym(runtime.vault, dashboard.current_month(), key) not in workers
     assert len(set(workers)) == 1, "still one worker reached this month"
-

@@ -53,7 +53,9 @@ def _uncertain(total: int, members: list[sup.Cell], values: list[int], k: int) -
     known = sum(v for cell, v in zip(members, values, strict=True) if cell.shown)
     unknown = [cell for cell in members if not cell.shown]
     ranges = [range(1, k) if cell.status == "small" else range(k, total + 1) for cell in unknown]
-    possible: dict[int, set[int]] = {i: set() for i, cell in enumerate(unknown) if cell.status == "small"}
+    possible: dict[int, set[int]] = {
+        i: set() for i, cell in enumerate(unknown) if cell.status == "small"
+    }
     for guess in itertools.product(*ranges):
         if known + sum(guess) == total:
             for i in possible:
@@ -65,10 +67,16 @@ def test_every_line_of_random_tables_leaves_each_small_cell_fully_uncertain():
     rng = random.Random(7)
     provinces, languages = ["ON", "QC", "PE", "BC"], ["es", "tl", "en"]
     for _ in range(150):
-        rows = {(p, lang): rng.choice([0, 0, 1, 2, 3, 4, 5, 6, 9, 15]) for p in provinces for lang in languages}
+        rows = {
+            (p, lang): rng.choice([0, 0, 1, 2, 3, 4, 5, 6, 9, 15])
+            for p in provinces
+            for lang in languages
+        }
         c = cube(rows)
         for (parent, axis), children in c.children.items():
-            total = c.cell(**dict(zip(DIMS, [None if v == ALL else v for v in parent], strict=True)))
+            total = c.cell(
+                **dict(zip(DIMS, [None if v == ALL else v for v in parent], strict=True))
+            )
             if not total.shown:
                 continue
             members = [c.cell(**dict(zip(DIMS, child, strict=True))) for child in children]
@@ -83,11 +91,15 @@ def test_filtered_views_cannot_be_subtracted_from_the_unfiltered_one():
     spanish = c.cell(language="es")
     by_province = [c.cell(language="es", province=p) for p in ("ON", "QC", "PE")]
     assert spanish.shown and by_province[2].text == "<5"
-    assert sum(1 for cell in by_province if not cell.shown) >= 2, "Spanish minus ON and QC would give PE"
+    assert sum(1 for cell in by_province if not cell.shown) >= 2, (
+        "Spanish minus ON and QC would give PE"
+    )
 
 
 def test_shares_differences_and_statistics_are_hidden_when_they_would_reveal_a_small_count():
-    assert sup.share(sup.count(18, K), sup.count(20, K), K).text == "x", "20 - 18 = 2 not acknowledged"
+    assert sup.share(sup.count(18, K), sup.count(20, K), K).text == "x", (
+        "20 - 18 = 2 not acknowledged"
+    )
     assert sup.share(sup.count(15, K), sup.count(20, K), K).text == "75%"
     assert sup.share(sup.count(3, K), sup.count(20, K), K).text == "x"
     assert sup.difference(sup.count(12, K), sup.count(3, K)).text == "x"
@@ -130,7 +142,11 @@ def test_no_suppressed_figure_can_be_worked_out_from_the_other_tables():
     rng = random.Random(11)
     provinces, languages = ["ON", "QC", "PE", "BC"], ["es", "tl", "en"]
     for _ in range(300):
-        rows = {(p, lang): rng.choice([0, 0, 0, 1, 2, 3, 4, 5, 6, 9, 15]) for p in provinces for lang in languages}
+        rows = {
+            (p, lang): rng.choice([0, 0, 0, 1, 2, 3, 4, 5, 6, 9, 15])
+            for p in provinces
+            for lang in languages
+        }
         c = cube(rows)
         assert not _derived(c), rows
 
@@ -139,10 +155,23 @@ def test_a_protected_figure_is_written_as_the_reader_s_language_writes_it():
     from bot.analytics.labels import Words
 
     english, french = Words("en"), Words("fr")
-    figures = [sup.count(1234, K), sup.share(sup.count(15, K), sup.count(20, K), K),
-               sup.statistic(12.5, 6, K), sup.difference(sup.count(1300, K), sup.count(12, K)),
-               sup.count(3, K), sup.hidden()]
+    figures = [
+        sup.count(1234, K),
+        sup.share(sup.count(15, K), sup.count(20, K), K),
+        sup.statistic(12.5, 6, K),
+        sup.difference(sup.count(1300, K), sup.count(12, K)),
+        sup.count(3, K),
+        sup.hidden(),
+    ]
     assert [english.figure(c) for c in figures] == ["1,234", "75%", "12.5 h", "+1,288", "<5", "x"]
     assert [french.figure(c).replace("\u202f", " ") for c in figures] == [
-        "1\u00a0234", "75\u00a0%", "12,5 h", "+1\u00a0288", "<5", "x"]
-    assert [c.text for c in figures] == ["1234", "75%", "12.5 h", "+1288", "<5", "x"], "the CSV keeps one form"
+        "1\u00a0234",
+        "75\u00a0%",
+        "12,5 h",
+        "+1\u00a0288",
+        "<5",
+        "x",
+    ]
+    assert [c.text for c in figures] == ["1234", "75%", "12.5 h", "+1288", "<5", "x"], (
+        "the CSV keeps one form"
+    )

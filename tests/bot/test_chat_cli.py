@@ -17,7 +17,9 @@ def _chat(tmp_path, monkeypatch, lines: list[str], *args: str):
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "REDIS_URL"):
         monkeypatch.delenv(name, raising=False)
     try:
-        return CliRunner().invoke(main, ["chat", *args], input="".join(f"{line}\n" for line in lines))
+        return CliRunner().invoke(
+            main, ["chat", *args], input="".join(f"{line}\n" for line in lines)
+        )
     finally:
         configure("WARNING")  # the next test logs to stderr again
 

@@ -21,8 +21,16 @@ def test_a_label_too_long_for_a_button_is_cut_at_a_word_and_marked():
 def test_each_option_fills_its_title_id_and_whole_label():
     content = fill(SID, "¿Borrar?", "Ver opciones", [("yes", "Sí, borrar"), ("no", "No")])
     assert content is not None and content.sid == SID
-    assert content.variables == {"1": "¿Borrar?", "2": "Ver opciones", "3": "Sí, borrar", "4": "yes",
-                                 "5": "Sí, borrar", "6": "No", "7": "no", "8": "No"}
+    assert content.variables == {
+        "1": "¿Borrar?",
+        "2": "Ver opciones",
+        "3": "Sí, borrar",
+        "4": "yes",
+        "5": "Sí, borrar",
+        "6": "No",
+        "7": "no",
+        "8": "No",
+    }
     assert describe(content.variables) == "¿Borrar?\n[Sí, borrar]\n[No]"
 
 

@@ -25,5 +25,9 @@ def test_case_status_gives_the_status_before_the_relay_acknowledgement():
 def test_erasure_reads_the_cases_before_the_conversation_goes():
     handlers = [effects.FOUNDATION, *(group for area in areas() for group in area.handlers)]
     names = [f.__module__ for f in effects.ordered(handlers, "erase_data")]
-    assert names == ["bot.reports.handlers", "bot.analytics.events", "bot.conversation.nlu_review",
-                     "bot.conversation.effects"]
+    assert names == [
+        "bot.reports.handlers",
+        "bot.analytics.events",
+        "bot.conversation.nlu_review",
+        "bot.conversation.effects",
+    ]

@@ -21,14 +21,19 @@ def test_emoji_first_then_a_taglish_paragraph_is_answered_in_tagalog(make_bot, s
     bot = make_bot(sqlite_url)
     bot.send("🙏🙏🙏", sender=WORKER)
     replies(twilio, 1)
-    bot.send("hello po, yung employer namin hindi nagbabayad ng tamang sahod, ano po ang pwede "
-             "naming gawin kasi natatakot kami", sender=WORKER)
+    bot.send(
+        "hello po, yung employer namin hindi nagbabayad ng tamang sahod, ano po ang pwede "
+        "naming gawin kasi natatakot kami",
+        sender=WORKER,
+    )
     answer = replies(twilio, 2)[1]
     assert language_of(bot, answer) == "tl"
     assert catalogs.translator("es").gettext("lang.offer")[:15] not in answer
 
 
-def test_english_please_inside_a_spanish_conversation_switches_at_once(make_bot, sqlite_url, twilio):
+def test_english_please_inside_a_spanish_conversation_switches_at_once(
+    make_bot, sqlite_url, twilio
+):
     bot = make_bot(sqlite_url)
     for text in ("hola buenas tardes", "2"):
         bot.send(text, sender=WORKER)
@@ -38,7 +43,9 @@ def test_english_please_inside_a_spanish_conversation_switches_at_once(make_bot,
     assert answer.startswith(catalogs.translator("en").gettext("lang.changed"))
 
 
-def test_an_english_employer_name_in_a_spanish_report_asks_nothing_about_language(make_bot, sqlite_url, twilio):
+def test_an_english_employer_name_in_a_spanish_report_asks_nothing_about_language(
+    make_bot, sqlite_url, twilio
+):
     bot = make_bot(sqlite_url)
     for text in ("hola buenas tardes", "2", "1"):
         bot.send(text, sender=WORKER)

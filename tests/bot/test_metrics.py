@@ -36,12 +36,16 @@ def scrape(bot) -> tuple[str, dict[tuple[str, tuple], float]]:
 
 def total(samples: dict, name: str, **labels: str) -> float:
     """The sum of ``name``'s samples whose labels include ``labels``."""
-    return sum(value for (sample, sample_labels), value in samples.items()
-               if sample == name and set(labels.items()) <= set(sample_labels))
+    return sum(
+        value
+        for (sample, sample_labels), value in samples.items()
+        if sample == name and set(labels.items()) <= set(sample_labels)
+    )
 
 
 def test_metrics_count_real_traffic_by_channel_and_status_with_latency_and_referral_ack_times(
-        make_bot, database_url, twilio):
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     _, before = scrape(bot)
 
@@ -49,36 +53,62 @@ def test_metrics_count_real_traffic_by_channel_and_status_with_latency_and_refer
     bot.send("hola", sender=WHATSAPP_WORKER)
     with bot.runtime.db.session() as session:
         referral = session.scalar(select(Referral))
-        referrals.acknowledge(session, bot.runtime, referral.id, user_id=1,
-                              now=referral.created_at + timedelta(hours=2))
+        referrals.acknowledge(
+            session,
+            bot.runtime,
+            referral.id,
+            user_id=1,
+            now=referral.created_at + timedelta(hours=2),
+        )
     text, after = scrape(bot)
 
     sms_in = total(after, "puente_messages_in", channel="sms")
-    assert sms_in >= 9 and total(after, "puente_messages_in", channel="sms", status="done") == sms_in  # a whole report
+    assert (
+        sms_in >= 9 and total(after, "puente_messages_in", channel="sms", status="done") == sms_in
+    )  # a whole report
     assert total(after, "puente_messages_in", channel="whatsapp", status="done") == 1
     sent_to = {"sms": SMS_WORKER, "whatsapp": WHATSAPP_WORKER}
     for channel, address in sent_to.items():
         at_twilio = [m for m in twilio.messages if m.to == address]
-        assert total(after, "puente_messages_out", channel=channel, status="sent") == len(at_twilio) > 0
+        assert (
+            total(after, "puente_messages_out", channel=channel, status="sent")
+            == len(at_twilio)
+            > 0
+        )
 
-    parsed = total(after, "puente_nlu_parse_seconds_count") - total(before, "puente_nlu_parse_seconds_count")
+    parsed = total(after, "puente_nlu_parse_seconds_count") - total(
+        before, "puente_nlu_parse_seconds_count"
+    )
     assert parsed == sms_in + 1  # every message understood once
-    assert total(after, "puente_nlu_parse_seconds_bucket", le="+Inf") == total(after, "puente_nlu_parse_seconds_count")
+    assert total(after, "puente_nlu_parse_seconds_bucket", le="+Inf") == total(
+        after, "puente_nlu_parse_seconds_count"
+    )
     assert total(after, "puente_queue_depth") == 0  # jobs ran in-process, nothing waits
 
     def acks(samples: dict, le: str) -> float:
         return total(samples, "puente_referral_ack_seconds_bucket", le=le)
 
-    assert total(after, "puente_referral_ack_seconds_count") - total(before, "puente_referral_ack_seconds_count") == 1
+    assert (
+        total(after, "puente_referral_ack_seconds_count")
+        - total(before, "puente_referral_ack_seconds_count")
+        == 1
+    )
     assert acks(after, "3600.0") - acks(before, "3600.0") == 0  # two hours: not within the hour ...
     assert acks(after, "14400.0") - acks(before, "14400.0") == 1  # ... within four
 
     assert not [form for form in NUMBER_FORMS if form in text]
-    labels = {label for (name, sample_labels) in after if name.startswith("puente_") for label, _ in sample_labels}
+    labels = {
+        label
+        for (name, sample_labels) in after
+        if name.startswith("puente_")
+        for label, _ in sample_labels
+    }
     assert labels <= ALLOWED_LABELS
 
 
-def test_queue_depth_shows_the_backlog_until_an_rq_worker_drains_it(make_bot, sqlite_url, redis_url, twilio):
+def test_queue_depth_shows_the_backlog_until_an_rq_worker_drains_it(
+    make_bot, sqlite_url, redis_url, twilio
+):
     bot = make_bot(sqlite_url, redis_url=redis_url)
     senders = [f"+1519555{n:04d}" for n in range(3)]
     for sender in senders:
@@ -99,5 +129,9 @@ def test_queue_depth_shows_the_backlog_until_an_rq_worker_drains_it(make_bot, sq
     text, drained = scrape(bot)
     assert total(drained, "puente_queue_depth") == 0
     assert total(drained, "puente_messages_in", channel="sms", status="done") == 3
-    assert total(drained, "puente_messages_out", channel="sms", status="sent") == len(twilio.messages) >= 3
+    assert (
+        total(drained, "puente_messages_out", channel="sms", status="sent")
+        == len(twilio.messages)
+        >= 3
+    )
     assert not [sender for sender in senders if sender.removeprefix("+") in text]

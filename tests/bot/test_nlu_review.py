@@ -26,7 +26,9 @@ def review_rows(bot) -> int:
         return session.scalar(select(func.count()).select_from(NluReview))
 
 
-def test_an_unplaced_message_is_queued_and_exported_as_a_rasa_candidate(make_bot, database_url, twilio):
+def test_an_unplaced_message_is_queued_and_exported_as_a_rasa_candidate(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     bot.send("hola", sender=WORKER)
     assert review_rows(bot) == 0  # understood: nothing to review
@@ -38,8 +40,11 @@ def test_an_unplaced_message_is_queued_and_exported_as_a_rasa_candidate(make_bot
         stored = session.scalars(select(NluReview.text_enc)).one()
     assert "xyzzy" not in stored  # encrypted at rest
 
-    result = CliRunner().invoke(main, ["nlu", "review", "--database"],
-                                env={"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": SECRET})
+    result = CliRunner().invoke(
+        main,
+        ["nlu", "review", "--database"],
+        env={"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": SECRET},
+    )
     assert result.exit_code == 0, result.output
     exported = yaml.safe_load(result.output)
     assert exported["version"].startswith("3.")
@@ -55,8 +60,11 @@ def test_the_queue_can_be_switched_off(make_bot, sqlite_url, twilio):
 
 
 def _export(database_url: str) -> str:
-    result = CliRunner().invoke(main, ["nlu", "review", "--database"],
-                                env={"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": SECRET})
+    result = CliRunner().invoke(
+        main,
+        ["nlu", "review", "--database"],
+        env={"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": SECRET},
+    )
     assert result.exit_code == 0, result.output
     return str(yaml.safe_load(result.output)["nlu"])
 
@@ -64,7 +72,11 @@ def _export(database_url: str) -> str:
 def test_nothing_typed_in_a_report_or_with_a_case_code_is_kept(make_bot, database_url, twilio):
     """The queue outlived consent and erasure: an employer's name typed into a report ended up in it."""
     bot = make_bot(database_url, messages__flood_limit_per_minute=100)
-    gibberish = {"employer": "xyzzy plugh Granja Qwerty", "where": "zorblax quux", "how_many": "frobnicate"}
+    gibberish = {
+        "employer": "xyzzy plugh Granja Qwerty",
+        "where": "zorblax quux",
+        "how_many": "frobnicate",
+    }
     file_report(bot, WORKER, "es", answers=gibberish)
     bot.send("ABCD-2345 xyzzy mi patron no paga", sender=WORKER)  # a message for a case
     assert review_rows(bot) == 0
@@ -80,7 +92,9 @@ def test_what_was_kept_goes_with_the_conversation(make_bot, database_url, twilio
     assert review_rows(bot) == 1  # only the other worker's
 
 
-def test_the_export_masks_names_codes_and_numbers_and_old_rows_go_after_a_week(make_bot, database_url, twilio):
+def test_the_export_masks_names_codes_and_numbers_and_old_rows_go_after_a_week(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     bot.send("xyzzy Pedro Ramirez plugh 44170 ana@example.org de Ontario", sender=WORKER)
     exported = _export(database_url)
@@ -94,4 +108,7 @@ def test_the_export_masks_names_codes_and_numbers_and_old_rows_go_after_a_week(m
 
 
 def test_case_codes_are_masked_even_if_one_reached_the_queue():
-    assert scrub("Hola. Mi codigo AB3D-7FGH o ab3d7fgh, Pedro") == "Hola. Mi codigo [code] o [code], [name]"
+    assert (
+        scrub("Hola. Mi codigo AB3D-7FGH o ab3d7fgh, Pedro")
+        == "Hola. Mi codigo [code] o [code], [name]"
+    )

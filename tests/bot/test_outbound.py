@@ -41,7 +41,11 @@ def test_queued_message_is_sent_through_the_twilio_rest_api(make_bot, database_u
     assert (sent.to, sent.from_, sent.body) == (STAFF, BOT, "Nuevo caso asignado")
     assert sent.status_callback == "http://localhost/webhooks/twilio/status"
     row = _row(bot, outbox_id)
-    assert row.status in ("sent", "delivered") and row.twilio_sid == bot.runtime.vault.sid_hash(sent.sid) and row.attempts == 1
+    assert (
+        row.status in ("sent", "delivered")
+        and row.twilio_sid == bot.runtime.vault.sid_hash(sent.sid)
+        and row.attempts == 1
+    )
 
 
 def test_server_errors_are_retried_with_backoff_then_sent_once(make_bot, sqlite_url, twilio):
@@ -65,7 +69,9 @@ def test_persistent_failure_ends_failed_and_visible(make_bot, sqlite_url, twilio
 def test_permanent_twilio_error_is_not_retried(make_bot, sqlite_url, twilio):
     bot = make_bot(sqlite_url)
     with bot.runtime.db.session() as session:
-        row = outbox.queue_to_address(session, bot.runtime, "+1", BOT, "x")  # Twilio refuses: invalid To
+        row = outbox.queue_to_address(
+            session, bot.runtime, "+1", BOT, "x"
+        )  # Twilio refuses: invalid To
         outbox_id = row.id
     row = _wait_status(bot, outbox_id, {"failed"})
     assert row.attempts == 1
@@ -81,14 +87,21 @@ def test_timeout_after_twilio_accepted_does_not_send_twice(make_bot, sqlite_url,
     row = _wait_status(bot, outbox_id, {"sent", "delivered"})
     assert row.attempts == 2
     time.sleep(0.5)
-    assert len(twilio.messages) == 1 and row.twilio_sid == bot.runtime.vault.sid_hash(twilio.messages[0].sid)
+    assert len(twilio.messages) == 1 and row.twilio_sid == bot.runtime.vault.sid_hash(
+        twilio.messages[0].sid
+    )
 
 
 def test_dedupe_key_makes_a_repeated_queue_a_no_op(make_bot, sqlite_url, twilio):
     bot = make_bot(sqlite_url)
     _queue(bot, key="notify:1")
     with bot.runtime.db.session() as session:
-        assert outbox.queue_to_address(session, bot.runtime, STAFF, BOT, "again", dedupe_key="notify:1") is None
+        assert (
+            outbox.queue_to_address(
+                session, bot.runtime, STAFF, BOT, "again", dedupe_key="notify:1"
+            )
+            is None
+        )
     twilio.wait_for_messages(1)
     time.sleep(0.2)
     assert len(twilio.messages) == 1
@@ -112,7 +125,9 @@ def test_outbox_holds_neither_number_nor_text_in_clear(make_bot, sqlite_url, twi
     assert "5550199" not in stored and "privado" not in stored
 
 
-def test_a_status_only_moves_forward_and_an_undelivered_one_keeps_its_error(make_bot, database_url, twilio):
+def test_a_status_only_moves_forward_and_an_undelivered_one_keeps_its_error(
+    make_bot, database_url, twilio
+):
     """Twilio's callbacks can arrive out of order: a late "sent" must not undo "delivered"."""
     bot = make_bot(database_url)
     first, second = _queue(bot, key="a"), _queue(bot, key="b")
@@ -126,4 +141,6 @@ def test_a_status_only_moves_forward_and_an_undelivered_one_keeps_its_error(make
     assert _row(bot, first).status == "read"
     assert outbox.record_status(bot.runtime, other, "undelivered", "30003")
     assert (_row(bot, second).status, _row(bot, second).error_code) == ("undelivered", "30003")
-    assert not outbox.record_status(bot.runtime, "SM" + "0" * 32, "delivered", None)  # not ours (yet)
+    assert not outbox.record_status(
+        bot.runtime, "SM" + "0" * 32, "delivered", None
+    )  # not ours (yet)

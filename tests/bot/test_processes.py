@@ -41,19 +41,45 @@ def test_serve_on_sqlite_answers_each_channel_in_its_language(tmp_path: Path, tw
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = puente_env(twilio, f"sqlite:///{db_file}", PUBLIC_BASE_URL=base)
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True, capture_output=True
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_healthy(base, server)
         token = twilio.auth_token
         spanish = inbound_params("+15195550177", BOT_SMS, "hola, buenos dias, tengo una pregunta")
         assert signed_webhook_post(base, "/webhooks/twilio", spanish, token).status_code == 200
-        assert signed_webhook_post(base, "/webhooks/twilio", spanish, token).status_code == 200  # Twilio retried
-        tagalog = inbound_params("whatsapp:+639171110000", BOT_WHATSAPP, "magandang gabi po, may tanong po ako")
+        assert (
+            signed_webhook_post(base, "/webhooks/twilio", spanish, token).status_code == 200
+        )  # Twilio retried
+        tagalog = inbound_params(
+            "whatsapp:+639171110000", BOT_WHATSAPP, "magandang gabi po, may tanong po ako"
+        )
         assert signed_webhook_post(base, "/webhooks/twilio", tagalog, token).status_code == 200
         forged = inbound_params("+15195550178", BOT_SMS, "hola")
-        assert signed_webhook_post(base, "/webhooks/twilio", forged, token, signature="Zm9yZ2Vk").status_code == 403
+        assert (
+            signed_webhook_post(
+                base, "/webhooks/twilio", forged, token, signature="Zm9yZ2Vk"
+            ).status_code
+            == 403
+        )
 
         messages = twilio.wait_for_messages(2, timeout=30)
         time.sleep(1.0)
@@ -84,14 +110,21 @@ def test_rq_worker_processes_and_sends(tmp_path: Path, twilio, make_bot, redis_u
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log_file:  # a file, not a pipe nobody reads until the end
         # In a session of its own, as a service manager starts it.
-        worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env,
-                                  stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         assert bot.send("hello, good morning", sender="+15195550190").status_code == 200
         try:
             [reply] = twilio.wait_for_messages(1, timeout=90)
         except TimeoutError as exc:
-            raise AssertionError(f"{exc}; worker log:\n{log_path.read_text(errors='replace')[-4000:]}") from None
+            raise AssertionError(
+                f"{exc}; worker log:\n{log_path.read_text(errors='replace')[-4000:]}"
+            ) from None
         assert reply.to == "+15195550190" and reply.from_ == BOT_SMS
     finally:
         worker.terminate()

@@ -8,7 +8,9 @@ import time
 from bot.jobs.worker import Worker
 
 
-def test_a_failed_job_is_kept_with_its_traceback_and_a_finished_one_is_not(make_bot, sqlite_url, redis_url):
+def test_a_failed_job_is_kept_with_its_traceback_and_a_finished_one_is_not(
+    make_bot, sqlite_url, redis_url
+):
     runtime = make_bot(sqlite_url, redis_url=redis_url).runtime
     assert runtime.enqueue("json.loads", "[1]")
     assert runtime.enqueue("json.loads", "{not json")

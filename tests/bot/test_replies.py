@@ -34,7 +34,8 @@ def tr(language: str, msgid: str) -> str:
 
 @pytest.mark.parametrize("language", ["es", "tl", "en"])
 def test_a_first_question_gets_its_answer_in_the_first_sms_with_one_intro_line(
-        make_bot, sqlite_url, twilio, language):
+    make_bot, sqlite_url, twilio, language
+):
     bot = make_bot(sqlite_url)
     question, word = FIRST_QUESTIONS[language]
     messages = sent_after(bot, twilio, question)
@@ -50,7 +51,9 @@ def test_a_first_question_gets_its_answer_in_the_first_sms_with_one_intro_line(
 
 
 @pytest.mark.parametrize("language", ["es", "tl", "en"])
-def test_a_greeting_alone_gets_the_intro_and_the_menu_in_one_message(make_bot, sqlite_url, twilio, language):
+def test_a_greeting_alone_gets_the_intro_and_the_menu_in_one_message(
+    make_bot, sqlite_url, twilio, language
+):
     bot = make_bot(sqlite_url)
     greeting = {"es": "hola", "tl": "kumusta po", "en": "hi"}[language]
     (message,) = sent_after(bot, twilio, greeting)
@@ -60,7 +63,8 @@ def test_a_greeting_alone_gets_the_intro_and_the_menu_in_one_message(make_bot, s
 
 @pytest.mark.parametrize("language", ["es", "tl", "en"])
 def test_the_province_is_asked_as_one_short_free_text_question_and_a_town_answers_it(
-        make_bot, sqlite_url, twilio, language):
+    make_bot, sqlite_url, twilio, language
+):
     bot = make_bot(sqlite_url)
     question, town, province = WAGE_QUESTIONS[language]
     asked = sent_after(bot, twilio, question)
@@ -72,7 +76,9 @@ def test_the_province_is_asked_as_one_short_free_text_question_and_a_town_answer
     assert all(count_segments(m) <= 3 for m in answer)
 
 
-def test_an_answer_that_does_not_depend_on_the_province_does_not_ask_it(make_bot, sqlite_url, twilio):
+def test_an_answer_that_does_not_depend_on_the_province_does_not_ask_it(
+    make_bot, sqlite_url, twilio
+):
     bot = make_bot(sqlite_url)
     sent_after(bot, twilio, "hola")
     messages = sent_after(bot, twilio, "me quitaron el pasaporte")

@@ -40,20 +40,26 @@ DANGER = [
 
 
 @pytest.mark.parametrize("text, language, msgid", DANGER)
-def test_the_first_message_in_danger_gets_its_own_safety_reply_first(make_bot, sqlite_url, twilio,
-                                                                       text, language, msgid):
+def test_the_first_message_in_danger_gets_its_own_safety_reply_first(
+    make_bot, sqlite_url, twilio, text, language, msgid
+):
     bot = make_bot(sqlite_url)
     bot.send(text, sender=WORKER)
     first = said(twilio, 1)[0]
     assert first.startswith(opening(msgid, language))
 
 
-@pytest.mark.parametrize("text, language", [("me quiero morir ya no aguanto", "es"),
-                                            ("ayoko na mabuhay", "tl"), ("i want to die", "en")])
-def test_thoughts_of_suicide_get_the_crisis_line_and_no_menu_stop_or_erase_offer(make_bot, sqlite_url,
-                                                                                 twilio, text, language):
+@pytest.mark.parametrize(
+    "text, language",
+    [("me quiero morir ya no aguanto", "es"), ("ayoko na mabuhay", "tl"), ("i want to die", "en")],
+)
+def test_thoughts_of_suicide_get_the_crisis_line_and_no_menu_stop_or_erase_offer(
+    make_bot, sqlite_url, twilio, text, language
+):
     bot = make_bot(sqlite_url)
-    bot.send("hola" if language == "es" else "kumusta po" if language == "tl" else "hello", sender=WORKER)
+    bot.send(
+        "hola" if language == "es" else "kumusta po" if language == "tl" else "hello", sender=WORKER
+    )
     said(twilio, 1)
     bot.send(text, sender=WORKER)
     reply = said(twilio, 2)[1]
@@ -79,12 +85,16 @@ def test_an_injury_names_the_province_board_and_its_line(make_bot, sqlite_url, t
     said(twilio, 1)
     bot.send("me cai del techo y sangro mucho", sender=WORKER)
     reply = said(twilio, 2)[1]
-    assert reply.startswith(opening("triage.injury.board", "es", board="WSIB", phone="1-800-387-0750"))
+    assert reply.startswith(
+        opening("triage.injury.board", "es", board="WSIB", phone="1-800-387-0750")
+    )
     bot.send("MAS", sender=WORKER)
     assert "1-800-387-0750" in reply + said(twilio, 3)[2]
 
 
-def test_after_stop_the_bot_stays_silent_even_in_danger_until_the_worker_opts_in(make_bot, sqlite_url, twilio):
+def test_after_stop_the_bot_stays_silent_even_in_danger_until_the_worker_opts_in(
+    make_bot, sqlite_url, twilio
+):
     bot = make_bot(sqlite_url)
     bot.send("hola", sender=WORKER, to=None)
     said(twilio, 1)
@@ -97,8 +107,19 @@ def test_after_stop_the_bot_stays_silent_even_in_danger_until_the_worker_opts_in
     assert len(twilio.messages) == 3 and not any("911" in r or "988" in r for r in replies[2:])
 
 
-@pytest.mark.parametrize("text", ["estoy en ontario", "im in ontario", "nasa ontario ako", "ayuda", "help",
-                                  "tulong po", "estoy en nueva escocia", "trabajo en invernadero"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estoy en ontario",
+        "im in ontario",
+        "nasa ontario ako",
+        "ayuda",
+        "help",
+        "tulong po",
+        "estoy en nueva escocia",
+        "trabajo en invernadero",
+    ],
+)
 def test_a_province_a_sector_or_help_is_never_an_emergency(make_bot, sqlite_url, twilio, text):
     bot = make_bot(sqlite_url)
     bot.send(text, sender=WORKER)
@@ -106,10 +127,16 @@ def test_a_province_a_sector_or_help_is_never_an_emergency(make_bot, sqlite_url,
     assert not any("911" in body or "1-833-900-1010" in body for body in said(twilio, 2))
 
 
-@pytest.mark.parametrize("text, language", [("whats the number for labour standards in pei", "en"),
-                                            ("kelan ang sweldo namin sa pei", "tl")])
-def test_an_unsure_message_never_reaches_the_erase_or_stop_confirmation(make_bot, sqlite_url, twilio,
-                                                                        text, language):
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("whats the number for labour standards in pei", "en"),
+        ("kelan ang sweldo namin sa pei", "tl"),
+    ],
+)
+def test_an_unsure_message_never_reaches_the_erase_or_stop_confirmation(
+    make_bot, sqlite_url, twilio, text, language
+):
     bot = make_bot(sqlite_url)
     bot.send(text, sender=WORKER)
     reply = said(twilio, 1)[0]

@@ -12,12 +12,19 @@ from bot.settings import ensure_secret_key, load_settings
 
 
 def test_defaults_load_and_environment_overrides_them():
-    settings = load_settings(environ={"REDIS_URL": "redis://h:6379/1", "TWILIO_AUTH_TOKEN": "t",
-                                      "PUENTE__SMS__SEGMENT_BUDGET": "2"})
+    settings = load_settings(
+        environ={
+            "REDIS_URL": "redis://h:6379/1",
+            "TWILIO_AUTH_TOKEN": "t",
+            "PUENTE__SMS__SEGMENT_BUDGET": "2",
+        }
+    )
     assert settings.redis_url == "redis://h:6379/1"
     assert settings.twilio.auth_token == "t"
     assert settings.sms.segment_budget == 2
-    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("instance/puente.db")
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith(
+        "instance/puente.db"
+    )
 
 
 def test_a_typo_in_a_key_names_the_key_and_suggests_the_right_one(tmp_path):
@@ -59,8 +66,11 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path):
 def test_cli_reports_a_config_error_in_one_line_without_a_traceback(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("nlu:\n  backnd: rasa\n")
-    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "nlu.backnd: unknown key (did you mean 'backend'?)" in result.stderr
     assert "Traceback" not in result.stderr

@@ -23,7 +23,8 @@ def run_queued_jobs(bot) -> Worker:
 
 
 def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
-        make_bot, database_url, redis_url, twilio):
+    make_bot, database_url, redis_url, twilio
+):
     # Without the delayed deletions at Twilio (tests/security/test_twilio_copies.py), no job is left.
     bot = make_bot(database_url, redis_url=redis_url, twilio__delete_after_handling=False)
     for text in ("hola", "cuanto me tienen que pagar por hora", "gracias"):
@@ -36,14 +37,26 @@ def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
     # Each turn sends its own replies, in order: two jobs in all, none per page.
     assert (worker.successful_job_count, worker.failed_job_count) == (2, 0)
     # Finished jobs are not kept in Redis: their work is in the database.
-    assert not [key for pattern in ("rq:job:*", "rq:results:*") for key in queue.connection.scan_iter(pattern)]
+    assert not [
+        key
+        for pattern in ("rq:job:*", "rq:results:*")
+        for key in queue.connection.scan_iter(pattern)
+    ]
 
     with bot.runtime.db.session() as session:
-        ana = session.scalar(select(InboundMessage.conversation_id).order_by(InboundMessage.id).limit(1))
-        inbound = session.execute(select(InboundMessage.id, InboundMessage.status)
-                                  .where(InboundMessage.conversation_id == ana).order_by(InboundMessage.id)).all()
-        replies = session.scalars(select(OutboxMessage.dedupe_key)
-                                  .where(OutboxMessage.conversation_id == ana).order_by(OutboxMessage.id)).all()
+        ana = session.scalar(
+            select(InboundMessage.conversation_id).order_by(InboundMessage.id).limit(1)
+        )
+        inbound = session.execute(
+            select(InboundMessage.id, InboundMessage.status)
+            .where(InboundMessage.conversation_id == ana)
+            .order_by(InboundMessage.id)
+        ).all()
+        replies = session.scalars(
+            select(OutboxMessage.dedupe_key)
+            .where(OutboxMessage.conversation_id == ana)
+            .order_by(OutboxMessage.id)
+        ).all()
     assert [status for _, status in inbound] == ["done"] * 3
     # Each message answered, and the answers written in the order the messages came.
     answered = [int(key.split(":")[1]) for key in replies]
@@ -58,13 +71,18 @@ def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
     assert queue.count == 1
 
 
-def test_the_reply_comes_from_the_number_the_worker_last_wrote_to(make_bot, sqlite_url, redis_url, twilio):
+def test_the_reply_comes_from_the_number_the_worker_last_wrote_to(
+    make_bot, sqlite_url, redis_url, twilio
+):
     bot = make_bot(sqlite_url, redis_url=redis_url)
     assert bot.send("hola", sender=ANA).status_code == 200
     run_queued_jobs(bot)
     first = len(twilio.messages)
     assert {m.from_ for m in twilio.messages} == {BOT_SMS}
 
-    assert bot.send("cuanto me tienen que pagar por hora", sender=ANA, to=OTHER_BOT_NUMBER).status_code == 200
+    assert (
+        bot.send("cuanto me tienen que pagar por hora", sender=ANA, to=OTHER_BOT_NUMBER).status_code
+        == 200
+    )
     run_queued_jobs(bot)
     assert {m.from_ for m in twilio.messages[first:]} == {OTHER_BOT_NUMBER}

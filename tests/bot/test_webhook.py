@@ -36,7 +36,12 @@ def test_same_message_sid_delivered_twice_is_answered_once(make_bot, sqlite_url,
     params = inbound_params(WORKER, BOT_SMS, "hello")
     token = bot.runtime.settings.twilio.auth_token
     for _ in range(2):
-        assert signed_webhook_post(bot.client, "/webhooks/twilio", params, token, PUBLIC_URL).status_code == 200
+        assert (
+            signed_webhook_post(
+                bot.client, "/webhooks/twilio", params, token, PUBLIC_URL
+            ).status_code
+            == 200
+        )
     twilio.wait_for_messages(1)
     with bot.runtime.db.session() as session:
         assert len(session.scalars(select(InboundMessage)).all()) == 1
@@ -44,10 +49,14 @@ def test_same_message_sid_delivered_twice_is_answered_once(make_bot, sqlite_url,
 
 
 @pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", "forged"])
-def test_missing_or_forged_signature_is_refused_and_nothing_is_stored(make_bot, sqlite_url, twilio, signature):
+def test_missing_or_forged_signature_is_refused_and_nothing_is_stored(
+    make_bot, sqlite_url, twilio, signature
+):
     bot = make_bot(sqlite_url)
     params = inbound_params(WORKER, BOT_SMS, "hola")
-    response = signed_webhook_post(bot.client, "/webhooks/twilio", params, "x", PUBLIC_URL, signature=signature)
+    response = signed_webhook_post(
+        bot.client, "/webhooks/twilio", params, "x", PUBLIC_URL, signature=signature
+    )
     assert response.status_code == 403
     with bot.runtime.db.session() as session:
         assert session.scalars(select(InboundMessage)).all() == []
@@ -58,7 +67,9 @@ def test_signature_for_another_url_is_refused(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
     params = inbound_params(WORKER, BOT_SMS, "hola")
     token = bot.runtime.settings.twilio.auth_token
-    response = signed_webhook_post(bot.client, "/webhooks/twilio", params, token, "https://evil.example")
+    response = signed_webhook_post(
+        bot.client, "/webhooks/twilio", params, token, "https://evil.example"
+    )
     assert response.status_code == 403
 
 
@@ -66,10 +77,13 @@ def test_signature_checked_against_public_base_url_behind_a_proxy(make_bot, sqli
     bot = make_bot(sqlite_url, public_base_url="https://puente.example.org")
     params = inbound_params(WORKER, BOT_SMS, "hello")
     token = bot.runtime.settings.twilio.auth_token
-    ok = signed_webhook_post(bot.client, "/webhooks/twilio", params, token, "https://puente.example.org")
+    ok = signed_webhook_post(
+        bot.client, "/webhooks/twilio", params, token, "https://puente.example.org"
+    )
     assert ok.status_code == 200
-    direct = signed_webhook_post(bot.client, "/webhooks/twilio", params | {"MessageSid": "SM" + "1" * 32},
-                                 token, PUBLIC_URL)
+    direct = signed_webhook_post(
+        bot.client, "/webhooks/twilio", params | {"MessageSid": "SM" + "1" * 32}, token, PUBLIC_URL
+    )
     assert direct.status_code == 403
 
 
@@ -86,7 +100,9 @@ def test_signature_checked_against_public_base_url_behind_a_proxy(make_bot, sqli
 )
 def test_malformed_webhook_gets_a_4xx_and_writes_nothing(make_bot, sqlite_url, change, status):
     bot = make_bot(sqlite_url)
-    params = {k: v for k, v in (inbound_params(WORKER, BOT_SMS, "hola") | change).items() if v is not None}
+    params = {
+        k: v for k, v in (inbound_params(WORKER, BOT_SMS, "hola") | change).items() if v is not None
+    }
     token = bot.runtime.settings.twilio.auth_token
     response = signed_webhook_post(bot.client, "/webhooks/twilio", params, token, PUBLIC_URL)
     assert response.status_code == status
@@ -96,17 +112,25 @@ def test_malformed_webhook_gets_a_4xx_and_writes_nothing(make_bot, sqlite_url, c
 
 def test_oversized_and_binary_bodies_are_refused(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
-    big = bot.client.post("/webhooks/twilio", data=b"Body=" + b"a" * 200_000,
-                          content_type="application/x-www-form-urlencoded")
+    big = bot.client.post(
+        "/webhooks/twilio",
+        data=b"Body=" + b"a" * 200_000,
+        content_type="application/x-www-form-urlencoded",
+    )
     assert big.status_code == 413
-    junk = bot.client.post("/webhooks/twilio", data=b"Body=%ff%fe%00&From=\xff",
-                           content_type="application/x-www-form-urlencoded")
+    junk = bot.client.post(
+        "/webhooks/twilio",
+        data=b"Body=%ff%fe%00&From=\xff",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert junk.status_code in (400, 403)
     json_body = bot.client.post("/webhooks/twilio", json={"Body": "hola"})
     assert json_body.status_code == 415
 
 
-def test_location_fields_are_dropped_and_no_number_or_text_is_stored_in_clear(make_bot, database_url, twilio):
+def test_location_fields_are_dropped_and_no_number_or_text_is_stored_in_clear(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     bot.send("hola, trabajo en una granja en LEAMINGTON", sender="+15195550123")
     twilio.wait_for_messages(1)
@@ -129,8 +153,11 @@ def test_status_callback_records_delivery(make_bot, sqlite_url, twilio):
 
         def status() -> str | None:
             with bot.runtime.db.session() as session:
-                return session.scalar(select(OutboxMessage.status).where(
-                    OutboxMessage.twilio_sid == bot.runtime.vault.sid_hash(sent.sid)))
+                return session.scalar(
+                    select(OutboxMessage.status).where(
+                        OutboxMessage.twilio_sid == bot.runtime.vault.sid_hash(sent.sid)
+                    )
+                )
 
         # A callback can beat the sending job's commit of the sid; it is then applied on a retry.
         wait_until(lambda: status() == "delivered", 15, "the delivered status")
@@ -139,7 +166,9 @@ def test_status_callback_records_delivery(make_bot, sqlite_url, twilio):
 def test_status_callback_with_a_forged_signature_is_refused(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
     form = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered"}
-    response = signed_webhook_post(bot.client, "/webhooks/twilio/status", form, "wrong-token", PUBLIC_URL)
+    response = signed_webhook_post(
+        bot.client, "/webhooks/twilio/status", form, "wrong-token", PUBLIC_URL
+    )
     assert response.status_code == 403
 
 

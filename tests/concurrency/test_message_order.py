@@ -48,7 +48,9 @@ def test_a_busy_sender_is_answered_in_typed_order_and_blocks_no_one_else(stack, 
     """One worker types 20 messages in a row while ten others text once: all answered, in order."""
     busy_texts = (SCRIPT * 2)[:20]
     busy_posts = []
-    typing = threading.Thread(target=lambda: busy_posts.extend(post(stack, BUSY, t) for t in busy_texts))
+    typing = threading.Thread(
+        target=lambda: busy_posts.extend(post(stack, BUSY, t) for t in busy_texts)
+    )
     typing.start()
     others = at_once(stack, [(sender, "hola") for sender in OTHERS])
     typing.join(120)
@@ -77,7 +79,9 @@ def test_a_sender_whose_turn_is_in_progress_holds_back_no_one_else(stack, twilio
         assert [p.status for p in others] == [200] * len(OTHERS)
         wait_all_answered(stack.db, accepted(others), timeout=90)
         assert ledger(stack.db, {waiting.sid}).inbound[waiting.sid] == "received"
-        assert not someone_waits_for_a_lock(engine), "her job holds an rq worker waiting on the lock"
+        assert not someone_waits_for_a_lock(engine), (
+            "her job holds an rq worker waiting on the lock"
+        )
     wait_all_answered(stack.db, {waiting.sid}, timeout=60)
     assert [text for text, _ in transcript(stack.db, BUSY)] == ["hola", "1"]
     assert_each_sent_once(ledger(stack.db), twilio)

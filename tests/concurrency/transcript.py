@@ -20,17 +20,24 @@ def transcript(db, sender: str) -> list[Turn]:
     envelope = Envelope(Keyring(vault, None))  # the stacks never rotate the master key
     with db.session() as session:
         conversation_id = session.scalar(
-            select(Conversation.id).where(Conversation.address_key == vault.address_key(sender)))
+            select(Conversation.id).where(Conversation.address_key == vault.address_key(sender))
+        )
         inbound = session.scalars(
-            select(InboundMessage).where(InboundMessage.conversation_id == conversation_id)
-            .order_by(InboundMessage.processed_at, InboundMessage.id)).all()
+            select(InboundMessage)
+            .where(InboundMessage.conversation_id == conversation_id)
+            .order_by(InboundMessage.processed_at, InboundMessage.id)
+        ).all()
         outbox = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.conversation_id == conversation_id)
-            .order_by(OutboxMessage.id)).all()
+            select(OutboxMessage)
+            .where(OutboxMessage.conversation_id == conversation_id)
+            .order_by(OutboxMessage.id)
+        ).all()
         pages: dict[int, list[str]] = {}
         for row in outbox:
             if row.dedupe_key and row.dedupe_key.startswith("reply:"):
-                pages.setdefault(int(row.dedupe_key.split(":")[1]), []).append(envelope.get(session, row, "body_enc"))
+                pages.setdefault(int(row.dedupe_key.split(":")[1]), []).append(
+                    envelope.get(session, row, "body_enc")
+                )
         return [(envelope.get(session, row, "body_enc"), pages.get(row.id, [])) for row in inbound]
 
 

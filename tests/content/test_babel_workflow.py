@@ -32,7 +32,9 @@ def test_extract_update_and_compile_keep_every_translation_and_citation(tmp_path
     for lang in LANGUAGES:
         before = entries(ROOT / "locales" / lang / "LC_MESSAGES" / "messages.po")
         after = entries(locales / lang / "LC_MESSAGES" / "messages.po")
-        assert after == before, f"{lang}: the committed catalog is not up to date with the flows and code"
+        assert after == before, (
+            f"{lang}: the committed catalog is not up to date with the flows and code"
+        )
     pybabel("compile", "-d", str(locales), "--statistics")
     compiled = catalogs.load_catalogs(locales)
     for lang in LANGUAGES:
@@ -43,4 +45,8 @@ def test_extract_update_and_compile_keep_every_translation_and_citation(tmp_path
 def test_the_template_carries_the_fact_citations_for_translators():
     template = entries(ROOT / "locales" / "messages.pot")
     comments = template["topic.documents.answer"][1]
-    assert any(c.startswith("fact:cannot-take-passport=https://www.canada.ca/") and "canada.ca" in " ".join(comments) for c in comments)
+    assert any(
+        c.startswith("fact:cannot-take-passport=https://www.canada.ca/")
+        and "canada.ca" in " ".join(comments)
+        for c in comments
+    )

@@ -51,7 +51,10 @@ def test_facts_for_a_province_gives_every_placeholder_of_the_answers():
     on = facts_for("on")
     assert on["province"] == "ON"
     assert (on["wage"], on["effective_date"]) == ("17.95", "2026-10-01")
-    assert (on["office_name"], on["office_phone"]) == ("Employment Standards Information Centre", "1-800-531-5551")
+    assert (on["office_name"], on["office_phone"]) == (
+        "Employment Standards Information Centre",
+        "1-800-531-5551",
+    )
     assert on["wcb_name"] == "WSIB"
     assert on["tip_line"] == "1-866-602-9448" and on["trafficking_line"] == "1-833-900-1010"
 
@@ -64,13 +67,19 @@ def test_an_unverified_fact_is_never_given_as_a_value():
 
 def test_an_unknown_province_gets_only_the_federal_lines():
     unknown = facts_for(None)
-    assert unknown["province"] is None and unknown["wage"] is None and unknown["office_phone"] is None
+    assert (
+        unknown["province"] is None and unknown["wage"] is None and unknown["office_phone"] is None
+    )
     assert unknown["tip_line"] == "1-866-602-9448"
 
 
 def test_projected_rates_are_marked_so_the_answer_says_as_of():
     facts = load_facts()
-    assert {c for c in PROVINCES if facts["minimum_wage"][c]["status"] == "projected"} == {"SK", "NT", "NU"}
+    assert {c for c in PROVINCES if facts["minimum_wage"][c]["status"] == "projected"} == {
+        "SK",
+        "NT",
+        "NU",
+    }
 
 
 def test_the_engine_lookup_reads_the_same_file():

@@ -17,14 +17,20 @@ def write_po(directory: Path, lang: str, entries: dict[str, str], domain: str = 
     path = directory / lang / "LC_MESSAGES" / f"{domain}.po"
     path.parent.mkdir(parents=True, exist_ok=True)
     body = "".join(f'msgid "{k}"\nmsgstr "{v}"\n\n' for k, v in entries.items())
-    path.write_text(f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n"Language: {lang}\\n"\n\n{body}',
-                    encoding="utf-8")
+    path.write_text(
+        f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n"Language: {lang}\\n"\n\n{body}',
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.fixture
 def small(tmp_path: Path) -> i18n.Catalogs:
-    write_po(tmp_path, "en", {"a.hello": "Hello {name}", "a.only_en": "English only", "a.pay": "Pay: {wage}"})
+    write_po(
+        tmp_path,
+        "en",
+        {"a.hello": "Hello {name}", "a.only_en": "English only", "a.pay": "Pay: {wage}"},
+    )
     write_po(tmp_path, "es", {"a.hello": "Hola {name}", "a.pay": "Pago: {wage}"})
     write_po(tmp_path, "tl", {"a.hello": "Kumusta {name}"})
     return i18n.load_catalogs(tmp_path)
@@ -69,22 +75,43 @@ def test_money_and_dates_are_formatted_per_locale():
 
 def test_flow_formats_and_tagged_values_render_the_same_words():
     es = i18n.translator("es", strict=True)
-    params = {"wage": "17.95", "effective_date": "2026-10-01", "province": "BC", "office_name": "X", "office_phone": "1"}
+    params = {
+        "wage": "17.95",
+        "effective_date": "2026-10-01",
+        "province": "BC",
+        "office_name": "X",
+        "office_phone": "1",
+    }
     formats = {"wage": "money", "effective_date": "date", "province": "province"}
     by_formats = es.render("topic.wages.answer", params, formats)
-    tagged = es.gettext("topic.wages.answer", **{**params, "wage": {"money": "17.95"},
-                        "effective_date": {"date": "2026-10-01"}, "province": {"msgid": "province.bc"}})
+    tagged = es.gettext(
+        "topic.wages.answer",
+        **{
+            **params,
+            "wage": {"money": "17.95"},
+            "effective_date": {"date": "2026-10-01"},
+            "province": {"msgid": "province.bc"},
+        },
+    )
     assert by_formats == tagged
-    assert "$17.95" in by_formats and "1 de octubre de 2026" in by_formats and "Columbia Británica" in by_formats
+    assert (
+        "$17.95" in by_formats
+        and "1 de octubre de 2026" in by_formats
+        and "Columbia Británica" in by_formats
+    )
 
 
 def test_province_names_are_found_whatever_the_case_of_the_code():
-    assert i18n.translator("es").gettext("province.pe") == i18n.translator("es").gettext("province.PE")
+    assert i18n.translator("es").gettext("province.pe") == i18n.translator("es").gettext(
+        "province.PE"
+    )
 
 
 def test_a_compiled_catalog_is_used_when_it_is_newer_than_its_source(tmp_path: Path):
     po = write_po(tmp_path, "en", {"a.hello": "from po"})
-    subprocess.run(["pybabel", "compile", "-d", str(tmp_path), "-l", "en"], check=True, capture_output=True)
+    subprocess.run(
+        ["pybabel", "compile", "-d", str(tmp_path), "-l", "en"], check=True, capture_output=True
+    )
     po.write_text(po.read_text().replace("from po", "edited po"))
     os.utime(po, (po.stat().st_mtime - 60,) * 2)  # the .mo is now the newer file
     assert i18n.load_catalogs(tmp_path, languages=("en",)).text("en", "a.hello") == "from po"
@@ -108,6 +135,9 @@ def test_a_missing_catalog_is_reported_with_its_language_and_domain(tmp_path: Pa
 def test_fuzzy_entries_are_not_shown_to_workers(tmp_path: Path):
     path = tmp_path / "en" / "LC_MESSAGES" / "messages.po"
     path.parent.mkdir(parents=True)
-    path.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
-                    '#, fuzzy\nmsgid "a.x"\nmsgstr "guess"\n', encoding="utf-8")
+    path.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        '#, fuzzy\nmsgid "a.x"\nmsgstr "guess"\n',
+        encoding="utf-8",
+    )
     assert i18n.load_catalogs(tmp_path, languages=("en",)).text("en", "a.x") is None

@@ -22,13 +22,25 @@ from tests.flows.chat import Chat, says
 
 LANGUAGES = ("es", "tl", "en")
 CHANNELS = ("sms", "whatsapp")
-TOPICS = ("wages", "hours", "housing", "health", "permit", "fees", "documents", "safety", "retaliation")
+TOPICS = (
+    "wages",
+    "hours",
+    "housing",
+    "health",
+    "permit",
+    "fees",
+    "documents",
+    "safety",
+    "retaliation",
+)
 TIP_LINE = "1-866-602-9448"
 
 #: Words that would alarm someone glancing at the worker's phone: never in an answer's first words.
 ALARMING = re.compile(
     r"abus|maltrat|trafic|trata|deport|polic|denunc|represal|explot|peligr|danger|panganib|reklamo|"
-    r"complain|report|ilegal|illegal", re.IGNORECASE)
+    r"complain|report|ilegal|illegal",
+    re.IGNORECASE,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +51,9 @@ def engine() -> flows.Engine:
 @pytest.fixture(autouse=True)
 def strict_words(monkeypatch: pytest.MonkeyPatch):
     strict = catalogs.translator
-    monkeypatch.setattr(catalogs, "translator", lambda lang, **kw: strict(lang, **{**kw, "strict": True}))
+    monkeypatch.setattr(
+        catalogs, "translator", lambda lang, **kw: strict(lang, **{**kw, "strict": True})
+    )
 
 
 def started(engine, language: str, channel: str = "sms") -> Chat:
@@ -48,7 +62,9 @@ def started(engine, language: str, channel: str = "sms") -> Chat:
     return chat
 
 
-def ask(engine, topic: str, language: str, province: str | None = "ON", channel: str = "sms") -> tuple[Chat, list[str]]:
+def ask(
+    engine, topic: str, language: str, province: str | None = "ON", channel: str = "sms"
+) -> tuple[Chat, list[str]]:
     chat = started(engine, language, channel)
     entities = {"province": province} if province else {}
     result = chat.send(says("pregunta", f"ask_{topic}", language=language, entities=entities))
@@ -59,14 +75,17 @@ def ask(engine, topic: str, language: str, province: str | None = "ON", channel:
 
 @pytest.mark.parametrize("channel", CHANNELS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_wage_question_gets_the_province_rate_its_date_and_the_office_line(engine, language, channel):
+def test_a_wage_question_gets_the_province_rate_its_date_and_the_office_line(
+    engine, language, channel
+):
     _, texts = ask(engine, "wages", language, "ON", channel)
     answer = texts[0]
     assert "$17.95" in answer and catalogs.format_date("2026-10-01", language) in answer
     assert "Employment Standards Information Centre, 1-800-531-5551" in answer
     options = ("topic.opt.pay", "next.option.report", "next.option.ngo")
-    assert texts[1].splitlines()[1:] == [f"{n}. {catalogs.translator(language).gettext(m)}"
-                                         for n, m in enumerate(options, start=1)]
+    assert texts[1].splitlines()[1:] == [
+        f"{n}. {catalogs.translator(language).gettext(m)}" for n, m in enumerate(options, start=1)
+    ]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -79,7 +98,9 @@ def test_every_topic_is_answered_in_the_workers_language_in_every_province(engin
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_no_answer_starts_with_words_that_would_alarm_someone_reading_over_the_shoulder(engine, language):
+def test_no_answer_starts_with_words_that_would_alarm_someone_reading_over_the_shoulder(
+    engine, language
+):
     for topic in TOPICS:
         _, texts = ask(engine, topic, language, "BC")
         first_words = texts[0][:45]
@@ -110,7 +131,11 @@ def test_recruitment_fees_in_quebec_point_to_cnesst(engine, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_where_a_fact_is_unverified_the_answer_says_where_to_ask_instead(engine, language):
     _, wages_nt = ask(engine, "wages", language, "NT")
-    assert "$16.95" in wages_nt[0] and "NWT Employment Standards Office" in wages_nt[0] and TIP_LINE in wages_nt[0]
+    assert (
+        "$16.95" in wages_nt[0]
+        and "NWT Employment Standards Office" in wages_nt[0]
+        and TIP_LINE in wages_nt[0]
+    )
     assert "1-888-700-5707" not in wages_nt[0]
     chat, _ = ask(engine, "health", language, "YT")
     injury = chat.send(says("1", language=language))
@@ -123,12 +148,18 @@ def test_where_a_fact_is_unverified_the_answer_says_where_to_ask_instead(engine,
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_projected_rate_is_stated_as_of_its_date(engine, language):
     _, texts = ask(engine, "wages", language, "SK")
-    as_of = {"es": "Al 1 de octubre de 2025", "tl": "As of Oktubre 1, 2025", "en": "As of October 1, 2025"}[language]
+    as_of = {
+        "es": "Al 1 de octubre de 2025",
+        "tl": "As of Oktubre 1, 2025",
+        "en": "As of October 1, 2025",
+    }[language]
     assert texts[0].startswith(as_of) and "$15.35" in texts[0] and "1-800-667-1783" in texts[0]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_worker_who_skips_the_province_gets_a_general_answer_with_an_official_line(engine, language):
+def test_a_worker_who_skips_the_province_gets_a_general_answer_with_an_official_line(
+    engine, language
+):
     _, texts = ask(engine, "wages", language, None)
     assert TIP_LINE in texts[0] and "$" not in texts[0]
 
@@ -136,13 +167,15 @@ def test_a_worker_who_skips_the_province_gets_a_general_answer_with_an_official_
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_worker_who_only_sends_numbers_reaches_the_detail_of_an_answer(engine, language):
     chat = started(engine, language)
-    chat.script([
-        ("1", ["topics.ask"]),
-        ("1", ["province.ask"]),
-        ("ont", ["topic.wages.answer", "next.ask"]),  # on SMS the province is typed, not listed
-        ("1", ["topic.wages.pay", "next.ask"]),
-        ("3", ["topics.ask"]),
-    ])
+    chat.script(
+        [
+            ("1", ["topics.ask"]),
+            ("1", ["province.ask"]),
+            ("ont", ["topic.wages.answer", "next.ask"]),  # on SMS the province is typed, not listed
+            ("1", ["topic.wages.pay", "next.ask"]),
+            ("3", ["topics.ask"]),
+        ]
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

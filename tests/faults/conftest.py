@@ -34,7 +34,9 @@ def private_postgres() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture
-def make_stack(tmp_path: Path, private_redis: RedisServer, private_postgres: PostgresCluster, twilio):
+def make_stack(
+    tmp_path: Path, private_redis: RedisServer, private_postgres: PostgresCluster, twilio
+):
     """A factory of Stacks on a fresh database (PostgreSQL, or ``database="sqlite"``) and an empty
     private Redis."""
     made: list[Stack] = []
@@ -52,8 +54,14 @@ def make_stack(tmp_path: Path, private_redis: RedisServer, private_postgres: Pos
         else:
             url = private_postgres.create_database(f"t_{uuid.uuid4().hex[:10]}")
         migrate(url)
-        stack = Stack(folder, url, secret=SECRET, twilio=twilio, redis_url=private_redis.url,
-                      **(FAST_RECOVERY | settings))
+        stack = Stack(
+            folder,
+            url,
+            secret=SECRET,
+            twilio=twilio,
+            redis_url=private_redis.url,
+            **(FAST_RECOVERY | settings),
+        )
         made.append(stack)
         return stack
 

@@ -25,8 +25,11 @@ class Ledger:
 
     def unanswered(self) -> list[str]:
         """Accepted messages not yet handled, or whose first reply page has not gone out."""
-        return [sid for sid, status in self.inbound.items()
-                if status != "done" or not any(r.status in SENT for r in self.replies.get(sid, []))]
+        return [
+            sid
+            for sid, status in self.inbound.items()
+            if status != "done" or not any(r.status in SENT for r in self.replies.get(sid, []))
+        ]
 
 
 def ledger(db, posted: set[str] = frozenset()) -> Ledger:
@@ -57,9 +60,11 @@ def wait_all_answered(db, sids: set[str], timeout: float = 60) -> Ledger:
     except AssertionError:
         current = ledger(db, sids)
         lost = sids - set(current.inbound)
-        raise AssertionError(f"{len(lost)} accepted message(s) not stored, "
-                             f"{len(set(current.unanswered()) & sids)} unanswered after {timeout}s; "
-                             f"inbound statuses {sorted(set(current.inbound.values()))}") from None
+        raise AssertionError(
+            f"{len(lost)} accepted message(s) not stored, "
+            f"{len(set(current.unanswered()) & sids)} unanswered after {timeout}s; "
+            f"inbound statuses {sorted(set(current.inbound.values()))}"
+        ) from None
 
 
 def assert_each_sent_once(current: Ledger, twilio) -> None:
@@ -70,4 +75,5 @@ def assert_each_sent_once(current: Ledger, twilio) -> None:
     ours = [row.twilio_sid for row in current.outbox if row.twilio_sid]
     assert len(ours) == len(set(ours)), "two outbox rows claim one Twilio message"
     assert sorted(ours) == sorted(sids), (
-        f"{len(sent)} message(s) reached Twilio for {len(ours)} outbox row(s) marked sent")
+        f"{len(sent)} message(s) reached Twilio for {len(ours)} outbox row(s) marked sent"
+    )

@@ -24,5 +24,10 @@ def turns_in_progress(database_url: str) -> Iterator[object]:
 def someone_waits_for_a_lock(engine) -> bool:
     """A database session (a job) is blocked on a row lock."""
     with engine.connect() as conn:
-        return bool(conn.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")))
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        )

@@ -13,11 +13,20 @@ pytestmark = pytest.mark.slow
 
 SENDERS = [f"+1519555{n:04d}" for n in range(8)]
 TEXTS = ["hola", "menu", "1", "quiero saber mi salario", "2", "ayuda"]
-INTERNALS = ("traceback", "sqlalchemy", "psycopg", "operationalerror", "postgres", "select ", "insert ")
+INTERNALS = (
+    "traceback",
+    "sqlalchemy",
+    "psycopg",
+    "operationalerror",
+    "postgres",
+    "select ",
+    "insert ",
+)
 
 
 def test_postgres_restarted_mid_burst_refuses_cleanly_and_answers_everything_once(
-        make_stack, private_postgres, twilio):
+    make_stack, private_postgres, twilio
+):
     stack = make_stack()
     stack.serve()
     workers = [stack.start_worker(), stack.start_worker()]
@@ -50,7 +59,9 @@ def test_postgres_restarted_mid_burst_refuses_cleanly_and_answers_everything_onc
     wait_all_answered(stack.db, sids, timeout=90)
     time.sleep(3)  # long enough for a second, duplicate send to show up if there were one
     current = ledger(stack.db, sids)
-    assert set(current.inbound) == sids, "a refused request left a row behind, or an accepted one none"
+    assert set(current.inbound) == sids, (
+        "a refused request left a row behind, or an accepted one none"
+    )
     assert set(current.inbound.values()) == {"done"}
     assert_each_sent_once(current, twilio)
     assert all(row.twilio_sid for row in current.outbox), "an outbox row was never sent"

@@ -26,8 +26,12 @@ EVEN = {"PUENTE__JOBS__WORKER_NICE": "0"}
 
 def metric(stack, name: str, **labels: str) -> float:
     """The sum of /metrics samples ``name`` whose labels include ``labels``."""
-    return sum(sample.value for family in text_string_to_metric_families(stack.scrape()) for sample in family.samples
-               if sample.name == name and labels.items() <= sample.labels.items())
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(stack.scrape())
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
 
 
 def handled(stack, sids: set[str]) -> bool:
@@ -47,14 +51,21 @@ def waiting_send_jobs(redis_url: str) -> Counter:
             per_row[key.decode().split("-")[1]] += 1
     for kind in QUEUES:
         listed = Counter(client.lrange(f"rq:queue:{queue_name('puente', kind)}", 0, -1))
-        per_row.update({job.decode().split("-")[1]: n - 1 for job, n in listed.items()
-                        if n > 1 and job.startswith(b"send-")})
+        per_row.update(
+            {
+                job.decode().split("-")[1]: n - 1
+                for job, n in listed.items()
+                if n > 1 and job.startswith(b"send-")
+            }
+        )
     client.close()
     return per_row
 
 
 @DATABASES
-def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_once(make_stack, twilio, database):
+def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_once(
+    make_stack, twilio, database
+):
     # Three tries 0.5, 1 and 2 s apart: without the circuit, a 6 s outage would fail every reply for good.
     stack = make_stack(database=database, PUENTE__JOBS__SEND_MAX_ATTEMPTS="3", **EVEN)
     stack.serve(workers=1)
@@ -66,7 +77,12 @@ def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_
     assert len(sids) == 40
 
     wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.5)
-    wait_until(lambda: metric(stack, "puente_twilio_circuit_open") == 1, 60, "the circuit to open", interval=0.5)
+    wait_until(
+        lambda: metric(stack, "puente_twilio_circuit_open") == 1,
+        60,
+        "the circuit to open",
+        interval=0.5,
+    )
     time.sleep(6)
     waiting = ledger(stack.db).outbox
     assert waiting and {row.status for row in waiting} == {"pending"}, "a reply failed for good"
@@ -87,15 +103,24 @@ def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_
 
 
 @DATABASES
-def test_a_redriven_backlog_does_not_hold_up_a_new_workers_first_reply(make_stack, private_redis, twilio, database):
+def test_a_redriven_backlog_does_not_hold_up_a_new_workers_first_reply(
+    make_stack, private_redis, twilio, database
+):
     stack = make_stack(database=database, **EVEN)
     stack.serve(workers=1)
     backlog = accepted(at_once(stack, [(f"+1519557{n:04d}", "hola") for n in range(200)]))
     assert len(backlog) == 200
-    redis.Redis.from_url(private_redis.url).flushall()  # their jobs are lost: only the re-drive knows
+    redis.Redis.from_url(
+        private_redis.url
+    ).flushall()  # their jobs are lost: only the re-drive knows
     time.sleep(2.5)  # older than jobs.redrive_after_seconds
     stack.start_worker()
-    wait_until(lambda: metric(stack, "puente_queue_depth", queue="backlog") > 0, 180, "the re-drive", interval=0.2)
+    wait_until(
+        lambda: metric(stack, "puente_queue_depth", queue="backlog") > 0,
+        180,
+        "the re-drive",
+        interval=0.2,
+    )
 
     fresh = post(stack, "+15195559999", "hola")
     assert fresh.status == 200
@@ -111,8 +136,9 @@ def test_a_redriven_backlog_does_not_hold_up_a_new_workers_first_reply(make_stac
 def test_an_outbox_row_never_has_two_send_jobs_waiting(make_stack, private_redis, twilio):
     """Twilio failing slowly keeps the queue longer than the re-drive delay: the re-drive and each
     send's own retry both offer the rows again, and still one job at most waits for each."""
-    stack = make_stack(PUENTE__JOBS__CIRCUIT_FAILURES="100000", PUENTE__JOBS__SEND_MAX_ATTEMPTS="1000",
-                       **EVEN)
+    stack = make_stack(
+        PUENTE__JOBS__CIRCUIT_FAILURES="100000", PUENTE__JOBS__SEND_MAX_ATTEMPTS="1000", **EVEN
+    )
     stack.serve(workers=1)
     stack.start_worker()
     twilio.delay(0.3)

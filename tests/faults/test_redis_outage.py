@@ -40,7 +40,8 @@ def burst(stack, on_progress) -> tuple[set[str], list[int]]:
 
 
 def test_redis_killed_and_restarted_mid_burst_loses_nothing_and_sends_each_reply_once(
-        make_stack, private_redis, twilio):
+    make_stack, private_redis, twilio
+):
     stack = make_stack()
     stack.serve()
     workers = [stack.start_worker(), stack.start_worker()]
@@ -76,7 +77,9 @@ def test_redis_killed_and_restarted_mid_burst_loses_nothing_and_sends_each_reply
     assert "Redis unreachable" in stack.logs()  # the web said why the job waits
 
 
-def test_worker_started_while_redis_is_down_works_once_it_returns(make_stack, private_redis, twilio):
+def test_worker_started_while_redis_is_down_works_once_it_returns(
+    make_stack, private_redis, twilio
+):
     stack = make_stack()
     stack.serve()
     private_redis.kill()

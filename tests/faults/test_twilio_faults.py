@@ -65,7 +65,9 @@ def test_twilio_answering_too_late_is_not_sent_a_second_time(make_stack, twilio)
 def test_twilio_failing_for_good_leaves_the_reply_failed_and_visible_never_sent(make_stack, twilio):
     # The circuit never opens here (it would keep the reply waiting for Twilio): this is about one
     # message Twilio refuses while it answers others.
-    stack = _running(make_stack, PUENTE__JOBS__SEND_MAX_ATTEMPTS="4", PUENTE__JOBS__CIRCUIT_FAILURES="1000")
+    stack = _running(
+        make_stack, PUENTE__JOBS__SEND_MAX_ATTEMPTS="4", PUENTE__JOBS__CIRCUIT_FAILURES="1000"
+    )
     twilio.fail_next(1000, status=500)
     post(stack, SENDER, "hola")
 
@@ -83,4 +85,3 @@ def test_twilio_failing_for_good_leaves_the_reply_failed_and_visible_never_sent(
     failed = re.search(r'puente_messages_out\{channel="sms",status="failed"\} (\S+)', metrics)
     assert failed and float(failed.group(1)) == len(rows)
     assert "failed for good" in stack.logs()
-

@@ -31,18 +31,26 @@ def _statuses(stack) -> list[str]:
         return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
 
 
-@pytest.mark.parametrize("twilio_took_it", [True, False], ids=["after-twilio-took-it", "before-twilio-took-it"])
-def test_worker_killed_while_sending_is_replaced_and_the_reply_goes_out_once(make_stack, twilio, twilio_took_it):
+@pytest.mark.parametrize(
+    "twilio_took_it", [True, False], ids=["after-twilio-took-it", "before-twilio-took-it"]
+)
+def test_worker_killed_while_sending_is_replaced_and_the_reply_goes_out_once(
+    make_stack, twilio, twilio_took_it
+):
     stack = make_stack(**SLOW_TWILIO)
     stack.serve(workers=1)
     doomed = stack.start_worker()
     twilio.delay(8 if twilio_took_it else 120)
     sid = post(stack, SENDER, "hola").sid
-    wait_until(lambda: "sending" in _statuses(stack), 60, "the worker to claim the reply", interval=0.02)
+    wait_until(
+        lambda: "sending" in _statuses(stack), 60, "the worker to claim the reply", interval=0.02
+    )
     wait_until(_twilio_holds_a_request, 30, "the send to reach Twilio", interval=0.02)
     doomed.kill()
     if twilio_took_it:
-        twilio.wait_for_messages(1, timeout=30)  # Twilio created it; nobody is left to hear its answer
+        twilio.wait_for_messages(
+            1, timeout=30
+        )  # Twilio created it; nobody is left to hear its answer
     else:
         twilio.reset()  # the held request is dropped: Twilio never created the message
     twilio.delay(0)
@@ -56,7 +64,9 @@ def test_worker_killed_while_sending_is_replaced_and_the_reply_goes_out_once(mak
     assert max(row.attempts for row in current.outbox) == 2  # the killed attempt, then the rescue
 
 
-def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_once(make_stack, twilio):
+def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_once(
+    make_stack, twilio
+):
     """Another turn of the same worker holds the conversation: the job is put back (the rq worker
     does not wait on the lock), the worker dies meanwhile, a new one answers once after the turn."""
     stack = make_stack()
@@ -66,10 +76,15 @@ def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_
     wait_all_answered(stack.db, {first}, timeout=60)
 
     with turns_in_progress(stack.database_url) as engine:
-        second = post(stack, SENDER, "1").sid  # stored at once: the webhook does not wait for the turn
+        second = post(
+            stack, SENDER, "1"
+        ).sid  # stored at once: the webhook does not wait for the turn
         # rq logs each job it starts: the first message's, then the second's, put back and tried again.
-        wait_until(lambda: doomed.output().count("bot.jobs.tasks.process_inbound(") >= 3, 30,
-                   "the second message's job to be put back and tried again")
+        wait_until(
+            lambda: doomed.output().count("bot.jobs.tasks.process_inbound(") >= 3,
+            30,
+            "the second message's job to be put back and tried again",
+        )
         assert not someone_waits_for_a_lock(engine), "a job is blocked on the conversation lock"
         doomed.kill()
     stack.start_worker()
@@ -77,6 +92,7 @@ def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_
     time.sleep(2)
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
-    assert all(len({row.dedupe_key for row in rows}) == len(rows) for rows in current.replies.values())
+    assert all(
+        len({row.dedupe_key for row in rows}) == len(rows) for rows in current.replies.values()
+    )
     assert len(twilio.messages) == len(current.outbox)
-

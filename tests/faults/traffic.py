@@ -33,8 +33,14 @@ def post(stack, sender: str, text: str, sid: str | None = None) -> Post:
     return Post(sender, text, sid, response.status_code, response.text)
 
 
-def conversations(stack, senders: Sequence[str], texts: Sequence[str], *,
-                  on_progress: Callable[[int], None] = lambda done: None, pause: float = 0.05) -> list[Post]:
+def conversations(
+    stack,
+    senders: Sequence[str],
+    texts: Sequence[str],
+    *,
+    on_progress: Callable[[int], None] = lambda done: None,
+    pause: float = 0.05,
+) -> list[Post]:
     """Each sender texts ``texts`` one after the other, all senders at once; every post, in order."""
     posts: list[Post] = []
     lock = threading.Lock()

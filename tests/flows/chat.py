@@ -21,9 +21,16 @@ import flows
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-def parse(intent: str = "nlu_fallback", confidence: float = 0.95, language: str = "es",
-          entities: dict | None = None, ranking: list | None = None, text: str = "",
-          triage: str | None = None, problems: list | None = None) -> dict:
+def parse(
+    intent: str = "nlu_fallback",
+    confidence: float = 0.95,
+    language: str = "es",
+    entities: dict | None = None,
+    ranking: list | None = None,
+    text: str = "",
+    triage: str | None = None,
+    problems: list | None = None,
+) -> dict:
     """A hand-built NLU parse in the shape of Rasa's /model/parse plus `language`, the
     safety triage's category (`triage`) and the problems of a message naming several."""
     ranked = ranking or [(intent, confidence)]
@@ -84,9 +91,16 @@ class Chat:
             self.state,
             flows.Turn(
                 text=message.text,
-                parse=parse(message.intent, message.confidence, message.language or self.language,
-                            message.entities, message.ranking, message.text, message.triage,
-                            message.problems),
+                parse=parse(
+                    message.intent,
+                    message.confidence,
+                    message.language or self.language,
+                    message.entities,
+                    message.ranking,
+                    message.text,
+                    message.triage,
+                    message.problems,
+                ),
                 channel=self.channel,
                 now=self.now,
                 button=message.button,

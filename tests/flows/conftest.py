@@ -15,7 +15,17 @@ import yaml
 import flows
 
 FLOWS_DIR = Path(flows.__file__).resolve().parent
-TOPICS = ("wages", "hours", "housing", "health", "permit", "fees", "documents", "safety", "retaliation")
+TOPICS = (
+    "wages",
+    "hours",
+    "housing",
+    "health",
+    "permit",
+    "fees",
+    "documents",
+    "safety",
+    "retaliation",
+)
 
 
 def stand_in_topic(topic: str) -> dict:
@@ -30,7 +40,9 @@ def stand_in_topic(topic: str) -> dict:
         "steps": {
             "answer": {
                 "say": [f"topic.{topic}.answer"],
-                "effects": [{"kind": "topic_answered", "data": {"topic": topic, "province": "$province"}}],
+                "effects": [
+                    {"kind": "topic_answered", "data": {"topic": topic, "province": "$province"}}
+                ],
                 "next": "end",
             }
         },
@@ -46,7 +58,9 @@ def structural_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     topics = root / "topics"
     topics.mkdir()
     for topic in TOPICS:
-        (topics / f"{topic}.yaml").write_text(yaml.safe_dump(stand_in_topic(topic)), encoding="utf-8")
+        (topics / f"{topic}.yaml").write_text(
+            yaml.safe_dump(stand_in_topic(topic)), encoding="utf-8"
+        )
     return root
 
 

@@ -39,29 +39,43 @@ def wage_answer(bot, language: str) -> str:
     return answer
 
 
-@pytest.mark.parametrize(("language", "follow_up", "rate", "province"), [
-    ("es", "y en bc?", "$18.25", "BC"),
-    ("en", "and manitoba?", "$16.40", "MB"),
-    ("tl", "eh sa alberta po?", "$15.00", "AB"),
-    ("es", "y en manitoba", "$16.40", "MB"),
-    ("tl", "sa bc po", "$18.25", "BC"),
-    ("en", "what about quebec", "$16.60", "QC"),
-])
+@pytest.mark.parametrize(
+    ("language", "follow_up", "rate", "province"),
+    [
+        ("es", "y en bc?", "$18.25", "BC"),
+        ("en", "and manitoba?", "$16.40", "MB"),
+        ("tl", "eh sa alberta po?", "$15.00", "AB"),
+        ("es", "y en manitoba", "$16.40", "MB"),
+        ("tl", "sa bc po", "$18.25", "BC"),
+        ("en", "what about quebec", "$16.60", "QC"),
+    ],
+)
 def test_a_province_alone_after_a_wage_answer_gets_that_provinces_wage(
-        make_bot, sqlite_url, language, follow_up, rate, province):
+    make_bot, sqlite_url, language, follow_up, rate, province
+):
     bot = make_bot(sqlite_url)
     wage_answer(bot, language)
     answer = ask(bot, follow_up)
     tr = catalogs.translator(language)
-    assert rate in answer and transliterate_gsm7(tr.gettext(f"province.{province}".lower())) in answer
+    assert (
+        rate in answer and transliterate_gsm7(tr.gettext(f"province.{province}".lower())) in answer
+    )
     assert "$17.95" not in answer
     assert tr.gettext("reprompt.choice") not in answer  # not "please choose one of these"
 
 
-@pytest.mark.parametrize(("language", "question"), [
-    ("es", "q hago"), ("en", "what do i do"), ("tl", "ano gagawin ko"), ("en", "is that legal?"),
-])
-def test_what_do_i_do_after_a_wage_answer_gets_the_office_for_unpaid_wages(make_bot, sqlite_url, language, question):
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("es", "q hago"),
+        ("en", "what do i do"),
+        ("tl", "ano gagawin ko"),
+        ("en", "is that legal?"),
+    ],
+)
+def test_what_do_i_do_after_a_wage_answer_gets_the_office_for_unpaid_wages(
+    make_bot, sqlite_url, language, question
+):
     bot = make_bot(sqlite_url)
     wage_answer(bot, language)
     answer = ask(bot, question)
@@ -71,8 +85,12 @@ def test_what_do_i_do_after_a_wage_answer_gets_the_office_for_unpaid_wages(make_
     assert tr.gettext("menu.main") not in answer
 
 
-@pytest.mark.parametrize(("language", "question"), [("es", "que hago"), ("tl", "ano po gagawin ko"), ("en", "now what")])
-def test_what_do_i_do_with_no_answer_before_gets_the_tip_line_and_next_steps(make_bot, sqlite_url, language, question):
+@pytest.mark.parametrize(
+    ("language", "question"), [("es", "que hago"), ("tl", "ano po gagawin ko"), ("en", "now what")]
+)
+def test_what_do_i_do_with_no_answer_before_gets_the_tip_line_and_next_steps(
+    make_bot, sqlite_url, language, question
+):
     bot = make_bot(sqlite_url)
     ask(bot, GREETING[language])
     answer = ask(bot, question)
@@ -80,9 +98,13 @@ def test_what_do_i_do_with_no_answer_before_gets_the_tip_line_and_next_steps(mak
     assert "1-866-602-9448" in answer and tr.gettext("next.ask") in answer
 
 
-@pytest.mark.parametrize(("language", "message"), [("es", "estoy en ontario"), ("en", "im in ontario"),
-                                                   ("tl", "nasa ontario ako")])
-def test_a_province_with_no_question_is_noted_and_leads_to_the_menu(make_bot, sqlite_url, language, message):
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("es", "estoy en ontario"), ("en", "im in ontario"), ("tl", "nasa ontario ako")],
+)
+def test_a_province_with_no_question_is_noted_and_leads_to_the_menu(
+    make_bot, sqlite_url, language, message
+):
     bot = make_bot(sqlite_url)
     ask(bot, GREETING[language])
     answer = ask(bot, message)
@@ -91,12 +113,21 @@ def test_a_province_with_no_question_is_noted_and_leads_to_the_menu(make_bot, sq
     assert tr.gettext("menu.main") in answer and "911" not in answer
 
 
-@pytest.mark.parametrize(("language", "danger", "place"), [
-    ("en", "boss keeps us locked in the bunkhouse at nite and we cant leave", "what about manitoba"),
-    ("tl", "sinuntok ako ng amo ko kahapon", "eh sa alberta po?"),
-    ("es", "el mayordomo me dio una cachetada", "y en bc?"),
-])
-def test_a_province_after_a_safety_reply_keeps_the_safety_options(make_bot, sqlite_url, language, danger, place):
+@pytest.mark.parametrize(
+    ("language", "danger", "place"),
+    [
+        (
+            "en",
+            "boss keeps us locked in the bunkhouse at nite and we cant leave",
+            "what about manitoba",
+        ),
+        ("tl", "sinuntok ako ng amo ko kahapon", "eh sa alberta po?"),
+        ("es", "el mayordomo me dio una cachetada", "y en bc?"),
+    ],
+)
+def test_a_province_after_a_safety_reply_keeps_the_safety_options(
+    make_bot, sqlite_url, language, danger, place
+):
     """The worker names where they are: the organization/person/report options stand, not the menu."""
     bot = make_bot(sqlite_url)
     ask(bot, GREETING[language])
@@ -107,15 +138,26 @@ def test_a_province_after_a_safety_reply_keeps_the_safety_options(make_bot, sqli
     assert transliterate_gsm7(tr.gettext("menu.main")) not in answer
 
 
-@pytest.mark.parametrize(("language", "question", "place", "province"), [
-    ("tl", "kinuha ng employer ko yung passport ko, pwede ba yun?", "nasa alberta po ako", "ab"),
-    ("es", "mi patron me quito el pasaporte, puede hacer eso?", "estoy en bc", "bc"),
-    ("en", "my boss took my passport is that allowed", "im in manitoba", "mb"),
-])
+@pytest.mark.parametrize(
+    ("language", "question", "place", "province"),
+    [
+        (
+            "tl",
+            "kinuha ng employer ko yung passport ko, pwede ba yun?",
+            "nasa alberta po ako",
+            "ab",
+        ),
+        ("es", "mi patron me quito el pasaporte, puede hacer eso?", "estoy en bc", "bc"),
+        ("en", "my boss took my passport is that allowed", "im in manitoba", "mb"),
+    ],
+)
 def test_a_province_after_an_answer_that_does_not_depend_on_it_is_noted_not_repeated(
-        make_bot, sqlite_url, language, question, place, province):
+    make_bot, sqlite_url, language, question, place, province
+):
     bot = make_bot(sqlite_url)
-    assert "1-866-602-9448" in ask(bot, question)  # Service Canada's tip line, in the passport answer
+    assert "1-866-602-9448" in ask(
+        bot, question
+    )  # Service Canada's tip line, in the passport answer
     answer = ask(bot, place)
     tr = catalogs.translator(language)
     noted = tr.gettext("followup.province_noted", province={"msgid": f"province.{province}"})

@@ -39,8 +39,15 @@ def test_the_shipped_flows_directory_loads():
     for intent in INTENTS:
         if intent in FOLLOW_UPS:
             continue  # continue the last topic (flows/followup.py), no flow of their own
-        if intent.startswith("ask_") or intent in ("report_abuse", "find_ngo", "case_status", "emergency",
-                                                    "change_language", "opt_out", "delete_data"):
+        if intent.startswith("ask_") or intent in (
+            "report_abuse",
+            "find_ngo",
+            "case_status",
+            "emergency",
+            "change_language",
+            "opt_out",
+            "delete_data",
+        ):
             assert engine.route(intent), f"no flow handles {intent}"
 
 
@@ -51,13 +58,22 @@ def test_an_unknown_step_target_names_the_file_and_key(flows_copy):
 
 
 def test_an_option_without_a_label_is_refused(flows_copy):
-    edit(flows_copy / "menu.yaml", lambda d: d["flows"][0]["steps"]["main"]["options"][1].pop("label"))
+    edit(
+        flows_copy / "menu.yaml",
+        lambda d: d["flows"][0]["steps"]["main"]["options"][1].pop("label"),
+    )
     message = refused(flows_copy)
-    assert "menu.yaml" in message and "flows[0].steps.main.options[1]" in message and "label" in message
+    assert (
+        "menu.yaml" in message
+        and "flows[0].steps.main.options[1]" in message
+        and "label" in message
+    )
 
 
 def test_a_misspelled_key_is_refused(flows_copy):
-    edit(flows_copy / "erase.yaml", lambda d: d["steps"]["confirm"].update(promt="erase.ask.confirm"))
+    edit(
+        flows_copy / "erase.yaml", lambda d: d["steps"]["confirm"].update(promt="erase.ask.confirm")
+    )
     message = refused(flows_copy)
     assert "erase.yaml" in message and "steps.confirm.promt" in message
 
@@ -90,27 +106,61 @@ def test_a_word_claimed_by_two_commands_is_refused(flows_copy):
 
 
 def test_a_fact_missing_for_a_province_is_refused(flows_copy):
-    (flows_copy / "facts.yaml").write_text(yaml.safe_dump({"minimum_wage": {"ON": {"rate": "17.95"}}}))
-    edit(flows_copy / "topics" / "wages.yaml", lambda d: d["steps"]["answer"].update(
-        say=[{"msgid": "topic.wages.answer", "params": {"rate": {"fact": "minimum_wage.{province}.rate"}}}]))
+    (flows_copy / "facts.yaml").write_text(
+        yaml.safe_dump({"minimum_wage": {"ON": {"rate": "17.95"}}})
+    )
+    edit(
+        flows_copy / "topics" / "wages.yaml",
+        lambda d: d["steps"]["answer"].update(
+            say=[
+                {
+                    "msgid": "topic.wages.answer",
+                    "params": {"rate": {"fact": "minimum_wage.{province}.rate"}},
+                }
+            ]
+        ),
+    )
     message = refused(flows_copy)
     assert "topics/wages.yaml" in message and "params.rate" in message and "AB" in message
 
 
 def test_facts_fill_message_params_per_province_with_a_branch_for_unknown(flows_copy):
-    rates = {code: {"rate": f"{15 + i}.00", "effective": "2026-04-01"} for i, code in enumerate(
-        ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"))}
+    rates = {
+        code: {"rate": f"{15 + i}.00", "effective": "2026-04-01"}
+        for i, code in enumerate(
+            ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
+        )
+    }
     (flows_copy / "facts.yaml").write_text(yaml.safe_dump({"minimum_wage": rates}))
-    edit(flows_copy / "topics" / "wages.yaml", lambda d: d["steps"]["answer"].update(say=[{"by_province": {
-        "unknown": "topic.wages.general",
-        "default": {"msgid": "topic.wages.answer", "params": {
-            "rate": {"fact": "minimum_wage.{province}.rate", "format": "money"},
-            "since": {"fact": "minimum_wage.{province}.effective", "format": "date"}}}}}]))
+    edit(
+        flows_copy / "topics" / "wages.yaml",
+        lambda d: d["steps"]["answer"].update(
+            say=[
+                {
+                    "by_province": {
+                        "unknown": "topic.wages.general",
+                        "default": {
+                            "msgid": "topic.wages.answer",
+                            "params": {
+                                "rate": {"fact": "minimum_wage.{province}.rate", "format": "money"},
+                                "since": {
+                                    "fact": "minimum_wage.{province}.effective",
+                                    "format": "date",
+                                },
+                            },
+                        },
+                    }
+                }
+            ]
+        ),
+    )
     from tests.flows.chat import Chat, says
 
     chat = Chat(flows.load_engine(flows_copy, strict=True))
     chat.send(says("hola", "greet"))
-    answer = chat.send(says("salario minimo en ontario", "ask_wages", entities={"province": "ON"})).replies[0]
+    answer = chat.send(
+        says("salario minimo en ontario", "ask_wages", entities={"province": "ON"})
+    ).replies[0]
     assert answer.msgid == "topic.wages.answer"
     assert answer.params == {"rate": "23.00", "since": "2026-04-01"}
     assert answer.formats == {"rate": "money", "since": "date"}
@@ -126,6 +176,10 @@ def test_the_engine_imports_no_web_database_queue_or_twilio_code():
         "bad = [m for m in sys.modules if m.split('.')[0] in ('bot', 'flask', 'sqlalchemy', 'rq', 'twilio', 'redis')];"
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=Path(flows.__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(flows.__file__).resolve().parents[1],
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -11,18 +11,43 @@ from tests.flows.test_followups_webhook import ask
 WORKER = "+15195550188"
 
 
-@pytest.mark.parametrize(("language", "greeting", "message", "first", "offered"), [
-    ("es", "hola", "no me pagan las horas extra y el patron tiene mi pasaporte", "pasaporte", "intent.ask_hours"),
-    ("tl", "kumusta po", "nasaktan ako sa trabaho tapos ayaw nila bayaran ang overtime namin", "911",
-     "intent.ask_hours"),
-    ("en", "hello", "mi boss hold mi passport and dem nuh pay overtime", "passport", "intent.ask_hours"),
-])
+@pytest.mark.parametrize(
+    ("language", "greeting", "message", "first", "offered"),
+    [
+        (
+            "es",
+            "hola",
+            "no me pagan las horas extra y el patron tiene mi pasaporte",
+            "pasaporte",
+            "intent.ask_hours",
+        ),
+        (
+            "tl",
+            "kumusta po",
+            "nasaktan ako sa trabaho tapos ayaw nila bayaran ang overtime namin",
+            "911",
+            "intent.ask_hours",
+        ),
+        (
+            "en",
+            "hello",
+            "mi boss hold mi passport and dem nuh pay overtime",
+            "passport",
+            "intent.ask_hours",
+        ),
+    ],
+)
 def test_the_most_urgent_problem_is_answered_and_the_others_offered_by_number(
-        make_bot, sqlite_url, language, greeting, message, first, offered):
+    make_bot, sqlite_url, language, greeting, message, first, offered
+):
     bot = make_bot(sqlite_url)
     tr = catalogs.translator(language)
     ask(bot, greeting, WORKER)
-    ask(bot, {"es": "estoy en ontario", "tl": "nasa ontario ako", "en": "im in ontario"}[language], WORKER)
+    ask(
+        bot,
+        {"es": "estoy en ontario", "tl": "nasa ontario ako", "en": "im in ontario"}[language],
+        WORKER,
+    )
     answer = ask(bot, message, WORKER)
     assert first in answer
     # An injury's safety reply lists its help options; the other problem comes first among them.

@@ -23,11 +23,16 @@ def test_farm_workers_get_the_farm_exception_and_keep_it_for_another_province(ma
     bot = make_bot(sqlite_url)
     ask(bot, "hola", WORKER)
     general = ask(bot, "cuantas horas extra me tienen q pagar en ontario", WORKER)
-    assert "1-800-531-5551" in general and "50% adicional" not in general  # Ontario's rule is unverified
+    assert (
+        "1-800-531-5551" in general and "50% adicional" not in general
+    )  # Ontario's rule is unverified
     farm = ask(bot, "y para los del campo?", WORKER)
     assert "En ON, las reglas de la provincia no dan pago de horas extra" in farm
     quebec = ask(bot, "y en quebec?", WORKER)
-    assert "En QC, las reglas de la provincia no dan pago de horas extra" in quebec and "1-844-838-0808" in quebec
+    assert (
+        "En QC, las reglas de la provincia no dan pago de horas extra" in quebec
+        and "1-844-838-0808" in quebec
+    )
 
 
 def test_where_the_farm_rule_is_not_verified_the_answer_says_where_to_ask(make_bot, sqlite_url):

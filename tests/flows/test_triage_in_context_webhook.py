@@ -13,44 +13,62 @@ from tests.support.sms import sms_text
 WORKER = "+15195550177"
 
 
-@pytest.mark.parametrize(("language", "injury", "province", "line"), [
-    ("es", "me corte la mano y sangra mucho", "ontario", "1-800-387-0750"),  # WSIB
-    ("tl", "nahulog ako sa hagdan", "bc", "1-888-967-5377"),  # WorkSafeBC
-    ("en", "i cut my hand bad its bleeding", "manitoba", "1-855-954-4321"),  # WCB Manitoba
-])
+@pytest.mark.parametrize(
+    ("language", "injury", "province", "line"),
+    [
+        ("es", "me corte la mano y sangra mucho", "ontario", "1-800-387-0750"),  # WSIB
+        ("tl", "nahulog ako sa hagdan", "bc", "1-888-967-5377"),  # WorkSafeBC
+        ("en", "i cut my hand bad its bleeding", "manitoba", "1-855-954-4321"),  # WCB Manitoba
+    ],
+)
 def test_an_injury_then_the_province_gets_that_provinces_compensation_line(
-        make_bot, sqlite_url, language, injury, province, line):
+    make_bot, sqlite_url, language, injury, province, line
+):
     bot = make_bot(sqlite_url)
     first = ask(bot, injury, WORKER)
     assert "911" in first and first.startswith(sms_text(language, "triage.injury")[:50])
     assert sms_text(language, "province.ask")[:40] in first  # which board depends on the province
     answer = ask(bot, province, WORKER)
     assert line in answer
-    assert sms_text(language, "topic.health.answer")[:40] not in answer  # not the health/insurance topic
-    assert sms_text(language, "emergency.ask") not in answer  # nor the province noted and options again
+    assert (
+        sms_text(language, "topic.health.answer")[:40] not in answer
+    )  # not the health/insurance topic
+    assert (
+        sms_text(language, "emergency.ask") not in answer
+    )  # nor the province noted and options again
 
 
-@pytest.mark.parametrize(("language", "message", "documents"), [
-    ("en", "my boss hit me and took my passport", "intent.ask_documents"),
-    ("es", "el patron me pego y me quito el pasaporte", "intent.ask_documents"),
-    ("tl", "sinaktan ako ng amo ko at kinuha ang passport ko", "intent.ask_documents"),
-])
+@pytest.mark.parametrize(
+    ("language", "message", "documents"),
+    [
+        ("en", "my boss hit me and took my passport", "intent.ask_documents"),
+        ("es", "el patron me pego y me quito el pasaporte", "intent.ask_documents"),
+        ("tl", "sinaktan ako ng amo ko at kinuha ang passport ko", "intent.ask_documents"),
+    ],
+)
 def test_a_passport_told_with_danger_is_offered_by_number_after_the_safety_reply(
-        make_bot, sqlite_url, language, message, documents):
+    make_bot, sqlite_url, language, message, documents
+):
     bot = make_bot(sqlite_url)
     reply = ask(bot, message, WORKER)
     assert reply.startswith(sms_text(language, "triage.danger")[:50])
     tr = catalogs.translator(language)
     assert sms_text(language, "emergency.ask") in reply and f"1. {tr.gettext(documents)}" in reply
-    assert "1-866-602-9448" in ask(bot, "1", WORKER)  # the documents answer: Service Canada's tip line
+    assert "1-866-602-9448" in ask(
+        bot, "1", WORKER
+    )  # the documents answer: Service Canada's tip line
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "i have a fever and my boss says i must work im in manitoba"),
-    ("es", "tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba"),
-])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "i have a fever and my boss says i must work im in manitoba"),
+        ("es", "tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba"),
+    ],
+)
 def test_working_while_sick_with_a_province_named_is_answered_for_that_province(
-        make_bot, sqlite_url, language, message):
+    make_bot, sqlite_url, language, message
+):
     bot = make_bot(sqlite_url)
     answer = ask(bot, message, WORKER)
     assert sms_text(language, "topic.sick.answer", office_name="x", office_phone="y")[:40] in answer
@@ -58,29 +76,56 @@ def test_working_while_sick_with_a_province_named_is_answered_for_that_province(
     assert sms_text(language, "menu.main")[:30] not in answer  # not "noted: Manitoba" and the menu
 
 
-@pytest.mark.parametrize(("language", "place", "message", "offered", "line"), [
-    ("es", "estoy en bc", "la casa tiene chinches y ademas no me pagan el minimo", "intent.ask_wages", "$18.25"),
-    ("en", "im in bc", "the bunkhouse has bed bugs and also they dont pay me minimum wage", "intent.ask_wages",
-     "$18.25"),
-])
+@pytest.mark.parametrize(
+    ("language", "place", "message", "offered", "line"),
+    [
+        (
+            "es",
+            "estoy en bc",
+            "la casa tiene chinches y ademas no me pagan el minimo",
+            "intent.ask_wages",
+            "$18.25",
+        ),
+        (
+            "en",
+            "im in bc",
+            "the bunkhouse has bed bugs and also they dont pay me minimum wage",
+            "intent.ask_wages",
+            "$18.25",
+        ),
+    ],
+)
 def test_a_topic_with_its_own_next_steps_still_offers_the_other_problem_by_number(
-        make_bot, sqlite_url, language, place, message, offered, line):
+    make_bot, sqlite_url, language, place, message, offered, line
+):
     """Housing ends with its own options (rent and deductions ...): the wage problem comes first."""
     bot = make_bot(sqlite_url)
     ask(bot, place, WORKER)
     answer = ask(bot, message, WORKER)
     tr = catalogs.translator(language)
-    assert f"1. {tr.gettext(offered)}" in answer and sms_text(language, "topic.opt.deductions") in answer
+    assert (
+        f"1. {tr.gettext(offered)}" in answer
+        and sms_text(language, "topic.opt.deductions") in answer
+    )
     assert line in ask(bot, "1", WORKER)
 
 
-@pytest.mark.parametrize(("language", "message", "province", "board_line"), [
-    ("en", "boss man push mi off di ladder mi foot swell up bad cyaan walk", "ontario", "1-800-387-0750"),
-    ("es", "el patron me empujo de la escalera y me rompi el brazo", "bc", "1-888-967-5377"),
-    ("tl", "tinulak ako ng amo ko sa hagdan nabali ang braso ko", "manitoba", "1-855-954-4321"),
-])
+@pytest.mark.parametrize(
+    ("language", "message", "province", "board_line"),
+    [
+        (
+            "en",
+            "boss man push mi off di ladder mi foot swell up bad cyaan walk",
+            "ontario",
+            "1-800-387-0750",
+        ),
+        ("es", "el patron me empujo de la escalera y me rompi el brazo", "bc", "1-888-967-5377"),
+        ("tl", "tinulak ako ng amo ko sa hagdan nabali ang braso ko", "manitoba", "1-855-954-4321"),
+    ],
+)
 def test_hurt_by_the_boss_gets_the_violence_reply_and_the_injury_line(
-        make_bot, sqlite_url, language, message, province, board_line):
+    make_bot, sqlite_url, language, message, province, board_line
+):
     """Pushed off a ladder is violence (reportable, help options) and an injury (emergency room,
     the board): before, only the injury was read and the help options were not offered."""
     bot = make_bot(sqlite_url)
@@ -91,13 +136,17 @@ def test_hurt_by_the_boss_gets_the_violence_reply_and_the_injury_line(
     assert sms_text(language, "emergency.ask") in reply  # report / organization / person options
 
 
-@pytest.mark.parametrize(("language", "wages", "suicide", "province", "wage"), [
-    ("es", "cuanto es el salario minimo", "ya no quiero vivir", "quebec", "$16.60"),
-    ("en", "whats the minimum wage", "i want to die", "quebec", "$16.60"),
-    ("tl", "magkano ang minimum wage", "ayoko na mabuhay", "quebec", "$16.60"),
-])
+@pytest.mark.parametrize(
+    ("language", "wages", "suicide", "province", "wage"),
+    [
+        ("es", "cuanto es el salario minimo", "ya no quiero vivir", "quebec", "$16.60"),
+        ("en", "whats the minimum wage", "i want to die", "quebec", "$16.60"),
+        ("tl", "magkano ang minimum wage", "ayoko na mabuhay", "quebec", "$16.60"),
+    ],
+)
 def test_after_thoughts_of_suicide_the_next_message_starts_with_a_check_in(
-        make_bot, sqlite_url, language, wages, suicide, province, wage):
+    make_bot, sqlite_url, language, wages, suicide, province, wage
+):
     """The province asked for a wage question, then a suicidal message: the next message still gets
     its answer, but after a check-in naming 988, and only once."""
     bot = make_bot(sqlite_url)

@@ -13,11 +13,14 @@ from tests.support.sms import sms_text
 WORKER = "+12045550142"
 
 
-@pytest.mark.parametrize(("language", "message", "wage"), [
-    ("es", "salario minimo manitoba", "$16.40"),
-    ("tl", "sahod po sa manitoba", "$16.40"),
-    ("en", "min wage ontario", "$17.95"),
-])
+@pytest.mark.parametrize(
+    ("language", "message", "wage"),
+    [
+        ("es", "salario minimo manitoba", "$16.40"),
+        ("tl", "sahod po sa manitoba", "$16.40"),
+        ("en", "min wage ontario", "$17.95"),
+    ],
+)
 def test_a_topic_and_a_province_alone_is_the_topic(make_bot, sqlite_url, language, message, wage):
     """Before, the province won ("Noted: you work in Manitoba") and the question was lost."""
     reply = ask(make_bot(sqlite_url), message, WORKER)
@@ -25,22 +28,32 @@ def test_a_topic_and_a_province_alone_is_the_topic(make_bot, sqlite_url, languag
     assert sms_text(language, "followup.province_noted", province="x")[:12] not in reply
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("es", "cuanto me pueden descontar por la casa"),
-    ("tl", "magkano pwede ikaltas ng employer para sa bahay"),
-    ("en", "how much can they deduct for housing"),
-])
-def test_a_question_about_deductions_gets_the_amounts_at_once(make_bot, sqlite_url, language, message):
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("es", "cuanto me pueden descontar por la casa"),
+        ("tl", "magkano pwede ikaltas ng employer para sa bahay"),
+        ("en", "how much can they deduct for housing"),
+    ],
+)
+def test_a_question_about_deductions_gets_the_amounts_at_once(
+    make_bot, sqlite_url, language, message
+):
     reply = ask(make_bot(sqlite_url), message, WORKER)
     assert "$2.75" in reply and "$325.00" in reply  # SAWP utility charge a day; BC room and board
     assert sms_text(language, "topic.housing.answer", tip_line="x")[:30] not in reply
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("es", "trabajo 60 horas x semana y no me pagan extra"),
-    ("en", "we work 60 hrs a week and get paid for 44 no overtime"),
-])
-def test_unpaid_overtime_is_answered_as_hours_not_the_minimum_wage(make_bot, sqlite_url, language, message):
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("es", "trabajo 60 horas x semana y no me pagan extra"),
+        ("en", "we work 60 hrs a week and get paid for 44 no overtime"),
+    ],
+)
+def test_unpaid_overtime_is_answered_as_hours_not_the_minimum_wage(
+    make_bot, sqlite_url, language, message
+):
     bot = make_bot(sqlite_url)
     ask(bot, "ontario", WORKER)
     reply = ask(bot, message, WORKER)
@@ -48,11 +61,16 @@ def test_unpaid_overtime_is_answered_as_hours_not_the_minimum_wage(make_bot, sql
     assert "1-800-531-5551" in reply  # the hours answer names Ontario's office
 
 
-@pytest.mark.parametrize(("language", "first", "question"), [
-    ("en", "im a live in caregiver in toronto", "do i get overtime"),
-    ("es", "soy cuidadora en toronto", "me pagan horas extra?"),
-])
-def test_a_sector_told_earlier_gets_its_exception_later(make_bot, sqlite_url, language, first, question):
+@pytest.mark.parametrize(
+    ("language", "first", "question"),
+    [
+        ("en", "im a live in caregiver in toronto", "do i get overtime"),
+        ("es", "soy cuidadora en toronto", "me pagan horas extra?"),
+    ],
+)
+def test_a_sector_told_earlier_gets_its_exception_later(
+    make_bot, sqlite_url, language, first, question
+):
     bot = make_bot(sqlite_url)
     ask(bot, first, WORKER)
     reply = ask(bot, question, WORKER)
@@ -60,20 +78,27 @@ def test_a_sector_told_earlier_gets_its_exception_later(make_bot, sqlite_url, la
     assert care[:25] in reply
 
 
-@pytest.mark.parametrize(("language", "question", "next_step", "office"), [
-    ("es", "cuantas horas me pueden hacer trabajar", "q hago", "1-800-821-4307"),
-    ("tl", "ilang oras po ba dapat ang trabaho", "ano gagawin ko", "1-800-821-4307"),
-    ("en", "how many hours can they make me work", "what can i do", "1-800-821-4307"),
-])
+@pytest.mark.parametrize(
+    ("language", "question", "next_step", "office"),
+    [
+        ("es", "cuantas horas me pueden hacer trabajar", "q hago", "1-800-821-4307"),
+        ("tl", "ilang oras po ba dapat ang trabaho", "ano gagawin ko", "1-800-821-4307"),
+        ("en", "how many hours can they make me work", "what can i do", "1-800-821-4307"),
+    ],
+)
 def test_what_to_do_after_an_answer_names_the_provinces_office(
-        make_bot, sqlite_url, language, question, next_step, office):
+    make_bot, sqlite_url, language, question, next_step, office
+):
     """Hours have no next step of their own: before, only Service Canada's tip line came."""
     bot = make_bot(sqlite_url)
     ask(bot, "manitoba", WORKER)
     ask(bot, question, WORKER)
     reply = ask(bot, next_step, WORKER)
-    assert reply.startswith(sms_text(language, "followup.next_step.office", office_name="x",
-                                     office_phone="y", tip_line="z")[:15])
+    assert reply.startswith(
+        sms_text(
+            language, "followup.next_step.office", office_name="x", office_phone="y", tip_line="z"
+        )[:15]
+    )
     assert office in reply and "1-866-602-9448" in reply  # Manitoba's office, and the tip line
 
 
@@ -90,16 +115,30 @@ def test_a_clarification_never_offers_a_single_guess(make_bot, sqlite_url):
     assert "1-800-667-1783" in reply  # Saskatchewan Employment Standards, in the hours answer
 
 
-@pytest.mark.parametrize(("language", "start", "no", "story", "employer"), [
-    ("tl", "gusto ko po mag report", "2",
-     "yung amo ko po sa farm sa leamington kinuha passport namin at pinagtatrabaho kami ng 14 oras "
-     "walang overtime, Greenleaf Farms po pangalan", "Greenleaf Farms"),
-    ("en", "i want to report my employer", "2",
-     "the boss at the farm took all our passports and we work 14 hours with no overtime, "
-     "the place is called Greenleaf Farms in leamington", "Greenleaf Farms"),
-])
+@pytest.mark.parametrize(
+    ("language", "start", "no", "story", "employer"),
+    [
+        (
+            "tl",
+            "gusto ko po mag report",
+            "2",
+            "yung amo ko po sa farm sa leamington kinuha passport namin at pinagtatrabaho kami ng 14 oras "
+            "walang overtime, Greenleaf Farms po pangalan",
+            "Greenleaf Farms",
+        ),
+        (
+            "en",
+            "i want to report my employer",
+            "2",
+            "the boss at the farm took all our passports and we work 14 hours with no overtime, "
+            "the place is called Greenleaf Farms in leamington",
+            "Greenleaf Farms",
+        ),
+    ],
+)
 def test_a_report_told_in_own_words_shows_each_problem_and_the_real_name(
-        make_bot, sqlite_url, language, start, no, story, employer):
+    make_bot, sqlite_url, language, start, no, story, employer
+):
     """Before, the summary said "Employer: farm sa leamington kinuha passport" (the story going on,
     sent to an NGO as a name) and the passport was missing from the problems."""
     from bot.text import catalogs

@@ -30,13 +30,17 @@ def menu_of(messages: list) -> object:
 
 
 @pytest.mark.parametrize("language", ["es", "tl", "en"])
-def test_the_menu_is_a_list_in_the_workers_language_and_a_tap_picks_that_option(make_bot, sqlite_url, language):
+def test_the_menu_is_a_list_in_the_workers_language_and_a_tap_picks_that_option(
+    make_bot, sqlite_url, language
+):
     bot = make_bot(sqlite_url, whatsapp__content_templates=TEMPLATES)
     tr = catalogs.translator(language)
     menu = menu_of(turn(bot, GREETING[language]))
     labels = [tr.gettext(f"menu.option.{name}") for name in MENU]
     # A list is tapped, so its question does not say to reply with a number as the SMS one does.
-    assert menu.body == "" and menu.variables["1"] == tr.gettext("menu.main.tap") != tr.gettext("menu.main")
+    assert menu.body == "" and menu.variables["1"] == tr.gettext("menu.main.tap") != tr.gettext(
+        "menu.main"
+    )
     assert menu.variables["2"] == tr.gettext("whatsapp.list_button")
     for n, (name, label) in enumerate(zip(MENU, labels, strict=True), start=1):
         assert [menu.variables[str(3 * n + k)] for k in range(3)] == [title(label), name, label]
@@ -47,7 +51,9 @@ def test_the_menu_is_a_list_in_the_workers_language_and_a_tap_picks_that_option(
     assert topics.content_sid is None and tr.gettext("topics.ask") in topics.body
 
 
-def test_a_tap_on_a_cut_title_without_a_payload_and_a_typed_number_still_pick_the_option(make_bot, sqlite_url):
+def test_a_tap_on_a_cut_title_without_a_payload_and_a_typed_number_still_pick_the_option(
+    make_bot, sqlite_url
+):
     bot = make_bot(sqlite_url, whatsapp__content_templates=TEMPLATES)
     tr = catalogs.translator("es")
     menu_of(turn(bot, "hola"))

@@ -9,10 +9,17 @@ from nlu.context import apply
 AFTER_WAGES = {"topic": "ask_wages", "slots": {"province": "ON"}}
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("y en bc?", "BC"), ("and manitoba?", "MB"), ("eh sa alberta po?", "AB"), ("sa manitoba po?", "MB"),
-    ("what about caregivers?", "caregiving"), ("y para los del campo?", "agriculture"),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("y en bc?", "BC"),
+        ("and manitoba?", "MB"),
+        ("eh sa alberta po?", "AB"),
+        ("sa manitoba po?", "MB"),
+        ("what about caregivers?", "caregiving"),
+        ("y para los del campo?", "agriculture"),
+    ],
+)
 def test_a_message_that_only_names_a_place_or_sector_is_a_follow_up(interpreter, text, value):
     parse = interpreter.parse(text, context=AFTER_WAGES)
     assert parse["intent"]["name"] == "inform"
@@ -31,8 +38,13 @@ def test_a_new_question_with_a_place_is_still_that_question(interpreter):
 
 def parse_of(ranking: list[tuple[str, float]], entities: list[dict], text: str = "and bc") -> dict:
     ranked = [{"name": n, "confidence": c} for n, c in ranking]
-    return {"text": text, "intent": dict(ranked[0]), "intent_ranking": ranked, "entities": entities,
-            "language": "en"}
+    return {
+        "text": text,
+        "intent": dict(ranked[0]),
+        "intent_ranking": ranked,
+        "entities": entities,
+        "language": "en",
+    }
 
 
 BC = [{"entity": "province", "value": "BC", "start": 4, "end": 6, "extractor": "test"}]
@@ -56,17 +68,34 @@ def test_the_active_topic_wins_a_near_tie_between_topics():
     assert apply(clear, AFTER_WAGES)["intent"]["name"] == "ask_hours"
 
 
-@pytest.mark.parametrize(("text", "intent", "province"), [
-    ("i have a fever and my boss says i must work im in manitoba", "ask_sick", "MB"),
-    ("tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba", "ask_sick", "MB"),
-])
-def test_a_question_that_names_a_province_is_the_question_with_the_province(interpreter, text, intent, province):
+@pytest.mark.parametrize(
+    ("text", "intent", "province"),
+    [
+        ("i have a fever and my boss says i must work im in manitoba", "ask_sick", "MB"),
+        (
+            "tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba",
+            "ask_sick",
+            "MB",
+        ),
+    ],
+)
+def test_a_question_that_names_a_province_is_the_question_with_the_province(
+    interpreter, text, intent, province
+):
     parse = interpreter.parse(text)
     assert parse["intent"]["name"] == intent
     assert province in [e["value"] for e in parse["entities"]]
 
 
-@pytest.mark.parametrize("text", ["im in ontario", "estoy en leamington", "nasa ontario ako",
-                                  "trabajo en bc en un invernadero", "i am a farm worker in ontario"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im in ontario",
+        "estoy en leamington",
+        "nasa ontario ako",
+        "trabajo en bc en un invernadero",
+        "i am a farm worker in ontario",
+    ],
+)
 def test_a_message_that_only_gives_a_place_stays_inform(interpreter, text):
     assert interpreter.parse(text)["intent"]["name"] == "inform"

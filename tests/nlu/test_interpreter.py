@@ -134,7 +134,9 @@ def test_low_confidence_becomes_nlu_fallback_but_keeps_the_ranking():
     strict = nlu.get_interpreter(threshold=0.99, cache_dir=MODEL_CACHE)
     parse = strict.parse("me duele la espalda de tanto cargar")
     assert parse["intent"] == {"name": "nlu_fallback", "confidence": 0.99}
-    assert [r["name"] for r in parse["intent_ranking"][1:3]][0] == "ask_injury"  # back pain from work: workers' compensation
+    assert [r["name"] for r in parse["intent_ranking"][1:3]][
+        0
+    ] == "ask_injury"  # back pain from work: workers' compensation
 
 
 def test_out_of_scope_chatter_is_nlu_fallback(interpreter):

@@ -38,7 +38,9 @@ class Recorder:
             raise nlu.ModelError(f"{path}: unreadable") from exc
 
     def get(self, path: Path) -> dict:
-        return model_cache.load_or_build(path, "test model", self.build, self.save, self.load, self.told.append)
+        return model_cache.load_or_build(
+            path, "test model", self.build, self.save, self.load, self.told.append
+        )
 
 
 def test_a_model_is_built_once_with_a_progress_line_then_loaded(tmp_path):
@@ -83,8 +85,13 @@ def test_the_key_changes_with_the_training_data(tmp_path):
 def test_a_saved_triage_model_classifies_as_the_trained_one(tmp_path):
     trained = nlu.triage.triage_classifier(MODEL_CACHE)
     loaded = TriageClassifier.load(trained.save(tmp_path / "triage.npz"))
-    for text in ["me quiero morir", "el mayordomo me dio una cachetada", "hola, cuanto pagan la hora",
-                 "hinahipuan ako", "the supervisor punched me"]:
+    for text in [
+        "me quiero morir",
+        "el mayordomo me dio una cachetada",
+        "hola, cuanto pagan la hora",
+        "hinahipuan ako",
+        "the supervisor punched me",
+    ]:
         assert loaded.classify(text) == trained.classify(text)
 
 

@@ -319,17 +319,35 @@ def test_rasa_is_asked_again_once_the_outage_period_is_over(broken_rasa, interpr
     assert parse["language"] == interpreter.parse("hola")["language"]
 
 
-def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(broken_rasa, interpreter, monkeypatch):
+def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(
+    broken_rasa, interpreter, monkeypatch
+):
     """Rasa's /model/parse sees the text alone; the client applies the context as the embedded one."""
-    reply = {"text": "and manitoba?", "intent": {"name": "nlu_fallback", "confidence": 0.4},
-             "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_hours", "confidence": 0.3}],
-             "entities": [{"entity": "province", "start": 4, "end": 12, "value": "MB", "extractor": "DIETClassifier"}]}
+    reply = {
+        "text": "and manitoba?",
+        "intent": {"name": "nlu_fallback", "confidence": 0.4},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.4},
+            {"name": "ask_hours", "confidence": 0.3},
+        ],
+        "entities": [
+            {
+                "entity": "province",
+                "start": 4,
+                "end": 12,
+                "value": "MB",
+                "extractor": "DIETClassifier",
+            }
+        ],
+    }
     monkeypatch.setattr(_BrokenRasa, "status", 200)
     monkeypatch.setattr(_BrokenRasa, "body", json.dumps(reply).encode())
     rasa = RasaInterpreter(broken_rasa, fallback=interpreter, timeout=2)
 
     alone = rasa.parse("and manitoba?")
-    in_context = rasa.parse("and manitoba?", context={"topic": "ask_wages", "slots": {"province": "ON"}})
+    in_context = rasa.parse(
+        "and manitoba?", context={"topic": "ask_wages", "slots": {"province": "ON"}}
+    )
 
     assert alone["intent"]["name"] == "nlu_fallback"
     assert in_context["intent"]["name"] == "inform"

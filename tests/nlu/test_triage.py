@@ -17,27 +17,45 @@ def classifier():
     return triage_classifier(MODEL_CACHE)
 
 
-@pytest.mark.parametrize("text, category", [
-    ("el mayordomo me dio una cachetada", "danger"),
-    ("Hola, el patrón NO ME DEJAN SALIR del rancho", "confinement"),
-    ("tulong po, hindi kami makalabas sa bahay", "confinement"),
-    ("please help, they locked us in the bunkhouse", "confinement"),
-    ("hinahipuan ako", "sexual"),
-    ("me quiero morir ya no aguanto", "suicide"),
-    ("ayoko na mabuhay", "suicide"),
-    ("me corte la mano... sangra mucho", "injury"),
-    ("the supervisor punched me in the face", "danger"),
-    ("el supervisor me golpio", "danger"),  # a typo
-])
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("el mayordomo me dio una cachetada", "danger"),
+        ("Hola, el patrón NO ME DEJAN SALIR del rancho", "confinement"),
+        ("tulong po, hindi kami makalabas sa bahay", "confinement"),
+        ("please help, they locked us in the bunkhouse", "confinement"),
+        ("hinahipuan ako", "sexual"),
+        ("me quiero morir ya no aguanto", "suicide"),
+        ("ayoko na mabuhay", "suicide"),
+        ("me corte la mano... sangra mucho", "injury"),
+        ("the supervisor punched me in the face", "danger"),
+        ("el supervisor me golpio", "danger"),  # a typo
+    ],
+)
 def test_danger_is_caught_in_its_category(classifier, text, category):
     assert classifier.classify(text).category == category
 
 
-@pytest.mark.parametrize("text", [
-    "estoy en ontario", "im in ontario", "nasa ontario ako", "ayuda", "help", "help me", "tulong",
-    "what about emergency health insurance?", "is it dangerous to spray pesticides",
-    "whats the number for labour standards in pei", "me muero de hambre", "me pagaron menos", "👍👍", "", "Leamington",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estoy en ontario",
+        "im in ontario",
+        "nasa ontario ako",
+        "ayuda",
+        "help",
+        "help me",
+        "tulong",
+        "what about emergency health insurance?",
+        "is it dangerous to spray pesticides",
+        "whats the number for labour standards in pei",
+        "me muero de hambre",
+        "me pagaron menos",
+        "👍👍",
+        "",
+        "Leamington",
+    ],
+)
 def test_ordinary_messages_are_not_triaged(classifier, text):
     assert classifier.classify(text).category is None
 
@@ -46,21 +64,32 @@ def test_a_suicidal_message_outranks_any_other_danger_in_it(classifier):
     assert classifier.classify("me pego el patron y ya no quiero vivir").category == "suicide"
 
 
-@pytest.mark.parametrize("text, category", [
-    ("my boss keeps my pasport and we sleep 8 ppl in one room with no heat. also i cut my hand at "
-     "work yesterday and its swolen", "injury"),
-    ("pay is late again. i feel like ending it all honestly", "suicide"),
-])
-def test_danger_in_one_part_of_a_long_message_is_not_diluted_by_the_rest(classifier, text, category):
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        (
+            "my boss keeps my pasport and we sleep 8 ppl in one room with no heat. also i cut my hand at "
+            "work yesterday and its swolen",
+            "injury",
+        ),
+        ("pay is late again. i feel like ending it all honestly", "suicide"),
+    ],
+)
+def test_danger_in_one_part_of_a_long_message_is_not_diluted_by_the_rest(
+    classifier, text, category
+):
     assert classifier.classify(text).category == category
 
 
-@pytest.mark.parametrize("text", [
-    "no me pagan las horas extra y el patron tiene mi pasaporte",
-    "kinuha ng amo ko passport ko tapos 10 kami sa isang kwarto",
-    "how much is minimum wage in ontario? also can i change employer",
-    "trabajamos 60 horas y pagan 44, ademas la casa no tiene agua caliente",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no me pagan las horas extra y el patron tiene mi pasaporte",
+        "kinuha ng amo ko passport ko tapos 10 kami sa isang kwarto",
+        "how much is minimum wage in ontario? also can i change employer",
+        "trabajamos 60 horas y pagan 44, ademas la casa no tiene agua caliente",
+    ],
+)
 def test_several_ordinary_problems_in_one_message_are_not_triaged(classifier, text):
     assert classifier.classify(text).category is None
 

@@ -27,8 +27,15 @@ from tests.support.ngo_receivers import MailReceiver
 
 PASSWORD = "correct horse battery staple"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DIRECTORY = """
 ngos:
   - id: ngo-on
@@ -84,7 +91,9 @@ class Portal:
     def login(self, client, email: str, password: str = PASSWORD):
         page = client.get("/portal/login")
         token = csrf_from(page.get_data(as_text=True))
-        return client.post("/portal/login", data={"email": email, "password": password, "csrf_token": token})
+        return client.post(
+            "/portal/login", data={"email": email, "password": password, "csrf_token": token}
+        )
 
     def logged_in(self, email: str):
         client = self.client()
@@ -97,19 +106,30 @@ class Portal:
         html = client.get(page or "/portal/account").get_data(as_text=True)
         return client.post(path, data={**(data or {}), "csrf_token": csrf_from(html)})
 
-    def conversation(self, address: str = "+15195550101", channel: str = "sms", language: str = "es",
-                     last_inbound: datetime | None = None) -> int:
+    def conversation(
+        self,
+        address: str = "+15195550101",
+        channel: str = "sms",
+        language: str = "es",
+        last_inbound: datetime | None = None,
+    ) -> int:
         """A worker's conversation, as the webhook would have made it."""
         vault = self.runtime.vault
         with self.runtime.db.session() as session:
             key = vault.address_key(address)
             found = session.scalar(select(Conversation).where(Conversation.address_key == key))
             if found is None:
-                found = Conversation(address_key=key, address_enc="", channel=channel,
-                                     data_key_id=self.runtime.envelope.new_key(session, "conversation"),
-                                     bot_address="whatsapp:+15550108888" if channel == "whatsapp" else "+15550109999",
-                                     language=language,
-                                     state={"language": language, "last_seen": utcnow().isoformat()})
+                found = Conversation(
+                    address_key=key,
+                    address_enc="",
+                    channel=channel,
+                    data_key_id=self.runtime.envelope.new_key(session, "conversation"),
+                    bot_address="whatsapp:+15550108888"
+                    if channel == "whatsapp"
+                    else "+15550109999",
+                    language=language,
+                    state={"language": language, "last_seen": utcnow().isoformat()},
+                )
                 session.add(found)
                 session.flush()
                 self.runtime.envelope.put(session, found.data_key_id, found, "address_enc", address)
@@ -117,12 +137,24 @@ class Portal:
             session.flush()
             return found.id
 
-    def file_report(self, conversation_id: int, province: str = "ON", channel: str = "sms", **slots) -> int:
+    def file_report(
+        self, conversation_id: int, province: str = "ON", channel: str = "sms", **slots
+    ) -> int:
         """A report filed as the report flow's file_report effect would, consented to an NGO;
         returns the referral id."""
-        data = {"slots": {"types": ["wages"], "employer": "Granja Los Pinos", "place": "Leamington",
-                          "consent_ngo": True, "contact": "anonymous", **slots},
-                "language": "es", "province": province, "channel": channel}
+        data = {
+            "slots": {
+                "types": ["wages"],
+                "employer": "Granja Los Pinos",
+                "place": "Leamington",
+                "consent_ngo": True,
+                "contact": "anonymous",
+                **slots,
+            },
+            "language": "es",
+            "province": province,
+            "channel": channel,
+        }
         with self.runtime.db.session() as session:
             conversation = session.get(Conversation, conversation_id)
             filed = service.file_report(session, self.runtime, conversation, data)
@@ -147,8 +179,16 @@ def make_portal(make_bot, tmp_path: Path, mail: MailReceiver):
     """Builds the portal on a database with settings overrides (``twilio.whatsapp_templates=...``)."""
 
     def factory(database_url: str, **overrides) -> Portal:
-        bot = make_bot(database_url, **{"routing.seed_directory": None, "smtp.host": "127.0.0.1",
-                                        "smtp.port": mail.port, "smtp.starttls": False, **overrides})
+        bot = make_bot(
+            database_url,
+            **{
+                "routing.seed_directory": None,
+                "smtp.host": "127.0.0.1",
+                "smtp.port": mail.port,
+                "smtp.starttls": False,
+                **overrides,
+            },
+        )
         return _populate(Portal(bot, mail), tmp_path)
 
     return factory
@@ -165,12 +205,20 @@ def _populate(made: Portal, tmp_path: Path) -> Portal:
     directory.write_text(DIRECTORY)
     with bot.runtime.db.session() as session:
         store.import_ngos(session, bot.runtime.vault, load_directory(directory))
-        for email, role, ngo in (("ana@ngo-on.example.org", "staff", "ngo-on"),
-                                 ("ben@ngo-on.example.org", "staff", "ngo-on"),
-                                 ("chloe@ngo-qc.example.org", "staff", "ngo-qc"),
-                                 ("admin@puente.example.org", "admin", None)):
-            user = accounts.create_user(session, email=email, password=PASSWORD, role=role, ngo_id=ngo,
-                                        name=email.split("@")[0].title())
+        for email, role, ngo in (
+            ("ana@ngo-on.example.org", "staff", "ngo-on"),
+            ("ben@ngo-on.example.org", "staff", "ngo-on"),
+            ("chloe@ngo-qc.example.org", "staff", "ngo-qc"),
+            ("admin@puente.example.org", "admin", None),
+        ):
+            user = accounts.create_user(
+                session,
+                email=email,
+                password=PASSWORD,
+                role=role,
+                ngo_id=ngo,
+                name=email.split("@")[0].title(),
+            )
             session.flush()
             made.users[email] = user.id
     return made
@@ -183,8 +231,11 @@ def ago(**delta) -> datetime:
 @pytest.fixture
 def chromium():
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: install Debian's chromium (apt-get update && apt-get install -y "
-                    "chromium) to run the portal's end-to-end test", pytrace=False)
+        pytest.fail(
+            "Chromium is missing: install Debian's chromium (apt-get update && apt-get install -y "
+            "chromium) to run the portal's end-to-end test",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

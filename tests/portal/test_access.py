@@ -54,16 +54,30 @@ def test_pages_need_a_login_and_come_back_after_it(portal):
     page = text(client.get(response.headers["Location"]))
     assert "Please log in to continue." in page
     token = csrf_from(page)
-    response = client.post("/portal/login", data={"email": ANA, "password": PASSWORD, "csrf_token": token,
-                                                  "next": "/portal/inbox?status=new"})
+    response = client.post(
+        "/portal/login",
+        data={
+            "email": ANA,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/portal/inbox?status=new",
+        },
+    )
     assert response.headers["Location"].endswith("/portal/inbox?status=new")
 
 
 def test_login_never_redirects_to_another_site(portal):
     client = portal.client()
     token = csrf_from(text(client.get("/portal/login")))
-    response = client.post("/portal/login", data={"email": ANA, "password": PASSWORD, "csrf_token": token,
-                                                  "next": "https://evil.example.com/portal/x"})
+    response = client.post(
+        "/portal/login",
+        data={
+            "email": ANA,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example.com/portal/x",
+        },
+    )
     assert response.headers["Location"].endswith("/portal/inbox")
 
 
@@ -84,8 +98,11 @@ def test_a_login_form_from_another_site_is_refused(portal):
 def test_session_cookie_is_httponly_samesite_lax_and_secure_over_https(portal):
     client = portal.client()
     token = csrf_from(text(client.get("/portal/login", base_url="https://localhost")))
-    response = client.post("/portal/login", base_url="https://localhost",
-                           data={"email": ANA, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/portal/login",
+        base_url="https://localhost",
+        data={"email": ANA, "password": PASSWORD, "csrf_token": token},
+    )
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
@@ -107,7 +124,9 @@ def test_too_many_failures_from_one_address_are_throttled_across_accounts(portal
     other.environ_base["REMOTE_ADDR"] = "198.51.100.7"
     assert portal.login(other, ANA).status_code == 302
     with portal.runtime.db.session() as session:
-        targets = set(session.scalars(select(AuditLog.target).where(AuditLog.action == "login.failed")))
+        targets = set(
+            session.scalars(select(AuditLog.target).where(AuditLog.action == "login.failed"))
+        )
     assert targets and all(t.startswith("ip:") and "203.0.113.9" not in t for t in targets)
 
 
@@ -170,11 +189,18 @@ def test_two_step_login_with_an_authenticator_code(portal):
     assert "<svg" in page
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
     totp = pyotp.TOTP(secret)
-    response = client.post("/portal/account/2fa", data={"code": "000000" if totp.now() != "000000" else "111111",
-                                                       "csrf_token": csrf_from(page)})
+    response = client.post(
+        "/portal/account/2fa",
+        data={
+            "code": "000000" if totp.now() != "000000" else "111111",
+            "csrf_token": csrf_from(page),
+        },
+    )
     assert response.status_code == 400
     enabling_code = totp.now()
-    response = client.post("/portal/account/2fa", data={"code": enabling_code, "csrf_token": csrf_from(page)})
+    response = client.post(
+        "/portal/account/2fa", data={"code": enabling_code, "csrf_token": csrf_from(page)}
+    )
     assert response.status_code == 302
     assert _user(portal, ANA).totp_secret_enc and secret not in _user(portal, ANA).totp_secret_enc
 
@@ -184,10 +210,16 @@ def test_two_step_login_with_an_authenticator_code(portal):
     assert fresh.get("/portal/inbox").status_code == 302  # the password alone is not enough
     code_page = text(fresh.get("/portal/login/code"))
     # The code that turned it on cannot be used again.
-    response = fresh.post("/portal/login/code", data={"code": enabling_code, "csrf_token": csrf_from(code_page)})
-    assert response.status_code == 401 and "That code is wrong or was already used" in text(response)
+    response = fresh.post(
+        "/portal/login/code", data={"code": enabling_code, "csrf_token": csrf_from(code_page)}
+    )
+    assert response.status_code == 401 and "That code is wrong or was already used" in text(
+        response
+    )
     next_code = totp.at(time.time() + 30)
-    response = fresh.post("/portal/login/code", data={"code": next_code, "csrf_token": csrf_from(code_page)})
+    response = fresh.post(
+        "/portal/login/code", data={"code": next_code, "csrf_token": csrf_from(code_page)}
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/portal/inbox")
     assert fresh.get("/portal/inbox").status_code == 200
 
@@ -196,7 +228,9 @@ def test_changing_the_password_logs_out_other_sessions(portal):
     phone = portal.logged_in(ANA)
     laptop = portal.logged_in(ANA)
     new = "another long passphrase here"
-    response = portal.post(laptop, "/portal/account/password", {"current": PASSWORD, "new": new, "confirm": new})
+    response = portal.post(
+        laptop, "/portal/account/password", {"current": PASSWORD, "new": new, "confirm": new}
+    )
     assert response.status_code == 302
     assert laptop.get("/portal/inbox").status_code == 200
     assert phone.get("/portal/inbox").status_code == 302
@@ -205,7 +239,11 @@ def test_changing_the_password_logs_out_other_sessions(portal):
 
 def test_a_short_new_password_is_refused_with_the_rule(portal):
     client = portal.logged_in(ANA)
-    portal.post(client, "/portal/account/password", {"current": PASSWORD, "new": "short", "confirm": "short"})
+    portal.post(
+        client,
+        "/portal/account/password",
+        {"current": PASSWORD, "new": "short", "confirm": "short"},
+    )
     page = text(client.get("/portal/account"))
     assert "at least 12 characters" in page
 
@@ -223,7 +261,12 @@ def test_the_portal_speaks_french_from_the_browser_or_the_users_choice(portal):
 
 def test_staff_cannot_open_the_admin_pages(portal):
     client = portal.logged_in(ANA)
-    for path in ("/portal/admin", "/portal/admin/audit", "/portal/admin/users", "/portal/admin/ngos"):
+    for path in (
+        "/portal/admin",
+        "/portal/admin/audit",
+        "/portal/admin/users",
+        "/portal/admin/ngos",
+    ):
         assert client.get(path).status_code == 404
 
 

@@ -31,23 +31,38 @@ def _set_password(portal, path: str, password: str = NEW):
     client = portal.client()
     page = client.get(path)
     assert page.status_code == 200, text(page)
-    return client.post(path, data={"new": password, "confirm": password, "csrf_token": csrf_from(text(page))})
+    return client.post(
+        path, data={"new": password, "confirm": password, "csrf_token": csrf_from(text(page))}
+    )
 
 
 def _invite(portal, admin) -> None:
     page = text(admin.get("/portal/admin/users"))
     assert 'name="password"' not in page, "the administrator's form has no password"
-    admin.post("/portal/admin/users", data={"csrf_token": csrf_from(page), "email": DORA, "name": "Dora",
-                                            "role": "staff", "ngo_id": "ngo-qc", "language": "fr"})
+    admin.post(
+        "/portal/admin/users",
+        data={
+            "csrf_token": csrf_from(page),
+            "email": DORA,
+            "name": "Dora",
+            "role": "staff",
+            "ngo_id": "ngo-qc",
+            "language": "fr",
+        },
+    )
 
 
 def test_an_invited_person_sets_their_own_password_through_a_single_use_link(portal):
     admin = portal.logged_in(ADMIN)
     _invite(portal, admin)
     assert portal.login(portal.client(), DORA, "").status_code in (400, 401)
-    [invitation] = _mails(portal, DORA, "Votre compte du portail Puente")  # in the language chosen for her
+    [invitation] = _mails(
+        portal, DORA, "Votre compte du portail Puente"
+    )  # in the language chosen for her
     path = _link(invitation)
-    assert path.rsplit("/", 1)[1] not in text(admin.get("/portal/admin/users")), "the administrator never sees it"
+    assert path.rsplit("/", 1)[1] not in text(admin.get("/portal/admin/users")), (
+        "the administrator never sees it"
+    )
     [told] = _mails(portal, "staff@ngo-qc.example.org", "a été créé pour votre organisme")
     assert DORA in told.get_body(("plain",)).get_content()
     with portal.runtime.db.session() as session:
@@ -76,7 +91,9 @@ def test_an_administrator_resets_by_link_and_the_user_and_their_ngo_are_told(por
     assert not _mails(portal, ANA, "Choose a new Puente password")
     portal.post(admin, target, {"send_reset": "1", "confirmed": "1"}, page="/portal/admin/users")
     [mail] = _mails(portal, ANA, "Choose a new Puente password")
-    assert portal.login(portal.client(), ANA).status_code == 302, "the old password works until the link is used"
+    assert portal.login(portal.client(), ANA).status_code == 302, (
+        "the old password works until the link is used"
+    )
     assert _set_password(portal, _link(mail)).status_code == 302
     assert portal.login(portal.client(), ANA).status_code == 401
     assert portal.login(portal.client(), ANA, NEW).status_code == 302
@@ -86,8 +103,12 @@ def test_an_administrator_resets_by_link_and_the_user_and_their_ngo_are_told(por
 
 def test_an_administrator_can_no_longer_choose_someones_password(portal):
     admin = portal.logged_in(ADMIN)
-    portal.post(admin, f"/portal/admin/users/{portal.users[ANA]}", {"password": "chosen by the admin!"},
-                page="/portal/admin/users")
+    portal.post(
+        admin,
+        f"/portal/admin/users/{portal.users[ANA]}",
+        {"password": "chosen by the admin!"},
+        page="/portal/admin/users",
+    )
     assert portal.login(portal.client(), ANA, "chosen by the admin!").status_code == 401
     assert portal.login(portal.client(), ANA, PASSWORD).status_code == 302
 
@@ -97,10 +118,19 @@ def test_forgot_password_answers_the_same_for_any_email_and_sends_one_link(porta
     for email in ("nobody@example.org", ANA, ANA):
         client = portal.client()
         page = text(client.get("/portal/login/forgot"))
-        response = client.post("/portal/login/forgot", data={"email": email, "csrf_token": csrf_from(page)})
-        answers.append(re.findall(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', text(client.get(response.headers["Location"]))))
+        response = client.post(
+            "/portal/login/forgot", data={"email": email, "csrf_token": csrf_from(page)}
+        )
+        answers.append(
+            re.findall(
+                r'<p class="flash[^"]*"[^>]*>(.*?)</p>',
+                text(client.get(response.headers["Location"])),
+            )
+        )
     assert answers[0] == answers[1] == answers[2]
     assert "If that e-mail has an account, a link is on its way." in answers[0][0]
-    assert len(_mails(portal, ANA, "Choose a new Puente password")) == 1, "a second ask within minutes sends nothing"
+    assert len(_mails(portal, ANA, "Choose a new Puente password")) == 1, (
+        "a second ask within minutes sends nothing"
+    )
     with portal.runtime.db.session() as session:
         assert session.scalar(select(User.failed_logins).where(User.email == ANA)) == 0

@@ -25,7 +25,17 @@ WIDTH = 360
 #: A report in Spanish by SMS, answer by answer (the report flow's questions, in order: danger,
 #: the account skipped, the problem, employer and town, who receives it, send; the last declines
 #: the optional PIN).
-REPORT = ["hola", "quiero denunciar a mi patrón", "no", "1", "1", "Granja Los Pinos, Leamington", "1", "1", "1"]
+REPORT = [
+    "hola",
+    "quiero denunciar a mi patrón",
+    "no",
+    "1",
+    "1",
+    "Granja Los Pinos, Leamington",
+    "1",
+    "1",
+    "1",
+]
 CODE = re.compile(r"\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b")
 
 
@@ -38,8 +48,9 @@ def served(make_portal, sqlite_url) -> Iterator[tuple[str, object]]:
 
 def _worker_says(url: str, portal, body: str, sender: str = WORKER) -> None:
     params = inbound_params(sender, BOT_NUMBER, body)
-    response = signed_webhook_post(url, "/webhooks/twilio", params, portal.runtime.settings.twilio.auth_token,
-                                   PUBLIC_URL)
+    response = signed_webhook_post(
+        url, "/webhooks/twilio", params, portal.runtime.settings.twilio.auth_token, PUBLIC_URL
+    )
     assert response.status_code == 200, response.text
 
 
@@ -92,12 +103,17 @@ def test_report_to_reply_in_a_real_browser(served, chromium, twilio, tmp_path):
     page.get_by_role("button", name=re.compile("Acknowledge")).click()
     page.get_by_text("Case acknowledged").wait_for()
     sent_before = len(twilio.messages)
-    page.get_by_label("Write to the worker").fill("Hola, somos Ontario Workers Aid. ¿Te podemos ayudar?")
+    page.get_by_label("Write to the worker").fill(
+        "Hola, somos Ontario Workers Aid. ¿Te podemos ayudar?"
+    )
     page.get_by_role("button", name="Send").click()
     page.get_by_text("Message sent to the worker.").wait_for()
     first_reply = time.monotonic() - login_started
-    replies = [m for m in twilio.wait_for_messages(sent_before + 1)[sent_before:]
-               if m.to == WORKER and "¿Te podemos ayudar?" in m.body]
+    replies = [
+        m
+        for m in twilio.wait_for_messages(sent_before + 1)[sent_before:]
+        if m.to == WORKER and "¿Te podemos ayudar?" in m.body
+    ]
     assert len(replies) == 1 and "Ontario Workers Aid" in replies[0].body
 
     _worker_says(url, portal, "<script>alert('pwned')</script> Gracias, sí")
@@ -105,21 +121,32 @@ def test_report_to_reply_in_a_real_browser(served, chromium, twilio, tmp_path):
     thread = page.locator("ol.thread")
     assert "<script>alert('pwned')</script> Gracias, sí" in thread.inner_text()
     # No script but the portal's own files (the SMS length hint): the worker's text stayed text.
-    assert page.evaluate("[...document.scripts].filter(s => !s.src.includes('/portal/static/')).length") == 0
+    assert (
+        page.evaluate(
+            "[...document.scripts].filter(s => !s.src.includes('/portal/static/')).length"
+        )
+        == 0
+    )
     assert dialogs == []
     page.screenshot(path=str(tmp_path / "case-360.png"), full_page=True)
     _no_horizontal_scroll(page)
-    assert code.replace("-", "") not in page.content().replace("-", "")  # the worker's code stays theirs
+    assert code.replace("-", "") not in page.content().replace(
+        "-", ""
+    )  # the worker's code stays theirs
 
-    other = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-CA").new_page()
+    other = chromium.new_context(
+        viewport={"width": WIDTH, "height": 740}, locale="en-CA"
+    ).new_page()
     _log_in(other, url, "chloe@ngo-qc.example.org")
     other.wait_for_url(re.compile(r".*/portal/inbox$"))
     response = other.goto(case_url)
     assert response.status == 404
     assert "Granja Los Pinos" not in other.content()
-    print(f"\nreferral in the portal {stored_after * 1000:.0f} ms after the worker's last answer was "
-          f"acknowledged; login to inbox {login_to_inbox:.2f} s, login to first reply {first_reply:.2f} s "
-          f"(automated browser); screenshots in {tmp_path}")
+    print(
+        f"\nreferral in the portal {stored_after * 1000:.0f} ms after the worker's last answer was "
+        f"acknowledged; login to inbox {login_to_inbox:.2f} s, login to first reply {first_reply:.2f} s "
+        f"(automated browser); screenshots in {tmp_path}"
+    )
 
 
 def _seconds_until_referral(portal, timeout: float = 5.0) -> float:

@@ -14,14 +14,20 @@ ANA, CHLOE, ADMIN = "ana@ngo-on.example.org", "chloe@ngo-qc.example.org", "admin
 
 def _actions(portal, user_email):
     with portal.runtime.db.session() as session:
-        return list(session.execute(
-            select(AuditLog.action, AuditLog.target).where(AuditLog.user_id == portal.users[user_email])
-            .order_by(AuditLog.id)))
+        return list(
+            session.execute(
+                select(AuditLog.action, AuditLog.target)
+                .where(AuditLog.user_id == portal.users[user_email])
+                .order_by(AuditLog.id)
+            )
+        )
 
 
 def _act(portal, client, referral_id, action, **data):
     page = client.get(f"/portal/cases/{referral_id}")
-    return client.post(f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": csrf_from(text(page))})
+    return client.post(
+        f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": csrf_from(text(page))}
+    )
 
 
 def test_a_new_referral_is_in_the_matched_ngos_inbox_and_nowhere_else(portal):
@@ -41,7 +47,9 @@ def test_another_ngos_case_answers_404_for_page_evidence_and_actions(portal):
     assert chloe.get(f"/portal/cases/{referral_id}/evidence/1").status_code == 404
     token = csrf_from(text(chloe.get("/portal/inbox")))
     for action in ("acknowledge", "accept", "decline", "close", "notes", "reply"):
-        response = chloe.post(f"/portal/cases/{referral_id}/{action}", data={"csrf_token": token, "body": "x"})
+        response = chloe.post(
+            f"/portal/cases/{referral_id}/{action}", data={"csrf_token": token, "body": "x"}
+        )
         assert response.status_code == 404, action
     assert portal.referral(referral_id).status in ("pending", "delivered")
     assert ("case.not_found", f"referral:{referral_id}") in _actions(portal, CHLOE)
@@ -55,18 +63,31 @@ def test_an_administrator_without_an_ngo_does_not_see_case_contents(portal):
 
 
 def test_the_case_page_shows_what_the_worker_shared_and_why_this_ngo(portal):
-    referral_id = portal.file_report(portal.conversation(), details="Nos pagan menos del mínimo", since="1_to_6_months")
+    referral_id = portal.file_report(
+        portal.conversation(), details="Nos pagan menos del mínimo", since="1_to_6_months"
+    )
     page = text(portal.logged_in(ANA).get(f"/portal/cases/{referral_id}"))
-    for shown in ("Granja Los Pinos", "Leamington", "Ontario", "Wages", "Nos pagan menos del mínimo",
-                  "What the worker agreed to share", "Not their phone number: write to them through Puente",
-                  "did not agree to the Government of Canada's tip line", "Why your organization", "Timeline",
-                  "Report filed"):
+    for shown in (
+        "Granja Los Pinos",
+        "Leamington",
+        "Ontario",
+        "Wages",
+        "Nos pagan menos del mínimo",
+        "What the worker agreed to share",
+        "Not their phone number: write to them through Puente",
+        "did not agree to the Government of Canada's tip line",
+        "Why your organization",
+        "Timeline",
+        "Report filed",
+    ):
         assert shown in page, shown
     assert "+1519" not in page and "5195550101" not in page
 
 
 def test_the_workers_number_is_shown_only_if_shared_and_once_the_case_is_taken(portal):
-    referral_id = portal.file_report(portal.conversation(address="+15195550177"), contact="share_number")
+    referral_id = portal.file_report(
+        portal.conversation(address="+15195550177"), contact="share_number"
+    )
     ana = portal.logged_in(ANA)
     page = text(ana.get(f"/portal/cases/{referral_id}"))
     assert "+15195550177" not in page and "it is shown here once you acknowledge" in page
@@ -167,12 +188,18 @@ def test_evidence_is_decrypted_and_streamed_never_cached_never_a_path(portal):
     photo = b"\xff\xd8\xff\xe0" + b"JPEGDATA" * 2000
     with portal.runtime.db.session() as session:
         report = session.get(Report, session.get(Referral, referral_id).report_id)
-        media = ReportMedia(report_id=report.id, content_type="image/jpeg", size=len(photo), status="stored")
-        script = ReportMedia(report_id=report.id, content_type="text/html", size=20, status="stored")
+        media = ReportMedia(
+            report_id=report.id, content_type="image/jpeg", size=len(photo), status="stored"
+        )
+        script = ReportMedia(
+            report_id=report.id, content_type="text/html", size=20, status="stored"
+        )
         session.add_all([media, script])
         session.flush()
         portal.runtime.envelope.put(session, report.data_key_id, media, "data_enc", photo)
-        portal.runtime.envelope.put(session, report.data_key_id, script, "data_enc", b"<script>alert(1)</script>")
+        portal.runtime.envelope.put(
+            session, report.data_key_id, script, "data_enc", b"<script>alert(1)</script>"
+        )
         media_id, script_id = media.id, script.id
     ana = portal.logged_in(ANA)
     page = ana.get(f"/portal/cases/{referral_id}").get_data(as_text=True)
@@ -181,20 +208,27 @@ def test_evidence_is_decrypted_and_streamed_never_cached_never_a_path(portal):
     assert response.status_code == 200 and response.data == photo
     assert response.headers["Content-Type"] == "image/jpeg"
     assert "no-store" in response.headers["Cache-Control"]
-    assert response.headers["Content-Disposition"] == f'inline; filename="evidence-{referral_id}-{media_id}.jpg"'
+    assert (
+        response.headers["Content-Disposition"]
+        == f'inline; filename="evidence-{referral_id}-{media_id}.jpg"'
+    )
     html = ana.get(f"/portal/cases/{referral_id}/evidence/{script_id}")
     assert html.headers["Content-Type"] == "application/octet-stream"
     assert html.headers["Content-Disposition"].startswith("attachment")
     assert ("case.evidence", f"referral:{referral_id}:media:{media_id}") in _actions(portal, ANA)
-    assert portal.logged_in(CHLOE).get(f"/portal/cases/{referral_id}/evidence/{media_id}").status_code == 404
+    assert (
+        portal.logged_in(CHLOE).get(f"/portal/cases/{referral_id}/evidence/{media_id}").status_code
+        == 404
+    )
 
 
 def test_internal_notes_stay_within_the_ngo_and_are_encrypted(portal):
     referral_id = portal.file_report(portal.conversation())
     ana = portal.logged_in(ANA)
     _act(portal, ana, referral_id, "notes", body="Called the employer's office")
-    assert "Called the employer's office" in text(portal.logged_in("ben@ngo-on.example.org")
-                                                  .get(f"/portal/cases/{referral_id}"))
+    assert "Called the employer's office" in text(
+        portal.logged_in("ben@ngo-on.example.org").get(f"/portal/cases/{referral_id}")
+    )
     with portal.runtime.db.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT body_enc FROM notes").fetchall()
     assert rows and all("employer" not in row[0] for row in rows)
@@ -210,8 +244,10 @@ def test_administrators_read_the_audit_log_of_views_and_actions(portal):
     assert f"<td>Case #{referral_id}</td>" in page and "referral:" not in page
     page = text(admin.get(f"/portal/admin/audit?user={ANA}"))
     assert "<td>Signed in</td>" in page and "<td>Acknowledged</td>" in page
-    admin.post("/portal/language", data={"language": "fr", "next": "/portal/admin/audit",
-                                         "csrf_token": csrf_from(page)})
+    admin.post(
+        "/portal/language",
+        data={"language": "fr", "next": "/portal/admin/audit", "csrf_token": csrf_from(page)},
+    )
     assert "<td>A pris en compte</td>" in text(admin.get("/portal/admin/audit?action=case."))
 
 
@@ -219,19 +255,35 @@ def test_administrators_manage_ngos_and_accounts_in_the_portal(portal):
     admin = portal.logged_in(ADMIN)
     page = text(admin.get("/portal/admin/users"))
     token = csrf_from(page)
-    response = admin.post("/portal/admin/users", data={
-        "csrf_token": token, "email": "dora@ngo-qc.example.org", "name": "Dora", "role": "staff",
-        "ngo_id": "ngo-qc", "language": "fr"})
-    assert "Invitation sent to dora@ngo-qc.example.org." in text(admin.get(response.headers["Location"]))
-    response = admin.post("/portal/admin/users", data={
-        "csrf_token": token, "email": "eve@example.org", "role": "staff"})
-    assert "Staff accounts belong to one organization" in text(admin.get(response.headers["Location"]))
+    response = admin.post(
+        "/portal/admin/users",
+        data={
+            "csrf_token": token,
+            "email": "dora@ngo-qc.example.org",
+            "name": "Dora",
+            "role": "staff",
+            "ngo_id": "ngo-qc",
+            "language": "fr",
+        },
+    )
+    assert "Invitation sent to dora@ngo-qc.example.org." in text(
+        admin.get(response.headers["Location"])
+    )
+    response = admin.post(
+        "/portal/admin/users",
+        data={"csrf_token": token, "email": "eve@example.org", "role": "staff"},
+    )
+    assert "Staff accounts belong to one organization" in text(
+        admin.get(response.headers["Location"])
+    )
     asked = admin.post("/portal/admin/ngos/ngo-qc", data={"csrf_token": token, "active": "0"})
     assert asked.status_code == 200 and "Deactivate Aide Québec?" in text(asked)
     with portal.runtime.db.session() as session:
         assert session.get(NgoRecord, "ngo-qc").active  # nothing done before the confirmation
-    response = admin.post("/portal/admin/ngos/ngo-qc", data={"csrf_token": csrf_from(text(asked)),
-                                                              "active": "0", "confirmed": "1"})
+    response = admin.post(
+        "/portal/admin/ngos/ngo-qc",
+        data={"csrf_token": csrf_from(text(asked)), "active": "0", "confirmed": "1"},
+    )
     assert response.status_code == 302
     assert portal.login(portal.client(), CHLOE).status_code == 403
     actions = [a for a, _ in _actions(portal, ADMIN)]

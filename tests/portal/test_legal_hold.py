@@ -11,9 +11,14 @@ from tests.portal.conftest import csrf_from, text
 def test_staff_set_and_release_a_legal_hold_from_the_case_page(portal):
     referral_id = portal.file_report(portal.conversation())
     ana = portal.logged_in("ana@ngo-on.example.org")
-    for value, expected, flashed in (("on", True, "Legal hold set."), ("off", False, "Legal hold released.")):
+    for value, expected, flashed in (
+        ("on", True, "Legal hold set."),
+        ("off", False, "Legal hold released."),
+    ):
         page = text(ana.get(f"/portal/cases/{referral_id}"))
-        response = ana.post(f"/portal/cases/{referral_id}/hold", data={"hold": value, "csrf_token": csrf_from(page)})
+        response = ana.post(
+            f"/portal/cases/{referral_id}/hold", data={"hold": value, "csrf_token": csrf_from(page)}
+        )
         assert flashed in text(ana.get(response.headers["Location"]))
         with portal.runtime.db.session() as session:
             assert session.scalar(select(Report.legal_hold)) is expected

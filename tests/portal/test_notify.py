@@ -11,7 +11,9 @@ ANA, BEN = "ana@ngo-on.example.org", "ben@ngo-on.example.org"
 
 
 def _staff_mails(portal, subject_part):
-    return [m for m in portal.mail.messages if subject_part in m["Subject"] and m["To"] in (ANA, BEN)]
+    return [
+        m for m in portal.mail.messages if subject_part in m["Subject"] and m["To"] in (ANA, BEN)
+    ]
 
 
 def test_a_new_referral_is_emailed_to_each_active_staff_member_once(portal):
@@ -30,7 +32,9 @@ def test_staff_read_notices_in_their_own_language(portal):
     with portal.runtime.db.session() as session:
         session.get(User, portal.users[BEN]).language = "fr"
     portal.file_report(portal.conversation())
-    french = [m for m in portal.mail.messages if m["To"] == BEN and "Nouveau dossier" in m["Subject"]]
+    french = [
+        m for m in portal.mail.messages if m["To"] == BEN and "Nouveau dossier" in m["Subject"]
+    ]
     assert len(french) == 1
 
 
@@ -47,8 +51,13 @@ def test_a_case_declined_by_one_ngo_is_announced_to_the_next(portal):
     chloe = portal.logged_in("chloe@ngo-qc.example.org")
     page = text(chloe.get(f"/portal/cases/{referral_id}"))
     with portal.runtime.db.session() as session:
-        accounts.create_user(session, email="dora@ngo-qc2.example.org", password=PASSWORD, ngo_id="ngo-qc2")
-    chloe.post(f"/portal/cases/{referral_id}/decline", data={"reason": "capacity", "csrf_token": csrf_from(page)})
+        accounts.create_user(
+            session, email="dora@ngo-qc2.example.org", password=PASSWORD, ngo_id="ngo-qc2"
+        )
+    chloe.post(
+        f"/portal/cases/{referral_id}/decline",
+        data={"reason": "capacity", "csrf_token": csrf_from(page)},
+    )
     assert portal.referral(referral_id).status == "declined"
     notices = [m for m in portal.mail.messages if m["To"] == "dora@ngo-qc2.example.org"]
     assert len(notices) == 1 and "Deuxième Aide Québec" in notices[0]["Subject"]

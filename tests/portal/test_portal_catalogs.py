@@ -11,7 +11,9 @@ from bot.text import catalogs as i18n
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "bot" / "portal"
 _LITERAL = re.compile(r"""\b_\(\s*["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']""")
-_RAISED = re.compile(r"""(?:AccountError|WeakPassword|RelayError|error_page|flash\(_)\(\s*["']([a-z][a-z0-9_.]+)["']""")
+_RAISED = re.compile(
+    r"""(?:AccountError|WeakPassword|RelayError|error_page|flash\(_)\(\s*["']([a-z][a-z0-9_.]+)["']"""
+)
 
 
 def _catalogs() -> i18n.Catalogs:
@@ -20,11 +22,20 @@ def _catalogs() -> i18n.Catalogs:
 
 def _used() -> set[str]:
     found: set[str] = set()
-    for path in [*PORTAL.rglob("*.html"), *PORTAL.rglob("*.py"), ROOT / "bot" / "reports" / "relay.py"]:
+    for path in [
+        *PORTAL.rglob("*.html"),
+        *PORTAL.rglob("*.py"),
+        ROOT / "bot" / "reports" / "relay.py",
+    ]:
         source = path.read_text(encoding="utf-8")
         found |= set(_LITERAL.findall(source)) | set(_RAISED.findall(source))
-        found |= set(re.findall(r'"((?:thread\.blocked|login\.error|case\.done|case\.error|account\.error|'
-                                r'password|email\.[a-z_]+)\.[a-z_]+)"', source))
+        found |= set(
+            re.findall(
+                r'"((?:thread\.blocked|login\.error|case\.done|case\.error|account\.error|'
+                r'password|email\.[a-z_]+)\.[a-z_]+)"',
+                source,
+            )
+        )
     return {m for m in found if not m.startswith(("portal.", "bot."))}
 
 
@@ -42,19 +53,33 @@ def test_the_labels_built_at_run_time_exist_in_both_languages():
     from bot.routing.vocabulary import PROVINCES, SERVICES
 
     catalogs = _catalogs()
-    needed = ([f"bucket.{b}" for b in BUCKETS] + [f"age.{a}" for a in AGES]
-              + [f"abuse.{t}" for t in ABUSE_TYPES] + [f"sector.{s}" for s in SECTORS]
-              + [f"outcome.{o}" for o in OUTCOMES] + [f"report_status.{s}" for s in REPORT_STATUSES]
-              + [f"province.{p}" for p in PROVINCES] + [f"service.{s}" for s in SERVICES]
-              + [f"email.{k}.{part}" for k in ("new_referral", "worker_reply") for part in ("subject", "body")])
+    needed = (
+        [f"bucket.{b}" for b in BUCKETS]
+        + [f"age.{a}" for a in AGES]
+        + [f"abuse.{t}" for t in ABUSE_TYPES]
+        + [f"sector.{s}" for s in SECTORS]
+        + [f"outcome.{o}" for o in OUTCOMES]
+        + [f"report_status.{s}" for s in REPORT_STATUSES]
+        + [f"province.{p}" for p in PROVINCES]
+        + [f"service.{s}" for s in SERVICES]
+        + [
+            f"email.{k}.{part}"
+            for k in ("new_referral", "worker_reply")
+            for part in ("subject", "body")
+        ]
+    )
     missing = [m for m in needed for lang in ("en", "fr") if not catalogs.text(lang, m)]
     assert missing == []
 
 
 def test_placeholders_are_the_same_in_english_and_french():
     catalogs = _catalogs()
-    differ = [m for m in catalogs.messages["en"]
-              if i18n.placeholders(catalogs.text("en", m) or "") != i18n.placeholders(catalogs.text("fr", m) or "")]
+    differ = [
+        m
+        for m in catalogs.messages["en"]
+        if i18n.placeholders(catalogs.text("en", m) or "")
+        != i18n.placeholders(catalogs.text("fr", m) or "")
+    ]
     assert differ == []
 
 
@@ -71,7 +96,10 @@ def test_every_flow_the_indicators_count_has_a_name_in_english_and_french():
     from flows.loader import DEFAULT_DIRECTORY, load_flows
 
     counted = [f.id for f in load_flows(DEFAULT_DIRECTORY).values() if f.analytics]
-    names = {lang: {code: labels.Words(lang, strict=True).flow(code) for code in counted} for lang in ("en", "fr")}
+    names = {
+        lang: {code: labels.Words(lang, strict=True).flow(code) for code in counted}
+        for lang in ("en", "fr")
+    }
     assert [code for code in counted if names["en"][code] == code] == []
     assert names["en"]["report"] == "Report" and names["fr"]["report"] == "Signalement"
     assert names["fr"]["topic.wages"] == labels.Words("fr").topic("wages")

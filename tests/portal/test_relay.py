@@ -16,12 +16,15 @@ WORKER = "+15195550101"
 
 def _act(client, referral_id, action, **data):
     page = client.get(f"/portal/cases/{referral_id}")
-    return client.post(f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": csrf_from(text(page))})
+    return client.post(
+        f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": csrf_from(text(page))}
+    )
 
 
 def _taken_case(portal, **conversation):
-    referral_id = portal.file_report(portal.conversation(**conversation),
-                                     channel=conversation.get("channel", "sms"))
+    referral_id = portal.file_report(
+        portal.conversation(**conversation), channel=conversation.get("channel", "sms")
+    )
     ana = portal.logged_in(ANA)
     assert _act(ana, referral_id, "acknowledge").status_code == 302
     return referral_id, ana
@@ -85,14 +88,21 @@ def test_menu_ends_the_relay_and_a_case_code_prefix_reaches_the_case_again(porta
     replies = twilio.wait_for_messages(before + 1)[before:]
     # The case's status, then that the message reached the case: one message, never the NGO's name.
     assert [m.body for m in replies] == [
-        sms_text("es", "case.status.acknowledged", code=code) + "\n\n" + sms_text("es", "relay.passed_on")]
+        sms_text("es", "case.status.acknowledged", code=code)
+        + "\n\n"
+        + sms_text("es", "relay.passed_on")
+    ]
     assert not any("Ontario Workers Aid" in m.body for m in replies)
 
 
-def test_whatsapp_outside_24_hours_sends_the_template_and_holds_the_message(make_portal, database_url, twilio):
+def test_whatsapp_outside_24_hours_sends_the_template_and_holds_the_message(
+    make_portal, database_url, twilio
+):
     portal = make_portal(database_url, **{"twilio.whatsapp_templates": {"es": "HX" + "1" * 32}})
     address = "whatsapp:+15195550111"
-    referral_id, ana = _taken_case(portal, address=address, channel="whatsapp", last_inbound=ago(hours=30))
+    referral_id, ana = _taken_case(
+        portal, address=address, channel="whatsapp", last_inbound=ago(hours=30)
+    )
     response = _act(ana, referral_id, "reply", body="Tenemos noticias de tu caso.")
     assert "they were invited to reply" in text(ana.get(response.headers["Location"]))
     twilio.wait_for_messages(1)
@@ -107,7 +117,9 @@ def test_whatsapp_outside_24_hours_sends_the_template_and_holds_the_message(make
     released = [m for m in _to(twilio, address) if "Tenemos noticias" in (m.body or "")]
     assert len(released) == 1 and "Ontario Workers Aid" not in released[0].body
     with portal.runtime.db.session() as session:
-        statuses = [m.status for m in session.scalars(select(RelayMessage).order_by(RelayMessage.id))]
+        statuses = [
+            m.status for m in session.scalars(select(RelayMessage).order_by(RelayMessage.id))
+        ]
     assert statuses[0] == "queued"
 
 

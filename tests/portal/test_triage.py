@@ -17,7 +17,9 @@ ANA, BEN = "ana@ngo-on.example.org", "ben@ngo-on.example.org"
 
 def _act(client, referral_id, action, **data):
     page = client.get(f"/portal/cases/{referral_id}")
-    return client.post(f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": csrf_from(text(page))})
+    return client.post(
+        f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": csrf_from(text(page))}
+    )
 
 
 def _order(client, query: str = "") -> list[int]:
@@ -51,14 +53,21 @@ def test_danger_and_a_workers_reply_rise_above_older_cases(portal):
 
 
 def test_cards_say_language_channel_employer_owner_and_time_left(portal):
-    referral_id = portal.file_report(portal.conversation("whatsapp:+15195550101", channel="whatsapp"),
-                                     channel="whatsapp")
+    referral_id = portal.file_report(
+        portal.conversation("whatsapp:+15195550101", channel="whatsapp"), channel="whatsapp"
+    )
     _aged(portal, referral_id, hours=20)
     page = text(portal.logged_in(ANA).get("/portal/inbox"))
-    card = page[page.index(f'data-referral="{referral_id}"'):]
-    card = card[:card.index("</li>")]
-    for shown in ("Spanish", "WhatsApp", "Wages", "Employer: Granja Los Pinos", "Nobody assigned yet",
-                  "Acknowledge within 3 h, or it goes to another organization"):
+    card = page[page.index(f'data-referral="{referral_id}"') :]
+    card = card[: card.index("</li>")]
+    for shown in (
+        "Spanish",
+        "WhatsApp",
+        "Wages",
+        "Employer: Granja Los Pinos",
+        "Nobody assigned yet",
+        "Acknowledge within 3 h, or it goes to another organization",
+    ):
         assert shown in card, shown
     _aged(portal, referral_id, hours=25)
     assert "Not acknowledged in time" in text(portal.logged_in(ANA).get("/portal/inbox"))
@@ -74,7 +83,9 @@ def test_the_language_filter_and_the_french_inbox(portal):
     assert _order(ana, "?language=es") == [spanish]
     page = text(ana.get("/portal/inbox"))
     token = csrf_from(page)
-    ana.post("/portal/language", data={"language": "fr", "next": "/portal/inbox", "csrf_token": token})
+    ana.post(
+        "/portal/language", data={"language": "fr", "next": "/portal/inbox", "csrf_token": token}
+    )
     french = text(ana.get("/portal/inbox"))
     assert "Personne n'en est encore responsable" in french and "espagnol" in french
 
@@ -114,15 +125,21 @@ def test_a_workers_reply_on_an_assigned_case_is_emailed_to_the_assignee_only(por
     replies = [m for m in mails[before:] if "wrote on case" in m["Subject"]]
     assert [m["To"] for m in replies] == [ANA]
     with portal.runtime.db.session() as session:
-        assert session.scalar(select(RelayMessage.direction).where(RelayMessage.direction == "from_worker"))
+        assert session.scalar(
+            select(RelayMessage.direction).where(RelayMessage.direction == "from_worker")
+        )
 
 
 def test_deleting_a_saved_reply_asks_first(portal):
     from bot.portal.models import SavedReply
 
     ana = portal.logged_in(ANA)
-    portal.post(ana, "/portal/saved-replies", {"title": "Pay slips", "body": "Keep your pay slips.",
-                                               "language": "es"}, page="/portal/saved-replies")
+    portal.post(
+        ana,
+        "/portal/saved-replies",
+        {"title": "Pay slips", "body": "Keep your pay slips.", "language": "es"},
+        page="/portal/saved-replies",
+    )
     with portal.runtime.db.session() as session:
         item_id = session.scalar(select(SavedReply.id))
     path = f"/portal/saved-replies/{item_id}/delete"

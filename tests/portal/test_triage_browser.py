@@ -48,11 +48,18 @@ def _aged(portal, referral_id: int, **delta) -> None:
 
 
 def _order(page) -> list[int]:
-    return [int(n) for n in page.locator("li.case-card").evaluate_all("els => els.map(e => e.dataset.referral)")]
+    return [
+        int(n)
+        for n in page.locator("li.case-card").evaluate_all(
+            "els => els.map(e => e.dataset.referral)"
+        )
+    ]
 
 
 @pytest.mark.slow
-def test_triage_assignment_composer_and_admin_alerts_in_a_real_browser(served_default, chromium, twilio, axe_js):
+def test_triage_assignment_composer_and_admin_alerts_in_a_real_browser(
+    served_default, chromium, twilio, axe_js
+):
     url, portal = served_default
     _report_by_sms(url, portal, twilio)  # through the signed webhook, default settings
     with portal.runtime.db.session() as session:
@@ -94,7 +101,9 @@ def test_triage_assignment_composer_and_admin_alerts_in_a_real_browser(served_de
     desk.get_by_text("Saved reply saved.").wait_for()
     _checked(desk, axe_js, "saved replies 1280", checked)
 
-    phone = chromium.new_context(viewport=PHONE, locale="en-CA", bypass_csp=True, is_mobile=True).new_page()
+    phone = chromium.new_context(
+        viewport=PHONE, locale="en-CA", bypass_csp=True, is_mobile=True
+    ).new_page()
     _log_in(phone, url, "ana@ngo-on.example.org")
     phone.wait_for_url(re.compile(r".*/portal/inbox$"))
     _checked(phone, axe_js, "inbox 360", checked)
@@ -140,8 +149,12 @@ def test_triage_assignment_composer_and_admin_alerts_in_a_real_browser(served_de
     small.get_by_role("button", name="English").click()
     small.goto(f"{url}/portal/admin/audit")
     _checked(small, axe_js, "audit log 360", checked)
-    print("\naxe-core", axe.VERSION, "violations (moderate/minor only):",
-          {where: [v["id"] for v in found] for where, found in checked.items()})
+    print(
+        "\naxe-core",
+        axe.VERSION,
+        "violations (moderate/minor only):",
+        {where: [v["id"] for v in found] for where, found in checked.items()},
+    )
 
 
 def _charts_legible(page, viewport: dict) -> None:
@@ -151,7 +164,9 @@ def _charts_legible(page, viewport: dict) -> None:
     assert texts, "no chart on the indicators page"
     assert min(t["px"] for t in texts) >= 12, [t for t in texts if t["px"] < 12][:3]
     assert min(_contrast(t["fill"]) for t in texts) >= 4.5
-    assert not [t["text"] for t in texts if re.fullmatch(r"\d+[.,]\d+", t["text"])]  # counts: whole numbers
+    assert not [
+        t["text"] for t in texts if re.fullmatch(r"\d+[.,]\d+", t["text"])
+    ]  # counts: whole numbers
     assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
 
 
@@ -166,6 +181,7 @@ def _chart_texts(page) -> list[dict]:
 
 def _contrast(rgb: str) -> float:
     """WCAG contrast of an ``rgb(r, g, b)`` colour against the white the charts are drawn on."""
+
     def linear(c: float) -> float:
         c /= 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4

@@ -26,7 +26,9 @@ def served_strict(make_portal, sqlite_url) -> Iterator[tuple[str, object]]:
 
 
 @pytest.mark.slow
-def test_an_administrator_sets_up_and_signs_in_with_a_code_in_a_real_browser(served_strict, chromium):
+def test_an_administrator_sets_up_and_signs_in_with_a_code_in_a_real_browser(
+    served_strict, chromium
+):
     url, _portal = served_strict
     axe_js = axe.source()
     page = chromium.new_context(viewport=PHONE, locale="en-CA", bypass_csp=True).new_page()

@@ -26,15 +26,54 @@ GREETING = {
 #: tells it. `confirm` sends; with optional details to give (`EXTRAS`, or photos) the script first
 #: goes through "change" -> "add details".
 ANSWERS: dict[str, dict[str, str]] = {
-    "es": {"danger": "no", "story": "1", "what": "1 3", "employer": "Granja Los Pinos, Leamington",
-           "province": "ON", "sector": "1", "share": "1", "confirm": "1", "change": "5", "since": "2",
-           "how_many": "2", "photos": "listo", "contact": "1", "pin": "1"},
-    "tl": {"danger": "hindi", "story": "1", "what": "1 3", "employer": "Granja Los Pinos, Leamington",
-           "province": "ON", "sector": "1", "share": "1", "confirm": "1", "change": "5", "since": "2",
-           "how_many": "2", "photos": "tapos", "contact": "1", "pin": "1"},
-    "en": {"danger": "no", "story": "1", "what": "1 3", "employer": "Granja Los Pinos, Leamington",
-           "province": "ON", "sector": "1", "share": "1", "confirm": "1", "change": "5", "since": "2",
-           "how_many": "2", "photos": "done", "contact": "1", "pin": "1"},
+    "es": {
+        "danger": "no",
+        "story": "1",
+        "what": "1 3",
+        "employer": "Granja Los Pinos, Leamington",
+        "province": "ON",
+        "sector": "1",
+        "share": "1",
+        "confirm": "1",
+        "change": "5",
+        "since": "2",
+        "how_many": "2",
+        "photos": "listo",
+        "contact": "1",
+        "pin": "1",
+    },
+    "tl": {
+        "danger": "hindi",
+        "story": "1",
+        "what": "1 3",
+        "employer": "Granja Los Pinos, Leamington",
+        "province": "ON",
+        "sector": "1",
+        "share": "1",
+        "confirm": "1",
+        "change": "5",
+        "since": "2",
+        "how_many": "2",
+        "photos": "tapos",
+        "contact": "1",
+        "pin": "1",
+    },
+    "en": {
+        "danger": "no",
+        "story": "1",
+        "what": "1 3",
+        "employer": "Granja Los Pinos, Leamington",
+        "province": "ON",
+        "sector": "1",
+        "share": "1",
+        "confirm": "1",
+        "change": "5",
+        "since": "2",
+        "how_many": "2",
+        "photos": "done",
+        "contact": "1",
+        "pin": "1",
+    },
 }
 #: Optional answers, given only through "change" at the summary.
 EXTRAS = ("since", "how_many", "photos", "contact")
@@ -47,12 +86,21 @@ def pending_step(bot: Any, sender: str) -> tuple[str | None, str | None]:
     """(flow, step) the worker's conversation waits on."""
     key = bot.runtime.vault.address_key(sender)
     with bot.runtime.db.session() as session:
-        state = session.scalar(select(Conversation.state).where(Conversation.address_key == key)) or {}
+        state = (
+            session.scalar(select(Conversation.state).where(Conversation.address_key == key)) or {}
+        )
     return state.get("flow"), state.get("step")
 
 
-def file_report(bot: Any, sender: str, language: str, *, answers: dict[str, str] | None = None,
-                media: list[tuple[str, str]] | None = None, max_turns: int = 20) -> list[str]:
+def file_report(
+    bot: Any,
+    sender: str,
+    language: str,
+    *,
+    answers: dict[str, str] | None = None,
+    media: list[tuple[str, str]] | None = None,
+    max_turns: int = 20,
+) -> list[str]:
     """Greet, choose "report", answer every question; return the bodies the worker received."""
     twilio = bot.twilio
     start = len(twilio.messages)

@@ -32,9 +32,16 @@ def alerts_of(bot) -> list[AdminAlert]:
         return list(session.scalars(select(AdminAlert).where(AdminAlert.kind == repeat.KIND)))
 
 
-def test_one_employer_spelled_three_ways_by_three_workers_raises_one_alert(make_bot, database_url, mail):
-    bot = make_bot(database_url, smtp__host="127.0.0.1", smtp__port=mail.port, smtp__starttls=False,
-                   routing__admin_alert_emails=["admins@puente.example"])
+def test_one_employer_spelled_three_ways_by_three_workers_raises_one_alert(
+    make_bot, database_url, mail
+):
+    bot = make_bot(
+        database_url,
+        smtp__host="127.0.0.1",
+        smtp__port=mail.port,
+        smtp__starttls=False,
+        routing__admin_alert_emails=["admins@puente.example"],
+    )
     for worker, spelling in zip(WORKERS[:2], SPELLINGS[:2], strict=True):
         file_report(bot, worker, "es", answers={"employer": spelling})
     assert alerts_of(bot) == []
@@ -42,11 +49,15 @@ def test_one_employer_spelled_three_ways_by_three_workers_raises_one_alert(make_
     file_report(bot, WORKERS[2], "es", answers={"employer": SPELLINGS[2]})
 
     [alert] = alerts_of(bot)
-    assert alert.province == "ON" and alert.detail["reporters"] == 3 and alert.detail["reports"] == 3
+    assert (
+        alert.province == "ON" and alert.detail["reporters"] == 3 and alert.detail["reports"] == 3
+    )
     assert alert.detail["types"] == {"housing": 3, "wages": 3}
     assert subject_of(bot.runtime, alert)["name"] in SPELLINGS
     assert "Pinos" not in str(alert.detail) and "Pinos" not in (alert.subject_enc or "")
-    [message] = wait_until(lambda: [m for m in mail.messages if "repeat employer" in m["Subject"]], 5, "the alert")
+    [message] = wait_until(
+        lambda: [m for m in mail.messages if "repeat employer" in m["Subject"]], 5, "the alert"
+    )
     body = message.get_body(("plain",)).get_content()
     assert "Reporters: 3" in body and "ON" in body
     assert not any(worker[2:] in body for worker in WORKERS)
@@ -65,7 +76,9 @@ def test_one_worker_reporting_three_times_raises_no_alert(make_bot, sqlite_url):
 
 def test_different_employers_raise_no_alert(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
-    for worker, employer in zip(WORKERS, ["Granja Los Pinos", "Rancho El Roble", "Mucci Farms"], strict=True):
+    for worker, employer in zip(
+        WORKERS, ["Granja Los Pinos", "Rancho El Roble", "Mucci Farms"], strict=True
+    ):
         file_report(bot, worker, "es", answers={"employer": employer})
     assert alerts_of(bot) == []
 

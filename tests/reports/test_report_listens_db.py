@@ -16,8 +16,10 @@ from tests.security.probes import bodies_to
 from tests.support.sms import as_sms, sms_text
 
 WORKER = "+15195550142"
-ACCOUNT = ("No me pagan las horas extra y el patrón me quitó el pasaporte. "
-           "Trabajo en la Granja Sol en Leamington.")
+ACCOUNT = (
+    "No me pagan las horas extra y el patrón me quitó el pasaporte. "
+    "Trabajo en la Granja Sol en Leamington."
+)
 
 
 def say(bot, text: str, sender: str = WORKER) -> str:
@@ -47,8 +49,13 @@ def test_an_account_typed_as_one_long_message_is_not_asked_again(make_bot, sqlit
     asked = say(bot, "no")  # the account came with the first message: who receives it is next
     assert sms_text("es", "report.ask.share") in asked
     summary = say(bot, "1")
-    for shown in ("Granja Sol", "Leamington", "Ontario", sms_text("es", "report.type.documents"),
-                  sms_text("es", "report.sector.agriculture")):
+    for shown in (
+        "Granja Sol",
+        "Leamington",
+        "Ontario",
+        sms_text("es", "report.type.documents"),
+        sms_text("es", "report.sector.agriculture"),
+    ):
         assert shown in summary
     assert sms_text("es", "report.ask.confirm") in summary
     assert pending_step(bot, WORKER) == ("report", "confirm")
@@ -60,7 +67,11 @@ def test_an_account_typed_as_one_long_message_is_not_asked_again(make_bot, sqlit
     assert f"{hours} horas" in filed  # who has it and within how long they answer
     assert sms_text("es", "report.tipline.declined", tip_line="1-866-602-9448") in filed
     report = the_report(bot)
-    assert (report.province, report.sector, "documents" in report.abuse_types) == ("ON", "agriculture", True)
+    assert (report.province, report.sector, "documents" in report.abuse_types) == (
+        "ON",
+        "agriculture",
+        True,
+    )
     assert opened(bot, "employer_enc") == "Granja Sol" and opened(bot, "town_enc") == "Leamington"
     details = json.loads(opened(bot, "details_enc"))
     assert "Granja Sol en Leamington" in details["details"]  # the worker's own words, encrypted
@@ -84,7 +95,17 @@ def test_a_report_answered_only_with_numbers(make_bot, sqlite_url, twilio):
     for number in ("2", "1", "1 5", "1", "1", "1", "2", "1", "1"):
         say(bot, number, sender)
         steps.append(pending_step(bot, sender)[1])
-    assert steps == ["story", "what", "employer", "province", "sector", "share", "confirm", "pin", None]
+    assert steps == [
+        "story",
+        "what",
+        "employer",
+        "province",
+        "sector",
+        "share",
+        "confirm",
+        "pin",
+        None,
+    ]
     report = the_report(bot)
     assert report.abuse_types == ["wages", "documents"] and report.province == "ON"
     assert report.sector == "agriculture" and report.employer_enc is None
@@ -93,7 +114,9 @@ def test_a_report_answered_only_with_numbers(make_bot, sqlite_url, twilio):
 
 def test_sms_questions_fit_two_segments_and_the_province_is_typed(make_bot, sqlite_url, twilio):
     bot = make_bot(sqlite_url)
-    asked = [say(bot, text) for text in ("quiero reportar a mi patron", "2", "1", "1 5", "Los Pinos")]
+    asked = [
+        say(bot, text) for text in ("quiero reportar a mi patron", "2", "1", "1 5", "Los Pinos")
+    ]
     question = asked[-1].split("\n\n")[-1]
     assert question == sms_text("es", "report.ask.province") and "\n1." not in question
     assert sms_text("es", "report.ask.sector") in say(bot, "estamos en leamington")
@@ -113,7 +136,8 @@ def test_change_at_the_summary_then_send(make_bot, sqlite_url, twilio):
     code = case_code([say(bot, "1")])  # no PIN
     assert code
     assert sms_text("es", "report.tipline.asked", tip_line="1-866-602-9448") in "\n\n".join(
-        bodies_to(twilio, WORKER))
+        bodies_to(twilio, WORKER)
+    )
     report = the_report(bot)
     assert opened(bot, "employer_enc") == "Granja Luna" and opened(bot, "town_enc") == "Kingsville"
     assert report.consent_tip_line is True

@@ -29,8 +29,10 @@ def test_each_report_question_with_its_options_fits_two_sms_segments(language):
         if step.prompt is None:
             continue
         options = step_options(step, {})
-        reply = Reply(step.prompt.msgid, options=tuple(ReplyOption(str(i), o.label)
-                                                       for i, o in enumerate(options, start=1)))
+        reply = Reply(
+            step.prompt.msgid,
+            options=tuple(ReplyOption(str(i), o.label) for i, o in enumerate(options, start=1)),
+        )
         text = as_sent(reply, language)
         if count_segments(text) > QUESTION_SEGMENTS:
             over.append((step.id, count_segments(text), len(text)))
@@ -40,10 +42,27 @@ def test_each_report_question_with_its_options_fits_two_sms_segments(language):
 @pytest.mark.parametrize("language", ["es", "tl", "en"])
 def test_the_longest_summary_and_its_question_fit_one_turn(language):
     """Clipped employer (40), town and free-text sector (30): the summary stays within the budget."""
-    summary = Reply("report.summary", {
-        "types": [{"msgid": f"report.type.{t}"} for t in ("wages", "hours", "housing", "health_safety",
-                                                           "documents", "fees", "violence", "retaliation")],
-        "employer": "E" * 40, "place": "P" * 30, "province": {"msgid": "province.nl"},
-        "sector": {"msgid": "report.sector.food_processing"}, "share": {"msgid": "report.share.ngo_tipline"},
-    })
+    summary = Reply(
+        "report.summary",
+        {
+            "types": [
+                {"msgid": f"report.type.{t}"}
+                for t in (
+                    "wages",
+                    "hours",
+                    "housing",
+                    "health_safety",
+                    "documents",
+                    "fees",
+                    "violence",
+                    "retaliation",
+                )
+            ],
+            "employer": "E" * 40,
+            "place": "P" * 30,
+            "province": {"msgid": "province.nl"},
+            "sector": {"msgid": "report.sector.food_processing"},
+            "share": {"msgid": "report.share.ngo_tipline"},
+        },
+    )
     assert count_segments(as_sent(summary, language)) <= SmsSettings().segment_budget

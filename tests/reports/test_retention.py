@@ -14,7 +14,9 @@ from bot.store.db import utcnow
 from tests.reports.chat import file_report
 
 
-def test_old_reports_are_erased_with_their_thread_and_notes_unless_on_legal_hold(make_bot, database_url):
+def test_old_reports_are_erased_with_their_thread_and_notes_unless_on_legal_hold(
+    make_bot, database_url
+):
     bot = make_bot(database_url, messages__flood_limit_per_minute=100, reports__erase_after_days=30)
     file_report(bot, "+15195550151", "es")
     file_report(bot, "+15195550152", "es")
@@ -23,8 +25,14 @@ def test_old_reports_are_erased_with_their_thread_and_notes_unless_on_legal_hold
         old, held = session.scalars(select(Report).order_by(Report.id)).all()
         assert old.status != "closed"  # open cases too: nothing is kept forever
         for report in (old, held):
-            session.add(RelayMessage(report_id=report.id, direction="to_worker", body_enc=vault.encrypt("hola"),
-                                     status="queued"))
+            session.add(
+                RelayMessage(
+                    report_id=report.id,
+                    direction="to_worker",
+                    body_enc=vault.encrypt("hola"),
+                    status="queued",
+                )
+            )
             session.add(Note(report_id=report.id, body_enc=vault.encrypt("llamar el lunes")))
         held.legal_hold = True
         session.execute(update(Report).values(created_at=utcnow() - timedelta(days=31)))
@@ -32,10 +40,11 @@ def test_old_reports_are_erased_with_their_thread_and_notes_unless_on_legal_hold
     tasks.purge()
     with bot.runtime.db.session() as session:
         old, held = session.scalars(select(Report).order_by(Report.id)).all()
-        assert (old.employer_enc, old.town_enc, old.conversation_key, old.conversation_ref_enc) == (None,) * 4
+        assert (old.employer_enc, old.town_enc, old.conversation_key, old.conversation_ref_enc) == (
+            None,
+        ) * 4
         assert old.abuse_types and old.province == "ON"  # the counts stay
         assert held.employer_enc and held.conversation_key
         for table in (RelayMessage, Note):
             assert session.scalars(select(table.report_id)).all() == [held.id]
         assert session.scalar(select(func.count()).select_from(Report)) == 2
-

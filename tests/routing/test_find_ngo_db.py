@@ -58,21 +58,36 @@ def webhook():
         yield receiver
 
 
-def test_agent_asks_the_matched_organization_to_write_to_the_worker(make_bot, sqlite_url, tmp_path, webhook):
+def test_agent_asks_the_matched_organization_to_write_to_the_worker(
+    make_bot, sqlite_url, tmp_path, webhook
+):
     bot = make_bot(sqlite_url, routing__seed_directory=None)
     path = tmp_path / "ngos.yaml"
-    path.write_text(directory_yaml(ngo_entry("first-centre", languages=("es",), webhook_url=webhook.url,
-                                             webhook_secret=webhook.secret)))
+    path.write_text(
+        directory_yaml(
+            ngo_entry(
+                "first-centre",
+                languages=("es",),
+                webhook_url=webhook.url,
+                webhook_secret=webhook.secret,
+            )
+        )
+    )
     with bot.runtime.db.session() as session:
         store.import_file(session, bot.runtime.vault, path)
     ask(bot, GREETING["es"])
     replies = ask(bot, "AGENTE") + answer_province(bot, "ON")
     es = catalogs.translator("es")
     [code] = CODE.findall(replies[-1])
-    assert replies[-1].endswith(sent(es.gettext("agent.requested", code=code, ngo="First Centre Workers Centre", hours=24)))
+    assert replies[-1].endswith(
+        sent(es.gettext("agent.requested", code=code, ngo="First Centre Workers Centre", hours=24))
+    )
     [delivery] = webhook.wait_for(1)
     assert delivery.signed and delivery.json["contact_request"] is True
-    assert delivery.json["case"]["kind"] == "contact_request" and "5195550101" not in delivery.body.decode()
+    assert (
+        delivery.json["case"]["kind"] == "contact_request"
+        and "5195550101" not in delivery.body.decode()
+    )
     with bot.runtime.db.session() as session:
         report = session.scalar(select(Report))
         referral = session.scalar(select(Referral))

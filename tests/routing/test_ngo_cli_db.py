@@ -36,7 +36,10 @@ def records(database_url: str) -> dict[str, dict]:
 
     db = Database(database_url)
     with db.session() as session:
-        rows = {row.id: dict(row.record) | {"active": row.active} for row in session.scalars(select(NgoRecord))}
+        rows = {
+            row.id: dict(row.record) | {"active": row.active}
+            for row in session.scalars(select(NgoRecord))
+        }
     db.dispose()
     return rows
 
@@ -54,10 +57,15 @@ def test_the_seed_directory_imports_and_importing_it_again_changes_nothing(puent
 
 
 def test_a_malformed_directory_is_refused_naming_row_and_field_and_the_old_one_stays(
-        puente, database_url, tmp_path):
+    puente, database_url, tmp_path
+):
     good = tmp_path / "ngos.yaml"
-    good.write_text(directory_yaml(ngo_entry("first-centre", email="a@first.example"),
-                                   ngo_entry("second-centre", email="b@second.example")))
+    good.write_text(
+        directory_yaml(
+            ngo_entry("first-centre", email="a@first.example"),
+            ngo_entry("second-centre", email="b@second.example"),
+        )
+    )
     assert puente(database_url, "ngo", "import", str(good))[0] == 0
     before = records(database_url)
     bad = tmp_path / "bad.yaml"
@@ -75,7 +83,9 @@ def test_a_malformed_directory_is_refused_naming_row_and_field_and_the_old_one_s
     assert records(database_url) == before  # the valid first row was not applied either
 
 
-def test_a_csv_directory_imports_and_deactivate_missing_keeps_absent_ones_inactive(puente, sqlite_url, tmp_path):
+def test_a_csv_directory_imports_and_deactivate_missing_keeps_absent_ones_inactive(
+    puente, sqlite_url, tmp_path
+):
     seed_code, _ = puente(sqlite_url, "ngo", "import", str(SEED))
     assert seed_code == 0
     csv_file = tmp_path / "ngos.csv"
@@ -94,7 +104,11 @@ def test_a_csv_directory_imports_and_deactivate_missing_keeps_absent_ones_inacti
 def test_a_webhook_secret_written_in_the_file_is_stored_encrypted(puente, sqlite_url, tmp_path):
     secret = "a-literal-webhook-secret-42"
     path = tmp_path / "ngos.yaml"
-    path.write_text(directory_yaml(ngo_entry("hooked", webhook_url="https://ngo.example/hook", webhook_secret=secret)))
+    path.write_text(
+        directory_yaml(
+            ngo_entry("hooked", webhook_url="https://ngo.example/hook", webhook_secret=secret)
+        )
+    )
     assert puente(sqlite_url, "ngo", "import", str(path))[0] == 0
     stored = records(sqlite_url)["hooked"]["contacts"]["webhook_secret"]
     assert stored.startswith("vault:") and secret not in stored

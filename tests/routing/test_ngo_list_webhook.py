@@ -16,12 +16,16 @@ def sms(language: str, msgid: str) -> str:
     return transliterate_gsm7(catalogs.translator(language).gettext(msgid))
 
 
-@pytest.mark.parametrize(("language", "person", "province"), [
-    ("tl", "gusto ko po makausap ang tao", "nasa alberta po ako"),
-    ("en", "can i talk to a real person pls", "im in manitoba"),
-])
+@pytest.mark.parametrize(
+    ("language", "person", "province"),
+    [
+        ("tl", "gusto ko po makausap ang tao", "nasa alberta po ako"),
+        ("en", "can i talk to a real person pls", "im in manitoba"),
+    ],
+)
 def test_the_search_line_and_the_organizations_arrive_in_one_message(
-        make_bot, sqlite_url, language, person, province):
+    make_bot, sqlite_url, language, person, province
+):
     bot = make_bot(sqlite_url)
     assert bot.send(person, sender=WORKER).status_code == 200
     start = len(bot.twilio.messages)

@@ -42,9 +42,13 @@ def mail():
 def routed_bot(make_bot, database_url, tmp_path, mail, *entries, **overrides):
     """A bot with SMTP pointed at ``mail`` and exactly these organizations in its directory."""
     settings = {
-        "routing__seed_directory": None, "smtp__host": "127.0.0.1", "smtp__port": mail.port,
-        "smtp__starttls": False, "routing__admin_alert_emails": ["admins@puente.example"],
-        "routing__delivery_backoff_seconds": [0.05], "routing__delivery_max_attempts": 3,
+        "routing__seed_directory": None,
+        "smtp__host": "127.0.0.1",
+        "smtp__port": mail.port,
+        "smtp__starttls": False,
+        "routing__admin_alert_emails": ["admins@puente.example"],
+        "routing__delivery_backoff_seconds": [0.05],
+        "routing__delivery_max_attempts": 3,
     } | overrides
     bot = make_bot(database_url, **settings)
     path = tmp_path / "ngos.yaml"
@@ -56,8 +60,13 @@ def routed_bot(make_bot, database_url, tmp_path, mail, *entries, **overrides):
 
 def two_centres(webhook: WebhookReceiver, **first_contacts: str) -> tuple[dict, dict]:
     """The first speaks Spanish and takes webhooks (and e-mail); the second speaks English only."""
-    first = ngo_entry(FIRST, languages=("es", "en"), webhook_url=webhook.url, webhook_secret=SECRET,
-                      **first_contacts)
+    first = ngo_entry(
+        FIRST,
+        languages=("es", "en"),
+        webhook_url=webhook.url,
+        webhook_secret=SECRET,
+        **first_contacts,
+    )
     second = ngo_entry(SECOND, languages=("en",), email="intake@second.example")
     return first, second
 
@@ -73,9 +82,11 @@ def events_of(bot) -> list[str]:
 
 
 def test_referral_reaches_the_matched_ngo_webhook_signed_with_the_consented_details_only(
-        make_bot, database_url, tmp_path, webhook, mail):
-    bot = routed_bot(make_bot, database_url, tmp_path, mail,
-                     *two_centres(webhook, email="intake@first.example"))
+    make_bot, database_url, tmp_path, webhook, mail
+):
+    bot = routed_bot(
+        make_bot, database_url, tmp_path, mail, *two_centres(webhook, email="intake@first.example")
+    )
     bodies = file_report(bot, WORKER, "es", answers={"contact": "2"})  # shares the number
     code = case_code(bodies)
 
@@ -97,11 +108,19 @@ def test_referral_reaches_the_matched_ngo_webhook_signed_with_the_consented_deta
     for body in (notice.body.decode(), delivery.body.decode()):
         for secret in ("5195550101", code, code.replace("-", ""), "reporter", "conversation"):
             assert secret not in body
-    wait_until(lambda: [m for m in mail.messages if m["To"] == "intake@first.example"], 5, "the e-mail")
+    wait_until(
+        lambda: [m for m in mail.messages if m["To"] == "intake@first.example"], 5, "the e-mail"
+    )
     [message] = [m for m in mail.messages if m["To"] == "intake@first.example"]
-    parts = {part.get_content_type(): part.get_content() for part in message.walk() if not part.is_multipart()}
+    parts = {
+        part.get_content_type(): part.get_content()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
     assert set(parts) == {"text/plain", "text/html"}  # a notice: no key, no details by e-mail
-    assert all("Granja Los Pinos" not in body and "5195550101" not in body for body in parts.values())
+    assert all(
+        "Granja Los Pinos" not in body and "5195550101" not in body for body in parts.values()
+    )
     [referral] = referrals_of(bot)
     assert referral.status == "acknowledged" and referral.ngo_id == FIRST
     wait_until(lambda: "details_sent" in events_of(bot), 5, "the details recorded")
@@ -109,7 +128,9 @@ def test_referral_reaches_the_matched_ngo_webhook_signed_with_the_consented_deta
     assert events_of(bot)[5:] == ["acknowledged", "details_sent"]
 
 
-def test_a_report_not_shared_with_an_ngo_goes_nowhere(make_bot, sqlite_url, tmp_path, webhook, mail):
+def test_a_report_not_shared_with_an_ngo_goes_nowhere(
+    make_bot, sqlite_url, tmp_path, webhook, mail
+):
     bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, *two_centres(webhook))
     bodies = file_report(bot, WORKER, "es", answers={"share": "3"})
     assert case_code(bodies)
@@ -118,10 +139,18 @@ def test_a_report_not_shared_with_an_ngo_goes_nowhere(make_bot, sqlite_url, tmp_
         assert session.scalar(select(Report.status)) == "new"
 
 
-def test_staff_phone_gets_a_short_sms_notice_without_details(make_bot, sqlite_url, tmp_path, mail, twilio):
+def test_staff_phone_gets_a_short_sms_notice_without_details(
+    make_bot, sqlite_url, tmp_path, mail, twilio
+):
     staff = "+14165550177"
-    bot = routed_bot(make_bot, sqlite_url, tmp_path, mail,
-                     ngo_entry(FIRST, sms=staff), routing__sms_from="+15550109999")
+    bot = routed_bot(
+        make_bot,
+        sqlite_url,
+        tmp_path,
+        mail,
+        ngo_entry(FIRST, sms=staff),
+        routing__sms_from="+15550109999",
+    )
     file_report(bot, WORKER, "es")
     wait_until(lambda: [m for m in twilio.messages if m.to == staff], 5, "the staff SMS")
     [notice] = [m for m in twilio.messages if m.to == staff]
@@ -130,7 +159,8 @@ def test_staff_phone_gets_a_short_sms_notice_without_details(make_bot, sqlite_ur
 
 
 def test_an_unacknowledged_referral_is_rerouted_to_the_next_match(
-        make_bot, database_url, tmp_path, webhook, mail):
+    make_bot, database_url, tmp_path, webhook, mail
+):
     bot = routed_bot(make_bot, database_url, tmp_path, mail, *two_centres(webhook))
     file_report(bot, WORKER, "es")
     webhook.wait_for(1)
@@ -147,9 +177,18 @@ def test_an_unacknowledged_referral_is_rerouted_to_the_next_match(
     alert_mail = [m for m in messages if m["To"] == "admins@puente.example"]
     assert any("escalation" in m["Subject"] for m in alert_mail)
     assert [e for e in events_of(bot) if e != "notified"] == [
-        "filed", "assigned", "delivered", "escalated", "assigned", "delivered"]
+        "filed",
+        "assigned",
+        "delivered",
+        "escalated",
+        "assigned",
+        "delivered",
+    ]
     with bot.runtime.db.session() as session:
-        assert session.scalar(select(AdminAlert.kind).where(AdminAlert.kind == "escalation")) == "escalation"
+        assert (
+            session.scalar(select(AdminAlert.kind).where(AdminAlert.kind == "escalation"))
+            == "escalation"
+        )
         assert session.scalar(select(Report.status)) == "assigned"
 
 
@@ -164,7 +203,8 @@ def test_an_acknowledged_referral_is_not_escalated(make_bot, sqlite_url, tmp_pat
 
 
 def test_a_failing_notice_is_retried_and_alerts_administrators_but_the_case_stays(
-        make_bot, database_url, tmp_path, webhook, mail):
+    make_bot, database_url, tmp_path, webhook, mail
+):
     webhook.always_fail(503)
     bot = routed_bot(make_bot, database_url, tmp_path, mail, *two_centres(webhook))
     file_report(bot, WORKER, "es")
@@ -180,12 +220,16 @@ def test_a_failing_notice_is_retried_and_alerts_administrators_but_the_case_stay
         assert (failed.status, failed.attempts) == ("failed", 3)
         kinds = set(session.scalars(select(AdminAlert.kind)))
         assert "notice_failed" in kinds and "escalation" not in kinds
-    wait_until(lambda: [m for m in mail.messages if "notice failed" in m["Subject"]], 5,
-               "the administrators' e-mail")
+    wait_until(
+        lambda: [m for m in mail.messages if "notice failed" in m["Subject"]],
+        5,
+        "the administrators' e-mail",
+    )
 
 
 def test_without_a_mail_server_the_case_is_in_the_inbox_and_the_worker_told_the_truth(
-        make_bot, database_url, tmp_path, webhook, mail, twilio):
+    make_bot, database_url, tmp_path, webhook, mail, twilio
+):
     """The README's default: no smtp.host. The e-mail notice cannot go; the case is delivered all the same."""
     first = ngo_entry(FIRST, languages=("es", "en"), email="intake@first.example")
     bot = routed_bot(make_bot, database_url, tmp_path, mail, first, smtp__host=None)
@@ -193,7 +237,9 @@ def test_without_a_mail_server_the_case_is_in_the_inbox_and_the_worker_told_the_
 
     es = catalogs.translator("es")
     # As SMS carries it: the default settings transliterate to GSM-7 (está -> esta).
-    told = transliterate_gsm7(es.gettext("case.update.assigned", ngo="First Centre Workers Centre", hours=24))
+    told = transliterate_gsm7(
+        es.gettext("case.update.assigned", ngo="First Centre Workers Centre", hours=24)
+    )
     assert any(told in body for body in bodies)
     wait_until(lambda: "notice_failed" in events_of(bot), 10, "the e-mail notice to be given up")
     [referral] = referrals_of(bot)
@@ -206,12 +252,20 @@ def test_without_a_mail_server_the_case_is_in_the_inbox_and_the_worker_told_the_
     assert mail.messages == []
 
 
-def test_an_alert_e_mail_refused_for_a_while_is_retried(make_bot, sqlite_url, tmp_path, webhook, mail):
+def test_an_alert_e_mail_refused_for_a_while_is_retried(
+    make_bot, sqlite_url, tmp_path, webhook, mail
+):
     mail.refuse_next(2)
-    bot = routed_bot(make_bot, sqlite_url, tmp_path, mail,
-                     ngo_entry("bc-only", provinces=("BC",), email="intake@bc.example"),
-                     ngo_entry("national-line", provinces=("national",), webhook_url=webhook.url,
-                               webhook_secret=SECRET))
+    bot = routed_bot(
+        make_bot,
+        sqlite_url,
+        tmp_path,
+        mail,
+        ngo_entry("bc-only", provinces=("BC",), email="intake@bc.example"),
+        ngo_entry(
+            "national-line", provinces=("national",), webhook_url=webhook.url, webhook_secret=SECRET
+        ),
+    )
     file_report(bot, WORKER, "es")  # ON has nobody: a coverage-gap alert
     [message] = mail.wait_for(1)
     assert message["To"] == "admins@puente.example" and "coverage gap" in message["Subject"]
@@ -225,16 +279,19 @@ def _updates(twilio, start: int) -> list[str]:
 
 
 def test_staff_moving_the_case_updates_the_worker_in_their_language(
-        make_bot, database_url, tmp_path, webhook, mail, twilio):
+    make_bot, database_url, tmp_path, webhook, mail, twilio
+):
     bot = routed_bot(make_bot, database_url, tmp_path, mail, *two_centres(webhook))
     code = case_code(file_report(bot, WORKER, "tl"))
     [referral] = referrals_of(bot)
     tl = catalogs.translator("tl")
     start = len(twilio.messages)
-    for move in (lambda s: referrals.acknowledge(s, bot.runtime, referral.id, 3),
-                 lambda s: referrals.accept(s, bot.runtime, referral.id, 3),
-                 lambda s: referrals.add_note(s, bot.runtime, referral.id, 3, note_id=1),
-                 lambda s: referrals.close(s, bot.runtime, referral.id, 3, "resolved")):
+    for move in (
+        lambda s: referrals.acknowledge(s, bot.runtime, referral.id, 3),
+        lambda s: referrals.accept(s, bot.runtime, referral.id, 3),
+        lambda s: referrals.add_note(s, bot.runtime, referral.id, 3, note_id=1),
+        lambda s: referrals.close(s, bot.runtime, referral.id, 3, "resolved"),
+    ):
         with bot.runtime.db.session() as session:
             move(session)
     wait_until(lambda: len(_updates(twilio, start)) >= 3, 5, "three updates")
@@ -245,17 +302,26 @@ def test_staff_moving_the_case_updates_the_worker_in_their_language(
     ]
     bot.send(code, sender=WORKER)
     assert twilio.messages[-1].body == tl.gettext("case.status.closed", code=code)
-    moves = [event for event in events_of(bot) if event != "details_sent"]  # the webhook's, once acknowledged
+    moves = [
+        event for event in events_of(bot) if event != "details_sent"
+    ]  # the webhook's, once acknowledged
     assert moves[-5:] == ["acknowledged", "accepted", "note_added", "closed", "status_checked"]
     with bot.runtime.db.session() as session, pytest.raises(referrals.LifecycleError):
         referrals.accept(session, bot.runtime, referral.id, 3)
 
 
 def test_whatsapp_updates_outside_24_hours_use_the_approved_template(
-        make_bot, sqlite_url, tmp_path, webhook, mail, twilio):
+    make_bot, sqlite_url, tmp_path, webhook, mail, twilio
+):
     worker = "whatsapp:+15195550123"
-    bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, *two_centres(webhook),
-                     twilio__whatsapp_templates={"es": "HX" + "a" * 32, "en": "HX" + "b" * 32})
+    bot = routed_bot(
+        make_bot,
+        sqlite_url,
+        tmp_path,
+        mail,
+        *two_centres(webhook),
+        twilio__whatsapp_templates={"es": "HX" + "a" * 32, "en": "HX" + "b" * 32},
+    )
     file_report(bot, worker, "es")
     [referral] = referrals_of(bot)
     with bot.runtime.db.session() as session:
@@ -267,7 +333,9 @@ def test_whatsapp_updates_outside_24_hours_use_the_approved_template(
     [update] = twilio.wait_for_messages(start + 1)[start:]
     assert update.to == worker and update.content_sid == "HX" + "a" * 32
     es = catalogs.translator("es")
-    expected = es.gettext("case.update.closed", outcome=es.gettext("case.outcome.worker_unreachable"))
+    expected = es.gettext(
+        "case.update.closed", outcome=es.gettext("case.outcome.worker_unreachable")
+    )
     assert json.loads(update.content_variables) == {"1": expected}
 
 
@@ -276,16 +344,25 @@ def test_declining_sends_the_case_to_the_next_match(make_bot, sqlite_url, tmp_pa
     file_report(bot, WORKER, "es")
     [referral] = referrals_of(bot)
     with bot.runtime.db.session() as session:
-        following = referrals.decline(session, bot.runtime, referral.id, 4, "no capacity this month")
+        following = referrals.decline(
+            session, bot.runtime, referral.id, 4, "no capacity this month"
+        )
         assert following.ngo_id == SECOND and following.rank == 2
     assert [r.status for r in referrals_of(bot)] == ["declined", "delivered"]
 
 
 def test_nobody_in_the_province_uses_the_national_fallback_and_alerts(
-        make_bot, sqlite_url, tmp_path, webhook, mail):
+    make_bot, sqlite_url, tmp_path, webhook, mail
+):
     national = ngo_entry("national-line", provinces=("national",), email="intake@national.example")
-    bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, ngo_entry("bc-only", provinces=("BC",),
-                     email="intake@bc.example"), national)
+    bot = routed_bot(
+        make_bot,
+        sqlite_url,
+        tmp_path,
+        mail,
+        ngo_entry("bc-only", provinces=("BC",), email="intake@bc.example"),
+        national,
+    )
     file_report(bot, WORKER, "es")
     [referral] = referrals_of(bot)
     assert referral.ngo_id == "national-line" and referral.fallback is True

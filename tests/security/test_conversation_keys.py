@@ -41,13 +41,22 @@ def _chat(bot, sender: str) -> None:
         bot.send(ANSWERS["es"][step], sender=sender)
 
 
-def _rows(session, runtime, sender: str) -> tuple[Conversation, list[InboundMessage], list[OutboxMessage]]:
-    conversation = session.scalar(select(Conversation).where(
-        Conversation.address_key == runtime.vault.address_key(sender)))
-    inbound = session.scalars(select(InboundMessage).where(InboundMessage.conversation_id == conversation.id)
-                              .order_by(InboundMessage.id)).all()
-    outbox = session.scalars(select(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id)
-                             .order_by(OutboxMessage.id)).all()
+def _rows(
+    session, runtime, sender: str
+) -> tuple[Conversation, list[InboundMessage], list[OutboxMessage]]:
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.address_key == runtime.vault.address_key(sender))
+    )
+    inbound = session.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.conversation_id == conversation.id)
+        .order_by(InboundMessage.id)
+    ).all()
+    outbox = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.conversation_id == conversation.id)
+        .order_by(OutboxMessage.id)
+    ).all()
     return conversation, inbound, outbox
 
 
@@ -60,11 +69,13 @@ def _readable(runtime: Runtime, sender: str) -> dict[str, object]:
     envelope = runtime.envelope
     with runtime.db.session() as session:
         conversation, inbound, outbox = _rows(session, runtime, sender)
-        return {"address": envelope.get(session, conversation, "address_enc"),
-                "said": [envelope.get(session, row, "body_enc") for row in inbound],
-                "answered": [envelope.get(session, row, "body_enc") for row in outbox],
-                "to": {envelope.get(session, row, "to_enc") for row in outbox},
-                "state": sealed_state.unseal(envelope, session, conversation)}
+        return {
+            "address": envelope.get(session, conversation, "address_enc"),
+            "said": [envelope.get(session, row, "body_enc") for row in inbound],
+            "answered": [envelope.get(session, row, "body_enc") for row in outbox],
+            "to": {envelope.get(session, row, "to_enc") for row in outbox},
+            "state": sealed_state.unseal(envelope, session, conversation),
+        }
 
 
 def test_each_conversation_is_sealed_under_a_data_key_of_its_own(make_bot, database_url):
@@ -76,20 +87,28 @@ def test_each_conversation_is_sealed_under_a_data_key_of_its_own(make_bot, datab
         keys = {}
         for sender in (ANA, BEN):
             conversation, inbound, outbox = _rows(session, bot.runtime, sender)
-            tokens = [conversation.address_enc, *_state_tokens(conversation.state),
-                      *(row.body_enc for row in inbound), *(row.to_enc for row in outbox),
-                      *(row.body_enc for row in outbox)]
+            tokens = [
+                conversation.address_enc,
+                *_state_tokens(conversation.state),
+                *(row.body_enc for row in inbound),
+                *(row.to_enc for row in outbox),
+                *(row.body_enc for row in outbox),
+            ]
             assert len(tokens) > 10 and sender not in str(tokens)
             assert {envelope.key_of(token) for token in tokens} == {conversation.data_key_id}
             keys[sender] = conversation.data_key_id
         assert keys[ANA] != keys[BEN]
-        assert set(session.scalars(select(DataKey.scope).where(DataKey.id.in_(keys.values())))) == {"conversation"}
+        assert set(session.scalars(select(DataKey.scope).where(DataKey.id.in_(keys.values())))) == {
+            "conversation"
+        }
     ana = _readable(bot.runtime, ANA)
     assert ana["address"] == ANA and ana["to"] == {ANA} and ana["said"][0] == GREETING["es"]
     assert ana["state"]["flow"] == "report" and ana["state"]["slots"]
 
 
-def test_a_conversation_token_copied_to_another_row_or_column_does_not_decrypt(make_bot, database_url):
+def test_a_conversation_token_copied_to_another_row_or_column_does_not_decrypt(
+    make_bot, database_url
+):
     bot = make_bot(database_url)
     _chat(bot, ANA)
     _chat(bot, BEN)
@@ -126,10 +145,12 @@ def test_erasing_a_conversation_destroys_its_data_key(make_bot, database_url, tw
         conversation, inbound, outbox = _rows(session, bot.runtime, ANA)
         key_id, conversation_id = conversation.data_key_id, conversation.id
         # A copy of the rows, as a backup or a page of the database file not yet reused keeps them.
-        copies = [("conversations.address_enc", conversation_id, conversation.address_enc),
-                  ("conversations.state", conversation_id, _state_tokens(conversation.state)[0]),
-                  ("inbound_messages.body_enc", inbound[0].message_sid, inbound[0].body_enc),
-                  ("outbox.body_enc", outbox[0].id, outbox[0].body_enc)]
+        copies = [
+            ("conversations.address_enc", conversation_id, conversation.address_enc),
+            ("conversations.state", conversation_id, _state_tokens(conversation.state)[0]),
+            ("inbound_messages.body_enc", inbound[0].message_sid, inbound[0].body_enc),
+            ("outbox.body_enc", outbox[0].id, outbox[0].body_enc),
+        ]
     for word in ("BORRAR", "si", "no"):
         bot.send(word, sender=ANA)
     with bot.runtime.db.session() as session:
@@ -146,11 +167,14 @@ def test_erasing_a_conversation_destroys_its_data_key(make_bot, database_url, tw
                     fresh.envelope.open(session, place, row, token)
     finally:
         fresh.close()
-    assert _readable(bot.runtime, BEN)["address"] == BEN  # the other worker's conversation is untouched
+    assert (
+        _readable(bot.runtime, BEN)["address"] == BEN
+    )  # the other worker's conversation is untouched
 
 
 def test_rotating_the_master_key_rewraps_conversation_keys_and_every_conversation_reads_the_same(
-        make_bot, database_url, twilio):
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     _chat(bot, ANA)
     _chat(bot, BEN)
@@ -169,10 +193,14 @@ def test_rotating_the_master_key_rewraps_conversation_keys_and_every_conversatio
         fresh.close()
     seen = len(twilio.messages)
     bot.send("menu", sender=ANA)  # the conversation goes on, under its rewrapped key
-    assert [m.body for m in twilio.messages[seen:] if m.to == ANA][0].startswith(sms_text("es", "menu.main"))
+    assert [m.body for m in twilio.messages[seen:] if m.to == ANA][0].startswith(
+        sms_text("es", "menu.main")
+    )
 
 
-def test_the_migration_converts_stored_conversations_both_ways(make_bot, database_url, twilio, monkeypatch):
+def test_the_migration_converts_stored_conversations_both_ways(
+    make_bot, database_url, twilio, monkeypatch
+):
     bot = make_bot(database_url)
     _chat(bot, ANA)
     for word in ("BORRAR", "si", "no"):  # an erasure's goodbye: an outbox row to no conversation
@@ -180,30 +208,49 @@ def test_the_migration_converts_stored_conversations_both_ways(make_bot, databas
     before = _readable(bot.runtime, ANA)
     settings, vault = bot.runtime.settings, bot.runtime.vault
     monkeypatch.delenv("PUENTE_SECRET_KEY", raising=False)
-    with pytest.raises(ConfigError, match="PUENTE_SECRET_KEY"):  # conversations exist: the key is needed
+    with pytest.raises(
+        ConfigError, match="PUENTE_SECRET_KEY"
+    ):  # conversations exist: the key is needed
         migrate.downgrade(database_url, "0013")
     migrate.downgrade(database_url, "0013", settings)  # back to tokens under the one secret key
     with bot.runtime.db.session() as session:
         address = session.execute(text("SELECT address_enc FROM conversations")).scalar_one()
-        goodbye = session.execute(text("SELECT body_enc FROM outbox WHERE conversation_id IS NULL")).scalar_one()
+        goodbye = session.execute(
+            text("SELECT body_enc FROM outbox WHERE conversation_id IS NULL")
+        ).scalar_one()
         assert session.scalar(select(func.count()).select_from(DataKey)) == 0
     assert vault.decrypt(address) == ANA and vault.decrypt(goodbye)
     with bot.runtime.db.session() as session:  # kept for annotators before reviews were linked
-        session.add(NluReview(text_enc=vault.encrypt("xyzzy plugh"), intent="nlu_fallback", confidence=0.1,
-                              created_at=utcnow() - timedelta(days=400)))
+        session.add(
+            NluReview(
+                text_enc=vault.encrypt("xyzzy plugh"),
+                intent="nlu_fallback",
+                confidence=0.1,
+                created_at=utcnow() - timedelta(days=400),
+            )
+        )
 
-    migrate.upgrade(database_url, settings=settings)  # and up: each conversation under its own key again
+    migrate.upgrade(
+        database_url, settings=settings
+    )  # and up: each conversation under its own key again
 
     fresh = Runtime.build(settings)
     try:
         assert _readable(fresh, ANA) == before
         with fresh.db.session() as session:
-            goodbye = session.scalar(select(OutboxMessage).where(OutboxMessage.conversation_id.is_(None)))
+            goodbye = session.scalar(
+                select(OutboxMessage).where(OutboxMessage.conversation_id.is_(None))
+            )
             assert fresh.envelope.get(session, goodbye, "body_enc")
             review = session.scalar(select(NluReview))
             assert fresh.envelope.get(session, review, "text_enc") == "xyzzy plugh"
-            scopes = session.execute(select(DataKey.scope, func.count()).group_by(DataKey.scope)).all()
-        assert sorted(scopes) == [("conversation", 1), ("message", 2)]  # the goodbye's, the review's
+            scopes = session.execute(
+                select(DataKey.scope, func.count()).group_by(DataKey.scope)
+            ).all()
+        assert sorted(scopes) == [
+            ("conversation", 1),
+            ("message", 2),
+        ]  # the goodbye's, the review's
         set_current(fresh)
         tasks.purge()  # the review is past its retention: its key goes with it
         with fresh.db.session() as session:

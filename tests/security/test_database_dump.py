@@ -23,7 +23,9 @@ def _stored_states(url: str) -> list[str]:
     return states
 
 
-def test_the_stored_state_does_not_say_that_the_number_reported_or_is_talking_to_a_case(make_bot, database_url):
+def test_the_stored_state_does_not_say_that_the_number_reported_or_is_talking_to_a_case(
+    make_bot, database_url
+):
     bot = make_bot(database_url)
     file_report(bot, WORKER, "es")
     bot.send("AGENTE", sender=WORKER)  # handed off to an organization
@@ -34,7 +36,9 @@ def test_the_stored_state_does_not_say_that_the_number_reported_or_is_talking_to
         assert revealing not in stored
     # ... while the bot itself still knows (the next message goes to the organization).
     with bot.runtime.db.session() as session:
-        unsealed = sealed_state.unseal(bot.runtime.envelope, session, session.scalar(select(Conversation)))
+        unsealed = sealed_state.unseal(
+            bot.runtime.envelope, session, session.scalar(select(Conversation))
+        )
     assert unsealed["has_reports"] is True and unsealed["handoff"]
 
 
@@ -63,13 +67,23 @@ def test_a_referral_and_relay_messages_are_dated_to_the_hour_only(make_bot, data
         referral.status = "acknowledged"
         referral_id = referral.id
     with bot.runtime.db.session() as session:
-        relay.send_to_worker(session, bot.runtime, referral_id, None, "Hola, soy de la organización")
+        relay.send_to_worker(
+            session, bot.runtime, referral_id, None, "Hola, soy de la organización"
+        )
     with bot.runtime.db.session() as session:
         referral = session.get(Referral, referral_id)
         message = session.scalar(select(RelayMessage))
-        events = session.scalars(select(CaseEvent).where(CaseEvent.kind.in_(
-            ("assigned", "delivered", "relay_to_worker")))).all()
+        events = session.scalars(
+            select(CaseEvent).where(
+                CaseEvent.kind.in_(("assigned", "delivered", "relay_to_worker"))
+            )
+        ).all()
         assert len(events) == 3 and message.sent_at is not None
-        for moment in (referral.created_at, referral.delivered_at, message.created_at, message.sent_at,
-                       *(event.created_at for event in events)):
+        for moment in (
+            referral.created_at,
+            referral.delivered_at,
+            message.created_at,
+            message.sent_at,
+            *(event.created_at for event in events),
+        ):
             assert (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)

@@ -19,31 +19,75 @@ import flows
 from bot.text.render import render
 from flows import state as states
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)
-ENGINE = flows.load_engine(strict=True)  # strict: a bug raises here instead of falling back to the menu
+ENGINE = flows.load_engine(
+    strict=True
+)  # strict: a bug raises here instead of falling back to the menu
 
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)
+    ),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
 flow_ids = st.sampled_from(sorted(ENGINE.flows) + ["gone", ""])
-step_ids = st.sampled_from(sorted({s for f in ENGINE.flows.values() for s in f.steps}) + ["gone", ""])
-timestamps = st.one_of(st.sampled_from(["2026-11-25T08:59:00+00:00", "2026-11-25T08:59:00", "9999-12-31T23:59:59",
-                                        "0001-01-01T00:00:00", "yesterday", ""]), json_values)
-frames = st.fixed_dictionaries({"flow": flow_ids, "step": step_ids,
-                                "slots": st.dictionaries(st.text(max_size=10), json_values, max_size=4)},
-                               optional={"asked_at": timestamps})
+step_ids = st.sampled_from(
+    sorted({s for f in ENGINE.flows.values() for s in f.steps}) + ["gone", ""]
+)
+timestamps = st.one_of(
+    st.sampled_from(
+        [
+            "2026-11-25T08:59:00+00:00",
+            "2026-11-25T08:59:00",
+            "9999-12-31T23:59:59",
+            "0001-01-01T00:00:00",
+            "yesterday",
+            "",
+        ]
+    ),
+    json_values,
+)
+frames = st.fixed_dictionaries(
+    {
+        "flow": flow_ids,
+        "step": step_ids,
+        "slots": st.dictionaries(st.text(max_size=10), json_values, max_size=4),
+    },
+    optional={"asked_at": timestamps},
+)
 field_values = {
     "language": st.sampled_from(["es", "tl", "en", "fr", None, 3]),
     "province": st.sampled_from(["ON", "QC", "XX", "", None, 7]),
     "last_seen": timestamps,
     "flow": st.one_of(flow_ids, json_values),
     "step": st.one_of(step_ids, json_values),
-    "slots": st.dictionaries(st.sampled_from(["types", "employer", "place", "province", "consent_ngo", "contact",
-                                              "code", "media", "x"]), json_values, max_size=5),
+    "slots": st.dictionaries(
+        st.sampled_from(
+            [
+                "types",
+                "employer",
+                "place",
+                "province",
+                "consent_ngo",
+                "contact",
+                "code",
+                "media",
+                "x",
+            ]
+        ),
+        json_values,
+        max_size=5,
+    ),
     "asked_at": timestamps,
     "reprompts": st.one_of(st.integers(-5, 1_000_000), st.booleans(), json_values),
     "stack": st.lists(st.one_of(frames, json_values), max_size=4),
@@ -54,9 +98,14 @@ field_values = {
 }
 stored_states = st.one_of(
     json_values,
-    st.fixed_dictionaries({}, optional=field_values).map(lambda fields: {**states.fresh("es"), **fields}),
+    st.fixed_dictionaries({}, optional=field_values).map(
+        lambda fields: {**states.fresh("es"), **fields}
+    ),
 )
-texts = st.one_of(st.sampled_from(["1", "2", "0", "MENU", "si", "no", "MAS", "STOP", "listo", ""]), st.text(max_size=30))
+texts = st.one_of(
+    st.sampled_from(["1", "2", "0", "MENU", "si", "no", "MAS", "STOP", "listo", ""]),
+    st.text(max_size=30),
+)
 
 
 @FUZZ
@@ -73,7 +122,12 @@ def test_a_damaged_stored_state_never_breaks_a_turn_and_the_menu_still_works(sto
 
 
 @FUZZ
-@given(st.text(max_size=300), st.text(max_size=400), st.integers(1, 6), st.sampled_from(["sms", "whatsapp"]))
+@given(
+    st.text(max_size=300),
+    st.text(max_size=400),
+    st.integers(1, 6),
+    st.sampled_from(["sms", "whatsapp"]),
+)
 def test_any_hint_either_fits_or_is_refused_as_the_callers_error(text, hint, budget, channel):
     try:
         pages = render(text, channel, budget_segments=budget, more_hint=hint)
@@ -83,7 +137,9 @@ def test_any_hint_either_fits_or_is_refused_as_the_callers_error(text, hint, bud
     assert all(page.strip() for page in pages)
 
 
-@pytest.mark.parametrize("text", ["\u0301" * 50, "\u200b" * 300, "\ufeff" + "a" * 800, "🏳️‍🌈" * 200, "\r\n" * 900])
+@pytest.mark.parametrize(
+    "text", ["\u0301" * 50, "\u200b" * 300, "\ufeff" + "a" * 800, "🏳️‍🌈" * 200, "\r\n" * 900]
+)
 def test_combining_marks_and_invisible_characters_render_within_budget(text):
     from bot.text.segments import count_segments
 

@@ -40,10 +40,14 @@ def _readable(runtime: Runtime) -> dict[str, object]:
     with runtime.db.session() as session:
         report = session.scalar(select(Report).order_by(Report.id))
         media = session.scalar(select(ReportMedia).where(ReportMedia.report_id == report.id))
-        mention = session.scalar(select(EmployerMention).where(EmployerMention.report_id == report.id))
-        return {**{column: read.get(session, report, column) for column in FILLED},
-                "photo": read.get_bytes(session, media, "data_enc")[:2],
-                "mention": read.get(session, mention, "name_enc")}
+        mention = session.scalar(
+            select(EmployerMention).where(EmployerMention.report_id == report.id)
+        )
+        return {
+            **{column: read.get(session, report, column) for column in FILLED},
+            "photo": read.get_bytes(session, media, "data_enc")[:2],
+            "mention": read.get(session, mention, "name_enc"),
+        }
 
 
 def _file(bot, twilio, sender: str = WORKER) -> None:
@@ -51,17 +55,26 @@ def _file(bot, twilio, sender: str = WORKER) -> None:
     file_report(bot, sender, "es", answers={"contact": "2"}, media=[(url, "image/jpeg")])
 
 
-def test_every_report_reads_the_same_after_the_master_key_is_rotated(make_bot, database_url, twilio):
+def test_every_report_reads_the_same_after_the_master_key_is_rotated(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     _file(bot, twilio)
     before = _readable(bot.runtime)
-    assert before["town_enc"] == "Leamington" and before["contact_enc"] == WORKER and before["photo"] == b"\xff\xd8"
+    assert (
+        before["town_enc"] == "Leamington"
+        and before["contact_enc"] == WORKER
+        and before["photo"] == b"\xff\xd8"
+    )
     first = bot.runtime.envelope.keyring.current
 
     rewrapped, retired, current = rotate(bot.runtime)
 
     key_file = bot.runtime.envelope.keyring.path
-    assert (rewrapped, retired) == (2, [first]) and current != first  # the report's and the worker's conversation's
+    assert (rewrapped, retired) == (
+        2,
+        [first],
+    ) and current != first  # the report's and the worker's conversation's
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(json.loads(key_file.read_text())["keys"]) == 1  # the old master key is forgotten
     with bot.runtime.db.session() as session:
@@ -76,7 +89,9 @@ def test_every_report_reads_the_same_after_the_master_key_is_rotated(make_bot, d
         assert set(session.scalars(select(DataKey.master_key_id))) == {current}
 
 
-def test_an_interrupted_rotation_keeps_the_old_key_readable_and_resumes(make_bot, sqlite_url, twilio):
+def test_an_interrupted_rotation_keeps_the_old_key_readable_and_resumes(
+    make_bot, sqlite_url, twilio
+):
     bot = make_bot(sqlite_url)
     _file(bot, twilio)
     before = _readable(bot.runtime)
@@ -93,7 +108,9 @@ def test_an_interrupted_rotation_keeps_the_old_key_readable_and_resumes(make_bot
     assert _readable(bot.runtime) == before
 
 
-def test_a_token_copied_to_another_column_or_report_does_not_decrypt(make_bot, database_url, twilio):
+def test_a_token_copied_to_another_column_or_report_does_not_decrypt(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     _file(bot, twilio)
     _file(bot, twilio, OTHER)
@@ -141,7 +158,9 @@ def test_erasing_a_report_destroys_its_data_key(make_bot, database_url, twilio):
         fresh.close()
 
 
-def test_the_migration_converts_stored_reports_both_ways(make_bot, database_url, twilio, monkeypatch):
+def test_the_migration_converts_stored_reports_both_ways(
+    make_bot, database_url, twilio, monkeypatch
+):
     bot = make_bot(database_url)
     _file(bot, twilio)
     before = _readable(bot.runtime)
@@ -154,18 +173,33 @@ def test_the_migration_converts_stored_reports_both_ways(make_bot, database_url,
         town = session.execute(text("SELECT town_enc FROM reports")).scalar_one()
         photo = session.execute(text("SELECT data_enc FROM report_media")).scalar_one()
     assert vault.decrypt(town) == "Leamington" and vault.decrypt_bytes(photo)[:2] == b"\xff\xd8"
-    migrate.upgrade(database_url, settings=settings)  # and up: each report under its own data key again
+    migrate.upgrade(
+        database_url, settings=settings
+    )  # and up: each report under its own data key again
     assert _readable(bot.runtime) == before
     with bot.runtime.db.session() as session:
-        assert session.scalar(select(DataKey.scope).where(DataKey.id == session.scalar(select(Report.data_key_id)))) == "report"
+        assert (
+            session.scalar(
+                select(DataKey.scope).where(
+                    DataKey.id == session.scalar(select(Report.data_key_id))
+                )
+            )
+            == "report"
+        )
 
 
-def test_puente_keys_rotate_and_status_from_the_command_line(make_bot, sqlite_url, twilio, tmp_path):
+def test_puente_keys_rotate_and_status_from_the_command_line(
+    make_bot, sqlite_url, twilio, tmp_path
+):
     bot = make_bot(sqlite_url)
     _file(bot, twilio)
     before = _readable(bot.runtime)
-    env = {"DATABASE_URL": sqlite_url, "PUENTE_SECRET_KEY": SECRET, "PUENTE_CONFIG": None,
-           "PUENTE__INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {
+        "DATABASE_URL": sqlite_url,
+        "PUENTE_SECRET_KEY": SECRET,
+        "PUENTE_CONFIG": None,
+        "PUENTE__INSTANCE_PATH": str(tmp_path / "instance"),
+    }
     runner = CliRunner()
     first = bot.runtime.envelope.keyring.current
     status = runner.invoke(main, ["keys", "status"], env=env)

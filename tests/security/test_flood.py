@@ -22,8 +22,13 @@ NO_TIMER = 3600
 
 def _statuses(runtime) -> dict[str, int]:
     with runtime.db.session() as session:
-        return dict(session.execute(select(InboundMessage.status, func.count(InboundMessage.id))
-                                    .group_by(InboundMessage.status)).all())
+        return dict(
+            session.execute(
+                select(InboundMessage.status, func.count(InboundMessage.id)).group_by(
+                    InboundMessage.status
+                )
+            ).all()
+        )
 
 
 def _notice(language: str = "es") -> str:
@@ -31,12 +36,15 @@ def _notice(language: str = "es") -> str:
 
 
 def test_a_flood_is_told_to_wait_once_and_its_latest_message_answered_after_the_pause(
-        make_bot, database_url, twilio):
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url, messages__flood_pause_seconds=NO_TIMER)
     limit = bot.runtime.settings.messages.flood_limit_per_minute
     assert limit >= 60  # a person tapping numbered options never gets there
     for n in range(limit + 10):
-        assert bot.send(f"hola {n}", sender=FLOODER).status_code == 200  # Twilio is never told to retry
+        assert (
+            bot.send(f"hola {n}", sender=FLOODER).status_code == 200
+        )  # Twilio is never told to retry
         if n == limit + 2:
             assert bot.send("hola, necesito ayuda", sender=OTHER).status_code == 200
     flooder = bodies_to(twilio, FLOODER)
@@ -45,8 +53,11 @@ def test_a_flood_is_told_to_wait_once_and_its_latest_message_answered_after_the_
     assert bodies_to(twilio, OTHER)
     assert _statuses(bot.runtime) == {"done": limit + 1, "throttled": 10}
     with bot.runtime.db.session() as session:
-        kept = session.execute(select(InboundMessage.id, InboundMessage.body_enc)
-                               .where(InboundMessage.status == "throttled")).all()
+        kept = session.execute(
+            select(InboundMessage.id, InboundMessage.body_enc).where(
+                InboundMessage.status == "throttled"
+            )
+        ).all()
     assert all(body is not None for _, body in kept)  # nothing the worker wrote is lost
 
     # The pause ends: the latest message is answered, the others stay kept and unanswered.
@@ -64,7 +75,9 @@ def test_a_flood_is_told_to_wait_once_and_its_latest_message_answered_after_the_
 
 
 def test_stop_is_honoured_in_the_middle_of_a_flood(make_bot, sqlite_url, twilio):
-    bot = make_bot(sqlite_url, messages__flood_limit_per_minute=3, messages__flood_pause_seconds=NO_TIMER)
+    bot = make_bot(
+        sqlite_url, messages__flood_limit_per_minute=3, messages__flood_pause_seconds=NO_TIMER
+    )
     for n in range(5):
         bot.send(f"hello {n}", sender=FLOODER)
         bot.send(f"hola {n}", sender=OTHER)
@@ -74,6 +87,10 @@ def test_stop_is_honoured_in_the_middle_of_a_flood(make_bot, sqlite_url, twilio)
     assert _statuses(bot.runtime)["done"] == 3 + 3 + 2
     with bot.runtime.db.session() as session:
         from bot.store.models import Conversation
-        assert session.scalars(select(Conversation.opted_out).order_by(Conversation.id)).all() == [True, True]
+
+        assert session.scalars(select(Conversation.opted_out).order_by(Conversation.id)).all() == [
+            True,
+            True,
+        ]
     assert not bodies_to(twilio, FLOODER, before)  # Twilio confirmed STOP itself
     assert bodies_to(twilio, OTHER, before)  # Puente confirms its own keyword

@@ -66,7 +66,10 @@ def test_an_injection_in_the_sender_is_refused_and_nothing_is_stored(make_portal
     token = portal.runtime.settings.twilio.auth_token
     for payload in SQL_INJECTIONS:
         form = inbound_params(WORKER, BOT_SMS, "hola", From=WORKER + payload)
-        assert signed_webhook_post(portal.bot.client, "/webhooks/twilio", form, token).status_code == 400
+        assert (
+            signed_webhook_post(portal.bot.client, "/webhooks/twilio", form, token).status_code
+            == 400
+        )
     with portal.runtime.db.session() as session:
         assert session.scalar(select(func.count(InboundMessage.id))) == 0
 
@@ -90,8 +93,10 @@ def test_login_fields_with_injections_log_nobody_in_and_are_echoed_escaped(make_
     for payload in ["' OR '1'='1", "admin@puente.example.org' --", *HTML_INJECTIONS]:
         client = portal.client()
         token = csrf_from(client.get("/portal/login").get_data(as_text=True))
-        response = client.post("/portal/login", data={"email": payload, "password": payload, "csrf_token": token,
-                                                      "next": payload})
+        response = client.post(
+            "/portal/login",
+            data={"email": payload, "password": payload, "csrf_token": token, "next": payload},
+        )
         assert response.status_code == 401, payload
         for markup in DANGEROUS_MARKUP:
             assert markup not in response.get_data(as_text=True)
@@ -99,14 +104,18 @@ def test_login_fields_with_injections_log_nobody_in_and_are_echoed_escaped(make_
     _intact(portal, tables)
 
 
-def test_notes_and_relay_replies_with_injections_are_stored_shown_escaped_and_sent_verbatim(portal, twilio):
+def test_notes_and_relay_replies_with_injections_are_stored_shown_escaped_and_sent_verbatim(
+    portal, twilio
+):
     referral_id = portal.file_report(portal.conversation(address=WORKER))
     ana = portal.logged_in(ANA)
     tables = table_names(portal.runtime)
 
     def act(action: str, **data):
         token = csrf_from(ana.get(f"/portal/cases/{referral_id}").get_data(as_text=True))
-        response = ana.post(f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": token})
+        response = ana.post(
+            f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": token}
+        )
         assert response.status_code == 302, action
 
     act("acknowledge")
@@ -118,8 +127,11 @@ def test_notes_and_relay_replies_with_injections_are_stored_shown_escaped_and_se
     with portal.runtime.db.session() as session:
         notes = session.scalars(select(Note).order_by(Note.id))
         assert [envelope.get(session, n, "body_enc") for n in notes] == INJECTIONS
-        relayed = session.scalars(select(RelayMessage).where(RelayMessage.direction == "to_worker")
-                                  .order_by(RelayMessage.id)).all()
+        relayed = session.scalars(
+            select(RelayMessage)
+            .where(RelayMessage.direction == "to_worker")
+            .order_by(RelayMessage.id)
+        ).all()
         assert [envelope.get(session, r, "body_enc") for r in relayed] == INJECTIONS
     page = ana.get(f"/portal/cases/{referral_id}").get_data(as_text=True)
     for payload in INJECTIONS:

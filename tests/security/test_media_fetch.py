@@ -63,16 +63,24 @@ def test_a_photos_gps_and_device_metadata_are_not_kept(make_bot, database_url, t
     assert MODEL.encode() not in kept and str(GPS[2][0]).encode() not in kept
     # Fetched: Twilio's copy of the item is deleted.
     media_sid = url.rsplit("/", 1)[1]
-    wait_until(lambda: any(d.media_sid == media_sid and d.status_code == 204 for d in twilio.deletions),
-               10, "the media's DELETE")
+    wait_until(
+        lambda: any(d.media_sid == media_sid and d.status_code == 204 for d in twilio.deletions),
+        10,
+        "the media's DELETE",
+    )
 
 
-@pytest.mark.parametrize("content, claimed", [
-    (b"%PDF-1.4 a contract with the worker's name", "application/pdf"),
-    (b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
-    (phone_photo(fmt="TIFF"), "image/jpeg"),  # an image, of a type outside the allow-list
-])
-def test_media_outside_the_allowed_image_types_is_refused(make_bot, sqlite_url, twilio, content, claimed):
+@pytest.mark.parametrize(
+    "content, claimed",
+    [
+        (b"%PDF-1.4 a contract with the worker's name", "application/pdf"),
+        (b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
+        (phone_photo(fmt="TIFF"), "image/jpeg"),  # an image, of a type outside the allow-list
+    ],
+)
+def test_media_outside_the_allowed_image_types_is_refused(
+    make_bot, sqlite_url, twilio, content, claimed
+):
     bot = make_bot(sqlite_url)
     url = twilio.add_media("doc", content, claimed)
     file_report(bot, WORKER, "es", media=[(url, claimed)])
@@ -83,7 +91,8 @@ def test_media_outside_the_allowed_image_types_is_refused(make_bot, sqlite_url, 
 def test_media_urls_off_twilio_are_never_fetched(make_bot, sqlite_url, twilio, elsewhere):
     bot = make_bot(sqlite_url)
     theirs = twilio.add_media("theirs", phone_photo(), "image/jpeg").replace(
-        twilio.account_sid, "AC" + "9" * 32)  # another account's media on Twilio
+        twilio.account_sid, "AC" + "9" * 32
+    )  # another account's media on Twilio
     urls = [
         f"{elsewhere.url}/2010-04-01/Accounts/{twilio.account_sid}/Messages/MM1/Media/ME1",
         f"{twilio.url}/webhooks/../_control/messages",
@@ -94,7 +103,9 @@ def test_media_urls_off_twilio_are_never_fetched(make_bot, sqlite_url, twilio, e
     assert elsewhere.requests == []  # no request, so no credentials, left for another host
 
 
-def test_a_redirect_off_twilios_media_hosts_is_not_followed(make_bot, sqlite_url, twilio, elsewhere):
+def test_a_redirect_off_twilios_media_hosts_is_not_followed(
+    make_bot, sqlite_url, twilio, elsewhere
+):
     bot = make_bot(sqlite_url)
     url = twilio.add_media("moved", phone_photo(), "image/jpeg")
     twilio.redirect_media(url, f"{elsewhere.url}/latest/meta-data/iam")
@@ -103,14 +114,22 @@ def test_a_redirect_off_twilios_media_hosts_is_not_followed(make_bot, sqlite_url
     assert elsewhere.requests == []
 
 
-def test_a_plain_http_media_url_is_refused_in_front_of_twilios_real_api(make_bot, sqlite_url, twilio):
+def test_a_plain_http_media_url_is_refused_in_front_of_twilios_real_api(
+    make_bot, sqlite_url, twilio
+):
     from bot.channels.twilio.gateway import check_media_url
     from bot.errors import SendError
 
-    settings = make_bot(sqlite_url).runtime.settings.twilio.model_copy(update={"api_base_url": None})
+    settings = make_bot(sqlite_url).runtime.settings.twilio.model_copy(
+        update={"api_base_url": None}
+    )
     path = f"/2010-04-01/Accounts/{settings.account_sid}/Messages/MM1/Media/ME1"
     assert check_media_url(f"https://api.twilio.com{path}", settings) == ("MM1", "ME1")
-    for bad in (f"http://api.twilio.com{path}", f"https://api.twilio.com.evil.example{path}",
-                f"https://api.twilio.com{path}?x=1", f"https://user@api.twilio.com:8443{path}"):
+    for bad in (
+        f"http://api.twilio.com{path}",
+        f"https://api.twilio.com.evil.example{path}",
+        f"https://api.twilio.com{path}?x=1",
+        f"https://user@api.twilio.com:8443{path}",
+    ):
         with pytest.raises(SendError):
             check_media_url(bad, settings)

@@ -30,10 +30,21 @@ ANA = "ana@ngo-on.example.org"
 QUESTION = "cuánto me deben pagar por hora en Ontario"
 WHATSAPP_QUESTION = "donde puedo ver a un doctor sin tarjeta de salud"
 EMPLOYER, TOWN = "Invernaderos Tres Hermanos", "Kingsville"
-STAFF_REPLY = "Hola, soy Ana. ¿Te pagaron las horas extra del sabado?"  # GSM-7: SMS carries it as is
+STAFF_REPLY = (
+    "Hola, soy Ana. ¿Te pagaron las horas extra del sabado?"  # GSM-7: SMS carries it as is
+)
 WORKER_ANSWER = "No, y el patrón se quedó con mi pasaporte"
-WRITTEN = [QUESTION, WHATSAPP_QUESTION, EMPLOYER, TOWN, STAFF_REPLY, WORKER_ANSWER, "horas extra del sábado",
-           "se quedó con mi pasaporte", "sin tarjeta de salud"]
+WRITTEN = [
+    QUESTION,
+    WHATSAPP_QUESTION,
+    EMPLOYER,
+    TOWN,
+    STAFF_REPLY,
+    WORKER_ANSWER,
+    "horas extra del sábado",
+    "se quedó con mi pasaporte",
+    "sin tarjeta de salud",
+]
 
 
 def _journey(portal) -> None:
@@ -46,7 +57,12 @@ def _journey(portal) -> None:
     ana = portal.logged_in(ANA)
     for action, data in (("acknowledge", {}), ("reply", {"body": STAFF_REPLY})):
         token = csrf_from(text(ana.get(f"/portal/cases/{referral_id}")))
-        assert ana.post(f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": token}).status_code == 302
+        assert (
+            ana.post(
+                f"/portal/cases/{referral_id}/{action}", data={**data, "csrf_token": token}
+            ).status_code
+            == 302
+        )
     assert any(STAFF_REPLY in body for body in bodies_to(twilio, SMS_WORKER))
     bot.send(WORKER_ANSWER, sender=SMS_WORKER)
     assert WORKER_ANSWER in text(ana.get(f"/portal/cases/{referral_id}"))  # it went where it should
@@ -56,11 +72,28 @@ def _database_copy(database_url: str) -> str:
     """What leaves with a copy of the database: the raw SQLite files, or pg_dump of the schema."""
     if database_url.startswith("sqlite"):
         path = Path(database_url.removeprefix("sqlite:///"))
-        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*")).decode("utf-8", "replace")
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*")).decode(
+            "utf-8", "replace"
+        )
     url = make_url(PG_URL)
     schema = database_url.rsplit("%3D", 1)[1]
-    dump = subprocess.run(["pg_dump", "-h", url.host, "-p", str(url.port or 5432), "-U", url.username,
-                           "-n", schema, url.database], capture_output=True, text=True, check=True)
+    dump = subprocess.run(
+        [
+            "pg_dump",
+            "-h",
+            url.host,
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username,
+            "-n",
+            schema,
+            url.database,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "COPY " in dump.stdout and "inbound_messages" in dump.stdout
     return dump.stdout
 
@@ -68,7 +101,9 @@ def _database_copy(database_url: str) -> str:
 def _assert_no_trace(where: str, haystack: str) -> None:
     for number in (SMS_WORKER, WHATSAPP_WORKER):
         found = phone_pattern(number).search(haystack)
-        assert found is None, f"{number} in the {where}: ...{haystack[max(found.start() - 80, 0):found.end() + 20]}"
+        assert found is None, (
+            f"{number} in the {where}: ...{haystack[max(found.start() - 80, 0) : found.end() + 20]}"
+        )
     folded = haystack.casefold()
     for written in WRITTEN:
         assert written.casefold() not in folded, f"{written!r} in the {where}"
@@ -84,7 +119,9 @@ def app_log() -> Iterator[io.StringIO]:
     handler.setStream(previous)
 
 
-def test_no_number_or_message_text_in_a_database_copy_or_the_logs(portal, database_url, caplog, app_log):
+def test_no_number_or_message_text_in_a_database_copy_or_the_logs(
+    portal, database_url, caplog, app_log
+):
     caplog.set_level(logging.DEBUG)
     # The test's SMTP server (aiosmtpd) logs each line of the NGO's referral e-mail at DEBUG; it is
     # the NGO's inbox, not Puente.

@@ -28,7 +28,9 @@ PHOTO = b"\xff\xd8\xff\xe0 pay stub of a worker in Ontario"
 def _evidence(portal, referral_id: int) -> int:
     with portal.runtime.db.session() as session:
         report = session.get(Report, session.get(Referral, referral_id).report_id)
-        media = ReportMedia(report_id=report.id, content_type="image/jpeg", size=len(PHOTO), status="stored")
+        media = ReportMedia(
+            report_id=report.id, content_type="image/jpeg", size=len(PHOTO), status="stored"
+        )
         session.add(media)
         session.flush()
         portal.runtime.envelope.put(session, report.data_key_id, media, "data_enc", PHOTO)
@@ -37,7 +39,9 @@ def _evidence(portal, referral_id: int) -> int:
 
 def _counts(portal) -> tuple[int, int]:
     with portal.runtime.db.session() as session:
-        return session.scalar(select(func.count(Note.id))), session.scalar(select(func.count(RelayMessage.id)))
+        return session.scalar(select(func.count(Note.id))), session.scalar(
+            select(func.count(RelayMessage.id))
+        )
 
 
 def test_another_ngos_evidence_cannot_be_read_through_ones_own_case(portal):
@@ -51,12 +55,16 @@ def test_another_ngos_evidence_cannot_be_read_through_ones_own_case(portal):
     assert portal.logged_in(ANA).get(f"/portal/cases/{ontario}/evidence/{photo_id}").data == PHOTO
 
 
-def test_another_ngos_case_refuses_the_status_action_and_the_referral_link_leads_nowhere(make_portal, sqlite_url):
+def test_another_ngos_case_refuses_the_status_action_and_the_referral_link_leads_nowhere(
+    make_portal, sqlite_url
+):
     portal = make_portal(sqlite_url)
     ontario = portal.file_report(portal.conversation())
     chloe = portal.logged_in(CHLOE)
     token = csrf_from(text(chloe.get("/portal/inbox")))
-    response = chloe.post(f"/portal/cases/{ontario}/status", data={"csrf_token": token, "status": "in_progress"})
+    response = chloe.post(
+        f"/portal/cases/{ontario}/status", data={"csrf_token": token, "status": "in_progress"}
+    )
     assert response.status_code == 404
     assert portal.referral(ontario).status in ("pending", "delivered")
     link = chloe.get(f"/portal/referrals/{ontario}", follow_redirects=True)
@@ -64,7 +72,9 @@ def test_another_ngos_case_refuses_the_status_action_and_the_referral_link_leads
 
 
 @pytest.mark.parametrize("token", ["missing", "forged", "another-session"])
-def test_writing_to_a_worker_or_the_case_needs_this_sessions_csrf_token(make_portal, sqlite_url, twilio, token):
+def test_writing_to_a_worker_or_the_case_needs_this_sessions_csrf_token(
+    make_portal, sqlite_url, twilio, token
+):
     portal = make_portal(sqlite_url)
     referral_id = portal.file_report(portal.conversation())
     ana = portal.logged_in(ANA)
@@ -72,17 +82,29 @@ def test_writing_to_a_worker_or_the_case_needs_this_sessions_csrf_token(make_por
     ana.post(f"/portal/cases/{referral_id}/acknowledge", data={"csrf_token": csrf_from(page)})
     sent_before, stored_before = len(twilio.messages), _counts(portal)
     # A page on another site can make Ana's browser post, but cannot read her token.
-    sent = {"missing": None, "forged": "x" * 43,
-            "another-session": csrf_from(text(portal.logged_in("ben@ngo-on.example.org").get("/portal/inbox")))}[token]
+    sent = {
+        "missing": None,
+        "forged": "x" * 43,
+        "another-session": csrf_from(
+            text(portal.logged_in("ben@ngo-on.example.org").get("/portal/inbox"))
+        ),
+    }[token]
     for action in ("reply", "notes", "close", "decline"):
-        data = {"body": "Send your passport number to this address", "outcome": "resolved", "reason": "other"}
+        data = {
+            "body": "Send your passport number to this address",
+            "outcome": "resolved",
+            "reason": "other",
+        }
         if sent is not None:
             data["csrf_token"] = sent
         response = ana.post(f"/portal/cases/{referral_id}/{action}", data=data)
         assert response.status_code == 400, action
         assert "This form could not be accepted" in text(response)
-    header = ana.post(f"/portal/cases/{referral_id}/reply", data={"body": "hello"},
-                      headers={"X-CSRF-Token": sent or ""})
+    header = ana.post(
+        f"/portal/cases/{referral_id}/reply",
+        data={"body": "hello"},
+        headers={"X-CSRF-Token": sent or ""},
+    )
     assert header.status_code == 400
     assert _counts(portal) == stored_before and len(twilio.messages) == sent_before
     assert portal.referral(referral_id).status == "acknowledged"
@@ -93,8 +115,12 @@ def test_staff_posting_to_the_admin_forms_change_nothing(make_portal, sqlite_url
     ana = portal.logged_in(ANA)
     token = csrf_from(text(ana.get("/portal/inbox")))
     attempts = {
-        "/portal/admin/users": {"email": "mallory@ngo-on.example.org", "password": "a long enough password",
-                                "role": "admin", "name": "Mallory"},
+        "/portal/admin/users": {
+            "email": "mallory@ngo-on.example.org",
+            "password": "a long enough password",
+            "role": "admin",
+            "name": "Mallory",
+        },
         f"/portal/admin/users/{portal.users[ANA]}": {"role": "admin", "ngo_id": "ngo-qc"},
         "/portal/admin/ngos/ngo-qc": {"active": "0", "capacity": "0"},
     }

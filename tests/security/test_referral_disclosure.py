@@ -25,8 +25,9 @@ DETAILS = ("Granja Los Pinos", "Leamington", "wages", "housing")
 
 
 def _smtp(receiver: MailReceiver, **changes) -> SmtpSettings:
-    return SmtpSettings(host="127.0.0.1", port=receiver.port, ca_file=receiver.ca_file, timeout_seconds=5,
-                        **changes)
+    return SmtpSettings(
+        host="127.0.0.1", port=receiver.port, ca_file=receiver.ca_file, timeout_seconds=5, **changes
+    )
 
 
 def test_starttls_required_means_nothing_goes_out_in_clear():
@@ -35,8 +36,13 @@ def test_starttls_required_means_nothing_goes_out_in_clear():
             send_mail(_smtp(plain), ["ngo@example.org"], "s", "case", None)
         assert error.value.retryable and plain.messages == []  # retried later, alerted if it lasts
         with pytest.raises(MailError, match="smtp.user") as error:
-            send_mail(_smtp(plain, starttls=False, user="puente", password="pw"), ["ngo@example.org"],
-                      "s", "case", None)
+            send_mail(
+                _smtp(plain, starttls=False, user="puente", password="pw"),
+                ["ngo@example.org"],
+                "s",
+                "case",
+                None,
+            )
         assert not error.value.retryable and plain.messages == []  # the password never went out
     with MailReceiver(tls="starttls") as secure:
         send_mail(_smtp(secure), ["ngo@example.org"], "s", "case", None)
@@ -60,14 +66,25 @@ def webhook():
 
 def _keypair() -> tuple[gnupg.GPG, str]:
     gpg = gnupg.GPG(gnupghome=tempfile.mkdtemp(prefix="puente-ngo-gpg-"))
-    key = gpg.gen_key(gpg.gen_key_input(key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH",
-                                        subkey_curve="cv25519", name_email="intake@first.example",
-                                        no_protection=True))
+    key = gpg.gen_key(
+        gpg.gen_key_input(
+            key_type="EDDSA",
+            key_curve="ed25519",
+            subkey_type="ECDH",
+            subkey_curve="cv25519",
+            name_email="intake@first.example",
+            no_protection=True,
+        )
+    )
     return gpg, gpg.export_keys(key.fingerprint)
 
 
 def _to(mail: MailReceiver, address: str, count: int) -> list:
-    wait_until(lambda: len([m for m in mail.messages if m["To"] == address]) >= count, 10, f"{count} e-mail(s)")
+    wait_until(
+        lambda: len([m for m in mail.messages if m["To"] == address]) >= count,
+        10,
+        f"{count} e-mail(s)",
+    )
     return [m for m in mail.messages if m["To"] == address]
 
 
@@ -76,10 +93,16 @@ def _text(message) -> str:
 
 
 def test_before_acknowledging_an_ngo_gets_a_notice_and_after_it_the_details(
-        make_bot, database_url, tmp_path, webhook, mail):
+    make_bot, database_url, tmp_path, webhook, mail
+):
     gpg, public_key = _keypair()
-    first = ngo_entry(FIRST, webhook_url=webhook.url, webhook_secret=SECRET, email="intake@first.example",
-                      pgp_key=public_key)
+    first = ngo_entry(
+        FIRST,
+        webhook_url=webhook.url,
+        webhook_secret=SECRET,
+        email="intake@first.example",
+        pgp_key=public_key,
+    )
     bot = routed_bot(make_bot, database_url, tmp_path, mail, first)
     file_report(bot, WORKER, "es")
     [notice] = webhook.wait_for(1)
@@ -103,7 +126,9 @@ def test_before_acknowledging_an_ngo_gets_a_notice_and_after_it_the_details(
 
 
 def test_without_a_key_the_details_are_never_e_mailed(make_bot, sqlite_url, tmp_path, mail):
-    bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, ngo_entry(FIRST, email="intake@first.example"))
+    bot = routed_bot(
+        make_bot, sqlite_url, tmp_path, mail, ngo_entry(FIRST, email="intake@first.example")
+    )
     file_report(bot, WORKER, "es")
     _to(mail, "intake@first.example", 1)
     [referral] = referrals_of(bot)
@@ -116,7 +141,9 @@ def test_without_a_key_the_details_are_never_e_mailed(make_bot, sqlite_url, tmp_
 
 
 def test_a_webhook_that_is_not_https_gets_nothing(make_bot, sqlite_url, tmp_path, mail):
-    entry = ngo_entry(FIRST, webhook_url="http://intake.first.example/puente", webhook_secret=SECRET)
+    entry = ngo_entry(
+        FIRST, webhook_url="http://intake.first.example/puente", webhook_secret=SECRET
+    )
     bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, entry)
     file_report(bot, WORKER, "es")
     with bot.runtime.db.session() as session:
@@ -126,15 +153,22 @@ def test_a_webhook_that_is_not_https_gets_nothing(make_bot, sqlite_url, tmp_path
 
 
 def test_an_escalation_chain_stops_at_routing_max_escalations(make_bot, sqlite_url, tmp_path, mail):
-    centres = [ngo_entry(ngo, email=f"intake@{ngo}.example") for ngo in (FIRST, SECOND, "third-centre")]
+    centres = [
+        ngo_entry(ngo, email=f"intake@{ngo}.example") for ngo in (FIRST, SECOND, "third-centre")
+    ]
     bot = routed_bot(make_bot, sqlite_url, tmp_path, mail, *centres, routing__max_escalations=1)
     file_report(bot, WORKER, "es")
     for _ in range(3):
         with bot.runtime.db.session() as session:
-            waiting = session.scalar(select(Referral.id).where(Referral.status.in_(("pending", "delivered"))))
+            waiting = session.scalar(
+                select(Referral.id).where(Referral.status.in_(("pending", "delivered")))
+            )
             if waiting is not None:
                 escalation.escalate(session, bot.runtime, waiting, "not_acknowledged")
-    assert [r.status for r in referrals_of(bot)] == ["escalated", "escalated"]  # two organizations, no third
+    assert [r.status for r in referrals_of(bot)] == [
+        "escalated",
+        "escalated",
+    ]  # two organizations, no third
     _to(mail, f"intake@{SECOND}.example", 1)
     assert not [m for m in mail.messages if m["To"] == "intake@third-centre.example"]
     with bot.runtime.db.session() as session:

@@ -14,11 +14,15 @@ REPORTER, NEVER_REPORTED = "+15195550131", "+15195550132"
 
 
 @pytest.mark.parametrize("language", ["es", "tl", "en"])
-def test_erase_asks_the_same_questions_whether_or_not_the_number_made_reports(make_bot, database_url, language):
+def test_erase_asks_the_same_questions_whether_or_not_the_number_made_reports(
+    make_bot, database_url, language
+):
     bot = make_bot(database_url)
     file_report(bot, REPORTER, language)
     bot.send(GREETING[language], sender=NEVER_REPORTED)
-    erase, yes = {"es": ("BORRAR", "si"), "tl": ("BURAHIN", "oo"), "en": ("DELETE", "yes")}[language]
+    erase, yes = {"es": ("BORRAR", "si"), "tl": ("BURAHIN", "oo"), "en": ("DELETE", "yes")}[
+        language
+    ]
     seen = {}
     for sender in (REPORTER, NEVER_REPORTED):
         start = len(bot.twilio.messages)
@@ -43,9 +47,13 @@ def test_the_delete_chat_tip_follows_the_case_code(make_bot, database_url):
     assert not any(sms_text("es", "tip.delete_chat") in body for body in again)
 
 
-@pytest.mark.parametrize(("language", "word"), [("es", "SALIR"), ("es", "salir."), ("tl", "ALIS"),
-                                                 ("tl", "labas"), ("en", "Exit")])
-def test_the_quick_exit_word_ends_a_report_with_a_harmless_reply(make_bot, database_url, language, word):
+@pytest.mark.parametrize(
+    ("language", "word"),
+    [("es", "SALIR"), ("es", "salir."), ("tl", "ALIS"), ("tl", "labas"), ("en", "Exit")],
+)
+def test_the_quick_exit_word_ends_a_report_with_a_harmless_reply(
+    make_bot, database_url, language, word
+):
     bot = make_bot(database_url)
     bot.send(GREETING[language], sender=REPORTER)
     bot.send("0", sender=REPORTER)
@@ -63,4 +71,7 @@ def test_the_quick_exit_word_ends_a_report_with_a_harmless_reply(make_bot, datab
     # Whoever writes next is not offered the unfinished report back.
     start = len(bot.twilio.messages)
     bot.send(GREETING[language], sender=REPORTER)
-    assert not any(tr.gettext("resume.ask", flow="")[:8] in body for body in bodies_to(bot.twilio, REPORTER, start))
+    assert not any(
+        tr.gettext("resume.ask", flow="")[:8] in body
+        for body in bodies_to(bot.twilio, REPORTER, start)
+    )

@@ -24,12 +24,15 @@ def _deleted(twilio) -> set[str]:
 def _status(bot, sid: str, status: str) -> None:
     """Twilio's status callback for one of the bot's messages, signed as Twilio signs it."""
     form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": bot.twilio.account_sid}
-    response = signed_webhook_post(bot.client, "/webhooks/twilio/status", form,
-                                   bot.twilio.auth_token, PUBLIC_URL)
+    response = signed_webhook_post(
+        bot.client, "/webhooks/twilio/status", form, bot.twilio.auth_token, PUBLIC_URL
+    )
     assert response.status_code == 204
 
 
-def test_a_handled_message_and_a_delivered_reply_are_deleted_at_twilio(make_bot, database_url, twilio):
+def test_a_handled_message_and_a_delivered_reply_are_deleted_at_twilio(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url, **NOW)
     bot.send("hola", sender=WORKER, sid="SM" + "a" * 32)
     wait_until(lambda: "SM" + "a" * 32 in _deleted(twilio), 10, "the inbound message's DELETE")
@@ -46,14 +49,19 @@ def test_a_handled_message_and_a_delivered_reply_are_deleted_at_twilio(make_bot,
     assert bot.runtime.vault.sid_hash(reply.sid) in dump
 
 
-def test_a_deletion_twilio_refuses_for_now_is_retried_and_never_holds_up_a_reply(make_bot, sqlite_url, twilio):
+def test_a_deletion_twilio_refuses_for_now_is_retried_and_never_holds_up_a_reply(
+    make_bot, sqlite_url, twilio
+):
     bot = make_bot(sqlite_url, **NOW)
     twilio.hold_deliveries(True)  # replies stay queued at Twilio: not deletable yet (20009)
     bot.send("hola", sender=WORKER)
     [reply] = twilio.wait_for_messages(1)
     _status(bot, reply.sid, "failed")  # as if final; Twilio still says no
-    wait_until(lambda: any(d.sid == reply.sid and d.status_code == 409 for d in twilio.deletions), 10,
-               "a refused DELETE")
+    wait_until(
+        lambda: any(d.sid == reply.sid and d.status_code == 409 for d in twilio.deletions),
+        10,
+        "a refused DELETE",
+    )
     twilio.fail_next(1, status=503)
     bot.send("menu", sender=WORKER)  # the next reply goes out whatever the deletions do
     twilio.wait_for_messages(2)
@@ -63,17 +71,28 @@ def test_a_deletion_twilio_refuses_for_now_is_retried_and_never_holds_up_a_reply
     wait_until(lambda: reply.sid in _deleted(twilio), 15, "the DELETE retried until accepted")
 
 
-def test_erasing_deletes_every_message_of_the_conversation_at_twilio(make_bot, database_url, twilio):
+def test_erasing_deletes_every_message_of_the_conversation_at_twilio(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)  # the usual wait: nothing would be deleted yet but for the erasure
     sids = ["SM" + c * 32 for c in "bcdef"]
-    for sid, text in zip(sids, ["hola", "menu", "BORRAR", "si", "no"], strict=True):  # erase, keep reports
+    for sid, text in zip(
+        sids, ["hola", "menu", "BORRAR", "si", "no"], strict=True
+    ):  # erase, keep reports
         bot.send(text, sender=WORKER, sid=sid)
     replies = twilio.wait_for_messages(5)
     wait_until(lambda: set(sids) <= _deleted(twilio), 10, "the DELETE of every inbound message")
     # The replies sent before the erasure too (the last one, the goodbye, once final as any other).
-    wait_until(lambda: {r.sid for r in replies[:-1]} <= _deleted(twilio), 10, "the replies' DELETEs")
+    wait_until(
+        lambda: {r.sid for r in replies[:-1]} <= _deleted(twilio), 10, "the replies' DELETEs"
+    )
     with bot.runtime.db.session() as session:
-        assert session.scalar(select(TwilioDeletion.id).where(TwilioDeletion.conversation_id.is_not(None))) is None
+        assert (
+            session.scalar(
+                select(TwilioDeletion.id).where(TwilioDeletion.conversation_id.is_not(None))
+            )
+            is None
+        )
 
 
 def test_deletion_can_be_turned_off(make_bot, sqlite_url, twilio):
@@ -84,4 +103,6 @@ def test_deletion_can_be_turned_off(make_bot, sqlite_url, twilio):
     inbox.redrive(bot.runtime)
     assert twilio.deletions == []
     with bot.runtime.db.session() as session:
-        assert session.scalar(select(OutboxMessage.twilio_sid)) == bot.runtime.vault.sid_hash(reply.sid)
+        assert session.scalar(select(OutboxMessage.twilio_sid)) == bot.runtime.vault.sid_hash(
+            reply.sid
+        )

@@ -30,22 +30,29 @@ PATH = "/webhooks/twilio"
 def _stored(runtime) -> tuple[int, int, int]:
     """How many conversations, inbound messages and outbox rows the database holds."""
     with runtime.db.session() as session:
-        return tuple(session.scalar(select(func.count(model.id)))
-                     for model in (Conversation, InboundMessage, OutboxMessage))
+        return tuple(
+            session.scalar(select(func.count(model.id)))
+            for model in (Conversation, InboundMessage, OutboxMessage)
+        )
 
 
 def _post(bot, form: dict, signature: str, path: str = PATH):
     return bot.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
-@pytest.mark.parametrize("tamper", [
-    pytest.param(lambda form: form | {"Body": "BORRAR"}, id="body"),
-    pytest.param(lambda form: form | {"From": "+15195550199"}, id="sender"),
-    pytest.param(lambda form: form | {"To": "+15550100000"}, id="recipient"),
-    pytest.param(lambda form: form | {"MessageSid": "SM" + "9" * 32}, id="message-sid"),
-    pytest.param(lambda form: form | {"OptOutType": "STOP"}, id="added-field"),
-    pytest.param(lambda form: {k: v for k, v in form.items() if k != "NumMedia"}, id="removed-field"),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda form: form | {"Body": "BORRAR"}, id="body"),
+        pytest.param(lambda form: form | {"From": "+15195550199"}, id="sender"),
+        pytest.param(lambda form: form | {"To": "+15550100000"}, id="recipient"),
+        pytest.param(lambda form: form | {"MessageSid": "SM" + "9" * 32}, id="message-sid"),
+        pytest.param(lambda form: form | {"OptOutType": "STOP"}, id="added-field"),
+        pytest.param(
+            lambda form: {k: v for k, v in form.items() if k != "NumMedia"}, id="removed-field"
+        ),
+    ],
+)
 def test_a_valid_signature_does_not_cover_an_altered_form(make_bot, sqlite_url, twilio, tamper):
     bot = make_bot(sqlite_url)
     genuine = inbound_params(WORKER, BOT_SMS, "hola")
@@ -60,26 +67,34 @@ def test_a_signature_for_another_path_or_query_is_refused(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
     form = inbound_params(WORKER, BOT_SMS, "hola")
     token = bot.runtime.settings.twilio.auth_token
-    for signed_url, posted_path in ((PUBLIC_URL + PATH + "/status", PATH),
-                                    (PUBLIC_URL + PATH, PATH + "?rc=3"),
-                                    (PUBLIC_URL + PATH + "?ngo=1", PATH)):
+    for signed_url, posted_path in (
+        (PUBLIC_URL + PATH + "/status", PATH),
+        (PUBLIC_URL + PATH, PATH + "?rc=3"),
+        (PUBLIC_URL + PATH + "?ngo=1", PATH),
+    ):
         response = _post(bot, form, twilio_signature(signed_url, form, token), posted_path)
         assert response.status_code == 403, (signed_url, posted_path)
     assert _stored(bot.runtime) == (0, 0, 0)
 
 
-def test_a_signature_over_the_url_with_its_default_port_written_out_is_accepted(make_bot, sqlite_url):
+def test_a_signature_over_the_url_with_its_default_port_written_out_is_accepted(
+    make_bot, sqlite_url
+):
     """Twilio signs some requests over the URL with its port (":80", ":443") written out. The URL as
     received is checked first, this form only when that fails: both must let the message in."""
     bot = make_bot(sqlite_url)
     token = bot.runtime.settings.twilio.auth_token
     for n, signed_url in enumerate((PUBLIC_URL + PATH, PUBLIC_URL + ":80" + PATH)):
         form = inbound_params(WORKER, BOT_SMS, f"hola {n}")
-        assert _post(bot, form, twilio_signature(signed_url, form, token)).status_code == 200, signed_url
+        assert _post(bot, form, twilio_signature(signed_url, form, token)).status_code == 200, (
+            signed_url
+        )
     assert _stored(bot.runtime)[:2] == (1, 2)
     form = inbound_params(WORKER, BOT_SMS, "hola")
     for signed_url in (PUBLIC_URL + ":8080" + PATH, PUBLIC_URL.replace("http:", "https:") + PATH):
-        assert _post(bot, form, twilio_signature(signed_url, form, token)).status_code == 403, signed_url
+        assert _post(bot, form, twilio_signature(signed_url, form, token)).status_code == 403, (
+            signed_url
+        )
 
 
 def test_a_signature_header_that_is_not_ascii_is_refused_not_an_error(make_bot, sqlite_url):
@@ -90,7 +105,9 @@ def test_a_signature_header_that_is_not_ascii_is_refused_not_an_error(make_bot, 
     assert _stored(bot.runtime) == (0, 0, 0)
 
 
-def test_a_valid_request_replayed_at_once_from_many_connections_is_answered_once(make_bot, database_url, twilio):
+def test_a_valid_request_replayed_at_once_from_many_connections_is_answered_once(
+    make_bot, database_url, twilio
+):
     bot = make_bot(database_url)
     form = inbound_params(WORKER, BOT_SMS, "hola, necesito ayuda")
     token = bot.runtime.settings.twilio.auth_token
@@ -111,10 +128,14 @@ def test_a_valid_request_replayed_at_once_from_many_connections_is_answered_once
         assert session.scalar(select(InboundMessage.status)) == "done"
 
 
-def test_a_two_megabyte_form_is_refused_with_413_and_nothing_is_stored(make_bot, sqlite_url, twilio):
+def test_a_two_megabyte_form_is_refused_with_413_and_nothing_is_stored(
+    make_bot, sqlite_url, twilio
+):
     bot = make_bot(sqlite_url)
     form = inbound_params(WORKER, BOT_SMS, "x" * 2_000_000)
-    response = signed_webhook_post(bot.client, PATH, form, bot.runtime.settings.twilio.auth_token, PUBLIC_URL)
+    response = signed_webhook_post(
+        bot.client, PATH, form, bot.runtime.settings.twilio.auth_token, PUBLIC_URL
+    )
     assert response.status_code == 413
     assert response.get_data(as_text=True) == "request body too large\n"
     assert _stored(bot.runtime) == (0, 0, 0) and twilio.messages == []
@@ -125,9 +146,12 @@ def test_a_large_body_without_a_declared_length_is_refused_too(make_bot, sqlite_
     bot = make_bot(sqlite_url)
     form = inbound_params(WORKER, BOT_SMS, "x" * 2_000_000)
     signature = twilio_signature(PUBLIC_URL + PATH, form, bot.runtime.settings.twilio.auth_token)
-    environ = EnvironBuilder(path=PATH, method="POST", content_type="application/x-www-form-urlencoded",
-                             headers={"X-Twilio-Signature": signature, "Transfer-Encoding": "chunked"},
-                             ).get_environ()
+    environ = EnvironBuilder(
+        path=PATH,
+        method="POST",
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature, "Transfer-Encoding": "chunked"},
+    ).get_environ()
     del environ["CONTENT_LENGTH"]
     # What gunicorn hands the app for a chunked request: a stream that ends, no declared length.
     environ |= {"wsgi.input": io.BytesIO(urlencode(form).encode()), "wsgi.input_terminated": True}
@@ -136,16 +160,23 @@ def test_a_large_body_without_a_declared_length_is_refused_too(make_bot, sqlite_
     assert _stored(bot.runtime) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("junk", [
-    pytest.param(bytes(range(256)) * 4, id="every-byte"),
-    pytest.param(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 64, id="gzip-header"),
-    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", id="png"),
-    pytest.param(b"Body=hola&From=%2B15195550100\xc3\x28", id="form-then-invalid-utf8"),
-])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        pytest.param(bytes(range(256)) * 4, id="every-byte"),
+        pytest.param(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 64, id="gzip-header"),
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", id="png"),
+        pytest.param(b"Body=hola&From=%2B15195550100\xc3\x28", id="form-then-invalid-utf8"),
+    ],
+)
 def test_binary_junk_is_a_400_that_says_what_is_wrong(make_bot, sqlite_url, junk):
     bot = make_bot(sqlite_url)
-    response = bot.client.post(PATH, data=junk, content_type="application/x-www-form-urlencoded",
-                               headers={"X-Twilio-Signature": "anything"})
+    response = bot.client.post(
+        PATH,
+        data=junk,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": "anything"},
+    )
     assert response.status_code == 400
     assert response.get_data(as_text=True) == "webhook body is not valid UTF-8 form data\n"
     assert _stored(bot.runtime) == (0, 0, 0)

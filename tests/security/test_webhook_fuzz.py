@@ -17,24 +17,85 @@ from tests.conftest import BOT_SMS, BOT_WHATSAPP, PUBLIC_URL
 from tests.security.probes import INJECTIONS, bodies_to, conversation_state, menu_prompts
 from tests.support.webhooks import inbound_params, signed_webhook_post, twilio_signature
 
-FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 #: Fields Twilio sends (or could) whose value the bot reads or might.
-TWILIO_FIELDS = ["Body", "From", "To", "MessageSid", "SmsMessageSid", "NumMedia", "MediaUrl0",
-                 "MediaContentType0", "ButtonText", "ButtonPayload", "OptOutType", "WaId", "ProfileName",
-                 "MessageType", "NumSegments", "AccountSid", "Latitude", "Longitude", "ChannelMetadata"]
+TWILIO_FIELDS = [
+    "Body",
+    "From",
+    "To",
+    "MessageSid",
+    "SmsMessageSid",
+    "NumMedia",
+    "MediaUrl0",
+    "MediaContentType0",
+    "ButtonText",
+    "ButtonPayload",
+    "OptOutType",
+    "WaId",
+    "ProfileName",
+    "MessageType",
+    "NumSegments",
+    "AccountSid",
+    "Latitude",
+    "Longitude",
+    "ChannelMetadata",
+]
 #: Words that move a conversation somewhere: a report, erasure, a person, opting out.
-STEERING = ["1", "2", "3", "5", "0", "MENU", "STOP", "START", "BORRAR", "si", "1 3", "AGENTE", "listo",
-            "English", "ON", "me van a matar", "MAS"]
+STEERING = [
+    "1",
+    "2",
+    "3",
+    "5",
+    "0",
+    "MENU",
+    "STOP",
+    "START",
+    "BORRAR",
+    "si",
+    "1 3",
+    "AGENTE",
+    "listo",
+    "English",
+    "ON",
+    "me van a matar",
+    "MAS",
+]
 
-binaryish = st.binary(max_size=40).map(lambda raw: raw.decode("latin-1"))  # every byte as a character
-huge = st.tuples(st.sampled_from(["x", "é", "😀", "\x00", "%"]),
-                 st.sampled_from([4999, 5000, 5001, 30_000, 70_000])).map(lambda pair: pair[0] * pair[1])
-wrong_types = st.sampled_from(["", "0", "-1", "1e9", "٣", "None", "null", "[]", "{}", "true", " 1 ",
-                               "https://127.0.0.1:1/m", "+15195550100", "whatsapp:+15195550100"])
-values = st.one_of(st.text(max_size=60), binaryish, wrong_types, st.sampled_from(STEERING + INJECTIONS),
-                   huge)
+binaryish = st.binary(max_size=40).map(
+    lambda raw: raw.decode("latin-1")
+)  # every byte as a character
+huge = st.tuples(
+    st.sampled_from(["x", "é", "😀", "\x00", "%"]),
+    st.sampled_from([4999, 5000, 5001, 30_000, 70_000]),
+).map(lambda pair: pair[0] * pair[1])
+wrong_types = st.sampled_from(
+    [
+        "",
+        "0",
+        "-1",
+        "1e9",
+        "٣",
+        "None",
+        "null",
+        "[]",
+        "{}",
+        "true",
+        " 1 ",
+        "https://127.0.0.1:1/m",
+        "+15195550100",
+        "whatsapp:+15195550100",
+    ]
+)
+values = st.one_of(
+    st.text(max_size=60), binaryish, wrong_types, st.sampled_from(STEERING + INJECTIONS), huge
+)
 field_names = st.one_of(st.sampled_from(TWILIO_FIELDS), st.text(max_size=20))
 
 
@@ -57,7 +118,9 @@ def fuzzed_sessions(draw: st.DrawFn, numbers: itertools.count) -> tuple[str, lis
     return sender, draw(st.lists(fuzzed_forms(sender), min_size=1, max_size=5))
 
 
-def test_any_signed_form_gets_no_500_and_the_worker_can_always_reach_the_menu(make_bot, sqlite_url, twilio):
+def test_any_signed_form_gets_no_500_and_the_worker_can_always_reach_the_menu(
+    make_bot, sqlite_url, twilio
+):
     # The flood limit would rightly stop answering a worker this chatty; tests/security/test_flood.py
     # covers it.
     bot = make_bot(sqlite_url, messages__flood_limit_per_minute=100_000)
@@ -93,7 +156,9 @@ def test_any_raw_body_is_refused_cleanly_and_never_with_a_500(make_bot, sqlite_u
     @FUZZ
     @given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
     def run(raw: bytes) -> None:
-        response = bot.client.post("/webhooks/twilio", data=raw, content_type="application/x-www-form-urlencoded")
+        response = bot.client.post(
+            "/webhooks/twilio", data=raw, content_type="application/x-www-form-urlencoded"
+        )
         assert response.status_code in (400, 403), response.status_code
         try:
             raw.decode("utf-8")
@@ -107,9 +172,15 @@ def test_any_raw_body_is_refused_cleanly_and_never_with_a_500(make_bot, sqlite_u
 def test_a_signed_form_with_percent_encoded_invalid_utf8_is_a_clear_400(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
     form = inbound_params("+15195550100", BOT_SMS, "hola")
-    signature = twilio_signature(PUBLIC_URL + "/webhooks/twilio", form, bot.runtime.settings.twilio.auth_token)
+    signature = twilio_signature(
+        PUBLIC_URL + "/webhooks/twilio", form, bot.runtime.settings.twilio.auth_token
+    )
     raw = urlencode({k: v for k, v in form.items() if k != "Body"}) + "&Body=%ff%fe%00"
-    response = bot.client.post("/webhooks/twilio", data=raw, content_type="application/x-www-form-urlencoded",
-                               headers={"X-Twilio-Signature": signature})
+    response = bot.client.post(
+        "/webhooks/twilio",
+        data=raw,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature},
+    )
     assert response.status_code == 400
     assert "not valid UTF-8" in response.get_data(as_text=True)

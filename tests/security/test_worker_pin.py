@@ -45,7 +45,9 @@ def test_the_pin_is_kept_only_as_an_argon2id_hash_in_the_sealed_state(make_bot, 
         assert PIN not in str(session.scalar(select(Report.details_enc)))
 
 
-def test_the_case_status_waits_for_the_pin_and_wrong_pins_make_the_next_try_wait(make_bot, database_url):
+def test_the_case_status_waits_for_the_pin_and_wrong_pins_make_the_next_try_wait(
+    make_bot, database_url
+):
     bot = make_bot(database_url, messages__flood_limit_per_minute=100)
     code = _with_pin(bot)
     bot.send(code, sender=WORKER)
@@ -71,10 +73,15 @@ def test_the_case_status_waits_for_the_pin_and_wrong_pins_make_the_next_try_wait
 
 def _expire(bot, sender: str = WORKER) -> None:
     with bot.runtime.db.session() as session:
-        conversation = session.scalar(select(Conversation).where(
-            Conversation.address_key == bot.runtime.vault.address_key(sender)))
+        conversation = session.scalar(
+            select(Conversation).where(
+                Conversation.address_key == bot.runtime.vault.address_key(sender)
+            )
+        )
         state = sealed_state.unseal(bot.runtime.envelope, session, conversation)
-        sealed_state.update(bot.runtime.envelope, session, conversation, pin={**state["pin"], "open_until": None})
+        sealed_state.update(
+            bot.runtime.envelope, session, conversation, pin={**state["pin"], "open_until": None}
+        )
 
 
 @pytest.mark.parametrize("words", [("BORRAR", "si", "no"), ("ALTO",)])
@@ -93,7 +100,9 @@ def test_erasing_or_stopping_a_number_with_cases_needs_the_pin(make_bot, databas
         assert conversation is None if words[0] == "BORRAR" else conversation.opted_out
 
 
-def test_whoever_holds_the_phone_cannot_write_to_the_organization_without_the_pin(make_bot, database_url):
+def test_whoever_holds_the_phone_cannot_write_to_the_organization_without_the_pin(
+    make_bot, database_url
+):
     bot = make_bot(database_url, messages__flood_limit_per_minute=100)
     _with_pin(bot)
     bot.send("AGENTE", sender=WORKER)
@@ -110,21 +119,32 @@ def test_news_and_staff_messages_wait_behind_one_neutral_notice(portal, twilio):
     conversation_id = portal.conversation(WORKER)
     referral_id = portal.file_report(conversation_id)
     with portal.runtime.db.session() as session:
-        sealed_state.update(portal.runtime.envelope, session, session.get(Conversation, conversation_id),
-                            pin={"hash": pin.hashed(PIN), "fails": 0})
+        sealed_state.update(
+            portal.runtime.envelope,
+            session,
+            session.get(Conversation, conversation_id),
+            pin={"hash": pin.hashed(PIN), "fails": 0},
+        )
         notify_worker(session, portal.runtime, session.scalar(select(Report)), "acknowledged")
     ana = portal.logged_in(ANA)
     page = text(ana.get(f"/portal/cases/{referral_id}"))
     ana.post(f"/portal/cases/{referral_id}/acknowledge", data={"csrf_token": csrf_from(page)})
     page = text(ana.get(f"/portal/cases/{referral_id}"))
-    ana.post(f"/portal/cases/{referral_id}/reply",
-             data={"body": "Hola, soy Ana. Te llamamos?", "csrf_token": csrf_from(page)})
+    ana.post(
+        f"/portal/cases/{referral_id}/reply",
+        data={"body": "Hola, soy Ana. Te llamamos?", "csrf_token": csrf_from(page)},
+    )
     seen = bodies_to(twilio, WORKER)
-    assert seen == [sms_text("es", "pin.notice")]  # one notice, nothing of the case, no organization
+    assert seen == [
+        sms_text("es", "pin.notice")
+    ]  # one notice, nothing of the case, no organization
     portal.bot.send(PIN, sender=WORKER)
     seen = bodies_to(twilio, WORKER)
     assert seen[1] == sms_text("es", "pin.open")
-    assert sms_text("es", "case.update.acknowledged") in seen and "Puente: Hola, soy Ana. Te llamamos?" in seen
+    assert (
+        sms_text("es", "case.update.acknowledged") in seen
+        and "Puente: Hola, soy Ana. Te llamamos?" in seen
+    )
     assert not any("Ontario Workers Aid" in body for body in seen)
 
 
@@ -137,7 +157,9 @@ def test_a_forgotten_pin_has_no_back_door_but_the_carriers_stop_still_works(make
     bot.send(code, sender=WORKER)
     for attempt in ("olvidé mi PIN", "RESET PIN", "nuevo pin 1234", "BORRAR"):
         bot.send(attempt, sender=WORKER)
-        assert sms_text("es", "case.status.assigned", code=code) not in bodies_to(bot.twilio, WORKER)
+        assert sms_text("es", "case.status.assigned", code=code) not in bodies_to(
+            bot.twilio, WORKER
+        )
     state = opened_state(bot.runtime, WORKER)
     assert state["pin"]["hash"] == before and not pin.is_open(state, utcnow())
     with bot.runtime.db.session() as session:

@@ -25,8 +25,24 @@ def source() -> str:
     script = CACHE / "axe.min.js"
     if not script.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        packed = subprocess.run(["npm", "pack", f"axe-core@{VERSION}", "--silent", "--pack-destination", str(CACHE)],
-                                check=True, capture_output=True, text=True, timeout=180).stdout.strip().splitlines()[-1]
+        packed = (
+            subprocess.run(
+                [
+                    "npm",
+                    "pack",
+                    f"axe-core@{VERSION}",
+                    "--silent",
+                    "--pack-destination",
+                    str(CACHE),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         with tarfile.open(CACHE / packed) as archive:
             data = archive.extractfile("package/axe.min.js").read()
         tmp = script.with_suffix(".tmp")

@@ -59,13 +59,19 @@ def parse(path: Path = DOCKERFILE) -> tuple[dict[str, str], list[Stage]]:
             for name, value in args.items():
                 image = image.replace("${" + name + "}", value)
             current = []
-            stages.append(Stage(image, words[2] if len(words) > 2 and words[1].upper() == "AS" else None, ()))
+            stages.append(
+                Stage(image, words[2] if len(words) > 2 and words[1].upper() == "AS" else None, ())
+            )
         elif current is None:
             if keyword == "ARG":
                 name, _, value = rest.partition("=")
                 args[name] = value
         else:
-            stages[-1] = Stage(stages[-1].image, stages[-1].name, (*stages[-1].instructions, Instruction(keyword, rest)))
+            stages[-1] = Stage(
+                stages[-1].image,
+                stages[-1].name,
+                (*stages[-1].instructions, Instruction(keyword, rest)),
+            )
     return args, stages
 
 
@@ -95,14 +101,26 @@ def run_build_stage(stage: Stage, root: Path, *, timeout: float = 900) -> None:
                 into = target / origin.name if dest.endswith("/") or len(sources) > 1 else target
                 into.parent.mkdir(parents=True, exist_ok=True)
                 if origin.is_dir():
-                    shutil.copytree(origin, into, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "_data"))
+                    shutil.copytree(
+                        origin, into, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "_data")
+                    )
                 else:
                     shutil.copy2(origin, into)
         elif instruction.keyword == "RUN":
             command = instruction.arguments
-            for absolute in ("/opt/", "/dist"):  # the image's own paths, kept inside the scratch root
+            for absolute in (
+                "/opt/",
+                "/dist",
+            ):  # the image's own paths, kept inside the scratch root
                 command = command.replace(f" {absolute}", f" {root}{absolute}")
-            subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=workdir, env=env, check=True,
-                           timeout=timeout)
+            subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", command],
+                cwd=workdir,
+                env=env,
+                check=True,
+                timeout=timeout,
+            )
         else:
-            raise AssertionError(f"the build stage's {instruction.keyword} cannot run without Docker")
+            raise AssertionError(
+                f"the build stage's {instruction.keyword} cannot run without Docker"
+            )

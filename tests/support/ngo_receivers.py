@@ -93,7 +93,11 @@ class WebhookReceiver:
         except SignatureError as exc:
             error = str(exc)
         with self._lock:
-            status = self._failures.pop(0) if self._failures else (self._always or (401 if error else 204))
+            status = (
+                self._failures.pop(0)
+                if self._failures
+                else (self._always or (401 if error else 204))
+            )
             self._received.append(Delivery(body, dict(request.headers), error, status))
             self._lock.notify_all()
         return Response(status=status)(environ, start_response)
@@ -118,8 +122,11 @@ class MailReceiver:
         options: dict[str, Any] = {}
         if tls:
             context = self._tls_context(ca_dir)
-            options = ({"ssl_context": context} if tls == "implicit"
-                       else {"tls_context": context, "require_starttls": True})
+            options = (
+                {"ssl_context": context}
+                if tls == "implicit"
+                else {"tls_context": context, "require_starttls": True}
+            )
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
 
     def _tls_context(self, ca_dir: str | None):
@@ -176,10 +183,23 @@ def directory_yaml(*entries: dict[str, Any]) -> str:
     return yaml.safe_dump({"ngos": list(entries)}, sort_keys=False, allow_unicode=True)
 
 
-def ngo_entry(ngo_id: str, *, provinces: tuple[str, ...] = ("ON",), languages: tuple[str, ...] = ("es", "en"),
-              services: tuple[str, ...] = ("wages", "legal", "housing"), capacity: int = 10,
-              **contacts: str) -> dict[str, Any]:
+def ngo_entry(
+    ngo_id: str,
+    *,
+    provinces: tuple[str, ...] = ("ON",),
+    languages: tuple[str, ...] = ("es", "en"),
+    services: tuple[str, ...] = ("wages", "legal", "housing"),
+    capacity: int = 10,
+    **contacts: str,
+) -> dict[str, Any]:
     """One organization of a test directory; ``contacts`` as in the file (email, sms, webhook_url ...)."""
-    return {"id": ngo_id, "name": f"{ngo_id.replace('-', ' ').title()} Workers Centre",
-            "provinces": list(provinces), "languages": list(languages), "services": list(services),
-            "capacity": capacity, "area": "Test area", "contacts": contacts}
+    return {
+        "id": ngo_id,
+        "name": f"{ngo_id.replace('-', ' ').title()} Workers Centre",
+        "provinces": list(provinces),
+        "languages": list(languages),
+        "services": list(services),
+        "capacity": capacity,
+        "area": "Test area",
+        "contacts": contacts,
+    }

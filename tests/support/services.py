@@ -49,7 +49,9 @@ def listening(app, port: int = 0) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, args=(0.05,), name="listening", daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="listening", daemon=True
+    ).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
@@ -93,9 +95,23 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(self.dir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: self._pings(), 10, f"redis-server on port {self.port}")
         return self
@@ -160,8 +176,18 @@ class PostgresCluster:
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
             shutil.chown(self.dir, "postgres", "postgres")
-        self._run(_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = list(args)
@@ -173,18 +199,45 @@ class PostgresCluster:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> PostgresCluster:
-        options = (f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir}"
-                   f" -c fsync={'on' if self.fsync else 'off'} -c max_connections=200")
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "postgres.log"),
-                  "-o", options, "-w", "-t", "60", "start")
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir}"
+            f" -c fsync={'on' if self.fsync else 'off'} -c max_connections=200"
+        )
+        self._run(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "postgres.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         return self
 
     def running(self) -> bool:
-        return self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "status", check=False).returncode == 0
+        return (
+            self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "status", check=False).returncode
+            == 0
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """``immediate`` is a crash as far as clients can tell; ``fast`` disconnects them cleanly."""
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=False)
+        self._run(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-m",
+            mode,
+            "-w",
+            "-t",
+            "60",
+            "stop",
+            check=False,
+        )
 
     def restart(self, mode: str = "fast", down_for: float = 0.0) -> None:
         self.stop(mode)
@@ -204,7 +257,16 @@ class PostgresCluster:
 
     def dump(self, database: str) -> bytes:
         """pg_dump of one database (schema and data), as an attacker with a backup would see it."""
-        command = [_pg_bin("pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database]
+        command = [
+            _pg_bin("pg_dump"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            database,
+        ]
         return subprocess.run(command, check=True, capture_output=True, timeout=120).stdout
 
     def __enter__(self) -> PostgresCluster:
@@ -215,15 +277,27 @@ class PostgresCluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def puente_environ(database_url: str, *, secret: str, twilio=None, redis_url: str | None = None,
-                   **extra: str) -> dict[str, str]:
+def puente_environ(
+    database_url: str, *, secret: str, twilio=None, redis_url: str | None = None, **extra: str
+) -> dict[str, str]:
     """The environment an operator would give `puente`: this machine's, minus any Puente settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PUENTE", "TWILIO", "DATABASE", "REDIS", "PUBLIC_BASE", "PROMETHEUS"))}
-    env |= {"DATABASE_URL": database_url, "PUENTE_SECRET_KEY": secret, "PYTHONUNBUFFERED": "1", **MODEL_CACHE_ENV}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PUENTE", "TWILIO", "DATABASE", "REDIS", "PUBLIC_BASE", "PROMETHEUS"))
+    }
+    env |= {
+        "DATABASE_URL": database_url,
+        "PUENTE_SECRET_KEY": secret,
+        "PYTHONUNBUFFERED": "1",
+        **MODEL_CACHE_ENV,
+    }
     if twilio is not None:
-        env |= {"TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
-                "TWILIO_API_BASE_URL": twilio.url}
+        env |= {
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_API_BASE_URL": twilio.url,
+        }
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env | extra
@@ -246,8 +320,12 @@ class PuenteProcess:
             raise RuntimeError(f"puente {self.args[0]} is started already")
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _MAIN, *self.args], env=self.env, cwd=REPO,
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-c", _MAIN, *self.args],
+            env=self.env,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -304,13 +382,18 @@ class PuenteProcess:
 
 def serve(env: dict[str, str], port: int, log_path: Path, workers: int = 2) -> PuenteProcess:
     """`puente serve` on 127.0.0.1:port, started and healthy (or AssertionError with its output)."""
-    process = PuenteProcess(["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-                            env, log_path).start()
+    process = PuenteProcess(
+        ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        env,
+        log_path,
+    ).start()
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process)
     except AssertionError:
         process.stop()
-        raise AssertionError(f"puente serve did not become healthy:\n{process.output()[-3000:]}") from None
+        raise AssertionError(
+            f"puente serve did not become healthy:\n{process.output()[-3000:]}"
+        ) from None
     return process
 
 
@@ -347,14 +430,29 @@ class Stack:
     processes write; every process's output lands in ``tmp`` for log scans.
     """
 
-    def __init__(self, tmp: Path, database_url: str, *, secret: str, twilio, redis_url: str | None,
-                 **settings: str):
+    def __init__(
+        self,
+        tmp: Path,
+        database_url: str,
+        *,
+        secret: str,
+        twilio,
+        redis_url: str | None,
+        **settings: str,
+    ):
         self.tmp, self.database_url, self.secret, self.twilio = tmp, database_url, secret, twilio
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = puente_environ(database_url, secret=secret, twilio=twilio, redis_url=redis_url,
-                                  PUBLIC_BASE_URL=self.base_url, PUENTE__METRICS__TOKEN=METRICS_TOKEN,
-                                  PROMETHEUS_MULTIPROC_DIR=str(self._metrics_dir()), **settings)
+        self.env = puente_environ(
+            database_url,
+            secret=secret,
+            twilio=twilio,
+            redis_url=redis_url,
+            PUBLIC_BASE_URL=self.base_url,
+            PUENTE__METRICS__TOKEN=METRICS_TOKEN,
+            PROMETHEUS_MULTIPROC_DIR=str(self._metrics_dir()),
+            **settings,
+        )
         self.web: PuenteProcess | None = None
         self.workers: list[PuenteProcess] = []
         self._db = None
@@ -375,19 +473,31 @@ class Stack:
 
     def scrape(self) -> str:
         """/metrics as the stack's Prometheus reads it (with metrics.token)."""
-        response = requests.get(f"{self.base_url}/metrics", timeout=30,
-                                headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        response = requests.get(
+            f"{self.base_url}/metrics",
+            timeout=30,
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        )
         response.raise_for_status()
         return response.text
 
-    def post(self, body: str, *, sender: str, to: str | None = None, sid: str | None = None,
-             timeout: float = 15, **extra) -> requests.Response:
+    def post(
+        self,
+        body: str,
+        *,
+        sender: str,
+        to: str | None = None,
+        sid: str | None = None,
+        timeout: float = 15,
+        **extra,
+    ) -> requests.Response:
         from tests.support.webhooks import inbound_params, signed_webhook_post
 
         to = to or ("whatsapp:+15550108888" if sender.startswith("whatsapp:") else "+15550109999")
         params = inbound_params(sender, to, body, sid, **extra)
-        return signed_webhook_post(self.base_url, "/webhooks/twilio", params, self.twilio.auth_token,
-                                   timeout=timeout)
+        return signed_webhook_post(
+            self.base_url, "/webhooks/twilio", params, self.twilio.auth_token, timeout=timeout
+        )
 
     @property
     def db(self):
@@ -400,7 +510,9 @@ class Stack:
 
     def logs(self) -> str:
         """Everything every process printed so far."""
-        return "\n".join(path.read_text(errors="replace") for path in sorted(self.tmp.glob("*.log")))
+        return "\n".join(
+            path.read_text(errors="replace") for path in sorted(self.tmp.glob("*.log"))
+        )
 
     def stop(self) -> None:
         for process in [*self.workers, self.web]:

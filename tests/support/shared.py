@@ -17,8 +17,12 @@ SNAPSHOT = REPO / "tests" / "data" / "shared"
 
 def _origin_sibling() -> Path | None:
     try:
-        url = subprocess.run(["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
+        url = subprocess.run(
+            ["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     url = url.removeprefix("file://")
@@ -26,7 +30,11 @@ def _origin_sibling() -> Path | None:
 
 
 def shared_dir() -> Path:
-    for candidate in (os.environ.get("PUENTE_SHARED_DIR"), REPO.parent / "shared", _origin_sibling()):
+    for candidate in (
+        os.environ.get("PUENTE_SHARED_DIR"),
+        REPO.parent / "shared",
+        _origin_sibling(),
+    ):
         if candidate and (Path(candidate) / "facts" / "canada.yaml").is_file():
             return Path(candidate)
     return SNAPSHOT
@@ -34,5 +42,7 @@ def shared_dir() -> Path:
 
 SHARED = shared_dir()
 FACTS = SHARED / "facts" / "canada.yaml"
-MORE_FACTS = SHARED / "facts" / "canada-more.yaml"  # only its `verified: true` entries may be stated
+MORE_FACTS = (
+    SHARED / "facts" / "canada-more.yaml"
+)  # only its `verified: true` entries may be stated
 PEER_RASA = SHARED / "peer-data" / "rasa"

@@ -352,7 +352,9 @@ def test_media_is_served_only_with_the_accounts_basic_auth(twilio):
     response = requests.get(url, auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=5)
     assert (response.status_code, response.content) == (200, b"\xff\xd8jpeg")
     assert response.headers["Content-Type"] == "image/jpeg"
-    missing = requests.get(url.replace("/Media/ME", "/Media/MX"), auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN))
+    missing = requests.get(
+        url.replace("/Media/ME", "/Media/MX"), auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+    )
     assert missing.status_code == 404
 
 
@@ -367,14 +369,19 @@ def test_deleting_a_message_deletes_it_and_its_media_and_is_recorded(twilio):
     assert gone.value.status == 404
 
     url = twilio.add_media("photo", b"jpeg", "image/jpeg", message_sid="MM" + "1" * 32)
-    twilio.record_inbound({"MessageSid": "MM" + "1" * 32, "From": WORKER, "To": BOT, "MediaUrl0": url})
+    twilio.record_inbound(
+        {"MessageSid": "MM" + "1" * 32, "From": WORKER, "To": BOT, "MediaUrl0": url}
+    )
     media_sid = url.rsplit("/", 1)[1]
     assert client.messages("MM" + "1" * 32).media(media_sid).delete() is True
     auth = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
     assert requests.get(url, auth=auth, timeout=5).status_code == 404
     assert client.messages("MM" + "1" * 32).delete() is True
     assert [(d.sid, d.media_sid, d.status_code) for d in twilio.deletions] == [
-        (sent.sid, None, 204), ("MM" + "1" * 32, media_sid, 204), ("MM" + "1" * 32, None, 204)]
+        (sent.sid, None, 204),
+        ("MM" + "1" * 32, media_sid, 204),
+        ("MM" + "1" * 32, None, 204),
+    ]
 
 
 def test_a_message_not_final_yet_cannot_be_deleted(twilio):

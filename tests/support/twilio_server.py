@@ -113,7 +113,9 @@ class TwilioServer:
         self._by_sid: dict[str, SentMessage] = {}
         self._generation = 0  # bumped by reset(), so requests held across it are dropped
         self._callbacks: list[CallbackAttempt] = []
-        self._media: dict[str, tuple[bytes, str, str]] = {}  # media sid -> content, type, message sid
+        self._media: dict[
+            str, tuple[bytes, str, str]
+        ] = {}  # media sid -> content, type, message sid
         self._redirects: dict[str, str] = {}
         self._deletions: list[Deletion] = []
         self._failures: list[int] = []
@@ -134,8 +136,10 @@ class TwilioServer:
                 Rule(f"/{API_VERSION}/Accounts/<account>/Messages.json", endpoint="messages"),
                 Rule(f"/{API_VERSION}/Accounts/<account>/Messages/<sid>.json", endpoint="message"),
                 # Media: the URL a webhook names (content) and the .json resource (DELETE).
-                Rule(f"/{API_VERSION}/Accounts/<account>/Messages/<sid>/Media/<media_sid>",
-                     endpoint="media"),
+                Rule(
+                    f"/{API_VERSION}/Accounts/<account>/Messages/<sid>/Media/<media_sid>",
+                    endpoint="media",
+                ),
                 Rule("/_control/<action>", endpoint="control"),
             ]
         )
@@ -283,13 +287,20 @@ class TwilioServer:
             self._delay = 0.0
             self._held = False
 
-    def add_media(self, name: str, content: bytes, content_type: str = "image/jpeg",
-                  message_sid: str | None = None) -> str:
+    def add_media(
+        self,
+        name: str,
+        content: bytes,
+        content_type: str = "image/jpeg",
+        message_sid: str | None = None,
+    ) -> str:
         """Serve ``content`` at the returned Twilio media URL, behind the account's basic auth.
 
         ``name`` becomes the media sid (prefixed ME unless it is one); ``message_sid`` the message
         it belongs to (a new MM sid by default)."""
-        media_sid = name if name.startswith("ME") else "ME" + uuid.uuid5(uuid.NAMESPACE_URL, name).hex
+        media_sid = (
+            name if name.startswith("ME") else "ME" + uuid.uuid5(uuid.NAMESPACE_URL, name).hex
+        )
         message_sid = message_sid or "MM" + uuid.uuid4().hex
         with self._lock:
             self._media[media_sid] = (content, content_type, message_sid)
@@ -304,11 +315,19 @@ class TwilioServer:
         """Know an inbound message as Twilio would once it posted ``form`` to a webhook."""
         now = utc_now()
         message = SentMessage(
-            sid=form["MessageSid"], account_sid=self.account_sid, to=form.get("To", ""),
-            from_=form.get("From"), body=form.get("Body", ""),
+            sid=form["MessageSid"],
+            account_sid=self.account_sid,
+            to=form.get("To", ""),
+            from_=form.get("From"),
+            body=form.get("Body", ""),
             media_urls=[v for k, v in form.items() if k.startswith("MediaUrl")],
-            status_callback=None, content_sid=None, content_variables=None,
-            messaging_service_sid=None, status="received", date_created=now, date_updated=now,
+            status_callback=None,
+            content_sid=None,
+            content_variables=None,
+            messaging_service_sid=None,
+            status="received",
+            date_created=now,
+            date_updated=now,
             direction="inbound",
         )
         with self._lock:
@@ -400,7 +419,13 @@ class TwilioServer:
                 status = 204 if found else 404
             else:
                 found = message is not None or bool(media)
-                status = 409 if message is not None and message.status in _NOT_FINAL else 204 if found else 404
+                status = (
+                    409
+                    if message is not None and message.status in _NOT_FINAL
+                    else 204
+                    if found
+                    else 404
+                )
             if status == 204:
                 for item in [media_sid] if media_sid else media:
                     self._media.pop(item, None)

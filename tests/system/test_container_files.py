@@ -27,11 +27,21 @@ from tests.support.services import REPO, free_port, puente_environ, serve, wait_
 COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
 PUENTE_SERVICES = ("migrate", "web", "worker")
-SECRETS = {"PUENTE_SECRET_KEY", "POSTGRES_PASSWORD", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-           "PUBLIC_BASE_URL"}
+SECRETS = {
+    "PUENTE_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "PUBLIC_BASE_URL",
+}
 REQUIRED = re.compile(r"\$\{(\w+):\?[^}]*\}")
-SAMPLE = {"PUENTE_SECRET_KEY": "k" * 48, "POSTGRES_PASSWORD": "sample-db-password", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-          "TWILIO_AUTH_TOKEN": "t" * 32, "PUBLIC_BASE_URL": "https://sample.invalid"}
+SAMPLE = {
+    "PUENTE_SECRET_KEY": "k" * 48,
+    "POSTGRES_PASSWORD": "sample-db-password",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "PUBLIC_BASE_URL": "https://sample.invalid",
+}
 
 
 def interpolate(value: str) -> str:
@@ -42,20 +52,30 @@ def interpolate(value: str) -> str:
 
 def test_the_stack_is_postgresql_redis_a_migration_web_and_worker() -> None:
     assert set(SERVICES) == {"db", "redis", *PUENTE_SERVICES}
-    assert SERVICES["db"]["image"].startswith("postgres:") and SERVICES["redis"]["image"].startswith("redis:")
+    assert SERVICES["db"]["image"].startswith("postgres:") and SERVICES["redis"][
+        "image"
+    ].startswith("redis:")
     assert SERVICES["migrate"]["command"] == ["puente", "db", "upgrade"]
     assert SERVICES["migrate"]["restart"] == "no"
-    assert SERVICES["web"]["command"][:2] == ["puente", "serve"] and "0.0.0.0" in SERVICES["web"]["command"]
+    assert (
+        SERVICES["web"]["command"][:2] == ["puente", "serve"]
+        and "0.0.0.0" in SERVICES["web"]["command"]
+    )
     assert SERVICES["worker"]["command"] == ["puente", "worker"]
     for name in PUENTE_SERVICES:
-        assert SERVICES[name]["build"] == "." and SERVICES[name]["environment"]["PUENTE_ENV"] == "production"
+        assert (
+            SERVICES[name]["build"] == "."
+            and SERVICES[name]["environment"]["PUENTE_ENV"] == "production"
+        )
 
 
 def test_nothing_starts_before_what_it_needs_is_healthy_or_migrated() -> None:
     assert SERVICES["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
     for name in ("web", "worker"):
-        assert SERVICES[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"},
-                                                "redis": {"condition": "service_healthy"}}
+        assert SERVICES[name]["depends_on"] == {
+            "migrate": {"condition": "service_completed_successfully"},
+            "redis": {"condition": "service_healthy"},
+        }
 
 
 def test_every_long_running_service_has_a_health_check() -> None:
@@ -70,7 +90,12 @@ def test_secrets_come_from_the_environment_and_a_missing_one_stops_compose() -> 
     assert set(REQUIRED.findall(text)) == SECRETS
     for name in PUENTE_SERVICES:
         environment = SERVICES[name]["environment"]
-        for var in ("PUENTE_SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL"):
+        for var in (
+            "PUENTE_SECRET_KEY",
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_AUTH_TOKEN",
+            "PUBLIC_BASE_URL",
+        ):
             required = REQUIRED.fullmatch(environment[var])
             assert required and required.group(1) == var, environment[var]
     for sample in SAMPLE.values():
@@ -83,14 +108,19 @@ def test_the_settings_accept_the_stacks_environment() -> None:
         assert set(environment) <= set(ENV_KEYS) | {"WEB_CONCURRENCY"}
         settings = ensure_secret_key(load_settings(environ=environment))
         assert settings.env == "production" and production_problems(settings) == []
-        assert settings.database_url == "postgresql+psycopg://puente:sample-db-password@db:5432/puente"
+        assert (
+            settings.database_url == "postgresql+psycopg://puente:sample-db-password@db:5432/puente"
+        )
         assert settings.redis_url == "redis://redis:6379/0"
 
 
-@pytest.mark.parametrize("command", [
-    *(SERVICES[name]["command"] for name in PUENTE_SERVICES),
-    ["puente", "secret"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        *(SERVICES[name]["command"] for name in PUENTE_SERVICES),
+        ["puente", "secret"],
+    ],
+)
 def test_each_command_is_a_puente_command(command: list[str]) -> None:
     assert command[0] == "puente"
     result = CliRunner().invoke(main, [*command[1:], "--help"])
@@ -104,30 +134,48 @@ def _health_check(service: str, port: int | None = None) -> list[str]:
 
 
 def test_the_web_health_check_passes_against_puente_serve_and_fails_without_it(
-        sqlite_url: str, twilio, tmp_path) -> None:
+    sqlite_url: str, twilio, tmp_path
+) -> None:
     port = free_port()
     check = _health_check("web", port)
     assert subprocess.run(check, capture_output=True, timeout=30).returncode != 0
-    env = puente_environ(sqlite_url, secret=SAMPLE["PUENTE_SECRET_KEY"], twilio=twilio,
-                         PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    env = puente_environ(
+        sqlite_url,
+        secret=SAMPLE["PUENTE_SECRET_KEY"],
+        twilio=twilio,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+    )
     with serve(env, port, tmp_path / "serve.log", workers=1):
         assert subprocess.run(check, capture_output=True, timeout=30).returncode == 0
 
 
 def test_the_worker_health_check_passes_once_puente_worker_is_registered(
-        sqlite_url: str, redis_url: str, twilio, tmp_path) -> None:
+    sqlite_url: str, redis_url: str, twilio, tmp_path
+) -> None:
     check = _health_check("worker")
     # At its usual nice 10 in a session of its own, a worker starting on a busy shared machine can
     # wait minutes for the CPU; the check is what is tested here, not the priority.
-    env = puente_environ(sqlite_url, secret=SAMPLE["PUENTE_SECRET_KEY"], twilio=twilio, redis_url=redis_url,
-                         PUENTE__JOBS__WORKER_NICE="0")
+    env = puente_environ(
+        sqlite_url,
+        secret=SAMPLE["PUENTE_SECRET_KEY"],
+        twilio=twilio,
+        redis_url=redis_url,
+        PUENTE__JOBS__WORKER_NICE="0",
+    )
     assert subprocess.run(check, env=env, capture_output=True, timeout=30).returncode == 1
     with worker(env, tmp_path / "worker.log") as process:
         try:
-            wait_until(lambda: subprocess.run(check, env=env, capture_output=True, timeout=30).returncode == 0,
-                       90, "the worker health check")
+            wait_until(
+                lambda: (
+                    subprocess.run(check, env=env, capture_output=True, timeout=30).returncode == 0
+                ),
+                90,
+                "the worker health check",
+            )
         except AssertionError:
-            raise AssertionError(f"the worker health check never passed:\n{process.output()[-3000:]}") from None
+            raise AssertionError(
+                f"the worker health check never passed:\n{process.output()[-3000:]}"
+            ) from None
 
 
 def test_the_dockerfile_builds_in_one_stage_and_runs_slim_and_unprivileged_in_another() -> None:
@@ -136,9 +184,13 @@ def test_the_dockerfile_builds_in_one_stage_and_runs_slim_and_unprivileged_in_an
     assert build.name == "build"
     assert final.all("USER") == ["puente"]
     assert any("useradd" in run and "--system" in run for run in final.all("RUN"))
-    assert any("install -y --no-install-recommends gnupg" in run for run in final.all("RUN"))  # python-gnupg
+    assert any(
+        "install -y --no-install-recommends gnupg" in run for run in final.all("RUN")
+    )  # python-gnupg
     assert final.all("COPY") == ["--from=build /opt/puente /opt/puente"]
-    assert shlex.split(final.all("CMD")[0].replace("[", "").replace("]", "").replace(",", " "))[:2] == ["puente", "serve"]
+    assert shlex.split(final.all("CMD")[0].replace("[", "").replace("]", "").replace(",", " "))[
+        :2
+    ] == ["puente", "serve"]
     assert "/healthz" in final.all("HEALTHCHECK")[0]
 
 
@@ -151,8 +203,11 @@ def test_the_image_and_ci_install_through_the_one_script_from_the_lock() -> None
 
 
 def test_everything_the_dockerfile_copies_exists_and_is_not_ignored() -> None:
-    ignored = [line for line in (REPO / ".dockerignore").read_text().splitlines()
-               if line and not line.startswith("#")]
+    ignored = [
+        line
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     _, (build, _) = dockerfile.parse()
     for copy in build.all("COPY"):
         *sources, _ = shlex.split(copy)

@@ -55,25 +55,42 @@ def test_the_wheel_carries_the_defaults_and_every_compiled_catalog(wheel: Path) 
     assert {"flows/menu.yaml", "nlu/data/es.yml", "bot/routing/seed_directory.yaml"} <= names
 
 
-def test_installed_puente_answers_a_worker_from_an_empty_folder(venv: Path, twilio, tmp_path: Path) -> None:
+def test_installed_puente_answers_a_worker_from_an_empty_folder(
+    venv: Path, twilio, tmp_path: Path
+) -> None:
     folder = tmp_path / "anywhere"
     folder.mkdir()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = puente_environ("", secret="", twilio=twilio, PUBLIC_BASE_URL=base)
-    del env["DATABASE_URL"], env["PUENTE_SECRET_KEY"]  # the embedded defaults: SQLite, a generated key
+    del (
+        env["DATABASE_URL"],
+        env["PUENTE_SECRET_KEY"],
+    )  # the embedded defaults: SQLite, a generated key
     env.pop("PYTHONPATH", None)
     log = tmp_path / "puente.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([str(venv / "bin" / "puente"), "run", "--port", str(port)], cwd=folder,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(venv / "bin" / "puente"), "run", "--port", str(port)],
+            cwd=folder,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         try:
             wait_healthy(base, timeout=60)
         except AssertionError:
-            raise AssertionError(f"puente run did not come up:\n{log.read_text()[-3000:]}") from None
-        reply = signed_webhook_post(base, "/webhooks/twilio", inbound_params("+15195550101", "+15550109999", "hola"),
-                                    twilio.auth_token)
+            raise AssertionError(
+                f"puente run did not come up:\n{log.read_text()[-3000:]}"
+            ) from None
+        reply = signed_webhook_post(
+            base,
+            "/webhooks/twilio",
+            inbound_params("+15195550101", "+15550109999", "hola"),
+            twilio.auth_token,
+        )
         assert reply.status_code == 200
         try:  # the first turn loads the NLU model: slow on a busy shared machine
             (sent,) = twilio.wait_for_messages(1, timeout=120)
@@ -85,6 +102,14 @@ def test_installed_puente_answers_a_worker_from_an_empty_folder(venv: Path, twil
     assert sent.to == "+15195550101"
     assert "Puente" in sent.body and "1." in sent.body  # the Spanish welcome and its menu
     assert {"puente.db", "secret_key"} <= {p.name for p in (folder / "instance").iterdir()}
-    assert "site-packages" in subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import bot; print(bot.__file__)"],
-        cwd=folder, env=env, capture_output=True, text=True, check=True).stdout
+    assert (
+        "site-packages"
+        in subprocess.run(
+            [str(venv / "bin" / "python"), "-c", "import bot; print(bot.__file__)"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )

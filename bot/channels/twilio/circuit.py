@@ -38,9 +38,13 @@ class Circuit:
         """Where the circuit stands; closed when Redis cannot say (a send then simply tries)."""
         fields = self._read()
         opened_at = fields.get("opened_at")
-        return CircuitState(open=opened_at is not None, failures=int(fields.get("failures", 0)),
-                            opened_at=opened_at, probes=int(fields.get("probes", 0)),
-                            probe_at=fields.get("probe_at"))
+        return CircuitState(
+            open=opened_at is not None,
+            failures=int(fields.get("failures", 0)),
+            opened_at=opened_at,
+            probes=int(fields.get("probes", 0)),
+            probe_at=fields.get("probe_at"),
+        )
 
     def failed(self) -> bool:
         """Count a failed send; True when it is the one that opens the circuit."""

@@ -48,8 +48,15 @@ def enabled(runtime: Runtime) -> bool:
     return twilio.delete_after_handling and twilio.configured
 
 
-def schedule(conn: Connection, runtime: Runtime, sid: str, *, media_sid: str | None = None,
-             conversation_id: int | None = None, wait: float | timedelta | None = None) -> int | None:
+def schedule(
+    conn: Connection,
+    runtime: Runtime,
+    sid: str,
+    *,
+    media_sid: str | None = None,
+    conversation_id: int | None = None,
+    wait: float | timedelta | None = None,
+) -> int | None:
     """Queue the deletion of a message (or one of its media items) ``wait`` from now (the
     configured wait by default); None when deletions are off or it is queued already.
 
@@ -63,14 +70,25 @@ def schedule(conn: Connection, runtime: Runtime, sid: str, *, media_sid: str | N
     wait = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
     now = utcnow()
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
-    return conn.scalar(insert(TwilioDeletion).values(
-        sid_hash=vault.sid_hash(f"{sid}/{media_sid}" if media_sid else sid), sid_enc=vault.encrypt(sid),
-        media_sid_enc=vault.encrypt_optional(media_sid), conversation_id=conversation_id, due_at=now + wait,
-        attempts=0, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["sid_hash"]).returning(TwilioDeletion.id))
+    return conn.scalar(
+        insert(TwilioDeletion)
+        .values(
+            sid_hash=vault.sid_hash(f"{sid}/{media_sid}" if media_sid else sid),
+            sid_enc=vault.encrypt(sid),
+            media_sid_enc=vault.encrypt_optional(media_sid),
+            conversation_id=conversation_id,
+            due_at=now + wait,
+            attempts=0,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["sid_hash"])
+        .returning(TwilioDeletion.id)
+    )
 
 
-def schedule_inbound(conn: Connection, runtime: Runtime, row: InboundMessage, *, wait: float | None = None) -> int | None:
+def schedule_inbound(
+    conn: Connection, runtime: Runtime, row: InboundMessage, *, wait: float | None = None
+) -> int | None:
     """Queue the deletion of a handled inbound message; its SID leaves the message row."""
     if row.sid_enc is None:
         return None
@@ -92,20 +110,28 @@ def final_status(runtime: Runtime, sid: str, status: str) -> None:
     if status not in FINAL or not enabled(runtime):
         return
     with runtime.db.autocommit() as conn:
-        found = conn.scalar(update(TwilioDeletion)
-                            .where(TwilioDeletion.sid_hash == runtime.vault.sid_hash(sid),
-                                   TwilioDeletion.attempts == 0)
-                            .values(due_at=utcnow()).returning(TwilioDeletion.id))
+        found = conn.scalar(
+            update(TwilioDeletion)
+            .where(
+                TwilioDeletion.sid_hash == runtime.vault.sid_hash(sid), TwilioDeletion.attempts == 0
+            )
+            .values(due_at=utcnow())
+            .returning(TwilioDeletion.id)
+        )
     if found is not None:
         sweep_soon(runtime)
 
 
 def hurry(conn: Connection, runtime: Runtime, conversation_id: int) -> list[int]:
     """An erasure: every pending deletion of the conversation is due now, and no longer linked to it."""
-    ids = list(conn.scalars(update(TwilioDeletion)
-                            .where(TwilioDeletion.conversation_id == conversation_id)
-                            .values(due_at=utcnow(), conversation_id=None)
-                            .returning(TwilioDeletion.id)))
+    ids = list(
+        conn.scalars(
+            update(TwilioDeletion)
+            .where(TwilioDeletion.conversation_id == conversation_id)
+            .values(due_at=utcnow(), conversation_id=None)
+            .returning(TwilioDeletion.id)
+        )
+    )
     return ids
 
 
@@ -127,8 +153,12 @@ def sweep(runtime: Runtime) -> dict[str, int]:
     runtime.queue.release(SWEEP_MARKER)  # what falls due from now on queues the next sweep
     outcomes: dict[str, int] = {}
     while True:
-        due = (select(TwilioDeletion.id).where(TwilioDeletion.due_at <= utcnow())
-               .order_by(TwilioDeletion.due_at).limit(SWEEP_BATCH))
+        due = (
+            select(TwilioDeletion.id)
+            .where(TwilioDeletion.due_at <= utcnow())
+            .order_by(TwilioDeletion.due_at)
+            .limit(SWEEP_BATCH)
+        )
         if runtime.db.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)  # another sweep's batch is left to it
         claimed = _claim(runtime, TwilioDeletion.id.in_(due.scalar_subquery()))
@@ -143,30 +173,47 @@ def _claim(runtime: Runtime, which: ColumnElement[bool]) -> list[Row]:
     """The due deletions ``which`` selects, leased to this job (another run leaves them alone)."""
     now = utcnow()
     with runtime.db.autocommit() as conn:
-        return list(conn.execute(
-            update(TwilioDeletion)
-            .where(which, TwilioDeletion.due_at <= now)
-            .values(due_at=now + LEASE, attempts=TwilioDeletion.attempts + 1)
-            .returning(TwilioDeletion.id, TwilioDeletion.sid_enc, TwilioDeletion.media_sid_enc,
-                       TwilioDeletion.attempts, TwilioDeletion.created_at)
-        ))
+        return list(
+            conn.execute(
+                update(TwilioDeletion)
+                .where(which, TwilioDeletion.due_at <= now)
+                .values(due_at=now + LEASE, attempts=TwilioDeletion.attempts + 1)
+                .returning(
+                    TwilioDeletion.id,
+                    TwilioDeletion.sid_enc,
+                    TwilioDeletion.media_sid_enc,
+                    TwilioDeletion.attempts,
+                    TwilioDeletion.created_at,
+                )
+            )
+        )
 
 
 def _delete(runtime: Runtime, row: Row) -> str:
     """Send a claimed deletion's DELETE; then drop the row, or try again later."""
     deletion_id, vault = row.id, runtime.vault
     try:
-        gone = runtime.sender.delete(vault.decrypt(row.sid_enc), vault.decrypt_optional(row.media_sid_enc))
+        gone = runtime.sender.delete(
+            vault.decrypt(row.sid_enc), vault.decrypt_optional(row.media_sid_enc)
+        )
     except SendError as exc:
         if not exc.retryable or utcnow() - row.created_at > GIVE_UP_AFTER:
-            log.error("deletion %s at Twilio given up after %s attempt(s): %s; delete it in the "
-                      "console or with message redaction", deletion_id, row.attempts, exc)
+            log.error(
+                "deletion %s at Twilio given up after %s attempt(s): %s; delete it in the "
+                "console or with message redaction",
+                deletion_id,
+                row.attempts,
+                exc,
+            )
             _forget(runtime, deletion_id)
             return "failed"
         delay = retry_delay(runtime.settings.jobs.send_backoff_seconds, row.attempts)
         with runtime.db.autocommit() as conn:
-            conn.execute(update(TwilioDeletion).where(TwilioDeletion.id == deletion_id)
-                         .values(due_at=utcnow() + timedelta(seconds=delay)))
+            conn.execute(
+                update(TwilioDeletion)
+                .where(TwilioDeletion.id == deletion_id)
+                .values(due_at=utcnow() + timedelta(seconds=delay))
+            )
         runtime.enqueue(DELETE_JOB, deletion_id, delay=delay)
         log.info("deletion %s at Twilio: %s; again in %.0f s", deletion_id, exc, delay)
         return "retry"
@@ -177,7 +224,7 @@ def _delete(runtime: Runtime, row: Row) -> str:
 def retry_delay(backoff: list[float], attempts: int) -> float:
     """The wait after ``attempts`` failed tries: the send backoff, then doubling its last step."""
     beyond = max(0, attempts - len(backoff))
-    return min(backoff[min(attempts, len(backoff)) - 1] * 2 ** beyond, LONGEST_RETRY)
+    return min(backoff[min(attempts, len(backoff)) - 1] * 2**beyond, LONGEST_RETRY)
 
 
 def _forget(runtime: Runtime, deletion_id: int) -> None:
@@ -193,12 +240,21 @@ def redrive(runtime: Runtime) -> int:
         return 0
     stale = utcnow() - timedelta(seconds=runtime.settings.jobs.redrive_after_seconds)
     with runtime.db.session() as session:
-        for row in session.scalars(select(InboundMessage).where(
-                InboundMessage.sid_enc.is_not(None), InboundMessage.status != "received",
-                InboundMessage.received_at < stale).limit(500)):
+        for row in session.scalars(
+            select(InboundMessage)
+            .where(
+                InboundMessage.sid_enc.is_not(None),
+                InboundMessage.status != "received",
+                InboundMessage.received_at < stale,
+            )
+            .limit(500)
+        ):
             schedule_inbound(session.connection(), runtime, row, wait=0)
-        due = session.scalar(select(func.count()).select_from(TwilioDeletion)
-                             .where(TwilioDeletion.due_at <= utcnow()))
+        due = session.scalar(
+            select(func.count())
+            .select_from(TwilioDeletion)
+            .where(TwilioDeletion.due_at <= utcnow())
+        )
     if due:
         sweep_soon(runtime)
     return due

@@ -14,9 +14,7 @@ from bot.messages import InboundMessage, Media
 
 #: The carrier's guess at where the phone is: never stored, never logged.
 LOCATION_FIELDS = frozenset(
-    prefix + part
-    for prefix in ("From", "To")
-    for part in ("City", "State", "Zip", "Country")
+    prefix + part for prefix in ("From", "To") for part in ("City", "State", "Zip", "Country")
 )
 
 _SID = re.compile(r"^(SM|MM|SS|IM)[0-9a-fA-F]{32}$")
@@ -83,7 +81,11 @@ def _media(form: dict[str, str]) -> tuple[Media, ...]:
         url = form.get(f"MediaUrl{n}", "")
         if not url.startswith(("https://", "http://")):
             raise BadRequest(f"MediaUrl{n} is missing or not a URL")
-        items.append(Media(url=url, content_type=form.get(f"MediaContentType{n}", "application/octet-stream")))
+        items.append(
+            Media(
+                url=url, content_type=form.get(f"MediaContentType{n}", "application/octet-stream")
+            )
+        )
     return tuple(items)
 
 

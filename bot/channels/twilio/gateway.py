@@ -38,8 +38,10 @@ STATUS_WEBHOOK = f"{WEBHOOKS}twilio/status"
 
 TWILIO_API = "https://api.twilio.com"
 #: A media item's URL as Twilio gives it in a webhook (MediaUrl0 ...).
-_MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC\w+)/Messages/(?P<message>(?:MM|SM)\w+)"
-                         r"/Media/(?P<media>ME\w+)")
+_MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/(?P<account>AC\w+)/Messages/(?P<message>(?:MM|SM)\w+)"
+    r"/Media/(?P<media>ME\w+)"
+)
 
 #: Twilio's error for a DELETE of a message not final yet ("try again in a few minutes").
 NOT_FINAL = 20009
@@ -52,7 +54,9 @@ class Sender(Protocol):
     def send(self, message: OutboundMessage) -> str:
         """Hand one message to the provider; return its SID or raise SendError."""
 
-    def find_sent(self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]) -> str | None:
+    def find_sent(
+        self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]
+    ) -> str | None:
         """The SID of a message Twilio already created for this one after ``since``, not yet ours."""
 
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
@@ -61,6 +65,7 @@ class Sender(Protocol):
     def delete(self, sid: str, media_sid: str | None = None) -> bool:
         """Delete a message (with its media) or one media item at Twilio: True if it was there,
         False if already gone; SendError (retryable while Twilio says it is not final) otherwise."""
+
     def probe(self) -> None:
         """Raise SendError unless the provider answers (a read that sends nothing: bot.channels.twilio.circuit)."""
 
@@ -100,7 +105,9 @@ class TwilioSender:
         except requests.exceptions.Timeout:
             raise SendError("Twilio API did not answer in time", code="timeout") from None
         except requests.exceptions.RequestException as exc:
-            raise SendError(f"Twilio API unreachable ({type(exc).__name__})", code="network") from None
+            raise SendError(
+                f"Twilio API unreachable ({type(exc).__name__})", code="network"
+            ) from None
 
     def probe(self) -> None:
         try:
@@ -108,13 +115,20 @@ class TwilioSender:
         except (TwilioException, requests.exceptions.RequestException) as exc:
             raise SendError(f"Twilio API still failing ({_detail(exc)})", code="probe") from None
 
-    def find_sent(self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]) -> str | None:
+    def find_sent(
+        self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]
+    ) -> str | None:
         try:
             found = self.client.messages.list(
-                to=message.to, from_=message.from_, date_sent_after=since - timedelta(days=1), limit=100
+                to=message.to,
+                from_=message.from_,
+                date_sent_after=since - timedelta(days=1),
+                limit=100,
             )
         except (TwilioException, requests.exceptions.RequestException) as exc:
-            raise SendError(f"could not check Twilio for an earlier send ({_detail(exc)})", code="lookup") from None
+            raise SendError(
+                f"could not check Twilio for an earlier send ({_detail(exc)})", code="lookup"
+            ) from None
         for item in found:
             created = item.date_created
             if created and created < since - timedelta(seconds=5):
@@ -132,10 +146,15 @@ class TwilioSender:
                 return False
             # 20009: not final yet; 5xx, 429: passing. A 401/403 (a key without delete rights) stays.
             retryable = exc.code == NOT_FINAL or exc.status >= 500 or exc.status == 429
-            raise SendError(f"Twilio answered HTTP {exc.status} (error {exc.code})",
-                            code=str(exc.code or exc.status), retryable=retryable) from None
+            raise SendError(
+                f"Twilio answered HTTP {exc.status} (error {exc.code})",
+                code=str(exc.code or exc.status),
+                retryable=retryable,
+            ) from None
         except requests.exceptions.RequestException as exc:
-            raise SendError(f"Twilio API unreachable ({type(exc).__name__})", code="network") from None
+            raise SendError(
+                f"Twilio API unreachable ({type(exc).__name__})", code="network"
+            ) from None
 
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         """Only a media URL of this account on Twilio's API (checked before any byte is sent), over
@@ -145,17 +164,22 @@ class TwilioSender:
         check_media_url(url, settings)
         deadline = time.monotonic() + settings.media_fetch_seconds
         auth = (settings.account_sid, settings.auth_token)
-        response = requests.get(url, auth=auth, timeout=settings.timeout_seconds, stream=True,
-                                allow_redirects=False)
+        response = requests.get(
+            url, auth=auth, timeout=settings.timeout_seconds, stream=True, allow_redirects=False
+        )
         if response.is_redirect:
             location = urljoin(url, response.headers.get("Location", ""))
             response.close()
             target = urlsplit(location)
             if target.scheme != "https" or (target.hostname or "") not in settings.media_hosts:
-                raise SendError("media redirect off Twilio's media hosts refused", code="media-host",
-                                retryable=False)
-            response = requests.get(location, timeout=settings.timeout_seconds, stream=True,
-                                    allow_redirects=False)
+                raise SendError(
+                    "media redirect off Twilio's media hosts refused",
+                    code="media-host",
+                    retryable=False,
+                )
+            response = requests.get(
+                location, timeout=settings.timeout_seconds, stream=True, allow_redirects=False
+            )
         with response:
             response.raise_for_status()
             data = bytearray()
@@ -164,8 +188,9 @@ class TwilioSender:
                 if len(data) > max_bytes:
                     raise SendError(f"media larger than {max_bytes} bytes", retryable=False)
                 if time.monotonic() > deadline:
-                    raise SendError(f"media not fetched within {settings.media_fetch_seconds} s",
-                                    code="timeout")
+                    raise SendError(
+                        f"media not fetched within {settings.media_fetch_seconds} s", code="timeout"
+                    )
             return bytes(data), response.headers.get("Content-Type", "application/octet-stream")
 
 
@@ -175,13 +200,21 @@ def check_media_url(url: str, settings: TwilioSettings) -> tuple[str, str]:
     api = urlsplit(settings.api_base_url or TWILIO_API)
     parts = urlsplit(url)
     match = _MEDIA_PATH.fullmatch(parts.path)
-    plain_http = parts.scheme != "https" and not settings.api_base_url  # only a configured test server
+    plain_http = (
+        parts.scheme != "https" and not settings.api_base_url
+    )  # only a configured test server
     if (parts.scheme, parts.netloc) != (api.scheme, api.netloc) or plain_http:
-        raise SendError("media URL is not on Twilio's API over https: not fetched", code="media-host",
-                        retryable=False)
+        raise SendError(
+            "media URL is not on Twilio's API over https: not fetched",
+            code="media-host",
+            retryable=False,
+        )
     if match is None or match["account"] != settings.account_sid or parts.query or parts.fragment:
-        raise SendError("media URL is not a media item of this account: not fetched", code="media-path",
-                        retryable=False)
+        raise SendError(
+            "media URL is not a media item of this account: not fetched",
+            code="media-path",
+            retryable=False,
+        )
     return match["message"], match["media"]
 
 
@@ -197,12 +230,20 @@ class ConsoleSender:
     def send(self, message: OutboundMessage) -> str:
         self.sent.append(message)
         if not self.quiet:
-            text = message.body if message.body is not None else (
-                f"[template {message.content_sid}] " + describe_content(json.loads(message.content_variables or "{}")))
+            text = (
+                message.body
+                if message.body is not None
+                else (
+                    f"[template {message.content_sid}] "
+                    + describe_content(json.loads(message.content_variables or "{}"))
+                )
+            )
             print(f"\n[to {mask(message.to)}] {text}", file=self.out or sys.stdout, flush=True)
         return "SM" + secrets.token_hex(16)
 
-    def find_sent(self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]) -> str | None:
+    def find_sent(
+        self, message: OutboundMessage, since: datetime, is_known: Callable[[str], bool]
+    ) -> str | None:
         return None
 
     def fetch_media(self, url: str, max_bytes: int) -> tuple[bytes, str]:
@@ -210,6 +251,7 @@ class ConsoleSender:
 
     def delete(self, sid: str, media_sid: str | None = None) -> bool:
         return False  # nothing was ever at Twilio
+
     def probe(self) -> None:
         return None
 
@@ -234,7 +276,9 @@ def signature_valid(auth_token: str, url: str, params: dict[str, str], signature
     if not signature:
         return False
     validator = RequestValidator(auth_token)
-    return compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature)
+    return compare(validator.compute_signature(url, params), signature) or validator.validate(
+        url, params, signature
+    )
 
 
 def signature(auth_token: str, url: str, params: dict[str, str]) -> str:

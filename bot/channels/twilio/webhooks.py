@@ -38,7 +38,9 @@ def _checked_form() -> dict[str, str] | Response:
     """The form of a genuine Twilio request, or the error response to give instead."""
     runtime = _runtime()
     if request.mimetype != "application/x-www-form-urlencoded":
-        log.warning("webhook refused: content type %s is not form data", request.mimetype or "missing")
+        log.warning(
+            "webhook refused: content type %s is not form data", request.mimetype or "missing"
+        )
         return Response("expected application/x-www-form-urlencoded\n", status=415)
     raw = request.get_data(cache=True)
     # Without a Content-Length (a chunked upload through gunicorn) Werkzeug stops reading at the size
@@ -52,7 +54,9 @@ def _checked_form() -> dict[str, str] | Response:
     twilio = runtime.settings.twilio
     if twilio.auth_token and twilio.validate_signatures:
         url = _public_url()
-        if not signature_valid(twilio.auth_token, url, form, request.headers.get("X-Twilio-Signature", "")):
+        if not signature_valid(
+            twilio.auth_token, url, form, request.headers.get("X-Twilio-Signature", "")
+        ):
             log.warning("webhook refused: missing or wrong X-Twilio-Signature for %s", request.path)
             return Response("invalid signature\n", status=403)
     return form
@@ -73,8 +77,10 @@ def twilio_inbound() -> Response:
     if isinstance(form, Response):
         return form
     try:
-        message = inbound.to_inbound(inbound.without_location(form),
-                                     max_body_chars=_runtime().settings.messages.max_body_chars)
+        message = inbound.to_inbound(
+            inbound.without_location(form),
+            max_body_chars=_runtime().settings.messages.max_body_chars,
+        )
     except BadRequest as exc:
         log.warning("webhook refused: %s", exc)
         return Response(f"{exc}\n", status=400)

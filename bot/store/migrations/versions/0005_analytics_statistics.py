@@ -25,8 +25,10 @@ STATISTICS = "st_analytics_dimensions"
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE STATISTICS IF NOT EXISTS {STATISTICS} (ndistinct) "
-                   "ON kind, month, province, language, sector, channel, subject FROM analytics_events")
+        op.execute(
+            f"CREATE STATISTICS IF NOT EXISTS {STATISTICS} (ndistinct) "
+            "ON kind, month, province, language, sector, channel, subject FROM analytics_events"
+        )
 
 
 def downgrade() -> None:

@@ -22,7 +22,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("inbound_messages") as batch:
         batch.add_column(sa.Column("bot_address", sa.String(64), nullable=True))
-    op.create_index("ix_inbound_conversation_received", "inbound_messages", ["conversation_id", "received_at"])
+    op.create_index(
+        "ix_inbound_conversation_received", "inbound_messages", ["conversation_id", "received_at"]
+    )
 
 
 def downgrade() -> None:

@@ -21,16 +21,22 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("referrals") as batch:
         batch.add_column(sa.Column("assigned_to", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("assigned_at", bot.store.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("assigned_at", bot.store.db.UTCDateTime(timezone=True), nullable=True)
+        )
     with op.batch_alter_table("admin_alerts") as batch:
-        batch.add_column(sa.Column("acknowledged_at", bot.store.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("acknowledged_at", bot.store.db.UTCDateTime(timezone=True), nullable=True)
+        )
         batch.add_column(sa.Column("acknowledged_by", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("email_status", sa.String(16), nullable=True))
         batch.add_column(sa.Column("email_error", sa.String(300), nullable=True))
     op.create_table(
         "saved_replies",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("ngo_id", sa.String(64), sa.ForeignKey("ngos.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "ngo_id", sa.String(64), sa.ForeignKey("ngos.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("language", sa.String(8), nullable=False),
         sa.Column("title", sa.String(80), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),

@@ -39,7 +39,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_twilio_deletions")),
         sa.UniqueConstraint("sid_hash", name=op.f("uq_twilio_deletions_sid_hash")),
     )
-    op.create_index(op.f("ix_twilio_deletions_conversation_id"), "twilio_deletions", ["conversation_id"])
+    op.create_index(
+        op.f("ix_twilio_deletions_conversation_id"), "twilio_deletions", ["conversation_id"]
+    )
     op.create_index(op.f("ix_twilio_deletions_due_at"), "twilio_deletions", ["due_at"])
     with op.batch_alter_table("inbound_messages") as batch:
         batch.add_column(sa.Column("sid_enc", sa.Text(), nullable=True))
@@ -55,13 +57,25 @@ def _hash_stored_sids() -> None:
     from bot.store.vault import Vault
 
     vault = Vault(secret)
-    for table, column in (("inbound_messages", "message_sid"), ("outbox", "twilio_sid"),
-                          ("erased_messages", "message_sid")):
-        rows = conn.execute(sa.text(f"SELECT {column} FROM {table} WHERE {column} LIKE 'SM%' "
-                                    f"OR {column} LIKE 'MM%'")).scalars().all()
+    for table, column in (
+        ("inbound_messages", "message_sid"),
+        ("outbox", "twilio_sid"),
+        ("erased_messages", "message_sid"),
+    ):
+        rows = (
+            conn.execute(
+                sa.text(
+                    f"SELECT {column} FROM {table} WHERE {column} LIKE 'SM%' OR {column} LIKE 'MM%'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         for sid in rows:
-            conn.execute(sa.text(f"UPDATE {table} SET {column} = :new WHERE {column} = :old"),
-                         {"new": vault.sid_hash(sid), "old": sid})
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {column} = :new WHERE {column} = :old"),
+                {"new": vault.sid_hash(sid), "old": sid},
+            )
 
 
 def downgrade() -> None:

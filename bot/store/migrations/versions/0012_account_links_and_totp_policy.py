@@ -22,18 +22,29 @@ def upgrade() -> None:
     op.create_table(
         "account_tokens",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("purpose", sa.String(8), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("token_enc", sa.Text(), nullable=True),
-        sa.Column("created_by", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+        sa.Column(
+            "created_by",
+            sa.Integer(),
+            sa.ForeignKey("users.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
         sa.Column("created_at", bot.store.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", bot.store.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", bot.store.db.UTCDateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_account_tokens_user_id", "account_tokens", ["user_id"])
     with op.batch_alter_table("ngos") as batch:
-        batch.add_column(sa.Column("staff_totp_required", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(
+            sa.Column(
+                "staff_totp_required", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
 
 
 def downgrade() -> None:

@@ -21,14 +21,25 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-REPORTS = reseal.Scope("reports", "report", (
-    ("reports", "conversation_ref_enc", "id"), ("reports", "town_enc", "id"), ("reports", "employer_enc", "id"),
-    ("reports", "details_enc", "id"), ("reports", "contact_enc", "id"),
-    ("report_media", "url_enc", "report_id"), ("report_media", "data_enc", "report_id"),
-    ("employer_mentions", "name_enc", "report_id"), ("employer_mentions", "town_enc", "report_id"),
-    ("employer_mentions", "phone_enc", "report_id"), ("employer_mentions", "lmia_enc", "report_id"),
-    ("relay_messages", "body_enc", "report_id"), ("notes", "body_enc", "report_id"),
-))
+REPORTS = reseal.Scope(
+    "reports",
+    "report",
+    (
+        ("reports", "conversation_ref_enc", "id"),
+        ("reports", "town_enc", "id"),
+        ("reports", "employer_enc", "id"),
+        ("reports", "details_enc", "id"),
+        ("reports", "contact_enc", "id"),
+        ("report_media", "url_enc", "report_id"),
+        ("report_media", "data_enc", "report_id"),
+        ("employer_mentions", "name_enc", "report_id"),
+        ("employer_mentions", "town_enc", "report_id"),
+        ("employer_mentions", "phone_enc", "report_id"),
+        ("employer_mentions", "lmia_enc", "report_id"),
+        ("relay_messages", "body_enc", "report_id"),
+        ("notes", "body_enc", "report_id"),
+    ),
+)
 
 
 def upgrade() -> None:

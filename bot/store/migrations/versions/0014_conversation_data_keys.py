@@ -25,13 +25,20 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-CONVERSATIONS = reseal.Scope("conversations", "conversation", (
-    ("conversations", "address_enc", "id"),
-    ("inbound_messages", "sid_enc", "conversation_id"), ("inbound_messages", "body_enc", "conversation_id"),
-    ("inbound_messages", "button_enc", "conversation_id"),
-    ("outbox", "to_enc", "conversation_id"), ("outbox", "body_enc", "conversation_id"),
-    ("outbox", "content_variables_enc", "conversation_id"),
-), alone="message")
+CONVERSATIONS = reseal.Scope(
+    "conversations",
+    "conversation",
+    (
+        ("conversations", "address_enc", "id"),
+        ("inbound_messages", "sid_enc", "conversation_id"),
+        ("inbound_messages", "body_enc", "conversation_id"),
+        ("inbound_messages", "button_enc", "conversation_id"),
+        ("outbox", "to_enc", "conversation_id"),
+        ("outbox", "body_enc", "conversation_id"),
+        ("outbox", "content_variables_enc", "conversation_id"),
+    ),
+    alone="message",
+)
 #: The state's tokens (bot.conversation.sealed_state, as of this revision) and a message's media.
 STATE_TOKENS, MEDIA_TOKEN = ("_sealed", "_private"), "url_enc"
 #: How nlu_review.conversation_key is derived from a conversation (bot.conversation.nlu_review).
@@ -50,13 +57,23 @@ def upgrade() -> None:
     keys = dict(conn.execute(sa.text("SELECT id, data_key_id FROM conversations")).all())
 
     def seal(place: str, row, owner, token: str, opened) -> str:
-        return token if envelope.key_of(token) else envelope.seal(conn, keys[owner], place, row, opened(token))
+        return (
+            token
+            if envelope.key_of(token)
+            else envelope.seal(conn, keys[owner], place, row, opened(token))
+        )
 
     def state(row, owner, value):
         for holder, name in _tokens(value, STATE_TOKENS):
-            holder[name] = seal("conversations.state", row, owner, holder[name],
-                                lambda token: json.dumps(_media_opened(vault, json.loads(vault.decrypt(token))),
-                                                         ensure_ascii=False))
+            holder[name] = seal(
+                "conversations.state",
+                row,
+                owner,
+                holder[name],
+                lambda token: json.dumps(
+                    _media_opened(vault, json.loads(vault.decrypt(token))), ensure_ascii=False
+                ),
+            )
         return value
 
     def media(row, owner, value):
@@ -66,8 +83,21 @@ def upgrade() -> None:
 
     reseal.documents(conn, "conversations", "state", "id", state)
     reseal.documents(conn, "inbound_messages", "media", "conversation_id", media)
-    _reviews(conn, vault, lambda review_id, key, token: token if envelope.key_of(token) else envelope.seal(
-        conn, key or envelope.new_key(conn, "message"), "nlu_review.text_enc", review_id, vault.decrypt(token)))
+    _reviews(
+        conn,
+        vault,
+        lambda review_id, key, token: (
+            token
+            if envelope.key_of(token)
+            else envelope.seal(
+                conn,
+                key or envelope.new_key(conn, "message"),
+                "nlu_review.text_enc",
+                review_id,
+                vault.decrypt(token),
+            )
+        ),
+    )
 
 
 def downgrade() -> None:
@@ -76,20 +106,37 @@ def downgrade() -> None:
     if found is not None:
         vault, envelope = found
         reseal.to_legacy(conn, vault, envelope, CONVERSATIONS)
-        _reviews(conn, vault, lambda review_id, key, token: vault.encrypt(
-            envelope.open_bytes(conn, "nlu_review.text_enc", review_id, token)) if envelope.key_of(token) else token)
+        _reviews(
+            conn,
+            vault,
+            lambda review_id, key, token: (
+                vault.encrypt(envelope.open_bytes(conn, "nlu_review.text_enc", review_id, token))
+                if envelope.key_of(token)
+                else token
+            ),
+        )
 
         def legacy(place: str, names: tuple[str, ...]):
             def change(row, owner, value):
                 for holder, name in _tokens(value, names):
                     if envelope.key_of(holder[name]):
-                        holder[name] = vault.encrypt(envelope.open_bytes(conn, place, row, holder[name]))
+                        holder[name] = vault.encrypt(
+                            envelope.open_bytes(conn, place, row, holder[name])
+                        )
                 return value
+
             return change
 
-        reseal.documents(conn, "conversations", "state", "id", legacy("conversations.state", STATE_TOKENS))
-        reseal.documents(conn, "inbound_messages", "media", "conversation_id",
-                         legacy("inbound_messages.media", (MEDIA_TOKEN,)))
+        reseal.documents(
+            conn, "conversations", "state", "id", legacy("conversations.state", STATE_TOKENS)
+        )
+        reseal.documents(
+            conn,
+            "inbound_messages",
+            "media",
+            "conversation_id",
+            legacy("inbound_messages.media", (MEDIA_TOKEN,)),
+        )
     conn.execute(sa.text("DELETE FROM data_keys WHERE scope IN ('conversation', 'message')"))
     with op.batch_alter_table("conversations") as batch:
         batch.drop_column("data_key_id")
@@ -98,11 +145,19 @@ def downgrade() -> None:
 def _reviews(conn, vault, change) -> None:
     """Re-encrypt the NLU review queue: ``change(row id, its conversation's data key or None, token)``;
     a review is linked to its conversation by a keyed hash of the conversation's address key."""
-    keys = {vault.keyed_hash(REVIEW_LINK, address_key): key for address_key, key
-            in conn.execute(sa.text("SELECT address_key, data_key_id FROM conversations"))}
-    for review_id, link, token in conn.execute(sa.text("SELECT id, conversation_key, text_enc FROM nlu_review")).all():
-        conn.execute(sa.text("UPDATE nlu_review SET text_enc = :token WHERE id = :id"),
-                     {"token": change(review_id, keys.get(link), token), "id": review_id})
+    keys = {
+        vault.keyed_hash(REVIEW_LINK, address_key): key
+        for address_key, key in conn.execute(
+            sa.text("SELECT address_key, data_key_id FROM conversations")
+        )
+    }
+    for review_id, link, token in conn.execute(
+        sa.text("SELECT id, conversation_key, text_enc FROM nlu_review")
+    ).all():
+        conn.execute(
+            sa.text("UPDATE nlu_review SET text_enc = :token WHERE id = :id"),
+            {"token": change(review_id, keys.get(link), token), "id": review_id},
+        )
 
 
 def _tokens(value, names: tuple[str, ...]):
