@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nlu.inform import INFORM, SLOT_ENTITIES, without_slots
 from nlu.normalize import tokens
 
-INFORM = "inform"
-SLOT_ENTITIES = ("province", "sector")
 #: A follow-up names the new value with at most this many other words ("y en", "what about").
 MAX_OTHER_WORDS = 4
 #: How close a rights topic must be to the top one for the active topic to win.
@@ -63,17 +62,10 @@ def apply(parse: dict[str, Any], context: Context | Mapping[str, Any] | None) ->
 
 
 def _is_follow_up(parse: dict[str, Any], top: dict[str, Any], topic: str) -> bool:
-    slots = [e for e in parse.get("entities") or [] if e.get("entity") in SLOT_ENTITIES]
-    if not slots:
+    entities = parse.get("entities") or []
+    if not any(e.get("entity") in SLOT_ENTITIES for e in entities):
         return False
-    text = parse.get("text") or ""
-    rest, cursor = [], 0
-    for entity in sorted(slots, key=lambda e: e.get("start", 0)):
-        rest.append(text[cursor : entity.get("start", cursor)])
-        cursor = max(cursor, entity.get("end", cursor))
-    rest.append(text[cursor:])
-    others = tokens(" ".join(rest))
-    if len(others) > MAX_OTHER_WORDS:
+    if len(tokens(without_slots(parse.get("text") or "", entities))) > MAX_OTHER_WORDS:
         return False
     return top["name"] in REPLACEABLE or top["name"] == topic
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nlu.normalize import tokens
+from nlu.problems import PROBLEM_INTENTS
 
 INFORM = "inform"
 SLOT_ENTITIES = ("province", "sector")
@@ -26,24 +27,8 @@ MIN_CONFIDENCE = 0.3
 SHORT_MIN_WORDS = 2
 SHORT_MIN_CONFIDENCE = 0.45
 SHORT_NEVER = frozenset({"emergency", "report_abuse"})
-#: Topics a message can ask about alongside its place.
-TOPICS = frozenset(
-    {
-        "ask_wages",
-        "ask_hours",
-        "ask_housing",
-        "ask_health",
-        "ask_permit",
-        "ask_fees",
-        "ask_documents",
-        "ask_safety",
-        "ask_retaliation",
-        "ask_injury",
-        "ask_sick",
-        "report_abuse",
-        "emergency",
-    }
-)
+#: Topics a message can ask about alongside its place: the problems a clause can name.
+TOPICS = PROBLEM_INTENTS
 
 
 def without_slots(text: str, entities: list[dict[str, Any]]) -> str:
