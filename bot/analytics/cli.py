@@ -33,7 +33,7 @@ def digest(
     ctx: click.Context, month: str, out: Path | None, pdf: bool, email: bool, language: str | None
 ) -> None:
     """Write the monthly digest: summary, headline figures, trends and tables, small counts suppressed."""
-    from bot.analytics import dashboard, labels
+    from bot.analytics import dashboard
     from bot.analytics import digest as digests
     from bot.analytics.jobs import EMAIL_JOB, send_digest
     from bot.runtime import Runtime, set_current
@@ -54,13 +54,7 @@ def digest(
     runtime = Runtime.build(settings)
     set_current(runtime)
     with runtime.db.session() as session:
-        report = dashboard.build(
-            session,
-            month,
-            k=settings.analytics.small_cell_threshold,
-            trend_months=settings.analytics.trend_months,
-            words=labels.Words(language),
-        )
+        report = dashboard.build_configured(session, month, settings.analytics, language)
     path = digests.write(report, out or Path(f"puente-digest-{month}-{language}.html"))
     click.echo(
         f"digest for {dashboard.month_name(month)} ({language}) written to {path}"

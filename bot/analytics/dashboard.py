@@ -18,6 +18,7 @@ from bot.analytics import indicators, labels
 from bot.analytics import suppression as sup
 from bot.analytics.suppression import Cell, Cube
 from bot.errors import PuenteError
+from bot.settings import AnalyticsSettings
 
 FILTER_DIMS = ("province", "language", "sector", "channel")
 #: The flow whose ends the reports section shows beside the reports filed (flows/report.yaml).
@@ -185,6 +186,25 @@ class _Figures:
 def _matches(key: indicators.Coords, wanted: dict[str, str]) -> bool:
     return all(
         (key[indicators.DIMS.index(dim)] or "unknown") == value for dim, value in wanted.items()
+    )
+
+
+def build_configured(
+    session: Session,
+    month: str,
+    settings: AnalyticsSettings,
+    language: str,
+    filters: Filters | None = None,
+) -> MonthReport:
+    """:func:`build` with the deployment's suppression threshold and trend length (config.yaml
+    ``analytics``): what the dashboard, the digest file and the digest e-mail all show."""
+    return build(
+        session,
+        month,
+        k=settings.small_cell_threshold,
+        trend_months=settings.trend_months,
+        filters=filters,
+        words=labels.Words(language),
     )
 
 

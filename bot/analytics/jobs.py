@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.analytics import dashboard, digest, labels
+from bot.analytics import dashboard, digest
 from bot.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,7 @@ def send_digest(runtime: Runtime, month: str, language: str | None = None) -> in
         )
     month = dashboard.parse_month(month)
     with runtime.db.session() as session:
-        report = dashboard.build(
-            session,
-            month,
-            k=settings.analytics.small_cell_threshold,
-            trend_months=settings.analytics.trend_months,
-            words=labels.Words(language),
-        )
+        report = dashboard.build_configured(session, month, settings.analytics, language)
     send_mail(
         settings.smtp,
         recipients,

@@ -69,13 +69,8 @@ def _report(language: str | None = None) -> MonthReport:
         month = dashboard.parse_month(request.args.get("month") or dashboard.current_month())
     except MonthError as exc:
         abort(Response(f"{exc}\n", status=400, mimetype="text/plain"))
-    return dashboard.build(
-        web.db(),
-        month,
-        k=settings.small_cell_threshold,
-        trend_months=settings.trend_months,
-        filters=Filters.from_args(request.args),
-        words=labels.Words(language),
+    return dashboard.build_configured(
+        web.db(), month, settings, language, Filters.from_args(request.args)
     )
 
 
