@@ -27,6 +27,11 @@ MIN_CONFIDENCE = 0.3
 SHORT_MIN_WORDS = 2
 SHORT_MIN_CONFIDENCE = 0.45
 SHORT_NEVER = frozenset({"emergency", "report_abuse"})
+#: A place with at most this many other words ("estoy en chatham", "nasa ... ako") is only the
+#: place: `inform`, when the classifier's guess was one of MISREAD (its n-grams read "estoy en"
+#: as `emergency` at 0.17-0.25; danger itself is the safety triage's, nlu/triage).
+PLACE_ONLY_WORDS = 2
+MISREAD = frozenset({"emergency", "nlu_fallback"})
 #: Topics a message can ask about alongside its place: the problems a clause can name.
 TOPICS = PROBLEM_INTENTS
 
@@ -47,12 +52,23 @@ def read_past_slots(
     result: dict[str, Any], classify: Callable[[str], tuple[str, float]]
 ) -> dict[str, Any]:
     """``result`` with its intent replaced by the topic of the words around the slot, when
-    `inform` won but those words ask something (a new dict; the input is not changed)."""
+    `inform` won but those words ask something, or by `inform` when a place alone was misread
+    (a new dict; the input is not changed)."""
     ranking = result.get("intent_ranking") or []
+    entities = result.get("entities") or []
+    rest = without_slots(result.get("text") or "", entities)
+    n = len(tokens(rest))
+    if (
+        ranking
+        and ranking[0]["name"] in MISREAD
+        and n <= PLACE_ONLY_WORDS
+        and any(e.get("entity") in SLOT_ENTITIES for e in entities)
+    ):
+        place = {"name": INFORM, "confidence": max(r["confidence"] for r in ranking)}
+        ranking = [place] + [dict(item) for item in ranking if item["name"] != INFORM]
+        return {**result, "intent": dict(place), "intent_ranking": ranking}
     if not ranking or ranking[0]["name"] != INFORM:
         return result
-    rest = without_slots(result.get("text") or "", result.get("entities") or [])
-    n = len(tokens(rest))
     if n < SHORT_MIN_WORDS:
         return result
     intent, confidence = classify(rest)

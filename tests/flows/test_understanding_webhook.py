@@ -153,3 +153,22 @@ def test_a_report_told_in_own_words_shows_each_problem_and_the_real_name(
     assert employer in summary and "kinuha" not in summary and "took" not in summary
     assert sms_text(language, "report.type.documents") in summary
     assert tr.gettext("report.type.hours") in summary
+
+
+@pytest.mark.parametrize(
+    ("language", "danger", "place"),
+    [
+        ("es", "el capataz me agarro del cuello y me avento contra la pared", "estoy en chatham"),
+        ("tl", "sinampal ako ng amo ko", "nasa calgary ako"),
+    ],
+)
+def test_a_town_after_a_safety_reply_is_noted_and_the_help_options_stand(
+    make_bot, sqlite_url, language, danger, place
+):
+    """ "estoy en chatham" was read as the `emergency` intent (at 0.17) and got a "did you mean:
+    working while sick, housing" that dropped the help options."""
+    bot = make_bot(sqlite_url)
+    assert ask(bot, danger, WORKER).startswith(sms_text(language, "triage.danger")[:30])
+    reply = ask(bot, place, WORKER)
+    assert sms_text(language, "clarify.ask")[:15] not in reply
+    assert sms_text(language, "emergency.ask") in reply
