@@ -324,7 +324,7 @@ def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(
 ):
     """Rasa's /model/parse sees the text alone; the client applies the context as the embedded one."""
     reply = {
-        "text": "and manitoba?",
+        "text": "and what about manitoba?",
         "intent": {"name": "nlu_fallback", "confidence": 0.4},
         "intent_ranking": [
             {"name": "nlu_fallback", "confidence": 0.4},
@@ -333,8 +333,8 @@ def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(
         "entities": [
             {
                 "entity": "province",
-                "start": 4,
-                "end": 12,
+                "start": 15,
+                "end": 23,
                 "value": "MB",
                 "extractor": "DIETClassifier",
             }
@@ -344,9 +344,9 @@ def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(
     monkeypatch.setattr(_BrokenRasa, "body", json.dumps(reply).encode())
     rasa = RasaInterpreter(broken_rasa, fallback=interpreter, timeout=2)
 
-    alone = rasa.parse("and manitoba?")
+    alone = rasa.parse("and what about manitoba?")
     in_context = rasa.parse(
-        "and manitoba?", context={"topic": "ask_wages", "slots": {"province": "ON"}}
+        "and what about manitoba?", context={"topic": "ask_wages", "slots": {"province": "ON"}}
     )
 
     assert alone["intent"]["name"] == "nlu_fallback"
