@@ -516,6 +516,13 @@ def test_a_case_code_alone_asks_for_the_case_status(engine):
     assert chat.effect("case_status").data == {"code": "AB3D7KQ9"}
 
 
+def test_a_case_code_the_triage_misreads_as_danger_still_asks_for_the_case_status(engine):
+    chat = started(engine)
+    result = chat.send(says("628T-G2HE", triage="danger"))
+    assert not any(m.startswith("triage.") for m in result.msgids), result.msgids
+    assert chat.effect("case_status").data == {"code": "628TG2HE"}
+
+
 def test_case_status_asks_for_the_code_and_reprompts_a_bad_one(engine):
     chat = started(engine)
     chat.script(

@@ -120,7 +120,8 @@ def test_triage_assignment_composer_and_admin_alerts_in_a_real_browser(
     phone.get_by_role("button", name="Send").click()
     phone.get_by_text("Message sent to the worker.").wait_for()
     assert phone.url.endswith("#reply")
-    assert phone.evaluate("window.scrollY") > 0  # back at the conversation, not the top of the page
+    # back at the conversation, not the top of the page (the browser scrolls once laid out)
+    phone.wait_for_function("window.scrollY > 0", timeout=5000)
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
 
     admin = chromium.new_context(viewport=DESKTOP, locale="en-CA", bypass_csp=True).new_page()
