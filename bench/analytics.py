@@ -33,9 +33,9 @@ from analytics_data import COLUMNS, Generator, year_months  # noqa: E402  (bench
 from sqlalchemy import event, func, select  # noqa: E402
 
 from bot.analytics import dashboard, digest, indicators  # noqa: E402
-from bot.analytics.models import AnalyticsEvent  # noqa: E402
 from bot.store import migrate  # noqa: E402
 from bot.store.db import Database  # noqa: E402
+from bot.store.eventlog import AnalyticsEvent  # noqa: E402
 
 #: The report month: the last whole month before the machine's today would do, but a fixed one
 #: keeps runs comparable. The year is the twelve months ending with it.

@@ -1,6 +1,6 @@
 """A year of made-up, anonymized analytics events for ``bench/analytics.py``.
 
-The rows have the shape ``bot.analytics.events.record`` writes (same kinds, vocabularies and
+The rows have the shape ``bot.store.eventlog.record`` writes (same kinds, vocabularies and
 dimensions) with a skew like the program's: most workers in agriculture in Ontario, Quebec and
 British Columbia, busy from spring to autumn; caregivers all year, many writing in Tagalog;
 few people in the territories, where only the national fallback can take a case. Seeded, so two

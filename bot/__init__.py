@@ -28,12 +28,12 @@ def areas() -> tuple[Area, ...]:
     review queue's. Imported here, when an app or worker starts, so `puente --help` loads none.
     """
     from bot.analytics.area import AREA as analytics
+    from bot.cases.area import AREA as cases
     from bot.conversation.nlu_review import AREA as nlu_review
+    from bot.directory.area import AREA as directory
     from bot.portal.area import AREA as portal
-    from bot.reports.area import AREA as reports
-    from bot.routing.area import AREA as routing
 
-    return (reports, routing, analytics, nlu_review, portal)
+    return (cases, directory, analytics, nlu_review, portal)
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return Response("request body too large\n", status=413)
 
     _warn_about(settings)
-    from bot.routing.store import ensure_seeded
+    from bot.directory.store import ensure_seeded
 
     ensure_seeded(runtime)  # development: an empty NGO directory gets the seed (logged)
     if not settings.redis_url:

@@ -275,7 +275,7 @@ def _user() -> click.Command:
 
 
 def _ngo() -> click.Command:
-    from bot.routing.cli import ngo
+    from bot.directory.cli import ngo
 
     return ngo
 

@@ -207,7 +207,7 @@ class RoutingSettings(Section):
     sms_from: str | None = None
     max_escalations: int = Field(3, ge=0)
     admin_alert_emails: list[str] = Field(default_factory=list)
-    seed_directory: str | None = "bot/routing/seed_directory.yaml"
+    seed_directory: str | None = "bot/directory/seed_directory.yaml"
 
 
 class MetricsSettings(Section):

@@ -1,130 +1,27 @@
-"""Recording anonymized facts: effect handlers for the conversation, and ``record`` for the rest.
+"""Recording the conversation's anonymized facts: effect handlers and the once-per-turn hook.
 
-Every value is checked against a fixed vocabulary before it is written: a province code, a
-language, a channel, a sector, or an identifier such as ``topic.wages`` or ``language:tl``. A
-value that is not one (free text, anything with a number in it) is dropped, so a bug upstream
-can never put a worker's words or number into the event log. Recording never stops a
-conversation: it only adds rows to the caller's transaction.
+They write through ``bot.store.eventlog.record``, which checks every value against a fixed
+vocabulary (the cases record their referral, relay and alert facts there too, from below).
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
-from bot.analytics.models import AnalyticsEvent
 from bot.conversation.effects import Context, Handlers
 from bot.store.db import utcnow
+from bot.store.eventlog import forget_worker, month_of, reach_pseudonym, record
 from flows import Effect
 
 #: This module's effect handlers (its area's ``AREA`` carries them).
 HANDLERS = Handlers()
 
-#: Every kind of fact the log holds (the indicators read these names).
-#: ``worker_profile``: the worker's province or language became known later in the month.
-KINDS = frozenset({
-    "conversation_started", "topic_asked", "topic_answered", "flow_completed", "flow_cancelled",
-    "flow_abandoned", "report_filed", "report_type", "match", "coverage_gap", "referral_sent",
-    "referral_acknowledged", "referral_accepted", "referral_declined", "referral_closed",
-    "relay_message", "opt_out", "opt_in", "erase_data", "emergency", "employer_alert", "worker_profile",
-})  # fmt: skip
-#: The kinds that carry the monthly reach pseudonym.
-REACH_KINDS = ("conversation_started", "worker_profile")
-PROVINCES = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
-LANGUAGES = frozenset({"es", "tl", "en"})
-CHANNELS = frozenset({"sms", "whatsapp"})
-SECTORS = frozenset(
-    {"agriculture", "caregiving", "food_processing", "construction", "hospitality", "other"}
-)
-#: An identifier from our own YAML or vocabularies: lowercase words joined by . _ - or one ':'.
-_IDENTIFIER = re.compile(r"^[a-z][a-z_.-]{0,40}(:[a-zA-Z_.-]{1,22})?$")
 #: A message counts as a question about a topic only when the NLU is this sure (the engine's own
 #: bar for letting an intent interrupt a flow): menu numbers and answers stay out.
 QUESTION_CONFIDENCE = 0.6
-_STAGES = {
-    "sent": "created_at",
-    "acknowledged": "acknowledged_at",
-    "accepted": "accepted_at",
-    "declined": "closed_at",
-    "closed": "closed_at",
-}
-
-
-def month_of(moment: datetime) -> str:
-    """The calendar month (UTC) of a moment, as the log stores it: "2026-10"."""
-    return moment.astimezone(UTC).strftime("%Y-%m")
-
-
-def reach_pseudonym(vault: Any, month: str, address_key: str) -> str:
-    """The worker's pseudonym for one month only: a new key per month, so months cannot be linked."""
-    return vault.keyed_hash(f"reach-{month}", address_key)
-
-
-def record(
-    session: Session, kind: str, *, at: datetime | None = None, **dims: Any
-) -> AnalyticsEvent:
-    """Add one fact to the caller's transaction.
-
-    ``dims``: channel, language, province, sector, subject, step (vocabulary values; anything
-    else is dropped), value (a number), flag (a bool), cohort (a month), worker (the reach
-    pseudonym, for conversation_started only).
-    """
-    if kind not in KINDS:
-        raise ValueError(f"unknown analytics kind {kind!r}")
-    unknown = set(dims) - {
-        "channel",
-        "language",
-        "province",
-        "sector",
-        "subject",
-        "step",
-        "value",
-        "flag",
-        "cohort",
-        "worker",
-    }
-    if unknown:
-        raise TypeError(f"unknown analytics dimension(s): {', '.join(sorted(unknown))}")
-    event = AnalyticsEvent(
-        kind=kind,
-        month=month_of(at or utcnow()),
-        channel=_member(dims.get("channel"), CHANNELS),
-        language=_member(dims.get("language"), LANGUAGES),
-        province=_member(str(dims.get("province") or "").upper() or None, PROVINCES),
-        sector=_sector(dims.get("sector")),
-        subject=_identifier(dims.get("subject")),
-        step=_identifier(dims.get("step")),
-        value=float(dims["value"]) if isinstance(dims.get("value"), int | float) else None,
-        flag=dims["flag"] if isinstance(dims.get("flag"), bool) else None,
-        cohort=dims.get("cohort") if _is_month(dims.get("cohort")) else None,
-        worker=dims.get("worker") if kind in REACH_KINDS else None,
-    )
-    session.add(event)
-    return event
-
-
-def _member(value: Any, allowed: frozenset[str]) -> str | None:
-    return value if isinstance(value, str) and value in allowed else None
-
-
-def _sector(value: Any) -> str | None:
-    if not isinstance(value, str) or not value:
-        return None
-    return value if value in SECTORS else "other"
-
-
-def _identifier(value: Any) -> str | None:
-    return value if isinstance(value, str) and _IDENTIFIER.match(value) else None
-
-
-def _is_month(value: Any) -> bool:
-    return isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value) is not None
 
 
 # --- the conversation (effects) -------------------------------------------------------------------
@@ -229,7 +126,7 @@ def _flow_ended(context: Context, effect: Effect) -> None:
 
 @HANDLERS.on("file_report")
 def _report_filed(context: Context, effect: Effect) -> None:
-    from bot.reports.draft import ReportDraft
+    from bot.cases.draft import ReportDraft
 
     draft = ReportDraft.from_effect(
         effect.data, context.runtime.settings.conversation.default_language
@@ -271,105 +168,3 @@ def _erased(context: Context, effect: Effect) -> None:
     record(context.session, "erase_data", **_worker_dims(context))
     forget_worker(context.session, context.runtime.vault, context.conversation.address_key)
     context.session.flush()
-
-
-def forget_worker(session: Session, vault: Any, address_key: str) -> int:
-    """Replace this worker's reach pseudonyms, in every month, by unlinkable random ones."""
-    months = session.scalars(
-        select(AnalyticsEvent.month).where(AnalyticsEvent.kind.in_(REACH_KINDS)).distinct()
-    ).all()
-    changed = 0
-    for month in months:
-        changed += (
-            session.execute(
-                update(AnalyticsEvent)
-                .where(
-                    AnalyticsEvent.kind.in_(REACH_KINDS),
-                    AnalyticsEvent.month == month,
-                    AnalyticsEvent.worker == reach_pseudonym(vault, month, address_key),
-                )
-                .values(worker=secrets.token_hex(32))
-            ).rowcount
-            or 0
-        )
-    return changed
-
-
-# --- referrals, relay, alerts (called by the routing and portal code) -----------------------------
-
-
-def record_match(session: Session, report: Any, result: Any, *, at: datetime | None = None) -> None:
-    """A routing decision for a report: whether anyone matched, the national fallback, the gaps.
-
-    ``result`` is a ``bot.routing.MatchResult``; its ``gap`` entries (``province:PE``,
-    ``language:tl``, ``service:housing``...) are the coverage-gap indicator's demand.
-    """
-    dims = _report_dims(report)
-    matched = bool(getattr(result, "candidates", ()))
-    record(
-        session,
-        "match",
-        at=at,
-        subject="matched" if matched else "unmatched",
-        flag=bool(getattr(result, "fallback_used", False)),
-        **dims,
-    )
-    for gap in _gaps(getattr(result, "gap", ())):
-        record(session, "coverage_gap", at=at, subject=gap, **dims)
-
-
-def record_referral(session: Session, referral: Any, stage: str, *, report: Any = None) -> None:
-    """A referral reaching ``stage`` (sent, acknowledged, accepted, declined, closed).
-
-    The row keeps the month the referral was sent (``cohort``) and the hours it took to get here,
-    never the referral or its report.
-    """
-    if stage not in _STAGES:
-        raise ValueError(f"unknown referral stage {stage!r}")
-    if report is None:
-        from bot.reports.models import Report
-
-        report = session.get(Report, referral.report_id)
-    sent_at = referral.created_at or utcnow()
-    reached = getattr(referral, _STAGES[stage]) or utcnow()
-    hours = max(0.0, (reached - sent_at).total_seconds() / 3600) if stage != "sent" else None
-    record(
-        session,
-        f"referral_{stage}",
-        at=reached,
-        cohort=month_of(sent_at),
-        value=hours,
-        flag=bool(referral.fallback) if stage == "sent" else None,
-        subject=referral.outcome if stage == "closed" else None,
-        **_report_dims(report),
-    )
-
-
-def record_relay(session: Session, direction: str, *, report: Any = None) -> None:
-    """One relay message between an NGO and a worker (``to_worker`` or ``from_worker``)."""
-    record(
-        session,
-        "relay_message",
-        subject=direction,
-        **(_report_dims(report) if report is not None else {}),
-    )
-
-
-def record_employer_alert(session: Session, province: str | None = None) -> None:
-    """A repeat-employer alert raised: only counted, never named."""
-    record(session, "employer_alert", province=province)
-
-
-def _report_dims(report: Any) -> dict[str, Any]:
-    if report is None:
-        return {}
-    return {
-        "channel": getattr(report, "channel", None),
-        "language": getattr(report, "language", None),
-        "province": getattr(report, "province", None),
-        "sector": getattr(report, "sector", None),
-    }
-
-
-def _gaps(gaps: Iterable[Any]) -> list[str]:
-    return [gap for gap in gaps if isinstance(gap, str)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from bot.analytics.models import AnalyticsEvent as E
+from bot.store.eventlog import AnalyticsEvent as E
 
 DIMS = ("province", "language", "sector", "channel", "subject")
 Coords = tuple[str | None, ...]

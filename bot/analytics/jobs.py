@@ -19,7 +19,7 @@ def email_digest(month: str, language: str | None = None) -> int:
 
 def send_digest(runtime: Runtime, month: str, language: str | None = None) -> int:
     """``language``: en or fr (the portal's ``portal.default_language`` when not given)."""
-    from bot.routing.mail import send_mail
+    from bot.delivery.mail import send_mail
 
     settings = runtime.settings
     language = language or settings.portal.default_language

@@ -34,9 +34,9 @@ ROUTES = {
     "bot.jobs.tasks.probe_twilio": "sends",
     "bot.jobs.tasks.record_status": "sends",
     "bot.portal.notify.worker_reply": "sends",
-    "bot.routing.jobs.deliver_referral": "referrals",
+    "bot.cases.jobs.deliver_referral": "referrals",
     "bot.portal.notify.new_referral": "referrals",
-    "bot.reports.jobs.fetch_media": "referrals",
+    "bot.cases.jobs.fetch_media": "referrals",
 }
 #: rq job states in which a job is still to run (a job id in one of them is not queued again).
 WAITING = ("queued", "scheduled", "deferred")

@@ -7,10 +7,10 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.directory.models import NgoRecord
 from bot.errors import PuenteError
 from bot.portal import passwords
 from bot.portal.models import LANGUAGES, ROLES, User
-from bot.routing.models import NgoRecord
 
 NO_PASSWORD = "!unset"  # an invited account until its owner sets a password: matches nothing
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")

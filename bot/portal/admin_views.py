@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from bot.cases import alerts as routing_alerts
+from bot.cases.models import OPEN_REFERRAL, AdminAlert, Referral
+from bot.directory.models import NgoRecord
 from bot.portal import accounts, alerts_words, audit, notify, tokens
 from bot.portal.models import LANGUAGES, ROLES, AuditLog, User
 from bot.portal.web import _, admin_required, bp, confirmation, db, label, runtime
-from bot.routing import alerts as routing_alerts
-from bot.routing.models import OPEN_REFERRAL, AdminAlert, NgoRecord, Referral
 
 AUDIT_PAGE = 100
 

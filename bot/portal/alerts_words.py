@@ -39,7 +39,7 @@ def alert_params(
     }
 
 
-#: What each kind of coverage gap names (bot.routing.matching: ``kind:value``).
+#: What each kind of coverage gap names (bot.directory.matching: ``kind:value``).
 _GAP_VALUES = {
     "province": "province",
     "capacity": "province",

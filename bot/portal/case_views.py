@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
+from bot.cases import evidence as stored_evidence
+from bot.cases.draft import ABUSE_TYPES
+from bot.cases.models import OUTCOMES, Note
+from bot.directory.models import NgoRecord
+from bot.directory.vocabulary import PROVINCES
 from bot.errors import PuenteError
 from bot.portal import audit, cases, saved_replies
 from bot.portal.web import _, bp, db, runtime, staff_required
-from bot.reports import evidence as stored_evidence
-from bot.reports.draft import ABUSE_TYPES
-from bot.reports.models import OUTCOMES, Note
-from bot.routing.models import NgoRecord
-from bot.routing.vocabulary import PROVINCES
 from bot.store.db import utcnow
 from bot.text import segments
 
@@ -89,7 +89,7 @@ def _case_or_404(referral_id: int):
 def case(referral_id: int) -> str:
     referral, report = _case_or_404(referral_id)
     view = cases.case_view(db(), runtime().envelope, referral, report)
-    from bot.reports import relay
+    from bot.cases import relay
 
     blocked = relay.reply_blocked(db(), runtime(), referral, report)
     audit.record(db(), g.user.id, "case.view", f"referral:{referral.id}")
@@ -141,7 +141,7 @@ def sms_counting(ngo_name: str) -> dict[str, str]:
 
 @bp.get("/referrals/<int:referral_id>")
 def referral_link(referral_id: int) -> Response:
-    """The link in referral e-mails and webhooks (bot.routing.delivery) leads to the case page."""
+    """The link in referral e-mails and webhooks (bot.cases.notices) leads to the case page."""
     return redirect(url_for("portal.case", referral_id=referral_id))
 
 
@@ -212,7 +212,7 @@ def _action(name: str) -> Callable:
 
 
 def _lifecycle():
-    from bot.routing import referrals
+    from bot.cases import referrals
 
     return referrals
 
@@ -275,8 +275,8 @@ def _close(referral, report) -> str | None:
 
 @_action("hold")
 def _hold(referral, report) -> str:
-    """A legal hold keeps the case past reports.erase_after_days (bot.reports.retention)."""
-    from bot.reports import retention
+    """A legal hold keeps the case past reports.erase_after_days (bot.cases.retention)."""
+    from bot.cases import retention
 
     on = request.form.get("hold") == "on"
     retention.set_legal_hold(db(), report, on, g.user.id)
@@ -305,7 +305,7 @@ def _reply(referral, report) -> str | None:
     text = _text("body")
     if text is None:
         return None
-    from bot.reports import relay
+    from bot.cases import relay
 
     sent = relay.send_to_worker(db(), runtime(), referral.id, g.user.id, text)
     return "case.done.reply_waiting" if sent.status == "waiting_window" else "case.done.reply_sent"

@@ -15,9 +15,16 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
+from bot.cases.models import (
+    CaseEvent,
+    EmployerMention,
+    Note,
+    Referral,
+    RelayMessage,
+    Report,
+    ReportMedia,
+)
 from bot.portal.models import User
-from bot.reports.models import CaseEvent, EmployerMention, Note, RelayMessage, Report, ReportMedia
-from bot.routing.models import Referral
 from bot.store.db import utcnow
 from bot.store.envelope import Envelope
 from bot.store.models import OutboxMessage
@@ -147,7 +154,7 @@ def triage_key(row: InboxRow) -> tuple:
 
 
 def ack_deadline(referral: Referral, ack_timeout_hours: float) -> datetime | None:
-    """When a waiting referral moves to another organization unless acknowledged (bot.routing.escalation)."""
+    """When a waiting referral moves to another organization unless acknowledged (bot.cases.escalation)."""
     if referral.status not in ("pending", "delivered"):
         return None
     return referral.created_at + timedelta(hours=ack_timeout_hours)
@@ -249,7 +256,7 @@ def inbox(
 
 def _repeat_employers(session: Session, report_ids: list[int], k: int) -> set[int]:
     """Reports naming an employer that at least ``k`` different workers named (the exact name;
-    administrators' alerts also group spellings, bot.reports.repeat)."""
+    administrators' alerts also group spellings, bot.cases.repeat)."""
     if not report_ids:
         return set()
     mentions = session.execute(

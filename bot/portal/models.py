@@ -1,7 +1,7 @@
 """The portal's tables: staff accounts, the audit log, saved replies, account links.
 
 The audit log holds only ids and action names; a case's relay thread and notes are the case's
-(bot.reports.models).
+(bot.cases.models).
 """
 
 from __future__ import annotations

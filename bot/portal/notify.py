@@ -13,11 +13,11 @@ from html import escape
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
+from bot.cases.models import Referral, RelayMessage
+from bot.delivery.mail import MailError, send_mail
+from bot.directory.models import NgoRecord
 from bot.portal import audit
 from bot.portal.models import AccountToken, AuditLog, User
-from bot.reports.models import RelayMessage
-from bot.routing.mail import MailError, send_mail
-from bot.routing.models import NgoRecord, Referral
 from bot.runtime import Runtime, after_commit, current
 from bot.text import catalogs
 
@@ -30,7 +30,8 @@ NEW_REFERRAL_JOB = "bot.portal.notify.new_referral"
 @event.listens_for(Referral, "after_insert")
 def _referral_created(mapper: object, connection: object, referral: Referral) -> None:
     """Every new referral (first routing, a re-route after a decline or an escalation) queues the
-    staff notice once its transaction commits. Loaded with the portal and the relay (bot.reports.relay)."""
+    staff notice once its transaction commits. Registered when the portal area loads (bot.areas,
+    in every app and worker)."""
     session = object_session(referral)
     if session is not None:
         after_commit(session, NEW_REFERRAL_JOB, referral.id)

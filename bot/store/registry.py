@@ -7,10 +7,10 @@ from bot.store.db import Base
 #: Modules defining tables; each area adds its own here.
 MODEL_MODULES = [
     "bot.store.models",
-    "bot.reports.models",
-    "bot.routing.models",
+    "bot.cases.models",
+    "bot.directory.models",
     "bot.portal.models",
-    "bot.analytics.models",
+    "bot.store.eventlog",
 ]
 
 for _module in MODEL_MODULES:

@@ -1,6 +1,6 @@
 """Names as workers type them: one form for a town or an employer however it is spelled.
 
-Both the employer alerts (bot.reports.employers) and NGO matching by town (bot.routing.matching)
+Both the employer alerts (bot.cases.employers) and NGO matching by town (bot.directory.matching)
 compare names this way, so "Saint-Rémi", "St. Remi" and "ST REMI" are one town in both.
 """
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.directory import store
+from bot.directory.load import load_directory
 from bot.portal import accounts
-from bot.routing import store
-from bot.routing.directory import load_directory
 from bot.store.models import Conversation
 
 PASSWORD = "correct horse battery staple"

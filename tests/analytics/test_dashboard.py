@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy import text as sql
 
 from bot import create_app
-from bot.analytics.models import AnalyticsEvent
-from bot.routing import referrals
-from bot.routing.models import Referral
+from bot.cases import referrals
+from bot.cases.models import Referral
 from bot.runtime import Runtime, set_current
 from bot.store import migrate
 from bot.store.db import utcnow
+from bot.store.eventlog import AnalyticsEvent
 from tests.analytics.conftest import STAFF, MailReceiver, Program, setup_program, text
 from tests.conftest import Bot, drop_postgres_schema, fresh_postgres_schema, make_settings
 

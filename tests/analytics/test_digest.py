@@ -12,11 +12,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.analytics import dashboard, digest, labels
-from bot.analytics.events import reach_pseudonym, record
 from bot.analytics.jobs import EMAIL_JOB
-from bot.analytics.models import AnalyticsEvent
 from bot.cli import main
 from bot.store.db import Database
+from bot.store.eventlog import AnalyticsEvent, reach_pseudonym, record
 from bot.store.vault import Vault
 from tests.analytics.conftest import MailReceiver
 from tests.conftest import SECRET

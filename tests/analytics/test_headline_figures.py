@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import create_app
-from bot.reports import relay
-from bot.routing import referrals
-from bot.routing.models import Referral
+from bot.cases import referrals, relay
+from bot.cases.models import Referral
 from bot.runtime import Runtime, set_current
 from bot.store import migrate
 from tests.analytics.conftest import STAFF, Program, setup_program, text

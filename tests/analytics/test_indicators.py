@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import event, select, text
 
 from bot.analytics import dashboard, indicators
-from bot.analytics.events import reach_pseudonym, record, record_referral
-from bot.analytics.models import AnalyticsEvent
 from bot.store.db import Database
+from bot.store.eventlog import AnalyticsEvent, reach_pseudonym, record, record_referral
 from bot.store.vault import Vault
 from tests.conftest import SECRET
 
@@ -153,7 +152,7 @@ def test_time_to_acknowledge_is_read_per_cohort_with_percentile_cont_semantics(d
 
 
 def test_coverage_gaps_count_demand_where_no_organization_matched(db):
-    from bot.analytics.events import record_match
+    from bot.store.eventlog import record_match
 
     def case(province: str, gap: tuple[str, ...], matched: bool = True):
         result = SimpleNamespace(

@@ -19,14 +19,14 @@ def test_first_handlers_run_before_the_others_then_by_area():
 def test_case_status_gives_the_status_before_the_relay_acknowledgement():
     handlers = [effects.FOUNDATION, *(group for area in areas() for group in area.handlers)]
     names = [f.__module__ for f in effects.ordered(handlers, "case_status")]
-    assert names == ["bot.reports.handlers", "bot.reports.relay"]
+    assert names == ["bot.cases.handlers", "bot.cases.relay"]
 
 
 def test_erasure_reads_the_cases_before_the_conversation_goes():
     handlers = [effects.FOUNDATION, *(group for area in areas() for group in area.handlers)]
     names = [f.__module__ for f in effects.ordered(handlers, "erase_data")]
     assert names == [
-        "bot.reports.handlers",
+        "bot.cases.handlers",
         "bot.analytics.events",
         "bot.conversation.nlu_review",
         "bot.conversation.effects",

@@ -8,9 +8,9 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from bot.cases import referrals
+from bot.cases.models import Referral
 from bot.jobs.worker import Worker
-from bot.routing import referrals
-from bot.routing.models import Referral
 from tests.reports.chat import file_report
 
 SMS_WORKER = "+15195550101"

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.cases import service
+from bot.cases.models import Referral
+from bot.directory import store
+from bot.directory.load import load_directory
 from bot.portal import accounts
-from bot.reports import service
-from bot.routing import store
-from bot.routing.directory import load_directory
-from bot.routing.models import Referral
 from bot.store.db import utcnow
 from bot.store.models import Conversation
 from tests.support.ngo_receivers import MailReceiver

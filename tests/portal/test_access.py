@@ -8,8 +8,8 @@ import time
 import pyotp
 from sqlalchemy import select
 
+from bot.directory.models import NgoRecord
 from bot.portal.models import AuditLog, User
-from bot.routing.models import NgoRecord
 from tests.portal.conftest import PASSWORD, csrf_from, text
 
 ANA = "ana@ngo-on.example.org"

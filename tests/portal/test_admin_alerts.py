@@ -3,8 +3,8 @@ alert e-mail sent again when it failed, and the way to the indicators."""
 
 from __future__ import annotations
 
-from bot.routing import alerts
-from bot.routing.models import AdminAlert
+from bot.cases import alerts
+from bot.cases.models import AdminAlert
 from tests.portal.conftest import csrf_from, text
 from tests.support.services import wait_until
 

@@ -153,7 +153,7 @@ def _seconds_until_referral(portal, timeout: float = 5.0) -> float:
     """How long after the webhook answered the case is in the NGO's inbox (jobs may be async)."""
     from sqlalchemy import func, select
 
-    from bot.routing.models import Referral
+    from bot.cases.models import Referral
 
     start = time.monotonic()
     while time.monotonic() - start < timeout:

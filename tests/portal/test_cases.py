@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.cases.models import Referral, Report, ReportMedia
+from bot.directory.models import NgoRecord
 from bot.portal.models import AuditLog
-from bot.reports.models import Report, ReportMedia
-from bot.routing.models import NgoRecord, Referral
 from tests.portal.conftest import ago, csrf_from, text
 
 ANA, CHLOE, ADMIN = "ana@ngo-on.example.org", "chloe@ngo-qc.example.org", "admin@puente.example.org"

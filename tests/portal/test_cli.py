@@ -6,9 +6,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.directory import store
+from bot.directory.load import load_directory
 from bot.portal.models import User
-from bot.routing import store
-from bot.routing.directory import load_directory
 from bot.store.db import Database
 from tests.portal.conftest import DIRECTORY, PASSWORD
 

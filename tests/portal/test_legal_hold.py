@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.reports.models import Report
+from bot.cases.models import Report
 from tests.portal.conftest import csrf_from, text
 
 

@@ -25,7 +25,7 @@ def _used() -> set[str]:
     for path in [
         *PORTAL.rglob("*.html"),
         *PORTAL.rglob("*.py"),
-        ROOT / "bot" / "reports" / "relay.py",
+        ROOT / "bot" / "cases" / "relay.py",
     ]:
         source = path.read_text(encoding="utf-8")
         found |= set(_LITERAL.findall(source)) | set(_RAISED.findall(source))
@@ -47,10 +47,10 @@ def test_every_portal_message_used_is_translated_in_english_and_french():
 
 
 def test_the_labels_built_at_run_time_exist_in_both_languages():
+    from bot.cases.draft import ABUSE_TYPES, SECTORS
+    from bot.cases.models import OUTCOMES, REPORT_STATUSES
+    from bot.directory.vocabulary import PROVINCES, SERVICES
     from bot.portal.cases import AGES, BUCKETS
-    from bot.reports.draft import ABUSE_TYPES, SECTORS
-    from bot.reports.models import OUTCOMES, REPORT_STATUSES
-    from bot.routing.vocabulary import PROVINCES, SERVICES
 
     catalogs = _catalogs()
     needed = (

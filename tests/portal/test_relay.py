@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.reports.models import RelayMessage
+from bot.cases.models import RelayMessage
 from bot.store.models import Conversation
 from bot.text import catalogs
 from tests.portal.conftest import ago, csrf_from, text

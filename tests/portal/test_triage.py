@@ -8,8 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.reports.models import CaseEvent, RelayMessage, Report
-from bot.routing.models import Referral
+from bot.cases.models import CaseEvent, Referral, RelayMessage, Report
 from tests.portal.conftest import ago, csrf_from, text
 
 ANA, BEN = "ana@ngo-on.example.org", "ben@ngo-on.example.org"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.routing.models import Referral
+from bot.cases.models import Referral
 from tests.portal.conftest import ago
 from tests.portal.test_browser import _log_in, _report_by_sms, _worker_says
 from tests.support import axe

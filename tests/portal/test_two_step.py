@@ -11,8 +11,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from bot.directory.models import NgoRecord
 from bot.portal.models import User
-from bot.routing.models import NgoRecord
 from tests.portal.conftest import csrf_from, text
 
 ADMIN, ANA, CHLOE = "admin@puente.example.org", "ana@ngo-on.example.org", "chloe@ngo-qc.example.org"

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bot.reports.casecode import (
+from bot.cases.casecode import (
     ALPHABET,
     code_hash,
     code_matches,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.reports.employers import (
+from bot.cases.employers import (
     EmployerMention,
     normalize_employer,
     repeat_alerts,

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.reports import repeat
-from bot.reports.models import EmployerMention
-from bot.routing.alerts import subject_of
-from bot.routing.models import AdminAlert
+from bot.cases import repeat
+from bot.cases.alerts import subject_of
+from bot.cases.models import AdminAlert, EmployerMention
 from bot.store.db import utcnow
 from tests.reports.chat import file_report
 from tests.support.ngo_receivers import MailReceiver

@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.reports.models import Report
+from bot.cases.models import Report
 from bot.text import catalogs
 from bot.text.segments import count_segments
 from tests.reports.chat import case_code, pending_step

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from bot.reports.models import EmployerMention, Report, ReportMedia
-from bot.routing.models import AdminAlert, Referral
+from bot.cases.models import AdminAlert, EmployerMention, Referral, Report, ReportMedia
 from bot.store.models import Conversation
 from bot.text import catalogs
 from tests.reports.chat import case_code, file_report, pending_step

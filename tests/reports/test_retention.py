@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
+from bot.cases.models import Note, RelayMessage, Report
 from bot.jobs import tasks
-from bot.reports.models import Note, RelayMessage, Report
 from bot.runtime import set_current
 from bot.store.db import utcnow
 from tests.reports.chat import file_report

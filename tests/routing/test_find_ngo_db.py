@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.reports.models import Report
-from bot.routing import store
-from bot.routing.models import Referral
+from bot.cases.models import Referral, Report
+from bot.directory import store
 from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
 from tests.reports.chat import CODE, GREETING, pending_step

@@ -9,13 +9,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.directory import store
+from bot.directory.models import NgoRecord
 from bot.resources import PACKAGE_ROOT
-from bot.routing import store
-from bot.routing.models import NgoRecord
 from tests.conftest import SECRET
 from tests.support.ngo_receivers import directory_yaml, ngo_entry
 
-SEED = PACKAGE_ROOT / "bot" / "routing" / "seed_directory.yaml"
+SEED = PACKAGE_ROOT / "bot" / "directory" / "seed_directory.yaml"
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_webhook_secret_written_in_the_file_is_stored_encrypted(puente, sqlite
 
 
 def test_the_app_loads_the_seed_into_an_empty_directory_and_says_so(make_bot, sqlite_url, caplog):
-    with caplog.at_level(logging.INFO, logger="bot.routing.store"):
+    with caplog.at_level(logging.INFO, logger="bot.directory.store"):
         bot = make_bot(sqlite_url)
     assert "loaded 10 organizations from seed_directory.yaml" in caplog.text
     with bot.runtime.db.session() as session:

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.routing.directory import Contacts, load_directory, plan_import
-from bot.routing.errors import DirectoryError
+from bot.directory.errors import DirectoryError
+from bot.directory.load import Contacts, load_directory, plan_import
 
 GOOD_YAML = """\
 ngos:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.routing.directory import Contacts, Ngo
-from bot.routing.hours import parse_office_hours
-from bot.routing.matching import ABUSE_SERVICES, CaseNeeds, match, nearby
+from bot.directory.hours import parse_office_hours
+from bot.directory.load import Contacts, Ngo
+from bot.directory.matching import ABUSE_SERVICES, CaseNeeds, match, nearby
 
 
 def ngo(id, provinces=("ON",), capacity=20, **fields):
@@ -253,7 +253,7 @@ def test_open_now_is_shown_and_breaks_ties_when_a_time_is_given():
 
 
 def test_every_abuse_type_needs_only_known_services():
-    from bot.routing.vocabulary import SERVICES
+    from bot.directory.vocabulary import SERVICES
 
     assert {s for services in ABUSE_SERVICES.values() for s in services} <= SERVICES
     assert {

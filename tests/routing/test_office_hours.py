@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.routing.hours import parse_office_hours
+from bot.directory.hours import parse_office_hours
 
 
 def utc(*args):

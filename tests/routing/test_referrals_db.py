@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.reports.models import CaseEvent, Report
-from bot.routing import escalation, referrals, store
-from bot.routing.delivery import DELIVERY_HEADER
-from bot.routing.models import AdminAlert, Delivery, Referral
+from bot.cases import escalation, referrals
+from bot.cases.models import AdminAlert, CaseEvent, Delivery, Referral, Report
+from bot.delivery.transports import DELIVERY_HEADER
+from bot.directory import store
 from bot.store.db import utcnow
 from bot.store.models import Conversation
 from bot.text import catalogs

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.routing.directory import load_directory
-from bot.routing.matching import CaseNeeds, match
-from bot.routing.vocabulary import SERVICES
+from bot.directory.load import load_directory
+from bot.directory.matching import CaseNeeds, match
+from bot.directory.vocabulary import SERVICES
 from tests.support.shared import FACTS
 
-SEED = Path(__file__).parents[2] / "bot" / "routing" / "seed_directory.yaml"
+SEED = Path(__file__).parents[2] / "bot" / "directory" / "seed_directory.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.routing.errors import SignatureError
-from bot.routing.signing import HEADER, sign, verify
+from bot.delivery.errors import SignatureError
+from bot.delivery.signing import HEADER, sign, verify
 
 SECRET = "whsec-0123456789abcdef"
 BODY = b'{"referral_id":"r-1","abuse_types":["wages"],"province":"ON"}'
@@ -86,7 +86,7 @@ def test_signing_refuses_an_empty_secret_or_a_naive_time():
 
 
 def test_the_snippet_given_to_ngos_accepts_our_signatures_and_refuses_tampering():
-    doc = (Path(__file__).parents[2] / "bot" / "routing" / "WEBHOOKS.md").read_text()
+    doc = (Path(__file__).parents[2] / "bot" / "delivery" / "WEBHOOKS.md").read_text()
     assert HEADER in doc
     snippet = re.search(r"```python\n(.*?)```", doc, re.S)[1]
     namespace: dict = {}

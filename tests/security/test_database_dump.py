@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, select, text
 
+from bot.cases.models import CaseEvent, EmployerMention, Report
 from bot.conversation import sealed_state
-from bot.reports.models import CaseEvent, EmployerMention, Report
 from bot.store.models import Conversation
 from tests.reports.chat import file_report
 from tests.security.probes import conversation_state
@@ -56,9 +56,8 @@ def test_a_report_is_dated_to_the_day_only(make_bot, database_url):
 def test_a_referral_and_relay_messages_are_dated_to_the_hour_only(make_bot, database_url):
     """Made when the report is filed, a referral to the second would date the report (and so its
     worker's messages); a relay message would match the worker's inbound or outbox row."""
-    from bot.reports import relay
-    from bot.reports.models import RelayMessage
-    from bot.routing.models import Referral
+    from bot.cases import relay
+    from bot.cases.models import Referral, RelayMessage
 
     bot = make_bot(database_url)
     file_report(bot, WORKER, "es")  # consents to an NGO: referred at once

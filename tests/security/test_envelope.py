@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text, update
 
+from bot.cases.models import EmployerMention, Note, Report, ReportMedia
 from bot.cli import main
 from bot.errors import ConfigError
 from bot.jobs import tasks
-from bot.reports.models import EmployerMention, Note, Report, ReportMedia
 from bot.runtime import Runtime, set_current
 from bot.store import migrate
 from bot.store.db import utcnow

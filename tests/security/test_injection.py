@@ -13,9 +13,8 @@ from __future__ import annotations
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from bot.cases.models import Note, Referral, RelayMessage, Report
 from bot.portal.models import User
-from bot.reports.models import Note, RelayMessage, Report
-from bot.routing.models import Referral
 from bot.store.models import InboundMessage
 from tests.conftest import BOT_SMS
 from tests.portal.conftest import csrf_from

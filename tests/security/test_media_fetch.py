@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from bot.reports.models import ReportMedia
+from bot.cases.models import ReportMedia
 from tests.reports.chat import file_report
 from tests.support.images import GPS, MODEL, phone_photo
 from tests.support.services import free_port, wait_until

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bot.routing.models import Referral
+from bot.cases.models import Referral
 from tests.conftest import PG_URL
 from tests.portal.conftest import csrf_from, text
 from tests.reports.chat import file_report

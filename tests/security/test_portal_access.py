@@ -16,9 +16,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.cases.models import Note, Referral, RelayMessage, Report, ReportMedia
+from bot.directory.models import NgoRecord
 from bot.portal.models import User
-from bot.reports.models import Note, RelayMessage, Report, ReportMedia
-from bot.routing.models import NgoRecord, Referral
 from tests.portal.conftest import csrf_from, text
 
 ANA, CHLOE = "ana@ngo-on.example.org", "chloe@ngo-qc.example.org"

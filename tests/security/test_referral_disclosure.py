@@ -11,9 +11,9 @@ import gnupg
 import pytest
 from sqlalchemy import select
 
-from bot.routing import escalation, referrals
-from bot.routing.mail import MailError, send_mail
-from bot.routing.models import AdminAlert, Delivery, Referral
+from bot.cases import escalation, referrals
+from bot.cases.models import AdminAlert, Delivery, Referral
+from bot.delivery.mail import MailError, send_mail
 from bot.settings import SmtpSettings
 from tests.reports.chat import file_report
 from tests.routing.test_referrals_db import FIRST, SECOND, SECRET, referrals_of, routed_bot

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.cases.models import RelayMessage, Report
+from bot.cases.notify import notify_worker
 from bot.conversation import pin, sealed_state
-from bot.reports.models import RelayMessage, Report
-from bot.reports.notify import notify_worker
 from bot.store.db import utcnow
 from bot.store.models import Conversation
 from tests.portal.conftest import csrf_from, text

@@ -19,8 +19,8 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from bot.routing import signing
-from bot.routing.errors import SignatureError
+from bot.delivery import signing
+from bot.delivery.errors import SignatureError
 from tests.support.services import free_port
 
 

@@ -95,7 +95,7 @@ def schedule_inbound(
     sid = runtime.envelope.get(conn, row, "sid_enc")
     row.sid_enc = None
     if row.media and wait is None:
-        # Its media is fetched first (bot.reports.evidence deletes each item once fetched); the
+        # Its media is fetched first (bot.cases.evidence deletes each item once fetched); the
         # message, which takes any media left along, goes after the fetch's retries.
         wait = max(runtime.settings.twilio.delete_wait_seconds, UNCONFIRMED_WAIT.total_seconds())
     return schedule(conn, runtime, sid, conversation_id=row.conversation_id, wait=wait)

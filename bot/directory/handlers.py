@@ -1,0 +1,43 @@
+"""The directory's effect handler: find_ngo (who can help near me)."""
+
+from __future__ import annotations
+
+from bot.conversation.effects import Context, Handlers
+from bot.directory import store
+from bot.directory.matching import nearby
+from flows import Effect, Reply
+
+#: This module's effect handlers (its area's ``AREA`` carries them).
+HANDLERS = Handlers()
+
+#: How many organizations find_ngo lists.
+NEARBY = 3
+
+
+@HANDLERS.on("find_ngo")
+def _find_ngo(context: Context, effect: Effect) -> list[str]:
+    """Name the best few organizations for the worker's province, language and needs.
+
+    Only names and areas: the directory's contact channels are for referrals, so the way to reach
+    one is through Puente (AGENT), which keeps the worker anonymous.
+    """
+    data = effect.data
+    ngos = store.load_ngos(context.session, context.runtime.vault)
+    found = nearby(
+        data.get("province"),
+        data.get("language"),
+        list(data.get("services") or ()),
+        ngos=ngos,
+        limit=NEARBY,
+    )
+    if not found:
+        return context.render([Reply("ngo.none")], data.get("language"))
+    replies = [Reply("ngo.found", {"count": len(found)})]
+    replies += [
+        Reply("ngo.item", {"name": ngo.name, "area": ngo.area})
+        if ngo.area
+        else Reply("ngo.item_no_area", {"name": ngo.name})
+        for ngo in found
+    ]
+    replies.append(Reply("ngo.contact_offer"))
+    return context.render(replies, data.get("language"))

@@ -1,1 +1,0 @@
-"""Anonymous abuse reports: case codes, employer identity, and (wired by the bot) storage and flow."""
