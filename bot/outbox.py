@@ -22,18 +22,28 @@ from bot.channels.twilio import cleanup
 from bot.channels.twilio.gateway import STATUS_WEBHOOK
 from bot.conversation import dialogue, pin, sealed_state
 from bot.errors import SendError
-from bot.jobs.queue import job_id
+from bot.jobs.queue import job_id, runs_in
 from bot.messages import OutboundMessage, Page
-from bot.runtime import Runtime, after_commit
+from bot.runtime import Runtime, after_commit, current
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
 from flows import Reply
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "bot.jobs.tasks.send_message"
-PROBE_JOB = "bot.jobs.tasks.probe_twilio"
 WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+@runs_in("sends")
+def send_message(outbox_id: int) -> str:
+    """Job: send one outbox message (claimed under a lease, never twice)."""
+    return deliver(current(), outbox_id)
+
+
+@runs_in("sends")
+def probe_twilio() -> str:
+    """Job, while the circuit is open: does Twilio answer again? (bot.channels.twilio.circuit)"""
+    return probe(current())
 
 
 def in_whatsapp_window(conversation: Conversation, now: datetime | None = None) -> bool:
@@ -153,7 +163,7 @@ def release_held(session: Session, runtime: Runtime, conversation: Conversation)
             update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending")
         )
         for outbox_id in ids:
-            after_commit(session, SEND_JOB, outbox_id, job_id=send_job_id(outbox_id, 0))
+            after_commit(session, send_message, outbox_id, job_id=send_job_id(outbox_id, 0))
     return len(ids)
 
 
@@ -246,7 +256,7 @@ def _add(
     put("body_enc", body)
     put("content_variables_enc", content_variables)
     if not held:
-        after_commit(session, SEND_JOB, row.id, job_id=send_job_id(row.id, 0))
+        after_commit(session, send_message, row.id, job_id=send_job_id(row.id, 0))
     return row
 
 
@@ -362,7 +372,11 @@ def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendEr
             delay = jobs.send_backoff_seconds[min(attempts - 1, len(jobs.send_backoff_seconds) - 1)]
             row.status, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
             after_commit(
-                session, SEND_JOB, outbox_id, delay=delay, job_id=send_job_id(outbox_id, attempts)
+                session,
+                send_message,
+                outbox_id,
+                delay=delay,
+                job_id=send_job_id(outbox_id, attempts),
             )
     if final:
         log.error("outbox %s failed for good after %s attempt(s): %s", outbox_id, attempts, exc)
@@ -378,7 +392,7 @@ def schedule_probe(runtime: Runtime) -> None:
     except Exception as exc:  # Redis is gone too: the re-drive schedules one once it is back
         log.warning("could not schedule a Twilio probe (%s)", type(exc).__name__)
         return
-    runtime.enqueue(PROBE_JOB, delay=delay, job_id=job_id("probe", n))
+    runtime.enqueue(probe_twilio, delay=delay, job_id=job_id("probe", n))
 
 
 def probe(runtime: Runtime) -> str:
@@ -410,7 +424,7 @@ def release(runtime: Runtime) -> int:
             .order_by(OutboxMessage.id)
         ).all()
     queued = runtime.enqueue_unique(
-        SEND_JOB,
+        send_message,
         {send_job_id(id_, attempts): (id_,) for id_, attempts in waiting},
         queue="sends",
         hurry=True,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.channels.twilio.circuit import Circuit
 from bot.channels.twilio.gateway import Sender, make_sender
-from bot.jobs.queue import InlineQueue, JobQueue, QueueUnavailable, RqQueue
+from bot.jobs.queue import InlineQueue, Job, JobQueue, QueueUnavailable, RqQueue, job_name
 from bot.settings import Settings, ensure_secret_key, load_settings
 from bot.store.db import Database
 from bot.store.envelope import Envelope
@@ -127,7 +127,7 @@ class Runtime:
 
     def enqueue(
         self,
-        func: str,
+        func: Job,
         *args: int | str,
         delay: float | None = None,
         job_id: str | None = None,
@@ -146,7 +146,7 @@ class Runtime:
 
     def enqueue_unique(
         self,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         *,
         queue: str | None = None,
@@ -162,7 +162,7 @@ class Runtime:
 
     def enqueue_once(
         self,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
     ) -> bool:
@@ -174,19 +174,19 @@ class Runtime:
         return self._queued(func, lambda: self.queue.enqueue_once(ttl, func, jobs, job_ids))
 
     @staticmethod
-    def _queued(func: str, enqueue: Callable[[], object]) -> bool:
+    def _queued(func: Job, enqueue: Callable[[], object]) -> bool:
         try:
             enqueue()
             return True
         except QueueUnavailable as exc:
-            log.warning("could not queue %s: %s", func.rsplit(".", 1)[-1], exc)
+            log.warning("could not queue %s: %s", job_name(func), exc)
             return False
 
     def _enqueue_after_commit(self) -> None:
-        """Jobs named in ``session.info['after_commit']`` are queued once the rows they read exist.
+        """Jobs listed in ``session.info['after_commit']`` are queued once the rows they read exist.
 
         A job that will itself run some of them after its commit names them in
-        ``session.info['run_here']`` (job name -> list): their arguments go there instead."""
+        ``session.info['run_here']`` (job function -> list): their arguments go there instead."""
 
         @event.listens_for(self.db.sessions, "after_commit")
         def _after_commit(session: Session) -> None:
@@ -241,7 +241,7 @@ def _configure_models() -> None:
 
 def after_commit(
     session: Session,
-    func: str,
+    func: Job,
     *args: int | str,
     delay: float | None = None,
     job_id: str | None = None,

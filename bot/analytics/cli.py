@@ -35,7 +35,7 @@ def digest(
     """Write the monthly digest: summary, headline figures, trends and tables, small counts suppressed."""
     from bot.analytics import dashboard
     from bot.analytics import digest as digests
-    from bot.analytics.jobs import EMAIL_JOB, send_digest
+    from bot.analytics.jobs import email_digest, send_digest
     from bot.runtime import Runtime, set_current
     from bot.settings import settings_from
 
@@ -67,7 +67,7 @@ def digest(
             click.echo(f"no PDF: {exc}", err=True)
     if email:
         if settings.redis_url:
-            queued = runtime.enqueue(EMAIL_JOB, month, language)
+            queued = runtime.enqueue(email_digest, month, language)
             click.echo(
                 "e-mail queued for the worker"
                 if queued

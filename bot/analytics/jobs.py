@@ -9,8 +9,6 @@ from bot.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
 
-EMAIL_JOB = "bot.analytics.jobs.email_digest"
-
 
 def email_digest(month: str, language: str | None = None) -> int:
     """Send the month's digest to ``analytics.digest_recipients``; the number of recipients."""

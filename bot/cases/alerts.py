@@ -5,6 +5,7 @@ e-mail to ``routing.admin_alert_emails`` when it is new or has grown.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from datetime import datetime
@@ -14,12 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases.models import AdminAlert
-from bot.runtime import Runtime, after_commit
+from bot.delivery.mail import MailError, send_mail
+from bot.runtime import Runtime, after_commit, current
 from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
-
-EMAIL_JOB = "bot.cases.jobs.email_alert"
 
 
 def raise_alert(
@@ -64,7 +64,7 @@ def queue_email(session: Session, runtime: Runtime, alert: AdminAlert) -> bool:
     if not runtime.settings.routing.admin_alert_emails:
         return False
     alert.email_status, alert.email_error = "sending", None
-    after_commit(session, EMAIL_JOB, alert.id)
+    after_commit(session, email_alert, alert.id)
     return True
 
 
@@ -82,3 +82,73 @@ def acknowledge(
 def subject_of(runtime: Runtime, alert: AdminAlert) -> dict[str, Any]:
     """The alert's encrypted subject (e.g. an employer's name and town), for administrators."""
     return json.loads(runtime.vault.decrypt(alert.subject_enc)) if alert.subject_enc else {}
+
+
+def email_alert(alert_id: int, attempt: int = 1) -> bool:
+    """E-mail administrators about an alert (counts, types, province; never who reported).
+
+    A failure that may pass (the SMTP server down) is retried like a referral notice, with
+    ``routing.delivery_backoff_seconds`` up to ``routing.delivery_max_attempts``; the alert keeps
+    how it went (``email_status``) for the administrators' page, which can ask again."""
+    runtime = current()
+    routing = runtime.settings.routing
+    if not routing.admin_alert_emails:
+        return False
+    with runtime.db.session() as session:
+        alert = session.get(AdminAlert, alert_id)
+        if alert is None:
+            return False
+        subject, text = _alert_text(runtime, alert)
+        try:
+            send_mail(
+                runtime.settings.smtp,
+                routing.admin_alert_emails,
+                subject,
+                text,
+                f"<pre>{html.escape(text)}</pre>",
+                message_id_key=f"alert-{alert_id}",
+            )
+        except MailError as exc:
+            alert.email_error = str(exc)[:300]
+            if exc.retryable and attempt < routing.delivery_max_attempts:
+                backoff = routing.delivery_backoff_seconds
+                delay = backoff[min(attempt - 1, len(backoff) - 1)]
+                alert.email_status = "retrying"
+                log.warning(
+                    "alert %s not e-mailed to administrators (attempt %s, retrying in %ss): %s",
+                    alert_id,
+                    attempt,
+                    delay,
+                    exc,
+                )
+                after_commit(session, email_alert, alert_id, attempt + 1, delay=delay)
+            else:
+                alert.email_status = "failed"
+                log.error(
+                    "alert %s not e-mailed to administrators after %s attempt(s): %s",
+                    alert_id,
+                    attempt,
+                    exc,
+                )
+            return False
+        alert.notified_at, alert.email_status, alert.email_error = utcnow(), "sent", None
+    return True
+
+
+def _alert_text(runtime: Runtime, alert: AdminAlert) -> tuple[str, str]:
+    lines = [
+        f"Puente alert #{alert.id}: {alert.kind.replace('_', ' ')}",
+        f"Province: {alert.province or 'not given'}",
+    ]
+    subject = subject_of(runtime, alert)
+    if subject.get("name"):
+        lines.append(
+            f"Employer: {subject['name']}"
+            + (f" ({subject['town']})" if subject.get("town") else "")
+        )
+    lines += [
+        f"{key.replace('_', ' ').capitalize()}: {value}"
+        for key, value in sorted(alert.detail.items())
+    ]
+    lines += ["", "See the administrators' pages of the Puente portal."]
+    return f"[Puente] {lines[0].split(': ', 1)[1]} ({alert.province or '-'})", "\n".join(lines)

@@ -21,11 +21,11 @@ from bot.cases.models import Report, ReportMedia
 from bot.channels.twilio import cleanup
 from bot.channels.twilio.gateway import check_media_url
 from bot.errors import SendError
-from bot.runtime import Runtime, after_commit
+from bot.jobs.queue import runs_in
+from bot.runtime import Runtime, after_commit, current
 
 log = logging.getLogger(__name__)
 
-FETCH_JOB = "bot.cases.jobs.fetch_media"
 MAX_ATTEMPTS = 3
 
 
@@ -52,8 +52,14 @@ def attach(
         runtime.envelope.put(session, report.data_key_id, media, "url_enc", url)
         count += 1
     if count:
-        after_commit(session, FETCH_JOB, report.id)
+        after_commit(session, fetch_media, report.id)
     return count
+
+
+@runs_in("referrals")
+def fetch_media(report_id: int) -> dict[str, int]:
+    """Job: fetch a report's evidence from Twilio and keep it encrypted."""
+    return fetch(current(), report_id)
 
 
 def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
@@ -121,7 +127,7 @@ def _delete_at_twilio(session: Session, runtime: Runtime, url: str) -> None:
         session.connection(), runtime, message_sid, media_sid=media_sid, wait=0
     )
     if deletion is not None:
-        after_commit(session, cleanup.DELETE_JOB, deletion)
+        after_commit(session, cleanup.delete_at_twilio, deletion)
 
 
 def read(session: Session, runtime: Runtime, media: ReportMedia) -> bytes:

@@ -29,12 +29,17 @@ from bot.delivery.payload import details_delivery_id, notice_payload, referral_p
 from bot.directory import store
 from bot.directory.models import NgoRecord
 from bot.directory.ngo import DETAILS
-from bot.runtime import Runtime, after_commit
+from bot.jobs.queue import runs_in
+from bot.runtime import Runtime, after_commit, current
 from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
 
-DELIVER_JOB = "bot.cases.jobs.deliver_referral"
+
+@runs_in("referrals")
+def deliver_referral(referral_id: int) -> dict[str, str]:
+    """Job: try the due channels of one referral (retries queue themselves with backoff)."""
+    return deliver(current(), referral_id)
 
 
 def deliver(runtime: Runtime, referral_id: int, *, now: datetime | None = None) -> dict[str, str]:
@@ -165,7 +170,7 @@ def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFail
             backoff = routing.delivery_backoff_seconds
             delay = backoff[min(delivery.attempts - 1, len(backoff) - 1)]
             delivery.status, delivery.next_attempt_at = "pending", now + timedelta(seconds=delay)
-            after_commit(session, DELIVER_JOB, referral.id, delay=delay)
+            after_commit(session, deliver_referral, referral.id, delay=delay)
             log.warning(
                 "referral %s %s attempt %s failed (%s); retrying in %ss",
                 referral.id,
@@ -228,7 +233,7 @@ def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:
                 | ((Delivery.status == "sending") & (Delivery.claimed_at < lease))
             )
         ).all()
-    return sum(runtime.enqueue(DELIVER_JOB, referral_id) for referral_id in referral_ids)
+    return sum(runtime.enqueue(deliver_referral, referral_id) for referral_id in referral_ids)
 
 
 def _portal_url(runtime: Runtime, referral: Referral) -> str | None:

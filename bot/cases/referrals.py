@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.cases import alerts, timeline
 from bot.cases.draft import MATCHING_TYPES
 from bot.cases.models import OPEN_REFERRAL, OUTCOMES, Delivery, Referral, Report
+from bot.cases.notices import deliver_referral
 from bot.cases.notify import notify_worker
 from bot.directory import store
 from bot.directory.matching import CaseNeeds, MatchResult, match
@@ -30,8 +31,6 @@ from bot.store.db import to_the_hour, utcnow
 from bot.store.eventlog import record_match, record_referral
 
 log = logging.getLogger(__name__)
-
-DELIVER_JOB = "bot.cases.jobs.deliver_referral"
 
 
 class LifecycleError(PuenteError):
@@ -142,7 +141,7 @@ def route(
     timeline.record(
         session, report.id, "delivered", referral_id=referral.id, now=at, channel="portal"
     )
-    after_commit(session, DELIVER_JOB, referral.id)
+    after_commit(session, deliver_referral, referral.id)
     if notify:
         notify_worker(
             session, runtime, report, "assigned", assigned_params(runtime, best.ngo.name), now=now
@@ -261,7 +260,7 @@ def _send_details(session: Session, runtime: Runtime, referral: Referral) -> Non
         session.add(Delivery(referral_id=referral.id, channel=channel))
     if planned:
         session.flush()
-        after_commit(session, DELIVER_JOB, referral.id)
+        after_commit(session, deliver_referral, referral.id)
 
 
 def _acknowledged(referral: Referral, user_id: int, now: datetime) -> None:

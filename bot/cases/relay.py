@@ -28,7 +28,7 @@ from bot.conversation import dialogue, sealed_state
 from bot.conversation.effects import Context, Handlers
 from bot.errors import PuenteError
 from bot.outbox import WHATSAPP_WINDOW, in_whatsapp_window, queue_template, queue_text
-from bot.runtime import Runtime, after_commit
+from bot.runtime import Runtime
 from bot.store.db import to_the_hour, utcnow
 from bot.store.eventlog import record_relay
 from bot.store.models import Conversation
@@ -39,7 +39,6 @@ HANDLERS = Handlers()
 
 log = logging.getLogger(__name__)
 
-NOTIFY_JOB = "bot.portal.notify.worker_reply"
 #: Referral statuses in which staff may write to the worker (they have taken the case).
 REPLY_STATUSES = ("acknowledged", "accepted")
 #: A case code at the start of a message ("ABCD-2345 ...", "abcd 2345: ..."), then the rest.
@@ -268,7 +267,8 @@ def open_case(
 def add_from_worker(
     context: Context, report: Report, referral: Referral, text: str
 ) -> RelayMessage:
-    """Put a worker's message in the case thread and tell the NGO's staff by e-mail."""
+    """Put a worker's message in the case thread (the portal e-mails the NGO's staff about it:
+    bot.portal.notify)."""
     session, now = context.session, to_the_hour(utcnow())
     message = RelayMessage(
         report_id=report.id,
@@ -290,7 +290,6 @@ def add_from_worker(
         now=now,
         relay_id=message.id,
     )
-    after_commit(session, NOTIFY_JOB, message.id)
     return message
 
 

@@ -26,7 +26,7 @@ from bot.cases.employers import (
 )
 from bot.cases.models import AdminAlert, Report
 from bot.cases.models import EmployerMention as MentionRow
-from bot.runtime import Runtime
+from bot.runtime import Runtime, current
 from bot.store.db import utcnow
 from bot.store.eventlog import record_employer_alert
 
@@ -61,6 +61,11 @@ def add_mention(
     ):
         seal(column, value)
     return mention
+
+
+def check_employer_alerts(report_id: int) -> list[int]:
+    """Job, after a report naming an employer: alert administrators if enough workers named it."""
+    return check(current())
 
 
 def check(runtime: Runtime, *, now: datetime | None = None) -> list[int]:

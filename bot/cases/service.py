@@ -32,7 +32,6 @@ from flows import Reply
 
 log = logging.getLogger(__name__)
 
-ALERTS_JOB = "bot.cases.jobs.check_employer_alerts"
 CODE_KEY_PURPOSE = "case-code-v1"
 
 
@@ -112,7 +111,7 @@ def file_report(
         shared_with_ngo=draft.consent_ngo,
     )
     if repeat.add_mention(session, runtime, report, draft) is not None:
-        after_commit(session, ALERTS_JOB, report.id)
+        after_commit(session, repeat.check_employer_alerts, report.id)
     referral = None
     if draft.consent_ngo:
         referral = referrals.route(

@@ -156,7 +156,7 @@ def _erase(context: Context, effect: Effect) -> None:
     for row in inbound:
         cleanup.schedule_inbound(conn, runtime, row, wait=0)
     for deletion in cleanup.hurry(conn, runtime, conversation.id):
-        after_commit(session, cleanup.DELETE_JOB, deletion)
+        after_commit(session, cleanup.delete_at_twilio, deletion)
     session.execute(delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation.id))
     session.execute(delete(InboundMessage).where(InboundMessage.conversation_id == conversation.id))
     session.execute(delete(Conversation).where(Conversation.id == conversation.id))

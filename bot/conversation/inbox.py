@@ -35,19 +35,19 @@ from sqlalchemy.orm import Session
 
 from bot.channels.twilio import cleanup
 from bot.conversation import dialogue, effects, nlu_review, sealed_state
-from bot.jobs.queue import job_id
+from bot.jobs.queue import Job, job_id, runs_in
 from bot.messages import InboundMessage
 from bot.metrics import TURN_LATENCY
 from bot.outbox import (
-    SEND_JOB,
     deliver,
     queue_text,
     queue_to_address,
     release_held,
     schedule_probe,
     send_job_id,
+    send_message,
 )
-from bot.runtime import Runtime, after_commit
+from bot.runtime import Runtime, after_commit, current
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.envelope import Envelope
 from bot.store.models import Conversation, ErasedMessage
@@ -56,11 +56,24 @@ from flows import Reply
 
 log = logging.getLogger(__name__)
 
-PROCESS_JOB = "bot.jobs.tasks.process_inbound"
-FLOOD_JOB = "bot.jobs.tasks.flood_notice"
-AFTER_FLOOD_JOB = "bot.jobs.tasks.after_flood"
 #: When another job holds the worker's conversation, this one is queued again after this delay.
 BUSY_RETRY_SECONDS = 0.5
+
+
+@runs_in("turns")
+def process_inbound(inbound_id: int) -> int:
+    """Job: understand and answer a worker's pending messages (this one and any before it)."""
+    return process(current(), inbound_id)
+
+
+def send_flood_notice(inbound_id: int) -> bool:
+    """Job: tell a worker over the flood limit to wait a minute (at most once a minute)."""
+    return flood_notice(current(), inbound_id)
+
+
+def answer_after_flood(inbound_id: int) -> int:
+    """Job: answer a throttled worker's latest message once the pause is over."""
+    return after_flood(current(), inbound_id)
 
 
 @dataclass(frozen=True)
@@ -212,10 +225,10 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     if status == "received":
         marker = turn_marker(conversation_id)
         runtime.enqueue_once(
-            PROCESS_JOB, {marker: (inbound_id,)}, {marker: turn_job_id(inbound_id)}
+            process_inbound, {marker: (inbound_id,)}, {marker: turn_job_id(inbound_id)}
         )
     else:
-        runtime.enqueue_once(FLOOD_JOB, {f"flood:{conversation_id}": (inbound_id,)})
+        runtime.enqueue_once(send_flood_notice, {f"flood:{conversation_id}": (inbound_id,)})
     return Accepted(inbound_id, throttled=status == "throttled")
 
 
@@ -301,14 +314,14 @@ def process(runtime: Runtime, inbound_id: int) -> int:
 
     The replies are sent from here once written, in order: no queue hop and no job per page. One
     that fails is retried by its own send job (bot.outbox.deliver), as any other."""
-    here: dict[str, list[tuple]] = {SEND_JOB: []}
+    here: dict[Job, list[tuple]] = {send_message: []}
     handled = _take_turn(runtime, inbound_id, here)
-    for args in here[SEND_JOB]:
+    for args in here[send_message]:
         deliver(runtime, *args)
     return handled
 
 
-def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) -> int:
+def _take_turn(runtime: Runtime, inbound_id: int, here: dict[Job, list[tuple]]) -> int:
     with runtime.db.session() as session:
         session.info["run_here"] = here
         conversation = session.scalar(
@@ -323,7 +336,7 @@ def _take_turn(runtime: Runtime, inbound_id: int, here: dict[str, list[tuple]]) 
                 return 0  # erased since it was queued
             # A turn of this worker is in progress elsewhere: come back shortly rather than hold an
             # rq worker waiting on the lock (a burst from one sender would otherwise take them all).
-            runtime.enqueue(PROCESS_JOB, inbound_id, delay=BUSY_RETRY_SECONDS)
+            runtime.enqueue(process_inbound, inbound_id, delay=BUSY_RETRY_SECONDS)
             return 0
         conversation_id = conversation.id
         # From now on a new message of this worker queues another turn (this one may miss it).
@@ -457,7 +470,7 @@ def flood_notice(runtime: Runtime, inbound_id: int) -> bool:
         if not queue_text(session, runtime, conversation, pages, kind="flood", dedupe_key=key):
             return False
     runtime.enqueue(
-        AFTER_FLOOD_JOB, inbound_id, delay=runtime.settings.messages.flood_pause_seconds
+        answer_after_flood, inbound_id, delay=runtime.settings.messages.flood_pause_seconds
     )
     return True
 
@@ -486,7 +499,7 @@ def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> No
     it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
     deletion = cleanup.schedule_inbound(session.connection(), runtime, row)
     if deletion is not None and not row.media and not cleanup.job_delay(runtime):
-        after_commit(session, cleanup.SWEEP_JOB)
+        after_commit(session, cleanup.delete_due_at_twilio)
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:
@@ -529,10 +542,10 @@ def redrive(runtime: Runtime) -> dict[str, int]:
     queued = {
         "deletions": cleanup.redrive(runtime),
         "inbound": runtime.enqueue_unique(
-            PROCESS_JOB, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)}, queue="backlog"
+            process_inbound, {turn_job_id(id_): (id_,) for id_ in sorted(inbound)}, queue="backlog"
         ),
         "outbox": runtime.enqueue_unique(
-            SEND_JOB,
+            send_message,
             {send_job_id(id_, attempts): (id_,) for id_, attempts in outbox},
             queue="backlog",
         ),

@@ -1,7 +1,8 @@
 """Where jobs run: rq on Redis when REDIS_URL is set, otherwise a thread in this process.
 
-Both take the job function's dotted name and ids only, so a job's payload never holds personal data
-and the same function runs either way. Jobs go to one of a few queues by kind (QUEUES), which a
+Both take the job function itself (a module-level function, which rq stores by its dotted name)
+and ids only, so a job's payload never holds personal data and the same function runs either way.
+A job function lives beside the work it does, and says its queue with ``@runs_in`` (QUEUES), which a
 worker empties in that order, so a backlog of retries never holds up a worker's first reply. Work
 tied to a row (a turn, an outbox send) is queued under a job id derived from it: while such a job
 waits, queueing it again is a no-op.
@@ -9,7 +10,6 @@ waits, queueing it again is a no-op.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.errors import QueueUnavailable
 
@@ -27,24 +27,34 @@ log = logging.getLogger(__name__)
 #: turns, then sends (retries, relays), referral deliveries, re-driven work (an outage's backlog),
 #: and housekeeping (digests, alerts, purges).
 QUEUES = ("turns", "sends", "referrals", "backlog", "housekeeping")
-#: The queue of each job function (by dotted name or a prefix of it); any other goes to housekeeping.
-ROUTES = {
-    "bot.jobs.tasks.process_inbound": "turns",
-    "bot.jobs.tasks.send_message": "sends",
-    "bot.jobs.tasks.probe_twilio": "sends",
-    "bot.jobs.tasks.record_status": "sends",
-    "bot.portal.notify.worker_reply": "sends",
-    "bot.cases.jobs.deliver_referral": "referrals",
-    "bot.portal.notify.new_referral": "referrals",
-    "bot.cases.jobs.fetch_media": "referrals",
-}
+#: A job: a module-level function taking ids (ints, strings) only, so rq can store it by name.
+Job = Callable[..., Any]
+J = TypeVar("J", bound=Job)
 #: rq job states in which a job is still to run (a job id in one of them is not queued again).
 WAITING = ("queued", "scheduled", "deferred")
 
 
-def route(func: str) -> str:
+def runs_in(queue: str) -> Callable[[J], J]:
+    """Declare the queue of a job function (one of QUEUES); a job that declares none goes to
+    housekeeping. The function itself is returned unchanged (rq imports it by its name)."""
+    if queue not in QUEUES:
+        raise ValueError(f"no queue {queue!r}: one of {', '.join(QUEUES)}")
+
+    def declare(func: J) -> J:
+        func.puente_queue = queue  # type: ignore[attr-defined]
+        return func
+
+    return declare
+
+
+def route(func: Job) -> str:
     """The queue a job function goes to when its caller names none."""
-    return ROUTES.get(func, "housekeeping")
+    return getattr(func, "puente_queue", "housekeeping")
+
+
+def job_name(func: Job) -> str:
+    """A job function's name for the logs (``send_message``)."""
+    return getattr(func, "__name__", repr(func))
 
 
 def queue_name(prefix: str, kind: str) -> str:
@@ -59,12 +69,12 @@ def job_id(kind: str, *parts: int | str) -> str:
 
 class JobQueue(Protocol):
     def enqueue(
-        self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None
+        self, func: Job, *args: int | str, delay: float | None = None, queue: str | None = None
     ) -> None: ...
 
     def enqueue_unique(
         self,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         *,
         queue: str | None = None,
@@ -77,7 +87,7 @@ class JobQueue(Protocol):
     def enqueue_once(
         self,
         ttl: float,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
     ) -> list[str]:
@@ -94,11 +104,6 @@ class JobQueue(Protocol):
         """Each queue's (jobs waiting, age in seconds of the oldest)."""
 
     def ping(self) -> None: ...
-
-
-def resolve(func: str) -> Callable:
-    module, _, name = func.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 #: Seconds rq keeps a finished job: none. Jobs return nothing anyone reads (their work is in the
@@ -130,7 +135,7 @@ class RqQueue:
             ) from None
 
     def enqueue(
-        self, func: str, *args: int | str, delay: float | None = None, queue: str | None = None
+        self, func: Job, *args: int | str, delay: float | None = None, queue: str | None = None
     ) -> None:
         rq_queue = self.queues[queue or route(func)]
         with self._reachable():
@@ -141,7 +146,7 @@ class RqQueue:
 
     def enqueue_unique(
         self,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         *,
         queue: str | None = None,
@@ -202,7 +207,7 @@ class RqQueue:
     def enqueue_once(
         self,
         ttl: float,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
     ) -> list[str]:
@@ -299,7 +304,7 @@ class InlineQueue:
 
     def enqueue(
         self,
-        func: str,
+        func: Job,
         *args: int | str,
         delay: float | None = None,
         queue: str | None = None,
@@ -318,7 +323,7 @@ class InlineQueue:
 
     def enqueue_unique(
         self,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         *,
         queue: str | None = None,
@@ -335,7 +340,7 @@ class InlineQueue:
     def enqueue_once(
         self,
         ttl: float,
-        func: str,
+        func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
     ) -> list[str]:
@@ -352,24 +357,24 @@ class InlineQueue:
             for marker in markers:
                 self._markers.pop(marker, None)
 
-    def _submit_delayed(self, func: str, args: tuple, id_: str | None) -> None:
+    def _submit_delayed(self, func: Job, args: tuple, id_: str | None) -> None:
         with self._lock:
             self._timers.discard(threading.current_thread())
         self._submit(func, args, id_)
 
-    def _submit(self, func: str, args: tuple, id_: str | None) -> None:
+    def _submit(self, func: Job, args: tuple, id_: str | None) -> None:
         with self._lock:
             self._pending += 1
         self._executor.submit(self._run, func, args, id_, True)
 
-    def _run(self, func: str, args: tuple, id_: str | None, counted: bool) -> None:
+    def _run(self, func: Job, args: tuple, id_: str | None, counted: bool) -> None:
         with self._lock:
             self._waiting.discard(id_)
         try:
-            resolve(func)(*args)
+            func(*args)
         except Exception:
             # The work is still recorded in the database; the re-driver will queue it again.
-            log.exception("job %s failed; it will be re-driven", func)
+            log.exception("job %s failed; it will be re-driven", job_name(func))
         finally:
             if counted:
                 with self._lock:

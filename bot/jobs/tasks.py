@@ -1,4 +1,5 @@
-"""Background jobs. Each takes ids only (no personal data in Redis) and is safe to run twice."""
+"""Jobs of no single module: a status callback retried, the re-drive, the purge. Each takes ids only
+(no personal data in Redis) and is safe to run twice; the others live beside their work."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from bot import outbox as outbound
-from bot.channels.twilio import cleanup
 from bot.conversation import inbox
+from bot.jobs.queue import runs_in
 from bot.runtime import Runtime, current
 from bot.store.db import utcnow
 from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
@@ -23,41 +24,7 @@ ERASED_SIDS_KEPT = timedelta(days=2)
 log = logging.getLogger(__name__)
 
 
-def process_inbound(inbound_id: int) -> int:
-    """Understand and answer a worker's pending messages (this one and any before it)."""
-    return inbox.process(current(), inbound_id)
-
-
-def flood_notice(inbound_id: int) -> bool:
-    """Tell a worker over the flood limit to wait a minute (at most once a minute)."""
-    return inbox.flood_notice(current(), inbound_id)
-
-
-def after_flood(inbound_id: int) -> int:
-    """Answer a throttled worker's latest message once the pause is over."""
-    return inbox.after_flood(current(), inbound_id)
-
-
-def send_message(outbox_id: int) -> str:
-    """Send one outbox message (claimed under a lease, never twice)."""
-    return outbound.deliver(current(), outbox_id)
-
-
-def delete_at_twilio(deletion_id: int) -> str:
-    """Delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
-    return cleanup.run(current(), deletion_id)
-
-
-def delete_due_at_twilio() -> dict[str, int]:
-    """Delete Twilio's copies of every message whose deletion is due (bot.channels.twilio.cleanup.sweep)."""
-    return cleanup.sweep(current())
-
-
-def probe_twilio() -> str:
-    """While the circuit is open: does Twilio answer again? (bot.channels.twilio.circuit)"""
-    return outbound.probe(current())
-
-
+@runs_in("sends")
 def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     """A status callback that arrived before its sid was stored; given up after a few tries
     (a status for a message this deployment never sent)."""
@@ -76,7 +43,7 @@ def record_status_later(
         log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
         return
     runtime.enqueue(
-        "bot.jobs.tasks.record_status",
+        record_status,
         sid,
         status,
         error_code,

@@ -16,15 +16,13 @@ from sqlalchemy.orm import Session, object_session
 from bot.cases.models import Referral, RelayMessage
 from bot.delivery.mail import MailError, send_mail
 from bot.directory.models import NgoRecord
+from bot.jobs.queue import runs_in
 from bot.portal import audit
 from bot.portal.models import AccountToken, AuditLog, User
 from bot.runtime import Runtime, after_commit, current
 from bot.text import catalogs
 
 log = logging.getLogger(__name__)
-
-
-NEW_REFERRAL_JOB = "bot.portal.notify.new_referral"
 
 
 @event.listens_for(Referral, "after_insert")
@@ -34,14 +32,25 @@ def _referral_created(mapper: object, connection: object, referral: Referral) ->
     in every app and worker)."""
     session = object_session(referral)
     if session is not None:
-        after_commit(session, NEW_REFERRAL_JOB, referral.id)
+        after_commit(session, new_referral, referral.id)
 
 
+@event.listens_for(RelayMessage, "after_insert")
+def _relay_added(mapper: object, connection: object, message: RelayMessage) -> None:
+    """A worker's message on a case's thread (bot.cases.relay) queues the staff notice once its
+    transaction commits."""
+    session = object_session(message)
+    if session is not None and message.direction == "from_worker":
+        after_commit(session, worker_reply, message.id)
+
+
+@runs_in("referrals")
 def new_referral(referral_id: int) -> int:
     """Tell the NGO's staff a case was referred to them; returns how many were e-mailed."""
     return _notify(current(), referral_id, "new_referral")
 
 
+@runs_in("sends")
 def worker_reply(relay_id: int) -> int:
     """Tell the NGO's staff the worker wrote on a case's thread."""
     runtime = current()
@@ -135,7 +144,6 @@ def _message(
 
 # --- notices about an account (to its owner, or to their organization) ---------------------------
 
-ACCOUNT_JOB = "bot.portal.notify.account_notice"
 #: Notices to the account's owner; ``ngo_*`` ones go to their organization's contact address.
 ACCOUNT_KINDS = (
     "failed_logins",
@@ -155,7 +163,7 @@ def account_notice_later(session: Session, user_id: int, kind: str, token_id: in
     """E-mail an account notice once this transaction commits (retried when the server is down)."""
     if kind not in ACCOUNT_KINDS:
         raise ValueError(f"unknown account notice {kind!r}")
-    after_commit(session, ACCOUNT_JOB, user_id, kind, token_id)
+    after_commit(session, account_notice, user_id, kind, token_id)
 
 
 def account_notice(user_id: int, kind: str, token_id: int = 0, attempt: int = 1) -> bool:
@@ -193,7 +201,7 @@ def account_notice(user_id: int, kind: str, token_id: int = 0, attempt: int = 1)
                     exc,
                 )
                 after_commit(
-                    session, ACCOUNT_JOB, user_id, kind, token_id, attempt + 1, delay=delay
+                    session, account_notice, user_id, kind, token_id, attempt + 1, delay=delay
                 )
             else:
                 log.error(

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.analytics import dashboard, digest, labels
-from bot.analytics.jobs import EMAIL_JOB
+from bot.analytics.jobs import email_digest
 from bot.cli import main
 from bot.store.db import Database
 from bot.store.eventlog import AnalyticsEvent, reach_pseudonym, record
@@ -286,7 +286,7 @@ def test_with_redis_the_email_is_an_rq_job_carrying_only_the_month_and_language(
     )
     assert "e-mail queued" in result.output
     jobs = Queue("puente-housekeeping", connection=Redis.from_url(redis_url)).jobs
-    assert [(job.func_name, job.args) for job in jobs] == [(EMAIL_JOB, (LAST_MONTH, "fr"))]
+    assert [(job.func, job.args) for job in jobs] == [(email_digest, (LAST_MONTH, "fr"))]
 
 
 def test_erasing_data_leaves_reach_counted_but_no_longer_linked_to_the_number(program):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from bot.jobs.worker import Worker
@@ -12,8 +13,8 @@ def test_a_failed_job_is_kept_with_its_traceback_and_a_finished_one_is_not(
     make_bot, sqlite_url, redis_url
 ):
     runtime = make_bot(sqlite_url, redis_url=redis_url).runtime
-    assert runtime.enqueue("json.loads", "[1]")
-    assert runtime.enqueue("json.loads", "{not json")
+    assert runtime.enqueue(json.loads, "[1]")
+    assert runtime.enqueue(json.loads, "{not json")
     queue = runtime.queue.queues["housekeeping"]  # where a function of no queue of its own goes
     [finished_id, failed_id] = queue.job_ids
 

@@ -81,7 +81,7 @@ def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_
         ).sid  # stored at once: the webhook does not wait for the turn
         # rq logs each job it starts: the first message's, then the second's, put back and tried again.
         wait_until(
-            lambda: doomed.output().count("bot.jobs.tasks.process_inbound(") >= 3,
+            lambda: doomed.output().count("bot.conversation.inbox.process_inbound(") >= 3,
             30,
             "the second message's job to be put back and tried again",
         )

@@ -19,14 +19,12 @@ from sqlalchemy import ColumnElement, Connection, Row, delete, func, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import SendError
-from bot.runtime import Runtime
+from bot.runtime import Runtime, current
 from bot.store.db import utcnow
 from bot.store.models import InboundMessage, TwilioDeletion
 
 log = logging.getLogger(__name__)
 
-DELETE_JOB = "bot.jobs.tasks.delete_at_twilio"
-SWEEP_JOB = "bot.jobs.tasks.delete_due_at_twilio"
 #: While a sweep is queued and not started, nothing queues another.
 SWEEP_MARKER = "twilio-deletions"
 #: Deletions a sweep claims at a time.
@@ -135,6 +133,16 @@ def hurry(conn: Connection, runtime: Runtime, conversation_id: int) -> list[int]
     return ids
 
 
+def delete_at_twilio(deletion_id: int) -> str:
+    """Job: delete Twilio's copy of a message or media item (retried until Twilio agrees)."""
+    return run(current(), deletion_id)
+
+
+def delete_due_at_twilio() -> dict[str, int]:
+    """Job: delete Twilio's copies of every message whose deletion is due (``sweep``)."""
+    return sweep(current())
+
+
 def run(runtime: Runtime, deletion_id: int) -> str:
     """Send one due DELETE to Twilio; return what happened (for logs and tests)."""
     claimed = _claim(runtime, TwilioDeletion.id == deletion_id)
@@ -145,7 +153,7 @@ def sweep_soon(runtime: Runtime) -> None:
     """Queue a sweep of the due deletions, unless one is queued and not started: under load one job
     sends the DELETEs of many messages (a job of its own each cost more than the DELETE)."""
     if enabled(runtime):
-        runtime.enqueue_once(SWEEP_JOB, {SWEEP_MARKER: ()})
+        runtime.enqueue_once(delete_due_at_twilio, {SWEEP_MARKER: ()})
 
 
 def sweep(runtime: Runtime) -> dict[str, int]:
@@ -214,7 +222,7 @@ def _delete(runtime: Runtime, row: Row) -> str:
                 .where(TwilioDeletion.id == deletion_id)
                 .values(due_at=utcnow() + timedelta(seconds=delay))
             )
-        runtime.enqueue(DELETE_JOB, deletion_id, delay=delay)
+        runtime.enqueue(delete_at_twilio, deletion_id, delay=delay)
         log.info("deletion %s at Twilio: %s; again in %.0f s", deletion_id, exc, delay)
         return "retry"
     _forget(runtime, deletion_id)
