@@ -32,6 +32,10 @@ SHORT_NEVER = frozenset({"emergency", "report_abuse"})
 #: as `emergency` at 0.17-0.25; danger itself is the safety triage's, nlu/triage).
 PLACE_ONLY_WORDS = 2
 MISREAD = frozenset({"emergency", "nlu_fallback"})
+#: ... and with a few more words ("mi deh a simcoe", "nandito ako sa simcoe po") when the classifier
+#: has no real guess at all: whatever it ranked first, below this, is noise beside the place.
+UNSURE_WORDS = 4
+UNSURE_CONFIDENCE = 0.2
 #: Topics a message can ask about alongside its place: the problems a clause can name.
 TOPICS = PROBLEM_INTENTS
 
@@ -58,12 +62,9 @@ def read_past_slots(
     entities = result.get("entities") or []
     rest = without_slots(result.get("text") or "", entities)
     n = len(tokens(rest))
-    if (
-        ranking
-        and ranking[0]["name"] in MISREAD
-        and n <= PLACE_ONLY_WORDS
-        and any(e.get("entity") in SLOT_ENTITIES for e in entities)
-    ):
+    place_only = n <= PLACE_ONLY_WORDS and ranking and ranking[0]["name"] in MISREAD
+    unsure = n <= UNSURE_WORDS and ranking and ranking[0]["confidence"] < UNSURE_CONFIDENCE
+    if (place_only or unsure) and any(e.get("entity") in SLOT_ENTITIES for e in entities):
         place = {"name": INFORM, "confidence": max(r["confidence"] for r in ranking)}
         ranking = [place] + [dict(item) for item in ranking if item["name"] != INFORM]
         return {**result, "intent": dict(place), "intent_ranking": ranking}

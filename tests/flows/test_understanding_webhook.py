@@ -160,13 +160,15 @@ def test_a_report_told_in_own_words_shows_each_problem_and_the_real_name(
     [
         ("es", "el capataz me agarro del cuello y me avento contra la pared", "estoy en chatham"),
         ("tl", "sinampal ako ng amo ko", "nasa calgary ako"),
+        ("en", "di boss punch mi inna mi face", "mi deh a simcoe"),
+        ("tl", "sinampal ako ng amo ko", "nandito ako sa simcoe po"),
     ],
 )
 def test_a_town_after_a_safety_reply_is_noted_and_the_help_options_stand(
     make_bot, sqlite_url, language, danger, place
 ):
-    """ "estoy en chatham" was read as the `emergency` intent (at 0.17) and got a "did you mean:
-    working while sick, housing" that dropped the help options."""
+    """ "estoy en chatham" was read as the `emergency` intent (at 0.17), "mi deh a simcoe" as
+    find_ngo at 0.13: each got a "did you mean" that dropped the help options."""
     bot = make_bot(sqlite_url)
     assert ask(bot, danger, WORKER).startswith(sms_text(language, "triage.danger")[:30])
     reply = ask(bot, place, WORKER)
