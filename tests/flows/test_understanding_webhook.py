@@ -102,6 +102,33 @@ def test_what_to_do_after_an_answer_names_the_provinces_office(
     assert office in reply and "1-866-602-9448" in reply  # Manitoba's office, and the tip line
 
 
+@pytest.mark.parametrize(
+    ("language", "charge", "next_step"),
+    [
+        (
+            "en",
+            "im a domestic worker in bc, my employer takes 600 a month for room and board",
+            "what can i do",
+        ),
+        (
+            "es",
+            "soy trabajadora domestica en bc y me cobran 600 al mes por cuarto y comida",
+            "q hago",
+        ),
+    ],
+)
+def test_what_to_do_after_the_housing_deductions_is_the_office_not_the_same_text_again(
+    make_bot, sqlite_url, language, charge, next_step
+):
+    """The deductions were the answer already; "what can i do" repeated them word for word."""
+    bot = make_bot(sqlite_url)
+    deductions = ask(bot, charge, WORKER)
+    assert "$325.00" in deductions  # BC's room-and-board limit for domestic workers
+    reply = ask(bot, next_step, WORKER)
+    assert "$325.00" not in reply
+    assert "1-833-236-3700" in reply and "1-866-602-9448" in reply  # BC's ESB, the tip line
+
+
 def test_injury_next_step_is_the_compensation_board(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
     ask(bot, "ontario", WORKER)
