@@ -9,6 +9,7 @@ intent (``inform`` leaves the ranking), and the province stays among the entitie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,13 +41,25 @@ UNSURE_CONFIDENCE = 0.2
 TOPICS = PROBLEM_INTENTS
 
 
-def without_slots(text: str, entities: list[dict[str, Any]]) -> str:
-    """``text`` with the province and sector mentions cut out."""
+#: The words that only frame a place ("im in", "estoy en", "nasa ... ako", "trabajo en"): cut
+#: from the rest before its topic is read, so "about the pay, im in quebec" is read as "about the
+#: pay". Not before counting a place-only message's words: "help me im in ontario" stays itself.
+_FRAMING = re.compile(
+    r"\b(?:(?:i'?m|i am|we'?re|we are|i work|we work|i live|estoy|estamos|trabajo|trabajamos|vivo"
+    r"|nasa|nandito|andito)\s+(?:ako\s+|kami\s+)?)?(?:in|en|sa|at|from|de)\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_slots(text: str, entities: list[dict[str, Any]], framing: bool = False) -> str:
+    """``text`` with the province and sector mentions cut out (and, with ``framing``, the words
+    that only introduce them)."""
     pieces, cursor = [], 0
     for entity in sorted(
         (e for e in entities if e.get("entity") in SLOT_ENTITIES), key=lambda e: e.get("start", 0)
     ):
-        pieces.append(text[cursor : entity.get("start", cursor)])
+        before = text[cursor : entity.get("start", cursor)]
+        pieces.append(_FRAMING.sub("", before) if framing else before)
         cursor = max(cursor, entity.get("end", cursor))
     pieces.append(text[cursor:])
     return " ".join(pieces)
@@ -72,7 +85,7 @@ def read_past_slots(
         return result
     if n < SHORT_MIN_WORDS:
         return result
-    intent, confidence = classify(rest)
+    intent, confidence = classify(without_slots(result.get("text") or "", entities, framing=True))
     short = n < MIN_OTHER_WORDS
     if (
         intent not in TOPICS

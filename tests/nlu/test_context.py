@@ -68,9 +68,19 @@ def test_the_active_topic_wins_a_near_tie_between_topics():
     assert apply(clear, AFTER_WAGES)["intent"]["name"] == "ask_hours"
 
 
+def test_the_topic_just_answered_asked_again_with_a_what_to_do_is_the_next_step():
+    """ "a donde llamo si no me lo pagan" after the wage answer: wages 0.33, next step 0.24."""
+    parse = parse_of([("ask_wages", 0.33), ("ask_next_step", 0.24)], [], "a donde llamo")
+    assert apply(parse, AFTER_WAGES)["intent"]["name"] == "ask_next_step"
+    assert apply(parse, None)["intent"]["name"] == "ask_wages"  # no answer before it
+    again = parse_of([("ask_wages", 0.70), ("ask_next_step", 0.10)], [], "and overtime pay")
+    assert apply(again, AFTER_WAGES)["intent"]["name"] == "ask_wages"
+
+
 @pytest.mark.parametrize(
     ("text", "intent", "province"),
     [
+        ("about the pay, im in quebec", "ask_wages", "QC"),
         ("i have a fever and my boss says i must work im in manitoba", "ask_sick", "MB"),
         (
             "tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba",
