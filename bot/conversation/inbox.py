@@ -301,10 +301,13 @@ def process(runtime: Runtime, inbound_id: int) -> int:
 
     The replies are sent from here once written, in order: no queue hop and no job per page. One
     that fails is retried by its own send job (bot.outbox.deliver), as any other."""
-    here: dict[str, list[tuple]] = {SEND_JOB: []}
+    here: dict[str, list[tuple]] = {SEND_JOB: [], cleanup.SWEEP_JOB: []}
     handled = _take_turn(runtime, inbound_id, here)
     for args in here[SEND_JOB]:
         deliver(runtime, *args)
+    if here[cleanup.SWEEP_JOB]:
+        # One sweep for the deletions now due, unless one waits already (not a job per message).
+        cleanup.sweep_soon(runtime)
     return handled
 
 
@@ -409,6 +412,7 @@ def _handle(
                 pages,
                 dedupe_key=f"reply:{row.id}",
                 even_if_opted_out=outcome.confirm_opt_out,
+                new_key=True,
             )
             if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
                 release_held(
@@ -482,7 +486,7 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
 
 
 def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
-    """Twilio's copy of a handled message is deleted once due: by the sweep this turn queues after
+    """Twilio's copy of a handled message is deleted once due: by the sweep this turn asks for after
     it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
     deletion = cleanup.schedule_inbound(session.connection(), runtime, row)
     if deletion is not None and not row.media and not cleanup.job_delay(runtime):
