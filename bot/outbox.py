@@ -63,9 +63,13 @@ def queue_text(
     kind: str = "reply",
     dedupe_key: str | None = None,
     even_if_opted_out: bool = False,
+    new_key: bool = False,
 ) -> list[OutboxMessage]:
     """Write the pages of one reply to the outbox (a Content page as ContentSid + ContentVariables);
     the send jobs are queued after commit.
+
+    ``new_key``: the caller knows no row has this ``dedupe_key`` (a turn's reply to a message still
+    pending, under the conversation's lock), so it is not looked up; its uniqueness still holds.
 
     Nothing is written for a worker who opted out (unless this is the opt-out confirmation itself).
     Unprompted news (``pin.UNPROMPTED`` kinds) to a worker whose PIN is not given is held behind
@@ -78,7 +82,11 @@ def queue_text(
     rows = []
     for n, page in enumerate(pages):
         key = f"{dedupe_key}:{n}" if dedupe_key else None
-        if key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+        if (
+            key
+            and not new_key
+            and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
+        ):
             continue
         text = (
             {"body": page}

@@ -3,8 +3,8 @@
 After an answer, "y en bc?" / "and manitoba?" / "eh sa alberta po?" (intent `inform` with a
 province or sector) answer the same topic again with the new value (a province after an answer
 that does not depend on it is only noted), and "q hago" / "what do I
-do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`, or
-else the office that handles it in the worker's province (and the confidential tip line), then
+do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`
+(unless the worker has read it already), or else the office that handles it in the worker's province (and the confidential tip line), then
 the next-steps menu. The topic (`state["topic"]`, set when a
 topic flow emits `topic_answered`) lasts one session. The NLU reads messages in the same context
 (`Engine.context`), so a bare place name after an answer comes in as `inform`.
@@ -35,14 +35,16 @@ def recent_topic(state: dict[str, Any], now: datetime, session: timedelta) -> di
 
 #: Whose door a topic's next step is, by province: the workers' compensation board for an injury,
 #: the employment standards office for the rest of the province-dependent topics.
-OFFICES = {"topic.injury": "compensation_boards"}
+#: Housing is answered the same everywhere, but what is taken from pay for it is the province's
+#: employment standards office's to check, once the worker has named the province.
+OFFICES = {"topic.injury": "compensation_boards", "topic.housing": "offices"}
 
 
 def responsible_office(nav: Navigator, flow: Flow | None) -> dict[str, str] | None:
     """The office that handles this topic in the worker's province, when the facts give its
     phone as current (flows/facts.yaml); None for a federal topic or an unknown province."""
     province = nav.state["province"]
-    if flow is None or "province" not in flow.needs or not province:
+    if flow is None or ("province" not in flow.needs and flow.id not in OFFICES) or not province:
         return None
     office = nav.engine.facts.lookup(f"{OFFICES.get(flow.id, 'offices')}.{{province}}", province)
     if not (
@@ -92,7 +94,7 @@ def follow_up(nav: Navigator) -> bool:
         nav.complete()
         nav.start_flow(flow.id, {"sector": sector} if sector else None)
         return True
-    if flow is not None and flow.next_step:
+    if flow is not None and flow.next_step and flow.next_step not in (topic or {}).get("shown", ()):
         nav.complete()
         states.clear_flow(nav.state)
         sector = topic.get("sector") if topic else None

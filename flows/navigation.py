@@ -290,6 +290,12 @@ class Navigator:
                 return
             self.state["step"] = target
             self.perform(step.say, step.effects)
+            topic = self.state["topic"]
+            answers = any(e.kind == "topic_answered" for e in step.effects)
+            if step.say and not answers and topic and topic["flow"] == flow.id:
+                # What the worker has read beyond the answer: "what do I do?" does not repeat it
+                # (the answer itself may be a topic's next step: the fees claim, said again).
+                topic["shown"] = [*topic.get("shown", ()), target]
             if self.stopped or self.erased or self.state["flow"] != flow.id:
                 return
             if step.waits:

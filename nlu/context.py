@@ -21,7 +21,8 @@ MAX_OTHER_WORDS = 4
 #: How close a rights topic must be to the top one for the active topic to win.
 TIE_MARGIN = 0.15
 #: Intents a follow-up may replace; anything else (emergency, opt_out, report_abuse ...) stays.
-REPLACEABLE = frozenset({INFORM, "nlu_fallback", "greet", "affirm", "deny", "ask_next_step"})
+NEXT_STEP = "ask_next_step"
+REPLACEABLE = frozenset({INFORM, "nlu_fallback", "greet", "affirm", "deny", NEXT_STEP})
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ def apply(parse: dict[str, Any], context: Context | Mapping[str, Any] | None) ->
     top = ranking[0]
     if _is_follow_up(parse, top, context.topic):
         ranking = _promote(ranking, INFORM, max(top["confidence"], _confidence(ranking, INFORM)))
+    elif top["name"] == context.topic and (
+        top["confidence"] - _confidence(ranking, NEXT_STEP) < TIE_MARGIN
+    ):
+        # The topic just answered, asked again with a what-to-do beside it ("a donde llamo si no
+        # me lo pagan" after the wage answer): the next step, not the same answer again.
+        ranking = _promote(ranking, NEXT_STEP, top["confidence"])
     elif top["name"].startswith("ask_") and top["name"] != context.topic:
         active = _confidence(ranking, context.topic)
         if active and top["confidence"] - active < TIE_MARGIN:

@@ -9,6 +9,7 @@ intent (``inform`` leaves the ranking), and the province stays among the entitie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,17 +33,33 @@ SHORT_NEVER = frozenset({"emergency", "report_abuse"})
 #: as `emergency` at 0.17-0.25; danger itself is the safety triage's, nlu/triage).
 PLACE_ONLY_WORDS = 2
 MISREAD = frozenset({"emergency", "nlu_fallback"})
+#: ... and with a few more words ("mi deh a simcoe", "nandito ako sa simcoe po") when the classifier
+#: has no real guess at all: whatever it ranked first, below this, is noise beside the place.
+UNSURE_WORDS = 4
+UNSURE_CONFIDENCE = 0.2
 #: Topics a message can ask about alongside its place: the problems a clause can name.
 TOPICS = PROBLEM_INTENTS
 
 
-def without_slots(text: str, entities: list[dict[str, Any]]) -> str:
-    """``text`` with the province and sector mentions cut out."""
+#: The words that only frame a place ("im in", "estoy en", "nasa ... ako", "trabajo en"): cut
+#: from the rest before its topic is read, so "about the pay, im in quebec" is read as "about the
+#: pay". Not before counting a place-only message's words: "help me im in ontario" stays itself.
+_FRAMING = re.compile(
+    r"\b(?:(?:i'?m|i am|we'?re|we are|i work|we work|i live|estoy|estamos|trabajo|trabajamos|vivo"
+    r"|nasa|nandito|andito)\s+(?:ako\s+|kami\s+)?)?(?:in|en|sa|at|from|de)\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_slots(text: str, entities: list[dict[str, Any]], framing: bool = False) -> str:
+    """``text`` with the province and sector mentions cut out (and, with ``framing``, the words
+    that only introduce them)."""
     pieces, cursor = [], 0
     for entity in sorted(
         (e for e in entities if e.get("entity") in SLOT_ENTITIES), key=lambda e: e.get("start", 0)
     ):
-        pieces.append(text[cursor : entity.get("start", cursor)])
+        before = text[cursor : entity.get("start", cursor)]
+        pieces.append(_FRAMING.sub("", before) if framing else before)
         cursor = max(cursor, entity.get("end", cursor))
     pieces.append(text[cursor:])
     return " ".join(pieces)
@@ -51,27 +68,30 @@ def without_slots(text: str, entities: list[dict[str, Any]]) -> str:
 def read_past_slots(
     result: dict[str, Any], classify: Callable[[str], tuple[str, float]]
 ) -> dict[str, Any]:
-    """``result`` with its intent replaced by the topic of the words around the slot, when
-    `inform` won but those words ask something, or by `inform` when a place alone was misread
-    (a new dict; the input is not changed)."""
+    """``result`` read past its place or sector (a new dict; the input is not changed): `inform`
+    when a place alone was misread; the topic of the words around the slot when `inform` won
+    but those words ask something; a topic that won beside a place with `inform` out of its
+    ranking (the place is that topic's slot, not a rival reading)."""
     ranking = result.get("intent_ranking") or []
     entities = result.get("entities") or []
-    rest = without_slots(result.get("text") or "", entities)
-    n = len(tokens(rest))
-    if (
-        ranking
-        and ranking[0]["name"] in MISREAD
-        and n <= PLACE_ONLY_WORDS
-        and any(e.get("entity") in SLOT_ENTITIES for e in entities)
+    if not ranking or not any(e.get("entity") in SLOT_ENTITIES for e in entities):
+        return result
+    text = result.get("text") or ""
+    n = len(tokens(without_slots(text, entities)))
+    first = ranking[0]
+    if (n <= PLACE_ONLY_WORDS and first["name"] in MISREAD) or (
+        n <= UNSURE_WORDS and first["confidence"] < UNSURE_CONFIDENCE
     ):
         place = {"name": INFORM, "confidence": max(r["confidence"] for r in ranking)}
-        ranking = [place] + [dict(item) for item in ranking if item["name"] != INFORM]
-        return {**result, "intent": dict(place), "intent_ranking": ranking}
-    if not ranking or ranking[0]["name"] != INFORM:
+        return _ranked(result, place, ranking)
+    if n < SHORT_MIN_WORDS or first["name"] not in (INFORM, *TOPICS):
         return result
-    if n < SHORT_MIN_WORDS:
-        return result
-    intent, confidence = classify(rest)
+    intent, confidence = classify(without_slots(text, entities, framing=True))
+    if first["name"] != INFORM:
+        # "im in new brunswick, hurt my back ..., who pays": injury 0.18, inform 0.09 (a near
+        # tie, so a did-you-mean); its words without the place say injury at 0.30.
+        surer = confidence if intent == first["name"] else 0.0
+        return _ranked(result, {**first, "confidence": max(first["confidence"], surer)}, ranking)
     short = n < MIN_OTHER_WORDS
     if (
         intent not in TOPICS
@@ -80,6 +100,15 @@ def read_past_slots(
     ):
         return result
     # `inform` leaves the ranking: the message is not only a place, so it is no rival of the topic.
-    top = {"name": intent, "confidence": max(confidence, ranking[0]["confidence"])}
-    ranking = [top] + [dict(item) for item in ranking if item["name"] not in (intent, INFORM)]
-    return {**result, "intent": dict(top), "intent_ranking": ranking}
+    return _ranked(
+        result, {"name": intent, "confidence": max(confidence, first["confidence"])}, ranking
+    )
+
+
+def _ranked(
+    result: dict[str, Any], top: dict[str, Any], ranking: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``result`` with ``top`` first; ``top`` and `inform` (unless it is ``top``) leave the rest."""
+    gone = {top["name"], INFORM}
+    rest = [dict(item) for item in ranking if item["name"] not in gone]
+    return {**result, "intent": dict(top), "intent_ranking": [dict(top), *rest]}

@@ -314,10 +314,13 @@ def process(runtime: Runtime, inbound_id: int) -> int:
 
     The replies are sent from here once written, in order: no queue hop and no job per page. One
     that fails is retried by its own send job (bot.outbox.deliver), as any other."""
-    here: dict[Job, list[tuple]] = {send_message: []}
+    here: dict[Job, list[tuple]] = {send_message: [], cleanup.delete_due_at_twilio: []}
     handled = _take_turn(runtime, inbound_id, here)
     for args in here[send_message]:
         deliver(runtime, *args)
+    if here[cleanup.delete_due_at_twilio]:
+        # One sweep for the deletions now due, unless one waits already (not a job per message).
+        cleanup.sweep_soon(runtime)
     return handled
 
 
@@ -422,6 +425,7 @@ def _handle(
                 pages,
                 dedupe_key=f"reply:{row.id}",
                 even_if_opted_out=outcome.confirm_opt_out,
+                new_key=True,
             )
             if any(effect.kind == "pin_unlocked" for effect in outcome.effects):
                 release_held(
@@ -495,7 +499,7 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
 
 
 def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
-    """Twilio's copy of a handled message is deleted once due: by the sweep this turn queues after
+    """Twilio's copy of a handled message is deleted once due: by the sweep this turn asks for after
     it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
     deletion = cleanup.schedule_inbound(session.connection(), runtime, row)
     if deletion is not None and not row.media and not cleanup.job_delay(runtime):

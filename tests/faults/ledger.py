@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.store.models import InboundMessage, OutboxMessage
 from bot.store.vault import Vault
@@ -65,6 +66,64 @@ def wait_all_answered(db, sids: set[str], timeout: float = 60) -> Ledger:
             f"{len(set(current.unanswered()) & sids)} unanswered after {timeout}s; "
             f"inbound statuses {sorted(set(current.inbound.values()))}"
         ) from None
+
+
+def wait_idle(stack, timeout: float = 30) -> None:
+    """Wait until nothing is left that could send: no turn or send waiting in the database (so the
+    re-driver has nothing to queue again), no job queued in any rq queue, and no
+    living worker busy, twice in a row a moment apart. What was still to be sent twice would have
+    been sent by then: this replaces waiting a few seconds "for a duplicate to show up"."""
+    import redis
+    from rq import Queue, Worker
+    from rq.job import Job
+
+    from bot.jobs.queue import QUEUES, WAITING, queue_name
+
+    connection = redis.Redis.from_url(stack.env["REDIS_URL"])
+    prefix = stack.env.get("PUENTE__JOBS__QUEUE_NAME", "puente")
+    queues = [Queue(queue_name(prefix, kind), connection=connection) for kind in QUEUES]
+
+    def busy() -> list[str]:
+        with stack.db.session() as session:
+            rows = session.scalar(
+                select(func.count()).where(InboundMessage.status == "received")
+            ) + session.scalar(
+                select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
+            )
+        what = [f"{rows} row(s) to handle or send"] if rows else []
+        for queue in queues:
+            # Jobs queued to run now: a list entry of a job since gone (or started by a worker then
+            # killed) is not one. Jobs scheduled for later are not counted: a send retry or a turn
+            # put back leaves its row pending or received (counted above), so one that waits on a
+            # finished row has nothing left to send.
+            waiting = sum(
+                1
+                for job in Job.fetch_many(queue.get_job_ids(), connection=connection)
+                if job is not None and job.get_status(refresh=False) in WAITING
+            )
+            if waiting:
+                what.append(f"{waiting} job(s) in {queue.name}")
+        # A killed worker stays registered (and its job "started") until rq's timeouts run out:
+        # only the living count; what the dead one held is a "sending" row the re-driver retries.
+        living = {process.pid for process in stack.workers if process.alive()}
+        working = [
+            w.name
+            for w in Worker.all(connection=connection)
+            if w.pid in living and w.get_state() == "busy"
+        ]
+        return what + [f"worker {name} busy" for name in working]
+
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    try:
+        while quiet < 2:
+            left = busy()
+            quiet = 0 if left else quiet + 1
+            if left and time.monotonic() > deadline:
+                raise AssertionError(f"not idle after {timeout}s: {', '.join(left)}")
+            time.sleep(0.25)
+    finally:
+        connection.close()
 
 
 def assert_each_sent_once(current: Ledger, twilio) -> None:

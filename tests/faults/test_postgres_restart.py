@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
+from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered, wait_idle
 from tests.faults.traffic import accepted, conversations, post
 
 pytestmark = pytest.mark.slow
@@ -57,7 +55,7 @@ def test_postgres_restarted_mid_burst_refuses_cleanly_and_answers_everything_onc
     sids = accepted(posts) | accepted(retried)
     assert len(sids) == total
     wait_all_answered(stack.db, sids, timeout=90)
-    time.sleep(3)  # long enough for a second, duplicate send to show up if there were one
+    wait_idle(stack)  # what would send a second time has run by then
     current = ledger(stack.db, sids)
     assert set(current.inbound) == sids, (
         "a refused request left a row behind, or an accepted one none"

@@ -12,7 +12,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.jobs.queue import QUEUES, WAITING, queue_name
-from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
+from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered, wait_idle
 from tests.faults.traffic import accepted, at_once, post
 from tests.support.services import wait_until
 
@@ -94,7 +94,7 @@ def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_
 
     twilio.recover()
     wait_all_answered(stack.db, sids, timeout=180)
-    time.sleep(2)  # long enough for a second, duplicate send to show up if there were one
+    wait_idle(stack)  # what would send a second time has run by then
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
     assert all(row.status != "failed" and row.twilio_sid for row in current.outbox)
@@ -129,7 +129,7 @@ def test_a_redriven_backlog_does_not_hold_up_a_new_workers_first_reply(
     assert still_waiting, "the new worker's reply waited for the whole backlog"
 
     wait_all_answered(stack.db, backlog, timeout=600)
-    time.sleep(2)
+    wait_idle(stack)  # what would send a second time has run by then
     assert_each_sent_once(ledger(stack.db), twilio)
 
 
@@ -158,5 +158,5 @@ def test_an_outbox_row_never_has_two_send_jobs_waiting(make_stack, private_redis
     twilio.delay(0)
     twilio.recover()
     wait_all_answered(stack.db, sids, timeout=180)
-    time.sleep(2)
+    wait_idle(stack)  # what would send a second time has run by then
     assert_each_sent_once(ledger(stack.db), twilio)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
+from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered, wait_idle
 from tests.support.services import wait_until
 
 pytestmark = pytest.mark.slow
@@ -69,7 +69,7 @@ def test_redis_killed_and_restarted_mid_burst_loses_nothing_and_sends_each_reply
     # The row is stored before the job is queued: Redis being down is no reason to refuse Twilio.
     assert statuses == [200] * total
     current = wait_all_answered(stack.db, accepted, timeout=90)
-    time.sleep(3)  # long enough for a second, duplicate send to show up if there were one
+    wait_idle(stack)  # what would send a second time has run by then
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
     assert all(row.twilio_sid for row in current.outbox), "an outbox row was never sent"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store.models import OutboxMessage
-from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
+from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered, wait_idle
 from tests.faults.traffic import post
 from tests.support.services import wait_until
 
@@ -36,7 +36,7 @@ def test_twilio_500s_are_retried_until_it_recovers_then_each_reply_is_sent_once(
     twilio.fail_next(2, status=500)
     sid = post(stack, SENDER, "hola").sid
     wait_all_answered(stack.db, {sid}, timeout=60)
-    time.sleep(2)  # long enough for a second, duplicate send to show up if there were one
+    wait_idle(stack)  # what would send a second time has run by then
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
     assert len(twilio.messages) == len(current.outbox) >= 1
@@ -54,7 +54,7 @@ def test_twilio_answering_too_late_is_not_sent_a_second_time(make_stack, twilio)
     twilio.wait_for_messages(len(rows), timeout=30)  # created at Twilio, unheard of by the worker
     twilio.delay(0)
     wait_all_answered(stack.db, {sid}, timeout=60)
-    time.sleep(2)
+    wait_idle(stack)  # what would send a second time has run by then
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
     assert len(twilio.messages) == len(current.outbox) == len(rows)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import select
 
 from bot.store.models import OutboxMessage
-from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered
+from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered, wait_idle
 from tests.faults.locks import someone_waits_for_a_lock, turns_in_progress
 from tests.faults.traffic import post
 from tests.support.services import wait_until
@@ -57,7 +56,7 @@ def test_worker_killed_while_sending_is_replaced_and_the_reply_goes_out_once(
 
     stack.start_worker()  # its re-driver takes the row back once the dead worker's lease runs out
     wait_all_answered(stack.db, {sid}, timeout=90)
-    time.sleep(2)  # long enough for a second, duplicate send to show up if there were one
+    wait_idle(stack)  # what would send a second time has run by then
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
     assert len(twilio.messages) == len(current.outbox)
@@ -89,7 +88,7 @@ def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_
         doomed.kill()
     stack.start_worker()
     wait_all_answered(stack.db, {first, second}, timeout=90)
-    time.sleep(2)
+    wait_idle(stack)  # what would send a second time has run by then
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
     assert all(

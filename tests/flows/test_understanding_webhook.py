@@ -102,6 +102,33 @@ def test_what_to_do_after_an_answer_names_the_provinces_office(
     assert office in reply and "1-866-602-9448" in reply  # Manitoba's office, and the tip line
 
 
+@pytest.mark.parametrize(
+    ("language", "charge", "next_step"),
+    [
+        (
+            "en",
+            "im a domestic worker in bc, my employer takes 600 a month for room and board",
+            "what can i do",
+        ),
+        (
+            "es",
+            "soy trabajadora domestica en bc y me cobran 600 al mes por cuarto y comida",
+            "q hago",
+        ),
+    ],
+)
+def test_what_to_do_after_the_housing_deductions_is_the_office_not_the_same_text_again(
+    make_bot, sqlite_url, language, charge, next_step
+):
+    """The deductions were the answer already; "what can i do" repeated them word for word."""
+    bot = make_bot(sqlite_url)
+    deductions = ask(bot, charge, WORKER)
+    assert "$325.00" in deductions  # BC's room-and-board limit for domestic workers
+    reply = ask(bot, next_step, WORKER)
+    assert "$325.00" not in reply
+    assert "1-833-236-3700" in reply and "1-866-602-9448" in reply  # BC's ESB, the tip line
+
+
 def test_injury_next_step_is_the_compensation_board(make_bot, sqlite_url):
     bot = make_bot(sqlite_url)
     ask(bot, "ontario", WORKER)
@@ -160,13 +187,15 @@ def test_a_report_told_in_own_words_shows_each_problem_and_the_real_name(
     [
         ("es", "el capataz me agarro del cuello y me avento contra la pared", "estoy en chatham"),
         ("tl", "sinampal ako ng amo ko", "nasa calgary ako"),
+        ("en", "di boss punch mi inna mi face", "mi deh a simcoe"),
+        ("tl", "sinampal ako ng amo ko", "nandito ako sa simcoe po"),
     ],
 )
 def test_a_town_after_a_safety_reply_is_noted_and_the_help_options_stand(
     make_bot, sqlite_url, language, danger, place
 ):
-    """ "estoy en chatham" was read as the `emergency` intent (at 0.17) and got a "did you mean:
-    working while sick, housing" that dropped the help options."""
+    """ "estoy en chatham" was read as the `emergency` intent (at 0.17), "mi deh a simcoe" as
+    find_ngo at 0.13: each got a "did you mean" that dropped the help options."""
     bot = make_bot(sqlite_url)
     assert ask(bot, danger, WORKER).startswith(sms_text(language, "triage.danger")[:30])
     reply = ask(bot, place, WORKER)

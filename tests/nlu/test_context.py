@@ -68,9 +68,25 @@ def test_the_active_topic_wins_a_near_tie_between_topics():
     assert apply(clear, AFTER_WAGES)["intent"]["name"] == "ask_hours"
 
 
+def test_the_topic_just_answered_asked_again_with_a_what_to_do_is_the_next_step():
+    """ "a donde llamo si no me lo pagan" after the wage answer: wages 0.33, next step 0.24."""
+    parse = parse_of([("ask_wages", 0.33), ("ask_next_step", 0.24)], [], "a donde llamo")
+    assert apply(parse, AFTER_WAGES)["intent"]["name"] == "ask_next_step"
+    assert apply(parse, None)["intent"]["name"] == "ask_wages"  # no answer before it
+    again = parse_of([("ask_wages", 0.70), ("ask_next_step", 0.10)], [], "and overtime pay")
+    assert apply(again, AFTER_WAGES)["intent"]["name"] == "ask_wages"
+
+
 @pytest.mark.parametrize(
     ("text", "intent", "province"),
     [
+        ("about the pay, im in quebec", "ask_wages", "QC"),
+        (
+            "im in new brunswick, hurt my back lifting crates last week, who pays",
+            "ask_injury",
+            "NB",
+        ),
+        ("ando malo del estomago puedo faltar? trabajo en leamington", "ask_sick", "ON"),
         ("i have a fever and my boss says i must work im in manitoba", "ask_sick", "MB"),
         (
             "tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba",
@@ -85,6 +101,8 @@ def test_a_question_that_names_a_province_is_the_question_with_the_province(
     parse = interpreter.parse(text)
     assert parse["intent"]["name"] == intent
     assert province in [e["value"] for e in parse["entities"]]
+    first, second = parse["intent_ranking"][:2]
+    assert first["confidence"] - second["confidence"] >= 0.1  # acted on, not a did-you-mean
 
 
 @pytest.mark.parametrize(

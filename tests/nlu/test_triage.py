@@ -21,6 +21,7 @@ def classifier():
     "text, category",
     [
         ("el mayordomo me dio una cachetada", "danger"),
+        ("hola, el mayordomo me pego y todavia me deben 2 semanas de pago", "danger"),
         ("Hola, el patrón NO ME DEJAN SALIR del rancho", "confinement"),
         ("tulong po, hindi kami makalabas sa bahay", "confinement"),
         ("please help, they locked us in the bunkhouse", "confinement"),

@@ -146,7 +146,12 @@ def delete_due_at_twilio() -> dict[str, int]:
 def run(runtime: Runtime, deletion_id: int) -> str:
     """Send one due DELETE to Twilio; return what happened (for logs and tests)."""
     claimed = _claim(runtime, TwilioDeletion.id == deletion_id)
-    return _delete(runtime, claimed[0]) if claimed else "skipped"
+    if not claimed:
+        return "skipped"
+    outcome = _delete(runtime, claimed[0])
+    if outcome != "retry":
+        _forget(runtime, [deletion_id])
+    return outcome
 
 
 def sweep_soon(runtime: Runtime) -> None:
@@ -170,9 +175,14 @@ def sweep(runtime: Runtime) -> dict[str, int]:
         if runtime.db.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)  # another sweep's batch is left to it
         claimed = _claim(runtime, TwilioDeletion.id.in_(due.scalar_subquery()))
+        done = []
         for row in claimed:
             outcome = _delete(runtime, row)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if outcome != "retry":
+                done.append(row.id)
+        # One statement for the batch; a row left by a crash before it is deleted again, found gone.
+        _forget(runtime, done)
         if len(claimed) < SWEEP_BATCH:
             return outcomes
 
@@ -198,7 +208,7 @@ def _claim(runtime: Runtime, which: ColumnElement[bool]) -> list[Row]:
 
 
 def _delete(runtime: Runtime, row: Row) -> str:
-    """Send a claimed deletion's DELETE; then drop the row, or try again later."""
+    """Send a claimed deletion's DELETE; a retry is scheduled here, the caller forgets the others."""
     deletion_id, vault = row.id, runtime.vault
     try:
         gone = runtime.sender.delete(
@@ -213,7 +223,6 @@ def _delete(runtime: Runtime, row: Row) -> str:
                 row.attempts,
                 exc,
             )
-            _forget(runtime, deletion_id)
             return "failed"
         delay = retry_delay(runtime.settings.jobs.send_backoff_seconds, row.attempts)
         with runtime.db.autocommit() as conn:
@@ -225,7 +234,6 @@ def _delete(runtime: Runtime, row: Row) -> str:
         runtime.enqueue(delete_at_twilio, deletion_id, delay=delay)
         log.info("deletion %s at Twilio: %s; again in %.0f s", deletion_id, exc, delay)
         return "retry"
-    _forget(runtime, deletion_id)
     return "deleted" if gone else "gone"
 
 
@@ -235,9 +243,11 @@ def retry_delay(backoff: list[float], attempts: int) -> float:
     return min(backoff[min(attempts, len(backoff)) - 1] * 2**beyond, LONGEST_RETRY)
 
 
-def _forget(runtime: Runtime, deletion_id: int) -> None:
+def _forget(runtime: Runtime, deletion_ids: list[int]) -> None:
+    if not deletion_ids:
+        return
     with runtime.db.autocommit() as conn:
-        conn.execute(delete(TwilioDeletion).where(TwilioDeletion.id == deletion_id))
+        conn.execute(delete(TwilioDeletion).where(TwilioDeletion.id.in_(deletion_ids)))
 
 
 def redrive(runtime: Runtime) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import re
 import secrets
 import sys
@@ -77,6 +78,7 @@ class TwilioSender:
         self.client = Client(settings.account_sid, settings.auth_token, http_client=http)
         if settings.api_base_url:
             self.client.api.base_url = settings.api_base_url.rstrip("/")
+        _settle_environment(http.session, settings.api_base_url or TWILIO_API)
 
     def send(self, message: OutboundMessage) -> str:
         kwargs: dict = {"to": message.to, "from_": message.from_}
@@ -192,6 +194,19 @@ class TwilioSender:
                         f"media not fetched within {settings.media_fetch_seconds} s", code="timeout"
                     )
             return bytes(data), response.headers.get("Content-Type", "application/octet-stream")
+
+
+def _settle_environment(session: requests.Session | None, api: str) -> None:
+    """Read the proxy and CA bundle settings of the environment once, for the client's one session
+    (its connections are kept and reused): requests would otherwise scan the whole environment for
+    proxies on every call, a large part of a send's CPU."""
+    if session is None:
+        return
+    session.proxies = requests.utils.get_environ_proxies(api)
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    session.trust_env = False
 
 
 def check_media_url(url: str, settings: TwilioSettings) -> tuple[str, str]:
