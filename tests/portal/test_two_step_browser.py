@@ -38,8 +38,10 @@ def test_an_administrator_sets_up_and_signs_in_with_a_code_in_a_real_browser(
     page.get_by_text("Your account must sign in in two steps").wait_for()
     assert axe.blocking(axe.violations(page, axe_js)) == []
     totp = pyotp.TOTP(page.locator("code.secret").inner_text().strip())
-    now = time.time()
-    page.get_by_label("6-digit code").fill(totp.at(now - 30))
+    # Each code is taken just before it is typed: on a loaded machine a page can take longer than
+    # the 30 s a code lasts. The second must belong to a later step (a used step is refused).
+    first = int(time.time() // totp.interval)
+    page.get_by_label("6-digit code").fill(totp.at(first * totp.interval))
     page.get_by_role("button", name="Turn on", exact=True).click()
     page.wait_for_url(re.compile(r".*/portal/admin$"))
 
@@ -47,7 +49,8 @@ def test_an_administrator_sets_up_and_signs_in_with_a_code_in_a_real_browser(
     _log_in(page, url, "admin@puente.example.org")
     page.wait_for_url(re.compile(r".*/portal/login/code$"))
     assert axe.blocking(axe.violations(page, axe_js)) == []
-    page.get_by_label("6-digit code").fill(totp.at(now))
+    second = max(first + 1, int(time.time() // totp.interval))
+    page.get_by_label("6-digit code").fill(totp.at(second * totp.interval))
     page.get_by_role("button", name="Confirm", exact=True).click()
     page.wait_for_url(re.compile(r".*/portal/admin$"))
     page.goto(f"{url}/admin/")
