@@ -132,3 +132,18 @@ def test_will_my_boss_know_is_answered_with_the_tip_line_not_an_emergency(make_b
     )
     assert TIP_LINE in reply
     assert "911" not in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "im a caregiver in vancouver, how much can they deduct for room and board"),
+        ("es", "soy cuidadora en bc cuanto me pueden cobrar por cuarto y comida"),
+    ],
+)
+def test_a_caregiver_asking_about_deductions_gets_the_domestic_rule_not_the_farm_charge(
+    make_bot, sqlite_url, language, message
+):
+    reply = chat(make_bot, sqlite_url, message)
+    assert "$325.00" in reply  # BC domestic workers' room and board a month
+    assert "$2.75" not in reply  # the farm program's utility charge a day
