@@ -3,6 +3,8 @@
 Matched on normalized tokens (nlu.normalize: no accents, no case, SMS shortcuts expanded), as a
 run of words, with one typo allowed in a word of five letters or more ("golpio" for "golpeo"),
 unless the typed word is itself a word of ordinary messages ("pagaron" is not "pegaron").
+Idioms (the `idioms` key: "me muero de sueno") are no evidence of anything: the classifier reads
+the message without them, so "morir" in a figure of speech does not count towards suicide.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from nlu.normalize import tokens
 
 CUES_FILE = Path(__file__).with_name("cues.yml")
 FUZZY_MIN_LENGTH = 5
+#: The key of cues.yml whose phrases are idioms, not a triage category.
+IDIOMS = "idioms"
 
 
 def near(word: str, cue: str) -> bool:
@@ -68,9 +72,24 @@ class CueIndex:
         return found
 
     def matching(self, message: Sequence[str]) -> list[Cue]:
-        """The cues found in a tokenized message."""
+        """The evidence cues found in a tokenized message (idioms left out)."""
+        return [cue for _, cue in self.found(message) if cue.category != IDIOMS]
+
+    def without_idioms(self, message: Sequence[str]) -> list[str]:
+        """The message with the words of its idioms removed (all of it if that leaves nothing)."""
+        masked = {
+            i + k
+            for i, cue in self.found(message)
+            if cue.category == IDIOMS
+            for k in range(len(cue.words))
+        }
+        kept = [word for i, word in enumerate(message) if i not in masked]
+        return kept or list(message)
+
+    def found(self, message: Sequence[str]) -> list[tuple[int, Cue]]:
+        """Every cue and idiom in a tokenized message, with the index of its first word."""
         readings = [self._readings(token) for token in message]
-        found: list[Cue] = []
+        found: list[tuple[int, Cue]] = []
         for i, words in enumerate(readings):
             for word in words:
                 for cue in self.by_first.get(word, ()):
@@ -78,7 +97,7 @@ class CueIndex:
                     if i + n <= len(message) and all(
                         cue.words[k] in readings[i + k] for k in range(1, n)
                     ):
-                        found.append(cue)
+                        found.append((i, cue))
         return found
 
 
@@ -88,7 +107,7 @@ def load_cues(path: str | Path = CUES_FILE, categories: Sequence[str] = ()) -> t
         data = yaml.safe_load(fh) or {}
     cues = []
     for category, by_language in data.items():
-        if categories and category not in categories:
+        if categories and category not in (*categories, IDIOMS):
             raise TrainingDataError(f"{path}: unknown category {category!r}")
         for language, phrases in (by_language or {}).items():
             for phrase in phrases or ():

@@ -33,9 +33,12 @@ NONE = "none"
 CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 TRIAGE_DATA = Path(__file__).with_name("data")
 INTENT_DATA = Path(__file__).resolve().parents[1] / "data"
-#: Danger probability (1 - P(none)) above which a message is triaged without any cue; chosen by
-#: cross-validation on the training data (`python -m nlu triage --tune`), never on the held-out set.
-DEFAULT_THRESHOLD = 0.5
+#: Danger probability (1 - P(none)) above which a message is triaged without any cue. By
+#: cross-validation on the training data (`python -m nlu triage --tune`, cues left out) 0.55 costs
+#: 5 points of the classifier's own recall against 0.5 and a fifth of its false alarms; the cues
+#: of cues.yml carry the recall on the phrasings they list, and a false 911 on a wage question
+#: costs the worker's trust.
+DEFAULT_THRESHOLD = 0.55
 #: A second category the classifier gives at least this probability is reported beside the first
 #: ("pushed me off the ladder, my foot is swollen": violence, and an injury to get seen to).
 ALSO_PROBABILITY = 0.3
@@ -171,7 +174,7 @@ class TriageClassifier:
         if not words:
             return Triage(None, 0.0)
         found = self.cues.matching(words)
-        probs = self.probabilities(words)
+        probs = self.probabilities(self.cues.without_idioms(words))
         danger = 1.0 - float(probs[self._none])
         classes = self.classifier.classes
         likely = {
@@ -200,7 +203,8 @@ def _urgent_first(categories: set[str]) -> tuple[str, ...]:
 
 def danger_scores(classifier: TriageClassifier, texts: Sequence[str]) -> list[float]:
     """1 - P(none) for each text, cues ignored (for tuning the threshold)."""
-    return [1.0 - float(classifier.probabilities(tokens(t))[classifier._none]) for t in texts]
+    words = [classifier.cues.without_idioms(tokens(t)) for t in texts]
+    return [1.0 - float(classifier.probabilities(w)[classifier._none]) for w in words]
 
 
 def load_training(triage_dir: Path = TRIAGE_DATA) -> TrainingData:

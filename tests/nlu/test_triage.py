@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from nlu.triage import CATEGORIES, triage_classifier
 from nlu.triage.cli import triage as triage_command
-from nlu.triage.cues import load_cues, near
+from nlu.triage.cues import IDIOMS, load_cues, near
 from tests.support.models import MODEL_CACHE
 
 
@@ -101,7 +101,36 @@ def test_one_typo_is_tolerated_only_in_longer_words():
 
 
 def test_every_cue_names_a_known_category():
-    assert {cue.category for cue in load_cues()} == set(CATEGORIES)
+    assert {cue.category for cue in load_cues()} == {*CATEGORIES, IDIOMS}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me voy a morir de frio en este cuarto jaja",
+        "im dying of boredom on sundays",
+        "no quiero que el patron sepa que me queje",  # "queje" is no typo for "me queme"
+        "the boss scolded me for being late",
+        "pinagsabihan ako ng amo kanina",
+        "va a nevar el fin de semana?",
+    ],
+)
+def test_figures_of_speech_and_scolding_are_ordinary(classifier, text):
+    assert classifier.classify(text).category is None
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("me quiero morir de verdad", "suicide"),  # a cue still decides beside an idiom
+        ("el mayordomo saco un rifle", "danger"),
+        ("they say they will hurt my family if i leave", "confinement"),
+        ("nos tienen como presos en la granja", "confinement"),
+        ("a forklift ran over my foot", "injury"),
+    ],
+)
+def test_threats_weapons_and_idiom_lookalikes_are_caught(classifier, text, category):
+    assert classifier.classify(text).category == category
 
 
 def test_a_word_of_ordinary_messages_is_not_read_as_a_typo_for_a_cue(classifier):
@@ -117,4 +146,4 @@ def test_the_evaluation_prints_recall_and_false_alarms():
     output = CliRunner().invoke(triage_command, []).output
     recall = float(output.split("recall on danger messages")[1].split()[0])
     alarms = float(output.split("false alarms on ordinary")[1].split()[0])
-    assert recall >= 0.85 and alarms <= 0.04  # the figures reported in the notes, as a floor
+    assert recall >= 0.99 and alarms <= 0.01  # the goal of the issue, met on the held-out set
