@@ -136,6 +136,25 @@ def drop_postgres_schema(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_argon2() -> Iterator[None]:
+    """Argon2id at its smallest cost in this process: the tests sign in and set PINs hundreds of
+    times, and prove who gets in, not how long a stolen hash resists (the library's parameters
+    cost some 0.3 s a hash here). Hashes are still argon2id; processes a test starts keep the real
+    parameters."""
+    from argon2 import PasswordHasher
+
+    from bot.conversation import pin
+    from bot.portal import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY", cheap.hash("not-a-password-of-anyone"))
+        patch.setattr(pin, "_hasher", cheap)
+        yield
+
+
 @pytest.fixture(scope="session")
 def twilio_server() -> Iterator[TwilioServer]:
     with TwilioServer() as server:
