@@ -16,6 +16,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 6 * 3600
+#: A worker heartbeat is skipped while the last one keeps the worker alive in Redis as long, give
+#: or take this many seconds.
+HEARTBEAT_SLACK_SECONDS = 10.0
 
 
 def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | None = None) -> None:
@@ -60,6 +63,19 @@ class Worker(SimpleWorker):
     when that thread takes the unsubscribe reply before it is told to stop, it waits another minute
     for a subscription (redis-py's sleep of 60 s), and so does the worker: every `--burst` run or
     SIGTERM could take a minute, past the grace period of a container stop."""
+
+    _alive_until = 0.0  # time.monotonic() at which the last heartbeat's expiry falls
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """rq beats before and after each job and each wait, three round trips each: between jobs
+        under traffic, most of a job's Redis commands (bench/README.md). One that would move the
+        worker's expiry by less than the slack is skipped; those inside rq's pipelines are not."""
+        timeout = timeout or self.worker_ttl + 60
+        moment = time.monotonic()
+        if pipeline is None and moment + timeout - HEARTBEAT_SLACK_SECONDS <= self._alive_until:
+            return
+        super().heartbeat(timeout, pipeline=pipeline)
+        self._alive_until = moment + timeout
 
     def unsubscribe(self) -> None:
         if self.pubsub_thread:

@@ -15,15 +15,19 @@ import re
 import secrets
 import sys
 import time
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, TextIO
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Protocol, TextIO
+from urllib.parse import urlencode, urljoin, urlsplit
 
+import certifi
 import requests
+import urllib3
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http import HttpClient
+from twilio.http.response import Response
 from twilio.request_validator import RequestValidator, compare
 from twilio.rest import Client
 
@@ -74,11 +78,10 @@ class Sender(Protocol):
 class TwilioSender:
     def __init__(self, settings: TwilioSettings):
         self._settings = settings
-        http = TwilioHttpClient(timeout=settings.timeout_seconds, max_retries=0)
+        http = PooledHttpClient(settings.api_base_url or TWILIO_API, settings.timeout_seconds)
         self.client = Client(settings.account_sid, settings.auth_token, http_client=http)
         if settings.api_base_url:
             self.client.api.base_url = settings.api_base_url.rstrip("/")
-        _settle_environment(http.session, settings.api_base_url or TWILIO_API)
 
     def send(self, message: OutboundMessage) -> str:
         kwargs: dict = {"to": message.to, "from_": message.from_}
@@ -196,17 +199,75 @@ class TwilioSender:
             return bytes(data), response.headers.get("Content-Type", "application/octet-stream")
 
 
-def _settle_environment(session: requests.Session | None, api: str) -> None:
-    """Read the proxy and CA bundle settings of the environment once, for the client's one session
-    (its connections are kept and reused): requests would otherwise scan the whole environment for
-    proxies on every call, a large part of a send's CPU."""
-    if session is None:
-        return
-    session.proxies = requests.utils.get_environ_proxies(api)
-    session.verify = (
-        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    )
-    session.trust_env = False
+class PooledHttpClient(HttpClient):
+    """The HTTP under the `twilio` client: one urllib3 connection pool, raising requests' errors.
+
+    The library's own client builds a requests Request, prepares it (URL parsing, cookies, hooks)
+    and formats its log lines on every call, a large part of a send's or a deletion's CPU
+    (bench/README.md). The proxy and CA bundle of the environment are read once, at start."""
+
+    def __init__(self, api: str, timeout: float):
+        super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
+        ca_certs = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        pool: dict[str, Any] = {
+            "retries": False,  # a send is retried by its own job, after looking for the first try
+            "ca_certs": ca_certs or certifi.where(),
+            "maxsize": 4,
+        }
+        proxy = requests.utils.get_environ_proxies(api).get(api.split(":", 1)[0])
+        self.pool = urllib3.ProxyManager(proxy, **pool) if proxy else urllib3.PoolManager(**pool)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        headers = dict(headers or {})
+        if auth:
+            headers["Authorization"] = "Basic " + b64encode(":".join(auth).encode()).decode()
+        if params:
+            url += "?" + _form(params)
+        body = None
+        if data is not None:
+            json_body = headers.get("Content-Type", "").endswith("json")
+            body = json.dumps(data) if json_body else _form(data)
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        seconds = timeout or self.timeout
+        try:
+            response = self.pool.request(
+                method.upper(),
+                url,
+                body=body,
+                headers=headers,
+                redirect=allow_redirects,
+                timeout=urllib3.Timeout(connect=seconds, read=seconds),
+            )
+        except urllib3.exceptions.NewConnectionError as exc:
+            raise requests.exceptions.ConnectionError(str(exc)) from exc
+        except urllib3.exceptions.ConnectTimeoutError as exc:
+            raise requests.exceptions.ConnectTimeout(str(exc)) from exc
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(str(exc)) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise requests.exceptions.ConnectionError(str(exc)) from exc
+        return Response(response.status, response.data.decode("utf-8", "replace"), response.headers)
+
+
+def _form(values: dict[str, object]) -> str:
+    """Form encoding as requests does it: a list is a repeated key, None is left out."""
+    pairs = [
+        (key, item)
+        for key, value in values.items()
+        for item in (value if isinstance(value, list | tuple) else (value,))
+        if item is not None
+    ]
+    return urlencode(pairs)
 
 
 def check_media_url(url: str, settings: TwilioSettings) -> tuple[str, str]:
