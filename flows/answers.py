@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vocab import PROVINCES
+
 from .keywords import Keywords
-from .model import PROVINCES, Option, Step
+from .model import Option, Step
 from .parse import ParseView
 from .text import bare_number, case_code, integer, normalize, number_list
 

@@ -6,12 +6,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vocab import PROVINCES
+
 from . import state as states
 from .answers import Labeler
 from .facts import Facts
 from .followup import recent_topic
 from .keywords import Keywords
-from .model import PROVINCES, Flow
+from .model import Flow
 from .parse import ParseView
 from .turn import Handler
 from .types import Reply, StepResult, Turn

@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from vocab import LANGUAGES
+
 from . import problems, story
 from . import state as states
 from .answers import TEXT_LIMIT, step_options
@@ -126,7 +128,7 @@ class Navigator:
         st = self.state
         if kind in ("set_language", "set_province") and Effect(kind, data) in self.effects:
             return
-        if kind == "set_language" and data.get("language") in ("es", "tl", "en"):
+        if kind == "set_language" and data.get("language") in LANGUAGES:
             st["language"] = data["language"]
         elif kind == "set_province" and isinstance(data.get("province"), str):
             st["province"] = data["province"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vocab import LANGUAGES
+
 from .text import case_code
 
-LANGUAGES = ("es", "tl", "en")
 TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 
 

@@ -28,6 +28,7 @@ from bot.portal.models import User
 from bot.store.db import utcnow
 from bot.store.envelope import Envelope
 from bot.store.models import OutboxMessage
+from vocab import LANGUAGES
 
 #: Inbox tabs and the referral statuses in each. Declined and escalated referrals went elsewhere.
 BUCKETS: dict[str, tuple[str, ...]] = {
@@ -48,8 +49,6 @@ PAGE_SIZE = 50
 CONTACT_VISIBLE = ("acknowledged", "accepted")
 
 
-#: Languages a worker may use (the inbox's language filter).
-WORKER_LANGUAGES = ("es", "tl", "en")
 OWNERS = ("mine", "unassigned")
 
 
@@ -75,7 +74,7 @@ class Filters:
             abuse_type=pick("abuse_type", None),
             province=(pick("province", None) or "").upper()[:2] or None,
             age=pick("age", AGES),
-            language=pick("language", WORKER_LANGUAGES),
+            language=pick("language", LANGUAGES),
             owner=pick("owner", OWNERS),
             danger=pick("danger", ("1",)),
             needs_reply=pick("needs_reply", ("1",)),

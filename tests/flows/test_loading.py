@@ -12,7 +12,7 @@ import yaml
 
 import flows
 from flows.followup import FOLLOW_UPS
-from flows.model import INTENTS
+from vocab import INTENTS
 
 
 @pytest.fixture

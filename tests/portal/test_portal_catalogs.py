@@ -49,8 +49,9 @@ def test_every_portal_message_used_is_translated_in_english_and_french():
 def test_the_labels_built_at_run_time_exist_in_both_languages():
     from bot.cases.draft import ABUSE_TYPES, SECTORS
     from bot.cases.models import OUTCOMES, REPORT_STATUSES
-    from bot.directory.vocabulary import PROVINCES, SERVICES
+    from bot.directory.vocabulary import SERVICES
     from bot.portal.cases import AGES, BUCKETS
+    from vocab import PROVINCES
 
     catalogs = _catalogs()
     needed = (
