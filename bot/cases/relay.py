@@ -21,7 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import casecode, timeline
-from bot.cases.models import Referral, RelayMessage, Report
+from bot.cases.models import (
+    TAKEN_REFERRAL,
+    WAITING_REFERRAL,
+    Referral,
+    RelayMessage,
+    RelayStatus,
+    Report,
+    ReportStatus,
+)
 from bot.cases.notify import conversation_of
 from bot.cases.service import CODE_KEY_PURPOSE
 from bot.conversation import dialogue, sealed_state
@@ -39,8 +47,6 @@ HANDLERS = Handlers()
 
 log = logging.getLogger(__name__)
 
-#: Referral statuses in which staff may write to the worker (they have taken the case).
-REPLY_STATUSES = ("acknowledged", "accepted")
 #: A case code at the start of a message ("ABCD-2345 ...", "abcd 2345: ..."), then the rest.
 _CODE_PREFIX = re.compile(
     r"^\s*([A-Za-z0-9]{4})[\s\-\u2010-\u2014]?([A-Za-z0-9]{4})(?![A-Za-z0-9])[\s:,.\-]*(.*)$", re.S
@@ -69,10 +75,10 @@ def reply_blocked(
     session: Session, runtime: Runtime, referral: Referral, report: Report
 ) -> str | None:
     """Why staff cannot write to this worker now (a portal msgid), or None when they can."""
-    if referral.status not in REPLY_STATUSES:
+    if referral.status not in TAKEN_REFERRAL:
         return (
             "thread.blocked.take_first"
-            if referral.status in ("pending", "delivered")
+            if referral.status in WAITING_REFERRAL
             else "thread.blocked.closed"
         )
     conversation = conversation_of(session, runtime, report)
@@ -111,7 +117,7 @@ def send_to_worker(
         referral_id=referral.id,
         direction="to_worker",
         user_id=user_id,
-        status="queued",
+        status=RelayStatus.QUEUED,
         created_at=to_the_hour(now),
     )
     session.add(message)
@@ -121,7 +127,7 @@ def send_to_worker(
     if in_whatsapp_window(conversation, now):
         _queue(session, runtime, conversation, message, text, now)
     else:
-        message.status = "waiting_window"
+        message.status = RelayStatus.WAITING_WINDOW
         _invite(session, runtime, conversation, report, referral, message, now)
     record_relay(session, "to_worker", report=report)
     timeline.record(
@@ -132,7 +138,7 @@ def send_to_worker(
         referral_id=referral.id,
         now=to_the_hour(now),
         relay_id=message.id,
-        held=message.status == "waiting_window",
+        held=message.status == RelayStatus.WAITING_WINDOW,
     )
     return message
 
@@ -164,7 +170,7 @@ def _queue(
     rows = queue_text(
         session, runtime, conversation, pages, kind="relay", dedupe_key=f"relay:{message.id}"
     )
-    message.status = "queued" if rows else "undeliverable"
+    message.status = RelayStatus.QUEUED if rows else RelayStatus.UNDELIVERABLE
     message.outbox_id = rows[0].id if rows else None
     message.sent_at = to_the_hour(now) if rows else None
 
@@ -183,7 +189,7 @@ def _invite(
         select(RelayMessage.id).where(
             RelayMessage.report_id == report.id,
             RelayMessage.id != message.id,
-            RelayMessage.status == "waiting_window",
+            RelayMessage.status == RelayStatus.WAITING_WINDOW,
             RelayMessage.created_at > now - WHATSAPP_WINDOW,
         )
     )
@@ -226,7 +232,9 @@ def release_waiting(
             select(RelayMessage)
             .join(Report, Report.id == RelayMessage.report_id)
             .join(Referral, Referral.id == RelayMessage.referral_id)
-            .where(Report.conversation_key == key, RelayMessage.status == "waiting_window")
+            .where(
+                Report.conversation_key == key, RelayMessage.status == RelayStatus.WAITING_WINDOW
+            )
             .order_by(RelayMessage.id)
         )
         .scalars()
@@ -254,7 +262,7 @@ def open_case(
         .join(Referral, Referral.report_id == Report.id)
         .where(
             Report.conversation_key == key,
-            Report.status != "closed",
+            Report.status != ReportStatus.CLOSED,
             Referral.status.in_(("pending", "delivered", "acknowledged", "accepted")),
         )
     )
@@ -274,7 +282,7 @@ def add_from_worker(
         report_id=report.id,
         referral_id=referral.id,
         direction="from_worker",
-        status="received",
+        status=RelayStatus.RECEIVED,
         created_at=now,
     )
     session.add(message)

@@ -9,7 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 
 from bot.cases import evidence as stored_evidence
 from bot.cases.draft import ABUSE_TYPES
-from bot.cases.models import OUTCOMES, Note
+from bot.cases.models import OUTCOMES, Note, RelayStatus
 from bot.directory.models import NgoRecord
 from bot.errors import PuenteError
 from bot.portal import audit, cases, saved_replies
@@ -308,4 +308,8 @@ def _reply(referral, report) -> str | None:
     from bot.cases import relay
 
     sent = relay.send_to_worker(db(), runtime(), referral.id, g.user.id, text)
-    return "case.done.reply_waiting" if sent.status == "waiting_window" else "case.done.reply_sent"
+    return (
+        "case.done.reply_waiting"
+        if sent.status == RelayStatus.WAITING_WINDOW
+        else "case.done.reply_sent"
+    )
