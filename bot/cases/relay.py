@@ -65,9 +65,7 @@ def worker_language(session: Session, runtime: Runtime, report: Report) -> str:
     """The language the worker reads now (their setting), else the report's."""
     conversation = conversation_of(session, runtime, report)
     if conversation is not None:
-        return (
-            (conversation.state or {}).get("language") or conversation.language or report.language
-        )
+        return conversation.reading_language(report.language)
     return report.language
 
 
@@ -163,7 +161,7 @@ def _queue(
     text: str,
     now: datetime,
 ) -> None:
-    language = (conversation.state or {}).get("language") or conversation.language or "es"
+    language = conversation.reading_language(runtime.settings.conversation.default_language)
     # Signed "Puente", never with the organization's name: the phone may be seen by the employer.
     reply = Reply("relay.from_staff", {"text": text})
     pages = dialogue.render_replies(runtime, [reply], language, conversation.channel)
@@ -195,9 +193,7 @@ def _invite(
     )
     if earlier is not None:
         return
-    language = (
-        (conversation.state or {}).get("language") or conversation.language or report.language
-    )
+    language = conversation.reading_language(report.language)
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
     if not content_sid:
         log.warning(
@@ -356,9 +352,7 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
     add_from_worker(context, found[0], found[1], match.group(3).strip())
     context.notes["relayed_report"] = report.id
     _open_relay(session, runtime, conversation, report.id, utcnow())
-    language = (
-        (conversation.state or {}).get("language") or conversation.language or report.language
-    )
+    language = conversation.reading_language(report.language)
     return dialogue.render_replies(
         runtime, [Reply("relay.passed_on")], language, conversation.channel
     )

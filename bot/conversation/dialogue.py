@@ -261,5 +261,5 @@ def _formatted(params: dict, formats: dict) -> dict:
 
 def apology(runtime: Runtime, conversation: Any) -> list[str]:
     """What the worker gets if handling their message failed: never silence."""
-    language = (conversation.state or {}).get("language") or conversation.language or "es"
+    language = conversation.reading_language(runtime.settings.conversation.default_language)
     return render_replies(runtime, [Reply("error.generic")], language, conversation.channel)
