@@ -14,7 +14,7 @@ from .facts import Facts
 from .followup import recent_topic
 from .keywords import Keywords
 from .model import Flow
-from .parse import ParseView
+from .parse import Parse
 from .turn import Handler
 from .types import Reply, StepResult, Turn
 
@@ -102,7 +102,7 @@ class Engine:
         repaired = states.repair(state)
         states.forget_unknown_flows(repaired, self.flows)
         try:
-            parse = ParseView.of(turn.parse, turn.text or "")
+            parse = Parse.of(turn.parse, turn.text or "")
             return Handler(self, repaired, turn, parse).run()
         except Exception:
             if self.strict:
@@ -116,7 +116,7 @@ class Engine:
                 return StepResult([], safe, [])
             safe["last_seen"] = turn.now.isoformat()
             try:
-                menu = Handler(self, safe, turn, ParseView())
+                menu = Handler(self, safe, turn, Parse())
                 menu.go_menu()
                 return StepResult([Reply("reprompt.giveup"), *menu.replies], menu.state, [])
             except Exception:

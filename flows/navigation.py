@@ -16,7 +16,7 @@ from . import problems, story
 from . import state as states
 from .answers import TEXT_LIMIT, step_options
 from .model import SPECIAL_TARGETS, EffectSpec, Flow, Message, Option, Param, Step
-from .parse import ParseView
+from .parse import Parse
 from .types import Effect, Reply, ReplyOption, Turn
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ MAX_MEDIA = 10
 
 
 class Navigator:
-    def __init__(self, engine: Engine, state: dict[str, Any], turn: Turn, parse: ParseView) -> None:
+    def __init__(self, engine: Engine, state: dict[str, Any], turn: Turn, parse: Parse) -> None:
         self.engine = engine
         self.state = state
         self.turn = turn
