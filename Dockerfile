@@ -17,6 +17,7 @@ COPY pyproject.toml setup.py MANIFEST.in README.md config.yaml babel.cfg webhook
 COPY bot bot
 COPY flows flows
 COPY nlu nlu
+COPY vocab vocab
 COPY locales locales
 RUN python -m pip wheel --no-deps --wheel-dir /dist . \
  && scripts/install-from-lock /opt/puente /dist/puente-*.whl

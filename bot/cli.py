@@ -13,6 +13,7 @@ import click
 
 from bot.errors import ConfigError, PuenteError
 from bot.jobs.queue import QUEUES
+from vocab import CHANNELS
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -204,7 +205,7 @@ def _progress(message: str) -> None:
 
 
 @main.command()
-@click.option("--channel", type=click.Choice(["sms", "whatsapp"]), default="sms", show_default=True)
+@click.option("--channel", type=click.Choice(CHANNELS), default="sms", show_default=True)
 @click.option(
     "--number", default="+15550100001", show_default=True, help="The worker's number to pretend."
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vocab import Channel
+
 
 @dataclass(frozen=True)
 class Media:
@@ -16,7 +18,7 @@ class InboundMessage:
     """A worker's message as Twilio delivered it, minus the carrier's location fields."""
 
     message_sid: str
-    channel: str  # "sms" or "whatsapp"
+    channel: Channel
     sender: str  # the worker's address, e.g. "+15551234567" or "whatsapp:+15551234567"
     recipient: str  # our number or WhatsApp sender the worker wrote to
     body: str

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import ConfigError
 from bot.resources import DEFAULT_CONFIG
+from vocab import INTENTS, LANGUAGES, Channel, Language, StaffLanguage
 
 #: Conventional environment variables and the setting each one overrides.
 ENV_KEYS: dict[str, str] = {
@@ -108,12 +109,10 @@ class SmsSettings(Section):
 
 
 class ConversationSettings(Section):
-    languages: list[Literal["es", "tl", "en"]] = Field(default_factory=lambda: ["es", "tl", "en"])
-    default_language: Literal["es", "tl", "en"] = "es"
+    languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES))
+    default_language: Language = "es"
     session_timeout_minutes: int = Field(60, ge=1)
-    province_list_channels: list[Literal["sms", "whatsapp"]] = Field(
-        default_factory=lambda: ["whatsapp"]
-    )
+    province_list_channels: list[Channel] = Field(default_factory=lambda: ["whatsapp"])
 
 
 class NluSettings(Section):
@@ -137,8 +136,6 @@ class NluSettings(Section):
     @field_validator("intent_thresholds", "never_offered")
     @classmethod
     def _known_intents(cls, value: Any) -> Any:
-        from nlu import INTENTS
-
         unknown = sorted(set(value) - set(INTENTS))
         if unknown:
             raise ValueError(f"unknown intent(s) {', '.join(unknown)}; known: {', '.join(INTENTS)}")
@@ -163,7 +160,7 @@ class PortalSettings(Section):
     totp_issuer: str = "Puente"
     admin_totp_required: bool = True
     notify_email: bool = True
-    default_language: Literal["en", "fr"] = "en"
+    default_language: StaffLanguage = "en"
     timezone: str = "America/Toronto"
 
 

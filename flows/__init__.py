@@ -9,12 +9,14 @@ Imports nothing from bot/ and none of Flask, SQLAlchemy, rq or twilio.
 from .engine import Engine
 from .errors import FlowError
 from .loader import load_engine
+from .parse import Parse
 from .types import Effect, Reply, ReplyOption, StepResult, Turn
 
 __all__ = [
     "Effect",
     "Engine",
     "FlowError",
+    "Parse",
     "Reply",
     "ReplyOption",
     "StepResult",

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vocab import PROVINCES
+
 from .keywords import Keywords
-from .model import PROVINCES, Option, Step
-from .parse import ParseView
+from .model import Option, Step
+from .parse import Parse
 from .text import bare_number, case_code, integer, normalize, number_list
 
 SKIP_ID = "__skip"
@@ -96,7 +98,7 @@ def match_option(
     options: tuple[Option, ...],
     text: str,
     button: str | None,
-    parse: ParseView,
+    parse: Parse,
     keywords: Keywords,
     language: str,
     labels: Labeler | None = None,
@@ -165,7 +167,7 @@ def _multi(options: tuple[Option, ...]) -> Answer:
 
 
 def read_value(
-    step: Step, text: str, parse: ParseView, media: tuple[Any, ...], keywords: Keywords
+    step: Step, text: str, parse: Parse, media: tuple[Any, ...], keywords: Keywords
 ) -> Answer:
     """The answer by the step's type once no option matched."""
     stripped = (text or "").strip()

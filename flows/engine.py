@@ -6,13 +6,15 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vocab import PROVINCES
+
 from . import state as states
 from .answers import Labeler
 from .facts import Facts
 from .followup import recent_topic
 from .keywords import Keywords
-from .model import PROVINCES, Flow
-from .parse import ParseView
+from .model import Flow
+from .parse import Parse
 from .turn import Handler
 from .types import Reply, StepResult, Turn
 
@@ -100,7 +102,7 @@ class Engine:
         repaired = states.repair(state)
         states.forget_unknown_flows(repaired, self.flows)
         try:
-            parse = ParseView.of(turn.parse, turn.text or "")
+            parse = Parse.of(turn.parse, turn.text or "")
             return Handler(self, repaired, turn, parse).run()
         except Exception:
             if self.strict:
@@ -114,7 +116,7 @@ class Engine:
                 return StepResult([], safe, [])
             safe["last_seen"] = turn.now.isoformat()
             try:
-                menu = Handler(self, safe, turn, ParseView())
+                menu = Handler(self, safe, turn, Parse())
                 menu.go_menu()
                 return StepResult([Reply("reprompt.giveup"), *menu.replies], menu.state, [])
             except Exception:

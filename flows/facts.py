@@ -20,11 +20,12 @@ from typing import Any
 
 import yaml
 
+from vocab import PROVINCES
+
 from .errors import FlowError
 
 FACTS_FILE = Path(__file__).with_name("facts.yaml")
 
-PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
 STATUSES = ("current", "projected", "unverified")
 PER_PROVINCE = ("minimum_wage", "offices", "compensation_boards")
 

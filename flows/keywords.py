@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
+from vocab import LANGUAGES, PROVINCES
+
 from .errors import FlowError
-from .model import PROVINCES
 from .text import normalize, words
 
-LANGUAGES = ("es", "tl", "en")
 COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more", "exit")
 WORD_LISTS = ("skip", "done", "yes", "no")
 EMPLOYER_CUES = ("before", "names", "articles", "stop")

@@ -8,11 +8,13 @@ from typing import Any
 
 import yaml
 
+from vocab import INTENTS, LANGUAGES, PROVINCES
+
 from .engine import Engine
 from .errors import FlowError
 from .facts import Facts
 from .keywords import load_keywords
-from .model import INTENTS, PROVINCES, REFS, SPECIAL_TARGETS, EffectSpec, Flow, Message, Step
+from .model import REFS, SPECIAL_TARGETS, EffectSpec, Flow, Message, Step
 from .schema import read_flows
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent
@@ -138,7 +140,7 @@ class Checker:
                 for m, message in enumerate(option.say):
                     self.message(flow, f"{okey}.say[{m}]", message)
                 self.effects(flow, f"{okey}.effects", option.effects)
-                if option.set.get("language") not in (None, "es", "tl", "en"):
+                if option.set.get("language") not in (None, *LANGUAGES):
                     raise FlowError(flow.source, f"{okey}.set.language", "must be es, tl or en")
                 if option.set.get("province") not in (None, *PROVINCES):
                     raise FlowError(flow.source, f"{okey}.set.province", "must be a province code")

@@ -1,6 +1,7 @@
 """The flow model: what a flow, a step, an option and a message are once read from YAML.
 
-Also the fixed vocabularies a flow may use (answer types, formats, effect kinds, intents).
+Also the fixed vocabularies a flow may use (answer types, formats, effect kinds); provinces,
+languages and intents are vocab's.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
 ASK_TYPES = ("choice", "multi", "text", "number", "province", "yesno", "media", "case_code", "pin")
 FORMATS = ("money", "date", "number", "province", "language", "msgid")
 EFFECT_KINDS = (
@@ -35,35 +35,6 @@ EFFECT_KINDS = (
     "set_pin",
 )
 SPECIAL_TARGETS = ("end", "menu", "cancel", "resume", "discard")
-# The NLU's intent names (issue 3): a contract, so a typo in a flow is a load error.
-INTENTS = (
-    "greet",
-    "goodbye",
-    "affirm",
-    "deny",
-    "menu",
-    "change_language",
-    "opt_out",
-    "delete_data",
-    "ask_wages",
-    "ask_hours",
-    "ask_housing",
-    "ask_health",
-    "ask_permit",
-    "ask_fees",
-    "ask_documents",
-    "ask_safety",
-    "ask_retaliation",
-    "ask_injury",
-    "ask_sick",
-    "report_abuse",
-    "find_ngo",
-    "emergency",
-    "case_status",
-    "inform",
-    "ask_next_step",
-    "nlu_fallback",
-)
 REFS = (
     "$language",
     "$province",

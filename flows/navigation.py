@@ -10,11 +10,13 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from vocab import LANGUAGES
+
 from . import problems, story
 from . import state as states
 from .answers import TEXT_LIMIT, step_options
 from .model import SPECIAL_TARGETS, EffectSpec, Flow, Message, Option, Param, Step
-from .parse import ParseView
+from .parse import Parse
 from .types import Effect, Reply, ReplyOption, Turn
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ MAX_MEDIA = 10
 
 
 class Navigator:
-    def __init__(self, engine: Engine, state: dict[str, Any], turn: Turn, parse: ParseView) -> None:
+    def __init__(self, engine: Engine, state: dict[str, Any], turn: Turn, parse: Parse) -> None:
         self.engine = engine
         self.state = state
         self.turn = turn
@@ -126,7 +128,7 @@ class Navigator:
         st = self.state
         if kind in ("set_language", "set_province") and Effect(kind, data) in self.effects:
             return
-        if kind == "set_language" and data.get("language") in ("es", "tl", "en"):
+        if kind == "set_language" and data.get("language") in LANGUAGES:
             st["language"] = data["language"]
         elif kind == "set_province" and isinstance(data.get("province"), str):
             st["province"] = data["province"]

@@ -1,7 +1,8 @@
-"""A tolerant view of the NLU parse dict (Rasa /model/parse shape plus `language`).
+"""The NLU's parse as one typed value, read from its dict (Rasa /model/parse shape plus
+`language`, `triage` and `problems`).
 
 The engine must never raise on what the NLU (or a test, or a fuzzer) hands it, so every field
-is read defensively here and nowhere else.
+is read defensively here and nowhere else: the bot reads a parse through ``Parse.of`` too.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vocab import FALLBACK, LANGUAGES
+
 from .text import case_code
 
-LANGUAGES = ("es", "tl", "en")
 TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 
 
@@ -31,8 +33,11 @@ def _surface(text: str, start: object, end: object) -> str:
 
 
 @dataclass(frozen=True)
-class ParseView:
-    intent: str = "nlu_fallback"
+class Parse:
+    """What the NLU understood of one message: its top intent and confidence, the ranking, the
+    entities by name, the language, and the safety triage and problems when there are any."""
+
+    intent: str = FALLBACK
     confidence: float = 0.0
     ranking: tuple[tuple[str, float], ...] = ()
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -47,12 +52,14 @@ class ParseView:
     places: tuple[str, ...] = ()  # the words behind each province entity ("Leamington", "ontario")
 
     @classmethod
-    def of(cls, parse: object, text: str) -> ParseView:
+    def of(cls, parse: object, text: str = "") -> Parse:
+        """The parse as the NLU returned it, read field by field; ``text`` (the message) adds a
+        case code the NLU missed and the words behind each province."""
         data = parse if isinstance(parse, dict) else {}
         raw_intent = data.get("intent")
         intent: dict[str, Any] = raw_intent if isinstance(raw_intent, dict) else {}
         raw_name = intent.get("name")
-        name = raw_name if isinstance(raw_name, str) else "nlu_fallback"
+        name = raw_name if isinstance(raw_name, str) else FALLBACK
         ranking: list[tuple[str, float]] = []
         raw_ranking = data.get("intent_ranking")
         for item in raw_ranking if isinstance(raw_ranking, list) else []:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from vocab import PROBLEM_INTENTS
+
 from .state import when
 
 if TYPE_CHECKING:
@@ -34,7 +36,6 @@ URGENCY = (
     "ask_permit",
 )
 MAX_WAITING = 3
-PROBLEM_INTENTS = frozenset(URGENCY)
 
 
 #: The problem a triage category puts first: an injury gets care and its board, danger the help.

@@ -10,13 +10,14 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from vocab import PROVINCES
+
 from .errors import FlowError
 from .model import (
     ASK_TYPES,
     EFFECT_KINDS,
     FORMATS,
     MSGID,
-    PROVINCES,
     SPECIAL_TARGETS,
     STEP_ENTITIES,
     EffectSpec,

@@ -12,6 +12,8 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from vocab import LANGUAGES
+
 VERSION = 1
 FRAME_KEYS = ("flow", "step", "slots", "asked_at")
 
@@ -56,7 +58,7 @@ def repair(state: object) -> dict[str, Any]:
         if default is not None and not isinstance(value, type(default)):
             value = default
         base[key] = value
-    if base["language"] not in ("es", "tl", "en"):
+    if base["language"] not in LANGUAGES:
         base["language"] = None
     for key in ("province", "sector"):
         if not isinstance(base[key], str):

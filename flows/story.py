@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from .keywords import Keywords
-from .parse import ParseView
+from .parse import Parse
 from .text import normalize, words
 
 #: Most words a workplace's name is taken to have ("Granja Los Pinos del Sur").
@@ -139,7 +139,7 @@ def _join(words: list[tuple[str, str]]) -> str | None:
     return text or None
 
 
-def town_in(parse: ParseView, keywords: Keywords) -> str | None:
+def town_in(parse: Parse, keywords: Keywords) -> str | None:
     """The first place the NLU found that is a town, not a province's own name or code."""
     for place in parse.places:
         folded = normalize(place)
@@ -163,7 +163,7 @@ def is_account(text: str) -> bool:
     return len(words(text)) >= ACCOUNT_WORDS
 
 
-def problems_named(parse: ParseView, extra: Iterable[str] = ()) -> list[str]:
+def problems_named(parse: Parse, extra: Iterable[str] = ()) -> list[str]:
     """The rights problems (``ask_*`` intents) a message names: its confident top intent and each
     problem the NLU found in its parts (nlu/problems.py), after ``extra`` (noted before), once each."""
     found = list(extra)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from vocab import Channel
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -13,7 +15,7 @@ class Turn:
 
     text: str
     parse: dict[str, Any] | None
-    channel: str  # "sms" | "whatsapp"
+    channel: Channel
     now: datetime  # timezone-aware
     button: str | None = None  # WhatsApp ButtonPayload, else ButtonText
     media: tuple[Any, ...] = ()  # media references as the bot passes them (JSON-serializable)

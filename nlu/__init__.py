@@ -26,15 +26,13 @@ from typing import Any, Protocol
 
 from nlu import model_cache
 from nlu.context import Context
-from nlu.embedded import FALLBACK, EmbeddedInterpreter
+from nlu.embedded import EmbeddedInterpreter
 from nlu.errors import ModelError, NLUError, TrainingDataError
 from nlu.training_data import TrainingData, load
 
 __all__ = [
     "DATA_DIR",
     "DEFAULT_THRESHOLD",
-    "FALLBACK",
-    "INTENTS",
     "Context",
     "EmbeddedInterpreter",
     "Interpreter",
@@ -48,36 +46,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-
-#: The intent names the flows rely on (issue 3); nlu_fallback means "not understood".
-INTENTS = (
-    "greet",
-    "goodbye",
-    "affirm",
-    "deny",
-    "menu",
-    "change_language",
-    "opt_out",
-    "delete_data",
-    "ask_wages",
-    "ask_hours",
-    "ask_housing",
-    "ask_health",
-    "ask_permit",
-    "ask_fees",
-    "ask_documents",
-    "ask_safety",
-    "ask_retaliation",
-    "ask_injury",
-    "ask_sick",
-    "report_abuse",
-    "find_ngo",
-    "emergency",
-    "case_status",
-    "inform",
-    "ask_next_step",
-    FALLBACK,
-)
 
 #: Fallback threshold tuned by 5-fold cross-validation on nlu/data (`python -m nlu eval`).
 DEFAULT_THRESHOLD = 0.10

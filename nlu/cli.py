@@ -16,6 +16,7 @@ from nlu.embedded import EmbeddedInterpreter
 from nlu.evaluate import best_threshold, cross_validate, score, with_threshold
 from nlu.review import candidates_yaml
 from nlu.training_data import load
+from vocab import LANGUAGES
 
 HELDOUT = Path(__file__).resolve().parent / "test" / "heldout.yml"
 DEFAULT_MODEL = Path("instance") / "nlu-embedded.npz"
@@ -74,7 +75,7 @@ def train(data_dir: Path, model_path: Path, tune: bool, test_file: Path) -> None
 @click.option(
     "--jsonl", is_flag=True, help="One message per stdin line; one JSON parse per stdout line."
 )
-@click.option("--hint", "language_hint", type=click.Choice(["es", "tl", "en"]), default=None)
+@click.option("--hint", "language_hint", type=click.Choice(LANGUAGES), default=None)
 @click.option(
     "--backend", type=click.Choice(["embedded", "rasa"]), default="embedded", show_default=True
 )

@@ -29,10 +29,10 @@ from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
 from nlu.problems import find as find_problems
 from nlu.training_data import Example, TrainingData
+from vocab import FALLBACK
 
 log = logging.getLogger(__name__)
 
-FALLBACK = "nlu_fallback"
 CASE_CODE_TOKEN = "casecode"
 MAX_CHARS = 2000  # longer messages are judged on their start; parse time stays bounded
 RANKING_LENGTH = 10

@@ -15,8 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from nlu.training_data import Example, TrainingData
-
-FALLBACK = "nlu_fallback"
+from vocab import FALLBACK
 
 
 class Parser(Protocol):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nlu.normalize import tokens
-from nlu.problems import PROBLEM_INTENTS
+from vocab import PROBLEM_INTENTS
 
 INFORM = "inform"
 SLOT_ENTITIES = ("province", "sector")

@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-LANGUAGES = ("es", "tl", "en")
+from vocab import LANGUAGES
 
 # High-frequency words that mark each language in short texts (folded, no accents).
 FUNCTION_WORDS = {

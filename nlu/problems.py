@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from nlu.normalize import tokens
+from vocab import PROBLEM_INTENTS
 
 #: Where one complaint ends and another may start (es, tl, en as workers text them).
 CLAUSE_BREAKS = re.compile(
@@ -28,24 +29,6 @@ SENTENCE_BREAKS = re.compile(
 MIN_WORDS = 3  # a shorter clause ("y eso") says too little alone
 MIN_CONFIDENCE = 0.45  # short clauses score lower than whole questions
 MAX_PROBLEMS = 4
-#: Intents that name a problem the flows can answer (not greetings, commands or follow-ups).
-PROBLEM_INTENTS = frozenset(
-    {
-        "ask_wages",
-        "ask_hours",
-        "ask_housing",
-        "ask_health",
-        "ask_permit",
-        "ask_fees",
-        "ask_documents",
-        "ask_safety",
-        "ask_retaliation",
-        "ask_injury",
-        "ask_sick",
-        "report_abuse",
-        "emergency",
-    }
-)
 
 
 def clauses(text: str, breaks: re.Pattern[str] = CLAUSE_BREAKS) -> list[str]:

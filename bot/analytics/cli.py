@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from vocab import STAFF_LANGUAGES
+
 
 @click.command("digest")
 @click.option("--month", required=True, help="The month to report on, as YYYY-MM (e.g. 2026-10).")
@@ -25,7 +27,7 @@ import click
 )
 @click.option(
     "--language",
-    type=click.Choice(["en", "fr"]),
+    type=click.Choice(STAFF_LANGUAGES),
     help="Write it in English or French (default: portal.default_language).",
 )
 @click.pass_context

@@ -19,15 +19,16 @@ from bot.analytics import suppression as sup
 from bot.analytics.suppression import Cell, Cube
 from bot.errors import PuenteError
 from bot.settings import AnalyticsSettings
+from vocab import CHANNELS, LANGUAGES, PROVINCES
 
 FILTER_DIMS = ("province", "language", "sector", "channel")
 #: The flow whose ends the reports section shows beside the reports filed (flows/report.yaml).
 REPORT_FLOW = "report"
 _ALLOWED = {
-    "province": set(labels.PROVINCES),
-    "language": set(labels.LANGUAGES),
+    "province": set(PROVINCES),
+    "language": set(LANGUAGES),
     "sector": set(labels.SECTORS) | {labels.UNKNOWN},
-    "channel": set(labels.CHANNELS),
+    "channel": set(CHANNELS),
 }
 
 

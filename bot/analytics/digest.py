@@ -21,7 +21,6 @@ from markupsafe import Markup
 from bot.analytics import charts
 from bot.analytics.dashboard import MonthReport
 from bot.errors import PuenteError
-from bot.portal.models import LANGUAGES as PORTAL_LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +33,6 @@ RENDERERS = (
     "google-chrome-stable",
     "headless_shell",
 )
-#: The languages a digest is written in: the portal's, from its catalog.
-LANGUAGES = PORTAL_LANGUAGES
 #: Tables the digest shows in full (the dashboard has them all).
 DIGEST_TABLES = (
     "reach_by_province",

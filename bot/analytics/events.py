@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.conversation.effects import Context, Handlers
 from bot.store.db import utcnow
 from bot.store.eventlog import forget_worker, month_of, reach_pseudonym, record
-from flows import Effect
+from flows import Effect, Parse
 
 #: This module's effect handlers (its area's ``AREA`` carries them).
 HANDLERS = Handlers()
@@ -56,8 +56,8 @@ def on_turn(context: Context, turn_effects: list[Effect]) -> None:
             sector=_entity(context, "sector"),
             worker=reach_pseudonym(context.runtime.vault, month, conversation.address_key),
         )
-    intent = context.parse.get("intent") or {}
-    name, confidence = intent.get("name") or "", intent.get("confidence") or 0.0
+    parse = Parse.of(context.parse)
+    name, confidence = parse.intent, parse.confidence
     if name.startswith("ask_") and confidence >= QUESTION_CONFIDENCE and not inbound.opt_out_type:
         record(context.session, "topic_asked", at=now, subject=name[4:], **dims)
 
@@ -80,10 +80,7 @@ def _starts_session(context: Context, now: datetime) -> bool:
 
 
 def _entity(context: Context, name: str) -> str | None:
-    for entity in context.parse.get("entities") or ():
-        if entity.get("entity") == name and isinstance(entity.get("value"), str):
-            return entity["value"]
-    return None
+    return Parse.of(context.parse).entity(name)
 
 
 @HANDLERS.on("set_province", "set_language")

@@ -6,6 +6,7 @@ import logging
 
 from bot.analytics import dashboard, digest
 from bot.runtime import Runtime, current
+from vocab import STAFF_LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,9 @@ def send_digest(runtime: Runtime, month: str, language: str | None = None) -> in
 
     settings = runtime.settings
     language = language or settings.portal.default_language
-    if language not in digest.LANGUAGES:
+    if language not in STAFF_LANGUAGES:
         raise digest.DigestError(
-            f"no digest in {language!r}: choose one of {', '.join(digest.LANGUAGES)}"
+            f"no digest in {language!r}: choose one of {', '.join(STAFF_LANGUAGES)}"
         )
     recipients = settings.analytics.digest_recipients
     if not recipients:

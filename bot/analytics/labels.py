@@ -16,9 +16,6 @@ from bot.analytics.suppression import Cell
 from bot.text import catalogs
 
 DIMENSIONS = ("province", "language", "sector", "channel")
-LANGUAGES = ("es", "tl", "en")
-CHANNELS = ("sms", "whatsapp")
-PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
 SECTORS = ("agriculture", "caregiving", "food_processing", "construction", "hospitality", "other")
 UNKNOWN = "unknown"
 

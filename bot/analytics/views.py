@@ -17,6 +17,7 @@ from markupsafe import Markup
 from bot.analytics import charts, dashboard, digest, labels
 from bot.analytics.dashboard import Filters, MonthError, MonthReport, Table
 from bot.portal import audit, web
+from vocab import CHANNELS, LANGUAGES, PROVINCES, STAFF_LANGUAGES
 
 bp = Blueprint(
     "admin",
@@ -57,7 +58,7 @@ def _globals() -> dict[str, Any]:
         "_": web._,
         "user": g.get("user"),
         "lang": g.get("lang", "en"),
-        "languages": digest.LANGUAGES,
+        "languages": STAFF_LANGUAGES,
     }
 
 
@@ -120,7 +121,7 @@ def export_table(key: str) -> Response:
 def digest_page() -> Response:
     """The digest in the language asked for (``?lang=fr``), else the portal's."""
     language = request.args.get("lang")
-    report = _report(language if language in digest.LANGUAGES else None)
+    report = _report(language if language in STAFF_LANGUAGES else None)
     audit.record(web.db(), g.user.id, "admin.digest", _target(report))
     response = Response(digest.render(report))
     # The digest is a file of its own with its styles inline.
@@ -183,10 +184,10 @@ def _charts(report: MonthReport) -> dict[str, Markup]:
 
 def _choices(words: labels.Words) -> dict[str, list[tuple[str, str]]]:
     return {
-        "province": [(p, p) for p in labels.PROVINCES],
-        "language": [(code, words.value("language", code)) for code in labels.LANGUAGES],
+        "province": [(p, p) for p in PROVINCES],
+        "language": [(code, words.value("language", code)) for code in LANGUAGES],
         "sector": [
             (code, words.value("sector", code)) for code in (*labels.SECTORS, labels.UNKNOWN)
         ],
-        "channel": [(code, words.value("channel", code)) for code in labels.CHANNELS],
+        "channel": [(code, words.value("channel", code)) for code in CHANNELS],
     }

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.directory.vocabulary import PROVINCES
+from vocab import PROVINCES
 
 #: The report flow's abuse types (option ids of ``report.ask.what``).
 ABUSE_TYPES = (

@@ -14,15 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import alerts, timeline
-from bot.cases.models import Referral, Report
+from bot.cases.models import WAITING_REFERRAL, Referral, ReferralStatus, Report
 from bot.cases.referrals import cancel_deliveries, route
 from bot.runtime import Runtime
 from bot.store.db import utcnow
 
 log = logging.getLogger(__name__)
-
-#: A referral in these statuses still waits for the organization.
-WAITING = ("pending", "delivered")
 
 
 def escalate(
@@ -36,10 +33,10 @@ def escalate(
     """Escalate one waiting referral (a no-op if it moved meanwhile); return the next referral."""
     now = now or utcnow()
     referral = session.scalar(select(Referral).where(Referral.id == referral_id).with_for_update())
-    if referral is None or referral.status not in WAITING:
+    if referral is None or referral.status not in WAITING_REFERRAL:
         return None
     report = session.get(Report, referral.report_id)
-    referral.status = "escalated"
+    referral.status = ReferralStatus.ESCALATED
     cancel_deliveries(session, referral)
     timeline.record(
         session,
@@ -72,7 +69,7 @@ def escalate_overdue(runtime: Runtime, *, now: datetime | None = None) -> int:
     with runtime.db.session() as session:
         overdue = session.scalars(
             select(Referral.id)
-            .where(Referral.status.in_(WAITING), Referral.created_at < deadline)
+            .where(Referral.status.in_(WAITING_REFERRAL), Referral.created_at < deadline)
             .order_by(Referral.id)
         ).all()
     for referral_id in overdue:

@@ -10,6 +10,7 @@ tokens, and the case code itself is never stored, only its keyed hash.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -17,15 +18,47 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.store.db import Base, utcnow
 
-#: A report's status, in the order a case moves (the portal filters on these).
-REPORT_STATUSES = ("new", "assigned", "acknowledged", "in_progress", "closed")
+
+class ReportStatus(StrEnum):
+    """A report's status, in the order a case moves (the portal filters on these)."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral to one organization stands; see OPEN_REFERRAL."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+
+
+class RelayStatus(StrEnum):
+    """A relay message's status."""
+
+    WAITING_WINDOW = "waiting_window"
+    QUEUED = "queued"
+    SENT = "sent"
+    RECEIVED = "received"
+    UNDELIVERABLE = "undeliverable"
+
+
 #: How a case may end (referrals.close).
 OUTCOMES = ("resolved", "referred_to_authorities", "worker_unreachable", "withdrawn", "other")
-#: Referral statuses; the first four count against an organization's capacity.
-OPEN_REFERRAL = ("pending", "delivered", "acknowledged", "accepted")
-REFERRAL_STATUSES = OPEN_REFERRAL + ("declined", "escalated", "closed")
-#: A relay message's status.
-RELAY_STATUSES = ("waiting_window", "queued", "sent", "received", "undeliverable")
+#: A referral still waiting for the organization (escalated when it waits too long).
+WAITING_REFERRAL = (ReferralStatus.PENDING, ReferralStatus.DELIVERED)
+#: Referral statuses in which the organization has taken the case.
+TAKEN_REFERRAL = (ReferralStatus.ACKNOWLEDGED, ReferralStatus.ACCEPTED)
+#: Referral statuses that count against an organization's capacity.
+OPEN_REFERRAL = WAITING_REFERRAL + TAKEN_REFERRAL
 
 
 class Report(Base):
@@ -60,7 +93,7 @@ class Report(Base):
     consent_tip_line: Mapped[bool] = mapped_column(default=False)
     contact_pref: Mapped[str] = mapped_column(String(16), default="anonymous")
     contact_enc: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.NEW)
     outcome: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -181,7 +214,7 @@ class Referral(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     ngo_id: Mapped[str] = mapped_column(ForeignKey("ngos.id"), index=True)
     rank: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ReferralStatus.PENDING)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     fallback: Mapped[bool] = mapped_column(default=False)
     contact_request: Mapped[bool] = mapped_column(default=False)

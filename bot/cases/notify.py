@@ -52,9 +52,7 @@ def notify_worker(
     conversation = conversation_of(session, runtime, report)
     if conversation is None or conversation.opted_out:
         return False
-    language = (
-        (conversation.state or {}).get("language") or conversation.language or report.language
-    )
+    language = conversation.reading_language(report.language)
     reply = Reply(f"case.update.{update}", dict(params or {}), formats=dict(formats or {}))
     dedupe = f"case:{report.id}:{update}"
     # Behind the worker's PIN the update is held (in any case, as free text) behind a neutral notice.

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 
 from bot.cases import alerts, timeline
 from bot.cases.draft import MATCHING_TYPES
-from bot.cases.models import OPEN_REFERRAL, OUTCOMES, Delivery, Referral, Report
+from bot.cases.models import (
+    OPEN_REFERRAL,
+    OUTCOMES,
+    TAKEN_REFERRAL,
+    WAITING_REFERRAL,
+    Delivery,
+    Referral,
+    ReferralStatus,
+    Report,
+    ReportStatus,
+)
 from bot.cases.notices import deliver_referral
 from bot.cases.notify import notify_worker
 from bot.directory import store
@@ -68,7 +78,7 @@ def route(
     previous = session.scalars(select(Referral).where(Referral.report_id == report.id)).all()
     if len(previous) > runtime.settings.routing.max_escalations:
         # Each organization offered the case learns it exists: the chain stops, people take over.
-        report.status = "new"
+        report.status = ReportStatus.NEW
         timeline.record(session, report.id, "unrouted", now=now, reason="max_escalations")
         alerts.raise_alert(
             session,
@@ -98,7 +108,7 @@ def route(
     _alert_gaps(session, runtime, report, result, now)
     best = result.best
     if best is None:
-        report.status = "new"
+        report.status = ReportStatus.NEW
         timeline.record(session, report.id, "unrouted", now=to_the_hour(now), tried=sorted(tried))
         alerts.raise_alert(
             session,
@@ -115,7 +125,7 @@ def route(
         report_id=report.id,
         ngo_id=best.ngo.id,
         rank=len(previous) + 1,
-        status="delivered",
+        status=ReferralStatus.DELIVERED,
         reasons=best.explanation,
         fallback=result.fallback_used,
         contact_request=contact_request,
@@ -126,7 +136,7 @@ def route(
     session.flush()
     record_referral(session, referral, "sent", report=report)
     _plan_deliveries(session, referral, best.ngo)
-    report.status = "assigned"
+    report.status = ReportStatus.ASSIGNED
     timeline.record(
         session,
         report.id,
@@ -224,15 +234,15 @@ def acknowledge(
     """Staff have seen the referral: it stops counting toward escalation."""
     now = now or utcnow()
     referral, report = _load(session, referral_id)
-    if referral.status in ("acknowledged", "accepted"):
+    if referral.status in TAKEN_REFERRAL:
         return referral
-    _require(referral, ("pending", "delivered"), "acknowledge")
-    referral.status = "acknowledged"
+    _require(referral, WAITING_REFERRAL, "acknowledge")
+    referral.status = ReferralStatus.ACKNOWLEDGED
     _acknowledged(referral, user_id, now)
     _send_details(session, runtime, referral)
     record_referral(session, referral, "acknowledged", report=report)
-    if report.status in ("new", "assigned"):
-        report.status = "acknowledged"
+    if report.status in (ReportStatus.NEW, ReportStatus.ASSIGNED):
+        report.status = ReportStatus.ACKNOWLEDGED
     timeline.record(
         session,
         report.id,
@@ -279,16 +289,16 @@ def accept(
     """The organization takes the case."""
     now = now or utcnow()
     referral, report = _load(session, referral_id)
-    if referral.status == "accepted":
+    if referral.status == ReferralStatus.ACCEPTED:
         return referral
-    _require(referral, ("pending", "delivered", "acknowledged"), "accept")
+    _require(referral, (*WAITING_REFERRAL, ReferralStatus.ACKNOWLEDGED), "accept")
     if referral.acknowledged_at is None:
         _acknowledged(referral, user_id, now)
         _send_details(session, runtime, referral)
         record_referral(session, referral, "acknowledged", report=report)
-    referral.status, referral.accepted_at = "accepted", now
+    referral.status, referral.accepted_at = ReferralStatus.ACCEPTED, now
     record_referral(session, referral, "accepted", report=report)
-    report.status = "in_progress"
+    report.status = ReportStatus.IN_PROGRESS
     timeline.record(
         session,
         report.id,
@@ -340,8 +350,8 @@ def decline(
     """The organization cannot take the case: it goes to the next match. Returns the new referral."""
     now = now or utcnow()
     referral, report = _load(session, referral_id)
-    _require(referral, ("pending", "delivered", "acknowledged"), "decline")
-    referral.status, referral.closed_at = "declined", now
+    _require(referral, (*WAITING_REFERRAL, ReferralStatus.ACKNOWLEDGED), "decline")
+    referral.status, referral.closed_at = ReferralStatus.DECLINED, now
     record_referral(session, referral, "declined", report=report)
     cancel_deliveries(session, referral)
     timeline.record(
@@ -370,13 +380,13 @@ def close(
         raise LifecycleError(f"outcome must be one of {', '.join(OUTCOMES)}")
     now = now or utcnow()
     referral, report = _load(session, referral_id)
-    if referral.status == "closed":
+    if referral.status == ReferralStatus.CLOSED:
         return referral
-    _require(referral, ("pending", "delivered", "acknowledged", "accepted"), "close")
-    referral.status, referral.closed_at, referral.outcome = "closed", now, outcome
+    _require(referral, OPEN_REFERRAL, "close")
+    referral.status, referral.closed_at, referral.outcome = ReferralStatus.CLOSED, now, outcome
     record_referral(session, referral, "closed", report=report)
     cancel_deliveries(session, referral)
-    report.status, report.closed_at, report.outcome = "closed", now, outcome
+    report.status, report.closed_at, report.outcome = ReportStatus.CLOSED, now, outcome
     timeline.record(
         session,
         report.id,

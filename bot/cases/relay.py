@@ -21,7 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import casecode, timeline
-from bot.cases.models import Referral, RelayMessage, Report
+from bot.cases.models import (
+    TAKEN_REFERRAL,
+    WAITING_REFERRAL,
+    Referral,
+    RelayMessage,
+    RelayStatus,
+    Report,
+    ReportStatus,
+)
 from bot.cases.notify import conversation_of
 from bot.cases.service import CODE_KEY_PURPOSE
 from bot.conversation import dialogue, sealed_state
@@ -39,8 +47,6 @@ HANDLERS = Handlers()
 
 log = logging.getLogger(__name__)
 
-#: Referral statuses in which staff may write to the worker (they have taken the case).
-REPLY_STATUSES = ("acknowledged", "accepted")
 #: A case code at the start of a message ("ABCD-2345 ...", "abcd 2345: ..."), then the rest.
 _CODE_PREFIX = re.compile(
     r"^\s*([A-Za-z0-9]{4})[\s\-\u2010-\u2014]?([A-Za-z0-9]{4})(?![A-Za-z0-9])[\s:,.\-]*(.*)$", re.S
@@ -59,9 +65,7 @@ def worker_language(session: Session, runtime: Runtime, report: Report) -> str:
     """The language the worker reads now (their setting), else the report's."""
     conversation = conversation_of(session, runtime, report)
     if conversation is not None:
-        return (
-            (conversation.state or {}).get("language") or conversation.language or report.language
-        )
+        return conversation.reading_language(report.language)
     return report.language
 
 
@@ -69,10 +73,10 @@ def reply_blocked(
     session: Session, runtime: Runtime, referral: Referral, report: Report
 ) -> str | None:
     """Why staff cannot write to this worker now (a portal msgid), or None when they can."""
-    if referral.status not in REPLY_STATUSES:
+    if referral.status not in TAKEN_REFERRAL:
         return (
             "thread.blocked.take_first"
-            if referral.status in ("pending", "delivered")
+            if referral.status in WAITING_REFERRAL
             else "thread.blocked.closed"
         )
     conversation = conversation_of(session, runtime, report)
@@ -111,7 +115,7 @@ def send_to_worker(
         referral_id=referral.id,
         direction="to_worker",
         user_id=user_id,
-        status="queued",
+        status=RelayStatus.QUEUED,
         created_at=to_the_hour(now),
     )
     session.add(message)
@@ -121,7 +125,7 @@ def send_to_worker(
     if in_whatsapp_window(conversation, now):
         _queue(session, runtime, conversation, message, text, now)
     else:
-        message.status = "waiting_window"
+        message.status = RelayStatus.WAITING_WINDOW
         _invite(session, runtime, conversation, report, referral, message, now)
     record_relay(session, "to_worker", report=report)
     timeline.record(
@@ -132,7 +136,7 @@ def send_to_worker(
         referral_id=referral.id,
         now=to_the_hour(now),
         relay_id=message.id,
-        held=message.status == "waiting_window",
+        held=message.status == RelayStatus.WAITING_WINDOW,
     )
     return message
 
@@ -157,14 +161,14 @@ def _queue(
     text: str,
     now: datetime,
 ) -> None:
-    language = (conversation.state or {}).get("language") or conversation.language or "es"
+    language = conversation.reading_language(runtime.settings.conversation.default_language)
     # Signed "Puente", never with the organization's name: the phone may be seen by the employer.
     reply = Reply("relay.from_staff", {"text": text})
     pages = dialogue.render_replies(runtime, [reply], language, conversation.channel)
     rows = queue_text(
         session, runtime, conversation, pages, kind="relay", dedupe_key=f"relay:{message.id}"
     )
-    message.status = "queued" if rows else "undeliverable"
+    message.status = RelayStatus.QUEUED if rows else RelayStatus.UNDELIVERABLE
     message.outbox_id = rows[0].id if rows else None
     message.sent_at = to_the_hour(now) if rows else None
 
@@ -183,15 +187,13 @@ def _invite(
         select(RelayMessage.id).where(
             RelayMessage.report_id == report.id,
             RelayMessage.id != message.id,
-            RelayMessage.status == "waiting_window",
+            RelayMessage.status == RelayStatus.WAITING_WINDOW,
             RelayMessage.created_at > now - WHATSAPP_WINDOW,
         )
     )
     if earlier is not None:
         return
-    language = (
-        (conversation.state or {}).get("language") or conversation.language or report.language
-    )
+    language = conversation.reading_language(report.language)
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
     if not content_sid:
         log.warning(
@@ -226,7 +228,9 @@ def release_waiting(
             select(RelayMessage)
             .join(Report, Report.id == RelayMessage.report_id)
             .join(Referral, Referral.id == RelayMessage.referral_id)
-            .where(Report.conversation_key == key, RelayMessage.status == "waiting_window")
+            .where(
+                Report.conversation_key == key, RelayMessage.status == RelayStatus.WAITING_WINDOW
+            )
             .order_by(RelayMessage.id)
         )
         .scalars()
@@ -254,7 +258,7 @@ def open_case(
         .join(Referral, Referral.report_id == Report.id)
         .where(
             Report.conversation_key == key,
-            Report.status != "closed",
+            Report.status != ReportStatus.CLOSED,
             Referral.status.in_(("pending", "delivered", "acknowledged", "accepted")),
         )
     )
@@ -274,7 +278,7 @@ def add_from_worker(
         report_id=report.id,
         referral_id=referral.id,
         direction="from_worker",
-        status="received",
+        status=RelayStatus.RECEIVED,
         created_at=now,
     )
     session.add(message)
@@ -348,9 +352,7 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
     add_from_worker(context, found[0], found[1], match.group(3).strip())
     context.notes["relayed_report"] = report.id
     _open_relay(session, runtime, conversation, report.id, utcnow())
-    language = (
-        (conversation.state or {}).get("language") or conversation.language or report.language
-    )
+    language = conversation.reading_language(report.language)
     return dialogue.render_replies(
         runtime, [Reply("relay.passed_on")], language, conversation.channel
     )

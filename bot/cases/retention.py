@@ -16,7 +16,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.cases import timeline
-from bot.cases.models import CaseLookup, EmployerMention, Note, RelayMessage, Report, ReportMedia
+from bot.cases.models import (
+    CaseLookup,
+    EmployerMention,
+    Note,
+    RelayMessage,
+    Report,
+    ReportMedia,
+    ReportStatus,
+)
 from bot.runtime import current
 from bot.store.db import utcnow
 
@@ -52,7 +60,7 @@ def purge(session: Session, cutoff: datetime) -> dict[str, int]:
     closed = session.scalars(
         select(Report.id).where(
             Report.legal_hold.is_(False),
-            (Report.status == "closed")
+            (Report.status == ReportStatus.CLOSED)
             & (Report.closed_at < now - timedelta(days=settings.erase_closed_after_days))
             | (Report.created_at < now - timedelta(days=settings.erase_after_days)),
             Report.details_enc.is_not(None)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.cases import alerts, casecode, evidence, referrals, repeat, timeline
 from bot.cases.draft import ReportDraft
-from bot.cases.models import CaseLookup, EmployerMention, Report
+from bot.cases.models import CaseLookup, EmployerMention, Report, ReportStatus
 from bot.directory.models import NgoRecord
 from bot.runtime import Runtime, after_commit
 from bot.store.db import utcnow
@@ -82,7 +82,7 @@ def file_report(
         consent_ngo=draft.consent_ngo,
         consent_tip_line=draft.consent_tip_line,
         contact_pref=draft.contact_pref,
-        status="new",
+        status=ReportStatus.NEW,
         created_at=filed_on,
         data_key_id=runtime.envelope.new_key(session, "report"),
     )
@@ -210,7 +210,7 @@ def open_contact_request(
     open_ = [
         r
         for r in reports_of(session, runtime, conversation)
-        if r.kind == "contact_request" and r.status != "closed"
+        if r.kind == "contact_request" and r.status != ReportStatus.CLOSED
     ]
     return max(open_, key=lambda r: r.id) if open_ else None
 

@@ -17,7 +17,7 @@ from bot.runtime import Runtime
 from bot.store.db import utcnow
 from bot.text import catalogs, content
 from bot.text.render import fitter, pack, prepare, take
-from flows import Effect, Reply, Turn
+from flows import Effect, Parse, Reply, Turn
 
 #: Twilio Advanced Opt-Out already answered these on SMS; the engine must still see them.
 OPT_OUT_WORDS = {"STOP": "STOP", "START": "START", "HELP": "HELP"}
@@ -124,7 +124,7 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
     new_state = dict(result.state)
     language = (
         new_state.get("language")
-        or parse.get("language")
+        or Parse.of(parse).language
         or runtime.settings.conversation.default_language
     )
     kinds = {e.kind for e in result.effects}
@@ -261,5 +261,5 @@ def _formatted(params: dict, formats: dict) -> dict:
 
 def apology(runtime: Runtime, conversation: Any) -> list[str]:
     """What the worker gets if handling their message failed: never silence."""
-    language = (conversation.state or {}).get("language") or conversation.language or "es"
+    language = conversation.reading_language(runtime.settings.conversation.default_language)
     return render_replies(runtime, [Reply("error.generic")], language, conversation.channel)

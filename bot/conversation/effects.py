@@ -64,10 +64,10 @@ class Context:
     def render(self, replies: list[Reply], language: str | None = None) -> list[str]:
         """Replies an effect adds, as pages in ``language`` or the worker's."""
         conversation = self.conversation
-        language = language or (conversation.state or {}).get("language") or conversation.language
-        return dialogue.render_replies(
-            self.runtime, replies, language or "es", conversation.channel
+        language = language or conversation.reading_language(
+            self.runtime.settings.conversation.default_language
         )
+        return dialogue.render_replies(self.runtime, replies, language, conversation.channel)
 
 
 def ordered(handlers: Iterable[Handlers], kind: str) -> list[Handler]:

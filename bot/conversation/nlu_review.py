@@ -21,8 +21,9 @@ from bot.conversation.effects import Context, Handlers
 from bot.logs import redact
 from bot.runtime import Runtime
 from bot.store.models import Conversation, NluReview
-from flows import Effect
+from flows import Effect, Parse
 from flows.text import normalize
+from vocab import FALLBACK
 
 #: This module's effect handlers (its area's ``AREA`` carries them).
 HANDLERS = Handlers()
@@ -51,10 +52,9 @@ def keep(
     """Queue a message the NLU could not place (``nlu_fallback``) or placed with little confidence
     (below ``nlu.review_below``), if it has words to learn from and is not worker content:
     ``before`` is the (unsealed) state the message was answering."""
-    intent, settings = parse.get("intent") or {}, runtime.settings.nlu
-    confidence = float(intent.get("confidence") or 0.0)
+    read, settings = Parse.of(parse, text), runtime.settings.nlu
     if not settings.review_queue or (
-        intent.get("name") != "nlu_fallback" and confidence >= settings.review_below
+        read.intent != FALLBACK and read.confidence >= settings.review_below
     ):
         return False
     if not any(ch.isalpha() for ch in text):
@@ -63,9 +63,9 @@ def keep(
         return False
     row = NluReview(
         text_enc="",
-        intent=str(intent.get("name")),
-        confidence=confidence,
-        language=parse.get("language"),
+        intent=read.intent,
+        confidence=read.confidence,
+        language=read.language,
         conversation_key=_key(runtime, conversation),
     )
     session.add(row)

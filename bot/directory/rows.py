@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.directory.errors import Problem
 from bot.directory.hours import parse_office_hours
 from bot.directory.ngo import ENV_PREFIX, Contacts, Ngo
-from bot.directory.vocabulary import NATIONAL, PROVINCE_TIMEZONES, PROVINCES, SERVICES
+from bot.directory.vocabulary import NATIONAL, PROVINCE_TIMEZONES, SERVICES
+from vocab import PROVINCES
 
 MIN_SECRET_LENGTH = 16
 

@@ -1,14 +1,11 @@
-"""The fixed words a directory may use: provinces, the national marker, services, time zones.
+"""The fixed words a directory may use beside vocab's provinces: the national marker, services,
+time zones.
 
 Fixed so that matching, the portal filters and the coverage-gap indicators all count the same
 things; a directory file using another word is refused, naming the row and field.
 """
 
 from __future__ import annotations
-
-PROVINCES: frozenset[str] = frozenset(
-    {"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"}
-)
 
 #: In ``Ngo.provinces``: the organization is a fallback for any province nobody else serves.
 NATIONAL = "national"

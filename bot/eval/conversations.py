@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from bot.errors import ConfigError
+from vocab import LANGUAGES
 
 TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 #: The worker's word for the next SMS page, so a paged answer is scored whole.
@@ -137,7 +138,7 @@ def load_conversations(paths: list[Path]) -> list[dict]:
             raise ConfigError(f"{path}: expected a list of conversations")
         for index, item in enumerate(items):
             where = f"{path}: conversation {index + 1}"
-            if not isinstance(item, dict) or item.get("language") not in ("es", "tl", "en"):
+            if not isinstance(item, dict) or item.get("language") not in LANGUAGES:
                 raise ConfigError(f"{where}: needs language es, tl or en")
             if not isinstance(item.get("turns"), list) or not item["turns"]:
                 raise ConfigError(f"{where}: needs turns")

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 
 from bot.text.segments import count_segments, transliterate_gsm7
+from vocab import CHANNELS
 
 #: (name, worker messages) per language; the report is answered only with numbers and words.
 SCRIPTS: dict[str, list[tuple[str, list[str]]]] = {
@@ -78,7 +79,7 @@ def run(settings) -> str:
         client = create_app(settings, runtime=runtime).test_client()
         lines, messages, questions, turns, held = [], [], [], 0, 0
         report_turns: dict[str, list[int]] = {}
-        for channel in ("sms", "whatsapp"):
+        for channel in CHANNELS:
             for language, scripts in SCRIPTS.items():
                 more = catalogs.translator(language).gettext("paging.more")
                 for name, texts in scripts:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from bot.directory.models import NgoRecord
 from bot.errors import PuenteError
 from bot.portal import passwords
-from bot.portal.models import LANGUAGES, ROLES, User
+from bot.portal.models import ROLES, User
+from vocab import STAFF_LANGUAGES
 
 NO_PASSWORD = "!unset"  # an invited account until its owner sets a password: matches nothing
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -49,7 +50,7 @@ def create_user(
         raise AccountError("account.error.email", email=email)
     if role not in ROLES:
         raise AccountError("account.error.role", role=role)
-    if language not in LANGUAGES:
+    if language not in STAFF_LANGUAGES:
         raise AccountError("account.error.language", language=language)
     if find(session, email) is not None:
         raise AccountError("account.error.exists", email=email)

@@ -9,8 +9,9 @@ from bot.cases import alerts as routing_alerts
 from bot.cases.models import OPEN_REFERRAL, AdminAlert, Referral
 from bot.directory.models import NgoRecord
 from bot.portal import accounts, alerts_words, audit, notify, tokens
-from bot.portal.models import LANGUAGES, ROLES, AuditLog, User
+from bot.portal.models import ROLES, AuditLog, User
 from bot.portal.web import _, admin_required, bp, confirmation, db, label, runtime
+from vocab import STAFF_LANGUAGES
 
 AUDIT_PAGE = 100
 
@@ -156,7 +157,7 @@ def admin_users() -> str:
         users=users,
         ngos=ngos,
         roles=ROLES,
-        user_languages=LANGUAGES,
+        user_languages=STAFF_LANGUAGES,
         form=request.args,
         invited=tokens.invited,
     )

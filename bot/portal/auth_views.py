@@ -7,7 +7,6 @@ import time
 from flask import Response, flash, g, redirect, render_template, request, session, url_for
 
 from bot.portal import accounts, audit, notify, passwords, totp
-from bot.portal.models import LANGUAGES
 from bot.portal.throttle import Throttle
 from bot.portal.web import (
     _,
@@ -22,6 +21,7 @@ from bot.portal.web import (
     start_session,
 )
 from bot.store.db import utcnow
+from vocab import STAFF_LANGUAGES
 
 #: Minutes a correct password stays good for entering the second-factor code.
 PENDING_MINUTES = 5
@@ -147,7 +147,7 @@ def logout() -> Response:
 @bp.post("/language")
 def set_language() -> Response:
     language = request.form.get("language")
-    if language in LANGUAGES:
+    if language in STAFF_LANGUAGES:
         session["lang"] = language
         if g.user is not None:
             g.user.language = language

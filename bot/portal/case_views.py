@@ -9,14 +9,14 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 
 from bot.cases import evidence as stored_evidence
 from bot.cases.draft import ABUSE_TYPES
-from bot.cases.models import OUTCOMES, Note
+from bot.cases.models import OUTCOMES, Note, RelayStatus
 from bot.directory.models import NgoRecord
-from bot.directory.vocabulary import PROVINCES
 from bot.errors import PuenteError
 from bot.portal import audit, cases, saved_replies
 from bot.portal.web import _, bp, db, runtime, staff_required
 from bot.store.db import utcnow
 from bot.text import segments
+from vocab import LANGUAGES, PROVINCES
 
 MAX_TEXT = 2000
 DECLINE_REASONS = ("capacity", "out_of_scope", "conflict", "other")
@@ -71,7 +71,7 @@ def inbox() -> str:
         abuse_types=ABUSE_TYPES,
         provinces=sorted(PROVINCES),
         ages=list(cases.AGES),
-        worker_languages=cases.WORKER_LANGUAGES,
+        worker_languages=LANGUAGES,
         owners=cases.OWNERS,
     )
 
@@ -308,4 +308,8 @@ def _reply(referral, report) -> str | None:
     from bot.cases import relay
 
     sent = relay.send_to_worker(db(), runtime(), referral.id, g.user.id, text)
-    return "case.done.reply_waiting" if sent.status == "waiting_window" else "case.done.reply_sent"
+    return (
+        "case.done.reply_waiting"
+        if sent.status == RelayStatus.WAITING_WINDOW
+        else "case.done.reply_sent"
+    )

@@ -16,10 +16,13 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from bot.cases.models import (
+    TAKEN_REFERRAL,
+    WAITING_REFERRAL,
     CaseEvent,
     EmployerMention,
     Note,
     Referral,
+    ReferralStatus,
     RelayMessage,
     Report,
     ReportMedia,
@@ -28,13 +31,14 @@ from bot.portal.models import User
 from bot.store.db import utcnow
 from bot.store.envelope import Envelope
 from bot.store.models import OutboxMessage
+from vocab import LANGUAGES
 
 #: Inbox tabs and the referral statuses in each. Declined and escalated referrals went elsewhere.
-BUCKETS: dict[str, tuple[str, ...]] = {
-    "new": ("pending", "delivered"),
-    "acknowledged": ("acknowledged",),
-    "in_progress": ("accepted",),
-    "closed": ("closed",),
+BUCKETS: dict[str, tuple[ReferralStatus, ...]] = {
+    "new": WAITING_REFERRAL,
+    "acknowledged": (ReferralStatus.ACKNOWLEDGED,),
+    "in_progress": (ReferralStatus.ACCEPTED,),
+    "closed": (ReferralStatus.CLOSED,),
 }
 VISIBLE = tuple(status for statuses in BUCKETS.values() for status in statuses)
 AGES: dict[str, tuple[timedelta | None, timedelta | None]] = {
@@ -44,12 +48,8 @@ AGES: dict[str, tuple[timedelta | None, timedelta | None]] = {
     "older": (timedelta(days=30), None),
 }
 PAGE_SIZE = 50
-#: The worker's number is shown only to an NGO that has taken the case.
-CONTACT_VISIBLE = ("acknowledged", "accepted")
 
 
-#: Languages a worker may use (the inbox's language filter).
-WORKER_LANGUAGES = ("es", "tl", "en")
 OWNERS = ("mine", "unassigned")
 
 
@@ -75,7 +75,7 @@ class Filters:
             abuse_type=pick("abuse_type", None),
             province=(pick("province", None) or "").upper()[:2] or None,
             age=pick("age", AGES),
-            language=pick("language", WORKER_LANGUAGES),
+            language=pick("language", LANGUAGES),
             owner=pick("owner", OWNERS),
             danger=pick("danger", ("1",)),
             needs_reply=pick("needs_reply", ("1",)),
@@ -155,7 +155,7 @@ def triage_key(row: InboxRow) -> tuple:
 
 def ack_deadline(referral: Referral, ack_timeout_hours: float) -> datetime | None:
     """When a waiting referral moves to another organization unless acknowledged (bot.cases.escalation)."""
-    if referral.status not in ("pending", "delivered"):
+    if referral.status not in WAITING_REFERRAL:
         return None
     return referral.created_at + timedelta(hours=ack_timeout_hours)
 
@@ -352,7 +352,7 @@ def case_view(session: Session, envelope: Envelope, referral: Referral, report: 
     if (
         report.contact_pref == "share_number"
         and report.contact_enc
-        and referral.status in CONTACT_VISIBLE
+        and referral.status in TAKEN_REFERRAL
     ):
         contact = read(report, "contact_enc")
     details = json.loads(read(report, "details_enc") or "{}")

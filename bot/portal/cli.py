@@ -7,6 +7,7 @@ import sys
 import click
 
 from bot.settings import settings_from
+from vocab import STAFF_LANGUAGES
 
 
 def _database(ctx: click.Context):
@@ -37,7 +38,7 @@ def user() -> None:
 )
 @click.option("--role", type=click.Choice(["staff", "admin"]), default="staff", show_default=True)
 @click.option("--name", default="", help="The person's name, shown to their colleagues.")
-@click.option("--language", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+@click.option("--language", type=click.Choice(STAFF_LANGUAGES), default="en", show_default=True)
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )

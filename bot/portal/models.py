@@ -14,7 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.store.db import Base, utcnow
 
 ROLES = ("staff", "admin")
-LANGUAGES = ("en", "fr")
 
 
 class User(Base):

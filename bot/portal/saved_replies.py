@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.portal import audit
-from bot.portal.cases import WORKER_LANGUAGES
 from bot.portal.models import SavedReply
 from bot.portal.web import _, bp, confirmation, db, staff_required
+from vocab import LANGUAGES
 
 MAX_TITLE, MAX_BODY = 80, 2000
 
@@ -41,7 +41,7 @@ def saved_replies() -> str:
     return render_template(
         "portal/saved_replies.html",
         items=items,
-        worker_languages=WORKER_LANGUAGES,
+        worker_languages=LANGUAGES,
         max_title=MAX_TITLE,
         max_body=MAX_BODY,
     )
@@ -57,7 +57,7 @@ def saved_reply_save() -> Response:
     if (
         not title
         or not body
-        or language not in WORKER_LANGUAGES
+        or language not in LANGUAGES
         or len(title) > MAX_TITLE
         or len(body) > MAX_BODY
     ):

@@ -37,10 +37,11 @@ from sqlalchemy.orm import Session
 
 from bot.channels.twilio.gateway import WEBHOOKS
 from bot.portal import accounts, csrf, notify  # noqa: F401  (notify: staff notices of new referrals)
-from bot.portal.models import LANGUAGES, User
+from bot.portal.models import User
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.text import catalogs as i18n
+from vocab import STAFF_LANGUAGES
 
 DOMAIN = "portal"
 
@@ -184,11 +185,13 @@ def start_session(user: User) -> None:
 
 
 def _language(user: User | None) -> str:
-    if user is not None and user.language in LANGUAGES:
+    if user is not None and user.language in STAFF_LANGUAGES:
         return user.language
-    if session.get("lang") in LANGUAGES:
+    if session.get("lang") in STAFF_LANGUAGES:
         return session["lang"]
-    return request.accept_languages.best_match(LANGUAGES) or settings().portal.default_language
+    return (
+        request.accept_languages.best_match(STAFF_LANGUAGES) or settings().portal.default_language
+    )
 
 
 @bp.after_request
@@ -292,7 +295,7 @@ def _template_globals() -> dict[str, Any]:
         "language_name": language_name,
         "user": g.get("user"),
         "lang": g.get("lang", "en"),
-        "languages": LANGUAGES,
+        "languages": STAFF_LANGUAGES,
     }
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import BigInteger, Float, Index, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.store.db import Base, utcnow
+from vocab import CHANNELS, LANGUAGES, PROVINCES
 
 #: Every kind of fact the log holds (the indicators read these names).
 #: ``worker_profile``: the worker's province or language became known later in the month.
@@ -39,9 +40,6 @@ KINDS = frozenset({
 })  # fmt: skip
 #: The kinds that carry the monthly reach pseudonym.
 REACH_KINDS = ("conversation_started", "worker_profile")
-PROVINCES = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
-LANGUAGES = frozenset({"es", "tl", "en"})
-CHANNELS = frozenset({"sms", "whatsapp"})
 SECTORS = frozenset(
     {"agriculture", "caregiving", "food_processing", "construction", "hospitality", "other"}
 )

@@ -41,6 +41,12 @@ class Conversation(Base):
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    def reading_language(self, fallback: str) -> str:
+        """The language this worker reads: the one their flow state holds (kept readable when the
+        state is sealed), else the last one recorded on the row, else ``fallback`` (the language
+        of the report being answered, or the configured default)."""
+        return str((self.state or {}).get("language") or self.language or fallback)
+
 
 class InboundMessage(Base):
     """A message Twilio delivered; its MessageSid's keyed hash is unique so a redelivery is

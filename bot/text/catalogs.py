@@ -36,11 +36,11 @@ from babel.numbers import format_decimal
 
 from bot.errors import PuenteError
 from bot.resources import LOCALES_DIR
+from vocab import LANGUAGES, PROVINCES, STAFF_LANGUAGES
 
 log = logging.getLogger(__name__)
 
 DOMAIN = "messages"
-LANGUAGES: tuple[str, ...] = ("es", "tl", "en")
 FALLBACK = "en"
 
 #: Babel locale used to format numbers and dates for each catalog language.
@@ -260,7 +260,7 @@ def load(
 
 def _catalogs(domain: str) -> Catalogs:
     if domain not in _loaded:
-        load(domain=domain, languages=LANGUAGES if domain == DOMAIN else ("en", "fr"))
+        load(domain=domain, languages=LANGUAGES if domain == DOMAIN else STAFF_LANGUAGES)
     return _loaded[domain]
 
 
@@ -290,9 +290,7 @@ MSGID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-zA-Z0-9_]+)+$")
 #: Keys under which flows YAML names a message id (flows/README.md); by_province choices are
 #: keyed by province code or ``default``.
 FLOW_MESSAGE_KEYS = frozenset({"title", "say", "msgid", "prompt", "reprompt", "label", "default"})
-PROVINCE_KEYS = frozenset(
-    {"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"}
-)
+PROVINCE_KEYS = frozenset(PROVINCES)
 
 #: Calls whose first argument is a message id, and keyword arguments that hold one, in code.
 CODE_MESSAGE_CALLS = frozenset({"Reply", "ReplyOption", "gettext", "_", "say"})

@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Literal
 
 from bot.text.segments import count_segments, transliterate_gsm7, utf16_len
-
-Channel = Literal["sms", "whatsapp"]
+from vocab import Channel
 
 # Twilio rejects a Body longer than 1,600 characters (error 21617); counted here in
 # UTF-16 code units, which is never fewer than characters.

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 import requests
 
 from nlu.context import Context, apply
-from nlu.entities import CASE_ALPHABET, PROVINCES
+from nlu.entities import CASE_ALPHABET
 from nlu.inform import read_past_slots
+from vocab import PROVINCES
 
 log = logging.getLogger(__name__)
 

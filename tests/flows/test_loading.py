@@ -12,7 +12,8 @@ import yaml
 
 import flows
 from flows.followup import FOLLOW_UPS
-from flows.model import INTENTS
+from flows.problems import URGENCY
+from vocab import INTENTS, PROBLEM_INTENTS
 
 
 @pytest.fixture
@@ -32,6 +33,11 @@ def refused(root: Path) -> str:
     with pytest.raises(flows.FlowError) as caught:
         flows.load_engine(root)
     return str(caught.value)
+
+
+def test_every_problem_the_nlu_can_name_has_its_place_in_the_urgency_order():
+    assert sorted(URGENCY) == sorted(PROBLEM_INTENTS)
+    assert PROBLEM_INTENTS <= set(INTENTS)
 
 
 def test_the_shipped_flows_directory_loads():

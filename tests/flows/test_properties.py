@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flows
-from flows.model import INTENTS
+from vocab import INTENTS
 
 WORDS = [
     "1",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nlu
+import vocab
 from tests.support.models import MODEL_CACHE
 
 BAD_INPUT = [
@@ -23,7 +24,7 @@ BAD_INPUT = [
 
 def assert_parse_shape(parse: dict, text: str) -> None:
     assert parse["text"] == text
-    assert parse["intent"]["name"] in nlu.INTENTS
+    assert parse["intent"]["name"] in vocab.INTENTS
     assert 0.0 <= parse["intent"]["confidence"] <= 1.0
     assert parse["intent_ranking"][0] == parse["intent"]
     assert all(set(r) == {"name", "confidence"} for r in parse["intent_ranking"])

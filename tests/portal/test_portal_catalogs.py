@@ -48,9 +48,10 @@ def test_every_portal_message_used_is_translated_in_english_and_french():
 
 def test_the_labels_built_at_run_time_exist_in_both_languages():
     from bot.cases.draft import ABUSE_TYPES, SECTORS
-    from bot.cases.models import OUTCOMES, REPORT_STATUSES
-    from bot.directory.vocabulary import PROVINCES, SERVICES
+    from bot.cases.models import OUTCOMES, ReportStatus
+    from bot.directory.vocabulary import SERVICES
     from bot.portal.cases import AGES, BUCKETS
+    from vocab import PROVINCES
 
     catalogs = _catalogs()
     needed = (
@@ -59,7 +60,7 @@ def test_the_labels_built_at_run_time_exist_in_both_languages():
         + [f"abuse.{t}" for t in ABUSE_TYPES]
         + [f"sector.{s}" for s in SECTORS]
         + [f"outcome.{o}" for o in OUTCOMES]
-        + [f"report_status.{s}" for s in REPORT_STATUSES]
+        + [f"report_status.{s}" for s in ReportStatus]
         + [f"province.{p}" for p in PROVINCES]
         + [f"service.{s}" for s in SERVICES]
         + [

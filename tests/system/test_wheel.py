@@ -52,7 +52,12 @@ def test_the_wheel_carries_the_defaults_and_every_compiled_catalog(wheel: Path) 
         for lang in languages:
             assert f"bot/_data/locales/{lang}/LC_MESSAGES/{domain}.mo" in names
     assert not any(name.endswith(".po") for name in names)
-    assert {"flows/menu.yaml", "nlu/data/es.yml", "bot/directory/seed_directory.yaml"} <= names
+    assert {
+        "flows/menu.yaml",
+        "nlu/data/es.yml",
+        "bot/directory/seed_directory.yaml",
+        "vocab/__init__.py",
+    } <= names
 
 
 def test_installed_puente_answers_a_worker_from_an_empty_folder(

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from bot.errors import BadRequest
 from bot.messages import InboundMessage, Media
+from vocab import Channel
 
 #: The carrier's guess at where the phone is: never stored, never logged.
 LOCATION_FIELDS = frozenset(
@@ -45,7 +46,7 @@ def to_inbound(form: dict[str, str], *, max_body_chars: int) -> InboundMessage:
     if not _SID.match(sid):
         raise BadRequest("MessageSid is missing or malformed")
     sender, recipient = form.get("From", ""), form.get("To", "")
-    channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+    channel: Channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
     for name, address in (("From", sender), ("To", recipient)):
         number = address.removeprefix("whatsapp:")
         if not _PHONE.match(number):

@@ -1,0 +1,78 @@
+"""The fixed words every part of Puente shares: provinces, languages, intents, channels.
+
+Each is listed here once, so the flows, the NLU, the store, the portal and the indicators all count
+the same things, and adding one is a single edit (plus its words in locales/ and flows/). Pure: this
+module imports nothing of Puente and sits below every layer (.importlinter).
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+#: Canada's provinces and territories, by their postal codes, in alphabetical order.
+PROVINCES: Final = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
+
+#: The languages a worker reads and writes: Spanish, Tagalog, English.
+Language = Literal["es", "tl", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
+
+#: The languages of the staff portal and the digests it sends.
+StaffLanguage = Literal["en", "fr"]
+STAFF_LANGUAGES: Final[tuple[StaffLanguage, ...]] = get_args(StaffLanguage)
+
+#: The channels a worker writes on.
+Channel = Literal["sms", "whatsapp"]
+CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
+
+#: The NLU's "not understood".
+FALLBACK: Final = "nlu_fallback"
+
+#: Intents that name a problem the flows can answer (not greetings, commands or follow-ups).
+PROBLEM_INTENTS: Final = frozenset(
+    {
+        "ask_wages",
+        "ask_hours",
+        "ask_housing",
+        "ask_health",
+        "ask_permit",
+        "ask_fees",
+        "ask_documents",
+        "ask_safety",
+        "ask_retaliation",
+        "ask_injury",
+        "ask_sick",
+        "report_abuse",
+        "emergency",
+    }
+)
+
+#: The NLU's intent names (issue 3): a contract between nlu/data and the flows, so a typo in a flow
+#: is a load error and the training data must teach exactly these.
+INTENTS: Final = (
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "menu",
+    "change_language",
+    "opt_out",
+    "delete_data",
+    "ask_wages",
+    "ask_hours",
+    "ask_housing",
+    "ask_health",
+    "ask_permit",
+    "ask_fees",
+    "ask_documents",
+    "ask_safety",
+    "ask_retaliation",
+    "ask_injury",
+    "ask_sick",
+    "report_abuse",
+    "find_ngo",
+    "emergency",
+    "case_status",
+    "inform",
+    "ask_next_step",
+    FALLBACK,
+)
