@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_CASE_CODE = re.compile(rf"^[{CASE_ALPHABET}]{{8}}$")
+from vocab import case_code as case_code  # shared with the NLU and the cases
+
 _NUMBER = re.compile(r"^#?\s?(\d{1,4})\s?[.)]?$")
 _MULTI_SEP = re.compile(r"\s*(?:,|;|/|&|\+|-|\s|\by\b|\band\b|\bat\b|\bet\b)+\s*")
 
@@ -60,14 +60,3 @@ def integer(text: str, number_words: dict[str, int]) -> int | None:
     if not found:
         return bare_number(text, number_words)
     return None
-
-
-def case_code(text: str) -> str | None:
-    """A case code in any case, with or without hyphen or space -> 'ABCD2345'; else None."""
-    compact = re.sub(r"[\s\-_.]", "", (text or "").strip()).upper()
-    if not _CASE_CODE.match(compact):
-        return None
-    digits = sum(c.isdigit() for c in compact)
-    if digits < 2 or len(compact) - digits < 2:
-        return None
-    return compact

@@ -17,9 +17,8 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
 
 from nlu.training_data import TrainingData
-from vocab import PROVINCES
+from vocab import CASE_ALPHABET, PROVINCES
 
-CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 DEFAULT_CASE_REGEX = r"\b[2-9A-HJKMNP-Za-hjkmnp-z]{4}[- ]?[2-9A-HJKMNP-Za-hjkmnp-z]{4}\b"
 EXTRACTOR = "RegexEntityExtractor"
 

@@ -7,6 +7,7 @@ module imports nothing of Puente and sits below every layer (.importlinter).
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal, get_args
 
 #: Canada's provinces and territories, by their postal codes, in alphabetical order.
@@ -23,6 +24,22 @@ STAFF_LANGUAGES: Final[tuple[StaffLanguage, ...]] = get_args(StaffLanguage)
 #: The channels a worker writes on.
 Channel = Literal["sms", "whatsapp"]
 CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
+
+#: The letters and digits of a case code (no 0/O, 1/I/L): "7KQ4-M9XR".
+CASE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_CASE_CODE = re.compile(rf"^[{CASE_ALPHABET}]{{8}}$")
+
+
+def case_code(text: str) -> str | None:
+    """A case code in any case, with or without hyphen or space -> 'ABCD2345'; else None."""
+    compact = re.sub(r"[\s\-_.]", "", (text or "").strip()).upper()
+    if not _CASE_CODE.match(compact):
+        return None
+    digits = sum(c.isdigit() for c in compact)
+    if digits < 2 or len(compact) - digits < 2:
+        return None
+    return compact
+
 
 #: The NLU's "not understood".
 FALLBACK: Final = "nlu_fallback"

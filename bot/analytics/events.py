@@ -15,6 +15,7 @@ from bot.conversation.effects import Context, Handlers
 from bot.store.db import utcnow
 from bot.store.eventlog import forget_worker, month_of, reach_pseudonym, record
 from flows import Effect, Parse
+from flows.effects import Emergency, FlowEnded, TopicAnswered
 
 #: This module's effect handlers (its area's ``AREA`` carries them).
 HANDLERS = Handlers()
@@ -104,19 +105,19 @@ def _profile(context: Context, effect: Effect) -> None:
 
 @HANDLERS.on("topic_answered")
 def _topic_answered(context: Context, effect: Effect) -> None:
-    dims = _worker_dims(context) | {
-        "province": effect.data.get("province") or _worker_dims(context)["province"]
-    }
-    record(context.session, "topic_answered", subject=effect.data.get("topic"), **dims)
+    topic = TopicAnswered.of(effect)
+    dims = _worker_dims(context) | {"province": topic.province or _worker_dims(context)["province"]}
+    record(context.session, "topic_answered", subject=topic.topic, **dims)
 
 
 @HANDLERS.on("flow_completed", "flow_cancelled", "flow_abandoned")
 def _flow_ended(context: Context, effect: Effect) -> None:
+    ended = FlowEnded.of(effect)
     record(
         context.session,
         effect.kind,
-        subject=effect.data.get("flow"),
-        step=effect.data.get("step"),
+        subject=ended.flow,
+        step=ended.step,
         **_worker_dims(context),
     )
 
@@ -149,12 +150,13 @@ def _emergency(context: Context, effect: Effect) -> None:
     """An emergency is what the safety triage classed as one (danger, confinement, sexual abuse,
     injury, suicide), counted under that category; an answer given inside a flow (a report's
     "are you in danger?") is the worker's answer to a question, not a message triaged."""
-    if effect.data.get("source") != "triage":
+    emergency = Emergency.of(effect)
+    if emergency.source != "triage":
         return
     dims = _worker_dims(context) | {
-        "province": effect.data.get("province") or _worker_dims(context)["province"]
+        "province": emergency.province or _worker_dims(context)["province"]
     }
-    record(context.session, "emergency", subject=effect.data.get("category"), **dims)
+    record(context.session, "emergency", subject=emergency.category, **dims)
 
 
 @HANDLERS.on("erase_data", first=True)

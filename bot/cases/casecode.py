@@ -14,7 +14,9 @@ import hmac
 import secrets
 from typing import Protocol
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+from vocab import CASE_ALPHABET
+
+ALPHABET = CASE_ALPHABET
 LENGTH = 8
 MIN_DIGITS = 2
 MIN_LETTERS = 2

@@ -8,6 +8,7 @@ from bot.cases.draft import ReportDraft
 from bot.cases.referrals import assigned_params
 from bot.conversation.effects import Context, Handlers
 from flows import Effect, Reply
+from flows.effects import CaseStatus, EraseData, NgoRequest
 
 #: This module's effect handlers (its area's ``AREA`` carries them).
 HANDLERS = Handlers()
@@ -27,14 +28,14 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
 @HANDLERS.on("handoff_agent")
 def _handoff_agent(context: Context, effect: Effect) -> list[str]:
     """Ask the matched organization's staff to talk with the worker through Puente (the relay)."""
-    data = effect.data
+    data = NgoRequest.of(effect)
     session, runtime, conversation = context.session, context.runtime, context.conversation
     if service.open_contact_request(session, runtime, conversation) is not None:
-        return context.render([Reply("agent.already")], data.get("language"))
+        return context.render([Reply("agent.already")], data.language)
     request = {
         "slots": {"consent_ngo": True, "contact": "anonymous"},
-        "language": data.get("language"),
-        "province": data.get("province"),
+        "language": data.language,
+        "province": data.province,
         "channel": conversation.channel,
     }
     filed = service.file_report(
@@ -43,15 +44,13 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
         conversation,
         request,
         kind="contact_request",
-        services=list(data.get("services") or ()),
+        services=list(data.services),
     )
     if not filed.referral_id:
-        return context.render(
-            [Reply("agent.unavailable", {"code": filed.code})], data.get("language")
-        )
+        return context.render([Reply("agent.unavailable", {"code": filed.code})], data.language)
     # Who will write and within how long (the acknowledgement deadline), not just "it may take a while".
     params = {"code": filed.code, **assigned_params(runtime, filed.ngo_name)}
-    return context.render([Reply("agent.requested", params)], data.get("language"))
+    return context.render([Reply("agent.requested", params)], data.language)
 
 
 def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> list[Reply]:
@@ -78,7 +77,7 @@ def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> lis
 def _case_status(context: Context, effect: Effect) -> list[str]:
     """The status of the case behind a code (throttled), never its details."""
     reply = service.case_status(
-        context.session, context.runtime, context.conversation, effect.data.get("code")
+        context.session, context.runtime, context.conversation, CaseStatus.of(effect).code
     )
     return context.render([reply])
 
@@ -87,5 +86,5 @@ def _case_status(context: Context, effect: Effect) -> list[str]:
 def _unlink_reports(context: Context, effect: Effect) -> None:
     """Runs before the foundation deletes the conversation: after the worker's second yes, their
     reports stay but nothing ties them to the worker any more."""
-    if effect.data.get("unlink_reports"):
+    if EraseData.of(effect).unlink_reports:
         service.unlink(context.session, context.runtime, context.conversation)

@@ -18,6 +18,7 @@ from bot.store.db import utcnow
 from bot.text import catalogs, content
 from bot.text.render import fitter, pack, prepare, take
 from flows import Effect, Parse, Reply, Turn
+from flows.effects import PinChosen
 
 #: Twilio Advanced Opt-Out already answered these on SMS; the engine must still see them.
 OPT_OUT_WORDS = {"STOP": "STOP", "START": "START", "HELP": "HELP"}
@@ -80,7 +81,7 @@ def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
 def _keep_pin(state: dict, effect: Effect) -> Effect:
     """The PIN the worker chose goes into the state as a hash, and nowhere else in clear."""
     if effect.kind == "set_pin":
-        return Effect("set_pin", {"set": pin.set_pin(state, effect.data.get("pin"))})
+        return Effect("set_pin", {"set": pin.set_pin(state, PinChosen.of(effect).pin)})
     if effect.kind == "file_report" and "pin" in (effect.data.get("slots") or {}):
         slots = {k: v for k, v in effect.data["slots"].items() if k != "pin"}
         return Effect("file_report", {**effect.data, "slots": slots})

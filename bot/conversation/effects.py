@@ -20,6 +20,7 @@ from bot.conversation import dialogue
 from bot.runtime import Runtime, after_commit
 from bot.store.models import Conversation, ErasedMessage, InboundMessage, OutboxMessage
 from flows import Effect, Reply
+from flows.effects import LanguageSet, PinChosen, ProvinceSet
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +106,14 @@ FOUNDATION = Handlers()
 
 @FOUNDATION.on("set_language")
 def _set_language(context: Context, effect: Effect) -> None:
-    language = effect.data.get("language")
+    language = LanguageSet.of(effect).language
     if language in context.runtime.settings.conversation.languages:
         context.conversation.language = language
 
 
 @FOUNDATION.on("set_province")
 def _set_province(context: Context, effect: Effect) -> None:
-    context.conversation.province = effect.data.get("province")
+    context.conversation.province = ProvinceSet.of(effect).province
 
 
 @FOUNDATION.on("opt_out")
@@ -140,7 +141,7 @@ def _tip_delete_chat(context: Context, effect: Effect) -> list[str]:
 @FOUNDATION.on("set_pin")
 def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
     """The worker chose a PIN at their first report (bot.conversation.dialogue stored its hash)."""
-    return context.render([Reply("pin.saved")]) if effect.data.get("set") else None
+    return context.render([Reply("pin.saved")]) if PinChosen.of(effect).set else None
 
 
 @FOUNDATION.on("erase_data")

@@ -22,6 +22,7 @@ from bot.conversation import sealed_state
 from bot.store.envelope import Envelope
 from flows import Effect, Reply
 from flows.answers import PIN
+from flows.effects import OptOut
 from flows.state import when
 
 OPEN_FOR = timedelta(minutes=10)
@@ -76,7 +77,7 @@ def needs_pin(
         return False
     for effect in effects:
         if effect.kind in PROTECTED and not (
-            effect.kind == "opt_out" and effect.data.get("carrier")
+            effect.kind == "opt_out" and OptOut.of(effect).carrier
         ):
             return True
     return resumed or any(reply.msgid == "resume.ask" for reply in replies)

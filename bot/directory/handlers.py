@@ -6,6 +6,7 @@ from bot.conversation.effects import Context, Handlers
 from bot.directory import store
 from bot.directory.matching import nearby
 from flows import Effect, Reply
+from flows.effects import NgoRequest
 
 #: This module's effect handlers (its area's ``AREA`` carries them).
 HANDLERS = Handlers()
@@ -21,17 +22,17 @@ def _find_ngo(context: Context, effect: Effect) -> list[str]:
     Only names and areas: the directory's contact channels are for referrals, so the way to reach
     one is through Puente (AGENT), which keeps the worker anonymous.
     """
-    data = effect.data
+    data = NgoRequest.of(effect)
     ngos = store.load_ngos(context.session, context.runtime.vault)
     found = nearby(
-        data.get("province"),
-        data.get("language"),
-        list(data.get("services") or ()),
+        data.province,
+        data.language,
+        list(data.services),
         ngos=ngos,
         limit=NEARBY,
     )
     if not found:
-        return context.render([Reply("ngo.none")], data.get("language"))
+        return context.render([Reply("ngo.none")], data.language)
     replies = [Reply("ngo.found", {"count": len(found)})]
     replies += [
         Reply("ngo.item", {"name": ngo.name, "area": ngo.area})
@@ -40,4 +41,4 @@ def _find_ngo(context: Context, effect: Effect) -> list[str]:
         for ngo in found
     ]
     replies.append(Reply("ngo.contact_offer"))
-    return context.render(replies, data.get("language"))
+    return context.render(replies, data.language)

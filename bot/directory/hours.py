@@ -68,6 +68,8 @@ def parse_office_hours(text: str, timezone: str) -> OfficeHours:
         if not match:
             raise ValueError(f"'{segment}' is not like 'Mon-Fri 09:00-17:00'")
         start, end = _clock(match["start"]), _clock(match["end"])
+        if start is None:
+            raise ValueError(f"'{segment}' opens at 24:00 (write 00:00)")
         if end is not None and end <= start:
             raise ValueError(
                 f"'{segment}' closes before it opens (overnight hours are not supported)"

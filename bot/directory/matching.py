@@ -10,7 +10,7 @@ alert and the coverage-gap indicators.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -78,7 +78,7 @@ class Reason:
         return {"key": self.key, "params": dict(self.params), "text": self.text}
 
 
-_TEXTS = {
+_TEXTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "province": lambda p: f"serves {p['province']}",
     "fallback": lambda p: (
         f"national fallback: no organization available in {p['province']}"
@@ -185,7 +185,7 @@ def nearby(
 
 def _rank(
     case: CaseNeeds, ngo: Ngo, load: Mapping[str, int], now: datetime | None, fallback: bool
-) -> tuple[tuple, Candidate]:
+) -> tuple[tuple[Any, ...], Candidate]:
     """The sort key (smaller ranks first) and the reasons, one criterion after the other."""
     province = Reason("fallback" if fallback else "province", {"province": case.province})
     speaks, language = _language(case, ngo)

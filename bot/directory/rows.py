@@ -6,7 +6,7 @@ Shared by the YAML and CSV readers, so both formats accept and refuse exactly th
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,7 +44,7 @@ def build_ngo(where: str, entry: Any, contact_prefix: str) -> tuple[Ngo | None, 
     problems = [Problem(where, str(key), "unknown field") for key in entry if key not in _FIELDS]
     values: dict[str, Any] = {}
 
-    def take(name: str, parse, *args) -> None:
+    def take(name: str, parse: Callable[..., Any], *args: Any) -> None:
         try:
             values[name] = parse(entry.get(name), *args)
         except ValueError as exc:
@@ -71,7 +71,7 @@ def build_ngo(where: str, entry: Any, contact_prefix: str) -> tuple[Ngo | None, 
     zone = _timezone(entry.get("timezone"), values.get("provinces"), where, problems)
     if entry.get("office_hours") not in (None, "") and zone is not None:
         take("office_hours", lambda raw: parse_office_hours(str(raw), zone))
-    if problems:
+    if problems or contacts is None:  # no contacts comes with its problems
         return None, problems
     return Ngo(contacts=contacts, **values), []
 
@@ -95,7 +95,7 @@ def _slug(raw: Any) -> str:
     return value
 
 
-def _list(raw: Any, item) -> tuple[str, ...]:
+def _list(raw: Any, item: Callable[[Any], str]) -> tuple[str, ...]:
     if raw is None or raw == "":
         return ()
     if isinstance(raw, str):

@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from bot.errors import ConfigError
+from flows.effects import Emergency
 from vocab import LANGUAGES
 
 TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
@@ -313,9 +314,9 @@ def _score(
     alarmed = "emergency" in kinds or any(m in msgids for m in EMERGENCY_MSGIDS)
     category = next(
         (
-            e.data.get("category")
+            Emergency.of(e).category
             for e in (result.effects if result is not None else [])
-            if e.kind == "emergency" and e.data.get("category")
+            if e.kind == "emergency" and Emergency.of(e).category
         ),
         None,
     )

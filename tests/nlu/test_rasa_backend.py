@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 from nlu.rasa import RasaInterpreter, RasaSetupError, manage
-from nlu.rasa.client import from_rasa
 from nlu.rasa.project import write_project
+from vocab.parse import Parse
 
 from .conftest import REPO
 
@@ -231,7 +231,7 @@ def test_rasa_reply_is_mapped_to_puente_shape():
         "text_tokens": [[0, 1], [2, 6], [7, 9], [10, 20]],
     }  # fmt: skip
 
-    parse = from_rasa(reply, "i work in leamington", "en", threshold=0.4)
+    parse = Parse.from_rasa(reply, "i work in leamington", "en", threshold=0.4).to_dict()
 
     assert parse["intent"] == {"name": "nlu_fallback", "confidence": 0.4}
     assert [item["name"] for item in parse["intent_ranking"]] == [
@@ -251,7 +251,7 @@ def test_rasa_case_codes_are_written_as_puente_writes_them():
                       "extractor": "DIETClassifier"}],
     }  # fmt: skip
 
-    parse = from_rasa(reply, "es 7kq4 m9xr", "es", threshold=None)
+    parse = Parse.from_rasa(reply, "es 7kq4 m9xr", "es", threshold=None).to_dict()
 
     assert [entity["value"] for entity in parse["entities"]] == ["7KQ4-M9XR"]
 

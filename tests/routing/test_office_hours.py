@@ -39,6 +39,7 @@ def test_around_the_clock_and_until_midnight():
         ("Fri-Mon 09:00-17:00", "runs backwards"),
         ("Mon-Fry 09:00-17:00", "is not a day"),
         ("Mon 09:00-25:00", "is not a time of day"),
+        ("Mon 24:00-17:00", "opens at 24:00"),  # was a TypeError, not a row problem
     ],
 )
 def test_unreadable_hours_say_what_is_wrong(text, message):
