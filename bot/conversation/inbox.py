@@ -74,10 +74,11 @@ def process_inbound(inbound_id: int) -> int:
 
 
 @runs_in("turns")
-def drain_turns() -> int:
-    """Job: carry on with the pending messages a turn job left after its share (:func:`drain`)."""
+def drain_turns(marker: str) -> int:
+    """Job: carry on with the pending messages a turn job left after its share, or look again at
+    those of conversations other turns held (:func:`drain`); queued under ``marker``."""
     runtime = current()
-    runtime.queue.release(TURNS_MARKER)
+    runtime.queue.release(marker)
     return drain(runtime)
 
 
@@ -105,6 +106,8 @@ def turn_job_id(inbound_id: int) -> str:
 #: While a turn job is queued and not started, new messages queue no other: it will take them
 #: (:func:`drain`), whichever worker they are from.
 TURNS_MARKER = "turns"
+#: While a job to look again at conversations other turns held is queued, none other is.
+HELD_MARKER = "turns-held"
 
 
 @cache
@@ -350,16 +353,13 @@ def drain(runtime: Runtime, most: int | None = None) -> int:
             break
         handled += count
     else:
-        runtime.enqueue_once(drain_turns, {TURNS_MARKER: ()})
+        runtime.enqueue_once(drain_turns, {TURNS_MARKER: (TURNS_MARKER,)})
         return handled
     with runtime.db.session() as session:
-        held = session.scalars(
-            select(func.min(InboundRow.id))
-            .where(InboundRow.status == "received")
-            .group_by(InboundRow.conversation_id)
-        ).all()
-    for id_ in held:  # one job each: a held conversation does not hold the rq worker on its lock
-        runtime.enqueue(process_inbound, id_, delay=BUSY_RETRY_SECONDS)
+        held = session.scalar(select(InboundRow.id).where(InboundRow.status == "received").limit(1))
+    if held is not None:
+        # One job for them all, whichever turns see them: the rq worker does not wait on a lock.
+        runtime.enqueue_once(drain_turns, {HELD_MARKER: (HELD_MARKER,)}, delay=BUSY_RETRY_SECONDS)
     return handled
 
 
