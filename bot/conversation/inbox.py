@@ -1,10 +1,11 @@
 """Conversations in the database: accept an inbound message, then process a worker's pending ones.
 
-``accept`` runs on the request path and only stores (deduplicated by MessageSid), then queues the
-conversation's turn unless one is waiting already. ``process`` is that turn, in a job: it locks the
-conversation (a row lock on PostgreSQL, the write lock on SQLite: both work across processes),
-handles every pending message of that worker in arrival order, and writes the replies to the outbox
-in the same transaction, so a retried job never answers twice.
+``accept`` runs on the request path and only stores (deduplicated by MessageSid), then queues a
+turn job unless one is waiting already. ``process`` is that turn: it locks the conversation (a row
+lock on PostgreSQL, the write lock on SQLite: both work across processes), handles every pending
+message of that worker in arrival order, and writes the replies to the outbox in the same
+transaction, so a retried job never answers twice; then it does the same for the other workers'
+conversations with pending messages that no other turn holds (``drain``).
 """
 
 from __future__ import annotations
@@ -340,14 +341,14 @@ def process(runtime: Runtime, inbound_id: int) -> int:
     return (handled or 0) + drain(runtime)
 
 
-def drain(runtime: Runtime, most: int | None = None) -> int:
+def drain(runtime: Runtime) -> int:
     """Handle other workers' pending messages, one conversation at a time, oldest message first,
     skipping the conversations another turn holds: in a burst one job answers many messages where
-    each would have cost an rq job of its own. After ``most`` conversations it hands over to a new
-    job (rq's timeout). A conversation held by another turn is looked at again shortly: its holder
+    each would have cost an rq job of its own. After DRAIN_CONVERSATIONS it hands over to a new job
+    (rq's timeout). A conversation held by another turn is looked at again shortly: its holder
     may have read its pending messages before the last of them was stored."""
     handled = 0
-    for _ in range(DRAIN_CONVERSATIONS if most is None else most):
+    for _ in range(DRAIN_CONVERSATIONS):
         count = _turn(runtime, _lock_next)
         if count is None:
             break
