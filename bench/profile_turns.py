@@ -101,6 +101,15 @@ def main() -> None:
 
         RedisConnection.send_packed_command = _send  # type: ignore[method-assign]
 
+        jobs = [0]
+        execute_job = Worker.execute_job
+
+        def _execute(self, job, queue) -> None:
+            jobs[0] += counting[0]
+            execute_job(self, job, queue)
+
+        Worker.execute_job = _execute  # type: ignore[method-assign]
+
         pings = [0]
         dialect = runtime.db.engine.dialect
         do_ping = dialect.do_ping
@@ -172,6 +181,7 @@ def main() -> None:
         f"\n{sum(statements.values()) / messages:.1f} SQL statements per message (webhook and jobs):"
     )
     print(f"{redis_sends[0] / messages:.1f} Redis round trips per message (webhook and jobs)")
+    print(f"{jobs[0] / messages:.2f} rq jobs per message")
     print(
         f"{checkouts[0] / messages:.1f} database connection checkouts per message, "
         f"{pings[0] / messages:.1f} liveness pings"

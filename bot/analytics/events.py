@@ -63,15 +63,23 @@ def on_turn(context: Context, turn_effects: list[Effect]) -> None:
         record(context.session, "topic_asked", at=now, subject=name[4:], **dims)
 
 
+#: ``session.info`` key under which the turn leaves when the worker's message before this one
+#: arrived (bot.conversation.inbox.PREVIOUS_INBOUND_AT).
+PREVIOUS_INBOUND_AT = "previous_inbound_at"
+_UNKNOWN = object()
+
+
 def _starts_session(context: Context, now: datetime) -> bool:
     from bot.store.models import InboundMessage
 
-    previous = context.session.scalar(
-        select(func.max(InboundMessage.received_at)).where(
-            InboundMessage.conversation_id == context.conversation.id,
-            InboundMessage.id < context.inbound.id,
+    previous = context.session.info.get(PREVIOUS_INBOUND_AT, _UNKNOWN)
+    if previous is _UNKNOWN:
+        previous = context.session.scalar(
+            select(func.max(InboundMessage.received_at)).where(
+                InboundMessage.conversation_id == context.conversation.id,
+                InboundMessage.id < context.inbound.id,
+            )
         )
-    )
     if previous is None:
         return True
     if previous.tzinfo is None:

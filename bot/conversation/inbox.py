@@ -1,17 +1,20 @@
 """Conversations in the database: accept an inbound message, then process a worker's pending ones.
 
-``accept`` runs on the request path and only stores (deduplicated by MessageSid), then queues the
-conversation's turn unless one is waiting already. ``process`` is that turn, in a job: it locks the
-conversation (a row lock on PostgreSQL, the write lock on SQLite: both work across processes),
-handles every pending message of that worker in arrival order, and writes the replies to the outbox
-in the same transaction, so a retried job never answers twice.
+``accept`` runs on the request path and only stores (deduplicated by MessageSid), then queues a
+turn job unless one is waiting already. ``process`` is that turn: it locks the conversation (a row
+lock on PostgreSQL, the write lock on SQLite: both work across processes), handles every pending
+message of that worker in arrival order, and writes the replies to the outbox in the same
+transaction, so a retried job never answers twice; then it does the same for the other workers'
+conversations with pending messages that no other turn holds (``drain``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import (
@@ -58,12 +61,26 @@ log = logging.getLogger(__name__)
 
 #: When another job holds the worker's conversation, this one is queued again after this delay.
 BUSY_RETRY_SECONDS = 0.5
+#: ``session.info`` key: when the message before this one arrived (None: it is the first), for the
+#: turn hooks (bot.analytics.events).
+PREVIOUS_INBOUND_AT = "previous_inbound_at"
+#: A turn job takes at most this many conversations' pending messages, then queues a successor.
+DRAIN_CONVERSATIONS = 50
 
 
 @runs_in("turns")
 def process_inbound(inbound_id: int) -> int:
     """Job: understand and answer a worker's pending messages (this one and any before it)."""
     return process(current(), inbound_id)
+
+
+@runs_in("turns")
+def drain_turns(marker: str) -> int:
+    """Job: carry on with the pending messages a turn job left after its share, or look again at
+    those of conversations other turns held (:func:`drain`); queued under ``marker``."""
+    runtime = current()
+    runtime.queue.release(marker)
+    return drain(runtime)
 
 
 def send_flood_notice(inbound_id: int) -> bool:
@@ -87,9 +104,11 @@ def turn_job_id(inbound_id: int) -> str:
     return job_id("turn", inbound_id)
 
 
-def turn_marker(conversation_id: int) -> str:
-    """While a turn of this conversation is queued and not started, new messages queue no other."""
-    return f"turn:{conversation_id}"
+#: While a turn job is queued and not started, new messages queue no other: it will take them
+#: (:func:`drain`), whichever worker they are from.
+TURNS_MARKER = "turns"
+#: While a job to look again at conversations other turns held is queued, none other is.
+HELD_MARKER = "turns-held"
 
 
 @cache
@@ -223,9 +242,10 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
         return Accepted(None)
     inbound_id, conversation_id, status = row
     if status == "received":
-        marker = turn_marker(conversation_id)
         runtime.enqueue_once(
-            process_inbound, {marker: (inbound_id,)}, {marker: turn_job_id(inbound_id)}
+            process_inbound,
+            {TURNS_MARKER: (inbound_id,)},
+            {TURNS_MARKER: turn_job_id(inbound_id)},
         )
     else:
         runtime.enqueue_once(send_flood_notice, {f"flood:{conversation_id}": (inbound_id,)})
@@ -310,58 +330,108 @@ def _sealed(
 
 
 def process(runtime: Runtime, inbound_id: int) -> int:
-    """Handle the worker's pending messages, oldest first; return how many were handled.
+    """Handle the worker's pending messages, oldest first, then other workers' (see :func:`drain`);
+    return how many were handled.
 
     The replies are sent from here once written, in order: no queue hop and no job per page. One
     that fails is retried by its own send job (bot.outbox.deliver), as any other."""
+    # From now on a new message queues another turn job (this one may miss it).
+    runtime.queue.release(TURNS_MARKER)
+    handled = _turn(runtime, lambda session: _lock_own(session, inbound_id))
+    return (handled or 0) + drain(runtime)
+
+
+def drain(runtime: Runtime) -> int:
+    """Handle other workers' pending messages, one conversation at a time, oldest message first,
+    skipping the conversations another turn holds: in a burst one job answers many messages where
+    each would have cost an rq job of its own. After DRAIN_CONVERSATIONS it hands over to a new job
+    (rq's timeout). A conversation held by another turn is looked at again shortly: its holder
+    may have read its pending messages before the last of them was stored."""
+    handled = 0
+    for _ in range(DRAIN_CONVERSATIONS):
+        count = _turn(runtime, _lock_next)
+        if count is None:
+            break
+        handled += count
+    else:
+        runtime.enqueue_once(drain_turns, {TURNS_MARKER: (TURNS_MARKER,)})
+        return handled
+    with runtime.db.session() as session:
+        held = session.scalar(select(InboundRow.id).where(InboundRow.status == "received").limit(1))
+    if held is not None:
+        # One job for them all, whichever turns see them: the rq worker does not wait on a lock.
+        runtime.enqueue_once(drain_turns, {HELD_MARKER: (HELD_MARKER,)}, delay=BUSY_RETRY_SECONDS)
+    return handled
+
+
+def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> int | None:
+    """One conversation's pending messages under its lock, then their replies sent; None when
+    ``lock`` found no conversation to take."""
     here: dict[Job, list[tuple]] = {send_message: [], cleanup.delete_due_at_twilio: []}
-    handled = _take_turn(runtime, inbound_id, here)
+    with runtime.db.session() as session:
+        session.info["run_here"] = here
+        conversation = lock(session)
+        if conversation is None:
+            return None
+        pending = session.scalars(
+            select(InboundRow)
+            .where(InboundRow.conversation_id == conversation.id, InboundRow.status == "received")
+            .order_by(InboundRow.id)
+        ).all()
+        # A lone message needs no SAVEPOINT: a bug while handling it rolls back the whole turn.
+        alone = len(pending) == 1
+        for row in pending:
+            if not _handle(session, runtime, conversation, row, alone=alone):
+                break
     for args in here[send_message]:
         deliver(runtime, *args)
     if here[cleanup.delete_due_at_twilio]:
         # One sweep for the deletions now due, unless one waits already (not a job per message).
         cleanup.sweep_soon(runtime)
-    return handled
+    return len(pending)
 
 
-def _take_turn(runtime: Runtime, inbound_id: int, here: dict[Job, list[tuple]]) -> int:
-    with runtime.db.session() as session:
-        session.info["run_here"] = here
-        conversation = session.scalar(
-            # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
-            select(Conversation)
-            .join(InboundRow, InboundRow.conversation_id == Conversation.id)
-            .where(InboundRow.id == inbound_id)
-            .with_for_update(of=Conversation, key_share=True, skip_locked=True)
-        )
-        if conversation is None:
-            if session.scalar(select(InboundRow.id).where(InboundRow.id == inbound_id)) is None:
-                return 0  # erased since it was queued
-            # A turn of this worker is in progress elsewhere: come back shortly rather than hold an
-            # rq worker waiting on the lock (a burst from one sender would otherwise take them all).
-            runtime.enqueue(process_inbound, inbound_id, delay=BUSY_RETRY_SECONDS)
-            return 0
-        conversation_id = conversation.id
-        # From now on a new message of this worker queues another turn (this one may miss it).
-        runtime.queue.release(turn_marker(conversation_id))
-        pending = session.scalars(
-            select(InboundRow)
-            .where(InboundRow.conversation_id == conversation_id, InboundRow.status == "received")
-            .order_by(InboundRow.id)
-        ).all()
-        for row in pending:
-            if not _handle(session, runtime, conversation, row):
-                break
-        return len(pending)
+def _lock_own(session: Session, inbound_id: int) -> Conversation | None:
+    """The conversation of this message, unless another turn holds it (then :func:`drain` has it
+    looked at again shortly: the rq worker does not wait on the lock) or it was erased."""
+    return session.scalar(
+        # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
+        select(Conversation)
+        .join(InboundRow, InboundRow.conversation_id == Conversation.id)
+        .where(InboundRow.id == inbound_id)
+        .with_for_update(of=Conversation, key_share=True, skip_locked=True)
+    )
+
+
+def _lock_next(session: Session) -> Conversation | None:
+    """The conversation of the oldest pending message that no other turn holds."""
+    return session.scalar(
+        select(Conversation)
+        .join(InboundRow, InboundRow.conversation_id == Conversation.id)
+        .where(InboundRow.status == "received")
+        .order_by(InboundRow.id)
+        .limit(1)
+        .with_for_update(of=Conversation, key_share=True, skip_locked=True)
+    )
 
 
 def _handle(
-    session: Session, runtime: Runtime, conversation: Conversation, row: InboundRow
+    session: Session,
+    runtime: Runtime,
+    conversation: Conversation,
+    row: InboundRow,
+    *,
+    alone: bool = False,
 ) -> bool:
-    """Handle one message; False when the worker erased everything (nothing more to handle)."""
+    """Handle one message; False when the worker erased everything (nothing more to handle).
+
+    What a bug left half done is rolled back before the apology: to a SAVEPOINT, or (``alone``: the
+    turn's only message, so the transaction holds nothing else) the whole transaction, after which
+    the conversation is locked again."""
     envelope = runtime.envelope
+    conversation_id, row_id = conversation.id, row.id
     try:
-        with session.begin_nested(), TURN_LATENCY.time():
+        with nullcontext() if alone else session.begin_nested(), TURN_LATENCY.time():
             turn = dialogue.TurnInput(
                 text=envelope.get(session, row, "body_enc") or "",
                 button=envelope.get(session, row, "button_enc"),
@@ -384,6 +454,8 @@ def _handle(
             conversation.state = sealed_state.seal(envelope, session, conversation, outcome.state)
             # Answer from the number the worker last wrote to; WhatsApp's 24-hour window runs from here.
             conversation.bot_address = row.bot_address or conversation.bot_address
+            # What came before, for the analytics' session start (not a query of its own).
+            session.info[PREVIOUS_INBOUND_AT] = _before(conversation.last_inbound_at, row)
             conversation.last_inbound_at = row.received_at
             if not turn.button:
                 nlu_review.keep(
@@ -438,7 +510,18 @@ def _handle(
     except SQLAlchemyError:
         raise  # the database is in trouble: let the job fail and be retried as a whole
     except Exception as exc:
-        log.exception("inbound %s could not be handled (%s)", row.id, type(exc).__name__)
+        log.exception("inbound %s could not be handled (%s)", row_id, type(exc).__name__)
+        if alone:
+            session.rollback()
+            locked = session.scalar(
+                select(Conversation)
+                .where(Conversation.id == conversation_id)
+                .with_for_update(key_share=True)
+            )
+            again = session.get(InboundRow, row_id)
+            if locked is None or again is None or again.status != "received":
+                return False  # erased meanwhile, or another turn took it
+            conversation, row = locked, again
         # A bug, not a passing fault: retrying would fail the same way. Say sorry, never go silent.
         row.error = type(exc).__name__
         row.attempts += 1
@@ -452,6 +535,14 @@ def _handle(
         )
         _delete_at_twilio(session, runtime, row)
     return True
+
+
+def _before(last_inbound_at: datetime | None, row: InboundRow) -> datetime | None:
+    """The conversation's last handled message before ``row``, None for its first: a conversation is
+    created with its first message's time (``accept``)."""
+    if last_inbound_at is None or last_inbound_at >= row.received_at:
+        return None
+    return last_inbound_at
 
 
 def flood_notice(runtime: Runtime, inbound_id: int) -> bool:

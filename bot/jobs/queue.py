@@ -90,10 +90,11 @@ class JobQueue(Protocol):
         func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
+        delay: float | None = None,
     ) -> list[str]:
         """Queue ``func(*args)`` for each marker unless a job under that marker is queued and not
         started; return the markers queued now. A marker lapses after ``ttl`` seconds. ``job_ids``:
-        the rq job id of each marker's job."""
+        the rq job id of each marker's job; ``delay``: they run that many seconds from now."""
 
     def release(self, *markers: str) -> None:
         """The jobs under these markers have started: the next ``enqueue_once`` queues others."""
@@ -210,6 +211,7 @@ class RqQueue:
         func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
+        delay: float | None = None,
     ) -> list[str]:
         # Two round trips for a whole batch: the markers (SET NX), then the jobs they let through.
         with self._reachable():
@@ -224,17 +226,27 @@ class RqQueue:
         rq_queue = self.queues[route(func)]
         try:
             with self._reachable():
-                rq_queue.enqueue_many(
-                    [
-                        rq_queue.prepare_data(
+                if delay:
+                    for marker in queued:
+                        rq_queue.enqueue_in(
+                            timedelta(seconds=delay),
                             func,
-                            jobs[marker],
-                            result_ttl=KEEP_RESULTS,
+                            *jobs[marker],
                             job_id=(job_ids or {}).get(marker),
+                            result_ttl=KEEP_RESULTS,
                         )
-                        for marker in queued
-                    ]
-                )
+                else:
+                    rq_queue.enqueue_many(
+                        [
+                            rq_queue.prepare_data(
+                                func,
+                                jobs[marker],
+                                result_ttl=KEEP_RESULTS,
+                                job_id=(job_ids or {}).get(marker),
+                            )
+                            for marker in queued
+                        ]
+                    )
         except QueueUnavailable:
             self.release(*queued)
             raise
@@ -343,13 +355,14 @@ class InlineQueue:
         func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
+        delay: float | None = None,
     ) -> list[str]:
         now = time.monotonic()
         with self._lock:
             queued = [marker for marker in jobs if self._markers.get(marker, now) <= now]
             self._markers.update(dict.fromkeys(queued, now + ttl))
         for marker in queued:
-            self.enqueue(func, *jobs[marker])
+            self.enqueue(func, *jobs[marker], delay=delay)
         return queued
 
     def release(self, *markers: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.store.db import Base, utcnow
@@ -57,6 +57,13 @@ class InboundMessage(Base):
     __table_args__ = (
         Index("ix_inbound_conversation_status", "conversation_id", "status"),
         Index("ix_inbound_conversation_received", "conversation_id", "received_at"),
+        # The pending messages, oldest first: what a turn job takes next (bot.conversation.inbox.drain).
+        Index(
+            "ix_inbound_pending",
+            "id",
+            postgresql_where=text("status = 'received'"),
+            sqlite_where=text("status = 'received'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

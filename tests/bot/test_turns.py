@@ -1,6 +1,6 @@
 """A worker who sends several messages before the bot gets to them has them all answered, in
-order, by one turn: the webhook queues a conversation's turn once, not once per message, and the
-turn answers from the number the worker last wrote to."""
+order, by one turn: the webhook queues a turn job once while one waits, not once per message or
+per worker, and the turn answers from the number the worker last wrote to."""
 
 from __future__ import annotations
 
@@ -31,11 +31,12 @@ def test_messages_waiting_for_their_turn_share_it_and_are_answered_in_order(
         assert bot.send(text, sender=ANA).status_code == 200
     assert bot.send("hello", sender=BEN).status_code == 200
     queue = bot.runtime.queue.queues["turns"]
-    assert queue.count == 2  # one turn for Ana's three messages, one for Ben's
+    # One turn job for Ana's three messages and Ben's: it goes on from one worker's to the next's.
+    assert queue.count == 1
 
     worker = run_queued_jobs(bot)
-    # Each turn sends its own replies, in order: two jobs in all, none per page.
-    assert (worker.successful_job_count, worker.failed_job_count) == (2, 0)
+    # The turn sends its replies itself, in order: one job in all, none per page or per worker.
+    assert (worker.successful_job_count, worker.failed_job_count) == (1, 0)
     # Finished jobs are not kept in Redis: their work is in the database.
     assert not [
         key
@@ -86,3 +87,41 @@ def test_the_reply_comes_from_the_number_the_worker_last_wrote_to(
     )
     run_queued_jobs(bot)
     assert {m.from_ for m in twilio.messages[first:]} == {OTHER_BOT_NUMBER}
+
+
+def test_a_message_the_bot_fails_on_gets_one_apology_and_nothing_of_its_half_done_reply(
+    make_bot, database_url, twilio, monkeypatch
+):
+    """A bug after the reply was written (its outbox rows flushed): the worker gets the apology
+    alone, once, and their next message is answered as usual."""
+    from bot.conversation import inbox
+
+    bot = make_bot(database_url)
+    schedule = inbox._delete_at_twilio
+    calls = []
+
+    def buggy(session, runtime, row) -> None:
+        calls.append(row.id)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        schedule(session, runtime, row)
+
+    monkeypatch.setattr(inbox, "_delete_at_twilio", buggy)
+    assert bot.send("hola", sender=ANA).status_code == 200
+
+    with bot.runtime.db.session() as session:
+        [(inbound_id, status, error)] = session.execute(
+            select(InboundMessage.id, InboundMessage.status, InboundMessage.error)
+        ).all()
+        keys = session.scalars(select(OutboxMessage.dedupe_key)).all()
+    assert (status, error) == ("failed", "RuntimeError")
+    assert keys == [f"apology:{inbound_id}:0"]
+    assert len(twilio.messages) == 1
+
+    assert bot.send("hola", sender=ANA).status_code == 200
+    assert len(twilio.messages) == 2
+    with bot.runtime.db.session() as session:
+        assert session.scalars(select(InboundMessage.status).order_by(InboundMessage.id)).all() == [
+            "failed",
+            "done",
+        ]
