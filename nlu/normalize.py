@@ -24,6 +24,9 @@ ABBREVIATIONS: dict[str, str] = {
     "xfavor": "por favor",
     "porfa": "por favor",
     "porfis": "por favor",
+    "porfavor": "por favor",
+    "estra": "extra",  # "horas estras": the x said as s
+    "estras": "extras",
     "pfa": "por favor",
     "tb": "tambien",
     "tmb": "tambien",

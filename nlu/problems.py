@@ -14,9 +14,18 @@ from collections.abc import Callable
 from nlu.normalize import tokens
 from vocab import PROBLEM_INTENTS
 
+#: Jamaican English and SMS "and": "an", "n", "&" ("dem nuh pay mi an di house cold"). "an" is
+#: also the English article, which comes before a vowel sound ("an injury", "an hour", "an
+#: overtime check"); as a joining word it comes before a pronoun, a determiner or another
+#: complaint's first word, so it only breaks before one of those.
+_INFORMAL_AND = (
+    r"(?:\ban|\bn|&)(?=\s+(?:den|then|di|de|dem|the|mi|me|my|wi|we|our|dey|they|him|he|she|nuh"
+    r"|no|nah|not|boss|also|plus|a|pay|dont|don't|cant|can't|i|im)\b)"
+)
 #: Where one complaint ends and another may start (es, tl, en as workers text them).
 CLAUSE_BREAKS = re.compile(
-    r"[.!?;\n]+|,|\b(?:y|e|and|at|tsaka|saka|tapos|pati|also|plus|ademas|aparte|pero|but|tambien)\b",
+    r"[.!?;\n]+|,|" + _INFORMAL_AND + r"|\b(?:y|e|ni|and|at|tsaka|saka|tapos|pati|also|plus"
+    r"|ademas|aparte|pero|but|tambien)\b",
     re.IGNORECASE,
 )
 #: Coarser: sentences and the words that start another matter, not "and" or "but" inside one
@@ -24,6 +33,14 @@ CLAUSE_BREAKS = re.compile(
 #: triage reads these parts.
 SENTENCE_BREAKS = re.compile(
     r"[.!?;\n]+|,|\b(?:tsaka|saka|tapos|also|plus|ademas|aparte|tambien)\b",
+    re.IGNORECASE,
+)
+#: A plea or greeting that opens a clause ("porfavor ayuda el patron no me paga...", "please
+#: help ...", "tulong po ...") says nothing of its topic and weighs a short clause toward
+#: find_ngo or menu: it is left out before the clause is classified.
+_PLEA = re.compile(
+    r"^(?:\s*(?:por\s*favor|porfa|xfa|pls|plz|please|help(?:\s+me)?|ayud[ae](?:me|nme)?|auxilio"
+    r"|tulong(?:an\s+(?:nyo|mo)\s+ako)?|po|hola|ola|hello|hi|hey)\b[\s,!.]*)+",
     re.IGNORECASE,
 )
 MIN_WORDS = 3  # a shorter clause ("y eso") says too little alone
@@ -46,7 +63,7 @@ def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
         return []
     found: list[str] = []
     for part in parts:
-        intent, confidence = classify(part)
+        intent, confidence = classify(_PLEA.sub("", part) or part)
         if intent in PROBLEM_INTENTS and confidence >= MIN_CONFIDENCE and intent not in found:
             found.append(intent)
     return found[:MAX_PROBLEMS] if len(found) >= 2 else []

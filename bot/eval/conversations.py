@@ -9,7 +9,8 @@ A conversation file (eval/conversations/*.yaml) is a list of::
       turns:
         - say: "cuanto pagan la hora en ontario"
           intent: ask_wages                  # or a list of acceptable intents; omit to skip
-          contains: ["$17.95"]               # the reply must hold each (case-insensitive)
+          contains: ["$17.95"]               # the reply must hold each (case- and accent-
+                                             # insensitive: replies may be sent transliterated)
           lacks: ["911"]                     # and none of these
           facts: [minimum_wage.ON.rate]      # facts the reply must state, by id or dotted path
           no_facts: [crisis-988]             # in flows/facts.yaml, and facts it must not state
@@ -32,6 +33,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 import threading
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,20 +332,18 @@ def _score(
     problems = []
     if expected_intents and intent not in expected_intents:
         problems.append(f"intent {intent} (expected {'/'.join(expected_intents)})")
-    folded = reply.casefold()
+    folded = _folded(reply)
     problems += [
-        f"reply lacks {s!r}" for s in turn.get("contains") or [] if s.casefold() not in folded
+        f"reply lacks {s!r}" for s in turn.get("contains") or [] if _folded(s) not in folded
     ]
-    problems += [f"reply has {s!r}" for s in turn.get("lacks") or [] if s.casefold() in folded]
+    problems += [f"reply has {s!r}" for s in turn.get("lacks") or [] if _folded(s) in folded]
     problems += [
         f"reply lacks fact {f}"
         for f in turn.get("facts") or []
-        if fact_text(f).casefold() not in folded
+        if _folded(fact_text(f)) not in folded
     ]
     problems += [
-        f"reply has fact {f}"
-        for f in turn.get("no_facts") or []
-        if fact_text(f).casefold() in folded
+        f"reply has fact {f}" for f in turn.get("no_facts") or [] if _folded(fact_text(f)) in folded
     ]
     if danger and not alarmed:
         problems.append("danger not triaged")
@@ -479,3 +479,10 @@ def _row(name: str, s: Scores) -> str:
         f"{name:5} {s.turns:>5} {pct(s.right, s.turns):>7} {pct(s.intents_right, s.intents):>7} "
         f"{f'{s.false_alarms}/{s.ordinary}':>13} {f'{s.triaged}/{s.danger}':>15} {s.destructive:>11}"
     )
+
+
+def _folded(text: str) -> str:
+    """``text`` compared without case or accents: "5 días" matches a reply sent as "5 dias"
+    (the SMS gateway may transliterate to GSM-7)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

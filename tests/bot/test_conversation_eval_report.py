@@ -143,3 +143,26 @@ def test_each_turn_is_scored_on_what_the_nlu_read_in_the_app(tmp_path):
     scores = run([conversation], settings)["en"]
     assert (scores.intents_right, scores.intents) == (3, 3), [t.problems for t in scores.failures]
     assert scores.right == 3
+
+
+def test_expected_text_is_found_whatever_the_accents_of_the_reply(tmp_path):
+    """A reply sent transliterated ("5 dias") still holds the expected "5 días", and one lacking
+    "más" lacks "mas" too."""
+    settings = load_settings(
+        environ={}, **{"nlu.model_cache_dir": str(MODEL_CACHE), "instance_path": str(tmp_path)}
+    )
+    conversation = {
+        "id": "c",
+        "language": "es",
+        "turns": [
+            {"say": "hola", "intent": "greet"},
+            {
+                "say": "estoy enfermo y el patron dice q vaya a trabajar, estoy en bc",
+                "intent": "ask_sick",
+                "contains": ["5 días pagados"],
+                "lacks": ["jornadas"],
+            },
+        ],
+    }
+    scores = run([conversation], settings)["es"]
+    assert scores.right == 2, [t.problems for t in scores.failures]

@@ -57,3 +57,30 @@ def test_the_most_urgent_problem_is_answered_and_the_others_offered_by_number(
     assert "1-800-531-5551" in second  # the hours answer, with Ontario's office
     assert tr.gettext("problems.ask") not in second  # nothing else waits: the usual next steps
     assert tr.gettext("next.ask") in second
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "message"),
+    [
+        # Jamaican English: "an" joins the complaints; the housing one in patois.
+        ("en", "wah gwaan", "boss nah pay we fi di overtime an di room dem give we cold an a leak"),
+        ("es", "hola", "no me pagan las horas extras y tambien la casa esta bien fria"),
+        ("tl", "kumusta po", "di binabayaran ang overtime namin tapos giniginaw kami sa bahay"),
+    ],
+)
+def test_unpaid_overtime_and_a_cold_house_are_both_answered_not_a_guess(
+    make_bot, sqlite_url, language, greeting, message
+):
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator(language)
+    ask(bot, greeting, WORKER)
+    ask(
+        bot,
+        {"es": "estoy en ontario", "tl": "nasa ontario ako", "en": "im in ontario"}[language],
+        WORKER,
+    )
+    answer = ask(bot, message, WORKER)
+    assert tr.gettext("clarify.ask") not in answer  # no "did you mean" among three guesses
+    assert "1-866-602-9448" in answer  # housing first (more urgent), with Service Canada's line
+    assert f"1. {tr.gettext('intent.ask_hours')}" in answer  # overtime waits as option 1
+    assert "1-800-531-5551" in ask(bot, "1", WORKER)  # the hours answer, Ontario's office

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from nlu.problems import clauses
+
 
 @pytest.mark.parametrize(
     ("text", "problems"),
@@ -17,6 +19,23 @@ import pytest
             ["ask_documents", "ask_hours"],
         ),
         ("mi boss hold mi passport and dem nuh pay overtime", ["ask_documents", "ask_hours"]),
+        # Jamaican English joins complaints with "an" / "n"; housing said as workers say it.
+        (
+            "boss nah pay we fi di overtime an di room dem give we cold an di roof a leak",
+            ["ask_hours", "ask_housing"],
+        ),
+        (
+            "dem nuh pay mi di overtime money n di bunkhouse have no heater",
+            ["ask_hours", "ask_housing"],
+        ),
+        (
+            "me quitaron el pasaporte y tambien en la casa hace mucho frio y gotea",
+            ["ask_documents", "ask_housing"],
+        ),
+        (
+            "kinuha ng amo ang passport ko at saka ang lamig sa bahay sira heater",
+            ["ask_documents", "ask_housing"],
+        ),
     ],
 )
 def test_each_problem_of_a_message_is_found_in_writing_order(interpreter, text, problems):
@@ -34,3 +53,37 @@ def test_each_problem_of_a_message_is_found_in_writing_order(interpreter, text, 
 )
 def test_one_problem_or_none_adds_nothing(interpreter, text):
     assert "problems" not in interpreter.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        # "an" before a pronoun or determiner joins two complaints ...
+        (
+            "mi boss nah pay mi an di house dem give we cold",
+            ["mi boss nah pay mi", "di house dem give we cold"],
+        ),
+        ("dem nuh pay wi n dem tek wi passport", ["dem nuh pay wi", "dem tek wi passport"]),
+        # ... but "an" the article stays inside its clause.
+        ("i got an injury on the job", ["i got an injury on the job"]),
+        (
+            "they gave me an overtime check that is short",
+            ["they gave me an overtime check that is short"],
+        ),
+    ],
+)
+def test_informal_and_breaks_clauses_but_the_article_does_not(text, parts):
+    assert clauses(text) == parts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me cai de la camioneta en el trabajo y me duele el brazo, estoy en ontario",
+        "me cai en el corral y me lastime el hombro, vivo en bc",
+        "me cai de una escalera en la granja y me duele mucho el tobillo estoy en manitoba",
+        "nahulog ako sa hagdan sa farm masakit ang likod ko nasa alberta ako",
+    ],
+)
+def test_a_fall_at_work_with_a_province_is_an_injury_not_a_place(interpreter, text):
+    assert interpreter.parse(text)["intent"]["name"] == "ask_injury"

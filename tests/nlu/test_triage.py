@@ -133,6 +133,19 @@ def test_threats_weapons_and_idiom_lookalikes_are_caught(classifier, text, categ
     assert classifier.classify(text).category == category
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Jamaican English says the past with the plain verb: "him slap mi", "dem kick mi".
+        "di supervisor slap mi yesterday inna di field",
+        "di farmer son kick mi when mi fall down",
+        "dem punch mi cause mi ask fi mi money",
+    ],
+)
+def test_violence_in_jamaican_english_is_caught(classifier, text):
+    assert classifier.classify(text).category == "danger"
+
+
 def test_a_word_of_ordinary_messages_is_not_read_as_a_typo_for_a_cue(classifier):
     assert classifier.classify("me pagaron menos de lo que trabaje").category is None
 
