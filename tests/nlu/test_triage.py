@@ -146,6 +146,24 @@ def test_violence_in_jamaican_english_is_caught(classifier, text):
     assert classifier.classify(text).category == "danger"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Confinement told beside another matter: the passport taken, then the gate locked.
+        "him tek wi passport dem an lock di gate a night",
+        "the boss locks the gate at night and keeps the key",
+        "el patron nos cierra con candado el porton en la noche",
+        "kinakandado ng amo ang gate tuwing gabi",
+    ],
+)
+def test_a_locked_gate_is_confinement_even_after_another_complaint(classifier, text):
+    assert classifier.classify(text).category == "confinement"
+
+
+def test_locking_the_gate_as_a_chore_is_ordinary(classifier):
+    assert classifier.classify("i have to lock the gate when i finish").category is None
+
+
 def test_a_word_of_ordinary_messages_is_not_read_as_a_typo_for_a_cue(classifier):
     assert classifier.classify("me pagaron menos de lo que trabaje").category is None
 
