@@ -10,11 +10,13 @@ from .engine import Engine
 from .errors import FlowError
 from .loader import load_engine
 from .parse import Parse
+from .state import EngineState
 from .types import Effect, Reply, ReplyOption, StepResult, Turn
 
 __all__ = [
     "Effect",
     "Engine",
+    "EngineState",
     "FlowError",
     "Parse",
     "Reply",

@@ -24,7 +24,7 @@ PIN = re.compile(r"\d{4,6}")
 TEXT_LIMIT = 500
 INTENT_OPTION_CONFIDENCE = 0.5
 
-Labeler = Callable[[str, str], str]
+Labeler = Callable[[str, str | None], str]  # (msgid, language) -> label
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def _by_number(options: tuple[Option, ...], number: int) -> Option | None:
 
 
 def _label_matches(
-    option: Option, folded: str, language: str, labels: Labeler | None, clipped: bool = False
+    option: Option, folded: str, language: str | None, labels: Labeler | None, clipped: bool = False
 ) -> bool:
     """``clipped``: the text is a label cut short with "…" (a WhatsApp button or list item has
     room for 20 characters), so it matches the label it begins."""
@@ -100,7 +100,7 @@ def match_option(
     button: str | None,
     parse: Parse,
     keywords: Keywords,
-    language: str,
+    language: str | None,
     labels: Labeler | None = None,
 ) -> Answer | None:
     """The option(s) a message picks, or None if it picks none."""

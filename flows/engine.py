@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,7 +78,7 @@ class Engine:
         """Whether an intent is confident enough to act on or to offer (its own threshold)."""
         return confidence >= self.intent_thresholds.get(intent, 0.0)
 
-    def context(self, state: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    def context(self, state: Mapping[str, object] | None, now: datetime) -> dict[str, Any] | None:
         """What the NLU should read the next message in (Rasa-style: the active topic's intent
         and the slots), or None when no rights topic was answered this session."""
         repaired = states.repair(state)
@@ -88,7 +89,7 @@ class Engine:
         slots = {"province": repaired["province"], "sector": topic.get("sector")}
         return {"topic": flow.intents[0], "slots": {k: v for k, v in slots.items() if v}}
 
-    def step(self, state: dict[str, Any] | None, turn: Turn) -> StepResult:
+    def step(self, state: Mapping[str, object] | None, turn: Turn) -> StepResult:
         """Handle one inbound message. Never raises (unless built with strict=True, for tests)."""
         if turn.now.tzinfo is None:
             turn = Turn(

@@ -13,10 +13,10 @@ topic flow emits `topic_answered`) lasts one session. The NLU reads messages in 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import state as states
-from .state import when
+from .state import EngineState, Topic, when
 from .types import Reply
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 FOLLOW_UPS = ("inform", "ask_next_step")
 
 
-def recent_topic(state: dict[str, Any], now: datetime, session: timedelta) -> dict[str, Any] | None:
+def recent_topic(state: EngineState, now: datetime, session: timedelta) -> Topic | None:
     """The last topic answered, if it was in this session."""
     topic = state.get("topic")
     at = when(topic.get("at")) if topic else None
@@ -82,7 +82,7 @@ def follow_up(nav: Navigator) -> bool:
                     formats={"province": "province"},
                 )
             )
-            waiting = nav.flow.steps.get(nav.state["step"]) if nav.flow else None
+            waiting = nav.flow.steps.get(nav.state["step"] or "") if nav.flow else None
             if waiting is not None and nav.flow.id != "menu":  # type: ignore[union-attr]  # waiting: a flow
                 nav.ask(
                     waiting
@@ -90,15 +90,19 @@ def follow_up(nav: Navigator) -> bool:
             else:
                 nav.go_menu()
             return True
-        sector = sector or (topic or {}).get("sector")
+        sector = sector or (topic.get("sector") if topic else None)
         nav.complete()
         nav.start_flow(flow.id, {"sector": sector} if sector else None)
         return True
-    if flow is not None and flow.next_step and flow.next_step not in (topic or {}).get("shown", ()):
+    if (
+        flow is not None
+        and flow.next_step
+        and flow.next_step not in (topic.get("shown", []) if topic else [])
+    ):
         nav.complete()
         states.clear_flow(nav.state)
         sector = topic.get("sector") if topic else None
-        nav.state.update(flow=flow.id, slots={"sector": sector} if sector else {})
+        nav.state.update({"flow": flow.id, "slots": {"sector": sector} if sector else {}})
         nav.enter(flow.next_step)
         return True
     tip_line = engine.facts.lookup("lines.tip_line.phone", None)

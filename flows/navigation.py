@@ -28,7 +28,7 @@ MAX_MEDIA = 10
 
 
 class Navigator:
-    def __init__(self, engine: Engine, state: dict[str, Any], turn: Turn, parse: Parse) -> None:
+    def __init__(self, engine: Engine, state: states.EngineState, turn: Turn, parse: Parse) -> None:
         self.engine = engine
         self.state = state
         self.turn = turn
@@ -115,8 +115,8 @@ class Navigator:
         if not slot:
             return
         extra = list(self.state["slots"].get(slot) or [])
-        recent = self.state.get("topic") or {}
-        if topic and isinstance(recent, dict) and recent.get("flow") in self.engine.flows:
+        recent = self.state["topic"]
+        if topic and recent and recent["flow"] in self.engine.flows:
             extra.extend(self.engine.flows[recent["flow"]].intents)
         self.state["slots"][slot] = story.problems_named(self.parse, extra)
 
@@ -136,7 +136,7 @@ class Navigator:
             self.effects.append(Effect(kind, data, after=len(self.replies)))
             self.abandon_all(park=False)
             self.drop_parked()
-            st.update(opted_out=True, handoff=None)
+            st.update({"opted_out": True, "handoff": None})
             self.stopped = True
             return
         elif kind == "opt_in":
@@ -430,19 +430,21 @@ class Navigator:
         st = self.state
         if st["flow"] is None:
             return
-        st["stack"].append(states.frame(st, auto=auto))
+        running = states.frame(st, auto=auto)
+        if running is not None:  # a flow without a step (a damaged stored state) is not kept
+            st["stack"].append(running)
         states.clear_flow(st)
         while len(st["stack"]) > MAX_STACK:
             self.abandon(st["stack"].pop(0), park=True)
 
-    def restore(self, frame: dict[str, Any]) -> None:
+    def restore(self, frame: states.Frame) -> None:
         flow = self.engine.flows.get(frame["flow"])
         if flow is None or frame["step"] not in flow.steps:
             self.go_menu()
             return
         st = self.state
         states.clear_flow(st)
-        st.update(flow=flow.id, step=frame["step"], slots=dict(frame["slots"]))
+        st.update({"flow": flow.id, "step": frame["step"], "slots": dict(frame["slots"])})
         if frame.get("asked_at"):
             self.ask(flow.steps[frame["step"]])
         else:
@@ -469,7 +471,7 @@ class Navigator:
         else:
             self.go_menu()
 
-    def abandon(self, frame: dict[str, Any], park: bool) -> None:
+    def abandon(self, frame: states.Frame, park: bool) -> None:
         flow = self.engine.flows.get(frame["flow"])
         if park and flow is not None and flow.resumable:
             self.drop_parked()
@@ -484,8 +486,9 @@ class Navigator:
         """Leave the running flow and everything under it (resumable ones are parked)."""
         st = self.state
         frames = list(st["stack"])
-        if st["flow"]:
-            frames.append(states.frame(st))
+        running = states.frame(st)
+        if st["flow"] and running is not None:
+            frames.append(running)
         st["stack"] = []
         states.clear_flow(st)
         for frame in frames:

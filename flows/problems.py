@@ -10,11 +10,11 @@ session ends. Never a dead end: every waiting problem is one number away.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vocab import PROBLEM_INTENTS
 
-from .state import when
+from .state import EngineState, when
 
 if TYPE_CHECKING:
     from .turn import Handler
@@ -99,19 +99,17 @@ def answer_most_urgent(handler: Handler) -> bool:
     return True
 
 
-def waiting(state: dict[str, Any], now: datetime, session: timedelta) -> list[str]:
+def waiting(state: EngineState, now: datetime, session: timedelta) -> list[str]:
     """The problems still to offer (this session only)."""
     problems = state.get("problems")
-    if not isinstance(problems, dict) or not isinstance(problems.get("intents"), list):
+    at = when(problems["at"]) if problems else None
+    if problems is None or at is None or now - at > session:
         return []
-    at = when(problems.get("at"))
-    if at is None or now - at > session:
-        return []
-    return [i for i in problems["intents"] if isinstance(i, str)]
+    return list(problems["intents"])
 
 
-def answered(state: dict[str, Any], intents: tuple[str, ...]) -> None:
+def answered(state: EngineState, intents: tuple[str, ...]) -> None:
     """A topic was answered: it no longer waits."""
     problems = state.get("problems")
-    if isinstance(problems, dict) and isinstance(problems.get("intents"), list):
+    if problems is not None:
         problems["intents"] = [i for i in problems["intents"] if i not in intents]

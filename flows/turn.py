@@ -99,8 +99,6 @@ class Handler(Navigator):
             self.introduce()
         if shows_language and not (command or chosen_language or first_contact):
             self.follow_language(text)
-        if command != "more":
-            st["paging"] = None
         return self.result()
 
     def introduce(self) -> None:
@@ -202,7 +200,14 @@ class Handler(Navigator):
         if last is not None and now - last > engine.session_timeout:
             self.new_session = True
             self.abandon_all(park=True)
-            st.update(tip_shown=False, lang_offered=False, province_skipped=False, services=[])
+            st.update(
+                {
+                    "tip_shown": False,
+                    "lang_offered": False,
+                    "province_skipped": False,
+                    "services": [],
+                }
+            )
             if not st["handoff"]:
                 self.say(Reply("welcome.back"))
         elif limit is not None and asked is not None and now - asked > limit:
@@ -233,7 +238,7 @@ class Handler(Navigator):
                 self.emit("handoff_end", {"reason": "worker"})
             self.go_menu()
         elif command == "more":
-            if st["paging"] or st.get("pages"):
+            if st.get("pages"):  # the renderer's pages waiting for MORE
                 self.emit("more", {})
             else:
                 self.say(Reply("paging.empty"))

@@ -8,6 +8,8 @@ from typing import Any
 
 from vocab import Channel
 
+from .state import EngineState
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -76,7 +78,7 @@ class StepResult:
     """What one turn produced: replies in order, the new state to store, effects in order."""
 
     replies: list[Reply]
-    state: dict[str, Any]
+    state: EngineState
     effects: list[Effect]
 
     @property

@@ -63,7 +63,7 @@ frames = st.fixed_dictionaries(
         "step": step_ids,
         "slots": st.dictionaries(st.text(max_size=10), json_values, max_size=4),
     },
-    optional={"asked_at": timestamps},
+    optional={"asked_at": timestamps, "auto": json_values, "since": timestamps},
 )
 field_values = {
     "language": st.sampled_from(["es", "tl", "en", "fr", None, 3]),
@@ -95,6 +95,19 @@ field_values = {
     "services": json_values,
     "handoff": json_values,
     "paging": json_values,
+    "topic": st.one_of(
+        st.fixed_dictionaries(
+            {"flow": flow_ids},
+            optional={"sector": json_values, "at": timestamps, "shown": json_values},
+        ),
+        json_values,
+    ),
+    "problems": st.one_of(
+        st.fixed_dictionaries({"intents": json_values, "at": timestamps}), json_values
+    ),
+    # Kept here by the bot: the renderer's pages waiting for MORE, the worker's PIN.
+    "pages": json_values,
+    "pin": st.one_of(st.fixed_dictionaries({}, optional={"hash": json_values}), json_values),
 }
 stored_states = st.one_of(
     json_values,
