@@ -201,3 +201,23 @@ def test_a_town_after_a_safety_reply_is_noted_and_the_help_options_stand(
     reply = ask(bot, place, WORKER)
     assert sms_text(language, "clarify.ask")[:15] not in reply
     assert sms_text(language, "emergency.ask") in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        # Not in the training data: the chat that found it wrote "como hago un reporte sin que
+        # sepan que fui yo".
+        ("es", "como puedo reportar sin que el patron se entere"),
+        ("en", "how can i make a report and they dont know its me"),
+        ("tl", "paano po mag report ng hindi sinasabi ang pangalan ko"),
+    ],
+)
+def test_how_to_report_without_being_known_starts_the_anonymous_report(
+    make_bot, sqlite_url, language, message
+):
+    """Before, the retaliation answer came back, the same text each time it was asked."""
+    bot = make_bot(sqlite_url)
+    ask(bot, {"es": "hola", "en": "hello", "tl": "kumusta po"}[language], WORKER)
+    reply = ask(bot, message, WORKER)
+    assert sms_text(language, "report.intro")[:25] in reply
