@@ -1,13 +1,15 @@
-"""A worker's answers inside a conversation's flow state, encrypted at rest.
+"""A worker's conversation state, encrypted at rest but for the two keys read outside a turn.
 
-The flow engine keeps a report's answers (the employer's name, the town, a case code being typed)
-in the state's ``slots`` until the flow ends or its parked copy expires. The state is stored as
-JSON, so before it is written every frame's slots are sealed into one token under the conversation's
-data key, bound to its ``conversations.state`` (bot.store.envelope), and opened again when the next
-message is handled. So are the keys that would link the number to
-a case in a copy of the database (``PRIVATE_KEYS``: the relay to a case, that reports exist, the
-PIN); language, province and the rest stay readable. Code outside the turn that changes the state
-(the portal opening a relay) goes through :func:`update`.
+The flow engine keeps in the state what would tell a copy of the database about the worker: a
+report's answers (the employer's name, the town, a case code being typed) in ``slots``, which flow
+is running or parked (a report in progress), the last rights topic and the problems told, that a
+crisis check-in is due, the relay to a case, that reports exist, the PIN, and the SMS pages waiting
+for MORE (the bot's own words, a case code among them). Before the state is written all of it is
+sealed into one token under the conversation's data key, bound to its ``conversations.state``
+(bot.store.envelope), and opened again when the next message is handled. Only ``PUBLIC_KEYS`` stay
+readable: the language and province the indicators count (bot.analytics) and the version. Code
+outside the turn that changes the state (the portal opening a relay) goes through :func:`update`.
+States written before (slots and private keys sealed apart) are opened as they are.
 """
 
 from __future__ import annotations
@@ -20,33 +22,25 @@ from typing import Any
 from bot.store.envelope import Envelope
 
 SEALED = "_sealed"
-#: Top-level keys kept only inside the one ``_private`` token.
-PRIVATE_KEYS = ("handoff", "has_reports", "pin")
+#: Top-level keys left readable; every other one is kept only inside the one ``_private`` token.
+PUBLIC_KEYS = ("v", "language", "province")
 PRIVATE = "_private"
 #: Where the tokens are bound (bot.store.envelope): the conversation row's ``state`` column.
 PLACE = "conversations.state"
 
 
 def seal(envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``state`` whose frames' slots and private keys are sealed for ``conversation``."""
-    sealed = copy.deepcopy(state)
-
-    def token(value: Any) -> str:
-        return envelope.seal(
+    """A copy of ``state`` with all but its public keys sealed in one token for ``conversation``."""
+    private = {key: value for key, value in state.items() if key not in PUBLIC_KEYS}
+    sealed = {key: copy.deepcopy(state[key]) for key in PUBLIC_KEYS if key in state}
+    if private:
+        sealed[PRIVATE] = envelope.seal(
             db,
             conversation.data_key_id,
             PLACE,
             conversation.id,
-            json.dumps(value, ensure_ascii=False),
+            json.dumps(private, ensure_ascii=False),
         )
-
-    for frame in _frames(sealed):
-        slots = frame.get("slots")
-        if isinstance(slots, dict) and slots and SEALED not in slots:
-            frame["slots"] = {SEALED: token(slots)}
-    private = {key: sealed.pop(key) for key in PRIVATE_KEYS if key in sealed}
-    if private:
-        sealed[PRIVATE] = token(private)
     return sealed
 
 

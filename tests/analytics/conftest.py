@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.directory import store
 from bot.directory.load import load_directory
 from bot.portal import accounts
-from bot.store.models import Conversation
+from tests.security.probes import opened_state
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "admin@puente.example.org"
@@ -108,12 +107,8 @@ class Program:
         raise AssertionError("the report flow did not end")
 
     def state(self, sender: str) -> dict:
-        key = self.runtime.vault.address_key(sender)
-        with self.runtime.db.session() as session:
-            return (
-                session.scalar(select(Conversation.state).where(Conversation.address_key == key))
-                or {}
-            )
+        """The conversation's state as the bot reads it (its sealed part opened)."""
+        return opened_state(self.runtime, sender)
 
     def post_language(self, client, language: str):
         """Choose the portal's language as the switcher does; returns the dashboard after."""

@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
-
-from bot.store.models import Conversation
+from tests.security.probes import opened_state
 
 CODE = re.compile(r"\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b")
 
@@ -83,12 +81,8 @@ REPORT_OPTION = "2"  # the main menu's "report" option
 
 
 def pending_step(bot: Any, sender: str) -> tuple[str | None, str | None]:
-    """(flow, step) the worker's conversation waits on."""
-    key = bot.runtime.vault.address_key(sender)
-    with bot.runtime.db.session() as session:
-        state = (
-            session.scalar(select(Conversation.state).where(Conversation.address_key == key)) or {}
-        )
+    """(flow, step) the worker's conversation waits on (the state opened as the bot reads it)."""
+    state = opened_state(bot.runtime, sender)
     return state.get("flow"), state.get("step")
 
 

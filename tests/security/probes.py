@@ -57,10 +57,12 @@ def conversation_state(runtime: Any, address: str) -> dict | None:
 
 
 def opened_state(runtime: Any, address: str) -> dict:
-    """The conversation's state as the bot reads it (its sealed parts opened)."""
+    """The conversation's state as the bot reads it (its sealed part opened); {} if none."""
     key = runtime.vault.address_key(address)
     with runtime.db.session() as session:
         conversation = session.scalar(select(Conversation).where(Conversation.address_key == key))
+        if conversation is None:
+            return {}  # nothing was ever stored for this number
         return sealed_state.unseal(runtime.envelope, session, conversation)
 
 

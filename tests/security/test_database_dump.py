@@ -4,13 +4,15 @@ relayed to, and a report's time is only its day."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import create_engine, select, text
 
 from bot.cases.models import CaseEvent, EmployerMention, Report
 from bot.conversation import sealed_state
 from bot.store.models import Conversation
 from tests.reports.chat import file_report
-from tests.security.probes import conversation_state
+from tests.security.probes import conversation_state, opened_state
 
 WORKER = "+15195550161"
 
@@ -86,3 +88,25 @@ def test_a_referral_and_relay_messages_are_dated_to_the_hour_only(make_bot, data
             *(event.created_at for event in events),
         ):
             assert (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
+
+
+def test_the_stored_state_of_a_report_in_progress_tells_only_language_and_province(
+    make_bot, database_url
+):
+    """Which flow runs (a report), the last topic, the problems told, a crisis check-in and the
+    pages waiting for MORE would each tell a copy of the database about the worker."""
+    bot = make_bot(database_url)
+    for message in ("hola", "estoy en ontario", "quiero reportar a mi patron"):
+        bot.send(message, sender=WORKER)
+    assert opened_state(bot.runtime, WORKER)["flow"] == "report"
+    _only_language_and_province(conversation_state(bot.runtime, WORKER))
+    bot.send("a veces pienso en matarme", sender=WORKER)
+    assert opened_state(bot.runtime, WORKER)["crisis"] is True
+    _only_language_and_province(conversation_state(bot.runtime, WORKER))
+
+
+def _only_language_and_province(stored: dict) -> None:
+    assert set(stored) == {"v", "language", "province", "_private"}
+    assert (stored["language"], stored["province"]) == ("es", "ON")
+    for revealing in ("report", "crisis", "topic", "pages", "matarme"):
+        assert revealing not in json.dumps(stored)

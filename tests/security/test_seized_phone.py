@@ -7,7 +7,7 @@ import pytest
 
 from bot.text import catalogs
 from tests.reports.chat import ANSWERS, GREETING, case_code, file_report, pending_step
-from tests.security.probes import bodies_to, conversation_state
+from tests.security.probes import bodies_to, opened_state
 from tests.support.sms import sms_text
 
 REPORTER, NEVER_REPORTED = "+15195550131", "+15195550132"
@@ -66,7 +66,7 @@ def test_the_quick_exit_word_ends_a_report_with_a_harmless_reply(
     assert bot.twilio.messages[-1].body == sms_text(language, "exit.done")
     for revealing in ("Puente", "report", "reporte", "organiza"):
         assert revealing.lower() not in tr.gettext("exit.done").lower()
-    state = conversation_state(bot.runtime, REPORTER)
+    state = opened_state(bot.runtime, REPORTER)
     assert (state["flow"], state["stack"], state["parked"]) == (None, [], None)
     # Whoever writes next is not offered the unfinished report back.
     start = len(bot.twilio.messages)
