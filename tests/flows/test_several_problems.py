@@ -40,14 +40,8 @@ WORKER = "+15195550188"
 def test_the_most_urgent_problem_is_answered_and_the_others_offered_by_number(
     make_bot, sqlite_url, language, greeting, message, first, offered
 ):
-    bot = make_bot(sqlite_url)
+    bot = _in_ontario(make_bot(sqlite_url), language, greeting)
     tr = catalogs.translator(language)
-    ask(bot, greeting, WORKER)
-    ask(
-        bot,
-        {"es": "estoy en ontario", "tl": "nasa ontario ako", "en": "im in ontario"}[language],
-        WORKER,
-    )
     answer = ask(bot, message, WORKER)
     assert first in answer
     # An injury's safety reply lists its help options; the other problem comes first among them.
@@ -71,16 +65,21 @@ def test_the_most_urgent_problem_is_answered_and_the_others_offered_by_number(
 def test_unpaid_overtime_and_a_cold_house_are_both_answered_not_a_guess(
     make_bot, sqlite_url, language, greeting, message
 ):
-    bot = make_bot(sqlite_url)
+    bot = _in_ontario(make_bot(sqlite_url), language, greeting)
     tr = catalogs.translator(language)
+    answer = ask(bot, message, WORKER)
+    assert tr.gettext("clarify.ask") not in answer  # no "did you mean" among three guesses
+    assert "1-866-602-9448" in answer  # housing first (more urgent), with Service Canada's line
+    assert f"1. {tr.gettext('intent.ask_hours')}" in answer  # overtime waits as option 1
+    assert "1-800-531-5551" in ask(bot, "1", WORKER)  # the hours answer, Ontario's office
+
+
+def _in_ontario(bot, language: str, greeting: str):
+    """A worker who has greeted and said they work in Ontario."""
     ask(bot, greeting, WORKER)
     ask(
         bot,
         {"es": "estoy en ontario", "tl": "nasa ontario ako", "en": "im in ontario"}[language],
         WORKER,
     )
-    answer = ask(bot, message, WORKER)
-    assert tr.gettext("clarify.ask") not in answer  # no "did you mean" among three guesses
-    assert "1-866-602-9448" in answer  # housing first (more urgent), with Service Canada's line
-    assert f"1. {tr.gettext('intent.ask_hours')}" in answer  # overtime waits as option 1
-    assert "1-800-531-5551" in ask(bot, "1", WORKER)  # the hours answer, Ontario's office
+    return bot
