@@ -74,6 +74,11 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
+    parser.add_argument(
+        "--dump",
+        metavar="PREFIX",
+        help="also write PREFIX.web.prof and PREFIX.worker.prof (pstats)",
+    )
     args = parser.parse_args()
 
     from redis.connection import Connection as RedisConnection
@@ -191,6 +196,8 @@ def main() -> None:
     for side, profile in profiles.items():
         print(f"\n=== {side} (profiled round, {args.sort})")
         pstats.Stats(profile).strip_dirs().sort_stats(args.sort).print_stats(args.top)
+        if args.dump:
+            profile.dump_stats(f"{args.dump}.{side}.prof")
 
 
 if __name__ == "__main__":

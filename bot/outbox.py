@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Connection, Row, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.channels.twilio import cleanup
@@ -247,6 +247,7 @@ def _add(
     its text by the purge (bot.jobs.tasks.purge)."""
     envelope = runtime.envelope
     row = OutboxMessage(
+        id=_next_id(session),
         conversation_id=conversation.id if conversation else None,
         channel=channel,
         kind=kind,
@@ -257,7 +258,8 @@ def _add(
         status="held" if held else "pending",
     )
     session.add(row)
-    session.flush()  # its id: what it carries is sealed to its row
+    if row.id is None:
+        session.flush()  # its id: what it carries is sealed to its row
     key_id = conversation.data_key_id if conversation else envelope.new_key(session, "message")
     put = partial(envelope.put, session, key_id, row)
     put("to_enc", address)
@@ -266,6 +268,21 @@ def _add(
     if not held:
         after_commit(session, send_message, row.id, job_id=send_job_id(row.id, 0))
     return row
+
+
+#: PostgreSQL gives a new row's id before its INSERT.
+_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence('outbox', 'id'))")
+
+
+def _next_id(session: Session) -> int | None:
+    """The new row's id, taken from its sequence on PostgreSQL (None elsewhere: the row is
+    flushed for it). Its text is then sealed before it is written, and the row goes out with the
+    turn's other rows in the one flush at commit: no flush of the whole session mid-turn, and no
+    UPDATE of the sealed columns after the INSERT (bench/README.md, issue 23)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.scalar(_NEXT_ID)
 
 
 def send_job_id(outbox_id: int, attempts: int) -> str:
@@ -286,21 +303,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
     lease_expired = now - timedelta(seconds=jobs.send_lease_seconds)
     with runtime.db.autocommit() as conn:
         row = conn.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == outbox_id,
-                or_(
-                    (OutboxMessage.status == "pending")
-                    & or_(
-                        OutboxMessage.next_attempt_at.is_(None),
-                        OutboxMessage.next_attempt_at <= now,
-                    ),
-                    (OutboxMessage.status == "sending")
-                    & (OutboxMessage.claimed_at < lease_expired),
-                ),
-            )
-            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-            .returning(*_SENT_FROM)
+            _CLAIM, {"outbox_id": outbox_id, "now": now, "lease_expired": lease_expired}
         ).first()
         message = None if row is None else _outbound(runtime, conn, row)
     if row is None:
@@ -326,20 +329,8 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
         release(runtime)
     with runtime.db.autocommit() as conn:
         conversation_id = conn.scalar(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id)
-            .values(
-                status="sent",
-                twilio_sid=runtime.vault.sid_hash(sid),
-                sent_at=utcnow(),
-                error_code=None,
-                error_message=None,
-                # No conversation keeps this number (an erasure's goodbye, a staff notice).
-                to_enc=case(
-                    (OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc
-                ),
-            )
-            .returning(OutboxMessage.conversation_id)
+            _SENT,
+            {"outbox_id": outbox_id, "sid_hash": runtime.vault.sid_hash(sid), "now": utcnow()},
         )
         # Twilio's copy goes once the message is final: a status callback makes this due now.
         callbacks = message.status_callback is not None
@@ -364,6 +355,40 @@ _SENT_FROM = (
     OutboxMessage.content_variables_enc,
     OutboxMessage.attempts,
     OutboxMessage.created_at,
+)
+
+# The send's two statements, built once (with their cache keys): each message runs both, and
+# building them cost more CPU than running them.
+_NOW = bindparam("now", type_=UTCDateTime())
+#: The claim: a row due and unclaimed, or whose lease ran out.
+_CLAIM = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("outbox_id"),
+        or_(
+            (OutboxMessage.status == "pending")
+            & or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= _NOW),
+            (OutboxMessage.status == "sending")
+            & (OutboxMessage.claimed_at < bindparam("lease_expired", type_=UTCDateTime())),
+        ),
+    )
+    .values(status="sending", claimed_at=_NOW, attempts=OutboxMessage.attempts + 1)
+    .returning(*_SENT_FROM)
+)
+#: Sent: the SID's hash kept; the number goes with a message of no conversation (an erasure's
+#: goodbye, a staff notice), which nothing else keeps.
+_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(
+        status="sent",
+        twilio_sid=bindparam("sid_hash"),
+        sent_at=_NOW,
+        error_code=None,
+        error_message=None,
+        to_enc=case((OutboxMessage.conversation_id.is_(None), ""), else_=OutboxMessage.to_enc),
+    )
+    .returning(OutboxMessage.conversation_id)
 )
 
 

@@ -6,6 +6,7 @@ Two stages, so the engine can let a confident intent interrupt in between: `matc
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,18 +76,23 @@ def _by_number(options: tuple[Option, ...], number: int) -> Option | None:
     return options[number - 1] if 1 <= number <= len(options) else None
 
 
+#: The flows' and catalogs' own words folded once per process (a step's options are compared with
+#: every answer); a worker's message is folded anew each time and kept nowhere.
+_fold = functools.lru_cache(maxsize=4096)(normalize)
+
+
 def _label_matches(
     option: Option, folded: str, language: str | None, labels: Labeler | None, clipped: bool = False
 ) -> bool:
     """``clipped``: the text is a label cut short with "…" (a WhatsApp button or list item has
     room for 20 characters), so it matches the label it begins."""
-    if folded in (normalize(option.id), normalize(option.label)):
+    if folded in (_fold(option.id), _fold(option.label)):
         return True
-    if any(folded == normalize(word) for word in option.words):
+    if any(folded == _fold(word) for word in option.words):
         return True
     if labels is not None:
         try:
-            label = normalize(labels(option.label, language))
+            label = _fold(labels(option.label, language))
         except Exception:  # a broken catalog must not break the conversation
             return False
         return folded == label or (clipped and label.startswith(folded + " "))

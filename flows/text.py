@@ -8,6 +8,8 @@ import unicodedata
 from vocab import case_code as case_code  # shared with the NLU and the cases
 
 _NUMBER = re.compile(r"^#?\s?(\d{1,4})\s?[.)]?$")
+#: What normalize turns into a space: not alphanumeric (\w is str.isalnum() plus "_") nor kept.
+_NOT_KEPT = re.compile(r"[^\w ,;/&+\-#.']|_")
 _MULTI_SEP = re.compile(r"\s*(?:,|;|/|&|\+|-|\s|\by\b|\band\b|\bat\b|\bet\b)+\s*")
 
 
@@ -16,7 +18,7 @@ def normalize(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     folded = stripped.casefold()
-    folded = "".join(c if (c.isalnum() or c in " ,;/&+-#.'") else " " for c in folded)
+    folded = _NOT_KEPT.sub(" ", folded)
     folded = re.sub(r"\s+", " ", folded).strip(" .,;!?'-")
     return folded
 

@@ -23,9 +23,10 @@ def ngrams(words: Sequence[str], char_range: tuple[int, int] = (2, 5)) -> Counte
     counts: Counter[str] = Counter()
     for word in words:
         padded = f" {word} "
-        for n in range(low, high + 1):
-            for i in range(len(padded) - n + 1):
-                counts[padded[i : i + n]] += 1
+        # Counter.update counts an iterable in C: the same counts, in the same first-seen order.
+        counts.update(
+            padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)
+        )
         counts["w:" + word] += 1
     for first, second in zip(words, words[1:], strict=False):
         counts[f"b:{first} {second}"] += 1

@@ -373,11 +373,7 @@ def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> i
         conversation = lock(session)
         if conversation is None:
             return None
-        pending = session.scalars(
-            select(InboundRow)
-            .where(InboundRow.conversation_id == conversation.id, InboundRow.status == "received")
-            .order_by(InboundRow.id)
-        ).all()
+        pending = session.scalars(_PENDING, {"conversation_id": conversation.id}).all()
         # A lone message needs no SAVEPOINT: a bug while handling it rolls back the whole turn.
         alone = len(pending) == 1
         for row in pending:
@@ -389,6 +385,28 @@ def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> i
         # One sweep for the deletions now due, unless one waits already (not a job per message).
         cleanup.sweep_soon(runtime)
     return len(pending)
+
+
+# A turn's statements, built once (with their cache keys): building them anew each turn cost
+# about as much CPU as running them.
+#: A conversation's pending messages, oldest first.
+_PENDING = (
+    select(InboundRow)
+    .where(
+        InboundRow.conversation_id == bindparam("conversation_id"), InboundRow.status == "received"
+    )
+    .order_by(InboundRow.id)
+)
+#: The conversation of the oldest pending message no other turn holds (NO KEY UPDATE: the webhook
+#: can still store new messages of this worker meanwhile).
+_NEXT = (
+    select(Conversation)
+    .join(InboundRow, InboundRow.conversation_id == Conversation.id)
+    .where(InboundRow.status == "received")
+    .order_by(InboundRow.id)
+    .limit(1)
+    .with_for_update(of=Conversation, key_share=True, skip_locked=True)
+)
 
 
 def _lock_own(session: Session, inbound_id: int) -> Conversation | None:
@@ -405,14 +423,7 @@ def _lock_own(session: Session, inbound_id: int) -> Conversation | None:
 
 def _lock_next(session: Session) -> Conversation | None:
     """The conversation of the oldest pending message that no other turn holds."""
-    return session.scalar(
-        select(Conversation)
-        .join(InboundRow, InboundRow.conversation_id == Conversation.id)
-        .where(InboundRow.status == "received")
-        .order_by(InboundRow.id)
-        .limit(1)
-        .with_for_update(of=Conversation, key_share=True, skip_locked=True)
-    )
+    return session.scalar(_NEXT)
 
 
 def _handle(

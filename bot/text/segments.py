@@ -8,6 +8,7 @@ counted in UTF-16 code units, so an emoji costs two). Pure functions, no I/O.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 
@@ -58,9 +59,14 @@ _TRANSLITERATIONS = {
 }
 
 
+_GSM7 = GSM7_BASIC | GSM7_EXTENDED
+#: Characters outside the Basic Multilingual Plane: two UTF-16 code units each.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def is_gsm7(text: str) -> bool:
     """True when every character of ``text`` is in GSM-7 (basic or extension table)."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+    return _GSM7.issuperset(text)
 
 
 def encoding(text: str) -> Encoding:
@@ -70,12 +76,12 @@ def encoding(text: str) -> Encoding:
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit of UCS-2 segments and Twilio's body limits."""
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return len(text) + len(_ASTRAL.findall(text))
 
 
 def septets(text: str) -> int:
     """Length in GSM-7 septets (extension characters count two). Only meaningful for GSM-7 text."""
-    return sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+    return len(text) + sum(text.count(ch) for ch in GSM7_EXTENDED)
 
 
 def _widths(text: str, enc: Encoding) -> list[int]:
@@ -126,6 +132,8 @@ def transliterate_gsm7(text: str) -> str:
     no GSM-7 equivalent (emoji, other scripts) is dropped, with the space it leaves
     doubled collapsed.
     """
+    if is_gsm7(text):
+        return text  # the common case: each character would be kept as it is
     out: list[str] = []
     dropped = False
     for ch in text:

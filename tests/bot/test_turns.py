@@ -4,6 +4,8 @@ per worker, and the turn answers from the number the worker last wrote to."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from bot.jobs.worker import Worker
@@ -125,3 +127,27 @@ def test_a_message_the_bot_fails_on_gets_one_apology_and_nothing_of_its_half_don
             "failed",
             "done",
         ]
+
+
+def test_a_reply_is_written_once_with_its_text_sealed(make_bot, migrated_postgres, twilio):
+    """On PostgreSQL a reply's outbox row takes its id from the sequence, so its text is sealed to
+    the row before the INSERT: no flush mid-turn, no UPDATE after it (bench/README.md, issue 23)."""
+    from sqlalchemy import event
+
+    bot = make_bot(migrated_postgres.fresh())
+    statements: list[str] = []
+
+    @event.listens_for(bot.runtime.db.engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(" ".join(statement.split()))
+
+    assert bot.send("cuanto me tienen que pagar por hora", sender=ANA).status_code == 200
+    outbox = [m[0] for s in statements if (m := re.match(r"(INSERT INTO|UPDATE) outbox\b", s))]
+    with bot.runtime.db.session() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert rows and all(row.status == "sent" and row.body_enc for row in rows)
+        bodies = [bot.runtime.envelope.get(session, row, "body_enc") for row in rows]
+    # Each page's INSERT, then each send's claim and its "sent": nothing seals a row after its INSERT.
+    assert outbox == ["INSERT INTO outbox"] * len(rows) + ["UPDATE outbox"] * 2 * len(rows)
+    assert [m.body for m in twilio.messages] == bodies
+    assert {m.to for m in twilio.messages} == {ANA}
