@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @runs_in("sends")
-def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
+def retry_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     """A status callback that arrived before its sid was stored; given up after a few tries
     (a status for a message this deployment never sent)."""
     runtime = current()
@@ -43,7 +43,7 @@ def record_status_later(
         log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
         return
     runtime.enqueue(
-        record_status,
+        retry_status,
         sid,
         status,
         error_code,
