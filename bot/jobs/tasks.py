@@ -1,9 +1,12 @@
 """Jobs of no single module: a status callback retried, the re-drive, the purge. Each takes ids only
-(no personal data in Redis) and is safe to run twice; the others live beside their work."""
+(no personal data in Redis) and is safe to run twice; the others live beside their work. And the one
+housekeeping loop that re-drives and purges, in the worker or (without Redis) the web process."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -20,6 +23,8 @@ STATUS_RETRY_SECONDS = 1.0
 STATUS_ATTEMPTS = 4
 #: Twilio redelivers a webhook within minutes; an erased conversation's sids are kept this long.
 ERASED_SIDS_KEPT = timedelta(days=2)
+#: The housekeeping loop purges old text this often.
+PURGE_EVERY_SECONDS = 6 * 3600
 
 log = logging.getLogger(__name__)
 
@@ -122,3 +127,25 @@ def purge() -> dict[str, int]:
                 hook(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
     return {"inbound": inbound, "outbox": outbox, "review": review}
+
+
+def housekeeping_loop(runtime: Runtime, stop: threading.Event, *, first_wait: bool) -> None:
+    """Re-drive stale work, run the areas' housekeeping (lost delivery retries, overdue referrals)
+    every ``jobs.redrive_interval_seconds``, and purge old text a few times a day, whatever Redis
+    does, until ``stop`` is set. The first pass runs at once, or after one interval (``first_wait``)."""
+    interval = runtime.settings.jobs.redrive_interval_seconds
+    last_purge = 0.0
+    while not stop.wait(interval if first_wait else 0):
+        first_wait = True
+        try:
+            inbox.redrive(runtime)
+            for area in runtime.areas:
+                for housekeeping in area.housekeeping:
+                    housekeeping(runtime)
+            if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
+                purge()
+                last_purge = time.monotonic()
+        except Exception as exc:
+            log.warning(
+                "housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval
+            )

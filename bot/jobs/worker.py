@@ -10,12 +10,12 @@ import time
 from rq import SimpleWorker
 
 from bot import areas, logs
+from bot.jobs.tasks import housekeeping_loop
 from bot.runtime import Runtime, set_current
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PURGE_EVERY_SECONDS = 6 * 3600
 #: A worker heartbeat is skipped while the last one keeps the worker alive in Redis as long, give
 #: or take this many seconds.
 HEARTBEAT_SLACK_SECONDS = 10.0
@@ -45,8 +45,13 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
         for name in queues or QUEUES
     ]
     if not burst:
+        stop = runtime.extras.setdefault("stop", threading.Event())
         threading.Thread(
-            target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True
+            target=housekeeping_loop,
+            args=(runtime, stop),
+            kwargs={"first_wait": False},
+            name="puente-housekeeping",
+            daemon=True,
         ).start()
     wait_for_redis(connection)
     # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
@@ -105,26 +110,3 @@ def yield_cpu(nice: int) -> None:
     """Lower this process's CPU priority (``jobs.worker_nice``) against the processes of its session."""
     if nice > 0:
         os.nice(nice)
-
-
-def _housekeeping(runtime: Runtime) -> None:
-    """Re-drive stale work every few seconds and purge old text a few times a day, whatever Redis does."""
-    from bot.conversation import inbox
-    from bot.jobs import tasks
-
-    interval = runtime.settings.jobs.redrive_interval_seconds
-    last_purge = 0.0
-    while True:
-        try:
-            inbox.redrive(runtime)
-            for area in runtime.areas:
-                for housekeeping in area.housekeeping:  # lost delivery retries, overdue referrals
-                    housekeeping(runtime)
-            if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
-                tasks.purge()
-                last_purge = time.monotonic()
-        except Exception as exc:
-            log.warning(
-                "housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval
-            )
-        time.sleep(interval)
