@@ -8,8 +8,9 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Result, delete, func, select, update
 
 from bot import outbox as outbound
 from bot.conversation import inbox
@@ -67,11 +68,13 @@ def purge() -> dict[str, int]:
     runtime = current()
     cutoff = utcnow() - timedelta(days=runtime.settings.messages.retention_days)
     with runtime.db.session() as session:
-        inbound = session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
-            .values(body_enc=None, button_enc=None, media=[])
-        ).rowcount
+        inbound = _rowcount(
+            session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
+                .values(body_enc=None, button_enc=None, media=[])
+            )
+        )
         # Old messages that will not be sent again.
         done = (
             OutboxMessage.created_at < cutoff,
@@ -94,11 +97,13 @@ def purge() -> dict[str, int]:
                 )
             },
         )
-        outbox = session.execute(
-            update(OutboxMessage)
-            .where(*done, OutboxMessage.body_enc.is_not(None))
-            .values(body_enc=None, content_variables_enc=None)
-        ).rowcount
+        outbox = _rowcount(
+            session.execute(
+                update(OutboxMessage)
+                .where(*done, OutboxMessage.body_enc.is_not(None))
+                .values(body_enc=None, content_variables_enc=None)
+            )
+        )
         # ... and the numbers on them that no conversation holds any more.
         session.execute(
             update(OutboxMessage)
@@ -121,12 +126,17 @@ def purge() -> dict[str, int]:
                 select(DataKey.id).where(DataKey.id.in_(alone - {None}), DataKey.scope == "message")
             ),
         )
-        review = session.execute(delete(NluReview).where(old_reviews)).rowcount
+        review = _rowcount(session.execute(delete(NluReview).where(old_reviews)))
         for area in runtime.areas:  # those holding more text (report transcripts) erase theirs
             for hook in area.purge_hooks:
                 hook(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
     return {"inbound": inbound, "outbox": outbox, "review": review}
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE touched: its result is a CursorResult (typed as Result)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def housekeeping_loop(runtime: Runtime, stop: threading.Event, *, first_wait: bool) -> None:

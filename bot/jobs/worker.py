@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from typing import TYPE_CHECKING, cast
 
 from rq import SimpleWorker
 
@@ -13,6 +14,10 @@ from bot import areas, logs
 from bot.jobs.tasks import housekeeping_loop
 from bot.runtime import Runtime, set_current
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.client import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +44,7 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
     runtime.warm_up()
     # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
     # socket timeout the web side uses to fail fast.
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = redis.Redis.from_url(cast(str, settings.redis_url))  # bot.cli refuses without it
     listened = [
         Queue(queue_name(settings.jobs.queue_name, name), connection=connection)
         for name in queues or QUEUES
@@ -71,7 +76,7 @@ class Worker(SimpleWorker):
 
     _alive_until = 0.0  # time.monotonic() at which the last heartbeat's expiry falls
 
-    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
         """rq beats before and after each job and each wait, three round trips each: between jobs
         under traffic, most of a job's Redis commands (bench/README.md). One that would move the
         worker's expiry by less than the slack is skipped; those inside rq's pipelines are not."""
@@ -85,10 +90,10 @@ class Worker(SimpleWorker):
     def unsubscribe(self) -> None:
         if self.pubsub_thread:
             self.pubsub_thread.stop(timeout=0)  # told first, so the reply ends its loop
-        super().unsubscribe()
+        super().unsubscribe()  # type: ignore[no-untyped-call]  # rq's is not annotated
 
 
-def wait_for_redis(connection, longest_pause: float = 5.0) -> None:
+def wait_for_redis(connection: Redis, longest_pause: float = 5.0) -> None:
     """A worker started while Redis is down waits for it: rq's registration would otherwise end the
     process (it used to be hidden by the seconds the NLU took to train before this point)."""
     import redis
