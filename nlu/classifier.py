@@ -65,9 +65,6 @@ class LogisticRegression:
         """Class probabilities for one featurized message (the fast path used by parse)."""
         return softmax(values @ self.weights[indices])
 
-    def predict_proba(self, x: SparseRows) -> np.ndarray:
-        return softmax(x.dot(self.weights))
-
 
 def _lbfgs(
     func: Callable[[np.ndarray], tuple[float, np.ndarray]],
