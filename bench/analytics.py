@@ -161,7 +161,7 @@ def _today() -> date:
 
 
 def digest_html(session) -> str:
-    return digest.render(dashboard.build(session, REPORT_MONTH, today=_today()))
+    return digest.to_html(dashboard.build(session, REPORT_MONTH, today=_today()))
 
 
 def bench_backend(name: str, url: str, rows: list[tuple], repeat: int, workdir: Path) -> None:

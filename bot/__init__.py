@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported by create_app: `puente --help` and the commands load no web stack
@@ -144,11 +143,8 @@ def _warn_about(settings: Settings) -> None:
 
 def _start_redriver(runtime: Runtime) -> None:
     """Without rq, this process re-drives its own unfinished work now and then."""
-    from bot.conversation import inbox
-    from bot.jobs import tasks
-    from bot.jobs.worker import PURGE_EVERY_SECONDS
+    from bot.jobs.tasks import housekeeping_loop
 
-    interval = runtime.settings.jobs.redrive_interval_seconds
     stop = runtime.extras.setdefault("stop", threading.Event())
 
     def loop() -> None:
@@ -156,19 +152,6 @@ def _start_redriver(runtime: Runtime) -> None:
             runtime.warm_up()  # so the first worker's message does not wait for the NLU to load
         except Exception as exc:
             log.error("could not load the NLU, flows or catalogs: %s", exc)
-        last_purge = 0.0
-        while not stop.wait(interval):
-            try:
-                inbox.redrive(runtime)
-                for area in runtime.areas:
-                    for (
-                        housekeeping
-                    ) in area.housekeeping:  # lost delivery retries, overdue referrals
-                        housekeeping(runtime)
-                if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
-                    tasks.purge()
-                    last_purge = time.monotonic()
-            except Exception as exc:
-                log.warning("re-drive failed (%s); will try again", type(exc).__name__)
+        housekeeping_loop(runtime, stop, first_wait=True)
 
     threading.Thread(target=loop, name="puente-redrive", daemon=True).start()

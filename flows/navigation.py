@@ -47,9 +47,6 @@ class Navigator:
             return
         self.replies.append(reply)
 
-    def say_msgid(self, msgid: str, **params: Any) -> None:
-        self.say(Reply(msgid, params))
-
     def render(self, message: Message, options: tuple[ReplyOption, ...] = ()) -> Reply | None:
         """A Message resolved against the state: province branch, params, facts."""
         province = self.state["province"]

@@ -37,8 +37,9 @@ class ReplyOption:
 class Reply:
     """A message to send, by gettext message id; the bot renders it in the worker's language.
 
-    `formats` names params the renderer must localize (money, date, number, province, language,
-    msgid); `language` overrides the worker's language for this one reply (an offer to switch).
+    `formats` names params the renderer must localize (money, date, province, language, msgid; a
+    number is shown as written, bot.text.catalogs.tagged); `language` overrides the worker's
+    language for this one reply (an offer to switch).
     """
 
     msgid: str

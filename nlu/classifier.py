@@ -1,8 +1,8 @@
 """Multinomial logistic regression on sparse features, trained with L-BFGS in numpy.
 
 Chosen by measurement (see bench/nlu_embedded.py and ``python -m nlu eval``): on our data it
-beats naive Bayes and a nearest-centroid baseline, trains in about a second, and gives
-probabilities good enough to tune a fallback threshold on.
+beats naive Bayes and a nearest-centroid baseline, and gives probabilities good enough to tune a
+fallback threshold on.
 """
 
 from __future__ import annotations
@@ -64,9 +64,6 @@ class LogisticRegression:
     def predict_proba_row(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Class probabilities for one featurized message (the fast path used by parse)."""
         return softmax(values @ self.weights[indices])
-
-    def predict_proba(self, x: SparseRows) -> np.ndarray:
-        return softmax(x.dot(self.weights))
 
 
 def _lbfgs(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -221,9 +220,3 @@ def _is_junk(text: str) -> bool:
 def _known_words(examples: Sequence[Example]) -> set[str]:
     """Words seen in training: real words, so never fuzzy-matched to a place name."""
     return {word for example in examples for word in tokens(example.text)}
-
-
-def timed_train(data: TrainingData, **kwargs: Any) -> tuple[EmbeddedInterpreter, float]:
-    start = time.perf_counter()
-    interpreter = EmbeddedInterpreter.train(data, **kwargs)
-    return interpreter, time.perf_counter() - start

@@ -1,5 +1,5 @@
-"""Trained models kept on disk, so that a process loads in a tenth of a second what takes seconds
-to train, and a fresh bot answers its first message at once.
+"""Trained models kept on disk, so that a process loads what takes much longer to train (start-up
+times: bench/README.md, issue 23.4), and a fresh bot answers its first message at once.
 
 A model file is named by a hash of everything that shapes it: the nlu code and the training data
 (``source_key``). An edited example or classifier gives a new name, so a stale file is never read.

@@ -57,7 +57,7 @@ def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
-def render(report: MonthReport) -> str:
+def to_html(report: MonthReport) -> str:
     """The digest as one self-contained HTML page (styles inline, charts as inline SVG)."""
     words = report.words
     trends = [
@@ -109,7 +109,7 @@ def render(report: MonthReport) -> str:
 def write(report: MonthReport, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(report), encoding="utf-8")
+    path.write_text(to_html(report), encoding="utf-8")
     return path
 
 

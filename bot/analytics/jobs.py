@@ -39,7 +39,7 @@ def send_digest(runtime: Runtime, month: str, language: str | None = None) -> in
         recipients,
         digest.subject(report),
         digest.plain_text(report),
-        digest.render(report),
+        digest.to_html(report),
         message_id_key=f"digest-{month}-{language}",
     )
     log.info("digest for %s (%s) e-mailed to %s recipient(s)", month, language, len(recipients))

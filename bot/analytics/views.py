@@ -123,7 +123,7 @@ def digest_page() -> Response:
     language = request.args.get("lang")
     report = _report(language if language in STAFF_LANGUAGES else None)
     audit.record(web.db(), g.user.id, "admin.digest", _target(report))
-    response = Response(digest.render(report))
+    response = Response(digest.to_html(report))
     # The digest is a file of its own with its styles inline.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

@@ -122,11 +122,6 @@ class ReportDraft:
             details=details,
         )
 
-    @property
-    def matching_types(self) -> tuple[str, ...]:
-        """The abuse types in the matcher's words, so it can tell which services a case needs."""
-        return tuple(MATCHING_TYPES.get(t, t) for t in self.abuse_types)
-
 
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, bool | list | dict):

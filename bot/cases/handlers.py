@@ -22,7 +22,7 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
     )
     context.notes["report_id"] = filed.report_id
     replies = [Reply("report.filed", {"code": filed.code}), *where_it_went(context, effect, filed)]
-    return context.render(replies, effect.data.get("language"))
+    return context.pages(replies, effect.data.get("language"))
 
 
 @HANDLERS.on("handoff_agent")
@@ -31,7 +31,7 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
     data = NgoRequest.of(effect)
     session, runtime, conversation = context.session, context.runtime, context.conversation
     if service.open_contact_request(session, runtime, conversation) is not None:
-        return context.render([Reply("agent.already")], data.language)
+        return context.pages([Reply("agent.already")], data.language)
     request = {
         "slots": {"consent_ngo": True, "contact": "anonymous"},
         "language": data.language,
@@ -47,10 +47,10 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
         services=list(data.services),
     )
     if not filed.referral_id:
-        return context.render([Reply("agent.unavailable", {"code": filed.code})], data.language)
+        return context.pages([Reply("agent.unavailable", {"code": filed.code})], data.language)
     # Who will write and within how long (the acknowledgement deadline), not just "it may take a while".
     params = {"code": filed.code, **assigned_params(runtime, filed.ngo_name)}
-    return context.render([Reply("agent.requested", params)], data.language)
+    return context.pages([Reply("agent.requested", params)], data.language)
 
 
 def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> list[Reply]:
@@ -79,7 +79,7 @@ def _case_status(context: Context, effect: Effect) -> list[str]:
     reply = service.case_status(
         context.session, context.runtime, context.conversation, CaseStatus.of(effect).code
     )
-    return context.render([reply])
+    return context.pages([reply])
 
 
 @HANDLERS.on("erase_data", first=True)

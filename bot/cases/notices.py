@@ -39,10 +39,10 @@ log = logging.getLogger(__name__)
 @runs_in("referrals")
 def deliver_referral(referral_id: int) -> dict[str, str]:
     """Job: try the due channels of one referral (retries queue themselves with backoff)."""
-    return deliver(current(), referral_id)
+    return send_due(current(), referral_id)
 
 
-def deliver(runtime: Runtime, referral_id: int, *, now: datetime | None = None) -> dict[str, str]:
+def send_due(runtime: Runtime, referral_id: int, *, now: datetime | None = None) -> dict[str, str]:
     """Try every due channel of a referral once; return what happened per channel."""
     now = now or utcnow()
     with runtime.db.session() as session:

@@ -313,12 +313,12 @@ def _relay_to_agent(context: Context, effect: Effect) -> list[str] | None:
     if not text or context.inbound.button_enc:
         return None  # a tap on the template's button only opens the window
     if found is None:  # never silence: say the message reached no one, and how to go on
-        return context.render([Reply("relay.no_case")])
+        return context.pages([Reply("relay.no_case")])
     add_from_worker(context, found[0], found[1], text)
     if _relay_open(session, found[0].id):
         return None  # staff are writing back: the conversation speaks for itself
     # Until staff answer, every message is acknowledged: "may tao na po ba?" must not meet silence.
-    return context.render([Reply("relay.passed_on")])
+    return context.pages([Reply("relay.passed_on")])
 
 
 @HANDLERS.on("handoff_end", "opt_in")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
@@ -16,6 +17,10 @@ from sqlalchemy import select
 from bot.channels.twilio import gateway
 from bot.channels.twilio.gateway import INBOUND_WEBHOOK, ConsoleSender
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from flows.keywords import Keywords
 
 #: Twilio's default Advanced Opt-Out replies (Messaging Service > Opt-Out Management).
 TWILIO_REPLIES = {
@@ -44,7 +49,7 @@ def chat_loop(
     from bot.runtime import Runtime
     from bot.store import migrate
 
-    changes = {"redis_url": None, "jobs__inline_sync": True}
+    changes: dict[str, Any] = {"redis_url": None, "jobs__inline_sync": True}
     changes |= {"log_file": log_file} if log_file else {"log_level": "WARNING"}
     settings = settings.with_changes(**changes)
     logs.configure(settings.log_level, path=settings.log_file)
@@ -101,14 +106,14 @@ def chat_loop(
             click.echo("\n[no reply from Puente]")
 
 
-def _twilio_opt_out(keywords, text: str) -> str | None:
+def _twilio_opt_out(keywords: Keywords, text: str) -> str | None:
     """The OptOutType Twilio adds for its own SMS keywords (STOP, START and their synonyms)."""
     if not keywords.is_carrier_word(text):
         return None
     return "START" if keywords.is_start(text, "sms") else "STOP"
 
 
-def _last_message_at(runtime, address: str) -> datetime | None:
+def _last_message_at(runtime: Runtime, address: str) -> datetime | None:
     from bot.store.models import Conversation
 
     with runtime.db.session() as session:

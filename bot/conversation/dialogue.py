@@ -211,12 +211,12 @@ def _content(runtime: Runtime, reply: Reply, language: str, channel: str) -> Con
     options = reply.options[: content.MAX_OPTIONS] if reply.choice == "province" else reply.options
     # Where the SMS words say "reply with a number", "<msgid>.tap" says to choose (a list is tapped).
     msgid = f"{reply.msgid}.tap" if tr.has(f"{reply.msgid}.tap") else reply.msgid
-    body = prepare(tr.gettext(msgid, **_formatted(reply.params, reply.formats)), channel)
+    body = prepare(tr.render(msgid, reply.params, reply.formats), channel)
     return content.fill(
         sid,
         body,
         tr.gettext("whatsapp.list_button"),
-        [(o.id or o.key, tr.gettext(o.msgid, **_formatted(o.params, {}))) for o in options],
+        [(o.id or o.key, tr.render(o.msgid, o.params)) for o in options],
     )
 
 
@@ -238,26 +238,10 @@ def hold(
 def compose(reply: Reply, language: str) -> str:
     """A reply's text with its numbered options, in ``reply.language`` or the worker's language."""
     tr = catalogs.translator(reply.language or language)
-    lines = [tr.gettext(reply.msgid, **_formatted(reply.params, reply.formats))]
+    lines = [tr.render(reply.msgid, reply.params, reply.formats)]
     for option in reply.options:
-        lines.append(f"{option.key}. {tr.gettext(option.msgid, **_formatted(option.params, {}))}")
+        lines.append(f"{option.key}. {tr.render(option.msgid, option.params)}")
     return "\n".join(line for line in lines if line)
-
-
-def _formatted(params: dict, formats: dict) -> dict:
-    """Wrap parameters the flow marked for localization so the translator formats them."""
-    out = dict(params)
-    for name, kind in (formats or {}).items():
-        if name not in out or out[name] is None:
-            continue
-        value = out[name]
-        if kind in ("money", "date"):
-            out[name] = value if isinstance(value, dict) else {kind: value}
-        elif kind == "msgid":
-            out[name] = value if isinstance(value, dict) else {"msgid": value}
-        elif kind in ("province", "language"):
-            out[name] = {"msgid": f"{kind}.{value}".lower()} if isinstance(value, str) else value
-    return out
 
 
 def apology(runtime: Runtime, conversation: Any) -> list[str]:

@@ -62,7 +62,7 @@ class Context:
     erased: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
 
-    def render(self, replies: list[Reply], language: str | None = None) -> list[str]:
+    def pages(self, replies: list[Reply], language: str | None = None) -> list[str]:
         """Replies an effect adds, as pages in ``language`` or the worker's."""
         conversation = self.conversation
         language = language or conversation.reading_language(
@@ -135,13 +135,13 @@ def _opt_in(context: Context, effect: Effect) -> None:
 @FOUNDATION.on("tip_delete_chat")
 def _tip_delete_chat(context: Context, effect: Effect) -> list[str]:
     """After a sensitive exchange: how to leave no trace on the phone (after the case code)."""
-    return context.render([Reply("tip.delete_chat")])
+    return context.pages([Reply("tip.delete_chat")])
 
 
 @FOUNDATION.on("set_pin")
 def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
     """The worker chose a PIN at their first report (bot.conversation.dialogue stored its hash)."""
-    return context.render([Reply("pin.saved")]) if PinChosen.of(effect).set else None
+    return context.pages([Reply("pin.saved")]) if PinChosen.of(effect).set else None
 
 
 @FOUNDATION.on("erase_data")

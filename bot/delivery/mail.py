@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import cast
 
 from bot.errors import PuenteError
 from bot.settings import SmtpSettings
@@ -32,11 +33,12 @@ class MailError(PuenteError):
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     """A connection to the server, encrypted as the settings require (MailError otherwise)."""
+    host = cast(str, smtp.host)  # send() refuses an unset smtp.host before connecting
     context = ssl.create_default_context(cafile=smtp.ca_file)
     where = f"{smtp.host}:{smtp.port}"
     if smtp.implicit_tls or smtp.port == IMPLICIT_TLS_PORT:
-        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context)
-    server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
+        return smtplib.SMTP_SSL(host, smtp.port, timeout=smtp.timeout_seconds, context=context)
+    server = smtplib.SMTP(host, smtp.port, timeout=smtp.timeout_seconds)
     try:
         server.ehlo()
         if smtp.starttls:
@@ -98,4 +100,4 @@ def send_mail(
         raise MailError(
             f"SMTP server unreachable or refused the message ({type(exc).__name__})"
         ) from None
-    return message["Message-ID"]
+    return cast(str, message["Message-ID"])  # set above, from make_msgid

@@ -9,7 +9,7 @@ means for the case is the cases' business (bot.cases.notices).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the cases hand the organization in: delivery sits beside th
 DELIVERY_HEADER = "X-Puente-Delivery"
 
 
-def webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
+def webhook(runtime: Runtime, ngo: Ngo, payload: dict[str, Any]) -> None:
     url = ngo.contacts.webhook_url
     if not url:
         raise DeliveryFailed("the organization no longer has a webhook", retryable=False)
@@ -48,7 +48,10 @@ def webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
     body = webhook_body(payload)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
-        signing.HEADER: signing.sign(body, secret, utcnow()),  # the receiver's clock, not a test's
+        # A webhook_url is loaded only with its secret (bot.directory.rows), so there is one.
+        signing.HEADER: signing.sign(
+            body, cast(str, secret), utcnow()
+        ),  # the receiver's clock, not a test's
         DELIVERY_HEADER: payload["delivery_id"],
         "User-Agent": "Puente-Referrals/1",
     }
@@ -66,11 +69,11 @@ def webhook(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
         raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")
 
 
-def email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
+def email(runtime: Runtime, ngo: Ngo, payload: dict[str, Any]) -> None:
     _mail(runtime, ngo, payload, *notice_email_parts(payload, ngo))
 
 
-def encrypted_email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
+def encrypted_email(runtime: Runtime, ngo: Ngo, payload: dict[str, Any]) -> None:
     """The details, readable only with the organization's OpenPGP key (the subject says nothing)."""
     if not (ngo.contacts.email and ngo.contacts.pgp_key):
         raise DeliveryFailed(
@@ -92,7 +95,7 @@ def encrypted_email(runtime: Runtime, ngo: Ngo, payload: dict) -> None:
 
 
 def _mail(
-    runtime: Runtime, ngo: Ngo, payload: dict, subject: str, text: str, html: str | None
+    runtime: Runtime, ngo: Ngo, payload: dict[str, Any], subject: str, text: str, html: str | None
 ) -> None:
     if not ngo.contacts.email:
         raise DeliveryFailed("the organization no longer has an e-mail address", retryable=False)
@@ -110,7 +113,7 @@ def _mail(
 
 
 def staff_sms(
-    session: Session, runtime: Runtime, ngo: Ngo, sms_from: str | None, payload: dict
+    session: Session, runtime: Runtime, ngo: Ngo, sms_from: str | None, payload: dict[str, Any]
 ) -> None:
     if not ngo.contacts.sms:
         raise DeliveryFailed("the organization no longer has a staff phone", retryable=False)

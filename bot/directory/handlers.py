@@ -32,7 +32,7 @@ def _find_ngo(context: Context, effect: Effect) -> list[str]:
         limit=NEARBY,
     )
     if not found:
-        return context.render([Reply("ngo.none")], data.language)
+        return context.pages([Reply("ngo.none")], data.language)
     replies = [Reply("ngo.found", {"count": len(found)})]
     replies += [
         Reply("ngo.item", {"name": ngo.name, "area": ngo.area})
@@ -41,4 +41,4 @@ def _find_ngo(context: Context, effect: Effect) -> list[str]:
         for ngo in found
     ]
     replies.append(Reply("ngo.contact_offer"))
-    return context.render(replies, data.language)
+    return context.pages(replies, data.language)

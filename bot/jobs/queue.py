@@ -370,17 +370,17 @@ class InlineQueue:
             for marker in markers:
                 self._markers.pop(marker, None)
 
-    def _submit_delayed(self, func: Job, args: tuple, id_: str | None) -> None:
+    def _submit_delayed(self, func: Job, args: tuple[Any, ...], id_: str | None) -> None:
         with self._lock:
             self._timers.discard(threading.current_thread())
         self._submit(func, args, id_)
 
-    def _submit(self, func: Job, args: tuple, id_: str | None) -> None:
+    def _submit(self, func: Job, args: tuple[Any, ...], id_: str | None) -> None:
         with self._lock:
             self._pending += 1
         self._executor.submit(self._run, func, args, id_, True)
 
-    def _run(self, func: Job, args: tuple, id_: str | None, counted: bool) -> None:
+    def _run(self, func: Job, args: tuple[Any, ...], id_: str | None, counted: bool) -> None:
         with self._lock:
             self._waiting.discard(id_)
         try:

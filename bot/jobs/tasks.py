@@ -1,12 +1,16 @@
 """Jobs of no single module: a status callback retried, the re-drive, the purge. Each takes ids only
-(no personal data in Redis) and is safe to run twice; the others live beside their work."""
+(no personal data in Redis) and is safe to run twice; the others live beside their work. And the one
+housekeeping loop that re-drives and purges, in the worker or (without Redis) the web process."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Result, delete, func, select, update
 
 from bot import outbox as outbound
 from bot.conversation import inbox
@@ -20,12 +24,14 @@ STATUS_RETRY_SECONDS = 1.0
 STATUS_ATTEMPTS = 4
 #: Twilio redelivers a webhook within minutes; an erased conversation's sids are kept this long.
 ERASED_SIDS_KEPT = timedelta(days=2)
+#: The housekeeping loop purges old text this often.
+PURGE_EVERY_SECONDS = 6 * 3600
 
 log = logging.getLogger(__name__)
 
 
 @runs_in("sends")
-def record_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
+def retry_status(sid: str, status: str, error_code: str, attempt: int) -> bool:
     """A status callback that arrived before its sid was stored; given up after a few tries
     (a status for a message this deployment never sent)."""
     runtime = current()
@@ -43,7 +49,7 @@ def record_status_later(
         log.info("status %s for message %s…: no such message, ignored", status[:20], sid[:6])
         return
     runtime.enqueue(
-        record_status,
+        retry_status,
         sid,
         status,
         error_code,
@@ -62,11 +68,13 @@ def purge() -> dict[str, int]:
     runtime = current()
     cutoff = utcnow() - timedelta(days=runtime.settings.messages.retention_days)
     with runtime.db.session() as session:
-        inbound = session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
-            .values(body_enc=None, button_enc=None, media=[])
-        ).rowcount
+        inbound = _rowcount(
+            session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
+                .values(body_enc=None, button_enc=None, media=[])
+            )
+        )
         # Old messages that will not be sent again.
         done = (
             OutboxMessage.created_at < cutoff,
@@ -89,11 +97,13 @@ def purge() -> dict[str, int]:
                 )
             },
         )
-        outbox = session.execute(
-            update(OutboxMessage)
-            .where(*done, OutboxMessage.body_enc.is_not(None))
-            .values(body_enc=None, content_variables_enc=None)
-        ).rowcount
+        outbox = _rowcount(
+            session.execute(
+                update(OutboxMessage)
+                .where(*done, OutboxMessage.body_enc.is_not(None))
+                .values(body_enc=None, content_variables_enc=None)
+            )
+        )
         # ... and the numbers on them that no conversation holds any more.
         session.execute(
             update(OutboxMessage)
@@ -116,9 +126,36 @@ def purge() -> dict[str, int]:
                 select(DataKey.id).where(DataKey.id.in_(alone - {None}), DataKey.scope == "message")
             ),
         )
-        review = session.execute(delete(NluReview).where(old_reviews)).rowcount
+        review = _rowcount(session.execute(delete(NluReview).where(old_reviews)))
         for area in runtime.areas:  # those holding more text (report transcripts) erase theirs
             for hook in area.purge_hooks:
                 hook(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
     return {"inbound": inbound, "outbox": outbox, "review": review}
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE touched: its result is a CursorResult (typed as Result)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def housekeeping_loop(runtime: Runtime, stop: threading.Event, *, first_wait: bool) -> None:
+    """Re-drive stale work, run the areas' housekeeping (lost delivery retries, overdue referrals)
+    every ``jobs.redrive_interval_seconds``, and purge old text a few times a day, whatever Redis
+    does, until ``stop`` is set. The first pass runs at once, or after one interval (``first_wait``)."""
+    interval = runtime.settings.jobs.redrive_interval_seconds
+    last_purge = 0.0
+    while not stop.wait(interval if first_wait else 0):
+        first_wait = True
+        try:
+            inbox.redrive(runtime)
+            for area in runtime.areas:
+                for housekeeping in area.housekeeping:
+                    housekeeping(runtime)
+            if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
+                purge()
+                last_purge = time.monotonic()
+        except Exception as exc:
+            log.warning(
+                "housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval
+            )

@@ -6,16 +6,21 @@ import logging
 import os
 import threading
 import time
+from typing import TYPE_CHECKING, cast
 
 from rq import SimpleWorker
 
 from bot import areas, logs
+from bot.jobs.tasks import housekeeping_loop
 from bot.runtime import Runtime, set_current
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.client import Pipeline
+
 log = logging.getLogger(__name__)
 
-PURGE_EVERY_SECONDS = 6 * 3600
 #: A worker heartbeat is skipped while the last one keeps the worker alive in Redis as long, give
 #: or take this many seconds.
 HEARTBEAT_SLACK_SECONDS = 10.0
@@ -39,14 +44,19 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
     runtime.warm_up()
     # The worker blocks on Redis for minutes waiting for jobs: its connection must not have the short
     # socket timeout the web side uses to fail fast.
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = redis.Redis.from_url(cast(str, settings.redis_url))  # bot.cli refuses without it
     listened = [
         Queue(queue_name(settings.jobs.queue_name, name), connection=connection)
         for name in queues or QUEUES
     ]
     if not burst:
+        stop = runtime.extras.setdefault("stop", threading.Event())
         threading.Thread(
-            target=_housekeeping, args=(runtime,), name="puente-housekeeping", daemon=True
+            target=housekeeping_loop,
+            args=(runtime, stop),
+            kwargs={"first_wait": False},
+            name="puente-housekeeping",
+            daemon=True,
         ).start()
     wait_for_redis(connection)
     # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
@@ -66,7 +76,7 @@ class Worker(SimpleWorker):
 
     _alive_until = 0.0  # time.monotonic() at which the last heartbeat's expiry falls
 
-    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
         """rq beats before and after each job and each wait, three round trips each: between jobs
         under traffic, most of a job's Redis commands (bench/README.md). One that would move the
         worker's expiry by less than the slack is skipped; those inside rq's pipelines are not."""
@@ -80,10 +90,10 @@ class Worker(SimpleWorker):
     def unsubscribe(self) -> None:
         if self.pubsub_thread:
             self.pubsub_thread.stop(timeout=0)  # told first, so the reply ends its loop
-        super().unsubscribe()
+        super().unsubscribe()  # type: ignore[no-untyped-call]  # rq's is not annotated
 
 
-def wait_for_redis(connection, longest_pause: float = 5.0) -> None:
+def wait_for_redis(connection: Redis, longest_pause: float = 5.0) -> None:
     """A worker started while Redis is down waits for it: rq's registration would otherwise end the
     process (it used to be hidden by the seconds the NLU took to train before this point)."""
     import redis
@@ -105,26 +115,3 @@ def yield_cpu(nice: int) -> None:
     """Lower this process's CPU priority (``jobs.worker_nice``) against the processes of its session."""
     if nice > 0:
         os.nice(nice)
-
-
-def _housekeeping(runtime: Runtime) -> None:
-    """Re-drive stale work every few seconds and purge old text a few times a day, whatever Redis does."""
-    from bot.conversation import inbox
-    from bot.jobs import tasks
-
-    interval = runtime.settings.jobs.redrive_interval_seconds
-    last_purge = 0.0
-    while True:
-        try:
-            inbox.redrive(runtime)
-            for area in runtime.areas:
-                for housekeeping in area.housekeeping:  # lost delivery retries, overdue referrals
-                    housekeeping(runtime)
-            if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
-                tasks.purge()
-                last_purge = time.monotonic()
-        except Exception as exc:
-            log.warning(
-                "housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval
-            )
-        time.sleep(interval)

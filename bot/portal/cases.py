@@ -87,11 +87,6 @@ class Filters:
     def without(self, name: str) -> dict[str, str]:
         return {k: v for k, v in self.as_args().items() if k != name}
 
-    @property
-    def refined(self) -> bool:
-        """Any filter besides the tab (the filter panel opens to show it)."""
-        return any(v for k, v in self.__dict__.items() if k != "status")
-
 
 @dataclass(frozen=True)
 class InboxRow:

@@ -7,9 +7,10 @@ dotted keys (``topic.wages.answer``) and the ``en`` catalog holds the English te
 ``Translator.gettext(msgid, **params)`` fills ``{name}`` placeholders. A parameter may be a tagged
 value: ``{"msgid": ..., "params": ...}`` is another message rendered in the same language,
 ``{"money": "17.95"}`` and ``{"date": "2026-10-01"}`` are formatted per locale ("$17.95",
-"1 de octubre de 2026"). ``Translator.render(msgid, params, formats)`` does the same from a flow
-reply's ``formats`` (money, date, number, province, language, msgid). A message missing from a
-language falls back to English; strict mode (tests) raises instead.
+"1 de octubre de 2026"). ``Translator.render(msgid, params, formats)``, the one way a flow reply
+becomes text, tags the parameters its ``formats`` mark (money, date, province, language, msgid;
+any other, such as number, leaves the value as written). A message missing from a language falls
+back to English; strict mode (tests) raises instead.
 
 The NGO portal uses its own ``portal`` domain in ``en``/``fr``: ``load_catalogs(domain="portal",
 languages=("en", "fr"))``.
@@ -196,33 +197,8 @@ class Translator:
         params: Mapping[str, Any] | None = None,
         formats: Mapping[str, str] | None = None,
     ) -> str:
-        """A flow reply as text: ``params`` localized per ``formats``, then placeholders filled."""
-        params = dict(params or {})
-        for name, fmt in (formats or {}).items():
-            if name in params:
-                params[name] = self.format_value(params[name], fmt)
-        return self.gettext(msgid, **params)
-
-    def format_value(self, value: Any, fmt: str) -> Any:
-        """One parameter localized: money, date, number, or a province/language/msgid in words.
-
-        A missing value stays None, so only a message that shows it fails (in strict mode).
-        """
-        if value is None or value == "" or isinstance(value, Mapping):
-            return value  # missing, or already a tagged value ({"msgid": ...})
-        if fmt == "money":
-            return format_money(value, self.lang)
-        if fmt == "date":
-            return format_date(value, self.lang)
-        if fmt == "number":
-            return format_decimal(Decimal(str(value)), locale=_babel_locale(self.lang))
-        if fmt == "province":
-            return self.gettext(f"province.{str(value).upper()}")
-        if fmt == "language":
-            return self.gettext(f"language.{str(value).lower()}")
-        if fmt == "msgid":
-            return self.gettext(str(value))
-        raise TranslationError(f"unknown format {fmt!r}")
+        """A flow reply as the worker reads it: ``params`` marked by ``formats`` localized (tagged)."""
+        return self.gettext(msgid, **tagged(params or {}, formats or {}))
 
     def render_value(self, value: Any) -> str:
         """A parameter as text: tagged values localized, Decimal as money, dates spelled out.
@@ -244,6 +220,23 @@ class Translator:
         if isinstance(value, dt.date):
             return format_date(value, self.lang)
         return "" if value is None else str(value)
+
+
+def tagged(params: Mapping[str, Any], formats: Mapping[str, str]) -> dict[str, Any]:
+    """A flow reply's parameters with those ``formats`` marks as tagged values for the translator
+    (``{"money": ...}``, ``{"date": ...}``, ``{"msgid": ...}``); a missing value stays as it is."""
+    out = dict(params)
+    for name, kind in formats.items():
+        if name not in out or out[name] is None:
+            continue
+        value = out[name]
+        if kind in ("money", "date"):
+            out[name] = value if isinstance(value, dict) else {kind: value}
+        elif kind == "msgid":
+            out[name] = value if isinstance(value, dict) else {"msgid": value}
+        elif kind in ("province", "language"):
+            out[name] = {"msgid": f"{kind}.{value}".lower()} if isinstance(value, str) else value
+    return out
 
 
 _loaded: dict[str, Catalogs] = {}

@@ -23,7 +23,7 @@ from nlu.features import Featurizer
 from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
 from nlu.problems import SENTENCE_BREAKS, clauses
-from nlu.training_data import Example, TrainingData, load
+from nlu.training_data import Example, load
 from nlu.triage.cues import CUES_FILE, Cue, CueIndex, load_cues
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,3 @@ def danger_scores(classifier: TriageClassifier, texts: Sequence[str]) -> list[fl
     """1 - P(none) for each text, cues ignored (for tuning the threshold)."""
     words = [classifier.cues.without_idioms(tokens(t)) for t in texts]
     return [1.0 - float(classifier.probabilities(w)[classifier._none]) for w in words]
-
-
-def load_training(triage_dir: Path = TRIAGE_DATA) -> TrainingData:
-    return load(triage_dir)

@@ -106,7 +106,7 @@ def test_the_dashboard_page_shows_the_cancelled_report_apart(scripted: Program):
 
 
 def test_the_digest_counts_the_cancelled_report_as_cancelled(scripted: Program):
-    html = digest.render(_exact(scripted))
+    html = digest.to_html(_exact(scripted))
     figures = dict(
         re.findall(r'<tr><th scope="row">(.*?)</th><td class="num shown">(.*?)</td>', html)
     )

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation import dialogue
 from bot.text import catalogs as i18n
+from flows import Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +96,10 @@ def test_flow_formats_and_tagged_values_render_the_same_words():
         },
     )
     assert by_formats == tagged
+    # ... and it is the text a worker receives: the conversation composes replies this way.
+    assert (
+        dialogue.compose(Reply("topic.wages.answer", params, formats=formats), "es") == by_formats
+    )
     assert (
         "$17.95" in by_formats
         and "1 de octubre de 2026" in by_formats

@@ -13,6 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 KEY = "puente:circuit:twilio"
 
@@ -27,7 +31,9 @@ class CircuitState:
 
 
 class Circuit:
-    def __init__(self, redis=None, *, failures: int, probe_seconds: list[float]):
+    def __init__(
+        self, redis: Redis | None = None, *, failures: int, probe_seconds: list[float]
+    ) -> None:
         self.redis = redis
         self.threshold = failures
         self.probe_seconds = probe_seconds
@@ -104,7 +110,9 @@ class Circuit:
             with self._lock:
                 return dict(self._local)
         try:
-            return {key.decode(): float(value) for key, value in self.redis.hgetall(KEY).items()}
+            # The connection does not decode responses: keys come back as bytes.
+            fields = self.redis.hgetall(KEY).items()
+            return {cast(bytes, key).decode(): float(value) for key, value in fields}
         except self._errors():
             return {}
 

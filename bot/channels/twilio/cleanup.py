@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Executable, Row, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -68,17 +70,20 @@ def schedule(
         wait = runtime.settings.twilio.delete_wait_seconds
     wait = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
     now = utcnow()
-    return conn.scalar(
-        _insert(conn.dialect.name),
-        {
-            "sid_hash": vault.sid_hash(f"{sid}/{media_sid}" if media_sid else sid),
-            "sid_enc": vault.encrypt(sid),
-            "media_sid_enc": vault.encrypt_optional(media_sid),
-            "conversation_id": conversation_id,
-            "due_at": now + wait,
-            "attempts": 0,
-            "created_at": now,
-        },
+    return cast(  # the RETURNING id, or None when the SID is queued already
+        "int | None",
+        conn.scalar(
+            _insert(conn.dialect.name),
+            {
+                "sid_hash": vault.sid_hash(f"{sid}/{media_sid}" if media_sid else sid),
+                "sid_enc": vault.encrypt(sid),
+                "media_sid_enc": vault.encrypt_optional(media_sid),
+                "conversation_id": conversation_id,
+                "due_at": now + wait,
+                "attempts": 0,
+                "created_at": now,
+            },
+        ),
     )
 
 
@@ -86,7 +91,11 @@ def schedule(
 def _insert(dialect: str) -> Executable:
     """The INSERT of a deletion, built once: two are written per answered message, and building
     the statement (and its cache key) cost more CPU than running it."""
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    # SQLite's Insert has the same on_conflict_do_nothing as PostgreSQL's, which types them both.
+    insert = cast(
+        Callable[..., postgresql.Insert],
+        {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect],
+    )
     return (
         insert(TwilioDeletion)
         .on_conflict_do_nothing(index_elements=["sid_hash"])
@@ -106,6 +115,7 @@ def schedule_inbound(
         # Its media is fetched first (bot.cases.evidence deletes each item once fetched); the
         # message, which takes any media left along, goes after the fetch's retries.
         wait = max(runtime.settings.twilio.delete_wait_seconds, UNCONFIRMED_WAIT.total_seconds())
+    sid = cast(str, sid)  # sid_enc was set, so it opens to the SID
     return schedule(conn, runtime, sid, conversation_id=row.conversation_id, wait=wait)
 
 
@@ -197,7 +207,7 @@ def sweep(runtime: Runtime) -> dict[str, int]:
             return outcomes
 
 
-def _claim(runtime: Runtime, which: ColumnElement[bool]) -> list[Row]:
+def _claim(runtime: Runtime, which: ColumnElement[bool]) -> list[Row[Any]]:
     """The due deletions ``which`` selects, leased to this job (another run leaves them alone)."""
     now = utcnow()
     with runtime.db.autocommit() as conn:
@@ -217,7 +227,7 @@ def _claim(runtime: Runtime, which: ColumnElement[bool]) -> list[Row]:
         )
 
 
-def _delete(runtime: Runtime, row: Row) -> str:
+def _delete(runtime: Runtime, row: Row[Any]) -> str:
     """Send a claimed deletion's DELETE; a retry is scheduled here, the caller forgets the others."""
     deletion_id, vault = row.id, runtime.vault
     try:
@@ -250,7 +260,8 @@ def _delete(runtime: Runtime, row: Row) -> str:
 def retry_delay(backoff: list[float], attempts: int) -> float:
     """The wait after ``attempts`` failed tries: the send backoff, then doubling its last step."""
     beyond = max(0, attempts - len(backoff))
-    return min(backoff[min(attempts, len(backoff)) - 1] * 2**beyond, LONGEST_RETRY)
+    delay: float = min(backoff[min(attempts, len(backoff)) - 1] * 2**beyond, LONGEST_RETRY)
+    return delay
 
 
 def _forget(runtime: Runtime, deletion_ids: list[int]) -> None:
@@ -285,4 +296,4 @@ def redrive(runtime: Runtime) -> int:
         )
     if due:
         sweep_soon(runtime)
-    return due
+    return cast(int, due)  # COUNT(*) always answers one row

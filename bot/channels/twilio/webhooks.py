@@ -7,6 +7,7 @@ answers empty TwiML; understanding and replying happen in a job.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -27,7 +28,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def _runtime() -> Runtime:
-    return current_app.extensions["puente"]
+    return cast(Runtime, current_app.extensions["puente"])  # set by create_app
 
 
 def _twiml(status: int = 200) -> Response:
@@ -109,9 +110,9 @@ def twilio_status() -> Response:
 
 
 @bp.get("/healthz")
-def healthz() -> Response:
+def healthz() -> tuple[Response, int]:
     runtime = _runtime()
-    checks = {}
+    checks: dict[str, str] = {}
     try:
         runtime.db.ping()
         checks["database"] = "ok"
