@@ -5,6 +5,7 @@ housekeeping loop that re-drives and purges, in the worker or (without Redis) th
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from datetime import timedelta
@@ -144,7 +145,7 @@ def housekeeping_loop(runtime: Runtime, stop: threading.Event, *, first_wait: bo
     every ``jobs.redrive_interval_seconds``, and purge old text a few times a day, whatever Redis
     does, until ``stop`` is set. The first pass runs at once, or after one interval (``first_wait``)."""
     interval = runtime.settings.jobs.redrive_interval_seconds
-    last_purge = 0.0
+    last_purge = -math.inf  # the first pass purges: a machine just booted has a small monotonic()
     while not stop.wait(interval if first_wait else 0):
         first_wait = True
         try:

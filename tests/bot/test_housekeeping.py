@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
+
+from sqlalchemy import select, update
 
 from bot.conversation.areas import Area
+from bot.jobs import tasks
 from bot.jobs.tasks import housekeeping_loop
 from bot.runtime import Runtime, set_current
+from bot.store.db import utcnow
+from bot.store.models import InboundMessage
 from tests.conftest import make_settings
 
 
@@ -41,4 +47,25 @@ def test_a_failing_pass_is_retried_and_the_loop_stops_when_asked(tmp_path, sqlit
     finally:
         stop.set()
         runtime.close()
+        set_current(None)
+
+
+def test_the_first_pass_purges_old_text_even_on_a_machine_just_booted(
+    make_bot, sqlite_url, monkeypatch
+):
+    """Before, the purge waited until the host had been up 6 hours (monotonic() - 0.0): a container
+    restarted every day kept message text past the retention period."""
+    bot = make_bot(sqlite_url)
+    bot.send("hola", sender="+15195550179")
+    with bot.runtime.db.session() as session:
+        session.execute(update(InboundMessage).values(received_at=utcnow() - timedelta(days=40)))
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: 120.0)  # up for two minutes
+    set_current(bot.runtime)
+    stop = threading.Event()
+    bot.runtime.areas = (Area("cases", housekeeping=(lambda _: stop.set(),)),)  # one pass
+    try:
+        housekeeping_loop(bot.runtime, stop, first_wait=False)
+        with bot.runtime.db.session() as session:
+            assert session.scalars(select(InboundMessage.body_enc)).all() == [None]
+    finally:
         set_current(None)
