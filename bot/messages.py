@@ -14,7 +14,7 @@ class Media:
 
 
 @dataclass(frozen=True)
-class InboundMessage:
+class Received:
     """A worker's message as Twilio delivered it, minus the carrier's location fields."""
 
     message_sid: str

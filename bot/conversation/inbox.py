@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from bot.channels.twilio import cleanup
 from bot.conversation import dialogue, effects, nlu_review, sealed_state
 from bot.jobs.queue import Job, job_id, runs_in
-from bot.messages import InboundMessage
+from bot.messages import Received
 from bot.metrics import TURN_LATENCY
 from bot.outbox import (
     deliver,
@@ -53,8 +53,7 @@ from bot.outbox import (
 from bot.runtime import Runtime, after_commit, current
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.envelope import Envelope
-from bot.store.models import Conversation, ErasedMessage
-from bot.store.models import InboundMessage as InboundRow
+from bot.store.models import Conversation, ErasedMessage, InboundMessage
 from flows import Reply
 
 log = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     the worker's and returns (id, data key), except for a known sid (Twilio redelivering a message of a
     conversation since erased must not bring its number back)."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    conversation, message = Conversation.__table__, InboundRow.__table__
+    conversation, message = Conversation.__table__, InboundMessage.__table__
     sid, now = bindparam("sid", type_=String()), bindparam("now", type_=UTCDateTime())
     recent = (
         select(func.count())
@@ -205,7 +204,7 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     return store, new_conversation
 
 
-def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
+def accept(runtime: Runtime, message: Received) -> Accepted:
     """Store an inbound message and queue its conversation's turn; a repeated MessageSid is a no-op.
 
     The webhook's hot path: one transaction finds the worker's conversation (a first message
@@ -252,7 +251,7 @@ def accept(runtime: Runtime, message: InboundMessage) -> Accepted:
     return Accepted(inbound_id, throttled=status == "throttled")
 
 
-def _store(conn: Connection, runtime: Runtime, message: InboundMessage, params: dict) -> Row | None:
+def _store(conn: Connection, runtime: Runtime, message: Received, params: dict) -> Row | None:
     """(id, conversation, status) of the stored message; None for a known or erased MessageSid."""
     store, _ = _statements(runtime.db.dialect)
     for _attempt in (1, 2):
@@ -281,7 +280,7 @@ def _store(conn: Connection, runtime: Runtime, message: InboundMessage, params: 
 
 
 def _new_conversation(
-    conn: Connection, runtime: Runtime, message: InboundMessage, params: dict
+    conn: Connection, runtime: Runtime, message: Received, params: dict
 ) -> Row | None:
     """The worker's first message: their conversation with a data key of its own, their number sealed
     under it; another request's if it came first; None for a known or erased MessageSid."""
@@ -310,9 +309,7 @@ def _new_conversation(
     return created
 
 
-def _sealed(
-    conn: Connection, envelope: Envelope, key_id: str, sid: str, message: InboundMessage
-) -> dict:
+def _sealed(conn: Connection, envelope: Envelope, key_id: str, sid: str, message: Received) -> dict:
     """The message's encrypted columns, sealed to its row (named by its MessageSid's hash)."""
 
     def seal(column: str, value: str | None) -> str | None:
@@ -357,7 +354,9 @@ def drain(runtime: Runtime) -> int:
         runtime.enqueue_once(drain_turns, {TURNS_MARKER: (TURNS_MARKER,)})
         return handled
     with runtime.db.session() as session:
-        held = session.scalar(select(InboundRow.id).where(InboundRow.status == "received").limit(1))
+        held = session.scalar(
+            select(InboundMessage.id).where(InboundMessage.status == "received").limit(1)
+        )
     if held is not None:
         # One job for them all, whichever turns see them: the rq worker does not wait on a lock.
         runtime.enqueue_once(drain_turns, {HELD_MARKER: (HELD_MARKER,)}, delay=BUSY_RETRY_SECONDS)
@@ -391,19 +390,20 @@ def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> i
 # about as much CPU as running them.
 #: A conversation's pending messages, oldest first.
 _PENDING = (
-    select(InboundRow)
+    select(InboundMessage)
     .where(
-        InboundRow.conversation_id == bindparam("conversation_id"), InboundRow.status == "received"
+        InboundMessage.conversation_id == bindparam("conversation_id"),
+        InboundMessage.status == "received",
     )
-    .order_by(InboundRow.id)
+    .order_by(InboundMessage.id)
 )
 #: The conversation of the oldest pending message no other turn holds (NO KEY UPDATE: the webhook
 #: can still store new messages of this worker meanwhile).
 _NEXT = (
     select(Conversation)
-    .join(InboundRow, InboundRow.conversation_id == Conversation.id)
-    .where(InboundRow.status == "received")
-    .order_by(InboundRow.id)
+    .join(InboundMessage, InboundMessage.conversation_id == Conversation.id)
+    .where(InboundMessage.status == "received")
+    .order_by(InboundMessage.id)
     .limit(1)
     .with_for_update(of=Conversation, key_share=True, skip_locked=True)
 )
@@ -415,8 +415,8 @@ def _lock_own(session: Session, inbound_id: int) -> Conversation | None:
     return session.scalar(
         # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
         select(Conversation)
-        .join(InboundRow, InboundRow.conversation_id == Conversation.id)
-        .where(InboundRow.id == inbound_id)
+        .join(InboundMessage, InboundMessage.conversation_id == Conversation.id)
+        .where(InboundMessage.id == inbound_id)
         .with_for_update(of=Conversation, key_share=True, skip_locked=True)
     )
 
@@ -430,7 +430,7 @@ def _handle(
     session: Session,
     runtime: Runtime,
     conversation: Conversation,
-    row: InboundRow,
+    row: InboundMessage,
     *,
     alone: bool = False,
 ) -> bool:
@@ -529,7 +529,7 @@ def _handle(
                 .where(Conversation.id == conversation_id)
                 .with_for_update(key_share=True)
             )
-            again = session.get(InboundRow, row_id)
+            again = session.get(InboundMessage, row_id)
             if locked is None or again is None or again.status != "received":
                 return False  # erased meanwhile, or another turn took it
             conversation, row = locked, again
@@ -548,7 +548,7 @@ def _handle(
     return True
 
 
-def _before(last_inbound_at: datetime | None, row: InboundRow) -> datetime | None:
+def _before(last_inbound_at: datetime | None, row: InboundMessage) -> datetime | None:
     """The conversation's last handled message before ``row``, None for its first: a conversation is
     created with its first message's time (``accept``)."""
     if last_inbound_at is None or last_inbound_at >= row.received_at:
@@ -560,7 +560,7 @@ def flood_notice(runtime: Runtime, inbound_id: int) -> bool:
     """Tell a worker over the flood limit, once a minute, that their latest message will be answered
     in a minute (never silence); False when a notice already went this minute."""
     with runtime.db.session() as session:
-        row = session.get(InboundRow, inbound_id)
+        row = session.get(InboundMessage, inbound_id)
         if row is None:
             return False
         conversation = session.get(Conversation, row.conversation_id)
@@ -585,12 +585,12 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
     """The pause is over: answer the worker's latest message if it was one held back by the flood."""
     with runtime.db.session() as session:
         conversation_id = session.scalar(
-            select(InboundRow.conversation_id).where(InboundRow.id == inbound_id)
+            select(InboundMessage.conversation_id).where(InboundMessage.id == inbound_id)
         )
         latest = session.scalar(
-            select(InboundRow)
-            .where(InboundRow.conversation_id == conversation_id)
-            .order_by(InboundRow.id.desc())
+            select(InboundMessage)
+            .where(InboundMessage.conversation_id == conversation_id)
+            .order_by(InboundMessage.id.desc())
             .limit(1)
         )
         if latest is None or latest.status != "throttled":
@@ -600,7 +600,7 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
     return process(runtime, latest_id)
 
 
-def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundRow) -> None:
+def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundMessage) -> None:
     """Twilio's copy of a handled message is deleted once due: by the sweep this turn asks for after
     it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
     deletion = cleanup.schedule_inbound(session.connection(), runtime, row)
@@ -623,9 +623,9 @@ def redrive(runtime: Runtime) -> dict[str, int]:
         schedule_probe(runtime)  # the probe's job was lost (Redis flushed, its worker killed)
     with runtime.db.session() as session:
         inbound = session.scalars(
-            select(func.min(InboundRow.id))
-            .where(InboundRow.status == "received", InboundRow.received_at < stale)
-            .group_by(InboundRow.conversation_id)
+            select(func.min(InboundMessage.id))
+            .where(InboundMessage.status == "received", InboundMessage.received_at < stale)
+            .group_by(InboundMessage.conversation_id)
         ).all()
         outbox = (
             []

@@ -13,16 +13,15 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.conversation.inbox import accept
 from bot.jobs.worker import Worker
-from bot.messages import InboundMessage, Media
-from bot.store.models import Conversation, ErasedMessage
-from bot.store.models import InboundMessage as InboundRow
+from bot.messages import Media, Received
+from bot.store.models import Conversation, ErasedMessage, InboundMessage
 from tests.conftest import BOT_SMS
 
 ANA, BEN, CARLA = "+15195550101", "+15195550102", "+15195550103"
 
 
-def sms(sender: str, body: str, sid: str | None = None) -> InboundMessage:
-    return InboundMessage(sid or f"SM{uuid.uuid4().hex}", "sms", sender, BOT_SMS, body)
+def sms(sender: str, body: str, sid: str | None = None) -> Received:
+    return Received(sid or f"SM{uuid.uuid4().hex}", "sms", sender, BOT_SMS, body)
 
 
 def run_jobs(runtime) -> None:
@@ -57,9 +56,9 @@ def test_each_message_is_stored_once_and_one_turn_is_queued_for_all(
     assert ids[2] is None and ids[4] is None and ids[5] is None
     with runtime.db.session() as session:
         rows = session.execute(
-            select(InboundRow.message_sid, Conversation.address_key)
+            select(InboundMessage.message_sid, Conversation.address_key)
             .join(Conversation)
-            .where(InboundRow.status == "received")
+            .where(InboundMessage.status == "received")
         ).all()
         conversations = session.scalar(select(func.count()).select_from(Conversation))
     assert len(rows) == 3  # Ana's two, Ben's new one: nothing twice, nothing of the erased one
@@ -95,7 +94,7 @@ def test_a_first_contact_arriving_on_many_threads_at_once_makes_one_conversation
 def test_a_photo_and_a_button_are_stored_sealed_and_come_back_whole(make_bot, database_url):
     runtime = make_bot(database_url).runtime
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
-    photo = InboundMessage(
+    photo = Received(
         f"SM{uuid.uuid4().hex}",
         "whatsapp",
         f"whatsapp:{ANA}",
@@ -106,7 +105,7 @@ def test_a_photo_and_a_button_are_stored_sealed_and_come_back_whole(make_bot, da
     )
     accepted = accept(runtime, photo)
     with runtime.db.session() as session:
-        row = session.get(InboundRow, accepted.inbound_id)
+        row = session.get(InboundMessage, accepted.inbound_id)
         [media] = row.media
         assert url not in str(row.media) and row.button_enc != "Sí"
         opened = runtime.envelope.open(
@@ -139,7 +138,9 @@ def test_a_flood_is_throttled_past_the_limit_but_never_lost_and_stop_always_pass
     ]
     with runtime.db.session() as session:
         kept = session.scalars(
-            select(InboundRow).where(InboundRow.status == "throttled").order_by(InboundRow.id)
+            select(InboundMessage)
+            .where(InboundMessage.status == "throttled")
+            .order_by(InboundMessage.id)
         ).all()
         assert [runtime.envelope.get(session, row, "body_enc") for row in kept] == [
             "hola 5",
@@ -172,7 +173,7 @@ def test_a_message_whose_conversation_is_erased_meanwhile_is_tried_once_more(
     with pytest.raises(IntegrityError):
         accept(runtime, sms(ANA, "hola"))
     with runtime.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(InboundRow)) == 0
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
         assert session.scalar(select(func.count()).select_from(Conversation)) == 0
 
     with runtime.db.engine.begin() as conn:  # now the race is lost once only: the retry stores it

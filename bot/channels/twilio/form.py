@@ -1,4 +1,4 @@
-"""Twilio's webhook form -> InboundMessage, checked, with the carrier's location fields dropped.
+"""Twilio's webhook form -> a Received message, checked, with the carrier's location fields dropped.
 
 Pure: takes the raw body and returns data or raises BadRequest with a message that names the
 problem but never the sender or the text.
@@ -10,7 +10,7 @@ import re
 from urllib.parse import parse_qsl
 
 from bot.errors import BadRequest
-from bot.messages import InboundMessage, Media
+from bot.messages import Media, Received
 from vocab import Channel
 
 #: The carrier's guess at where the phone is: never stored, never logged.
@@ -40,8 +40,8 @@ def without_location(form: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in form.items() if k not in LOCATION_FIELDS}
 
 
-def to_inbound(form: dict[str, str], *, max_body_chars: int) -> InboundMessage:
-    """Build the InboundMessage a Twilio Messaging webhook describes."""
+def to_inbound(form: dict[str, str], *, max_body_chars: int) -> Received:
+    """Build the Received message a Twilio Messaging webhook describes."""
     sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
     if not _SID.match(sid):
         raise BadRequest("MessageSid is missing or malformed")
@@ -57,7 +57,7 @@ def to_inbound(form: dict[str, str], *, max_body_chars: int) -> InboundMessage:
     if len(body) > max_body_chars:
         raise BadRequest(f"Body is longer than {max_body_chars} characters")
     body = _clean(body)
-    return InboundMessage(
+    return Received(
         message_sid=sid,
         channel=channel,
         sender=sender,
