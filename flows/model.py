@@ -72,6 +72,15 @@ class Message:
     params: dict[str, Param] = field(default_factory=dict)
     by_province: dict[str, Message] | None = None
 
+    @property
+    def uses_province(self) -> bool:
+        """Whether the words depend on the worker's province (a choice by province, a fact or a
+        reference filled from it)."""
+        return self.by_province is not None or any(
+            (p.fact is not None and "{province}" in p.fact) or p.ref == "$province"
+            for p in self.params.values()
+        )
+
 
 @dataclass(frozen=True)
 class EffectSpec:
@@ -124,6 +133,16 @@ class Step:
         """Whether the step asks the worker something (else it passes straight on)."""
         return bool(self.ask or self.options or self.options_from)
 
+    @property
+    def uses_province(self) -> bool:
+        """Whether what the step says, or whether it is said, depends on the worker's province."""
+        conditions = (self.when or "", self.unless or "")
+        return (
+            "province" in self.needs
+            or any("province" in c for c in conditions)
+            or any(m.uses_province for m in (*self.say, *((self.prompt,) if self.prompt else ())))
+        )
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -148,3 +167,9 @@ class Flow:
     next_step: str | None = None  # the step that answers "what do I do?" after this topic
     problems: str | None = None  # slot noting the problem intents of the message that starts it
     account: str | None = None  # slot keeping a long starting message as the worker's own account
+
+    @property
+    def uses_province(self) -> bool:
+        """Whether the answer differs by province (asked first, or chosen by it when known): a
+        province named after it answers again rather than being only noted."""
+        return "province" in self.needs or any(s.uses_province for s in self.steps.values())
