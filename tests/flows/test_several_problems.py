@@ -84,3 +84,24 @@ def test_unpaid_overtime_and_a_cold_house_are_both_answered_not_a_guess(
     assert "1-866-602-9448" in answer  # housing first (more urgent), with Service Canada's line
     assert f"1. {tr.gettext('intent.ask_hours')}" in answer  # overtime waits as option 1
     assert "1-800-531-5551" in ask(bot, "1", WORKER)  # the hours answer, Ontario's office
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "place", "message"),
+    [
+        ("en", "wah gwaan", "im in ontario", "boss mek mi work wid fever an nuh pay mi overtime"),
+        ("es", "hola", "estoy en ontario", "estoy enfermo con calentura y no me pagan el overtime"),
+    ],
+)
+def test_work_while_sick_and_unpaid_overtime_are_both_answered(
+    make_bot, sqlite_url, language, greeting, place, message
+):
+    """Before, the patois fever clause scored under the bar and only one problem was seen."""
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator(language)
+    ask(bot, greeting, WORKER)
+    ask(bot, place, WORKER)
+    answer = ask(bot, message, WORKER)
+    assert tr.gettext("problems.ask") in answer
+    assert f"1. {tr.gettext('intent.ask_hours')}" in answer  # the overtime waits as option 1
+    assert "1-800-531-5551" in ask(bot, "1", WORKER)  # the hours answer, Ontario's office
