@@ -1,10 +1,10 @@
 """Follow-ups: a message that continues the last rights answer instead of starting anew.
 
 After an answer, "y en bc?" / "and manitoba?" / "eh sa alberta po?" (intent `inform` with a
-province or sector) answer the same topic again with the new value (a province after an answer
-that does not depend on it is only noted; after a part read beyond the answer that depends on it,
-that part is said again), and "q hago" / "what do I
-do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`
+province or sector) answer the same topic again with the new value. In a topic that does not
+ask the province, the part the worker last read (the answer, or a step beyond it such as the
+housing deductions) is said again when its words depend on the province, and otherwise the
+province is only noted. "q hago" / "what do I do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`
 (unless the worker has read it already), or else the office that handles it in the worker's province (and the confidential tip line), then
 the next-steps menu. The topic (`state["topic"]`, set when a
 topic flow emits `topic_answered`) lasts one session. The NLU reads messages in the same context
@@ -59,9 +59,12 @@ def responsible_office(nav: Navigator, flow: Flow | None) -> dict[str, str] | No
 
 
 def _last_read(flow: Flow, topic: Topic | None) -> str | None:
-    """The step the worker last read beyond the answer, if its words depend on the province."""
-    shown = topic.get("shown", []) if topic else []
-    step = flow.steps.get(shown[-1]) if shown else None
+    """The step the worker last read (beyond the answer, else the answer), if what it says
+    depends on the province; None when the flow asks the province (it is answered anew)."""
+    if topic is None or "province" in flow.needs:
+        return None
+    shown = topic.get("shown") or [topic.get("step") or ""]
+    step = flow.steps.get(shown[-1])
     return step.id if step is not None and step.uses_province else None
 
 
@@ -76,7 +79,8 @@ def follow_up(nav: Navigator) -> bool:
         province, sector = parse.entity("province"), parse.entity("sector")
         if not (province or sector):
             return False
-        if flow is not None and not sector and not flow.uses_province:
+        last = None if sector or flow is None else _last_read(flow, topic)
+        if flow is not None and not sector and "province" not in flow.needs and last is None:
             flow = (
                 None  # the answer is the same in every province (a passport): noted, not repeated
             )
@@ -98,7 +102,6 @@ def follow_up(nav: Navigator) -> bool:
             else:
                 nav.go_menu()
             return True
-        last = None if sector else _last_read(flow, topic)
         sector = sector or (topic.get("sector") if topic else None)
         nav.complete()
         if last is not None:

@@ -167,9 +167,3 @@ class Flow:
     next_step: str | None = None  # the step that answers "what do I do?" after this topic
     problems: str | None = None  # slot noting the problem intents of the message that starts it
     account: str | None = None  # slot keeping a long starting message as the worker's own account
-
-    @property
-    def uses_province(self) -> bool:
-        """Whether the answer differs by province (asked first, or chosen by it when known): a
-        province named after it answers again rather than being only noted."""
-        return "province" in self.needs or any(s.uses_province for s in self.steps.values())

@@ -30,9 +30,9 @@ DEDUCTIONS = {
 ONTARIO = {"es": "y en ontario?", "tl": "sa ontario po", "en": "what about ontario"}
 
 
-def noted(language: str) -> str:
+def noted(language: str, province: str = "ON") -> str:
     text = catalogs.translator(language).gettext(
-        "followup.province_noted", province={"msgid": "province.ON"}
+        "followup.province_noted", province={"msgid": f"province.{province}"}
     )
     return transliterate_gsm7(text)
 
@@ -89,3 +89,12 @@ def test_a_farm_workers_housing_answer_is_the_farm_rule_without_other_jobs(make_
     assert ONTARIO_OFFICE in general  # job unknown: other jobs ask the province's office
     farm = ask(make_bot(sqlite_url), "im a farm worker in ontario, the housing is falling apart")
     assert "SAWP" in farm and ONTARIO_OFFICE not in farm
+
+
+def test_a_province_after_a_farm_workers_housing_answer_is_noted_not_repeated(make_bot, sqlite_url):
+    """The farm rule is the same in every province: naming one does not send it again."""
+    bot = make_bot(sqlite_url)
+    assert "SAWP" in ask(bot, "im a farm worker, the housing is falling apart")
+    again = ask(bot, "and in bc?")
+    assert noted("en", "BC") in again
+    assert "SAWP" not in again
