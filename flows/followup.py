@@ -1,9 +1,10 @@
 """Follow-ups: a message that continues the last rights answer instead of starting anew.
 
 After an answer, "y en bc?" / "and manitoba?" / "eh sa alberta po?" (intent `inform` with a
-province or sector) answer the same topic again with the new value (a province after an answer
-that does not depend on it is only noted), and "q hago" / "what do I
-do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`
+province or sector) answer the same topic again with the new value. In a topic that does not
+ask the province, the part the worker last read (the answer, or a step beyond it such as the
+housing deductions) is said again when its words depend on the province, and otherwise the
+province is only noted. "q hago" / "what do I do?" / "is that legal?" (`ask_next_step`) get that topic's next step: the flow's `next_step`
 (unless the worker has read it already), or else the office that handles it in the worker's province (and the confidential tip line), then
 the next-steps menu. The topic (`state["topic"]`, set when a
 topic flow emits `topic_answered`) lasts one session. The NLU reads messages in the same context
@@ -35,7 +36,7 @@ def recent_topic(state: EngineState, now: datetime, session: timedelta) -> Topic
 
 #: Whose door a topic's next step is, by province: the workers' compensation board for an injury,
 #: the employment standards office for the rest of the province-dependent topics.
-#: Housing is answered the same everywhere, but what is taken from pay for it is the province's
+#: Housing is not asked for the province, but what is taken from pay for it is the province's
 #: employment standards office's to check, once the worker has named the province.
 OFFICES = {"topic.injury": "compensation_boards", "topic.housing": "offices"}
 
@@ -57,6 +58,16 @@ def responsible_office(nav: Navigator, flow: Flow | None) -> dict[str, str] | No
     return {"office_name": office["name"], "office_phone": office["phone"]}
 
 
+def _last_read(flow: Flow, topic: Topic | None) -> str | None:
+    """The step the worker last read (beyond the answer, else the answer), if what it says
+    depends on the province; None when the flow asks the province (it is answered anew)."""
+    if topic is None or "province" in flow.needs:
+        return None
+    shown = topic.get("shown") or [topic.get("step") or ""]
+    step = flow.steps.get(shown[-1])
+    return step.id if step is not None and step.uses_province else None
+
+
 def follow_up(nav: Navigator) -> bool:
     """Act on a follow-up message; False when it is not one and the usual handling applies."""
     parse, engine = nav.parse, nav.engine
@@ -68,7 +79,8 @@ def follow_up(nav: Navigator) -> bool:
         province, sector = parse.entity("province"), parse.entity("sector")
         if not (province or sector):
             return False
-        if flow is not None and not sector and "province" not in flow.needs:
+        last = None if sector or flow is None else _last_read(flow, topic)
+        if flow is not None and not sector and "province" not in flow.needs and last is None:
             flow = (
                 None  # the answer is the same in every province (a passport): noted, not repeated
             )
@@ -92,6 +104,12 @@ def follow_up(nav: Navigator) -> bool:
             return True
         sector = sector or (topic.get("sector") if topic else None)
         nav.complete()
+        if last is not None:
+            # The worker had read on (the deductions after the housing answer): that part again.
+            states.clear_flow(nav.state)
+            nav.state.update({"flow": flow.id, "slots": {"sector": sector} if sector else {}})
+            nav.enter(last)
+            return True
         nav.start_flow(flow.id, {"sector": sector} if sector else None)
         return True
     if (

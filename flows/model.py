@@ -72,6 +72,15 @@ class Message:
     params: dict[str, Param] = field(default_factory=dict)
     by_province: dict[str, Message] | None = None
 
+    @property
+    def uses_province(self) -> bool:
+        """Whether the words depend on the worker's province (a choice by province, a fact or a
+        reference filled from it)."""
+        return self.by_province is not None or any(
+            (p.fact is not None and "{province}" in p.fact) or p.ref == "$province"
+            for p in self.params.values()
+        )
+
 
 @dataclass(frozen=True)
 class EffectSpec:
@@ -123,6 +132,16 @@ class Step:
     def waits(self) -> bool:
         """Whether the step asks the worker something (else it passes straight on)."""
         return bool(self.ask or self.options or self.options_from)
+
+    @property
+    def uses_province(self) -> bool:
+        """Whether what the step says, or whether it is said, depends on the worker's province."""
+        conditions = (self.when or "", self.unless or "")
+        return (
+            "province" in self.needs
+            or any("province" in c for c in conditions)
+            or any(m.uses_province for m in (*self.say, *((self.prompt,) if self.prompt else ())))
+        )
 
 
 @dataclass(frozen=True)

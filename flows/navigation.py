@@ -154,11 +154,14 @@ class Navigator:
             return
         elif kind == "topic_answered" and st["flow"]:
             # What a follow-up ("y en bc?", "q hago") continues: see flows/followup.py.
-            st["topic"] = {
+            topic: states.Topic = {
                 "flow": st["flow"],
                 "sector": st["slots"].get("sector"),
                 "at": self.turn.now.isoformat(),
             }
+            if st["step"]:
+                topic["step"] = st["step"]  # the part a province follow-up may say again
+            st["topic"] = topic
             problems.answered(st, self.flow.intents if self.flow else ())
         self.effects.append(Effect(kind, data, after=len(self.replies)))
 

@@ -42,6 +42,7 @@ class Topic(TypedDict):
     sector: NotRequired[str | None]
     at: NotRequired[str]  # ISO
     shown: NotRequired[list[str]]  # steps read beyond the answer
+    step: NotRequired[str]  # the step that gave the answer
 
 
 class Problems(TypedDict):
@@ -206,6 +207,8 @@ def _topic(value: object) -> Topic | None:
         del topic["sector"]
     if "at" in value and not isinstance(at, str):
         del topic["at"]
+    if "step" in value and not isinstance(value.get("step"), str):
+        del topic["step"]
     if isinstance(shown, list):
         topic["shown"] = [s for s in shown if isinstance(s, str)]
     elif "shown" in value:

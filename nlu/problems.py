@@ -45,12 +45,19 @@ _PLEA = re.compile(
 )
 MIN_WORDS = 3  # a shorter clause ("y eso") says too little alone
 MIN_CONFIDENCE = 0.45  # short clauses score lower than whole questions
+#: A complaint can be two words, a verb and its object ("me grita", "sinisigawan ako", "kulang
+#: sweldo"); such a clause counts when the model is this sure of it, so "y eso" or "ok gracias" stay
+#: out.
+SHORT_WORDS = 2
+SHORT_CONFIDENCE = 0.6
 MAX_PROBLEMS = 4
 
 
-def clauses(text: str, breaks: re.Pattern[str] = CLAUSE_BREAKS) -> list[str]:
-    """The parts of ``text`` that may each hold a complaint (only those of MIN_WORDS or more)."""
-    return [part.strip() for part in breaks.split(text) if len(tokens(part)) >= MIN_WORDS]
+def clauses(
+    text: str, breaks: re.Pattern[str] = CLAUSE_BREAKS, min_words: int = MIN_WORDS
+) -> list[str]:
+    """The parts of ``text`` that may each hold a complaint (only those of min_words or more)."""
+    return [part.strip() for part in breaks.split(text) if len(tokens(part)) >= min_words]
 
 
 def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
@@ -58,12 +65,17 @@ def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
 
     ``classify(clause)`` gives the top intent and its confidence for one clause.
     """
-    parts = clauses(text)
+    parts = clauses(text, min_words=SHORT_WORDS)
     if len(parts) < 2:
         return []
     found: list[str] = []
     for part in parts:
-        intent, confidence = classify(_PLEA.sub("", part) or part)
-        if intent in PROBLEM_INTENTS and confidence >= MIN_CONFIDENCE and intent not in found:
+        clause = _PLEA.sub("", part) or part
+        words = len(tokens(clause))
+        if words < SHORT_WORDS:
+            continue
+        intent, confidence = classify(clause)
+        needed = MIN_CONFIDENCE if words >= MIN_WORDS else SHORT_CONFIDENCE
+        if intent in PROBLEM_INTENTS and confidence >= needed and intent not in found:
             found.append(intent)
     return found[:MAX_PROBLEMS] if len(found) >= 2 else []

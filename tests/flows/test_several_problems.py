@@ -83,3 +83,22 @@ def _in_ontario(bot, language: str, greeting: str):
         WORKER,
     )
     return bot
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "message"),
+    [
+        ("en", "wah gwaan", "boss mek mi work wid fever an nuh pay mi overtime"),
+        ("es", "hola", "estoy enfermo con calentura y no me pagan el overtime"),
+    ],
+)
+def test_work_while_sick_and_unpaid_overtime_are_both_answered(
+    make_bot, sqlite_url, language, greeting, message
+):
+    """Before, the patois fever clause scored under the bar and only one problem was seen."""
+    bot = _in_ontario(make_bot(sqlite_url), language, greeting)
+    tr = catalogs.translator(language)
+    answer = ask(bot, message, WORKER)
+    assert tr.gettext("problems.ask") in answer
+    assert f"1. {tr.gettext('intent.ask_hours')}" in answer  # the overtime waits as option 1
+    assert "1-800-531-5551" in ask(bot, "1", WORKER)  # the hours answer, Ontario's office

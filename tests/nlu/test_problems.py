@@ -36,6 +36,13 @@ from nlu.problems import clauses
             "kinuha ng amo ang passport ko at saka ang lamig sa bahay sira heater",
             ["ask_documents", "ask_housing"],
         ),
+        # A two-word complaint ("me gritan", "sinisigawan ako") is a clause of its own; unpaid
+        # overtime is hours; a short underpayment ("kulang po ang bayad") and a fever in patois
+        # are found.
+        ("me gritan y no me pagan el overtime", ["report_abuse", "ask_hours"]),
+        ("sinisigawan ako at kulang ang sweldo", ["report_abuse", "ask_wages"]),
+        ("kulang po ang bayad, sinisigawan kami ng amo", ["ask_wages", "report_abuse"]),
+        ("dem mek wi work wid fever an nuh pay di overtime", ["ask_sick", "ask_hours"]),
     ],
 )
 def test_each_problem_of_a_message_is_found_in_writing_order(interpreter, text, problems):
@@ -49,6 +56,9 @@ def test_each_problem_of_a_message_is_found_in_writing_order(interpreter, text, 
         "hola como estas y gracias por la ayuda",
         "they took my passport",
         "y en bc?",
+        # Two words that name no problem stay out even beside one that does.
+        "ok gracias, no me pagan el overtime",
+        "si claro y me pagan poco",
     ],
 )
 def test_one_problem_or_none_adds_nothing(interpreter, text):
