@@ -84,8 +84,12 @@ def answer_most_urgent(handler: Handler) -> bool:
     problems = found(handler)
     if len(problems) < 2 and not (problems and handler.triaged in TRIAGE_PROBLEMS):
         return False
-    ordered = sorted(problems, key=lambda i: URGENCY.index(i) if i in URGENCY else len(URGENCY))
-    first, rest = ordered[0], ordered[1 : MAX_WAITING + 1]
+    asked = handler.parse.intent
+    ordered = sorted(problems, key=lambda i: _urgency(i, asked))
+    first = ordered[0]
+    # A report not asked for is offered by every answer's options: not listed again as a problem.
+    unasked_report = "report_abuse" if asked != "report_abuse" else None
+    rest = [i for i in ordered[1:] if i != unasked_report][:MAX_WAITING]
     handler.state["problems"] = {"intents": rest, "at": handler.turn.now.isoformat()}
     # The others come first among the options that follow the answer (`options_from: candidates`
     # in the safety and topic flows; a topic without options offers them through `problems`).
@@ -97,6 +101,16 @@ def answer_most_urgent(handler: Handler) -> bool:
     else:
         handler.interrupt(handler.engine.route(first), slots)  # type: ignore[arg-type]
     return True
+
+
+def _urgency(intent: str, asked: str | None) -> int:
+    """Where ``intent`` comes among the problems. A report the worker asked for ("quiero reportar a
+    mi patron, no me paga") starts before the answers; a complaint told beside a question ("me grita
+    y no me pagan el overtime") does not hold the answer behind a report's questions: the answer
+    comes first and the report stays one number away (every topic offers it)."""
+    if intent == "report_abuse" and asked != "report_abuse":
+        return len(URGENCY)
+    return URGENCY.index(intent) if intent in URGENCY else len(URGENCY)
 
 
 def waiting(state: EngineState, now: datetime, session: timedelta) -> list[str]:

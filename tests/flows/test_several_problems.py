@@ -7,6 +7,7 @@ import pytest
 
 from bot.text import catalogs
 from tests.flows.test_followups_webhook import ask
+from tests.support.sms import sms_text
 
 WORKER = "+15195550188"
 
@@ -102,3 +103,29 @@ def test_work_while_sick_and_unpaid_overtime_are_both_answered(
     assert tr.gettext("problems.ask") in answer
     assert f"1. {tr.gettext('intent.ask_hours')}" in answer  # the overtime waits as option 1
     assert "1-800-531-5551" in ask(bot, "1", WORKER)  # the hours answer, Ontario's office
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "message"),
+    [
+        ("es", "hola", "el mayordomo me grita y no nos pagan el overtime, trabajamos 70 horas"),
+        ("en", "hello", "the supervisor yells at us and we dont get paid overtime for 70 hrs"),
+        ("tl", "kumusta po", "sinisigawan kami ng amo tapos walang bayad ang overtime namin"),
+    ],
+)
+def test_a_complaint_beside_a_question_does_not_hold_the_answer_behind_a_report(
+    make_bot, sqlite_url, language, greeting, message
+):
+    """Before, "me grita" (report_abuse) ranked first: the report's safety question came back and
+    the overtime question was lost behind a questionnaire."""
+    bot = _in_ontario(make_bot(sqlite_url), language, greeting)
+    answer = ask(bot, message, WORKER)
+    assert "1-800-531-5551" in answer  # the hours answer, with Ontario's office
+    assert sms_text(language, "report.intro")[:20] not in answer
+    assert f"1. {sms_text(language, 'next.option.report')}" in answer  # the report, one tap away
+
+
+def test_a_report_asked_for_still_starts_the_report(make_bot, sqlite_url):
+    bot = _in_ontario(make_bot(sqlite_url), "es", "hola")
+    answer = ask(bot, "quiero reportar a mi patron porque no me paga las horas extras", WORKER)
+    assert sms_text("es", "report.intro")[:20] in answer
