@@ -141,12 +141,13 @@ def test_an_outbox_row_never_has_two_send_jobs_waiting(make_stack, private_redis
     )
     stack.serve(workers=1)
     stack.start_worker()
-    twilio.delay(0.3)
+    twilio.delay(0.2)
     twilio.outage(500)
-    sids = accepted(at_once(stack, [(f"+1519558{n:04d}", "hola") for n in range(30)]))
+    # 20 sends of 0.2 s each: a round (4 s) outlasts the re-drive delay (2 s, tests/faults/conftest.py).
+    sids = accepted(at_once(stack, [(f"+1519558{n:04d}", "hola") for n in range(20)]))
     wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.5)
 
-    # Watched until each row was tried three times on average: a round of 30 slow sends outlasts
+    # Watched until each row was tried three times on average: a round of 20 slow sends outlasts
     # the re-drive delay, so that takes several re-drive rounds (every second) and retries. A fixed
     # window instead saw too few attempts on a busy machine.
     most = 0
