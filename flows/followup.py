@@ -14,8 +14,9 @@ topic flow emits `topic_answered`) lasts one session. The NLU reads messages in 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from . import problems
 from . import state as states
 from .state import EngineState, Topic, when
 from .types import Reply
@@ -68,6 +69,17 @@ def _last_read(flow: Flow, topic: Topic | None) -> str | None:
     return step.id if step is not None and step.uses_province else None
 
 
+def _again(nav: Navigator, sector: str | None) -> dict[str, Any]:
+    """The slots of a topic answered again for a new province: its sector, and the other problems
+    the worker wrote about, still offered first among the options (as with the first answer)."""
+    waiting = problems.waiting(nav.state, nav.turn.now, nav.engine.session_timeout)
+    slots: dict[str, Any] = {"sector": sector} if sector else {}
+    offered = [i for i in waiting if i not in problems.SAFETY_OPTIONS]
+    if offered:
+        slots["candidates"] = offered
+    return slots
+
+
 def follow_up(nav: Navigator) -> bool:
     """Act on a follow-up message; False when it is not one and the usual handling applies."""
     parse, engine = nav.parse, nav.engine
@@ -103,14 +115,15 @@ def follow_up(nav: Navigator) -> bool:
                 nav.go_menu()
             return True
         sector = sector or (topic.get("sector") if topic else None)
+        again = _again(nav, sector)
         nav.complete()
         if last is not None:
             # The worker had read on (the deductions after the housing answer): that part again.
             states.clear_flow(nav.state)
-            nav.state.update({"flow": flow.id, "slots": {"sector": sector} if sector else {}})
+            nav.state.update({"flow": flow.id, "slots": again})
             nav.enter(last)
             return True
-        nav.start_flow(flow.id, {"sector": sector} if sector else None)
+        nav.start_flow(flow.id, again)
         return True
     if (
         flow is not None

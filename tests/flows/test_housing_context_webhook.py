@@ -98,3 +98,22 @@ def test_a_province_after_a_farm_workers_housing_answer_is_noted_not_repeated(ma
     again = ask(bot, "and in bc?")
     assert noted("en", "BC") in again
     assert "SAWP" not in again
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("tl", "sira sira po ang bahay na binigay ng employer tapos kulang po ang bayad namin"),
+        ("en", "the bunkhouse is falling apart and they pay us less than minimum wage"),
+    ],
+)
+def test_the_other_problem_is_still_offered_after_the_answer_for_a_new_province(
+    make_bot, sqlite_url, language, message
+):
+    """Before, the housing answer given again for Ontario dropped the pay problem the worker had
+    also written about from its options; it came back only after the next answer."""
+    bot = make_bot(sqlite_url)
+    label = transliterate_gsm7(catalogs.translator(language).gettext("intent.ask_wages"))
+    assert f"1. {label}" in ask(bot, message)
+    again = ask(bot, ONTARIO[language])
+    assert ONTARIO_OFFICE in again and f"1. {label}" in again
