@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from bot.conversation.effects import Context, Handlers
 from bot.store.db import utcnow
 from bot.store.eventlog import forget_worker, month_of, reach_pseudonym, record
@@ -63,23 +61,8 @@ def on_turn(context: Context, turn_effects: list[Effect]) -> None:
         record(context.session, "topic_asked", at=now, subject=name[4:], **dims)
 
 
-#: ``session.info`` key under which the turn leaves when the worker's message before this one
-#: arrived (bot.conversation.inbox.PREVIOUS_INBOUND_AT).
-PREVIOUS_INBOUND_AT = "previous_inbound_at"
-_UNKNOWN = object()
-
-
 def _starts_session(context: Context, now: datetime) -> bool:
-    from bot.store.models import InboundMessage
-
-    previous = context.session.info.get(PREVIOUS_INBOUND_AT, _UNKNOWN)
-    if previous is _UNKNOWN:
-        previous = context.session.scalar(
-            select(func.max(InboundMessage.received_at)).where(
-                InboundMessage.conversation_id == context.conversation.id,
-                InboundMessage.id < context.inbound.id,
-            )
-        )
+    previous = context.previous_inbound_at
     if previous is None:
         return True
     if previous.tzinfo is None:

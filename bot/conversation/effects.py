@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -59,6 +60,8 @@ class Context:
     conversation: Conversation
     inbound: InboundMessage
     parse: dict[str, Any]
+    #: When the worker's message before this one arrived; None for their first (a new session).
+    previous_inbound_at: datetime | None
     erased: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
 

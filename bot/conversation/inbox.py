@@ -60,9 +60,6 @@ log = logging.getLogger(__name__)
 
 #: When another job holds the worker's conversation, this one is queued again after this delay.
 BUSY_RETRY_SECONDS = 0.5
-#: ``session.info`` key: when the message before this one arrived (None: it is the first), for the
-#: turn hooks (bot.analytics.events).
-PREVIOUS_INBOUND_AT = "previous_inbound_at"
 #: A turn job takes at most this many conversations' pending messages, then queues a successor.
 DRAIN_CONVERSATIONS = 50
 
@@ -409,16 +406,19 @@ _NEXT = (
 )
 
 
+#: The conversation of one message, unless another turn holds it.
+_OWN = (
+    select(Conversation)
+    .join(InboundMessage, InboundMessage.conversation_id == Conversation.id)
+    .where(InboundMessage.id == bindparam("inbound_id"))
+    .with_for_update(of=Conversation, key_share=True, skip_locked=True)
+)
+
+
 def _lock_own(session: Session, inbound_id: int) -> Conversation | None:
     """The conversation of this message, unless another turn holds it (then :func:`drain` has it
     looked at again shortly: the rq worker does not wait on the lock) or it was erased."""
-    return session.scalar(
-        # NO KEY UPDATE: the webhook can still store new messages of this worker meanwhile.
-        select(Conversation)
-        .join(InboundMessage, InboundMessage.conversation_id == Conversation.id)
-        .where(InboundMessage.id == inbound_id)
-        .with_for_update(of=Conversation, key_share=True, skip_locked=True)
-    )
+    return session.scalar(_OWN, {"inbound_id": inbound_id})
 
 
 def _lock_next(session: Session) -> Conversation | None:
@@ -466,7 +466,7 @@ def _handle(
             # Answer from the number the worker last wrote to; WhatsApp's 24-hour window runs from here.
             conversation.bot_address = row.bot_address or conversation.bot_address
             # What came before, for the analytics' session start (not a query of its own).
-            session.info[PREVIOUS_INBOUND_AT] = _before(conversation.last_inbound_at, row)
+            previous_inbound_at = _before(conversation.last_inbound_at, row)
             conversation.last_inbound_at = row.received_at
             if not turn.button:
                 nlu_review.keep(
@@ -488,6 +488,7 @@ def _handle(
                 conversation=conversation,
                 inbound=row,
                 parse=outcome.parse,
+                previous_inbound_at=previous_inbound_at,
             )
             pages, waiting = dialogue.with_added(
                 runtime, outcome, effects.apply(context, outcome.effects), conversation.channel
