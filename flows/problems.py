@@ -84,12 +84,14 @@ def answer_most_urgent(handler: Handler) -> bool:
     problems = found(handler)
     if len(problems) < 2 and not (problems and handler.triaged in TRIAGE_PROBLEMS):
         return False
-    asked = handler.parse.intent
-    ordered = sorted(problems, key=lambda i: _urgency(i, asked))
+    # A report the worker asked for ("quiero reportar a mi patron, no me paga") starts before the
+    # answers; one read in a complaint told beside a question ("me grita y no me pagan el overtime")
+    # does not hold the answer behind a report's questions: it comes last, and is not listed as a
+    # waiting problem since every answer offers the report.
+    unasked = "report_abuse" if handler.parse.intent != "report_abuse" else None
+    ordered = sorted(problems, key=lambda i: (i == unasked, _rank(i)))
     first = ordered[0]
-    # A report not asked for is offered by every answer's options: not listed again as a problem.
-    unasked_report = "report_abuse" if asked != "report_abuse" else None
-    rest = [i for i in ordered[1:] if i != unasked_report][:MAX_WAITING]
+    rest = [i for i in ordered[1:] if i != unasked][:MAX_WAITING]
     handler.state["problems"] = {"intents": rest, "at": handler.turn.now.isoformat()}
     # The others come first among the options that follow the answer (`options_from: candidates`
     # in the safety and topic flows; a topic without options offers them through `problems`).
@@ -103,13 +105,7 @@ def answer_most_urgent(handler: Handler) -> bool:
     return True
 
 
-def _urgency(intent: str, asked: str | None) -> int:
-    """Where ``intent`` comes among the problems. A report the worker asked for ("quiero reportar a
-    mi patron, no me paga") starts before the answers; a complaint told beside a question ("me grita
-    y no me pagan el overtime") does not hold the answer behind a report's questions: the answer
-    comes first and the report stays one number away (every topic offers it)."""
-    if intent == "report_abuse" and asked != "report_abuse":
-        return len(URGENCY)
+def _rank(intent: str) -> int:
     return URGENCY.index(intent) if intent in URGENCY else len(URGENCY)
 
 
