@@ -11,71 +11,79 @@ carry nothing a handler reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Self, cast
 
 from .types import Effect
-
-
-def _data(effect: Effect | Mapping[str, Any]) -> Mapping[str, Any]:
-    return effect.data if isinstance(effect, Effect) else effect
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list | tuple) else ()
+
+
+#: How a payload reads a field of each declared type from the flow's dict.
+_READERS: dict[str, Callable[[object], Any]] = {
+    "str | None": _text,
+    "bool": bool,
+    "tuple[str, ...]": _texts,
+}
+
+
+class Payload:
+    """A typed effect payload: ``Kind.of(effect)`` reads each of its fields from ``effect.data`` by
+    the field's declared type (a missing or mistyped value is None, False or an empty tuple)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        unreadable = {n: t for n, t in cls.__annotations__.items() if t not in _READERS}
+        if unreadable:  # a field type no reader knows: a load error, not a wrong read later
+            raise TypeError(f"{cls.__name__}: no reader for {unreadable}")
+
+    @classmethod
+    def of(cls, effect: Effect | Mapping[str, Any]) -> Self:
+        data = effect.data if isinstance(effect, Effect) else effect
+        return cls(
+            **{f.name: _READERS[str(f.type)](data.get(f.name)) for f in fields(cast(Any, cls))}
+        )
+
+
 @dataclass(frozen=True)
-class LanguageSet:
+class LanguageSet(Payload):
     """set_language: the worker chose the language they read."""
 
     language: str | None
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> LanguageSet:
-        return cls(_text(_data(effect).get("language")))
-
 
 @dataclass(frozen=True)
-class ProvinceSet:
+class ProvinceSet(Payload):
     """set_province: where the worker works (a province code), or None when they cleared it."""
 
     province: str | None
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> ProvinceSet:
-        return cls(_text(_data(effect).get("province")))
-
 
 @dataclass(frozen=True)
-class TopicAnswered:
+class TopicAnswered(Payload):
     """topic_answered: a rights topic ("wages") answered, for the province it was answered for."""
 
     topic: str | None
     province: str | None
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> TopicAnswered:
-        data = _data(effect)
-        return cls(_text(data.get("topic")), _text(data.get("province")))
-
 
 @dataclass(frozen=True)
-class FlowEnded:
+class FlowEnded(Payload):
     """flow_completed, flow_cancelled, flow_abandoned: which flow, and at which step."""
 
     flow: str | None
     step: str | None
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> FlowEnded:
-        data = _data(effect)
-        return cls(_text(data.get("flow")), _text(data.get("step")))
-
 
 @dataclass(frozen=True)
-class Emergency:
+class Emergency(Payload):
     """emergency: ``source`` "triage" (the safety triage read the message) with its ``category``,
     or a flow's answer ("report": yes to "are you in danger?")."""
 
@@ -83,78 +91,43 @@ class Emergency:
     province: str | None
     category: str | None
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> Emergency:
-        data = _data(effect)
-        return cls(
-            _text(data.get("source")), _text(data.get("province")), _text(data.get("category"))
-        )
-
 
 @dataclass(frozen=True)
-class CaseStatus:
+class CaseStatus(Payload):
     """case_status: the case code the worker gave."""
 
     code: str | None
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> CaseStatus:
-        return cls(_text(_data(effect).get("code")))
-
 
 @dataclass(frozen=True)
-class EraseData:
+class EraseData(Payload):
     """erase_data: whether the worker's reports are unlinked from them too (their second yes)."""
 
     unlink_reports: bool
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> EraseData:
-        return cls(bool(_data(effect).get("unlink_reports")))
-
 
 @dataclass(frozen=True)
-class NgoRequest:
+class NgoRequest(Payload):
     """find_ngo and handoff_agent: the worker's province, language and the services they need."""
 
     province: str | None
     language: str | None
     services: tuple[str, ...]
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> NgoRequest:
-        data = _data(effect)
-        services = data.get("services") or ()
-        return cls(
-            _text(data.get("province")),
-            _text(data.get("language")),
-            tuple(services) if isinstance(services, list | tuple) else (),
-        )
-
 
 @dataclass(frozen=True)
-class OptOut:
+class OptOut(Payload):
     """opt_out: what the worker sent (a keyword or an intent), and ``carrier`` when the carrier's
     own STOP handling told us."""
 
     keyword: str | None
     carrier: bool
 
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> OptOut:
-        data = _data(effect)
-        return cls(_text(data.get("keyword")), bool(data.get("carrier")))
-
 
 @dataclass(frozen=True)
-class PinChosen:
+class PinChosen(Payload):
     """set_pin: the PIN as the flow collected it (``pin``); once bot.conversation.dialogue has
     stored its hash, only whether one was ``set``."""
 
     pin: str | None
     set: bool
-
-    @classmethod
-    def of(cls, effect: Effect | Mapping[str, Any]) -> PinChosen:
-        data = _data(effect)
-        return cls(_text(data.get("pin")), bool(data.get("set")))
