@@ -22,7 +22,7 @@ from nlu.classifier import LogisticRegression
 from nlu.features import Featurizer
 from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
-from nlu.problems import SENTENCE_BREAKS, clauses
+from nlu.problems import MIN_WORDS, SENTENCE_BREAKS, SHORT_WORDS, clauses
 from nlu.training_data import Example, load
 from nlu.triage.cues import CUES_FILE, Cue, CueIndex, load_cues
 
@@ -46,6 +46,9 @@ ALSO_PROBABILITY = 0.3
 #: costs far more than a false alarm.
 DANGER_WEIGHT = 4
 MAX_CHARS = 2000
+#: A two-word part of a longer message ("...tapos hinahawakan ako, ...") counts only this sure, or
+#: by a cue: the classifier reads fragments such as "me mojo" or "me cortaron" as danger at 0.7-0.8.
+SHORT_PART_CONFIDENCE = 0.9
 MODEL_VERSION = 1
 
 
@@ -153,11 +156,17 @@ class TriageClassifier:
 
     def _classify(self, text: str) -> Triage:
         """The whole message first; if it reads as ordinary, each of its parts: one line of danger
-        in a message about pay and housing is diluted in the whole ("...also i cut my hand")."""
+        in a message about pay and housing is diluted in the whole ("...also i cut my hand"), and
+        two words can say it ("...tapos hinahawakan ako")."""
         whole = self._classify_part(text)
-        parts = clauses(text, SENTENCE_BREAKS) if whole.category is None else []
+        parts = clauses(text, SENTENCE_BREAKS, SHORT_WORDS) if whole.category is None else []
         found = (
-            [t for t in map(self._classify_part, parts) if t.category is not None]
+            [
+                t
+                for part, t in zip(parts, map(self._classify_part, parts), strict=True)
+                if t.category is not None
+                and (t.confidence >= SHORT_PART_CONFIDENCE or len(tokens(part)) >= MIN_WORDS)
+            ]
             if len(parts) > 1
             else []
         )
