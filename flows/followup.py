@@ -80,6 +80,28 @@ def _again(nav: Navigator, sector: str | None) -> dict[str, Any]:
     return slots
 
 
+#: Flows that only offer next steps: a province named there may start a waiting answer.
+IDLE_FLOWS = (None, "menu", "next_steps", "problems")
+
+
+def _answer_waiting(nav: Navigator) -> bool:
+    """A province named after an answer that does not depend on it ("sa ontario po" after the
+    passport answer): the first waiting problem whose answer does (the unpaid overtime of the same
+    message) is answered for it now, the others still offered; False when none waits."""
+    if (nav.flow.id if nav.flow else None) not in IDLE_FLOWS:
+        return False  # the options of a running flow (a safety question) stand
+    waiting = problems.waiting(nav.state, nav.turn.now, nav.engine.session_timeout)
+    for intent in waiting:
+        route = nav.engine.route(intent)
+        flow = nav.engine.flows.get(route) if route else None
+        if flow is not None and "province" in flow.needs:
+            rest = [i for i in waiting if i != intent and i not in problems.SAFETY_OPTIONS]
+            nav.complete()
+            nav.start_flow(flow.id, {"candidates": rest} if rest else {})
+            return True
+    return False
+
+
 def follow_up(nav: Navigator) -> bool:
     """Act on a follow-up message; False when it is not one and the usual handling applies."""
     parse, engine = nav.parse, nav.engine
@@ -99,6 +121,8 @@ def follow_up(nav: Navigator) -> bool:
         if flow is None:
             if not (province and nav.state["province"]):
                 return False  # a sector alone, with nothing to continue: the usual handling
+            if _answer_waiting(nav):
+                return True
             nav.say(
                 Reply(
                     "followup.province_noted",
@@ -143,5 +167,5 @@ def follow_up(nav: Navigator) -> bool:
     else:
         nav.say(Reply("followup.next_step", {"tip_line": tip_line}))
     nav.complete()
-    nav.start_flow("next_steps")
+    nav.offer_next_steps()
     return True

@@ -412,17 +412,22 @@ class Navigator:
         stack = self.state["stack"]
         if self.state["handoff"]:
             return
-        waiting = problems.waiting(self.state, self.turn.now, self.engine.session_timeout)
         if stack and stack[-1].get("auto"):
             self.restore(stack.pop())
         elif stack:
             self.start_flow("return")
-        elif waiting and flow is not None and flow.then == "next_steps":
-            self.start_flow(
-                "problems", {"candidates": waiting}
-            )  # the others the worker wrote about
+        elif flow is not None and flow.then == "next_steps":
+            self.offer_next_steps()
         elif flow is not None and flow.then:
             self.go_menu() if flow.then == "menu" else self.start_flow(flow.then)
+
+    def offer_next_steps(self) -> None:
+        """The next steps after an answer: the other problems the worker wrote about first."""
+        waiting = problems.waiting(self.state, self.turn.now, self.engine.session_timeout)
+        if waiting:
+            self.start_flow("problems", {"candidates": waiting})
+        else:
+            self.start_flow("next_steps")
 
     # -- the stack and parking ----------------------------------------------------------------
 

@@ -129,3 +129,48 @@ def test_a_report_asked_for_still_starts_the_report(make_bot, sqlite_url):
     bot = _in_ontario(make_bot(sqlite_url), "es", "hola")
     answer = ask(bot, "quiero reportar a mi patron porque no me paga las horas extras", WORKER)
     assert sms_text("es", "report.intro")[:20] in answer
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "message", "which_number", "province"),
+    [
+        (
+            "tl",
+            "hello po",
+            "caregiver po ako, di po binabayaran ang overtime ko tapos kinuha ni mam passport ko",
+            "ano po number na tatawagan ko",
+            "sa ontario po",
+        ),
+        (
+            "es",
+            "ola buenas",
+            "el patron tiene mi pasaporte y no me pagan las oras extras",
+            "q numero llamo",
+            "estoy en ontario",
+        ),
+        (
+            "en",
+            "hello",
+            "boss tek mi passport an nuh pay mi overtime",
+            "wat number mi fi call",
+            "ontario",
+        ),
+    ],
+)
+def test_a_province_named_later_answers_the_problem_that_waited_for_it(
+    make_bot, sqlite_url, language, greeting, message, which_number, province
+):
+    """Before, the waiting overtime question fell off the options after "which number do I call",
+    and naming the province only got "noted": the worker's pay question was never answered."""
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator(language)
+    ask(bot, greeting, WORKER)
+    answer = ask(bot, message, WORKER)
+    assert "1-866-602-9448" in answer  # the passport answer first: Service Canada
+    assert f"1. {tr.gettext('intent.ask_hours')}" in answer
+    next_step = ask(bot, which_number, WORKER)
+    assert "1-866-602-9448" in next_step  # where to report, confidentially
+    assert f"1. {tr.gettext('intent.ask_hours')}" in next_step  # the overtime still waits
+    hours = ask(bot, province, WORKER)
+    assert "1-800-531-5551" in hours  # the hours answer, with Ontario's office
+    assert tr.gettext("next.ask") in hours  # nothing else waits: the usual next steps
