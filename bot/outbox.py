@@ -1,8 +1,8 @@
 """The one way a message leaves Puente: an outbox row, then a job that sends it exactly once.
 
 ``queue_text`` writes rows (one per SMS page) in the caller's transaction and queues ``send_message``
-after commit. ``deliver`` claims a row (a lease), calls the sender, and records the outcome: retried
-with backoff on a passing failure, failed and visible after the last try, never sent twice. While
+after commit (a turn takes those jobs and sends its rows itself: bot.conversation.inbox).
+``deliver`` claims a row (a lease), calls the sender, and records the outcome: retried with backoff on a passing failure, failed and visible after the last try, never sent twice. While
 Twilio is down (bot.channels.twilio.circuit open) rows wait unclaimed; ``probe`` finds it back and ``release`` sends
 them all, oldest first. A row's send job has an id of its own per attempt (``send-<row>-<attempts>``),
 so however often it is queued (re-drive, release, its own retry) one job at most waits for it.

@@ -187,22 +187,15 @@ class Runtime:
             return False
 
     def _enqueue_after_commit(self) -> None:
-        """Jobs listed in ``session.info['after_commit']`` are queued once the rows they read exist.
-
-        A job that will itself run some of them after its commit names them in
-        ``session.info['run_here']`` (job function -> list): their arguments go there instead."""
+        """Jobs listed in ``session.info['after_commit']`` are queued once the rows they read exist
+        (those a caller took to run itself are no longer listed: :func:`take_after_commit`)."""
 
         @event.listens_for(self.db.sessions, "after_commit")
         def _after_commit(session: Session) -> None:
             if session.in_nested_transaction():
                 return  # a SAVEPOINT released: nothing is committed until the outer transaction is
-            jobs = session.info.pop("after_commit", [])
-            here = session.info.get("run_here", {})
-            for _transaction, func, args, delay, job_id in jobs:
-                if func in here and not delay:
-                    here[func].append(args)
-                else:
-                    self.enqueue(func, *args, delay=delay, job_id=job_id)
+            for _transaction, func, args, delay, job_id in session.info.pop("after_commit", []):
+                self.enqueue(func, *args, delay=delay, job_id=job_id)
 
         @event.listens_for(self.db.sessions, "after_soft_rollback")
         def _after_rollback(session: Session, previous: SessionTransaction) -> None:
@@ -253,6 +246,15 @@ def after_commit(
     """Queue a job when this session commits (never for rows that were rolled back)."""
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault("after_commit", []).append((transaction, func, args, delay, job_id))
+
+
+def take_after_commit(session: Session, func: Job) -> list[tuple[int | str, ...]]:
+    """The arguments of the ``func`` jobs (not delayed) this session would queue when it commits,
+    taken out: the caller runs them itself once it has committed. Called just before the commit."""
+    jobs = session.info.get("after_commit", [])
+    taken = [job for job in jobs if job[1] is func and job[3] is None]
+    jobs[:] = [job for job in jobs if not (job[1] is func and job[3] is None)]
+    return [args for _transaction, _func, args, _delay, _job_id in taken]
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:

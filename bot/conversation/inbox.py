@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.twilio import cleanup
 from bot.conversation import dialogue, effects, nlu_review, sealed_state
-from bot.jobs.queue import Job, job_id, runs_in
+from bot.jobs.queue import job_id, runs_in
 from bot.messages import Received
 from bot.metrics import TURN_LATENCY
 from bot.outbox import (
@@ -50,7 +50,7 @@ from bot.outbox import (
     send_job_id,
     send_message,
 )
-from bot.runtime import Runtime, after_commit, current
+from bot.runtime import Runtime, current, take_after_commit
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.envelope import Envelope
 from bot.store.models import Conversation, ErasedMessage, InboundMessage
@@ -363,9 +363,8 @@ def drain(runtime: Runtime) -> int:
 def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> int | None:
     """One conversation's pending messages under its lock, then their replies sent; None when
     ``lock`` found no conversation to take."""
-    here: dict[Job, list[tuple]] = {send_message: [], cleanup.delete_due_at_twilio: []}
+    due = _Due()
     with runtime.db.session() as session:
-        session.info["run_here"] = here
         conversation = lock(session)
         if conversation is None:
             return None
@@ -373,14 +372,25 @@ def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> i
         # A lone message needs no SAVEPOINT: a bug while handling it rolls back the whole turn.
         alone = len(pending) == 1
         for row in pending:
-            if not _handle(session, runtime, conversation, row, alone=alone):
+            if not _handle(session, runtime, conversation, row, due, alone=alone):
                 break
-    for args in here[send_message]:
+        # This job sends what the turn wrote (its replies, and any other page its effects queued)
+        # itself once committed, in the order written: no send job each, no queue hop.
+        sends = take_after_commit(session, send_message)
+    for args in sends:
         deliver(runtime, *args)
-    if here[cleanup.delete_due_at_twilio]:
+    if due.sweep:
         # One sweep for the deletions now due, unless one waits already (not a job per message).
         cleanup.sweep_soon(runtime)
     return len(pending)
+
+
+@dataclass
+class _Due:
+    """What a turn's messages made due at once, done by the turn's job after its commit."""
+
+    #: Twilio's copy of a handled message may be deleted now (no wait configured, no media).
+    sweep: bool = False
 
 
 # A turn's statements, built once (with their cache keys): building them anew each turn cost
@@ -431,6 +441,7 @@ def _handle(
     runtime: Runtime,
     conversation: Conversation,
     row: InboundMessage,
+    due: _Due,
     *,
     alone: bool = False,
 ) -> bool:
@@ -518,7 +529,7 @@ def _handle(
             # Counted with the outcome, so the row is written once (a flush mid-turn would add an UPDATE).
             row.attempts += 1
             row.status, row.processed_at = "done", utcnow()
-            _delete_at_twilio(session, runtime, row)
+            due.sweep |= _delete_at_twilio(session, runtime, row)
     except SQLAlchemyError:
         raise  # the database is in trouble: let the job fail and be retried as a whole
     except Exception as exc:
@@ -545,7 +556,7 @@ def _handle(
             dialogue.apology(runtime, conversation),
             dedupe_key=f"apology:{row.id}",
         )
-        _delete_at_twilio(session, runtime, row)
+        due.sweep |= _delete_at_twilio(session, runtime, row)
     return True
 
 
@@ -601,12 +612,12 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
     return process(runtime, latest_id)
 
 
-def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundMessage) -> None:
-    """Twilio's copy of a handled message is deleted once due: by the sweep this turn asks for after
-    it commits when there is no wait, else by a later one (the next status callback's, or the re-drive's)."""
+def _delete_at_twilio(session: Session, runtime: Runtime, row: InboundMessage) -> bool:
+    """Schedule the deletion of Twilio's copy of a handled message; True when it is due at once
+    (the turn then asks for a sweep after its commit), else a later sweep runs it (the next status
+    callback's, or the re-drive's)."""
     deletion = cleanup.schedule_inbound(session.connection(), runtime, row)
-    if deletion is not None and not row.media and not cleanup.job_delay(runtime):
-        after_commit(session, cleanup.delete_due_at_twilio)
+    return deletion is not None and not row.media and not cleanup.job_delay(runtime)
 
 
 def redrive(runtime: Runtime) -> dict[str, int]:

@@ -102,11 +102,11 @@ def test_a_message_the_bot_fails_on_gets_one_apology_and_nothing_of_its_half_don
     schedule = inbox._delete_at_twilio
     calls = []
 
-    def buggy(session, runtime, row) -> None:
+    def buggy(session, runtime, row) -> bool:
         calls.append(row.id)
         if len(calls) == 1:
             raise RuntimeError("a bug")
-        schedule(session, runtime, row)
+        return schedule(session, runtime, row)
 
     monkeypatch.setattr(inbox, "_delete_at_twilio", buggy)
     assert bot.send("hola", sender=ANA).status_code == 200
