@@ -17,7 +17,13 @@ import os
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, current_app, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
@@ -35,6 +41,10 @@ REFERRAL_ACK = Histogram(
     "puente_referral_ack_seconds",
     "Time from a referral's creation to an NGO's acknowledgement",
     buckets=(60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600, 7 * 24 * 3600),
+)
+HOUSEKEEPING_PASSES = Counter(
+    "puente_housekeeping_passes",
+    "Passes of the housekeeping loop (re-drive, areas' housekeeping, purge) that completed",
 )
 
 bp = Blueprint("metrics", __name__)

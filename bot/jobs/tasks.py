@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, Result, delete, func, select, update
 from bot import outbox as outbound
 from bot.conversation import inbox
 from bot.jobs.queue import runs_in
+from bot.metrics import HOUSEKEEPING_PASSES
 from bot.runtime import Runtime, current
 from bot.store.db import utcnow
 from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
@@ -156,6 +157,7 @@ def housekeeping_loop(runtime: Runtime, stop: threading.Event, *, first_wait: bo
             if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:  # retention holds here too
                 purge()
                 last_purge = time.monotonic()
+            HOUSEKEEPING_PASSES.inc()
         except Exception as exc:
             log.warning(
                 "housekeeping failed (%s); will try again in %ss", type(exc).__name__, interval

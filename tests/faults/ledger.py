@@ -57,7 +57,7 @@ def wait_all_answered(db, sids: set[str], timeout: float = 60) -> Ledger:
         return current if not missing and not set(current.unanswered()) & sids else None
 
     try:
-        return wait_until(settled, timeout, "every accepted message to be answered", interval=0.25)
+        return wait_until(settled, timeout, "every accepted message to be answered", interval=0.1)
     except AssertionError:
         current = ledger(db, sids)
         lost = sids - set(current.inbound)
@@ -68,13 +68,28 @@ def wait_all_answered(db, sids: set[str], timeout: float = 60) -> Ledger:
         ) from None
 
 
-def wait_idle(stack, timeout: float = 30) -> None:
+def working_workers(stack, connection) -> list[str]:
+    """Names of the stack's living workers that are running a job. A killed worker stays registered
+    (and its job "started") until rq's timeouts run out: only the living count; what the dead one
+    held is a "sending" row the re-driver retries."""
+    from rq import Worker
+
+    living = {process.pid for process in stack.workers if process.alive()}
+    return [
+        w.name
+        for w in Worker.all(connection=connection)
+        if w.pid in living and w.get_state() == "busy"
+    ]
+
+
+def wait_idle(stack, timeout: float = 30, *, scheduled: bool = False) -> None:
     """Wait until nothing is left that could send: no turn or send waiting in the database (so the
-    re-driver has nothing to queue again), no job queued in any rq queue, and no
-    living worker busy, twice in a row a moment apart. What was still to be sent twice would have
-    been sent by then: this replaces waiting a few seconds "for a duplicate to show up"."""
+    re-driver has nothing to queue again), no job queued in any rq queue (nor, with ``scheduled``,
+    any job scheduled for later), and no living worker busy, twice in a row a moment apart. What
+    was still to be sent twice would have been sent by then: this replaces waiting a few seconds
+    "for a duplicate to show up"."""
     import redis
-    from rq import Queue, Worker
+    from rq import Queue
     from rq.job import Job
 
     from bot.jobs.queue import QUEUES, WAITING, queue_name
@@ -103,27 +118,39 @@ def wait_idle(stack, timeout: float = 30) -> None:
             )
             if waiting:
                 what.append(f"{waiting} job(s) in {queue.name}")
-        # A killed worker stays registered (and its job "started") until rq's timeouts run out:
-        # only the living count; what the dead one held is a "sending" row the re-driver retries.
-        living = {process.pid for process in stack.workers if process.alive()}
-        working = [
-            w.name
-            for w in Worker.all(connection=connection)
-            if w.pid in living and w.get_state() == "busy"
-        ]
-        return what + [f"worker {name} busy" for name in working]
+            later = queue.scheduled_job_registry.count if scheduled else 0
+            if later:
+                what.append(f"{later} job(s) scheduled in {queue.name}")
+        return what + [f"worker {name} busy" for name in working_workers(stack, connection)]
 
     deadline = time.monotonic() + timeout
     quiet = 0
     try:
-        while quiet < 2:
+        while True:
             left = busy()
             quiet = 0 if left else quiet + 1
+            if quiet == 2:
+                return
             if left and time.monotonic() > deadline:
                 raise AssertionError(f"not idle after {timeout}s: {', '.join(left)}")
-            time.sleep(0.25)
+            time.sleep(0.1)
     finally:
         connection.close()
+
+
+def wait_housekeeping(stack, timeout: float = 60) -> None:
+    """Wait until every worker's housekeeping loop (the re-drive) has had a whole pass that began
+    after this call: what it would queue again once a fault is over has been queued by then. One
+    pass per living worker may be under way now, so one more than that must complete."""
+    name = "puente_housekeeping_passes_total"
+    before = stack.metric(name)
+    passes = sum(process.alive() for process in stack.workers) + 1
+    wait_until(
+        lambda: stack.metric(name) >= before + passes,
+        timeout,
+        f"{passes} housekeeping passes",
+        interval=0.1,
+    )
 
 
 def assert_each_sent_once(current: Ledger, twilio) -> None:

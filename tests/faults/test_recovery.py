@@ -9,10 +9,16 @@ from collections import Counter
 
 import pytest
 import redis
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.jobs.queue import QUEUES, WAITING, queue_name
-from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered, wait_idle
+from tests.faults.ledger import (
+    assert_each_sent_once,
+    ledger,
+    wait_all_answered,
+    wait_housekeeping,
+    wait_idle,
+    working_workers,
+)
 from tests.faults.traffic import accepted, at_once, post
 from tests.support.services import wait_until
 
@@ -22,16 +28,6 @@ DATABASES = pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 #: Workers at the web's CPU priority: on a machine busy with other work, a worker at nice 10 in a
 #: session of its own can wait minutes for the CPU, and these tests are about queues, not priority.
 EVEN = {"PUENTE__JOBS__WORKER_NICE": "0"}
-
-
-def metric(stack, name: str, **labels: str) -> float:
-    """The sum of /metrics samples ``name`` whose labels include ``labels``."""
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(stack.scrape())
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
 
 
 def handled(stack, sids: set[str]) -> bool:
@@ -62,9 +58,19 @@ def waiting_send_jobs(redis_url: str) -> Counter:
     return per_row
 
 
+def sends_settled(stack, redis_url: str) -> bool:
+    """No send job waits (queued, or scheduled as a retry) and no worker runs a job: every send
+    offered so far has had its try."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return not waiting_send_jobs(redis_url) and not working_workers(stack, client)
+    finally:
+        client.close()
+
+
 @DATABASES
 def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_once(
-    make_stack, twilio, database
+    make_stack, private_redis, twilio, database
 ):
     # Three tries 0.5, 1 and 2 s apart: without the circuit, a 6 s outage would fail every reply for good.
     stack = make_stack(database=database, PUENTE__JOBS__SEND_MAX_ATTEMPTS="3", **EVEN)
@@ -76,21 +82,28 @@ def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_
     sids = accepted(posts)
     assert len(sids) == 40
 
-    wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.5)
+    wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.1)
     wait_until(
-        lambda: metric(stack, "puente_twilio_circuit_open") == 1,
+        lambda: stack.metric("puente_twilio_circuit_open") == 1,
         60,
         "the circuit to open",
-        interval=0.5,
+        interval=0.1,
     )
-    time.sleep(6)
+    # What could spend attempts has had its chance: every retry scheduled before the circuit
+    # opened has run, the re-drive has passed over the waiting rows, and a probe has asked Twilio
+    # (a request beyond the sends' attempts).
+    wait_housekeeping(stack)
+    wait_until(lambda: sends_settled(stack, private_redis.url), 60, "the sends to settle")
+    wait_until(
+        lambda: twilio.failed_requests > sum(row.attempts for row in ledger(stack.db).outbox),
+        30,
+        "a probe to ask Twilio whether it was back",
+    )
     waiting = ledger(stack.db).outbox
     assert waiting and {row.status for row in waiting} == {"pending"}, "a reply failed for good"
-    failed_attempts = sum(row.attempts for row in waiting)
     # The circuit opened after 5 failures (plus sends already under way): the others spent nothing.
-    assert failed_attempts <= 5 + 6 < len(waiting)
-    assert twilio.failed_requests > failed_attempts, "no probe asked Twilio whether it was back"
-    assert metric(stack, "puente_messages_out", status="pending") == len(waiting)
+    assert sum(row.attempts for row in waiting) <= 5 + 6 < len(waiting)
+    assert stack.metric("puente_messages_out", status="pending") == len(waiting)
 
     twilio.recover()
     wait_all_answered(stack.db, sids, timeout=180)
@@ -98,7 +111,7 @@ def test_replies_wait_out_a_twilio_outage_without_spending_attempts_then_all_go_
     current = ledger(stack.db)
     assert_each_sent_once(current, twilio)
     assert all(row.status != "failed" and row.twilio_sid for row in current.outbox)
-    assert metric(stack, "puente_twilio_circuit_open") == 0
+    assert stack.metric("puente_twilio_circuit_open") == 0
     assert "circuit closed" in stack.logs()
 
 
@@ -113,13 +126,12 @@ def test_a_redriven_backlog_does_not_hold_up_a_new_workers_first_reply(
     redis.Redis.from_url(
         private_redis.url
     ).flushall()  # their jobs are lost: only the re-drive knows
-    time.sleep(2.5)  # older than jobs.redrive_after_seconds
-    stack.start_worker()
+    stack.start_worker()  # its re-drive queues each row once it is older than redrive_after_seconds
     wait_until(
-        lambda: metric(stack, "puente_queue_depth", queue="backlog") > 0,
+        lambda: stack.metric("puente_queue_depth", queue="backlog") > 0,
         180,
         "the re-drive",
-        interval=0.2,
+        interval=0.1,
     )
 
     fresh = post(stack, "+15195559999", "hola")
@@ -145,7 +157,7 @@ def test_an_outbox_row_never_has_two_send_jobs_waiting(make_stack, private_redis
     twilio.outage(500)
     # 20 sends of 0.2 s each: a round (4 s) outlasts the re-drive delay (2 s, tests/faults/conftest.py).
     sids = accepted(at_once(stack, [(f"+1519558{n:04d}", "hola") for n in range(20)]))
-    wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.5)
+    wait_until(lambda: handled(stack, sids), 180, "every message's turn", interval=0.1)
 
     # Watched until each row was tried three times on average: a round of 20 slow sends outlasts
     # the re-drive delay, so that takes several re-drive rounds (every second) and retries. A fixed

@@ -86,7 +86,11 @@ def test_worker_started_while_redis_is_down_works_once_it_returns(
     worker = stack.start_worker()
     sid = "SM" + "a" * 32
     assert stack.post("hola", sender=SENDERS[0], sid=sid).status_code == 200
-    time.sleep(2)
+    wait_until(
+        lambda: "Redis does not answer" in worker.output() or not worker.alive(),
+        60,
+        "the worker to find Redis down",
+    )
     private_redis.start()
     wait_all_answered(stack.db, {sid}, timeout=60)
     wait_until(lambda: len(twilio.messages) == 1, 10, "the reply")

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from sqlalchemy import select
 
 from bot.store.models import OutboxMessage
-from tests.faults.ledger import assert_each_sent_once, ledger, wait_all_answered, wait_idle
+from tests.faults.ledger import (
+    assert_each_sent_once,
+    ledger,
+    wait_all_answered,
+    wait_housekeeping,
+    wait_idle,
+)
 from tests.faults.traffic import post
 from tests.support.services import wait_until
 
@@ -75,9 +80,10 @@ def test_twilio_failing_for_good_leaves_the_reply_failed_and_visible_never_sent(
         rows = _outbox(stack)
         return rows if rows and all(row.status == "failed" for row in rows) else None
 
-    rows = wait_until(all_failed, 60, "the reply to be marked failed", interval=0.25)
+    rows = wait_until(all_failed, 60, "the reply to be marked failed")
     twilio.reset()  # Twilio is well again: a failed row must stay failed, not be re-driven
-    time.sleep(3)
+    wait_housekeeping(stack)  # the re-drive has looked at the failed row since
+    wait_idle(stack, scheduled=True)  # and what it or a retry queued has run
     assert [row.status for row in _outbox(stack)] == ["failed"] * len(rows)
     assert all(row.attempts == 4 and row.error_code and "500" in row.error_message for row in rows)
     assert twilio.messages == []

@@ -410,7 +410,7 @@ def wait_healthy(base_url: str, process: PuenteProcess | None = None, timeout: f
         except requests.RequestException:
             return False
 
-    wait_until(healthy, timeout, f"{base_url}/healthz", interval=0.2)
+    wait_until(healthy, timeout, f"{base_url}/healthz")
 
 
 def migrate(database_url: str) -> None:
@@ -480,6 +480,17 @@ class Stack:
         )
         response.raise_for_status()
         return response.text
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of /metrics samples ``name`` whose labels include ``labels``."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(self.scrape())
+            for sample in family.samples
+            if sample.name == name and labels.items() <= sample.labels.items()
+        )
 
     def post(
         self,
