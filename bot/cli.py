@@ -16,6 +16,7 @@ from bot.jobs.queue import QUEUES
 from vocab import CHANNELS
 
 if TYPE_CHECKING:
+    from bot.runtime import Runtime
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,12 @@ class Group(click.Group):
     """Turns Puente's own errors into one clear line, and imports an area's commands only when one
     is run: `puente --help` lists them from AREA_COMMANDS without loading the areas."""
 
-    def get_command(self, ctx: click.Context, name: str):
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in AREA_COMMANDS:
             self.add_command(AREA_COMMANDS[name].load(), name)
         return super().get_command(ctx, name)
 
-    def list_commands(self, ctx: click.Context):
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *AREA_COMMANDS})
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -52,7 +53,7 @@ class Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PuenteError as exc:
@@ -70,13 +71,13 @@ def main(ctx: click.Context, config: str | None) -> None:
     )
 
 
-def _runtime(ctx: click.Context):
+def _runtime(ctx: click.Context) -> Runtime:
     from bot.runtime import Runtime
 
     return Runtime.build(settings_from(ctx))
 
 
-def _review_records(ctx: click.Context) -> list[dict]:
+def _review_records(ctx: click.Context) -> list[dict[str, Any]]:
     """The bot's NLU review queue, for `puente nlu review --database`."""
     from bot.conversation import nlu_review
 

@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str = "INFO", *, json_lines: bool = False, path: str | None = None) -> None:
     """Puente's one log handler: stderr, or the file at ``path`` (appended)."""
-    handler = (
+    handler: logging.Handler = (
         logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler(sys.stderr)
     )
     handler.addFilter(RedactingFilter())

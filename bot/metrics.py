@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import (
@@ -26,6 +27,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
+
+if TYPE_CHECKING:  # the app passes its runtime in when scraped
+    from bot.runtime import Runtime
 
 NLU_LATENCY = Histogram(
     "puente_nlu_parse_seconds",
@@ -53,7 +57,7 @@ bp = Blueprint("metrics", __name__)
 class DatabaseCollector:
     """Counts read from the tables when scraped: the truth whichever process did the work."""
 
-    def __init__(self, runtime):
+    def __init__(self, runtime: Runtime):
         self.runtime = runtime
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -125,7 +129,7 @@ def metrics() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
     else:
         from prometheus_client import REGISTRY
 

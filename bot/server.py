@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: Each worker process answers with threads: while some wait on the database, others parse and
 #: check requests. bench/webhook.py gives the same options to the bare app it compares against.
@@ -18,7 +21,7 @@ WORKER_OPTIONS: dict[str, Any] = {
 }
 
 
-class PuenteServer(BaseApplication):
+class PuenteServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
     def __init__(self, options: dict[str, Any], config: str | None):
         self.options = options
         self.config_path = config
@@ -28,7 +31,7 @@ class PuenteServer(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> Flask:
         from bot import create_app
         from bot.settings import load_settings
 
@@ -38,7 +41,7 @@ class PuenteServer(BaseApplication):
 def _child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 
 
 def run_gunicorn(

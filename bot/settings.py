@@ -42,6 +42,15 @@ ENV_KEYS: dict[str, str] = {
 MEDIA_HOSTS = ("media.twiliocdn.com", "s3-external-1.amazonaws.com")
 
 
+def _seconds(*values: float) -> list[float]:
+    """A default list of delays, typed as the setting holds them (given as whole seconds)."""
+    return list(values)
+
+
+def _channels(*names: Channel) -> list[Channel]:
+    return list(names)
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -83,9 +92,13 @@ class WhatsappSettings(Section):
 class JobSettings(Section):
     queue_name: str = "puente"
     send_max_attempts: int = Field(5, ge=1)
-    send_backoff_seconds: list[float] = Field(default_factory=lambda: [5, 15, 30], min_length=1)
+    send_backoff_seconds: list[float] = Field(
+        default_factory=lambda: _seconds(5, 15, 30), min_length=1
+    )
     circuit_failures: int = Field(5, ge=1)
-    circuit_probe_seconds: list[float] = Field(default_factory=lambda: [1, 2, 4, 5], min_length=1)
+    circuit_probe_seconds: list[float] = Field(
+        default_factory=lambda: _seconds(1, 2, 4, 5), min_length=1
+    )
     redrive_after_seconds: float = Field(60, gt=0)
     redrive_interval_seconds: float = Field(30, gt=0)
     send_lease_seconds: float = Field(120, gt=0)
@@ -112,7 +125,7 @@ class ConversationSettings(Section):
     languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES))
     default_language: Language = "es"
     session_timeout_minutes: int = Field(60, ge=1)
-    province_list_channels: list[Channel] = Field(default_factory=lambda: ["whatsapp"])
+    province_list_channels: list[Channel] = Field(default_factory=lambda: _channels("whatsapp"))
 
 
 class NluSettings(Section):
@@ -198,7 +211,7 @@ class RoutingSettings(Section):
     ack_timeout_hours: float = Field(24, gt=0)
     delivery_max_attempts: int = Field(6, ge=1)
     delivery_backoff_seconds: list[float] = Field(
-        default_factory=lambda: [30, 120, 600, 1800, 3600]
+        default_factory=lambda: _seconds(30, 120, 600, 1800, 3600)
     )
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     sms_from: str | None = None
@@ -269,7 +282,7 @@ class Settings(Section):
 
 
 def load_settings(
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
@@ -392,7 +405,7 @@ def _resolve_paths(settings: Settings) -> Settings:
     return settings.with_changes(**changes)
 
 
-def _set_dotted(data: dict, dotted: str, value: Any) -> None:
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     node = data
     for key in parents:
@@ -403,7 +416,7 @@ def _set_dotted(data: dict, dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _validate(data: dict, source: str) -> Settings:
+def _validate(data: dict[str, Any], source: str) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -421,7 +434,7 @@ def _describe(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def _suggest(loc: tuple) -> str:
+def _suggest(loc: tuple[int | str, ...]) -> str:
     model: type[BaseModel] = Settings
     for part in loc[:-1]:
         field = model.model_fields.get(str(part))

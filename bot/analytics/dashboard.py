@@ -8,6 +8,7 @@ else, so no path shows a number the suppression did not let through.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -24,7 +25,7 @@ from vocab import CHANNELS, LANGUAGES, PROVINCES
 FILTER_DIMS = ("province", "language", "sector", "channel")
 #: The flow whose ends the reports section shows beside the reports filed (flows/report.yaml).
 REPORT_FLOW = "report"
-_ALLOWED = {
+_ALLOWED: dict[str, set[str]] = {
     "province": set(PROVINCES),
     "language": set(LANGUAGES),
     "sector": set(labels.SECTORS) | {labels.UNKNOWN},
@@ -76,7 +77,7 @@ class Filters:
     channel: str | None = None
 
     @classmethod
-    def from_args(cls, args: dict) -> Filters:
+    def from_args(cls, args: Mapping[str, str]) -> Filters:
         """Filters from a query string; unknown values are ignored rather than trusted."""
         return cls(
             **{
@@ -289,10 +290,10 @@ class _Builder:
         dim: str,
         measures: list[str],
         *,
-        name=None,
+        name: Callable[[str], str] | None = None,
         title: str | None = None,
         note: bool = False,
-        extra=None,
+        extra: _Extra | None = None,
     ) -> Table | None:
         """A table of several measures broken down by one dimension (none for a filtered one)."""
         if dim != "subject" and getattr(self.filters, dim):
@@ -318,7 +319,9 @@ class _Builder:
             self.w(f"analytics.note.{key}") if note else "",
         )
 
-    def by_dimensions(self, prefix: str, measures: list[str], extra=None) -> list[Table | None]:
+    def by_dimensions(
+        self, prefix: str, measures: list[str], extra: Callable[[str], _Extra] | None = None
+    ) -> list[Table | None]:
         """One table per dimension: "<what> by province", "... by language" ..."""
         what = self.w(f"analytics.what.{prefix}")
         return [
@@ -460,7 +463,7 @@ class _Builder:
 class _Extra:
     """Extra cells for each row of a table (derived figures), with their column names."""
 
-    def __init__(self, func, columns: list[str]):
+    def __init__(self, func: Callable[[str], list[Cell]], columns: list[str]):
         self.func, self.columns = func, columns
 
     def __call__(self, code: str) -> list[Cell]:

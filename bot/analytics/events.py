@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.conversation.effects import Context, Handlers
 from bot.store.db import utcnow
-from bot.store.eventlog import forget_worker, month_of, reach_pseudonym, record
+from bot.store.eventlog import Dims, forget_worker, month_of, reach_pseudonym, record
 from flows import Effect, Parse
 from flows.effects import Emergency, FlowEnded, TopicAnswered
 
@@ -120,7 +120,7 @@ def _report_filed(context: Context, effect: Effect) -> None:
     draft = ReportDraft.from_effect(
         effect.data, context.runtime.settings.conversation.default_language
     )
-    dims = {
+    dims: Dims = {
         "channel": draft.channel,
         "language": draft.language,
         "province": draft.province,

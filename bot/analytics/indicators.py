@@ -18,14 +18,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Label, Row, case, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.store.eventlog import AnalyticsEvent as E
 
 DIMS = ("province", "language", "sector", "channel", "subject")
 Coords = tuple[str | None, ...]
+#: A column the indicators group by: one of the event's, or a subject computed from them.
+Dimension = InstrumentedAttribute[str | None] | Label[str | None]
 #: Hours within which a referral counts as acknowledged in time.
 ACK_TARGET_HOURS = 48
 
@@ -50,14 +53,14 @@ class Counts:
             for month, cells in months.items():
                 for coords, n in cells.items():
                     self.add(measure, month, coords, n)
-        for measure, months in other.values.items():
-            for month, cells in months.items():
-                for coords, values in cells.items():
+        for measure, measured in other.values.items():
+            for month, lists in measured.items():
+                for coords, values in lists.items():
                     self.values[measure][month].setdefault(coords, []).extend(values)
         return self
 
 
-def _dims(subject=None):
+def _dims(subject: Label[str | None] | None = None) -> tuple[Dimension, ...]:
     return (
         E.province,
         E.language,
@@ -71,10 +74,10 @@ def _grouped(
     session: Session,
     kinds: Sequence[str],
     months: Sequence[str],
-    *extra,
-    period=E.month,
-    subject=None,
-):
+    *extra: Label[Any],
+    period: InstrumentedAttribute[str | None] = E.month,
+    subject: Label[str | None] | None = None,
+) -> Sequence[Row[Any]]:
     dims = _dims(subject)
     columns = [period.label("period"), E.kind, *dims, func.count().label("n"), *extra]
     query = (
@@ -85,7 +88,7 @@ def _grouped(
     return session.execute(query).all()
 
 
-def _coords(row, subject: str | None = None) -> Coords:
+def _coords(row: Row[Any], subject: str | None = None) -> Coords:
     return (row.province, row.language, row.sector, row.channel, subject)
 
 
@@ -172,12 +175,12 @@ def referrals(session: Session, cohorts: Sequence[str]) -> Counts:
     return counts
 
 
-def _floats(listed: object) -> list[float]:
+def _floats(listed: str | Iterable[float | str | None] | None) -> list[float]:
     if listed is None:
         return []
     if isinstance(listed, str):
         return [float(v) for v in listed.split(",") if v]
-    return [float(v) for v in listed if v is not None]  # type: ignore[union-attr]
+    return [float(v) for v in listed if v is not None]
 
 
 _FLOW_MEASURES = {

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.analytics import charts, dashboard, digest, labels
 from bot.analytics.dashboard import Filters, MonthError, MonthReport, Table
@@ -30,7 +31,7 @@ bp = Blueprint(
 
 
 @bp.before_request
-def _session() -> Response | None:
+def _session() -> BaseResponse | None:
     """The portal's request setup (session user, language, CSRF on POST), then administrators only."""
     refused = web._before()
     if refused is not None:
@@ -43,7 +44,7 @@ def _session() -> Response | None:
 
 
 @bp.after_request
-def _after(response: Response) -> Response:
+def _after(response: BaseResponse) -> BaseResponse:
     return web._after(response)
 
 

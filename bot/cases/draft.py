@@ -65,7 +65,7 @@ class ReportDraft:
     consent_ngo: bool = False
     consent_tip_line: bool = False
     contact_pref: str = "anonymous"
-    media: tuple[dict[str, Any], ...] = ()
+    media: tuple[Mapping[str, Any], ...] = ()
     employer_phone: str | None = None
     lmia: str | None = None
     details: dict[str, Any] = field(default_factory=dict)

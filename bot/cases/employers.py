@@ -262,7 +262,7 @@ def _alert(cluster: list[EmployerMention], start: datetime, end: datetime) -> Al
     )
 
 
-def _most_common(counts: Counter) -> str | None:
+def _most_common(counts: Counter[str]) -> str | None:
     if not counts:
         return None
     return min(counts, key=lambda value: (-counts[value], value))

@@ -35,7 +35,7 @@ def escalate(
     referral = session.scalar(select(Referral).where(Referral.id == referral_id).with_for_update())
     if referral is None or referral.status not in WAITING_REFERRAL:
         return None
-    report = session.get(Report, referral.report_id)
+    report = session.get_one(Report, referral.report_id)
     referral.status = ReferralStatus.ESCALATED
     cancel_deliveries(session, referral)
     timeline.record(

@@ -49,7 +49,7 @@ def attach(
         )
         session.add(media)
         session.flush()  # its id: the URL is sealed to its row, under the report's data key
-        runtime.envelope.put(session, report.data_key_id, media, "url_enc", url)
+        runtime.envelope.put(session, report.sealing_key, media, "url_enc", url)
         count += 1
     if count:
         after_commit(session, fetch_media, report.id)
@@ -81,7 +81,7 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
                 session.delete(row)
                 continue
             row.attempts += 1
-            url = runtime.envelope.get(session, row, "url_enc")
+            url = runtime.envelope.get_bytes(session, row, "url_enc").decode()
             try:
                 data, content_type = runtime.sender.fetch_media(url, settings.max_media_bytes)
             except (SendError, requests.RequestException) as exc:
@@ -110,7 +110,7 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
                 row.status, row.url_enc = "failed", None
                 counts["failed"] += 1
                 continue
-            runtime.envelope.put(session, row.report.data_key_id, row, "data_enc", data)
+            runtime.envelope.put(session, row.report.sealing_key, row, "data_enc", data)
             row.size = len(data)
             row.content_type, row.status, row.url_enc = content_type, "stored", None
             counts["stored"] += 1

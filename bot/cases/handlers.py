@@ -46,7 +46,7 @@ def _handoff_agent(context: Context, effect: Effect) -> list[str]:
         kind="contact_request",
         services=list(data.services),
     )
-    if not filed.referral_id:
+    if filed.ngo_name is None:
         return context.pages([Reply("agent.unavailable", {"code": filed.code})], data.language)
     # Who will write and within how long (the acknowledgement deadline), not just "it may take a while".
     params = {"code": filed.code, **assigned_params(runtime, filed.ngo_name)}
@@ -59,7 +59,7 @@ def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> lis
     became of the government tip line (Puente never sends it there itself)."""
     draft = ReportDraft.from_effect(effect.data)
     tip_line = {"tip_line": context.runtime.engine.facts.lookup("lines.tip_line.phone", None)}
-    if filed.referral_id:
+    if filed.ngo_name is not None:
         told = [Reply("case.update.assigned", assigned_params(context.runtime, filed.ngo_name))]
         if draft.consent_tip_line:
             return [*told, Reply("report.tipline.asked", tip_line)]

@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.store.db import Base, utcnow
+from bot.store.envelope import KeyDestroyed
 
 
 class ReportStatus(StrEnum):
@@ -104,6 +105,13 @@ class Report(Base):
     media: Mapped[list[ReportMedia]] = relationship(
         back_populates="report", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def sealing_key(self) -> str:
+        """The data key new text of the report is sealed under; an erased report has none."""
+        if self.data_key_id is None:
+            raise KeyDestroyed(f"report {self.id} was erased: nothing more is sealed for it")
+        return self.data_key_id
 
 
 class ReportMedia(Base):

@@ -31,7 +31,7 @@ from bot.directory.models import NgoRecord
 from bot.directory.ngo import DETAILS
 from bot.jobs.queue import runs_in
 from bot.runtime import Runtime, after_commit, current
-from bot.store.db import utcnow
+from bot.store.db import rowcount, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +57,21 @@ def send_due(runtime: Runtime, referral_id: int, *, now: datetime | None = None)
 def _claim(session: Session, runtime: Runtime, delivery_id: int, now: datetime) -> bool:
     lease_expired = now - timedelta(seconds=runtime.settings.jobs.send_lease_seconds)
     return bool(
-        session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id == delivery_id,
-                or_(
-                    (Delivery.status == "pending")
-                    & or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-                    (Delivery.status == "sending") & (Delivery.claimed_at < lease_expired),
-                ),
+        rowcount(
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    or_(
+                        (Delivery.status == "pending")
+                        & or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+                        (Delivery.status == "sending") & (Delivery.claimed_at < lease_expired),
+                    ),
+                )
+                .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
+                .execution_options(synchronize_session=False)
             )
-            .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     )
 
 
@@ -77,15 +79,15 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
     with runtime.db.session() as session:
         if not _claim(session, runtime, delivery_id, now):
             return "not_due"
-        delivery = session.get(Delivery, delivery_id)
+        delivery = session.get_one(Delivery, delivery_id)
         referral = delivery.referral
-        report = session.get(Report, referral.report_id)
-        ngo = store.from_row(session.get(NgoRecord, referral.ngo_id), runtime.vault)
-        media = session.scalar(
+        report = session.get_one(Report, referral.report_id)
+        ngo = store.from_row(session.get_one(NgoRecord, referral.ngo_id), runtime.vault)
+        media = session.scalars(
             select(func.count(ReportMedia.id)).where(
                 ReportMedia.report_id == report.id, ReportMedia.status == "stored"
             )
-        )
+        ).one()
         details = delivery.channel.endswith(DETAILS)
         if details:
             payload = details_delivery_id(
@@ -127,7 +129,7 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
     except DeliveryFailed as exc:
         return _failed(runtime, delivery_id, now, exc)
     with runtime.db.session() as session:
-        _sent(session, session.get(Delivery, delivery_id), now)
+        _sent(session, session.get_one(Delivery, delivery_id), now)
     return "sent"
 
 
@@ -161,7 +163,7 @@ def _sent(session: Session, delivery: Delivery, now: datetime) -> None:
 def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFailed) -> str:
     routing = runtime.settings.routing
     with runtime.db.session() as session:
-        delivery = session.get(Delivery, delivery_id)
+        delivery = session.get_one(Delivery, delivery_id)
         referral = delivery.referral
         delivery.last_error, delivery.claimed_at = str(exc)[:300], None
         if delivery.status == "cancelled":

@@ -434,8 +434,7 @@ def _load(session: Session, referral_id: int) -> tuple[Referral, Report]:
     referral = session.scalar(select(Referral).where(Referral.id == referral_id).with_for_update())
     if referral is None:
         raise LifecycleError(f"referral {referral_id} does not exist")
-    report = session.get(Report, referral.report_id)
-    return referral, report
+    return referral, session.get_one(Report, referral.report_id)
 
 
 def _require(referral: Referral, allowed: tuple[str, ...], action: str) -> None:

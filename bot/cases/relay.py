@@ -105,11 +105,16 @@ def send_to_worker(
     blocked = reply_blocked(session, runtime, referral, report)
     if blocked:
         raise RelayError(blocked)
-    conversation = session.scalar(
-        select(Conversation)
-        .where(Conversation.id == conversation_of(session, runtime, report).id)
-        .with_for_update()
+    linked = conversation_of(session, runtime, report)
+    conversation = (
+        None
+        if linked is None
+        else session.scalar(
+            select(Conversation).where(Conversation.id == linked.id).with_for_update()
+        )
     )
+    if conversation is None:  # erased since reply_blocked looked
+        raise RelayError("thread.blocked.unlinked")
     message = RelayMessage(
         report_id=report.id,
         referral_id=referral.id,
@@ -120,7 +125,7 @@ def send_to_worker(
     )
     session.add(message)
     session.flush()  # its id: the text is sealed to its row, under the report's data key
-    runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
+    runtime.envelope.put(session, report.sealing_key, message, "body_enc", text)
     _open_relay(session, runtime, conversation, report.id, now)
     if in_whatsapp_window(conversation, now):
         _queue(session, runtime, conversation, message, text, now)
@@ -283,7 +288,7 @@ def add_from_worker(
     )
     session.add(message)
     session.flush()
-    context.runtime.envelope.put(session, report.data_key_id, message, "body_enc", text)
+    context.runtime.envelope.put(session, report.sealing_key, message, "body_enc", text)
     record_relay(session, "from_worker", report=report)
     timeline.record(
         session,
@@ -352,10 +357,7 @@ def _coded_message(context: Context, effect: Effect) -> list[str] | None:
     add_from_worker(context, found[0], found[1], match.group(3).strip())
     context.notes["relayed_report"] = report.id
     _open_relay(session, runtime, conversation, report.id, utcnow())
-    language = conversation.reading_language(report.language)
-    return dialogue.render_replies(
-        runtime, [Reply("relay.passed_on")], language, conversation.channel
-    )
+    return context.pages([Reply("relay.passed_on")], conversation.reading_language(report.language))
 
 
 def _relay_open(session: Session, report_id: int) -> bool:

@@ -52,7 +52,7 @@ def add_mention(
     )
     session.add(mention)
     session.flush()  # its id: each field is sealed to its row, under the report's data key
-    seal = partial(runtime.envelope.put, session, report.data_key_id, mention)
+    seal = partial(runtime.envelope.put, session, report.sealing_key, mention)
     for column, value in (
         ("name_enc", draft.employer),
         ("town_enc", draft.town),

@@ -26,7 +26,7 @@ from bot.cases.models import (
     ReportStatus,
 )
 from bot.runtime import current
-from bot.store.db import utcnow
+from bot.store.db import rowcount, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,18 @@ def set_legal_hold(session: Session, report: Report, on: bool, user_id: int) -> 
 def purge(session: Session, cutoff: datetime) -> dict[str, int]:
     """The cases' purge hook (bot.conversation.areas.PurgeHook): ``cutoff`` is the end of the message retention period."""
     now = utcnow()
-    lookups = session.execute(
-        delete(CaseLookup).where(CaseLookup.created_at < now - timedelta(days=LOOKUP_DAYS))
-    ).rowcount
-    unfetched = session.execute(
-        update(ReportMedia)
-        .where(ReportMedia.status == "pending", ReportMedia.created_at < cutoff)
-        .values(status="failed", url_enc=None)
-    ).rowcount
+    lookups = rowcount(
+        session.execute(
+            delete(CaseLookup).where(CaseLookup.created_at < now - timedelta(days=LOOKUP_DAYS))
+        )
+    )
+    unfetched = rowcount(
+        session.execute(
+            update(ReportMedia)
+            .where(ReportMedia.status == "pending", ReportMedia.created_at < cutoff)
+            .values(status="failed", url_enc=None)
+        )
+    )
     runtime = current()
     settings = runtime.settings.reports
     closed = session.scalars(

@@ -38,7 +38,7 @@ CODE_KEY_PURPOSE = "case-code-v1"
 @dataclass(frozen=True)
 class Filed:
     """A filed report: its id, the code to show the worker (``XXXX-XXXX``), its first referral and
-    the name of the organization that has it."""
+    the name of the organization that has it (both None when no organization could take it)."""
 
     report_id: int
     code: str
@@ -88,7 +88,7 @@ def file_report(
     )
     session.add(report)
     session.flush()  # its id: each field is sealed to its row
-    seal = partial(runtime.envelope.put, session, report.data_key_id, report)
+    seal = partial(runtime.envelope.put, session, report.sealing_key, report)
     seal("conversation_ref_enc", conversation.address_key)
     seal("town_enc", draft.town)
     seal("employer_enc", draft.employer)
@@ -134,7 +134,10 @@ def file_report(
     if referral is None:
         return Filed(report.id, casecode.display(code), None)
     return Filed(
-        report.id, casecode.display(code), referral.id, session.get(NgoRecord, referral.ngo_id).name
+        report.id,
+        casecode.display(code),
+        referral.id,
+        session.get_one(NgoRecord, referral.ngo_id).name,
     )
 
 
@@ -164,7 +167,7 @@ def case_status(
         CaseLookup.found.is_(False), CaseLookup.created_at > hour_ago
     )
     if (
-        session.scalar(misses.where(CaseLookup.conversation_key == lookup_key))
+        session.scalars(misses.where(CaseLookup.conversation_key == lookup_key)).one()
         >= settings.code_attempts_per_hour
     ):
         log.warning(
@@ -177,8 +180,8 @@ def case_status(
         code_hash = casecode.code_hash(code, runtime.vault.derive(CODE_KEY_PURPOSE))
         report = session.scalar(select(Report).where(Report.case_code_hash == code_hash))
     session.add(CaseLookup(conversation_key=lookup_key, found=report is not None, created_at=now))
-    if report is None:
-        _alert_if_guessing(session, runtime, session.scalar(misses) + 1, now)
+    if code is None or report is None:
+        _alert_if_guessing(session, runtime, session.scalars(misses).one() + 1, now)
         return Reply("case.status.unknown")
     timeline.record(session, report.id, "status_checked", actor="worker", now=now)
     return Reply(f"case.status.{report.status}", {"code": casecode.display(code)})

@@ -9,16 +9,15 @@ import math
 import threading
 import time
 from datetime import timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from bot import outbox as outbound
 from bot.conversation import inbox
 from bot.jobs.queue import runs_in
 from bot.metrics import HOUSEKEEPING_PASSES
 from bot.runtime import Runtime, current
-from bot.store.db import utcnow
+from bot.store.db import rowcount, utcnow
 from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
 
 #: A status callback for a sid not stored yet is retried after 1, 2, 4, 8 s.
@@ -70,7 +69,7 @@ def purge() -> dict[str, int]:
     runtime = current()
     cutoff = utcnow() - timedelta(days=runtime.settings.messages.retention_days)
     with runtime.db.session() as session:
-        inbound = _rowcount(
+        inbound = rowcount(
             session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.received_at < cutoff, InboundMessage.body_enc.is_not(None))
@@ -99,7 +98,7 @@ def purge() -> dict[str, int]:
                 )
             },
         )
-        outbox = _rowcount(
+        outbox = rowcount(
             session.execute(
                 update(OutboxMessage)
                 .where(*done, OutboxMessage.body_enc.is_not(None))
@@ -128,17 +127,12 @@ def purge() -> dict[str, int]:
                 select(DataKey.id).where(DataKey.id.in_(alone - {None}), DataKey.scope == "message")
             ),
         )
-        review = _rowcount(session.execute(delete(NluReview).where(old_reviews)))
+        review = rowcount(session.execute(delete(NluReview).where(old_reviews)))
         for area in runtime.areas:  # those holding more text (report transcripts) erase theirs
             for hook in area.purge_hooks:
                 hook(session, cutoff)
     log.info("purged text of %s inbound, %s outbox, %s review rows", inbound, outbox, review)
     return {"inbound": inbound, "outbox": outbox, "review": review}
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """The rows an UPDATE or DELETE touched: its result is a CursorResult (typed as Result)."""
-    return cast(CursorResult[Any], result).rowcount
 
 
 def housekeeping_loop(runtime: Runtime, stop: threading.Event, *, first_wait: bool) -> None:

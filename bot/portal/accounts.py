@@ -99,9 +99,9 @@ def set_active(session: Session, user: User, active: bool) -> None:
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(
+    return session.scalars(
         select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
-    )
+    ).one()
 
 
 def ngo_active(session: Session, ngo_id: str | None) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.cases import alerts as routing_alerts
 from bot.cases.models import OPEN_REFERRAL, AdminAlert, Referral
@@ -61,7 +62,7 @@ def admin_home() -> str:
 
 @bp.post("/admin/alerts/<int:alert_id>")
 @admin_required
-def admin_alert(alert_id: int) -> Response:
+def admin_alert(alert_id: int) -> BaseResponse:
     """Acknowledge an alert, or ask for its e-mail to administrators again."""
     session = db()
     alert = session.get(AdminAlert, alert_id)
@@ -103,7 +104,7 @@ def admin_ngos() -> str:
 
 @bp.post("/admin/ngos/<ngo_id>")
 @admin_required
-def admin_ngo_update(ngo_id: str) -> Response:
+def admin_ngo_update(ngo_id: str) -> BaseResponse | str:
     session = db()
     ngo = session.get(NgoRecord, ngo_id)
     if ngo is None:
@@ -165,7 +166,7 @@ def admin_users() -> str:
 
 @bp.post("/admin/users")
 @admin_required
-def admin_user_create() -> Response:
+def admin_user_create() -> BaseResponse:
     """Invite a person: their account waits until they set their own password through the link
     e-mailed to them; their organization is told an account was made for it."""
     form, rt = request.form, runtime()
@@ -196,7 +197,7 @@ def admin_user_create() -> Response:
 
 @bp.post("/admin/users/<int:user_id>")
 @admin_required
-def admin_user_update(user_id: int) -> Response:
+def admin_user_update(user_id: int) -> BaseResponse | str:
     session = db()
     user = session.get(User, user_id)
     if user is None:

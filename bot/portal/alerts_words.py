@@ -20,10 +20,10 @@ def alert_params(
     label: Callable[[str, Any], str],
 ) -> dict[str, Any]:
     """The placeholders of ``alert.text.<kind>``, read from the alert's detail (never a reporter)."""
-    ngo = detail.get("ngo_id")
+    ngo: str = detail.get("ngo_id") or ""
     types = detail.get("types") or {}
     return {
-        "ngo": ngo_names.get(ngo, ngo or ""),
+        "ngo": ngo_names.get(ngo, ngo),
         "channel": label("notice_channel", detail.get("channel", "")),
         "error": detail.get("error", ""),
         "reason": label("escalation_reason", detail.get("reason", "")),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 from flask import Response, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.portal import accounts, audit, notify, passwords, totp
+from bot.portal.models import User
 from bot.portal.throttle import Throttle
 from bot.portal.web import (
     _,
@@ -36,12 +38,12 @@ def _home() -> str:
 
 
 @bp.get("/")
-def index() -> Response:
+def index() -> BaseResponse:
     return redirect(_home() if g.user else url_for("portal.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> BaseResponse | str:
     if g.user is not None:
         return redirect(_home())
     next_url = safe_next(request.values.get("next"))
@@ -60,8 +62,8 @@ def login() -> Response | str:
     if user is not None and throttle.wait_seconds(session_db, user, address):
         audit.record(session_db, user.id, "login.refused_wait", f"user:{user.id}")
         return _login_refused("login.error.failed", 401, email, next_url)
-    if not right:
-        if throttle.failed(session_db, user, address):
+    if not right or user is None:  # never right without a user
+        if throttle.failed(session_db, user, address) and user is not None:
             notify.account_notice_later(session_db, user.id, "failed_logins")
         return _login_refused("login.error.failed", 401, email, next_url)
     if not user.active:
@@ -84,14 +86,14 @@ def login() -> Response | str:
 
 def _login_refused(
     msgid: str, status: int, email: str, next_url: str | None, **params: int
-) -> Response:
+) -> BaseResponse:
     html = render_template(
         "portal/login.html", next=next_url, email=email, error=_(msgid, **params)
     )
     return Response(html, status=status)
 
 
-def _signed_in(user, next_url: str | None) -> Response:
+def _signed_in(user: User, next_url: str | None) -> BaseResponse:
     _throttle().succeeded(user)
     user.last_login_at = utcnow()
     audit.record(db(), user.id, "login", f"user:{user.id}")
@@ -101,7 +103,7 @@ def _signed_in(user, next_url: str | None) -> Response:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-def login_code() -> Response | str:
+def login_code() -> BaseResponse | str:
     uid, since = session.get("pending"), session.get("pending_at", 0)
     if uid is None or time.time() - since > PENDING_MINUTES * 60:
         session.pop("pending", None)
@@ -110,7 +112,7 @@ def login_code() -> Response | str:
     if request.method == "GET":
         return render_template("portal/login_code.html")
     session_db, throttle = db(), _throttle()
-    user = session_db.get(accounts.User, uid)
+    user = session_db.get(User, uid)
     address = throttle.address_key(client_address())
     if user is None or not user.active or not user.totp_secret_enc:
         session.pop("pending", None)
@@ -133,7 +135,7 @@ def login_code() -> Response | str:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     if g.user is not None:
         audit.record(db(), g.user.id, "logout", f"user:{g.user.id}")
         g.user.session_version += 1
@@ -145,7 +147,7 @@ def logout() -> Response:
 
 
 @bp.post("/language")
-def set_language() -> Response:
+def set_language() -> BaseResponse:
     language = request.form.get("language")
     if language in STAFF_LANGUAGES:
         session["lang"] = language
@@ -162,7 +164,7 @@ def account() -> str:
 
 @bp.post("/account/password")
 @login_required
-def change_password() -> Response | str:
+def change_password() -> BaseResponse | str:
     user = g.user
     if not passwords.verify(user.password_hash, request.form.get("current", "")):
         flash(_("account.error.current_password"), "error")
@@ -183,7 +185,7 @@ def change_password() -> Response | str:
 
 @bp.route("/account/2fa", methods=["GET", "POST"])
 @login_required
-def totp_setup() -> Response | str:
+def totp_setup() -> BaseResponse | str:
     user, vault = g.user, runtime().vault
     if user.totp_secret_enc:
         return redirect(url_for("portal.account"))
@@ -217,7 +219,7 @@ def totp_setup() -> Response | str:
 
 @bp.post("/account/2fa/off")
 @login_required
-def totp_disable() -> Response:
+def totp_disable() -> BaseResponse:
     """Turning two-step sign-in off takes the password and a current code (a stolen session or
     password alone cannot), and is refused where it is required."""
     user, session_db = g.user, db()

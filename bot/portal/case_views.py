@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.cases import evidence as stored_evidence
+from bot.cases import referrals
 from bot.cases.draft import ABUSE_TYPES
-from bot.cases.models import OUTCOMES, Note, RelayStatus
+from bot.cases.models import OUTCOMES, Note, Referral, RelayStatus, Report
 from bot.directory.models import NgoRecord
 from bot.errors import PuenteError
 from bot.portal import audit, cases, saved_replies
@@ -76,7 +78,7 @@ def inbox() -> str:
     )
 
 
-def _case_or_404(referral_id: int):
+def _case_or_404(referral_id: int) -> tuple[Referral, Report]:
     found = cases.find_case(db(), g.user.ngo_id, referral_id)
     if found is None:
         audit.record(db(), g.user.id, "case.not_found", f"referral:{referral_id}")
@@ -140,14 +142,14 @@ def sms_counting(ngo_name: str) -> dict[str, str]:
 
 
 @bp.get("/referrals/<int:referral_id>")
-def referral_link(referral_id: int) -> Response:
+def referral_link(referral_id: int) -> BaseResponse:
     """The link in referral e-mails and webhooks (bot.cases.notices) leads to the case page."""
     return redirect(url_for("portal.case", referral_id=referral_id))
 
 
 @bp.get("/cases/<int:referral_id>/evidence/<int:media_id>")
 @staff_required
-def evidence(referral_id: int, media_id: int) -> Response:
+def evidence(referral_id: int, media_id: int) -> BaseResponse:
     """One piece of evidence, decrypted in memory and streamed; never cached, never a file path."""
     referral, report = _case_or_404(referral_id)
     media = cases.media_for(db(), report.id, media_id)
@@ -161,7 +163,7 @@ def evidence(referral_id: int, media_id: int) -> Response:
     disposition = "inline" if content_type in INLINE_TYPES else "attachment"
     filename = f"evidence-{referral.id}-{media.id}.{EXTENSIONS.get(content_type, 'bin')}"
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         for start in range(0, len(data), 64 * 1024):
             yield data[start : start + 64 * 1024]
 
@@ -178,11 +180,15 @@ def evidence(referral_id: int, media_id: int) -> Response:
     return response
 
 
-def _action(name: str) -> Callable:
+#: A case action: what it does to the case, and the message to flash (None: nothing was done).
+CaseAction = Callable[[Referral, Report], str | None]
+
+
+def _action(name: str) -> Callable[[CaseAction], CaseAction]:
     """A case action: find the case (404 if not this NGO's), run it, audit it, go back to the case."""
 
-    def decorate(func: Callable) -> Callable:
-        def view(referral_id: int) -> Response:
+    def decorate(func: CaseAction) -> CaseAction:
+        def view(referral_id: int) -> BaseResponse:
             referral, report = _case_or_404(referral_id)
             try:
                 message = func(referral, report)
@@ -211,12 +217,6 @@ def _action(name: str) -> Callable:
     return decorate
 
 
-def _lifecycle():
-    from bot.cases import referrals
-
-    return referrals
-
-
 def _text(field: str) -> str | None:
     text = (request.form.get(field) or "").strip()
     if not text:
@@ -229,39 +229,39 @@ def _text(field: str) -> str | None:
 
 
 @_action("acknowledge")
-def _acknowledge(referral, report) -> str:
-    _lifecycle().acknowledge(db(), runtime(), referral.id, g.user.id)
+def _acknowledge(referral: Referral, report: Report) -> str:
+    referrals.acknowledge(db(), runtime(), referral.id, g.user.id)
     return "case.done.acknowledged"
 
 
 @_action("accept")
-def _accept(referral, report) -> str:
-    _lifecycle().accept(db(), runtime(), referral.id, g.user.id)
+def _accept(referral: Referral, report: Report) -> str:
+    referrals.accept(db(), runtime(), referral.id, g.user.id)
     return "case.done.accepted"
 
 
 @_action("assign")
-def _assign(referral, report) -> str | None:
+def _assign(referral: Referral, report: Report) -> str | None:
     """Assign the case to oneself, to a colleague of the same NGO, or to nobody ("")."""
     choice = request.form.get("assignee", "")
     assignee = g.user.id if choice == "me" else (int(choice) if choice.isdigit() else None)
     if assignee is not None and assignee not in cases.colleagues(db(), g.user.ngo_id):
         flash(_("case.error.refused"), "error")
         return None
-    _lifecycle().assign(db(), referral.id, g.user.id, assignee)
+    referrals.assign(db(), referral.id, g.user.id, assignee)
     return "case.done.assigned" if assignee else "case.done.unassigned"
 
 
 @_action("decline")
-def _decline(referral, report) -> str:
+def _decline(referral: Referral, report: Report) -> str:
     reason = request.form.get("reason")
     reason = reason if reason in DECLINE_REASONS else "other"
-    _lifecycle().decline(db(), runtime(), referral.id, g.user.id, reason)
+    referrals.decline(db(), runtime(), referral.id, g.user.id, reason)
     return "case.done.declined"
 
 
 @_action("close")
-def _close(referral, report) -> str | None:
+def _close(referral: Referral, report: Report) -> str | None:
     outcome = request.form.get("outcome")
     if outcome not in OUTCOMES:
         flash(_("case.error.outcome"), "error")
@@ -269,12 +269,12 @@ def _close(referral, report) -> str | None:
     note = (request.form.get("note") or "").strip()[:MAX_TEXT]
     if note:
         _add_note(referral, report, note)
-    _lifecycle().close(db(), runtime(), referral.id, g.user.id, outcome)
+    referrals.close(db(), runtime(), referral.id, g.user.id, outcome)
     return "case.done.closed"
 
 
 @_action("hold")
-def _hold(referral, report) -> str:
+def _hold(referral: Referral, report: Report) -> str:
     """A legal hold keeps the case past reports.erase_after_days (bot.cases.retention)."""
     from bot.cases import retention
 
@@ -284,7 +284,7 @@ def _hold(referral, report) -> str:
 
 
 @_action("notes")
-def _note(referral, report) -> str | None:
+def _note(referral: Referral, report: Report) -> str | None:
     text = _text("body")
     if text is None:
         return None
@@ -292,16 +292,16 @@ def _note(referral, report) -> str | None:
     return "case.done.note"
 
 
-def _add_note(referral, report, text: str) -> None:
+def _add_note(referral: Referral, report: Report, text: str) -> None:
     note = Note(report_id=report.id, referral_id=referral.id, user_id=g.user.id, body_enc="")
     db().add(note)
     db().flush()  # its id: the note is sealed to its row, under the report's data key
-    runtime().envelope.put(db(), report.data_key_id, note, "body_enc", text)
-    _lifecycle().add_note(db(), runtime(), referral.id, g.user.id)
+    runtime().envelope.put(db(), report.sealing_key, note, "body_enc", text)
+    referrals.add_note(db(), runtime(), referral.id, g.user.id)
 
 
 @_action("reply")
-def _reply(referral, report) -> str | None:
+def _reply(referral: Referral, report: Report) -> str | None:
     text = _text("body")
     if text is None:
         return None

@@ -133,7 +133,7 @@ def bucket_of(status: str) -> str:
     return next((name for name, statuses in BUCKETS.items() if status in statuses), "closed")
 
 
-def triage_key(row: InboxRow) -> tuple:
+def triage_key(row: InboxRow) -> tuple[int, float, int]:
     """Danger first, then cases where the worker wrote last, then new ones oldest first (the
     nearest to moving on), then the rest of the open work newest first, closed cases last."""
     age = row.created_at.timestamp()
@@ -196,7 +196,7 @@ def inbox(
             base = base.where(Referral.created_at < now - older_than)
         if newer_than is not None:
             base = base.where(Referral.created_at >= now - newer_than)
-    found = session.execute(base).all()
+    found = session.execute(base).tuples().all()
     waiting = _unread_replies(session, [referral.id for referral, _ in found])
     if filters.needs_reply:
         found = [(referral, report) for referral, report in found if waiting.get(referral.id)]
@@ -274,7 +274,7 @@ def _repeat_employers(session: Session, report_ids: list[int], k: int) -> set[in
     return {report_id for report_id, name_key in mentions if reporters.get(name_key, 0) >= k}
 
 
-def _unread_replies(session: Session, referral_ids: list[int]) -> dict[int, int]:
+def _unread_replies(session: Session, referral_ids: list[int]) -> dict[int | None, int]:
     """Worker messages newer than the NGO's last message to them: what waits for an answer."""
     if not referral_ids:
         return {}
@@ -294,7 +294,7 @@ def _unread_replies(session: Session, referral_ids: list[int]) -> dict[int, int]
         )
         .group_by(RelayMessage.referral_id)
     )
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 def find_case(
@@ -368,7 +368,7 @@ def case_view(session: Session, envelope: Envelope, referral: Referral, report: 
             m.direction,
             _who(m.user_id, names) if m.user_id else "worker",
             read(m, "body_enc"),
-            delivery.get(m.outbox_id, m.status),
+            delivery.get(m.outbox_id, m.status) if m.outbox_id is not None else m.status,
         )
         for m in messages
     ]
@@ -449,7 +449,7 @@ def colleagues(session: Session, ngo_id: str) -> dict[int, str]:
     return {uid: name or email for uid, name, email in users}
 
 
-def _names(session: Session, ngo_id: str) -> dict[int, str]:
+def _names(session: Session, ngo_id: str | None) -> dict[int, str]:
     """Names of this NGO's own staff; anyone else (another NGO, an administrator) stays unnamed."""
     users = session.execute(select(User.id, User.name, User.email).where(User.ngo_id == ngo_id))
     return {uid: name or email for uid, name, email in users}

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.settings import settings_from
 from vocab import STAFF_LANGUAGES
 
+if TYPE_CHECKING:  # imported where used, as the rest of the store and the portal
+    from bot.portal.accounts import AccountError
+    from bot.store.db import Database
 
-def _database(ctx: click.Context):
+
+def _database(ctx: click.Context) -> Database:
     from bot.store.db import Database
 
     return Database(settings_from(ctx).database_url)
@@ -23,7 +28,8 @@ def _read_password(from_stdin: bool) -> str:
         raise click.ClickException(
             "no terminal to ask for the password: pipe it in with --password-stdin"
         )
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
 
 
 @click.group()
@@ -144,7 +150,7 @@ def list_users(ctx: click.Context, ngo_id: str | None) -> None:
         database.dispose()
 
 
-def _explain(exc) -> str:
+def _explain(exc: AccountError) -> str:
     """The portal's English message for an account error, for the terminal."""
     from bot.text import catalogs
 

@@ -26,8 +26,8 @@ def token() -> str:
 
 def rotate() -> str:
     """A fresh token, e.g. after login, so a token seen before login is worth nothing after."""
-    session[SESSION_KEY] = secrets.token_urlsafe(32)
-    return session[SESSION_KEY]
+    token = session[SESSION_KEY] = secrets.token_urlsafe(32)
+    return token
 
 
 def valid_request() -> bool:

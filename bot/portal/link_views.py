@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.portal import accounts, audit, passwords, tokens
-from bot.portal.models import AccountToken
+from bot.portal.models import AccountToken, User
 from bot.portal.throttle import Throttle
 from bot.portal.web import _, bp, client_address, db, error_page, runtime, settings
 from bot.store.db import utcnow
@@ -19,12 +21,12 @@ RESET_PAUSE = timedelta(minutes=5)
 
 
 @bp.route("/account/link/<raw>", methods=["GET", "POST"])
-def account_link(raw: str) -> Response | str:
+def account_link(raw: str) -> BaseResponse | str:
     session = db()
     token = tokens.find(session, raw)
     if token is None:
         return error_page("link.invalid.title", "link.invalid.body", 404)
-    user = session.get(accounts.User, token.user_id)
+    user = session.get_one(User, token.user_id)
     page = {"purpose": token.purpose, "email": user.email, "min_length": passwords.MIN_LENGTH}
     if request.method == "GET":
         return render_template("portal/link.html", **page)
@@ -46,7 +48,7 @@ def account_link(raw: str) -> Response | str:
 
 
 @bp.route("/login/forgot", methods=["GET", "POST"])
-def forgot_password() -> Response | str:
+def forgot_password() -> BaseResponse | str:
     """The same answer whether or not the e-mail has an account (nobody learns who has one)."""
     if g.user is not None:
         return redirect(url_for("portal.account"))
@@ -70,7 +72,7 @@ def forgot_password() -> Response | str:
     return redirect(url_for("portal.login"))
 
 
-def _recent_link(session, user_id: int) -> bool:
+def _recent_link(session: Session, user_id: int) -> bool:
     return bool(
         session.scalar(
             select(func.count(AccountToken.id)).where(

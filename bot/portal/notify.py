@@ -176,13 +176,14 @@ def account_notice(user_id: int, kind: str, token_id: int = 0, attempt: int = 1)
     with runtime.db.session() as session:
         user = session.get(User, user_id)
         token = session.get(AccountToken, token_id) if token_id else None
-        if user is None or (kind in LINK_KINDS and (token is None or token.token_enc is None)):
+        sealed = token.token_enc if token is not None else None
+        if user is None or (kind in LINK_KINDS and sealed is None):
             return False
         ngo = session.get(NgoRecord, user.ngo_id) if user.ngo_id else None
         to = _ngo_addresses(session, ngo, user) if kind.startswith("ngo_") else [user.email]
         if not to:
             return False
-        link = _link(runtime, token) if token is not None and kind in LINK_KINDS else ""
+        link = _link(runtime, sealed) if sealed is not None and kind in LINK_KINDS else ""
         subject, text, html = _account_message(runtime, user, kind, ngo, link)
         try:
             send_mail(
@@ -236,8 +237,8 @@ def _ngo_addresses(session: Session, ngo: NgoRecord | None, user: User) -> list[
     )
 
 
-def _link(runtime: Runtime, token) -> str:
-    raw = runtime.vault.decrypt(token.token_enc)
+def _link(runtime: Runtime, sealed: str) -> str:
+    raw = runtime.vault.decrypt(sealed)
     return f"{runtime.settings.public_base_url or ''}/portal/account/link/{raw}"
 
 

@@ -3,9 +3,10 @@ kept and edited by the NGO itself (the case page offers those in the worker's la
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.portal import audit
 from bot.portal.models import SavedReply
@@ -49,7 +50,7 @@ def saved_replies() -> str:
 
 @bp.post("/saved-replies")
 @staff_required
-def saved_reply_save() -> Response:
+def saved_reply_save() -> BaseResponse:
     """Add a saved reply, or change one (``id``) of this NGO's."""
     form = request.form
     title, body = (form.get("title") or "").strip(), (form.get("body") or "").strip()
@@ -74,7 +75,7 @@ def saved_reply_save() -> Response:
 
 @bp.post("/saved-replies/<int:item_id>/delete")
 @staff_required
-def saved_reply_delete(item_id: int) -> Response | str:
+def saved_reply_delete(item_id: int) -> BaseResponse | str:
     item = _own(item_id)
     if page := confirmation(_("confirm.saved_reply_delete", title=item.title)):
         return page

@@ -42,7 +42,8 @@ def delay_seconds(failures: int, free: int, base: int, cap: int) -> int:
     over = failures - free
     if over <= 0:
         return 0
-    return min(cap, base * 2 ** min(over - 1, 30))
+    factor: int = 2 ** min(over - 1, 30)
+    return min(cap, base * factor)
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,13 @@ class Throttle:
     ) -> bool:
         """Too many failures from this address within the window."""
         since = (now or utcnow()) - timedelta(minutes=self.settings.ip_window_minutes)
-        failures = session.scalar(
+        failures = session.scalars(
             select(func.count(AuditLog.id)).where(
                 AuditLog.action == FAILED,
                 AuditLog.target == address_key,
                 AuditLog.created_at >= since,
             )
-        )
+        ).one()
         return failures >= self.settings.ip_max_failures
 
     def wait_seconds(

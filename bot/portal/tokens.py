@@ -77,7 +77,7 @@ def redeem(
     session: Session, token: AccountToken, password: str, now: datetime | None = None
 ) -> User:
     """Set the password through the link (once); the owner and their organization are told."""
-    user = session.get(User, token.user_id)
+    user = session.get_one(User, token.user_id)
     accounts.set_password(user, password)  # AccountError when too weak: the link stays usable
     token.used_at, token.token_enc = now or utcnow(), None
     user.failed_logins, user.locked_until = 0, None

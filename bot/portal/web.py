@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ from flask import (
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.channels.twilio.gateway import WEBHOOKS
 from bot.portal import accounts, csrf, notify  # noqa: F401  (notify: staff notices of new referrals)
@@ -42,6 +43,9 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.text import catalogs as i18n
 from vocab import STAFF_LANGUAGES
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DOMAIN = "portal"
 
@@ -81,7 +85,8 @@ def _setup(state: Any) -> None:
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["puente"]
+    made: Runtime = current_app.extensions["puente"]  # set by init_app
+    return made
 
 
 def settings() -> Settings:
@@ -92,7 +97,8 @@ def db() -> Session:
     """The request's database session, committed after a successful response."""
     if "portal_db" not in g:
         g.portal_db = runtime().db.sessions()
-    return g.portal_db
+    opened: Session = g.portal_db
+    return opened
 
 
 def _(msgid: str, **params: Any) -> str:
@@ -108,7 +114,7 @@ def client_address() -> str:
 
 
 @bp.before_request
-def _before() -> Response | None:
+def _before() -> BaseResponse | None:
     g.user, g.expired = None, False
     if request.method == "POST" and not csrf.valid_request():
         g.lang = _language(None)
@@ -150,7 +156,8 @@ def _session_user() -> User | None:
         now - seen > portal.idle_timeout_minutes * 60
         or now - started > portal.session_max_hours * 3600
     ):
-        return _end_session(expired=True)
+        _end_session(expired=True)
+        return None
     user = db().get(User, uid)
     if (
         user is None
@@ -158,7 +165,8 @@ def _session_user() -> User | None:
         or user.session_version != session.get("ver")
         or not accounts.ngo_active(db(), user.ngo_id)
     ):
-        return _end_session(expired=True)
+        _end_session(expired=True)
+        return None
     session["seen"] = now
     return user
 
@@ -169,7 +177,6 @@ def _end_session(*, expired: bool) -> None:
     if language:
         session["lang"] = language
     g.expired = expired
-    return None
 
 
 def start_session(user: User) -> None:
@@ -187,15 +194,16 @@ def start_session(user: User) -> None:
 def _language(user: User | None) -> str:
     if user is not None and user.language in STAFF_LANGUAGES:
         return user.language
-    if session.get("lang") in STAFF_LANGUAGES:
-        return session["lang"]
+    chosen: str | None = session.get("lang")
+    if chosen in STAFF_LANGUAGES:
+        return chosen
     return (
         request.accept_languages.best_match(STAFF_LANGUAGES) or settings().portal.default_language
     )
 
 
 @bp.after_request
-def _after(response: Response) -> Response:
+def _after(response: BaseResponse) -> BaseResponse:
     database = g.get("portal_db")
     if database is not None and response.status_code < 500:
         database.commit()
@@ -319,9 +327,9 @@ def confirmation(question: str) -> str | None:
 # --- access ---------------------------------------------------------------------------------------
 
 
-def login_required(view: Callable) -> Callable:
+def login_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if g.user is None:
             return to_login()
         return view(*args, **kwargs)
@@ -329,9 +337,9 @@ def login_required(view: Callable) -> Callable:
     return wrapper
 
 
-def admin_required(view: Callable) -> Callable:
+def admin_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if g.user is None:
             return to_login()
         if not g.user.is_admin:
@@ -341,11 +349,11 @@ def admin_required(view: Callable) -> Callable:
     return wrapper
 
 
-def staff_required(view: Callable) -> Callable:
+def staff_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     """Case pages: only people who belong to an NGO."""
 
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if g.user is None:
             return to_login()
         if g.user.ngo_id is None:
@@ -355,7 +363,7 @@ def staff_required(view: Callable) -> Callable:
     return wrapper
 
 
-def to_login() -> Response:
+def to_login() -> BaseResponse:
     from flask import flash
 
     flash(_("login.expired") if g.get("expired") else _("login.required"), "info")
@@ -379,10 +387,10 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.errorhandler(404)
-def _not_found(exc: Exception) -> Response:
+def _not_found(exc: Exception) -> BaseResponse:
     return error_page("error.not_found.title", "error.not_found.body", 404)
 
 
-def error_page(title: str, body: str, status: int) -> Response:
+def error_page(title: str, body: str, status: int) -> BaseResponse:
     html = render_template("portal/error.html", title=_(title), body=_(body))
     return Response(html, status=status)

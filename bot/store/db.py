@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, CursorResult, DateTime, MetaData, Result, create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -38,7 +38,12 @@ def to_the_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-class UTCDateTime(TypeDecorator):
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE touched: its result is a CursorResult (typed as Result)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on SQLite too (which stores them naive)."""
 
     impl = DateTime(timezone=True)

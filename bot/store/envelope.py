@@ -18,11 +18,14 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from typing import TypeAlias
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.orm import Session
 
+from bot.store.db import Base, rowcount
 from bot.store.keyring import Keyring
 from bot.store.models import DataKey
 
@@ -33,6 +36,8 @@ CACHE_SIZE = 4096
 #: Tables whose rows are named by another unique column than ``id``, one known before the row is
 #: inserted: the webhook seals an inbound message inside the one INSERT that stores it.
 ROW_NAMES = {"inbound_messages": "message_sid"}
+#: What a data key is read and written through: a session, or a migration's connection.
+Executor: TypeAlias = Session | Connection
 
 
 class KeyDestroyed(ValueError):
@@ -47,7 +52,7 @@ class Envelope:
         self._cache: OrderedDict[str, tuple[float, AESGCM]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def new_key(self, db, scope: str) -> str:
+    def new_key(self, db: Executor, scope: str) -> str:
         """Create a data key for one conversation or report (``scope`` says which kind); its id."""
         key_id = os.urandom(_ID).hex()  # random, not a sequence: its order would date its owner
         raw = AESGCM.generate_key(bit_length=256)
@@ -58,15 +63,17 @@ class Envelope:
         self._remember(key_id, AESGCM(raw))
         return key_id
 
-    def destroy(self, db, *key_ids: str | None) -> int:
+    def destroy(self, db: Executor, *key_ids: str | None) -> int:
         """Crypto-shred: delete these data keys; every token under them is unreadable from now on."""
         ids = [key_id for key_id in key_ids if key_id]
         with self._lock:
             for key_id in ids:
                 self._cache.pop(key_id, None)
-        return db.execute(delete(DataKey).where(DataKey.id.in_(ids))).rowcount if ids else 0
+        return rowcount(db.execute(delete(DataKey).where(DataKey.id.in_(ids)))) if ids else 0
 
-    def seal(self, db, key_id: str, place: str, row: int | str, value: str | bytes) -> str:
+    def seal(
+        self, db: Executor, key_id: str, place: str, row: int | str, value: str | bytes
+    ) -> str:
         """Encrypt ``value`` for column ``place`` ("table.column") of row ``row``."""
         data = value.encode() if isinstance(value, str) else value
         head = _VERSION + bytes.fromhex(key_id)
@@ -75,17 +82,19 @@ class Envelope:
         return base64.urlsafe_b64encode(head + nonce + sealed).decode("ascii")
 
     def seal_optional(
-        self, db, key_id: str, place: str, row: int | str, value: str | bytes | None
+        self, db: Executor, key_id: str, place: str, row: int | str, value: str | bytes | None
     ) -> str | None:
         return None if value is None else self.seal(db, key_id, place, row, value)
 
-    def open(self, db, place: str, row: int | str, token: str) -> str:
+    def open(self, db: Executor, place: str, row: int | str, token: str) -> str:
         return self.open_bytes(db, place, row, token).decode()
 
-    def open_optional(self, db, place: str, row: int | str, token: str | None) -> str | None:
+    def open_optional(
+        self, db: Executor, place: str, row: int | str, token: str | None
+    ) -> str | None:
         return None if token is None else self.open(db, place, row, token)
 
-    def open_bytes(self, db, place: str, row: int | str, token: str) -> bytes:
+    def open_bytes(self, db: Executor, place: str, row: int | str, token: str) -> bytes:
         """Decrypt a token stored at ``place`` of ``row``; ValueError if it was not sealed there."""
         try:
             raw = base64.urlsafe_b64decode(token)
@@ -109,17 +118,19 @@ class Envelope:
                 "or it is damaged"
             ) from None
 
-    def put(self, db, key_id: str, row: object, column: str, value: str | bytes | None) -> None:
+    def put(
+        self, db: Executor, key_id: str, row: Base, column: str, value: str | bytes | None
+    ) -> None:
         """Seal ``value`` into ``row.column`` (an ORM row with its id) under data key ``key_id``."""
         place, row_id = _place(row, column)
         setattr(row, column, self.seal_optional(db, key_id, place, row_id, value))
 
-    def get(self, db, row: object, column: str) -> str | None:
+    def get(self, db: Executor, row: Base, column: str) -> str | None:
         """``row.column`` opened (None stays None)."""
         place, row_id = _place(row, column)
         return self.open_optional(db, place, row_id, getattr(row, column))
 
-    def get_bytes(self, db, row: object, column: str) -> bytes:
+    def get_bytes(self, db: Executor, row: Base, column: str) -> bytes:
         place, row_id = _place(row, column)
         return self.open_bytes(db, place, row_id, getattr(row, column))
 
@@ -128,7 +139,7 @@ class Envelope:
         raw = base64.urlsafe_b64decode(token) if token else b""
         return raw[1 : 1 + _ID].hex() if raw[:1] == _VERSION else None
 
-    def _aead(self, db, key_id: str) -> AESGCM:
+    def _aead(self, db: Executor, key_id: str) -> AESGCM:
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key_id)
@@ -158,8 +169,8 @@ def _where(place: str, row: int | str) -> bytes:
     return f"{table}:{column}:{row}".encode()
 
 
-def _place(row: object, column: str) -> tuple[str, int | str]:
-    table = row.__tablename__  # type: ignore[attr-defined]
+def _place(row: Base, column: str) -> tuple[str, int | str]:
+    table = row.__tablename__
     row_id = getattr(row, ROW_NAMES.get(table, "id"), None)
     if row_id is None:
         raise ValueError(

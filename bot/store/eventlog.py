@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import BigInteger, Float, Index, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.store.db import Base, utcnow
+from bot.store.db import Base, rowcount, utcnow
+from bot.store.vault import Vault
 from vocab import CHANNELS, LANGUAGES, PROVINCES
 
 #: Every kind of fact the log holds (the indicators read these names).
@@ -87,9 +88,18 @@ def month_of(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m")
 
 
-def reach_pseudonym(vault: Any, month: str, address_key: str) -> str:
+def reach_pseudonym(vault: Vault, month: str, address_key: str) -> str:
     """The worker's pseudonym for one month only: a new key per month, so months cannot be linked."""
     return vault.keyed_hash(f"reach-{month}", address_key)
+
+
+class Dims(TypedDict, total=False):
+    """A report's vocabulary dimensions, as ``record`` takes them."""
+
+    channel: str | None
+    language: str | None
+    province: str | None
+    sector: str | None
 
 
 def record(
@@ -135,7 +145,7 @@ def record(
     return event
 
 
-def _member(value: Any, allowed: frozenset[str]) -> str | None:
+def _member(value: Any, allowed: Collection[str]) -> str | None:
     return value if isinstance(value, str) and value in allowed else None
 
 
@@ -153,14 +163,14 @@ def _is_month(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value) is not None
 
 
-def forget_worker(session: Session, vault: Any, address_key: str) -> int:
+def forget_worker(session: Session, vault: Vault, address_key: str) -> int:
     """Replace this worker's reach pseudonyms, in every month, by unlinkable random ones."""
     months = session.scalars(
         select(AnalyticsEvent.month).where(AnalyticsEvent.kind.in_(REACH_KINDS)).distinct()
     ).all()
     changed = 0
     for month in months:
-        changed += (
+        changed += rowcount(
             session.execute(
                 update(AnalyticsEvent)
                 .where(
@@ -169,8 +179,7 @@ def forget_worker(session: Session, vault: Any, address_key: str) -> int:
                     AnalyticsEvent.worker == reach_pseudonym(vault, month, address_key),
                 )
                 .values(worker=secrets.token_hex(32))
-            ).rowcount
-            or 0
+            )
         )
     return changed
 
@@ -236,7 +245,7 @@ def record_employer_alert(session: Session, province: str | None = None) -> None
     record(session, "employer_alert", province=province)
 
 
-def _report_dims(report: Any) -> dict[str, Any]:
+def _report_dims(report: Any) -> Dims:
     if report is None:
         return {}
     return {

@@ -32,7 +32,7 @@ def key_id(key: bytes) -> str:
 class Keyring:
     """The master keys this process can use: the current one wraps, any of them unwraps."""
 
-    def __init__(self, vault: Vault, path: str | os.PathLike | None):
+    def __init__(self, vault: Vault, path: str | os.PathLike[str] | None):
         """``path``: the key file (None: only the key derived from the secret key)."""
         self._derived = vault.derive("master-key-v1")
         self.path = Path(path) if path else None

@@ -8,11 +8,17 @@ and the old master keys are forgotten only once no data key needs them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 from sqlalchemy import func, select
 
 from bot.errors import PuenteError
 from bot.store.models import DataKey
+
+if TYPE_CHECKING:  # the runtime sits above the store
+    from bot.runtime import Runtime
 
 BATCH = 500
 
@@ -54,7 +60,7 @@ def rotate_command(ctx: click.Context) -> None:
     )
 
 
-def rotate(runtime, *, resume: bool | None = None) -> tuple[int, list[str], str]:
+def rotate(runtime: Runtime, *, resume: bool | None = None) -> tuple[int, list[str], str]:
     """(data keys rewrapped, master key ids retired, the current one). An unfinished rotation (data
     keys left under an old master key still in the file) is resumed instead of starting another."""
     keyring = runtime.envelope.keyring
@@ -86,5 +92,6 @@ def rotate(runtime, *, resume: bool | None = None) -> tuple[int, list[str], str]
     return rewrapped, keyring.retire_all_but_current(), current
 
 
-def _runtime(ctx: click.Context):
-    return ctx.find_root().obj["runtime"]()  # bot.cli builds it: the store sits below the runtime
+def _runtime(ctx: click.Context) -> Runtime:
+    build: Callable[[], Runtime] = ctx.find_root().obj["runtime"]  # bot.cli's: the store sits below
+    return build()

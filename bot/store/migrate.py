@@ -27,7 +27,8 @@ def alembic_config(database_url: str, settings: Settings | None = None) -> Confi
 def keys(config: Config) -> tuple[str, str | None] | None:
     """(secret key, master key file) a migration may use to re-encrypt, or None if unknown."""
     if "keys" in config.attributes:
-        return config.attributes["keys"]
+        given: tuple[str, str | None] = config.attributes["keys"]  # set by config() above
+        return given
     secret = os.environ.get("PUENTE_SECRET_KEY")
     return (secret, os.environ.get("PUENTE_MASTER_KEY_FILE")) if secret else None
 

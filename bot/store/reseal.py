@@ -9,7 +9,9 @@ back (downgrade) opens the envelopes and encrypts with the secret key again.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -18,6 +20,11 @@ from bot.errors import ConfigError
 from bot.store.envelope import ROW_NAMES, Envelope, KeyDestroyed
 from bot.store.keyring import Keyring
 from bot.store.vault import Vault
+
+#: ``change(place, row name, owner id, token)``: the token to store instead (None empties it).
+TokenChange = Callable[[str, int | str, Any, str], str | None]
+#: ``change(row name, owner id, JSON value)``: the value to store instead.
+DocumentChange = Callable[[int | str, Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ def tools(
 
 def to_envelopes(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) -> int:
     """Give each owner row a data key and seal its columns' tokens under it; how many tokens."""
-    keys = {}
+    keys: dict[Any, str] = {}
     for owner_id in conn.execute(
         sa.text(f"SELECT id FROM {scope.owner} WHERE data_key_id IS NULL")
     ).scalars():
@@ -63,7 +70,7 @@ def to_envelopes(conn: Connection, vault: Vault, envelope: Envelope, scope: Scop
         )
     alone: dict[tuple[str, object], str] = {}
 
-    def sealed(place: str, row: object, owner: object, token: str) -> str:
+    def sealed(place: str, row: int | str, owner: object, token: str) -> str:
         if owner is None and scope.alone and envelope.key_of(token) is None:
             key = alone.setdefault(
                 (place.partition(".")[0], row), envelope.new_key(conn, scope.alone)
@@ -81,7 +88,7 @@ def to_legacy(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) 
     """Open every envelope of the scope and encrypt it with the secret key again (a destroyed
     key's tokens, unreadable for good, become NULL); how many tokens."""
 
-    def legacy(place: str, row: int, owner: int, token: str) -> str | None:
+    def legacy(place: str, row: int | str, owner: object, token: str) -> str | None:
         try:
             return vault.encrypt(envelope.open_bytes(conn, place, row, token))
         except KeyDestroyed:
@@ -90,7 +97,9 @@ def to_legacy(conn: Connection, vault: Vault, envelope: Envelope, scope: Scope) 
     return _each_token(conn, scope, legacy)
 
 
-def documents(conn: Connection, table: str, column: str, owner_column: str, change) -> int:
+def documents(
+    conn: Connection, table: str, column: str, owner_column: str, change: DocumentChange
+) -> int:
     """Rewrite a JSON column holding tokens, row by row: ``change(row name, owner, value)`` returns
     the new value; how many rows changed."""
     named_by = ROW_NAMES.get(table, "id")
@@ -108,7 +117,7 @@ def documents(conn: Connection, table: str, column: str, owner_column: str, chan
     return count
 
 
-def _each_token(conn: Connection, scope: Scope, change) -> int:
+def _each_token(conn: Connection, scope: Scope, change: TokenChange) -> int:
     count = 0
     for table, column, owner_column in scope.columns:
         name = ROW_NAMES.get(table, "id")

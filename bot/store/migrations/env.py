@@ -1,7 +1,7 @@
 """Alembic environment: the URL comes from Puente's settings (or the caller's connection)."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 from bot.store.registry import metadata
 
@@ -22,7 +22,7 @@ def run() -> None:
         _migrate(conn)
 
 
-def _migrate(connection) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

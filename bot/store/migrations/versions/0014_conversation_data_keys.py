@@ -14,11 +14,18 @@ Revises: 0013
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context, op
+from sqlalchemy.engine import Connection
 
 from bot.store import migrate, reseal
+from bot.store.vault import Vault
+
+#: ``change(review id, its conversation's data key or None, token)``: the token to store instead.
+ReviewChange = Callable[[int, str | None, str], str]
 
 revision = "0014"
 down_revision = "0013"
@@ -54,16 +61,20 @@ def upgrade() -> None:
         return
     vault, envelope = found
     reseal.to_envelopes(conn, vault, envelope, CONVERSATIONS)
-    keys = dict(conn.execute(sa.text("SELECT id, data_key_id FROM conversations")).all())
+    keys: dict[int, str] = dict(
+        conn.execute(sa.text("SELECT id, data_key_id FROM conversations")).tuples().all()
+    )
 
-    def seal(place: str, row, owner, token: str, opened) -> str:
+    def seal(
+        place: str, row: int | str, owner: int, token: str, opened: Callable[[str], str | bytes]
+    ) -> str:
         return (
             token
             if envelope.key_of(token)
             else envelope.seal(conn, keys[owner], place, row, opened(token))
         )
 
-    def state(row, owner, value):
+    def state(row: int | str, owner: int, value: Any) -> Any:
         for holder, name in _tokens(value, STATE_TOKENS):
             holder[name] = seal(
                 "conversations.state",
@@ -76,7 +87,7 @@ def upgrade() -> None:
             )
         return value
 
-    def media(row, owner, value):
+    def media(row: int | str, owner: int, value: Any) -> Any:
         for holder, name in _tokens(value, (MEDIA_TOKEN,)):
             holder[name] = seal("inbound_messages.media", row, owner, holder[name], vault.decrypt)
         return value
@@ -116,8 +127,8 @@ def downgrade() -> None:
             ),
         )
 
-        def legacy(place: str, names: tuple[str, ...]):
-            def change(row, owner, value):
+        def legacy(place: str, names: tuple[str, ...]) -> reseal.DocumentChange:
+            def change(row: int | str, owner: object, value: Any) -> Any:
                 for holder, name in _tokens(value, names):
                     if envelope.key_of(holder[name]):
                         holder[name] = vault.encrypt(
@@ -142,7 +153,7 @@ def downgrade() -> None:
         batch.drop_column("data_key_id")
 
 
-def _reviews(conn, vault, change) -> None:
+def _reviews(conn: Connection, vault: Vault, change: ReviewChange) -> None:
     """Re-encrypt the NLU review queue: ``change(row id, its conversation's data key or None, token)``;
     a review is linked to its conversation by a keyed hash of the conversation's address key."""
     keys = {
@@ -160,7 +171,7 @@ def _reviews(conn, vault, change) -> None:
         )
 
 
-def _tokens(value, names: tuple[str, ...]):
+def _tokens(value: Any, names: tuple[str, ...]) -> Iterator[tuple[dict[str, Any], str]]:
     """(dict, key) of every token under ``names`` in a JSON value."""
     if isinstance(value, dict):
         for name, item in value.items():
@@ -173,7 +184,7 @@ def _tokens(value, names: tuple[str, ...]):
             yield from _tokens(item, names)
 
 
-def _media_opened(vault, value):
+def _media_opened(vault: Vault, value: Any) -> Any:
     """Media items a flow kept in its slots carry their URL opened from now on (the slots are sealed)."""
     for holder, _ in list(_tokens(value, (MEDIA_TOKEN,))):
         holder["url"] = vault.decrypt(holder.pop(MEDIA_TOKEN))
