@@ -182,7 +182,7 @@ def test_healthz_reports_database_and_redis(make_bot, sqlite_url, redis_url):
 
 def _dump(runtime) -> str:
     """Every value of every table, as text: what an attacker with a database dump would see."""
-    from bot.store.registry import metadata
+    from bot.schema import metadata
 
     parts = []
     with runtime.db.engine.connect() as conn:
