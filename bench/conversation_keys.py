@@ -30,11 +30,11 @@ from sqlalchemy import insert, select, update
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.conversation import sealed_state  # noqa: E402
+from bot.schema import metadata  # noqa: E402
 from bot.store.db import Database, utcnow  # noqa: E402
 from bot.store.envelope import Envelope  # noqa: E402
 from bot.store.keyring import Keyring  # noqa: E402
 from bot.store.models import Conversation, OutboxMessage  # noqa: E402
-from bot.store.registry import metadata  # noqa: E402
 from bot.store.vault import Vault  # noqa: E402
 
 SECRET = "bench-secret-key-" * 3

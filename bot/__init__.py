@@ -24,14 +24,17 @@ def areas() -> tuple[Area, ...]:
 
     Their order is the order their handlers run for one effect (after the conversation's own): a
     case's status before "sent" to its relay, the cases' erasure before the indicators' and the NLU
-    review queue's. Imported here, when an app or worker starts, so `puente --help` loads none.
+    review queue's. Imported here, when an app or worker starts, so `puente --help` loads none;
+    every table's mapper is configured here too, before the process starts its threads.
     """
+    from bot import schema
     from bot.analytics.area import AREA as analytics
     from bot.cases.area import AREA as cases
     from bot.conversation.nlu_review import AREA as nlu_review
     from bot.directory.area import AREA as directory
     from bot.portal.area import AREA as portal
 
+    schema.configure()
     return (cases, directory, analytics, nlu_review, portal)
 
 

@@ -69,7 +69,6 @@ class Runtime:
             ),
         )
         runtime._enqueue_after_commit()
-        _configure_models()
         return runtime
 
     @cached_property
@@ -223,17 +222,6 @@ def load_models(
         progress=progress,
     )
     return interpreter, triage_classifier(cache_dir, progress)
-
-
-def _configure_models() -> None:
-    """Import every area's models and configure their mappers now, in one thread: configured lazily
-    by a first query, a thread (housekeeping, another request) could meet a models module that a
-    job or a view is half way through importing, and the failure would stick."""
-    from sqlalchemy.orm import configure_mappers
-
-    from bot.store import registry  # noqa: F401
-
-    configure_mappers()
 
 
 def after_commit(

@@ -1,18 +1,12 @@
-"""Puente's understanding step: text in, a Rasa-shaped parse out (intent, entities, language).
+"""Puente's understanding step: text in, a ``vocab.parse.Parse`` out (intent, entities, language).
 
 Pure: imports nothing from bot/, Flask, SQLAlchemy, rq or twilio. The flows use only
-``get_interpreter(...).parse(text, language_hint, context)``, which returns::
-
-    {"text": str,
-     "intent": {"name": str, "confidence": float},
-     "intent_ranking": [{"name": str, "confidence": float}, ...],
-     "entities": [{"entity": "province"|"sector"|"case_code", "value", "start", "end", "extractor"}],
-     "language": "es"|"tl"|"en",
-     "problems": [intent, ...]}   # only when one message tells of several problems (nlu.problems)
-
-and never raises on a str. ``context`` (optional, ``nlu.Context`` or Rasa-style
-``{"topic": "ask_hours", "slots": {"province": "ON"}}``) is the conversation's active topic and
-slots: a follow-up such as "y en bc?" is then read as ``inform`` (see nlu.context).
+``get_interpreter(...).parse(text, language_hint, context)``, which returns a ``Parse`` (its
+``to_dict()`` is Rasa's /model/parse shape plus ``language``, and ``problems`` when one message
+tells of several problems, nlu.problems) and never raises on a str. ``context`` (optional,
+``nlu.Context`` or Rasa-style ``{"topic": "ask_hours", "slots": {"province": "ON"}}``) is the
+conversation's active topic and slots: a follow-up such as "y en bc?" is then read as ``inform``
+(see nlu.context).
 """
 
 from __future__ import annotations
@@ -29,6 +23,7 @@ from nlu.context import Context
 from nlu.embedded import EmbeddedInterpreter
 from nlu.errors import ModelError, NLUError, TrainingDataError
 from nlu.training_data import TrainingData, load
+from vocab.parse import Parse
 
 __all__ = [
     "DATA_DIR",
@@ -57,7 +52,7 @@ class Interpreter(Protocol):
         text: str,
         language_hint: str | None = None,
         context: Context | dict[str, Any] | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> Parse: ...
 
 
 _lock = threading.Lock()

@@ -96,13 +96,17 @@ def parse(
     if not jsonl:
         click.echo(
             json.dumps(
-                interpreter.parse(" ".join(text), language_hint), ensure_ascii=False, indent=2
+                interpreter.parse(" ".join(text), language_hint).to_dict(),
+                ensure_ascii=False,
+                indent=2,
             )
         )
         return
     for line in sys.stdin:
         message, hint = _message(line.rstrip("\r\n"), language_hint)
-        sys.stdout.write(json.dumps(interpreter.parse(message, hint), ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps(interpreter.parse(message, hint).to_dict(), ensure_ascii=False) + "\n"
+        )
         sys.stdout.flush()
 
 

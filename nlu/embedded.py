@@ -29,6 +29,7 @@ from nlu.normalize import tokens
 from nlu.problems import find as find_problems
 from nlu.training_data import Example, TrainingData
 from vocab import FALLBACK
+from vocab.parse import Parse
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def fingerprint(data: TrainingData) -> str:
 
 
 class EmbeddedInterpreter:
-    """Parses text into Rasa's /model/parse shape plus ``language``. ``parse`` never raises."""
+    """Parses text into a ``Parse`` (built in Rasa's /model/parse shape plus ``language``, the
+    shape nlu.context and nlu.inform read). ``parse`` never raises."""
 
     def __init__(
         self,
@@ -115,14 +117,16 @@ class EmbeddedInterpreter:
         text: str,
         language_hint: str | None = None,
         context: Context | dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Parse:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         try:
-            return apply(self._parse(text, language_hint), context)
+            return Parse.of(apply(self._parse(text, language_hint), context), text)
         except Exception:  # the edge of the package: a message must never be lost
             log.exception("embedded NLU failed on a message of %d characters", len(text))
-            return self._result(text, [], [], language_hint or self.default_language)
+            return Parse.of(
+                self._result(text, [], [], language_hint or self.default_language), text
+            )
 
     def _parse(self, text: str, language_hint: str | None) -> dict[str, Any]:
         clipped = text[:MAX_CHARS]

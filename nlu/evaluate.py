@@ -9,17 +9,18 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from nlu.training_data import Example, TrainingData
 from vocab import FALLBACK
+from vocab.parse import Parse
 
 
 class Parser(Protocol):
-    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]: ...
+    def parse(self, text: str, language_hint: str | None = None) -> Parse: ...
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Prediction:
     intent: str
     confidence: float
     language: str | None
-    ranking: list[dict[str, Any]] = field(default_factory=list)
+    ranking: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -130,13 +131,7 @@ def score(interpreter: Parser, examples: Sequence[Example], use_hint: bool = Fal
         hint = example.language if use_hint else None
         parse = interpreter.parse(example.text, language_hint=hint)
         predictions.append(
-            Prediction(
-                example,
-                parse["intent"]["name"],
-                float(parse["intent"]["confidence"]),
-                parse.get("language"),
-                parse.get("intent_ranking", []),
-            )
+            Prediction(example, parse.intent, parse.confidence, parse.language, parse.ranking)
         )
     return Scores(predictions)
 

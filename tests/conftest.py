@@ -207,7 +207,7 @@ class MigratedPostgres:
         return self.url
 
     def _empty(self) -> bool:
-        from bot.store import registry
+        from bot.schema import metadata
 
         engine = create_engine(self.url)
         try:
@@ -215,7 +215,7 @@ class MigratedPostgres:
                 version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
                 if version != self.head:
                     return False
-                for table in reversed(registry.metadata.sorted_tables):
+                for table in reversed(metadata.sorted_tables):
                     conn.execute(table.delete())
                 sequences = conn.execute(
                     text(

@@ -1,9 +1,10 @@
 """The NLU's parse as one typed value, the boundary between the NLU and the dialogue.
 
-A parse travels (and is stored with each turn) as a dict in Rasa's /model/parse shape plus
-`language`, `triage` and `problems`; ``Parse.of`` reads that dict, ``Parse.from_rasa`` reads a Rasa
-server's reply and ``Parse.to_dict`` writes the dict back. The engine must never raise on what the
-NLU (or a test, or a fuzzer) hands it, so every field is read defensively here and nowhere else.
+Both interpreters return a ``Parse``. It is stored with each turn, and handed to the flows, as a
+dict in Rasa's /model/parse shape plus `language`, `triage` and `problems`: ``Parse.to_dict``
+writes that dict, ``Parse.of`` reads it back and ``Parse.from_rasa`` reads a Rasa server's reply.
+The engine must never raise on what it is handed (a stored parse, a test's, a fuzzer's), so every
+field is read defensively here and nowhere else.
 It sits in vocab, below both the NLU and the flows, so both backends and the dialogue share it.
 """
 
@@ -178,15 +179,19 @@ class Parse:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The parse as it travels and is stored (Rasa's /model/parse shape plus ``language``):
-        ``Parse.of(parse.to_dict(), parse.text) == parse`` for a parse without triage or problems."""
-        return {
+        """The parse as it travels and is stored (Rasa's /model/parse shape plus ``language``, and
+        ``problems`` when there are several): ``Parse.of(parse.to_dict(), parse.text) == parse``
+        for a parse without triage (the triage classifier writes its own, with its cues)."""
+        written: dict[str, Any] = {
             "text": self.text,
             "intent": {"name": self.intent, "confidence": self.confidence},
             "intent_ranking": [{"name": name, "confidence": conf} for name, conf in self.ranking],
             "entities": [span.to_dict() for span in self.spans],
             "language": self.language,
         }
+        if self.problems:
+            written["problems"] = list(self.problems)
+        return written
 
     def entity(self, name: str) -> str | None:
         values = self.entities.get(name)

@@ -17,7 +17,7 @@ from bot.runtime import Runtime
 from bot.store.db import utcnow
 from bot.text import catalogs, content
 from bot.text.render import fitter, pack, prepare, take
-from flows import Effect, Parse, Reply, Turn
+from flows import Effect, Reply, Turn
 from flows.effects import PinChosen
 
 #: Twilio Advanced Opt-Out already answered these on SMS; the engine must still see them.
@@ -106,11 +106,11 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
     context = runtime.engine.context(state, now)
     with NLU_LATENCY.time():
         # What the worker saw and sent (a button's title), not the id we gave the button.
-        parse = runtime.interpreter.parse(
+        read = runtime.interpreter.parse(
             text or turn.button or "", language_hint=hint, context=context
         )
         # Safety triage, whatever the backend: the flows answer danger before anything else.
-        parse = {**parse, "triage": runtime.triage.classify(text).to_dict()}
+        parse = {**read.to_dict(), "triage": runtime.triage.classify(text).to_dict()}
     result = runtime.engine.step(
         state,
         Turn(
@@ -124,9 +124,7 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
     )
     new_state = dict(result.state)
     language = (
-        new_state.get("language")
-        or Parse.of(parse).language
-        or runtime.settings.conversation.default_language
+        new_state.get("language") or read.language or runtime.settings.conversation.default_language
     )
     kinds = {e.kind for e in result.effects}
     if "more" in kinds and new_state.get(PAGES_KEY):

@@ -44,6 +44,7 @@ import yaml
 from bot.errors import ConfigError
 from flows.effects import Emergency
 from vocab import LANGUAGES
+from vocab.parse import Parse
 
 TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 #: The worker's word for the next SMS page, so a paged answer is scored whole.
@@ -217,11 +218,11 @@ class _Recorder:
 
     def __init__(self, interpreter: Any, engine: Any) -> None:
         self.interpreter, self.engine = interpreter, engine
-        self.parses: list[dict] = []
+        self.parses: list[Parse] = []
         self.results: list[Any] = []
         self.thread = threading.get_ident()
 
-    def parse(self, text: str, language_hint: str | None = None, context: Any = None) -> dict:
+    def parse(self, text: str, language_hint: str | None = None, context: Any = None) -> Parse:
         parse = self.interpreter.parse(text, language_hint, context)
         if threading.get_ident() == self.thread:
             self.parses.append(parse)
@@ -289,7 +290,7 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
                 for turn_number, turn in enumerate(conversation["turns"], start=1):
                     parsed, stepped = len(recorder.parses), len(recorder.results)
                     reply = send(turn["say"])
-                    parse = recorder.parses[parsed] if len(recorder.parses) > parsed else {}
+                    parse = recorder.parses[parsed] if len(recorder.parses) > parsed else None
                     result = recorder.results[stepped] if len(recorder.results) > stepped else None
                     more = catalogs.translator(conversation["language"]).gettext("paging.more")
                     for _ in range(5):  # the rest of a paged answer, as the worker would ask for it
@@ -304,13 +305,13 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
 
 
 def _score(
-    conversation: dict, number: int, turn: dict, reply: str, parse: dict, result: Any
+    conversation: dict, number: int, turn: dict, reply: str, parse: Parse | None, result: Any
 ) -> TurnResult:
     expected = turn.get("intent")
     expected_intents = (
         tuple(expected) if isinstance(expected, list) else ((expected,) if expected else ())
     )
-    intent = (parse.get("intent") or {}).get("name", "")
+    intent = parse.intent if parse is not None else ""
     msgids = result.msgids if result is not None else []
     kinds = result.effect_kinds if result is not None else []
     alarmed = "emergency" in kinds or any(m in msgids for m in EMERGENCY_MSGIDS)

@@ -26,7 +26,7 @@ class Interpreter(Protocol):
         text: str,
         language_hint: str | None = None,
         context: Context | dict[str, Any] | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> Parse: ...
 
 
 class RasaInterpreter:
@@ -60,7 +60,7 @@ class RasaInterpreter:
         text: str,
         language_hint: str | None = None,
         context: Context | dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Parse:
         """Rasa parses the text alone (its /model/parse has no tracker); the context is applied
         here, the same way as for the embedded interpreter."""
         local = self.fallback.parse(text, language_hint, context)
@@ -71,9 +71,7 @@ class RasaInterpreter:
                 f"{self.url}/model/parse", json={"text": text}, timeout=self.timeout
             )
             response.raise_for_status()
-            parse = Parse.from_rasa(
-                response.json(), text, local["language"], self.threshold
-            ).to_dict()
+            parse = Parse.from_rasa(response.json(), text, local.language, self.threshold).to_dict()
         except (requests.RequestException, TypeError, ValueError) as exc:
             self._skip_until = time.monotonic() + self.retry_after
             self._failing = True
@@ -87,13 +85,15 @@ class RasaInterpreter:
         if self._failing:
             self._failing = False
             log.info("Rasa server %s answers again", self.url)
-        if local.get("problems"):  # found clause by clause by the embedded classifier
-            parse["problems"] = local["problems"]
+        if local.problems:  # found clause by clause by the embedded classifier
+            parse["problems"] = list(local.problems)
         # A question that names a province is the question (nlu.inform), as for the embedded one.
         top_intent = getattr(self.fallback, "top_intent", None)
         if top_intent is not None:
             parse = read_past_slots(parse, top_intent)
-        return apply(parse, context)
+        # Read again after nlu.inform and nlu.context moved the ranking (Rasa's order is by
+        # confidence, so ranking it again keeps that order).
+        return Parse.of(apply(parse, context), text)
 
 
 def _describe(exc: Exception) -> str:

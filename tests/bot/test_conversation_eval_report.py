@@ -93,10 +93,10 @@ def test_a_clarification_guessing_delete_my_data_is_a_destructive_offer():
         [],
     )
     said = {"say": "what is the number for labour standards in pei", "subset": "unsure"}
-    scored = _score({"id": "c", "language": "en"}, 1, said, "", {}, clarify)
+    scored = _score({"id": "c", "language": "en"}, 1, said, "", None, clarify)
     assert scored.destructive and "destructive offer" in scored.problems
     asked = _score(
-        {"id": "c", "language": "en"}, 1, {**said, "intent": "delete_data"}, "", {}, clarify
+        {"id": "c", "language": "en"}, 1, {**said, "intent": "delete_data"}, "", None, clarify
     )
     assert not asked.destructive
 
@@ -111,7 +111,7 @@ def test_facts_are_named_by_id_or_path_and_an_unknown_fact_is_refused(tmp_path):
         1,
         {"say": "x", "facts": ["minimum_wage.ON.rate"], "no_facts": ["crisis-988"]},
         "It is $17.95. Call 988",
-        {},
+        None,
         None,
     )
     assert scored.problems == ("reply has fact crisis-988",)

@@ -14,7 +14,7 @@ def replies(twilio, count: int) -> list[str]:
 
 
 def language_of(bot, text: str) -> str:
-    return bot.runtime.interpreter.parse(text)["language"]
+    return bot.runtime.interpreter.parse(text).language
 
 
 def test_emoji_first_then_a_taglish_paragraph_is_answered_in_tagalog(make_bot, sqlite_url, twilio):

@@ -8,7 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from bot.store import migrate, registry
+from bot import schema
+from bot.store import migrate
 from tests.conftest import drop_postgres_schema, fresh_postgres_schema
 
 
@@ -26,7 +27,7 @@ def _round_trip(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn), registry.metadata)
+            differences = compare_metadata(MigrationContext.configure(conn), schema.metadata)
     finally:
         engine.dispose()
     assert differences == []

@@ -110,8 +110,8 @@ def test_serve_on_sqlite_answers_each_channel_in_its_language(tmp_path: Path, tw
         import nlu
 
         interpreter = nlu.get_interpreter()
-        assert interpreter.parse(by_to["+15195550177"].body)["language"] == "es"
-        assert interpreter.parse(by_to["whatsapp:+639171110000"].body)["language"] == "tl"
+        assert interpreter.parse(by_to["+15195550177"].body).language == "es"
+        assert interpreter.parse(by_to["whatsapp:+639171110000"].body).language == "tl"
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode(errors="replace")

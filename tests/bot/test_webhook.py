@@ -20,7 +20,7 @@ def test_spanish_sms_gets_one_reply_in_spanish_back_to_the_sender(make_bot, data
     assert response.mimetype == "text/xml" and b"<Response></Response>" in response.data
     [reply] = twilio.wait_for_messages(1)
     assert reply.to == WORKER and reply.from_ == BOT_SMS
-    assert bot.runtime.interpreter.parse(reply.body)["language"] == "es"
+    assert bot.runtime.interpreter.parse(reply.body).language == "es"
 
 
 def test_tagalog_whatsapp_gets_reply_in_tagalog_on_whatsapp(make_bot, database_url, twilio):
@@ -28,7 +28,7 @@ def test_tagalog_whatsapp_gets_reply_in_tagalog_on_whatsapp(make_bot, database_u
     bot.send("magandang umaga po, kailangan ko po ng tulong", sender="whatsapp:+639171234567")
     [reply] = twilio.wait_for_messages(1)
     assert reply.to == "whatsapp:+639171234567" and reply.from_ == BOT_WHATSAPP
-    assert bot.runtime.interpreter.parse(reply.body)["language"] == "tl"
+    assert bot.runtime.interpreter.parse(reply.body).language == "tl"
 
 
 def test_same_message_sid_delivered_twice_is_answered_once(make_bot, sqlite_url, twilio):
@@ -182,7 +182,7 @@ def test_healthz_reports_database_and_redis(make_bot, sqlite_url, redis_url):
 
 def _dump(runtime) -> str:
     """Every value of every table, as text: what an attacker with a database dump would see."""
-    from bot.store.registry import metadata
+    from bot.schema import metadata
 
     parts = []
     with runtime.db.engine.connect() as conn:

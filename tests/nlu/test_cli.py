@@ -55,7 +55,7 @@ def test_train_saves_a_model_that_parses_like_the_in_process_one(tmp_path, inter
     )
     assert (
         json.loads(parse.output)["intent"]["name"]
-        == interpreter.parse("me quitaron el pasaporte")["intent"]["name"]
+        == interpreter.parse("me quitaron el pasaporte").intent
     )
 
 

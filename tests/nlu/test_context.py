@@ -22,18 +22,18 @@ AFTER_WAGES = {"topic": "ask_wages", "slots": {"province": "ON"}}
 )
 def test_a_message_that_only_names_a_place_or_sector_is_a_follow_up(interpreter, text, value):
     parse = interpreter.parse(text, context=AFTER_WAGES)
-    assert parse["intent"]["name"] == "inform"
-    assert value in [e["value"] for e in parse["entities"]]
+    assert parse.intent == "inform"
+    assert value in [e.value for e in parse.spans]
 
 
 @pytest.mark.parametrize("text", ["q hago", "what do i do", "ano gagawin ko", "is that legal?"])
 def test_what_do_i_do_asks_for_the_next_step(interpreter, text):
-    assert interpreter.parse(text, context=AFTER_WAGES)["intent"]["name"] == "ask_next_step"
+    assert interpreter.parse(text, context=AFTER_WAGES).intent == "ask_next_step"
 
 
 def test_a_new_question_with_a_place_is_still_that_question(interpreter):
     parse = interpreter.parse("cuanto pagan las horas extras en manitoba", context=AFTER_WAGES)
-    assert parse["intent"]["name"] == "ask_hours"
+    assert parse.intent == "ask_hours"
 
 
 def parse_of(ranking: list[tuple[str, float]], entities: list[dict], text: str = "and bc") -> dict:
@@ -99,10 +99,9 @@ def test_a_question_that_names_a_province_is_the_question_with_the_province(
     interpreter, text, intent, province
 ):
     parse = interpreter.parse(text)
-    assert parse["intent"]["name"] == intent
-    assert province in [e["value"] for e in parse["entities"]]
-    first, second = parse["intent_ranking"][:2]
-    assert first["confidence"] - second["confidence"] >= 0.1  # acted on, not a did-you-mean
+    assert parse.intent == intent
+    assert province in [e.value for e in parse.spans]
+    assert parse.margin >= 0.1  # acted on, not a did-you-mean
 
 
 @pytest.mark.parametrize(
@@ -116,4 +115,4 @@ def test_a_question_that_names_a_province_is_the_question_with_the_province(
     ],
 )
 def test_a_message_that_only_gives_a_place_stays_inform(interpreter, text):
-    assert interpreter.parse(text)["intent"]["name"] == "inform"
+    assert interpreter.parse(text).intent == "inform"

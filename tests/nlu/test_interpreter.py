@@ -7,6 +7,7 @@ import pytest
 import nlu
 import vocab
 from tests.support.models import MODEL_CACHE
+from vocab.parse import Parse
 
 BAD_INPUT = [
     "",
@@ -22,16 +23,14 @@ BAD_INPUT = [
 ]
 
 
-def assert_parse_shape(parse: dict, text: str) -> None:
-    assert parse["text"] == text
-    assert parse["intent"]["name"] in vocab.INTENTS
-    assert 0.0 <= parse["intent"]["confidence"] <= 1.0
-    assert parse["intent_ranking"][0] == parse["intent"]
-    assert all(set(r) == {"name", "confidence"} for r in parse["intent_ranking"])
-    assert parse["language"] in ("es", "tl", "en")
-    for entity in parse["entities"]:
-        assert set(entity) == {"entity", "value", "start", "end", "extractor"}
-        assert 0 <= entity["start"] < entity["end"] <= len(text)
+def assert_parse_shape(parse: Parse, text: str) -> None:
+    assert parse.text == text
+    assert parse.intent in vocab.INTENTS
+    assert 0.0 <= parse.confidence <= 1.0
+    assert parse.ranking[0] == (parse.intent, parse.confidence)
+    assert parse.language in ("es", "tl", "en")
+    for entity in parse.spans:
+        assert 0 <= entity.start < entity.end <= len(text)
 
 
 @pytest.mark.parametrize("text", BAD_INPUT)
@@ -43,23 +42,19 @@ def test_bad_input_gets_a_valid_parse_never_an_exception(interpreter, text):
 @pytest.mark.parametrize("text", ["", "  ", "😀🙏", "\x00\x01\x02\x03"])
 def test_nothing_to_understand_is_nlu_fallback_in_the_conversation_language(interpreter, text):
     parse = interpreter.parse(text, language_hint="tl")
-    assert parse["intent"]["name"] == "nlu_fallback"
-    assert parse["language"] == "tl"
+    assert parse.intent == "nlu_fallback"
+    assert parse.language == "tl"
 
 
 def test_unknown_hint_is_ignored(interpreter):
-    assert interpreter.parse("hello", language_hint="fr")["language"] == "en"
+    assert interpreter.parse("hello", language_hint="fr").language == "en"
 
 
 def test_leamington_is_ontario(interpreter):
     parse = interpreter.parse("trabajo en una granja en Leamington y no me pagan")
-    provinces = [e for e in parse["entities"] if e["entity"] == "province"]
-    assert [(e["value"], parse["text"][e["start"] : e["end"]]) for e in provinces] == [
-        ("ON", "Leamington")
-    ]
-    assert {"entity": "sector", "value": "agriculture"}.items() <= next(
-        e for e in parse["entities"] if e["entity"] == "sector"
-    ).items()
+    provinces = [e for e in parse.spans if e.entity == "province"]
+    assert [(e.value, parse.text[e.start : e.end]) for e in provinces] == [("ON", "Leamington")]
+    assert parse.entity("sector") == "agriculture"
 
 
 @pytest.mark.parametrize(
@@ -76,13 +71,13 @@ def test_leamington_is_ontario(interpreter):
     ],
 )
 def test_provinces_by_name_town_abbreviation_or_typo(interpreter, text, province):
-    values = [e["value"] for e in interpreter.parse(text)["entities"] if e["entity"] == "province"]
+    values = [e.value for e in interpreter.parse(text).spans if e.entity == "province"]
     assert values == [province]
 
 
 @pytest.mark.parametrize("text", ["hold on please", "no pe", "my friend Alberto", "nsa ba kayo"])
 def test_ordinary_words_are_not_provinces(interpreter, text):
-    assert not [e for e in interpreter.parse(text)["entities"] if e["entity"] == "province"]
+    assert not [e for e in interpreter.parse(text).spans if e.entity == "province"]
 
 
 @pytest.mark.parametrize(
@@ -90,30 +85,29 @@ def test_ordinary_words_are_not_provinces(interpreter, text):
 )
 def test_case_code_with_or_without_hyphen_in_any_case(interpreter, text):
     parse = interpreter.parse(text)
-    codes = [e for e in parse["entities"] if e["entity"] == "case_code"]
-    assert [e["value"] for e in codes] == ["7KQ3-MX92"]
-    assert parse["intent"]["name"] == "case_status"
+    assert [e.value for e in parse.spans if e.entity == "case_code"] == ["7KQ3-MX92"]
+    assert parse.intent == "case_status"
 
 
 @pytest.mark.parametrize("text", ["ABCD-EFGH", "2345-6789", "I0L1-OOAA", "pague 2500 dolares"])
 def test_strings_that_break_the_case_code_rules_are_not_codes(interpreter, text):
-    assert not [e for e in interpreter.parse(text)["entities"] if e["entity"] == "case_code"]
+    assert not [e for e in interpreter.parse(text).spans if e.entity == "case_code"]
 
 
 @pytest.mark.parametrize("text", ["thanks", "ok", "yes", "help", "hello po"])
 def test_a_short_english_message_does_not_flip_a_tagalog_chat(interpreter, text):
-    assert interpreter.parse(text, language_hint="tl")["language"] == "tl"
+    assert interpreter.parse(text, language_hint="tl").language == "tl"
 
 
 def test_a_short_spanish_word_does_not_flip_an_english_chat(interpreter):
-    assert interpreter.parse("gracias", language_hint="en")["language"] == "en"
+    assert interpreter.parse("gracias", language_hint="en").language == "en"
 
 
 def test_a_whole_message_in_another_language_is_recognised_despite_the_hint(interpreter):
     assert (
-        interpreter.parse("el patron no me quiere pagar las horas extras", language_hint="en")[
-            "language"
-        ]
+        interpreter.parse(
+            "el patron no me quiere pagar las horas extras", language_hint="en"
+        ).language
         == "es"
     )
 
@@ -128,23 +122,18 @@ def test_a_whole_message_in_another_language_is_recognised_despite_the_hint(inte
     ],
 )
 def test_code_switching_is_the_matrix_language(interpreter, text, language):
-    assert interpreter.parse(text)["language"] == language
+    assert interpreter.parse(text).language == language
 
 
 def test_low_confidence_becomes_nlu_fallback_but_keeps_the_ranking():
     strict = nlu.get_interpreter(threshold=0.99, cache_dir=MODEL_CACHE)
     parse = strict.parse("me duele la espalda de tanto cargar")
-    assert parse["intent"] == {"name": "nlu_fallback", "confidence": 0.99}
-    assert [r["name"] for r in parse["intent_ranking"][1:3]][
-        0
-    ] == "ask_injury"  # back pain from work: workers' compensation
+    assert (parse.intent, parse.confidence) == ("nlu_fallback", 0.99)
+    assert parse.ranking[1][0] == "ask_injury"  # back pain from work: workers' compensation
 
 
 def test_out_of_scope_chatter_is_nlu_fallback(interpreter):
-    assert (
-        interpreter.parse("quien gano el partido de futbol ayer")["intent"]["name"]
-        == "nlu_fallback"
-    )
+    assert interpreter.parse("quien gano el partido de futbol ayer").intent == "nlu_fallback"
 
 
 def test_unknown_backend_is_a_clear_error():

@@ -27,4 +27,4 @@ def test_an_unreadable_model_file_falls_back_to_training(tmp_path):
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not a model")
     interpreter = nlu.embedded_interpreter(model_path=broken, cache_dir=MODEL_CACHE)
-    assert interpreter.parse("hola")["intent"]["name"] == "greet"
+    assert interpreter.parse("hola").intent == "greet"

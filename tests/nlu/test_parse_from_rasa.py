@@ -85,8 +85,8 @@ def test_the_stored_parse_keeps_its_format_and_reads_back_the_same():
     assert Parse.of(stored, TEXT) == parse
 
 
-def test_the_embedded_interpreters_parse_reads_as_the_same_type(interpreter):
-    embedded = Parse.of(interpreter.parse(TEXT), TEXT)
+def test_the_embedded_interpreter_and_a_rasa_reply_find_the_same_code_and_places(interpreter):
+    embedded = interpreter.parse(TEXT)
     rasa = Parse.from_rasa(REPLY, TEXT, "es", threshold=0.3)
 
     assert (embedded.entity("case_code"), embedded.places) == (

@@ -54,14 +54,15 @@ def rasa(rasa_server, interpreter) -> RasaInterpreter:
     return RasaInterpreter(rasa_server.url, fallback=interpreter, timeout=10)
 
 
-def assert_valid_parse(parse: dict, text: str) -> None:
-    assert set(parse) == PARSE_KEYS
-    assert parse["text"] == text
-    assert parse["intent"]["name"] in INTENTS
-    assert 0.0 <= parse["intent"]["confidence"] <= 1.0
-    assert all(set(item) == {"name", "confidence"} for item in parse["intent_ranking"])
-    assert all(set(entity) == ENTITY_KEYS for entity in parse["entities"])
-    assert parse["language"] in {"es", "tl", "en"}
+def assert_valid_parse(parse: Parse, text: str) -> None:
+    """The parse, and the dict it is stored as, in Puente's shape."""
+    stored = parse.to_dict()
+    assert set(stored) == PARSE_KEYS
+    assert parse.text == text
+    assert parse.intent in INTENTS
+    assert 0.0 <= parse.confidence <= 1.0
+    assert all(set(entity) == ENTITY_KEYS for entity in stored["entities"])
+    assert parse.language in {"es", "tl", "en"}
 
 
 @pytest.mark.slow
@@ -84,9 +85,9 @@ def test_rasa_server_understands_each_language(rasa, text, language, intent):
     parse = rasa.parse(text)
 
     assert_valid_parse(parse, text)
-    assert parse["intent"]["name"] == intent
-    assert parse["language"] == language
-    assert parse["intent_ranking"][0]["name"] == intent
+    assert parse.intent == intent
+    assert parse.language == language
+    assert parse.ranking[0][0] == intent
 
 
 @pytest.mark.slow
@@ -96,11 +97,9 @@ def test_rasa_entities_come_back_in_puente_shape(rasa):
 
     parse = rasa.parse(text)
 
-    provinces = [entity for entity in parse["entities"] if entity["entity"] == "province"]
-    assert [entity["value"] for entity in provinces] == ["ON"]
-    province = provinces[0]
-    assert set(province) == ENTITY_KEYS
-    assert text[province["start"] : province["end"]] == "leamington"
+    provinces = [entity for entity in parse.spans if entity.entity == "province"]
+    assert [entity.value for entity in provinces] == ["ON"]
+    assert text[provinces[0].start : provinces[0].end] == "leamington"
 
 
 @pytest.mark.slow
@@ -110,9 +109,9 @@ def test_rasa_finds_a_case_code_and_writes_it_as_puente_does(rasa):
 
     parse = rasa.parse(text)
 
-    codes = [entity for entity in parse["entities"] if entity["entity"] == "case_code"]
-    assert [code["value"] for code in codes] == ["7KQ4-M9XR"]
-    assert text[codes[0]["start"] : codes[0]["end"]] == "7kq4-m9xr"
+    codes = [entity for entity in parse.spans if entity.entity == "case_code"]
+    assert [code.value for code in codes] == ["7KQ4-M9XR"]
+    assert text[codes[0].start : codes[0].end] == "7kq4-m9xr"
 
 
 @pytest.mark.slow
@@ -120,7 +119,7 @@ def test_rasa_finds_a_case_code_and_writes_it_as_puente_does(rasa):
 def test_two_ordinary_words_are_not_a_case_code(rasa):
     parse = rasa.parse("how many hours can they make me work")
 
-    assert [entity for entity in parse["entities"] if entity["entity"] == "case_code"] == []
+    assert [entity for entity in parse.spans if entity.entity == "case_code"] == []
 
 
 @pytest.mark.slow
@@ -136,8 +135,8 @@ def test_rasa_backend_survives_bad_input(rasa, text):
 @pytest.mark.timeout(1800)
 def test_rasa_backend_takes_the_language_from_the_embedded_identifier(rasa, interpreter):
     for hint in ("es", "tl", "en"):
-        expected = interpreter.parse("ok", hint)["language"]
-        assert rasa.parse("ok", language_hint=hint)["language"] == expected
+        expected = interpreter.parse("ok", hint).language
+        assert rasa.parse("ok", language_hint=hint).language == expected
 
 
 def test_unreachable_rasa_falls_back_to_embedded_with_one_log_line(interpreter, caplog):
@@ -315,8 +314,8 @@ def test_rasa_is_asked_again_once_the_outage_period_is_over(broken_rasa, interpr
     monkeypatch.setattr(_BrokenRasa, "body", b'{"intent": {"name": "greet", "confidence": 0.9}}')
 
     parse = rasa.parse("hola")
-    assert parse["intent"] == {"name": "greet", "confidence": 0.9}
-    assert parse["language"] == interpreter.parse("hola")["language"]
+    assert (parse.intent, parse.confidence) == ("greet", 0.9)
+    assert parse.language == interpreter.parse("hola").language
 
 
 def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(
@@ -349,6 +348,6 @@ def test_the_rasa_backend_reads_a_follow_up_in_the_conversations_context(
         "and what about manitoba?", context={"topic": "ask_wages", "slots": {"province": "ON"}}
     )
 
-    assert alone["intent"]["name"] == "nlu_fallback"
-    assert in_context["intent"]["name"] == "inform"
-    assert [e["value"] for e in in_context["entities"]] == ["MB"]
+    assert alone.intent == "nlu_fallback"
+    assert in_context.intent == "inform"
+    assert [e.value for e in in_context.spans] == ["MB"]

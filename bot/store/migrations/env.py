@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
-from bot.store.registry import metadata
+from bot.schema import metadata
 
 config = context.config
 
