@@ -1,10 +1,11 @@
-"""One way to turn a reply into what a channel can carry.
+"""One way to turn a turn's replies into what a channel can carry.
 
 SMS gets plain text (WhatsApp's ``*bold*`` and ``_italic_`` would show as stray
-symbols and may cost UCS-2), optionally transliterated to GSM-7, and is cut into
-pages that each stay within a segment budget, the caller's "reply MORE" hint
-included. WhatsApp keeps its markup and only needs pages under Twilio's
-1,600-character body limit. Pure and deterministic: text in, pages out.
+symbols and may cost UCS-2), optionally transliterated to GSM-7 (``prepare``); the
+replies are packed into messages that each stay within a segment budget (``fitter``,
+``pack``), and ``take`` sends a few of them now, the last ending with the "reply MORE"
+hint when others wait. WhatsApp keeps its markup and only needs messages under
+Twilio's 1,600-character body limit. Pure and deterministic: text in, messages out.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ _SENTENCE_END = ".!?\u2026"
 # A label ending in a colon ("Service Canada:") stays with what follows it (a number, a name).
 _LABEL_END = ":"
 _CLOSERS = "\"')]\u00bb\u201d\u2019"
-_WIDEST_CHAR = "\U0001f600"  # two UTF-16 units and forces UCS-2: the costliest single character
 
 _BULLET = re.compile(r"^([ \t]*)(?:[*\u2022\u00b7\u25aa\u25e6\u2023-])[ \t]+", re.MULTILINE)
 _QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
@@ -39,43 +39,6 @@ _SPANS = [
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{3,}")
 _WHITESPACE = re.compile(r"\s+")
-
-
-def render(
-    text: str,
-    channel: Channel,
-    *,
-    budget_segments: int = 3,
-    transliterate: bool = False,
-    more_hint: str = "",
-) -> list[str]:
-    """Pages of ``text`` ready to send on ``channel``; [] when there is nothing to say.
-
-    Every page but the last ends with ``more_hint`` (already translated by the
-    caller) on its own line, and on SMS every page, hint included, is at most
-    ``budget_segments`` segments. Pages break at paragraphs, then lines, then
-    sentences, then words; a single word longer than a page is the only thing
-    ever cut. ``transliterate`` applies to SMS only.
-    """
-    if channel == "sms":
-        if budget_segments < 1:
-            raise ValueError(f"budget_segments must be at least 1, got {budget_segments}")
-        text, hint = sms_text(text), sms_text(more_hint)
-        if transliterate:
-            text, hint = transliterate_gsm7(text), transliterate_gsm7(hint)
-
-        def fits(page: str) -> bool:
-            return utf16_len(page) <= MAX_BODY_CHARS and count_segments(page) <= budget_segments
-
-    elif channel == "whatsapp":
-        text, hint = _newlines(text), _newlines(more_hint)
-
-        def fits(page: str) -> bool:
-            return utf16_len(page) <= MAX_BODY_CHARS
-
-    else:
-        raise ValueError(f"unknown channel {channel!r}; expected 'sms' or 'whatsapp'")
-    return paginate(text, fits, hint)
 
 
 def prepare(text: str, channel: Channel, *, transliterate: bool = False) -> str:
@@ -150,31 +113,20 @@ def sms_text(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", text)
 
 
-def paginate(text: str, fits: Callable[[str], bool], more_hint: str = "") -> list[str]:
+def paginate(text: str, fits: Callable[[str], bool]) -> list[str]:
     """Split ``text`` into the fewest natural pages for which ``fits`` holds.
 
-    ``fits`` must be monotone (a longer text never fits where a shorter one did
-    not). Non-final pages are checked with the hint appended and returned with it.
+    ``fits`` must be monotone (a longer text never fits where a shorter one did not).
     """
     text = text.strip()
     if not text:
         return []
-    if fits(text):
-        return [text]
-    suffix = HINT_SEPARATOR + more_hint if more_hint.strip() else ""
-
-    def fits_with_hint(page: str) -> bool:
-        return fits(page + suffix)
-
-    if not fits_with_hint(_WIDEST_CHAR):
-        raise ValueError("more_hint leaves no room for text within the page limit")
-
     pages: list[str] = []
     start = 0
     while not fits(text[start:]):
-        end = _longest_fit(text, start, fits_with_hint)
+        end = _longest_fit(text, start, fits)
         cut, resume = _best_break(text, start, end)
-        pages.append(text[start:cut].rstrip() + suffix)
+        pages.append(text[start:cut].rstrip())
         start = resume
     pages.append(text[start:])
     return pages

@@ -2,8 +2,8 @@
 from an older version or tampered with, and a paging hint of any length or script.
 
 tests/flows/test_properties.py already fuzzes message sequences from a fresh state and
-tests/bot/test_render.py fuzzes any text on both channels; neither starts from a damaged state or
-gives the renderer an arbitrary hint.
+tests/bot/test_render.py fuzzes any text on both channels with the catalogs' hints; neither starts
+from a damaged state or holds pages behind an arbitrary hint.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flows
-from bot.text.render import render
+from bot.text.render import HINT_SEPARATOR, fitter, pack, prepare, take
+from bot.text.segments import count_segments
 from flows import state as states
 
 FUZZ = settings(
@@ -135,26 +136,29 @@ def test_a_damaged_stored_state_never_breaks_a_turn_and_the_menu_still_works(sto
 
 
 @FUZZ
-@given(
-    st.text(max_size=300),
-    st.text(max_size=400),
-    st.integers(1, 6),
-    st.sampled_from(["sms", "whatsapp"]),
-)
-def test_any_hint_either_fits_or_is_refused_as_the_callers_error(text, hint, budget, channel):
-    try:
-        pages = render(text, channel, budget_segments=budget, more_hint=hint)
-    except ValueError as exc:
-        assert "more_hint" in str(exc)
-        return
+@given(st.text(max_size=300), st.text(max_size=400), st.integers(1, 6), st.integers(1, 3))
+def test_any_hint_ends_a_turn_that_holds_pages_and_nothing_is_lost(text, hint, budget, limit):
+    fits = fitter("sms", budget)
+    pages = pack([prepare(text, "sms")], fits)
+    more = prepare(hint, "sms")
+    sent, held = take(pages, fits, more, limit)
     assert all(page.strip() for page in pages)
+    if len(pages) <= limit:
+        assert (sent, held) == (pages, [])
+        return
+    assert held == pages[limit:]
+    *firsts, last = sent
+    if last != more:  # the hint rides on the turn's last page, which still fits
+        assert last.endswith(HINT_SEPARATOR + more) and fits(last)
+        firsts.append(last.removesuffix(HINT_SEPARATOR + more))
+    assert firsts == pages[:limit]
 
 
 @pytest.mark.parametrize(
     "text", ["\u0301" * 50, "\u200b" * 300, "\ufeff" + "a" * 800, "🏳️‍🌈" * 200, "\r\n" * 900]
 )
 def test_combining_marks_and_invisible_characters_render_within_budget(text):
-    from bot.text.segments import count_segments
-
-    for page in render(text, "sms", budget_segments=1, more_hint="MAS"):
-        assert count_segments(page) <= 1
+    fits = fitter("sms", 1)
+    pages = pack([prepare(text, "sms")], fits)
+    sent, held = take(pages, fits, "MAS", 1)
+    assert all(count_segments(page) <= 1 for page in sent + held)
