@@ -30,9 +30,9 @@ URGENCY = (
     "ask_documents",
     "ask_retaliation",
     "ask_housing",
+    "ask_fees",  # a recruitment debt taken from pay is a mark of forced labour: before the pay itself
     "ask_wages",
     "ask_hours",
-    "ask_fees",
     "ask_permit",
 )
 MAX_WAITING = 3

@@ -174,3 +174,48 @@ def test_a_province_named_later_answers_the_problem_that_waited_for_it(
     hours = ask(bot, province, WORKER)
     assert "1-800-531-5551" in hours  # the hours answer, with Ontario's office
     assert tr.gettext("next.ask") in hours  # nothing else waits: the usual next steps
+
+
+def test_a_recruitment_debt_taken_from_pay_is_answered_as_a_fee_first(make_bot, sqlite_url):
+    """Before, the pay question ranked first and the worker read the minimum wage, while the
+    agency's fee (a debt taken from pay) waited behind it."""
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator("tl")
+    ask(bot, "hi po", WORKER)
+    ask(bot, "nasa manitoba po ako", WORKER)
+    answer = ask(
+        bot,
+        "yung agency po naningil sakin ng 5000 para sa trabaho, tapos di ko pa nabayaran lahat"
+        " kaya kinukuha nila sa sweldo ko",
+        WORKER,
+    )
+    assert "Worker Recruitment and Protection Act" in answer  # Manitoba's law against the fee
+    assert f"1. {tr.gettext('intent.ask_wages')}" in answer
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "es",
+            "me lastime la espalda cargando cajas y el mayordomo dice q si voy al doctor me regresa a mexico",
+        ),
+        (
+            "en",
+            "hurt my back lifting boxes and boss says if i go to the doctor he will send me home",
+        ),
+    ],
+)
+def test_a_threat_beside_an_injury_waits_as_the_next_option(
+    make_bot, sqlite_url, language, message
+):
+    """Before, the threat of being sent home for seeing a doctor scored under the bar: only the
+    injury was answered and the fear of retaliation was never offered."""
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator(language)
+    ask(bot, {"es": "hola", "en": "hello"}[language], WORKER)
+    ask(bot, {"es": "estoy en bc", "en": "im in bc"}[language], WORKER)
+    answer = ask(bot, message, WORKER)
+    assert "WorkSafeBC" in answer
+    assert f"1. {tr.gettext('intent.ask_retaliation')}" in answer
+    assert "1-866-602-9448" in ask(bot, "1", WORKER)  # no deportation for it: Service Canada
