@@ -47,6 +47,13 @@ class Conversation(Base):
         of the report being answered, or the configured default)."""
         return str((self.state or {}).get("language") or self.language or fallback)
 
+    @property
+    def sealing_key(self) -> str:
+        """The data key its text is sealed under (every conversation is created with one)."""
+        if self.data_key_id is None:
+            raise ValueError(f"conversation {self.id} has no data key")
+        return self.data_key_id
+
 
 class InboundMessage(Base):
     """A message Twilio delivered; its MessageSid's keyed hash is unique so a redelivery is
