@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.channels.twilio.circuit import Circuit
 from bot.channels.twilio.gateway import Sender, make_sender
-from bot.jobs.queue import InlineQueue, Job, JobQueue, QueueUnavailable, RqQueue, job_name
+from bot.errors import QueueUnavailable
+from bot.jobs.queue import InlineQueue, Job, JobQueue, RqQueue, job_name
 from bot.settings import Settings, ensure_secret_key, load_settings
 from bot.store.db import Database
 from bot.store.envelope import Envelope
