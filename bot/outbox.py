@@ -29,6 +29,7 @@ from bot.runtime import Runtime, after_commit, current
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
 from flows import Reply
+from vocab import Channel
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ def queue_to_address(
     runtime: Runtime,
     address: str,
     from_address: str,
-    text: str,
+    page: Page,
     *,
     kind: str = "notification",
     dedupe_key: str | None = None,
@@ -215,15 +216,15 @@ def queue_to_address(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
-    channel = "whatsapp" if address.startswith("whatsapp:") else "sms"
-    return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, text)
+    channel: Channel = "whatsapp" if address.startswith("whatsapp:") else "sms"
+    return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, page)
 
 
 def _add(
     session: Session,
     runtime: Runtime,
     conversation: Conversation | None,
-    channel: str,
+    channel: Channel,
     address: str,
     from_address: str,
     kind: str,

@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.store.db import Base, utcnow
+from vocab import Channel
 
 
 class Conversation(Base):
@@ -27,7 +28,7 @@ class Conversation(Base):
     address_enc: Mapped[str] = mapped_column(Text)
     #: The conversation's data key (bot.store.envelope), destroyed when it is erased.
     data_key_id: Mapped[str | None] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(String(16))
     bot_address: Mapped[str] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(5))
     province: Mapped[str | None] = mapped_column(String(8))
@@ -118,7 +119,7 @@ class OutboxMessage(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(16), default="reply")
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(String(16))
     to_enc: Mapped[str] = mapped_column(Text)
     from_address: Mapped[str] = mapped_column(String(64))
     body_enc: Mapped[str | None] = mapped_column(Text)
