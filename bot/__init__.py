@@ -79,7 +79,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Only the configured number of hops is believed: a client's own X-Forwarded-For is not.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        # Flask's documented way to wrap its WSGI app; its stubs declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies
+        )
 
     from bot.channels.twilio.webhooks import bp as webhooks
     from bot.metrics import bp as metrics

@@ -14,6 +14,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeAlias
 
 from sqlalchemy import Connection, Row, bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -23,11 +24,12 @@ from bot.channels.twilio.gateway import STATUS_WEBHOOK
 from bot.conversation import dialogue, pin, sealed_state
 from bot.errors import SendError
 from bot.jobs.queue import job_id, runs_in
-from bot.messages import OutboundMessage, Page
+from bot.messages import Content, OutboundMessage, Page
 from bot.runtime import Runtime, after_commit, current
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
 from flows import Reply
+from vocab import Channel
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def queue_text(
     if conversation.opted_out and not even_if_opted_out:
         return []
     held = kind in pin.UNPROMPTED and pin.locked(runtime.envelope, session, conversation, utcnow())
-    address = runtime.envelope.get(session, conversation, "address_enc")
+    address = runtime.envelope.get_str(session, conversation, "address_enc")
     rows = []
     for n, page in enumerate(pages):
         key = f"{dedupe_key}:{n}" if dedupe_key else None
@@ -88,14 +90,6 @@ def queue_text(
             and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
         ):
             continue
-        text = (
-            {"body": page}
-            if isinstance(page, str)
-            else {
-                "content_sid": page.sid,
-                "content_variables": json.dumps(page.variables, ensure_ascii=False),
-            }
-        )
         rows.append(
             _add(
                 session,
@@ -106,8 +100,8 @@ def queue_text(
                 conversation.bot_address,
                 kind,
                 key,
+                page,
                 held=held,
-                **text,
             )
         )
     if held and rows:
@@ -138,7 +132,7 @@ def _notice(session: Session, runtime: Runtime, conversation: Conversation, addr
                 conversation.bot_address,
                 "notice",
                 None,
-                body=page,
+                page,
             )
         return
     content_sid = runtime.settings.twilio.whatsapp_templates.get(language)
@@ -192,7 +186,7 @@ def queue_template(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
-    address = runtime.envelope.get(session, conversation, "address_enc")
+    address = runtime.envelope.get_str(session, conversation, "address_enc")
     row = _add(
         session,
         runtime,
@@ -202,8 +196,7 @@ def queue_template(
         conversation.bot_address,
         kind,
         dedupe_key,
-        content_sid=content_sid,
-        content_variables=json.dumps(variables, ensure_ascii=False),
+        Content(content_sid, variables),
     )
     return row
 
@@ -213,7 +206,7 @@ def queue_to_address(
     runtime: Runtime,
     address: str,
     from_address: str,
-    text: str,
+    page: Page,
     *,
     kind: str = "notification",
     dedupe_key: str | None = None,
@@ -223,29 +216,28 @@ def queue_to_address(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
-    channel = "whatsapp" if address.startswith("whatsapp:") else "sms"
-    return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, body=text)
+    channel: Channel = "whatsapp" if address.startswith("whatsapp:") else "sms"
+    return _add(session, runtime, None, channel, address, from_address, kind, dedupe_key, page)
 
 
 def _add(
     session: Session,
     runtime: Runtime,
     conversation: Conversation | None,
-    channel: str,
+    channel: Channel,
     address: str,
     from_address: str,
     kind: str,
     dedupe_key: str | None,
+    page: Page,
     *,
-    body: str | None = None,
-    content_sid: str | None = None,
-    content_variables: str | None = None,
     held: bool = False,
 ) -> OutboxMessage:
-    """One outbox row, sealed to its row under the conversation's data key; a message to no
+    """One outbox row (a Content page as ContentSid + ContentVariables), sealed to its row under the conversation's data key; a message to no
     conversation (an erasure's goodbye, a staff notice) gets a data key of its own, destroyed with
     its text by the purge (bot.jobs.tasks.purge)."""
     envelope = runtime.envelope
+    content = None if isinstance(page, str) else page
     row = OutboxMessage(
         id=_next_id(session),
         conversation_id=conversation.id if conversation else None,
@@ -254,17 +246,20 @@ def _add(
         dedupe_key=dedupe_key,
         to_enc="",
         from_address=from_address,
-        content_sid=content_sid,
+        content_sid=content.sid if content else None,
         status="held" if held else "pending",
     )
     session.add(row)
     if row.id is None:
         session.flush()  # its id: what it carries is sealed to its row
-    key_id = conversation.data_key_id if conversation else envelope.new_key(session, "message")
+    key_id = conversation.sealing_key if conversation else envelope.new_key(session, "message")
     put = partial(envelope.put, session, key_id, row)
     put("to_enc", address)
-    put("body_enc", body)
-    put("content_variables_enc", content_variables)
+    put("body_enc", page if isinstance(page, str) else None)
+    put(
+        "content_variables_enc",
+        json.dumps(content.variables, ensure_ascii=False) if content else None,
+    )
     if not held:
         after_commit(session, send_message, row.id, job_id=send_job_id(row.id, 0))
     return row
@@ -282,7 +277,7 @@ def _next_id(session: Session) -> int | None:
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return None
-    return connection.scalar(_NEXT_ID)
+    return int(connection.scalar(_NEXT_ID))
 
 
 def send_job_id(outbox_id: int, attempts: int) -> str:
@@ -305,9 +300,9 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
         row = conn.execute(
             _CLAIM, {"outbox_id": outbox_id, "now": now, "lease_expired": lease_expired}
         ).first()
-        message = None if row is None else _outbound(runtime, conn, row)
-    if row is None:
-        return "skipped"
+        if row is None:
+            return "skipped"
+        message = _outbound(runtime, conn, row)
     try:
         sid = None
         if row.attempts > 1:
@@ -356,6 +351,8 @@ _SENT_FROM = (
     OutboxMessage.attempts,
     OutboxMessage.created_at,
 )
+#: A claimed row: the columns of ``_SENT_FROM``.
+_Claimed: TypeAlias = Row[int, str, str, str | None, str | None, str | None, int, datetime]
 
 # The send's two statements, built once (with their cache keys): each message runs both, and
 # building them cost more CPU than running them.
@@ -396,7 +393,7 @@ def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendEr
     jobs = runtime.settings.jobs
     final = not exc.retryable or attempts >= jobs.send_max_attempts
     with runtime.db.session() as session:
-        row = session.get(OutboxMessage, outbox_id)
+        row = session.get_one(OutboxMessage, outbox_id)
         row.error_code, row.error_message = exc.code, str(exc)[:300]
         row.claimed_at = None
         if final:
@@ -505,7 +502,7 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     return ours
 
 
-def _outbound(runtime: Runtime, conn: Connection, row: Row) -> OutboundMessage:
+def _outbound(runtime: Runtime, conn: Connection, row: _Claimed) -> OutboundMessage:
     def read(column: str) -> str | None:
         return runtime.envelope.open_optional(
             conn, f"outbox.{column}", row.id, getattr(row, column)
@@ -516,7 +513,7 @@ def _outbound(runtime: Runtime, conn: Connection, row: Row) -> OutboundMessage:
         f"{base}{STATUS_WEBHOOK}" if base and runtime.settings.twilio.status_callbacks else None
     )
     return OutboundMessage(
-        to=read("to_enc"),
+        to=runtime.envelope.open(conn, "outbox.to_enc", row.id, row.to_enc),
         from_=row.from_address,
         body=read("body_enc"),
         content_sid=row.content_sid,

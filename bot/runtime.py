@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.channels.twilio.circuit import Circuit
 from bot.channels.twilio.gateway import Sender, make_sender
-from bot.jobs.queue import InlineQueue, Job, JobQueue, QueueUnavailable, RqQueue, job_name
+from bot.errors import QueueUnavailable
+from bot.jobs.queue import InlineQueue, Job, JobQueue, RqQueue, job_name
 from bot.settings import Settings, ensure_secret_key, load_settings
 from bot.store.db import Database
 from bot.store.envelope import Envelope
@@ -28,6 +29,9 @@ from bot.store.vault import Vault
 
 if TYPE_CHECKING:
     from bot.conversation.areas import Area
+    from flows import Engine
+    from nlu import Interpreter
+    from nlu.triage.model import TriageClassifier
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +81,17 @@ class Runtime:
         return Envelope(Keyring(self.vault, self.settings.master_key_file))
 
     @cached_property
-    def interpreter(self) -> Any:
+    def interpreter(self) -> Interpreter:
         """The NLU interpreter the settings choose (the embedded one from the model cache)."""
         return load_models(self.settings)[0]
 
     @cached_property
-    def triage(self) -> Any:
+    def triage(self) -> TriageClassifier:
         """The safety triage classifier (nlu/triage), from the model cache."""
         return load_models(self.settings)[1]
 
     @cached_property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         import flows
         from bot.text import catalogs
 
@@ -205,7 +209,7 @@ class Runtime:
 
 def load_models(
     settings: Settings, progress: Callable[[str], object] | None = None
-) -> tuple[Any, Any]:
+) -> tuple[Interpreter, TriageClassifier]:
     """The intent interpreter and the triage classifier, loaded from the model cache folder
     (nlu.model_cache_dir), trained into it first if missing (``progress`` is told)."""
     import nlu

@@ -7,6 +7,7 @@ from bot.cases import service
 from bot.cases.draft import ReportDraft
 from bot.cases.referrals import assigned_params
 from bot.conversation.effects import Context, Handlers
+from bot.messages import Page
 from flows import Effect, Reply
 from flows.effects import CaseStatus, EraseData, NgoRequest
 
@@ -15,7 +16,7 @@ HANDLERS = Handlers()
 
 
 @HANDLERS.on("file_report")
-def _file_report(context: Context, effect: Effect) -> list[str]:
+def _file_report(context: Context, effect: Effect) -> list[Page]:
     """Store the report (encrypted), route it, and give the worker their case code."""
     filed = service.file_report(
         context.session, context.runtime, context.conversation, dict(effect.data)
@@ -26,7 +27,7 @@ def _file_report(context: Context, effect: Effect) -> list[str]:
 
 
 @HANDLERS.on("handoff_agent")
-def _handoff_agent(context: Context, effect: Effect) -> list[str]:
+def _handoff_agent(context: Context, effect: Effect) -> list[Page]:
     """Ask the matched organization's staff to talk with the worker through Puente (the relay)."""
     data = NgoRequest.of(effect)
     session, runtime, conversation = context.session, context.runtime, context.conversation
@@ -74,7 +75,7 @@ def where_it_went(context: Context, effect: Effect, filed: service.Filed) -> lis
 
 
 @HANDLERS.on("case_status")
-def _case_status(context: Context, effect: Effect) -> list[str]:
+def _case_status(context: Context, effect: Effect) -> list[Page]:
     """The status of the case behind a code (throttled), never its details."""
     reply = service.case_status(
         context.session, context.runtime, context.conversation, CaseStatus.of(effect).code

@@ -35,6 +35,7 @@ from bot.cases.service import CODE_KEY_PURPOSE
 from bot.conversation import dialogue, sealed_state
 from bot.conversation.effects import Context, Handlers
 from bot.errors import PuenteError
+from bot.messages import Page
 from bot.outbox import WHATSAPP_WINDOW, in_whatsapp_window, queue_template, queue_text
 from bot.runtime import Runtime
 from bot.store.db import to_the_hour, utcnow
@@ -307,7 +308,7 @@ def _inbound_text(context: Context) -> str:
 
 
 @HANDLERS.on("relay_to_agent")
-def _relay_to_agent(context: Context, effect: Effect) -> list[str] | None:
+def _relay_to_agent(context: Context, effect: Effect) -> list[Page] | None:
     session, runtime, conversation = context.session, context.runtime, context.conversation
     release_waiting(session, runtime, conversation)
     handoff = sealed_state.unseal(runtime.envelope, session, conversation).get("handoff") or {}
@@ -333,7 +334,7 @@ def _window_opened(context: Context, effect: Effect) -> None:
 
 
 @HANDLERS.on("case_status")
-def _coded_message(context: Context, effect: Effect) -> list[str] | None:
+def _coded_message(context: Context, effect: Effect) -> list[Page] | None:
     """ "ABCD-2345 my boss paid me": a message for the case, if its relay is open; else a status query."""
     session, runtime, conversation = context.session, context.runtime, context.conversation
     release_waiting(session, runtime, conversation)

@@ -15,10 +15,12 @@ from bot.messages import Content, Page
 from bot.metrics import NLU_LATENCY
 from bot.runtime import Runtime
 from bot.store.db import utcnow
+from bot.store.models import Conversation
 from bot.text import catalogs, content
 from bot.text.render import fitter, pack, prepare, take
 from flows import Effect, Reply, Turn
 from flows.effects import PinChosen
+from vocab import Channel
 
 #: Twilio Advanced Opt-Out already answered these on SMS; the engine must still see them.
 OPT_OUT_WORDS = {"STOP": "STOP", "START": "START", "HELP": "HELP"}
@@ -28,7 +30,7 @@ PAGES_KEY = "pages"
 @dataclass(frozen=True)
 class TurnInput:
     text: str
-    channel: str
+    channel: Channel
     button: str | None = None
     media: tuple[Any, ...] = ()
     opt_out_type: str | None = None
@@ -37,15 +39,15 @@ class TurnInput:
 @dataclass(frozen=True)
 class Outcome:
     pages: list[Page]
-    state: dict
+    state: dict[str, Any]
     effects: list[Effect]
-    parse: dict
+    parse: dict[str, Any]
     language: str
     confirm_opt_out: bool = False
     replies: list[Reply] = field(default_factory=list)
 
 
-def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
+def respond(runtime: Runtime, state: dict[str, Any], turn: TurnInput) -> Outcome:
     """One turn, behind the worker's PIN when they chose one (bot.conversation.pin): a PIN the worker was asked
     for is checked here, before any NLU, and opens the message it was asked for."""
     now = utcnow()
@@ -78,7 +80,7 @@ def respond(runtime: Runtime, state: dict, turn: TurnInput) -> Outcome:
     )
 
 
-def _keep_pin(state: dict, effect: Effect) -> Effect:
+def _keep_pin(state: dict[str, Any], effect: Effect) -> Effect:
     """The PIN the worker chose goes into the state as a hash, and nowhere else in clear."""
     if effect.kind == "set_pin":
         return Effect("set_pin", {"set": pin.set_pin(state, PinChosen.of(effect).pin)})
@@ -89,7 +91,11 @@ def _keep_pin(state: dict, effect: Effect) -> Effect:
 
 
 def _only(
-    runtime: Runtime, state: dict, reply: Reply, channel: str, effects: list[Effect] | None = None
+    runtime: Runtime,
+    state: dict[str, Any],
+    reply: Reply,
+    channel: Channel,
+    effects: list[Effect] | None = None,
 ) -> Outcome:
     """A turn answered by the PIN gate alone: nothing of the message reaches the NLU or the flows."""
     language = state.get("language") or runtime.settings.conversation.default_language
@@ -99,7 +105,7 @@ def _only(
     )
 
 
-def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outcome:
+def _step(runtime: Runtime, state: dict[str, Any], turn: TurnInput, now: datetime) -> Outcome:
     text = OPT_OUT_WORDS.get(turn.opt_out_type or "", turn.text)
     # A language guessed from a message that showed none (emoji, "ok") does not bias the next one.
     hint = None if state.get("language_guessed") else state.get("language")
@@ -122,7 +128,7 @@ def _step(runtime: Runtime, state: dict, turn: TurnInput, now: datetime) -> Outc
             media=turn.media,
         ),
     )
-    new_state = dict(result.state)
+    new_state: dict[str, Any] = dict(result.state)
     language = (
         new_state.get("language") or read.language or runtime.settings.conversation.default_language
     )
@@ -149,7 +155,7 @@ def render_replies(
     runtime: Runtime,
     replies: list[Reply],
     language: str,
-    channel: str,
+    channel: Channel,
     added: dict[int, list[Page]] | None = None,
 ) -> list[Page]:
     """The replies of one turn as the fewest messages within the channel's limit (bot.text.render.pack).
@@ -166,7 +172,9 @@ def render_replies(
             or prepare(compose(reply, language), channel, transliterate=sms.transliterate)
         )
     blocks.extend(page for n in sorted(added) if n >= len(replies) for page in added[n])
-    fits, pages, run = fitter(channel, sms.segment_budget), [], []
+    fits = fitter(channel, sms.segment_budget)
+    pages: list[Page] = []
+    run: list[str] = []
     for block in blocks:
         if isinstance(block, Content):
             pages += pack(run, fits) + [block]
@@ -177,7 +185,10 @@ def render_replies(
 
 
 def with_added(
-    runtime: Runtime, outcome: Outcome, added: list[tuple[int | None, list[Page]]], channel: str
+    runtime: Runtime,
+    outcome: Outcome,
+    added: list[tuple[int | None, list[Page]]],
+    channel: Channel,
 ) -> tuple[list[Page], list[str] | None]:
     """(messages to send, messages now waiting for MORE or None if unchanged): the turn's replies
     with what its effects added in place, so an organization list travels with the line that
@@ -195,7 +206,7 @@ def with_added(
     return hold(runtime, rendered, outcome.language, channel)
 
 
-def _content(runtime: Runtime, reply: Reply, language: str, channel: str) -> Content | None:
+def _content(runtime: Runtime, reply: Reply, language: str, channel: Channel) -> Content | None:
     """The question as a WhatsApp Content message, when a template is configured for it."""
     sid = (
         runtime.settings.whatsapp.content_templates.get(reply.choice or "")
@@ -219,18 +230,20 @@ def _content(runtime: Runtime, reply: Reply, language: str, channel: str) -> Con
 
 
 def hold(
-    runtime: Runtime, messages: list[Page], language: str, channel: str
+    runtime: Runtime, messages: list[Page], language: str, channel: Channel
 ) -> tuple[list[Page], list[str]]:
     """(messages to send now, messages kept for MORE): at most ``sms.messages_per_turn`` now."""
     sms = runtime.settings.sms
     if channel != "sms":
         return messages, []
+    texts = [message for message in messages if isinstance(message, str)]  # SMS has no Content
     more = prepare(
         catalogs.translator(language).gettext("paging.more"),
         channel,
         transliterate=sms.transliterate,
     )
-    return take(messages, fitter(channel, sms.segment_budget), more, sms.messages_per_turn)
+    now, later = take(texts, fitter(channel, sms.segment_budget), more, sms.messages_per_turn)
+    return [*now], later
 
 
 def compose(reply: Reply, language: str) -> str:
@@ -242,7 +255,7 @@ def compose(reply: Reply, language: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def apology(runtime: Runtime, conversation: Any) -> list[str]:
+def apology(runtime: Runtime, conversation: Conversation) -> list[Page]:
     """What the worker gets if handling their message failed: never silence."""
     language = conversation.reading_language(runtime.settings.conversation.default_language)
     return render_replies(runtime, [Reply("error.generic")], language, conversation.channel)

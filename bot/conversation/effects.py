@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.twilio import cleanup
 from bot.conversation import dialogue
+from bot.messages import Page
 from bot.runtime import Runtime, after_commit
 from bot.store.models import Conversation, ErasedMessage, InboundMessage, OutboxMessage
 from flows import Effect, Reply
@@ -25,7 +26,8 @@ from flows.effects import LanguageSet, PinChosen, ProvinceSet
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["Context", Effect], list[str] | None]
+#: An effect handler: the pages (text or WhatsApp Content) it adds to the turn, if any.
+Handler = Callable[["Context", Effect], list[Page] | None]
 #: Functions (context, effects) run once per handled message, before its effects: analytics counts
 #: conversations and questions there, which no single effect marks.
 TurnHook = Callable[["Context", list[Effect]], None]
@@ -65,7 +67,7 @@ class Context:
     erased: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
 
-    def pages(self, replies: list[Reply], language: str | None = None) -> list[str]:
+    def pages(self, replies: list[Reply], language: str | None = None) -> list[Page]:
         """Replies an effect adds, as pages in ``language`` or the worker's."""
         conversation = self.conversation
         language = language or conversation.reading_language(
@@ -84,7 +86,7 @@ def ordered(handlers: Iterable[Handlers], kind: str) -> list[Handler]:
     ]
 
 
-def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, list[str]]]:
+def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, list[Page]]]:
     """Run the handlers; return the pages each effect added, with where it was asked for
     (``Effect.after``: how many of the turn's replies come before them)."""
     areas = context.runtime.areas
@@ -92,7 +94,7 @@ def apply(context: Context, effects: list[Effect]) -> list[tuple[int | None, lis
         for hook in area.turn_hooks:
             hook(context, effects)
     handlers = [FOUNDATION, *(group for area in areas for group in area.handlers)]
-    added: list[tuple[int | None, list[str]]] = []
+    added: list[tuple[int | None, list[Page]]] = []
     for effect in effects:
         for func in ordered(handlers, effect.kind):
             pages = func(context, effect)
@@ -136,13 +138,13 @@ def _opt_in(context: Context, effect: Effect) -> None:
 
 
 @FOUNDATION.on("tip_delete_chat")
-def _tip_delete_chat(context: Context, effect: Effect) -> list[str]:
+def _tip_delete_chat(context: Context, effect: Effect) -> list[Page]:
     """After a sensitive exchange: how to leave no trace on the phone (after the case code)."""
     return context.pages([Reply("tip.delete_chat")])
 
 
 @FOUNDATION.on("set_pin")
-def _pin_saved(context: Context, effect: Effect) -> list[str] | None:
+def _pin_saved(context: Context, effect: Effect) -> list[Page] | None:
     """The worker chose a PIN at their first report (bot.conversation.dialogue stored its hash)."""
     return context.pages([Reply("pin.saved")]) if PinChosen.of(effect).set else None
 

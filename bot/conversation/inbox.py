@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TypedDict, cast
 
 from sqlalchemy import (
     JSON,
@@ -117,7 +118,11 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
     status), nothing for a known sid or a conversation gone meanwhile. ``new conversation`` creates
     the worker's and returns (id, data key), except for a known sid (Twilio redelivering a message of a
     conversation since erased must not bring its number back)."""
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    # SQLite's Insert has the same on_conflict_do_nothing as PostgreSQL's, which types them both.
+    insert = cast(
+        Callable[..., postgresql.Insert],
+        {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect],
+    )
     conversation, message = Conversation.__table__, InboundMessage.__table__
     sid, now = bindparam("sid", type_=String()), bindparam("now", type_=UTCDateTime())
     recent = (
@@ -213,7 +218,7 @@ def accept(runtime: Runtime, message: Received) -> Accepted:
         bool(message.opt_out_type)
         or runtime.engine.keywords.command(message.body, message.channel) == "stop"
     )
-    params = {
+    params: _Params = {
         # The SID only as a keyed hash (deduplication); itself encrypted until its deletion at Twilio.
         "sid": vault.sid_hash(message.message_sid),
         "key": vault.address_key(message.sender),
@@ -248,7 +253,22 @@ def accept(runtime: Runtime, message: Received) -> Accepted:
     return Accepted(inbound_id, throttled=status == "throttled")
 
 
-def _store(conn: Connection, runtime: Runtime, message: Received, params: dict) -> Row | None:
+class _Params(TypedDict):
+    """The bound parameters of a message's statements (``_statements``) but its sealed columns."""
+
+    sid: str
+    key: str
+    now: datetime
+    since: datetime
+    flood_limit: int
+    exempt: int
+    opt_out_type: str | None
+    bot_address: str
+
+
+def _store(
+    conn: Connection, runtime: Runtime, message: Received, params: _Params
+) -> Row[int, int, str] | None:
     """(id, conversation, status) of the stored message; None for a known or erased MessageSid."""
     store, _ = _statements(runtime.db.dialect)
     for _attempt in (1, 2):
@@ -277,8 +297,8 @@ def _store(conn: Connection, runtime: Runtime, message: Received, params: dict) 
 
 
 def _new_conversation(
-    conn: Connection, runtime: Runtime, message: Received, params: dict
-) -> Row | None:
+    conn: Connection, runtime: Runtime, message: Received, params: _Params
+) -> Row[int, str | None] | None:
     """The worker's first message: their conversation with a data key of its own, their number sealed
     under it; another request's if it came first; None for a known or erased MessageSid."""
     envelope = runtime.envelope
@@ -306,7 +326,9 @@ def _new_conversation(
     return created
 
 
-def _sealed(conn: Connection, envelope: Envelope, key_id: str, sid: str, message: Received) -> dict:
+def _sealed(
+    conn: Connection, envelope: Envelope, key_id: str, sid: str, message: Received
+) -> dict[str, object]:
     """The message's encrypted columns, sealed to its row (named by its MessageSid's hash)."""
 
     def seal(column: str, value: str | None) -> str | None:
@@ -377,8 +399,8 @@ def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> i
         # This job sends what the turn wrote (its replies, and any other page its effects queued)
         # itself once committed, in the order written: no send job each, no queue hop.
         sends = take_after_commit(session, send_message)
-    for args in sends:
-        deliver(runtime, *args)
+    for (outbox_id,) in sends:  # send_message's one argument
+        deliver(runtime, int(outbox_id))
     if due.sweep:
         # One sweep for the deletions now due, unless one waits already (not a job per message).
         cleanup.sweep_soon(runtime)
@@ -490,7 +512,7 @@ def _handle(
                     outcome.effects,
                 )
             address, bot_address = (
-                envelope.get(session, conversation, "address_enc"),
+                envelope.get_str(session, conversation, "address_enc"),
                 conversation.bot_address,
             )
             context = effects.Context(
@@ -575,7 +597,7 @@ def flood_notice(runtime: Runtime, inbound_id: int) -> bool:
         row = session.get(InboundMessage, inbound_id)
         if row is None:
             return False
-        conversation = session.get(Conversation, row.conversation_id)
+        conversation = session.get_one(Conversation, row.conversation_id)
         key = f"flood:{conversation.id}:{utcnow():%Y%m%d%H%M}"
         language = (
             (conversation.state or {}).get("language")

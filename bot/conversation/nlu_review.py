@@ -46,7 +46,7 @@ def keep(
     conversation: Conversation,
     before: dict[str, Any],
     text: str,
-    parse: dict,
+    parse: dict[str, Any],
     effects: list[Effect],
 ) -> bool:
     """Queue a message the NLU could not place (``nlu_fallback``) or placed with little confidence
@@ -71,7 +71,7 @@ def keep(
     session.add(row)
     session.flush()  # its id: the text is sealed to its row, under the conversation's data key
     runtime.envelope.put(
-        session, conversation.data_key_id, row, "text_enc", redact(text.strip())[:500]
+        session, conversation.sealing_key, row, "text_enc", redact(text.strip())[:500]
     )
     return True
 
@@ -128,7 +128,7 @@ def scrub(text: str, keep_words: frozenset[str] = frozenset()) -> str:
     return "".join(out)
 
 
-def records(runtime: Runtime) -> list[dict]:
+def records(runtime: Runtime) -> list[dict[str, Any]]:
     """The queue as the records `nlu review` turns into Rasa-format candidates, scrubbed."""
     keywords = runtime.engine.keywords
     keep_words = frozenset(keywords.provinces) | frozenset(keywords.languages)
@@ -136,7 +136,7 @@ def records(runtime: Runtime) -> list[dict]:
         rows = session.scalars(select(NluReview).order_by(NluReview.id)).all()
         return [
             {
-                "text": scrub(runtime.envelope.get(session, row, "text_enc"), keep_words),
+                "text": scrub(runtime.envelope.get_str(session, row, "text_enc"), keep_words),
                 "intent": row.intent,
                 "confidence": row.confidence,
                 "language": row.language,

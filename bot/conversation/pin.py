@@ -19,7 +19,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.conversation import sealed_state
-from bot.store.envelope import Envelope
+from bot.store.envelope import Envelope, Executor
+from bot.store.models import Conversation
 from flows import Effect, Reply
 from flows.answers import PIN
 from flows.effects import OptOut
@@ -50,7 +51,7 @@ def is_open(state: dict[str, Any], now: datetime) -> bool:
     return until is not None and now < until
 
 
-def locked(envelope: Envelope, db: Any, conversation: Any, now: datetime) -> bool:
+def locked(envelope: Envelope, db: Executor, conversation: Conversation, now: datetime) -> bool:
     """Whether unprompted news to this conversation must wait for the PIN."""
     state = sealed_state.unseal(envelope, db, conversation)
     return is_set(state) and not is_open(state, now)
@@ -97,7 +98,7 @@ def attempt(state: dict[str, Any], typed: str, now: datetime) -> tuple[str, dict
     if wait_until is not None and now < wait_until:
         return "wait", state
     try:
-        right = _hasher.verify(pin.get("hash") or "", typed.strip())
+        right: bool = _hasher.verify(pin.get("hash") or "", typed.strip())
     except (VerificationError, InvalidHashError):
         right = False
     if right:

@@ -19,7 +19,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from bot.store.envelope import Envelope
+from bot.store.envelope import Envelope, Executor
+from bot.store.models import Conversation
 
 SEALED = "_sealed"
 #: Top-level keys left readable; every other one is kept only inside the one ``_private`` token.
@@ -29,14 +30,16 @@ PRIVATE = "_private"
 PLACE = "conversations.state"
 
 
-def seal(envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any]) -> dict[str, Any]:
+def seal(
+    envelope: Envelope, db: Executor, conversation: Conversation, state: dict[str, Any]
+) -> dict[str, Any]:
     """A copy of ``state`` with all but its public keys sealed in one token for ``conversation``."""
     private = {key: value for key, value in state.items() if key not in PUBLIC_KEYS}
     sealed = {key: copy.deepcopy(state[key]) for key in PUBLIC_KEYS if key in state}
     if private:
         sealed[PRIVATE] = envelope.seal(
             db,
-            conversation.data_key_id,
+            conversation.sealing_key,
             PLACE,
             conversation.id,
             json.dumps(private, ensure_ascii=False),
@@ -45,7 +48,10 @@ def seal(envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any]) 
 
 
 def unseal(
-    envelope: Envelope, db: Any, conversation: Any, state: dict[str, Any] | None = None
+    envelope: Envelope,
+    db: Executor,
+    conversation: Conversation,
+    state: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The state as the engine wrote it (``conversation.state`` unless given; slots written before
     sealing existed pass unchanged)."""
@@ -64,7 +70,9 @@ def unseal(
     return opened
 
 
-def update(envelope: Envelope, db: Any, conversation: Any, **changes: Any) -> dict[str, Any]:
+def update(
+    envelope: Envelope, db: Executor, conversation: Conversation, **changes: Any
+) -> dict[str, Any]:
     """Change keys of a conversation's stored state from outside a turn; returns the opened state."""
     opened = unseal(envelope, db, conversation)
     opened.update(changes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.conversation.effects import Context, Handlers
 from bot.directory import store
 from bot.directory.matching import nearby
+from bot.messages import Page
 from flows import Effect, Reply
 from flows.effects import NgoRequest
 
@@ -16,7 +17,7 @@ NEARBY = 3
 
 
 @HANDLERS.on("find_ngo")
-def _find_ngo(context: Context, effect: Effect) -> list[str]:
+def _find_ngo(context: Context, effect: Effect) -> list[Page]:
     """Name the best few organizations for the worker's province, language and needs.
 
     Only names and areas: the directory's contact channels are for referrals, so the way to reach

@@ -35,9 +35,10 @@ import tempfile
 import threading
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -45,6 +46,15 @@ from bot.errors import ConfigError
 from flows.effects import Emergency
 from vocab import LANGUAGES
 from vocab.parse import Parse
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from flows import Engine, StepResult, Turn
+    from nlu import Interpreter
+    from nlu.context import Context as NluContext
+
+#: One conversation as its YAML file writes it (language, turns ...), checked by load_conversations.
+Script = dict[str, Any]
 
 TRIAGE_CATEGORIES = ("suicide", "sexual", "confinement", "danger", "injury")
 #: The worker's word for the next SMS page, so a paged answer is scored whole.
@@ -130,7 +140,7 @@ class Scores:
             self.failures.append(turn)
 
 
-def load_conversations(paths: list[Path]) -> list[dict]:
+def load_conversations(paths: list[Path]) -> list[Script]:
     """Every conversation in the files, checked enough that a typo names its file and turn."""
     conversations = []
     for path in paths:
@@ -197,7 +207,7 @@ def fact_text(ref: str) -> str:
                 return text(node["phone"])
             if node.get("id") == ref:
                 return text(node)
-            children = node.values()
+            children: Iterable[Any] = node.values()
         elif isinstance(node, list):
             children = node
         else:
@@ -216,19 +226,24 @@ class _Recorder:
     Only the evaluating thread's calls are kept: the app's re-drive thread warms the models up
     with a parse of its own, which would otherwise be read as a worker's turn."""
 
-    def __init__(self, interpreter: Any, engine: Any) -> None:
+    def __init__(self, interpreter: Interpreter, engine: Engine) -> None:
         self.interpreter, self.engine = interpreter, engine
         self.parses: list[Parse] = []
-        self.results: list[Any] = []
+        self.results: list[StepResult] = []
         self.thread = threading.get_ident()
 
-    def parse(self, text: str, language_hint: str | None = None, context: Any = None) -> Parse:
+    def parse(
+        self,
+        text: str,
+        language_hint: str | None = None,
+        context: NluContext | dict[str, Any] | None = None,
+    ) -> Parse:
         parse = self.interpreter.parse(text, language_hint, context)
         if threading.get_ident() == self.thread:
             self.parses.append(parse)
         return parse
 
-    def step(self, state: Any, turn: Any) -> Any:
+    def step(self, state: Mapping[str, object] | None, turn: Turn) -> StepResult:
         result = self.engine.step(state, turn)
         if threading.get_ident() == self.thread:
             self.results.append(result)
@@ -238,7 +253,7 @@ class _Recorder:
         return getattr(self.engine, name)
 
 
-def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
+def run(conversations: list[Script], settings: Settings) -> dict[str, Scores]:
     """Talk each conversation through a fresh app on a temporary SQLite database."""
     from bot import create_app
     from bot.channels.twilio.gateway import INBOUND_WEBHOOK, ConsoleSender
@@ -297,15 +312,21 @@ def run(conversations: list[dict], settings: Any) -> dict[str, Scores]:
                         if more not in reply:
                             break
                         reply += "\n" + send(MORE[conversation["language"]])
-                    result = _score(conversation, turn_number, turn, reply, parse, result)
-                    scores[conversation["language"]].add(result)
+                    scores[conversation["language"]].add(
+                        _score(conversation, turn_number, turn, reply, parse, result)
+                    )
         finally:
             runtime.close()
     return dict(scores)
 
 
 def _score(
-    conversation: dict, number: int, turn: dict, reply: str, parse: Parse | None, result: Any
+    conversation: Script,
+    number: int,
+    turn: dict[str, Any],
+    reply: str,
+    parse: Parse | None,
+    result: StepResult | None,
 ) -> TurnResult:
     expected = turn.get("intent")
     expected_intents = (

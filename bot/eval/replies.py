@@ -11,9 +11,13 @@ from __future__ import annotations
 import secrets
 import tempfile
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bot.text.segments import count_segments, transliterate_gsm7
 from vocab import CHANNELS
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 #: (name, worker messages) per language; the report is answered only with numbers and words.
 SCRIPTS: dict[str, list[tuple[str, list[str]]]] = {
@@ -56,7 +60,7 @@ def percentile(values: list[int], share: float) -> int:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0
 
 
-def run(settings) -> str:
+def run(settings: Settings) -> str:
     """Play every script on both channels and return the report as text."""
     from bot import create_app
     from bot.channels.twilio.gateway import INBOUND_WEBHOOK, ConsoleSender

@@ -130,6 +130,11 @@ class Envelope:
         place, row_id = _place(row, column)
         return self.open_optional(db, place, row_id, getattr(row, column))
 
+    def get_str(self, db: Executor, row: Base, column: str) -> str:
+        """``row.column`` opened, for a column that is never None (a conversation's address)."""
+        place, row_id = _place(row, column)
+        return self.open(db, place, row_id, getattr(row, column))
+
     def get_bytes(self, db: Executor, row: Base, column: str) -> bytes:
         place, row_id = _place(row, column)
         return self.open_bytes(db, place, row_id, getattr(row, column))

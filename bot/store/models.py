@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.store.db import Base, utcnow
+from vocab import Channel
 
 
 class Conversation(Base):
@@ -27,7 +28,7 @@ class Conversation(Base):
     address_enc: Mapped[str] = mapped_column(Text)
     #: The conversation's data key (bot.store.envelope), destroyed when it is erased.
     data_key_id: Mapped[str | None] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(String(16))
     bot_address: Mapped[str] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(5))
     province: Mapped[str | None] = mapped_column(String(8))
@@ -46,6 +47,13 @@ class Conversation(Base):
         state is sealed), else the last one recorded on the row, else ``fallback`` (the language
         of the report being answered, or the configured default)."""
         return str((self.state or {}).get("language") or self.language or fallback)
+
+    @property
+    def sealing_key(self) -> str:
+        """The data key its text is sealed under (every conversation is created with one)."""
+        if self.data_key_id is None:
+            raise ValueError(f"conversation {self.id} has no data key")
+        return self.data_key_id
 
 
 class InboundMessage(Base):
@@ -111,7 +119,7 @@ class OutboxMessage(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(16), default="reply")
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(String(16))
     to_enc: Mapped[str] = mapped_column(Text)
     from_address: Mapped[str] = mapped_column(String(64))
     body_enc: Mapped[str | None] = mapped_column(Text)
