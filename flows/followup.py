@@ -84,11 +84,12 @@ def _again(nav: Navigator, sector: str | None) -> dict[str, Any]:
 IDLE_FLOWS = (None, "menu", "next_steps", "problems")
 
 
-def _answer_waiting(nav: Navigator) -> bool:
+def _answer_waiting(nav: Navigator, topic: Topic | None) -> bool:
     """A province named after an answer that does not depend on it ("sa ontario po" after the
     passport answer): the first waiting problem whose answer does (the unpaid overtime of the same
     message) is answered for it now, the others still offered; False when none waits."""
-    if (nav.flow.id if nav.flow else None) not in IDLE_FLOWS:
+    running = nav.flow.id if nav.flow else None
+    if running not in IDLE_FLOWS and not (topic and running == topic["flow"]):
         return False  # the options of a running flow (a safety question) stand
     waiting = problems.waiting(nav.state, nav.turn.now, nav.engine.session_timeout)
     for intent in waiting:
@@ -121,7 +122,7 @@ def follow_up(nav: Navigator) -> bool:
         if flow is None:
             if not (province and nav.state["province"]):
                 return False  # a sector alone, with nothing to continue: the usual handling
-            if _answer_waiting(nav):
+            if _answer_waiting(nav, topic):
                 return True
             nav.say(
                 Reply(

@@ -219,3 +219,35 @@ def test_a_threat_beside_an_injury_waits_as_the_next_option(
     assert "WorkSafeBC" in answer
     assert f"1. {tr.gettext('intent.ask_retaliation')}" in answer
     assert "1-866-602-9448" in ask(bot, "1", WORKER)  # no deportation for it: Service Canada
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "message", "province"),
+    [
+        (
+            "tl",
+            "gud pm po",
+            "sobrang haba ng shift namin 12 hrs walang break tapos pag nagreklamo kami sinasabihan"
+            " kami na ipapauwi",
+            "alberta po",
+        ),
+        (
+            "es",
+            "ola",
+            "trabajamos 12 oras sin descanso y si nos quejamos nos dicen que nos regresan",
+            "en alberta",
+        ),
+    ],
+)
+def test_a_province_named_at_an_answers_options_answers_the_waiting_problem(
+    make_bot, sqlite_url, language, greeting, message, province
+):
+    """The retaliation answer (no province needed) came first; naming the province at its
+    options only got "noted" before, and the long shifts were never answered."""
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator(language)
+    ask(bot, greeting, WORKER)
+    answer = ask(bot, message, WORKER)
+    assert "1-866-602-9448" in answer  # no deportation for complaining: Service Canada
+    assert f"1. {tr.gettext('intent.ask_hours')}" in answer
+    assert "1-877-427-3731" in ask(bot, province, WORKER)  # hours, Alberta's office
