@@ -46,8 +46,13 @@ TOPICS = PROBLEM_INTENTS
 #: pay". Not before counting a place-only message's words: "help me im in ontario" stays itself.
 _FRAMING = re.compile(
     r"\b(?:(?:i'?m|i am|we'?re|we are|i work|we work|i live|estoy|estamos|trabajo|trabajamos|vivo"
-    r"|nasa|nandito|andito)\s+(?:ako\s+|kami\s+)?)?(?:in|en|sa|at|from|de)\s*$",
+    r"|nasa|nandito|andito)\s+(?:ako\s+|kami\s+)?)?(?:in|en|sa|at|from|de)\s*$"
+    r"|\b(?:nasa|nandito|andito|dito)\s*$",
     re.IGNORECASE,
+)
+#: ... and the words that may follow a place without saying more ("nasa brooks po kami").
+_TRAILING = re.compile(
+    r"^[\s,.!?]*(?:(?:po|ho|ako|kami|kame|lang|now|ahorita|ahora)\b[\s,.!?]*)*$", re.IGNORECASE
 )
 
 
@@ -61,7 +66,8 @@ def without_slots(text: str, entities: list[dict[str, Any]], framing: bool = Fal
         before = text[cursor : entity.get("start", cursor)]
         pieces.append(_FRAMING.sub("", before) if framing else before)
         cursor = max(cursor, entity.get("end", cursor))
-    pieces.append(text[cursor:])
+    rest = text[cursor:]
+    pieces.append("" if framing and cursor and _TRAILING.match(rest) else rest)
     return " ".join(pieces)
 
 
@@ -79,8 +85,11 @@ def read_past_slots(
     text = result.get("text") or ""
     n = len(tokens(without_slots(text, entities)))
     first = ranking[0]
-    if (n <= PLACE_ONLY_WORDS and first["name"] in MISREAD) or (
-        n <= UNSURE_WORDS and first["confidence"] < UNSURE_CONFIDENCE
+    framed_only = not tokens(without_slots(text, entities, framing=True))  # "trabajo en <place>"
+    if (
+        framed_only
+        or (n <= PLACE_ONLY_WORDS and first["name"] in MISREAD)
+        or (n <= UNSURE_WORDS and first["confidence"] < UNSURE_CONFIDENCE)
     ):
         place = {"name": INFORM, "confidence": max(r["confidence"] for r in ranking)}
         return _ranked(result, place, ranking)

@@ -221,3 +221,24 @@ def test_how_to_report_without_being_known_starts_the_anonymous_report(
     ask(bot, {"es": "hola", "en": "hello", "tl": "kumusta po"}[language], WORKER)
     reply = ask(bot, message, WORKER)
     assert sms_text(language, "report.intro")[:25] in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "place", "province"),
+    [
+        ("tl", "kumusta po", "nasa brooks po kami", "Alberta"),
+        ("es", "hola", "trabajo en portage la prairie", "Manitoba"),
+        ("en", "hello", "we work in leamington", "Ontario"),
+    ],
+)
+def test_a_message_that_only_gives_the_town_is_the_town(
+    make_bot, sqlite_url, language, greeting, place, province
+):
+    """ "nasa brooks po kami" got the farm housing answer (housing 0.24 over the place), "trabajo
+    en portage la prairie" the injury answer: the words around the town only frame it."""
+    bot = make_bot(sqlite_url)
+    ask(bot, greeting, WORKER)
+    reply = ask(bot, place, WORKER)
+    assert province in reply  # "noted: you work in ..."
+    assert "1-866-602-9448" not in reply and "911" not in reply  # no housing or injury answer
+    assert sms_text(language, "clarify.ask")[:15] not in reply
