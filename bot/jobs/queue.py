@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -113,6 +113,15 @@ KEEP_RESULTS = 0
 #: its job waits (rq's status), so this only bounds a job rq lost between taking it off the queue
 #: and starting it (status still "queued"), and the markers of conversations long quiet.
 MARKER_TTL = 3600
+#: The rq status of each marker's job (false for no marker, or its job gone), in one round trip.
+_HOLDER_STATUS = """
+local statuses = {}
+for i, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  statuses[i] = holder and redis.call('HGET', 'rq:job:' .. holder, 'status') or false
+end
+return statuses
+"""
 
 
 class RqQueue:
@@ -216,37 +225,41 @@ class RqQueue:
     ) -> list[str]:
         # A marker names the job queued under it; it is held while that job waits, whatever the
         # queue's length (a marker that lapsed on a timer let a second job in behind a long queue).
-        # Read and claim under WATCH, the claim and the jobs in one transaction: of two callers one
+        # Claimed under WATCH, the claim and the jobs in one transaction: of two callers one
         # queues, the other finds that job waiting.
         from redis.exceptions import WatchError
 
         rq_queue = self.queues[route(func)]
         keys = {marker: self._marker_key(marker) for marker in jobs}
         ids = {marker: (job_ids or {}).get(marker) or uuid.uuid4().hex for marker in jobs}
-        with self._reachable(), self.redis.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(*keys.values())  # type: ignore[no-untyped-call]  # untyped in redis-py
-                    queued = self._free(jobs, pipe.mget(*keys.values()))
-                    if not queued:
+        with self._reachable():
+            if not self._free(keys, self.redis):
+                return []  # under load the usual case: one round trip
+            with self.redis.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(*keys.values())  # type: ignore[no-untyped-call]  # untyped in redis-py
+                        queued = self._free(keys, pipe)
+                        if not queued:
+                            return queued
+                        pipe.multi()
+                        for marker in queued:
+                            pipe.set(keys[marker], ids[marker], ex=MARKER_TTL)
+                        self._add_jobs(
+                            pipe, rq_queue, func, {ids[m]: jobs[m] for m in queued}, delay
+                        )
+                        pipe.execute()
                         return queued
-                    pipe.multi()
-                    for marker in queued:
-                        pipe.set(keys[marker], ids[marker], ex=MARKER_TTL)
-                    self._add_jobs(pipe, rq_queue, func, {ids[m]: jobs[m] for m in queued}, delay)
-                    pipe.execute()
-                    return queued
-                except WatchError:
-                    continue  # another caller claimed a marker meanwhile: look again
+                    except WatchError:
+                        continue  # another caller claimed a marker meanwhile: look again
 
-    def _free(self, markers: Iterable[str], holders: list[Any]) -> list[str]:
-        """The markers whose job (``holders``) no longer waits: started, over, or gone."""
-        pipe = self.redis.pipeline(transaction=False)
-        for holder in holders:
-            pipe.hget(f"rq:job:{holder.decode()}", "status") if holder else pipe.echo("")
+    @staticmethod
+    def _free(keys: Mapping[str, str], client: Any) -> list[str]:
+        """The markers (of these ``keys``) whose job no longer waits: started, over, or gone."""
+        statuses = client.eval(_HOLDER_STATUS, len(keys), *keys.values())
         return [
             marker
-            for marker, status in zip(markers, pipe.execute(), strict=True)
+            for marker, status in zip(keys, statuses, strict=True)
             if (status.decode() if status else None) not in WAITING
         ]
 
