@@ -171,14 +171,9 @@ class Runtime:
         delay: float | None = None,
     ) -> bool:
         """Queue ``func(*args)`` for each marker, except while a job under that marker waits to start
-        (``delay``: to run that many seconds from now).
-
-        A marker lapses after the re-drive delay, by which time the re-driver would queue the work
-        anyway; False when the queue is down, as for :meth:`enqueue`."""
-        ttl = self.settings.jobs.redrive_after_seconds
-        return self._queued(
-            func, lambda: self.queue.enqueue_once(ttl, func, jobs, job_ids, delay=delay)
-        )
+        (``delay``: to run that many seconds from now), however long the queue; False when the
+        queue is down, as for :meth:`enqueue`."""
+        return self._queued(func, lambda: self.queue.enqueue_once(func, jobs, job_ids, delay=delay))
 
     @staticmethod
     def _queued(func: Job, enqueue: Callable[[], object]) -> bool:

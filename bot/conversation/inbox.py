@@ -72,12 +72,10 @@ def process_inbound(inbound_id: int) -> int:
 
 
 @runs_in("turns")
-def drain_turns(marker: str) -> int:
+def drain_turns() -> int:
     """Job: carry on with the pending messages a turn job left after its share, or look again at
-    those of conversations other turns held (:func:`drain`); queued under ``marker``."""
-    runtime = current()
-    runtime.queue.release(marker)
-    return drain(runtime)
+    those of conversations other turns held (:func:`drain`)."""
+    return drain(current())
 
 
 def send_flood_notice(inbound_id: int) -> bool:
@@ -351,8 +349,7 @@ def process(runtime: Runtime, inbound_id: int) -> int:
 
     The replies are sent from here once written, in order: no queue hop and no job per page. One
     that fails is retried by its own send job (bot.outbox.deliver), as any other."""
-    # From now on a new message queues another turn job (this one may miss it).
-    runtime.queue.release(TURNS_MARKER)
+    # This job has started: from now on a new message queues another turn job (this one may miss it).
     handled = _turn(runtime, lambda session: _lock_own(session, inbound_id))
     return (handled or 0) + drain(runtime)
 
@@ -370,7 +367,7 @@ def drain(runtime: Runtime) -> int:
             break
         handled += count
     else:
-        runtime.enqueue_once(drain_turns, {TURNS_MARKER: (TURNS_MARKER,)})
+        runtime.enqueue_once(drain_turns, {TURNS_MARKER: ()})
         return handled
     with runtime.db.session() as session:
         held = session.scalar(
@@ -378,7 +375,7 @@ def drain(runtime: Runtime) -> int:
         )
     if held is not None:
         # One job for them all, whichever turns see them: the rq worker does not wait on a lock.
-        runtime.enqueue_once(drain_turns, {HELD_MARKER: (HELD_MARKER,)}, delay=BUSY_RETRY_SECONDS)
+        runtime.enqueue_once(drain_turns, {HELD_MARKER: ()}, delay=BUSY_RETRY_SECONDS)
     return handled
 
 

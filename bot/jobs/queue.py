@@ -4,8 +4,9 @@ Both take the job function itself (a module-level function, which rq stores by i
 and ids only, so a job's payload never holds personal data and the same function runs either way.
 A job function lives beside the work it does, and says its queue with ``@runs_in`` (QUEUES), which a
 worker empties in that order, so a backlog of retries never holds up a worker's first reply. Work
-tied to a row (a turn, an outbox send) is queued under a job id derived from it: while such a job
-waits, queueing it again is a no-op.
+tied to a row (a turn, an outbox send) is queued under a job id derived from it, and work that
+serves many (a sweep, the next turn job) under a marker: while such a job waits, however long the
+queue, queueing it again is a no-op.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from bot.errors import QueueUnavailable
@@ -86,18 +88,14 @@ class JobQueue(Protocol):
 
     def enqueue_once(
         self,
-        ttl: float,
         func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
         delay: float | None = None,
     ) -> list[str]:
-        """Queue ``func(*args)`` for each marker unless a job under that marker is queued and not
-        started; return the markers queued now. A marker lapses after ``ttl`` seconds. ``job_ids``:
-        the rq job id of each marker's job; ``delay``: they run that many seconds from now."""
-
-    def release(self, *markers: str) -> None:
-        """The jobs under these markers have started: the next ``enqueue_once`` queues others."""
+        """Queue ``func(*args)`` for each marker unless a job under that marker waits (queued or
+        scheduled, not started); return the markers queued now. ``job_ids``: the rq job id of each
+        marker's job; ``delay``: they run that many seconds from now."""
 
     def depth(self) -> int: ...
 
@@ -111,6 +109,19 @@ class JobQueue(Protocol):
 #: database), and at 80 messages/s rq's default 500 s would hold some 40,000 job hashes in Redis.
 #: Failed jobs are kept (rq's failure_ttl) for `rq info` and requeueing: docs/operations.md.
 KEEP_RESULTS = 0
+#: Seconds an ``enqueue_once`` marker outlives its job's start at most. A marker is held only while
+#: its job waits (rq's status), so this only bounds a job rq lost between taking it off the queue
+#: and starting it (status still "queued"), and the markers of conversations long quiet.
+MARKER_TTL = 3600
+#: The rq status of each marker's job (false for no marker, or its job gone), in one round trip.
+_HOLDER_STATUS = """
+local statuses = {}
+for i, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  statuses[i] = holder and redis.call('HGET', 'rq:job:' .. holder, 'status') or false
+end
+return statuses
+"""
 
 
 class RqQueue:
@@ -207,59 +218,80 @@ class RqQueue:
 
     def enqueue_once(
         self,
-        ttl: float,
         func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
         delay: float | None = None,
     ) -> list[str]:
-        # Two round trips for a whole batch: the markers (SET NX), then the jobs they let through.
-        with self._reachable():
-            pipe = self.redis.pipeline(transaction=False)
-            for marker in jobs:
-                pipe.set(self._marker_key(marker), 1, nx=True, px=int(ttl * 1000))
-            queued = [
-                marker for marker, set_now in zip(jobs, pipe.execute(), strict=True) if set_now
-            ]
-        if not queued:
-            return queued
+        # A marker names the job queued under it; it is held while that job waits, whatever the
+        # queue's length (a marker that lapsed on a timer let a second job in behind a long queue).
+        # Claimed under WATCH, the claim and the jobs in one transaction: of two callers one
+        # queues, the other finds that job waiting.
+        from redis.exceptions import WatchError
+
         rq_queue = self.queues[route(func)]
-        try:
-            with self._reachable():
-                if delay:
-                    for marker in queued:
-                        rq_queue.enqueue_in(
-                            timedelta(seconds=delay),
-                            func,
-                            *jobs[marker],
-                            job_id=(job_ids or {}).get(marker),
-                            result_ttl=KEEP_RESULTS,
+        keys = {marker: self._marker_key(marker) for marker in jobs}
+        ids = {marker: (job_ids or {}).get(marker) or uuid.uuid4().hex for marker in jobs}
+        with self._reachable():
+            if not self._free(keys, self.redis):
+                return []  # under load the usual case: one round trip
+            with self.redis.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(*keys.values())  # type: ignore[no-untyped-call]  # untyped in redis-py
+                        queued = self._free(keys, pipe)
+                        if not queued:
+                            return queued
+                        pipe.multi()
+                        for marker in queued:
+                            pipe.set(keys[marker], ids[marker], ex=MARKER_TTL)
+                        self._add_jobs(
+                            pipe, rq_queue, func, {ids[m]: jobs[m] for m in queued}, delay
                         )
-                else:
-                    rq_queue.enqueue_many(
-                        [
-                            rq_queue.prepare_data(
-                                func,
-                                jobs[marker],
-                                result_ttl=KEEP_RESULTS,
-                                job_id=(job_ids or {}).get(marker),
-                            )
-                            for marker in queued
-                        ]
-                    )
-        except QueueUnavailable:
-            self.release(*queued)
-            raise
-        return queued
+                        pipe.execute()
+                        return queued
+                    except WatchError:
+                        continue  # another caller claimed a marker meanwhile: look again
+
+    @staticmethod
+    def _free(keys: Mapping[str, str], client: Any) -> list[str]:
+        """The markers (of these ``keys``) whose job no longer waits: started, over, or gone."""
+        statuses = client.eval(_HOLDER_STATUS, len(keys), *keys.values())
+        return [
+            marker
+            for marker, status in zip(keys, statuses, strict=True)
+            if (status.decode() if status else None) not in WAITING
+        ]
+
+    @staticmethod
+    def _add_jobs(
+        pipe: Any,
+        rq_queue: Any,
+        func: Job,
+        jobs: Mapping[str, tuple[int | str, ...]],
+        delay: float | None,
+    ) -> None:
+        """Queue (or schedule ``delay`` seconds from now) each job in ``pipe``'s transaction."""
+        if not delay:
+            rq_queue.enqueue_many(
+                [
+                    rq_queue.prepare_data(func, args, result_ttl=KEEP_RESULTS, job_id=id_)
+                    for id_, args in jobs.items()
+                ],
+                pipeline=pipe,
+            )
+            return
+        from rq.job import JobStatus
+
+        at = datetime.now(UTC) + timedelta(seconds=delay)
+        for id_, args in jobs.items():
+            job = rq_queue.create_job(
+                func, args=args, result_ttl=KEEP_RESULTS, job_id=id_, status=JobStatus.SCHEDULED
+            )
+            rq_queue.schedule_job(job, at, pipeline=pipe)
 
     def _marker_key(self, marker: str) -> str:
         return f"puente:{self.prefix}:once:{marker}"
-
-    def release(self, *markers: str) -> None:
-        try:
-            self.redis.delete(*map(self._marker_key, markers))
-        except self._errors:
-            pass  # the marker expires by itself; until then the re-driver covers what it holds back
 
     def depth(self) -> int:
         try:
@@ -310,9 +342,8 @@ class InlineQueue:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="puente-job")
         self._pending = 0
         self._lock = threading.Lock()
-        self._markers: dict[str, float] = {}  # marker -> when it expires (time.monotonic)
         self._timers: set[threading.Timer] = set()  # delayed jobs, cancelled at shutdown
-        self._waiting: set[str] = set()  # ids of the enqueue_unique jobs not started yet
+        self._waiting: set[str] = set()  # ids of the unique and once jobs not started yet
 
     def enqueue(
         self,
@@ -351,24 +382,18 @@ class InlineQueue:
 
     def enqueue_once(
         self,
-        ttl: float,
         func: Job,
         jobs: Mapping[str, tuple[int | str, ...]],
         job_ids: Mapping[str, str] | None = None,
         delay: float | None = None,
     ) -> list[str]:
-        now = time.monotonic()
+        ids = {marker: f"once:{marker}" for marker in jobs}
         with self._lock:
-            queued = [marker for marker in jobs if self._markers.get(marker, now) <= now]
-            self._markers.update(dict.fromkeys(queued, now + ttl))
+            queued = [marker for marker in jobs if ids[marker] not in self._waiting]
+            self._waiting.update(ids[marker] for marker in queued)
         for marker in queued:
-            self.enqueue(func, *jobs[marker], delay=delay)
+            self.enqueue(func, *jobs[marker], delay=delay, _id=ids[marker])
         return queued
-
-    def release(self, *markers: str) -> None:
-        with self._lock:
-            for marker in markers:
-                self._markers.pop(marker, None)
 
     def _submit_delayed(self, func: Job, args: tuple[Any, ...], id_: str | None) -> None:
         with self._lock:

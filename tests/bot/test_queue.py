@@ -1,10 +1,12 @@
 """What rq keeps for the operator: a failed job, with its traceback, to inspect and requeue
-(docs/operations.md); a finished one is forgotten at once (its work is in the database)."""
+(docs/operations.md); a finished one is forgotten at once (its work is in the database). One job at
+most waits under an ``enqueue_once`` marker, however long it waits."""
 
 from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from bot.jobs.worker import Worker
 
@@ -41,3 +43,37 @@ def test_a_worker_stops_in_moments_once_its_queue_is_empty(redis_url):
         Worker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
         assert queue.is_empty()
         assert time.monotonic() - started < 10
+
+
+def test_one_job_waits_under_a_marker_however_long_the_queue(make_bot, sqlite_url, redis_url):
+    # Behind a long queue a job waits longer than the re-drive delay: the re-drive's offer, and
+    # every new message's, must not queue a second one meanwhile (it used to, once a timer lapsed).
+    runtime = make_bot(sqlite_url, redis_url=redis_url, jobs__redrive_after_seconds=0.1).runtime
+    queue = runtime.queue.queues["housekeeping"]
+
+    def offer_many() -> None:
+        with ThreadPoolExecutor(8) as callers:
+            for _ in range(40):
+                callers.submit(runtime.enqueue_once, json.loads, {"sweep": ("[1]",)})
+
+    assert runtime.enqueue_once(json.loads, {"sweep": ("[1]",)})
+    time.sleep(0.3)
+    offer_many()
+    assert len(queue.job_ids) == 1
+
+    Worker([queue], connection=queue.connection).work(burst=True)
+    offer_many()  # once it ran, the next offer queues another; of many at once, one
+    assert len(queue.job_ids) == 1
+
+
+def test_a_job_scheduled_under_a_marker_holds_it_until_it_runs(make_bot, sqlite_url, redis_url):
+    runtime = make_bot(sqlite_url, redis_url=redis_url, jobs__redrive_after_seconds=0.1).runtime
+    queue = runtime.queue.queues["housekeeping"]
+    for _ in range(2):
+        runtime.enqueue_once(json.loads, {"held": ("[1]",)}, delay=0.3)
+        time.sleep(0.2)
+    assert queue.scheduled_job_registry.count == 1
+
+    queue.connection.delete(*queue.connection.keys("rq:job:*"))  # the job lost before it ran
+    runtime.enqueue_once(json.loads, {"held": ("[1]",)})
+    assert len(queue.job_ids) == 1

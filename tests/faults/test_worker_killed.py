@@ -83,7 +83,7 @@ def test_a_busy_conversation_does_not_hold_the_worker_killed_meanwhile_answered_
         wait_until(
             lambda: (
                 doomed.output().count("bot.conversation.inbox.process_inbound(") >= 2
-                and "bot.conversation.inbox.drain_turns('turns-held')" in doomed.output()
+                and "bot.conversation.inbox.drain_turns()" in doomed.output()
             ),
             30,
             "the second message's job to be put back and tried again",

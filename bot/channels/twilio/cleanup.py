@@ -183,7 +183,7 @@ def sweep_soon(runtime: Runtime) -> None:
 
 def sweep(runtime: Runtime) -> dict[str, int]:
     """Send every due DELETE, a batch at a time; how many had each outcome."""
-    runtime.queue.release(SWEEP_MARKER)  # what falls due from now on queues the next sweep
+    # This job has started: what falls due from now on queues the next sweep.
     outcomes: dict[str, int] = {}
     while True:
         due = (
