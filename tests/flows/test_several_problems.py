@@ -162,12 +162,7 @@ def test_a_province_named_later_answers_the_problem_that_waited_for_it(
 ):
     """Before, the waiting overtime question fell off the options after "which number do I call",
     and naming the province only got "noted": the worker's pay question was never answered."""
-    bot = make_bot(sqlite_url)
-    tr = catalogs.translator(language)
-    ask(bot, greeting, WORKER)
-    answer = ask(bot, message, WORKER)
-    assert "1-866-602-9448" in answer  # the passport answer first: Service Canada
-    assert f"1. {tr.gettext('intent.ask_hours')}" in answer
+    bot, tr = _hours_waiting(make_bot(sqlite_url), language, greeting, message)
     next_step = ask(bot, which_number, WORKER)
     assert "1-866-602-9448" in next_step  # where to report, confidentially
     assert f"1. {tr.gettext('intent.ask_hours')}" in next_step  # the overtime still waits
@@ -244,10 +239,16 @@ def test_a_province_named_at_an_answers_options_answers_the_waiting_problem(
 ):
     """The retaliation answer (no province needed) came first; naming the province at its
     options only got "noted" before, and the long shifts were never answered."""
-    bot = make_bot(sqlite_url)
+    bot, _ = _hours_waiting(make_bot(sqlite_url), language, greeting, message)
+    assert "1-877-427-3731" in ask(bot, province, WORKER)  # hours, Alberta's office
+
+
+def _hours_waiting(bot, language: str, greeting: str, message: str):
+    """A worker who greeted and wrote of a problem answered with Service Canada's line (papers,
+    retaliation) beside long or unpaid hours, which wait as option 1."""
     tr = catalogs.translator(language)
     ask(bot, greeting, WORKER)
     answer = ask(bot, message, WORKER)
-    assert "1-866-602-9448" in answer  # no deportation for complaining: Service Canada
+    assert "1-866-602-9448" in answer  # answered first: Service Canada
     assert f"1. {tr.gettext('intent.ask_hours')}" in answer
-    assert "1-877-427-3731" in ask(bot, province, WORKER)  # hours, Alberta's office
+    return bot, tr
