@@ -99,12 +99,12 @@ class DatabaseCollector:
                 .group_by(Conversation.channel, InboundMessage.status)
             ):
                 inbound.add_metric([channel, status], count)
-            for channel, status, count in session.execute(
+            for channel, sent_status, count in session.execute(
                 select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
                     OutboxMessage.channel, OutboxMessage.status
                 )
             ):
-                outbound.add_metric([channel, status], count)
+                outbound.add_metric([channel, sent_status], count)
         for queue, (count, age) in self.runtime.queue.backlog().items():
             depth.add_metric([queue], count)
             oldest.add_metric([queue], age)

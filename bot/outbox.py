@@ -27,7 +27,7 @@ from bot.jobs.queue import job_id, runs_in
 from bot.messages import Content, OutboundMessage, Page
 from bot.runtime import Runtime, after_commit, current
 from bot.store.db import UTCDateTime, utcnow
-from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage
+from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage, OutboxStatus
 from flows import Reply
 from vocab import Channel
 
@@ -157,12 +157,17 @@ def release_held(session: Session, runtime: Runtime, conversation: Conversation)
     """Send what was held for the worker's PIN, in order (they just gave it)."""
     ids = session.scalars(
         select(OutboxMessage.id)
-        .where(OutboxMessage.conversation_id == conversation.id, OutboxMessage.status == "held")
+        .where(
+            OutboxMessage.conversation_id == conversation.id,
+            OutboxMessage.status == OutboxStatus.HELD,
+        )
         .order_by(OutboxMessage.id)
     ).all()
     if ids:
         session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending")
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status=OutboxStatus.PENDING)
         )
         for outbox_id in ids:
             after_commit(session, send_message, outbox_id, job_id=send_job_id(outbox_id, 0))
@@ -247,7 +252,7 @@ def _add(
         to_enc="",
         from_address=from_address,
         content_sid=content.sid if content else None,
-        status="held" if held else "pending",
+        status=OutboxStatus.HELD if held else OutboxStatus.PENDING,
     )
     session.add(row)
     if row.id is None:
@@ -363,13 +368,13 @@ _CLAIM = (
     .where(
         OutboxMessage.id == bindparam("outbox_id"),
         or_(
-            (OutboxMessage.status == "pending")
+            (OutboxMessage.status == OutboxStatus.PENDING)
             & or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= _NOW),
-            (OutboxMessage.status == "sending")
+            (OutboxMessage.status == OutboxStatus.SENDING)
             & (OutboxMessage.claimed_at < bindparam("lease_expired", type_=UTCDateTime())),
         ),
     )
-    .values(status="sending", claimed_at=_NOW, attempts=OutboxMessage.attempts + 1)
+    .values(status=OutboxStatus.SENDING, claimed_at=_NOW, attempts=OutboxMessage.attempts + 1)
     .returning(*_SENT_FROM)
 )
 #: Sent: the SID's hash kept; the number goes with a message of no conversation (an erasure's
@@ -378,7 +383,7 @@ _SENT = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("outbox_id"))
     .values(
-        status="sent",
+        status=OutboxStatus.SENT,
         twilio_sid=bindparam("sid_hash"),
         sent_at=_NOW,
         error_code=None,
@@ -397,10 +402,13 @@ def _record_failure(runtime: Runtime, outbox_id: int, attempts: int, exc: SendEr
         row.error_code, row.error_message = exc.code, str(exc)[:300]
         row.claimed_at = None
         if final:
-            row.status, row.status_at = "failed", utcnow()
+            row.status, row.status_at = OutboxStatus.FAILED, utcnow()
         else:
             delay = jobs.send_backoff_seconds[min(attempts - 1, len(jobs.send_backoff_seconds) - 1)]
-            row.status, row.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
+            row.status, row.next_attempt_at = (
+                OutboxStatus.PENDING,
+                utcnow() + timedelta(seconds=delay),
+            )
             after_commit(
                 session,
                 send_message,
@@ -445,12 +453,15 @@ def release(runtime: Runtime) -> int:
     with runtime.db.session() as session:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at.is_not(None))
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at.is_not(None),
+            )
             .values(next_attempt_at=None)
         )
         waiting = session.execute(
             select(OutboxMessage.id, OutboxMessage.attempts)
-            .where(OutboxMessage.status == "pending")
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
             .order_by(OutboxMessage.id)
         ).all()
     queued = runtime.enqueue_unique(
@@ -481,9 +492,9 @@ _MOVE_STATUS = (
 
 def record_status(runtime: Runtime, sid: str, status: str, error_code: str | None) -> bool:
     """Apply a Twilio status callback; a status never moves a message backwards."""
-    status = status.lower()
-    if status not in OUTBOX_PROGRESS:
+    if status.lower() not in OUTBOX_PROGRESS:
         return False
+    status = OutboxStatus(status.lower())
     with runtime.db.autocommit() as conn:
         moved = conn.execute(
             _MOVE_STATUS,

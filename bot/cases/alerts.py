@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cases.models import AdminAlert
+from bot.cases.models import AdminAlert, AlertEmailStatus, AlertStatus
 from bot.delivery.mail import MailError, send_mail
 from bot.runtime import Runtime, after_commit, current
 from bot.store.db import utcnow
@@ -43,13 +43,13 @@ def raise_alert(
     now = now or utcnow()
     key = runtime.vault.keyed_hash("admin-alert", f"{kind}:{subject_key}")
     alert = session.scalar(select(AdminAlert).where(AdminAlert.key == key))
-    fresh = alert is None or alert.status != "open"
+    fresh = alert is None or alert.status != AlertStatus.OPEN
     if alert is None:
         alert = AdminAlert(kind=kind, key=key, count=0, created_at=now)
         session.add(alert)
     alert.count = (alert.count or 0) + 1
     alert.province, alert.detail, alert.updated_at = province, dict(detail or {}), now
-    alert.status = "open"
+    alert.status = AlertStatus.OPEN
     if subject is not None:
         alert.subject_enc = runtime.vault.encrypt(json.dumps(subject, ensure_ascii=False))
     session.flush()
@@ -63,7 +63,7 @@ def queue_email(session: Session, runtime: Runtime, alert: AdminAlert) -> bool:
     """E-mail administrators about the alert once this transaction commits (retried on failure)."""
     if not runtime.settings.routing.admin_alert_emails:
         return False
-    alert.email_status, alert.email_error = "sending", None
+    alert.email_status, alert.email_error = AlertEmailStatus.SENDING, None
     after_commit(session, email_alert, alert.id)
     return True
 
@@ -73,7 +73,7 @@ def acknowledge(
 ) -> None:
     """An administrator has seen to the alert; raised again, it opens again."""
     alert.status, alert.acknowledged_at, alert.acknowledged_by = (
-        "acknowledged",
+        AlertStatus.ACKNOWLEDGED,
         now or utcnow(),
         user_id,
     )
@@ -113,7 +113,7 @@ def email_alert(alert_id: int, attempt: int = 1) -> bool:
             if exc.retryable and attempt < routing.delivery_max_attempts:
                 backoff = routing.delivery_backoff_seconds
                 delay = backoff[min(attempt - 1, len(backoff) - 1)]
-                alert.email_status = "retrying"
+                alert.email_status = AlertEmailStatus.RETRYING
                 log.warning(
                     "alert %s not e-mailed to administrators (attempt %s, retrying in %ss): %s",
                     alert_id,
@@ -123,7 +123,7 @@ def email_alert(alert_id: int, attempt: int = 1) -> bool:
                 )
                 after_commit(session, email_alert, alert_id, attempt + 1, delay=delay)
             else:
-                alert.email_status = "failed"
+                alert.email_status = AlertEmailStatus.FAILED
                 log.error(
                     "alert %s not e-mailed to administrators after %s attempt(s): %s",
                     alert_id,
@@ -131,7 +131,11 @@ def email_alert(alert_id: int, attempt: int = 1) -> bool:
                     exc,
                 )
             return False
-        alert.notified_at, alert.email_status, alert.email_error = utcnow(), "sent", None
+        alert.notified_at, alert.email_status, alert.email_error = (
+            utcnow(),
+            AlertEmailStatus.SENT,
+            None,
+        )
     return True
 
 

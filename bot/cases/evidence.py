@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import images
-from bot.cases.models import Report, ReportMedia
+from bot.cases.models import MediaStatus, Report, ReportMedia
 from bot.channels.twilio import cleanup
 from bot.channels.twilio.gateway import check_media_url
 from bot.errors import SendError
@@ -65,17 +65,17 @@ def fetch_media(report_id: int) -> dict[str, int]:
 def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
     """Fetch and encrypt a report's pending media (idempotent: stored items are not fetched again)."""
     settings = runtime.settings.reports
-    counts = {"stored": 0, "failed": 0, "pending": 0}
+    counts: dict[str, int] = {MediaStatus.STORED: 0, MediaStatus.FAILED: 0, MediaStatus.PENDING: 0}
     with runtime.db.session() as session:
         ids = session.scalars(
             select(ReportMedia.id).where(
-                ReportMedia.report_id == report_id, ReportMedia.status == "pending"
+                ReportMedia.report_id == report_id, ReportMedia.status == MediaStatus.PENDING
             )
         ).all()
     for media_id in ids:
         with runtime.db.session() as session:
             row = session.get(ReportMedia, media_id)
-            if row is None or row.status != "pending":
+            if row is None or row.status != MediaStatus.PENDING:
                 continue
             if not settings.store_media:
                 session.delete(row)
@@ -96,24 +96,24 @@ def fetch(runtime: Runtime, report_id: int) -> dict[str, int]:
                     "" if not final else "; giving up",
                 )
                 if final:
-                    row.status, row.url_enc = "failed", None
+                    row.status, row.url_enc = MediaStatus.FAILED, None
                     _delete_at_twilio(session, runtime, url)
-                    counts["failed"] += 1
+                    counts[MediaStatus.FAILED] += 1
                 else:
-                    counts["pending"] += 1
+                    counts[MediaStatus.PENDING] += 1
                 continue
             _delete_at_twilio(session, runtime, url)
             try:
                 data, content_type = images.clean(data)
             except images.RefusedMedia as exc:
                 log.warning("media %s of report %s refused: %s", media_id, report_id, exc)
-                row.status, row.url_enc = "failed", None
-                counts["failed"] += 1
+                row.status, row.url_enc = MediaStatus.FAILED, None
+                counts[MediaStatus.FAILED] += 1
                 continue
             runtime.envelope.put(session, row.report.sealing_key, row, "data_enc", data)
             row.size = len(data)
-            row.content_type, row.status, row.url_enc = content_type, "stored", None
-            counts["stored"] += 1
+            row.content_type, row.status, row.url_enc = content_type, MediaStatus.STORED, None
+            counts[MediaStatus.STORED] += 1
     return counts
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.cases import escalation, evidence, notices
-from bot.cases.models import ReportMedia
+from bot.cases.models import MediaStatus, ReportMedia
 from bot.runtime import Runtime
 from bot.store.db import utcnow
 
@@ -25,7 +25,7 @@ def housekeeping(runtime: Runtime, *, now: datetime | None = None) -> dict[str, 
         media = session.scalars(
             select(ReportMedia.report_id)
             .distinct()
-            .where(ReportMedia.status == "pending", ReportMedia.created_at < stale)
+            .where(ReportMedia.status == MediaStatus.PENDING, ReportMedia.created_at < stale)
         ).all()
     return {
         "deliveries": notices.redrive(runtime, now=now),

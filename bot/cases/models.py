@@ -52,6 +52,46 @@ class RelayStatus(StrEnum):
     UNDELIVERABLE = "undeliverable"
 
 
+class MediaStatus(StrEnum):
+    """A report's media item: pending until the fetch job stores it encrypted, or failed (the
+    fetch gave up, the file was refused, or it was still pending at the retention sweep); stored
+    and failed are final."""
+
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    """A referral notice on one channel: pending (due at ``next_attempt_at``), claimed as sending,
+    then sent, back to pending for a retry, or failed for good. Skipped: never tried (an example
+    contact); cancelled: a pending or sending notice whose referral closed meanwhile."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class AlertStatus(StrEnum):
+    """An administrators' alert: open until one acknowledges it; open again if it fires anew."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class AlertEmailStatus(StrEnum):
+    """The administrators' e-mail of an alert (None: not asked): sending, then sent, or retrying
+    while the job tries again, or failed for good; asking again starts over at sending."""
+
+    SENDING = "sending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 #: How a case may end (referrals.close).
 OUTCOMES = ("resolved", "referred_to_authorities", "worker_unreachable", "withdrawn", "other")
 #: A referral still waiting for the organization (escalated when it waits too long).
@@ -123,7 +163,7 @@ class ReportMedia(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|stored|failed
+    status: Mapped[MediaStatus] = mapped_column(String(16), default=MediaStatus.PENDING)
     url_enc: Mapped[str | None] = mapped_column(Text)
     data_enc: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -254,9 +294,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(
-        String(16), default="pending"
-    )  # pending|sending|sent|failed|skipped
+    status: Mapped[DeliveryStatus] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
@@ -279,13 +317,12 @@ class AdminAlert(Base):
     province: Mapped[str | None] = mapped_column(String(8))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     subject_enc: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
+    status: Mapped[AlertStatus] = mapped_column(String(16), default=AlertStatus.OPEN)
     count: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(Integer)
-    # The administrators' e-mail: None (not asked), sending, retrying, sent, failed.
-    email_status: Mapped[str | None] = mapped_column(String(16))
+    email_status: Mapped[AlertEmailStatus | None] = mapped_column(String(16))
     email_error: Mapped[str | None] = mapped_column(String(300))

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.cases import alerts, timeline
-from bot.cases.models import Delivery, Referral, Report, ReportMedia
+from bot.cases.models import Delivery, DeliveryStatus, MediaStatus, Referral, Report, ReportMedia
 from bot.delivery import transports
 from bot.delivery.errors import DeliveryFailed
 from bot.delivery.payload import details_delivery_id, notice_payload, referral_payload
@@ -48,7 +48,10 @@ def send_due(runtime: Runtime, referral_id: int, *, now: datetime | None = None)
     with runtime.db.session() as session:
         rows = session.execute(
             select(Delivery.id, Delivery.channel)
-            .where(Delivery.referral_id == referral_id, Delivery.status.in_(("pending", "sending")))
+            .where(
+                Delivery.referral_id == referral_id,
+                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+            )
             .order_by(Delivery.id)
         ).all()
     return {channel: _attempt(runtime, delivery_id, now) for delivery_id, channel in rows}
@@ -63,12 +66,15 @@ def _claim(session: Session, runtime: Runtime, delivery_id: int, now: datetime) 
                 .where(
                     Delivery.id == delivery_id,
                     or_(
-                        (Delivery.status == "pending")
+                        (Delivery.status == DeliveryStatus.PENDING)
                         & or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-                        (Delivery.status == "sending") & (Delivery.claimed_at < lease_expired),
+                        (Delivery.status == DeliveryStatus.SENDING)
+                        & (Delivery.claimed_at < lease_expired),
                     ),
                 )
-                .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
+                .values(
+                    status=DeliveryStatus.SENDING, claimed_at=now, attempts=Delivery.attempts + 1
+                )
                 .execution_options(synchronize_session=False)
             )
         )
@@ -85,7 +91,7 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
         ngo = store.from_row(session.get_one(NgoRecord, referral.ngo_id), runtime.vault)
         media = session.scalars(
             select(func.count(ReportMedia.id)).where(
-                ReportMedia.report_id == report.id, ReportMedia.status == "stored"
+                ReportMedia.report_id == report.id, ReportMedia.status == MediaStatus.STORED
             )
         ).one()
         details = delivery.channel.endswith(DETAILS)
@@ -135,7 +141,7 @@ def _attempt(runtime: Runtime, delivery_id: int, now: datetime) -> str:
 
 def _sent(session: Session, delivery: Delivery, now: datetime) -> None:
     delivery.status, delivery.sent_at, delivery.claimed_at, delivery.last_error = (
-        "sent",
+        DeliveryStatus.SENT,
         now,
         None,
         None,
@@ -166,12 +172,15 @@ def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFail
         delivery = session.get_one(Delivery, delivery_id)
         referral = delivery.referral
         delivery.last_error, delivery.claimed_at = str(exc)[:300], None
-        if delivery.status == "cancelled":
+        if delivery.status == DeliveryStatus.CANCELLED:
             return "cancelled"
         if exc.retryable and delivery.attempts < routing.delivery_max_attempts:
             backoff = routing.delivery_backoff_seconds
             delay = backoff[min(delivery.attempts - 1, len(backoff) - 1)]
-            delivery.status, delivery.next_attempt_at = "pending", now + timedelta(seconds=delay)
+            delivery.status, delivery.next_attempt_at = (
+                DeliveryStatus.PENDING,
+                now + timedelta(seconds=delay),
+            )
             after_commit(session, deliver_referral, referral.id, delay=delay)
             log.warning(
                 "referral %s %s attempt %s failed (%s); retrying in %ss",
@@ -182,7 +191,7 @@ def _failed(runtime: Runtime, delivery_id: int, now: datetime, exc: DeliveryFail
                 delay,
             )
             return "retry"
-        delivery.status = "failed"
+        delivery.status = DeliveryStatus.FAILED
         timeline.record(
             session,
             referral.report_id,
@@ -229,10 +238,10 @@ def redrive(runtime: Runtime, *, now: datetime | None = None) -> int:
             .join(Referral)
             .where(
                 (
-                    (Delivery.status == "pending")
+                    (Delivery.status == DeliveryStatus.PENDING)
                     & (func.coalesce(Delivery.next_attempt_at, Referral.created_at) < stale)
                 )
-                | ((Delivery.status == "sending") & (Delivery.claimed_at < lease))
+                | ((Delivery.status == DeliveryStatus.SENDING) & (Delivery.claimed_at < lease))
             )
         ).all()
     return sum(runtime.enqueue(deliver_referral, referral_id) for referral_id in referral_ids)

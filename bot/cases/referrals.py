@@ -23,6 +23,7 @@ from bot.cases.models import (
     TAKEN_REFERRAL,
     WAITING_REFERRAL,
     Delivery,
+    DeliveryStatus,
     Referral,
     ReferralStatus,
     Report,
@@ -190,7 +191,10 @@ def _plan_deliveries(session: Session, referral: Referral, ngo: Ngo) -> None:
     for channel in ngo.contacts.channels:
         delivery = Delivery(referral_id=referral.id, channel=channel)
         if ngo.example_contacts:
-            delivery.status, delivery.last_error = "skipped", "example contact in the directory"
+            delivery.status, delivery.last_error = (
+                DeliveryStatus.SKIPPED,
+                "example contact in the directory",
+            )
         session.add(delivery)
     if ngo.example_contacts:
         timeline.record(
@@ -445,5 +449,8 @@ def _require(referral: Referral, allowed: tuple[str, ...], action: str) -> None:
 def cancel_deliveries(session: Session, referral: Referral) -> None:
     """Stop retrying deliveries to an organization that no longer holds the case."""
     for delivery in referral.deliveries:
-        if delivery.status in ("pending", "sending"):
-            delivery.status, delivery.last_error = "cancelled", "referral no longer open"
+        if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
+            delivery.status, delivery.last_error = (
+                DeliveryStatus.CANCELLED,
+                "referral no longer open",
+            )

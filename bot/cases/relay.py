@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.cases import casecode, timeline
 from bot.cases.models import (
+    OPEN_REFERRAL,
     TAKEN_REFERRAL,
     WAITING_REFERRAL,
     Referral,
@@ -265,7 +266,7 @@ def open_case(
         .where(
             Report.conversation_key == key,
             Report.status != ReportStatus.CLOSED,
-            Referral.status.in_(("pending", "delivered", "acknowledged", "accepted")),
+            Referral.status.in_(OPEN_REFERRAL),
         )
     )
     if report_id is not None:

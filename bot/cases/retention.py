@@ -19,6 +19,7 @@ from bot.cases import timeline
 from bot.cases.models import (
     CaseLookup,
     EmployerMention,
+    MediaStatus,
     Note,
     RelayMessage,
     Report,
@@ -55,8 +56,8 @@ def purge(session: Session, cutoff: datetime) -> dict[str, int]:
     unfetched = rowcount(
         session.execute(
             update(ReportMedia)
-            .where(ReportMedia.status == "pending", ReportMedia.created_at < cutoff)
-            .values(status="failed", url_enc=None)
+            .where(ReportMedia.status == MediaStatus.PENDING, ReportMedia.created_at < cutoff)
+            .values(status=MediaStatus.FAILED, url_enc=None)
         )
     )
     runtime = current()

@@ -20,7 +20,13 @@ from bot.channels.twilio import cleanup
 from bot.conversation import dialogue
 from bot.messages import Page
 from bot.runtime import Runtime, after_commit
-from bot.store.models import Conversation, ErasedMessage, InboundMessage, OutboxMessage
+from bot.store.models import (
+    Conversation,
+    ErasedMessage,
+    InboundMessage,
+    OutboxMessage,
+    OutboxStatus,
+)
 from flows import Effect, Reply
 from flows.effects import LanguageSet, PinChosen, ProvinceSet
 
@@ -127,9 +133,9 @@ def _opt_out(context: Context, effect: Effect) -> None:
     # Nothing queued for this worker goes out after STOP.
     for row in context.session.query(OutboxMessage).filter(
         OutboxMessage.conversation_id == context.conversation.id,
-        OutboxMessage.status.in_(("pending", "held")),
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.HELD)),
     ):
-        row.status = "cancelled"
+        row.status = OutboxStatus.CANCELLED
 
 
 @FOUNDATION.on("opt_in")

@@ -54,7 +54,13 @@ from bot.outbox import (
 from bot.runtime import Runtime, current, take_after_commit
 from bot.store.db import UTCDateTime, utcnow
 from bot.store.envelope import Envelope
-from bot.store.models import Conversation, ErasedMessage, InboundMessage
+from bot.store.models import (
+    Conversation,
+    ErasedMessage,
+    InboundMessage,
+    InboundStatus,
+    OutboxStatus,
+)
 from flows import Reply
 
 log = logging.getLogger(__name__)
@@ -163,7 +169,10 @@ def _statements(dialect: str) -> tuple[Insert, Insert]:
                 bindparam("media", type_=JSON()),
                 bindparam("opt_out_type", type_=String()),
                 bindparam("bot_address", type_=String()),
-                case((flooded, "throttled"), else_="received"),
+                case(
+                    (flooded, literal(InboundStatus.THROTTLED, String())),
+                    else_=literal(InboundStatus.RECEIVED, String()),
+                ),
                 literal(0),
             ).where(conversation.c.id == bindparam("conversation_id", type_=Integer()), ~erased),
         )
@@ -240,7 +249,7 @@ def accept(runtime: Runtime, message: Received) -> Accepted:
     if row is None:
         return Accepted(None)
     inbound_id, conversation_id, status = row
-    if status == "received":
+    if status == InboundStatus.RECEIVED:
         runtime.enqueue_once(
             process_inbound,
             {TURNS_MARKER: (inbound_id,)},
@@ -248,7 +257,7 @@ def accept(runtime: Runtime, message: Received) -> Accepted:
         )
     else:
         runtime.enqueue_once(send_flood_notice, {f"flood:{conversation_id}": (inbound_id,)})
-    return Accepted(inbound_id, throttled=status == "throttled")
+    return Accepted(inbound_id, throttled=status == InboundStatus.THROTTLED)
 
 
 class _Params(TypedDict):
@@ -371,7 +380,9 @@ def drain(runtime: Runtime) -> int:
         return handled
     with runtime.db.session() as session:
         held = session.scalar(
-            select(InboundMessage.id).where(InboundMessage.status == "received").limit(1)
+            select(InboundMessage.id)
+            .where(InboundMessage.status == InboundStatus.RECEIVED)
+            .limit(1)
         )
     if held is not None:
         # One job for them all, whichever turns see them: the rq worker does not wait on a lock.
@@ -419,7 +430,7 @@ _PENDING = (
     select(InboundMessage)
     .where(
         InboundMessage.conversation_id == bindparam("conversation_id"),
-        InboundMessage.status == "received",
+        InboundMessage.status == InboundStatus.RECEIVED,
     )
     .order_by(InboundMessage.id)
 )
@@ -428,7 +439,7 @@ _PENDING = (
 _NEXT = (
     select(Conversation)
     .join(InboundMessage, InboundMessage.conversation_id == Conversation.id)
-    .where(InboundMessage.status == "received")
+    .where(InboundMessage.status == InboundStatus.RECEIVED)
     .order_by(InboundMessage.id)
     .limit(1)
     .with_for_update(of=Conversation, key_share=True, skip_locked=True)
@@ -547,7 +558,7 @@ def _handle(
                 )  # after the reply, news held for the PIN
             # Counted with the outcome, so the row is written once (a flush mid-turn would add an UPDATE).
             row.attempts += 1
-            row.status, row.processed_at = "done", utcnow()
+            row.status, row.processed_at = InboundStatus.DONE, utcnow()
             due.sweep |= _delete_at_twilio(session, runtime, row)
     except SQLAlchemyError:
         raise  # the database is in trouble: let the job fail and be retried as a whole
@@ -561,13 +572,13 @@ def _handle(
                 .with_for_update(key_share=True)
             )
             again = session.get(InboundMessage, row_id)
-            if locked is None or again is None or again.status != "received":
+            if locked is None or again is None or again.status != InboundStatus.RECEIVED:
                 return False  # erased meanwhile, or another turn took it
             conversation, row = locked, again
         # A bug, not a passing fault: retrying would fail the same way. Say sorry, never go silent.
         row.error = type(exc).__name__
         row.attempts += 1
-        row.status, row.processed_at = "failed", utcnow()
+        row.status, row.processed_at = InboundStatus.FAILED, utcnow()
         queue_text(
             session,
             runtime,
@@ -624,9 +635,9 @@ def after_flood(runtime: Runtime, inbound_id: int) -> int:
             .order_by(InboundMessage.id.desc())
             .limit(1)
         )
-        if latest is None or latest.status != "throttled":
+        if latest is None or latest.status != InboundStatus.THROTTLED:
             return 0
-        latest.status = "received"
+        latest.status = InboundStatus.RECEIVED
         latest_id = latest.id
     return process(runtime, latest_id)
 
@@ -655,7 +666,9 @@ def redrive(runtime: Runtime) -> dict[str, int]:
     with runtime.db.session() as session:
         inbound = session.scalars(
             select(func.min(InboundMessage.id))
-            .where(InboundMessage.status == "received", InboundMessage.received_at < stale)
+            .where(
+                InboundMessage.status == InboundStatus.RECEIVED, InboundMessage.received_at < stale
+            )
             .group_by(InboundMessage.conversation_id)
         ).all()
         outbox = (
@@ -665,13 +678,16 @@ def redrive(runtime: Runtime) -> dict[str, int]:
                 select(OutboxMessage.id, OutboxMessage.attempts)
                 .where(
                     (
-                        (OutboxMessage.status == "pending")
+                        (OutboxMessage.status == OutboxStatus.PENDING)
                         & (
                             func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
                             < stale
                         )
                     )
-                    | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < lease))
+                    | (
+                        (OutboxMessage.status == OutboxStatus.SENDING)
+                        & (OutboxMessage.claimed_at < lease)
+                    )
                 )
                 .order_by(OutboxMessage.id)
             ).all()

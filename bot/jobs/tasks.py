@@ -18,7 +18,14 @@ from bot.jobs.queue import runs_in
 from bot.metrics import HOUSEKEEPING_PASSES
 from bot.runtime import Runtime, current
 from bot.store.db import rowcount, utcnow
-from bot.store.models import DataKey, ErasedMessage, InboundMessage, NluReview, OutboxMessage
+from bot.store.models import (
+    DataKey,
+    ErasedMessage,
+    InboundMessage,
+    NluReview,
+    OutboxMessage,
+    OutboxStatus,
+)
 
 #: A status callback for a sid not stored yet is retried after 1, 2, 4, 8 s.
 STATUS_RETRY_SECONDS = 1.0
@@ -79,7 +86,7 @@ def purge() -> dict[str, int]:
         # Old messages that will not be sent again.
         done = (
             OutboxMessage.created_at < cutoff,
-            OutboxMessage.status.not_in(("pending", "sending")),
+            OutboxMessage.status.not_in((OutboxStatus.PENDING, OutboxStatus.SENDING)),
         )
         # Those to no conversation had a data key each: destroyed, what is left of them stays closed.
         runtime.envelope.destroy(

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from bot.cases import alerts as routing_alerts
-from bot.cases.models import OPEN_REFERRAL, AdminAlert, Referral
+from bot.cases.models import OPEN_REFERRAL, AdminAlert, AlertStatus, Referral
 from bot.directory.models import NgoRecord
 from bot.portal import accounts, alerts_words, audit, notify, tokens
 from bot.portal.models import ROLES, AuditLog, User
@@ -31,7 +31,7 @@ def admin_home() -> str:
     }
     rank = {kind: i for i, kind in enumerate(alerts_words.ALERT_KINDS)}
     open_alerts = sorted(
-        session.scalars(select(AdminAlert).where(AdminAlert.status == "open")).all(),
+        session.scalars(select(AdminAlert).where(AdminAlert.status == AlertStatus.OPEN)).all(),
         key=lambda a: (rank.get(a.kind, len(rank)), -a.updated_at.timestamp()),
     )
     names = dict(session.execute(select(NgoRecord.id, NgoRecord.name)).all())

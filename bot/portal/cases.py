@@ -20,6 +20,7 @@ from bot.cases.models import (
     WAITING_REFERRAL,
     CaseEvent,
     EmployerMention,
+    MediaStatus,
     Note,
     Referral,
     ReferralStatus,
@@ -30,7 +31,7 @@ from bot.cases.models import (
 from bot.portal.models import User
 from bot.store.db import utcnow
 from bot.store.envelope import Envelope
-from bot.store.models import OutboxMessage
+from bot.store.models import OutboxMessage, OutboxStatus
 from vocab import LANGUAGES
 
 #: Inbox tabs and the referral statuses in each. Declined and escalated referrals went elsewhere.
@@ -353,7 +354,7 @@ def case_view(session: Session, envelope: Envelope, referral: Referral, report: 
     details = json.loads(read(report, "details_enc") or "{}")
     media = session.scalars(
         select(ReportMedia)
-        .where(ReportMedia.report_id == report.id, ReportMedia.status == "stored")
+        .where(ReportMedia.report_id == report.id, ReportMedia.status == MediaStatus.STORED)
         .order_by(ReportMedia.id)
     ).all()
     messages = session.scalars(
@@ -417,16 +418,16 @@ def case_view(session: Session, envelope: Envelope, referral: Referral, report: 
 
 #: What staff read of an outbox row's progress (bot.store.models.OUTBOX_PROGRESS).
 _DELIVERY = {
-    "pending": "queued",
-    "sending": "queued",
-    "queued": "sent",
-    "accepted": "sent",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "failed",
-    "failed": "failed",
-    "cancelled": "cancelled",
+    OutboxStatus.PENDING: "queued",
+    OutboxStatus.SENDING: "queued",
+    OutboxStatus.QUEUED: "sent",
+    OutboxStatus.ACCEPTED: "sent",
+    OutboxStatus.SENT: "sent",
+    OutboxStatus.DELIVERED: "delivered",
+    OutboxStatus.READ: "delivered",
+    OutboxStatus.UNDELIVERED: "failed",
+    OutboxStatus.FAILED: "failed",
+    OutboxStatus.CANCELLED: "cancelled",
 }
 
 
@@ -473,7 +474,7 @@ def media_for(session: Session, report_id: int, media_id: int) -> ReportMedia | 
     if (
         media is None
         or media.report_id != report_id
-        or media.status != "stored"
+        or media.status != MediaStatus.STORED
         or not media.data_enc
     ):
         return None

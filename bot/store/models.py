@@ -9,6 +9,7 @@ A conversation's tokens (its number, state, messages and outbox) are sealed unde
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
@@ -56,6 +57,18 @@ class Conversation(Base):
         return self.data_key_id
 
 
+class InboundStatus(StrEnum):
+    """An inbound message's status: stored as received (or throttled when its conversation floods),
+    then done, or failed after its last attempt. When a flood's pause is over, the conversation's
+    latest message, if throttled, becomes received again so a turn answers it
+    (bot.conversation.inbox)."""
+
+    RECEIVED = "received"
+    THROTTLED = "throttled"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class InboundMessage(Base):
     """A message Twilio delivered; its MessageSid's keyed hash is unique so a redelivery is
     processed once. ``sid_enc`` holds the SID itself (encrypted) only until its deletion at
@@ -85,7 +98,7 @@ class InboundMessage(Base):
     opt_out_type: Mapped[str | None] = mapped_column(String(16))
     #: The number the worker wrote to: the turn that handles the message answers from it.
     bot_address: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[InboundStatus] = mapped_column(String(16), default=InboundStatus.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
@@ -101,6 +114,26 @@ class ErasedMessage(Base):
 
     message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OutboxStatus(StrEnum):
+    """An outbox message's status. A message is written pending (or held: unprompted news behind a
+    PIN not given yet, pending once the worker gives it), claimed as sending by one sender, then
+    sent, back to pending for a retry, or failed for good; Twilio's status callbacks then move it
+    forward only (OUTBOX_PROGRESS): queued or accepted, sent, delivered, read, or undelivered.
+    Cancelled: a held or pending message of a worker who opted out."""
+
+    HELD = "held"
+    PENDING = "pending"
+    SENDING = "sending"
+    QUEUED = "queued"
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class OutboxMessage(Base):
@@ -126,7 +159,7 @@ class OutboxMessage(Base):
     content_sid: Mapped[str | None] = mapped_column(String(64))
     content_variables_enc: Mapped[str | None] = mapped_column(Text)
     media_urls: Mapped[list[Any]] = mapped_column(default=list)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
@@ -175,16 +208,16 @@ class NluReview(Base):
 
 #: Outbox statuses in the order they can be reached; a status callback never moves a message back.
 OUTBOX_PROGRESS = {
-    "pending": 0,
-    "sending": 1,
-    "queued": 2,
-    "accepted": 2,
-    "sent": 3,
-    "delivered": 4,
-    "read": 5,
-    "undelivered": 6,
-    "failed": 6,
-    "cancelled": 6,
+    OutboxStatus.PENDING: 0,
+    OutboxStatus.SENDING: 1,
+    OutboxStatus.QUEUED: 2,
+    OutboxStatus.ACCEPTED: 2,
+    OutboxStatus.SENT: 3,
+    OutboxStatus.DELIVERED: 4,
+    OutboxStatus.READ: 5,
+    OutboxStatus.UNDELIVERED: 6,
+    OutboxStatus.FAILED: 6,
+    OutboxStatus.CANCELLED: 6,
 }
 
 

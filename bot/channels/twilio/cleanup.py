@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.errors import SendError
 from bot.runtime import Runtime, current
 from bot.store.db import utcnow
-from bot.store.models import InboundMessage, TwilioDeletion
+from bot.store.models import InboundMessage, InboundStatus, OutboxStatus, TwilioDeletion
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,9 @@ SWEEP_MARKER = "twilio-deletions"
 #: Deletions a sweep claims at a time.
 SWEEP_BATCH = 50
 #: Twilio's final statuses: the message may be deleted from then on.
-FINAL = frozenset({"delivered", "undelivered", "failed", "read"})
+FINAL = frozenset(
+    {OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED, OutboxStatus.READ}
+)
 #: An outbound message whose final status never arrives is deleted this long after sending.
 UNCONFIRMED_WAIT = timedelta(hours=1)
 #: A job working on a deletion holds it this long (another run leaves it alone meanwhile).
@@ -283,7 +285,7 @@ def redrive(runtime: Runtime) -> int:
             select(InboundMessage)
             .where(
                 InboundMessage.sid_enc.is_not(None),
-                InboundMessage.status != "received",
+                InboundMessage.status != InboundStatus.RECEIVED,
                 InboundMessage.received_at < stale,
             )
             .limit(500)
