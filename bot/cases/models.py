@@ -134,7 +134,7 @@ class Report(Base):
     consent_tip_line: Mapped[bool] = mapped_column(default=False)
     contact_pref: Mapped[str] = mapped_column(String(16), default="anonymous")
     contact_enc: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.NEW)
+    status: Mapped[ReportStatus] = mapped_column(String(16), default=ReportStatus.NEW)
     outcome: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -233,7 +233,7 @@ class RelayMessage(Base):
     direction: Mapped[str] = mapped_column(String(12))  # to_worker | from_worker
     body_enc: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[RelayStatus] = mapped_column(String(16), index=True)
     outbox_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
@@ -262,7 +262,7 @@ class Referral(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     ngo_id: Mapped[str] = mapped_column(ForeignKey("ngos.id"), index=True)
     rank: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default=ReferralStatus.PENDING)
+    status: Mapped[ReferralStatus] = mapped_column(String(16), default=ReferralStatus.PENDING)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     fallback: Mapped[bool] = mapped_column(default=False)
     contact_request: Mapped[bool] = mapped_column(default=False)
