@@ -69,12 +69,13 @@ def _last_read(flow: Flow, topic: Topic | None) -> str | None:
     return step.id if step is not None and step.uses_province else None
 
 
-def _again(nav: Navigator, sector: str | None) -> dict[str, Any]:
-    """The slots of a topic answered again for a new province: its sector, and the other problems
-    the worker wrote about, still offered first among the options (as with the first answer)."""
+def _again(nav: Navigator, sector: str | None, answering: str | None = None) -> dict[str, Any]:
+    """The slots of a topic answered for a newly named province: its sector, and the other problems
+    the worker wrote about (all but the one ``answering``, if it waited), still offered first among
+    the options (as with the first answer)."""
     waiting = problems.waiting(nav.state, nav.turn.now, nav.engine.session_timeout)
     slots: dict[str, Any] = {"sector": sector} if sector else {}
-    offered = [i for i in waiting if i not in problems.SAFETY_OPTIONS]
+    offered = [i for i in waiting if i != answering and i not in problems.SAFETY_OPTIONS]
     if offered:
         slots["candidates"] = offered
     return slots
@@ -96,9 +97,9 @@ def _answer_waiting(nav: Navigator, topic: Topic | None) -> bool:
         route = nav.engine.route(intent)
         flow = nav.engine.flows.get(route) if route else None
         if flow is not None and "province" in flow.needs:
-            rest = [i for i in waiting if i != intent and i not in problems.SAFETY_OPTIONS]
+            slots = _again(nav, None, answering=intent)
             nav.complete()
-            nav.start_flow(flow.id, {"candidates": rest} if rest else {})
+            nav.start_flow(flow.id, slots)
             return True
     return False
 

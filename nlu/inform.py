@@ -85,7 +85,8 @@ def read_past_slots(
     text = result.get("text") or ""
     n = len(tokens(without_slots(text, entities)))
     first = ranking[0]
-    framed_only = not tokens(without_slots(text, entities, framing=True))  # "trabajo en <place>"
+    around = without_slots(text, entities, framing=True)  # the words besides the place's
+    framed_only = not tokens(around)  # "trabajo en <place>", "nasa brooks po kami"
     if (
         framed_only
         or (n <= PLACE_ONLY_WORDS and first["name"] in MISREAD)
@@ -95,7 +96,7 @@ def read_past_slots(
         return _ranked(result, place, ranking)
     if n < SHORT_MIN_WORDS or first["name"] not in (INFORM, *TOPICS):
         return result
-    intent, confidence = classify(without_slots(text, entities, framing=True))
+    intent, confidence = classify(around)
     if first["name"] != INFORM:
         # "im in new brunswick, hurt my back ..., who pays": injury 0.18, inform 0.09 (a near
         # tie, so a did-you-mean); its words without the place say injury at 0.30.
