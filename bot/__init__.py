@@ -38,7 +38,11 @@ def areas() -> tuple[Area, ...]:
     return (cases, directory, analytics, nlu_review, portal)
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, threads: bool = True
+) -> Flask:
+    """The Flask app. ``threads=False``: it is built in a parent that forks the processes serving
+    it (bot.server), each of which calls :func:`start_threads` (a thread does not survive a fork)."""
     from flask import Flask, Response
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -124,9 +128,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from bot.directory.store import ensure_seeded
 
     ensure_seeded(runtime)  # development: an empty NGO directory gets the seed (logged)
-    if not settings.redis_url:
-        _start_redriver(runtime)
+    if threads:
+        start_threads(runtime)
     return app
+
+
+def start_threads(runtime: Runtime) -> None:
+    """What a serving process runs beside its requests: without Redis (no rq worker to do it), the
+    re-drive of its own unfinished work."""
+    if not runtime.settings.redis_url:
+        _start_redriver(runtime)
 
 
 def _path() -> str:

@@ -97,16 +97,13 @@ def serve(ctx: click.Context, host: str, port: int | None, workers: int | None) 
     check_production(settings)
     _shared_metrics_dir(settings)
     from bot.runtime import Runtime
-
-    Runtime.build(settings)  # fail now, in the parent, if the settings cannot start a worker
     from bot.server import run_gunicorn
 
     run_gunicorn(
-        settings,
+        Runtime.build(settings),  # fails now, before any worker starts, if the settings cannot work
         host=host,
         port=port or settings.port,
         workers=workers or int(os.environ.get("WEB_CONCURRENCY", 2)),
-        config=ctx.obj.get("config"),
     )
 
 

@@ -1,12 +1,17 @@
-"""`puente serve`: gunicorn with production settings; each worker builds its own app after fork."""
+"""`puente serve`: gunicorn with production settings.
+
+The app is built once, in gunicorn's master, before it forks its workers: they share its pages
+(code, flows, catalogs) instead of each building a copy (bench/README.md, "One app for the web
+workers"). The master closes its database connections before forking: each worker opens its own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.settings import Settings
+from bot.runtime import Runtime
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -22,9 +27,9 @@ WORKER_OPTIONS: dict[str, Any] = {
 
 
 class PuenteServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
-    def __init__(self, options: dict[str, Any], config: str | None):
+    def __init__(self, options: dict[str, Any], runtime: Runtime):
         self.options = options
-        self.config_path = config
+        self.runtime = runtime
         super().__init__()
 
     def load_config(self) -> None:
@@ -32,10 +37,29 @@ class PuenteServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no 
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from bot import create_app
-        from bot.settings import load_settings
+        """The app, in the master (``preload_app``), ready for the workers to share."""
+        import gc
 
-        return create_app(load_settings(self.config_path, env="production"))
+        from bot import create_app
+
+        app = create_app(self.runtime.settings, runtime=self.runtime, threads=False)
+        _ = self.runtime.engine  # the flows, read once here rather than once per worker
+        # No database connection crosses the fork: a worker's first statement opens its own
+        # (redis-py's pool starts afresh in a process of another pid by itself).
+        self.runtime.db.dispose()
+        # Objects made so far stay out of the collector's passes, which would write to (and so
+        # copy) the pages the workers share.
+        gc.freeze()
+        return app
+
+
+def _post_fork(runtime: Runtime) -> Callable[[Any, Any], None]:
+    def post_fork(server: Any, worker: Any) -> None:
+        from bot import start_threads
+
+        start_threads(runtime)
+
+    return post_fork
 
 
 def _child_exit(server: Any, worker: Any) -> None:
@@ -44,9 +68,7 @@ def _child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 
 
-def run_gunicorn(
-    settings: Settings, *, host: str, port: int, workers: int, config: str | None
-) -> None:
+def run_gunicorn(runtime: Runtime, *, host: str, port: int, workers: int) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -54,9 +76,10 @@ def run_gunicorn(
         "graceful_timeout": 20,
         "accesslog": None,  # access logs would hold URLs only, but keep them off by default
         "errorlog": "-",
-        "loglevel": settings.log_level.lower(),
-        "preload_app": False,
+        "loglevel": runtime.settings.log_level.lower(),
+        "preload_app": True,
         "forwarded_allow_ips": "127.0.0.1",
+        "post_fork": _post_fork(runtime),
         "child_exit": _child_exit,
     }
-    PuenteServer(options, config).run()
+    PuenteServer(options, runtime).run()
