@@ -1,12 +1,13 @@
-"""`puente worker`: an rq worker, its scheduler for delayed retries, and the periodic housekeeping."""
+"""`puente worker`: an rq worker, rq's scheduler of delayed jobs in a thread, and the periodic housekeeping."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rq import SimpleWorker
 
@@ -18,12 +19,15 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from redis import Redis
     from redis.client import Pipeline
+    from rq import Queue
 
 log = logging.getLogger(__name__)
 
 #: A worker heartbeat is skipped while the last one keeps the worker alive in Redis as long, give
 #: or take this many seconds.
 HEARTBEAT_SLACK_SECONDS = 10.0
+#: A stopping worker waits this long for its scheduler thread to hand its locks back.
+SCHEDULER_STOP_SECONDS = 5.0
 
 
 def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | None = None) -> None:
@@ -49,8 +53,8 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
         Queue(queue_name(settings.jobs.queue_name, name), connection=connection)
         for name in queues or QUEUES
     ]
+    stop = runtime.extras.setdefault("stop", threading.Event())
     if not burst:
-        stop = runtime.extras.setdefault("stop", threading.Event())
         threading.Thread(
             target=housekeeping_loop,
             args=(runtime, stop),
@@ -59,11 +63,55 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: list[str] | N
             daemon=True,
         ).start()
     wait_for_redis(connection)
+    scheduler = threading.Thread(
+        target=schedule_delayed_jobs,
+        args=(connection, listened, stop),
+        kwargs={"once": burst},
+        name="puente-scheduler",
+    )
+    scheduler.start()
     # SimpleWorker runs jobs in this process: the warm NLU model and database pool are reused by every
     # job instead of being rebuilt in a fork per job. A crash mid-job is covered by leases and re-drive.
-    Worker(listened, connection=connection).work(
-        with_scheduler=True, burst=burst, logging_level=settings.log_level
-    )
+    try:
+        Worker(listened, connection=connection).work(
+            with_scheduler=False, burst=burst, logging_level=settings.log_level
+        )
+    finally:
+        stop.set()
+        scheduler.join(timeout=SCHEDULER_STOP_SECONDS)
+
+
+def schedule_delayed_jobs(
+    connection: Redis, queues: list[Queue], stop: threading.Event, *, once: bool = False
+) -> None:
+    """rq's scheduler, in a thread of the worker: it moves the delayed jobs (retries, busy turns)
+    whose time has come onto their queues. rq would run it in a process forked from the worker,
+    which costs the machine some 70 MB (bench/README.md). One worker at a time holds each queue's
+    lock (rq's); the others try again every two minutes, and a worker that stops releases it.
+    ``once``: one pass, for ``--burst``."""
+    import redis
+    from rq.scheduler import RQScheduler
+
+    scheduler: Any = RQScheduler(queues, connection=connection)  # rq's is not annotated
+    failing = False
+    try:
+        while True:
+            try:
+                if scheduler.should_reacquire_locks:
+                    scheduler.acquire_locks()
+                if scheduler.acquired_locks:
+                    scheduler.heartbeat()
+                    scheduler.enqueue_scheduled_jobs()
+                failing = False
+            except redis.exceptions.RedisError as exc:
+                if not failing:  # once an outage, not every second of it
+                    log.warning("delayed jobs wait: Redis unreachable (%s)", type(exc).__name__)
+                failing = True
+            if once or stop.wait(scheduler.interval):
+                return
+    finally:
+        with contextlib.suppress(redis.exceptions.RedisError):
+            scheduler.release_locks()
 
 
 class Worker(SimpleWorker):

@@ -5,8 +5,10 @@ most waits under an ``enqueue_once`` marker, however long it waits."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from bot.jobs.worker import Worker
 
@@ -77,3 +79,41 @@ def test_a_job_scheduled_under_a_marker_holds_it_until_it_runs(make_bot, sqlite_
     queue.connection.delete(*queue.connection.keys("rq:job:*"))  # the job lost before it ran
     runtime.enqueue_once(json.loads, {"held": ("[1]",)})
     assert len(queue.job_ids) == 1
+
+
+def test_delayed_jobs_reach_their_queue_and_a_stopped_worker_hands_the_scheduling_over(redis_url):
+    # rq's scheduler runs in a thread of `puente worker` (not a forked process): a delayed job (a
+    # send's retry, a busy turn looked at again) reaches its queue on time, and a worker that stops
+    # releases the scheduler's lock, so the next one schedules at once rather than a minute later.
+    from redis import Redis
+    from rq import Queue
+
+    from bot.jobs.worker import schedule_delayed_jobs
+
+    connection = Redis.from_url(redis_url)
+    queue = Queue("delayed-jobs", connection=connection)
+
+    def scheduling() -> tuple[threading.Event, threading.Thread]:
+        stop = threading.Event()
+        thread = threading.Thread(target=schedule_delayed_jobs, args=(connection, [queue], stop))
+        thread.start()
+        return stop, thread
+
+    def reaches_the_queue(delay: float) -> bool:
+        job = queue.enqueue_in(timedelta(seconds=delay), "json.loads", "[1]")
+        assert job.id not in queue.job_ids
+        deadline = time.monotonic() + 10
+        while job.id not in queue.job_ids:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    for _worker in range(2):
+        stop, thread = scheduling()
+        try:
+            assert reaches_the_queue(0.5)
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+        assert not thread.is_alive()
