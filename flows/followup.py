@@ -87,8 +87,9 @@ IDLE_FLOWS = (None, "menu", "next_steps", "problems")
 
 def _answer_waiting(nav: Navigator, topic: Topic | None) -> bool:
     """A province named after an answer that does not depend on it ("sa ontario po" after the
-    passport answer): the first waiting problem whose answer does (the unpaid overtime of the same
-    message) is answered for it now, the others still offered; False when none waits."""
+    passport answer), or only for its office line (the farm housing answer): the first waiting
+    problem whose answer does (the unpaid overtime of the same message) is answered for it now,
+    the others still offered; False when none waits."""
     running = nav.flow.id if nav.flow else None
     if running not in IDLE_FLOWS and not (topic and running == topic["flow"]):
         return False  # the options of a running flow (a safety question) stand
@@ -116,10 +117,13 @@ def follow_up(nav: Navigator) -> bool:
         if not (province or sector):
             return False
         last = None if sector or flow is None else _last_read(flow, topic)
-        if flow is not None and not sector and "province" not in flow.needs and last is None:
-            flow = (
-                None  # the answer is the same in every province (a passport): noted, not repeated
-            )
+        if flow is not None and not sector and "province" not in flow.needs:
+            if last is None:
+                flow = None  # the answer is the same in every province (a passport): noted, not repeated
+            elif province and _answer_waiting(nav, topic):
+                # Only the office line of the answer read would change (the farm housing one): a
+                # waiting problem answered for the province (the unpaid pay) tells the worker more.
+                return True
         if flow is None:
             if not (province and nav.state["province"]):
                 return False  # a sector alone, with nothing to continue: the usual handling

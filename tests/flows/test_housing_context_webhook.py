@@ -1,7 +1,7 @@
 """Housing in context, through the signed webhook and the real NLU: the housing rule is the
 seasonal farm program's, so a worker whose job is unknown is told so and where others ask (the
 office of their province when it is known); a province named after the answer or the deductions
-says them again for that province; the BC domestic workers' room-and-board line goes only to BC
+says them again for that province, unless another problem written about waits for it (the pay); the BC domestic workers' room-and-board line goes only to BC
 (or an unknown province), never to a farm worker in Ontario."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from tests.flows.test_followups_webhook import ask
 
 WORKER = "+14165550177"
 ONTARIO_OFFICE = "1-800-531-5551"  # flows/facts.yaml offices.ON.phone
+ALBERTA_OFFICE = "1-877-427-3731"  # offices.AB.phone
 BC_ROOM_BOARD = "$325.00"  # housing_deductions.bc_domestic_room_board
 SAWP_UTILITY = "$2.75"  # housing_deductions.sawp_utility.per_day
 
@@ -101,19 +102,45 @@ def test_a_province_after_a_farm_workers_housing_answer_is_noted_not_repeated(ma
 
 
 @pytest.mark.parametrize(
-    ("language", "message"),
+    ("language", "message", "province", "office"),
     [
-        ("tl", "sira sira po ang bahay na binigay ng employer tapos kulang po ang bayad namin"),
-        ("en", "the bunkhouse is falling apart and they pay us less than minimum wage"),
+        (
+            "tl",
+            "sira sira po ang bahay na binigay ng employer tapos kulang po ang bayad namin",
+            ONTARIO["tl"],
+            ONTARIO_OFFICE,
+        ),
+        (
+            "en",
+            "the bunkhouse is falling apart and they pay us less than minimum wage",
+            ONTARIO["en"],
+            ONTARIO_OFFICE,
+        ),
+        (
+            "tl",
+            "ang amo ko po hindi nagbabayad ng sahod 2 buwan na, tapos pinapatulog ako sa basement"
+            " na walang heater",
+            "sa calgary po",
+            ALBERTA_OFFICE,
+        ),
+        (
+            "en",
+            "my employer hasnt paid me in 2 months and i sleep in a basement with no heat",
+            "calgary",
+            ALBERTA_OFFICE,
+        ),
     ],
 )
-def test_the_other_problem_is_still_offered_after_the_answer_for_a_new_province(
-    make_bot, sqlite_url, language, message
+def test_a_province_after_the_housing_answer_answers_the_pay_that_waited(
+    make_bot, sqlite_url, language, message, province, office
 ):
-    """Before, the housing answer given again for Ontario dropped the pay problem the worker had
-    also written about from its options; it came back only after the next answer."""
+    """The housing answer comes first and the pay waits as option 1. Naming the province then gave
+    the housing answer again, for its office line alone, and two months of unpaid pay still
+    waited: now the pay is answered for the province (with the same office)."""
     bot = make_bot(sqlite_url)
     label = transliterate_gsm7(catalogs.translator(language).gettext("intent.ask_wages"))
-    assert f"1. {label}" in ask(bot, message)
-    again = ask(bot, ONTARIO[language])
-    assert ONTARIO_OFFICE in again and f"1. {label}" in again
+    first = ask(bot, message)
+    assert "SAWP" in first and f"1. {label}" in first
+    again = ask(bot, province)
+    assert office in again and "SAWP" not in again
+    assert f"1. {label}" not in again  # answered, no longer waiting

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.text import catalogs
 from tests.flows.test_followups_webhook import ask
 from tests.support.sms import sms_text
 
@@ -242,3 +243,21 @@ def test_a_message_that_only_gives_the_town_is_the_town(
     assert province in reply  # "noted: you work in ..."
     assert "1-866-602-9448" not in reply and "911" not in reply  # no housing or injury answer
     assert sms_text(language, "clarify.ask")[:15] not in reply
+
+
+def test_a_place_beside_several_problems_is_not_only_the_place(make_bot, sqlite_url):
+    """A caregiver who names her town and then three problems got "noted: you work in British
+    Columbia" and the menu: the message read as `inform` (0.38), and of its parts only the passport
+    was sure enough to count as a problem ("la señora me grita" 0.40, "trabajo de 6am a 11pm"
+    0.30), so none waited beside it."""
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator("es")
+    ask(bot, "hola", WORKER)
+    reply = ask(
+        bot,
+        "soy cuidadora en vancouver, la señora me grita todos los dias y me quito el pasaporte,"
+        " y trabajo de 6am a 11pm",
+        WORKER,
+    )
+    assert "pasaporte" in reply and "1-866-602-9448" in reply  # the passport answer
+    assert f"1. {tr.gettext('intent.ask_hours')}" in reply  # the long days wait as option 1
