@@ -252,3 +252,39 @@ def _hours_waiting(bot, language: str, greeting: str, message: str):
     assert "1-866-602-9448" in answer  # answered first: Service Canada
     assert f"1. {tr.gettext('intent.ask_hours')}" in answer
     return bot, tr
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "tl",
+            "natamaan po ako ng makina sa planta kahapon, namamaga po kamay ko pero sabi ng"
+            " supervisor wag daw ako mag absent kundi tanggal ako",
+        ),
+        (
+            "es",
+            "me pego una maquina en la planta ayer, tengo la mano hinchada pero el supervisor dice q"
+            " si falto me corren",
+        ),
+        (
+            "en",
+            "a machine hit my hand at the plant yesterday its all swollen but supervisor says if i"
+            " miss work im fired",
+        ),
+    ],
+)
+def test_a_hand_hit_by_a_machine_is_answered_before_the_threat_beside_it(
+    make_bot, sqlite_url, language, message
+):
+    """The tl message got only the retaliation answer, the injury neither answered nor offered
+    ("natamaan ... ng makina" 0.19, "namamaga po kamay ko" 0.10 as an injury); es and en asked the
+    province and then forgot the threat."""
+    bot = make_bot(sqlite_url)
+    tr = catalogs.translator(language)
+    ask(bot, "hi", WORKER)
+    ask(bot, message, WORKER)  # the injury needs the province (or gives first aid first, then asks)
+    answer = ask(bot, "manitoba", WORKER)
+    assert "1-855-954-4321" in answer  # WCB Manitoba
+    assert f"1. {tr.gettext('intent.ask_retaliation')}" in answer
+    assert "1-866-602-9448" in ask(bot, "1", WORKER)  # no deportation for it: Service Canada
