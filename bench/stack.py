@@ -9,6 +9,7 @@ numbers: which accepted messages got their reply at the Twilio server, percentil
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -21,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import requests
 
@@ -302,6 +303,36 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
             int(fields[11]) + int(fields[12])
         ) / tick  # utime, stime (fields 14, 15 of stat)
     return used
+
+
+def services_cpu(redis_url: str) -> dict[str, float]:
+    """CPU seconds used so far by what shares the machine with Puente in a bench: PostgreSQL (every
+    `postgres` process: the machine's server, quiet but for the bench), the bench's redis-server,
+    this process (the local Twilio server's threads and the bench's own work), its finished
+    children (wrk), and the whole machine's busy time (every core)."""
+    port = urlparse(redis_url).port
+    groups = {"postgres": 0.0, "redis": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name = stat.read_text().split("(", 1)[1].split(")", 1)[0]
+            if name == "redis-server" and f":{port}" not in (stat.parent / "cmdline").read_text():
+                continue
+        except OSError:
+            continue
+        if name in ("postgres", "redis-server"):
+            group = "postgres" if name == "postgres" else "redis"
+            groups[group] += sum(cpu_seconds([int(stat.parent.name)]).values())
+    me, children = os.times(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # /proc/stat's first line: user nice system idle iowait irq softirq steal (all cores, in ticks)
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return {
+        **groups,
+        "bench and Twilio server": me.user + me.system,
+        "wrk": children.ru_utime + children.ru_stime,
+        "machine": busy / tick,
+    }
 
 
 def machine() -> str:

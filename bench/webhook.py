@@ -47,6 +47,7 @@ from stack import (
     percentile,
     processes,
     puente_stack,
+    services_cpu,
     signed_form,
     wait_drained,
 )
@@ -304,14 +305,14 @@ def main() -> None:
             wait_drained(stack, timeout=60)
         stored_before, replied_before = answered(stack)
         pids = [pid for _, pid in processes(stack)]
-        cpu_before = cpu_seconds(pids)
+        cpu_before, services_before = cpu_seconds(pids), services_cpu(stack.env["REDIS_URL"])
         puente = load(public_url, puente_requests, args.duration, args.connections)
         stored_at_end, replied_at_end = answered(stack)
         # With no rq workers the web side is measured alone: the messages stay queued.
         drain_seconds, stored, replied = (
             wait_drained(stack) if args.rq_workers else (0.0, stored_at_end, replied_at_end)
         )
-        cpu_after = cpu_seconds(pids)
+        cpu_after, services_after = cpu_seconds(pids), services_cpu(stack.env["REDIS_URL"])
         web_pids = {stack.web.pid, *stack.web.children()}
         cpu = {
             side: sum(
@@ -369,6 +370,18 @@ def main() -> None:
         f"(web {per_message['web']:.2f} + workers {per_message['workers']:.2f}; goal <= 4); "
         f"webhook p50 {puente['p50_us'] / 1000:.1f} p99 {puente['p99_us'] / 1000:.1f} ms; "
         f"stack PSS {pss:.0f} MB (goal <= 400)"
+    )
+    # Where the machine's cores went, per answered message: Puente's share and what ran beside it.
+    spent = {
+        name: 1000 * (services_after[name] - services_before[name]) / max(answered_now, 1)
+        for name in services_after
+    }
+    machine_ms = spent.pop("machine")
+    beside = ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
+    other = machine_ms - sum(per_message.values()) - sum(spent.values())
+    print(
+        f"MACHINE: {machine_ms:.2f} ms of CPU per answered message on its {os.cpu_count()} cores: "
+        f"puente {sum(per_message.values()):.2f}, {beside}, other {other:.2f}"
     )
 
 
