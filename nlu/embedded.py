@@ -27,6 +27,7 @@ from nlu.language import LanguageDetector
 from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
 from nlu.problems import find as find_problems
+from nlu.problems import report_asked_first
 from nlu.training_data import Example, TrainingData
 from vocab import FALLBACK
 from vocab.parse import Parse
@@ -146,6 +147,7 @@ class EmbeddedInterpreter:
         problems = find_problems(clipped, self.top_intent)
         if problems:
             result["problems"] = problems
+            result = report_asked_first(result, self.top_intent)
         return result
 
     def top_intent(self, text: str) -> tuple[str, float]:

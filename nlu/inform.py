@@ -93,7 +93,7 @@ def read_past_slots(
         or (n <= UNSURE_WORDS and first["confidence"] < UNSURE_CONFIDENCE)
     ):
         place = {"name": INFORM, "confidence": max(r["confidence"] for r in ranking)}
-        return _ranked(result, place, ranking)
+        return ranked_first(result, place, ranking)
     if n < SHORT_MIN_WORDS or first["name"] not in (INFORM, *TOPICS):
         return result
     intent, confidence = classify(around)
@@ -101,7 +101,9 @@ def read_past_slots(
         # "im in new brunswick, hurt my back ..., who pays": injury 0.18, inform 0.09 (a near
         # tie, so a did-you-mean); its words without the place say injury at 0.30.
         surer = confidence if intent == first["name"] else 0.0
-        return _ranked(result, {**first, "confidence": max(first["confidence"], surer)}, ranking)
+        return ranked_first(
+            result, {**first, "confidence": max(first["confidence"], surer)}, ranking
+        )
     short = n < MIN_OTHER_WORDS
     if (
         intent not in TOPICS
@@ -110,12 +112,12 @@ def read_past_slots(
     ):
         return result
     # `inform` leaves the ranking: the message is not only a place, so it is no rival of the topic.
-    return _ranked(
+    return ranked_first(
         result, {"name": intent, "confidence": max(confidence, first["confidence"])}, ranking
     )
 
 
-def _ranked(
+def ranked_first(
     result: dict[str, Any], top: dict[str, Any], ranking: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """``result`` with ``top`` first; ``top`` and `inform` (unless it is ``top``) leave the rest."""

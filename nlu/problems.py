@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
+from nlu.inform import ranked_first
 from nlu.normalize import tokens
 from vocab import PROBLEM_INTENTS
 
@@ -79,3 +81,37 @@ def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
         if intent in PROBLEM_INTENTS and confidence >= needed and intent not in found:
             found.append(intent)
     return found[:MAX_PROBLEMS] if len(found) >= 2 else []
+
+
+#: A clause that asks for a report in so many words ("quiero reportar a la granja", "i want to
+#: report my boss", "gusto ko po mag report"), on its tokens: the report was asked for, not only a
+#: complaint read as one ("me grita"), which the flows answer after the questions beside it.
+REPORT_REQUEST = re.compile(
+    r"^(?:(?:yo|pues|bueno|po|ako|i|me)\s+)*"
+    r"(?:(?:quiero|kiero|qiero|quisiera|queremos|necesito|deseo|como\s+(?:puedo|hago\s+para))\s+"
+    r"(?:hacer\s+(?:un|una)\s+|poner\s+(?:un|una)\s+|levantar\s+(?:un|una)\s+)?"
+    r"(?:reportar|denunciar|reporte|denuncia|queja|quejarme|acusar)"
+    r"|(?:want|wanna|need|would\s+like)\s+(?:to\s+)?(?:report|file\s+a|make\s+a)\b"
+    r"|(?:how\s+(?:do|can)\s+i)\s+(?:report|file\s+a|make\s+a)\b"
+    r"|(?:gusto|gusto\s+ko|paano)\s+(?:po\s+)?(?:ko\s+)?(?:po\s+)?(?:mag|mang|i)?\s*report)"
+)
+
+
+def report_asked_first(
+    result: dict[str, Any], classify: Callable[[str], tuple[str, float]]
+) -> dict[str, Any]:
+    """``result`` (a parse with its ``problems``) led by `report_abuse` when one of its clauses asks
+    for the report in so many words ("quiero reportar a la granja, el patron nos cobra 300 por la
+    casa" reads as housing as a whole); unchanged otherwise."""
+    if (
+        "report_abuse" not in result.get("problems", ())
+        or result["intent"]["name"] == "report_abuse"
+    ):
+        return result
+    for part in clauses(result.get("text") or "", min_words=SHORT_WORDS):
+        if REPORT_REQUEST.match(" ".join(tokens(part))):
+            intent, confidence = classify(part)
+            if intent == "report_abuse":
+                top = {"name": intent, "confidence": confidence}
+                return ranked_first(result, top, result["intent_ranking"])
+    return result

@@ -288,3 +288,26 @@ def test_a_hand_hit_by_a_machine_is_answered_before_the_threat_beside_it(
     assert "1-855-954-4321" in answer  # WCB Manitoba
     assert f"1. {tr.gettext('intent.ask_retaliation')}" in answer
     assert "1-866-602-9448" in ask(bot, "1", WORKER)  # no deportation for it: Service Canada
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "es",
+            "quiero reportar a la granja, el patron nos cobra 300 por semana por la casa y somos 10"
+            " en un cuarto",
+        ),
+        ("en", "i want to report the farm, they charge us 300 a week for a crowded bunkhouse"),
+        ("tl", "gusto ko po mag report, 300 kada linggo ang singil sa bahay at siksikan kami"),
+    ],
+)
+def test_a_report_asked_for_in_so_many_words_leads_the_problems_beside_it(
+    make_bot, sqlite_url, language, message
+):
+    """The whole message read as housing (0.47) and the report, found in its first clause, came
+    last like a complaint read as one ("me grita"): the housing answer came instead."""
+    bot = _in_ontario(make_bot(sqlite_url), language, "hola")
+    answer = ask(bot, message, WORKER)
+    assert sms_text(language, "report.intro")[:20] in answer
+    assert "SAWP" not in answer
