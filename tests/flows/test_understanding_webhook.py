@@ -261,3 +261,22 @@ def test_a_place_beside_several_problems_is_not_only_the_place(make_bot, sqlite_
     )
     assert "pasaporte" in reply and "1-866-602-9448" in reply  # the passport answer
     assert f"1. {tr.gettext('intent.ask_hours')}" in reply  # the long days wait as option 1
+
+
+def test_days_off_withheld_in_sms_spelling_are_an_hours_question_not_harassment(
+    make_bot, sqlite_url
+):
+    """ "mam q po kc d nya binibigay day off q ..." (no day off for three months, and made to clean
+    her sister's house) got the sexual harassment reply: "q" and "d" are expanded as Spanish ("que",
+    "de"), and the triage read the rest as sexual (0.58)."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "helo po", WORKER)
+    reply = ask(
+        bot,
+        "mam q po kc d nya binibigay day off q 3 buwan n po, tpos pnapalinis din aq s bahay ng"
+        " kapatid nya",
+        WORKER,
+    )
+    assert sms_text("tl", "triage.sexual")[:25] not in reply
+    assert sms_text("tl", "province.ask")[:25] in reply  # the hours answer needs the province
+    assert "1-800-531-5551" in ask(bot, "d2 po aq s toronto", WORKER)  # Ontario's office
