@@ -281,12 +281,12 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 def processes(stack: Stack) -> list[tuple[str, int]]:
     """(name, pid) of every process of the stack: gunicorn's master and workers, the rq workers and
-    their children (rq's scheduler)."""
+    any child of theirs (rq's scheduler was one until it became a thread of the worker)."""
     found = [("gunicorn master", stack.web.pid)]
     found += [(f"gunicorn web worker {i + 1}", pid) for i, pid in enumerate(stack.web.children())]
     for i, worker in enumerate(stack.workers):
         found.append((f"rq worker {i + 1}", worker.pid))
-        found += [(f"rq worker {i + 1} child (scheduler)", pid) for pid in worker.children()]
+        found += [(f"rq worker {i + 1} child", pid) for pid in worker.children()]
     return found
 
 
