@@ -106,6 +106,17 @@ class Navigator:
             if found and not (entity in ("town", "employer") and slots.get(slot)):
                 slots[slot] = found
 
+    def keep_told(self, flow: Flow, topic: bool = False) -> None:
+        """What this message tells of ``flow``'s matter (the employer, town, province and problems;
+        the whole as the worker's own account when long enough), kept in its slots: the questions
+        after do not ask it again."""
+        text = self.turn.text or ""
+        self.capture(flow.entities, text)
+        self.note_problems(flow.problems, topic=topic)
+        slots = self.state["slots"]
+        if flow.account and story.is_account(text) and not slots.get(flow.account):
+            slots[flow.account] = text.strip()[:TEXT_LIMIT]
+
     def note_problems(self, slot: str | None, topic: bool = False) -> None:
         """Keep in ``slot`` the problems this message names (and, at the start of a flow, the
         topic the worker last asked about), for a step that ``guess``es from them."""
@@ -243,10 +254,7 @@ class Navigator:
         states.clear_flow(st)
         st["flow"] = flow.id
         st["slots"] = dict(slots or {})
-        self.capture(flow.entities, self.turn.text or "")
-        self.note_problems(flow.problems, topic=True)
-        if flow.account and story.is_account(self.turn.text or ""):
-            st["slots"][flow.account] = (self.turn.text or "").strip()[:TEXT_LIMIT]
+        self.keep_told(flow, topic=True)
         if flow.services:
             st["services"] = list(flow.services)
         self.enter(flow.start)

@@ -329,6 +329,9 @@ class Handler(Navigator):
                 return
             if self.try_interrupt(flow, step, could_answer=False):
                 return
+            # Told instead of answered ("la granja se llama sunny acres, esta en leamington" at "are
+            # you in danger?"): asked again, but what it names is not asked for later.
+            self.keep_told(flow)
             self.reprompt(step)
             return
         self.accept(flow, step, found)

@@ -280,3 +280,31 @@ def test_days_off_withheld_in_sms_spelling_are_an_hours_question_not_harassment(
     assert sms_text("tl", "triage.sexual")[:25] not in reply
     assert sms_text("tl", "province.ask")[:25] in reply  # the hours answer needs the province
     assert "1-800-531-5551" in ask(bot, "d2 po aq s toronto", WORKER)  # Ontario's office
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "told"),
+    [
+        (
+            "es",
+            "quiero reportar a mi patron",
+            "el mayordomo de la granja nos grita y no nos deja ir al doctor cuando estamos enfermos",
+        ),
+        (
+            "en",
+            "i want to report my boss",
+            "the supervisor yells at us every day and wont let us see a doctor when we are sick",
+        ),
+    ],
+)
+def test_what_happened_told_at_the_danger_question_is_not_asked_again(
+    make_bot, sqlite_url, language, start, told
+):
+    """A worker who answers "are you in danger?" by telling what happened was asked again, then
+    asked to tell what happened, and had to write it all a second time."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "hola", WORKER)
+    assert sms_text(language, "report.ask.danger")[:20] in ask(bot, start, WORKER)
+    assert sms_text(language, "reprompt.yesno")[:20] in ask(bot, told, WORKER)  # asked again
+    after = ask(bot, "2", WORKER)
+    assert sms_text(language, "report.ask.story")[:20] not in after
