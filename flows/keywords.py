@@ -15,7 +15,7 @@ from .text import normalize, words
 
 COMMANDS = ("menu", "language", "help", "stop", "start", "erase", "agent", "more", "exit")
 WORD_LISTS = ("skip", "done", "yes", "no")
-EMPLOYER_CUES = ("before", "names", "articles", "stop")
+EMPLOYER_CUES = ("before", "naming", "names", "articles", "stop")
 #: A request for a language is short: "english please", "en español porfa", "tagalog na lang po".
 REQUEST_MAX_WORDS = 5
 

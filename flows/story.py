@@ -67,6 +67,8 @@ def employer_in(text: str, keywords: Keywords) -> str | None:
 def _name_at(
     tokens: list[tuple[str, str]], folded: list[str], i: int, cues: dict[str, frozenset[str]]
 ) -> str | None:
+    if naming := _phrase_at(folded, i, cues["naming"]):
+        return _named(tokens, i + naming, cues)
     if folded[i] in cues["names"]:
         return _name_around(tokens, i, cues)
     length = _phrase_at(folded, i, cues["before"])
@@ -86,6 +88,19 @@ def _name_after(
     if not _capitalized(tokens[start]) or tokens[start][1] in cues["stop"]:
         return None
     return _join(_capital_run(tokens, start))
+
+
+def _named(
+    tokens: list[tuple[str, str]], start: int, cues: dict[str, frozenset[str]]
+) -> str | None:
+    """The words after "se llama", "is called" up to a break, in whatever case a worker writes
+    them ("la granja se llama sunny acres, esta en leamington" -> "sunny acres")."""
+    words: list[tuple[str, str]] = []
+    for token in tokens[start:]:
+        if _is_break(token) or token[1] in cues["stop"] or len(words) >= NAME_WORDS:
+            break
+        words.append(token)
+    return _join(words)
 
 
 def _name_around(

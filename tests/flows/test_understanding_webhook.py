@@ -308,3 +308,33 @@ def test_what_happened_told_at_the_danger_question_is_not_asked_again(
     assert sms_text(language, "reprompt.yesno")[:20] in ask(bot, told, WORKER)  # asked again
     after = ask(bot, "2", WORKER)
     assert sms_text(language, "report.ask.story")[:20] not in after
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "told", "story"),
+    [
+        (
+            "es",
+            "quiero reportar a mi patron",
+            "la granja se llama sunny acres, esta en leamington",
+            "no nos pagan las horas extras",
+        ),
+        (
+            "en",
+            "i want to report my boss",
+            "the farm is called green valley, its in simcoe",
+            "they dont pay our overtime",
+        ),
+    ],
+)
+def test_a_farm_named_in_lower_case_at_the_danger_question_is_not_asked_for_again(
+    make_bot, sqlite_url, language, start, told, story
+):
+    """ "la granja se llama sunny acres" was no employer's name (only capitalized names, or a
+    workplace noun and the words after it, were), so after the story the farm was asked for again."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "hola", WORKER)
+    ask(bot, start, WORKER)
+    ask(bot, told, WORKER)  # the danger question, asked again
+    assert sms_text(language, "report.ask.story")[:20] in ask(bot, "2", WORKER)
+    assert sms_text(language, "report.ask.employer")[:20] not in ask(bot, story, WORKER)
