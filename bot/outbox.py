@@ -238,9 +238,9 @@ def _add(
     *,
     held: bool = False,
 ) -> OutboxMessage:
-    """One outbox row (a Content page as ContentSid + ContentVariables), sealed to its row under the conversation's data key; a message to no
-    conversation (an erasure's goodbye, a staff notice) gets a data key of its own, destroyed with
-    its text by the purge (bot.jobs.tasks.purge)."""
+    """One outbox row (a Content page as ContentSid + ContentVariables), sealed to its row under
+    the conversation's data key; a message to no conversation (an erasure's goodbye, a staff
+    notice) gets a data key of its own, destroyed with its text by the purge (bot.jobs.tasks.purge)."""
     envelope = runtime.envelope
     content = None if isinstance(page, str) else page
     row = OutboxMessage(

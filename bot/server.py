@@ -6,7 +6,6 @@ workers"). The master closes its database connections before forking: each worke
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
@@ -53,13 +52,10 @@ class PuenteServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no 
         return app
 
 
-def _post_fork(runtime: Runtime) -> Callable[[Any, Any], None]:
-    def post_fork(server: Any, worker: Any) -> None:
-        from bot import start_threads
+def _post_fork(server: Any, worker: Any) -> None:
+    from bot import start_threads
 
-        start_threads(runtime)
-
-    return post_fork
+    start_threads(server.app.runtime)  # in each worker: no thread survives the fork
 
 
 def _child_exit(server: Any, worker: Any) -> None:
@@ -79,7 +75,7 @@ def run_gunicorn(runtime: Runtime, *, host: str, port: int, workers: int) -> Non
         "loglevel": runtime.settings.log_level.lower(),
         "preload_app": True,
         "forwarded_allow_ips": "127.0.0.1",
-        "post_fork": _post_fork(runtime),
+        "post_fork": _post_fork,
         "child_exit": _child_exit,
     }
     PuenteServer(options, runtime).run()
