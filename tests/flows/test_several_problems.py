@@ -311,3 +311,34 @@ def test_a_report_asked_for_in_so_many_words_leads_the_problems_beside_it(
     answer = ask(bot, message, WORKER)
     assert sms_text(language, "report.intro")[:20] in answer
     assert "SAWP" not in answer
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "province", "answer"),
+    [
+        (
+            "tl",
+            "pinagbabayad po kami ng agency ng 3000 dolyar bago makaalis tapos ngayon kinakaltas sa"
+            " sahod namin, wala na po kaming makain",
+            "sa bc po",
+            "1-833-236-3700",  # BC's recruitment law: Employment Standards Branch
+        ),
+        (
+            "en",
+            "bossman sey if we nuh work sunday him a go cut we pay, an mi foot bruk from di ladder"
+            " last week",
+            "ontario",
+            "1-800-387-0750",  # WSIB
+        ),
+    ],
+)
+def test_a_fee_paid_to_the_agency_and_a_broken_foot_are_read_without_their_usual_words(
+    make_bot, sqlite_url, language, message, province, answer
+):
+    """Both got a "did you mean" of three topics, and naming the province only repeated it: the
+    agency's fee scored 0.35 as a fee, "mi foot bruk from di ladder" 0.20 as an injury."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "hi", WORKER)
+    first = ask(bot, message, WORKER)
+    assert sms_text(language, "clarify.ask")[:15] not in first
+    assert answer in ask(bot, province, WORKER)
