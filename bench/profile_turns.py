@@ -6,15 +6,18 @@ On a throwaway PostgreSQL database, a private Redis and the local Twilio-compati
 app (production settings) takes signed webhooks through Flask's test client, then an rq
 SimpleWorker in this process runs the jobs they queued (turns, sends, deletions at Twilio), each
 side under cProfile. Conversations of four messages, one message of each conversation per round,
-so every turn handles one message as under live traffic. Printed: CPU ms per answered message on
-each side (time.thread_time: this thread only, not the Twilio server's; profiler off) and cProfile's top functions (profiler on).
-No status callbacks here (no server to receive them); deletions are due at once.
+so every turn handles one message as under live traffic. After each round's turns, the two status
+callbacks Twilio makes for each reply (sent, then delivered) go to the app the same way, then the
+worker runs what they queued. Printed: CPU ms per answered message on each side (webhook, status
+callbacks, worker; time.thread_time: this thread only, not the Twilio server's; profiler off) and
+cProfile's top functions (profiler on). Deletions are due at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import os
 import pstats
 import time
@@ -33,6 +36,8 @@ from stack import (
     throwaway_database,
 )
 
+from bot.channels.twilio.gateway import STATUS_WEBHOOK
+from tests.support.twilio_api import callback_params
 from tests.support.webhooks import inbound_params, twilio_signature
 
 PUBLIC_URL = "http://localhost"
@@ -50,7 +55,7 @@ def _settings(database_url: str, redis_url: str, twilio: TwilioServer):
             "TWILIO_AUTH_TOKEN": twilio.auth_token,
             "TWILIO_API_BASE_URL": twilio.url,
             "PUBLIC_BASE_URL": PUBLIC_URL,
-            "PUENTE__TWILIO__STATUS_CALLBACKS": "false",
+            "PUENTE__TWILIO__STATUS_CALLBACKS": "true",
             "PUENTE__TWILIO__DELETE_WAIT_SECONDS": "0",
             "PUENTE__METRICS__TOKEN": "bench",
         }
@@ -88,7 +93,12 @@ def main() -> None:
     from bot.jobs.queue import QUEUES
     from bot.jobs.worker import Worker  # rq's SimpleWorker, minus its 30 s wait at each burst's end
 
-    with TwilioServer() as twilio, RedisServer() as redis, throwaway_database() as url:
+    # The stand-in posts no callbacks: this process posts them, through the test client, to profile them.
+    with (
+        TwilioServer(status_callbacks=False) as twilio,
+        RedisServer() as redis,
+        throwaway_database() as url,
+    ):
         app = create_app(_settings(url, redis.url, twilio))
         runtime = app.extensions["puente"]
         runtime.warm_up()
@@ -150,25 +160,46 @@ def main() -> None:
         def drain() -> None:
             worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
 
+        called_back = [0]
+
+        def post_callbacks() -> None:
+            """Twilio's "sent" then "delivered" for each reply sent since the last call."""
+            sent = twilio.messages
+            for message in sent[called_back[0] :]:
+                for status in ("sent", "delivered"):
+                    params = callback_params(dataclasses.replace(message, status=status))
+                    url = PUBLIC_URL + STATUS_WEBHOOK
+                    signature = twilio_signature(url, params, twilio.auth_token)
+                    response = client.post(
+                        STATUS_WEBHOOK, data=params, headers={"X-Twilio-Signature": signature}
+                    )
+                    assert response.status_code == 204, response.status_code
+            called_back[0] = len(sent)
+
+        def round_trip(position: int, first: int, profiled: bool) -> None:
+            """One message of each conversation: webhooks, turns, callbacks, what they queued."""
+            for side, work in (
+                ("web", lambda: post_round(position, first)),
+                ("worker", drain),
+                ("callbacks", post_callbacks),
+                ("worker", drain),
+            ):
+                seconds = _timed(work, profiles[side] if profiled else None)
+                cpu[side] += 0 if profiled else seconds
+
+        cpu = {"web": 0.0, "callbacks": 0.0, "worker": 0.0}
+        # CPU time of this thread, not wall time: waits on PostgreSQL and Redis are not the cost here.
+        profiles = {side: cProfile.Profile(time.thread_time) for side in cpu}
         # A warm-up round of other workers: caches, pools and connections as in a running process.
         for position in range(len(CONVERSATION)):
-            post_round(position, 900_000)
-            drain()
+            round_trip(position, 900_000, profiled=False)
+        cpu = dict.fromkeys(cpu, 0.0)
         sent_before = len(twilio.messages)
 
-        cpu = {"web": 0.0, "worker": 0.0}
-        # CPU time of this thread, not wall time: waits on PostgreSQL and Redis are not the cost here.
-        profiles = {side: cProfile.Profile(time.thread_time) for side in ("web", "worker")}
         for profiled in (False, True):
             first = 1000 if not profiled else 500_000
             for position in range(len(CONVERSATION)):
-                seconds = _timed(
-                    lambda p=position, f=first: post_round(p, f),
-                    profiles["web"] if profiled else None,
-                )
-                cpu["web"] += 0 if profiled else seconds
-                seconds = _timed(drain, profiles["worker"] if profiled else None)
-                cpu["worker"] += 0 if profiled else seconds
+                round_trip(position, first, profiled)
             if not profiled:
                 answered = len(twilio.messages) - sent_before
                 counting[0] = True  # the statements of the profiled round
@@ -180,8 +211,8 @@ def main() -> None:
         f"{answered} replies at the Twilio server, {deletions} deletions in all; {machine()}"
     )
     for side, seconds in cpu.items():
-        print(f"{side:<7} {1000 * seconds / messages:6.2f} ms CPU per message (profiler off)")
-    print(f"total   {1000 * sum(cpu.values()) / messages:6.2f} ms CPU per message")
+        print(f"{side:<9} {1000 * seconds / messages:6.2f} ms CPU per message (profiler off)")
+    print(f"total     {1000 * sum(cpu.values()) / messages:6.2f} ms CPU per message")
     print(
         f"\n{sum(statements.values()) / messages:.1f} SQL statements per message (webhook and jobs):"
     )

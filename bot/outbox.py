@@ -490,26 +490,38 @@ _MOVE_STATUS = (
 )
 
 
+#: What a send records on Twilio's answer; "queued" and "sent" callbacks tell no more than that.
+_ACCEPTED_RANK = OUTBOX_PROGRESS[OutboxStatus.SENT]
+
+
 def record_status(runtime: Runtime, sid: str, status: str, error_code: str | None) -> bool:
-    """Apply a Twilio status callback; a status never moves a message backwards."""
+    """Apply a Twilio status callback; a status never moves a message backwards.
+
+    One connection for the callback's statements: two callbacks come for each reply."""
     if status.lower() not in OUTBOX_PROGRESS:
         return False
     status = OutboxStatus(status.lower())
+    if OUTBOX_PROGRESS[status] <= _ACCEPTED_RANK:
+        # The sender stored "sent" itself when Twilio accepted the message: nothing new to write,
+        # and nothing to retry if the callback came before the sender's commit.
+        return True
+    sid_hash = runtime.vault.sid_hash(sid)
     with runtime.db.autocommit() as conn:
         moved = conn.execute(
             _MOVE_STATUS,
             {
-                "sid": runtime.vault.sid_hash(sid),
+                "sid": sid_hash,
                 "new_status": status,
                 "rank": OUTBOX_PROGRESS[status],
                 "at": utcnow(),
                 "code": error_code[:32] if error_code else None,
             },
         ).first()
-    # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
-    ours = bool(moved) or _sid_known(runtime, sid)
-    if ours:
-        cleanup.final_status(runtime, sid, status)
+        # A late callback ("sent" after "delivered") moves nothing, but its sid is ours all the same.
+        ours = moved is not None or _sid_stored(conn, sid_hash)
+        deletion_due = ours and cleanup.final_status(conn, runtime, sid_hash, status)
+    if deletion_due:
+        cleanup.sweep_soon(runtime)
     return ours
 
 
@@ -533,16 +545,16 @@ def _outbound(runtime: Runtime, conn: Connection, row: _Claimed) -> OutboundMess
     )
 
 
+def _sid_stored(conn: Connection, sid_hash: str) -> bool:
+    return (
+        conn.scalar(select(OutboxMessage.id).where(OutboxMessage.twilio_sid == sid_hash))
+        is not None
+    )
+
+
 def _sid_known(runtime: Runtime, sid: str) -> bool:
-    with runtime.db.session() as session:
-        return (
-            session.scalar(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.twilio_sid == runtime.vault.sid_hash(sid)
-                )
-            )
-            is not None
-        )
+    with runtime.db.autocommit() as conn:
+        return _sid_stored(conn, runtime.vault.sid_hash(sid))
 
 
 def message_kind(message: OutboundMessage) -> str:

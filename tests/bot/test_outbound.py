@@ -144,3 +144,5 @@ def test_a_status_only_moves_forward_and_an_undelivered_one_keeps_its_error(
     assert not outbox.record_status(
         bot.runtime, "SM" + "0" * 32, "delivered", None
     )  # not ours (yet)
+    # "queued" and "sent" say no more than the sender stored on Twilio's answer: never retried.
+    assert outbox.record_status(bot.runtime, "SM" + "0" * 32, "sent", None)

@@ -18,12 +18,22 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Executable, Row, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    Row,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import SendError
 from bot.runtime import Runtime, current
-from bot.store.db import utcnow
+from bot.store.db import UTCDateTime, utcnow
 from bot.store.models import InboundMessage, InboundStatus, OutboxStatus, TwilioDeletion
 
 log = logging.getLogger(__name__)
@@ -125,21 +135,20 @@ def job_delay(runtime: Runtime) -> float:
     return runtime.settings.twilio.delete_wait_seconds
 
 
-def final_status(runtime: Runtime, sid: str, status: str) -> None:
-    """A status callback: once final, the message's deletion is due now."""
+def final_status(conn: Connection, runtime: Runtime, sid_hash: str, status: str) -> bool:
+    """A status callback: once final, the message's deletion is due now (then True: sweep soon)."""
     if status not in FINAL or not enabled(runtime):
-        return
-    with runtime.db.autocommit() as conn:
-        found = conn.scalar(
-            update(TwilioDeletion)
-            .where(
-                TwilioDeletion.sid_hash == runtime.vault.sid_hash(sid), TwilioDeletion.attempts == 0
-            )
-            .values(due_at=utcnow())
-            .returning(TwilioDeletion.id)
-        )
-    if found is not None:
-        sweep_soon(runtime)
+        return False
+    return conn.scalar(_DUE_NOW, {"sid": sid_hash, "now": utcnow()}) is not None
+
+
+#: A final status's change, built once (two callbacks come for each reply).
+_DUE_NOW = (
+    update(TwilioDeletion)
+    .where(TwilioDeletion.sid_hash == bindparam("sid"), TwilioDeletion.attempts == 0)
+    .values(due_at=bindparam("now", type_=UTCDateTime()))
+    .returning(TwilioDeletion.id)
+)
 
 
 def hurry(conn: Connection, runtime: Runtime, conversation_id: int) -> list[int]:
