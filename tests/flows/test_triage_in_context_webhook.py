@@ -62,6 +62,26 @@ def test_a_passport_told_with_danger_is_offered_by_number_after_the_safety_reply
 @pytest.mark.parametrize(
     ("language", "message"),
     [
+        ("es", "el patron nos encierra en la casa en la noche y nos quito los papeles"),
+        ("tl", "di kami pinapalabas ng amo sa bahay tapos kinuha nya passport namin"),
+        ("en", "boss lock us in the bunkhouse at nite and took our pasports"),
+    ],
+)
+def test_papers_taken_told_with_confinement_are_offered_first_after_the_hotline(
+    make_bot, sqlite_url, language, message
+):
+    """A worker locked in whose papers were taken hears the hotline, then can ask about the papers."""
+    bot = make_bot(sqlite_url)
+    reply = ask(bot, message, WORKER)
+    assert reply.startswith(sms_text(language, "triage.confinement")[:50])
+    documents = catalogs.translator(language).gettext("intent.ask_documents")
+    assert f"1. {documents}" in reply
+    assert "1-866-602-9448" in ask(bot, "1", WORKER)  # Service Canada's tip line
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
         ("en", "i have a fever and my boss says i must work im in manitoba"),
         ("es", "tengo fiebre y el patron dice que tengo que ir a trabajar, estoy en manitoba"),
     ],
