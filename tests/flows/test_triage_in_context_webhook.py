@@ -39,44 +39,36 @@ def test_an_injury_then_the_province_gets_that_provinces_compensation_line(
 
 
 @pytest.mark.parametrize(
-    ("language", "message", "documents"),
+    ("language", "message", "category"),
     [
-        ("en", "my boss hit me and took my passport", "intent.ask_documents"),
-        ("es", "el patron me pego y me quito el pasaporte", "intent.ask_documents"),
-        ("tl", "sinaktan ako ng amo ko at kinuha ang passport ko", "intent.ask_documents"),
+        ("en", "my boss hit me and took my passport", "danger"),
+        ("es", "el patron me pego y me quito el pasaporte", "danger"),
+        ("tl", "sinaktan ako ng amo ko at kinuha ang passport ko", "danger"),
+        # Locked in, papers taken: the trafficking hotline, then the papers.
+        (
+            "es",
+            "el patron nos encierra en la casa en la noche y nos quito los papeles",
+            "confinement",
+        ),
+        (
+            "tl",
+            "di kami pinapalabas ng amo sa bahay tapos kinuha nya passport namin",
+            "confinement",
+        ),
+        ("en", "boss lock us in the bunkhouse at nite and took our pasports", "confinement"),
     ],
 )
-def test_a_passport_told_with_danger_is_offered_by_number_after_the_safety_reply(
-    make_bot, sqlite_url, language, message, documents
+def test_a_passport_told_with_danger_is_offered_first_after_the_safety_reply(
+    make_bot, sqlite_url, language, message, category
 ):
     bot = make_bot(sqlite_url)
     reply = ask(bot, message, WORKER)
-    assert reply.startswith(sms_text(language, "triage.danger")[:50])
-    tr = catalogs.translator(language)
-    assert sms_text(language, "emergency.ask") in reply and f"1. {tr.gettext(documents)}" in reply
+    assert reply.startswith(sms_text(language, f"triage.{category}")[:50])
+    documents = catalogs.translator(language).gettext("intent.ask_documents")
+    assert sms_text(language, "emergency.ask") in reply and f"1. {documents}" in reply
     assert "1-866-602-9448" in ask(
         bot, "1", WORKER
     )  # the documents answer: Service Canada's tip line
-
-
-@pytest.mark.parametrize(
-    ("language", "message"),
-    [
-        ("es", "el patron nos encierra en la casa en la noche y nos quito los papeles"),
-        ("tl", "di kami pinapalabas ng amo sa bahay tapos kinuha nya passport namin"),
-        ("en", "boss lock us in the bunkhouse at nite and took our pasports"),
-    ],
-)
-def test_papers_taken_told_with_confinement_are_offered_first_after_the_hotline(
-    make_bot, sqlite_url, language, message
-):
-    """A worker locked in whose papers were taken hears the hotline, then can ask about the papers."""
-    bot = make_bot(sqlite_url)
-    reply = ask(bot, message, WORKER)
-    assert reply.startswith(sms_text(language, "triage.confinement")[:50])
-    documents = catalogs.translator(language).gettext("intent.ask_documents")
-    assert f"1. {documents}" in reply
-    assert "1-866-602-9448" in ask(bot, "1", WORKER)  # Service Canada's tip line
 
 
 @pytest.mark.parametrize(
