@@ -95,12 +95,7 @@ def _named(
 ) -> str | None:
     """The words after "se llama", "is called" up to a break, in whatever case a worker writes
     them ("la granja se llama sunny acres, esta en leamington" -> "sunny acres")."""
-    words: list[tuple[str, str]] = []
-    for token in tokens[start:]:
-        if _is_break(token) or token[1] in cues["stop"] or len(words) >= NAME_WORDS:
-            break
-        words.append(token)
-    return _join(words)
+    return _join(_words_until(tokens, start, cues["stop"]))
 
 
 def _name_around(
@@ -120,17 +115,23 @@ def _name_around(
             start -= 1
         words = _capital_run(tokens, start)
         return _join(words) if len(words) > 1 else None
-    words = [tokens[at]]
-    for token in tokens[at + 1 :]:
-        if (
-            _is_break(token)
-            or token[1] in cues["stop"]
-            or token[1] in cues["before"]
-            or len(words) >= NAME_WORDS
-        ):
+    words = [
+        tokens[at],
+        *_words_until(tokens, at + 1, cues["stop"] | cues["before"], NAME_WORDS - 1),
+    ]
+    return _join(words) if len(words) > 1 else None
+
+
+def _words_until(
+    tokens: list[tuple[str, str]], start: int, stops: frozenset[str], most: int = NAME_WORDS
+) -> list[tuple[str, str]]:
+    """The words from ``start`` up to a break, a stop word or ``most`` words."""
+    words: list[tuple[str, str]] = []
+    for token in tokens[start:]:
+        if _is_break(token) or token[1] in stops or len(words) >= most:
             break
         words.append(token)
-    return _join(words) if len(words) > 1 else None
+    return words
 
 
 def _capital_run(tokens: list[tuple[str, str]], start: int) -> list[tuple[str, str]]:
