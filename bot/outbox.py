@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeAlias
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, Row, bindparam, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from bot.channels.twilio import cleanup
+from bot.channels.twilio.circuit import CircuitState
 from bot.channels.twilio.gateway import STATUS_WEBHOOK
 from bot.conversation import dialogue, pin, sealed_state
 from bot.errors import SendError
@@ -27,6 +29,7 @@ from bot.jobs.queue import job_id, runs_in
 from bot.messages import Content, OutboundMessage, Page
 from bot.runtime import Runtime, after_commit, current
 from bot.store.db import UTCDateTime, utcnow
+from bot.store.envelope import Executor
 from bot.store.models import OUTBOX_PROGRESS, Conversation, OutboxMessage, OutboxStatus
 from flows import Reply
 from vocab import Channel
@@ -308,13 +311,57 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
         if row is None:
             return "skipped"
         message = _outbound(runtime, conn, row)
+    return _send(runtime, Claimed(outbox_id, message, row.attempts, row.created_at, circuit))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row claimed for sending (its lease taken), with what to send."""
+
+    outbox_id: int
+    message: OutboundMessage
+    attempts: int
+    created_at: datetime | None
+    circuit: CircuitState
+
+
+def claim_first(session: Session, runtime: Runtime, outbox_ids: list[int]) -> Claimed | None:
+    """The first of the rows ``outbox_ids`` this session writes, claimed by its own commit: a
+    turn sends its replies itself once committed, so the INSERT of the first takes the lease the
+    claim's UPDATE would (one statement less for most messages: a turn writes one reply). Later
+    rows are claimed by :func:`deliver` as their turn comes (the circuit looked at and the lease
+    taken just before each send); none while the circuit is open."""
+    first = next(
+        (
+            row
+            for row in (*session.new, *session.dirty)
+            if isinstance(row, OutboxMessage) and outbox_ids and row.id == outbox_ids[0]
+        ),
+        None,
+    )
+    if first is None or first.status != OutboxStatus.PENDING or first.attempts:
+        return None
+    circuit = runtime.circuit.state()
+    if circuit.open:
+        return None
+    first.status, first.claimed_at, first.attempts = OutboxStatus.SENDING, utcnow(), 1
+    return Claimed(first.id, _outbound(runtime, session, first), 1, None, circuit)
+
+
+def send_claimed(runtime: Runtime, claimed: Claimed) -> str:
+    """Send the row :func:`claim_first` claimed, once its session has committed."""
+    return _send(runtime, claimed)
+
+
+def _send(runtime: Runtime, claimed: Claimed) -> str:
+    outbox_id, message, attempts = claimed.outbox_id, claimed.message, claimed.attempts
     try:
         sid = None
-        if row.attempts > 1:
+        if attempts > 1 and claimed.created_at is not None:
             # An earlier try (timed out, or its worker died) may have reached Twilio before we heard
             # back: look before sending again, so the worker never gets the message twice.
             sid = runtime.sender.find_sent(
-                message, row.created_at, lambda s: _sid_known(runtime, s)
+                message, claimed.created_at, lambda s: _sid_known(runtime, s)
             )
         sid = sid or runtime.sender.send(message)
     except SendError as exc:
@@ -324,8 +371,8 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
                 runtime.settings.jobs.circuit_failures,
             )
             schedule_probe(runtime)
-        return _record_failure(runtime, outbox_id, row.attempts, exc)
-    if circuit.failures and runtime.circuit.closed():
+        return _record_failure(runtime, outbox_id, attempts, exc)
+    if claimed.circuit.failures and runtime.circuit.closed():
         release(runtime)
     with runtime.db.autocommit() as conn:
         conversation_id = conn.scalar(
@@ -341,7 +388,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
             conversation_id=conversation_id,
             wait=cleanup.UNCONFIRMED_WAIT if callbacks else None,
         )
-    log.info("outbox %s sent on attempt %s (%s)", outbox_id, row.attempts, message_kind(message))
+    log.info("outbox %s sent on attempt %s (%s)", outbox_id, attempts, message_kind(message))
     return "sent"
 
 
@@ -357,7 +404,7 @@ _SENT_FROM = (
     OutboxMessage.created_at,
 )
 #: A claimed row: the columns of ``_SENT_FROM``.
-_Claimed: TypeAlias = Row[int, str, str, str | None, str | None, str | None, int, datetime]
+_ClaimRow: TypeAlias = Row[int, str, str, str | None, str | None, str | None, int, datetime]
 
 # The send's two statements, built once (with their cache keys): each message runs both, and
 # building them cost more CPU than running them.
@@ -525,7 +572,7 @@ def record_status(runtime: Runtime, sid: str, status: str, error_code: str | Non
     return ours
 
 
-def _outbound(runtime: Runtime, conn: Connection, row: _Claimed) -> OutboundMessage:
+def _outbound(runtime: Runtime, conn: Executor, row: _ClaimRow | OutboxMessage) -> OutboundMessage:
     def read(column: str) -> str | None:
         return runtime.envelope.open_optional(
             conn, f"outbox.{column}", row.id, getattr(row, column)

@@ -43,11 +43,13 @@ from bot.jobs.queue import job_id, runs_in
 from bot.messages import Received
 from bot.metrics import TURN_LATENCY
 from bot.outbox import (
+    claim_first,
     deliver,
     queue_text,
     queue_to_address,
     release_held,
     schedule_probe,
+    send_claimed,
     send_job_id,
     send_message,
 )
@@ -405,10 +407,14 @@ def _turn(runtime: Runtime, lock: Callable[[Session], Conversation | None]) -> i
             if not _handle(session, runtime, conversation, row, due, alone=alone):
                 break
         # This job sends what the turn wrote (its replies, and any other page its effects queued)
-        # itself once committed, in the order written: no send job each, no queue hop.
-        sends = take_after_commit(session, send_message)
-    for (outbox_id,) in sends:  # send_message's one argument
-        deliver(runtime, int(outbox_id))
+        # itself once committed, in the order written: no send job each, no queue hop. Its commit
+        # takes the first one's lease (no claim after it).
+        sends = [int(outbox_id) for (outbox_id,) in take_after_commit(session, send_message)]
+        first = claim_first(session, runtime, sends)
+    if first is not None:
+        send_claimed(runtime, first)
+    for outbox_id in sends[1:] if first is not None else sends:
+        deliver(runtime, outbox_id)
     if due.sweep:
         # One sweep for the deletions now due, unless one waits already (not a job per message).
         cleanup.sweep_soon(runtime)
