@@ -31,6 +31,12 @@ def classifier():
         ("me corte la mano... sangra mucho", "injury"),
         ("the supervisor punched me in the face", "danger"),
         ("el supervisor me golpio", "danger"),  # a typo
+        # A coworker found unconscious or not breathing: 911 and the emergency room first.
+        ("perdio el conocimiento el compa", "injury"),
+        ("nawalan ng malay yung katrabaho ko sa init", "injury"),
+        ("walang malay si kuya sa bukid", "injury"),
+        ("he is unconscious", "injury"),
+        ("my friend isnt breathing", "injury"),
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
