@@ -37,6 +37,8 @@ def classifier():
         ("walang malay si kuya sa bukid", "injury"),
         ("he is unconscious", "injury"),
         ("my friend isnt breathing", "injury"),
+        ("nos quitan el celular para que no hablemos con nadie", "confinement"),
+        ("parang ayoko na, pagod na ko sa lahat", "suicide"),  # "as if I can't go on, tired of it all"
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
@@ -57,6 +59,7 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "is it dangerous to spray pesticides",
         "whats the number for labour standards in pei",
         "me muero de hambre",
+        "suko na ako sa trabaho",  # "I give up on this job": not an injury, not despair
         "me pagaron menos",
         "👍👍",
         "",
