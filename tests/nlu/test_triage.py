@@ -39,6 +39,17 @@ def classifier():
         ("my friend isnt breathing", "injury"),
         ("nos quitan el celular para que no hablemos con nadie", "confinement"),
         ("parang ayoko na, pagod na ko sa lahat", "suicide"),  # "as if I can't go on, tired of it all"
+        # Poison or hanging, told of oneself or of someone close: the crisis line and 911 first.
+        ("mi compañero toma veneno para ratas dice que ya no puede", "suicide"),
+        ("uminom ng lason yung kasama ko", "suicide"),
+        ("mi bredda drink weed killa", "suicide"),
+        ("mi nuh have nobody, mi just waan sleep an nuh wake up", "suicide"),
+        # Threats to the family back home, debt bondage: the trafficking hotline.
+        ("nos dijo que si nos vamos le hace daño a nuestras familias en guatemala", "confinement"),
+        ("dem seh if wi leave dem wi hurt wi family back home", "confinement"),
+        ("debo 5 mil a la agencia y no me dejan ir hasta pagar", "confinement"),
+        ("el caporal le quebro la nariz a mi primo", "danger"),
+        ("the boss bus mi head wid a piece a board", "danger"),
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
@@ -60,6 +71,8 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "whats the number for labour standards in pei",
         "me muero de hambre",
         "suko na ako sa trabaho",  # "I give up on this job": not an injury, not despair
+        "se colgo la aplicacion",  # the app froze
+        "may lason ba yung spray sa farm",  # is the farm's spray poisonous? a safety question
         "me pagaron menos",
         "👍👍",
         "",
