@@ -50,6 +50,8 @@ def classifier():
         ("debo 5 mil a la agencia y no me dejan ir hasta pagar", "confinement"),
         ("el caporal le quebro la nariz a mi primo", "danger"),
         ("the boss bus mi head wid a piece a board", "danger"),
+        ("i feel so empty, nothing matters anymore", "suicide"),
+        ("sir yung amo ko nagpapadala ng malaswang litrato", "sexual"),
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
@@ -72,6 +74,7 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "me muero de hambre",
         "suko na ako sa trabaho",  # "I give up on this job": not an injury, not despair
         "se colgo la aplicacion",  # the app froze
+        "nothing matters more than my pay",
         "may lason ba yung spray sa farm",  # is the farm's spray poisonous? a safety question
         "me pagaron menos",
         "👍👍",
