@@ -75,6 +75,10 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "suko na ako sa trabaho",  # "I give up on this job": not an injury, not despair
         "se colgo la aplicacion",  # the app froze
         "nothing matters more than my pay",
+        "the low pay hurt our families back home",
+        "esto le hace mucho daño a mi familia porque no mandamos dinero",
+        "no nos dejan ir hasta las 6 de la tarde",  # the working day, not a debt
+        "donde guardo el veneno para ratas",
         "may lason ba yung spray sa farm",  # is the farm's spray poisonous? a safety question
         "me pagaron menos",
         "👍👍",
