@@ -38,7 +38,10 @@ def classifier():
         ("he is unconscious", "injury"),
         ("my friend isnt breathing", "injury"),
         ("nos quitan el celular para que no hablemos con nadie", "confinement"),
-        ("parang ayoko na, pagod na ko sa lahat", "suicide"),  # "as if I can't go on, tired of it all"
+        (
+            "parang ayoko na, pagod na ko sa lahat",
+            "suicide",
+        ),  # "as if I can't go on, tired of it all"
         # Poison or hanging, told of oneself or of someone close: the crisis line and 911 first.
         ("mi compañero toma veneno para ratas dice que ya no puede", "suicide"),
         ("uminom ng lason yung kasama ko", "suicide"),
