@@ -148,14 +148,17 @@ def main() -> None:
         rq_queues = [runtime.queue.queues[kind] for kind in QUEUES]
         worker = Worker(rq_queues, connection=runtime.queue.redis)
 
+        def post_signed(path: str, params: dict[str, str], expected: int) -> None:
+            """A webhook as Twilio posts it, signed for the public URL."""
+            signature = twilio_signature(PUBLIC_URL + path, params, twilio.auth_token)
+            response = client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+            assert response.status_code == expected, response.status_code
+
         def post_round(position: int, first: int) -> None:
             for n in range(first, first + args.conversations):
-                params = inbound_params(sender(n), BOT_SMS, CONVERSATION[position])
-                signature = twilio_signature(PUBLIC_URL + WEBHOOK_PATH, params, twilio.auth_token)
-                response = client.post(
-                    WEBHOOK_PATH, data=params, headers={"X-Twilio-Signature": signature}
+                post_signed(
+                    WEBHOOK_PATH, inbound_params(sender(n), BOT_SMS, CONVERSATION[position]), 200
                 )
-                assert response.status_code == 200, response.status_code
 
         def drain() -> None:
             worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
@@ -168,12 +171,7 @@ def main() -> None:
             for message in sent[called_back[0] :]:
                 for status in ("sent", "delivered"):
                     params = callback_params(dataclasses.replace(message, status=status))
-                    url = PUBLIC_URL + STATUS_WEBHOOK
-                    signature = twilio_signature(url, params, twilio.auth_token)
-                    response = client.post(
-                        STATUS_WEBHOOK, data=params, headers={"X-Twilio-Signature": signature}
-                    )
-                    assert response.status_code == 204, response.status_code
+                    post_signed(STATUS_WEBHOOK, params, 204)
             called_back[0] = len(sent)
 
         def round_trip(position: int, first: int, profiled: bool) -> None:

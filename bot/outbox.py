@@ -311,7 +311,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> str:
         if row is None:
             return "skipped"
         message = _outbound(runtime, conn, row)
-    return _send(runtime, Claimed(outbox_id, message, row.attempts, row.created_at, circuit))
+    return send_claimed(runtime, Claimed(outbox_id, message, row.attempts, row.created_at, circuit))
 
 
 @dataclass(frozen=True)
@@ -331,11 +331,13 @@ def claim_first(session: Session, runtime: Runtime, outbox_ids: list[int]) -> Cl
     claim's UPDATE would (one statement less for most messages: a turn writes one reply). Later
     rows are claimed by :func:`deliver` as their turn comes (the circuit looked at and the lease
     taken just before each send); none while the circuit is open."""
+    if not outbox_ids:
+        return None
     first = next(
         (
             row
             for row in (*session.new, *session.dirty)
-            if isinstance(row, OutboxMessage) and outbox_ids and row.id == outbox_ids[0]
+            if isinstance(row, OutboxMessage) and row.id == outbox_ids[0]
         ),
         None,
     )
@@ -349,11 +351,8 @@ def claim_first(session: Session, runtime: Runtime, outbox_ids: list[int]) -> Cl
 
 
 def send_claimed(runtime: Runtime, claimed: Claimed) -> str:
-    """Send the row :func:`claim_first` claimed, once its session has committed."""
-    return _send(runtime, claimed)
-
-
-def _send(runtime: Runtime, claimed: Claimed) -> str:
+    """Send a claimed row (by :func:`deliver`, or by :func:`claim_first` once its session has
+    committed); return what happened."""
     outbox_id, message, attempts = claimed.outbox_id, claimed.message, claimed.attempts
     try:
         sid = None
