@@ -23,9 +23,12 @@ Standalone: ``python -m tests.support.twilio_server --port 8999 --auth-token T``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import io
 import json
 import logging
+import socket
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -83,9 +86,72 @@ def _mask(address: str | None) -> str:
     return f"...{address[-4:]}" if address else "-"
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _KeepAliveHandler(WSGIRequestHandler):
+    """Keeps a client's HTTP/1.1 connection open between requests, as Twilio's API does.
+
+    werkzeug's development server closes every connection and, after each response, reads
+    whatever the client sends next to discard it (its ``run_wsgi``), which would swallow the next
+    request of a kept connection. Here each body is read whole before the application runs and
+    the response is written with its length, so a client's connection pool is reused as it would
+    be against Twilio: a new connection a request made the bench overstate a send's cost. The
+    server's ``stop()`` closes the connections still open.
+    """
+
+    timeout = 30  # seconds an idle connection is kept
+    disable_nagle_algorithm = True  # else the body waits for the client's delayed ACK (40 ms)
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.open_lock:  # type: ignore[attr-defined]
+            self.server.open_connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        with self.server.open_lock:  # type: ignore[attr-defined]
+            self.server.open_connections.discard(self.connection)  # type: ignore[attr-defined]
+        super().finish()
+
+    def run_wsgi(self) -> None:
+        environ = self.make_environ()
+        length = environ.get("CONTENT_LENGTH") or "0"
+        environ["wsgi.input"] = io.BytesIO(
+            environ["wsgi.input"].read()  # chunked: werkzeug's dechunking stream
+            if environ.get("wsgi.input_terminated")
+            else self.rfile.read(int(length) if length.isdigit() else 0)
+        )
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            started[:] = [status, headers]
+            return chunks.append
+
+        chunks: list[bytes] = []
+        body_iter = self.server.app(environ, start_response)
+        try:
+            chunks.extend(body_iter)
+            status, headers = started
+            code, _, reason = status.partition(" ")
+            self.send_response(int(code), reason)
+            for key, value in headers:
+                if key.lower() != "content-length":
+                    self.send_header(key, value)
+            body = b"".join(chunks)
+            if int(code) not in (204, 304):
+                self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:  # the client asked (HTTP/1.0 or "Connection: close")
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+        finally:
+            if hasattr(body_iter, "close"):
+                body_iter.close()  # call_on_close: after the response has gone out
+
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if not format.startswith("Request timed out"):  # an idle kept connection, now closed
+            super().log_error(format, *args)
 
 
 class TwilioServer:
@@ -126,8 +192,10 @@ class TwilioServer:
         self._held = False
         self._stopping = threading.Event()
         self._server = make_server(
-            host, port, self._wsgi, threaded=True, request_handler=_QuietHandler
+            host, port, self._wsgi, threaded=True, request_handler=_KeepAliveHandler
         )
+        self._server.open_connections = set()  # type: ignore[attr-defined]
+        self._server.open_lock = threading.Lock()  # type: ignore[attr-defined]
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -164,6 +232,10 @@ class TwilioServer:
         self._stopping.set()  # releases requests held by delay()
         self._server.shutdown()
         self._server.server_close()
+        with self._server.open_lock:  # type: ignore[attr-defined]
+            for connection in self._server.open_connections:  # type: ignore[attr-defined]
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         if self._thread is not None:
