@@ -239,6 +239,27 @@ def test_an_outage_fails_every_request_until_it_recovers(twilio):
     assert len(twilio.messages) == 1
 
 
+def test_a_client_keeps_one_connection_across_requests_and_faults_as_with_twilio(twilio):
+    """Twilio keeps connections alive: a pooled client reuses one, even after an error answer."""
+    import urllib3
+
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", twilio.port, maxsize=1, retries=False)
+    auth = urllib3.make_headers(basic_auth=f"{twilio.account_sid}:{twilio.auth_token}")
+    path = f"/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
+    form = {"To": WORKER, "From": BOT, "Body": "hola"}
+    twilio.fail_next(1, status=500)
+    statuses = [
+        pool.request(
+            "POST", path, fields=form, headers=auth, encode_multipart=False, timeout=2
+        ).status
+        for _ in range(3)
+    ]
+    assert statuses == [500, 201, 201]
+    assert pool.num_connections == 1 and len(twilio.messages) == 2
+    closing = pool.request("GET", path, headers={**auth, "Connection": "close"}, timeout=2)
+    assert closing.status == 200 and closing.headers["Connection"] == "close"
+
+
 def test_injected_delay_makes_a_client_time_out(twilio):
     client = twilio.client(http_client=TwilioHttpClient(timeout=0.2))
     twilio.delay(2)
