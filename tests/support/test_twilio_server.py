@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import subprocess
 import sys
 import threading
 import time
+from base64 import b64encode
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -240,23 +243,29 @@ def test_an_outage_fails_every_request_until_it_recovers(twilio):
 
 
 def test_a_client_keeps_one_connection_across_requests_and_faults_as_with_twilio(twilio):
-    """Twilio keeps connections alive: a pooled client reuses one, even after an error answer."""
-    import urllib3
-
-    pool = urllib3.HTTPConnectionPool("127.0.0.1", twilio.port, maxsize=1, retries=False)
-    auth = urllib3.make_headers(basic_auth=f"{twilio.account_sid}:{twilio.auth_token}")
+    """Twilio keeps connections alive: one connection serves request after request, an error
+    answer included, until the client asks to close it."""
+    connection = http.client.HTTPConnection("127.0.0.1", twilio.port, timeout=2)
+    connection.connect()
+    connection.auto_open = 0  # a closed connection raises instead of reconnecting unseen
+    credentials = b64encode(f"{twilio.account_sid}:{twilio.auth_token}".encode()).decode()
+    headers = {
+        "Authorization": f"Basic {credentials}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     path = f"/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
-    form = {"To": WORKER, "From": BOT, "Body": "hola"}
+    body = urlencode({"To": WORKER, "From": BOT, "Body": "hola"})
     twilio.fail_next(1, status=500)
-    statuses = [
-        pool.request(
-            "POST", path, fields=form, headers=auth, encode_multipart=False, timeout=2
-        ).status
-        for _ in range(3)
-    ]
-    assert statuses == [500, 201, 201]
-    assert pool.num_connections == 1 and len(twilio.messages) == 2
-    closing = pool.request("GET", path, headers={**auth, "Connection": "close"}, timeout=2)
+
+    def answer(method: str, **extra: str) -> http.client.HTTPResponse:
+        connection.request(method, path, body if method == "POST" else None, headers | extra)
+        response = connection.getresponse()
+        response.read()
+        return response
+
+    assert [answer("POST").status for _ in range(3)] == [500, 201, 201]
+    assert len(twilio.messages) == 2
+    closing = answer("GET", Connection="close")
     assert closing.status == 200 and closing.headers["Connection"] == "close"
 
 
