@@ -55,6 +55,12 @@ def classifier():
         ("the boss bus mi head wid a piece a board", "danger"),
         ("i feel so empty, nothing matters anymore", "suicide"),
         ("sir yung amo ko nagpapadala ng malaswang litrato", "sexual"),
+        # Rather dead than sent home in debt; breathless in the heat: despair, heat illness.
+        ("mejor me muero que regresar a mi pais con deudas", "suicide"),
+        ("id rather die than go back home with nothing", "suicide"),
+        ("mabuti pang mamatay na lang ako", "suicide"),
+        ("di na ko makahinga sa sobrang init sa loob", "injury"),
+        ("im about to pass out its so hot in the greenhouse", "injury"),
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
