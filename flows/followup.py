@@ -88,8 +88,9 @@ IDLE_FLOWS = (None, "menu", "next_steps", "problems")
 def _answer_waiting(nav: Navigator, topic: Topic | None) -> bool:
     """A province named after an answer that does not depend on it ("sa ontario po" after the
     passport answer), or only for its office line (the farm housing answer): the first waiting
-    problem whose answer does (the unpaid overtime of the same message) is answered for it now,
-    the others still offered; False when none waits."""
+    problem whose answer does (the unpaid overtime of the same message, or the housing charge
+    with its province's office) is answered for it now, the others still offered; False when none
+    waits."""
     running = nav.flow.id if nav.flow else None
     if running not in IDLE_FLOWS and not (topic and running == topic["flow"]):
         return False  # the options of a running flow (a safety question) stand
@@ -97,7 +98,7 @@ def _answer_waiting(nav: Navigator, topic: Topic | None) -> bool:
     for intent in waiting:
         route = nav.engine.route(intent)
         flow = nav.engine.flows.get(route) if route else None
-        if flow is not None and "province" in flow.needs:
+        if flow is not None and ("province" in flow.needs or flow.id in OFFICES):
             slots = _again(nav, None, answering=intent)
             nav.complete()
             nav.start_flow(flow.id, slots)

@@ -63,7 +63,9 @@ def clauses(
 
 
 def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
-    """The distinct problem intents of ``text`` in writing order; [] unless there are two or more.
+    """The distinct problem intents of ``text``'s parts in writing order; [] for a message of one
+    part (its intent says it). One part's problem counts beside chatter or danger ("boss lock us
+    in the trailer and no pay for 3 weeks": the pay is offered once the worker is safe).
 
     ``classify(clause)`` gives the top intent and its confidence for one clause.
     """
@@ -80,7 +82,7 @@ def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
         needed = MIN_CONFIDENCE if words >= MIN_WORDS else SHORT_CONFIDENCE
         if intent in PROBLEM_INTENTS and confidence >= needed and intent not in found:
             found.append(intent)
-    return found[:MAX_PROBLEMS] if len(found) >= 2 else []
+    return found[:MAX_PROBLEMS]
 
 
 #: A clause that asks for a report in so many words ("quiero reportar a la granja", "i want to

@@ -342,3 +342,29 @@ def test_a_fee_paid_to_the_agency_and_a_broken_foot_are_read_without_their_usual
     first = ask(bot, message, WORKER)
     assert sms_text(language, "clarify.ask")[:15] not in first
     assert answer in ask(bot, province, WORKER)
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "place"),
+    [
+        (
+            "es",
+            "el patron nos quito los pasaportes y nos cobra 500 por semana por la casa",
+            "estamos en leamington",
+        ),
+        ("tl", "kinuha ng amo ang passport ko at ang mahal ng bayad sa bahay", "sa ontario po"),
+        ("en", "boss took my passport and charges us 500 a week for the house", "ontario"),
+    ],
+)
+def test_a_place_named_after_the_passport_answer_answers_the_housing_charge_for_it(
+    make_bot, sqlite_url, language, message, place
+):
+    """Before, naming the place only got "noted" and the options again: the housing answer waited
+    though its office line depends on the province."""
+    tr = catalogs.translator(language)
+    bot = make_bot(sqlite_url)
+    answer = ask(bot, message, WORKER)
+    assert "1-866-602-9448" in answer  # the passport answer: Service Canada
+    assert f"1. {tr.gettext('intent.ask_housing')}" in answer
+    housing = ask(bot, place, WORKER)
+    assert "1-800-531-5551" in housing  # the housing answer with Ontario's office
