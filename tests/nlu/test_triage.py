@@ -89,6 +89,9 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "no nos dejan ir hasta las 6 de la tarde",  # the working day, not a debt
         "donde guardo el veneno para ratas",
         "may lason ba yung spray sa farm",  # is the farm's spray poisonous? a safety question
+        # A threat to fire a worker who joins a union is retaliation, not violence.
+        "mi jefe me dijo que si voy al sindicato me despide",
+        "my boss said if i join the union he will fire me",
         "me pagaron menos",
         "👍👍",
         "",
