@@ -59,6 +59,7 @@ def classifier():
         ("mejor me muero que regresar a mi pais con deudas", "suicide"),
         ("id rather die than go back home with nothing", "suicide"),
         ("mabuti pang mamatay na lang ako", "suicide"),
+        ("ya no le encuentro sentido a nada", "suicide"),
         ("di na ko makahinga sa sobrang init sa loob", "injury"),
         ("im about to pass out its so hot in the greenhouse", "injury"),
     ],
@@ -92,6 +93,7 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         # A threat to fire a worker who joins a union is retaliation, not violence.
         "mi jefe me dijo que si voy al sindicato me despide",
         "my boss said if i join the union he will fire me",
+        "no le encuentro sentido a esta regla de las horas",
         "me pagaron menos",
         "👍👍",
         "",
