@@ -94,6 +94,13 @@ ABBREVIATIONS: dict[str, str] = {
     "txt": "text",
     "wat": "what",
     "wen": "when",
+    "nite": "night",
+    "tonite": "tonight",
+    "mawning": "morning",  # Jamaican English
+    "mawnin": "morning",
+    "mornin": "morning",
+    "til": "until",
+    "till": "until",
     "abt": "about",
     "b4": "before",
     "2day": "today",

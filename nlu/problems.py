@@ -22,7 +22,7 @@ from vocab import PROBLEM_INTENTS
 #: complaint's first word, so it only breaks before one of those.
 _INFORMAL_AND = (
     r"(?:\ban|\bn|&)(?=\s+(?:den|then|di|de|dem|the|mi|me|my|wi|we|our|dey|they|him|he|she|nuh"
-    r"|no|nah|not|boss|also|plus|a|pay|dont|don't|cant|can't|i|im)\b)"
+    r"|no|nah|not|boss|also|plus|a|pay|dont|don't|cant|can't|i|im|when|wen|if|everytime)\b)"
 )
 #: Where one complaint ends and another may start (es, tl, en as workers text them).
 CLAUSE_BREAKS = re.compile(
@@ -42,7 +42,7 @@ SENTENCE_BREAKS = re.compile(
 #: find_ngo or menu: it is left out before the clause is classified.
 _PLEA = re.compile(
     r"^(?:\s*(?:por\s*favor|porfa|xfa|pls|plz|please|help(?:\s+me)?|ayud[ae](?:me|nme)?|auxilio"
-    r"|tulong(?:an\s+(?:nyo|mo)\s+ako)?|po|hola|ola|hello|hi|hey)\b[\s,!.]*)+",
+    r"|tulong(?:an\s+(?:nyo|mo)\s+ako)?|po|hola|ola|hello|hi|hey|yow|wah\s*gwaan|wagwan)\b[\s,!.]*)+",
     re.IGNORECASE,
 )
 MIN_WORDS = 3  # a shorter clause ("y eso") says too little alone

@@ -43,6 +43,12 @@ from nlu.problems import clauses
         ("sinisigawan ako at kulang ang sweldo", ["report_abuse", "ask_wages"]),
         ("kulang po ang bayad, sinisigawan kami ng amo", ["ask_wages", "report_abuse"]),
         ("dem mek wi work wid fever an nuh pay di overtime", ["ask_sick", "ask_hours"]),
+        # Days from dawn to late at night, in patois, beside a threat to be sent home.
+        (
+            "yow mi boss a mek wi work from 5 in di mawning til 9 a nite an when mi complain him"
+            " seh him a go sen mi back a yard",
+            ["ask_hours", "ask_retaliation"],
+        ),
     ],
 )
 def test_each_problem_of_a_message_is_found_in_writing_order(interpreter, text, problems):
@@ -85,6 +91,10 @@ def test_the_one_problem_of_a_part_is_found_beside_chatter_or_danger(interpreter
             ["mi boss nah pay mi", "di house dem give we cold"],
         ),
         ("dem nuh pay wi n dem tek wi passport", ["dem nuh pay wi", "dem tek wi passport"]),
+        (
+            "dem work wi til late an when mi complain dem seh dem sen mi home",
+            ["dem work wi til late", "when mi complain dem seh dem sen mi home"],
+        ),
         # ... but "an" the article stays inside its clause.
         ("i got an injury on the job", ["i got an injury on the job"]),
         (
