@@ -60,6 +60,10 @@ def classifier():
         ("id rather die than go back home with nothing", "suicide"),
         ("mabuti pang mamatay na lang ako", "suicide"),
         ("ya no le encuentro sentido a nada", "suicide"),
+        (  # a better schedule if she gives in to him: coercion
+            "sabi ng supervisor bibigyan daw ako ng magandang schedule kung papayag ako sa kanya",
+            "sexual",
+        ),
         ("di na ko makahinga sa sobrang init sa loob", "injury"),
         ("im about to pass out its so hot in the greenhouse", "injury"),
     ],
@@ -94,6 +98,7 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "mi jefe me dijo que si voy al sindicato me despide",
         "my boss said if i join the union he will fire me",
         "no le encuentro sentido a esta regla de las horas",
+        "pinapatay ako ng sakit ng likod ko",  # my back pain is killing me
         "me pagaron menos",
         "👍👍",
         "",
