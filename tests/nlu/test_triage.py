@@ -66,6 +66,10 @@ def classifier():
         ),
         ("di na ko makahinga sa sobrang init sa loob", "injury"),
         ("im about to pass out its so hot in the greenhouse", "injury"),
+        # Chest pain: 911 or the emergency room first.
+        ("tengo un dolor en el pecho muy fuerte desde la manana", "injury"),
+        ("masakit dibdib ko kanina pa", "injury"),
+        ("my chest hurts real bad since morning", "injury"),
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
