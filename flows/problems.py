@@ -34,6 +34,7 @@ URGENCY = (
     "ask_wages",
     "ask_hours",
     "ask_permit",
+    "out_of_scope",  # only where to ask: after every answer
 )
 MAX_WAITING = 3
 

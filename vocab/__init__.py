@@ -44,7 +44,8 @@ def case_code(text: str) -> str | None:
 #: The NLU's "not understood".
 FALLBACK: Final = "nlu_fallback"
 
-#: Intents that name a problem the flows can answer (not greetings, commands or follow-ups).
+#: Intents that name a problem the flows can answer (not greetings, commands or follow-ups);
+#: ``out_of_scope`` is answered with where to ask, so beside a complaint it is offered last.
 PROBLEM_INTENTS: Final = frozenset(
     {
         "ask_wages",
@@ -60,6 +61,7 @@ PROBLEM_INTENTS: Final = frozenset(
         "ask_sick",
         "report_abuse",
         "emergency",
+        "out_of_scope",
     }
 )
 
@@ -91,5 +93,6 @@ INTENTS: Final = (
     "case_status",
     "inform",
     "ask_next_step",
+    "out_of_scope",
     FALLBACK,
 )
