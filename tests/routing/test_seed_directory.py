@@ -66,9 +66,11 @@ def test_towns_come_from_the_stated_area(seed, organizations):
 
 
 def test_the_national_line_is_a_marked_placeholder_for_the_program_team(seed):
+    """Operators see it is a placeholder (the note); a worker reads a plain name, not the mark."""
     (national,) = [ngo for ngo in seed if ngo.national]
     assert national.provinces == ("national",)
-    assert "placeholder" in national.name.lower() and "replace" in national.note
+    assert "placeholder" in national.note and "replace" in national.note
+    assert "placeholder" not in national.name.lower()
     assert "tip line" not in national.name.lower()
     assert set(national.languages) == {"es", "tl", "en"}
 
