@@ -45,7 +45,12 @@ def test_a_question_without_facts_says_where_to_ask_and_leads_to_an_organization
 @pytest.mark.parametrize(
     ("language", "place", "message", "answered"),
     [
-        ("en", "im in ontario", "they dont pay overtime and how do i apply for ei", "1-800-531-5551"),
+        (
+            "en",
+            "im in ontario",
+            "they dont pay overtime and how do i apply for ei",
+            "1-800-531-5551",
+        ),
         ("tl", "nasa ontario ako", "kulang po sahod ko tapos paano po mag file ng tax", "$17.95"),
     ],
 )
