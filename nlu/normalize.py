@@ -46,6 +46,11 @@ ABBREVIATIONS: dict[str, str] = {
     "hrs": "horas",
     "hr": "hora",
     "d": "de",
+    "amenasa": "amenaza",  # z said as s (seseo)
+    "amenasan": "amenazan",
+    "amenaso": "amenazo",
+    "amenasaron": "amenazaron",
+    "amenasando": "amenazando",
     "sr": "senor",
     "sra": "senora",
     # Tagalog

@@ -42,9 +42,19 @@ SENTENCE_BREAKS = re.compile(
 #: find_ngo or menu: it is left out before the clause is classified.
 _PLEA = re.compile(
     r"^(?:\s*(?:por\s*favor|porfa|xfa|pls|plz|please|help(?:\s+me)?|ayud[ae](?:me|nme)?|auxilio"
-    r"|tulong(?:an\s+(?:nyo|mo)\s+ako)?|po|hola|ola|hello|hi|hey|yow|wah\s*gwaan|wagwan)\b[\s,!.]*)+",
+    r"|tulong(?:an\s+(?:nyo|mo)\s+ako)?|po|hola|ola|hello|hi|hey|yow|wah\s*gwaan|wagwan"
+    r"|buen[oa]s(?:\s+(?:dias|días|tardes|noches))?|disculpe?|perdon|perdón|good\s+(?:morning|"
+    r"afternoon|evening|night|am|pm)|gud\s+(?:am|pm|eve)|magandang\s+(?:umaga|hapon|gabi)"
+    r"|sorry)\b[\s,!.]*)+",
     re.IGNORECASE,
 )
+#: Inside one long clause, where a reason hangs another complaint on the first ("nos amenaza con
+#: mandarnos a mexico si nos quejamos de que no nos pagan las horas extras"): read only when the
+#: whole clause is unsure. A condition ("si", "if", "kung") stays with its threat.
+SUBORDINATE_BREAKS = re.compile(
+    r"\b(?:porque|porq|xq|pq|because|cause|cuz|coz|kasi|kc|de\s+(?:que|q|ke))\b", re.IGNORECASE
+)
+LONG_WORDS = 8
 MIN_WORDS = 3  # a shorter clause ("y eso") says too little alone
 MIN_CONFIDENCE = 0.45  # short clauses score lower than whole questions
 #: A complaint can be two words, a verb and its object ("me grita", "sinisigawan ako", "kulang
@@ -69,20 +79,36 @@ def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
 
     ``classify(clause)`` gives the top intent and its confidence for one clause.
     """
-    parts = clauses(text, min_words=SHORT_WORDS)
-    if len(parts) < 2:
+    readings = [
+        reading
+        for part in clauses(text, min_words=SHORT_WORDS)
+        for reading in _readings(part, classify)
+    ]
+    if len(readings) < 2:
         return []
     found: list[str] = []
-    for part in parts:
-        clause = _PLEA.sub("", part) or part
-        words = len(tokens(clause))
-        if words < SHORT_WORDS:
-            continue
-        intent, confidence = classify(clause)
+    for intent, confidence, words in readings:
         needed = MIN_CONFIDENCE if words >= MIN_WORDS else SHORT_CONFIDENCE
         if intent in PROBLEM_INTENTS and confidence >= needed and intent not in found:
             found.append(intent)
     return found[:MAX_PROBLEMS]
+
+
+def _readings(
+    part: str, classify: Callable[[str], tuple[str, float]]
+) -> list[tuple[str, float, int]]:
+    """(intent, confidence, words) of one part, greeting and plea left out; of its subordinate
+    pieces instead when the part is long, unsure and holds two of them."""
+    clause = _PLEA.sub("", part) or part
+    words = len(tokens(clause))
+    if words < SHORT_WORDS:
+        return []
+    intent, confidence = classify(clause)
+    if words >= LONG_WORDS and confidence < MIN_CONFIDENCE:
+        pieces = clauses(clause, SUBORDINATE_BREAKS)
+        if len(pieces) >= 2:
+            return [(*classify(piece), len(tokens(piece))) for piece in pieces]
+    return [(intent, confidence, words)]
 
 
 #: A clause that asks for a report in so many words ("quiero reportar a la granja", "i want to

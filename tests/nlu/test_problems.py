@@ -49,6 +49,27 @@ from nlu.problems import clauses
             " seh him a go sen mi back a yard",
             ["ask_hours", "ask_retaliation"],
         ),
+        # A threat with its condition, then the reason for the complaint, in one clause (seseo
+        # and a greeting before it); the condition stays with the threat.
+        (
+            "nos amenaza con mandarnos a mexico si nos quejamos de que no nos pagan las horas"
+            " extras",
+            ["ask_retaliation", "ask_hours"],
+        ),
+        (
+            "ola buenas noches disculpe mi patron nos grita y nos amenasa con mandarnos a mexico si"
+            " nos quejamos de q no nos pagan las oras extras",
+            ["report_abuse", "ask_retaliation", "ask_hours"],
+        ),
+        (
+            "takot po ako mag reklamo kasi baka pauwiin ako pero hindi po binabayaran ang"
+            " overtime namin",
+            ["ask_retaliation", "ask_hours"],
+        ),
+        (
+            "dem seh dem wi sen mi home if mi complain cause dem nuh pay wi overtime",
+            ["ask_retaliation", "ask_hours"],
+        ),
     ],
 )
 def test_each_problem_of_a_message_is_found_in_writing_order(interpreter, text, problems):
@@ -62,6 +83,8 @@ def test_each_problem_of_a_message_is_found_in_writing_order(interpreter, text, 
         "hola como estas y gracias por la ayuda",
         "they took my passport",
         "y en bc?",
+        # A condition is not a second complaint: it stays one.
+        "no me pagan si me enfermo",
     ],
 )
 def test_a_message_of_one_part_or_of_no_problem_adds_nothing(interpreter, text):
