@@ -101,7 +101,9 @@ ABBREVIATIONS: dict[str, str] = {
     "wen": "when",
     "nite": "night",
     "tonite": "tonight",
-    "mawning": "morning",  # Jamaican English
+    "cyaan": "cant",  # Jamaican English
+    "kyaan": "cant",
+    "mawning": "morning",
     "mawnin": "morning",
     "mornin": "morning",
     "til": "until",

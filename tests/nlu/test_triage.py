@@ -70,6 +70,9 @@ def classifier():
         ("tengo un dolor en el pecho muy fuerte desde la manana", "injury"),
         ("masakit dibdib ko kanina pa", "injury"),
         ("my chest hurts real bad since morning", "injury"),
+        # Jamaican English: a hand "chop up" by a machine; "cyaan leave" after the passports.
+        ("mi hand get chop up inna di machine an dem seh nuh go doctor", "injury"),
+        ("dem tek wi passport an seh wi cyaan leave", "confinement"),
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
@@ -107,6 +110,9 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "👍👍",
         "",
         "Leamington",
+        # "mash up" is broken: a toilet or a house, not a body.
+        "we sleep 10 man in one room and di toilet mash up",
+        "di house mash up an leak",
     ],
 )
 def test_ordinary_messages_are_not_triaged(classifier, text):
