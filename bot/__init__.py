@@ -89,13 +89,13 @@ def create_app(
         )
 
     from bot.channels.twilio.webhooks import bp as webhooks
-    from bot.metrics import bp as metrics
+    from bot.metrics_page import bp as metrics
 
     app.register_blueprint(webhooks)
     app.register_blueprint(metrics)
     for area in runtime.areas:
-        if area.blueprint is not None:
-            app.register_blueprint(area.blueprint)
+        if (pages := area.blueprint()) is not None:
+            app.register_blueprint(pages)
 
     if production:
 

@@ -1,4 +1,6 @@
-"""Prometheus metrics at /metrics.
+"""Prometheus metrics: the histograms and counters every process records, and the counts read
+from the database when /metrics is scraped (bot/metrics_page.py serves them; this module imports
+no Flask, so rq workers do not load it).
 
 Message counts come from the database at scrape time (right across any number of web and rq
 processes); latencies and referral acknowledgement times are histograms, shared between processes
@@ -12,19 +14,10 @@ messages, scraped every few seconds, would date each report.
 
 from __future__ import annotations
 
-import hmac
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, abort, current_app, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
@@ -50,8 +43,6 @@ HOUSEKEEPING_PASSES = Counter(
     "puente_housekeeping_passes",
     "Passes of the housekeeping loop (re-drive, areas' housekeeping, purge) that completed",
 )
-
-bp = Blueprint("metrics", __name__)
 
 
 class DatabaseCollector:
@@ -109,32 +100,3 @@ class DatabaseCollector:
             depth.add_metric([queue], count)
             oldest.add_metric([queue], age)
         yield from (inbound, outbound, depth, oldest, circuit_open, failures)
-
-
-@bp.get("/metrics")
-def metrics() -> Response:
-    settings = current_app.extensions["puente"].settings
-    token = settings.metrics.token
-    if token is None and settings.env == "production":
-        abort(404)
-    if token is not None:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").encode()
-        if not hmac.compare_digest(given, token.encode()):
-            return Response(
-                "metrics need the token (metrics.token)\n",
-                status=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-    registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
-    else:
-        from prometheus_client import REGISTRY
-
-        registry = REGISTRY
-    output = generate_latest(registry)
-    extra = CollectorRegistry()
-    extra.register(DatabaseCollector(current_app.extensions["puente"]))
-    return Response(output + generate_latest(extra), mimetype=CONTENT_TYPE_LATEST)

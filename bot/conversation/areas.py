@@ -34,6 +34,16 @@ class Area:
     #: Effect handlers, in the order they run among the area's (see bot.conversation.effects.ordered).
     handlers: tuple[Handlers, ...] = ()
     turn_hooks: tuple[TurnHook, ...] = ()
-    blueprint: Blueprint | None = None
+    #: The module whose ``bp`` holds the area's pages, imported by create_app only: an rq worker
+    #: never loads Flask, its templates or the views (some 20 MB a process, bench/README.md).
+    views: str | None = None
     purge_hooks: tuple[PurgeHook, ...] = ()
     housekeeping: tuple[Housekeeping, ...] = ()
+
+    def blueprint(self) -> Blueprint | None:
+        """The area's pages (imported now), or None."""
+        if self.views is None:
+            return None
+        from importlib import import_module
+
+        return import_module(self.views).bp  # type: ignore[no-any-return]
