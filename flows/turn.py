@@ -24,6 +24,10 @@ MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
 #: A clarification with one guess this sure is no question: that topic is answered.
 ONE_GUESS_CONFIDENCE = 0.3
+#: Topics whose answers each answer the other's question: working sick and seeing a doctor both
+#: say that no permission is needed for care ("no me dejan ir al doctor y tengo fiebre"). Between
+#: two of them the top one is answered rather than asked about.
+TWIN_TOPICS = frozenset({"ask_sick", "ask_health"})
 #: A message of this many words in another (clearly detected) language switches at once; from
 #: OFFER_WORDS words a shorter one gets an offer to switch.
 SWITCH_WORDS = 6
@@ -464,7 +468,7 @@ class Handler(Navigator):
         route = engine.route(parse.intent)
         confident = (
             route is not None
-            and parse.margin >= engine.clarify_margin
+            and (parse.margin >= engine.clarify_margin or _twins(parse.ranking))
             and engine.trusts(parse.intent, parse.confidence)
         )
         if self.emergency and (self.safety_first() or not (confident and route != "menu")):
@@ -545,3 +549,8 @@ class Handler(Navigator):
                 "lang.offer", {"language": other}, formats={"language": "language"}, language=other
             )
         )
+
+
+def _twins(ranking: tuple[tuple[str, float], ...]) -> bool:
+    """The two top guesses are TWIN_TOPICS: either answer serves."""
+    return len(ranking) >= 2 and {ranking[0][0], ranking[1][0]} <= TWIN_TOPICS

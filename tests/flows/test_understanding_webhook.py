@@ -338,3 +338,24 @@ def test_a_farm_named_in_lower_case_at_the_danger_question_is_not_asked_for_agai
     ask(bot, told, WORKER)  # the danger question, asked again
     assert sms_text(language, "report.ask.story")[:20] in ask(bot, "2", WORKER)
     assert sms_text(language, "report.ask.employer")[:20] not in ask(bot, story, WORKER)
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "place"),
+    [
+        ("es", "no me dejan ir al doctor y tengo fiebre", "ontario"),
+        ("tl", "ayaw ako payagan magpa doctor kahit may lagnat ako", "ontario po"),
+        ("en", "boss nuh waan mi go doctor an mi have fever", "ontario"),
+    ],
+)
+def test_sick_and_kept_from_a_doctor_is_answered_not_asked_about(
+    make_bot, sqlite_url, language, message, place
+):
+    """Working sick and seeing a doctor were offered as "did you mean" though both answers say no
+    permission is needed for care: the top one is answered."""
+    bot = make_bot(sqlite_url)
+    first = ask(bot, message, WORKER)
+    assert sms_text(language, "clarify.ask") not in first
+    answer = first + ask(bot, place, WORKER)
+    assert "1-800-531-5551" in answer  # the sick answer, with Ontario's office
+    assert sms_text(language, "clarify.ask") not in answer
