@@ -47,7 +47,7 @@ REFS = (
     "$pin",
 )
 #: What a step's `entities:` may store: the NLU's entities, and what flows/story.py finds in a text.
-STEP_ENTITIES = ("province", "sector", "charge", "case_code", "town", "employer")
+STEP_ENTITIES = ("province", "sector", "charge", "travel", "case_code", "town", "employer")
 MSGID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
 
 

@@ -49,8 +49,8 @@ _PLEA = re.compile(
     re.IGNORECASE,
 )
 #: Inside one long clause, where a reason hangs another complaint on the first ("nos amenaza con
-#: mandarnos a mexico si nos quejamos de que no nos pagan las horas extras"): read only when the
-#: whole clause is unsure. A condition ("si", "if", "kung") stays with its threat.
+#: mandarnos a mexico si nos quejamos de que no nos pagan las horas extras"): its pieces count
+#: when two of them name a problem. A condition ("si", "if", "kung") stays with its threat.
 SUBORDINATE_BREAKS = re.compile(
     r"\b(?:porque|porq|xq|pq|because|cause|cuz|coz|kasi|kc|de\s+(?:que|q|ke))\b", re.IGNORECASE
 )
@@ -88,27 +88,32 @@ def find(text: str, classify: Callable[[str], tuple[str, float]]) -> list[str]:
         return []
     found: list[str] = []
     for intent, confidence, words in readings:
-        needed = MIN_CONFIDENCE if words >= MIN_WORDS else SHORT_CONFIDENCE
-        if intent in PROBLEM_INTENTS and confidence >= needed and intent not in found:
+        if _names_problem(intent, confidence, words) and intent not in found:
             found.append(intent)
     return found[:MAX_PROBLEMS]
+
+
+def _names_problem(intent: str, confidence: float, words: int) -> bool:
+    needed = MIN_CONFIDENCE if words >= MIN_WORDS else SHORT_CONFIDENCE
+    return intent in PROBLEM_INTENTS and confidence >= needed
 
 
 def _readings(
     part: str, classify: Callable[[str], tuple[str, float]]
 ) -> list[tuple[str, float, int]]:
     """(intent, confidence, words) of one part, greeting and plea left out; of its subordinate
-    pieces instead when the part is long, unsure and holds two of them."""
+    pieces instead when the part is long and two of them name a problem."""
     clause = _PLEA.sub("", part) or part
     words = len(tokens(clause))
     if words < SHORT_WORDS:
         return []
-    intent, confidence = classify(clause)
-    if words >= LONG_WORDS and confidence < MIN_CONFIDENCE:
-        pieces = clauses(clause, SUBORDINATE_BREAKS)
-        if len(pieces) >= 2:
-            return [(*classify(piece), len(tokens(piece))) for piece in pieces]
-    return [(intent, confidence, words)]
+    if words >= LONG_WORDS:
+        pieces = [
+            (*classify(piece), len(tokens(piece))) for piece in clauses(clause, SUBORDINATE_BREAKS)
+        ]
+        if sum(_names_problem(*piece) for piece in pieces) >= 2:
+            return pieces
+    return [(*classify(clause), words)]
 
 
 #: A clause that asks for a report in so many words ("quiero reportar a la granja", "i want to

@@ -359,3 +359,41 @@ def test_sick_and_kept_from_a_doctor_is_answered_not_asked_about(
     answer = first + ask(bot, place, WORKER)
     assert "1-800-531-5551" in answer  # the sick answer, with Ontario's office
     assert sms_text(language, "clarify.ask") not in answer
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "place", "msgid", "office"),
+    [
+        (
+            "es",
+            "me quieren cobrar por el vuelo de regreso",
+            "ontario",
+            "topic.fees.travel",
+            "1-800-531-5551",
+        ),
+        (
+            "en",
+            "can they deduct for the airfare",
+            "im in bc",
+            "topic.fees.travel_bc",
+            "1-833-236-3700",
+        ),
+        (
+            "tl",
+            "kinakaltasan ba kami sa pamasahe ng eroplano",
+            "nasa alberta po",
+            "topic.fees.travel",
+            "1-877-427-3731",
+        ),
+    ],
+)
+def test_the_flight_home_gets_the_round_trip_rule_not_the_recruitment_fee_answer(
+    make_bot, sqlite_url, language, message, place, msgid, office
+):
+    """The SAWP employer pays the round trip and may take back part of it, never in BC
+    (canada.yaml sawp-housing); before, the flight got the recruitment-fee answer or a guess."""
+    bot = make_bot(sqlite_url)
+    answer = ask(bot, message, WORKER) + ask(bot, place, WORKER)
+    assert "SAWP" in answer and office in answer
+    assert sms_text(language, msgid, office_name="X", office_phone="Y").split("X")[0] in answer
+    assert sms_text(language, "clarify.ask") not in answer
