@@ -73,6 +73,10 @@ def classifier():
         # Jamaican English: a hand "chop up" by a machine; "cyaan leave" after the passports.
         ("mi hand get chop up inna di machine an dem seh nuh go doctor", "injury"),
         ("dem tek wi passport an seh wi cyaan leave", "confinement"),
+        # The phone taken so the worker cannot call anyone: isolation.
+        ("mi esposa esta en mexico y no me dejan llamarla, me quitaron el celular", "confinement"),
+        ("kinuha nila ang cellphone ko para hindi ako makatawag sa pamilya ko", "confinement"),
+        ("my boss took my phone and i cant call my family", "confinement"),
     ],
 )
 def test_danger_is_caught_in_its_category(classifier, text, category):
@@ -110,6 +114,8 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "👍👍",
         "",
         "Leamington",
+        # A threat to send a worker home if she gets pregnant is retaliation, not violence.
+        "el supervisor me dijo que si me embarazo me regresan",
         # "mash up" is broken: a toilet or a house, not a body.
         "we sleep 10 man in one room and di toilet mash up",
         "di house mash up an leak",
