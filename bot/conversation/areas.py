@@ -35,7 +35,7 @@ class Area:
     handlers: tuple[Handlers, ...] = ()
     turn_hooks: tuple[TurnHook, ...] = ()
     #: The module whose ``bp`` holds the area's pages, imported by create_app only: an rq worker
-    #: never loads Flask, its templates or the views (some 20 MB a process, bench/README.md).
+    #: never loads Flask, its templates or the views (bench/README.md, "rq workers without Flask").
     views: str | None = None
     purge_hooks: tuple[PurgeHook, ...] = ()
     housekeeping: tuple[Housekeeping, ...] = ()

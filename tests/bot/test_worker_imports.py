@@ -1,5 +1,5 @@
 """An rq worker loads no web framework: the areas' pages are imported by the web app alone, so
-each `puente worker` process is some 20-30 MB smaller (bench/README.md)."""
+each `puente worker` process is smaller (bench/README.md, "rq workers without Flask")."""
 
 from __future__ import annotations
 
