@@ -7,9 +7,8 @@ processes); latencies and referral acknowledgement times are histograms, shared 
 through prometheus_client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (`puente serve`
 and `puente worker` set it).
 
-With ``metrics.token`` set, a scrape must send it (``Authorization: Bearer ...``); production without
-one answers 404. No label tells what kind of message went out: a count of referral or relay
-messages, scraped every few seconds, would date each report.
+No label tells what kind of message went out: a count of referral or relay messages, scraped
+every few seconds, would date each report. Who may scrape: bot/metrics_page.py.
 """
 
 from __future__ import annotations

@@ -107,12 +107,11 @@ def _readings(
     words = len(tokens(clause))
     if words < SHORT_WORDS:
         return []
-    if words >= LONG_WORDS:
-        pieces = [
-            (*classify(piece), len(tokens(piece))) for piece in clauses(clause, SUBORDINATE_BREAKS)
-        ]
-        if sum(_names_problem(*piece) for piece in pieces) >= 2:
-            return pieces
+    pieces = clauses(clause, SUBORDINATE_BREAKS) if words >= LONG_WORDS else []
+    if len(pieces) >= 2:  # only then can two of them name a problem
+        read = [(*classify(piece), len(tokens(piece))) for piece in pieces]
+        if sum(_names_problem(*reading) for reading in read) >= 2:
+            return read
     return [(*classify(clause), words)]
 
 
