@@ -72,17 +72,20 @@ class CueIndex:
         return found
 
     def matching(self, message: Sequence[str]) -> list[Cue]:
-        """The evidence cues found in a tokenized message (idioms left out)."""
-        return [cue for _, cue in self.found(message) if cue.category != IDIOMS]
+        """The evidence cues found in a tokenized message: not the idioms, nor a cue that lies
+        wholly inside one ("kill mi" in "mi back a kill mi"); a cue reaching beyond an idiom still
+        counts ("me quiero morir" beside "morir de")."""
+        found = self.found(message)
+        masked = _idiom_words(found)
+        return [
+            cue
+            for i, cue in found
+            if cue.category != IDIOMS and not set(range(i, i + len(cue.words))) <= masked
+        ]
 
     def without_idioms(self, message: Sequence[str]) -> list[str]:
         """The message with the words of its idioms removed (all of it if that leaves nothing)."""
-        masked = {
-            i + k
-            for i, cue in self.found(message)
-            if cue.category == IDIOMS
-            for k in range(len(cue.words))
-        }
+        masked = _idiom_words(self.found(message))
         kept = [word for i, word in enumerate(message) if i not in masked]
         return kept or list(message)
 
@@ -99,6 +102,11 @@ class CueIndex:
                     ):
                         found.append((i, cue))
         return found
+
+
+def _idiom_words(found: Sequence[tuple[int, Cue]]) -> set[int]:
+    """The positions of the words of the idioms among ``found``."""
+    return {i + k for i, cue in found if cue.category == IDIOMS for k in range(len(cue.words))}
 
 
 def load_cues(path: str | Path = CUES_FILE, categories: Sequence[str] = ()) -> tuple[Cue, ...]:

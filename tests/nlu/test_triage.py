@@ -114,6 +114,10 @@ def test_danger_is_caught_in_its_category(classifier, text, category):
         "👍👍",
         "",
         "Leamington",
+        # "mi back a kill mi" is back pain: the cue "kill mi" inside that idiom is no evidence.
+        "wah gwaan, mi back a kill mi from liftin di crates an mi cyaan stand up straight, boss"
+        " seh work or go home",
+        "my feet are killing me after 12 hours",
         # A threat to send a worker home if she gets pregnant is retaliation, not violence.
         "el supervisor me dijo que si me embarazo me regresan",
         # "mash up" is broken: a toilet or a house, not a body.
@@ -204,6 +208,7 @@ def test_threats_weapons_and_idiom_lookalikes_are_caught(classifier, text, categ
         "di supervisor slap mi yesterday inna di field",
         "di farmer son kick mi when mi fall down",
         "dem punch mi cause mi ask fi mi money",
+        "di boss seh him a go kill mi",  # "kill mi" outside an idiom still decides
     ],
 )
 def test_violence_in_jamaican_english_is_caught(classifier, text):
