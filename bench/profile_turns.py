@@ -11,6 +11,13 @@ callbacks Twilio makes for each reply (sent, then delivered) go to the app the s
 worker runs what they queued. Printed: CPU ms per answered message on each side (webhook, status
 callbacks, worker; time.thread_time: this thread only, not the Twilio server's; profiler off) and
 cProfile's top functions (profiler on). Deletions are due at once.
+
+Beside them, measured the same way in the same run, the floor: what any webhook bot answering
+through Twilio spends on each answered message before doing anything of its own. The bare app
+(bench/bare_twilio.py: a signature check and empty TwiML) takes the message and its two status
+callbacks; the real twilio library, on Puente's HTTP pool, sends the reply and deletes two messages
+(the inbound and the reply, as Puente's privacy asks); the NLU reads the text (the intent parse and
+the safety triage). Puente's figures above the floor are what its own work costs.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from bare_twilio import create_app as bare_app
 from stack import (
     BOT_SMS,
     CONVERSATION,
@@ -36,7 +44,7 @@ from stack import (
     throwaway_database,
 )
 
-from bot.channels.twilio.gateway import STATUS_WEBHOOK
+from bot.channels.twilio.gateway import STATUS_WEBHOOK, PooledHttpClient
 from tests.support.twilio_api import callback_params
 from tests.support.webhooks import inbound_params, twilio_signature
 
@@ -70,6 +78,63 @@ def _timed(work: Callable[[], object], profile: cProfile.Profile | None) -> floa
     else:
         profile.runcall(work)
     return time.thread_time() - start
+
+
+def _floor(twilio: TwilioServer, runtime, messages: int) -> dict[str, float]:
+    """CPU ms per answered message of what any bot on Twilio does for it (see the docstring)."""
+    from twilio.rest import Client
+
+    bare = bare_app(twilio.auth_token, PUBLIC_URL + WEBHOOK_PATH).test_client()
+    last = twilio.messages[-1]
+
+    def webhooks(n: int) -> None:
+        for params in (
+            inbound_params(sender(n), BOT_SMS, CONVERSATION[n % len(CONVERSATION)]),
+            *(callback_params(dataclasses.replace(last, status=s)) for s in ("sent", "delivered")),
+        ):
+            signature = twilio_signature(PUBLIC_URL + WEBHOOK_PATH, params, twilio.auth_token)
+            response = bare.post(
+                WEBHOOK_PATH, data=params, headers={"X-Twilio-Signature": signature}
+            )
+            assert response.status_code == 200, response.status_code
+
+    client = Client(
+        twilio.account_sid, twilio.auth_token, http_client=PooledHttpClient(twilio.url, 5)
+    )
+    client.api.base_url = twilio.url
+    # The inbound messages deleted beside each reply (their creation is not timed).
+    inbound = [
+        client.messages.create(to=BOT_SMS, from_=sender(n), body="hola").sid
+        for n in range(messages)
+    ]
+    replies: list[str] = []
+
+    def send(n: int) -> None:
+        replies.append(
+            client.messages.create(to=sender(n), from_=BOT_SMS, body=CONVERSATION[0]).sid
+        )
+
+    def delete(n: int) -> None:  # Twilio deletes a message only once it is delivered
+        client.messages(replies[n]).delete()
+        client.messages(inbound[n]).delete()
+
+    def delivered() -> None:
+        while any(m.status != "delivered" for m in twilio.messages[-2 * messages :]):
+            time.sleep(0.05)
+
+    def nlu(n: int) -> None:
+        text = CONVERSATION[n % len(CONVERSATION)]
+        runtime.interpreter.parse(text)
+        runtime.triage.classify(text)
+
+    def per_message(part: Callable[[int], None]) -> float:
+        return 1000 * _timed(lambda: [part(n) for n in range(messages)], None) / messages
+
+    floor = {"bare webhooks x3": per_message(webhooks), "Twilio REST x3": per_message(send)}
+    delivered()
+    floor["Twilio REST x3"] += per_message(delete)
+    floor["NLU"] = per_message(nlu)
+    return floor
 
 
 def main() -> None:
@@ -202,6 +267,7 @@ def main() -> None:
                 answered = len(twilio.messages) - sent_before
                 counting[0] = True  # the statements of the profiled round
         deletions = len(twilio.deletions)
+        floor = _floor(twilio, runtime, messages=args.conversations * len(CONVERSATION))
 
     messages = args.conversations * len(CONVERSATION)
     print(
@@ -210,7 +276,13 @@ def main() -> None:
     )
     for side, seconds in cpu.items():
         print(f"{side:<9} {1000 * seconds / messages:6.2f} ms CPU per message (profiler off)")
-    print(f"total     {1000 * sum(cpu.values()) / messages:6.2f} ms CPU per message")
+    total = 1000 * sum(cpu.values()) / messages
+    print(f"total     {total:6.2f} ms CPU per message")
+    print(
+        f"floor     {sum(floor.values()):6.2f} ms CPU per message ("
+        + ", ".join(f"{name} {ms:.2f}" for name, ms in floor.items())
+        + f"); Puente above it {total - sum(floor.values()):.2f} ms"
+    )
     print(
         f"\n{sum(statements.values()) / messages:.1f} SQL statements per message (webhook and jobs):"
     )

@@ -322,7 +322,8 @@ def main() -> None:
             )
             for side in ("web", "workers")
         }
-        pss = sum(memory_mb(pid)["pss"] for _, pid in processes(stack))
+        pss_by_process = {name: memory_mb(pid)["pss"] for name, pid in processes(stack)}
+        pss = sum(pss_by_process.values())
 
     print(
         f"webhook under gunicorn ({args.web_workers} workers), {generator}, {args.connections} connections, "
@@ -354,7 +355,15 @@ def main() -> None:
             )
     accepted = stored - stored_before
     if not args.rq_workers:
-        print(f"accepted {accepted} messages, left queued (no rq workers: the web side alone)")
+        busy = {
+            name: 1000 * (services_after[name] - services_before[name]) / max(accepted, 1)
+            for name in services_after
+        }
+        print(
+            f"accepted {accepted} messages, left queued (no rq workers: the web side alone); "
+            f"web CPU {1000 * cpu['web'] / max(accepted, 1):.2f} ms a message; "
+            + ", ".join(f"{name} {ms:.2f}" for name, ms in busy.items())
+        )
         return
     answered_now = replied - replied_before
     end_to_end = answered_now / (args.duration + drain_seconds)
@@ -371,6 +380,7 @@ def main() -> None:
         f"webhook p50 {puente['p50_us'] / 1000:.1f} p99 {puente['p99_us'] / 1000:.1f} ms; "
         f"stack PSS {pss:.0f} MB (goal <= 400)"
     )
+    print("PSS MB: " + ", ".join(f"{name} {mb:.0f}" for name, mb in pss_by_process.items()))
     # Where the machine's cores went, per answered message: Puente's share and what ran beside it.
     spent = {
         name: 1000 * (services_after[name] - services_before[name]) / max(answered_now, 1)
