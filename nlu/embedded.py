@@ -147,8 +147,7 @@ class EmbeddedInterpreter:
         problems = find_problems(clipped, self.top_intent)
         if problems:
             result["problems"] = problems
-            result = report_asked_first(result, self.top_intent)
-        return result
+        return report_asked_first(result, self.top_intent)
 
     def top_intent(self, text: str) -> tuple[str, float]:
         """The classifier's best intent for a piece of a message (for several problems)."""

@@ -102,10 +102,12 @@ def _readings(
     part: str, classify: Callable[[str], tuple[str, float]]
 ) -> list[tuple[str, float, int]]:
     """(intent, confidence, words) of one part, greeting and plea left out; of its subordinate
-    pieces instead when the part is long and two of them name a problem."""
+    pieces instead when the part is long and two of them name a problem. A part that tells of a
+    harm it does not name has no topic ("algo malo me paso en la casa del patron": the house is
+    where, not what)."""
     clause = _PLEA.sub("", part) or part
     words = len(tokens(clause))
-    if words < SHORT_WORDS:
+    if words < SHORT_WORDS or UNNAMED_HARM.search(" ".join(tokens(clause))):
         return []
     pieces = clauses(clause, SUBORDINATE_BREAKS) if words >= LONG_WORDS else []
     if len(pieces) >= 2:  # only then can two of them name a problem
@@ -129,21 +131,55 @@ REPORT_REQUEST = re.compile(
 )
 
 
+#: A message that tells that something was done to the worker without naming it ("algo malo me paso
+#: en la casa del patron", "may ginawa sya sakin", "something happened to me and i dont know who to
+#: tell"), on its tokens: how an assault is often first told. Read alone its words weigh toward
+#: housing or retaliation; the report (danger first, then the worker's own words) is what it asks for.
+UNNAMED_HARM = re.compile(
+    r"\b(?:"
+    r"something\s+(?:\w+\s+){0,2}happen(?:ed|s)?\s+to\s+(?:me|us)"
+    r"|did\s+(?:something|things|stuff)(?:\s+bad)?\s+to\s+(?:me|us)"
+    r"|what\s+(?:he|she|they)\s+did\s+to\s+(?:me|us)"
+    r"|(?:dont|do\s+not|didnt)\s+know\s+who\s+(?:to|i\s+can)\s+tell"
+    r"|(?:me|nos)\s+(?:paso|pasaron)\s+(?:algo|cosas)"
+    r"|algo\s+(?:\w+\s+){0,2}(?:me|nos)\s+(?:paso|pasaron)"
+    r"|(?:me|nos)\s+(?:hizo|hicieron)\s+(?:algo|cosas)"
+    r"|lo\s+que\s+(?:me|nos)\s+(?:hizo|hicieron)"
+    r"|no\s+se\s+a\s+quien\s+(?:decirle|decir|contarle|contar|avisarle|avisar)"
+    r"|may\s+(?:\w+\s+){0,2}nangyari\s+(?:sa\s+akin|sakin|saken|sa\s+amin|samin)"
+    r"|may\s+ginawa\s+(?:\w+\s+){0,4}(?:sa\s+akin|sakin|saken|sa\s+amin|samin)"
+    r"|ginawan\s+(?:\w+\s+){0,3}ng\s+(?:masama|hindi\s+maganda|kababuyan)"
+    r"|(?:hindi|di)\s+ko\s+(?:po\s+)?alam\s+(?:kung\s+)?kanino\s+(?:sasabihin|magsasabi|lalapit)"
+    r")\b"
+)
+#: From this the classifier reads a named topic ("me paso algo en la mano": an injury, 0.40),
+#: which an unnamed harm does not override.
+NAMED = 0.35
+#: What a rule's reading is worth beside the classifier's (as Rasa's rule policies are sure).
+RULE_CONFIDENCE = 0.9
+
+
 def report_asked_first(
     result: dict[str, Any], classify: Callable[[str], tuple[str, float]]
 ) -> dict[str, Any]:
-    """``result`` (a parse with its ``problems``) led by `report_abuse` when one of its clauses asks
-    for the report in so many words ("quiero reportar a la granja, el patron nos cobra 300 por la
-    casa" reads as housing as a whole); unchanged otherwise."""
-    if (
-        "report_abuse" not in result.get("problems", ())
-        or result["intent"]["name"] == "report_abuse"
-    ):
+    """``result`` (a parse, with its ``problems`` if any) led by `report_abuse` when one of its
+    clauses asks for the report in so many words ("quiero reportar a la granja, el patron nos cobra
+    300 por la casa" reads as housing as a whole), or when it tells of a harm it does not name
+    (``UNNAMED_HARM``) and the classifier reads no topic in it; unchanged otherwise."""
+    if result["intent"]["name"] == "report_abuse" and result["intent"]["confidence"] >= NAMED:
         return result
-    for part in clauses(result.get("text") or "", min_words=SHORT_WORDS):
-        if REPORT_REQUEST.match(" ".join(tokens(part))):
-            intent, confidence = classify(part)
-            if intent == "report_abuse":
-                top = {"name": intent, "confidence": confidence}
-                return ranked_first(result, top, result["intent_ranking"])
+    if "report_abuse" in result.get("problems", ()):
+        for part in clauses(result.get("text") or "", min_words=SHORT_WORDS):
+            if REPORT_REQUEST.match(" ".join(tokens(part))):
+                intent, confidence = classify(part)
+                if intent == "report_abuse":
+                    top = {"name": intent, "confidence": confidence}
+                    return ranked_first(result, top, result["intent_ranking"])
+    named = any(
+        item["name"] in PROBLEM_INTENTS - {"report_abuse"} and item["confidence"] >= NAMED
+        for item in result["intent_ranking"]
+    )
+    if not named and UNNAMED_HARM.search(" ".join(tokens(result.get("text") or ""))):
+        top = {"name": "report_abuse", "confidence": RULE_CONFIDENCE}
+        return ranked_first(result, top, result["intent_ranking"])
     return result

@@ -397,3 +397,42 @@ def test_the_flight_home_gets_the_round_trip_rule_not_the_recruitment_fee_answer
     assert "SAWP" in answer and office in answer
     assert sms_text(language, msgid, office_name="X", office_phone="Y").split("X")[0] in answer
     assert sms_text(language, "clarify.ask") not in answer
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "something bad happened to me at my bosses house and i dont know who to tell"),
+        ("es", "algo malo me paso en la casa del patron no se a quien decirle"),
+        ("tl", "may nangyari sakin sa bahay ng amo ko na hindi maganda natatakot ako"),
+        ("es", "el mayordomo me hizo algo feo"),
+    ],
+)
+def test_a_harm_told_without_naming_it_starts_a_report_that_asks_what_happened(
+    make_bot, sqlite_url, language, message
+):
+    """How an assault is often first told. Before, the house read as a housing question ("did you
+    mean: 1. Housing from the employer ...") and a report started from it was filed as housing."""
+    bot = make_bot(sqlite_url)
+    reply = ask(bot, message, WORKER)
+    assert sms_text(language, "report.ask.danger") in reply
+    assert sms_text(language, "clarify.ask")[:15] not in reply
+    reply = ask(bot, "2", WORKER)  # not in danger now
+    if len(message.split()) < 12:  # too short to be the worker's account: it is asked for
+        assert sms_text(language, "report.ask.story")[:15] in reply
+        reply = ask(bot, "no quiero decir" if language == "es" else "ayoko sabihin", WORKER)
+    assert sms_text(language, "report.ask.what")[:15] in reply  # not taken for housing
+    assert sms_text(language, "report.type.violence") in reply
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what happened to my report",  # a case's news, no harm
+        "me paso algo en la mano con la maquina",  # the harm is named: a hand, a machine
+        "no se a quien decirle que no me pagan",  # the wages are the topic
+    ],
+)
+def test_the_words_of_an_unnamed_harm_leave_named_topics_alone(make_bot, sqlite_url, message):
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert all(sms_text(language, "report.ask.danger") not in reply for language in ("en", "es"))

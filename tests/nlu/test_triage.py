@@ -262,3 +262,27 @@ def test_the_evaluation_prints_recall_and_false_alarms():
     recall = float(output.split("recall on danger messages")[1].split()[0])
     alarms = float(output.split("false alarms on ordinary")[1].split()[0])
     assert recall >= 0.99 and alarms <= 0.01  # the goal of the issue, met on the held-out set
+
+
+def test_a_few_more_ordinary_examples_change_no_danger_verdict():
+    """Two ordinary questions added to the intent data ("what happened to my report", "what
+    happened to my complaint") once left three held-out danger messages untriaged, among them "the
+    boss just threatened to shoot me": training stopped where the loss had almost stopped moving,
+    not at the optimum, and where that was moved with the data. Trained to the optimum, a few
+    ordinary examples more leave every danger verdict of the held-out set as it was."""
+    from nlu.training_data import Example
+    from nlu.triage.evaluate import heldout_examples
+    from nlu.triage.model import NONE, TriageClassifier, training_examples
+
+    examples = training_examples()
+    more = [
+        Example(text, NONE)
+        for text in ("what happened to my pay stub", "que paso con mi dia libre")
+    ]
+    danger = [e.text for e in heldout_examples() if e.intent != NONE]
+    before = TriageClassifier.train(examples)
+    after = TriageClassifier.train(examples + more)
+    changed = [
+        text for text in danger if before.classify(text).category != after.classify(text).category
+    ]
+    assert changed == []
