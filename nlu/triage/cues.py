@@ -84,10 +84,9 @@ class CueIndex:
         ]
 
     def without_idioms(self, message: Sequence[str]) -> list[str]:
-        """The message with the words of its idioms removed (all of it if that leaves nothing)."""
+        """The message with the words of its idioms removed."""
         masked = _idiom_words(self.found(message))
-        kept = [word for i, word in enumerate(message) if i not in masked]
-        return kept or list(message)
+        return [word for i, word in enumerate(message) if i not in masked]
 
     def found(self, message: Sequence[str]) -> list[tuple[int, Cue]]:
         """Every cue and idiom in a tokenized message, with the index of its first word."""

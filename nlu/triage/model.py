@@ -183,7 +183,12 @@ class TriageClassifier:
         if not words:
             return Triage(None, 0.0)
         found = self.cues.matching(words)
-        probs = self.probabilities(self.cues.without_idioms(words))
+        rest = self.cues.without_idioms(words)
+        if not found and len(rest) < min(len(words), SHORT_WORDS):
+            # A figure of speech and at most one word beside it ("mi back a kill mi"): the one word
+            # left ("mi") would be read alone, as the danger examples it is frequent in.
+            return Triage(None, 0.0)
+        probs = self.probabilities(rest or words)
         danger = 1.0 - float(probs[self._none])
         classes = self.classifier.classes
         likely = {
@@ -212,5 +217,5 @@ def _urgent_first(categories: set[str]) -> tuple[str, ...]:
 
 def danger_scores(classifier: TriageClassifier, texts: Sequence[str]) -> list[float]:
     """1 - P(none) for each text, cues ignored (for tuning the threshold)."""
-    words = [classifier.cues.without_idioms(tokens(t)) for t in texts]
+    words = [classifier.cues.without_idioms(tokens(t)) or tokens(t) for t in texts]
     return [1.0 - float(classifier.probabilities(w)[classifier._none]) for w in words]

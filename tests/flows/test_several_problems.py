@@ -199,6 +199,8 @@ def test_a_recruitment_debt_taken_from_pay_is_answered_as_a_fee_first(make_bot, 
             "en",
             "hurt my back lifting boxes and boss says if i go to the doctor he will send me home",
         ),
+        # Jamaican English: only the back was answered ("work or go home" read at 0.18).
+        ("en", "mi back a kill mi from di lifting an boss seh work or go home"),
     ],
 )
 def test_a_threat_beside_an_injury_waits_as_the_next_option(

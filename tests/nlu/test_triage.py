@@ -181,6 +181,10 @@ def test_every_cue_names_a_known_category():
         "the boss scolded me for being late",
         "pinagsabihan ako ng amo kanina",
         "va a nevar el fin de semana?",
+        # An idiom and one word beside it: "mi" alone read as danger (0.65), being frequent in the
+        # Jamaican danger examples.
+        "mi back a kill mi",
+        "mi knee a kill mi",
     ],
 )
 def test_figures_of_speech_and_scolding_are_ordinary(classifier, text):
