@@ -370,3 +370,16 @@ def test_a_place_named_after_the_passport_answer_answers_the_housing_charge_for_
     assert f"1. {tr.gettext('intent.ask_housing')}" in answer
     housing = ask(bot, place, WORKER)
     assert "1-800-531-5551" in housing  # the housing answer with Ontario's office
+
+
+def test_a_debt_to_the_boss_beside_the_passports_is_offered_as_a_fee(make_bot, sqlite_url):
+    """ "We owe him money" is the worker's debt (a fee the employer charges), not pay owed to
+    them; before, only the passports were answered and the debt was never offered."""
+    bot = _in_ontario(make_bot(sqlite_url), "en", "hello")
+    tr = catalogs.translator("en")
+    answer = ask(
+        bot, "my boss says we owe him money for the flight and he has our passports", WORKER
+    )
+    assert "1-866-602-9448" in answer  # the passports: Service Canada
+    assert f"1. {tr.gettext('intent.ask_fees')}" in answer
+    assert "Employment Protection for Foreign Nationals Act" in ask(bot, "1", WORKER)
