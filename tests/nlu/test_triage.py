@@ -38,6 +38,9 @@ def classifier():
         ("he is unconscious", "injury"),
         ("my friend isnt breathing", "injury"),
         ("nos quitan el celular para que no hablemos con nadie", "confinement"),
+        # Hopelessness: before, "did you mean: hours, pay, health".
+        ("wala na akong pag asa dito", "suicide"),
+        ("nawawalan na ako ng pag asa", "suicide"),
         (
             "parang ayoko na, pagod na ko sa lahat",
             "suicide",
@@ -181,6 +184,7 @@ def test_every_cue_names_a_known_category():
         "the boss scolded me for being late",
         "pinagsabihan ako ng amo kanina",
         "va a nevar el fin de semana?",
+        "may pag asa pa ba na ma renew ang permit ko",  # hope of a permit, not despair
         # An idiom and one word beside it: "mi" alone read as danger (0.65), being frequent in the
         # Jamaican danger examples.
         "mi back a kill mi",
