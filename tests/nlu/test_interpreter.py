@@ -68,6 +68,9 @@ def test_leamington_is_ontario(interpreter):
         ("we are in PEI", "PE"),
         ("vivo en bc", "BC"),
         ("Calgary", "AB"),
+        ("estoy en kebek", "QC"),  # as it sounds
+        ("new brunswik", "NB"),  # a typo in the second word of the name
+        ("i work in new brunswic", "NB"),
     ],
 )
 def test_provinces_by_name_town_abbreviation_or_typo(interpreter, text, province):
