@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 #: The least confidence at which an intent is acted on or offered as a guess (config.yaml
 #: nlu.intent_thresholds documents why these values).
 DEFAULT_INTENT_THRESHOLDS = {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5}
+#: Topics whose answers each answer the other's question: working sick and seeing a doctor both
+#: say that no permission is needed for care ("no me dejan ir al doctor y tengo fiebre"). Between
+#: two of them the top one is answered rather than asked about.
+TWIN_TOPICS = frozenset({"ask_sick", "ask_health"})
 
 
 class Engine:
@@ -77,6 +81,15 @@ class Engine:
     def trusts(self, intent: str, confidence: float) -> bool:
         """Whether an intent is confident enough to act on or to offer (its own threshold)."""
         return confidence >= self.intent_thresholds.get(intent, 0.0)
+
+    def decided(self, parse: Parse) -> bool:
+        """Whether the parse's top intent is the one to act on: trusted, and clear of the second
+        guess (or the two are TWIN_TOPICS, and either answer serves)."""
+        ranking = parse.ranking
+        clear = parse.margin >= self.clarify_margin or (
+            len(ranking) >= 2 and {ranking[0][0], ranking[1][0]} <= TWIN_TOPICS
+        )
+        return clear and self.trusts(parse.intent, parse.confidence)
 
     def context(self, state: Mapping[str, object] | None, now: datetime) -> dict[str, Any] | None:
         """What the NLU should read the next message in (Rasa-style: the active topic's intent

@@ -65,11 +65,7 @@ def found(handler: Handler) -> list[str]:
     if parse.intent in ONE_COMPLAINT and parse.confidence >= ONE_COMPLAINT_CONFIDENCE:
         clauses = [i for i in clauses if i not in ONE_COMPLAINT or i == parse.intent]
     intents += clauses
-    if (
-        parse.intent in PROBLEM_INTENTS
-        and parse.margin >= engine.clarify_margin
-        and engine.trusts(parse.intent, parse.confidence)
-    ):
+    if parse.intent in PROBLEM_INTENTS and engine.decided(parse):
         intents.append(parse.intent)
     routes: list[str] = []
     for intent in intents:

@@ -24,10 +24,6 @@ MAX_REPROMPTS = 2
 MIN_CANDIDATE_CONFIDENCE = 0.05
 #: A clarification with one guess this sure is no question: that topic is answered.
 ONE_GUESS_CONFIDENCE = 0.3
-#: Topics whose answers each answer the other's question: working sick and seeing a doctor both
-#: say that no permission is needed for care ("no me dejan ir al doctor y tengo fiebre"). Between
-#: two of them the top one is answered rather than asked about.
-TWIN_TOPICS = frozenset({"ask_sick", "ask_health"})
 #: A message of this many words in another (clearly detected) language switches at once; from
 #: OFFER_WORDS words a shorter one gets an offer to switch.
 SWITCH_WORDS = 6
@@ -356,9 +352,7 @@ class Handler(Navigator):
         threshold = (
             engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
         )
-        if (could_answer and parse.confidence < threshold) or parse.margin < engine.clarify_margin:
-            return False
-        if not engine.trusts(parse.intent, parse.confidence):
+        if (could_answer and parse.confidence < threshold) or not engine.decided(parse):
             return False
         if route == "menu":
             self.go_menu()
@@ -443,12 +437,7 @@ class Handler(Navigator):
         parse, st = self.parse, self.state
         route = self.engine.route(parse.intent)
         if self.new_session and st["parked"]:
-            if (
-                route is not None
-                and route != "menu"
-                and parse.margin >= self.engine.clarify_margin
-                and self.engine.trusts(parse.intent, parse.confidence)
-            ):
+            if route is not None and route != "menu" and self.engine.decided(parse):
                 st["stack"].append({**st["parked"], "auto": False})
                 st["parked"] = None
                 self.start_flow(route)
@@ -466,11 +455,7 @@ class Handler(Navigator):
         """Act on what the NLU made of a message that answers no question; False if nothing."""
         parse, engine = self.parse, self.engine
         route = engine.route(parse.intent)
-        confident = (
-            route is not None
-            and (parse.margin >= engine.clarify_margin or _twins(parse.ranking))
-            and engine.trusts(parse.intent, parse.confidence)
-        )
+        confident = route is not None and engine.decided(parse)
         if self.emergency and (self.safety_first() or not (confident and route != "menu")):
             self.interrupt("emergency")
         elif parse.entity("case_code") and parse.intent in ("case_status", "nlu_fallback"):
@@ -549,8 +534,3 @@ class Handler(Navigator):
                 "lang.offer", {"language": other}, formats={"language": "language"}, language=other
             )
         )
-
-
-def _twins(ranking: tuple[tuple[str, float], ...]) -> bool:
-    """The two top guesses are TWIN_TOPICS: either answer serves."""
-    return len(ranking) >= 2 and {ranking[0][0], ranking[1][0]} <= TWIN_TOPICS
