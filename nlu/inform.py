@@ -41,13 +41,16 @@ UNSURE_CONFIDENCE = 0.2
 TOPICS = PROBLEM_INTENTS
 
 
-#: The words that only frame a place ("im in", "estoy en", "nasa ... ako", "trabajo en"): cut
+#: The words that only frame a place ("im in", "estoy en", "nasa ... ako", "trabajo en") or a
+#: sector ("soy trabajador", "im a"): cut
 #: from the rest before its topic is read, so "about the pay, im in quebec" is read as "about the
 #: pay". Not before counting a place-only message's words: "help me im in ontario" stays itself.
 _FRAMING = re.compile(
     r"\b(?:(?:i'?m|i am|we'?re|we are|i work|we work|i live|estoy|estamos|trabajo|trabajamos|vivo"
     r"|nasa|nandito|andito)\s+(?:ako\s+|kami\s+)?)?(?:in|en|sa|at|from|de)\s*$"
-    r"|\b(?:nasa|nandito|andito|dito)\s*$",
+    r"|\b(?:nasa|nandito|andito|dito)\s*$"
+    # ... or a sector ("soy trabajador agricola", "im a farm worker")
+    r"|\b(?:soy|somos|i'?m|i am|we'?re|we are)\s+(?:an?\s+|un[oa]?\s+)?(?:trabajador(?:a|es)?\s+)?$",
     re.IGNORECASE,
 )
 #: ... and the words that may follow a place without saying more ("nasa brooks po kami").

@@ -436,3 +436,24 @@ def test_a_harm_told_without_naming_it_starts_a_report_that_asks_what_happened(
 def test_the_words_of_an_unnamed_harm_leave_named_topics_alone(make_bot, sqlite_url, message):
     reply = ask(make_bot(sqlite_url), message, WORKER)
     assert all(sms_text(language, "report.ask.danger") not in reply for language in ("en", "es"))
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("es", "quiero saber todo sobre mis derechos de vivienda en bc soy trabajador agricola"),
+        ("en", "what are my housing rights in ontario im a farm worker"),
+        ("tl", "ano ang karapatan ko sa tirahan sa alberta"),
+    ],
+)
+def test_a_rights_question_beside_the_place_and_the_job_is_the_question(
+    make_bot, sqlite_url, language, message
+):
+    """Before, "noted: you work in British Columbia" and the menu: the place and "soy trabajador
+    agricola" / "im a farm worker" read as `inform` (0.35-0.64), and "my rights about housing" was
+    a phrasing the model had barely seen (0.11-0.28 without the place)."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "hola" if language == "es" else "hi", WORKER)
+    reply = ask(bot, message, WORKER)
+    assert "SAWP" in reply  # the farm housing answer
+    assert sms_text(language, "followup.province_noted", province="x")[:12] not in reply

@@ -38,6 +38,9 @@ def classifier():
         ("he is unconscious", "injury"),
         ("my friend isnt breathing", "injury"),
         ("nos quitan el celular para que no hablemos con nadie", "confinement"),
+        # Tagalog "not allowed to leave", as "no me dejan salir" and "not allowed to leave" are.
+        ("bawal daw kami umalis sa farm", "confinement"),
+        ("hindi ako pwedeng umalis sa bahay ng amo", "confinement"),
         # Hopelessness: before, "did you mean: hours, pay, health".
         ("wala na akong pag asa dito", "suicide"),
         ("nawawalan na ako ng pag asa", "suicide"),
