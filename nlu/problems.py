@@ -106,8 +106,9 @@ def _readings(
     harm it does not name has no topic ("algo malo me paso en la casa del patron": the house is
     where, not what)."""
     clause = _PLEA.sub("", part) or part
-    words = len(tokens(clause))
-    if words < SHORT_WORDS or UNNAMED_HARM.search(" ".join(tokens(clause))):
+    read_words = tokens(clause)
+    words = len(read_words)
+    if words < SHORT_WORDS or UNNAMED_HARM.search(" ".join(read_words)):
         return []
     pieces = clauses(clause, SUBORDINATE_BREAKS) if words >= LONG_WORDS else []
     if len(pieces) >= 2:  # only then can two of them name a problem
@@ -166,15 +167,16 @@ def report_asked_first(
     clauses asks for the report in so many words ("quiero reportar a la granja, el patron nos cobra
     300 por la casa" reads as housing as a whole), or when it tells of a harm it does not name
     (``UNNAMED_HARM``) and the classifier reads no topic in it; unchanged otherwise."""
-    if result["intent"]["name"] == "report_abuse" and result["intent"]["confidence"] >= NAMED:
-        return result
-    if "report_abuse" in result.get("problems", ()):
+    leading = result["intent"]
+    if leading["name"] != "report_abuse" and "report_abuse" in result.get("problems", ()):
         for part in clauses(result.get("text") or "", min_words=SHORT_WORDS):
             if REPORT_REQUEST.match(" ".join(tokens(part))):
                 intent, confidence = classify(part)
                 if intent == "report_abuse":
                     top = {"name": intent, "confidence": confidence}
                     return ranked_first(result, top, result["intent_ranking"])
+    if leading["name"] == "report_abuse" and leading["confidence"] >= NAMED:
+        return result
     named = any(
         item["name"] in PROBLEM_INTENTS - {"report_abuse"} and item["confidence"] >= NAMED
         for item in result["intent_ranking"]

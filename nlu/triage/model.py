@@ -217,5 +217,5 @@ def _urgent_first(categories: set[str]) -> tuple[str, ...]:
 
 def danger_scores(classifier: TriageClassifier, texts: Sequence[str]) -> list[float]:
     """1 - P(none) for each text, cues ignored (for tuning the threshold)."""
-    words = [classifier.cues.without_idioms(tokens(t)) or tokens(t) for t in texts]
+    words = [classifier.cues.without_idioms(w) or w for w in map(tokens, texts)]
     return [1.0 - float(classifier.probabilities(w)[classifier._none]) for w in words]
