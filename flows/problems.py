@@ -48,6 +48,10 @@ TRIAGE_PROBLEMS = {
 }
 #: The safety and topic options already offer these: never listed twice.
 SAFETY_OPTIONS = ("emergency", "report_abuse", "find_ngo")
+#: Abuse that happens where the worker lives: the room or the bunkhouse in the message is where, not
+#: what ("pumasok sa kwarto ko yung anak ng amo ko", "they lock us in the bunkhouse at night"), so
+#: housing is not offered beside the help (the menu still has it).
+WHERE_NOT_WHAT = {"sexual": "ask_housing", "confinement": "ask_housing"}
 
 
 #: Problems that are one complaint when the whole message is surely about one of them: "60 hours a
@@ -67,8 +71,9 @@ def found(handler: Handler) -> list[str]:
     intents += clauses
     if parse.intent in PROBLEM_INTENTS and engine.decided(parse):
         intents.append(parse.intent)
+    place = WHERE_NOT_WHAT.get(handler.triaged or "")
     routes: list[str] = []
-    for intent in intents:
+    for intent in (i for i in intents if i != place):
         route = engine.route(intent)
         if route not in (None, "menu") and route not in [engine.route(i) for i in routes]:
             routes.append(intent)
@@ -76,10 +81,20 @@ def found(handler: Handler) -> list[str]:
 
 
 def answer_most_urgent(handler: Handler) -> bool:
-    """Start the most urgent problem and keep the others; False unless the message was triaged
-    or tells of two problems or more."""
+    """Start the most urgent problem and keep the others; False unless the message was triaged,
+    tells of two problems or more, or has one part that names a problem its whole leaves unsure
+    ("my boss took my passport and says i owe him 3000 for the flight, i dont know what to do":
+    the passport is answered, not "did you mean").
+    """
     problems = found(handler)
-    if len(problems) < 2 and not (problems and handler.triaged in TRIAGE_PROBLEMS):
+    one_part_sure = (
+        len(problems) == 1
+        and problems[0] in handler.parse.problems
+        and not handler.engine.decided(handler.parse)
+    )
+    if len(problems) < 2 and not (
+        problems and (handler.triaged in TRIAGE_PROBLEMS or one_part_sure)
+    ):
         return False
     # A report the worker asked for ("quiero reportar a mi patron, no me paga") starts before the
     # answers; one read in a complaint told beside a question ("me grita y no me pagan el overtime")

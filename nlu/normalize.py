@@ -94,6 +94,7 @@ ABBREVIATIONS: dict[str, str] = {
     "u": "you",
     "ur": "your",
     "r": "are",
+    "ot": "overtime",  # also in Tagalog ("di nagbabayad ng OT")
     "msg": "message",
     "msgs": "messages",
     "txt": "text",

@@ -170,3 +170,46 @@ def test_after_thoughts_of_suicide_the_next_message_starts_with_a_check_in(
     assert wage in answer
     later = ask(bot, "menu", WORKER)
     assert sms_text(language, "triage.suicide.checkin") not in later
+
+
+@pytest.mark.parametrize(
+    ("language", "suicide", "denial"),
+    [
+        ("es", "quiero morirme ya no aguanto", "no no me quiero matar solo estoy cansado"),
+        ("en", "i want to die", "i dont want to kill myself im just tired"),
+        ("tl", "ayoko na mabuhay", "hindi ako magpapakamatay pagod lang"),
+    ],
+)
+def test_a_worker_who_says_they_will_not_end_their_life_is_asked_how_they_are(
+    make_bot, sqlite_url, language, suicide, denial
+):
+    """Before, the denial was read as the thing denied and the crisis line came again, word for word."""
+    bot = make_bot(sqlite_url)
+    assert "988" in ask(bot, suicide, WORKER)
+    reply = ask(bot, denial, WORKER)
+    assert reply.startswith(sms_text(language, "triage.suicide.checkin"))
+    assert sms_text(language, "triage.suicide")[:40] not in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "category"),
+    [
+        ("en", "they lock us in the bunkhouse at night", "confinement"),
+        ("es", "nos encierran en la casa en la noche", "confinement"),
+        (
+            "tl",
+            "kagabi pumasok sa kwarto ko yung anak ng amo ko, di ako makatulog sa takot",
+            "sexual",
+        ),
+        ("en", "my bosses son came into my room last night i cant sleep im scared", "sexual"),
+    ],
+)
+def test_abuse_where_the_worker_lives_gets_the_help_not_the_housing_rules(
+    make_bot, sqlite_url, language, message, category
+):
+    """The room or the bunkhouse is where it happened: before, "Housing from the employer" was the
+    first option after the emergency lines."""
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert reply.startswith(sms_text(language, f"triage.{category}")[:40])
+    assert sms_text(language, "emergency.ask") in reply
+    assert sms_text(language, "intent.ask_housing") not in reply

@@ -457,3 +457,34 @@ def test_a_rights_question_beside_the_place_and_the_job_is_the_question(
     reply = ask(bot, message, WORKER)
     assert "SAWP" in reply  # the farm housing answer
     assert sms_text(language, "followup.province_noted", province="x")[:12] not in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "en",
+            "my boss took my passport and says i owe him 3000 for the flight, i dont know what to do im scared",
+        ),
+        ("tl", "kinuha ng amo passport ko tapos sabi nya may utang daw ako sa ticket ko"),
+    ],
+)
+def test_a_passport_taken_for_a_debt_is_answered_and_the_debt_offered(
+    make_bot, sqlite_url, language, message
+):
+    """Before, "did you mean: passport, fear of being fired, fees" (English), or the passport
+    alone (Tagalog): one part of the message named the passport surely, the debt just under the bar."""
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert "1-866-602-9448" in reply  # the documents answer: Service Canada's line
+    assert sms_text(language, "clarify.ask")[:20] not in reply
+    assert "1. " + sms_text(language, "intent.ask_fees") in reply
+
+
+def test_overtime_written_ot_is_overtime(make_bot, sqlite_url):
+    """ "OT" was an unknown word: only the garage was answered, the unpaid overtime never offered."""
+    message = (
+        "hello po, ask ko lang kasi yung employer ko di nagbabayad ng OT tapos pinapatulog kami"
+        " sa garahe"
+    )
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert "1. " + sms_text("tl", "intent.ask_hours") in reply

@@ -250,6 +250,35 @@ def test_two_words_of_a_longer_message_can_tell_of_abuse(classifier):
     assert classifier.classify(text).category == "sexual"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A worker told the crisis line answers that they will not: before, the line came again.
+        "no no me quiero matar solo estoy cansado",
+        "i dont want to kill myself im just tired",
+        "im not suicidal just sad",
+        "hindi ako magpapakamatay pagod lang",
+    ],
+)
+def test_saying_one_will_not_end_ones_life_is_not_read_as_wanting_to(classifier, text):
+    assert classifier.classify(text).category is None
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("me quiero matar", "suicide"),
+        ("no aguanto mas me quiero matar", "suicide"),
+        ("i dont want to live anymore", "suicide"),  # a denial of one thing is not of another
+        ("the boss comes to our bunkhouse at night and touches the girls", "sexual"),
+        ("el mayordomo manosea a las muchachas en la casa", "sexual"),
+        ("yung supervisor hinahawakan yung mga babae sa bunkhouse pag gabi", "sexual"),
+    ],
+)
+def test_wanting_to_die_and_abuse_of_the_other_women_are_caught(classifier, text, category):
+    assert classifier.classify(text).category == category
+
+
 @pytest.mark.parametrize("text", ["me cortaron, las horas", "sigue lloviendo, me mojo"])
 def test_two_word_fragments_the_classifier_is_unsure_of_stay_ordinary(classifier, text):
     assert classifier.classify(text).category is None
