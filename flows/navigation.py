@@ -326,6 +326,16 @@ class Navigator:
         slots[step.slot] = picked if step.ask == "multi" else picked[0]
         return True
 
+    def guess_more(self, flow: Flow) -> None:
+        """Problems told after a multiple choice was answered join it (the summary shows them,
+        and the worker can change them there)."""
+        slots = self.state["slots"]
+        for step in flow.steps.values():
+            chosen = slots.get(step.slot or "")
+            if step.guess and step.ask == "multi" and isinstance(chosen, list):
+                noted = slots.get(step.guess) or []
+                chosen += [o.id for o in step.options if o.intent in noted and o.id not in chosen]
+
     def loop_guard(self) -> None:
         self.abandon_all(park=False)
         self.hops = 0

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import story
-from .answers import Answer, match_option, read_value
+from .answers import TEXT_LIMIT, Answer, match_option, read_value
 from .followup import follow_up
 from .model import Flow, Step
 from .navigation import Navigator
@@ -334,7 +334,37 @@ class Handler(Navigator):
             self.keep_told(flow)
             self.reprompt(step)
             return
+        if found.kind == "value" and self.tells_more(flow, step):
+            return
         self.accept(flow, step, found)
+
+    def tells_more(self, flow: Flow, step: Step) -> bool:
+        """More of what happened, told at a question for a name ("sinisigawan kami araw araw at 70
+        oras kami pero 48 lang bayad" at "the employer's name and town?"): it joins the worker's
+        account, what it names is kept, and the question is asked once more (a second such
+        answer is taken as the answer)."""
+        st, text = self.state, (self.turn.text or "").strip()
+        if (
+            not flow.account
+            or step.ask != "text"
+            or step.slot == flow.account
+            or st["reprompts"]
+            or len(words(text)) <= story.NAME_WORDS
+            or not story.problems_named(self.parse)
+            or story.employer_in(text, self.engine.keywords) is not None
+        ):
+            return False
+        told = st["slots"].get(flow.account)
+        self.keep_told(flow)
+        self.guess_more(flow)
+        if told:  # keep_told keeps a first account only
+            st["slots"][flow.account] = f"{told}\n{text}"[:TEXT_LIMIT]
+        else:
+            st["slots"][flow.account] = text[:TEXT_LIMIT]
+        st["reprompts"] += 1
+        self.say(Reply("account.added"))
+        self.ask(step)
+        return True
 
     def try_interrupt(self, flow: Flow, step: Step, could_answer: bool = True) -> bool:
         """Another request instead of an answer. While the message could still be the answer it

@@ -194,6 +194,41 @@ def test_the_message_that_starts_the_report_and_the_last_topic_fill_in_the_probl
     assert chat.state["slots"]["employer"] == "Granja Sol"
 
 
+def test_more_of_what_happened_told_at_the_employer_question_joins_the_account(engine):
+    """Before, the worker's words became the employer's name in the summary and the report."""
+    chat = reporting(engine, "sms")
+    more = says(
+        "nos gritan todo el dia y trabajamos 70 horas pero pagan 48",
+        "ask_hours",
+        0.8,
+        problems=["ask_hours"],
+    )
+    chat.script(
+        [
+            ("no", ["report.ask.story"]),
+            (says("no nos pagan bien", "ask_wages", 0.9), ["report.ask.employer"]),
+            (more, ["account.added", "report.ask.employer"]),
+            ("Granja Sol, Leamington", ["report.ask.province"]),
+        ]
+    )
+    slots = chat.state["slots"]
+    assert slots["employer"] == "Granja Sol, Leamington"  # the harness's parse finds no town
+    assert slots["details"] == "no nos pagan bien\n" + more.text  # nothing the worker told is lost
+    assert slots["types"] == ["wages", "hours"]
+
+
+def test_a_long_employer_name_that_names_no_problem_is_the_name(engine):
+    chat = reporting(engine, "sms")
+    chat.script(
+        [
+            ("no", ["report.ask.story"]),
+            (says("no nos pagan bien", "ask_wages", 0.9), ["report.ask.employer"]),
+            ("la granja de los hermanos lopez en leamington", ["report.ask.province"]),
+        ]
+    )
+    assert chat.state["slots"]["employer"] == "la granja de los hermanos lopez en leamington"
+
+
 def test_change_at_the_summary_asks_that_answer_again_and_comes_back(engine):
     chat = to_types(engine)
     chat.script(
