@@ -26,8 +26,8 @@ from nlu.inform import read_past_slots
 from nlu.language import LanguageDetector
 from nlu.model_cache import linear_parts, read_linear_parts, write_model
 from nlu.normalize import tokens
+from nlu.problems import asked_first
 from nlu.problems import find as find_problems
-from nlu.problems import report_asked_first
 from nlu.training_data import Example, TrainingData
 from vocab import FALLBACK
 from vocab.parse import Parse
@@ -147,7 +147,7 @@ class EmbeddedInterpreter:
         problems = find_problems(clipped, self.top_intent)
         if problems:
             result["problems"] = problems
-        return report_asked_first(result, self.top_intent)
+        return asked_first(result, self.top_intent)
 
     def top_intent(self, text: str) -> tuple[str, float]:
         """The classifier's best intent for a piece of a message (for several problems)."""

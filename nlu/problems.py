@@ -160,13 +160,36 @@ NAMED = 0.35
 RULE_CONFIDENCE = 0.9
 
 
-def report_asked_first(
+#: A request to erase, in so many words ("como borro todo", "how do i delete everything", "pano
+#: burahin lahat"), on a clause's tokens: beside a fear told with it ("im scared my boss will see
+#: this") the classifier read the fear first. The erase flow asks before it erases anything.
+ERASE_REQUEST = re.compile(
+    r"\b(?:(?:como|cmo)\s+(?:(?:le\s+)?hago\s+para\s+|puedo\s+|se\s+)?|(?:quiero|necesito|puedo"
+    r"|puedes|pueden|podrian|podrias)\s+)(?:borro|borrar|borra|borrarlo|borrarlos|borren|elimino"
+    r"|eliminar|elimina|eliminen)\b"
+    r"|\b(?:how\s+(?:do|can)\s+i|(?:want|need)\s+to|can\s+you|could\s+you|please)\s+(?:delete"
+    r"|erase|wipe|clear)\b"
+    r"|\b(?:pano|paano|gusto\s+ko(?:ng)?|pwede\s+(?:bang|ba|mo|nyo)?)\s+(?:po\s+)?(?:ko\s+)?(?:po\s+)?"
+    r"(?:burahin|buburahin|bura|i\s*delete|mag\s*delete|idelete)\b"
+)
+
+
+def asked_first(
     result: dict[str, Any], classify: Callable[[str], tuple[str, float]]
 ) -> dict[str, Any]:
-    """``result`` (a parse, with its ``problems`` if any) led by `report_abuse` when one of its
-    clauses asks for the report in so many words ("quiero reportar a la granja, el patron nos cobra
-    300 por la casa" reads as housing as a whole), or when it tells of a harm it does not name
-    (``UNNAMED_HARM``) and the classifier reads no topic in it; unchanged otherwise."""
+    """``result`` (a parse, with its ``problems`` if any) led by what one of its clauses asks for in
+    so many words: the erasure (``ERASE_REQUEST``, when the classifier reads the request so), or
+    the report ("quiero reportar a la granja, el patron nos cobra 300 por la casa" reads as housing
+    as a whole); or led by the report when it tells of a harm it does not name (``UNNAMED_HARM``)
+    and the classifier reads no topic in it; unchanged otherwise."""
+    text = result.get("text") or ""
+    if ERASE_REQUEST.search(" ".join(tokens(text))):
+        for part in clauses(text, min_words=SHORT_WORDS):  # the request's own words are read
+            words = " ".join(tokens(part))
+            asked = ERASE_REQUEST.search(words)
+            if asked and classify(words[asked.start() :])[0] == "delete_data":
+                top = {"name": "delete_data", "confidence": RULE_CONFIDENCE}
+                return ranked_first(result, top, result["intent_ranking"])
     leading = result["intent"]
     if leading["name"] != "report_abuse" and "report_abuse" in result.get("problems", ()):
         for part in clauses(result.get("text") or "", min_words=SHORT_WORDS):

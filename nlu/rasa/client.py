@@ -15,7 +15,7 @@ import requests
 
 from nlu.context import Context, apply
 from nlu.inform import read_past_slots
-from nlu.problems import report_asked_first
+from nlu.problems import asked_first
 from vocab.parse import Parse
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class RasaInterpreter:
         # A question that names a province is the question (nlu.inform), as for the embedded one.
         top_intent = getattr(self.fallback, "top_intent", None)
         if top_intent is not None:
-            parse = report_asked_first(read_past_slots(parse, top_intent), top_intent)
+            parse = asked_first(read_past_slots(parse, top_intent), top_intent)
         # Read again after nlu.inform and nlu.context moved the ranking (Rasa's order is by
         # confidence, so ranking it again keeps that order).
         return Parse.of(apply(parse, context), text)

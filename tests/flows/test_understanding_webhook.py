@@ -488,3 +488,19 @@ def test_overtime_written_ot_is_overtime(make_bot, sqlite_url):
     )
     reply = ask(make_bot(sqlite_url), message, WORKER)
     assert "1. " + sms_text("tl", "intent.ask_hours") in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "im scared my boss will see this how do i delete everything"),
+        ("es", "tengo miedo q el patron vea mis mensajes como borro todo"),
+        ("tl", "natatakot ako baka makita ng amo ko tong chat, pano burahin lahat"),
+    ],
+)
+def test_a_worker_afraid_of_being_seen_who_asks_to_erase_is_asked_to_confirm_it(
+    make_bot, sqlite_url, language, message
+):
+    """Before: "did you mean: fear of being fired" (the fear read first, the erasure second)."""
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert sms_text(language, "erase.ask.confirm") in reply

@@ -141,3 +141,28 @@ def test_informal_and_breaks_clauses_but_the_article_does_not(text, parts):
 )
 def test_a_fall_at_work_with_a_province_is_an_injury_not_a_place(interpreter, text):
     assert interpreter.parse(text).intent == "ask_injury"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Asked beside the fear that makes the worker ask: the fear was read first.
+        "im scared my boss will see this how do i delete everything",
+        "tengo miedo q el patron vea mis mensajes como borro todo",
+        "natatakot ako baka makita ng amo ko tong chat, pano burahin lahat",
+    ],
+)
+def test_an_erasure_asked_for_in_so_many_words_leads(interpreter, text):
+    assert interpreter.parse(text).intent == "delete_data"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el patron me obligo a borrar las fotos",  # told, not asked
+        "my boss deleted my hours from the app",
+        "binura ng amo yung mga litrato ko",
+    ],
+)
+def test_deleting_told_of_is_not_an_erasure_asked_for(interpreter, text):
+    assert interpreter.parse(text).intent != "delete_data"
