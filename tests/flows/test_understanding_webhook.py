@@ -504,3 +504,12 @@ def test_a_worker_afraid_of_being_seen_who_asks_to_erase_is_asked_to_confirm_it(
     """Before: "did you mean: fear of being fired" (the fear read first, the erasure second)."""
     reply = ask(make_bot(sqlite_url), message, WORKER)
     assert sms_text(language, "erase.ask.confirm") in reply
+
+
+def test_help_asked_for_with_only_a_town_finds_the_organizations(make_bot, sqlite_url):
+    """Before: "did you mean: 1. Find an organization 2. Fear of being fired"."""
+    reply = ask(
+        make_bot(sqlite_url), "i need help i dont know where to go, im in saskatoon", WORKER
+    )
+    assert sms_text("en", "ngo.searching") in reply
+    assert sms_text("en", "clarify.ask")[:20] not in reply
