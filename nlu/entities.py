@@ -37,7 +37,16 @@ _PLACE_PREPOSITIONS = {
     "around",
 }
 # Real words one typo away from a place name: never read them as a place.
-_NOT_PLACES = {"alberto", "albert", "london", "windsor", "quebrada", "regina", "hamilton"}
+_NOT_PLACES = {
+    "alberto",
+    "albert",
+    "london",
+    "windsor",
+    "quebrada",
+    "regina",
+    "hamilton",
+    "colombia",
+}
 _ABBREVIATION_DOTS = re.compile(r"(?<![a-z])(?:[a-z]\.){2,}")
 
 

@@ -71,6 +71,8 @@ def test_leamington_is_ontario(interpreter):
         ("estoy en kebek", "QC"),  # as it sounds
         ("new brunswik", "NB"),  # a typo in the second word of the name
         ("i work in new brunswic", "NB"),
+        ("estoy en la columbia", "BC"),  # as British Columbia is often said in Spanish
+        ("soy de colombia y trabajo en ontario", "ON"),  # the country is no typo for it
     ],
 )
 def test_provinces_by_name_town_abbreviation_or_typo(interpreter, text, province):
@@ -78,7 +80,9 @@ def test_provinces_by_name_town_abbreviation_or_typo(interpreter, text, province
     assert values == [province]
 
 
-@pytest.mark.parametrize("text", ["hold on please", "no pe", "my friend Alberto", "nsa ba kayo"])
+@pytest.mark.parametrize(
+    "text", ["hold on please", "no pe", "my friend Alberto", "nsa ba kayo", "soy de colombia"]
+)
 def test_ordinary_words_are_not_provinces(interpreter, text):
     assert not [e for e in interpreter.parse(text).spans if e.entity == "province"]
 
