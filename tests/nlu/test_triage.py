@@ -279,6 +279,24 @@ def test_wanting_to_die_and_abuse_of_the_other_women_are_caught(classifier, text
     assert classifier.classify(text).category == category
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Read as ordinary (0.44) or as housing before.
+        ("ayudaa porfavor el patron esta borracho y nos quiere pegar", "danger"),
+        ("the boss is drunk and wants to hit us", "danger"),
+        ("lasing si amo gusto kaming saktan", "danger"),
+        ("may nakita akong camera sa cr namin sa bahay ng amo", "sexual"),
+        ("there is a hidden camera in the bathroom of the bunkhouse", "sexual"),
+        ("encontramos una camara en el baño de la casa", "sexual"),
+    ],
+)
+def test_a_blow_about_to_fall_and_a_camera_where_workers_wash_are_caught(
+    classifier, text, category
+):
+    assert classifier.classify(text).category == category
+
+
 @pytest.mark.parametrize("text", ["me cortaron, las horas", "sigue lloviendo, me mojo"])
 def test_two_word_fragments_the_classifier_is_unsure_of_stay_ordinary(classifier, text):
     assert classifier.classify(text).category is None
