@@ -513,3 +513,16 @@ def test_help_asked_for_with_only_a_town_finds_the_organizations(make_bot, sqlit
     )
     assert sms_text("en", "ngo.searching") in reply
     assert sms_text("en", "clarify.ask")[:20] not in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("tl", "hindi na po ako pinapakain ng maayos ng employer ko 1 beses lang isang araw"),
+        ("en", "my boss doesnt give us food for days"),
+    ],
+)
+def test_food_withheld_is_abuse_to_report(make_bot, sqlite_url, language, message):
+    """Before: "did you mean: hours" (the data had no message about food withheld)."""
+    reply = ask(make_bot(sqlite_url), message, WORKER)
+    assert sms_text(language, "report.intro") in reply
