@@ -192,6 +192,7 @@ def test_every_cue_names_a_known_category():
         # Jamaican danger examples.
         "mi back a kill mi",
         "mi knee a kill mi",
+        "we cant go on break until 3",  # "can't go on" is despair only as the worker's whole state
     ],
 )
 def test_figures_of_speech_and_scolding_are_ordinary(classifier, text):
@@ -289,6 +290,13 @@ def test_wanting_to_die_and_abuse_of_the_other_women_are_caught(classifier, text
         ("may nakita akong camera sa cr namin sa bahay ng amo", "sexual"),
         ("there is a hidden camera in the bathroom of the bunkhouse", "sexual"),
         ("encontramos una camara en el baño de la casa", "sexual"),
+        # Jamaican English: the phones taken (was ordinary); "can't go on" (was confinement, 0.85).
+        ("di boss tek weh wi phone dem", "confinement"),
+        (
+            "mi cyaan sleep, mi tink bout mi pickney dem every night an mi feel like mi cyaan go on",
+            "suicide",
+        ),
+        ("i cant go on anymore", "suicide"),
     ],
 )
 def test_a_blow_about_to_fall_and_a_camera_where_workers_wash_are_caught(
