@@ -319,8 +319,7 @@ class Navigator:
         slots = self.state["slots"]
         if not step.guess or not step.slot or slots.get(step.slot):
             return False
-        noted = slots.get(step.guess) or []
-        picked = [o.id for o in step.options if o.intent and o.intent in noted]
+        picked = self._noted_options(step)
         if not picked:
             return False
         slots[step.slot] = picked if step.ask == "multi" else picked[0]
@@ -333,8 +332,12 @@ class Navigator:
         for step in flow.steps.values():
             chosen = slots.get(step.slot or "")
             if step.guess and step.ask == "multi" and isinstance(chosen, list):
-                noted = slots.get(step.guess) or []
-                chosen += [o.id for o in step.options if o.intent in noted and o.id not in chosen]
+                chosen += [i for i in self._noted_options(step) if i not in chosen]
+
+    def _noted_options(self, step: Step) -> list[str]:
+        """The ids of ``step``'s options whose intent is among the problems of its ``guess`` slot."""
+        noted = self.state["slots"].get(step.guess or "") or []
+        return [o.id for o in step.options if o.intent and o.intent in noted]
 
     def loop_guard(self) -> None:
         self.abandon_all(park=False)

@@ -357,10 +357,7 @@ class Handler(Navigator):
         told = st["slots"].get(flow.account)
         self.keep_told(flow)
         self.guess_more(flow)
-        if told:  # keep_told keeps a first account only
-            st["slots"][flow.account] = f"{told}\n{text}"[:TEXT_LIMIT]
-        else:
-            st["slots"][flow.account] = text[:TEXT_LIMIT]
+        st["slots"][flow.account] = (f"{told}\n{text}" if told else text)[:TEXT_LIMIT]
         st["reprompts"] += 1
         self.say(Reply("account.added"))
         self.ask(step)

@@ -183,23 +183,39 @@ def asked_first(
     as a whole); or led by the report when it tells of a harm it does not name (``UNNAMED_HARM``)
     and the classifier reads no topic in it; unchanged otherwise."""
     text = result.get("text") or ""
-    if ERASE_REQUEST.search(" ".join(tokens(text))):
-        for part in clauses(text, min_words=SHORT_WORDS):  # the request's own words are read
-            words = " ".join(tokens(part))
+    read = " ".join(tokens(text))
+    leading = result["intent"]
+    erase = ERASE_REQUEST.search(read) is not None
+    report = leading["name"] != "report_abuse" and "report_abuse" in result.get("problems", ())
+    # Each clause's words, read once for both requests (the erasure is looked for first).
+    parts = (
+        [(part, " ".join(tokens(part))) for part in clauses(text, min_words=SHORT_WORDS)]
+        if erase or report
+        else []
+    )
+    if erase:
+        for _, words in parts:  # the request's own words are read
             asked = ERASE_REQUEST.search(words)
             if asked and classify(words[asked.start() :])[0] == "delete_data":
                 top = {"name": "delete_data", "confidence": RULE_CONFIDENCE}
                 return ranked_first(result, top, result["intent_ranking"])
-    leading = result["intent"]
-    if leading["name"] != "report_abuse" and "report_abuse" in result.get("problems", ()):
-        for part in clauses(result.get("text") or "", min_words=SHORT_WORDS):
-            if REPORT_REQUEST.match(" ".join(tokens(part))):
+    if report:
+        for part, words in parts:
+            if REPORT_REQUEST.match(words):
                 intent, confidence = classify(part)
                 if intent == "report_abuse":
                     top = {"name": intent, "confidence": confidence}
                     return ranked_first(result, top, result["intent_ranking"])
     if leading["name"] == "report_abuse" and leading["confidence"] >= NAMED:
         return result
+    named = any(
+        item["name"] in PROBLEM_INTENTS - {"report_abuse"} and item["confidence"] >= NAMED
+        for item in result["intent_ranking"]
+    )
+    if not named and UNNAMED_HARM.search(read):
+        top = {"name": "report_abuse", "confidence": RULE_CONFIDENCE}
+        return ranked_first(result, top, result["intent_ranking"])
+    return result
     named = any(
         item["name"] in PROBLEM_INTENTS - {"report_abuse"} and item["confidence"] >= NAMED
         for item in result["intent_ranking"]
