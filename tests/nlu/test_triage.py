@@ -221,6 +221,7 @@ def test_threats_weapons_and_idiom_lookalikes_are_caught(classifier, text, categ
         "di farmer son kick mi when mi fall down",
         "dem punch mi cause mi ask fi mi money",
         "di boss seh him a go kill mi",  # "kill mi" outside an idiom still decides
+        "boss man seh if wi talk to anybody him a go bruk wi neck",  # was the retaliation answer
     ],
 )
 def test_violence_in_jamaican_english_is_caught(classifier, text):
