@@ -33,7 +33,9 @@ URGENCY = (
     "ask_fees",  # a recruitment debt taken from pay is a mark of forced labour: before the pay itself
     "ask_wages",
     "ask_hours",
+    "ask_contract",
     "ask_permit",
+    "distress",  # a person to talk to, once what weighs on the worker is answered
     "out_of_scope",  # only where to ask: after every answer
 )
 MAX_WAITING = 3

@@ -45,7 +45,8 @@ def case_code(text: str) -> str | None:
 FALLBACK: Final = "nlu_fallback"
 
 #: Intents that name a problem the flows can answer (not greetings, commands or follow-ups);
-#: ``out_of_scope`` is answered with where to ask, so beside a complaint it is offered last.
+#: ``distress`` (sad, alone, worn out) is listened to and offered a person; ``out_of_scope`` is
+#: answered with where to ask, so beside a complaint it is offered last.
 PROBLEM_INTENTS: Final = frozenset(
     {
         "ask_wages",
@@ -55,12 +56,14 @@ PROBLEM_INTENTS: Final = frozenset(
         "ask_permit",
         "ask_fees",
         "ask_documents",
+        "ask_contract",
         "ask_safety",
         "ask_retaliation",
         "ask_injury",
         "ask_sick",
         "report_abuse",
         "emergency",
+        "distress",
         "out_of_scope",
     }
 )
@@ -83,6 +86,7 @@ INTENTS: Final = (
     "ask_permit",
     "ask_fees",
     "ask_documents",
+    "ask_contract",
     "ask_safety",
     "ask_retaliation",
     "ask_injury",
@@ -93,6 +97,7 @@ INTENTS: Final = (
     "case_status",
     "inform",
     "ask_next_step",
+    "distress",
     "out_of_scope",
     FALLBACK,
 )

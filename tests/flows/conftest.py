@@ -25,6 +25,7 @@ TOPICS = (
     "documents",
     "safety",
     "retaliation",
+    "contract",
 )
 
 

@@ -149,7 +149,8 @@ def test_a_reprompt_repeats_the_options(engine):
     chat = started(engine)
     chat.send("1")
     result = chat.send("banana")
-    assert [o.key for o in result.replies[0].options] == [str(n) for n in range(1, 10)]
+    topics = engine.flows["topics"].steps["choose"].options
+    assert [o.key for o in result.replies[0].options] == [str(n) for n in range(1, len(topics) + 1)]
     assert result.replies[0].options[0].msgid == "topics.option.wages"
 
 
