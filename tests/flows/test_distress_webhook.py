@@ -48,3 +48,13 @@ def test_sadness_beside_a_work_problem_waits_until_the_problem_is_answered(make_
     assert "1-800-531-5551" in answer  # the overtime, with Ontario's standards line
     assert f"1. {sms_text('tl', 'intent.distress')}" in answer
     assert ask(bot, "1", WORKER).startswith(sms_text("tl", "distress.answer"))
+
+
+def test_worn_out_and_unsure_still_offers_how_the_worker_feels_first(make_bot, sqlite_url):
+    """'I can't anymore, I don't sleep, I don't eat' named no topic surely: before, the guesses
+    were the work permit, working sick and safety."""
+    bot = make_bot(sqlite_url)
+    ask(bot, GREETING["es"], WORKER)
+    reply = ask(bot, "ya no puedo mas con este trabajo no duermo no como", WORKER)
+    assert f"1. {sms_text('es', 'intent.distress')}" in reply
+    assert "911" not in reply
