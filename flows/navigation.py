@@ -169,6 +169,7 @@ class Navigator:
                 "flow": st["flow"],
                 "sector": st["slots"].get("sector"),
                 "at": self.turn.now.isoformat(),
+                "province": st["province"],
             }
             if st["step"]:
                 topic["step"] = st["step"]  # the part a province follow-up may say again

@@ -16,7 +16,7 @@ from collections.abc import Container
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict, cast
 
-from vocab import LANGUAGES
+from vocab import LANGUAGES, PROVINCES
 
 VERSION = 1
 
@@ -43,6 +43,7 @@ class Topic(TypedDict):
     at: NotRequired[str]  # ISO
     shown: NotRequired[list[str]]  # steps read beyond the answer
     step: NotRequired[str]  # the step that gave the answer
+    province: NotRequired[str | None]  # the province it was given for
 
 
 class Problems(TypedDict):
@@ -209,6 +210,8 @@ def _topic(value: object) -> Topic | None:
         del topic["at"]
     if "step" in value and not isinstance(value.get("step"), str):
         del topic["step"]
+    if "province" in value and value.get("province") not in PROVINCES:
+        del topic["province"]
     if isinstance(shown, list):
         topic["shown"] = [s for s in shown if isinstance(s, str)]
     elif "shown" in value:

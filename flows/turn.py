@@ -173,11 +173,13 @@ class Handler(Navigator):
         )
 
     def injury_reply(self, msgid: str) -> Reply:
-        """The injury text, naming the province's compensation board and its line when known."""
+        """The injury text, naming the province's compensation board, and its line, when known."""
         board = self.engine.facts.lookup("compensation_boards.{province}", self.state["province"])
-        if isinstance(board, dict) and board.get("name") and board.get("phone"):
+        if not (isinstance(board, dict) and board.get("name")):
+            return Reply(msgid)
+        if board.get("phone"):
             return Reply(f"{msgid}.board", {"board": board["name"], "phone": board["phone"]})
-        return Reply(msgid)
+        return Reply(f"{msgid}.named", {"board": board["name"]})
 
     def say(self, reply: Reply | None) -> None:
         # The triage reply already gave the emergency lines (the emergency flow repeats them).

@@ -213,3 +213,46 @@ def test_abuse_where_the_worker_lives_gets_the_help_not_the_housing_rules(
     assert reply.startswith(sms_text(language, f"triage.{category}")[:40])
     assert sms_text(language, "emergency.ask") in reply
     assert sms_text(language, "intent.ask_housing") not in reply
+
+
+def test_an_injury_in_a_province_whose_board_has_no_checked_line_names_the_board(
+    make_bot, sqlite_url
+):
+    """Alberta's board has no verified phone: the reply said "your province's board" though the
+    message had named Brooks; it now names WCB Alberta."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "hello", WORKER)
+    reply = ask(bot, "i hurt my back lifting boxes at the meat plant in brooks", WORKER)
+    assert reply.startswith(sms_text("en", "triage.injury.named", board="WCB Alberta"))
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "message", "province"),
+    [
+        (
+            "es",
+            "hola",
+            "trabajo en la planta de carne en brooks, me lastime la espalda cargando cajas y el"
+            " supervisor dice q si falto me corren",
+            "alberta",
+        ),
+        ("en", "hello", "i hurt my back lifting boxes at the meat plant in brooks", "alberta"),
+        (
+            "tl",
+            "hi po",
+            "nasaktan po likod ko sa pagbubuhat sa planta dito sa leamington",
+            "ontario po",
+        ),
+    ],
+)
+def test_the_province_an_answer_was_given_for_is_noted_not_answered_again(
+    make_bot, sqlite_url, language, greeting, message, province
+):
+    """The town named the province, the answer named its board; the worker then typed the
+    province. Before, the Spanish answer came again, word for word."""
+    bot = make_bot(sqlite_url)
+    ask(bot, greeting, WORKER)
+    answer = ask(bot, message, WORKER)
+    again = ask(bot, province, WORKER)
+    assert again.startswith(sms_text(language, "followup.province_noted", province="")[:8])
+    assert answer.split("\n")[0] not in again
