@@ -306,6 +306,37 @@ def test_a_blow_about_to_fall_and_a_camera_where_workers_wash_are_caught(
     assert classifier.classify(text).category == category
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Watched while bathing (was ordinary, 0.14-0.47; the Tagalog one got the permit answer).
+        ("yung amo kong lalaki lagi akong tinitignan pag naliligo ako", "sexual"),
+        ("sinisilipan ako ng amo ko sa banyo", "sexual"),
+        ("my employer watches me when i shower", "sexual"),
+        ("el patron me espia cuando me estoy bañando", "sexual"),
+        # Passive wishes to die (was ordinary) and a word for sexual harassment.
+        ("nobody cares if i die", "suicide"),
+        ("a nadie le importa si me muero aqui", "suicide"),
+        ("walang pakialam kung mamatay ako dito", "suicide"),
+        ("minamanyak po ako ng amo ko", "sexual"),
+    ],
+)
+def test_being_watched_bathing_and_a_passive_wish_to_die_are_caught(classifier, text, category):
+    assert classifier.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me bano en la casa del patron, hay agua caliente?",
+        "can i shower at work after spraying",
+        "if i die at work who pays my family",
+    ],
+)
+def test_bathing_and_dying_asked_about_are_ordinary(classifier, text):
+    assert classifier.classify(text).category is None
+
+
 @pytest.mark.parametrize("text", ["me cortaron, las horas", "sigue lloviendo, me mojo"])
 def test_two_word_fragments_the_classifier_is_unsure_of_stay_ordinary(classifier, text):
     assert classifier.classify(text).category is None
