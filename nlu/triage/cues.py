@@ -5,6 +5,8 @@ run of words, with one typo allowed in a word of five letters or more ("golpio" 
 unless the typed word is itself a word of ordinary messages ("pagaron" is not "pegaron").
 Idioms (the `idioms` key: "me muero de sueno") are no evidence of anything: the classifier reads
 the message without them, so "morir" in a figure of speech does not count towards suicide.
+Tagalog's politeness particles may stand anywhere in a phrase and are skipped ("sinasaktan po ako"
+is the cue "sinasaktan ako").
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ CUES_FILE = Path(__file__).with_name("cues.yml")
 FUZZY_MIN_LENGTH = 5
 #: The key of cues.yml whose phrases are idioms, not a triage category.
 IDIOMS = "idioms"
+#: Words skipped in a cue and in the message matched against it: Tagalog's "po" and "ho" of
+#: respect, which a worker puts between any two words.
+PARTICLES = frozenset({"po", "ho"})
 
 
 def near(word: str, cue: str) -> bool:
@@ -77,35 +82,32 @@ class CueIndex:
         counts ("me quiero morir" beside "morir de")."""
         found = self.found(message)
         masked = _idiom_words(found)
-        return [
-            cue
-            for i, cue in found
-            if cue.category != IDIOMS and not set(range(i, i + len(cue.words))) <= masked
-        ]
+        return [cue for at, cue in found if cue.category != IDIOMS and not set(at) <= masked]
 
     def without_idioms(self, message: Sequence[str]) -> list[str]:
         """The message with the words of its idioms removed."""
         masked = _idiom_words(self.found(message))
         return [word for i, word in enumerate(message) if i not in masked]
 
-    def found(self, message: Sequence[str]) -> list[tuple[int, Cue]]:
-        """Every cue and idiom in a tokenized message, with the index of its first word."""
-        readings = [self._readings(token) for token in message]
-        found: list[tuple[int, Cue]] = []
-        for i, words in enumerate(readings):
+    def found(self, message: Sequence[str]) -> list[tuple[tuple[int, ...], Cue]]:
+        """Every cue and idiom in a tokenized message, with the positions of its words."""
+        kept = [i for i, token in enumerate(message) if token not in PARTICLES]
+        readings = [self._readings(message[i]) for i in kept]
+        found: list[tuple[tuple[int, ...], Cue]] = []
+        for j, words in enumerate(readings):
             for word in words:
                 for cue in self.by_first.get(word, ()):
                     n = len(cue.words)
-                    if i + n <= len(message) and all(
-                        cue.words[k] in readings[i + k] for k in range(1, n)
+                    if j + n <= len(kept) and all(
+                        cue.words[k] in readings[j + k] for k in range(1, n)
                     ):
-                        found.append((i, cue))
+                        found.append((tuple(kept[j : j + n]), cue))
         return found
 
 
-def _idiom_words(found: Sequence[tuple[int, Cue]]) -> set[int]:
+def _idiom_words(found: Sequence[tuple[tuple[int, ...], Cue]]) -> set[int]:
     """The positions of the words of the idioms among ``found``."""
-    return {i + k for i, cue in found if cue.category == IDIOMS for k in range(len(cue.words))}
+    return {i for at, cue in found if cue.category == IDIOMS for i in at}
 
 
 def load_cues(path: str | Path = CUES_FILE, categories: Sequence[str] = ()) -> tuple[Cue, ...]:
@@ -118,7 +120,7 @@ def load_cues(path: str | Path = CUES_FILE, categories: Sequence[str] = ()) -> t
             raise TrainingDataError(f"{path}: unknown category {category!r}")
         for language, phrases in (by_language or {}).items():
             for phrase in phrases or ():
-                words = tuple(tokens(str(phrase)))
+                words = tuple(w for w in tokens(str(phrase)) if w not in PARTICLES)
                 if not words:
                     raise TrainingDataError(
                         f"{path}: {category}.{language}: empty phrase {phrase!r}"

@@ -383,3 +383,20 @@ def test_a_debt_to_the_boss_beside_the_passports_is_offered_as_a_fee(make_bot, s
     assert "1-866-602-9448" in answer  # the passports: Service Canada
     assert f"1. {tr.gettext('intent.ask_fees')}" in answer
     assert "Employment Protection for Foreign Nationals Act" in ask(bot, "1", WORKER)
+
+
+def test_money_the_agency_took_beside_a_wage_question_is_not_lost(make_bot, sqlite_url):
+    """'kinuhaan ako ng 3000' (they took 3000 from me) read as fees at 0.38 in its clause, below
+    the line: the wage was answered and the agency's fee never offered."""
+    bot = make_bot(sqlite_url)
+    ask(bot, "hi po", WORKER)
+    answer = ask(
+        bot,
+        "magkano po ba dapat sahod ko kada oras? nasa saskatchewan po ako. tapos ung agency"
+        " kinuhaan ako ng 3000 pesos",
+        WORKER,
+    )
+    tr = catalogs.translator("tl")
+    assert "1-800-667-1783" in answer  # Saskatchewan's office, for the fee
+    assert f"1. {tr.gettext('intent.ask_wages')}" in answer  # and the wage, one number away
+    assert "$15.35" in ask(bot, "1", WORKER)

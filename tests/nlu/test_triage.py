@@ -326,6 +326,22 @@ def test_being_watched_bathing_and_a_passive_wish_to_die_are_caught(classifier, 
 
 
 @pytest.mark.parametrize(
+    ("text", "category", "cue"),
+    [
+        # Before, only the classifier, near its line (0.58): now surely, by the cue.
+        ("sinasaktan po ako ng employer ko araw araw", "danger", "sinasaktan ako"),
+        ("tinulak po ako ng foreman", "danger", "tinulak ako"),
+        ("ginagalaw ho ako ng anak ng amo", "sexual", "ginagalaw ako"),
+        ("pinapatay po ako ng sakit ng ulo", None, None),  # an idiom with "po" inside is one still
+    ],
+)
+def test_the_po_of_respect_between_the_words_of_a_cue_is_skipped(classifier, text, category, cue):
+    triage = classifier.classify(text)
+    assert triage.category == category
+    assert (cue in triage.cues) if cue else not triage.cues
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "me bano en la casa del patron, hay agua caliente?",
