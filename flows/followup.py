@@ -133,13 +133,7 @@ def follow_up(nav: Navigator) -> bool:
                 return False  # a sector alone, with nothing to continue: the usual handling
             if _answer_waiting(nav, topic):
                 return True
-            nav.say(
-                Reply(
-                    "followup.province_noted",
-                    {"province": nav.state["province"]},
-                    formats={"province": "province"},
-                )
-            )
+            nav.say_province_noted()
             waiting = nav.flow.steps.get(nav.state["step"] or "") if nav.flow else None
             if waiting is not None and nav.flow.id != "menu":  # type: ignore[union-attr]  # waiting: a flow
                 nav.ask(

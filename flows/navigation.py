@@ -47,6 +47,16 @@ class Navigator:
             return
         self.replies.append(reply)
 
+    def say_province_noted(self) -> None:
+        """ "Noted: you work in Alberta": a province named where nothing asked for it."""
+        self.say(
+            Reply(
+                "followup.province_noted",
+                {"province": self.state["province"]},
+                formats={"province": "province"},
+            )
+        )
+
     def render(self, message: Message, options: tuple[ReplyOption, ...] = ()) -> Reply | None:
         """A Message resolved against the state: province branch, params, facts."""
         province = self.state["province"]

@@ -391,6 +391,13 @@ class Handler(Navigator):
 
     def reprompt(self, step: Step) -> None:
         st = self.state
+        province = (self.parse.entity("province") or "").upper()
+        if self.parse.intent == "inform" and province and province == st["province"]:
+            # "bc" at "are you in danger?": the province is kept (remember_province), so said,
+            # and the question asked again; no reprompt spent on it.
+            self.say_province_noted()
+            self.ask(step)
+            return
         st["reprompts"] += 1
         if st["reprompts"] > MAX_REPROMPTS:
             self.say(Reply("reprompt.giveup"))

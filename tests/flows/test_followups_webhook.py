@@ -8,6 +8,7 @@ import pytest
 
 from bot.text import catalogs
 from bot.text.segments import transliterate_gsm7
+from tests.support.sms import sms_text
 
 WORKER = "+15195550123"
 GREETING = {"es": "hola", "tl": "kumusta po", "en": "hello"}
@@ -164,3 +165,44 @@ def test_a_province_after_an_answer_that_does_not_depend_on_it_is_noted_not_repe
     assert transliterate_gsm7(noted) in answer
     assert "1-866-602-9448" not in answer  # the same answer is not sent again
     assert transliterate_gsm7(tr.gettext("next.ask")) in answer  # the next steps stand
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "report", "province", "name"),
+    [
+        (
+            "tl",
+            "hello po",
+            "ang employer ko hindi nagbabayad ng tamang sahod tapos sinisigawan ako araw araw,"
+            " natatakot ako mawalan ng trabaho",
+            "bc",
+            "British Columbia",
+        ),
+        (
+            "es",
+            "hola",
+            "quiero reportar a mi patron, no nos paga las horas extras",
+            "ontario",
+            "Ontario",
+        ),
+        (
+            "en",
+            "hi",
+            "i want to report my employer, he doesnt pay overtime",
+            "manitoba",
+            "Manitoba",
+        ),
+    ],
+)
+def test_a_province_typed_at_a_report_question_is_noted_and_the_question_asked_again(
+    make_bot, sqlite_url, language, greeting, report, province, name
+):
+    """Before, "bc" at "are you in danger now?" got "reply 1 for yes or 2 for no", as if nothing
+    had been said; the province was kept without a word."""
+    bot = make_bot(sqlite_url)
+    ask(bot, greeting, WORKER)
+    assert sms_text(language, "report.ask.danger") in ask(bot, report, WORKER)
+    again = ask(bot, province, WORKER)
+    assert again.startswith(sms_text(language, "followup.province_noted", province=name))
+    assert sms_text(language, "report.ask.danger") in again
+    assert sms_text(language, "reprompt.yesno")[:20] not in again
