@@ -347,6 +347,10 @@ def test_the_po_of_respect_between_the_words_of_a_cue_is_skipped(classifier, tex
         "me bano en la casa del patron, hay agua caliente?",
         "can i shower at work after spraying",
         "if i die at work who pays my family",
+        # Read as confinement (0.59) and as sexual abuse (0.57) before: a safety question, and a
+        # caregiver made to work at another house (a permit question).
+        "nos tienen trabajando con quimicos sin mascarilla",
+        "pinapatrabaho ako ng amo ko sa bahay ng kapatid nya, caregiver ako",
     ],
 )
 def test_bathing_and_dying_asked_about_are_ordinary(classifier, text):
