@@ -118,7 +118,7 @@ def follow_up(nav: Navigator) -> bool:
         if not (province or sector):
             return False
         last = None if sector or flow is None else _last_read(flow, topic)
-        if topic and not sector and province == topic.get("province"):
+        if topic and not sector and (province or "").upper() == topic.get("province"):
             # The answer was for this very province ("en brooks" had named it): noted, not repeated.
             flow = None
         elif flow is not None and not sector and "province" not in flow.needs:
