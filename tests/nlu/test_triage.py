@@ -332,6 +332,13 @@ def test_being_watched_bathing_and_a_passive_wish_to_die_are_caught(classifier, 
         ("sinasaktan po ako ng employer ko araw araw", "danger", "sinasaktan ako"),
         ("tinulak po ako ng foreman", "danger", "tinulak ako"),
         ("ginagalaw ho ako ng anak ng amo", "sexual", "ginagalaw ako"),
+        # Forced labour itself still is: the idioms of forced overtime do not hide it.
+        ("me obligan a trabajar y no me dejan ir", "confinement", "me obligan a trabajar"),
+        (
+            "nos obligan a trabajar horas extra y no nos dejan salir",
+            "confinement",
+            "no nos dejan salir",
+        ),
         ("pinapatay po ako ng sakit ng ulo", None, None),  # an idiom with "po" inside is one still
     ],
 )
@@ -351,6 +358,9 @@ def test_the_po_of_respect_between_the_words_of_a_cue_is_skipped(classifier, tex
         # caregiver made to work at another house (a permit question).
         "nos tienen trabajando con quimicos sin mascarilla",
         "pinapatrabaho ako ng amo ko sa bahay ng kapatid nya, caregiver ako",
+        # Overtime forced on a worker is the hours answer, not the trafficking line (was confinement).
+        "me obligan a trabajar los domingos sin pago extra",
+        "im forced to work overtime every day",
     ],
 )
 def test_bathing_and_dying_asked_about_are_ordinary(classifier, text):
