@@ -216,11 +216,3 @@ def asked_first(
         top = {"name": "report_abuse", "confidence": RULE_CONFIDENCE}
         return ranked_first(result, top, result["intent_ranking"])
     return result
-    named = any(
-        item["name"] in PROBLEM_INTENTS - {"report_abuse"} and item["confidence"] >= NAMED
-        for item in result["intent_ranking"]
-    )
-    if not named and UNNAMED_HARM.search(" ".join(tokens(result.get("text") or ""))):
-        top = {"name": "report_abuse", "confidence": RULE_CONFIDENCE}
-        return ranked_first(result, top, result["intent_ranking"])
-    return result
