@@ -342,7 +342,9 @@ def test_being_watched_bathing_and_a_passive_wish_to_die_are_caught(classifier, 
         ("pinapatay po ako ng sakit ng ulo", None, None),  # an idiom with "po" inside is one still
     ],
 )
-def test_the_po_of_respect_between_the_words_of_a_cue_is_skipped(classifier, text, category, cue):
+def test_cues_are_found_through_the_po_of_respect_and_beside_idioms(
+    classifier, text, category, cue
+):
     triage = classifier.classify(text)
     assert triage.category == category
     assert (cue in triage.cues) if cue else not triage.cues
