@@ -80,14 +80,18 @@ class CueIndex:
         """The evidence cues found in a tokenized message: not the idioms, nor a cue that lies
         wholly inside one ("kill mi" in "mi back a kill mi"); a cue reaching beyond an idiom still
         counts ("me quiero morir" beside "morir de")."""
-        found = self.found(message)
-        masked = _idiom_words(found)
-        return [cue for at, cue in found if cue.category != IDIOMS and not set(at) <= masked]
+        return self.read(message)[0]
 
     def without_idioms(self, message: Sequence[str]) -> list[str]:
         """The message with the words of its idioms removed."""
-        masked = _idiom_words(self.found(message))
-        return [word for i, word in enumerate(message) if i not in masked]
+        return self.read(message)[1]
+
+    def read(self, message: Sequence[str]) -> tuple[list[Cue], list[str]]:
+        """``matching`` and ``without_idioms`` from one scan of the message."""
+        found = self.found(message)
+        masked = _idiom_words(found)
+        cues = [cue for at, cue in found if cue.category != IDIOMS and not set(at) <= masked]
+        return cues, [word for i, word in enumerate(message) if i not in masked]
 
     def found(self, message: Sequence[str]) -> list[tuple[tuple[int, ...], Cue]]:
         """Every cue and idiom in a tokenized message, with the positions of its words."""

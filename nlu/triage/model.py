@@ -182,8 +182,7 @@ class TriageClassifier:
         words = tokens(text)
         if not words:
             return Triage(None, 0.0)
-        found = self.cues.matching(words)
-        rest = self.cues.without_idioms(words)
+        found, rest = self.cues.read(words)
         if not found and len(rest) < min(len(words), SHORT_WORDS):
             # A figure of speech and at most one word beside it ("mi back a kill mi"): the one word
             # left ("mi") would be read alone, as the danger examples it is frequent in.
