@@ -28,6 +28,9 @@ ONE_GUESS_CONFIDENCE = 0.3
 #: OFFER_WORDS words a shorter one gets an offer to switch.
 SWITCH_WORDS = 6
 OFFER_WORDS = 3
+#: At most this many words beside a province's name ("estoy en manitoba", "sa alberta po ako")
+#: and the message still only says where the worker is.
+PLACE_WORDS = 3
 
 
 def is_menu(step: Step) -> bool:
@@ -318,6 +321,8 @@ class Handler(Navigator):
             self.engine.labels,
         )
         if found is None:
+            if self.leaves_unfinished(flow, step):
+                return
             if is_menu(step) and (answer_most_urgent(self) or follow_up(self)):
                 return
             if self.try_interrupt(flow, step):
@@ -336,7 +341,7 @@ class Handler(Navigator):
             self.keep_told(flow)
             self.reprompt(step)
             return
-        if found.kind == "value" and self.tells_more(flow, step):
+        if found.kind == "value" and (self.tells_more(flow, step) or self.only_province(step)):
             return
         self.accept(flow, step, found)
 
@@ -348,7 +353,7 @@ class Handler(Navigator):
         st, text = self.state, (self.turn.text or "").strip()
         if (
             not flow.account
-            or step.ask != "text"
+            or not (step.ask == "text" or step.free)
             or step.slot == flow.account
             or st["reprompts"]
             or len(words(text)) <= story.NAME_WORDS
@@ -364,6 +369,44 @@ class Handler(Navigator):
         self.say(Reply("account.added"))
         self.ask(step)
         return True
+
+    def leaves_unfinished(self, flow: Flow, step: Step) -> bool:
+        """ "ok gracias" before a report is sent: the worker may think it went. Told it has not
+        (it is kept for the flow's ``keep``), and the question asked again; no reprompt spent."""
+        if (
+            not flow.resumable
+            or self.parse.intent != "goodbye"
+            or not self.engine.decided(self.parse)
+        ):
+            return False
+        hours = int(flow.keep.total_seconds() // 3600)
+        self.say(
+            Reply(
+                "common.goodbye.unfinished",
+                {"flow": flow.title, "hours": hours},
+                formats={"flow": "msgid", "hours": "number"},
+            )
+        )
+        self.ask(step)
+        return True
+
+    def only_province(self, step: Step) -> bool:
+        """A typed answer that only names the province ("manitoba" at "the employer's name and
+        town?", "sa alberta po" at "what kind of work?"): kept by remember_province, so said, and
+        the question asked again. A town ("leamington") is an answer: only a province's own name
+        counts."""
+        parse, province, text = self.parse, self.state["province"], self.parse.text or ""
+        if step.ask not in ("text", "choice") or parse.intent != "inform" or not province:
+            return False
+        for span in parse.spans:
+            named = self.engine.keywords.province(text[span.start : span.end])
+            if span.entity == "province" and named == province:
+                if len(words(f"{text[: span.start]} {text[span.end :]}")) > PLACE_WORDS:
+                    return False
+                self.say_province_noted()
+                self.ask(step)
+                return True
+        return False
 
     def try_interrupt(self, flow: Flow, step: Step, could_answer: bool = True) -> bool:
         """Another request instead of an answer. While the message could still be the answer it
