@@ -19,6 +19,7 @@ import numpy as np
 
 from nlu.classifier import LogisticRegression
 from nlu.context import Context, apply
+from nlu.emoji import emoji_intent
 from nlu.entities import EntityExtractor
 from nlu.errors import ModelError
 from nlu.features import Featurizer
@@ -136,7 +137,9 @@ class EmbeddedInterpreter:
         content = [w for w in words if w != CASE_CODE_TOKEN]
         language = self.languages.detect(content, language_hint, self.default_language)
         if not words or _is_junk(clipped):
-            return self._result(text, [], entities, language)
+            said = emoji_intent(clipped) if not words else None
+            ranking = [{"name": said, "confidence": 1.0}] if said else []
+            return self._result(text, ranking, entities, language)
         indices, values = self.featurizer.row(words)
         probs = self.classifier.predict_proba_row(indices, values)
         order = np.argsort(-probs)[:RANKING_LENGTH]

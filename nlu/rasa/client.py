@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import requests
 
 from nlu.context import Context, apply
+from nlu.emoji import emoji_intent
 from nlu.inform import read_past_slots
 from nlu.problems import asked_first
 from vocab.parse import Parse
@@ -65,7 +66,7 @@ class RasaInterpreter:
         """Rasa parses the text alone (its /model/parse has no tracker); the context is applied
         here, the same way as for the embedded interpreter."""
         local = self.fallback.parse(text, language_hint, context)
-        if not text.strip() or time.monotonic() < self._skip_until:
+        if not text.strip() or emoji_intent(text) or time.monotonic() < self._skip_until:
             return local
         try:
             response = self._session.post(

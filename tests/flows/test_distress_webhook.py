@@ -58,3 +58,16 @@ def test_worn_out_and_unsure_still_offers_how_the_worker_feels_first(make_bot, s
     reply = ask(bot, "ya no puedo mas con este trabajo no duermo no como", WORKER)
     assert f"1. {sms_text('es', 'intent.distress')}" in reply
     assert "911" not in reply
+
+
+@pytest.mark.parametrize("language", ["es", "tl", "en"])
+def test_a_crying_emoji_alone_is_listened_to_in_the_workers_language(
+    make_bot, sqlite_url, language
+):
+    """Before, "😢😢" got "sorry, I didn't understand" and the menu."""
+    bot = make_bot(sqlite_url)
+    ask(bot, GREETING[language], WORKER)
+    reply = ask(bot, "😢😢", WORKER)
+    assert reply.startswith(sms_text(language, "distress.answer"))
+    assert sms_text(language, "clarify.none") not in reply
+    assert "911" not in reply

@@ -46,6 +46,31 @@ def test_nothing_to_understand_is_nlu_fallback_in_the_conversation_language(inte
     assert parse.language == "tl"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("😢😢", "distress"),
+        ("😭", "distress"),
+        ("💔 😞", "distress"),
+        ("🙁🏽", "distress"),
+        ("🆘", "emergency"),
+        ("🚨🆘", "emergency"),
+        ("😢🆘", "nlu_fallback"),
+        ("👍", "nlu_fallback"),
+        ("😢 ok", None),
+    ],
+)
+def test_emoji_alone_say_sadness_or_an_sos(interpreter, text, intent):
+    """Before, "😢😢" got "sorry, I didn't understand" and the menu. Two meanings, an emoji not
+    listed or a word beside them: the classifier decides as for any message."""
+    parse = interpreter.parse(text, language_hint="tl")
+    assert parse.language == "tl"
+    if intent is None:
+        assert parse.intent != "distress" or parse.confidence < 1.0
+    else:
+        assert parse.intent == intent
+
+
 def test_unknown_hint_is_ignored(interpreter):
     assert interpreter.parse("hello", language_hint="fr").language == "en"
 

@@ -210,6 +210,21 @@ def test_failing_rasa_falls_back_without_quoting_the_reply(
     assert "pasaporte" not in caplog.text
 
 
+def test_emoji_alone_mean_the_same_whichever_backend_reads_them(
+    broken_rasa, interpreter, monkeypatch
+):
+    """Rasa's tokenizer sees no word in "😢😢" either: both backends read it as nlu/emoji.py says."""
+    monkeypatch.setattr(_BrokenRasa, "status", 200)
+    monkeypatch.setattr(
+        _BrokenRasa, "body", b'{"intent": {"name": "greet", "confidence": 0.99}, "entities": []}'
+    )
+    rasa = RasaInterpreter(broken_rasa, fallback=interpreter, timeout=2)
+
+    assert rasa.parse("hola buenas").intent == "greet"  # the server is asked for words
+    for text, intent in (("😢😢", "distress"), ("🆘", "emergency")):
+        assert rasa.parse(text).intent == interpreter.parse(text).intent == intent
+
+
 def test_rasa_reply_is_mapped_to_puente_shape():
     reply = {
         "text": "i work in leamington",
