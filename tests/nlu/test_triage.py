@@ -236,6 +236,8 @@ def test_violence_in_jamaican_english_is_caught(classifier, text):
         "the boss locks the gate at night and keeps the key",
         "el patron nos cierra con candado el porton en la noche",
         "kinakandado ng amo ang gate tuwing gabi",
+        # The progressive form of "locked up" (kinukulong), beside the past one (kinulong).
+        "kinukulong kami ng employer sa barracks tuwing linggo",
     ],
 )
 def test_a_locked_gate_is_confinement_even_after_another_complaint(classifier, text):
