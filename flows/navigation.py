@@ -474,7 +474,9 @@ class Navigator:
         while len(st["stack"]) > MAX_STACK:
             self.abandon(st["stack"].pop(0), park=True)
 
-    def restore(self, frame: states.Frame) -> None:
+    def restore(self, frame: states.Frame, ask_again: bool = True) -> None:
+        """Run ``frame`` again: its question asked again (or, without ``ask_again``, left waiting
+        for this very message to answer it)."""
         flow = self.engine.flows.get(frame["flow"])
         if flow is None or frame["step"] not in flow.steps:
             self.go_menu()
@@ -482,18 +484,20 @@ class Navigator:
         st = self.state
         states.clear_flow(st)
         st.update({"flow": flow.id, "step": frame["step"], "slots": dict(frame["slots"])})
-        if frame.get("asked_at"):
+        if frame.get("asked_at") and not ask_again:
+            st["asked_at"] = frame["asked_at"]
+        elif frame.get("asked_at"):
             self.ask(flow.steps[frame["step"]])
         else:
             self.enter(frame["step"])
 
-    def resume(self) -> None:
+    def resume(self, ask_again: bool = True) -> None:
         st = self.state
         if st["stack"]:
-            self.restore(st["stack"].pop())
+            self.restore(st["stack"].pop(), ask_again)
         elif st["parked"]:
             frame, st["parked"] = st["parked"], None
-            self.restore(frame)
+            self.restore(frame, ask_again)
         else:
             self.go_menu()
 

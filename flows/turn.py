@@ -321,7 +321,7 @@ class Handler(Navigator):
             self.engine.labels,
         )
         if found is None:
-            if self.leaves_unfinished(flow, step):
+            if self.leaves_unfinished(flow, step) or self.tells_the_waiting(flow, step):
                 return
             if is_menu(step) and (answer_most_urgent(self) or follow_up(self)):
                 return
@@ -390,6 +390,29 @@ class Handler(Navigator):
         self.ask(step)
         return True
 
+    def tells_the_waiting(self, flow: Flow, step: Step) -> bool:
+        """More of what happened, told at the options of an answer given inside a report or at
+        "back to your report?" ("no nos pagan las horas extra y nos gritan": the answer to the
+        report's "tell me what happened", asked before a question came between): the report
+        resumes and takes it. A question is answered as itself."""
+        st = self.state
+        frame = st["stack"][-1] if st["stack"] else st["parked"] if flow.id == "resume" else None
+        pending = self.engine.flows.get(frame["flow"]) if frame else None
+        waiting = pending.steps.get(frame["step"]) if pending and frame else None
+        if (
+            not is_menu(step)
+            or waiting is None
+            or not waiting.problems
+            or "?" in (self.turn.text or "")
+            or not story.problems_named(self.parse)
+        ):
+            return False
+        self.complete()
+        self.resume(ask_again=False)
+        if self.flow is not None and st["step"] in self.flow.steps:
+            self.answer(self.flow, self.flow.steps[st["step"]])
+        return True
+
     def only_province(self, step: Step) -> bool:
         """A typed answer that only names the province ("manitoba" at "the employer's name and
         town?", "sa alberta po" at "what kind of work?"): kept by remember_province, so said, and
@@ -416,15 +439,24 @@ class Handler(Navigator):
         route = engine.route(parse.intent)
         if route is None or route == flow.id or (self.safety_first() and route != "emergency"):
             return False  # after a safety reply only the help options may interrupt
-        if step.problems and route != "emergency":
-            return False  # the worker's own account: a problem it names is what it is about
+        # The worker's own account: a problem it names is what it is about, unless what it asks
+        # is only whether reporting is safe ("mi patron se va a enterar que fui yo?" is answered,
+        # and the report waits; "no me pagan el minimo, es legal?" is the account). An erasure or
+        # a stop is no answer to any question (a name, a town, the account), and the flow it
+        # starts asks before it acts: "borra todo porfavor" at the kind of work is not a sector.
+        told = set(story.problems_named(parse)) - {"ask_retaliation"}
+        asked = bool(step.problems) and "?" in (self.turn.text or "") and not told
+        surely_other = asked or parse.intent in engine.never_offered
+        if step.problems and route != "emergency" and not surely_other:
+            return False
         if not could_answer and parse.intent in NOT_ROUTABLE:
             return False  # "ok", "hola" at a question: ask it again
         takes_any_text = step.ask == "text" or (step.ask == "choice" and step.free)
         threshold = (
             engine.text_interrupt_confidence if takes_any_text else engine.interrupt_confidence
         )
-        if (could_answer and parse.confidence < threshold) or not engine.decided(parse):
+        unsure = could_answer and parse.confidence < threshold and not surely_other
+        if unsure or not engine.decided(parse):
             return False
         if route == "menu":
             self.go_menu()

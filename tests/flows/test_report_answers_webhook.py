@@ -77,3 +77,47 @@ def test_a_town_alone_at_the_employer_question_is_still_its_answer(make_bot, sql
     after = ask(bot, "leamington")
     assert sms_text(language, "report.ask.employer") not in after
     assert sms_text(language, "followup.province_noted", province="Ontario") not in after
+
+
+STARTS = {
+    "es": "quiero reportar a mi patron pero tengo miedo",
+    "tl": "gusto ko mag report sa amo ko pero natatakot ako",
+    "en": "i want to report my boss but im scared",
+}
+#: Asked at "tell me what happened": the fear that keeps workers from reporting.
+WILL_THEY_KNOW = {
+    "es": "mi patron se va a enterar que fui yo?",
+    "tl": "malalaman po ba ng amo ko na ako ang nag report?",
+    "en": "will my boss find out it was me?",
+}
+ACCOUNT = {
+    "es": "no nos pagan las horas extra y nos gritan todo el dia",
+    "tl": "hindi binabayaran ang overtime namin at sinisigawan kami buong araw",
+    "en": "they dont pay our overtime and they yell at us all day",
+}
+ERASE = {"es": "borra todo porfavor", "tl": "pakibura na po lahat", "en": "delete all of it please"}
+
+
+@pytest.mark.parametrize("language", ["es", "tl", "en"])
+def test_a_question_asked_while_telling_what_happened_is_answered_and_the_report_goes_on(
+    make_bot, sqlite_url, language
+):
+    """Before, "will my boss find out it was me?" became the worker's account of what happened,
+    and the account told after the answer became a new hours question outside the report."""
+    bot = make_bot(sqlite_url)
+    ask(bot, GREETING[language])
+    ask(bot, STARTS[language])
+    assert sms_text(language, "report.ask.story") in ask(bot, "2")
+
+    answer = ask(bot, WILL_THEY_KNOW[language])
+    assert "1-866-602-9448" in answer  # nobody tells the employer who reported (the tip line)
+    assert sms_text(language, "report.ask.what") not in answer
+
+    goes_on = ask(bot, ACCOUNT[language])  # told at the answer's options
+    assert sms_text(language, "report.ask.employer") in goes_on  # the report's next question
+    assert sms_text(language, "report.ask.province")[:30] not in goes_on  # no hours topic
+
+    assert sms_text(language, "report.ask.sector") in ask(bot, "sunrise inc, simcoe")
+    erase = ask(bot, ERASE[language])  # at a question that also takes typed words
+    assert sms_text(language, "erase.ask.confirm") in erase
+    assert sms_text(language, "report.ask.share") not in erase
