@@ -328,6 +328,21 @@ def test_being_watched_bathing_and_a_passive_wish_to_die_are_caught(classifier, 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # A man of the employer's family in a live-in caregiver's room at night (was ordinary,
+        # 0.22-0.31: the English one got only the hours answer of its second sentence).
+        "hi im a caregiver, my employers husband keeps coming into my room at night and i dont"
+        " feel safe. also i work 12 hrs a day",
+        "el esposo de mi patrona entra a mi cuarto en la noche y no me siento segura",
+        "yung asawa ng amo ko pumapasok sa kwarto ko pag gabi",
+    ],
+)
+def test_a_man_coming_into_a_caregivers_room_at_night_is_caught(classifier, text):
+    assert classifier.classify(text).category == "sexual"
+
+
+@pytest.mark.parametrize(
     ("text", "category", "cue"),
     [
         # Before, only the classifier, near its line (0.58): now surely, by the cue.
