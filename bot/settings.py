@@ -21,7 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import ConfigError
 from bot.resources import DEFAULT_CONFIG
-from vocab import INTENTS, LANGUAGES, Channel, Language, StaffLanguage
+from vocab import (
+    INTENT_THRESHOLDS,
+    INTENTS,
+    LANGUAGES,
+    NEVER_OFFERED,
+    Channel,
+    Language,
+    StaffLanguage,
+)
 
 #: Conventional environment variables and the setting each one overrides.
 ENV_KEYS: dict[str, str] = {
@@ -137,9 +145,9 @@ class NluSettings(Section):
     review_below: float = Field(0.35, ge=0, le=1)
     review_retention_days: int = Field(7, ge=1)
     intent_thresholds: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5}
+        default_factory=lambda: dict(INTENT_THRESHOLDS)
     )
-    never_offered: list[str] = Field(default_factory=lambda: ["opt_out", "delete_data"])
+    never_offered: list[str] = Field(default_factory=lambda: list(NEVER_OFFERED))
     model_cache_dir: str | None = None
 
     def cache_dir(self, instance_path: str) -> Path:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vocab import PROVINCES
+from vocab import INTENT_THRESHOLDS, NEVER_OFFERED, PROVINCES
 
 from . import state as states
 from .answers import Labeler
@@ -21,9 +21,6 @@ from .types import Reply, StepResult, Turn
 
 log = logging.getLogger(__name__)
 
-#: The least confidence at which an intent is acted on or offered as a guess (config.yaml
-#: nlu.intent_thresholds documents why these values).
-DEFAULT_INTENT_THRESHOLDS = {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5}
 #: Topics whose answers each answer the other's question: working sick and seeing a doctor both
 #: say that no permission is needed for care ("no me dejan ir al doctor y tengo fiebre"). Between
 #: two of them the top one is answered rather than asked about.
@@ -45,7 +42,7 @@ class Engine:
         text_interrupt_confidence: float = 0.9,
         clarify_margin: float = 0.1,
         intent_thresholds: dict[str, float] | None = None,
-        never_offered: tuple[str, ...] = ("opt_out", "delete_data"),
+        never_offered: tuple[str, ...] = NEVER_OFFERED,
         default_language: str = "en",
         labels: Labeler | None = None,
         province_list_channels: tuple[str, ...] = ("whatsapp",),
@@ -60,7 +57,7 @@ class Engine:
         self.text_interrupt_confidence = text_interrupt_confidence
         self.clarify_margin = clarify_margin
         self.intent_thresholds = dict(
-            DEFAULT_INTENT_THRESHOLDS if intent_thresholds is None else intent_thresholds
+            INTENT_THRESHOLDS if intent_thresholds is None else intent_thresholds
         )
         self.never_offered = frozenset(never_offered)
         self.default_language = default_language

@@ -101,3 +101,10 @@ INTENTS: Final = (
     "out_of_scope",
     FALLBACK,
 )
+
+#: The least confidence at which an intent is acted on or offered as a guess, by default (config.yaml
+#: nlu.intent_thresholds documents why these values; the engine and the settings both start here).
+INTENT_THRESHOLDS: Final = {"opt_out": 0.4, "delete_data": 0.4, "emergency": 0.5}
+#: Intents never offered among a clarification's guesses: they destroy or silence, so they are
+#: reached only by their keywords or a confident intent, and a confirmation.
+NEVER_OFFERED: Final = ("opt_out", "delete_data")
