@@ -193,6 +193,7 @@ def test_every_cue_names_a_known_category():
         "mi back a kill mi",
         "mi knee a kill mi",
         "we cant go on break until 3",  # "can't go on" is despair only as the worker's whole state
+        "i almost cut my finger lol",  # was injury, on the cue "cut my finger"
     ],
 )
 def test_figures_of_speech_and_scolding_are_ordinary(classifier, text):
@@ -433,3 +434,9 @@ def test_a_few_more_ordinary_examples_change_no_danger_verdict():
         text for text in danger if before.classify(text).category != after.classify(text).category
     ]
     assert changed == []
+
+
+def test_an_almost_cut_beside_a_real_one_is_still_an_injury(classifier):
+    assert classifier.classify(
+        "i almost cut my finger yesterday and today i cut my hand"
+    ).category == ("injury")
