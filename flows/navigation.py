@@ -194,7 +194,7 @@ class Navigator:
             return st["slots"].get(name)
         if name.startswith("$slots."):
             return st["slots"].get(name[len("$slots.") :])
-        pending = st["stack"][-1] if st["stack"] else st["parked"]
+        pending = self.pending()
         pending_flow = self.engine.flows.get(pending["flow"]) if pending else None
         return {
             "$language": st["language"],
@@ -209,6 +209,11 @@ class Navigator:
                 (st.get("pin") or {}).get("hash")
             ),  # the worker chose a PIN (bot/conversation/pin.py keeps it)
         }.get(name)
+
+    def pending(self) -> states.Frame | None:
+        """The flow that ``resume`` goes back to: the one interrupted, else the one parked."""
+        st = self.state
+        return st["stack"][-1] if st["stack"] else st["parked"]
 
     def holds(self, condition: str) -> bool:
         """A step's `when`/`unless`: a reference that is truthy, or `name=value` (sector=agriculture),
@@ -484,12 +489,12 @@ class Navigator:
         st = self.state
         states.clear_flow(st)
         st.update({"flow": flow.id, "step": frame["step"], "slots": dict(frame["slots"])})
-        if frame.get("asked_at") and not ask_again:
-            st["asked_at"] = frame["asked_at"]
-        elif frame.get("asked_at"):
+        if not frame.get("asked_at"):
+            self.enter(frame["step"])
+        elif ask_again:
             self.ask(flow.steps[frame["step"]])
         else:
-            self.enter(frame["step"])
+            st["asked_at"] = frame["asked_at"]
 
     def resume(self, ask_again: bool = True) -> None:
         st = self.state

@@ -395,22 +395,23 @@ class Handler(Navigator):
         "back to your report?" ("no nos pagan las horas extra y nos gritan": the answer to the
         report's "tell me what happened", asked before a question came between): the report
         resumes and takes it. A question is answered as itself."""
-        st = self.state
-        frame = st["stack"][-1] if st["stack"] else st["parked"] if flow.id == "resume" else None
+        # A report parked in an earlier session is only taken back at its own offer ("resume").
+        frame = self.pending() if self.state["stack"] or flow.id == "resume" else None
         pending = self.engine.flows.get(frame["flow"]) if frame else None
         waiting = pending.steps.get(frame["step"]) if pending and frame else None
         if (
             not is_menu(step)
+            or pending is None
             or waiting is None
             or not waiting.problems
+            or not (frame and frame.get("asked_at"))  # asked, so resume leaves it waiting
             or "?" in (self.turn.text or "")
             or not story.problems_named(self.parse)
         ):
             return False
         self.complete()
-        self.resume(ask_again=False)
-        if self.flow is not None and st["step"] in self.flow.steps:
-            self.answer(self.flow, self.flow.steps[st["step"]])
+        self.resume(ask_again=False)  # the report's question waits, unasked, for this message
+        self.answer(pending, waiting)
         return True
 
     def only_province(self, step: Step) -> bool:
@@ -444,8 +445,11 @@ class Handler(Navigator):
         # and the report waits; "no me pagan el minimo, es legal?" is the account). An erasure or
         # a stop is no answer to any question (a name, a town, the account), and the flow it
         # starts asks before it acts: "borra todo porfavor" at the kind of work is not a sector.
-        told = set(story.problems_named(parse)) - {"ask_retaliation"}
-        asked = bool(step.problems) and "?" in (self.turn.text or "") and not told
+        asked = (
+            bool(step.problems)
+            and "?" in (self.turn.text or "")
+            and not set(story.problems_named(parse)) - {"ask_retaliation"}
+        )
         surely_other = asked or parse.intent in engine.never_offered
         if step.problems and route != "emergency" and not surely_other:
             return False

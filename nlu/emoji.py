@@ -19,7 +19,12 @@ MODIFIERS = frozenset("\ufe0f\ufe0e\u200d") | frozenset(chr(c) for c in range(0x
 def emoji_intent(text: str) -> str | None:
     """The intent a message of emoji only says, when all its emoji say the same; else None (words,
     digits, an emoji not listed, or two meanings)."""
-    found = {INTENTS.get(c, "") for c in text if not c.isspace() and c not in MODIFIERS}
-    if len(found) != 1:
-        return None
-    return found.pop() or None
+    said = None
+    for c in text:
+        if c.isspace() or c in MODIFIERS:
+            continue
+        intent = INTENTS.get(c)
+        if intent is None or said not in (None, intent):
+            return None  # a word, a digit, an emoji not listed, or a second meaning: at once
+        said = intent
+    return said
